@@ -1,0 +1,85 @@
+using System.Text.RegularExpressions;
+using LokiSharp.LogQL.Text;
+
+namespace LokiSharp.LogQL.Labels;
+
+/// <summary>The four label comparison operators of a stream selector.</summary>
+public enum MatchType
+{
+    /// <summary><c>=</c></summary>
+    Equal,
+
+    /// <summary><c>!=</c></summary>
+    NotEqual,
+
+    /// <summary><c>=~</c>, a fully anchored regular expression.</summary>
+    Regex,
+
+    /// <summary><c>!~</c>, a fully anchored regular expression that must not match.</summary>
+    NotRegex,
+}
+
+/// <summary>One label matcher of a stream selector, such as <c>app=~"web.*"</c>.</summary>
+public sealed class LabelMatcher : IEquatable<LabelMatcher>
+{
+    private readonly Regex? _regex;
+
+    /// <summary>Creates a matcher; regex values are compiled anchored at both ends, as Prometheus does.</summary>
+    /// <exception cref="ArgumentException">The regular expression does not compile.</exception>
+    public LabelMatcher(string name, MatchType type, string value)
+    {
+        Name = name;
+        Type = type;
+        Value = value;
+        if (type is MatchType.Regex or MatchType.NotRegex)
+        {
+            _regex = new Regex("^(?:" + value + ")$", RegexOptions.CultureInvariant | RegexOptions.Singleline,
+                TimeSpan.FromSeconds(1));
+        }
+    }
+
+    /// <summary>The label name.</summary>
+    public string Name { get; }
+
+    /// <summary>The operator.</summary>
+    public MatchType Type { get; }
+
+    /// <summary>The literal value or regular expression source.</summary>
+    public string Value { get; }
+
+    /// <summary>Whether a label value (empty when the label is absent) satisfies the matcher.</summary>
+    public bool Matches(string value) => Type switch
+    {
+        MatchType.Equal => value == Value,
+        MatchType.NotEqual => value != Value,
+        MatchType.Regex => _regex!.IsMatch(value),
+        MatchType.NotRegex => !_regex!.IsMatch(value),
+        _ => false,
+    };
+
+    /// <summary>Whether the matcher accepts an empty value, so it also selects streams without the label.</summary>
+    public bool MatchesEmpty => Matches(string.Empty);
+
+    /// <summary>The operator as written in LogQL.</summary>
+    public static string OperatorText(MatchType type) => type switch
+    {
+        MatchType.Equal => "=",
+        MatchType.NotEqual => "!=",
+        MatchType.Regex => "=~",
+        MatchType.NotRegex => "!~",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    /// <summary>Loki's form: <c>name="value"</c> with the value Go-quoted.</summary>
+    public override string ToString() => Name + OperatorText(Type) + GoString.Quote(Value);
+
+    /// <inheritdoc />
+    public bool Equals(LabelMatcher? other) =>
+        other is not null && Name == other.Name && Type == other.Type && Value == other.Value;
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as LabelMatcher);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Name, Type, Value);
+}
