@@ -1,0 +1,243 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using LokiSharp.LogQL.Labels;
+using LokiSharp.Storage.Codecs;
+using LokiSharp.Storage.ContentIndex;
+using LokiSharp.Storage.Hashing;
+
+namespace LokiSharp.Storage.Chunks;
+
+/// <summary>
+/// Builds one chunk of one stream: entries are appended in timestamp order, cut into blocks of about
+/// <see cref="TargetBlockSize"/> raw bytes which are compressed as they fill, and <see cref="Finish"/> writes
+/// header, blocks, block table, content filters and footer. Reusable after <see cref="Finish"/>; not thread-safe.
+/// </summary>
+public sealed class ChunkBuilder : IDisposable
+{
+    private readonly BlockCodec _codec;
+    private readonly double _filterRatio;
+    private readonly PooledBufferWriter _raw = new(64 * 1024);
+    private readonly PooledBufferWriter _payload = new(64 * 1024);
+    private readonly PooledBufferWriter _filters = new(1024);
+    private readonly List<BlockInfo> _blocks = [];
+    private readonly NGramFilterBuilder? _filter;
+
+    private long _blockMin;
+    private long _blockMax;
+    private int _blockEntries;
+    private long _lastTime = long.MinValue;
+    private long _firstTime;
+    private int _entries;
+    private long _uncompressed;
+
+    /// <summary>Creates a builder.</summary>
+    /// <param name="encoding">Block compression.</param>
+    /// <param name="targetBlockSize">Raw bytes after which a block is cut.</param>
+    /// <param name="contentFilterRatio">
+    /// Content filter budget as a share of each compressed block (0.03 = 3%); 0 disables content filters.
+    /// </param>
+    public ChunkBuilder(ChunkEncoding encoding, int targetBlockSize = ChunkFormat.DefaultTargetBlockSize,
+        double contentFilterRatio = 0.03)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(targetBlockSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(contentFilterRatio);
+        _codec = BlockCodec.For(encoding);
+        TargetBlockSize = targetBlockSize;
+        _filterRatio = contentFilterRatio;
+        if (contentFilterRatio > 0)
+        {
+            _filter = new NGramFilterBuilder();
+        }
+    }
+
+    /// <summary>Block compression.</summary>
+    public ChunkEncoding Encoding => _codec.Encoding;
+
+    /// <summary>Raw bytes after which a block is cut.</summary>
+    public int TargetBlockSize { get; }
+
+    /// <summary>Entries appended since the last <see cref="Finish"/>.</summary>
+    public int EntryCount => _entries;
+
+    /// <summary>Line plus metadata bytes appended since the last <see cref="Finish"/>.</summary>
+    public long UncompressedBytes => _uncompressed;
+
+    /// <summary>Compressed bytes of cut blocks plus raw bytes of the open block: the chunk's size so far.</summary>
+    public long ApproximateSize => _payload.WrittenCount + _raw.WrittenCount;
+
+    /// <summary>Appends an entry. Timestamps must not decrease.</summary>
+    /// <exception cref="ArgumentException">The timestamp is older than the previous entry's.</exception>
+    public void Append(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> metadata = default)
+    {
+        if (timestamp < _lastTime)
+        {
+            throw new ArgumentException(
+                $"entry timestamp {timestamp} is older than the previous entry's {_lastTime}; sort entries before building a chunk",
+                nameof(timestamp));
+        }
+
+        if (_blockEntries == 0)
+        {
+            _blockMin = timestamp;
+            _blockMax = timestamp;
+        }
+
+        if (_entries == 0)
+        {
+            _firstTime = timestamp;
+        }
+
+        var delta = (ulong)(timestamp - _blockMax);
+        Varint.Write(_raw, delta);
+        Varint.Write(_raw, (ulong)line.Length);
+        _raw.Write(line);
+        Varint.Write(_raw, (ulong)metadata.Length);
+        long metaBytes = 0;
+        foreach (var pair in metadata)
+        {
+            metaBytes += WriteString(pair.Name) + WriteString(pair.Value);
+        }
+
+        _filter?.AddLine(line);
+        _blockMax = timestamp;
+        _lastTime = timestamp;
+        _blockEntries++;
+        _entries++;
+        _uncompressed += line.Length + metaBytes;
+        if (_raw.WrittenCount >= TargetBlockSize)
+        {
+            CutBlock();
+        }
+    }
+
+    /// <summary>Appends an entry whose line is a string (encoded as UTF-8).</summary>
+    public void Append(long timestamp, string line, ReadOnlySpan<LabelPair> metadata = default)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(line.Length);
+        var rented = ArrayPool<byte>.Shared.Rent(max);
+        try
+        {
+            var n = System.Text.Encoding.UTF8.GetBytes(line, rented);
+            Append(timestamp, rented.AsSpan(0, n), metadata);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Writes the chunk to <paramref name="output"/> and resets the builder.</summary>
+    public ChunkSummary Finish(IBufferWriter<byte> output)
+    {
+        if (_blockEntries > 0)
+        {
+            CutBlock();
+        }
+
+        var header = output.GetSpan(ChunkFormat.HeaderSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(header, ChunkFormat.HeaderMagic);
+        header[4] = ChunkFormat.Version;
+        header[5] = ChunkFormat.MinCompatibleVersion;
+        header[6] = (byte)_codec.Encoding;
+        header[7] = _filter is null ? (byte)0 : ChunkFormat.FlagContentFilters;
+        output.Advance(ChunkFormat.HeaderSize);
+        output.Write(_payload.WrittenSpan);
+
+        var tableOffset = ChunkFormat.HeaderSize + _payload.WrittenCount;
+        var filtersOffset = tableOffset + (_blocks.Count * ChunkFormat.BlockInfoSize);
+        var sectionLength = filtersOffset - tableOffset + _filters.WrittenCount;
+        var section = output.GetSpan(sectionLength);
+        for (var i = 0; i < _blocks.Count; i++)
+        {
+            var b = _blocks[i];
+            var row = section[(i * ChunkFormat.BlockInfoSize)..];
+            BinaryPrimitives.WriteInt64LittleEndian(row, b.MinTime);
+            BinaryPrimitives.WriteInt64LittleEndian(row[8..], b.MaxTime);
+            BinaryPrimitives.WriteInt32LittleEndian(row[16..], b.Offset + ChunkFormat.HeaderSize);
+            BinaryPrimitives.WriteInt32LittleEndian(row[20..], b.CompressedSize);
+            BinaryPrimitives.WriteInt32LittleEndian(row[24..], b.RawSize);
+            BinaryPrimitives.WriteInt32LittleEndian(row[28..], b.EntryCount);
+            BinaryPrimitives.WriteUInt32LittleEndian(row[32..], b.Crc);
+            BinaryPrimitives.WriteInt32LittleEndian(row[36..], b.FilterSize == 0 ? 0 : b.FilterOffset + filtersOffset);
+            BinaryPrimitives.WriteInt32LittleEndian(row[40..], b.FilterSize);
+            BinaryPrimitives.WriteInt32LittleEndian(row[44..], 0);
+        }
+
+        _filters.WrittenSpan.CopyTo(section[(filtersOffset - tableOffset)..]);
+        var sectionCrc = Crc32C.Compute(section[..sectionLength]);
+        output.Advance(sectionLength);
+
+        var footer = output.GetSpan(ChunkFormat.FooterSize);
+        BinaryPrimitives.WriteInt32LittleEndian(footer, tableOffset);
+        BinaryPrimitives.WriteInt32LittleEndian(footer[4..], _blocks.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(footer[8..], sectionCrc);
+        BinaryPrimitives.WriteUInt32LittleEndian(footer[12..], ChunkFormat.FooterMagic);
+        output.Advance(ChunkFormat.FooterSize);
+
+        var summary = new ChunkSummary(
+            _entries == 0 ? 0 : _firstTime,
+            _entries == 0 ? 0 : _lastTime,
+            _entries,
+            _uncompressed,
+            filtersOffset + _filters.WrittenCount + ChunkFormat.FooterSize,
+            _blocks.Count);
+        Reset();
+        return summary;
+    }
+
+    /// <summary>Discards everything appended.</summary>
+    public void Reset()
+    {
+        _raw.Clear();
+        _payload.Clear();
+        _filters.Clear();
+        _blocks.Clear();
+        _blockEntries = 0;
+        _entries = 0;
+        _uncompressed = 0;
+        _lastTime = long.MinValue;
+        _filter?.WriteAndClear(_filters, 0);
+        _filters.Clear();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _raw.Dispose();
+        _payload.Dispose();
+        _filters.Dispose();
+        _filter?.Dispose();
+    }
+
+    private int WriteString(string value)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
+        var span = _raw.GetSpan(max + Varint.MaxLength);
+
+        // Write the bytes after a maximal varint gap, then move them next to the real varint.
+        var n = System.Text.Encoding.UTF8.GetBytes(value, span[Varint.MaxLength..]);
+        var lengthBytes = Varint.Write(span, (ulong)n);
+        if (lengthBytes != Varint.MaxLength)
+        {
+            span.Slice(Varint.MaxLength, n).CopyTo(span[lengthBytes..]);
+        }
+
+        _raw.Advance(lengthBytes + n);
+        return n;
+    }
+
+    private void CutBlock()
+    {
+        var raw = _raw.WrittenSpan;
+        var offset = _payload.WrittenCount;
+        var compressedSize = _codec.Compress(raw, _payload);
+        var crc = Crc32C.Compute(_payload.WrittenSpan.Slice(offset, compressedSize));
+        var filterOffset = _filters.WrittenCount;
+        var filterSize = _filter?.WriteAndClear(_filters, (int)(compressedSize * _filterRatio)) ?? 0;
+        _blocks.Add(new BlockInfo(_blockMin, _blockMax, offset, compressedSize, raw.Length, _blockEntries, crc,
+            filterOffset, filterSize));
+        _raw.Clear();
+        _blockEntries = 0;
+    }
+}
+

@@ -1,0 +1,59 @@
+using System.Buffers;
+
+namespace LokiSharp.Storage.Chunks;
+
+/// <summary>Unsigned LEB128 varints, as used inside raw blocks and index records.</summary>
+internal static class Varint
+{
+    public const int MaxLength = 10;
+
+    public static int Write(Span<byte> destination, ulong value)
+    {
+        var i = 0;
+        while (value >= 0x80)
+        {
+            destination[i++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        destination[i++] = (byte)value;
+        return i;
+    }
+
+    public static void Write(IBufferWriter<byte> output, ulong value)
+    {
+        var span = output.GetSpan(MaxLength);
+        output.Advance(Write(span, value));
+    }
+
+    /// <summary>Reads a varint at <paramref name="position"/>, advancing it; false when truncated or overlong.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> source, ref int position, out ulong value)
+    {
+        value = 0;
+        var shift = 0;
+        var p = position;
+        while (p < source.Length)
+        {
+            var b = source[p++];
+            if (shift == 63 && b > 1)
+            {
+                return false;
+            }
+
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                position = p;
+                return true;
+            }
+
+            shift += 7;
+            if (shift > 63)
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+}

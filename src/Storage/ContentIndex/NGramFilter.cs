@@ -1,0 +1,193 @@
+using System.Buffers;
+using System.Numerics;
+
+namespace LokiSharp.Storage.ContentIndex;
+
+/// <summary>
+/// Per-block content filter: a one-hash bloom filter over the 4-byte n-grams of every line. A literal
+/// <c>|= "needle"</c> can only occur in a block whose filter holds all of the needle's grams, so blocks missing
+/// any gram are skipped without decompression. Grams containing an ASCII digit are not indexed: numbers
+/// (timestamps, ids, addresses) produce most distinct grams yet are rarely what a needle is about; a needle's
+/// digit-bearing grams are simply not tested.
+/// </summary>
+public static class NGramFilter
+{
+    /// <summary>Bytes per gram.</summary>
+    public const int GramLength = 4;
+
+    /// <summary>Hash width of the build-time scratch filter; stored filters are folds of it.</summary>
+    internal const int ScratchBits = 20;
+
+    /// <summary>Smallest filter worth storing, in bits.</summary>
+    internal const int MinBits = 512;
+
+    /// <summary>
+    /// Whether a block with <paramref name="filter"/> may contain <paramref name="literal"/>. An empty filter
+    /// (block without one) and literals with no indexable gram always may.
+    /// </summary>
+    public static bool MayContain(ReadOnlySpan<byte> filter, ReadOnlySpan<byte> literal)
+    {
+        if (filter.IsEmpty || literal.Length < GramLength)
+        {
+            return true;
+        }
+
+        var mask = (uint)(filter.Length * 8) - 1;
+        uint gram = 0;
+        var lastDigit = -GramLength;
+        for (var i = 0; i < literal.Length; i++)
+        {
+            var b = literal[i];
+            gram = (gram << 8) | b;
+            if ((uint)(b - '0') <= 9)
+            {
+                lastDigit = i;
+            }
+
+            if (i - lastDigit >= GramLength)
+            {
+                var bit = Hash(gram) & mask;
+                if ((filter[(int)(bit >> 3)] & (1 << (int)(bit & 7))) == 0)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether every literal in <paramref name="literals"/> may be in the block.</summary>
+    public static bool MayContainAll(ReadOnlySpan<byte> filter, IReadOnlyList<byte[]> literals)
+    {
+        for (var i = 0; i < literals.Count; i++)
+        {
+            if (!MayContain(filter, literals[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    internal static uint Hash(uint gram) => (gram * 0x9E3779B1u) >> (32 - ScratchBits);
+}
+
+/// <summary>Accumulates the grams of one block and writes its folded filter.</summary>
+internal sealed class NGramFilterBuilder : IDisposable
+{
+    private const int ScratchWords = (1 << NGramFilter.ScratchBits) / 64;
+
+    // Above this share of set bits a stored filter rejects too little to be worth its bytes.
+    private const double MaxFill = 0.8;
+
+    private ulong[] _scratch = ArrayPool<ulong>.Shared.Rent(ScratchWords);
+    private bool _dirty;
+
+    public NGramFilterBuilder() => Array.Clear(_scratch, 0, ScratchWords);
+
+    public void AddLine(ReadOnlySpan<byte> line)
+    {
+        if (line.Length < NGramFilter.GramLength)
+        {
+            return;
+        }
+
+        var scratch = _scratch;
+        uint gram = 0;
+        var lastDigit = -NGramFilter.GramLength;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var b = line[i];
+            gram = (gram << 8) | b;
+            if ((uint)(b - '0') <= 9)
+            {
+                lastDigit = i;
+            }
+
+            if (i - lastDigit >= NGramFilter.GramLength)
+            {
+                var h = NGramFilter.Hash(gram);
+                scratch[h >> 6] |= 1UL << (int)(h & 63);
+            }
+        }
+
+        _dirty = true;
+    }
+
+    /// <summary>
+    /// Folds the scratch filter to at most <paramref name="budgetBytes"/> and writes it; returns the bytes
+    /// written, 0 when no useful filter fits. Clears the scratch for the next block.
+    /// </summary>
+    public int WriteAndClear(IBufferWriter<byte> output, int budgetBytes)
+    {
+        if (!_dirty)
+        {
+            return 0;
+        }
+
+        var scratch = _scratch.AsSpan(0, ScratchWords);
+        var distinct = 0;
+        foreach (var word in scratch)
+        {
+            distinct += BitOperations.PopCount(word);
+        }
+
+        var budgetBits = (long)budgetBytes * 8;
+        var written = 0;
+        if (budgetBits >= NGramFilter.MinBits && distinct > 0)
+        {
+            // Aim for ~8 bits per gram (a few % false positives per gram) but never above the budget.
+            var wanted = BitOperations.RoundUpToPowerOf2((uint)Math.Min(distinct * 8L, 1L << NGramFilter.ScratchBits));
+            var bits = (int)Math.Min(wanted, BitOperations.RoundUpToPowerOf2((uint)(budgetBits + 1)) >> 1);
+            bits = Math.Max(bits, NGramFilter.MinBits);
+            var words = bits / 64;
+            var folded = ArrayPool<ulong>.Shared.Rent(words);
+            try
+            {
+                var target = folded.AsSpan(0, words);
+                target.Clear();
+                for (var i = 0; i < scratch.Length; i++)
+                {
+                    target[i & (words - 1)] |= scratch[i];
+                }
+
+                var set = 0;
+                foreach (var word in target)
+                {
+                    set += BitOperations.PopCount(word);
+                }
+
+                if (set <= bits * MaxFill)
+                {
+                    var span = output.GetSpan(words * 8);
+                    for (var i = 0; i < words; i++)
+                    {
+                        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(span[(i * 8)..], target[i]);
+                    }
+
+                    output.Advance(words * 8);
+                    written = words * 8;
+                }
+            }
+            finally
+            {
+                ArrayPool<ulong>.Shared.Return(folded);
+            }
+        }
+
+        scratch.Clear();
+        _dirty = false;
+        return written;
+    }
+
+    public void Dispose()
+    {
+        if (_scratch.Length > 0)
+        {
+            ArrayPool<ulong>.Shared.Return(_scratch);
+            _scratch = [];
+        }
+    }
+}

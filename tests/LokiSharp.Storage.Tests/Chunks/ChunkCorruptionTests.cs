@@ -1,0 +1,83 @@
+using LokiSharp.Storage.Chunks;
+using LokiSharp.Storage.Codecs;
+
+namespace LokiSharp.Storage.Tests.Chunks;
+
+public sealed class ChunkCorruptionTests
+{
+    public static TheoryData<ChunkEncoding> Encodings() => ChunkRoundTripTests.Encodings();
+
+    [Theory]
+    [MemberData(nameof(Encodings))]
+    public void FlippedPayloadByteFailsOnlyThatBlock(ChunkEncoding encoding)
+    {
+        var entries = ChunkRoundTripTests.RandomEntries(5, 2000, adversarial: false);
+        var chunk = ChunkRoundTripTests.Build(entries, encoding, 8 * 1024);
+        var layout = ChunkLayout.Parse(chunk);
+        var victim = layout.Blocks[1];
+        chunk[victim.Offset + (victim.CompressedSize / 2)] ^= 0x5A;
+
+        using var block = new DecodedBlock();
+        var good = 0;
+        var bad = 0;
+        foreach (var info in layout.Blocks)
+        {
+            try
+            {
+                block.Decode(chunk, layout.Encoding, info);
+                good += block.Count;
+            }
+            catch (ChunkCorruptException)
+            {
+                bad++;
+            }
+        }
+
+        Assert.Equal(1, bad);
+        Assert.Equal(entries.Count - victim.EntryCount, good);
+    }
+
+    [Fact]
+    public void EveryTruncationIsReportedNotCrashed()
+    {
+        var entries = ChunkRoundTripTests.RandomEntries(6, 200, adversarial: false);
+        var chunk = ChunkRoundTripTests.Build(entries, ChunkEncoding.Snappy, 4 * 1024);
+        for (var length = 0; length < chunk.Length; length += 7)
+        {
+            Assert.Throws<ChunkCorruptException>(() => ChunkLayout.Parse(chunk.AsSpan(0, length)));
+        }
+    }
+
+    [Fact]
+    public void TableCorruptionIsDetected()
+    {
+        var chunk = ChunkRoundTripTests.Build(ChunkRoundTripTests.RandomEntries(7, 100, false), ChunkEncoding.Zstd);
+        chunk[^20] ^= 1;
+        Assert.Throws<ChunkCorruptException>(() => ChunkLayout.Parse(chunk));
+    }
+
+    [Fact]
+    public void FutureIncompatibleVersionIsRefused()
+    {
+        var chunk = ChunkRoundTripTests.Build(ChunkRoundTripTests.RandomEntries(8, 10, false), ChunkEncoding.None);
+        chunk[5] = ChunkFormat.Version + 1;
+        Assert.Throws<ChunkCorruptException>(() => ChunkLayout.Parse(chunk));
+    }
+
+    [Fact]
+    public void ForgedPayloadWithValidChecksumStillFailsCleanly()
+    {
+        // Garbage that passes the CRC (CRC recomputed) must still be reported, not crash the decoder.
+        var rng = new Random(9);
+        foreach (var encoding in ChunkEncodings.All)
+        {
+            var chunk = ChunkRoundTripTests.Build(ChunkRoundTripTests.RandomEntries(9, 300, false), encoding, 4 * 1024);
+            var layout = ChunkLayout.Parse(chunk);
+            var info = layout.Blocks[0];
+            rng.NextBytes(chunk.AsSpan(info.Offset, info.CompressedSize));
+            var forged = info with { Crc = LokiSharp.Storage.Hashing.Crc32C.Compute(chunk.AsSpan(info.Offset, info.CompressedSize)) };
+            using var block = new DecodedBlock();
+            Assert.Throws<ChunkCorruptException>(() => block.Decode(chunk, layout.Encoding, forged));
+        }
+    }
+}
