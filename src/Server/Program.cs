@@ -1,7 +1,82 @@
+using LokiSharp.Server.Configuration;
+using LokiSharp.Server.Hosting;
+using LokiSharp.Server.Logging;
+
 namespace LokiSharp.Server;
 
-/// <summary>Process entry point.</summary>
+/// <summary>The <c>lokisharp</c> executable: parses Loki's flags, loads the config and runs the server.</summary>
 public static class Program
 {
-    public static int Main() => 0;
+    /// <summary>Exit code for a configuration or flag error, as Loki exits.</summary>
+    private const int ConfigErrorExitCode = 1;
+
+    public static async Task<int> Main(string[] args)
+    {
+        CommandLineFlags flags;
+        try
+        {
+            flags = CommandLineFlags.Parse(args);
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(CommandLineFlags.Usage()).ConfigureAwait(false);
+            return 2;
+        }
+
+        if (flags.Help)
+        {
+            await Console.Out.WriteLineAsync(CommandLineFlags.Usage()).ConfigureAwait(false);
+            return 0;
+        }
+
+        if (flags.PrintVersion)
+        {
+            var build = BuildInfo.Current;
+            await Console.Out.WriteLineAsync(
+                $"lokisharp, version {BuildInfo.ProductVersion} (Loki API {BuildInfo.LokiCompatibleVersion}, branch: {build.Branch}, revision: {build.Revision})\n" +
+                $"  build date:       {build.BuildDate}\n  runtime:          {build.GoVersion}").ConfigureAwait(false);
+            return 0;
+        }
+
+        LoadedConfig loaded;
+        try
+        {
+            loaded = flags.ConfigFile is null
+                ? ConfigLoader.LoadEmbeddedDefault(flags.ApplyTo)
+                : ConfigLoader.LoadFile(flags.ConfigFile, flags.ExpandEnv, flags.ApplyTo);
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"failed parsing config: {e.Message}").ConfigureAwait(false);
+            return ConfigErrorExitCode;
+        }
+
+        if (flags.VerifyConfig)
+        {
+            await Console.Error.WriteLineAsync($"config is valid: {loaded.Source}").ConfigureAwait(false);
+            return 0;
+        }
+
+        if (flags.PrintConfigStderr)
+        {
+            await Console.Error.WriteLineAsync(ConfigYamlWriter.Write(loaded.Config)).ConfigureAwait(false);
+        }
+
+        var logLevel = new LogLevelSwitch(loaded.Config.Server.LogLevel);
+        LokiServer.ConfigureMetricsRegistry();
+        var app = LokiServer.Build(loaded, logLevel, Console.Error);
+        StartupLog.Write(app, loaded, flags);
+        try
+        {
+            await app.RunAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ConfigException or InvalidOperationException)
+        {
+            StartupLog.Failed(app, e);
+            return 1;
+        }
+
+        return 0;
+    }
 }

@@ -1,0 +1,495 @@
+namespace LokiSharp.Server.Configuration;
+
+// The typed configuration. Property names map to Loki's YAML keys by snake_case (HttpListenPort ->
+// http_listen_port) unless a YamlMember alias says otherwise. Defaults are Loki 3.x's documented defaults;
+// keys Loki knows that are not modelled here are accepted through ConfigKeyCatalog and logged as ignored.
+
+/// <summary>The root of a Loki configuration file.</summary>
+public sealed class LokiConfig
+{
+    /// <summary>Module to run; only <c>all</c> is supported.</summary>
+    public string Target { get; set; } = "all";
+
+    /// <summary>When false every request runs as tenant <c>fake</c>.</summary>
+    public bool AuthEnabled { get; set; } = true;
+
+    /// <summary>Time between SIGTERM and shutdown, during which <c>/ready</c> answers 503 but requests are served.</summary>
+    public TimeSpan ShutdownDelay { get; set; } = TimeSpan.Zero;
+
+    public ServerConfig Server { get; set; } = new();
+
+    public CommonConfig Common { get; set; } = new();
+
+    public SchemaConfig SchemaConfig { get; set; } = new();
+
+    public StorageConfig StorageConfig { get; set; } = new();
+
+    public IngesterConfig Ingester { get; set; } = new();
+
+    public LimitsConfig LimitsConfig { get; set; } = new();
+
+    public RuntimeConfigSection RuntimeConfig { get; set; } = new();
+
+    public CompactorConfig Compactor { get; set; } = new();
+
+    public QueryRangeConfig QueryRange { get; set; } = new();
+
+    public QuerierConfig Querier { get; set; } = new();
+
+    public FrontendConfig Frontend { get; set; } = new();
+
+    public QuerySchedulerConfig QueryScheduler { get; set; } = new();
+
+    public RulerConfig Ruler { get; set; } = new();
+
+    public AnalyticsConfig Analytics { get; set; } = new();
+
+    public MemberlistConfig Memberlist { get; set; } = new();
+}
+
+/// <summary><c>server:</c> listeners, timeouts and logging.</summary>
+public sealed class ServerConfig
+{
+    public string HttpListenAddress { get; set; } = "";
+
+    public int HttpListenPort { get; set; } = 3100;
+
+    public string GrpcListenAddress { get; set; } = "";
+
+    public int GrpcListenPort { get; set; } = 9095;
+
+    public TimeSpan GracefulShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan HttpServerReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan HttpServerWriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan HttpServerIdleTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    public int GrpcServerMaxRecvMsgSize { get; set; } = 4 * 1024 * 1024;
+
+    public int GrpcServerMaxSendMsgSize { get; set; } = 4 * 1024 * 1024;
+
+    public int GrpcServerMaxConcurrentStreams { get; set; } = 100;
+
+    public string HttpPathPrefix { get; set; } = "";
+
+    public bool RegisterInstrumentation { get; set; } = true;
+
+    public string LogLevel { get; set; } = "info";
+
+    public string LogFormat { get; set; } = "logfmt";
+}
+
+/// <summary><c>common:</c> settings shared by several modules.</summary>
+public sealed class CommonConfig
+{
+    public string PathPrefix { get; set; } = "";
+
+    public CommonStorageConfig Storage { get; set; } = new();
+
+    public int ReplicationFactor { get; set; } = 3;
+
+    public RingConfig Ring { get; set; } = new();
+
+    public string InstanceAddr { get; set; } = "";
+
+    public string CompactorAddress { get; set; } = "";
+}
+
+/// <summary><c>common.storage:</c> the object store shared by chunks and rules.</summary>
+public sealed class CommonStorageConfig
+{
+    public FilesystemStorageConfig? Filesystem { get; set; }
+}
+
+/// <summary><c>common.storage.filesystem:</c> local directories for chunks and rules.</summary>
+public sealed class FilesystemStorageConfig
+{
+    public string ChunksDirectory { get; set; } = "";
+
+    public string RulesDirectory { get; set; } = "";
+}
+
+/// <summary>A hash ring; a single binary only needs its key-value store kind.</summary>
+public sealed class RingConfig
+{
+    public KvStoreConfig Kvstore { get; set; } = new();
+
+    public string InstanceAddr { get; set; } = "";
+
+    public int ReplicationFactor { get; set; } = 3;
+}
+
+/// <summary>The ring's key-value store.</summary>
+public sealed class KvStoreConfig
+{
+    public string Store { get; set; } = "consul";
+
+    public string Prefix { get; set; } = "collectors/";
+}
+
+/// <summary><c>schema_config:</c> the schema periods.</summary>
+public sealed class SchemaConfig
+{
+    public List<PeriodConfig> Configs { get; set; } = [];
+}
+
+/// <summary>One schema period, in force from its <c>from</c> day.</summary>
+public sealed class PeriodConfig
+{
+    public DateOnly From { get; set; }
+
+    public string Store { get; set; } = "";
+
+    public string ObjectStore { get; set; } = "";
+
+    public string Schema { get; set; } = "";
+
+    public PeriodIndexConfig Index { get; set; } = new();
+
+    public int RowShards { get; set; } = 16;
+}
+
+/// <summary>The index table naming of a schema period.</summary>
+public sealed class PeriodIndexConfig
+{
+    public string Prefix { get; set; } = "index_";
+
+    public TimeSpan Period { get; set; } = TimeSpan.FromHours(24);
+}
+
+/// <summary><c>storage_config:</c> where chunks and index files live.</summary>
+public sealed class StorageConfig
+{
+    public FilesystemDirectoryConfig Filesystem { get; set; } = new();
+
+    public ShipperConfig TsdbShipper { get; set; } = new();
+
+    public ShipperConfig BoltdbShipper { get; set; } = new();
+}
+
+/// <summary><c>storage_config.filesystem:</c> the chunk directory.</summary>
+public sealed class FilesystemDirectoryConfig
+{
+    public string Directory { get; set; } = "";
+}
+
+/// <summary>An index shipper's local directories.</summary>
+public sealed class ShipperConfig
+{
+    public string ActiveIndexDirectory { get; set; } = "";
+
+    public string CacheLocation { get; set; } = "";
+
+    public TimeSpan CacheTtl { get; set; } = TimeSpan.FromHours(24);
+}
+
+/// <summary><c>ingester:</c> chunk building and the write-ahead log.</summary>
+public sealed class IngesterConfig
+{
+    public string ChunkEncoding { get; set; } = "gzip";
+
+    public TimeSpan ChunkIdlePeriod { get; set; } = TimeSpan.FromMinutes(30);
+
+    public int ChunkBlockSize { get; set; } = 262144;
+
+    public int ChunkTargetSize { get; set; } = 1572864;
+
+    public TimeSpan ChunkRetainPeriod { get; set; } = TimeSpan.Zero;
+
+    public TimeSpan MaxChunkAge { get; set; } = TimeSpan.FromHours(2);
+
+    public TimeSpan FlushCheckPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan FlushOpTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    public int ConcurrentFlushes { get; set; } = 32;
+
+    public WalConfig Wal { get; set; } = new();
+}
+
+/// <summary><c>ingester.wal:</c> the write-ahead log.</summary>
+public sealed class WalConfig
+{
+    public bool Enabled { get; set; } = true;
+
+    public string Dir { get; set; } = "wal";
+
+    public TimeSpan CheckpointDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    public bool FlushOnShutdown { get; set; }
+
+    public ByteSize ReplayMemoryCeiling { get; set; } = new(4L << 30);
+}
+
+/// <summary><c>limits_config:</c> per-tenant limits, overridable per tenant in the runtime config.</summary>
+public sealed class LimitsConfig
+{
+    public string IngestionRateStrategy { get; set; } = "global";
+
+    public double IngestionRateMb { get; set; } = 4;
+
+    public double IngestionBurstSizeMb { get; set; } = 6;
+
+    public int MaxLabelNameLength { get; set; } = 1024;
+
+    public int MaxLabelValueLength { get; set; } = 2048;
+
+    public int MaxLabelNamesPerSeries { get; set; } = 15;
+
+    public bool RejectOldSamples { get; set; } = true;
+
+    public TimeSpan RejectOldSamplesMaxAge { get; set; } = TimeSpan.FromDays(7);
+
+    public TimeSpan CreationGracePeriod { get; set; } = TimeSpan.FromMinutes(10);
+
+    public ByteSize MaxLineSize { get; set; } = new(256 * 1024);
+
+    public bool MaxLineSizeTruncate { get; set; }
+
+    public int MaxStreamsPerUser { get; set; }
+
+    public int MaxGlobalStreamsPerUser { get; set; } = 5000;
+
+    public bool UnorderedWrites { get; set; } = true;
+
+    public ByteSize PerStreamRateLimit { get; set; } = new(3 << 20);
+
+    public ByteSize PerStreamRateLimitBurst { get; set; } = new(15 << 20);
+
+    public int MaxEntriesLimitPerQuery { get; set; } = 5000;
+
+    public int MaxQuerySeries { get; set; } = 500;
+
+    public TimeSpan MaxQueryLength { get; set; } = TimeSpan.FromHours(721);
+
+    public TimeSpan MaxQueryLookback { get; set; } = TimeSpan.Zero;
+
+    public int MaxQueryParallelism { get; set; } = 32;
+
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    public TimeSpan SplitQueriesByInterval { get; set; } = TimeSpan.FromHours(1);
+
+    public int MaxConcurrentTailRequests { get; set; } = 10;
+
+    public int MaxStreamsMatchersPerQuery { get; set; } = 1000;
+
+    public TimeSpan MaxCacheFreshnessPerQuery { get; set; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan RetentionPeriod { get; set; } = TimeSpan.Zero;
+
+    public List<RetentionStreamConfig> RetentionStream { get; set; } = [];
+
+    public bool AllowStructuredMetadata { get; set; } = true;
+
+    public ByteSize MaxStructuredMetadataSize { get; set; } = new(64 * 1024);
+
+    public int MaxStructuredMetadataEntriesCount { get; set; } = 128;
+
+    public List<string> DiscoverServiceName { get; set; } =
+    [
+        "service", "app", "application", "app_name", "name", "app_kubernetes_io_name", "container",
+        "container_name", "k8s_container_name", "component", "workload", "job", "k8s_job_name",
+    ];
+
+    public bool DiscoverLogLevels { get; set; } = true;
+
+    public bool VolumeEnabled { get; set; } = true;
+
+    public string DeletionMode { get; set; } = "filter-and-delete";
+
+    public bool IncrementDuplicateTimestamp { get; set; }
+
+    /// <summary>LokiSharp extension: accept <c>{}</c> and selectors whose matchers all match empty.</summary>
+    public bool AllowEmptyMatchers { get; set; }
+
+    /// <summary>A deep copy, the base that a tenant's overrides are applied onto.</summary>
+    public LimitsConfig Clone()
+    {
+        var copy = (LimitsConfig)MemberwiseClone();
+        copy.RetentionStream = RetentionStream.ConvertAll(static r => new RetentionStreamConfig
+        {
+            Selector = r.Selector,
+            Priority = r.Priority,
+            Period = r.Period,
+        });
+        copy.DiscoverServiceName = [.. DiscoverServiceName];
+        return copy;
+    }
+}
+
+/// <summary>A <c>retention_stream</c> rule: streams matching the selector keep data for the period.</summary>
+public sealed class RetentionStreamConfig
+{
+    public string Selector { get; set; } = "";
+
+    public int Priority { get; set; }
+
+    public TimeSpan Period { get; set; }
+}
+
+/// <summary><c>runtime_config:</c> the reloadable per-tenant overrides file.</summary>
+public sealed class RuntimeConfigSection
+{
+    public string File { get; set; } = "";
+
+    public TimeSpan Period { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary><c>compactor:</c> index compaction, retention and deletes.</summary>
+public sealed class CompactorConfig
+{
+    public string WorkingDirectory { get; set; } = "";
+
+    public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan ApplyRetentionInterval { get; set; } = TimeSpan.Zero;
+
+    public bool RetentionEnabled { get; set; }
+
+    public TimeSpan RetentionDeleteDelay { get; set; } = TimeSpan.FromHours(2);
+
+    public int RetentionDeleteWorkerCount { get; set; } = 150;
+
+    public TimeSpan RetentionTableTimeout { get; set; } = TimeSpan.Zero;
+
+    public string DeleteRequestStore { get; set; } = "";
+
+    public TimeSpan DeleteRequestCancelPeriod { get; set; } = TimeSpan.FromHours(24);
+
+    public TimeSpan DeleteMaxInterval { get; set; } = TimeSpan.FromHours(24);
+
+    public int MaxCompactionParallelism { get; set; } = 1;
+}
+
+/// <summary><c>query_range:</c> query splitting and the results cache.</summary>
+public sealed class QueryRangeConfig
+{
+    public bool AlignQueriesWithStep { get; set; }
+
+    public bool CacheResults { get; set; }
+
+    public int MaxRetries { get; set; } = 5;
+
+    public bool ParalleliseShardableQueries { get; set; } = true;
+
+    public ResultsCacheConfig ResultsCache { get; set; } = new();
+}
+
+/// <summary><c>query_range.results_cache:</c>.</summary>
+public sealed class ResultsCacheConfig
+{
+    public CacheConfig Cache { get; set; } = new();
+
+    public string Compression { get; set; } = "";
+}
+
+/// <summary>A cache block; only the embedded cache applies to a single binary.</summary>
+public sealed class CacheConfig
+{
+    public EmbeddedCacheConfig EmbeddedCache { get; set; } = new();
+
+    public TimeSpan DefaultValidity { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>The in-process cache.</summary>
+public sealed class EmbeddedCacheConfig
+{
+    public bool Enabled { get; set; }
+
+    public int MaxSizeMb { get; set; } = 100;
+
+    public int MaxSizeItems { get; set; }
+
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary><c>querier:</c>.</summary>
+public sealed class QuerierConfig
+{
+    public int MaxConcurrent { get; set; } = 4;
+
+    public TimeSpan QueryIngestersWithin { get; set; } = TimeSpan.FromHours(3);
+
+    public TimeSpan TailMaxDuration { get; set; } = TimeSpan.FromHours(1);
+
+    public TimeSpan ExtraQueryDelay { get; set; } = TimeSpan.Zero;
+
+    public bool QueryIngesterOnly { get; set; }
+
+    public bool QueryStoreOnly { get; set; }
+
+    public bool MultiTenantQueriesEnabled { get; set; }
+
+    public bool PerRequestLimitsEnabled { get; set; }
+}
+
+/// <summary><c>frontend:</c>.</summary>
+public sealed class FrontendConfig
+{
+    public int MaxOutstandingPerTenant { get; set; } = 2048;
+
+    public bool CompressResponses { get; set; } = true;
+
+    public TimeSpan LogQueriesLongerThan { get; set; } = TimeSpan.Zero;
+
+    public string Encoding { get; set; } = "json";
+}
+
+/// <summary><c>query_scheduler:</c>.</summary>
+public sealed class QuerySchedulerConfig
+{
+    public int MaxOutstandingRequestsPerTenant { get; set; } = 32000;
+
+    public bool UseSchedulerRing { get; set; }
+}
+
+/// <summary><c>ruler:</c>.</summary>
+public sealed class RulerConfig
+{
+    public bool EnableApi { get; set; } = true;
+
+    public string RulePath { get; set; } = "/rules";
+
+    public string AlertmanagerUrl { get; set; } = "";
+
+    public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    public RulerStorageConfig Storage { get; set; } = new();
+}
+
+/// <summary><c>ruler.storage:</c>.</summary>
+public sealed class RulerStorageConfig
+{
+    public string Type { get; set; } = "";
+
+    public RulerLocalStorageConfig Local { get; set; } = new();
+}
+
+/// <summary><c>ruler.storage.local:</c>.</summary>
+public sealed class RulerLocalStorageConfig
+{
+    public string Directory { get; set; } = "";
+}
+
+/// <summary><c>analytics:</c> usage reporting, which LokiSharp never sends anywhere.</summary>
+public sealed class AnalyticsConfig
+{
+    public bool ReportingEnabled { get; set; } = true;
+
+    public string UsageStatsUrl { get; set; } = "https://stats.grafana.org/loki-usage-report";
+}
+
+/// <summary><c>memberlist:</c> gossip membership; a single binary has no peers.</summary>
+public sealed class MemberlistConfig
+{
+    public List<string> JoinMembers { get; set; } = [];
+
+    public int BindPort { get; set; } = 7946;
+
+    public bool AbortIfClusterJoinFails { get; set; }
+}

@@ -1,0 +1,134 @@
+using LokiSharp.Server.Hosting;
+using Microsoft.Extensions.Logging;
+using YamlDotNet.RepresentationModel;
+
+namespace LokiSharp.Server.Configuration;
+
+/// <summary>
+/// Loki's <c>runtime-config</c> module: per-tenant limits from the <c>overrides:</c> map of
+/// <c>runtime_config.file</c>, laid over <c>limits_config</c> and reloaded every <c>runtime_config.period</c>.
+/// A file that fails to load at start-up stops the server; a bad reload is logged and the last good one kept.
+/// </summary>
+public sealed partial class TenantLimitsSource : ILokiModule, IDisposable
+{
+    private readonly LimitsConfig _defaults;
+    private readonly RuntimeConfigSection _settings;
+    private readonly ILogger<TenantLimitsSource> _logger;
+    private volatile Dictionary<string, LimitsConfig> _overrides = new(StringComparer.Ordinal);
+    private DateTime _lastWrite;
+    private Timer? _timer;
+
+    public TenantLimitsSource(LokiConfig config, ILogger<TenantLimitsSource> logger)
+    {
+        _defaults = config.LimitsConfig;
+        _settings = config.RuntimeConfig;
+        _logger = logger;
+    }
+
+    /// <inheritdoc />
+    public string Name => "runtime-config";
+
+    /// <summary>The limits in force for a tenant: its overrides if any, else <c>limits_config</c>.</summary>
+    public LimitsConfig LimitsFor(string tenant) => _overrides.GetValueOrDefault(tenant) ?? _defaults;
+
+    /// <summary>Tenants that have overrides.</summary>
+    public IReadOnlyCollection<string> TenantsWithOverrides => _overrides.Keys;
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_settings.File.Length == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        Reload();
+        if (_settings.Period > TimeSpan.Zero)
+        {
+            _timer = new Timer(_ => TryReload(), null, _settings.Period, _settings.Period);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _timer?.Dispose();
+
+    /// <summary>Parses a runtime configuration text into per-tenant limits over <paramref name="defaults"/>.</summary>
+    public static Dictionary<string, LimitsConfig> ParseOverrides(string text, string source, LimitsConfig defaults)
+    {
+        var result = new Dictionary<string, LimitsConfig>(StringComparer.Ordinal);
+        var root = ConfigLoader.ParseRoot(text, source);
+        if (root is null)
+        {
+            return result;
+        }
+
+        foreach (var (key, value) in root.Children)
+        {
+            if (key is YamlScalarNode { Value: "overrides" } && value is YamlMappingNode tenants)
+            {
+                foreach (var (tenantNode, limitsNode) in tenants.Children)
+                {
+                    var tenant = ((YamlScalarNode)tenantNode).Value ?? "";
+                    var limits = defaults.Clone();
+                    if (limitsNode is YamlMappingNode mapping)
+                    {
+                        new ConfigBinder(ConfigKeyCatalog.Embedded, $"{source} (overrides for tenant {tenant})")
+                            .BindMapping(mapping, limits, "limits_config");
+                    }
+
+                    result[tenant] = limits;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private void Reload()
+    {
+        var path = _settings.File;
+        _lastWrite = File.GetLastWriteTimeUtc(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"failed to read runtime config file {path}: {e.Message}", e);
+        }
+
+        _overrides = ParseOverrides(text, path, _defaults);
+        LogLoaded(path, _overrides.Count);
+    }
+
+    private void TryReload()
+    {
+        try
+        {
+            if (File.GetLastWriteTimeUtc(_settings.File) != _lastWrite)
+            {
+                Reload();
+            }
+        }
+        catch (ConfigException e)
+        {
+            LogReloadFailed(e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "runtime config loaded")]
+    private partial void LogLoaded(string file, int tenants);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "failed to reload runtime config, keeping the previous one")]
+    private partial void LogReloadFailed(string err);
+}

@@ -1,0 +1,159 @@
+using System.Net;
+using Grpc.AspNetCore.HealthChecks;
+using LokiSharp.Server.Configuration;
+using LokiSharp.Server.Http;
+using LokiSharp.Server.Logging;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace LokiSharp.Server.Hosting;
+
+/// <summary>Builds the ASP.NET Core application for a loaded configuration: listeners, modules and routes.</summary>
+public static class LokiServer
+{
+    /// <summary>Creates the application; call <c>RunAsync</c> on the result.</summary>
+    public static WebApplication Build(LoadedConfig loaded, LogLevelSwitch logLevel, TextWriter logOutput)
+    {
+        var config = loaded.Config;
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lokisharp" });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new LokiLoggerProvider(logLevel, config.Server.LogFormat == "json", logOutput));
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Server.GracefulShutdownTimeout + config.ShutdownDelay);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.KeepAliveTimeout = config.Server.HttpServerIdleTimeout;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = config.Server.GrpcServerMaxConcurrentStreams;
+            Listen(kestrel, config.Server.HttpListenAddress, config.Server.HttpListenPort, HttpProtocols.Http1);
+            Listen(kestrel, config.Server.GrpcListenAddress, config.Server.GrpcListenPort, HttpProtocols.Http2);
+        });
+
+        var modules = new ModuleRegistry();
+        var metrics = Metrics.DefaultRegistry;
+        builder.Services.AddSingleton(loaded);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(logLevel);
+        builder.Services.AddSingleton(modules);
+        builder.Services.AddSingleton<ServerState>();
+        builder.Services.AddSingleton<IMetricFactory>(Metrics.DefaultFactory);
+        builder.Services.AddSingleton<RequestMetrics>();
+        builder.Services.AddSingleton<TenantLimitsSource>();
+        builder.Services.AddHostedService<ModuleHost>();
+        builder.Services.AddRouting();
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = config.Server.GrpcServerMaxRecvMsgSize;
+            o.MaxSendMessageSize = config.Server.GrpcServerMaxSendMsgSize;
+        });
+        builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false)
+            .AddCheck("modules", () => modules.AllRunning ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(modules.DescribeNotRunning()));
+
+        var app = builder.Build();
+        modules.Add(new ListenerModule());
+        modules.Add(app.Services.GetRequiredService<TenantLimitsSource>());
+
+        RegisterBuildInfo();
+        var grpcPort = config.Server.GrpcListenPort;
+        var state = app.Services.GetRequiredService<ServerState>();
+        var requestMetrics = app.Services.GetRequiredService<RequestMetrics>();
+
+        if (config.Server.HttpPathPrefix.Length > 0)
+        {
+            app.UsePathBase(config.Server.HttpPathPrefix);
+        }
+
+        app.UseRouting();
+        app.Use(async (context, next) =>
+        {
+            // Once shutdown has begun, requests already running finish but new ones are turned away.
+            if (state.RefusingRequests && context.Request.Path != "/ready")
+            {
+                context.Response.Headers.Connection = "close";
+                await PlainText.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Application is stopping").ConfigureAwait(false);
+                return;
+            }
+
+            // The gRPC port serves gRPC only, as Loki's does.
+            if (context.Connection.LocalPort == grpcPort && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true)
+            {
+                await PlainText.WriteAsync(context, StatusCodes.Status404NotFound, "404 page not found").ConfigureAwait(false);
+                return;
+            }
+
+            await next(context).ConfigureAwait(false);
+        });
+        app.Use((context, next) => requestMetrics.InvokeAsync(context, next));
+        app.UseEndpoints(static _ => { });
+
+        app.MapOpsEndpoints();
+        app.MapMetrics("/metrics", metrics);
+        app.MapGrpcHealthChecksService();
+
+        app.Run(static context => PlainText.WriteAsync(context, StatusCodes.Status404NotFound, "404 page not found"));
+        return app;
+    }
+
+    /// <summary>
+    /// Keeps the default registry to Loki-like content: process and runtime metrics, but not every .NET event
+    /// counter and meter. Must run before anything touches the registry.
+    /// </summary>
+    public static void ConfigureMetricsRegistry() =>
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions
+        {
+            SuppressProcessMetrics = false,
+            SuppressDebugMetrics = true,
+            SuppressEventCounters = true,
+            SuppressMeters = true,
+        });
+
+    private static void RegisterBuildInfo()
+    {
+        var build = BuildInfo.Current;
+        Metrics.CreateGauge("loki_build_info",
+                "A metric with a constant '1' value labeled by version, revision, branch, goversion from which loki was built, and the goos and goarch for the build.",
+                ["version", "revision", "branch", "goversion", "goos", "goarch", "tags"])
+            .WithLabels(build.Version, build.Revision, build.Branch, build.GoVersion,
+                OperatingSystem.IsLinux() ? "linux" : OperatingSystem.IsWindows() ? "windows" : "darwin",
+                System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant() switch
+                {
+                    "x64" => "amd64",
+                    var other => other,
+                },
+                "unknown")
+            .Set(1);
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols)
+    {
+        Action<ListenOptions> configure = o => o.Protocols = protocols;
+        if (address.Length == 0 || address is "0.0.0.0" or "::" or "[::]")
+        {
+            kestrel.ListenAnyIP(port, configure);
+        }
+        else if (address == "localhost")
+        {
+            kestrel.ListenLocalhost(port, configure);
+        }
+        else if (IPAddress.TryParse(address.Trim('[', ']'), out var ip))
+        {
+            kestrel.Listen(ip, port, configure);
+        }
+        else
+        {
+            throw new ConfigException($"cannot listen on \"{address}\": not an IP address");
+        }
+    }
+}
