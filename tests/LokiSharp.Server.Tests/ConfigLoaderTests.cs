@@ -1,0 +1,235 @@
+using LokiSharp.Server.Configuration;
+
+namespace LokiSharp.Server.Tests;
+
+public sealed class ConfigLoaderTests
+{
+    private static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", name));
+
+    [Fact]
+    public void Embedded_default_is_a_single_binary_under_data()
+    {
+        var config = ConfigLoader.LoadEmbeddedDefault().Config;
+
+        Assert.False(config.AuthEnabled);
+        Assert.Equal(3100, config.Server.HttpListenPort);
+        Assert.Equal(9096, config.Server.GrpcListenPort);
+        Assert.Equal("./data", config.Common.PathPrefix);
+        Assert.Equal("./data/chunks", config.StorageConfig.Filesystem.Directory);
+        Assert.Equal("./data/wal", config.Ingester.Wal.Dir);
+        var period = Assert.Single(config.SchemaConfig.Configs);
+        Assert.Equal(new DateOnly(2024, 1, 1), period.From);
+        Assert.Equal("tsdb", period.Store);
+        Assert.Equal("v13", period.Schema);
+        Assert.Equal(TimeSpan.FromHours(24), period.Index.Period);
+        Assert.Equal(TimeSpan.FromHours(744), config.LimitsConfig.RetentionPeriod);
+        Assert.Equal(TimeSpan.FromMinutes(10), config.Compactor.CompactionInterval);
+        Assert.True(config.Compactor.RetentionEnabled);
+        Assert.Equal("snappy", config.Ingester.ChunkEncoding);
+    }
+
+    [Fact]
+    public void Unset_keys_keep_Loki_3_defaults()
+    {
+        var config = Load("schema_config:\n  configs:\n    - {from: 2024-01-01, store: tsdb, object_store: filesystem, schema: v13, index: {prefix: index_, period: 24h}}\n");
+
+        Assert.True(config.AuthEnabled);
+        Assert.Equal(9095, config.Server.GrpcListenPort);
+        Assert.Equal(4, config.LimitsConfig.IngestionRateMb);
+        Assert.Equal(6, config.LimitsConfig.IngestionBurstSizeMb);
+        Assert.Equal(256 * 1024, config.LimitsConfig.MaxLineSize.Bytes);
+        Assert.Equal(15, config.LimitsConfig.MaxLabelNamesPerSeries);
+        Assert.Equal(5000, config.LimitsConfig.MaxEntriesLimitPerQuery);
+        Assert.Equal(TimeSpan.FromHours(721), config.LimitsConfig.MaxQueryLength);
+        Assert.Equal(TimeSpan.FromHours(2), config.Compactor.RetentionDeleteDelay);
+        Assert.Equal("gzip", config.Ingester.ChunkEncoding);
+        Assert.Equal(TimeSpan.Zero, config.LimitsConfig.RetentionPeriod);
+    }
+
+    [Fact]
+    public void Full_Loki_3_single_binary_config_loads_with_every_section()
+    {
+        var loaded = ConfigLoader.LoadText(Fixture("loki-3x-single-binary.yaml"), "loki.yaml", expandEnv: false);
+        var config = loaded.Config;
+
+        Assert.Equal("warn", config.Server.LogLevel);
+        Assert.Equal(8388608, config.Server.GrpcServerMaxRecvMsgSize);
+        Assert.Equal(TimeSpan.FromSeconds(90), config.Server.HttpServerWriteTimeout);
+        Assert.Equal(2, config.SchemaConfig.Configs.Count);
+        Assert.Equal("boltdb-shipper", config.SchemaConfig.Configs[0].Store);
+        Assert.Equal(1L << 30, config.Ingester.Wal.ReplayMemoryCeiling.Bytes);
+        Assert.Equal(512 * 1024, config.LimitsConfig.MaxLineSize.Bytes);
+        Assert.Equal(5 << 20, config.LimitsConfig.PerStreamRateLimit.Bytes);
+        Assert.Equal(10, config.LimitsConfig.IngestionRateMb);
+        Assert.Equal(2, config.LimitsConfig.RetentionStream.Count);
+        Assert.Equal("{container=\"postgres\"}", config.LimitsConfig.RetentionStream[1].Selector);
+        Assert.Equal(2, config.LimitsConfig.RetentionStream[1].Priority);
+        Assert.Equal(TimeSpan.FromDays(14), config.LimitsConfig.RetentionStream[1].Period);
+        Assert.Equal(TimeSpan.FromSeconds(30), config.RuntimeConfig.Period);
+        Assert.True(config.QueryRange.ResultsCache.Cache.EmbeddedCache.Enabled);
+        Assert.Equal(500, config.QueryRange.ResultsCache.Cache.EmbeddedCache.MaxSizeMb);
+        Assert.Equal(8, config.Querier.MaxConcurrent);
+        Assert.Equal(4096, config.Frontend.MaxOutstandingPerTenant);
+        Assert.Equal(32768, config.QueryScheduler.MaxOutstandingRequestsPerTenant);
+        Assert.Equal("http://alertmanager:9093", config.Ruler.AlertmanagerUrl);
+        Assert.Equal("/loki/rules", config.Ruler.Storage.Local.Directory);
+        Assert.False(config.Analytics.ReportingEnabled);
+        Assert.Empty(config.Memberlist.JoinMembers);
+
+        var noticed = loaded.Notices.Select(n => (n.Key, n.Kind)).ToList();
+        Assert.Contains(("server.log_request_headers", ConfigNoticeKind.Ignored), noticed);
+        Assert.Contains(("ingester.lifecycler", ConfigNoticeKind.Ignored), noticed);
+        Assert.Contains(("storage_config.boltdb_shipper.shared_store", ConfigNoticeKind.Deprecated), noticed);
+        Assert.Contains(("limits_config.enforce_metric_name", ConfigNoticeKind.Deprecated), noticed);
+        Assert.Contains(("table_manager", ConfigNoticeKind.Deprecated), noticed);
+    }
+
+    [Fact]
+    public void Notices_carry_the_line_of_the_key()
+    {
+        var loaded = ConfigLoader.LoadText(MinimalSchema + "server:\n  http_listen_port: 3100\n  log_request_headers: true\n", "x.yaml", false);
+
+        var notice = Assert.Single(loaded.Notices);
+        Assert.Equal("server.log_request_headers", notice.Key);
+        Assert.Equal(9, notice.Line);
+    }
+
+    [Fact]
+    public void Environment_placeholders_expand_with_defaults()
+    {
+        var name = "LOKISHARP_TEST_PORT_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(name, "3333");
+        try
+        {
+            var text = MinimalSchema + $"server:\n  http_listen_port: ${{{name}}}\n  grpc_listen_port: ${{{name}_UNSET:-9444}}\n  log_level: ${{{name}_UNSET}}\n";
+
+            var config = ConfigLoader.LoadText(text.Replace("log_level: ${" + name + "_UNSET}", "log_level: ${" + name + "_UNSET:-debug}", StringComparison.Ordinal), "env.yaml", expandEnv: true).Config;
+
+            Assert.Equal(3333, config.Server.HttpListenPort);
+            Assert.Equal(9444, config.Server.GrpcListenPort);
+            Assert.Equal("debug", config.Server.LogLevel);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
+    [Fact]
+    public void Placeholders_stay_literal_without_expand_env()
+    {
+        var error = Assert.Throws<ConfigException>(() => Load("server:\n  http_listen_port: ${PORT:-3100}\n"));
+
+        Assert.Contains("key server.http_listen_port", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("server:\n  http_listen_port: [3100\n", "line 3")]
+    [InlineData("server: {\n", "malformed YAML")]
+    [InlineData("- just\n- a list\n", "must be a mapping")]
+    public void Malformed_yaml_is_rejected_with_its_line(string text, string expected)
+    {
+        var error = Assert.Throws<ConfigException>(() => Load(text));
+
+        Assert.StartsWith("bad.yaml: line ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_top_level_section_names_key_and_line()
+    {
+        var error = Assert.Throws<ConfigException>(() => Load(MinimalSchema + "\nlimit_config:\n  max_query_series: 10\n"));
+
+        Assert.Equal("bad.yaml: line 8, column 1: key limit_config: unknown configuration key (no Loki version accepts it; check its spelling and indentation)", error.Message);
+    }
+
+    [Fact]
+    public void Misspelt_nested_key_is_rejected()
+    {
+        var error = Assert.Throws<ConfigException>(() => Load(MinimalSchema + "server:\n  http_listen_prot: 3100\n"));
+
+        Assert.Contains("line 8, column 3: key server.http_listen_prot: unknown configuration key", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Misspelt_key_inside_an_ignored_section_is_rejected()
+    {
+        var error = Assert.Throws<ConfigException>(() => Load(MinimalSchema + "storage_config:\n  aws:\n    bucketnamez: logs\n"));
+
+        Assert.Contains("key storage_config.aws.bucketnamez: unknown configuration key", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("server:\n  http_listen_port: abc\n", "line 8, column 21: key server.http_listen_port: cannot parse \"abc\" as int")]
+    [InlineData("auth_enabled: maybe\n", "key auth_enabled: cannot parse \"maybe\" as bool")]
+    [InlineData("compactor:\n  compaction_interval: ten minutes\n", "key compactor.compaction_interval: cannot parse \"ten minutes\" as duration")]
+    [InlineData("limits_config:\n  max_line_size: lots\n", "key limits_config.max_line_size: cannot parse \"lots\" as byte size")]
+    [InlineData("server: 3100\n", "key server: expected a mapping of keys, found \"3100\"")]
+    [InlineData("limits_config:\n  retention_stream: {selector: x}\n", "key limits_config.retention_stream: expected a list")]
+    [InlineData("storage_config:\n  aws:\n    s3forcepathstyle: sometimes\n", "key storage_config.aws.s3forcepathstyle: cannot parse \"sometimes\" as bool")]
+    public void Wrong_value_types_are_rejected_naming_the_key(string section, string expected)
+    {
+        var error = Assert.Throws<ConfigException>(() => Load(MinimalSchema + section));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("target: querier\n", "key target: target \"querier\" is not supported")]
+    [InlineData("ingester:\n  chunk_encoding: brotli\n", "key ingester.chunk_encoding: unknown chunk encoding \"brotli\"")]
+    [InlineData("server:\n  log_level: verbose\n", "key server.log_level: unrecognized log level \"verbose\"")]
+    public void Invalid_values_are_rejected(string section, string expected)
+    {
+        var error = Assert.Throws<ConfigException>(() => Load(MinimalSchema + section));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("schema_config:\n  configs: []\n", "must specify at least one schema configuration")]
+    [InlineData("schema_config:\n  configs:\n    - {from: 2024-01-01, store: tsdb, schema: v13, index: {period: 168h}}\n", "tsdb must always have periodic config for index set to 24h")]
+    [InlineData("schema_config:\n  configs:\n    - {from: 2024-01-01, store: tsdb, schema: v14}\n", "invalid schema version \"v14\"")]
+    [InlineData("schema_config:\n  configs:\n    - {from: 2024-02-01, store: tsdb, schema: v13}\n    - {from: 2024-01-01, store: tsdb, schema: v13}\n", "from time in schemas must be distinct and in increasing order")]
+    [InlineData("schema_config:\n  configs:\n    - {from: 1st of May, store: tsdb, schema: v13}\n", "cannot parse \"1st of May\" as date")]
+    public void Schema_periods_are_validated(string text, string expected)
+    {
+        var error = Assert.Throws<ConfigException>(() => Load(text));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_file_still_needs_a_schema()
+    {
+        var error = Assert.Throws<ConfigException>(() => Load(""));
+
+        Assert.Contains("must specify at least one schema configuration", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Path_prefix_derives_the_directories_not_set_explicitly()
+    {
+        var config = Load(MinimalSchema + "common:\n  path_prefix: /var/loki\ncompactor:\n  working_directory: /tmp/compact\n");
+
+        Assert.Equal("/var/loki/chunks", config.StorageConfig.Filesystem.Directory);
+        Assert.Equal("/var/loki/wal", config.Ingester.Wal.Dir);
+        Assert.Equal("/tmp/compact", config.Compactor.WorkingDirectory);
+    }
+
+    [Fact]
+    public void Catalog_knows_the_keys_users_carry()
+    {
+        var catalog = ConfigKeyCatalog.Embedded;
+
+        Assert.True(catalog.Count > 1000);
+        Assert.NotNull(catalog.Find("query_range.results_cache.cache.embedded_cache.max_size_mb"));
+        Assert.NotNull(catalog.Find("common.ring.kvstore.store"));
+        Assert.True(catalog.Find("compactor.shared_store")!.Deprecated);
+        Assert.Null(catalog.Find("server.http_listen_prot"));
+    }
+
+    internal const string MinimalSchema =
+        "schema_config:\n  configs:\n    - from: 2024-01-01\n      store: tsdb\n      schema: v13\n\n";
+
+    private static LokiConfig Load(string text) => ConfigLoader.LoadText(text, "bad.yaml", expandEnv: false).Config;
+}
