@@ -18,6 +18,7 @@ internal static partial class OpsEndpoints
     private static readonly JsonSerializerOptions Json = new()
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         TypeInfoResolver = OpsJsonContext.Default,
     };
 

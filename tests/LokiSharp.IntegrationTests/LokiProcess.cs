@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace LokiSharp.IntegrationTests;
+
+/// <summary>
+/// The real <c>lokisharp</c> server started as a child process on free loopback ports, in its own temporary
+/// working directory, so tests talk to it exactly as a client would and can signal or kill it.
+/// </summary>
+public sealed partial class LokiProcess : IAsyncDisposable
+{
+    private readonly StringBuilder _output = new();
+    private readonly Lock _outputLock = new();
+
+    private LokiProcess(Process process, string workDir, int httpPort, int grpcPort)
+    {
+        Process = process;
+        WorkDir = workDir;
+        HttpPort = httpPort;
+        GrpcPort = grpcPort;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public Process Process { get; }
+
+    public string WorkDir { get; }
+
+    public int HttpPort { get; }
+
+    public int GrpcPort { get; }
+
+    public HttpClient Http { get; }
+
+    /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_outputLock)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts the server. Without <paramref name="configYaml"/> it runs on the embedded default; otherwise the
+    /// text is written to <c>loki.yaml</c> with <c>${HTTP_PORT}</c>, <c>${GRPC_PORT}</c> and <c>${DATA}</c>
+    /// available through <c>-config.expand-env=true</c>.
+    /// </summary>
+    public static async Task<LokiProcess> StartAsync(string? configYaml = null, bool waitReady = true, params string[] extraArgs)
+    {
+        var server = Launch(configYaml, extraArgs);
+        if (waitReady)
+        {
+            await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        }
+
+        return server;
+    }
+
+    /// <summary>Runs the binary to completion (for -version, -verify-config and bad flags).</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string? configYaml, params string[] args)
+    {
+        await using var server = Launch(configYaml, args, addPorts: false);
+        var code = await server.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        return (code, server.Output);
+    }
+
+    private static LokiProcess Launch(string? configYaml, string[] extraArgs, bool addPorts = true)
+    {
+        var workDir = Directory.CreateTempSubdirectory("lokisharp-it-").FullName;
+        var httpPort = FreePort();
+        var grpcPort = FreePort();
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = workDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lokisharp.dll"));
+        start.Environment["HTTP_PORT"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["GRPC_PORT"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["DATA"] = Path.Combine(workDir, "data");
+        if (configYaml is not null)
+        {
+            var path = Path.Combine(workDir, "loki.yaml");
+            File.WriteAllText(path, configYaml);
+            start.ArgumentList.Add("-config.file=" + path);
+            start.ArgumentList.Add("-config.expand-env=true");
+        }
+        else if (addPorts)
+        {
+            start.ArgumentList.Add($"-server.http-listen-port={httpPort}");
+            start.ArgumentList.Add($"-server.grpc-listen-port={grpcPort}");
+        }
+
+        foreach (var arg in extraArgs)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = new Process { StartInfo = start };
+        var server = new LokiProcess(process, workDir, httpPort, grpcPort);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>Polls <c>/ready</c> until it answers 200.</summary>
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Process.HasExited)
+            {
+                throw new InvalidOperationException($"lokisharp exited with {Process.ExitCode} before becoming ready:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync(new Uri("/ready", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"lokisharp did not become ready within {timeout}:\n{Output}");
+    }
+
+    /// <summary>Sends SIGTERM, as Kubernetes does when stopping a pod.</summary>
+    public void Terminate()
+    {
+        const int sigterm = 15;
+        if (Kill(Process.Id, sigterm) != 0)
+        {
+            throw new InvalidOperationException("kill(SIGTERM) failed: errno " + Marshal.GetLastPInvokeError());
+        }
+    }
+
+    /// <summary>Waits for the process to exit and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await Process.WaitForExitAsync(cts.Token);
+        Process.WaitForExit();
+        return Process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+            await Process.WaitForExitAsync();
+        }
+
+        Process.Dispose();
+        try
+        {
+            Directory.Delete(WorkDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory is harmless.
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_outputLock)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
