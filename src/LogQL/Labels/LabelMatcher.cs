@@ -24,7 +24,10 @@ public sealed class LabelMatcher : IEquatable<LabelMatcher>
 {
     private readonly Regex? _regex;
 
-    /// <summary>Creates a matcher; regex values are compiled anchored at both ends, as Prometheus does.</summary>
+    /// <summary>
+    /// Creates a matcher; regex values (RE2 syntax, e.g. <c>(?P&lt;name&gt;...)</c>) are compiled anchored at both
+    /// ends, as Prometheus does.
+    /// </summary>
     /// <exception cref="ArgumentException">The regular expression does not compile.</exception>
     public LabelMatcher(string name, MatchType type, string value)
     {
@@ -33,7 +36,7 @@ public sealed class LabelMatcher : IEquatable<LabelMatcher>
         Value = value;
         if (type is MatchType.Regex or MatchType.NotRegex)
         {
-            _regex = new Regex("^(?:" + value + ")$", RegexOptions.CultureInvariant | RegexOptions.Singleline,
+            _regex = new Regex("^(?:" + GoRegex.ToDotNet(value) + ")$", RegexOptions.CultureInvariant | RegexOptions.Singleline,
                 TimeSpan.FromSeconds(1));
         }
     }
