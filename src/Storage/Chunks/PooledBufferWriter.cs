@@ -21,6 +21,17 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     /// <summary>The bytes written so far.</summary>
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
 
+    /// <summary>Overwrites already written bytes at <paramref name="offset"/> (length prefixes filled in later).</summary>
+    public void Patch(int offset, ReadOnlySpan<byte> bytes)
+    {
+        if (offset < 0 || offset + bytes.Length > _written)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset));
+        }
+
+        bytes.CopyTo(_buffer.AsSpan(offset));
+    }
+
     /// <summary>Forgets the content, keeping the storage.</summary>
     public void Clear() => _written = 0;
 

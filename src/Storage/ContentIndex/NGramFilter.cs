@@ -34,7 +34,7 @@ public static class NGramFilter
 
         var mask = (uint)(filter.Length * 8) - 1;
         uint gram = 0;
-        var lastDigit = -GramLength;
+        var lastDigit = -1; // also keeps the first GramLength-1 partial grams out
         for (var i = 0; i < literal.Length; i++)
         {
             var b = literal[i];
@@ -96,7 +96,7 @@ internal sealed class NGramFilterBuilder : IDisposable
 
         var scratch = _scratch;
         uint gram = 0;
-        var lastDigit = -NGramFilter.GramLength;
+        var lastDigit = -1; // also keeps the first GramLength-1 partial grams out
         for (var i = 0; i < line.Length; i++)
         {
             var b = line[i];

@@ -1,0 +1,234 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using LokiSharp.LogQL.Labels;
+using LokiSharp.Storage.Chunks;
+using LokiSharp.Storage.Hashing;
+
+namespace LokiSharp.Storage.Index;
+
+/// <summary>
+/// Encoding of index files (open-period journals and sealed tables share it): a header naming the period,
+/// then checksummed records defining series and adding chunk refs. See docs/formats/chunk.md.
+/// </summary>
+internal static class IndexFile
+{
+    public const uint Magic = 0x49534B4C; // "LKSI"
+    public const byte Version = 1;
+    public const byte MinCompatibleVersion = 1;
+    public const int HeaderSize = 24;
+    public const int RecordHeaderSize = 8;
+    public const byte SeriesRecord = 1;
+    public const byte ChunkRecord = 2;
+
+    // A record larger than this is treated as corruption rather than allocated.
+    private const int MaxRecordSize = 16 * 1024 * 1024;
+
+    public static void WriteHeader(IBufferWriter<byte> output, long periodStart, long periodLength)
+    {
+        var span = output.GetSpan(HeaderSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(span, Magic);
+        span[4] = Version;
+        span[5] = MinCompatibleVersion;
+        span[6] = 0;
+        span[7] = 0;
+        BinaryPrimitives.WriteInt64LittleEndian(span[8..], periodStart);
+        BinaryPrimitives.WriteInt64LittleEndian(span[16..], periodLength);
+        output.Advance(HeaderSize);
+    }
+
+    public static void WriteSeries(PooledBufferWriter output, int id, LabelSet labels)
+    {
+        var start = BeginRecord(output);
+        output.GetSpan(1)[0] = SeriesRecord;
+        output.Advance(1);
+        Varint.Write(output, (ulong)id);
+        Varint.Write(output, (ulong)labels.Count);
+        foreach (var pair in labels.AsSpan())
+        {
+            WriteString(output, pair.Name);
+            WriteString(output, pair.Value);
+        }
+
+        EndRecord(output, start);
+    }
+
+    public static void WriteChunk(PooledBufferWriter output, int seriesId, in ChunkRef chunk)
+    {
+        var start = BeginRecord(output);
+        var span = output.GetSpan(1 + 16);
+        span[0] = ChunkRecord;
+        BinaryPrimitives.WriteInt64LittleEndian(span[1..], chunk.From);
+        BinaryPrimitives.WriteInt64LittleEndian(span[9..], chunk.Through);
+        output.Advance(17);
+        Varint.Write(output, (ulong)seriesId);
+        Varint.Write(output, (ulong)chunk.PackId);
+        Varint.Write(output, (ulong)chunk.Offset);
+        Varint.Write(output, (ulong)chunk.Length);
+        Varint.Write(output, (ulong)chunk.Entries);
+        Varint.Write(output, (ulong)chunk.UncompressedBytes);
+        EndRecord(output, start);
+    }
+
+    /// <summary>
+    /// Reads a whole index file. Returns the byte length of the valid prefix; records after the first bad one
+    /// (a torn tail from a crash mid-append) are not applied.
+    /// </summary>
+    /// <exception cref="ChunkCorruptException">The header is missing or foreign.</exception>
+    public static long Read(ReadOnlySpan<byte> file, out long periodStart, out long periodLength,
+        Action<LabelSet>? onSeries, Action<LabelSet, ChunkRef> onChunk, out string? tailProblem)
+    {
+        if (file.Length < HeaderSize || BinaryPrimitives.ReadUInt32LittleEndian(file) != Magic)
+        {
+            throw new ChunkCorruptException("index file header missing or foreign");
+        }
+
+        if (file[5] > Version)
+        {
+            throw new ChunkCorruptException($"index file needs reader version {file[5]}; this reader is {Version}");
+        }
+
+        periodStart = BinaryPrimitives.ReadInt64LittleEndian(file[8..]);
+        periodLength = BinaryPrimitives.ReadInt64LittleEndian(file[16..]);
+        var series = new List<LabelSet>();
+        var position = HeaderSize;
+        tailProblem = null;
+        while (position < file.Length)
+        {
+            if (file.Length - position < RecordHeaderSize)
+            {
+                tailProblem = "truncated record header";
+                break;
+            }
+
+            var length = BinaryPrimitives.ReadInt32LittleEndian(file[position..]);
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(file[(position + 4)..]);
+            if (length <= 0 || length > MaxRecordSize || length > file.Length - position - RecordHeaderSize)
+            {
+                tailProblem = "truncated or oversized record";
+                break;
+            }
+
+            var payload = file.Slice(position + RecordHeaderSize, length);
+            if (Crc32C.Compute(payload) != crc)
+            {
+                tailProblem = "record checksum mismatch";
+                break;
+            }
+
+            if (!Apply(payload, series, onSeries, onChunk))
+            {
+                tailProblem = "malformed record";
+                break;
+            }
+
+            position += RecordHeaderSize + length;
+        }
+
+        return position;
+    }
+
+    private static bool Apply(ReadOnlySpan<byte> payload, List<LabelSet> series, Action<LabelSet>? onSeries,
+        Action<LabelSet, ChunkRef> onChunk)
+    {
+        var p = 1;
+        switch (payload[0])
+        {
+            case SeriesRecord:
+            {
+                if (!Varint.TryRead(payload, ref p, out var id) || (int)id != series.Count ||
+                    !Varint.TryRead(payload, ref p, out var count) || count > (ulong)payload.Length)
+                {
+                    return false;
+                }
+
+                var pairs = new LabelPair[(int)count];
+                for (var i = 0; i < pairs.Length; i++)
+                {
+                    if (!TryReadString(payload, ref p, out var name) || !TryReadString(payload, ref p, out var value))
+                    {
+                        return false;
+                    }
+
+                    pairs[i] = new LabelPair(name, value);
+                }
+
+                if (p != payload.Length)
+                {
+                    return false;
+                }
+
+                var labels = LabelSet.From(pairs);
+                series.Add(labels);
+                onSeries?.Invoke(labels);
+                return true;
+            }
+
+            case ChunkRecord:
+            {
+                if (payload.Length < 17)
+                {
+                    return false;
+                }
+
+                var from = BinaryPrimitives.ReadInt64LittleEndian(payload[1..]);
+                var through = BinaryPrimitives.ReadInt64LittleEndian(payload[9..]);
+                p = 17;
+                if (!Varint.TryRead(payload, ref p, out var id) || id >= (ulong)series.Count ||
+                    !Varint.TryRead(payload, ref p, out var pack) || !Varint.TryRead(payload, ref p, out var offset) ||
+                    !Varint.TryRead(payload, ref p, out var length) || !Varint.TryRead(payload, ref p, out var entries) ||
+                    !Varint.TryRead(payload, ref p, out var bytes) || p != payload.Length)
+                {
+                    return false;
+                }
+
+                onChunk(series[(int)id],
+                    new ChunkRef((long)pack, (long)offset, (int)length, from, through, (int)entries, (long)bytes));
+                return true;
+            }
+
+            default:
+                return false;
+        }
+    }
+
+    private static int BeginRecord(PooledBufferWriter output)
+    {
+        var start = output.WrittenCount;
+        output.GetSpan(RecordHeaderSize);
+        output.Advance(RecordHeaderSize);
+        return start;
+    }
+
+    private static void EndRecord(PooledBufferWriter output, int start)
+    {
+        var written = output.WrittenSpan;
+        var payload = written[(start + RecordHeaderSize)..];
+        Span<byte> prefix = stackalloc byte[RecordHeaderSize];
+        BinaryPrimitives.WriteInt32LittleEndian(prefix, payload.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(prefix[4..], Crc32C.Compute(payload));
+        output.Patch(start, prefix);
+    }
+
+    private static void WriteString(PooledBufferWriter output, string value)
+    {
+        var n = Encoding.UTF8.GetByteCount(value);
+        Varint.Write(output, (ulong)n);
+        var span = output.GetSpan(n);
+        Encoding.UTF8.GetBytes(value, span);
+        output.Advance(n);
+    }
+
+    private static bool TryReadString(ReadOnlySpan<byte> payload, ref int p, out string value)
+    {
+        value = string.Empty;
+        if (!Varint.TryRead(payload, ref p, out var length) || length > (ulong)(payload.Length - p))
+        {
+            return false;
+        }
+
+        value = Encoding.UTF8.GetString(payload.Slice(p, (int)length));
+        p += (int)length;
+        return true;
+    }
+}

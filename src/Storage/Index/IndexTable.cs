@@ -1,0 +1,344 @@
+using LokiSharp.LogQL.Labels;
+using LokiSharp.Storage.Chunks;
+using LokiSharp.Storage.Store;
+
+namespace LokiSharp.Storage.Index;
+
+/// <summary>
+/// The label index of one tenant for one index period, with its files: an append-only journal while the
+/// period is open (fsynced on every append, replayed on restart) and an immutable sealed file
+/// (<c>&lt;name&gt;.g&lt;generation&gt;.idx</c>) once it closes. Loading is idempotent: a chunk ref present
+/// in both a sealed file and a journal (crash between sealing steps) is counted once.
+/// </summary>
+internal sealed class IndexTable : IDisposable
+{
+    public const string JournalSuffix = ".journal";
+    public const string SealedSuffix = ".idx";
+
+    private readonly string _directory;
+    private readonly Action<string, string>? _onCorruption;
+    private readonly object _writeLock = new();
+    private readonly Dictionary<LabelSet, int> _journalIds = [];
+    private FileStream? _journal;
+    private int _generation;
+    private bool _unusable;
+
+    private IndexTable(string directory, string name, long start, long length, Action<string, string>? onCorruption)
+    {
+        _directory = directory;
+        Name = name;
+        Start = start;
+        Length = length;
+        _onCorruption = onCorruption;
+    }
+
+    /// <summary>Table name, such as <c>index_19700</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Period start, Unix ns.</summary>
+    public long Start { get; }
+
+    /// <summary>Period length, ns.</summary>
+    public long Length { get; }
+
+    /// <summary>Period end (exclusive), Unix ns.</summary>
+    public long End => Start + Length;
+
+    public LabelIndex Index { get; } = new();
+
+    /// <summary>Whether the table has a journal (receives or received writes since its last seal).</summary>
+    public bool HasJournal => _journal is not null || File.Exists(JournalPath);
+
+    private string JournalPath => Path.Combine(_directory, Name + JournalSuffix);
+
+    /// <summary>Creates an empty table (files appear on the first append).</summary>
+    public static IndexTable Create(string directory, string name, long start, long length,
+        Action<string, string>? onCorruption) => new(directory, name, start, length, onCorruption);
+
+    /// <summary>Loads a table from its files: the newest sealed generation, then the journal.</summary>
+    public static IndexTable? Load(string directory, string name, Action<string, string>? onCorruption)
+    {
+        IndexTable? table = null;
+        var generation = -1;
+        string? sealedPath = null;
+        foreach (var file in Directory.EnumerateFiles(directory, name + ".g*" + SealedSuffix))
+        {
+            var g = ParseGeneration(Path.GetFileName(file), name);
+            if (g > generation)
+            {
+                generation = g;
+                sealedPath = file;
+            }
+        }
+
+        if (sealedPath is not null)
+        {
+            table = LoadFile(directory, name, sealedPath, null, onCorruption, isJournal: false);
+            if (table is not null)
+            {
+                table._generation = generation;
+            }
+        }
+
+        var journal = Path.Combine(directory, name + JournalSuffix);
+        if (File.Exists(journal))
+        {
+            table = LoadFile(directory, name, journal, table, onCorruption, isJournal: true) ?? table;
+        }
+
+        return table;
+    }
+
+    /// <summary>The table names present in <paramref name="directory"/>.</summary>
+    public static HashSet<string> Names(string directory)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (!Directory.Exists(directory))
+        {
+            return names;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(directory))
+        {
+            var fileName = Path.GetFileName(file);
+            if (fileName.EndsWith(JournalSuffix, StringComparison.Ordinal))
+            {
+                names.Add(fileName[..^JournalSuffix.Length]);
+            }
+            else if (fileName.EndsWith(SealedSuffix, StringComparison.Ordinal))
+            {
+                var dot = fileName.LastIndexOf(".g", StringComparison.Ordinal);
+                if (dot > 0)
+                {
+                    names.Add(fileName[..dot]);
+                }
+            }
+        }
+
+        return names;
+    }
+
+    /// <summary>Durably appends chunk refs to the journal, then makes them visible in the index.</summary>
+    public void Append(IReadOnlyList<(LabelSet Labels, ChunkRef Chunk)> chunks, Action<DurableStep>? hook)
+    {
+        lock (_writeLock)
+        {
+            var created = _journal is null && !File.Exists(JournalPath);
+            using var buffer = new PooledBufferWriter(4096);
+            if (created)
+            {
+                IndexFile.WriteHeader(buffer, Start, Length);
+            }
+
+            if (_unusable)
+            {
+                throw new IOException($"index journal {JournalPath} could not be repaired after a failed append; restart to recover");
+            }
+
+            var newIds = new List<LabelSet>();
+            foreach (var (labels, chunk) in chunks)
+            {
+                if (!_journalIds.TryGetValue(labels, out var id))
+                {
+                    id = _journalIds.Count;
+                    _journalIds.Add(labels, id);
+                    newIds.Add(labels);
+                    IndexFile.WriteSeries(buffer, id, labels);
+                }
+
+                IndexFile.WriteChunk(buffer, id, chunk);
+            }
+
+            var lengthBefore = created ? 0 : -1L;
+            try
+            {
+                _journal ??= new FileStream(JournalPath, FileMode.Append, FileAccess.Write, FileShare.Read, 1);
+                lengthBefore = _journal.Length;
+                _journal.Write(buffer.WrittenSpan);
+                hook?.Invoke(DurableStep.Written);
+                _journal.Flush(flushToDisk: true);
+                hook?.Invoke(DurableStep.Synced);
+                if (created)
+                {
+                    DurableFile.SyncDirectory(_directory);
+                }
+            }
+            catch
+            {
+                // Nothing of a failed append may stay: the caller was not acknowledged and will retry, and
+                // series ids must keep matching the series records in the file.
+                foreach (var labels in newIds)
+                {
+                    _journalIds.Remove(labels);
+                }
+
+                RollBack(lengthBefore);
+                throw;
+            }
+
+            foreach (var (labels, chunk) in chunks)
+            {
+                Index.Add(labels, chunk);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the whole table as a new immutable sealed generation and removes the journal and older
+    /// generations. Safe to interrupt at any point: loading tolerates every intermediate state.
+    /// </summary>
+    public void Seal()
+    {
+        lock (_writeLock)
+        {
+            if (!HasJournal)
+            {
+                return;
+            }
+
+            var snapshot = Index.Snapshot();
+            var next = _generation + 1;
+            var path = Path.Combine(_directory, $"{Name}.g{next}{SealedSuffix}");
+            using var buffer = new PooledBufferWriter(64 * 1024);
+            IndexFile.WriteHeader(buffer, Start, Length);
+            for (var id = 0; id < snapshot.Count; id++)
+            {
+                IndexFile.WriteSeries(buffer, id, snapshot[id].Labels);
+                foreach (var chunk in snapshot[id].Chunks)
+                {
+                    IndexFile.WriteChunk(buffer, id, chunk);
+                }
+            }
+
+            if (!DurableFile.TryCreate(path, s => s.Write(buffer.WrittenSpan)))
+            {
+                throw new IOException($"sealed index {path} already exists");
+            }
+
+            _journal?.Dispose();
+            _journal = null;
+            _journalIds.Clear();
+            File.Delete(JournalPath);
+            for (var g = 0; g < next; g++)
+            {
+                File.Delete(Path.Combine(_directory, $"{Name}.g{g}{SealedSuffix}"));
+            }
+
+            DurableFile.SyncDirectory(_directory);
+            _generation = next;
+        }
+    }
+
+    public void Dispose()
+    {
+        _journal?.Dispose();
+        Index.Dispose();
+    }
+
+    private void RollBack(long lengthBefore)
+    {
+        var journal = _journal;
+        _journal = null;
+        try
+        {
+            journal?.Dispose();
+        }
+        catch (IOException)
+        {
+            // The handle is unusable either way; the file is repaired below.
+        }
+
+        try
+        {
+            if (lengthBefore == 0)
+            {
+                File.Delete(JournalPath);
+            }
+            else if (lengthBefore > 0)
+            {
+                using var stream = new FileStream(JournalPath, FileMode.Open, FileAccess.Write);
+                stream.SetLength(lengthBefore);
+                stream.Flush(flushToDisk: true);
+            }
+
+            // A negative length means the journal never opened, so nothing was written.
+        }
+        catch (IOException)
+        {
+            _unusable = true;
+        }
+    }
+
+    private static IndexTable? LoadFile(string directory, string name, string path, IndexTable? into,
+        Action<string, string>? onCorruption, bool isJournal)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (IOException e)
+        {
+            onCorruption?.Invoke(path, "cannot read index file: " + e.Message);
+            return into;
+        }
+
+        var table = into;
+        var pending = new List<(LabelSet, ChunkRef)>();
+        long start, length;
+        long valid;
+        string? problem;
+        List<LabelSet> seriesDefined;
+        try
+        {
+            var journalIds = new List<LabelSet>();
+            valid = IndexFile.Read(bytes, out start, out length, isJournal ? journalIds.Add : null,
+                (l, c) => pending.Add((l, c)), out problem);
+            seriesDefined = journalIds;
+        }
+        catch (ChunkCorruptException e)
+        {
+            onCorruption?.Invoke(path, e.Message);
+            if (isJournal && bytes.Length < IndexFile.HeaderSize)
+            {
+                // A journal torn before its header was complete holds nothing acknowledged.
+                File.Delete(path);
+            }
+
+            return into;
+        }
+
+        table ??= new IndexTable(directory, name, start, length, onCorruption);
+        foreach (var (labels, chunk) in pending)
+        {
+            table.Index.Add(labels, chunk);
+        }
+
+        // Journal series ids are positions of series records in the file; later appends continue them.
+        foreach (var labels in seriesDefined)
+        {
+            table._journalIds.Add(labels, table._journalIds.Count);
+        }
+
+        if (problem is not null)
+        {
+            onCorruption?.Invoke(path, $"{problem} at byte {valid}; ignoring the rest");
+            if (isJournal)
+            {
+                // Cut the torn tail so later appends are not hidden behind it.
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+                stream.SetLength(valid);
+                stream.Flush(flushToDisk: true);
+            }
+        }
+
+        return table;
+    }
+
+    private static int ParseGeneration(string fileName, string name)
+    {
+        var middle = fileName.AsSpan(name.Length + 2, fileName.Length - name.Length - 2 - SealedSuffix.Length);
+        return int.TryParse(middle, System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var g) ? g : -1;
+    }
+}

@@ -1,0 +1,484 @@
+using System.Collections.Concurrent;
+using System.Text;
+using LokiSharp.LogQL.Labels;
+using LokiSharp.Storage.Chunks;
+using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Reading;
+
+namespace LokiSharp.Storage.Store;
+
+/// <summary>A finished chunk handed to the store by the flush path.</summary>
+/// <param name="Labels">The stream's labels.</param>
+/// <param name="Chunk">The encoded chunk (from <see cref="ChunkBuilder.Finish"/>).</param>
+/// <param name="Summary">Its summary (from the same call).</param>
+public readonly record struct ChunkWrite(LabelSet Labels, ReadOnlyMemory<byte> Chunk, ChunkSummary Summary);
+
+/// <summary>
+/// The filesystem chunk store: per tenant, immutable pack files of chunks and a label index per schema period
+/// (index table). <see cref="Write"/> makes chunks durable and queryable before returning; everything written
+/// is queryable again right after <see cref="Open"/>. Thread-safe.
+/// </summary>
+/// <remarks>
+/// Layout under <see cref="StorageOptions.RootDirectory"/>: <c>&lt;tenant&gt;/chunks/&lt;packId&gt;.pack</c> and
+/// <c>&lt;tenant&gt;/index/&lt;table&gt;.journal | &lt;table&gt;.g&lt;n&gt;.idx</c>; see docs/formats/chunk.md.
+/// </remarks>
+public sealed class ChunkStore : ILogSource, IDisposable
+{
+    private const string ChunksDirectory = "chunks";
+    private const string IndexDirectory = "index";
+
+    private readonly ConcurrentDictionary<string, Tenant> _tenants = new(StringComparer.Ordinal);
+    private readonly PackFiles _packs = new();
+    private readonly SchemaPeriod[] _periods;
+    private long _nextPackId;
+
+    private ChunkStore(StorageOptions options)
+    {
+        Options = options;
+        _periods = [.. options.SchemaPeriods];
+        Array.Sort(_periods, static (a, b) => a.From.CompareTo(b.From));
+        if (_periods.Length == 0)
+        {
+            _periods = [new SchemaPeriod { From = new DateOnly(1970, 1, 1) }];
+        }
+
+        _nextPackId = DateTime.UtcNow.Ticks;
+    }
+
+    /// <summary>The settings the store was opened with.</summary>
+    public StorageOptions Options { get; }
+
+    /// <summary>Flush steps, for crash-simulation tests: throwing here aborts the write at that point.</summary>
+    internal Action<FlushStep>? FlushHook { get; set; }
+
+    /// <summary>
+    /// Opens (creating if needed) the store and loads every tenant's index; tables whose period ended more
+    /// than <see cref="StorageOptions.SealGracePeriod"/> ago are sealed.
+    /// </summary>
+    public static ChunkStore Open(StorageOptions options)
+    {
+        options.Validate();
+        var store = new ChunkStore(options);
+        DurableFile.EnsureDirectory(options.RootDirectory);
+        foreach (var directory in Directory.EnumerateDirectories(options.RootDirectory))
+        {
+            var name = Path.GetFileName(directory);
+            if (!TenantPaths.TryDecode(name, out var tenantId))
+            {
+                continue;
+            }
+
+            var tenant = store.GetTenant(tenantId);
+            DurableFile.DeleteLeftovers(tenant.ChunksPath);
+            DurableFile.DeleteLeftovers(tenant.IndexPath);
+            foreach (var tableName in IndexTable.Names(tenant.IndexPath))
+            {
+                var table = IndexTable.Load(tenant.IndexPath, tableName,
+                    (path, message) => store.Report(tenantId, path, message));
+                if (table is not null)
+                {
+                    tenant.Tables[tableName] = table;
+                }
+            }
+        }
+
+        store.SealClosedTables(DateTimeOffset.UtcNow);
+        return store;
+    }
+
+    /// <summary>
+    /// Stores chunks durably: one pack file (temp, fsync, rename, fsync dir), then the index journal of every
+    /// period each chunk overlaps (append, fsync). Returns once all of it is on disk and queryable; if it
+    /// throws, nothing partial is visible and the call can be retried.
+    /// </summary>
+    public void Write(string tenant, IReadOnlyList<ChunkWrite> chunks)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenant);
+        if (chunks.Count == 0)
+        {
+            return;
+        }
+
+        var t = GetTenant(tenant);
+        DurableFile.EnsureDirectory(t.ChunksPath);
+        DurableFile.EnsureDirectory(t.IndexPath);
+        var payloads = new ReadOnlyMemory<byte>[chunks.Count];
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            if (chunks[i].Summary.Entries == 0)
+            {
+                throw new ArgumentException("empty chunks are not stored", nameof(chunks));
+            }
+
+            payloads[i] = chunks[i].Chunk;
+        }
+
+        long packId;
+        long[]? offsets;
+        var packHook = FlushHook is { } hook ? (Action<DurableStep>)(s => hook(Map(s, pack: true))) : null;
+        do
+        {
+            packId = Interlocked.Increment(ref _nextPackId);
+            offsets = PackFiles.TryWrite(PackFiles.PathOf(t.ChunksPath, packId), payloads, packHook);
+        }
+        while (offsets is null);
+
+        var byTable = new Dictionary<IndexTable, List<(LabelSet, ChunkRef)>>();
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var c = chunks[i];
+            var chunkRef = new ChunkRef(packId, offsets[i], c.Chunk.Length, c.Summary.MinTime, c.Summary.MaxTime,
+                c.Summary.Entries, c.Summary.UncompressedBytes);
+            var time = c.Summary.MinTime;
+            while (true)
+            {
+                var table = t.TableFor(this, time);
+                if (!byTable.TryGetValue(table, out var list))
+                {
+                    byTable[table] = list = [];
+                }
+
+                list.Add((c.Labels, chunkRef));
+                if (table.End > c.Summary.MaxTime || table.End <= time)
+                {
+                    break;
+                }
+
+                time = table.End;
+            }
+        }
+
+        var indexHook = FlushHook is { } h ? (Action<DurableStep>)(s => h(Map(s, pack: false))) : null;
+        foreach (var (table, list) in byTable)
+        {
+            table.Append(list, indexHook);
+        }
+    }
+
+    /// <summary>Seals every table whose period ended before <paramref name="now"/> minus the grace period.</summary>
+    /// <returns>Tables sealed.</returns>
+    public int SealClosedTables(DateTimeOffset now)
+    {
+        var cutoff = (now - Options.SealGracePeriod).ToUnixTimeMilliseconds() * 1_000_000L;
+        var sealedCount = 0;
+        foreach (var tenant in _tenants.Values)
+        {
+            foreach (var table in tenant.Tables.Values)
+            {
+                if (table.End <= cutoff && table.HasJournal)
+                {
+                    table.Seal();
+                    sealedCount++;
+                }
+            }
+        }
+
+        return sealedCount;
+    }
+
+    /// <summary>Tenants with stored data.</summary>
+    public IReadOnlyCollection<string> Tenants()
+    {
+        var names = new List<string>();
+        foreach (var (name, tenant) in _tenants)
+        {
+            if (!tenant.Tables.IsEmpty)
+            {
+                names.Add(name);
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<SelectedStream> SelectStreams(string tenant, IReadOnlyList<LabelMatcher> matchers, long from,
+        long through)
+    {
+        var result = new List<SelectedStream>();
+        var tables = TablesIn(tenant, from, through);
+        if (tables.Count == 1)
+        {
+            tables[0].Index.Select(matchers, from, through, result);
+            return result;
+        }
+
+        var seen = new HashSet<LabelSet>();
+        var scratch = new List<SelectedStream>();
+        foreach (var table in tables)
+        {
+            scratch.Clear();
+            table.Index.Select(matchers, from, through, scratch);
+            foreach (var s in scratch)
+            {
+                if (seen.Add(s.Labels))
+                {
+                    result.Add(s);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public IEntryIterator OpenEntries(string tenant, SelectedStream stream, in EntryQuery query)
+    {
+        var chunks = ChunksOf(tenant, stream.Labels, query.From, query.Through);
+        var chunksPath = _tenants.TryGetValue(tenant, out var t) ? t.ChunksPath : string.Empty;
+        return new StoredEntryIterator(chunks, query, c => _packs.Read(chunksPath, c));
+    }
+
+    /// <summary>The chunk refs of one stream overlapping <c>[from, through)</c>, each once.</summary>
+    public List<ChunkRef> ChunksOf(string tenant, LabelSet labels, long from, long through)
+    {
+        var chunks = new List<ChunkRef>();
+        var tables = TablesIn(tenant, from, through);
+        foreach (var table in tables)
+        {
+            table.Index.ChunksOf(labels, from, through, chunks);
+        }
+
+        if (tables.Count > 1)
+        {
+            var seen = new HashSet<(long, long)>();
+            chunks.RemoveAll(c => !seen.Add(c.Key));
+        }
+
+        return chunks;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> LabelNames(string tenant, IReadOnlyList<LabelMatcher> matchers, long from,
+        long through)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var table in TablesIn(tenant, from, through))
+        {
+            table.Index.LabelNames(matchers, from, through, names);
+        }
+
+        return Sorted(names);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> LabelValues(string tenant, string name, IReadOnlyList<LabelMatcher> matchers,
+        long from, long through)
+    {
+        var values = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var table in TablesIn(tenant, from, through))
+        {
+            table.Index.LabelValues(name, matchers, from, through, values);
+        }
+
+        return Sorted(values);
+    }
+
+    /// <inheritdoc />
+    public IndexStats Stats(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through)
+    {
+        var streams = new HashSet<LabelSet>();
+        var chunks = new HashSet<(long, long)>();
+        long bytes = 0, entries = 0;
+        foreach (var table in TablesIn(tenant, from, through))
+        {
+            table.Index.VisitChunks(matchers, from, through, (labels, chunk) =>
+            {
+                streams.Add(labels);
+                if (chunks.Add(chunk.Key))
+                {
+                    bytes += chunk.UncompressedBytes;
+                    entries += chunk.Entries;
+                }
+            });
+        }
+
+        return new IndexStats(streams.Count, chunks.Count, bytes, entries);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<SeriesVolume> Volumes(string tenant, IReadOnlyList<LabelMatcher> matchers, long from,
+        long through)
+    {
+        var volumes = new Dictionary<LabelSet, long>();
+        var chunks = new HashSet<(long, long)>();
+        foreach (var table in TablesIn(tenant, from, through))
+        {
+            table.Index.VisitChunks(matchers, from, through, (labels, chunk) =>
+            {
+                if (chunks.Add(chunk.Key))
+                {
+                    volumes[labels] = volumes.GetValueOrDefault(labels) + chunk.UncompressedBytes;
+                }
+            });
+        }
+
+        var result = new List<SeriesVolume>(volumes.Count);
+        foreach (var (labels, bytes) in volumes)
+        {
+            result.Add(new SeriesVolume(labels, bytes));
+        }
+
+        result.Sort(static (a, b) => b.Bytes.CompareTo(a.Bytes));
+        return result;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _packs.Dispose();
+        foreach (var tenant in _tenants.Values)
+        {
+            foreach (var table in tenant.Tables.Values)
+            {
+                table.Dispose();
+            }
+        }
+
+        _tenants.Clear();
+    }
+
+    /// <summary>The schema period in force at <paramref name="time"/> (the first one for earlier times).</summary>
+    internal SchemaPeriod PeriodAt(long time)
+    {
+        var day = DateOnly.FromDateTime(DateTime.UnixEpoch.AddTicks(FloorDiv(time, 100)));
+        var period = _periods[0];
+        foreach (var p in _periods)
+        {
+            if (p.From <= day)
+            {
+                period = p;
+            }
+        }
+
+        return period;
+    }
+
+    private static long FloorDiv(long a, long b) => (a / b) - (((a % b) != 0 && ((a < 0) ^ (b < 0))) ? 1 : 0);
+
+    private static FlushStep Map(DurableStep step, bool pack) => (step, pack) switch
+    {
+        (DurableStep.Written, true) => FlushStep.PackWritten,
+        (DurableStep.Synced, true) => FlushStep.PackSynced,
+        (DurableStep.Renamed, true) => FlushStep.PackRenamed,
+        (DurableStep.Written, false) => FlushStep.IndexWritten,
+        _ => FlushStep.IndexSynced,
+    };
+
+    private static List<string> Sorted(HashSet<string> set)
+    {
+        var list = new List<string>(set);
+        list.Sort(StringComparer.Ordinal);
+        return list;
+    }
+
+    private List<IndexTable> TablesIn(string tenant, long from, long through)
+    {
+        var result = new List<IndexTable>();
+        if (_tenants.TryGetValue(tenant, out var t))
+        {
+            foreach (var table in t.Tables.Values)
+            {
+                if (table.Start < through && table.End > from)
+                {
+                    result.Add(table);
+                }
+            }
+        }
+
+        result.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        return result;
+    }
+
+    private void Report(string tenant, string path, string message) =>
+        Options.OnCorruption?.Invoke(new StorageCorruption(tenant, path, message));
+
+    private Tenant GetTenant(string tenant) => _tenants.GetOrAdd(tenant,
+        id => new Tenant(Path.Combine(Options.RootDirectory, TenantPaths.Encode(id))));
+
+    private sealed class Tenant(string path)
+    {
+        public string ChunksPath { get; } = Path.Combine(path, ChunksDirectory);
+
+        public string IndexPath { get; } = Path.Combine(path, IndexDirectory);
+
+        public ConcurrentDictionary<string, IndexTable> Tables { get; } = new(StringComparer.Ordinal);
+
+        public IndexTable TableFor(ChunkStore store, long time)
+        {
+            var period = store.PeriodAt(time);
+            var length = period.IndexPeriod.Ticks * 100;
+            var number = FloorDiv(time, length);
+            var name = period.IndexPrefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Tables.GetOrAdd(name, n => IndexTable.Create(IndexPath, n, number * length, length,
+                (p, m) => store.Report(Path.GetFileName(Path.GetDirectoryName(IndexPath)) ?? string.Empty, p, m)));
+        }
+    }
+}
+
+/// <summary>Steps of <see cref="ChunkStore.Write"/>, in order.</summary>
+internal enum FlushStep
+{
+    PackWritten,
+    PackSynced,
+    PackRenamed,
+    IndexWritten,
+    IndexSynced,
+}
+
+/// <summary>Tenant ids as directory names: Loki's allowed characters kept, anything else %-escaped.</summary>
+internal static class TenantPaths
+{
+    public static string Encode(string tenant)
+    {
+        var sb = new StringBuilder(tenant.Length);
+        foreach (var b in Encoding.UTF8.GetBytes(tenant))
+        {
+            var c = (char)b;
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '!' or '*' or '\'' or '(' or ')' ||
+                (c == '.' && tenant != "." && tenant != ".."))
+            {
+                sb.Append(c);
+            }
+            else
+            {
+                sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    public static bool TryDecode(string name, out string tenant)
+    {
+        tenant = string.Empty;
+        var bytes = new List<byte>(name.Length);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (name[i] == '%')
+            {
+                if (i + 2 >= name.Length || !byte.TryParse(name.AsSpan(i + 1, 2),
+                        System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture,
+                        out var b))
+                {
+                    return false;
+                }
+
+                bytes.Add(b);
+                i += 2;
+            }
+            else if (name[i] > 127)
+            {
+                return false;
+            }
+            else
+            {
+                bytes.Add((byte)name[i]);
+            }
+        }
+
+        tenant = Encoding.UTF8.GetString([.. bytes]);
+        return tenant.Length > 0 && Encode(tenant) == name;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Runtime.InteropServices;
+
+namespace LokiSharp.Storage.Store;
+
+/// <summary>
+/// Crash-safe file primitives: content is written under a temporary name, fsynced, renamed into place and the
+/// directory fsynced, so a reader sees either no file or the complete file.
+/// </summary>
+internal static partial class DurableFile
+{
+    /// <summary>Suffix of temporary files; leftovers from a crash are deleted on open.</summary>
+    public const string TempSuffix = ".tmp";
+
+    /// <summary>Writes <paramref name="path"/> atomically; false if it already exists (nothing is changed).</summary>
+    public static bool TryCreate(string path, Action<FileStream> write, Action<DurableStep>? hook = null)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        var temp = path + "." + Guid.NewGuid().ToString("N") + TempSuffix;
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(stream);
+                hook?.Invoke(DurableStep.Written);
+                stream.Flush(flushToDisk: true);
+            }
+
+            hook?.Invoke(DurableStep.Synced);
+            try
+            {
+                File.Move(temp, path, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                return false;
+            }
+
+            hook?.Invoke(DurableStep.Renamed);
+            SyncDirectory(directory);
+            return true;
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    /// <summary>Makes a directory's entries (creations, renames, deletions) durable.</summary>
+    public static void SyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+        {
+            // Windows cannot open directories for flushing; NTFS journals metadata itself.
+            return;
+        }
+
+        var fd = Open(directory, 0);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>Creates a directory and makes its entry durable in the parent.</summary>
+    public static void EnsureDirectory(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            return;
+        }
+
+        var parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(directory));
+        if (parent is not null)
+        {
+            EnsureDirectory(parent);
+        }
+
+        Directory.CreateDirectory(directory);
+        if (parent is not null)
+        {
+            SyncDirectory(parent);
+        }
+    }
+
+    /// <summary>Deletes temporary files left by interrupted writes.</summary>
+    public static void DeleteLeftovers(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(directory, "*" + TempSuffix))
+        {
+            File.Delete(file);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}
+
+/// <summary>Points inside a durable write, for crash-simulation tests.</summary>
+internal enum DurableStep
+{
+    Written,
+    Synced,
+    Renamed,
+}

@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using LokiSharp.Storage.Chunks;
+using LokiSharp.Storage.Index;
+using Microsoft.Win32.SafeHandles;
+
+namespace LokiSharp.Storage.Store;
+
+/// <summary>
+/// Pack files: immutable files holding the chunks of one flush back to back after an 8-byte header, so a
+/// flush of many small chunks costs one file instead of one per chunk. Reads go through cached handles.
+/// </summary>
+internal sealed class PackFiles : IDisposable
+{
+    public const uint Magic = 0x50534B4C; // "LKSP"
+    public const int HeaderSize = 8;
+    public const string Suffix = ".pack";
+
+    private readonly ConcurrentDictionary<string, SafeFileHandle> _handles = new(StringComparer.Ordinal);
+
+    public static string PathOf(string chunksDirectory, long packId) =>
+        Path.Combine(chunksDirectory, packId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + Suffix);
+
+    /// <summary>Writes the pack durably; returns the chunk offsets, or null if the id is taken.</summary>
+    public static long[]? TryWrite(string path, IReadOnlyList<ReadOnlyMemory<byte>> chunks, Action<DurableStep>? hook)
+    {
+        var offsets = new long[chunks.Count];
+        var created = DurableFile.TryCreate(path, stream =>
+        {
+            Span<byte> header = stackalloc byte[HeaderSize];
+            BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
+            header[4] = 1;
+            header[5] = 1;
+            stream.Write(header);
+            long offset = HeaderSize;
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                offsets[i] = offset;
+                stream.Write(chunks[i].Span);
+                offset += chunks[i].Length;
+            }
+        }, hook);
+        return created ? offsets : null;
+    }
+
+    /// <summary>Reads one chunk into a rented buffer (return it to <see cref="ArrayPool{T}.Shared"/>).</summary>
+    /// <exception cref="IOException">The pack is missing or unreadable.</exception>
+    /// <exception cref="ChunkCorruptException">The pack is shorter than the index says.</exception>
+    public byte[] Read(string chunksDirectory, in ChunkRef chunk)
+    {
+        var path = PathOf(chunksDirectory, chunk.PackId);
+        var handle = _handles.GetOrAdd(path, static p =>
+            File.OpenHandle(p, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.RandomAccess));
+        var buffer = ArrayPool<byte>.Shared.Rent(chunk.Length);
+        try
+        {
+            var read = 0;
+            while (read < chunk.Length)
+            {
+                var n = RandomAccess.Read(handle, buffer.AsSpan(read, chunk.Length - read), chunk.Offset + read);
+                if (n == 0)
+                {
+                    throw new ChunkCorruptException(
+                        $"pack {path} ends before chunk at offset {chunk.Offset} (+{chunk.Length} bytes)");
+                }
+
+                read += n;
+            }
+
+            return buffer;
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var handle in _handles.Values)
+        {
+            handle.Dispose();
+        }
+
+        _handles.Clear();
+    }
+}

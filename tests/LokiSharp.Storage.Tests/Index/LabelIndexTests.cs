@@ -1,0 +1,181 @@
+using LokiSharp.LogQL.Labels;
+using MatchType = LokiSharp.LogQL.Labels.MatchType;
+using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Reading;
+
+namespace LokiSharp.Storage.Tests.Index;
+
+public sealed class LabelIndexTests
+{
+    private static readonly string[] Apps = ["api", "web", "db", "cache", "worker"];
+    private static readonly string[] Envs = ["prod", "dev", ""];
+
+    private static (LabelIndex Index, List<(LabelSet Labels, ChunkRef Chunk)> All) Build(int series, int seed)
+    {
+        var rng = new Random(seed);
+        var index = new LabelIndex();
+        var all = new List<(LabelSet, ChunkRef)>();
+        for (var i = 0; i < series; i++)
+        {
+            var pairs = new List<LabelPair> { new("app", Apps[rng.Next(Apps.Length)]), new("pod", "pod-" + i) };
+            var env = Envs[rng.Next(Envs.Length)];
+            if (env.Length > 0)
+            {
+                pairs.Add(new LabelPair("env", env));
+            }
+
+            if (rng.Next(4) == 0)
+            {
+                pairs.Add(new LabelPair("team", rng.Next(3).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
+            var labels = LabelSet.From(pairs);
+            var chunks = rng.Next(1, 4);
+            for (var c = 0; c < chunks; c++)
+            {
+                var from = rng.Next(0, 1000);
+                var chunk = new ChunkRef(1, (i * 10) + c, 100, from, from + rng.Next(0, 100), 10, 1000);
+                index.Add(labels, chunk);
+                all.Add((labels, chunk));
+            }
+        }
+
+        return (index, all);
+    }
+
+    private static HashSet<LabelSet> BruteForce(List<(LabelSet Labels, ChunkRef Chunk)> all,
+        IReadOnlyList<LabelMatcher> matchers, long from, long through)
+    {
+        var result = new HashSet<LabelSet>();
+        foreach (var (labels, chunk) in all)
+        {
+            if (!chunk.Overlaps(from, through))
+            {
+                continue;
+            }
+
+            var ok = true;
+            foreach (var m in matchers)
+            {
+                ok &= m.Matches(labels.Get(m.Name) ?? string.Empty);
+            }
+
+            if (ok)
+            {
+                result.Add(labels);
+            }
+        }
+
+        return result;
+    }
+
+    public static TheoryData<string> Selectors() =>
+    [
+        "app=api",
+        "app!=api",
+        "app=~a.*|db",
+        "app!~a.*",
+        "env=",
+        "env!=",
+        "env=~|prod",
+        "env!~prod",
+        "env=~.*",
+        "team=~.+",
+        "team!~.+",
+        "nope=",
+        "nope=x",
+        "nope!=x",
+        "app=web,env=prod",
+        "app=~w.*,env!=dev,team!=1",
+        "pod=~pod-1.*,app!~db|cache",
+    ];
+
+    private static List<LabelMatcher> Parse(string selector)
+    {
+        var list = new List<LabelMatcher>();
+        foreach (var part in selector.Split(','))
+        {
+            var ops = new[] { ("=~", MatchType.Regex), ("!~", MatchType.NotRegex), ("!=", MatchType.NotEqual), ("=", MatchType.Equal) };
+            foreach (var (op, type) in ops)
+            {
+                var at = part.IndexOf(op, StringComparison.Ordinal);
+                if (at > 0)
+                {
+                    list.Add(new LabelMatcher(part[..at], type, part[(at + op.Length)..]));
+                    break;
+                }
+            }
+        }
+
+        return list;
+    }
+
+    [Theory]
+    [MemberData(nameof(Selectors))]
+    public void SelectMatchesBruteForce(string selector)
+    {
+        var (index, all) = Build(3000, 11);
+        var matchers = Parse(selector);
+        foreach (var (from, through) in new[] { (0L, 2000L), (500L, 600L), (1200L, 1300L), (0L, 1L) })
+        {
+            var expected = BruteForce(all, matchers, from, through);
+            var actual = new List<SelectedStream>();
+            index.Select(matchers, from, through, actual);
+            Assert.Equal(expected.Count, actual.Count);
+            foreach (var s in actual)
+            {
+                Assert.Contains(s.Labels, expected);
+                Assert.Equal(Fingerprint.Of(s.Labels), s.Fingerprint);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Selectors))]
+    public void LabelNamesAndValuesMatchBruteForce(string selector)
+    {
+        var (index, all) = Build(1000, 12);
+        var matchers = Parse(selector);
+        var expected = BruteForce(all, matchers, 100, 900);
+        var names = new HashSet<string>();
+        index.LabelNames(matchers, 100, 900, names);
+        Assert.Equal(expected.SelectMany(l => l.Select(p => p.Name)).ToHashSet(), names);
+        var values = new HashSet<string>();
+        index.LabelValues("app", matchers, 100, 900, values);
+        Assert.Equal(expected.Select(l => l.Get("app")!).ToHashSet(), values);
+    }
+
+    [Fact]
+    public void UnfilteredLabelNamesAndValuesCoverEverything()
+    {
+        var (index, _) = Build(200, 13);
+        var names = new HashSet<string>();
+        index.LabelNames([], long.MinValue, long.MaxValue, names);
+        Assert.Equal(["app", "env", "pod", "team"], names.Order(StringComparer.Ordinal));
+        var values = new HashSet<string>();
+        index.LabelValues("env", [], long.MinValue, long.MaxValue, values);
+        Assert.Equal(["dev", "prod"], values.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void DuplicateChunkRefsAreIgnored()
+    {
+        using var index = new LabelIndex();
+        var labels = LabelSet.From(("a", "1"));
+        var chunk = new ChunkRef(1, 8, 10, 0, 10, 1, 5);
+        Assert.True(index.Add(labels, chunk));
+        Assert.False(index.Add(labels, chunk));
+        Assert.Equal(1, index.ChunkCount);
+        var refs = new List<ChunkRef>();
+        index.ChunksOf(labels, 0, 100, refs);
+        Assert.Single(refs);
+    }
+
+    [Fact]
+    public void FingerprintIsStableAndOrderIndependent()
+    {
+        Assert.Equal(Fingerprint.Of(LabelSet.From(("a", "1"), ("b", "2"))), Fingerprint.Of(LabelSet.From(("b", "2"), ("a", "1"))));
+        Assert.NotEqual(Fingerprint.Of(LabelSet.From(("a", "12"))), Fingerprint.Of(LabelSet.From(("a1", "2"))));
+        Assert.Equal(0xcbf29ce484222325UL, Fingerprint.Of(LabelSet.Empty));
+    }
+}

@@ -1,0 +1,375 @@
+using LokiSharp.LogQL.Labels;
+using LokiSharp.Storage.ContentIndex;
+using LokiSharp.Storage.Reading;
+using LokiSharp.Storage.Store;
+using static LokiSharp.Storage.Tests.TestData;
+
+namespace LokiSharp.Storage.Tests.Store;
+
+public sealed class ChunkStoreTests
+{
+    private static readonly LabelMatcher AppApi = new("app", LogQL.Labels.MatchType.Equal, "api");
+
+    [Fact]
+    public void WrittenChunksAreQueryableAndSurviveRestart()
+    {
+        using var dir = new TempDirectory();
+        var api = Labels(("app", "api"), ("env", "prod"));
+        var web = Labels(("app", "web"));
+        using (var store = ChunkStore.Open(Options(dir.Path)))
+        {
+            store.Write("tenant-a", [Chunk(api, Lines(Base, Second, 500)), Chunk(web, Lines(Base, Second, 10, "web"))]);
+            store.Write("tenant-a", [Chunk(api, Lines(Base + (500 * Second), Second, 500, "later"))]);
+            store.Write("other", [Chunk(api, Lines(Base, Second, 3))]);
+            AssertContents(store);
+        }
+
+        using (var reopened = ChunkStore.Open(Options(dir.Path)))
+        {
+            AssertContents(reopened);
+            Assert.Equal(["other", "tenant-a"], reopened.Tenants());
+        }
+
+        void AssertContents(ChunkStore store)
+        {
+            var streams = store.SelectStreams("tenant-a", [AppApi], Base, Base + Day);
+            Assert.Equal(api, Assert.Single(streams).Labels);
+            var entries = ReadAll(store, "tenant-a", api, new EntryQuery(Base, Base + Day), out var warnings);
+            Assert.Empty(warnings);
+            Assert.Equal(1000, entries.Count);
+            Assert.Equal("line 0 level=info msg=hello", entries[0].Line);
+            Assert.Equal("later 499 level=info msg=hello", entries[^1].Line);
+            Assert.Equal(3, ReadAll(store, "other", api, new EntryQuery(Base, Base + Day), out _).Count);
+            Assert.Equal(["app", "env"], store.LabelNames("tenant-a", [], Base, Base + Day));
+            Assert.Equal(["api", "web"], store.LabelValues("tenant-a", "app", [], Base, Base + Day));
+            var stats = store.Stats("tenant-a", [], Base, Base + Day);
+            Assert.Equal(2, stats.Streams);
+            Assert.Equal(3, stats.Chunks);
+            Assert.Equal(1010, stats.Entries);
+            var volumes = store.Volumes("tenant-a", [], Base, Base + Day);
+            Assert.Equal(api, volumes[0].Labels);
+            Assert.True(volumes[0].Bytes > volumes[1].Bytes);
+            Assert.Empty(store.SelectStreams("tenant-a", [AppApi], Base + Day, Base + (2 * Day)));
+            Assert.Empty(store.SelectStreams("nobody", [AppApi], Base, Base + Day));
+        }
+    }
+
+    [Fact]
+    public void IterationHonoursRangeAndDirectionAcrossOverlappingChunks()
+    {
+        using var dir = new TempDirectory();
+        using var store = ChunkStore.Open(Options(dir.Path));
+        var s = Labels(("app", "api"));
+
+        // Two overlapping chunks (odd and even seconds) and one disjoint later chunk.
+        store.Write("t", [
+            Chunk(s, Lines(Base, 2 * Second, 400, "even")),
+            Chunk(s, Lines(Base + Second, 2 * Second, 400, "odd")),
+        ]);
+        store.Write("t", [Chunk(s, Lines(Base + (1000 * Second), Second, 100, "late"))]);
+
+        var all = ReadAll(store, "t", s, new EntryQuery(Base, Base + Day), out _);
+        Assert.Equal(900, all.Count);
+        Assert.True(all.Select(e => e.Ts).SequenceEqual(all.Select(e => e.Ts).Order()));
+
+        var from = Base + (100 * Second);
+        var through = Base + (1050 * Second);
+        var forward = ReadAll(store, "t", s, new EntryQuery(from, through), out _);
+        var backward = ReadAll(store, "t", s, new EntryQuery(from, through, Direction.Backward), out _);
+        var expected = all.Where(e => e.Ts >= from && e.Ts < through).ToList();
+        Assert.Equal(expected.Select(e => e.Ts), forward.Select(e => e.Ts));
+        Assert.Equal(expected.Select(e => e.Ts).Reverse(), backward.Select(e => e.Ts));
+        Assert.Equal(from, forward[0].Ts);
+        Assert.Equal(through - Second, backward[0].Ts);
+    }
+
+    [Fact]
+    public void BlocksOutsideTheRangeAreSkipped()
+    {
+        using var dir = new TempDirectory();
+        using var store = ChunkStore.Open(Options(dir.Path));
+        var s = Labels(("app", "api"));
+        store.Write("t", [Chunk(s, Lines(Base, Second, 5000), blockSize: 4096)]);
+        using var it = store.OpenEntries("t", new SelectedStream(s, 0),
+            new EntryQuery(Base + (2500 * Second), Base + (2510 * Second)));
+        var n = 0;
+        while (it.MoveNext())
+        {
+            n++;
+        }
+
+        Assert.Equal(10, n);
+        Assert.True(it.Stats.BlocksDecoded <= 2);
+        Assert.True(it.Stats.BlocksSkippedByTime > 10);
+    }
+
+    [Fact]
+    public void LineFilterSkipsBlocksThroughContentFilters()
+    {
+        using var dir = new TempDirectory();
+        using var store = ChunkStore.Open(Options(dir.Path));
+        var s = Labels(("app", "shop"));
+        var rng = new Random(3);
+        var lines = Enumerable.Range(0, 60_000).Select(i => (Base + (i * Second),
+            i == 42_345
+                ? "payment declined for order " + i
+                : $"level=info method=GET path=/api/items/{rng.Next(1000)} status=200 user=u{rng.Next(500)} took={rng.Next(900)}ms")).ToList();
+        store.Write("t", [Chunk(s, lines, Codecs.ChunkEncoding.Zstd, blockSize: 256 * 1024)]);
+        using var it = store.OpenEntries("t", new SelectedStream(s, 0),
+            new EntryQuery(Base, Base + Day, Filter: new LineFilter("declined")));
+        var found = new List<long>();
+        while (it.MoveNext())
+        {
+            found.Add(it.Current.Timestamp);
+        }
+
+        Assert.Equal([Base + (42_345 * Second)], found);
+        Assert.True(it.Stats.BlocksSkippedByContent > it.Stats.BlocksDecoded * 5,
+            $"skipped {it.Stats.BlocksSkippedByContent}, decoded {it.Stats.BlocksDecoded}");
+    }
+
+    [Fact]
+    public void SampleExtractionCountsWithoutStrings()
+    {
+        using var dir = new TempDirectory();
+        using var store = ChunkStore.Open(Options(dir.Path));
+        var s = Labels(("app", "api"));
+        store.Write("t", [Chunk(s, Lines(Base, Second, 300))]);
+        ILogSource source = store;
+        var samples = new List<Sample>();
+        var stats = source.ExtractSamples("t", new SelectedStream(s, 0), new EntryQuery(Base, Base + (100 * Second),
+            Direction.Backward, new LineFilter("5")), null, samples);
+        Assert.Equal(Enumerable.Range(0, 100).Count(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture).Contains('5')), samples.Count);
+        Assert.True(samples.Select(x => x.Timestamp).SequenceEqual(samples.Select(x => x.Timestamp).Order()));
+        Assert.Equal(1, stats.Chunks);
+
+        samples.Clear();
+        source.ExtractSamples("t", new SelectedStream(s, 0), new EntryQuery(Base, Base + Day),
+            static (in e, out v) =>
+            {
+                v = e.Line.Length;
+                return e.Line.Length > 27;
+            }, samples);
+        Assert.Equal(300 - 10, samples.Count);
+    }
+
+    [Fact]
+    public void SchemaPeriodBoundariesAreRespected()
+    {
+        using var dir = new TempDirectory();
+        var periods = new[]
+        {
+            new SchemaPeriod { From = new DateOnly(2023, 1, 1), IndexPrefix = "index_" },
+            new SchemaPeriod { From = new DateOnly(2024, 1, 2), IndexPrefix = "tsdb_" },
+        };
+        var s = Labels(("app", "api"));
+        using (var store = ChunkStore.Open(Options(dir.Path, periods)))
+        {
+            // Spans midnight into the day the second period starts.
+            store.Write("t", [Chunk(s, Lines(Base + Day - (100 * Second), Second, 200))]);
+            store.Write("t", [Chunk(s, Lines(Base + (3 * Day), Second, 10, "third day"))]);
+        }
+
+        var files = Directory.GetFiles(Path.Combine(dir.Path, "t", "index")).Select(Path.GetFileName).Order().ToList();
+        Assert.Contains(files, f => f!.StartsWith("index_19723", StringComparison.Ordinal));
+        Assert.Contains(files, f => f!.StartsWith("tsdb_19724", StringComparison.Ordinal));
+        Assert.Contains(files, f => f!.StartsWith("tsdb_19726", StringComparison.Ordinal));
+
+        using var reopened = ChunkStore.Open(Options(dir.Path, periods));
+        Assert.Single(reopened.SelectStreams("t", [AppApi], Base + Day + Second, Base + Day + (2 * Second)));
+        Assert.Single(reopened.SelectStreams("t", [AppApi], Base, Base + Day));
+        Assert.Equal(210, ReadAll(reopened, "t", s, new EntryQuery(Base, Base + (4 * Day)), out _).Count);
+        Assert.Equal(100, ReadAll(reopened, "t", s, new EntryQuery(Base + Day, Base + (2 * Day)), out _).Count);
+        var stats = reopened.Stats("t", [AppApi], Base, Base + (4 * Day));
+        Assert.Equal(2, stats.Chunks);
+        Assert.Equal(210, stats.Entries);
+    }
+
+    [Fact]
+    public void ClosedTablesAreSealedImmutableAndStillServed()
+    {
+        using var dir = new TempDirectory();
+        var s = Labels(("app", "api"));
+        var options = Options(dir.Path);
+        using (var store = ChunkStore.Open(options))
+        {
+            store.Write("t", [Chunk(s, Lines(Base, Second, 10))]);
+            Assert.Equal(1, store.SealClosedTables(DateTimeOffset.UtcNow));
+            Assert.Equal(0, store.SealClosedTables(DateTimeOffset.UtcNow));
+
+            // A late write to a sealed period goes to a fresh journal; sealing again makes a new generation.
+            store.Write("t", [Chunk(s, Lines(Base + (100 * Second), Second, 5, "late"))]);
+            Assert.Equal(15, ReadAll(store, "t", s, new EntryQuery(Base, Base + Day), out _).Count);
+        }
+
+        using (var reopened = ChunkStore.Open(options))
+        {
+            Assert.Equal(15, ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out _).Count);
+        }
+
+        var files = Directory.GetFiles(Path.Combine(dir.Path, "t", "index")).Select(Path.GetFileName).ToList();
+        Assert.Equal(["index_19723.g2.idx"], files);
+    }
+
+    [Fact]
+    public void CorruptBlockIsSkippedWithWarningAndReported()
+    {
+        using var dir = new TempDirectory();
+        var reports = new List<StorageCorruption>();
+        var s = Labels(("app", "api"));
+        using var store = ChunkStore.Open(new StorageOptions { RootDirectory = dir.Path, OnCorruption = reports.Add });
+        store.Write("t", [Chunk(s, Lines(Base, Second, 2000), blockSize: 4096)]);
+        var pack = Directory.GetFiles(Path.Combine(dir.Path, "t", "chunks")).Single();
+        var bytes = File.ReadAllBytes(pack);
+        bytes[600] ^= 0xFF;
+        File.WriteAllBytes(pack, bytes);
+
+        using var reopened = ChunkStore.Open(new StorageOptions { RootDirectory = dir.Path, OnCorruption = reports.Add });
+        var entries = ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out var warnings);
+        Assert.InRange(entries.Count, 1500, 1999);
+        Assert.Single(warnings);
+    }
+
+    [Fact]
+    public void TruncatedPackAndMissingPackAreWarningsNotCrashes()
+    {
+        using var dir = new TempDirectory();
+        var s = Labels(("app", "api"));
+        using (var store = ChunkStore.Open(Options(dir.Path)))
+        {
+            store.Write("t", [Chunk(s, Lines(Base, Second, 100))]);
+            store.Write("t", [Chunk(s, Lines(Base + (1000 * Second), Second, 100, "second"))]);
+        }
+
+        var packs = Directory.GetFiles(Path.Combine(dir.Path, "t", "chunks")).Order().ToArray();
+        using (var f = new FileStream(packs[0], FileMode.Open))
+        {
+            f.SetLength(f.Length / 2);
+        }
+
+        File.Delete(packs[1]);
+        using var reopened = ChunkStore.Open(Options(dir.Path));
+        var entries = ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out var warnings);
+        Assert.Empty(entries);
+        Assert.Equal(2, warnings.Count);
+    }
+
+    [Fact]
+    public void TornJournalTailIsCutAndLaterWritesSurvive()
+    {
+        using var dir = new TempDirectory();
+        var s = Labels(("app", "api"));
+        var t = Labels(("app", "torn"));
+        using (var store = ChunkStore.Open(new StorageOptions { RootDirectory = dir.Path, SealGracePeriod = TimeSpan.FromDays(36500) }))
+        {
+            store.Write("t", [Chunk(s, Lines(Base, Second, 10))]);
+            store.Write("t", [Chunk(t, Lines(Base, Second, 10))]);
+        }
+
+        var journal = Directory.GetFiles(Path.Combine(dir.Path, "t", "index"), "*.journal").Single();
+        using (var f = new FileStream(journal, FileMode.Open))
+        {
+            f.SetLength(f.Length - 3);
+        }
+
+        var reports = new List<StorageCorruption>();
+        using (var store = ChunkStore.Open(new StorageOptions
+               {
+                   RootDirectory = dir.Path, SealGracePeriod = TimeSpan.FromDays(36500), OnCorruption = reports.Add,
+               }))
+        {
+            Assert.Single(reports);
+            Assert.Equal(10, ReadAll(store, "t", s, new EntryQuery(Base, Base + Day), out _).Count);
+            Assert.Empty(ReadAll(store, "t", t, new EntryQuery(Base, Base + Day), out _));
+            store.Write("t", [Chunk(t, Lines(Base, Second, 7))]);
+        }
+
+        using var final = ChunkStore.Open(new StorageOptions { RootDirectory = dir.Path, SealGracePeriod = TimeSpan.FromDays(36500) });
+        Assert.Equal(10, ReadAll(final, "t", s, new EntryQuery(Base, Base + Day), out _).Count);
+        Assert.Equal(7, ReadAll(final, "t", t, new EntryQuery(Base, Base + Day), out _).Count);
+    }
+
+    [Theory]
+    [InlineData(FlushStep.PackWritten)]
+    [InlineData(FlushStep.PackSynced)]
+    [InlineData(FlushStep.PackRenamed)]
+    [InlineData(FlushStep.IndexWritten)]
+    [InlineData(FlushStep.IndexSynced)]
+    internal void CrashDuringFlushLeavesNothingHalfWritten(FlushStep crashAt)
+    {
+        using var dir = new TempDirectory();
+        var s = Labels(("app", "api"));
+        var n = Labels(("app", "new"));
+        var options = new StorageOptions { RootDirectory = dir.Path, SealGracePeriod = TimeSpan.FromDays(36500) };
+        using (var store = ChunkStore.Open(options))
+        {
+            store.Write("t", [Chunk(s, Lines(Base, Second, 50))]);
+            store.FlushHook = step =>
+            {
+                if (step == crashAt)
+                {
+                    throw new IOException("simulated crash at " + step);
+                }
+            };
+            Assert.Throws<IOException>(() => store.Write("t", [Chunk(n, Lines(Base, Second, 20)), Chunk(s, Lines(Base + (60 * Second), Second, 5))]));
+
+            // Not acknowledged, so not visible in the running store either.
+            Assert.Equal(50, ReadAll(store, "t", s, new EntryQuery(Base, Base + Day), out _).Count);
+            Assert.Empty(store.SelectStreams("t", [new LabelMatcher("app", LogQL.Labels.MatchType.Equal, "new")], Base, Base + Day));
+
+            // The retry after the failure succeeds and is not duplicated.
+            store.FlushHook = null;
+            store.Write("t", [Chunk(n, Lines(Base, Second, 20)), Chunk(s, Lines(Base + (60 * Second), Second, 5))]);
+        }
+
+        using var reopened = ChunkStore.Open(options);
+        Assert.Equal(55, ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out var warnings).Count);
+        Assert.Empty(warnings);
+        Assert.Equal(20, ReadAll(reopened, "t", n, new EntryQuery(Base, Base + Day), out _).Count);
+        Assert.Empty(Directory.GetFiles(Path.Combine(dir.Path, "t", "chunks"), "*.tmp"));
+    }
+
+    [Theory]
+    [InlineData(FlushStep.PackWritten)]
+    [InlineData(FlushStep.PackRenamed)]
+    [InlineData(FlushStep.IndexWritten)]
+    internal void ProcessDeathDuringFlushRecoversOnRestart(FlushStep crashAt)
+    {
+        // The process "dies" at the step: the store is abandoned without further calls, then reopened.
+        using var dir = new TempDirectory();
+        var s = Labels(("app", "api"));
+        var options = new StorageOptions { RootDirectory = dir.Path, SealGracePeriod = TimeSpan.FromDays(36500) };
+        var store = ChunkStore.Open(options);
+        store.Write("t", [Chunk(s, Lines(Base, Second, 50))]);
+        store.FlushHook = step =>
+        {
+            if (step == crashAt)
+            {
+                throw new IOException("simulated crash");
+            }
+        };
+        Assert.Throws<IOException>(() => store.Write("t", [Chunk(s, Lines(Base + (60 * Second), Second, 5))]));
+        store.Dispose();
+
+        using var reopened = ChunkStore.Open(options);
+        var entries = ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out var warnings);
+        Assert.Empty(warnings);
+        Assert.Equal(50, entries.Count);
+    }
+
+    [Fact]
+    public void TenantNamesAreEscapedOnDisk()
+    {
+        using var dir = new TempDirectory();
+        var s = Labels(("app", "api"));
+        using (var store = ChunkStore.Open(Options(dir.Path)))
+        {
+            store.Write("../evil/ten ant", [Chunk(s, Lines(Base, Second, 1))]);
+            store.Write("..", [Chunk(s, Lines(Base, Second, 1))]);
+        }
+
+        Assert.Equal(2, Directory.GetDirectories(dir.Path).Length);
+        using var reopened = ChunkStore.Open(Options(dir.Path));
+        Assert.Equal(["..", "../evil/ten ant"], reopened.Tenants());
+    }
+}
