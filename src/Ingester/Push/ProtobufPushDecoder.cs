@@ -1,0 +1,246 @@
+using System.Text;
+
+namespace LokiSharp.Ingester.Push;
+
+/// <summary>
+/// Decodes <c>logproto.PushRequest</c> straight from its wire bytes into a <see cref="PushBatch"/>, without
+/// generated message classes, so a line is copied once and never becomes a string. Field numbers follow
+/// Loki's <c>pkg/push/push.proto</c>: PushRequest.streams=1; StreamAdapter labels=1, entries=2, hash=3;
+/// EntryAdapter timestamp=1, line=2, structuredMetadata=3, parsed=4; LabelPairAdapter name=1, value=2;
+/// google.protobuf.Timestamp seconds=1, nanos=2.
+/// </summary>
+public static class ProtobufPushDecoder
+{
+    private const int Varint = 0;
+    private const int Fixed64 = 1;
+    private const int LengthDelimited = 2;
+    private const int Fixed32 = 5;
+
+    /// <summary>Decodes an uncompressed PushRequest message into <paramref name="batch"/>.</summary>
+    /// <exception cref="PushRequestException">The bytes are not a valid PushRequest (400).</exception>
+    public static void Decode(ReadOnlySpan<byte> message, PushBatch batch)
+    {
+        var reader = new WireReader(message);
+        while (!reader.End)
+        {
+            var (field, wire) = reader.ReadTag();
+            if (field == 1 && wire == LengthDelimited)
+            {
+                DecodeStream(reader.ReadBytes(), batch);
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+    }
+
+    private static void DecodeStream(ReadOnlySpan<byte> stream, PushBatch batch)
+    {
+        // Labels normally come first, but the wire allows any order: find them before adding entries.
+        var labels = "";
+        var scan = new WireReader(stream);
+        while (!scan.End)
+        {
+            var (field, wire) = scan.ReadTag();
+            if (field == 1 && wire == LengthDelimited)
+            {
+                labels = Utf8(scan.ReadBytes());
+            }
+            else
+            {
+                scan.Skip(wire);
+            }
+        }
+
+        batch.BeginStream(labels);
+        var reader = new WireReader(stream);
+        while (!reader.End)
+        {
+            var (field, wire) = reader.ReadTag();
+            if (field == 2 && wire == LengthDelimited)
+            {
+                DecodeEntry(reader.ReadBytes(), batch);
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+    }
+
+    private static void DecodeEntry(ReadOnlySpan<byte> entry, PushBatch batch)
+    {
+        long seconds = 0;
+        long nanos = 0;
+        ReadOnlySpan<byte> line = default;
+        var metadataCount = 0;
+        var reader = new WireReader(entry);
+        while (!reader.End)
+        {
+            var (field, wire) = reader.ReadTag();
+            switch (field)
+            {
+                case 1 when wire == LengthDelimited:
+                    var timestamp = new WireReader(reader.ReadBytes());
+                    while (!timestamp.End)
+                    {
+                        var (tsField, tsWire) = timestamp.ReadTag();
+                        if (tsField == 1 && tsWire == Varint)
+                        {
+                            seconds = (long)timestamp.ReadVarint();
+                        }
+                        else if (tsField == 2 && tsWire == Varint)
+                        {
+                            nanos = (int)timestamp.ReadVarint();
+                        }
+                        else
+                        {
+                            timestamp.Skip(tsWire);
+                        }
+                    }
+
+                    break;
+                case 2 when wire == LengthDelimited:
+                    line = reader.ReadBytes();
+                    break;
+                case 3 when wire == LengthDelimited:
+                    metadataCount++;
+                    reader.ReadBytes();
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        batch.AddEntry(checked((seconds * 1_000_000_000) + nanos), line);
+        if (metadataCount == 0)
+        {
+            return;
+        }
+
+        reader = new WireReader(entry);
+        while (!reader.End)
+        {
+            var (field, wire) = reader.ReadTag();
+            if (field == 3 && wire == LengthDelimited)
+            {
+                var pair = new WireReader(reader.ReadBytes());
+                var name = "";
+                var value = "";
+                while (!pair.End)
+                {
+                    var (pairField, pairWire) = pair.ReadTag();
+                    if (pairField == 1 && pairWire == LengthDelimited)
+                    {
+                        name = Utf8(pair.ReadBytes());
+                    }
+                    else if (pairField == 2 && pairWire == LengthDelimited)
+                    {
+                        value = Utf8(pair.ReadBytes());
+                    }
+                    else
+                    {
+                        pair.Skip(pairWire);
+                    }
+                }
+
+                batch.AddMetadata(name, value);
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+    }
+
+    private static string Utf8(ReadOnlySpan<byte> bytes) => bytes.IsEmpty ? "" : Encoding.UTF8.GetString(bytes);
+
+    private ref struct WireReader(ReadOnlySpan<byte> buffer)
+    {
+        private readonly ReadOnlySpan<byte> _buffer = buffer;
+        private int _position;
+
+        public readonly bool End => _position >= _buffer.Length;
+
+        public (int Field, int Wire) ReadTag()
+        {
+            var tag = ReadVarint();
+            var field = (int)(tag >> 3);
+            if (field == 0)
+            {
+                throw Invalid("illegal tag 0");
+            }
+
+            return (field, (int)(tag & 7));
+        }
+
+        public ulong ReadVarint()
+        {
+            ulong result = 0;
+            for (var shift = 0; shift < 64; shift += 7)
+            {
+                if (_position >= _buffer.Length)
+                {
+                    throw Invalid("unexpected end of message");
+                }
+
+                var b = _buffer[_position++];
+                result |= (ulong)(b & 0x7f) << shift;
+                if (b < 0x80)
+                {
+                    return result;
+                }
+            }
+
+            throw Invalid("integer overflow");
+        }
+
+        public ReadOnlySpan<byte> ReadBytes()
+        {
+            var length = ReadVarint();
+            if (length > (ulong)(_buffer.Length - _position))
+            {
+                throw Invalid("unexpected end of message");
+            }
+
+            var bytes = _buffer.Slice(_position, (int)length);
+            _position += (int)length;
+            return bytes;
+        }
+
+        public void Skip(int wire)
+        {
+            switch (wire)
+            {
+                case Varint:
+                    ReadVarint();
+                    break;
+                case Fixed64:
+                    Advance(8);
+                    break;
+                case LengthDelimited:
+                    ReadBytes();
+                    break;
+                case Fixed32:
+                    Advance(4);
+                    break;
+                default:
+                    throw Invalid($"illegal wireType {wire}");
+            }
+        }
+
+        private void Advance(int count)
+        {
+            if (_buffer.Length - _position < count)
+            {
+                throw Invalid("unexpected end of message");
+            }
+
+            _position += count;
+        }
+
+        private static PushRequestException Invalid(string reason) => new(400, "proto: " + reason);
+    }
+}

@@ -1,0 +1,146 @@
+using System.Buffers;
+using System.Text;
+
+namespace LokiSharp.Ingester.Push;
+
+/// <summary>One structured-metadata pair of a pushed entry.</summary>
+public readonly record struct MetadataPair(string Name, string Value);
+
+/// <summary>One entry of a decoded push: its line bytes live in the batch's arena.</summary>
+public readonly record struct PushEntry(long TimestampNs, int LineStart, int LineLength, int MetadataStart, int MetadataCount);
+
+/// <summary>One stream of a decoded push: the label text as the client sent it and a run of entries.</summary>
+public readonly record struct PushStream(string Labels, int EntryStart, int EntryCount);
+
+/// <summary>
+/// A decoded push request in a compact form: line bytes sit in one pooled arena and entries refer to them by
+/// offset, so decoding allocates per stream, not per entry. Dispose returns the arena to the pool.
+/// </summary>
+public sealed class PushBatch : IDisposable
+{
+    private byte[] _arena;
+    private int _arenaLength;
+    private PushEntry[] _entries = new PushEntry[64];
+    private int _entryCount;
+    private readonly List<PushStream> _streams = [];
+    private readonly List<MetadataPair> _metadata = [];
+
+    /// <summary>Creates an empty batch with room for about <paramref name="arenaCapacity"/> line bytes.</summary>
+    public PushBatch(int arenaCapacity = 4096) => _arena = ArrayPool<byte>.Shared.Rent(Math.Max(arenaCapacity, 256));
+
+    /// <summary>The streams in request order.</summary>
+    public IReadOnlyList<PushStream> Streams => _streams;
+
+    /// <summary>All entries; a stream's run is <c>[EntryStart, EntryStart + EntryCount)</c>.</summary>
+    public ReadOnlySpan<PushEntry> Entries => _entries.AsSpan(0, _entryCount);
+
+    /// <summary>Total line bytes across entries.</summary>
+    public long LineBytes { get; private set; }
+
+    /// <summary>Format the batch arrived in, for <c>loki_distributor_*</c> metrics: <c>loki</c> or <c>otlp</c>.</summary>
+    public string Format { get; set; } = "loki";
+
+    /// <summary>The bytes of an entry's line.</summary>
+    public ReadOnlySpan<byte> Line(in PushEntry entry) => _arena.AsSpan(entry.LineStart, entry.LineLength);
+
+    /// <summary>The structured metadata of an entry.</summary>
+    public ReadOnlySpan<MetadataPair> Metadata(in PushEntry entry) =>
+        System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_metadata).Slice(entry.MetadataStart, entry.MetadataCount);
+
+    /// <summary>The entries of one stream.</summary>
+    public ReadOnlySpan<PushEntry> EntriesOf(in PushStream stream) => _entries.AsSpan(stream.EntryStart, stream.EntryCount);
+
+    /// <summary>Starts a stream; entries added next belong to it until the next call.</summary>
+    public void BeginStream(string labels) => _streams.Add(new PushStream(labels, _entryCount, 0));
+
+    /// <summary>Adds an entry with its line bytes to the current stream; metadata added next belongs to it.</summary>
+    public void AddEntry(long timestampNs, ReadOnlySpan<byte> line)
+    {
+        var start = Append(line);
+        AddEntryAt(timestampNs, start, line.Length);
+    }
+
+    /// <summary>Adds an entry whose line is given as a .NET string (JSON and OTLP decoding).</summary>
+    public void AddEntry(long timestampNs, string line)
+    {
+        var length = Encoding.UTF8.GetByteCount(line);
+        EnsureArena(length);
+        Encoding.UTF8.GetBytes(line, _arena.AsSpan(_arenaLength));
+        var start = _arenaLength;
+        _arenaLength += length;
+        AddEntryAt(timestampNs, start, length);
+    }
+
+    /// <summary>Reserves <paramref name="length"/> arena bytes for the caller to fill, e.g. an unescaped JSON string.</summary>
+    public Span<byte> ReserveLine(int length)
+    {
+        EnsureArena(length);
+        return _arena.AsSpan(_arenaLength, length);
+    }
+
+    /// <summary>Adds an entry whose line was written into the span from <see cref="ReserveLine"/>.</summary>
+    public void AddReservedEntry(long timestampNs, int length)
+    {
+        var start = _arenaLength;
+        _arenaLength += length;
+        AddEntryAt(timestampNs, start, length);
+    }
+
+    /// <summary>Adds a metadata pair to the entry added last.</summary>
+    public void AddMetadata(string name, string value)
+    {
+        _metadata.Add(new MetadataPair(name, value));
+        ref var last = ref _entries[_entryCount - 1];
+        last = last with { MetadataCount = last.MetadataCount + 1 };
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        var arena = Interlocked.Exchange(ref _arena, []);
+        if (arena.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(arena);
+        }
+    }
+
+    private void AddEntryAt(long timestampNs, int start, int length)
+    {
+        if (_streams.Count == 0)
+        {
+            throw new InvalidOperationException("an entry needs a stream: call BeginStream first");
+        }
+
+        if (_entryCount == _entries.Length)
+        {
+            Array.Resize(ref _entries, _entries.Length * 2);
+        }
+
+        _entries[_entryCount++] = new PushEntry(timestampNs, start, length, _metadata.Count, 0);
+        var last = _streams[^1];
+        _streams[^1] = last with { EntryCount = last.EntryCount + 1 };
+        LineBytes += length;
+    }
+
+    private int Append(ReadOnlySpan<byte> bytes)
+    {
+        EnsureArena(bytes.Length);
+        var start = _arenaLength;
+        bytes.CopyTo(_arena.AsSpan(start));
+        _arenaLength += bytes.Length;
+        return start;
+    }
+
+    private void EnsureArena(int extra)
+    {
+        if (_arenaLength + extra <= _arena.Length)
+        {
+            return;
+        }
+
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_arena.Length * 2, _arenaLength + extra));
+        _arena.AsSpan(0, _arenaLength).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_arena);
+        _arena = bigger;
+    }
+}

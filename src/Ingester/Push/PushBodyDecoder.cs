@@ -1,0 +1,205 @@
+using System.Buffers;
+using System.IO.Compression;
+
+namespace LokiSharp.Ingester.Push;
+
+/// <summary>Which push endpoint a body arrived at; the legacy one has its own JSON shape.</summary>
+public enum PushEndpoint
+{
+    /// <summary><c>/loki/api/v1/push</c></summary>
+    V1,
+
+    /// <summary><c>/api/prom/push</c></summary>
+    Legacy,
+}
+
+/// <summary>
+/// Turns a push request body into a <see cref="PushBatch"/> as Loki does: strip <c>Content-Encoding</c> (none,
+/// snappy as a no-op, gzip, deflate), then JSON for <c>application/json</c> and snappy-block protobuf for any
+/// other media type. Size limits give Loki's 413 texts.
+/// </summary>
+public static class PushBodyDecoder
+{
+    /// <summary>Loki's <c>distributor.max-recv-msg-size</c> default: 100 MiB on the wire.</summary>
+    public const long DefaultMaxCompressedSize = 100L << 20;
+
+    /// <summary>Loki's default bound on a decompressed body (5000 MiB); our arrays cap at 2 GiB anyway.</summary>
+    public const long DefaultMaxDecompressedSize = 5000L << 20;
+
+    /// <summary>Decodes a complete body. The caller disposes the returned batch.</summary>
+    /// <exception cref="PushRequestException">Loki's 400/413/415 answers.</exception>
+    public static PushBatch Decode(ReadOnlySpan<byte> body, string? contentType, string? contentEncoding, PushEndpoint endpoint,
+        long maxDecompressedSize = DefaultMaxDecompressedSize)
+    {
+        var mediaType = MediaType(contentType);
+        byte[]? inflated = null;
+        try
+        {
+            var payload = body;
+            switch (contentEncoding?.Trim().ToLowerInvariant())
+            {
+                case null or "" or "snappy" or "identity":
+                    break;
+                case "gzip":
+                    inflated = Inflate(body, static s => new GZipStream(s, CompressionMode.Decompress), maxDecompressedSize, out var gzipLength);
+                    payload = inflated.AsSpan(0, gzipLength);
+                    break;
+                case "deflate":
+                    inflated = Inflate(body, static s => new ZLibStream(s, CompressionMode.Decompress), maxDecompressedSize, out var deflateLength);
+                    payload = inflated.AsSpan(0, deflateLength);
+                    break;
+                default:
+                    throw new PushRequestException(400, $"Content-Encoding \"{contentEncoding}\" not supported");
+            }
+
+            return mediaType == "application/json" ? DecodeJson(payload, endpoint) : DecodeProtobuf(payload, maxDecompressedSize);
+        }
+        finally
+        {
+            if (inflated is not null)
+            {
+                ArrayPool<byte>.Shared.Return(inflated);
+            }
+        }
+    }
+
+    /// <summary>The 413 Loki answers when the body on the wire exceeds the limit.</summary>
+    public static PushRequestException TooLarge(long size, long max) =>
+        new(413, $"request body too large: message size too large than max ({size} vs {max})");
+
+    private static PushBatch DecodeJson(ReadOnlySpan<byte> json, PushEndpoint endpoint)
+    {
+        var batch = new PushBatch(json.Length);
+        try
+        {
+            if (endpoint == PushEndpoint.Legacy)
+            {
+                JsonPushDecoder.DecodeLegacy(json, batch);
+            }
+            else
+            {
+                JsonPushDecoder.Decode(json, batch);
+            }
+
+            return batch;
+        }
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
+    }
+
+    private static PushBatch DecodeProtobuf(ReadOnlySpan<byte> compressed, long maxDecompressedSize)
+    {
+        int length;
+        try
+        {
+            length = Snappier.Snappy.GetUncompressedLength(compressed);
+        }
+        catch (InvalidDataException)
+        {
+            throw new PushRequestException(400, "snappy: corrupt input");
+        }
+
+        if (length > maxDecompressedSize)
+        {
+            throw new PushRequestException(413, $"request body too large: decompressed message size too large than max ({length} vs {maxDecompressedSize})");
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        var batch = new PushBatch(length);
+        try
+        {
+            int written;
+            try
+            {
+                written = Snappier.Snappy.Decompress(compressed, buffer);
+            }
+            catch (InvalidDataException)
+            {
+                throw new PushRequestException(400, "snappy: corrupt input");
+            }
+
+            ProtobufPushDecoder.Decode(buffer.AsSpan(0, written), batch);
+            return batch;
+        }
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // Loki parses Content-Type with Go's mime.ParseMediaType: parameters are allowed, a missing type is an error.
+    private static string MediaType(string? contentType)
+    {
+        var value = contentType?.Trim() ?? "";
+        var semicolon = value.IndexOf(';', StringComparison.Ordinal);
+        var media = (semicolon >= 0 ? value[..semicolon] : value).Trim().ToLowerInvariant();
+        if (media.Length == 0)
+        {
+            throw new PushRequestException(400, "mime: no media type");
+        }
+
+        var slash = media.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || slash == media.Length - 1)
+        {
+            throw new PushRequestException(400, "mime: expected slash after first token");
+        }
+
+        return media;
+    }
+
+    private static byte[] Inflate(ReadOnlySpan<byte> body, Func<Stream, Stream> open, long maxSize, out int length)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(body.Length * 4, 4096));
+        length = 0;
+        try
+        {
+            using var input = new MemoryStream(body.ToArray(), writable: false);
+            using var inflater = open(input);
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (buffer.Length >= Array.MaxLength / 2)
+                    {
+                        throw new PushRequestException(413, $"request body too large: decompressed message size too large than max ({length} vs {maxSize})");
+                    }
+
+                    var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+
+                var read = inflater.Read(buffer, length, buffer.Length - length);
+                if (read == 0)
+                {
+                    return buffer;
+                }
+
+                length += read;
+                if (length > maxSize)
+                {
+                    throw new PushRequestException(413, $"request body too large: decompressed message size too large than max ({length} vs {maxSize})");
+                }
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new PushRequestException(400, "failed to decompress request body: " + e.Message, e);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+}
