@@ -43,6 +43,9 @@ public sealed class PushBatch : IDisposable
     /// <summary>The bytes of an entry's line.</summary>
     public ReadOnlySpan<byte> Line(in PushEntry entry) => _arena.AsSpan(entry.LineStart, entry.LineLength);
 
+    /// <summary>A range of the arena, for lines referenced by offset after validation.</summary>
+    public ReadOnlySpan<byte> Bytes(int start, int length) => _arena.AsSpan(start, length);
+
     /// <summary>The structured metadata of an entry.</summary>
     public ReadOnlySpan<MetadataPair> Metadata(in PushEntry entry) =>
         System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_metadata).Slice(entry.MetadataStart, entry.MetadataCount);

@@ -6,7 +6,7 @@ namespace LokiSharp.Storage.Store;
 /// Crash-safe file primitives: content is written under a temporary name, fsynced, renamed into place and the
 /// directory fsynced, so a reader sees either no file or the complete file.
 /// </summary>
-internal static partial class DurableFile
+public static partial class DurableFile
 {
     /// <summary>Suffix of temporary files; leftovers from a crash are deleted on open.</summary>
     public const string TempSuffix = ".tmp";
@@ -122,7 +122,7 @@ internal static partial class DurableFile
 }
 
 /// <summary>Points inside a durable write, for crash-simulation tests.</summary>
-internal enum DurableStep
+public enum DurableStep
 {
     Written,
     Synced,

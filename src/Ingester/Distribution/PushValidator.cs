@@ -1,0 +1,348 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using LokiSharp.Ingester.Limits;
+using LokiSharp.Ingester.Push;
+using LokiSharp.LogQL.Labels;
+using LokiSharp.LogQL.Syntax;
+
+namespace LokiSharp.Ingester.Distribution;
+
+/// <summary>An accepted entry: line bytes still in the push batch's arena, metadata sanitised and enriched.</summary>
+public readonly record struct ValidatedEntry(long TimestampNs, int LineStart, int LineLength, LabelPair[] Metadata);
+
+/// <summary>A stream of a push that passed label validation, with its accepted entries.</summary>
+public sealed class ValidatedStream(LabelSet labels)
+{
+    /// <summary>Stream labels, including an added <c>service_name</c>.</summary>
+    public LabelSet Labels { get; } = labels;
+
+    /// <summary>Accepted entries in request order.</summary>
+    public List<ValidatedEntry> Entries { get; } = [];
+
+    /// <summary>Line plus metadata bytes of the accepted entries.</summary>
+    public long Bytes { get; set; }
+}
+
+/// <summary>The outcome of validating one push: what may be written and the grouped errors of the rest.</summary>
+public sealed class ValidatedPush
+{
+    public List<ValidatedStream> Streams { get; } = [];
+
+    public GroupedErrors Errors { get; } = new();
+
+    /// <summary>Accepted lines across streams.</summary>
+    public long Lines { get; set; }
+
+    /// <summary>Accepted bytes (line + metadata) across streams.</summary>
+    public long Bytes { get; set; }
+}
+
+/// <summary>
+/// The distributor's checks on a decoded push, with Loki's messages: stream labels (parse, count, name and
+/// value lengths), entries (age, future, line size with optional truncation, structured metadata), then the
+/// 3.x enrichment (<c>service_name</c>, metadata name sanitising, <c>detected_level</c>).
+/// </summary>
+public sealed class PushValidator
+{
+    private const int MaxCachedLabels = 100_000;
+    private const string ServiceName = "service_name";
+    private const string UnknownService = "unknown_service";
+
+    private readonly ConcurrentDictionary<string, (LabelSet? Labels, string? Error)> _labelCache = new(StringComparer.Ordinal);
+    private readonly IngesterMetrics _metrics;
+    private readonly TimeProvider _time;
+
+    public PushValidator(IngesterMetrics metrics, TimeProvider time)
+    {
+        _metrics = metrics;
+        _time = time;
+    }
+
+    /// <summary>Validates every stream and entry of <paramref name="batch"/>.</summary>
+    public ValidatedPush Validate(string tenant, PushBatch batch, IngestionLimits limits)
+    {
+        var result = new ValidatedPush();
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000;
+        var oldest = limits.RejectOldSamples ? now - limits.RejectOldSamplesMaxAge.Ticks * 100 : long.MinValue;
+        var newest = now + limits.CreationGracePeriod.Ticks * 100;
+        var format = batch.Format;
+        var retention = limits.RetentionHours;
+
+        foreach (var stream in batch.Streams)
+        {
+            var entries = batch.EntriesOf(stream);
+            if (entries.IsEmpty)
+            {
+                continue;
+            }
+
+            var (labels, labelError, reason) = ValidateLabels(stream.Labels, limits);
+            if (labels is null)
+            {
+                result.Errors.Add(labelError!);
+                _metrics.Discard(reason!, tenant, retention, format, entries.Length, EntriesSize(batch, entries));
+                continue;
+            }
+
+            var validated = new ValidatedStream(labels);
+            var labelsText = labels.ToString();
+            foreach (ref readonly var entry in entries)
+            {
+                var lineLength = entry.LineLength;
+                if (limits.MaxLineSizeTruncate && limits.MaxLineSize > 0 && lineLength > limits.MaxLineSize)
+                {
+                    lineLength = (int)limits.MaxLineSize;
+                }
+
+                var metadata = batch.Metadata(entry);
+                var metadataSize = MetadataSize(metadata);
+                var size = lineLength + metadataSize;
+                string? error = null;
+                string? discardReason = null;
+                if (entry.TimestampNs < oldest)
+                {
+                    error = $"entry for stream '{labelsText}' has timestamp too old: {Rfc3339(entry.TimestampNs)}, oldest acceptable timestamp is: {Rfc3339(oldest)}";
+                    discardReason = "greater_than_max_sample_age";
+                }
+                else if (entry.TimestampNs > newest)
+                {
+                    error = $"entry for stream '{labelsText}' has timestamp too new: {Rfc3339(entry.TimestampNs)}";
+                    discardReason = "too_far_in_future";
+                }
+                else if (limits.MaxLineSize > 0 && lineLength > limits.MaxLineSize)
+                {
+                    error = $"max entry size '{limits.MaxLineSize}' bytes exceeded for stream '{labelsText}' while adding an entry with length '{lineLength}' bytes";
+                    discardReason = "line_too_long";
+                }
+                else if (metadata.Length > 0 && !limits.AllowStructuredMetadata)
+                {
+                    error = $"stream '{labelsText}' includes structured metadata, but this feature is disallowed. Please see `limits_config.allow_structured_metadata` or contact your Loki administrator to enable it";
+                    discardReason = "disallowed_structured_metadata";
+                }
+                else if (limits.MaxStructuredMetadataSize > 0 && metadataSize > limits.MaxStructuredMetadataSize)
+                {
+                    error = $"stream '{labelsText}' has structured metadata too large: '{metadataSize}' bytes, limit: '{limits.MaxStructuredMetadataSize}' bytes. Please see `limits_config.max_structured_metadata_size` or contact your Loki administrator to increase it";
+                    discardReason = "structured_metadata_too_large";
+                }
+                else if (limits.MaxStructuredMetadataEntriesCount > 0 && metadata.Length > limits.MaxStructuredMetadataEntriesCount)
+                {
+                    error = $"stream '{labelsText}' has too many structured metadata labels: '{metadata.Length}', limit: '{limits.MaxStructuredMetadataEntriesCount}'. Please see `limits_config.max_structured_metadata_entries_count` or contact your Loki administrator to increase it";
+                    discardReason = "structured_metadata_too_many";
+                }
+
+                if (error is not null)
+                {
+                    result.Errors.Add(error);
+                    _metrics.Discard(discardReason!, tenant, retention, format, 1, size);
+                    continue;
+                }
+
+                var enriched = Enrich(labels, metadata, batch.Line(entry)[..lineLength], limits);
+                var timestamp = entry.TimestampNs;
+                if (limits.IncrementDuplicateTimestamp && validated.Entries.Count > 0)
+                {
+                    var previous = validated.Entries[^1];
+                    if (previous.TimestampNs >= timestamp && !batch.Line(entry)[..lineLength].SequenceEqual(LineOf(batch, previous)))
+                    {
+                        timestamp = previous.TimestampNs + 1;
+                    }
+                }
+
+                validated.Entries.Add(new ValidatedEntry(timestamp, entry.LineStart, lineLength, enriched));
+                validated.Bytes += size;
+            }
+
+            if (validated.Entries.Count > 0)
+            {
+                result.Streams.Add(validated);
+                result.Lines += validated.Entries.Count;
+                result.Bytes += validated.Bytes;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Loki's RFC3339 rendering of a timestamp in error messages.</summary>
+    public static string Rfc3339(long unixNanos)
+    {
+        var time = DateTime.UnixEpoch.AddTicks(unixNanos / 100);
+        return time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    }
+
+    private static ReadOnlySpan<byte> LineOf(PushBatch batch, ValidatedEntry entry) => batch.Bytes(entry.LineStart, entry.LineLength);
+
+    private (LabelSet? Labels, string? Error, string? Reason) ValidateLabels(string text, IngestionLimits limits)
+    {
+        var (parsed, parseError) = Parse(text);
+        if (parsed is null)
+        {
+            return (null, $"error parsing labels '{text}' with error: {parseError}", "invalid_labels");
+        }
+
+        if (parsed.Count == 0)
+        {
+            return (null, "error at least one label pair is required per stream", "missing_labels");
+        }
+
+        var count = parsed.Count - (parsed.Get(ServiceName) is null ? 0 : 1);
+        if (count > limits.MaxLabelNamesPerSeries)
+        {
+            return (null, $"entry for stream '{text}' has {count} label names; limit {limits.MaxLabelNamesPerSeries}", "max_label_names_per_series");
+        }
+
+        foreach (var pair in parsed)
+        {
+            if (Encoding.UTF8.GetByteCount(pair.Name) > limits.MaxLabelNameLength)
+            {
+                return (null, $"stream '{text}' has label name too long: '{pair.Name}'", "label_name_too_long");
+            }
+
+            if (Encoding.UTF8.GetByteCount(pair.Value) > limits.MaxLabelValueLength)
+            {
+                return (null, $"stream '{text}' has label value too long: '{pair.Value}'", "label_value_too_long");
+            }
+        }
+
+        return (WithServiceName(parsed, limits), null, null);
+    }
+
+    private (LabelSet? Labels, string? Error) Parse(string text)
+    {
+        if (_labelCache.TryGetValue(text, out var cached))
+        {
+            return cached;
+        }
+
+        (LabelSet?, string?) result;
+        try
+        {
+            result = (LabelSetParser.Parse(text), null);
+        }
+        catch (LogQLParseException e)
+        {
+            result = (null, e.Message);
+        }
+
+        if (_labelCache.Count >= MaxCachedLabels)
+        {
+            _labelCache.Clear();
+        }
+
+        _labelCache[text] = result;
+        return result;
+    }
+
+    private static LabelSet WithServiceName(LabelSet labels, IngestionLimits limits)
+    {
+        if (limits.DiscoverServiceName.Count == 0 || labels.Get(ServiceName) is not null)
+        {
+            return labels;
+        }
+
+        var service = UnknownService;
+        foreach (var name in limits.DiscoverServiceName)
+        {
+            if (labels.Get(name) is { Length: > 0 } value)
+            {
+                service = value;
+                break;
+            }
+        }
+
+        var pairs = new List<LabelPair>(labels.Count + 1);
+        pairs.AddRange(labels);
+        pairs.Add(new LabelPair(ServiceName, service));
+        return LabelSet.From(pairs);
+    }
+
+    private static LabelPair[] Enrich(LabelSet labels, ReadOnlySpan<MetadataPair> metadata, ReadOnlySpan<byte> line, IngestionLimits limits)
+    {
+        var discoverLevel = limits.DiscoverLogLevels && limits.AllowStructuredMetadata;
+        var hasLevel = false;
+        var count = metadata.Length;
+        var pairs = new LabelPair[count + (discoverLevel ? 1 : 0)];
+        for (var i = 0; i < count; i++)
+        {
+            var name = SanitiseName(metadata[i].Name);
+            var value = metadata[i].Value.Contains('\uFFFD', StringComparison.Ordinal) ? metadata[i].Value.Replace("\uFFFD", "", StringComparison.Ordinal) : metadata[i].Value;
+            if (name == LevelDetector.DetectedLevel)
+            {
+                hasLevel = true;
+                value = LevelDetector.Normalise(value);
+            }
+
+            pairs[i] = new LabelPair(name, value);
+        }
+
+        if (!discoverLevel || hasLevel)
+        {
+            return discoverLevel ? pairs[..count] : pairs;
+        }
+
+        pairs[count] = new LabelPair(LevelDetector.DetectedLevel, LevelDetector.Detect(labels, metadata, line));
+        return pairs;
+    }
+
+    /// <summary>Loki's structured-metadata name rule: non-alphanumerics become <c>_</c>, runs collapse, a leading digit gets <c>key_</c>.</summary>
+    public static string SanitiseName(string name)
+    {
+        var clean = true;
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '_') || (c == '_' && i > 0 && name[i - 1] == '_'))
+            {
+                clean = false;
+                break;
+            }
+        }
+
+        if (clean && name.Length > 0 && !char.IsAsciiDigit(name[0]))
+        {
+            return name;
+        }
+
+        var sb = new StringBuilder(name.Length + 4);
+        foreach (var c in name)
+        {
+            var mapped = char.IsAsciiLetterOrDigit(c) ? c : '_';
+            if (mapped == '_' && sb.Length > 0 && sb[^1] == '_')
+            {
+                continue;
+            }
+
+            sb.Append(mapped);
+        }
+
+        if (sb.Length > 0 && char.IsAsciiDigit(sb[0]))
+        {
+            sb.Insert(0, "key_");
+        }
+
+        return sb.ToString();
+    }
+
+    private static int MetadataSize(ReadOnlySpan<MetadataPair> metadata)
+    {
+        var size = 0;
+        foreach (var pair in metadata)
+        {
+            size += Encoding.UTF8.GetByteCount(pair.Name) + Encoding.UTF8.GetByteCount(pair.Value);
+        }
+
+        return size;
+    }
+
+    private static long EntriesSize(PushBatch batch, ReadOnlySpan<PushEntry> entries)
+    {
+        long size = 0;
+        foreach (ref readonly var entry in entries)
+        {
+            size += entry.LineLength + MetadataSize(batch.Metadata(entry));
+        }
+
+        return size;
+    }
+}
