@@ -15,6 +15,9 @@ public sealed class LabelIndex : IDisposable
     private readonly Dictionary<LabelSet, int> _ids = [];
     private readonly List<Series> _series = [];
     private readonly Dictionary<string, Dictionary<string, List<int>>> _postings = new(StringComparer.Ordinal);
+
+    // Each label's values in ordinal order, so regexes with a literal prefix only test the values in range.
+    private readonly Dictionary<string, List<string>> _sortedValues = new(StringComparer.Ordinal);
     private readonly HashSet<(long, long)> _chunkKeys = [];
 
     /// <summary>Number of series.</summary>
@@ -300,6 +303,13 @@ public sealed class LabelIndex : IDisposable
             {
                 list = [];
                 values.Add(pair.Value, list);
+                if (!_sortedValues.TryGetValue(pair.Name, out var sorted))
+                {
+                    _sortedValues.Add(pair.Name, sorted = []);
+                }
+
+                var at = sorted.BinarySearch(pair.Value, StringComparer.Ordinal);
+                sorted.Insert(~at, pair.Value);
             }
 
             list.Add(id);
@@ -356,6 +366,10 @@ public sealed class LabelIndex : IDisposable
                                 scratch.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
                             }
                         }
+                        else if (m.Type == MatchType.Regex)
+                        {
+                            SetRegexMatches(m, values, scratch);
+                        }
                         else
                         {
                             foreach (var (value, list) in values)
@@ -382,6 +396,11 @@ public sealed class LabelIndex : IDisposable
                                 scratch.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
                             }
                         }
+                        else if (m.Type == MatchType.NotRegex)
+                        {
+                            // The series to drop are those whose value the regex itself matches.
+                            SetRegexMatches(m, values, scratch);
+                        }
                         else
                         {
                             foreach (var (value, list) in values)
@@ -400,6 +419,67 @@ public sealed class LabelIndex : IDisposable
         }
 
         result.CollectInto(output);
+    }
+
+    /// <summary>
+    /// Sets the postings of every value the matcher's regular expression (ignoring the negation of
+    /// <c>!~</c>) matches, using the shape of the expression to avoid testing every value: literal
+    /// alternations are looked up, <c>.*</c>/<c>.+</c> take all values, and a literal prefix narrows the
+    /// sorted values to a range.
+    /// </summary>
+    private void SetRegexMatches(LabelMatcher m, Dictionary<string, List<int>> values, SeriesBitmap target)
+    {
+        var negated = m.Type == MatchType.NotRegex;
+        var shape = RegexShape.Of(m.Value);
+        switch (shape.Kind)
+        {
+            case RegexShapeKind.Literals:
+                foreach (var literal in shape.Literals!)
+                {
+                    if (values.TryGetValue(literal, out var list))
+                    {
+                        target.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
+                    }
+                }
+
+                return;
+            case RegexShapeKind.Anything:
+                foreach (var (value, list) in values)
+                {
+                    if (shape.AllowsEmpty || value.Length > 0)
+                    {
+                        target.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
+                    }
+                }
+
+                return;
+        }
+
+        var sorted = _sortedValues[m.Name];
+        var start = 0;
+        var prefix = shape.Prefix ?? string.Empty;
+        if (prefix.Length > 0)
+        {
+            start = sorted.BinarySearch(prefix, StringComparer.Ordinal);
+            if (start < 0)
+            {
+                start = ~start;
+            }
+        }
+
+        for (var i = start; i < sorted.Count; i++)
+        {
+            var value = sorted[i];
+            if (!value.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            if (m.Matches(value) != negated)
+            {
+                target.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(values[value]));
+            }
+        }
     }
 
     private sealed class Series(LabelSet labels, ulong fingerprint)

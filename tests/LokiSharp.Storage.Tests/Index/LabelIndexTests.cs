@@ -88,6 +88,16 @@ public sealed class LabelIndexTests
         "app=web,env=prod",
         "app=~w.*,env!=dev,team!=1",
         "pod=~pod-1.*,app!~db|cache",
+        "app=~api|web",
+        "app!~api|db",
+        "app=~api",
+        "pod!~pod-1.+",
+        "app=~.+",
+        "team!~.*",
+        "app=~ap?i",
+        "pod=~pod-1{1,2}.*",
+        "pod=~pod-2\\d\\d",
+        "pod=~(?i)POD-7.*",
     ];
 
     private static List<LabelMatcher> Parse(string selector)

@@ -1,0 +1,69 @@
+namespace LokiSharp.Storage.Index;
+
+/// <summary>What a label regex's source reveals without running it.</summary>
+internal enum RegexShapeKind
+{
+    /// <summary>Nothing usable; test every value (after the literal prefix, if any).</summary>
+    General,
+
+    /// <summary>An alternation of plain literals such as <c>api|web</c>.</summary>
+    Literals,
+
+    /// <summary><c>.*</c> or <c>.+</c>.</summary>
+    Anything,
+}
+
+/// <summary>Cheap analysis of an anchored label regex: literal sets, match-all forms and literal prefixes.</summary>
+internal readonly record struct RegexShape(RegexShapeKind Kind, string[]? Literals, string? Prefix, bool AllowsEmpty)
+{
+    private const string Meta = @".[]{}()*+?|^$\";
+
+    public static RegexShape Of(string pattern)
+    {
+        if (pattern is ".*")
+        {
+            return new RegexShape(RegexShapeKind.Anything, null, null, AllowsEmpty: true);
+        }
+
+        if (pattern is ".+")
+        {
+            return new RegexShape(RegexShapeKind.Anything, null, null, AllowsEmpty: false);
+        }
+
+        var hasMeta = false;
+        var hasOtherMeta = false;
+        foreach (var c in pattern)
+        {
+            if (Meta.Contains(c, StringComparison.Ordinal))
+            {
+                hasMeta = true;
+                hasOtherMeta |= c != '|';
+            }
+        }
+
+        if (!hasOtherMeta)
+        {
+            return new RegexShape(RegexShapeKind.Literals, hasMeta ? pattern.Split('|') : [pattern], null, false);
+        }
+
+        if (pattern.Contains('|', StringComparison.Ordinal))
+        {
+            // A top-level alternation could have branches with different prefixes.
+            return new RegexShape(RegexShapeKind.General, null, null, false);
+        }
+
+        var end = 0;
+        while (end < pattern.Length && !Meta.Contains(pattern[end], StringComparison.Ordinal))
+        {
+            end++;
+        }
+
+        // A quantifier after the prefix applies to its last character, which is then optional.
+        if (end < pattern.Length && end > 0 && pattern[end] is '*' or '?' or '{')
+        {
+            end--;
+        }
+
+        return new RegexShape(RegexShapeKind.General, null, pattern[..end], false);
+    }
+}
