@@ -29,7 +29,27 @@ public readonly ref struct StructuredMetadata
     private readonly ReadOnlySpan<byte> _encoded;
 
     /// <summary>Wraps the encoded form (count varint, then name/value varint-prefixed byte strings).</summary>
-    internal StructuredMetadata(ReadOnlySpan<byte> encoded) => _encoded = encoded;
+    public StructuredMetadata(ReadOnlySpan<byte> encoded) => _encoded = encoded;
+
+    /// <summary>Writes <paramref name="pairs"/> in the encoded form this type reads, e.g. for an in-memory head.</summary>
+    public static void Encode(System.Buffers.IBufferWriter<byte> output, ReadOnlySpan<LabelPair> pairs)
+    {
+        Varint.Write(output, (ulong)pairs.Length);
+        foreach (var pair in pairs)
+        {
+            WriteString(output, pair.Name);
+            WriteString(output, pair.Value);
+        }
+    }
+
+    private static void WriteString(System.Buffers.IBufferWriter<byte> output, string value)
+    {
+        var length = System.Text.Encoding.UTF8.GetByteCount(value);
+        Varint.Write(output, (ulong)length);
+        var span = output.GetSpan(length);
+        System.Text.Encoding.UTF8.GetBytes(value, span);
+        output.Advance(length);
+    }
 
     /// <summary>Number of pairs.</summary>
     public int Count

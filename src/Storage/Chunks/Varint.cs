@@ -3,7 +3,7 @@ using System.Buffers;
 namespace LokiSharp.Storage.Chunks;
 
 /// <summary>Unsigned LEB128 varints, as used inside raw blocks and index records.</summary>
-internal static class Varint
+public static class Varint
 {
     public const int MaxLength = 10;
 

@@ -227,7 +227,8 @@ public sealed class ChunkStore : ILogSource, IDisposable
     {
         var chunks = ChunksOf(tenant, stream.Labels, query.From, query.Through);
         var chunksPath = _tenants.TryGetValue(tenant, out var t) ? t.ChunksPath : string.Empty;
-        return new StoredEntryIterator(chunks, query, c => _packs.Read(chunksPath, c));
+        return new ChunkEntryIterator(chunks, query,
+            c => new ChunkBytes(_packs.Read(chunksPath, c), 0, c.Length, Rented: true));
     }
 
     /// <summary>The chunk refs of one stream overlapping <c>[from, through)</c>, each once.</summary>
@@ -395,9 +396,9 @@ public sealed class ChunkStore : ILogSource, IDisposable
         Options.OnCorruption?.Invoke(new StorageCorruption(tenant, path, message));
 
     private Tenant GetTenant(string tenant) => _tenants.GetOrAdd(tenant,
-        id => new Tenant(Path.Combine(Options.RootDirectory, TenantPaths.Encode(id))));
+        id => new Tenant(id, Path.Combine(Options.RootDirectory, TenantPaths.Encode(id))));
 
-    private sealed class Tenant(string path)
+    private sealed class Tenant(string id, string path)
     {
         public string ChunksPath { get; } = Path.Combine(path, ChunksDirectory);
 
@@ -412,7 +413,7 @@ public sealed class ChunkStore : ILogSource, IDisposable
             var number = FloorDiv(time, length);
             var name = period.IndexPrefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Tables.GetOrAdd(name, n => IndexTable.Create(IndexPath, n, number * length, length,
-                (p, m) => store.Report(Path.GetFileName(Path.GetDirectoryName(IndexPath)) ?? string.Empty, p, m)));
+                (p, m) => store.Report(id, p, m)));
         }
     }
 }

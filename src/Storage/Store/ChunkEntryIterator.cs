@@ -5,14 +5,28 @@ using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Storage.Store;
 
+/// <summary>Encoded chunk bytes handed to a reader; rented ones go back to the pool when the reader is done.</summary>
+internal readonly record struct ChunkBytes(byte[] Array, int Offset, int Length, bool Rented)
+{
+    public ReadOnlySpan<byte> Span => Array.AsSpan(Offset, Length);
+
+    public void Release()
+    {
+        if (Rented)
+        {
+            ArrayPool<byte>.Shared.Return(Array);
+        }
+    }
+}
+
 /// <summary>
 /// Entries of one stream from its stored chunks, merged by time. Chunks are opened lazily in the query's
 /// direction, only once the entry they could precede is reached, so non-overlapping chunks are read one at a
 /// time; overlapping ones are merged.
 /// </summary>
-internal sealed class StoredEntryIterator : IEntryIterator
+internal sealed class ChunkEntryIterator : IEntryIterator
 {
-    private readonly Func<ChunkRef, byte[]> _load;
+    private readonly Func<ChunkRef, ChunkBytes> _load;
     private readonly ChunkRef[] _pending;
     private readonly EntryQuery _query;
     private readonly List<ChunkCursor> _active = [];
@@ -20,7 +34,7 @@ internal sealed class StoredEntryIterator : IEntryIterator
     private int _nextPending;
     private ChunkCursor? _current;
 
-    public StoredEntryIterator(List<ChunkRef> chunks, in EntryQuery query, Func<ChunkRef, byte[]> load)
+    public ChunkEntryIterator(List<ChunkRef> chunks, in EntryQuery query, Func<ChunkRef, ChunkBytes> load)
     {
         _query = query;
         _load = load;
@@ -111,8 +125,7 @@ internal sealed class StoredEntryIterator : IEntryIterator
     /// <summary>Position within one chunk: the decoded block and entry index.</summary>
     private sealed class ChunkCursor : IDisposable
     {
-        private readonly byte[] _bytes;
-        private readonly int _length;
+        private readonly ChunkBytes _data;
         private readonly ChunkLayout _layout;
         private readonly EntryQuery _query;
         private readonly ReadStats _stats;
@@ -125,11 +138,10 @@ internal sealed class StoredEntryIterator : IEntryIterator
         private bool _done;
         private bool _disposed;
 
-        private ChunkCursor(byte[] bytes, int length, ChunkLayout layout, in EntryQuery query, ReadStats stats,
+        private ChunkCursor(ChunkBytes data, ChunkLayout layout, in EntryQuery query, ReadStats stats,
             List<string> warnings)
         {
-            _bytes = bytes;
-            _length = length;
+            _data = data;
             _layout = layout;
             _query = query;
             _stats = stats;
@@ -142,13 +154,13 @@ internal sealed class StoredEntryIterator : IEntryIterator
 
         public LogEntry Current => _block[_entry];
 
-        public static ChunkCursor? Open(in ChunkRef chunk, in EntryQuery query, Func<ChunkRef, byte[]> load,
+        public static ChunkCursor? Open(in ChunkRef chunk, in EntryQuery query, Func<ChunkRef, ChunkBytes> load,
             ReadStats stats, List<string> warnings)
         {
-            byte[] bytes;
+            ChunkBytes data;
             try
             {
-                bytes = load(chunk);
+                data = load(chunk);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ChunkCorruptException)
             {
@@ -159,13 +171,13 @@ internal sealed class StoredEntryIterator : IEntryIterator
 
             try
             {
-                var layout = ChunkLayout.Parse(bytes.AsSpan(0, chunk.Length));
+                var layout = ChunkLayout.Parse(data.Span);
                 stats.Chunks++;
-                return new ChunkCursor(bytes, chunk.Length, layout, query, stats, warnings);
+                return new ChunkCursor(data, layout, query, stats, warnings);
             }
             catch (ChunkCorruptException e)
             {
-                ArrayPool<byte>.Shared.Return(bytes);
+                data.Release();
                 stats.Corrupt++;
                 warnings.Add($"chunk {chunk.PackId:x16}@{chunk.Offset} corrupt, skipped: {e.Message}");
                 return null;
@@ -212,13 +224,13 @@ internal sealed class StoredEntryIterator : IEntryIterator
             if (!_disposed)
             {
                 _disposed = true;
-                ArrayPool<byte>.Shared.Return(_bytes);
+                _data.Release();
             }
         }
 
         private void LoadNextBlock()
         {
-            var chunk = _bytes.AsSpan(0, _length);
+            var chunk = _data.Span;
             while (true)
             {
                 _blockIndex += _forward ? 1 : -1;

@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+using LokiSharp.Storage.Chunks;
+using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Store;
+
+namespace LokiSharp.Storage.Reading;
+
+/// <summary>
+/// Reads encoded chunks held in memory (the ingester's cut but not yet flushed chunks) with the same
+/// merging, block skipping and filtering as the stored path.
+/// </summary>
+public static class ChunkEntryReader
+{
+    /// <summary>Iterates the entries of one stream's chunks in <c>[query.From, query.Through)</c>.</summary>
+    /// <remarks>The chunk memory must stay unchanged until the iterator is disposed.</remarks>
+    public static IEntryIterator Open(IReadOnlyList<ReadOnlyMemory<byte>> chunks, in EntryQuery query)
+    {
+        var segments = new ArraySegment<byte>[chunks.Count];
+        var refs = new List<ChunkRef>(chunks.Count);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            segments[i] = MemoryMarshal.TryGetArray(chunks[i], out var segment) ? segment : chunks[i].ToArray();
+            long from = long.MinValue, through = long.MaxValue;
+            try
+            {
+                var layout = ChunkLayout.Parse(segments[i]);
+                if (layout.Blocks.Count == 0)
+                {
+                    continue;
+                }
+
+                from = layout.MinTime;
+                through = layout.MaxTime;
+            }
+            catch (ChunkCorruptException)
+            {
+                // Keep it: the iterator reports it as a warning when it reaches it.
+            }
+
+            if (from < query.Through && through >= query.From)
+            {
+                refs.Add(new ChunkRef(i, 0, segments[i].Count, from, through, 0, 0));
+            }
+        }
+
+        return new ChunkEntryIterator(refs, query, c =>
+        {
+            var segment = segments[(int)c.PackId];
+            return new ChunkBytes(segment.Array!, segment.Offset, segment.Count, Rented: false);
+        });
+    }
+}
