@@ -57,25 +57,40 @@ public sealed class WriteAheadLog : IDisposable
     /// <summary>The segment new records go to.</summary>
     public long CurrentSegment => _segmentId;
 
-    /// <summary>
-    /// Opens the log in <paramref name="directory"/>, replaying every intact record to <paramref name="replay"/>
-    /// (with its segment id) before accepting appends.
-    /// </summary>
-    public static WriteAheadLog Open(string directory, long segmentSize, Action<long, ReadOnlySpan<byte>> replay, List<WalDamage> damage)
+    /// <summary>Opens the log in <paramref name="directory"/>; replay, then <see cref="Start"/> to accept appends.</summary>
+    public static WriteAheadLog Open(string directory, long segmentSize)
     {
         Directory.CreateDirectory(directory);
-        var log = new WriteAheadLog(directory, segmentSize);
-        var segments = log.Segments();
-        for (var i = 0; i < segments.Count; i++)
+        return new WriteAheadLog(directory, segmentSize);
+    }
+
+    /// <summary>
+    /// Reads every intact record of the existing segments, oldest first, with its segment id. Damage is
+    /// reported in <paramref name="damage"/>; before <see cref="Start"/> a torn tail of the newest segment is
+    /// truncated. After it, only the segments that existed before the start are read.
+    /// </summary>
+    public void Replay(Action<long, ReadOnlySpan<byte>> replay, List<WalDamage> damage)
+    {
+        // Once started, only the segments from before the start are replayed: the current one is being written.
+        var segments = Segments();
+        if (_segment is not null)
         {
-            ReplaySegment(log.PathOf(segments[i]), segments[i], isLast: i == segments.Count - 1, replay, damage);
+            segments.RemoveAll(id => id >= _segmentId);
         }
 
-        // Always start a fresh segment: replayed segments stay immutable until their data is flushed.
-        log._segmentId = segments.Count == 0 ? 1 : segments[^1] + 1;
-        log.OpenSegment();
-        log._committer.Start();
-        return log;
+        for (var i = 0; i < segments.Count; i++)
+        {
+            ReplaySegment(PathOf(segments[i]), segments[i], isLast: i == segments.Count - 1 && _segment is null, replay, damage);
+        }
+    }
+
+    /// <summary>Starts a fresh segment and the commit loop; replayed segments stay untouched until dropped.</summary>
+    public void Start()
+    {
+        var segments = Segments();
+        _segmentId = segments.Count == 0 ? 1 : segments[^1] + 1;
+        OpenSegment();
+        _committer.Start();
     }
 
     /// <summary>Segment ids present on disk, oldest first.</summary>
@@ -142,7 +157,11 @@ public sealed class WriteAheadLog : IDisposable
         }
 
         _pendingSignal.Set();
-        _committer.Join();
+        if (_committer.IsAlive)
+        {
+            _committer.Join();
+        }
+
         _segment?.Dispose();
         _pendingSignal.Dispose();
     }

@@ -1,0 +1,84 @@
+using LokiSharp.LogQL.Labels;
+
+namespace LokiSharp.Ingester.Head;
+
+/// <summary>
+/// One stream in the head: the open block receiving appends and the sealed blocks waiting to be stored, plus
+/// what Loki's stream keeps for its write checks (newest timestamp, the last entry for duplicate detection, a
+/// per-stream rate limiter). <see cref="Sync"/> guards everything.
+/// </summary>
+internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tenant)
+{
+    public Lock Sync { get; } = new();
+
+    public LabelSet Labels { get; } = labels;
+
+    public string LabelsText { get; } = labels.ToString();
+
+    public ulong Fingerprint { get; } = fingerprint;
+
+    public string Tenant { get; } = tenant;
+
+    public HeadBlock Open { get; set; } = new();
+
+    public List<HeadBlock> Sealed { get; } = [];
+
+    public long HighestTimestamp { get; set; } = long.MinValue;
+
+    /// <summary>The last accepted entry, to drop an exact resend silently as Loki does.</summary>
+    public (long Timestamp, byte[] Line, byte[] Metadata)? LastEntry { get; set; }
+
+    public long LastAppendAt { get; set; }
+
+    public TokenBucket RateLimiter { get; } = new();
+
+    /// <summary>Oldest and newest timestamps across the open and sealed blocks.</summary>
+    public (long Min, long Max) TimeRange()
+    {
+        var min = Open.MinTimestamp;
+        var max = Open.MaxTimestamp;
+        foreach (var block in Sealed)
+        {
+            min = Math.Min(min, block.MinTimestamp);
+            max = Math.Max(max, block.MaxTimestamp);
+        }
+
+        return (min, max);
+    }
+
+    /// <summary>True when nothing remains to store.</summary>
+    public bool IsEmpty => Open.IsEmpty && Sealed.Count == 0;
+}
+
+/// <summary>A token bucket in bytes, as Go's <c>rate.Limiter</c>: <c>AllowN</c> fails for more than the burst.</summary>
+public sealed class TokenBucket
+{
+    private double _tokens = double.NaN;
+    private long _last;
+
+    /// <summary>Takes <paramref name="amount"/> tokens if available at <paramref name="nowTicks"/>.</summary>
+    public bool TryTake(double amount, double ratePerSecond, double burst, long nowTicks)
+    {
+        if (ratePerSecond <= 0)
+        {
+            return true;
+        }
+
+        if (double.IsNaN(_tokens))
+        {
+            _tokens = burst;
+            _last = nowTicks;
+        }
+
+        var elapsed = Math.Max(0, nowTicks - _last) / (double)TimeSpan.TicksPerSecond;
+        _tokens = Math.Min(burst, _tokens + elapsed * ratePerSecond);
+        _last = nowTicks;
+        if (amount > _tokens)
+        {
+            return false;
+        }
+
+        _tokens -= amount;
+        return true;
+    }
+}

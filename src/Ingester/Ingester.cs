@@ -1,0 +1,813 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using LokiSharp.Ingester.Distribution;
+using LokiSharp.Ingester.Head;
+using LokiSharp.Ingester.Limits;
+using LokiSharp.Ingester.Push;
+using LokiSharp.Ingester.Wal;
+using LokiSharp.LogQL.Labels;
+using LokiSharp.Storage.Chunks;
+using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Reading;
+using LokiSharp.Storage.Store;
+
+namespace LokiSharp.Ingester;
+
+/// <summary>Why a chunk was flushed, as Loki labels <c>loki_ingester_chunks_flushed_total</c>.</summary>
+public enum FlushReason
+{
+    Full,
+    Idle,
+    MaxAge,
+    Forced,
+}
+
+/// <summary>What a push wrote and what it refused.</summary>
+/// <param name="StatusCode">204 when everything was accepted, else Loki's 400 or 429.</param>
+/// <param name="Message">The error text for a non-204 answer.</param>
+public readonly record struct PushOutcome(int StatusCode, string Message);
+
+/// <summary>
+/// The ingester: per-tenant streams in memory, every accepted entry in the write-ahead log before the push is
+/// acknowledged, blocks cut by size, age and idleness and stored as chunks, and the same read interface as the
+/// chunk store so the querier sees data before it is flushed.
+/// </summary>
+public sealed class Ingester : ILogSource, IDisposable
+{
+    private readonly IngesterOptions _options;
+    private readonly ChunkStore _store;
+    private readonly ITenantLimits _limits;
+    private readonly IngesterMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly PushValidator _validator;
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<LabelSet, HeadStream>> _tenants = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TokenBucket> _tenantRates = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _flushLock = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private WriteAheadLog? _wal;
+    private Task? _flushLoop;
+    private long _recordId;
+    private long _headBytes;
+
+    public Ingester(IngesterOptions options, ChunkStore store, ITenantLimits limits, IngesterMetrics metrics, TimeProvider time)
+    {
+        _options = options;
+        _store = store;
+        _limits = limits;
+        _metrics = metrics;
+        _time = time;
+        _validator = new PushValidator(metrics, time);
+    }
+
+    /// <summary>Problems met while replaying the WAL, for the start-up log.</summary>
+    public List<WalDamage> ReplayDamage { get; } = [];
+
+    /// <summary>Entries restored from the WAL at start.</summary>
+    public long ReplayedEntries { get; private set; }
+
+    /// <summary>Unflushed bytes held in memory.</summary>
+    public long HeadBytes => Interlocked.Read(ref _headBytes);
+
+    /// <summary>Replays the WAL into the head, then starts logging and the periodic flush.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_options.WalEnabled)
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            _wal = WriteAheadLog.Open(_options.WalDirectory, _options.WalSegmentSize);
+            var flushed = new Dictionary<(string, string), HashSet<long>>();
+            _wal.Replay((_, record) => CollectFlushed(record, flushed), ReplayDamage);
+            _wal.Start();
+            _wal.Replay((segment, record) => ReplayEntries(segment, record, flushed), []);
+            foreach (var damage in ReplayDamage)
+            {
+                _metrics.WalCorruptions.WithLabels(damage.Truncated ? "torn_tail" : "corrupt").Inc();
+            }
+
+            _metrics.WalReplayDuration.Set(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+
+        _flushLoop = Task.Run(() => FlushLoopAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops the periodic flush and stores everything in memory (Loki flushes on shutdown too).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_flushLoop is not null)
+        {
+            await _flushLoop.ConfigureAwait(false);
+        }
+
+        await FlushAsync(force: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Validates and writes a decoded push for <paramref name="tenant"/>; completes once it is durable.</summary>
+    public async Task<PushOutcome> PushAsync(string tenant, PushBatch batch, CancellationToken cancellationToken)
+    {
+        if (batch.Streams.Count == 0)
+        {
+            throw new PushRequestException(422, "error at least one valid stream is required for ingestion");
+        }
+
+        var limits = _limits.For(tenant);
+        var validated = _validator.Validate(tenant, batch, limits);
+        if (validated.Streams.Count == 0)
+        {
+            return validated.Errors.Any ? new PushOutcome(400, validated.Errors.ToString()) : new PushOutcome(204, "");
+        }
+
+        var now = _time.GetUtcNow().UtcTicks;
+        var tenantRate = _tenantRates.GetOrAdd(tenant, static _ => new TokenBucket());
+        bool allowed;
+        lock (tenantRate)
+        {
+            allowed = tenantRate.TryTake(validated.Bytes, limits.IngestionRateBytes, limits.IngestionBurstBytes, now);
+        }
+
+        if (!allowed)
+        {
+            _metrics.Discard("rate_limited", tenant, limits.RetentionHours, batch.Format, validated.Lines, validated.Bytes);
+            throw new PushRequestException(429,
+                $"ingestion rate limit exceeded for user {tenant} (limit: {(long)limits.IngestionRateBytes} bytes/sec) while attempting to ingest '{validated.Lines}' lines totaling '{validated.Bytes}' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased");
+        }
+
+        if (HeadBytes + validated.Bytes > _options.MaxHeadBytes)
+        {
+            _metrics.Discard("rate_limited", tenant, limits.RetentionHours, batch.Format, validated.Lines, validated.Bytes);
+            throw new PushRequestException(429,
+                $"ingester memory limit reached: {HeadBytes} bytes of unflushed logs held (limit {_options.MaxHeadBytes} bytes); retry later or raise the limit");
+        }
+
+        _metrics.BytesReceived.WithLabels(tenant, limits.RetentionHours, "false", "", batch.Format).Inc(validated.Bytes);
+        _metrics.LinesReceived.WithLabels(tenant, "false", "", batch.Format).Inc(validated.Lines);
+
+        var recordId = Interlocked.Increment(ref _recordId);
+        var walSegment = _wal?.CurrentSegment ?? 0;
+        var record = new ArrayBufferWriter<byte>(checked((int)Math.Min(int.MaxValue, validated.Bytes + 256)));
+        var accepted = new List<(HeadStream Stream, List<ValidatedEntry> Entries)>(validated.Streams.Count);
+        var errors = validated.Errors;
+        var status = 400;
+        var tooManyRequests = false;
+        foreach (var stream in validated.Streams)
+        {
+            var head = GetOrCreateStream(tenant, stream.Labels, limits, out var limitError);
+            if (head is null)
+            {
+                errors.Add(limitError!);
+                tooManyRequests = true;
+                _metrics.Discard("stream_limit", tenant, limits.RetentionHours, batch.Format, stream.Entries.Count, stream.Bytes);
+                continue;
+            }
+
+            var (entries, streamError, rateLimited) = AppendToHead(head, stream, batch, limits, recordId, walSegment, now);
+            if (streamError is not null)
+            {
+                errors.Add(streamError);
+                tooManyRequests |= rateLimited;
+            }
+
+            if (entries.Count > 0)
+            {
+                accepted.Add((head, entries));
+            }
+        }
+
+        if (accepted.Count > 0 && _wal is not null)
+        {
+            WalRecord.BeginEntries(record, recordId, tenant, accepted.Count);
+            foreach (var (head, entries) in accepted)
+            {
+                WalRecord.BeginStream(record, head.LabelsText, entries.Count);
+                foreach (var entry in entries)
+                {
+                    WalRecord.WriteEntry(record, entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata);
+                }
+            }
+
+            await _wal.AppendAsync(record.WrittenMemory).ConfigureAwait(false);
+            _metrics.WalRecords.Inc();
+            _metrics.WalLoggedBytes.Inc(record.WrittenCount);
+        }
+
+        if (tooManyRequests)
+        {
+            status = 429;
+        }
+
+        return errors.Any ? new PushOutcome(status, errors.ToString()) : new PushOutcome(204, "");
+    }
+
+    /// <summary>Cuts the blocks that are due (all of them when <paramref name="force"/>) and stores them.</summary>
+    public async Task FlushAsync(bool force, CancellationToken cancellationToken)
+    {
+        await _flushLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var now = _time.GetUtcNow().UtcTicks;
+            var cutBytes = (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio);
+            foreach (var (tenant, streams) in _tenants)
+            {
+                var writes = new List<(HeadStream Stream, HeadBlock Block, FlushReason Reason)>();
+                foreach (var stream in streams.Values)
+                {
+                    lock (stream.Sync)
+                    {
+                        var open = stream.Open;
+                        if (!open.IsEmpty)
+                        {
+                            FlushReason? reason = force ? FlushReason.Forced
+                                : open.RawBytes >= cutBytes ? FlushReason.Full
+                                : now - open.CreatedAt >= _options.MaxChunkAge.Ticks ? FlushReason.MaxAge
+                                : now - stream.LastAppendAt >= _options.ChunkIdlePeriod.Ticks ? FlushReason.Idle
+                                : null;
+                            if (reason is { } due)
+                            {
+                                open.Seal();
+                                stream.Sealed.Add(open);
+                                stream.Open = new HeadBlock();
+                                _metrics.ChunksCreated.Inc();
+                                writes.Add((stream, open, due));
+                            }
+                        }
+                    }
+                }
+
+                // Blocks sealed as "full" during a push are stored here too.
+                foreach (var stream in streams.Values)
+                {
+                    lock (stream.Sync)
+                    {
+                        foreach (var block in stream.Sealed)
+                        {
+                            if (!writes.Exists(w => ReferenceEquals(w.Block, block)))
+                            {
+                                writes.Add((stream, block, FlushReason.Full));
+                            }
+                        }
+                    }
+                }
+
+                if (writes.Count > 0)
+                {
+                    await StoreAsync(tenant, writes, now).ConfigureAwait(false);
+                }
+
+                RemoveIdleStreams(tenant, streams, now);
+            }
+
+            DropFlushedSegments();
+        }
+        finally
+        {
+            _flushLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<SelectedStream> SelectStreams(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through)
+    {
+        var selected = new List<SelectedStream>();
+        if (!_tenants.TryGetValue(tenant, out var streams))
+        {
+            return selected;
+        }
+
+        foreach (var stream in streams.Values)
+        {
+            if (!Matches(stream.Labels, matchers))
+            {
+                continue;
+            }
+
+            (long Min, long Max) range;
+            lock (stream.Sync)
+            {
+                range = stream.TimeRange();
+            }
+
+            if (range.Max >= from && range.Min < through)
+            {
+                selected.Add(new SelectedStream(stream.Labels, stream.Fingerprint));
+            }
+        }
+
+        return selected;
+    }
+
+    /// <inheritdoc />
+    public IEntryIterator OpenEntries(string tenant, SelectedStream stream, in EntryQuery query)
+    {
+        if (!_tenants.TryGetValue(tenant, out var streams) || !streams.TryGetValue(stream.Labels, out var head))
+        {
+            return new HeadEntryIterator([], null);
+        }
+
+        var from = query.From;
+        var through = query.Through;
+        var snapshot = new List<HeadEntry>();
+        lock (head.Sync)
+        {
+            foreach (var block in head.Sealed)
+            {
+                AddInRange(snapshot, block, from, through);
+            }
+
+            AddInRange(snapshot, head.Open, from, through);
+        }
+
+        var entries = snapshot.ToArray();
+        Array.Sort(entries, static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence));
+        if (query.Direction == Direction.Backward)
+        {
+            Array.Reverse(entries);
+        }
+
+        return new HeadEntryIterator(entries, query.Filter);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> LabelNames(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var stream in SelectStreams(tenant, matchers, from, through))
+        {
+            foreach (var pair in stream.Labels)
+            {
+                names.Add(pair.Name);
+            }
+        }
+
+        return names;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> LabelValues(string tenant, string name, IReadOnlyList<LabelMatcher> matchers, long from, long through)
+    {
+        var values = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var stream in SelectStreams(tenant, matchers, from, through))
+        {
+            if (stream.Labels.Get(name) is { } value)
+            {
+                values.Add(value);
+            }
+        }
+
+        return values;
+    }
+
+    /// <inheritdoc />
+    public IndexStats Stats(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through)
+    {
+        long streamsCount = 0, chunks = 0, bytes = 0, entries = 0;
+        foreach (var selected in SelectStreams(tenant, matchers, from, through))
+        {
+            if (!_tenants[tenant].TryGetValue(selected.Labels, out var stream))
+            {
+                continue;
+            }
+
+            streamsCount++;
+            lock (stream.Sync)
+            {
+                foreach (var block in stream.Sealed.Append(stream.Open))
+                {
+                    if (!block.IsEmpty)
+                    {
+                        chunks++;
+                        bytes += block.RawBytes;
+                        entries += block.Entries.Count;
+                    }
+                }
+            }
+        }
+
+        return new IndexStats(streamsCount, chunks, bytes, entries);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<SeriesVolume> Volumes(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through)
+    {
+        var volumes = new List<SeriesVolume>();
+        foreach (var selected in SelectStreams(tenant, matchers, from, through))
+        {
+            if (_tenants[tenant].TryGetValue(selected.Labels, out var stream))
+            {
+                long bytes = 0;
+                lock (stream.Sync)
+                {
+                    foreach (var block in stream.Sealed.Append(stream.Open))
+                    {
+                        bytes += block.RawBytes;
+                    }
+                }
+
+                volumes.Add(new SeriesVolume(stream.Labels, bytes));
+            }
+        }
+
+        return volumes;
+    }
+
+    /// <summary>Active streams of a tenant in memory.</summary>
+    public int StreamCount(string tenant) => _tenants.TryGetValue(tenant, out var streams) ? streams.Count : 0;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _wal?.Dispose();
+        _stopping.Dispose();
+        _flushLock.Dispose();
+    }
+
+    private static bool Matches(LabelSet labels, IReadOnlyList<LabelMatcher> matchers)
+    {
+        foreach (var matcher in matchers)
+        {
+            if (!matcher.Matches(labels.Get(matcher.Name) ?? ""))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void AddInRange(List<HeadEntry> snapshot, HeadBlock block, long from, long through)
+    {
+        if (block.IsEmpty || block.MaxTimestamp < from || block.MinTimestamp >= through)
+        {
+            return;
+        }
+
+        foreach (var entry in block.Entries)
+        {
+            if (entry.Timestamp >= from && entry.Timestamp < through)
+            {
+                snapshot.Add(entry);
+            }
+        }
+    }
+
+    private HeadStream? GetOrCreateStream(string tenant, LabelSet labels, IngestionLimits limits, out string? error)
+    {
+        error = null;
+        var streams = _tenants.GetOrAdd(tenant, static _ => new ConcurrentDictionary<LabelSet, HeadStream>());
+        if (streams.TryGetValue(labels, out var existing))
+        {
+            return existing;
+        }
+
+        var limit = limits.StreamLimit;
+        if (limit > 0 && streams.Count >= limit)
+        {
+            error = $"maximum active stream limit exceeded when trying to create stream {labels}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: '{tenant}'";
+            return null;
+        }
+
+        var created = new HeadStream(labels, Fingerprint.Of(labels), tenant);
+        var stream = streams.GetOrAdd(labels, created);
+        if (ReferenceEquals(stream, created))
+        {
+            _metrics.StreamsCreated.WithLabels(tenant).Inc();
+            _metrics.MemoryStreams.WithLabels(tenant).Inc();
+        }
+
+        return stream;
+    }
+
+    private (List<ValidatedEntry> Accepted, string? Error, bool RateLimited) AppendToHead(HeadStream stream, ValidatedStream validated,
+        PushBatch batch, IngestionLimits limits, long recordId, long walSegment, long now)
+    {
+        var accepted = new List<ValidatedEntry>(validated.Entries.Count);
+        var failures = new List<(long Timestamp, string Reason)>();
+        long acceptedBytes = 0;
+        lock (stream.Sync)
+        {
+            var highest = stream.HighestTimestamp;
+            var last = stream.LastEntry;
+            var window = _options.MaxChunkAge.Ticks * 100 / 2;
+            foreach (var entry in validated.Entries)
+            {
+                var line = batch.Bytes(entry.LineStart, entry.LineLength);
+                if (last is { } previous && previous.Timestamp == entry.TimestampNs && line.SequenceEqual(previous.Line)
+                    && EncodedMetadata(entry.Metadata).AsSpan().SequenceEqual(previous.Metadata))
+                {
+                    continue;
+                }
+
+                var cutoff = highest - window;
+                if (highest != long.MinValue && entry.TimestampNs < cutoff)
+                {
+                    failures.Add((entry.TimestampNs,
+                        $"entry too far behind, entry timestamp is: {PushValidator.Rfc3339(entry.TimestampNs)}, oldest acceptable timestamp is: {PushValidator.Rfc3339(cutoff)}"));
+                    _metrics.Discard("too_far_behind", stream.Tenant, limits.RetentionHours, batch.Format, 1, entry.LineLength);
+                    continue;
+                }
+
+                accepted.Add(entry);
+                acceptedBytes += entry.LineLength;
+                highest = Math.Max(highest, entry.TimestampNs);
+                last = (entry.TimestampNs, line.ToArray(), EncodedMetadata(entry.Metadata));
+            }
+
+            if (accepted.Count > 0 && !stream.RateLimiter.TryTake(acceptedBytes, limits.PerStreamRateLimit, limits.PerStreamRateLimitBurst, now))
+            {
+                // Loki rate-limits a stream's push as a whole.
+                foreach (var entry in accepted)
+                {
+                    failures.Add((entry.TimestampNs,
+                        $"Per stream rate limit exceeded (limit: {HumanSize(limits.PerStreamRateLimit)}/sec) while attempting to ingest for stream '{stream.LabelsText}' totaling {HumanSize(entry.LineLength)}, consider splitting a stream via additional labels or contact your Loki administrator to see if the limit can be increased"));
+                }
+
+                _metrics.Discard("per_stream_rate_limit", stream.Tenant, limits.RetentionHours, batch.Format, accepted.Count, acceptedBytes);
+                return ([], FailureMessage(stream, failures, validated.Entries.Count), true);
+            }
+
+            foreach (var entry in accepted)
+            {
+                stream.Open.Append(entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata, recordId, walSegment, now);
+            }
+
+            if (accepted.Count > 0)
+            {
+                stream.HighestTimestamp = highest;
+                stream.LastEntry = last;
+                stream.LastAppendAt = now;
+                Interlocked.Add(ref _headBytes, acceptedBytes);
+                if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
+                {
+                    stream.Open.Seal();
+                    stream.Sealed.Add(stream.Open);
+                    stream.Open = new HeadBlock();
+                    _metrics.ChunksCreated.Inc();
+                }
+            }
+        }
+
+        return (accepted, failures.Count > 0 ? FailureMessage(stream, failures, validated.Entries.Count) : null, false);
+    }
+
+    // Loki's ingester answer for rejected entries of one stream: one line per entry (up to a limit), then a summary.
+    private string FailureMessage(HeadStream stream, List<(long Timestamp, string Reason)> failures, int total)
+    {
+        var sb = new StringBuilder();
+        var shown = _options.MaxReturnedStreamErrors > 0 ? Math.Min(failures.Count, _options.MaxReturnedStreamErrors) : failures.Count;
+        for (var i = 0; i < shown; i++)
+        {
+            sb.Append("entry with timestamp ").Append(GoTime(failures[i].Timestamp)).Append(" ignored, reason: '").Append(failures[i].Reason).Append("',\n");
+        }
+
+        sb.Append("user '").Append(stream.Tenant).Append("', total ignored: ").Append(failures.Count).Append(" out of ").Append(total)
+            .Append(" for stream: ").Append(stream.LabelsText);
+        return sb.ToString();
+    }
+
+    // Go's time.Time.String() in UTC: "2006-01-02 15:04:05.999999999 +0000 UTC".
+    private static string GoTime(long unixNanos)
+    {
+        var seconds = Math.DivRem(unixNanos, 1_000_000_000L, out var nanos);
+        if (nanos < 0)
+        {
+            seconds--;
+            nanos += 1_000_000_000L;
+        }
+
+        var text = DateTime.UnixEpoch.AddSeconds(seconds).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        if (nanos > 0)
+        {
+            text += "." + nanos.ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0');
+        }
+
+        return text + " +0000 UTC";
+    }
+
+    private static string HumanSize(long bytes) => bytes switch
+    {
+        >= 1 << 30 when bytes % (1 << 30) == 0 => (bytes >> 30).ToString(CultureInfo.InvariantCulture) + "GB",
+        >= 1 << 20 when bytes % (1 << 20) == 0 => (bytes >> 20).ToString(CultureInfo.InvariantCulture) + "MB",
+        >= 1 << 10 when bytes % (1 << 10) == 0 => (bytes >> 10).ToString(CultureInfo.InvariantCulture) + "KB",
+        _ => bytes.ToString(CultureInfo.InvariantCulture) + "B",
+    };
+
+    private static byte[] EncodedMetadata(LabelPair[] metadata)
+    {
+        var writer = new ArrayBufferWriter<byte>(16);
+        StructuredMetadata.Encode(writer, metadata);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    private async Task StoreAsync(string tenant, List<(HeadStream Stream, HeadBlock Block, FlushReason Reason)> writes, long now)
+    {
+        var chunks = new List<ChunkWrite>(writes.Count);
+        using (var builder = _store.Options.CreateChunkBuilder())
+        {
+            foreach (var (stream, block, _) in writes)
+            {
+                var output = new ArrayBufferWriter<byte>((int)Math.Min(block.RawBytes + 1024, int.MaxValue));
+                var summary = block.WriteChunk(builder, output);
+                chunks.Add(new ChunkWrite(stream.Labels, output.WrittenMemory, summary));
+            }
+        }
+
+        _store.Write(tenant, chunks);
+
+        if (_wal is not null)
+        {
+            var markers = new List<Task>(writes.Count);
+            foreach (var (stream, block, _) in writes)
+            {
+                if (block.RecordIds.Count == 0)
+                {
+                    continue;
+                }
+
+                var marker = new ArrayBufferWriter<byte>(64 + (block.RecordIds.Count * 4));
+                WalRecord.WriteFlushed(marker, tenant, stream.LabelsText, [.. block.RecordIds]);
+                markers.Add(_wal.AppendAsync(marker.WrittenMemory));
+            }
+
+            await Task.WhenAll(markers).ConfigureAwait(false);
+        }
+
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var (stream, block, reason) = writes[i];
+            lock (stream.Sync)
+            {
+                stream.Sealed.Remove(block);
+            }
+
+            Interlocked.Add(ref _headBytes, -block.RawBytes);
+            _metrics.ChunksFlushed.WithLabels(ReasonLabel(reason)).Inc();
+            _metrics.ChunkEntries.Observe(block.Entries.Count);
+            _metrics.ChunkSize.Observe(chunks[i].Chunk.Length);
+            _metrics.ChunkAge.Observe(TimeSpan.FromTicks(Math.Max(0, now - block.CreatedAt)).TotalSeconds);
+            _metrics.ChunkUtilization.Observe(Math.Min(1, chunks[i].Chunk.Length / (double)_options.ChunkTargetSize));
+        }
+    }
+
+    private static string ReasonLabel(FlushReason reason) => reason switch
+    {
+        FlushReason.Full => "full",
+        FlushReason.Idle => "idle",
+        FlushReason.MaxAge => "max_age",
+        _ => "forced",
+    };
+
+    private void RemoveIdleStreams(string tenant, ConcurrentDictionary<LabelSet, HeadStream> streams, long now)
+    {
+        foreach (var (labels, stream) in streams)
+        {
+            lock (stream.Sync)
+            {
+                // Keep a stream that may still receive writes; an idle, empty one is forgotten as in Loki.
+                if (!stream.IsEmpty || now - stream.LastAppendAt < _options.ChunkIdlePeriod.Ticks)
+                {
+                    continue;
+                }
+
+                streams.TryRemove(labels, out _);
+            }
+
+            _metrics.StreamsRemoved.WithLabels(tenant).Inc();
+            _metrics.MemoryStreams.WithLabels(tenant).Dec();
+        }
+    }
+
+    private void DropFlushedSegments()
+    {
+        if (_wal is null)
+        {
+            return;
+        }
+
+        var oldest = _wal.CurrentSegment;
+        foreach (var streams in _tenants.Values)
+        {
+            foreach (var stream in streams.Values)
+            {
+                lock (stream.Sync)
+                {
+                    oldest = Math.Min(oldest, stream.Open.OldestWalSegment);
+                    foreach (var block in stream.Sealed)
+                    {
+                        oldest = Math.Min(oldest, block.OldestWalSegment);
+                    }
+                }
+            }
+        }
+
+        _wal.DropSegmentsBefore(oldest);
+    }
+
+    private async Task FlushLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.FlushCheckPeriod, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await FlushAsync(force: false, cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    // The blocks stay in memory and in the WAL; the next tick retries.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+
+    private static void CollectFlushed(ReadOnlySpan<byte> record, Dictionary<(string, string), HashSet<long>> flushed)
+    {
+        var reader = new WalRecord.Reader(record);
+        if (reader.ReadKind() != WalRecord.FlushedKind)
+        {
+            return;
+        }
+
+        var tenant = reader.ReadString();
+        var labels = reader.ReadString();
+        var count = reader.ReadVarint();
+        if (!flushed.TryGetValue((tenant, labels), out var ids))
+        {
+            flushed[(tenant, labels)] = ids = [];
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            ids.Add(reader.ReadVarint());
+        }
+    }
+
+    private void ReplayEntries(long segment, ReadOnlySpan<byte> record, Dictionary<(string, string), HashSet<long>> flushed)
+    {
+        var reader = new WalRecord.Reader(record);
+        if (reader.ReadKind() != WalRecord.EntriesKind)
+        {
+            return;
+        }
+
+        var recordId = reader.ReadVarint();
+        _recordId = Math.Max(_recordId, recordId);
+        var tenant = reader.ReadString();
+        var streamCount = reader.ReadVarint();
+        var now = _time.GetUtcNow().UtcTicks;
+        for (var s = 0; s < streamCount; s++)
+        {
+            var labelsText = reader.ReadString();
+            var entryCount = reader.ReadVarint();
+            var skip = flushed.TryGetValue((tenant, labelsText), out var ids) && ids.Contains(recordId);
+            HeadStream? stream = null;
+            if (!skip)
+            {
+                var labels = LokiSharp.LogQL.Syntax.LabelSetParser.Parse(labelsText);
+                var streams = _tenants.GetOrAdd(tenant, static _ => new ConcurrentDictionary<LabelSet, HeadStream>());
+                if (!streams.TryGetValue(labels, out stream))
+                {
+                    stream = streams.GetOrAdd(labels, new HeadStream(labels, Fingerprint.Of(labels), tenant));
+                    _metrics.StreamsCreated.WithLabels(tenant).Inc();
+                    _metrics.MemoryStreams.WithLabels(tenant).Inc();
+                }
+            }
+
+            for (var e = 0; e < entryCount; e++)
+            {
+                var timestamp = reader.ReadVarint();
+                var line = reader.ReadBytes();
+                var metadata = reader.ReadMetadata();
+                if (stream is null)
+                {
+                    continue;
+                }
+
+                lock (stream.Sync)
+                {
+                    stream.Open.AppendEncoded(timestamp, line, metadata, recordId, segment, now);
+                    stream.HighestTimestamp = Math.Max(stream.HighestTimestamp, timestamp);
+                    stream.LastEntry = (timestamp, line.ToArray(), metadata.ToArray());
+                    stream.LastAppendAt = now;
+                }
+
+                Interlocked.Add(ref _headBytes, line.Length + metadata.Length);
+                ReplayedEntries++;
+            }
+        }
+
+        // Memory stays bounded by the head size, not by the WAL's: store what replay has gathered so far.
+        if (HeadBytes > _options.MaxHeadBytes / 2)
+        {
+            FlushAsync(force: true, CancellationToken.None).GetAwaiter().GetResult();
+        }
+    }
+}
