@@ -48,6 +48,12 @@ if [[ -z "${LOKI_URL:-}" ]]; then
   LOKI_URL="http://127.0.0.1:$port"
   for _ in $(seq 1 30); do
     if curl -s -o /dev/null --max-time 1 "$LOKI_URL/ready"; then break; fi
+    if ! kill -0 "$pf_pid" 2>/dev/null; then
+      # Nothing can be checked without the tunnel: one failure, with kubectl's own reason.
+      echo "FAIL kubectl port-forward svc/loki in $namespace: $(cat "$workdir/port-forward.log")"
+      echo "1 failure(s)"
+      exit 1
+    fi
     sleep 0.5
   done
 fi
