@@ -55,7 +55,7 @@ internal sealed class HeadBlock
     public void AppendEncoded(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<byte> encodedMetadata, long recordId, long walSegment, long now)
     {
         var size = line.Length + encodedMetadata.Length;
-        if (size > SegmentSize - _segmentUsed)
+        if (size > _segment.Length - _segmentUsed)
         {
             _segment = new byte[Math.Max(SegmentSize, size)];
             _segmentUsed = 0;

@@ -1,6 +1,9 @@
 using System.Net;
 using Grpc.AspNetCore.HealthChecks;
+using LokiSharp.Ingester;
+using LokiSharp.Ingester.Limits;
 using LokiSharp.Server.Configuration;
+using LokiSharp.Server.Grpc;
 using LokiSharp.Server.Http;
 using LokiSharp.Server.Logging;
 using Microsoft.AspNetCore.Builder;
@@ -11,6 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using LokiSharp.Storage.Store;
 using Prometheus;
 
 namespace LokiSharp.Server.Hosting;
@@ -51,6 +55,15 @@ public static class LokiServer
         builder.Services.AddSingleton<IMetricFactory>(Metrics.DefaultFactory);
         builder.Services.AddSingleton<RequestMetrics>();
         builder.Services.AddSingleton<TenantLimitsSource>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new Tenancy(config.AuthEnabled));
+        builder.Services.AddSingleton<ITenantLimits, TenantIngestionLimits>();
+        builder.Services.AddSingleton<IngesterMetrics>();
+        builder.Services.AddSingleton(sp => ChunkStore.Open(RoomOptions.Storage(config, null)));
+        builder.Services.AddSingleton(sp => new Ingester.Ingester(RoomOptions.Ingester(config), sp.GetRequiredService<ChunkStore>(),
+            sp.GetRequiredService<ITenantLimits>(), sp.GetRequiredService<IngesterMetrics>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<StoreModule>();
+        builder.Services.AddSingleton<IngesterModule>();
         builder.Services.AddHostedService<ModuleHost>();
         builder.Services.AddRouting();
         builder.Services.AddGrpc(o =>
@@ -64,6 +77,8 @@ public static class LokiServer
         var app = builder.Build();
         modules.Add(new ListenerModule());
         modules.Add(app.Services.GetRequiredService<TenantLimitsSource>());
+        modules.Add(app.Services.GetRequiredService<StoreModule>());
+        modules.Add(app.Services.GetRequiredService<IngesterModule>());
 
         RegisterBuildInfo();
         var grpcPort = config.Server.GrpcListenPort;
@@ -99,6 +114,8 @@ public static class LokiServer
         app.UseEndpoints(static _ => { });
 
         app.MapOpsEndpoints();
+        app.MapPushEndpoints();
+        app.MapGrpcService<PusherService>();
         app.MapMetrics("/metrics", metrics);
         app.MapGrpcHealthChecksService();
 

@@ -1,0 +1,78 @@
+using System.Globalization;
+using LokiSharp.Ingester;
+using LokiSharp.Ingester.Limits;
+using LokiSharp.Server.Configuration;
+using LokiSharp.Storage.Store;
+
+namespace LokiSharp.Server.Hosting;
+
+/// <summary>Maps the Loki configuration onto the options each room defines for itself.</summary>
+public static class RoomOptions
+{
+    /// <summary>The chunk store's settings: <c>storage_config.filesystem</c>, <c>schema_config</c>, <c>ingester.chunk_*</c>.</summary>
+    public static StorageOptions Storage(LokiConfig config, Action<StorageCorruption>? onCorruption) => new()
+    {
+        RootDirectory = config.StorageConfig.Filesystem.Directory.Length > 0
+            ? config.StorageConfig.Filesystem.Directory
+            : Path.Combine(config.Common.PathPrefix.Length > 0 ? config.Common.PathPrefix : "data", "chunks"),
+        ChunkEncoding = config.Ingester.ChunkEncoding,
+        TargetBlockSize = config.Ingester.ChunkBlockSize,
+        SchemaPeriods = config.SchemaConfig.Configs.ConvertAll(static p => new SchemaPeriod
+        {
+            From = p.From,
+            IndexPrefix = p.Index.Prefix,
+            IndexPeriod = p.Index.Period,
+        }),
+        OnCorruption = onCorruption,
+    };
+
+    /// <summary>The ingester's settings from <c>ingester:</c>.</summary>
+    public static IngesterOptions Ingester(LokiConfig config) => new()
+    {
+        WalDirectory = config.Ingester.Wal.Dir,
+        WalEnabled = config.Ingester.Wal.Enabled,
+        ChunkTargetSize = config.Ingester.ChunkTargetSize,
+        MaxChunkAge = config.Ingester.MaxChunkAge,
+        ChunkIdlePeriod = config.Ingester.ChunkIdlePeriod,
+        FlushCheckPeriod = config.Ingester.FlushCheckPeriod,
+        MaxHeadBytes = config.Ingester.Wal.ReplayMemoryCeiling.Bytes,
+    };
+
+    /// <summary>The write path's view of <c>limits_config</c>.</summary>
+    public static IngestionLimits Ingestion(LimitsConfig limits) => new()
+    {
+        IngestionRateBytes = limits.IngestionRateMb * (1 << 20),
+        IngestionBurstBytes = limits.IngestionBurstSizeMb * (1 << 20),
+        MaxLabelNameLength = limits.MaxLabelNameLength,
+        MaxLabelValueLength = limits.MaxLabelValueLength,
+        MaxLabelNamesPerSeries = limits.MaxLabelNamesPerSeries,
+        RejectOldSamples = limits.RejectOldSamples,
+        RejectOldSamplesMaxAge = limits.RejectOldSamplesMaxAge,
+        CreationGracePeriod = limits.CreationGracePeriod,
+        MaxLineSize = limits.MaxLineSize.Bytes,
+        MaxLineSizeTruncate = limits.MaxLineSizeTruncate,
+        MaxStreamsPerUser = limits.MaxStreamsPerUser,
+        MaxGlobalStreamsPerUser = limits.MaxGlobalStreamsPerUser,
+        PerStreamRateLimit = limits.PerStreamRateLimit.Bytes,
+        PerStreamRateLimitBurst = limits.PerStreamRateLimitBurst.Bytes,
+        AllowStructuredMetadata = limits.AllowStructuredMetadata,
+        MaxStructuredMetadataSize = limits.MaxStructuredMetadataSize.Bytes,
+        MaxStructuredMetadataEntriesCount = limits.MaxStructuredMetadataEntriesCount,
+        DiscoverServiceName = limits.DiscoverServiceName,
+        DiscoverLogLevels = limits.DiscoverLogLevels,
+        IncrementDuplicateTimestamp = limits.IncrementDuplicateTimestamp,
+        RetentionHours = ((long)limits.RetentionPeriod.TotalHours).ToString(CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>Per-tenant ingestion limits from <c>limits_config</c> and the runtime overrides, converted once per version.</summary>
+internal sealed class TenantIngestionLimits(TenantLimitsSource source) : ITenantLimits
+{
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<LimitsConfig, IngestionLimits> _converted = new();
+
+    public IngestionLimits For(string tenant)
+    {
+        var limits = source.LimitsFor(tenant);
+        return _converted.GetValue(limits, RoomOptions.Ingestion);
+    }
+}

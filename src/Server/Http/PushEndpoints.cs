@@ -1,0 +1,142 @@
+using System.Buffers;
+using LokiSharp.Ingester.Push;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LokiSharp.Server.Http;
+
+/// <summary>The write endpoints: <c>/loki/api/v1/push</c>, legacy <c>/api/prom/push</c>, <c>/flush</c>, <c>/ingester/shutdown</c>.</summary>
+internal static class PushEndpoints
+{
+    public static void MapPushEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/loki/api/v1/push", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy) =>
+            PushAsync(context, ingester, tenancy, PushEndpoint.V1));
+        endpoints.MapPost("/api/prom/push", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy) =>
+            PushAsync(context, ingester, tenancy, PushEndpoint.Legacy));
+
+        endpoints.MapMethods("/flush", ["GET", "POST"], static async (HttpContext context, Ingester.Ingester ingester) =>
+        {
+            await ingester.FlushAsync(force: true, context.RequestAborted).ConfigureAwait(false);
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+        });
+
+        endpoints.MapMethods("/ingester/shutdown", ["GET", "POST"], static async (HttpContext context, Ingester.Ingester ingester,
+            Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, Hosting.ServerState state) =>
+        {
+            if (state.Stopping)
+            {
+                await PlainText.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Ingester is stopping or already stopped.").ConfigureAwait(false);
+                return;
+            }
+
+            var flush = context.Request.Query["flush"].ToString() != "false";
+            if (flush)
+            {
+                await ingester.FlushAsync(force: true, context.RequestAborted).ConfigureAwait(false);
+            }
+
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            if (context.Request.Query["terminate"].ToString() != "false")
+            {
+                lifetime.StopApplication();
+            }
+        });
+    }
+
+    /// <summary>Loki's default <c>distributor.max-recv-msg-size</c>.</summary>
+    private const long MaxBodySize = PushBodyDecoder.DefaultMaxCompressedSize;
+
+    private static async Task PushAsync(HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, PushEndpoint endpoint)
+    {
+        if (!context.RequestServices.GetRequiredService<Hosting.IngesterModule>().Running)
+        {
+            await PlainText.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Ingester not ready: the write-ahead log is replaying").ConfigureAwait(false);
+            return;
+        }
+
+        var tenant = tenancy.ResolveSingle(context.Request.Headers["X-Scope-OrgID"].ToString(), out var tenantError);
+        if (tenant is null)
+        {
+            await PlainText.WriteAsync(context, tenantError.Status, tenantError.Message).ConfigureAwait(false);
+            return;
+        }
+
+        var length = context.Request.ContentLength;
+        if (length > MaxBodySize)
+        {
+            var tooLarge = PushBodyDecoder.TooLarge(length.Value, MaxBodySize);
+            await PlainText.WriteAsync(context, tooLarge.StatusCode, tooLarge.Message).ConfigureAwait(false);
+            return;
+        }
+
+        var (body, bodyLength) = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            if (bodyLength > MaxBodySize)
+            {
+                var tooLarge = PushBodyDecoder.TooLarge(bodyLength, MaxBodySize);
+                await PlainText.WriteAsync(context, tooLarge.StatusCode, tooLarge.Message).ConfigureAwait(false);
+                return;
+            }
+
+            using var batch = PushBodyDecoder.Decode(body.AsSpan(0, bodyLength), context.Request.ContentType, context.Request.Headers.ContentEncoding.ToString(), endpoint);
+            var outcome = await ingester.PushAsync(tenant, batch, context.RequestAborted).ConfigureAwait(false);
+            if (outcome.StatusCode == StatusCodes.Status204NoContent)
+            {
+                context.Response.StatusCode = StatusCodes.Status204NoContent;
+                return;
+            }
+
+            await PlainText.WriteAsync(context, outcome.StatusCode, outcome.Message).ConfigureAwait(false);
+        }
+        catch (PushRequestException e)
+        {
+            await PlainText.WriteAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
+    }
+
+    // Reads the whole body into a pooled buffer, stopping just past the size limit.
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? 64 * 1024, 1024, MaxBodySize + 1));
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > MaxBodySize)
+                    {
+                        return (buffer, length);
+                    }
+
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, MaxBodySize + 1));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return (buffer, length);
+                }
+
+                length += read;
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+}
