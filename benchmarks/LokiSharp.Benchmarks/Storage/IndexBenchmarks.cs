@@ -15,6 +15,8 @@ public class IndexBenchmarks
     private readonly LabelMatcher[] _equal = [new("namespace", MatchType.Equal, "ns-7")];
     private readonly LabelMatcher[] _equalAndRegex = [new("namespace", MatchType.Equal, "ns-7"), new("app", MatchType.Regex, "app-1.*")];
     private readonly LabelMatcher[] _negatedAndRegex = [new("container", MatchType.NotEqual, "sidecar"), new("pod", MatchType.Regex, "pod-12.*")];
+    private readonly LabelMatcher[] _containsRegex = [new("pod", MatchType.Regex, ".*-12.*")];
+    private readonly LabelMatcher[] _generalRegex = [new("pod", MatchType.Regex, "p.d-(12|34)5")];
 
     /// <summary>Series in the index.</summary>
     [Params(10_000, 100_000)]
@@ -46,6 +48,14 @@ public class IndexBenchmarks
     /// <summary><c>{container!="sidecar", pod=~"pod-12.*"}</c>: a regex over every pod value.</summary>
     [Benchmark]
     public int NegatedAndRegex() => Select(_negatedAndRegex);
+
+    /// <summary><c>{pod=~".*-12.*"}</c>: a substring test over every pod value.</summary>
+    [Benchmark]
+    public int ContainsRegex() => Select(_containsRegex);
+
+    /// <summary><c>{pod=~"p.d-(12|34)5"}</c>: no literal prefix, the regex runs on every pod value.</summary>
+    [Benchmark]
+    public int GeneralRegex() => Select(_generalRegex);
 
     /// <summary>Values of <c>app</c> under <c>{namespace="ns-7"}</c>.</summary>
     [Benchmark]

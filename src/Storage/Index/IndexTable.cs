@@ -299,10 +299,19 @@ internal sealed class IndexTable : IDisposable
         catch (ChunkCorruptException e)
         {
             onCorruption?.Invoke(path, e.Message);
-            if (isJournal && bytes.Length < IndexFile.HeaderSize)
+            if (isJournal)
             {
-                // A journal torn before its header was complete holds nothing acknowledged.
-                File.Delete(path);
+                // Appends must not land behind an unreadable header: set the file aside (a journal torn
+                // before its header was complete holds nothing acknowledged, anything else is kept for study).
+                if (bytes.Length < IndexFile.HeaderSize)
+                {
+                    File.Delete(path);
+                }
+                else
+                {
+                    File.Move(path, path + ".corrupt-" + DateTime.UtcNow.Ticks.ToString(
+                        System.Globalization.CultureInfo.InvariantCulture));
+                }
             }
 
             return into;

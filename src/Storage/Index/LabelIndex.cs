@@ -425,7 +425,7 @@ public sealed class LabelIndex : IDisposable
     /// Sets the postings of every value the matcher's regular expression (ignoring the negation of
     /// <c>!~</c>) matches, using the shape of the expression to avoid testing every value: literal
     /// alternations are looked up, <c>.*</c>/<c>.+</c> take all values, and a literal prefix narrows the
-    /// sorted values to a range.
+    /// sorted values to a range, and <c>.*literal.*</c> is a substring test.
     /// </summary>
     private void SetRegexMatches(LabelMatcher m, Dictionary<string, List<int>> values, SeriesBitmap target)
     {
@@ -437,6 +437,17 @@ public sealed class LabelIndex : IDisposable
                 foreach (var literal in shape.Literals!)
                 {
                     if (values.TryGetValue(literal, out var list))
+                    {
+                        target.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
+                    }
+                }
+
+                return;
+            case RegexShapeKind.Contains:
+                var needle = shape.Literals![0];
+                foreach (var (value, list) in values)
+                {
+                    if (value.Contains(needle, StringComparison.Ordinal))
                     {
                         target.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
                     }

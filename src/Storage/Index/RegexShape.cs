@@ -11,6 +11,9 @@ internal enum RegexShapeKind
 
     /// <summary><c>.*</c> or <c>.+</c>.</summary>
     Anything,
+
+    /// <summary><c>.*literal.*</c>: a substring test.</summary>
+    Contains,
 }
 
 /// <summary>Cheap analysis of an anchored label regex: literal sets, match-all forms and literal prefixes.</summary>
@@ -28,6 +31,12 @@ internal readonly record struct RegexShape(RegexShapeKind Kind, string[]? Litera
         if (pattern is ".+")
         {
             return new RegexShape(RegexShapeKind.Anything, null, null, AllowsEmpty: false);
+        }
+
+        if (pattern.Length > 4 && pattern.StartsWith(".*", StringComparison.Ordinal) &&
+            pattern.EndsWith(".*", StringComparison.Ordinal) && !HasMeta(pattern.AsSpan(2, pattern.Length - 4)))
+        {
+            return new RegexShape(RegexShapeKind.Contains, [pattern[2..^2]], null, false);
         }
 
         var hasMeta = false;
@@ -65,5 +74,18 @@ internal readonly record struct RegexShape(RegexShapeKind Kind, string[]? Litera
         }
 
         return new RegexShape(RegexShapeKind.General, null, pattern[..end], false);
+    }
+
+    private static bool HasMeta(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+        {
+            if (Meta.Contains(c, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

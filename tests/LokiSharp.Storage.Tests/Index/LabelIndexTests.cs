@@ -98,6 +98,9 @@ public sealed class LabelIndexTests
         "pod=~pod-1{1,2}.*",
         "pod=~pod-2\\d\\d",
         "pod=~(?i)POD-7.*",
+        "pod=~.*-12.*",
+        "pod!~.*2.*",
+        "app=~.*e.*,pod=~.*1.*",
     ];
 
     private static List<LabelMatcher> Parse(string selector)

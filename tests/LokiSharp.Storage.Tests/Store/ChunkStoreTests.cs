@@ -358,6 +358,33 @@ public sealed class ChunkStoreTests
     }
 
     [Fact]
+    public void JournalWithForeignHeaderIsSetAsideAndWritesContinue()
+    {
+        using var dir = new TempDirectory();
+        var s = Labels(("app", "api"));
+        var options = new StorageOptions { RootDirectory = dir.Path, SealGracePeriod = TimeSpan.FromDays(36500) };
+        using (var store = ChunkStore.Open(options))
+        {
+            store.Write("t", [Chunk(s, Lines(Base, Second, 10))]);
+        }
+
+        var journal = Directory.GetFiles(Path.Combine(dir.Path, "t", "index"), "*.journal").Single();
+        var bytes = File.ReadAllBytes(journal);
+        bytes[0] ^= 0xFF;
+        File.WriteAllBytes(journal, bytes);
+
+        using (var store = ChunkStore.Open(options))
+        {
+            Assert.Empty(ReadAll(store, "t", s, new EntryQuery(Base, Base + Day), out _));
+            store.Write("t", [Chunk(s, Lines(Base + (20 * Second), Second, 4))]);
+        }
+
+        using var reopened = ChunkStore.Open(options);
+        Assert.Equal(4, ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out _).Count);
+        Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "t", "index"), "*.corrupt-*"));
+    }
+
+    [Fact]
     public void TenantNamesAreEscapedOnDisk()
     {
         using var dir = new TempDirectory();
