@@ -196,8 +196,7 @@ public sealed class ChunkBuilder : IDisposable
         _entries = 0;
         _uncompressed = 0;
         _lastTime = long.MinValue;
-        _filter?.WriteAndClear(_filters, 0);
-        _filters.Clear();
+        _filter?.Clear();
     }
 
     /// <inheritdoc />

@@ -81,9 +81,9 @@ public sealed class DecodedBlock : IDisposable
         {
             BlockCodec.For(encoding).Decompress(compressed, _raw.AsSpan(0, block.RawSize));
         }
-        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or ArgumentException
-                                      or IndexOutOfRangeException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Third-party decoders signal hostile input in assorted ways; all of them mean "this block is bad".
             throw new ChunkCorruptException($"block at offset {block.Offset} does not decompress: {e.Message}", e);
         }
 

@@ -182,6 +182,16 @@ internal sealed class NGramFilterBuilder : IDisposable
         return written;
     }
 
+    /// <summary>Forgets the grams added since the last write.</summary>
+    public void Clear()
+    {
+        if (_dirty)
+        {
+            _scratch.AsSpan(0, ScratchWords).Clear();
+            _dirty = false;
+        }
+    }
+
     public void Dispose()
     {
         if (_scratch.Length > 0)
