@@ -221,12 +221,7 @@ public static class JsonPushDecoder
             {
                 Read(ref reader);
                 var text = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : throw Malformed("\"ts\" must be an RFC3339 string");
-                if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
-                {
-                    throw Malformed($"parsing time \"{text}\" as RFC3339");
-                }
-
-                timestamp = (time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100 + FractionBeyondTicks(text);
+                timestamp = ParseRfc3339Nanos(text);
             }
             else if (reader.ValueTextEquals("line"u8))
             {
@@ -261,23 +256,34 @@ public static class JsonPushDecoder
         }
     }
 
-    // .NET parses RFC3339 to 100 ns ticks; keep the last two digits of a nanosecond timestamp.
-    private static long FractionBeyondTicks(string text)
+    // .NET parses (and rounds) fractions to 100 ns ticks, so the fraction is cut off and added back exactly.
+    private static long ParseRfc3339Nanos(string text)
     {
         var dot = text.IndexOf('.', StringComparison.Ordinal);
-        if (dot < 0)
-        {
-            return 0;
-        }
-
         var end = dot + 1;
-        while (end < text.Length && char.IsAsciiDigit(text[end]))
+        while (dot >= 0 && end < text.Length && char.IsAsciiDigit(text[end]))
         {
             end++;
         }
 
-        var digits = end - dot - 1;
-        return digits >= 9 ? ((text[dot + 8] - '0') * 10) + (text[dot + 9] - '0') : digits == 8 ? (text[dot + 8] - '0') * 10 : 0;
+        var whole = dot >= 0 ? text[..dot] + text[end..] : text;
+        if (!DateTimeOffset.TryParse(whole, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            throw Malformed($"parsing time \"{text}\" as RFC3339");
+        }
+
+        long nanos = 0;
+        if (dot >= 0)
+        {
+            var digits = text.AsSpan(dot + 1, Math.Min(end - dot - 1, 9));
+            nanos = long.Parse(digits, CultureInfo.InvariantCulture);
+            for (var i = digits.Length; i < 9; i++)
+            {
+                nanos *= 10;
+            }
+        }
+
+        return ((time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100) + nanos;
     }
 
     private static void AddLine(ref Utf8JsonReader reader, PushBatch batch, long timestamp)

@@ -1,0 +1,133 @@
+using System.IO.Compression;
+using System.Text;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using LokiSharp.Ingester.Push;
+using LokiSharp.Tests.Logproto;
+
+namespace LokiSharp.Ingester.Tests;
+
+public sealed class PushDecodingTests
+{
+    private static byte[] Protobuf(PushRequest request) => Snappier.Snappy.CompressToArray(request.ToByteArray());
+
+    private static List<(string Labels, long Ts, string Line, string Metadata)> Flatten(PushBatch batch)
+    {
+        var rows = new List<(string, long, string, string)>();
+        foreach (var stream in batch.Streams)
+        {
+            foreach (var entry in batch.EntriesOf(stream))
+            {
+                var metadata = string.Join(",", batch.Metadata(entry).ToArray().Select(p => p.Name + "=" + p.Value));
+                rows.Add((stream.Labels, entry.TimestampNs, Encoding.UTF8.GetString(batch.Line(entry)), metadata));
+            }
+        }
+
+        return rows;
+    }
+
+    [Fact]
+    public void Protobuf_from_a_real_encoder_decodes_every_field()
+    {
+        var request = new PushRequest();
+        var stream = new StreamAdapter { Labels = "{app=\"web\", env=\"prod\"}", Hash = 42 };
+        stream.Entries.Add(new EntryAdapter { Timestamp = new Timestamp { Seconds = 1_700_000_000, Nanos = 123_456_789 }, Line = "GET /cart 200" });
+        var withMetadata = new EntryAdapter { Timestamp = new Timestamp { Seconds = 1_700_000_001 }, Line = "ünïcode ✓" };
+        withMetadata.StructuredMetadata.Add(new LabelPairAdapter { Name = "trace_id", Value = "abc" });
+        withMetadata.StructuredMetadata.Add(new LabelPairAdapter { Name = "user", Value = "u1" });
+        withMetadata.Parsed.Add(new LabelPairAdapter { Name = "ignored", Value = "x" });
+        stream.Entries.Add(withMetadata);
+        request.Streams.Add(stream);
+        request.Streams.Add(new StreamAdapter { Labels = "{app=\"empty\"}" });
+
+        using var batch = PushBodyDecoder.Decode(Protobuf(request), "application/x-protobuf", null, PushEndpoint.V1);
+
+        Assert.Equal(
+            [
+                ("{app=\"web\", env=\"prod\"}", 1_700_000_000_123_456_789L, "GET /cart 200", ""),
+                ("{app=\"web\", env=\"prod\"}", 1_700_000_001_000_000_000L, "ünïcode ✓", "trace_id=abc,user=u1"),
+            ],
+            Flatten(batch));
+        Assert.Equal(2, batch.Streams.Count);
+    }
+
+    [Fact]
+    public void Json_v1_with_metadata_and_escapes()
+    {
+        const string json = """
+            {"streams":[{"values":[["1700000000000000001","say \"hi\"\n\u00e9"],["1700000000000000002","two",{"k":"v"}]],"stream":{"job":"app","env":"dev"}}]}
+            """;
+
+        using var batch = PushBodyDecoder.Decode(Encoding.UTF8.GetBytes(json), "application/json; charset=utf-8", "", PushEndpoint.V1);
+
+        Assert.Equal(
+            [
+                ("{env=\"dev\", job=\"app\"}", 1_700_000_000_000_000_001L, "say \"hi\"\né", ""),
+                ("{env=\"dev\", job=\"app\"}", 1_700_000_000_000_000_002L, "two", "k=v"),
+            ],
+            Flatten(batch));
+    }
+
+    [Fact]
+    public void Legacy_json_takes_labels_text_and_rfc3339_times()
+    {
+        const string json = """{"streams":[{"labels":"{job=\"app\"}","entries":[{"ts":"2023-11-14T22:13:20.123456789Z","line":"x","structuredMetadata":{"a":"b"}}]}]}""";
+
+        using var batch = PushBodyDecoder.Decode(Encoding.UTF8.GetBytes(json), "application/json", null, PushEndpoint.Legacy);
+
+        Assert.Equal([("{job=\"app\"}", 1_700_000_000_123_456_789L, "x", "a=b")], Flatten(batch));
+    }
+
+    [Fact]
+    public void Gzip_and_deflate_bodies_are_inflated_first()
+    {
+        var json = Encoding.UTF8.GetBytes("""{"streams":[{"stream":{"a":"b"},"values":[["1","zipped"]]}]}""");
+        using var gzipped = new MemoryStream();
+        using (var gzip = new GZipStream(gzipped, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(json);
+        }
+
+        using var deflated = new MemoryStream();
+        using (var zlib = new ZLibStream(deflated, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            zlib.Write(json);
+        }
+
+        using var fromGzip = PushBodyDecoder.Decode(gzipped.ToArray(), "application/json", "gzip", PushEndpoint.V1);
+        using var fromDeflate = PushBodyDecoder.Decode(deflated.ToArray(), "application/json", "deflate", PushEndpoint.V1);
+
+        Assert.Equal("zipped", Flatten(fromGzip)[0].Line);
+        Assert.Equal("zipped", Flatten(fromDeflate)[0].Line);
+    }
+
+    [Theory]
+    [InlineData("""{"streams":[{"stream":{"a":"b"},"values":[[1700000000,"x"]]}]}""", "application/json", null, 400, "Value is string, but can't find closing '\"' symbol")]
+    [InlineData("""{"streams":[{"stream":{"a":"b"},"values":[["1","x",{"k":1}]]}]}""", "application/json", null, 400, "structured metadata value of \"k\" must be a string")]
+    [InlineData("""{"streams":[{"stream":{"a":"b"},"values":[["1","x","y","z"]]}]}""", "application/json", null, 400, "array must contains 2 or 3 values")]
+    [InlineData("""{"streams":[""", "application/json", null, 400, "")]
+    [InlineData("""{}""", "", null, 400, "mime: no media type")]
+    [InlineData("""{}""", "application/json", "br", 400, "Content-Encoding \"br\" not supported")]
+    [InlineData("not snappy at all", "application/x-protobuf", null, 400, "snappy: corrupt input")]
+    public void Bad_bodies_get_Lokis_status_and_text(string body, string contentType, string? encoding, int status, string text)
+    {
+        var error = Assert.Throws<PushRequestException>(() => PushBodyDecoder.Decode(Encoding.UTF8.GetBytes(body), contentType, encoding, PushEndpoint.V1));
+
+        Assert.Equal(status, error.StatusCode);
+        Assert.Contains(text, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Truncated_protobuf_is_a_400_not_a_crash()
+    {
+        var request = new PushRequest();
+        request.Streams.Add(new StreamAdapter { Labels = "{a=\"b\"}", Entries = { new EntryAdapter { Line = "some line" } } });
+        var bytes = request.ToByteArray();
+
+        var error = Assert.Throws<PushRequestException>(() =>
+            PushBodyDecoder.Decode(Snappier.Snappy.CompressToArray(bytes.AsSpan(0, bytes.Length - 3)), "application/x-protobuf", null, PushEndpoint.V1));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.StartsWith("proto: ", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,153 @@
+using System.Text;
+using LokiSharp.Ingester.Distribution;
+using LokiSharp.Ingester.Limits;
+using LokiSharp.Ingester.Push;
+using LokiSharp.LogQL.Labels;
+using Prometheus;
+
+namespace LokiSharp.Ingester.Tests;
+
+public sealed class ValidationTests
+{
+    private static readonly long Now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+
+    private static ValidatedPush Validate(IngestionLimits limits, params (string Labels, long Ts, string Line, (string, string)[] Metadata)[] entries)
+    {
+        using var batch = new PushBatch();
+        string? current = null;
+        foreach (var (labels, ts, line, metadata) in entries)
+        {
+            if (labels != current)
+            {
+                batch.BeginStream(labels);
+                current = labels;
+            }
+
+            batch.AddEntry(ts, Encoding.UTF8.GetBytes(line));
+            foreach (var (name, value) in metadata)
+            {
+                batch.AddMetadata(name, value);
+            }
+        }
+
+        var validator = new PushValidator(new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System);
+        return validator.Validate("fake", batch, limits);
+    }
+
+    [Fact]
+    public void A_valid_entry_gains_service_name_and_detected_level()
+    {
+        var result = Validate(new IngestionLimits(), ("{app=\"checkout\", namespace=\"shop\"}", Now, "level=warn msg=slow", []));
+
+        var stream = Assert.Single(result.Streams);
+        Assert.Equal("{app=\"checkout\", namespace=\"shop\", service_name=\"checkout\"}", stream.Labels.ToString());
+        Assert.Equal([new LabelPair("detected_level", "warn")], Assert.Single(stream.Entries).Metadata);
+        Assert.False(result.Errors.Any);
+    }
+
+    [Fact]
+    public void Service_name_falls_back_to_unknown_service()
+    {
+        var result = Validate(new IngestionLimits(), ("{pod=\"p-1\"}", Now, "x", []));
+
+        Assert.Equal("unknown_service", Assert.Single(result.Streams).Labels.Get("service_name"));
+    }
+
+    [Fact]
+    public void Metadata_names_are_sanitised()
+    {
+        var result = Validate(new IngestionLimits { DiscoverLogLevels = false }, ("{a=\"b\"}", Now, "x", [("k8s.pod.name", "p"), ("1st", "v"), ("a--b", "c")]));
+
+        Assert.Equal([new LabelPair("k8s_pod_name", "p"), new LabelPair("key_1st", "v"), new LabelPair("a_b", "c")], Assert.Single(Assert.Single(result.Streams).Entries).Metadata);
+    }
+
+    [Fact]
+    public void Each_entry_rule_has_Lokis_message()
+    {
+        var limits = new IngestionLimits { MaxLineSize = 10, MaxStructuredMetadataEntriesCount = 1 };
+        var old = Now - TimeSpan.FromDays(8).Ticks * 100;
+        var future = Now + TimeSpan.FromHours(1).Ticks * 100;
+
+        var result = Validate(limits,
+            ("{a=\"b\"}", old, "old", []),
+            ("{a=\"b\"}", future, "future", []),
+            ("{a=\"b\"}", Now, "this line is far too long", []),
+            ("{a=\"b\"}", Now, "meta", [("x", "1"), ("y", "2")]),
+            ("{a=\"b\"}", Now, "fine", []));
+
+        var message = result.Errors.ToString();
+        Assert.Contains($"1 errors like: entry for stream '{{a=\"b\", service_name=\"unknown_service\"}}' has timestamp too old: {PushValidator.Rfc3339(old)}, oldest acceptable timestamp is: ", message, StringComparison.Ordinal);
+        Assert.Contains($"1 errors like: entry for stream '{{a=\"b\", service_name=\"unknown_service\"}}' has timestamp too new: {PushValidator.Rfc3339(future)}", message, StringComparison.Ordinal);
+        Assert.Contains("1 errors like: max entry size '10' bytes exceeded for stream '{a=\"b\", service_name=\"unknown_service\"}' while adding an entry with length '25' bytes", message, StringComparison.Ordinal);
+        Assert.Contains("1 errors like: stream '{a=\"b\", service_name=\"unknown_service\"}' has too many structured metadata labels: '2', limit: '1'.", message, StringComparison.Ordinal);
+        Assert.Equal("fine", Encoding.UTF8.GetString(Encoding.UTF8.GetBytes("fine")));
+        Assert.Single(Assert.Single(result.Streams).Entries);
+    }
+
+    [Fact]
+    public void Truncation_cuts_long_lines_instead_of_rejecting()
+    {
+        var result = Validate(new IngestionLimits { MaxLineSize = 4, MaxLineSizeTruncate = true }, ("{a=\"b\"}", Now, "truncate me", []));
+
+        Assert.Equal(4, Assert.Single(Assert.Single(result.Streams).Entries).LineLength);
+        Assert.False(result.Errors.Any);
+    }
+
+    [Theory]
+    [InlineData("{a=\"b\", c=\"d\", e=\"f\"}", "entry for stream '{a=\"b\", c=\"d\", e=\"f\"}' has 3 label names; limit 2")]
+    [InlineData("{}", "error at least one label pair is required per stream")]
+    [InlineData("{a=\"b\"", "error parsing labels '{a=\"b\"' with error: ")]
+    [InlineData("{verylongname=\"b\"}", "stream '{verylongname=\"b\"}' has label name too long: 'verylongname'")]
+    [InlineData("{a=\"valuetoolong\"}", "stream '{a=\"valuetoolong\"}' has label value too long: 'valuetoolong'")]
+    public void Stream_label_rules_reject_the_whole_stream_with_one_error(string labels, string expected)
+    {
+        var limits = new IngestionLimits { MaxLabelNamesPerSeries = 2, MaxLabelNameLength = 8, MaxLabelValueLength = 8 };
+
+        var result = Validate(limits, (labels, Now, "x", []), (labels, Now + 1, "y", []));
+
+        Assert.Empty(result.Streams);
+        Assert.StartsWith(expected, result.Errors.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Service_name_is_not_counted_against_the_label_limit()
+    {
+        var result = Validate(new IngestionLimits { MaxLabelNamesPerSeries = 2 }, ("{a=\"1\", b=\"2\", service_name=\"s\"}", Now, "x", []));
+
+        Assert.Single(result.Streams);
+    }
+
+    [Fact]
+    public void Grouped_errors_read_like_Lokis()
+    {
+        var one = new GroupedErrors();
+        one.Add("only");
+        var many = new GroupedErrors();
+        many.Add("a");
+        many.Add("a");
+        many.Add("b");
+
+        Assert.Equal("only", one.ToString());
+        Assert.Equal("2 errors like: a; 1 errors like: b", many.ToString());
+    }
+
+    [Theory]
+    [InlineData("{\"level\":\"ERROR\",\"msg\":\"x\"}", "error")]
+    [InlineData("{\"log\":{\"severity\":\"wrn\"}}", "warn")]
+    [InlineData("ts=1 lvl=dbg msg=hi", "debug")]
+    [InlineData("2024-01-01 [INFO] started", "info")]
+    [InlineData("panic: fatal error in worker", "fatal")]
+    [InlineData("misc:error is not a level", "unknown")]
+    [InlineData("GET /health 200", "unknown")]
+    [InlineData("Warning: disk almost full", "warn")]
+    public void Level_detection_follows_Loki(string line, string expected) =>
+        Assert.Equal(expected, LevelDetector.Detect(LabelSet.Empty, [], Encoding.UTF8.GetBytes(line)));
+
+    [Fact]
+    public void Level_label_wins_over_the_line()
+    {
+        Assert.Equal("error", LevelDetector.Detect(LabelSet.From(("level", "ERR")), [], "level=info"u8));
+        Assert.Equal("critical", LevelDetector.Detect(LabelSet.Empty, [new MetadataPair("severity", "critical")], "x"u8));
+        Assert.Equal("warn", LevelDetector.Detect(LabelSet.Empty, [new MetadataPair("severity_number", "13")], "x"u8));
+    }
+}
