@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Checks a running LokiSharp install: pods ready, /ready, build info, metrics, the labels Promtail sends,
 # and a push -> query round trip. Prints PASS/FAIL/SKIP per check; the exit code is the number of failures.
-# Read-only apart from the round trip, which pushes one line to the stream {job="validate-loki"}.
+# Read-only apart from the push and round-trip checks, which push one line to {job="validate-loki"}.
 #
 #   ./validate-loki.sh                                  # port-forwards svc/loki in jewelry-shop
 #   LOKI_URL=http://127.0.0.1:3100 ./validate-loki.sh   # any reachable LokiSharp (or Loki); no kubectl
 #   CHECKS=ready,buildinfo,metrics ./validate-loki.sh   # a subset
 #
 # Environment: LOKI_URL, NAMESPACE (jewelry-shop), LOCAL_PORT (13100, for the port-forward), KUBECTL,
-# CHECKS (pods,ready,buildinfo,metrics,labels,roundtrip), EXPECTED_LABELS ("namespace app pod container"),
-# ROUNDTRIP_TIMEOUT (30, seconds).
+# CHECKS (pods,ready,buildinfo,metrics,labels,roundtrip; also push, the round trip's first half alone),
+# EXPECTED_LABELS ("namespace app pod container"), ROUNDTRIP_TIMEOUT (30, seconds).
 set -euo pipefail
 
 namespace="${NAMESPACE:-jewelry-shop}"
@@ -114,27 +114,38 @@ if enabled labels; then
   fi
 fi
 
-if enabled roundtrip; then
+# push: LokiSharp acknowledges a JSON push with 204 (the line lands in {job="validate-loki"}).
+# roundtrip: the same, then query_range finds the line within ROUNDTRIP_TIMEOUT seconds.
+if enabled push || enabled roundtrip; then
   marker="validate-loki-$(date +%s)-$$-$RANDOM"
   now_ns="$(date +%s%N)"
   payload="{\"streams\":[{\"stream\":{\"job\":\"validate-loki\",\"namespace\":\"$namespace\"},\"values\":[[\"$now_ns\",\"$marker\"]]}]}"
   code="$(curl -sS -o "$workdir/body" -w '%{http_code}' --max-time 10 -H 'Content-Type: application/json' \
     --data-binary "$payload" "$LOKI_URL/loki/api/v1/push" 2>"$workdir/curl.err" || true)"
-  if [[ "$code" != 204 ]]; then
-    fail "push answered $code (want 204): $(body)"
-  else
+  pushed=false
+  if [[ "$code" == 204 ]]; then
+    pushed=true
     pass "push accepted"
-    found=false
-    start_ns=$((now_ns - 300000000000))
-    deadline=$((SECONDS + roundtrip_timeout))
-    while [[ $SECONDS -lt $deadline ]]; do
-      code="$(curl -sS -G -o "$workdir/body" -w '%{http_code}' --max-time 10 "$LOKI_URL/loki/api/v1/query_range" \
-        --data-urlencode "query={job=\"validate-loki\"} |= \"$marker\"" --data-urlencode "start=$start_ns" \
-        --data-urlencode "limit=10" 2>"$workdir/curl.err" || true)"
-      if [[ "$code" == 200 ]] && grep -qF "$marker" "$workdir/body"; then found=true; break; fi
-      sleep 1
-    done
-    if [[ "$found" == true ]]; then pass "pushed line is queryable"; else fail "pushed line not found by query_range within ${roundtrip_timeout}s (last answer $code: $(body))"; fi
+  else
+    fail "push answered $code (want 204): $(body)"
+  fi
+
+  if enabled roundtrip; then
+    if [[ "$pushed" != true ]]; then
+      fail "round trip: nothing to query, the push failed"
+    else
+      found=false
+      start_ns=$((now_ns - 300000000000))
+      deadline=$((SECONDS + roundtrip_timeout))
+      while [[ $SECONDS -lt $deadline ]]; do
+        code="$(curl -sS -G -o "$workdir/body" -w '%{http_code}' --max-time 10 "$LOKI_URL/loki/api/v1/query_range" \
+          --data-urlencode "query={job=\"validate-loki\"} |= \"$marker\"" --data-urlencode "start=$start_ns" \
+          --data-urlencode "limit=10" 2>"$workdir/curl.err" || true)"
+        if [[ "$code" == 200 ]] && grep -qF "$marker" "$workdir/body"; then found=true; break; fi
+        sleep 1
+      done
+      if [[ "$found" == true ]]; then pass "pushed line is queryable"; else fail "pushed line not found by query_range within ${roundtrip_timeout}s (last answer $code: $(body))"; fi
+    fi
   fi
 fi
 

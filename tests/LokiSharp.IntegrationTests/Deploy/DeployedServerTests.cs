@@ -148,12 +148,13 @@ public sealed partial class DeployedServerTests(DeployedServerFixture fixture) :
     }
 
     [Fact]
-    public async Task Validate_script_passes_its_ops_checks_against_the_server()
+    public async Task Validate_script_passes_its_ops_and_push_checks_against_the_server()
     {
-        var (exitCode, output) = await RunScriptAsync("validate-loki.sh", new() { ["CHECKS"] = "ready,buildinfo,metrics" });
+        var (exitCode, output) = await RunScriptAsync("validate-loki.sh", new() { ["CHECKS"] = "ready,buildinfo,metrics,push" });
 
         Assert.True(exitCode == 0, $"validate-loki.sh exited {exitCode}:\n{output}");
-        Assert.Equal(5, PassLines().Count(output));
+        Assert.Contains("PASS push accepted", output, StringComparison.Ordinal);
+        Assert.Equal(6, PassLines().Count(output));
         Assert.Contains("0 failure(s)", output, StringComparison.Ordinal);
     }
 
