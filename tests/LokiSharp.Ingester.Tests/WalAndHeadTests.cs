@@ -1,0 +1,269 @@
+using System.Text;
+using LokiSharp.Ingester.Limits;
+using LokiSharp.Ingester.Push;
+using LokiSharp.Ingester.Wal;
+using LokiSharp.LogQL.Labels;
+using LokiSharp.Storage.Reading;
+using LokiSharp.Storage.Store;
+using Prometheus;
+using MatchType = LokiSharp.LogQL.Labels.MatchType;
+
+namespace LokiSharp.Ingester.Tests;
+
+/// <summary>The write-ahead log on its own, and the ingester's head across restarts, flushes and crashes.</summary>
+public sealed class WalAndHeadTests : IDisposable
+{
+    private static readonly long Now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("lokisharp-ingester-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private sealed class FixedLimits(IngestionLimits limits) : ITenantLimits
+    {
+        public IngestionLimits For(string tenant) => limits;
+    }
+
+    private (Ingester Ingester, ChunkStore Store) Open(IngestionLimits? limits = null, TimeSpan? maxChunkAge = null)
+    {
+        var store = ChunkStore.Open(new StorageOptions { RootDirectory = Path.Combine(_directory, "chunks") });
+        var options = new IngesterOptions
+        {
+            WalDirectory = Path.Combine(_directory, "wal"),
+            FlushCheckPeriod = TimeSpan.FromHours(1),
+            MaxChunkAge = maxChunkAge ?? TimeSpan.FromHours(2),
+        };
+        var ingester = new Ingester(options, store, new FixedLimits(limits ?? new IngestionLimits()),
+            new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System);
+        ingester.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return (ingester, store);
+    }
+
+    private static async Task<PushOutcome> PushAsync(Ingester ingester, string labels, params (long Ts, string Line)[] entries)
+    {
+        using var batch = new PushBatch();
+        batch.BeginStream(labels);
+        foreach (var (ts, line) in entries)
+        {
+            batch.AddEntry(ts, Encoding.UTF8.GetBytes(line));
+        }
+
+        return await ingester.PushAsync("fake", batch, CancellationToken.None);
+    }
+
+    private static List<(long Ts, string Line)> ReadAll(ILogSource source, string selectorName = "app", string value = "web")
+    {
+        var rows = new List<(long, string)>();
+        foreach (var stream in source.SelectStreams("fake", [new LabelMatcher(selectorName, MatchType.Equal, value)], 0, long.MaxValue))
+        {
+            using var entries = source.OpenEntries("fake", stream, new EntryQuery(0, long.MaxValue));
+            while (entries.MoveNext())
+            {
+                rows.Add((entries.Current.Timestamp, Encoding.UTF8.GetString(entries.Current.Line)));
+            }
+        }
+
+        return rows;
+    }
+
+    [Fact]
+    public async Task Wal_replays_committed_records_in_order_and_groups_concurrent_commits()
+    {
+        var path = Path.Combine(_directory, "wal-only");
+        using (var wal = WriteAheadLog.Open(path, 1 << 20))
+        {
+            wal.Start();
+            var appends = new List<Task<long>>();
+            for (var i = 0; i < 200; i++)
+            {
+                appends.Add(wal.AppendAsync(Encoding.UTF8.GetBytes("record " + i)));
+            }
+
+            await Task.WhenAll(appends);
+            Assert.True(wal.Commits < 200, $"{wal.Commits} fsyncs for 200 concurrent appends");
+        }
+
+        var replayed = new List<string>();
+        using var reopened = WriteAheadLog.Open(path, 1 << 20);
+        reopened.Replay((_, record) => replayed.Add(Encoding.UTF8.GetString(record)), []);
+
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => "record " + i), replayed);
+    }
+
+    [Fact]
+    public async Task A_torn_tail_is_truncated_and_reported_not_fatal()
+    {
+        var path = Path.Combine(_directory, "wal-torn");
+        using (var wal = WriteAheadLog.Open(path, 1 << 20))
+        {
+            wal.Start();
+            await wal.AppendAsync("first"u8.ToArray());
+            await wal.AppendAsync("second"u8.ToArray());
+        }
+
+        var segment = Directory.GetFiles(path).Single();
+        var length = new FileInfo(segment).Length;
+        using (var file = new FileStream(segment, FileMode.Open))
+        {
+            file.SetLength(length - 3);
+        }
+
+        var damage = new List<WalDamage>();
+        var replayed = new List<string>();
+        using (var reopened = WriteAheadLog.Open(path, 1 << 20))
+        {
+            reopened.Replay((_, record) => replayed.Add(Encoding.UTF8.GetString(record)), damage);
+            reopened.Start();
+            await reopened.AppendAsync("third"u8.ToArray());
+        }
+
+        Assert.Equal(["first"], replayed);
+        var problem = Assert.Single(damage);
+        Assert.True(problem.Truncated);
+        Assert.Equal("torn record", problem.Reason);
+
+        var afterRestart = new List<string>();
+        using var again = WriteAheadLog.Open(path, 1 << 20);
+        again.Replay((_, record) => afterRestart.Add(Encoding.UTF8.GetString(record)), damage);
+        Assert.Equal(["first", "third"], afterRestart);
+    }
+
+    [Fact]
+    public async Task Pushed_entries_are_readable_from_the_head_in_time_order()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now + 2, "b"), (Now + 1, "a"), (Now + 3, "c"))).StatusCode);
+
+            Assert.Equal([(Now + 1, "a"), (Now + 2, "b"), (Now + 3, "c")], ReadAll(ingester));
+        }
+    }
+
+    [Fact]
+    public async Task A_crash_without_flush_loses_nothing_acknowledged()
+    {
+        var (ingester, store) = Open();
+        var pushes = Enumerable.Range(0, 50).Select(i => PushAsync(ingester, "{app=\"web\"}", (Now + i, "line " + i))).ToList();
+        await Task.WhenAll(pushes);
+        Assert.All(pushes, p => Assert.Equal(204, p.Result.StatusCode));
+
+        // No StopAsync: the process dies with everything only in the head and the WAL.
+        ingester.Dispose();
+        store.Dispose();
+
+        var (restarted, store2) = Open();
+        using (store2)
+        using (restarted)
+        {
+            Assert.Equal(50, restarted.ReplayedEntries);
+            Assert.Equal(Enumerable.Range(0, 50).Select(i => (Now + i, "line " + i)), ReadAll(restarted));
+        }
+    }
+
+    [Fact]
+    public async Task Flushed_entries_are_not_stored_again_after_a_restart()
+    {
+        var (ingester, store) = Open();
+        await PushAsync(ingester, "{app=\"web\"}", (Now, "flushed"));
+        await ingester.FlushAsync(force: true, CancellationToken.None);
+        await PushAsync(ingester, "{app=\"web\"}", (Now + 1, "unflushed"));
+        ingester.Dispose();
+        store.Dispose();
+
+        var (restarted, store2) = Open();
+        using (store2)
+        using (restarted)
+        {
+            Assert.Equal(1, restarted.ReplayedEntries);
+            Assert.Equal([(Now, "flushed")], ReadAll(store2));
+            Assert.Equal([(Now + 1, "unflushed")], ReadAll(restarted));
+            await restarted.StopAsync(CancellationToken.None);
+            Assert.Equal([(Now, "flushed"), (Now + 1, "unflushed")], ReadAll(store2).OrderBy(r => r.Ts));
+        }
+    }
+
+    [Fact]
+    public async Task Entries_behind_the_out_of_order_window_are_refused_with_Lokis_text()
+    {
+        var (ingester, store) = Open(maxChunkAge: TimeSpan.FromHours(2));
+        using (store)
+        using (ingester)
+        {
+            await PushAsync(ingester, "{app=\"web\"}", (Now, "newest"));
+            var late = Now - TimeSpan.FromMinutes(61).Ticks * 100;
+
+            var outcome = await PushAsync(ingester, "{app=\"web\"}", (late, "late"), (Now - 1, "in window"));
+
+            Assert.Equal(400, outcome.StatusCode);
+            Assert.StartsWith("entry with timestamp ", outcome.Message, StringComparison.Ordinal);
+            Assert.Contains(" +0000 UTC ignored, reason: 'entry too far behind, entry timestamp is: ", outcome.Message, StringComparison.Ordinal);
+            Assert.EndsWith("',\nuser 'fake', total ignored: 1 out of 2 for stream: {app=\"web\", service_name=\"web\"}", outcome.Message, StringComparison.Ordinal);
+            Assert.Equal([(Now - 1, "in window"), (Now, "newest")], ReadAll(ingester));
+        }
+    }
+
+    [Fact]
+    public async Task An_exact_resend_of_the_last_entry_is_dropped_silently()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            await PushAsync(ingester, "{app=\"web\"}", (Now, "same"));
+            var outcome = await PushAsync(ingester, "{app=\"web\"}", (Now, "same"));
+
+            Assert.Equal(204, outcome.StatusCode);
+            Assert.Equal([(Now, "same")], ReadAll(ingester));
+        }
+    }
+
+    [Fact]
+    public async Task The_stream_limit_answers_429_and_keeps_existing_streams()
+    {
+        var (ingester, store) = Open(new IngestionLimits { MaxGlobalStreamsPerUser = 1 });
+        using (store)
+        using (ingester)
+        {
+            await PushAsync(ingester, "{app=\"web\"}", (Now, "first"));
+            var outcome = await PushAsync(ingester, "{app=\"api\"}", (Now, "second"));
+
+            Assert.Equal(429, outcome.StatusCode);
+            Assert.Equal("maximum active stream limit exceeded when trying to create stream {app=\"api\", service_name=\"api\"}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: 'fake'", outcome.Message);
+            Assert.Equal(1, ingester.StreamCount("fake"));
+        }
+    }
+
+    [Fact]
+    public async Task The_tenant_rate_limit_rejects_the_whole_push()
+    {
+        var (ingester, store) = Open(new IngestionLimits { IngestionRateBytes = 10, IngestionBurstBytes = 10 });
+        using (store)
+        using (ingester)
+        {
+            var error = await Assert.ThrowsAsync<PushRequestException>(() => PushAsync(ingester, "{app=\"web\"}", (Now, "more than ten bytes")));
+
+            Assert.Equal(429, error.StatusCode);
+            Assert.Equal("ingestion rate limit exceeded for user fake (limit: 10 bytes/sec) while attempting to ingest '1' lines totaling '19' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased", error.Message);
+            Assert.Empty(ReadAll(ingester));
+        }
+    }
+
+    [Fact]
+    public async Task Tenants_are_isolated()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            using var batch = new PushBatch();
+            batch.BeginStream("{app=\"web\"}");
+            batch.AddEntry(Now, "tenant a"u8);
+            await ingester.PushAsync("a", batch, CancellationToken.None);
+
+            Assert.Empty(ReadAll(ingester));
+            Assert.Single(ingester.SelectStreams("a", [new LabelMatcher("app", MatchType.Equal, "web")], 0, long.MaxValue));
+        }
+    }
+}
