@@ -124,6 +124,30 @@ public sealed partial class DeployedServerTests(DeployedServerFixture fixture) :
     }
 
     [Fact]
+    public async Task Pushed_logs_reach_the_WAL_and_chunk_directories_and_nothing_is_written_elsewhere()
+    {
+        var configMap = DeployFiles.ParseYaml(DeployedServerFixture.ConfigMapConfig);
+        var onVolume = (string path) => Path.Combine(DataDir, path["/loki/".Length..]);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+        var json = $$"""{"streams":[{"stream":{"namespace":"jewelry-shop","app":"deploy-test"},"values":[["{{now}}","order 42 paid"]]}]}""";
+
+        using var push = await Server.Http.PostAsync(new Uri("/loki/api/v1/push", UriKind.Relative), new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        using var flush = await Server.Http.PostAsync(new Uri("/flush", UriKind.Relative), null);
+        var (_, metrics) = await GetAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.NoContent, push.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, flush.StatusCode);
+        Assert.NotEmpty(Directory.EnumerateFiles(onVolume(configMap.Str("ingester", "wal", "dir")), "*", SearchOption.AllDirectories));
+        Assert.NotEmpty(Directory.EnumerateFiles(onVolume(configMap.Str("common", "storage", "filesystem", "chunks_directory")), "*", SearchOption.AllDirectories));
+        Assert.Matches(@"(?m)^loki_distributor_lines_received_total\{[^}]*\} [1-9]", metrics);
+        // The pod's root filesystem is read-only: whatever the server writes must be under the volume
+        // (here the data directory); the working directory holds only the test's own files.
+        var elsewhere = Directory.EnumerateFileSystemEntries(Server.WorkDir).Select(Path.GetFileName)
+            .Where(n => n is not ("data" or "loki.yaml") && !n!.StartsWith("configmap-", StringComparison.Ordinal)).ToList();
+        Assert.Empty(elsewhere);
+    }
+
+    [Fact]
     public async Task Every_probe_path_in_the_Deployment_answers_200()
     {
         var container = DeployFiles.Object("Deployment", "loki").Get("spec", "template", "spec").Seq("containers").Named("loki");
