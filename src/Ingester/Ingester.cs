@@ -50,6 +50,7 @@ public sealed class Ingester : ILogSource, IDisposable
     private Task? _flushLoop;
     private long _recordId;
     private long _headBytes;
+    private int _disposed;
 
     public Ingester(IngesterOptions options, ChunkStore store, ITenantLimits limits, IngesterMetrics metrics, TimeProvider time)
     {
@@ -418,6 +419,11 @@ public sealed class Ingester : ILogSource, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _wal?.Dispose();
         _stopping.Dispose();

@@ -67,13 +67,14 @@ public static class Program
         LokiServer.ConfigureMetricsRegistry();
         var app = LokiServer.Build(loaded, logLevel, Console.Error);
         StartupLog.Write(app, loaded, flags);
+        var logger = StartupLog.Logger(app);
         try
         {
             await app.RunAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ConfigException or InvalidOperationException)
         {
-            StartupLog.Failed(app, e);
+            StartupLog.Failed(logger, e);
             return 1;
         }
 

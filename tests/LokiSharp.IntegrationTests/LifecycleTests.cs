@@ -75,9 +75,10 @@ public sealed class LifecycleTests
 
         Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         var output = server.Output;
-        var runtimeStopped = output.IndexOf("msg=\"module stopped\" module=runtime-config", StringComparison.Ordinal);
-        var serverStopped = output.IndexOf("msg=\"module stopped\" module=server", StringComparison.Ordinal);
-        Assert.True(runtimeStopped >= 0 && serverStopped > runtimeStopped, output);
+        var order = new[] { "ingester", "store", "runtime-config", "server" }
+            .Select(module => output.IndexOf($"msg=\"module stopped\" module={module}", StringComparison.Ordinal))
+            .ToArray();
+        Assert.True(order[0] >= 0 && order.Zip(order.Skip(1)).All(pair => pair.First < pair.Second), output);
     }
 
     [Fact]

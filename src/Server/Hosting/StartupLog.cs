@@ -10,7 +10,7 @@ internal static partial class StartupLog
 {
     public static void Write(WebApplication app, LoadedConfig loaded, CommandLineFlags flags)
     {
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LokiSharp.Server.main");
+        var logger = Logger(app);
         var build = BuildInfo.Current;
         Starting(logger, build.Version, build.Revision, loaded.Source);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -37,11 +37,10 @@ internal static partial class StartupLog
         }
     }
 
-    public static void Failed(WebApplication app, Exception e)
-    {
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LokiSharp.Server.main");
-        StartFailed(logger, e);
-    }
+    /// <summary>The logger for start-up and fatal errors; taken before the host runs, while its services exist.</summary>
+    public static ILogger Logger(WebApplication app) => app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LokiSharp.Server.main");
+
+    public static void Failed(ILogger logger, Exception e) => StartFailed(logger, e);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Starting LokiSharp")]
     private static partial void Starting(ILogger logger, string version, string revision, string config);
