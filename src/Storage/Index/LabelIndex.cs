@@ -372,9 +372,10 @@ public sealed class LabelIndex : IDisposable
                         }
                         else
                         {
+                            var compiled = CompiledFor(m, values.Count);
                             foreach (var (value, list) in values)
                             {
-                                if (m.Matches(value))
+                                if (Matches(m, compiled, value))
                                 {
                                     scratch.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
                                 }
@@ -403,9 +404,10 @@ public sealed class LabelIndex : IDisposable
                         }
                         else
                         {
+                            var compiled = CompiledFor(m, values.Count);
                             foreach (var (value, list) in values)
                             {
-                                if (!m.Matches(value))
+                                if (!Matches(m, compiled, value))
                                 {
                                     scratch.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
                                 }
@@ -478,6 +480,7 @@ public sealed class LabelIndex : IDisposable
             }
         }
 
+        var compiled = sorted.Count - start >= CompiledRegexes.MinValues ? CompiledRegexes.Get(m.Value) : null;
         for (var i = start; i < sorted.Count; i++)
         {
             var value = sorted[i];
@@ -486,12 +489,20 @@ public sealed class LabelIndex : IDisposable
                 break;
             }
 
-            if (m.Matches(value) != negated)
+            if (compiled?.IsMatch(value) ?? (m.Matches(value) != negated))
             {
                 target.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(values[value]));
             }
         }
     }
+
+    private static System.Text.RegularExpressions.Regex? CompiledFor(LabelMatcher m, int values) =>
+        m.Type is MatchType.Regex or MatchType.NotRegex && values >= CompiledRegexes.MinValues
+            ? CompiledRegexes.Get(m.Value)
+            : null;
+
+    private static bool Matches(LabelMatcher m, System.Text.RegularExpressions.Regex? compiled, string value) =>
+        compiled is null ? m.Matches(value) : compiled.IsMatch(value) != (m.Type == MatchType.NotRegex);
 
     private sealed class Series(LabelSet labels, ulong fingerprint)
     {

@@ -158,6 +158,23 @@ public sealed class LabelIndexTests
         Assert.Equal(expected.Select(l => l.Get("app")!).ToHashSet(), values);
     }
 
+    [Theory]
+    [InlineData("pod=~p.d-(12|34)5")]
+    [InlineData("pod!~p.d-1.*")]
+    [InlineData("pod=~|pod-3.*")]
+    [InlineData("pod!~.+")]
+    [InlineData("pod=~pod-2[0-9]*")]
+    public void HighCardinalityRegexesMatchBruteForce(string selector)
+    {
+        var (index, all) = Build(5000, 14);
+        var matchers = Parse(selector);
+        var expected = BruteForce(all, matchers, 0, 2000);
+        var actual = new List<SelectedStream>();
+        index.Select(matchers, 0, 2000, actual);
+        Assert.Equal(expected.Count, actual.Count);
+        Assert.All(actual, s => Assert.Contains(s.Labels, expected));
+    }
+
     [Fact]
     public void UnfilteredLabelNamesAndValuesCoverEverything()
     {

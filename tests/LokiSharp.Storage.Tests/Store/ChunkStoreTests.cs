@@ -385,6 +385,42 @@ public sealed class ChunkStoreTests
     }
 
     [Fact]
+    public async Task ConcurrentWritersAndReadersSeeConsistentData()
+    {
+        using var dir = new TempDirectory();
+        var options = new StorageOptions { RootDirectory = dir.Path, SealGracePeriod = TimeSpan.FromDays(36500) };
+        using (var store = ChunkStore.Open(options))
+        {
+            var writers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+            {
+                for (var i = 0; i < 25; i++)
+                {
+                    var labels = Labels(("app", "w" + w), ("batch", (i % 5).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    store.Write("t", [Chunk(labels, Lines(Base + (i * 100 * Second), Second, 20))]);
+                }
+            })).ToArray();
+            var reader = Task.Run(() =>
+            {
+                while (!writers.All(t => t.IsCompleted))
+                {
+                    foreach (var stream in store.SelectStreams("t", [], Base, Base + Day))
+                    {
+                        var n = ReadAll(store, "t", stream.Labels, new EntryQuery(Base, Base + Day), out var warnings).Count;
+                        Assert.Empty(warnings);
+                        Assert.Equal(0, n % 20);
+                    }
+                }
+            });
+            await Task.WhenAll([.. writers, reader]);
+            Assert.Equal(new LokiSharp.Storage.Index.IndexStats(20, 100, store.Stats("t", [], Base, Base + Day).Bytes, 2000),
+                store.Stats("t", [], Base, Base + Day));
+        }
+
+        using var reopened = ChunkStore.Open(options);
+        Assert.Equal(2000, reopened.Stats("t", [], Base, Base + Day).Entries);
+    }
+
+    [Fact]
     public void TenantNamesAreEscapedOnDisk()
     {
         using var dir = new TempDirectory();
