@@ -1,0 +1,462 @@
+using System.Text;
+
+namespace LokiSharp.LogQL.Pipeline;
+
+/// <summary>
+/// <c>| json</c>: every string, number and boolean leaf becomes a label named by its key path joined with <c>_</c>
+/// (sanitised); arrays and nulls are skipped; invalid JSON sets <c>JSONParserErr</c>, keeping labels already found.
+/// </summary>
+public sealed class JsonParserStep : PipelineStage
+{
+    private readonly KeyCache _topKeys = new();
+    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _nameLookup;
+    private readonly StringBuilder _prefix = new(64);
+    private char[] _nameChars = new char[64];
+    private byte[] _scratch = new byte[256];
+
+    /// <summary>Creates the stage.</summary>
+    public JsonParserStep() => _nameLookup = _names.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <inheritdoc />
+    public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
+    {
+        _prefix.Clear();
+        var error = ParseObject(line, labels, depth: 0);
+        if (error is not null)
+        {
+            labels.SetError(PipelineLabels.JsonParserError, error);
+        }
+
+        return true;
+    }
+
+    private string? ParseObject(ReadOnlySpan<byte> data, LineLabels labels, int depth)
+    {
+        var offset = JsonScanner.NextToken(data, 0);
+        if (offset < 0 || data[offset] != '{')
+        {
+            return JsonScanner.MalformedObject;
+        }
+
+        offset = JsonScanner.NextToken(data, offset + 1);
+        if (offset < 0)
+        {
+            return JsonScanner.MalformedJson;
+        }
+
+        if (data[offset] == '}')
+        {
+            return null;
+        }
+
+        while (offset < data.Length)
+        {
+            if (data[offset] == '}')
+            {
+                return null;
+            }
+
+            if (data[offset] != '"')
+            {
+                return JsonScanner.MalformedObject;
+            }
+
+            offset++;
+            var se = JsonScanner.StringEnd(data[offset..], out var keyEscaped);
+            if (se < 0)
+            {
+                return JsonScanner.MalformedJson;
+            }
+
+            var key = data.Slice(offset, se - 1);
+            offset += se;
+            byte[]? unescapedKey = null;
+            if (keyEscaped)
+            {
+                var buffer = new byte[key.Length];
+                if (!JsonScanner.Unescape(key, ref buffer, out var n))
+                {
+                    return JsonScanner.MalformedStringEscape;
+                }
+
+                unescapedKey = buffer.AsSpan(0, n).ToArray();
+            }
+
+            offset = JsonScanner.NextToken(data, offset);
+            if (offset < 0 || data[offset] != ':')
+            {
+                return JsonScanner.MalformedJson;
+            }
+
+            var valueError = JsonScanner.ReadValue(data, offset + 1, out var vStart, out var vLength, out var kind, out var escaped, out var end);
+            if (valueError is not null)
+            {
+                return valueError;
+            }
+
+            var keyBytes = unescapedKey is null ? key : unescapedKey;
+            var value = data.Slice(vStart, vLength);
+            switch (kind)
+            {
+                case JsonKind.String or JsonKind.Number or JsonKind.Boolean:
+                    SetLeaf(keyBytes, value, kind, escaped, labels, depth);
+                    break;
+                case JsonKind.Object:
+                    {
+                        var prefixLength = _prefix.Length;
+                        AppendPart(keyBytes);
+                        var nested = ParseObject(value, labels, depth + 1);
+                        _prefix.Length = prefixLength;
+                        if (nested is not null)
+                        {
+                            return nested;
+                        }
+
+                        break;
+                    }
+            }
+
+            offset = JsonScanner.NextToken(data, end);
+            if (offset < 0)
+            {
+                return JsonScanner.MalformedArray;
+            }
+
+            if (data[offset] == '}')
+            {
+                return null;
+            }
+
+            if (data[offset] != ',')
+            {
+                return JsonScanner.MalformedObject;
+            }
+
+            offset = JsonScanner.NextToken(data, offset + 1);
+            if (offset < 0)
+            {
+                return JsonScanner.MalformedArray;
+            }
+        }
+
+        return JsonScanner.MalformedObject;
+    }
+
+    private void AppendPart(ReadOnlySpan<byte> key)
+    {
+        if (LabelKeys.TrimGoSpace(key).IsEmpty)
+        {
+            return;
+        }
+
+        if (_prefix.Length > 0)
+        {
+            _prefix.Append('_');
+        }
+
+        LabelKeys.AppendSanitized(_prefix, key, prefixDigit: _prefix.Length == 0);
+    }
+
+    private void SetLeaf(ReadOnlySpan<byte> key, ReadOnlySpan<byte> raw, JsonKind kind, bool escaped, LineLabels labels, int depth)
+    {
+        string name;
+        if (depth == 0)
+        {
+            name = _topKeys.Get(key, static k => LabelKeys.Sanitize(k));
+            if (name.Length == 0)
+            {
+                return;
+            }
+        }
+        else
+        {
+            var prefixLength = _prefix.Length;
+            AppendPart(key);
+            name = Intern(_prefix);
+            _prefix.Length = prefixLength;
+            if (name.Length == 0)
+            {
+                return;
+            }
+        }
+
+        name = labels.ParsedName(name);
+        if (labels.WasExtracted(name))
+        {
+            return;
+        }
+
+        labels.Set(LabelCategory.Parsed, name, ReadValue(raw, kind, escaped, ref _scratch));
+    }
+
+    private string Intern(StringBuilder sb)
+    {
+        if (_nameChars.Length < sb.Length)
+        {
+            _nameChars = new char[sb.Length * 2];
+        }
+
+        sb.CopyTo(0, _nameChars, sb.Length);
+        var span = _nameChars.AsSpan(0, sb.Length);
+        if (_nameLookup.TryGetValue(span, out var name))
+        {
+            return name;
+        }
+
+        name = span.ToString();
+        if (_names.Count < 1024)
+        {
+            _names[name] = name;
+        }
+
+        return name;
+    }
+
+    internal static string ReadValue(ReadOnlySpan<byte> raw, JsonKind kind, bool escaped, ref byte[] scratch) => kind switch
+    {
+        JsonKind.String => JsonScanner.DecodeString(raw, escaped, ref scratch),
+        JsonKind.Boolean => raw.SequenceEqual("true"u8) ? "true" : "false",
+        JsonKind.Null => string.Empty,
+        _ => LabelKeys.DecodeValue(raw),
+    };
+}
+
+/// <summary>
+/// <c>| json a="b.c[0]"</c>: each listed label takes the value at its path (objects and arrays as JSON text, null and
+/// missing paths as <c>""</c>); a line that does not start like JSON sets <c>JSONParserErr</c>.
+/// </summary>
+public sealed class JsonExpressionParserStep : PipelineStage
+{
+    private readonly string[] _names;
+    private readonly JsonPathSegment[][] _paths;
+    private byte[] _scratch = new byte[256];
+
+    internal JsonExpressionParserStep(string[] names, JsonPathSegment[][] paths)
+    {
+        _names = names;
+        _paths = paths;
+    }
+
+    /// <inheritdoc />
+    public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
+    {
+        if (line.IsEmpty)
+        {
+            return true;
+        }
+
+        if (line[0] is not ((byte)'"' or (byte)'{' or (byte)'['))
+        {
+            labels.SetError(PipelineLabels.JsonParserError, null);
+            return true;
+        }
+
+        var missing = false;
+        for (var i = 0; i < _names.Length; i++)
+        {
+            var error = JsonPath.Find(line, _paths[i], out var start, out var length, out var kind, out var escaped, out var found);
+            if (error is not null)
+            {
+                labels.SetError(PipelineLabels.JsonParserError, error);
+                missing = true;
+                continue;
+            }
+
+            if (!found)
+            {
+                missing = true;
+                continue;
+            }
+
+            var name = labels.ParsedName(_names[i]);
+            var raw = line.Slice(start, length);
+            var value = kind switch
+            {
+                JsonKind.Null => string.Empty,
+                JsonKind.Object => LabelKeys.DecodeValue(raw),
+                JsonKind.String => JsonScanner.DecodeString(raw, escaped, ref _scratch),
+                _ => JsonScanner.DecodeString(raw, raw.Contains((byte)'\\'), ref _scratch),
+            };
+            labels.Set(LabelCategory.Parsed, name, value);
+        }
+
+        if (missing)
+        {
+            foreach (var name in _names)
+            {
+                if (labels.Get(name) is null)
+                {
+                    labels.Set(LabelCategory.Parsed, name, string.Empty);
+                }
+            }
+        }
+
+        return true;
+    }
+}
+
+/// <summary>
+/// <c>| unpack</c>: string members of a JSON object become labels, and <c>_entry</c> replaces the line; without
+/// <c>_entry</c> nothing is extracted.
+/// </summary>
+public sealed class UnpackParserStep : PipelineStage
+{
+    private readonly KeyCache _keys = new();
+    private readonly List<(string Name, string Value)> _pending = [];
+    private byte[] _scratch = new byte[256];
+    private byte[] _entry = new byte[256];
+
+    /// <inheritdoc />
+    public override bool RewritesLine => true;
+
+    /// <inheritdoc />
+    public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
+    {
+        if (line.IsEmpty)
+        {
+            return true;
+        }
+
+        if (line[0] != '{')
+        {
+            labels.SetError(PipelineLabels.JsonParserError, "expecting json object(6), but it is not");
+            return true;
+        }
+
+        _pending.Clear();
+        var error = Unpack(line, labels, out var entryLength, out var packed);
+        if (error is not null)
+        {
+            labels.SetError(PipelineLabels.JsonParserError, error);
+            return true;
+        }
+
+        if (packed)
+        {
+            foreach (var (name, value) in _pending)
+            {
+                labels.Set(LabelCategory.Parsed, name, value);
+            }
+
+            line = _entry.AsSpan(0, entryLength);
+        }
+
+        return true;
+    }
+
+    private string? Unpack(ReadOnlySpan<byte> data, LineLabels labels, out int entryLength, out bool packed)
+    {
+        entryLength = 0;
+        packed = false;
+        var offset = JsonScanner.NextToken(data, 1);
+        if (offset < 0)
+        {
+            return JsonScanner.MalformedJson;
+        }
+
+        while (offset < data.Length)
+        {
+            if (data[offset] == '}')
+            {
+                return null;
+            }
+
+            if (data[offset] != '"')
+            {
+                return JsonScanner.MalformedObject;
+            }
+
+            offset++;
+            var se = JsonScanner.StringEnd(data[offset..], out var keyEscaped);
+            if (se < 0)
+            {
+                return JsonScanner.MalformedJson;
+            }
+
+            var key = data.Slice(offset, se - 1);
+            offset += se;
+            if (keyEscaped)
+            {
+                var buffer = new byte[key.Length];
+                if (!JsonScanner.Unescape(key, ref buffer, out var n))
+                {
+                    return JsonScanner.MalformedStringEscape;
+                }
+
+                key = buffer.AsSpan(0, n);
+            }
+
+            offset = JsonScanner.NextToken(data, offset);
+            if (offset < 0 || data[offset] != ':')
+            {
+                return JsonScanner.MalformedJson;
+            }
+
+            var valueError = JsonScanner.ReadValue(data, offset + 1, out var vStart, out var vLength, out var kind, out var escaped, out var end);
+            if (valueError is not null)
+            {
+                return valueError;
+            }
+
+            if (kind == JsonKind.String)
+            {
+                var raw = data.Slice(vStart, vLength);
+                if (key.SequenceEqual("_entry"u8))
+                {
+                    if (escaped)
+                    {
+                        if (!JsonScanner.Unescape(raw, ref _entry, out entryLength))
+                        {
+                            return JsonScanner.MalformedStringEscape;
+                        }
+                    }
+                    else
+                    {
+                        if (_entry.Length < raw.Length)
+                        {
+                            _entry = new byte[raw.Length * 2];
+                        }
+
+                        raw.CopyTo(_entry);
+                        entryLength = raw.Length;
+                    }
+
+                    packed = true;
+                }
+                else
+                {
+                    var name = labels.ParsedName(_keys.Get(key, static k => Encoding.UTF8.GetString(k)));
+                    if (!labels.WasExtracted(name))
+                    {
+                        _pending.Add((LabelKeys.Sanitize(name), JsonScanner.DecodeString(raw, escaped, ref _scratch)));
+                    }
+                }
+            }
+
+            offset = JsonScanner.NextToken(data, end);
+            if (offset < 0)
+            {
+                return JsonScanner.MalformedArray;
+            }
+
+            if (data[offset] == '}')
+            {
+                return null;
+            }
+
+            if (data[offset] != ',')
+            {
+                return JsonScanner.MalformedObject;
+            }
+
+            offset = JsonScanner.NextToken(data, offset + 1);
+            if (offset < 0)
+            {
+                return JsonScanner.MalformedArray;
+            }
+        }
+
+        return JsonScanner.MalformedObject;
+    }
+}

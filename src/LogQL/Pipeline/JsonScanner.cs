@@ -1,0 +1,317 @@
+using System.Buffers;
+using System.Text;
+
+namespace LokiSharp.LogQL.Pipeline;
+
+/// <summary>The kind of a JSON value as the scanner sees it.</summary>
+internal enum JsonKind
+{
+    String,
+    Number,
+    Boolean,
+    Null,
+    Object,
+    Array,
+}
+
+/// <summary>
+/// A forgiving, allocation-free JSON scanner with the acceptance rules and error texts of the JSON reader Loki uses
+/// (grafana/jsonparser): values are delimited rather than validated, nested blocks are skipped by bracket counting,
+/// and text after the top-level object is ignored.
+/// </summary>
+internal static class JsonScanner
+{
+    public const string MalformedJson = "Malformed JSON error";
+    public const string MalformedString = "Value is string, but can't find closing '\"' symbol";
+    public const string MalformedArray = "Value is array, but can't find closing ']' symbol";
+    public const string MalformedObject = "Value looks like object, but can't find closing '}' symbol";
+    public const string MalformedValue = "Value looks like Number/Boolean/None, but can't find its end: ',' or '}' symbol";
+    public const string UnknownValueType = "Unknown value type";
+    public const string MalformedStringEscape = "Encountered an invalid escape sequence in a string";
+
+    /// <summary>Index of the first non-blank byte at or after <paramref name="from"/>, or -1.</summary>
+    public static int NextToken(ReadOnlySpan<byte> data, int from)
+    {
+        for (var i = from; i < data.Length; i++)
+        {
+            if (data[i] is not ((byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t'))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Length up to and including the closing quote of a string body starting at <paramref name="data"/>[0], or -1.</summary>
+    public static int StringEnd(ReadOnlySpan<byte> data, out bool escaped)
+    {
+        escaped = false;
+        var from = 0;
+        while (true)
+        {
+            var i = data[from..].IndexOfAny((byte)'"', (byte)'\\');
+            if (i < 0)
+            {
+                return -1;
+            }
+
+            i += from;
+            if (data[i] == '\\')
+            {
+                escaped = true;
+                from = i + 1;
+                if (from < data.Length && data[from] is (byte)'"' or (byte)'\\')
+                {
+                    // Skip the escaped character so an escaped quote does not end the string.
+                    from++;
+                }
+
+                continue;
+            }
+
+            return i + 1;
+        }
+    }
+
+    private static int BlockEnd(ReadOnlySpan<byte> data, byte open, byte close)
+    {
+        var level = 0;
+        for (var i = 0; i < data.Length; i++)
+        {
+            var c = data[i];
+            if (c == '"')
+            {
+                var se = StringEnd(data[(i + 1)..], out _);
+                if (se < 0)
+                {
+                    return -1;
+                }
+
+                i += se;
+            }
+            else if (c == open)
+            {
+                level++;
+            }
+            else if (c == close && --level == 0)
+            {
+                return i + 1;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Reads the value starting at the first token at or after <paramref name="from"/>: its bytes (strings without
+    /// quotes, still escaped), kind and the index after it. Returns an error text on failure.
+    /// </summary>
+    public static string? ReadValue(ReadOnlySpan<byte> data, int from, out int valueStart, out int valueLength, out JsonKind kind, out bool escaped, out int end)
+    {
+        valueStart = valueLength = end = 0;
+        kind = JsonKind.Null;
+        escaped = false;
+        var offset = NextToken(data, from);
+        if (offset < 0)
+        {
+            return MalformedJson;
+        }
+
+        switch (data[offset])
+        {
+            case (byte)'"':
+                {
+                    kind = JsonKind.String;
+                    var se = StringEnd(data[(offset + 1)..], out escaped);
+                    if (se < 0)
+                    {
+                        return MalformedString;
+                    }
+
+                    valueStart = offset + 1;
+                    valueLength = se - 1;
+                    end = offset + 1 + se;
+                    return null;
+                }
+
+            case (byte)'[':
+            case (byte)'{':
+                {
+                    var isArray = data[offset] == '[';
+                    kind = isArray ? JsonKind.Array : JsonKind.Object;
+                    var be = isArray ? BlockEnd(data[offset..], (byte)'[', (byte)']') : BlockEnd(data[offset..], (byte)'{', (byte)'}');
+                    if (be < 0)
+                    {
+                        return isArray ? MalformedArray : MalformedObject;
+                    }
+
+                    valueStart = offset;
+                    valueLength = be;
+                    end = offset + be;
+                    return null;
+                }
+
+            default:
+                {
+                    var te = data[offset..].IndexOfAny(TokenEnds);
+                    var len = te < 0 ? data.Length - offset : te;
+                    var token = data.Slice(offset, len);
+                    switch (data[offset])
+                    {
+                        case (byte)'t' or (byte)'f':
+                            if (!token.SequenceEqual("true"u8) && !token.SequenceEqual("false"u8))
+                            {
+                                return UnknownValueType;
+                            }
+
+                            kind = JsonKind.Boolean;
+                            break;
+                        case (byte)'n' or (byte)'u':
+                            if (!token.SequenceEqual("null"u8))
+                            {
+                                return UnknownValueType;
+                            }
+
+                            kind = JsonKind.Null;
+                            break;
+                        case >= (byte)'0' and <= (byte)'9':
+                        case (byte)'-':
+                            kind = JsonKind.Number;
+                            break;
+                        default:
+                            return UnknownValueType;
+                    }
+
+                    valueStart = offset;
+                    valueLength = len;
+                    end = offset + len;
+                    return null;
+                }
+        }
+    }
+
+    private static readonly SearchValues<byte> TokenEnds = SearchValues.Create(" \n\r\t,}]"u8);
+
+    /// <summary>
+    /// JSON string unescaping into <paramref name="output"/> (grown from the pool when needed). Returns false for an
+    /// invalid escape. Lone surrogates become U+FFFD.
+    /// </summary>
+    public static bool Unescape(ReadOnlySpan<byte> input, ref byte[] output, out int written, bool allowApostrophe = false)
+    {
+        written = 0;
+        if (output.Length < input.Length)
+        {
+            output = new byte[Math.Max(input.Length, output.Length * 2)];
+        }
+
+        var w = 0;
+        for (var r = 0; r < input.Length; r++)
+        {
+            var c = input[r];
+            if (c != '\\')
+            {
+                output[w++] = c;
+                continue;
+            }
+
+            if (++r >= input.Length)
+            {
+                return false;
+            }
+
+            switch (input[r])
+            {
+                case (byte)'"': output[w++] = (byte)'"'; break;
+                case (byte)'\\': output[w++] = (byte)'\\'; break;
+                case (byte)'/': output[w++] = (byte)'/'; break;
+                case (byte)'\'' when allowApostrophe: output[w++] = (byte)'\''; break;
+                case (byte)'b': output[w++] = (byte)'\b'; break;
+                case (byte)'f': output[w++] = (byte)'\f'; break;
+                case (byte)'n': output[w++] = (byte)'\n'; break;
+                case (byte)'r': output[w++] = (byte)'\r'; break;
+                case (byte)'t': output[w++] = (byte)'\t'; break;
+                case (byte)'u':
+                    {
+                        if (!TryHex4(input, r + 1, out var code))
+                        {
+                            return false;
+                        }
+
+                        r += 4;
+                        int scalar = code;
+                        if (char.IsHighSurrogate((char)code))
+                        {
+                            if (r + 6 < input.Length && input[r + 1] == '\\' && input[r + 2] == 'u' && TryHex4(input, r + 3, out var low) &&
+                                char.IsLowSurrogate((char)low))
+                            {
+                                scalar = char.ConvertToUtf32((char)code, (char)low);
+                                r += 6;
+                            }
+                            else
+                            {
+                                scalar = 0xFFFD;
+                            }
+                        }
+                        else if (char.IsLowSurrogate((char)code))
+                        {
+                            scalar = 0xFFFD;
+                        }
+
+                        w += new Rune(scalar).EncodeToUtf8(output.AsSpan(w));
+                        break;
+                    }
+
+                default:
+                    return false;
+            }
+        }
+
+        written = w;
+        return true;
+    }
+
+    private static bool TryHex4(ReadOnlySpan<byte> s, int at, out int value)
+    {
+        value = 0;
+        if (at + 4 > s.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < 4; i++)
+        {
+            var h = HexValue(s[at + i]);
+            if (h < 0)
+            {
+                return false;
+            }
+
+            value = (value << 4) | h;
+        }
+
+        return true;
+    }
+
+    private static int HexValue(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        _ => -1,
+    };
+
+    /// <summary>A string value as Loki stores it: unescaped, invalid UTF-8 as spaces, <c>""</c> on a bad escape.</summary>
+    public static string DecodeString(ReadOnlySpan<byte> raw, bool escaped, ref byte[] scratch)
+    {
+        if (!escaped)
+        {
+            return LabelKeys.DecodeValue(raw);
+        }
+
+        return Unescape(raw, ref scratch, out var n) ? LabelKeys.DecodeValue(scratch.AsSpan(0, n)) : string.Empty;
+    }
+
+    /// <summary>UTF-8 to string without replacements (for texts that are valid by construction).</summary>
+    public static string Utf8(ReadOnlySpan<byte> s) => Encoding.UTF8.GetString(s);
+}

@@ -1,0 +1,153 @@
+using System.Text;
+
+namespace LokiSharp.LogQL.Pipeline;
+
+/// <summary>Loki's label-name sanitising for extracted keys, and decoding of UTF-8 values the way Go does.</summary>
+public static class LabelKeys
+{
+    /// <summary>
+    /// Trims spaces, prefixes <c>_</c> when the key starts with a digit, and turns every rune outside
+    /// <c>[A-Za-z0-9_]</c> into one <c>_</c>. Returns <c>""</c> for keys that are empty after trimming.
+    /// </summary>
+    public static string Sanitize(ReadOnlySpan<byte> key)
+    {
+        key = TrimGoSpace(key);
+        if (key.IsEmpty)
+        {
+            return string.Empty;
+        }
+
+        var sb = new StringBuilder(key.Length + 1);
+        AppendSanitized(sb, key, prefixDigit: true);
+        return sb.ToString();
+    }
+
+    /// <summary><see cref="Sanitize(ReadOnlySpan{byte})"/> for a string key.</summary>
+    public static string Sanitize(string key) => Sanitize(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>Appends a sanitised key part (already trimmed by the caller or not); digits get a <c>_</c> only first.</summary>
+    internal static void AppendSanitized(StringBuilder sb, ReadOnlySpan<byte> key, bool prefixDigit)
+    {
+        key = TrimGoSpace(key);
+        if (key.IsEmpty)
+        {
+            return;
+        }
+
+        if (prefixDigit && key[0] is >= (byte)'0' and <= (byte)'9')
+        {
+            sb.Append('_');
+        }
+
+        var i = 0;
+        while (i < key.Length)
+        {
+            var b = key[i];
+            if (b < 0x80)
+            {
+                sb.Append(char.IsAsciiLetterOrDigit((char)b) || b == '_' ? (char)b : '_');
+                i++;
+                continue;
+            }
+
+            // One '_' per rune (an invalid byte counts as one rune, as in Go).
+            var status = System.Text.Rune.DecodeFromUtf8(key[i..], out _, out var consumed);
+            sb.Append('_');
+            i += status == System.Buffers.OperationStatus.Done ? consumed : 1;
+        }
+    }
+
+    /// <summary>Go's <c>bytes.TrimSpace</c> for ASCII white space (the keys concerned are ASCII in practice).</summary>
+    internal static ReadOnlySpan<byte> TrimGoSpace(ReadOnlySpan<byte> s)
+    {
+        var start = 0;
+        while (start < s.Length && IsSpace(s[start]))
+        {
+            start++;
+        }
+
+        var end = s.Length;
+        while (end > start && IsSpace(s[end - 1]))
+        {
+            end--;
+        }
+
+        return s[start..end];
+    }
+
+    private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or 0x0B or 0x0C;
+
+    /// <summary>
+    /// Decodes UTF-8 into a string; every byte that is not part of a valid sequence becomes a space, as Loki
+    /// replaces Go's <c>RuneError</c> (U+FFFD decoded from the input is replaced too).
+    /// </summary>
+    public static string DecodeValue(ReadOnlySpan<byte> value)
+    {
+        if (value.IsEmpty)
+        {
+            return string.Empty;
+        }
+
+        if (System.Text.Unicode.Utf8.IsValid(value))
+        {
+            var s = Encoding.UTF8.GetString(value);
+            return s.Contains('\uFFFD', StringComparison.Ordinal) ? s.Replace('\uFFFD', ' ') : s;
+        }
+
+        var sb = new StringBuilder(value.Length);
+        var i = 0;
+        while (i < value.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(value[i..], out var rune, out var consumed) == System.Buffers.OperationStatus.Done)
+            {
+                if (rune.Value == 0xFFFD)
+                {
+                    sb.Append(' ');
+                }
+                else
+                {
+                    sb.Append(rune.ToString());
+                }
+
+                i += consumed;
+            }
+            else
+            {
+                sb.Append(' ');
+                i++;
+            }
+        }
+
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// A bounded cache from raw key bytes to the label name a parser derives from them, so the per-line cost of a key
+/// is a hash and a comparison rather than sanitising and allocating.
+/// </summary>
+internal sealed class KeyCache
+{
+    private const int MaxEntries = 1024;
+    private readonly Dictionary<int, (byte[] Key, string Name)> _entries = [];
+
+    public string Get(ReadOnlySpan<byte> key, Func<byte[], string> derive)
+    {
+        var hasher = default(HashCode);
+        hasher.AddBytes(key);
+        var hash = hasher.ToHashCode();
+        if (_entries.TryGetValue(hash, out var entry) && key.SequenceEqual(entry.Key))
+        {
+            return entry.Name;
+        }
+
+        var bytes = key.ToArray();
+        var name = derive(bytes);
+        if (_entries.Count < MaxEntries)
+        {
+            _entries[hash] = (bytes, name);
+        }
+
+        return name;
+    }
+}

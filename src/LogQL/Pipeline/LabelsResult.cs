@@ -1,0 +1,144 @@
+using LokiSharp.LogQL.Labels;
+
+namespace LokiSharp.LogQL.Pipeline;
+
+/// <summary>
+/// The labels of a processed entry: the full set (what identifies the output stream) and its split into stream
+/// labels, structured metadata and parsed labels (the error labels count as parsed), as Loki 3 returns them.
+/// Instances are shared between entries with the same labels; treat them as immutable.
+/// </summary>
+public sealed class LabelsResult
+{
+    internal LabelsResult(LabelSet all, LabelSet stream, LabelSet structuredMetadata, LabelSet parsed, int hash)
+    {
+        All = all;
+        Stream = stream;
+        StructuredMetadata = structuredMetadata;
+        Parsed = parsed;
+        Hash = hash;
+    }
+
+    /// <summary>Every label, sorted by name.</summary>
+    public LabelSet All { get; }
+
+    /// <summary>The labels that come from the stream.</summary>
+    public LabelSet Stream { get; }
+
+    /// <summary>The labels that come from structured metadata.</summary>
+    public LabelSet StructuredMetadata { get; }
+
+    /// <summary>The labels the pipeline produced, with <c>__error__</c> and <c>__error_details__</c>.</summary>
+    public LabelSet Parsed { get; }
+
+    /// <summary>A hash of <see cref="All"/>, stable within the process.</summary>
+    public int Hash { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => All.ToString();
+}
+
+/// <summary>Interns <see cref="LabelsResult"/> instances per distinct label set for one query.</summary>
+internal sealed class LabelsResultCache
+{
+    private const int MaxEntries = 4096;
+    private readonly Dictionary<int, LabelsResult[]> _byHash = [];
+    private readonly Dictionary<LabelSet, LabelsResult> _streams = [];
+    private int _count;
+
+    public LabelsResult ForStream(LabelSet stream)
+    {
+        if (!_streams.TryGetValue(stream, out var result))
+        {
+            result = new LabelsResult(stream, stream, LabelSet.Empty, LabelSet.Empty, stream.GetHashCode());
+            _streams[stream] = result;
+        }
+
+        return result;
+    }
+
+    public LabelsResult Get(ReadOnlySpan<LabelPair> unsorted, LineLabels source)
+    {
+        var hash = HashOf(unsorted);
+        if (_byHash.TryGetValue(hash, out var bucket))
+        {
+            foreach (var candidate in bucket)
+            {
+                if (SameLabels(candidate.All, unsorted))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        var result = Build(unsorted, source, hash);
+        if (_count < MaxEntries)
+        {
+            _byHash[hash] = bucket is null ? [result] : [.. bucket, result];
+            _count++;
+        }
+
+        return result;
+    }
+
+    private static LabelsResult Build(ReadOnlySpan<LabelPair> unsorted, LineLabels source, int hash)
+    {
+        var all = new List<LabelPair>(unsorted.Length);
+        var stream = new List<LabelPair>();
+        var metadata = new List<LabelPair>();
+        var parsed = new List<LabelPair>();
+        foreach (var pair in unsorted)
+        {
+            all.Add(pair);
+            if (pair.Name is PipelineLabels.Error or PipelineLabels.ErrorDetails)
+            {
+                parsed.Add(pair);
+                continue;
+            }
+
+            switch (source.CategoryOf(pair.Name))
+            {
+                case LabelCategory.Parsed:
+                    parsed.Add(pair);
+                    break;
+                case LabelCategory.StructuredMetadata:
+                    metadata.Add(pair);
+                    break;
+                default:
+                    stream.Add(pair);
+                    break;
+            }
+        }
+
+        return new LabelsResult(LabelSet.From(all), LabelSet.From(stream), LabelSet.From(metadata), LabelSet.From(parsed), hash);
+    }
+
+    // Order-independent, so the unsorted snapshot hashes like the sorted set.
+    private static int HashOf(ReadOnlySpan<LabelPair> labels)
+    {
+        var hash = labels.Length;
+        foreach (var pair in labels)
+        {
+            hash += HashCode.Combine(pair.Name.GetHashCode(StringComparison.Ordinal), pair.Value.GetHashCode(StringComparison.Ordinal));
+        }
+
+        return hash;
+    }
+
+    private static bool SameLabels(LabelSet set, ReadOnlySpan<LabelPair> unsorted)
+    {
+        if (set.Count != unsorted.Length)
+        {
+            return false;
+        }
+
+        foreach (var pair in unsorted)
+        {
+            if (set.Get(pair.Name) != pair.Value)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,364 @@
+using LokiSharp.LogQL.Labels;
+
+namespace LokiSharp.LogQL.Pipeline;
+
+/// <summary>Where a label of a processed entry came from, as Loki 3 reports it.</summary>
+public enum LabelCategory
+{
+    /// <summary>A label of the stream selector's stream.</summary>
+    Stream,
+
+    /// <summary>Structured metadata attached to the entry.</summary>
+    StructuredMetadata,
+
+    /// <summary>Extracted or written by a pipeline stage (parsers, <c>label_format</c>), plus the error labels.</summary>
+    Parsed,
+}
+
+/// <summary>Names of the labels the pipeline treats specially.</summary>
+public static class PipelineLabels
+{
+    /// <summary><c>__error__</c>: the kind of the first error a stage raised.</summary>
+    public const string Error = "__error__";
+
+    /// <summary><c>__error_details__</c>: the error's text.</summary>
+    public const string ErrorDetails = "__error_details__";
+
+    /// <summary><c>__preserve_error__</c>: set when a metric query groups by <c>__error__</c>.</summary>
+    public const string PreserveError = "__preserve_error__";
+
+    /// <summary>The suffix a parsed label gets when its name is taken by a stream label or metadata.</summary>
+    public const string DuplicateSuffix = "_extracted";
+
+    /// <summary><c>JSONParserErr</c></summary>
+    public const string JsonParserError = "JSONParserErr";
+
+    /// <summary><c>LogfmtParserErr</c></summary>
+    public const string LogfmtParserError = "LogfmtParserErr";
+
+    /// <summary><c>LabelFilterErr</c></summary>
+    public const string LabelFilterError = "LabelFilterErr";
+
+    /// <summary><c>TemplateFormatErr</c></summary>
+    public const string TemplateFormatError = "TemplateFormatErr";
+
+    /// <summary><c>SampleExtractionErr</c></summary>
+    public const string SampleExtractionError = "SampleExtractionErr";
+
+    /// <summary>The JSON key of a packed entry's original line (promtail's <c>pack</c> stage).</summary>
+    public const string PackedEntryKey = "_entry";
+}
+
+/// <summary>
+/// The mutable label state of one entry while it runs through a pipeline: the stream's labels (never copied),
+/// deletions, and the labels added per category, plus the error labels. One instance per stream pipeline, reset per
+/// entry, so processing an entry allocates nothing until a stage creates a value.
+/// </summary>
+public sealed class LineLabels
+{
+    private readonly LabelSet _stream;
+    private readonly LabelsResultCache _results;
+    private LabelPair[] _metadata = new LabelPair[4];
+    private int _metadataCount;
+    private LabelPair[] _parsed = new LabelPair[8];
+    private int _parsedCount;
+    private string[] _deleted = new string[4];
+    private int _deletedCount;
+    private readonly HashSet<string> _extracted = new(StringComparer.Ordinal);
+    private LabelPair[] _scratch = new LabelPair[16];
+
+    internal LineLabels(LabelSet stream, LabelsResultCache results)
+    {
+        _stream = stream;
+        _results = results;
+    }
+
+    /// <summary>The stream's labels.</summary>
+    public LabelSet Stream => _stream;
+
+    /// <summary>The <c>__error__</c> value, empty when no error.</summary>
+    public string Error { get; set; } = string.Empty;
+
+    /// <summary>The <c>__error_details__</c> value, empty when none.</summary>
+    public string ErrorDetails { get; set; } = string.Empty;
+
+    /// <summary>Whether <c>__error__</c> is set.</summary>
+    public bool HasError => Error.Length != 0;
+
+    /// <summary>Whether nothing was added or deleted and no error is set.</summary>
+    public bool IsUnchanged => _metadataCount == 0 && _parsedCount == 0 && _deletedCount == 0 && Error.Length == 0 && ErrorDetails.Length == 0;
+
+    /// <summary>Clears everything but the stream labels, ready for the next entry.</summary>
+    public void Reset()
+    {
+        Array.Clear(_metadata, 0, _metadataCount);
+        _metadataCount = 0;
+        Array.Clear(_parsed, 0, _parsedCount);
+        _parsedCount = 0;
+        Array.Clear(_deleted, 0, _deletedCount);
+        _deletedCount = 0;
+        if (_extracted.Count > 0)
+        {
+            _extracted.Clear();
+        }
+
+        Error = string.Empty;
+        ErrorDetails = string.Empty;
+    }
+
+    /// <summary>Sets an error and its details (details left alone when null).</summary>
+    public void SetError(string error, string? details)
+    {
+        Error = error;
+        if (details is not null)
+        {
+            ErrorDetails = details;
+        }
+    }
+
+    /// <summary>
+    /// Adds the entry's structured metadata: a name taken by a stream label gets the <c>_extracted</c> suffix;
+    /// <c>__error__</c>/<c>__error_details__</c> set the error state.
+    /// </summary>
+    public void AddStructuredMetadata(ReadOnlySpan<LabelPair> metadata)
+    {
+        foreach (var pair in metadata)
+        {
+            var name = pair.Name;
+            if (_stream.Get(name) is not null)
+            {
+                name += PipelineLabels.DuplicateSuffix;
+            }
+
+            if (name == PipelineLabels.Error)
+            {
+                Error = pair.Value;
+                continue;
+            }
+
+            if (name == PipelineLabels.ErrorDetails)
+            {
+                ErrorDetails = pair.Value;
+                continue;
+            }
+
+            Set(LabelCategory.StructuredMetadata, name, pair.Value);
+        }
+    }
+
+    /// <summary>Whether the stream (before deletions) has label <paramref name="name"/>.</summary>
+    public bool StreamHas(string name) => _stream.Get(name) is not null;
+
+    /// <summary>Whether structured metadata currently holds <paramref name="name"/>.</summary>
+    public bool MetadataHas(string name) => IndexOf(_metadata, _metadataCount, name) >= 0;
+
+    /// <summary>
+    /// The name a parser must write <paramref name="name"/> under: with <c>_extracted</c> appended when a stream
+    /// label or structured metadata already has it.
+    /// </summary>
+    public string ParsedName(string name) =>
+        StreamHas(name) || MetadataHas(name) ? name + PipelineLabels.DuplicateSuffix : name;
+
+    /// <summary>Whether a parser stage already extracted <paramref name="name"/> for this entry (first value wins).</summary>
+    public bool WasExtracted(string name) => _extracted.Count != 0 && _extracted.Contains(name);
+
+    /// <summary>The current value of a label, or null when absent (the error labels are not looked up here).</summary>
+    public string? Get(string name)
+    {
+        var i = IndexOf(_parsed, _parsedCount, name);
+        if (i >= 0)
+        {
+            return _parsed[i].Value;
+        }
+
+        i = IndexOf(_metadata, _metadataCount, name);
+        if (i >= 0)
+        {
+            return _metadata[i].Value;
+        }
+
+        for (var d = 0; d < _deletedCount; d++)
+        {
+            if (_deleted[d] == name)
+            {
+                return null;
+            }
+        }
+
+        var value = _stream.Get(name);
+        return string.IsNullOrEmpty(value) ? null : value;
+    }
+
+    /// <summary>The value a filter or template reads: <c>__error__</c> included, <c>""</c> when absent.</summary>
+    public string GetForFilter(string name) =>
+        name == PipelineLabels.Error ? Error : Get(name) ?? string.Empty;
+
+    /// <summary>Sets a label in a category; parsed values take precedence over metadata, which beats stream labels.</summary>
+    public void Set(LabelCategory category, string name, string value)
+    {
+        if (category == LabelCategory.Parsed)
+        {
+            RemoveAt(ref _metadata, ref _metadataCount, name);
+        }
+        else if (category == LabelCategory.StructuredMetadata && IndexOf(_parsed, _parsedCount, name) >= 0)
+        {
+            return;
+        }
+
+        if (category == LabelCategory.Parsed)
+        {
+            var i = IndexOf(_parsed, _parsedCount, name);
+            if (i >= 0)
+            {
+                _parsed[i] = new LabelPair(name, value);
+            }
+            else
+            {
+                Append(ref _parsed, ref _parsedCount, new LabelPair(name, value));
+            }
+
+            // Later parser stages skip names an earlier one extracted.
+            _extracted.Add(name);
+        }
+        else
+        {
+            var i = IndexOf(_metadata, _metadataCount, name);
+            if (i >= 0)
+            {
+                _metadata[i] = new LabelPair(name, value);
+            }
+            else
+            {
+                Append(ref _metadata, ref _metadataCount, new LabelPair(name, value));
+            }
+        }
+    }
+
+    /// <summary>Deletes a label from every category (and hides the stream's label of that name).</summary>
+    public void Delete(string name)
+    {
+        RemoveAt(ref _parsed, ref _parsedCount, name);
+        RemoveAt(ref _metadata, ref _metadataCount, name);
+        if (_deletedCount == _deleted.Length)
+        {
+            Array.Resize(ref _deleted, _deleted.Length * 2);
+        }
+
+        _deleted[_deletedCount++] = name;
+    }
+
+    /// <summary>The category of a present label.</summary>
+    public LabelCategory CategoryOf(string name) =>
+        IndexOf(_parsed, _parsedCount, name) >= 0 ? LabelCategory.Parsed
+        : IndexOf(_metadata, _metadataCount, name) >= 0 ? LabelCategory.StructuredMetadata
+        : LabelCategory.Stream;
+
+    /// <summary>
+    /// Every current label, unsorted (stream labels first, then metadata, then parsed, then the error labels) into
+    /// a buffer owned by this instance and valid until the next call.
+    /// </summary>
+    public ReadOnlySpan<LabelPair> Snapshot(bool includeErrors = true)
+    {
+        var needed = _stream.Count + _metadataCount + _parsedCount + 2;
+        if (_scratch.Length < needed)
+        {
+            _scratch = new LabelPair[Math.Max(needed, _scratch.Length * 2)];
+        }
+
+        var n = 0;
+        foreach (var pair in _stream.AsSpan())
+        {
+            if (IsDeleted(pair.Name) || IndexOf(_metadata, _metadataCount, pair.Name) >= 0 || IndexOf(_parsed, _parsedCount, pair.Name) >= 0)
+            {
+                continue;
+            }
+
+            _scratch[n++] = pair;
+        }
+
+        for (var i = 0; i < _metadataCount; i++)
+        {
+            if (IndexOf(_parsed, _parsedCount, _metadata[i].Name) < 0)
+            {
+                _scratch[n++] = _metadata[i];
+            }
+        }
+
+        Array.Copy(_parsed, 0, _scratch, n, _parsedCount);
+        n += _parsedCount;
+        if (includeErrors)
+        {
+            if (Error.Length != 0)
+            {
+                _scratch[n++] = new LabelPair(PipelineLabels.Error, Error);
+            }
+
+            if (ErrorDetails.Length != 0)
+            {
+                _scratch[n++] = new LabelPair(PipelineLabels.ErrorDetails, ErrorDetails);
+            }
+        }
+
+        return _scratch.AsSpan(0, n);
+    }
+
+    /// <summary>The entry's labels, categorised; cached per distinct label set, so repeated sets cost no allocation.</summary>
+    public LabelsResult ToResult()
+    {
+        if (IsUnchanged)
+        {
+            return _results.ForStream(_stream);
+        }
+
+        var labels = Snapshot();
+        return _results.Get(labels, this);
+    }
+
+    private bool IsDeleted(string name)
+    {
+        for (var d = 0; d < _deletedCount; d++)
+        {
+            if (_deleted[d] == name)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static int IndexOf(LabelPair[] pairs, int count, string name)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (pairs[i].Name == name)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static void Append(ref LabelPair[] pairs, ref int count, LabelPair pair)
+    {
+        if (count == pairs.Length)
+        {
+            Array.Resize(ref pairs, pairs.Length * 2);
+        }
+
+        pairs[count++] = pair;
+    }
+
+    private static void RemoveAt(ref LabelPair[] pairs, ref int count, string name)
+    {
+        var i = IndexOf(pairs, count, name);
+        if (i < 0)
+        {
+            return;
+        }
+
+        Array.Copy(pairs, i + 1, pairs, i, count - i - 1);
+        pairs[--count] = default;
+    }
+}

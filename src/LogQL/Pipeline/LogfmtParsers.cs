@@ -1,0 +1,388 @@
+using System.Globalization;
+using System.Text;
+
+namespace LokiSharp.LogQL.Pipeline;
+
+/// <summary>
+/// A logfmt tokenizer with the acceptance rules and error texts of Loki's decoder: <c>key=value</c>, quoted values
+/// with JSON-style escapes, bare keys, and syntax errors that skip to the next blank.
+/// </summary>
+internal ref struct LogfmtDecoder
+{
+    private readonly ReadOnlySpan<byte> _line;
+    private int _pos;
+    private byte[] _unquoted;
+
+    public LogfmtDecoder(ReadOnlySpan<byte> line, byte[] unquoteBuffer)
+    {
+        _line = line;
+        _unquoted = unquoteBuffer;
+        Error = null;
+        Key = default;
+        Value = default;
+    }
+
+    public ReadOnlySpan<byte> Key { get; private set; }
+
+    public ReadOnlySpan<byte> Value { get; private set; }
+
+    public string? Error { get; private set; }
+
+    public readonly bool EndOfLine => _pos >= _line.Length;
+
+    public readonly byte[] Buffer => _unquoted;
+
+    /// <summary>Scans the next pair; false when the pair is invalid (or only blanks remained).</summary>
+    public bool ScanKeyValue()
+    {
+        Key = default;
+        Value = default;
+        var line = _line;
+        var found = false;
+        for (var p = _pos; p < line.Length; p++)
+        {
+            if (line[p] > ' ')
+            {
+                _pos = p;
+                found = true;
+                break;
+            }
+        }
+
+        if (!found)
+        {
+            _pos = line.Length;
+            return false;
+        }
+
+        var start = _pos;
+        var multibyte = false;
+        var hasKey = false;
+        for (var p = _pos; p < line.Length; p++)
+        {
+            var c = line[p];
+            if (c == '=')
+            {
+                _pos = p;
+                if (_pos > start)
+                {
+                    Key = line[start.._pos];
+                    hasKey = true;
+                    if (multibyte && ContainsInvalid(Key))
+                    {
+                        SyntaxError("invalid key");
+                        return SkipValue();
+                    }
+                }
+
+                if (!hasKey)
+                {
+                    UnexpectedByte(c);
+                    return SkipValue();
+                }
+
+                return ScanValue();
+            }
+
+            if (c == '"')
+            {
+                _pos = p;
+                UnexpectedByte(c);
+                return SkipValue();
+            }
+
+            if (c <= ' ')
+            {
+                _pos = p;
+                if (_pos > start)
+                {
+                    Key = line[start.._pos];
+                    if (multibyte && ContainsInvalid(Key))
+                    {
+                        SyntaxError("invalid key");
+                        return false;
+                    }
+                }
+
+                return true;
+            }
+
+            if (c >= 0x80)
+            {
+                multibyte = true;
+            }
+        }
+
+        _pos = line.Length;
+        if (_pos > start)
+        {
+            Key = line[start.._pos];
+            if (multibyte && ContainsInvalid(Key))
+            {
+                SyntaxError("invalid key");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool ScanValue()
+    {
+        var line = _line;
+        _pos++;
+        if (_pos >= line.Length)
+        {
+            return true;
+        }
+
+        var first = line[_pos];
+        if (first <= ' ')
+        {
+            return true;
+        }
+
+        if (first == '"')
+        {
+            return ScanQuoted();
+        }
+
+        var start = _pos;
+        for (var p = _pos; p < line.Length; p++)
+        {
+            var c = line[p];
+            if (c is (byte)'=' or (byte)'"')
+            {
+                _pos = p;
+                UnexpectedByte(c);
+                return SkipValue();
+            }
+
+            if (c <= ' ')
+            {
+                _pos = p;
+                Value = line[start.._pos];
+                return true;
+            }
+        }
+
+        _pos = line.Length;
+        Value = line[start.._pos];
+        return true;
+    }
+
+    private bool ScanQuoted()
+    {
+        var line = _line;
+        var hasEscape = false;
+        var escape = false;
+        var start = _pos;
+        for (var p = _pos + 1; p < line.Length; p++)
+        {
+            var c = line[p];
+            if (escape)
+            {
+                escape = false;
+            }
+            else if (c == '\\')
+            {
+                hasEscape = escape = true;
+            }
+            else if (c == '"')
+            {
+                _pos = p + 1;
+                if (hasEscape)
+                {
+                    if (!Unquote(line[(start + 1)..(_pos - 1)], ref _unquoted, out var n))
+                    {
+                        SyntaxError("invalid quoted value");
+                        return false;
+                    }
+
+                    Value = _unquoted.AsSpan(0, n);
+                }
+                else
+                {
+                    Value = line[(start + 1)..(_pos - 1)];
+                }
+
+                return true;
+            }
+        }
+
+        _pos = line.Length;
+        SyntaxError("unterminated quoted value");
+        return false;
+    }
+
+    private bool SkipValue()
+    {
+        for (var p = _pos; p < _line.Length; p++)
+        {
+            if (_line[p] <= ' ')
+            {
+                _pos = p;
+                return false;
+            }
+        }
+
+        _pos = _line.Length;
+        return false;
+    }
+
+    private void SyntaxError(string message) =>
+        Error = "logfmt syntax error at pos " + (_pos + 1).ToString(CultureInfo.InvariantCulture) + " : " + message;
+
+    private void UnexpectedByte(byte c) =>
+        SyntaxError("unexpected " + GoQuoteByte(c));
+
+    private static string GoQuoteByte(byte c) => c switch
+    {
+        (byte)'\'' => "'\\''",
+        (byte)'\\' => "'\\\\'",
+        _ => "'" + (char)c + "'",
+    };
+
+    private static bool ContainsInvalid(ReadOnlySpan<byte> s) => !System.Text.Unicode.Utf8.IsValid(s) || s.IndexOf("\uFFFD"u8) >= 0;
+
+    // encoding/json's unquote rules, as Loki's logfmt decoder applies them (which also accept \').
+    private static bool Unquote(ReadOnlySpan<byte> s, ref byte[] output, out int written) =>
+        JsonScanner.Unescape(s, ref output, out written, allowApostrophe: true);
+}
+
+/// <summary>
+/// <c>| logfmt [--strict] [--keep-empty]</c>: every pair becomes a label (sanitised key). Invalid pairs are skipped, or
+/// with <c>--strict</c> stop parsing and set <c>LogfmtParserErr</c>; empty values are dropped unless
+/// <c>--keep-empty</c>.
+/// </summary>
+public sealed class LogfmtParserStep(bool strict, bool keepEmpty) : PipelineStage
+{
+    private readonly KeyCache _keys = new();
+    private byte[] _buffer = new byte[256];
+
+    /// <inheritdoc />
+    public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
+    {
+        var decoder = new LogfmtDecoder(line, _buffer);
+        while (!decoder.EndOfLine)
+        {
+            if (!decoder.ScanKeyValue())
+            {
+                if (strict)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            var key = _keys.Get(decoder.Key, static k => LabelKeys.Sanitize(k));
+            if (key.Length == 0)
+            {
+                continue;
+            }
+
+            key = labels.ParsedName(key);
+            if (labels.WasExtracted(key))
+            {
+                continue;
+            }
+
+            var value = decoder.Value;
+            if (!keepEmpty && value.IsEmpty)
+            {
+                continue;
+            }
+
+            labels.Set(LabelCategory.Parsed, key, LabelKeys.DecodeValue(value));
+        }
+
+        _buffer = decoder.Buffer;
+        if (strict && decoder.Error is { } error)
+        {
+            labels.SetError(PipelineLabels.LogfmtParserError, error);
+        }
+
+        return true;
+    }
+}
+
+/// <summary>
+/// <c>| logfmt a="key", b</c>: only the listed keys are extracted (under the listed names); listed labels always
+/// exist, empty when the key is absent.
+/// </summary>
+public sealed class LogfmtExpressionParserStep : PipelineStage
+{
+    private readonly string[] _names;
+    private readonly string[] _keys;
+    private readonly bool _strict;
+    private readonly KeyCache _keyCache = new();
+    private byte[] _buffer = new byte[256];
+
+    internal LogfmtExpressionParserStep(string[] names, string[] keys, bool strict)
+    {
+        _names = names;
+        _keys = keys;
+        _strict = strict;
+    }
+
+    /// <inheritdoc />
+    public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
+    {
+        foreach (var name in _names)
+        {
+            if (!labels.StreamHas(name) && !labels.MetadataHas(name))
+            {
+                labels.Set(LabelCategory.Parsed, name, string.Empty);
+            }
+        }
+
+        var decoder = new LogfmtDecoder(line, _buffer);
+        while (!decoder.EndOfLine)
+        {
+            if (!decoder.ScanKeyValue())
+            {
+                if (_strict)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            var key = _keyCache.Get(decoder.Key, static k => LabelKeys.Sanitize(k));
+            if (key.Length == 0)
+            {
+                continue;
+            }
+
+            var index = Array.IndexOf(_keys, key);
+            if (index < 0)
+            {
+                continue;
+            }
+
+            var name = _names[index];
+            var value = decoder.Value;
+            var text = System.Text.Unicode.Utf8.IsValid(value) ? Encoding.UTF8.GetString(value) : string.Empty;
+            if (labels.StreamHas(name) || labels.MetadataHas(name))
+            {
+                name += PipelineLabels.DuplicateSuffix;
+                if (labels.WasExtracted(name))
+                {
+                    break;
+                }
+            }
+
+            labels.Set(LabelCategory.Parsed, name, text);
+        }
+
+        _buffer = decoder.Buffer;
+        if (_strict && decoder.Error is { } error)
+        {
+            labels.SetError(PipelineLabels.LogfmtParserError, error);
+        }
+
+        return true;
+    }
+}
