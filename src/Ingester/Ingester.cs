@@ -94,7 +94,7 @@ public sealed class Ingester : ILogSource, IDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops the periodic flush and stores everything in memory (Loki flushes on shutdown too).</summary>
+    /// <summary>Stops the periodic flush and, when configured to, stores everything still in memory.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -103,7 +103,10 @@ public sealed class Ingester : ILogSource, IDisposable
             await _flushLoop.ConfigureAwait(false);
         }
 
-        await FlushAsync(force: true, cancellationToken).ConfigureAwait(false);
+        if (_options.FlushOnShutdown || _wal is null)
+        {
+            await FlushAsync(force: true, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Validates and writes a decoded push for <paramref name="tenant"/>; completes once it is durable.</summary>

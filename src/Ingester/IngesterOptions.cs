@@ -27,6 +27,12 @@ public sealed record IngesterOptions
     /// <summary><c>chunk_idle_period</c>.</summary>
     public TimeSpan ChunkIdlePeriod { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// Whether stopping stores the whole head. Loki skips it when the WAL is on (replay restores the head) unless
+    /// <c>wal.flush_on_shutdown</c> is set; without a WAL it must flush.
+    /// </summary>
+    public bool FlushOnShutdown { get; init; } = true;
+
     /// <summary><c>flush_check_period</c>.</summary>
     public TimeSpan FlushCheckPeriod { get; init; } = TimeSpan.FromSeconds(30);
 

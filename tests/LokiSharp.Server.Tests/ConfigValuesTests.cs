@@ -16,7 +16,7 @@ public sealed class ConfigValuesTests
     [InlineData("-5m", -300_000)]
     public void Durations_parse_in_Go_and_Prometheus_forms(string text, long milliseconds)
     {
-        Assert.True(GoDuration.TryParse(text, out var value));
+        Assert.True(ConfigDuration.TryParse(text, out var value));
         Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), value);
     }
 
@@ -26,7 +26,7 @@ public sealed class ConfigValuesTests
     [InlineData("ten")]
     [InlineData("5 m")]
     [InlineData("3x")]
-    public void Malformed_durations_are_rejected(string text) => Assert.False(GoDuration.TryParse(text, out _));
+    public void Malformed_durations_are_rejected(string text) => Assert.False(ConfigDuration.TryParse(text, out _));
 
     [Theory]
     [InlineData(0, "0s")]
@@ -35,7 +35,7 @@ public sealed class ConfigValuesTests
     [InlineData(1_500, "1.5s")]
     [InlineData(250, "250ms")]
     public void Durations_print_as_Go_does(long milliseconds, string expected) =>
-        Assert.Equal(expected, GoDuration.Format(TimeSpan.FromMilliseconds(milliseconds)));
+        Assert.Equal(expected, ConfigDuration.Format(TimeSpan.FromMilliseconds(milliseconds)));
 
     [Theory]
     [InlineData("256KB", 262_144)]

@@ -190,7 +190,7 @@ public sealed class CommandLineFlags
             : throw new ConfigException($"invalid value \"{value}\" for flag -{name}: parse error");
 
     private static TimeSpan ParseDuration(string name, string value) =>
-        GoDuration.TryParse(value, out var result)
+        ConfigDuration.TryParse(value, out var result)
             ? result
             : throw new ConfigException($"invalid value \"{value}\" for flag -{name}: parse error");
 }

@@ -153,7 +153,7 @@ internal sealed class ConfigBinder
         if (underlying == typeof(TimeSpan))
         {
             var text = Scalar(node, path, "duration");
-            return GoDuration.TryParse(text, out var value) ? value : throw TypeError(node, path, text, "duration");
+            return ConfigDuration.TryParse(text, out var value) ? value : throw TypeError(node, path, text, "duration");
         }
 
         if (underlying == typeof(ByteSize))
@@ -314,7 +314,7 @@ internal sealed class ConfigBinder
             "int" => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _),
             "float" => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _),
             "bool" => text.ToUpperInvariant() is "TRUE" or "FALSE" or "YES" or "NO" or "ON" or "OFF",
-            "duration" => GoDuration.TryParse(text, out _),
+            "duration" => ConfigDuration.TryParse(text, out _),
             "bytes" => ByteSize.TryParse(text, out _),
             _ => true,
         };

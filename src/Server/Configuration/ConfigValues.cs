@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using LokiSharp.LogQL.Text;
 
 namespace LokiSharp.Server.Configuration;
 
@@ -90,122 +90,21 @@ public readonly record struct ByteSize(long Bytes)
     }
 }
 
-/// <summary>Parses and prints durations as Go (<c>1h30m</c>, <c>250ms</c>) and Prometheus (<c>1d</c>, <c>1w</c>) write them.</summary>
-public static class GoDuration
+/// <summary>
+/// Durations in config files: Go's form (<c>1h30m</c>, <c>1.5h</c>) or Prometheus' (<c>31d</c>, <c>1w</c>), since
+/// Loki's config has keys of both kinds. Printed as Go prints them.
+/// </summary>
+public static class ConfigDuration
 {
-    /// <summary>Parses a duration with units ns, us, µs, ms, s, m, h, d, w, y; a bare 0 is zero.</summary>
+    /// <summary>Parses either form.</summary>
     public static bool TryParse(string text, out TimeSpan value)
     {
-        value = TimeSpan.Zero;
-        var s = text.Trim().AsSpan();
-        if (s.IsEmpty)
-        {
-            return false;
-        }
-
-        var negative = false;
-        if (s[0] is '-' or '+')
-        {
-            negative = s[0] == '-';
-            s = s[1..];
-        }
-
-        if (s is "0")
-        {
-            return true;
-        }
-
-        decimal totalTicks = 0;
-        while (!s.IsEmpty)
-        {
-            var digits = 0;
-            while (digits < s.Length && (char.IsAsciiDigit(s[digits]) || s[digits] == '.'))
-            {
-                digits++;
-            }
-
-            if (digits == 0 || !decimal.TryParse(s[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
-            {
-                return false;
-            }
-
-            s = s[digits..];
-            var unitLength = 0;
-            while (unitLength < s.Length && !char.IsAsciiDigit(s[unitLength]) && s[unitLength] != '.')
-            {
-                unitLength++;
-            }
-
-            decimal ticksPerUnit = s[..unitLength] switch
-            {
-                "ns" => 0.01m,
-                "us" or "µs" or "μs" => 10m,
-                "ms" => TimeSpan.TicksPerMillisecond,
-                "s" => TimeSpan.TicksPerSecond,
-                "m" => TimeSpan.TicksPerMinute,
-                "h" => TimeSpan.TicksPerHour,
-                "d" => TimeSpan.TicksPerDay,
-                "w" => TimeSpan.TicksPerDay * 7,
-                "y" => TimeSpan.TicksPerDay * 365,
-                _ => -1m,
-            };
-            if (ticksPerUnit < 0)
-            {
-                return false;
-            }
-
-            totalTicks += number * ticksPerUnit;
-            s = s[unitLength..];
-        }
-
-        if (totalTicks > TimeSpan.MaxValue.Ticks)
-        {
-            return false;
-        }
-
-        value = TimeSpan.FromTicks((long)(negative ? -totalTicks : totalTicks));
-        return true;
+        var trimmed = text.Trim();
+        var parsed = GoDuration.TryParseGo(trimmed, out _) ?? GoDuration.TryParsePrometheus(trimmed, out _);
+        value = parsed?.ToTimeSpan() ?? TimeSpan.Zero;
+        return parsed is not null;
     }
 
-    /// <summary>Formats as Go's <c>time.Duration.String()</c>: <c>744h0m0s</c>, <c>10m0s</c>, <c>250ms</c>, <c>0s</c>.</summary>
-    public static string Format(TimeSpan value)
-    {
-        if (value == TimeSpan.Zero)
-        {
-            return "0s";
-        }
-
-        var sb = new StringBuilder();
-        if (value < TimeSpan.Zero)
-        {
-            sb.Append('-');
-            value = value.Duration();
-        }
-
-        if (value < TimeSpan.FromSeconds(1))
-        {
-            var ms = value.TotalMilliseconds;
-            if (ms >= 1)
-            {
-                return sb.Append(ms.ToString("0.######", CultureInfo.InvariantCulture)).Append("ms").ToString();
-            }
-
-            return sb.Append((value.Ticks / 10.0).ToString("0.###", CultureInfo.InvariantCulture)).Append("µs").ToString();
-        }
-
-        var hours = (long)value.TotalHours;
-        if (hours > 0)
-        {
-            sb.Append(hours.ToString(CultureInfo.InvariantCulture)).Append('h');
-        }
-
-        if (hours > 0 || value.Minutes > 0)
-        {
-            sb.Append(value.Minutes.ToString(CultureInfo.InvariantCulture)).Append('m');
-        }
-
-        var seconds = value.Seconds + (value.Ticks % TimeSpan.TicksPerSecond / (double)TimeSpan.TicksPerSecond);
-        sb.Append(seconds.ToString("0.#########", CultureInfo.InvariantCulture)).Append('s');
-        return sb.ToString();
-    }
+    /// <summary>Go's <c>time.Duration.String()</c>: <c>744h0m0s</c>, <c>10m0s</c>, <c>250ms</c>, <c>0s</c>.</summary>
+    public static string Format(TimeSpan value) => GoDuration.FromTimeSpan(value).ToString();
 }

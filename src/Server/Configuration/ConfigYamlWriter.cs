@@ -79,7 +79,7 @@ public static class ConfigYamlWriter
             case double d:
                 return new YamlScalarNode(d.ToString("R", CultureInfo.InvariantCulture));
             case TimeSpan t:
-                return new YamlScalarNode(GoDuration.Format(t));
+                return new YamlScalarNode(ConfigDuration.Format(t));
             case ByteSize size:
                 return new YamlScalarNode(size.ToString());
             case DateOnly date:

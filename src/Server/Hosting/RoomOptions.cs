@@ -31,6 +31,7 @@ public static class RoomOptions
     {
         WalDirectory = config.Ingester.Wal.Dir,
         WalEnabled = config.Ingester.Wal.Enabled,
+        FlushOnShutdown = !config.Ingester.Wal.Enabled || config.Ingester.Wal.FlushOnShutdown,
         ChunkTargetSize = config.Ingester.ChunkTargetSize,
         MaxChunkAge = config.Ingester.MaxChunkAge,
         ChunkIdlePeriod = config.Ingester.ChunkIdlePeriod,
