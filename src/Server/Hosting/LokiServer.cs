@@ -62,6 +62,8 @@ public static class LokiServer
         builder.Services.AddSingleton(sp => ChunkStore.Open(RoomOptions.Storage(config, null)));
         builder.Services.AddSingleton(sp => new Ingester.Ingester(RoomOptions.Ingester(config), sp.GetRequiredService<ChunkStore>(),
             sp.GetRequiredService<ITenantLimits>(), sp.GetRequiredService<IngesterMetrics>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>
+            [sp.GetRequiredService<Ingester.Ingester>(), sp.GetRequiredService<ChunkStore>()]);
         builder.Services.AddSingleton<StoreModule>();
         builder.Services.AddSingleton<IngesterModule>();
         builder.Services.AddHostedService<ModuleHost>();
@@ -115,6 +117,7 @@ public static class LokiServer
 
         app.MapOpsEndpoints();
         app.MapPushEndpoints();
+        app.MapQueryEndpoints();
         app.MapGrpcService<PusherService>();
         app.MapMetrics("/metrics", metrics);
         app.MapGrpcHealthChecksService();

@@ -1,0 +1,193 @@
+using System.Globalization;
+using LokiSharp.LogQL.Text;
+using LokiSharp.Storage.Reading;
+
+namespace LokiSharp.Querier.Requests;
+
+/// <summary>
+/// Loki's HTTP query parameters (<c>pkg/loghttp</c>): timestamps in Unix seconds, nanoseconds, float seconds or
+/// RFC3339; <c>since</c>; <c>step</c> and <c>interval</c> as float seconds or durations; <c>limit</c>;
+/// <c>direction</c>. Errors carry Loki's texts. Times are Unix nanoseconds.
+/// </summary>
+public static class QueryParameters
+{
+    /// <summary>Default <c>limit</c> of log queries.</summary>
+    public const int DefaultLimit = 100;
+
+    /// <summary>Default <c>since</c>.</summary>
+    public static readonly TimeSpan DefaultSince = TimeSpan.FromHours(1);
+
+    private const long MaxPoints = 11_000;
+
+    /// <summary>Parses one timestamp; empty gives <paramref name="fallback"/>.</summary>
+    public static long ParseTimestamp(string? value, long fallback, string name)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return fallback;
+        }
+
+        if (value.Contains('.', StringComparison.Ordinal)
+            && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var floatSeconds))
+        {
+            var whole = Math.Truncate(floatSeconds);
+            var fraction = Math.Round((floatSeconds - whole) * 1000) / 1000;
+            return ((long)whole * 1_000_000_000) + (long)(fraction * 1e9);
+        }
+
+        if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
+        {
+            return value.Length <= 10 ? integer * 1_000_000_000 : integer;
+        }
+
+        if (TryParseRfc3339(value, out var nanos))
+        {
+            return nanos;
+        }
+
+        throw new QueryRequestException($"could not parse '{name}' parameter: strconv.ParseInt: parsing {GoString.Quote(value)}: invalid syntax");
+    }
+
+    /// <summary>
+    /// <c>start</c>/<c>end</c>/<c>since</c> as Loki determines them: end defaults to now, start to
+    /// min(end, now) minus since (1h).
+    /// </summary>
+    public static (long Start, long End) ParseBounds(string? start, string? end, string? since, long now)
+    {
+        var sinceNanos = DefaultSince.Ticks * 100;
+        if (!string.IsNullOrEmpty(since))
+        {
+            var parsed = GoDuration.TryParsePrometheus(since, out var error)
+                ?? throw new QueryRequestException($"could not parse 'since' parameter: {error}");
+            sinceNanos = parsed.Nanoseconds;
+        }
+
+        var endNanos = ParseTimestamp(end, now, "end");
+        var startNanos = ParseTimestamp(start, Math.Min(endNanos, now) - sinceNanos, "start");
+        return (startNanos, endNanos);
+    }
+
+    /// <summary><c>limit</c>: positive, default 100.</summary>
+    public static int ParseLimit(string? value, int fallback = DefaultLimit, string name = "limit")
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return fallback;
+        }
+
+        if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var limit))
+        {
+            throw new QueryRequestException($"strconv.Atoi: parsing {GoString.Quote(value)}: invalid syntax");
+        }
+
+        if (limit <= 0)
+        {
+            throw new QueryRequestException("limit must be a positive value");
+        }
+
+        if (limit > uint.MaxValue)
+        {
+            throw new QueryRequestException($"{name} value {limit} is out of range [0, {uint.MaxValue}]");
+        }
+
+        return (int)Math.Min(limit, int.MaxValue);
+    }
+
+    /// <summary><c>direction</c>: forward or backward in any case, default backward.</summary>
+    public static Direction ParseDirection(string? value) => value?.ToUpperInvariant() switch
+    {
+        null or "" or "BACKWARD" => Direction.Backward,
+        "FORWARD" => Direction.Forward,
+        _ => throw new QueryRequestException($"invalid direction '{value}'"),
+    };
+
+    /// <summary>A step or interval: float seconds or a Prometheus duration, in nanoseconds.</summary>
+    public static long ParseSecondsOrDuration(string value)
+    {
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+        {
+            var nanos = seconds * 1e9;
+            if (nanos is > long.MaxValue or < long.MinValue)
+            {
+                throw new QueryRequestException($"cannot parse {GoString.Quote(value)} to a valid duration. It overflows int64");
+            }
+
+            return (long)nanos;
+        }
+
+        return GoDuration.TryParsePrometheus(value, out _)?.Nanoseconds
+            ?? throw new QueryRequestException($"cannot parse {GoString.Quote(value)} to a valid duration");
+    }
+
+    /// <summary><c>step</c> with Loki's default max(floor((end-start)/250s), 1s) and its checks.</summary>
+    public static long ParseStep(string? value, long start, long end)
+    {
+        var step = string.IsNullOrEmpty(value)
+            ? Math.Max((end - start) / 250 / 1_000_000_000 * 1_000_000_000, 1_000_000_000)
+            : ParseSecondsOrDuration(value);
+        if (step <= 0)
+        {
+            throw new QueryRequestException("zero or negative query resolution step widths are not accepted. Try a positive integer");
+        }
+
+        if ((end - start) / step > MaxPoints)
+        {
+            throw new QueryRequestException("exceeded maximum resolution of 11,000 points per time series. Try increasing the value of the step parameter");
+        }
+
+        return step;
+    }
+
+    /// <summary><c>interval</c> of log queries: at most one line per interval; 0 when absent.</summary>
+    public static long ParseInterval(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return 0;
+        }
+
+        var interval = ParseSecondsOrDuration(value);
+        return interval < 0 ? throw new QueryRequestException("interval must be >= 0") : interval;
+    }
+
+    /// <summary>Checks the order of <c>start</c> and <c>end</c>.</summary>
+    public static void CheckBounds(long start, long end)
+    {
+        if (end < start)
+        {
+            throw new QueryRequestException("end timestamp must not be before or equal to start time");
+        }
+    }
+
+    private static bool TryParseRfc3339(string text, out long nanos)
+    {
+        nanos = 0;
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        var end = dot + 1;
+        while (dot >= 0 && end < text.Length && char.IsAsciiDigit(text[end]))
+        {
+            end++;
+        }
+
+        var whole = dot >= 0 ? text[..dot] + text[end..] : text;
+        if (!DateTimeOffset.TryParseExact(whole, ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss'Z'"], CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return false;
+        }
+
+        long fraction = 0;
+        if (dot >= 0 && end > dot + 1)
+        {
+            var digits = text.AsSpan(dot + 1, Math.Min(end - dot - 1, 9));
+            fraction = long.Parse(digits, CultureInfo.InvariantCulture);
+            for (var i = digits.Length; i < 9; i++)
+            {
+                fraction *= 10;
+            }
+        }
+
+        nanos = ((time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100) + fraction;
+        return true;
+    }
+}

@@ -1,0 +1,243 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using LokiSharp.LogQL.Labels;
+using LokiSharp.Querier.Logs;
+
+namespace LokiSharp.Querier.Responses;
+
+/// <summary>Writes Loki's JSON response shapes (spec §4, §5) with a <see cref="Utf8JsonWriter"/>.</summary>
+public static class LokiJson
+{
+    /// <summary>Writer options: no HTML escaping, like Loki's encoder.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>A streams result: <c>{"status":"success","data":{"resultType":"streams",...}}</c>.</summary>
+    public static void WriteStreams(Utf8JsonWriter writer, LogQueryResult result, bool categorizeLabels)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("status", "success");
+        WriteWarnings(writer, result.Warnings);
+        writer.WriteStartObject("data");
+        writer.WriteString("resultType", "streams");
+        if (categorizeLabels)
+        {
+            writer.WriteStartArray("encodingFlags");
+            writer.WriteStringValue("categorize-labels");
+            writer.WriteEndArray();
+        }
+
+        writer.WriteStartArray("result");
+        foreach (var (labels, entries) in GroupStreams(result.Entries, categorizeLabels))
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("stream");
+            WriteLabelMap(writer, labels);
+            writer.WriteStartArray("values");
+            foreach (var entry in entries)
+            {
+                writer.WriteStartArray();
+                writer.WriteStringValue(entry.Timestamp.ToString(CultureInfo.InvariantCulture));
+                writer.WriteStringValue(entry.Line);
+                if (categorizeLabels)
+                {
+                    writer.WriteStartObject();
+                    if (entry.Labels.StructuredMetadata.Count > 0)
+                    {
+                        writer.WritePropertyName("structuredMetadata");
+                        WriteLabelMap(writer, entry.Labels.StructuredMetadata);
+                    }
+
+                    if (entry.Labels.Parsed.Count > 0)
+                    {
+                        writer.WritePropertyName("parsed");
+                        WriteLabelMap(writer, entry.Labels.Parsed);
+                    }
+
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        WriteStats(writer, result.Stats);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Legacy <c>/api/prom/query</c>: <c>{"streams":[{"labels":"{...}","entries":[{"ts","line"}]}],"stats":{...}}</c>.</summary>
+    public static void WriteLegacyStreams(Utf8JsonWriter writer, LogQueryResult result)
+    {
+        writer.WriteStartObject();
+        writer.WriteStartArray("streams");
+        foreach (var (labels, entries) in GroupStreams(result.Entries, categorizeLabels: false))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("labels", labels.ToString());
+            writer.WriteStartArray("entries");
+            foreach (var entry in entries)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("ts", Rfc3339Nano(entry.Timestamp));
+                writer.WriteString("line", entry.Line);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        WriteStats(writer, result.Stats);
+        writer.WriteEndObject();
+    }
+
+    /// <summary><c>{"k":"v",...}</c> in label order.</summary>
+    public static void WriteLabelMap(Utf8JsonWriter writer, LabelSet labels)
+    {
+        writer.WriteStartObject();
+        foreach (var pair in labels)
+        {
+            writer.WriteString(pair.Name, pair.Value);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The optional <c>warnings</c> array, written only when there are warnings.</summary>
+    public static void WriteWarnings(Utf8JsonWriter writer, IReadOnlyList<string> warnings)
+    {
+        if (warnings.Count == 0)
+        {
+            return;
+        }
+
+        writer.WriteStartArray("warnings");
+        foreach (var warning in warnings)
+        {
+            writer.WriteStringValue(warning);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>Go's RFC3339Nano in UTC: trailing zeros of the fraction dropped.</summary>
+    public static string Rfc3339Nano(long unixNanos)
+    {
+        var seconds = Math.DivRem(unixNanos, 1_000_000_000L, out var nanos);
+        if (nanos < 0)
+        {
+            seconds--;
+            nanos += 1_000_000_000L;
+        }
+
+        var text = DateTime.UnixEpoch.AddSeconds(seconds).ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+        return nanos == 0 ? text + "Z" : text + "." + nanos.ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0') + "Z";
+    }
+
+    /// <summary>The <c>stats</c> object with Loki's keys, zeros included.</summary>
+    public static void WriteStats(Utf8JsonWriter writer, QueryStatistics stats)
+    {
+        var exec = stats.ExecTimeSeconds;
+        writer.WriteStartObject("stats");
+        writer.WriteStartObject("summary");
+        writer.WriteNumber("bytesProcessedPerSecond", exec > 0 ? (long)(stats.TotalBytesProcessed / exec) : 0);
+        writer.WriteNumber("linesProcessedPerSecond", exec > 0 ? (long)(stats.TotalLinesProcessed / exec) : 0);
+        writer.WriteNumber("totalBytesProcessed", stats.TotalBytesProcessed);
+        writer.WriteNumber("totalLinesProcessed", stats.TotalLinesProcessed);
+        writer.WriteNumber("execTime", exec);
+        writer.WriteNumber("queueTime", 0);
+        writer.WriteNumber("subqueries", 0);
+        writer.WriteNumber("totalEntriesReturned", stats.EntriesReturned);
+        writer.WriteNumber("splits", 0);
+        writer.WriteNumber("shards", 0);
+        writer.WriteNumber("totalPostFilterLines", stats.PostFilterLines);
+        writer.WriteNumber("totalStructuredMetadataBytesProcessed", stats.TotalStructuredMetadataBytesProcessed);
+        writer.WriteEndObject();
+
+        writer.WriteStartObject("querier");
+        WriteStoreStats(writer, stats, ingester: false);
+        writer.WriteEndObject();
+        writer.WriteStartObject("ingester");
+        writer.WriteNumber("totalReached", 1);
+        writer.WriteNumber("totalChunksMatched", 0);
+        writer.WriteNumber("totalBatches", 0);
+        writer.WriteNumber("totalLinesSent", stats.HeadChunkLines);
+        WriteStoreStats(writer, stats, ingester: true);
+        writer.WriteEndObject();
+
+        writer.WriteStartObject("cache");
+        foreach (var name in (string[])["chunk", "index", "result", "statsResult", "volumeResult", "seriesResult", "labelResult", "instantMetricResult"])
+        {
+            writer.WriteStartObject(name);
+            foreach (var key in (string[])["entriesFound", "entriesRequested", "entriesStored", "bytesReceived", "bytesSent", "requests", "downloadTime", "queryLengthServed"])
+            {
+                writer.WriteNumber(key, 0);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        writer.WriteStartObject("index");
+        writer.WriteNumber("totalChunks", stats.ChunksReferenced);
+        writer.WriteNumber("postFilterChunks", stats.ChunksReferenced);
+        writer.WriteNumber("shardsDuration", 0);
+        writer.WriteBoolean("usedBloomFilters", false);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteStoreStats(Utf8JsonWriter writer, QueryStatistics stats, bool ingester)
+    {
+        writer.WriteStartObject("store");
+        writer.WriteNumber("totalChunksRef", ingester ? 0 : stats.ChunksReferenced);
+        writer.WriteNumber("totalChunksDownloaded", ingester ? 0 : stats.ChunksReferenced);
+        writer.WriteNumber("chunksDownloadTime", 0);
+        writer.WriteBoolean("queryReferencedStructuredMetadata", stats.TotalStructuredMetadataBytesProcessed > 0);
+        writer.WriteStartObject("chunk");
+        writer.WriteNumber("headChunkBytes", ingester ? stats.HeadChunkBytes : 0);
+        writer.WriteNumber("headChunkLines", ingester ? stats.HeadChunkLines : 0);
+        writer.WriteNumber("decompressedBytes", ingester ? 0 : stats.DecompressedBytes);
+        writer.WriteNumber("decompressedLines", ingester ? 0 : stats.TotalLinesProcessed - stats.HeadChunkLines);
+        writer.WriteNumber("compressedBytes", 0);
+        writer.WriteNumber("totalDuplicates", stats.Duplicates);
+        writer.WriteNumber("postFilterLines", stats.PostFilterLines);
+        writer.WriteNumber("headChunkStructuredMetadataBytes", 0);
+        writer.WriteNumber("decompressedStructuredMetadataBytes", 0);
+        writer.WriteEndObject();
+        writer.WriteNumber("chunkRefsFetchTime", 0);
+        writer.WriteNumber("congestionControlLatency", 0);
+        writer.WriteEndObject();
+    }
+
+    // Loki groups result entries into streams by their label string and sorts the streams by it.
+    private static List<(LabelSet Labels, List<ResultEntry> Entries)> GroupStreams(List<ResultEntry> entries, bool categorizeLabels)
+    {
+        var groups = new Dictionary<LabelSet, List<ResultEntry>>();
+        foreach (var entry in entries)
+        {
+            var key = categorizeLabels ? entry.Labels.Stream : entry.Labels.All;
+            if (!groups.TryGetValue(key, out var list))
+            {
+                groups[key] = list = [];
+            }
+
+            list.Add(entry);
+        }
+
+        var result = new List<(LabelSet, List<ResultEntry>)>(groups.Count);
+        foreach (var (labels, list) in groups)
+        {
+            result.Add((labels, list));
+        }
+
+        result.Sort(static (a, b) => string.CompareOrdinal(a.Item1.ToString(), b.Item1.ToString()));
+        return result;
+    }
+}

@@ -1,0 +1,401 @@
+using System.Text.Json;
+using LokiSharp.LogQL.Ast;
+using LokiSharp.LogQL.Labels;
+using LokiSharp.LogQL.Syntax;
+using LokiSharp.LogQL.Text;
+using LokiSharp.Querier.Logs;
+using LokiSharp.Querier.Metadata;
+using LokiSharp.Querier.Requests;
+using LokiSharp.Querier.Responses;
+using LokiSharp.Server.Configuration;
+using LokiSharp.Storage.Reading;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LokiSharp.Server.Http;
+
+/// <summary>The query API: log queries, metadata, index stats and volume, format_query, and the legacy endpoints.</summary>
+internal static class QueryEndpoints
+{
+    private const string JsonContentType = "application/json; charset=UTF-8";
+
+    public static void MapQueryEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        string[] getPost = ["GET", "POST"];
+        endpoints.MapMethods("/loki/api/v1/query_range", getPost, static context => Handle(context, QueryRangeAsync));
+        endpoints.MapMethods("/loki/api/v1/query", getPost, static context => Handle(context, InstantQueryAsync));
+        endpoints.MapMethods("/api/prom/query", getPost, static context => Handle(context, LegacyQueryAsync));
+        endpoints.MapMethods("/loki/api/v1/labels", getPost, static context => Handle(context, (c, q) => LabelsAsync(c, q, legacy: false)));
+        endpoints.MapMethods("/loki/api/v1/label", getPost, static context => Handle(context, (c, q) => LabelsAsync(c, q, legacy: false)));
+        endpoints.MapMethods("/api/prom/label", getPost, static context => Handle(context, (c, q) => LabelsAsync(c, q, legacy: true)));
+        endpoints.MapMethods("/loki/api/v1/label/{name}/values", getPost, static context => Handle(context, (c, q) => LabelValuesAsync(c, q, legacy: false)));
+        endpoints.MapMethods("/api/prom/label/{name}/values", getPost, static context => Handle(context, (c, q) => LabelValuesAsync(c, q, legacy: true)));
+        endpoints.MapMethods("/loki/api/v1/series", getPost, static context => Handle(context, SeriesAsync));
+        endpoints.MapMethods("/api/prom/series", getPost, static context => Handle(context, SeriesAsync));
+        endpoints.MapMethods("/loki/api/v1/index/stats", getPost, static context => Handle(context, IndexStatsAsync));
+        endpoints.MapMethods("/loki/api/v1/index/volume", getPost, static context => Handle(context, (c, q) => VolumeAsync(c, q, range: false)));
+        endpoints.MapMethods("/loki/api/v1/index/volume_range", getPost, static context => Handle(context, (c, q) => VolumeAsync(c, q, range: true)));
+        endpoints.MapMethods("/loki/api/v1/format_query", getPost, static async context =>
+        {
+            var query = (await RequestParams.ReadAsync(context.Request).ConfigureAwait(false)).Get("query") ?? "";
+            try
+            {
+                var formatted = LogQLParser.Parse(query).ToString();
+                await WriteJsonAsync(context, 200, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("status", "success");
+                    w.WriteString("data", formatted);
+                    w.WriteEndObject();
+                }).ConfigureAwait(false);
+            }
+            catch (LogQLParseException e)
+            {
+                await WriteJsonAsync(context, 400, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("status", "invalid-query");
+                    w.WriteString("error", e.Message);
+                    w.WriteEndObject();
+                }).ConfigureAwait(false);
+            }
+        });
+    }
+
+    /// <summary>What every query handler needs: tenant, parameters, limits, the engines.</summary>
+    private sealed record QueryContext(string Tenant, RequestParams Params, LimitsConfig Limits, IReadOnlyList<ILogSource> Sources, long Now)
+    {
+        public LogQLParserOptions ParserOptions => new() { AllowEmptyMatchers = Limits.AllowEmptyMatchers };
+    }
+
+    private static async Task Handle(HttpContext context, Func<HttpContext, QueryContext, Task> handler)
+    {
+        var services = context.RequestServices;
+        var tenancy = services.GetRequiredService<Tenancy>();
+        var tenant = tenancy.ResolveSingle(context.Request.Headers["X-Scope-OrgID"].ToString(), out var tenantError);
+        if (tenant is null)
+        {
+            await PlainText.WriteAsync(context, tenantError.Status, tenantError.Message).ConfigureAwait(false);
+            return;
+        }
+
+        var limits = services.GetRequiredService<TenantLimitsSource>().LimitsFor(tenant);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        if (limits.QueryTimeout > TimeSpan.Zero)
+        {
+            timeout.CancelAfter(limits.QueryTimeout);
+        }
+
+        var original = context.RequestAborted;
+        context.RequestAborted = timeout.Token;
+        try
+        {
+            var parameters = await RequestParams.ReadAsync(context.Request).ConfigureAwait(false);
+            var sources = services.GetRequiredService<IReadOnlyList<ILogSource>>();
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+            await handler(context, new QueryContext(tenant, parameters, limits, sources, now)).ConfigureAwait(false);
+        }
+        catch (QueryRequestException e)
+        {
+            await PlainText.WriteAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
+        }
+        catch (LogQLParseException e)
+        {
+            await PlainText.WriteAsync(context, StatusCodes.Status400BadRequest, e.Message).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (original.IsCancellationRequested)
+        {
+            await TryWriteAsync(context, 499, "the request was cancelled by the client").ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await TryWriteAsync(context, StatusCodes.Status504GatewayTimeout,
+                "request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed").ConfigureAwait(false);
+        }
+        finally
+        {
+            context.RequestAborted = original;
+        }
+    }
+
+    private static async Task TryWriteAsync(HttpContext context, int status, string message)
+    {
+        if (!context.Response.HasStarted)
+        {
+            await PlainText.WriteAsync(context, status, message).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task QueryRangeAsync(HttpContext context, QueryContext q)
+    {
+        var query = q.Params.Get("query") ?? "";
+        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        QueryParameters.CheckBounds(start, end);
+        var limit = QueryParameters.ParseLimit(q.Params.Get("limit"));
+        var direction = QueryParameters.ParseDirection(q.Params.Get("direction"));
+        QueryParameters.ParseStep(q.Params.Get("step"), start, end);
+        var interval = QueryParameters.ParseInterval(q.Params.Get("interval"));
+        var expr = LogQLParser.Parse(query, q.ParserOptions);
+        CheckQueryLength(q.Limits, start, end);
+        start = ClampLookback(q.Limits, start, q.Now);
+        if (expr is not LogSelectorExpr selector)
+        {
+            throw new QueryRequestException("metric queries are not implemented by this LokiSharp build yet; log queries, labels, series, index stats and volume are", StatusCodes.Status501NotImplemented);
+        }
+
+        CheckEntriesLimit(q.Limits, limit);
+        var result = new LogQueryEngine(q.Sources).Select(q.Tenant, selector, start, end, limit, direction, interval, context.RequestAborted);
+        var categorize = CategorizeLabels(context.Request);
+        await WriteJsonAsync(context, 200, w => LokiJson.WriteStreams(w, result, categorize)).ConfigureAwait(false);
+    }
+
+    private static async Task InstantQueryAsync(HttpContext context, QueryContext q)
+    {
+        var query = q.Params.Get("query") ?? "";
+        QueryParameters.ParseTimestamp(q.Params.Get("time"), q.Now, "time");
+        QueryParameters.ParseLimit(q.Params.Get("limit"));
+        QueryParameters.ParseDirection(q.Params.Get("direction"));
+        var expr = LogQLParser.Parse(query, q.ParserOptions);
+        if (expr is LogSelectorExpr)
+        {
+            throw new QueryRequestException("log queries are not supported as an instant query type, please change your query to a range query type");
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+        throw new QueryRequestException("metric queries are not implemented by this LokiSharp build yet; log queries, labels, series, index stats and volume are", StatusCodes.Status501NotImplemented);
+    }
+
+    private static async Task LegacyQueryAsync(HttpContext context, QueryContext q)
+    {
+        var query = q.Params.Get("query") ?? "";
+        var regexp = q.Params.Get("regexp");
+        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        QueryParameters.CheckBounds(start, end);
+        var limit = QueryParameters.ParseLimit(q.Params.Get("limit"));
+        var direction = QueryParameters.ParseDirection(q.Params.Get("direction"));
+        if (!string.IsNullOrEmpty(regexp))
+        {
+            query = LogQLParser.ParseLogSelector(query, q.ParserOptions) + " |~ " + GoString.Quote(regexp);
+        }
+
+        var expr = LogQLParser.Parse(query, q.ParserOptions);
+        if (expr is not LogSelectorExpr selector)
+        {
+            throw new QueryRequestException("legacy endpoints only support streams result type");
+        }
+
+        CheckQueryLength(q.Limits, start, end);
+        CheckEntriesLimit(q.Limits, limit);
+        var result = new LogQueryEngine(q.Sources).Select(q.Tenant, selector, ClampLookback(q.Limits, start, q.Now), end, limit, direction, 0, context.RequestAborted);
+        await WriteJsonAsync(context, 200, w => LokiJson.WriteLegacyStreams(w, result)).ConfigureAwait(false);
+    }
+
+    private static async Task LabelsAsync(HttpContext context, QueryContext q, bool legacy)
+    {
+        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var matchers = Matchers(q, q.Params.Get("query"));
+        var names = new MetadataQueries(q.Sources).LabelNames(q.Tenant, matchers, start, end + 1);
+        await WriteValuesAsync(context, names, legacy).ConfigureAwait(false);
+    }
+
+    private static async Task LabelValuesAsync(HttpContext context, QueryContext q, bool legacy)
+    {
+        var name = context.Request.RouteValues["name"] as string ?? "";
+        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var matchers = Matchers(q, q.Params.Get("query"));
+        var values = new MetadataQueries(q.Sources).LabelValues(q.Tenant, name, matchers, start, end + 1);
+        await WriteValuesAsync(context, values, legacy).ConfigureAwait(false);
+    }
+
+    private static Task WriteValuesAsync(HttpContext context, List<string> values, bool legacy) =>
+        WriteJsonAsync(context, 200, w =>
+        {
+            w.WriteStartObject();
+            if (!legacy)
+            {
+                w.WriteString("status", "success");
+            }
+
+            // Loki omits the array when it is empty.
+            if (values.Count > 0)
+            {
+                w.WriteStartArray(legacy ? "values" : "data");
+                foreach (var value in values)
+                {
+                    w.WriteStringValue(value);
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+        });
+
+    private static async Task SeriesAsync(HttpContext context, QueryContext q)
+    {
+        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var selectors = new List<IReadOnlyList<LabelMatcher>>();
+        var match = q.Params.GetAll("match[]");
+        match.AddRange(q.Params.GetAll("match"));
+        foreach (var selector in match)
+        {
+            var matchers = LogQLParser.ParseMatchers(selector, new LogQLParserOptions { AllowEmptyMatchers = true }).Matchers;
+            if (matchers.Count > 0)
+            {
+                selectors.Add(matchers);
+            }
+        }
+
+        var series = new MetadataQueries(q.Sources).Series(q.Tenant, selectors, start, end + 1);
+        await WriteJsonAsync(context, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("status", "success");
+            w.WriteStartArray("data");
+            foreach (var labels in series)
+            {
+                LokiJson.WriteLabelMap(w, labels);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task IndexStatsAsync(HttpContext context, QueryContext q)
+    {
+        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var matchers = Matchers(q, q.Params.Get("query"));
+        var stats = new MetadataQueries(q.Sources).Stats(q.Tenant, matchers, start, end + 1);
+        await WriteJsonAsync(context, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("streams", stats.Streams);
+            w.WriteNumber("chunks", stats.Chunks);
+            w.WriteNumber("bytes", stats.Bytes);
+            w.WriteNumber("entries", stats.Entries);
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task VolumeAsync(HttpContext context, QueryContext q, bool range)
+    {
+        if (!q.Limits.VolumeEnabled)
+        {
+            await PlainText.WriteAsync(context, StatusCodes.Status404NotFound, "not found").ConfigureAwait(false);
+            return;
+        }
+
+        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var query = q.Params.Get("query");
+        if (string.IsNullOrEmpty(query))
+        {
+            throw new QueryRequestException("missing query parameter");
+        }
+
+        var limitText = q.Params.Get("limit");
+        var limit = limitText is "0" ? 100 : QueryParameters.ParseLimit(limitText);
+        var aggregation = q.Params.Get("aggregateBy") switch
+        {
+            null or "" or "series" => VolumeAggregation.Series,
+            "labels" => VolumeAggregation.Labels,
+            _ => throw new QueryRequestException("invalid aggregation option"),
+        };
+        var targets = (q.Params.Get("targetLabels") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var matchers = Matchers(q, query);
+        var volumes = new MetadataQueries(q.Sources).Volume(q.Tenant, matchers, start, end + 1, targets, aggregation, limit);
+        var timestamp = end / 1e9;
+        await WriteJsonAsync(context, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("status", "success");
+            w.WriteStartObject("data");
+            w.WriteString("resultType", range ? "matrix" : "vector");
+            w.WriteStartArray("result");
+            foreach (var (metric, bytes) in volumes)
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("metric");
+                LokiJson.WriteLabelMap(w, metric);
+                w.WriteStartArray(range ? "values" : "value");
+                if (range)
+                {
+                    w.WriteStartArray();
+                }
+
+                w.WriteNumberValue(Math.Round(timestamp, 3));
+                w.WriteStringValue(bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (range)
+                {
+                    w.WriteEndArray();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            LokiJson.WriteStats(w, new QueryStatistics());
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
+    private static IReadOnlyList<LabelMatcher> Matchers(QueryContext q, string? query) =>
+        string.IsNullOrEmpty(query) ? [] : LogQLParser.ParseLogSelector(query, new LogQLParserOptions { AllowEmptyMatchers = true }).Matchers;
+
+    private static void CheckQueryLength(LimitsConfig limits, long start, long end)
+    {
+        var max = limits.MaxQueryLength.Ticks * 100;
+        if (max > 0 && end - start > max)
+        {
+            throw new QueryRequestException(
+                $"the query time range exceeds the limit (query length: {new GoDuration(end - start)}, limit: {GoDuration.FromTimeSpan(limits.MaxQueryLength).ToPrometheusString()})");
+        }
+    }
+
+    private static long ClampLookback(LimitsConfig limits, long start, long now)
+    {
+        var lookback = limits.MaxQueryLookback.Ticks * 100;
+        return lookback > 0 ? Math.Max(start, now - lookback) : start;
+    }
+
+    private static void CheckEntriesLimit(LimitsConfig limits, int limit)
+    {
+        if (limits.MaxEntriesLimitPerQuery > 0 && limit > limits.MaxEntriesLimitPerQuery)
+        {
+            throw new QueryRequestException(
+                $"max entries limit per query exceeded, limit > max_entries_limit_per_query ({limit} > {limits.MaxEntriesLimitPerQuery})");
+        }
+    }
+
+    private static bool CategorizeLabels(HttpRequest request)
+    {
+        foreach (var header in request.Headers["X-Loki-Response-Encoding-Flags"])
+        {
+            foreach (var flag in (header ?? "").Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (flag == "categorize-labels")
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = JsonContentType;
+        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, LokiJson.WriterOptions))
+        {
+            write(writer);
+        }
+
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+}

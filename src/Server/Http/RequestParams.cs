@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace LokiSharp.Server.Http;
+
+/// <summary>
+/// Query parameters as Loki reads them: URL query merged with an <c>application/x-www-form-urlencoded</c> POST
+/// body, the body first, as Go's <c>Request.Form</c> does.
+/// </summary>
+internal sealed class RequestParams
+{
+    private readonly IQueryCollection _query;
+    private readonly IFormCollection? _form;
+
+    private RequestParams(IQueryCollection query, IFormCollection? form)
+    {
+        _query = query;
+        _form = form;
+    }
+
+    /// <summary>Reads the form body when there is one.</summary>
+    public static async Task<RequestParams> ReadAsync(HttpRequest request)
+    {
+        IFormCollection? form = null;
+        if (HttpMethods.IsPost(request.Method) && request.HasFormContentType)
+        {
+            form = await request.ReadFormAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+
+        return new RequestParams(request.Query, form);
+    }
+
+    /// <summary>The first value of a parameter, or null.</summary>
+    public string? Get(string name)
+    {
+        if (_form is not null && _form.TryGetValue(name, out var fromForm) && fromForm.Count > 0)
+        {
+            return fromForm[0];
+        }
+
+        return _query.TryGetValue(name, out var fromQuery) && fromQuery.Count > 0 ? fromQuery[0] : null;
+    }
+
+    /// <summary>Every value of a repeated parameter (<c>match[]</c>).</summary>
+    public List<string> GetAll(string name)
+    {
+        var values = new List<string>();
+        if (_form is not null && _form.TryGetValue(name, out var fromForm))
+        {
+            Add(values, fromForm);
+        }
+
+        if (_query.TryGetValue(name, out var fromQuery))
+        {
+            Add(values, fromQuery);
+        }
+
+        return values;
+    }
+
+    private static void Add(List<string> values, StringValues from)
+    {
+        foreach (var value in from)
+        {
+            if (value is not null)
+            {
+                values.Add(value);
+            }
+        }
+    }
+}
