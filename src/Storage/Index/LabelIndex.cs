@@ -14,10 +14,7 @@ public sealed class LabelIndex : IDisposable
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<LabelSet, int> _ids = [];
     private readonly List<Series> _series = [];
-    private readonly Dictionary<string, Dictionary<string, List<int>>> _postings = new(StringComparer.Ordinal);
-
-    // Each label's values in ordinal order, so regexes with a literal prefix only test the values in range.
-    private readonly Dictionary<string, List<string>> _sortedValues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LabelValueSet> _labels = new(StringComparer.Ordinal);
     private readonly HashSet<(long, long)> _chunkKeys = [];
 
     /// <summary>Number of series.</summary>
@@ -172,7 +169,7 @@ public sealed class LabelIndex : IDisposable
         {
             if (matchers.Count == 0 && CoversAllLocked(from, through))
             {
-                foreach (var name in _postings.Keys)
+                foreach (var name in _labels.Keys)
                 {
                     output.Add(name);
                 }
@@ -207,14 +204,14 @@ public sealed class LabelIndex : IDisposable
         _lock.EnterReadLock();
         try
         {
-            if (!_postings.TryGetValue(name, out var values))
+            if (!_labels.TryGetValue(name, out var values))
             {
                 return;
             }
 
             if (matchers.Count == 0 && CoversAllLocked(from, through))
             {
-                foreach (var value in values.Keys)
+                foreach (var value in values.Values)
                 {
                     output.Add(value);
                 }
@@ -293,26 +290,12 @@ public sealed class LabelIndex : IDisposable
         _ids.Add(labels, id);
         foreach (var pair in labels.AsSpan())
         {
-            if (!_postings.TryGetValue(pair.Name, out var values))
+            if (!_labels.TryGetValue(pair.Name, out var values))
             {
-                values = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-                _postings.Add(pair.Name, values);
+                _labels.Add(pair.Name, values = new LabelValueSet());
             }
 
-            if (!values.TryGetValue(pair.Value, out var list))
-            {
-                list = [];
-                values.Add(pair.Value, list);
-                if (!_sortedValues.TryGetValue(pair.Name, out var sorted))
-                {
-                    _sortedValues.Add(pair.Name, sorted = []);
-                }
-
-                var at = sorted.BinarySearch(pair.Value, StringComparer.Ordinal);
-                sorted.Insert(~at, pair.Value);
-            }
-
-            list.Add(id);
+            values.Add(pair.Value, id);
         }
 
         return id;
@@ -329,10 +312,9 @@ public sealed class LabelIndex : IDisposable
         // Fast path: one equality matcher is just its postings list.
         if (matchers.Count == 1 && matchers[0].Type == MatchType.Equal && matchers[0].Value.Length > 0)
         {
-            if (_postings.TryGetValue(matchers[0].Name, out var values) &&
-                values.TryGetValue(matchers[0].Value, out var list))
+            if (_labels.TryGetValue(matchers[0].Name, out var only))
             {
-                output.AddRange(list);
+                output.AddRange(only.Postings(matchers[0].Value));
             }
 
             return;
@@ -341,7 +323,7 @@ public sealed class LabelIndex : IDisposable
         using var result = new SeriesBitmap(count, allSet: true);
         using var scratch = new SeriesBitmap(count, allSet: false);
 
-        // Selective (non-empty-matching) matchers first so an empty result stops early.
+        // Selective (non-empty-matching) matchers first so their result bounds the rest.
         for (var pass = 0; pass < 2; pass++)
         {
             foreach (var m in matchers)
@@ -353,69 +335,20 @@ public sealed class LabelIndex : IDisposable
                 }
 
                 scratch.Clear();
-                _postings.TryGetValue(m.Name, out var values);
-                if (!matchesEmpty)
+                if (_labels.TryGetValue(m.Name, out var values))
                 {
-                    // Series holding the label with a matching value.
-                    if (values is not null)
-                    {
-                        if (m.Type == MatchType.Equal)
-                        {
-                            if (values.TryGetValue(m.Value, out var list))
-                            {
-                                scratch.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
-                            }
-                        }
-                        else if (m.Type == MatchType.Regex)
-                        {
-                            SetRegexMatches(m, values, scratch);
-                        }
-                        else
-                        {
-                            var compiled = CompiledFor(m, values.Count);
-                            foreach (var (value, list) in values)
-                            {
-                                if (Matches(m, compiled, value))
-                                {
-                                    scratch.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
-                                }
-                            }
-                        }
-                    }
+                    // Non-empty-matching: keep series whose value matches. Empty-matching: drop series whose
+                    // value does not (series lacking the label stay, as in Prometheus).
+                    SetValuesWhere(m, values, wanted: !matchesEmpty, scratch);
+                }
 
-                    result.And(scratch);
+                if (matchesEmpty)
+                {
+                    result.AndNot(scratch);
                 }
                 else
                 {
-                    // Everything except series holding the label with a value the matcher rejects.
-                    if (values is not null)
-                    {
-                        if (m.Type == MatchType.NotEqual)
-                        {
-                            if (values.TryGetValue(m.Value, out var list))
-                            {
-                                scratch.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
-                            }
-                        }
-                        else if (m.Type == MatchType.NotRegex)
-                        {
-                            // The series to drop are those whose value the regex itself matches.
-                            SetRegexMatches(m, values, scratch);
-                        }
-                        else
-                        {
-                            var compiled = CompiledFor(m, values.Count);
-                            foreach (var (value, list) in values)
-                            {
-                                if (!Matches(m, compiled, value))
-                                {
-                                    scratch.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
-                                }
-                            }
-                        }
-                    }
-
-                    result.AndNot(scratch);
+                    result.And(scratch);
                 }
             }
         }
@@ -424,96 +357,123 @@ public sealed class LabelIndex : IDisposable
     }
 
     /// <summary>
-    /// Sets the postings of every value the matcher's regular expression (ignoring the negation of
-    /// <c>!~</c>) matches, using the shape of the expression to avoid testing every value: literal
-    /// alternations are looked up, <c>.*</c>/<c>.+</c> take all values, and a literal prefix narrows the
-    /// sorted values to a range, and <c>.*literal.*</c> is a substring test.
+    /// Sets the postings of every value for which <c>m.Matches(value) == wanted</c>. Uses the matcher's shape
+    /// to avoid testing every value: equality is a lookup, literal alternations are lookups, <c>.*</c> and
+    /// <c>.+</c> take everything, <c>.*literal.*</c> is a substring scan, a literal prefix narrows the
+    /// ordered values to a range, and large scans use a compiled regex over contiguous memory.
     /// </summary>
-    private void SetRegexMatches(LabelMatcher m, Dictionary<string, List<int>> values, SeriesBitmap target)
+    private static void SetValuesWhere(LabelMatcher m, LabelValueSet values, bool wanted, SeriesBitmap target)
     {
-        var negated = m.Type == MatchType.NotRegex;
+        switch (m.Type)
+        {
+            case MatchType.Equal when wanted:
+            case MatchType.NotEqual when !wanted:
+                target.SetAll(values.Postings(m.Value));
+                return;
+            case MatchType.Equal:
+            case MatchType.NotEqual:
+                // "=" rejecting or "!=" accepting values: everything but one value.
+                for (var id = 0; id < values.Count; id++)
+                {
+                    if (values.ValueAt(id) != m.Value)
+                    {
+                        target.SetAll(values.PostingsAt(id));
+                    }
+                }
+
+                return;
+        }
+
+        // From here on: regex matchers; "regexWanted" is whether the regex itself must match.
+        var regexWanted = wanted == (m.Type == MatchType.Regex);
         var shape = RegexShape.Of(m.Value);
-        switch (shape.Kind)
+        if (regexWanted)
         {
-            case RegexShapeKind.Literals:
-                foreach (var literal in shape.Literals!)
-                {
-                    if (values.TryGetValue(literal, out var list))
-                    {
-                        target.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
-                    }
-                }
-
-                return;
-            case RegexShapeKind.Contains:
-                var needle = shape.Literals![0];
-                foreach (var (value, list) in values)
-                {
-                    if (value.Contains(needle, StringComparison.Ordinal))
-                    {
-                        target.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
-                    }
-                }
-
-                return;
-            case RegexShapeKind.Anything:
-                foreach (var (value, list) in values)
-                {
-                    if (shape.AllowsEmpty || value.Length > 0)
-                    {
-                        target.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
-                    }
-                }
-
-                return;
-        }
-
-        var sorted = _sortedValues[m.Name];
-        var start = 0;
-        var prefix = shape.Prefix ?? string.Empty;
-        if (prefix.Length > 0)
-        {
-            start = sorted.BinarySearch(prefix, StringComparer.Ordinal);
-            if (start < 0)
+            switch (shape.Kind)
             {
-                start = ~start;
+                case RegexShapeKind.Literals:
+                    foreach (var literal in shape.Literals!)
+                    {
+                        target.SetAll(values.Postings(literal));
+                    }
+
+                    return;
+                case RegexShapeKind.Anything:
+                    for (var id = 0; id < values.Count; id++)
+                    {
+                        if (shape.AllowsEmpty || values.ValueAt(id).Length > 0)
+                        {
+                            target.SetAll(values.PostingsAt(id));
+                        }
+                    }
+
+                    return;
+                case RegexShapeKind.Contains:
+                    var needle = shape.Literals![0].AsSpan();
+                    for (var id = 0; id < values.Count; id++)
+                    {
+                        if (values.SpanAt(id).Contains(needle, StringComparison.Ordinal))
+                        {
+                            target.SetAll(values.PostingsAt(id));
+                        }
+                    }
+
+                    return;
+            }
+
+            if (!string.IsNullOrEmpty(shape.Prefix))
+            {
+                var prefix = shape.Prefix;
+                var first = values.LowerBound(prefix);
+                var compiledRange = CompiledFor(m, values.Count - first);
+                for (var rank = first; rank < values.Count; rank++)
+                {
+                    var id = values.IdAtRank(rank);
+                    var text = values.SpanAt(id);
+                    if (!text.StartsWith(prefix, StringComparison.Ordinal))
+                    {
+                        break;
+                    }
+
+                    if (RegexMatches(m, compiledRange, values, id))
+                    {
+                        target.SetAll(values.PostingsAt(id));
+                    }
+                }
+
+                return;
             }
         }
 
-        var compiled = sorted.Count - start >= CompiledRegexes.MinValues ? CompiledRegexes.Get(m.Value) : null;
-        for (var i = start; i < sorted.Count; i++)
+        var compiled = CompiledFor(m, values.Count);
+        for (var id = 0; id < values.Count; id++)
         {
-            var value = sorted[i];
-            if (!value.StartsWith(prefix, StringComparison.Ordinal))
+            if (RegexMatches(m, compiled, values, id) == regexWanted)
             {
-                break;
-            }
-
-            if (compiled?.IsMatch(value) ?? (m.Matches(value) != negated))
-            {
-                target.SetAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(values[value]));
+                target.SetAll(values.PostingsAt(id));
             }
         }
     }
 
     private static System.Text.RegularExpressions.Regex? CompiledFor(LabelMatcher m, int values) =>
-        m.Type is MatchType.Regex or MatchType.NotRegex && values >= CompiledRegexes.MinValues
-            ? CompiledRegexes.Get(m.Value)
-            : null;
+        values >= CompiledRegexes.MinValues ? CompiledRegexes.Get(m.Value) : null;
 
-    private static bool Matches(LabelMatcher m, System.Text.RegularExpressions.Regex? compiled, string value) =>
-        compiled is null ? m.Matches(value) : compiled.IsMatch(value) != (m.Type == MatchType.NotRegex);
+    /// <summary>Whether the matcher's regex itself (ignoring the negation of <c>!~</c>) matches a value.</summary>
+    private static bool RegexMatches(LabelMatcher m, System.Text.RegularExpressions.Regex? compiled,
+        LabelValueSet values, int id) =>
+        compiled?.IsMatch(values.SpanAt(id)) ?? (m.Matches(values.ValueAt(id)) != (m.Type == MatchType.NotRegex));
 
     private sealed class Series(LabelSet labels, ulong fingerprint)
     {
+        // Bounds over all chunks, so most out-of-range series are rejected without walking their chunks.
+        private long _min = long.MaxValue;
+        private long _max = long.MinValue;
+
         public LabelSet Labels { get; } = labels;
 
         public ulong Fingerprint { get; } = fingerprint;
 
         public List<ChunkRef> Chunks { get; } = [];
-
-        private long _min = long.MaxValue;
-        private long _max = long.MinValue;
 
         public void Add(in ChunkRef chunk)
         {
