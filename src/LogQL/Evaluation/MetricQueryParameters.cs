@@ -1,0 +1,62 @@
+namespace LokiSharp.LogQL.Evaluation;
+
+/// <summary>
+/// The time frame of a metric query in Unix nanoseconds. A range query evaluates at <c>start, start+step, …, ≤ end</c>;
+/// an instant query has <c>start == end</c> and step 0 and evaluates once at that time.
+/// </summary>
+public sealed record MetricQueryParameters(long StartNs, long EndNs, long StepNs)
+{
+    /// <summary>Loki's cap on points per series for range queries.</summary>
+    public const long MaxPointsPerSeries = 11_000;
+
+    /// <summary>An instant query at <paramref name="timeNs"/>.</summary>
+    public static MetricQueryParameters Instant(long timeNs) => new(timeNs, timeNs, 0);
+
+    /// <summary>A range query; call <see cref="ValidateRange"/> first to get Loki's parameter errors.</summary>
+    public static MetricQueryParameters Range(long startNs, long endNs, long stepNs) => new(startNs, endNs, stepNs);
+
+    /// <summary>Whether this is an instant query (Loki: start equals end and step is 0).</summary>
+    public bool IsInstant => StartNs == EndNs && StepNs == 0;
+
+    /// <summary>Loki's default step for a range query: <c>max(floor((end-start)/250s), 1)</c> seconds, in nanoseconds.</summary>
+    public static long DefaultStepNs(long startNs, long endNs)
+    {
+        var seconds = Math.Max(Math.Floor((endNs - startNs) / 1e9 / 250), 1);
+        return (long)seconds * 1_000_000_000L;
+    }
+
+    /// <summary>
+    /// Loki's checks of <c>query_range</c> parameters, in its order: end before start, non-positive step, more than
+    /// 11,000 points. Returns the error text, or null when the parameters are acceptable.
+    /// </summary>
+    public static string? ValidateRange(long startNs, long endNs, long stepNs)
+    {
+        if (endNs < startNs)
+        {
+            return "end timestamp must not be before or equal to start time";
+        }
+
+        if (stepNs <= 0)
+        {
+            return "zero or negative query resolution step widths are not accepted. Try a positive integer";
+        }
+
+        // Integer division of the durations, as Go divides time.Duration values.
+        if ((endNs - startNs) / stepNs > MaxPointsPerSeries)
+        {
+            return "exceeded maximum resolution of 11,000 points per time series. Try increasing the value of the step parameter";
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Per-tenant limits the evaluator enforces.</summary>
+public sealed record MetricQueryLimits
+{
+    /// <summary>Loki's defaults.</summary>
+    public static MetricQueryLimits Default { get; } = new();
+
+    /// <summary><c>max_query_series</c>: most distinct series a result may hold (default 500); 0 or less disables it.</summary>
+    public int MaxQuerySeries { get; init; } = 500;
+}

@@ -1,0 +1,252 @@
+using LokiSharp.LogQL.Ast;
+using LokiSharp.LogQL.Labels;
+
+namespace LokiSharp.LogQL.Evaluation.Steps;
+
+/// <summary>
+/// <c>sum avg min max count stddev stdvar topk bottomk sort sort_desc</c> (and <c>approx_topk</c>, computed exactly)
+/// over each step's vector, grouped by <c>by</c>/<c>without</c>, with Loki's per-operator arithmetic.
+/// </summary>
+internal sealed class VectorAggregationEvaluator : StepEvaluator
+{
+    private const int GroupCacheLimit = 65_536;
+
+    private static readonly Func<VectorSample, VectorSample, bool> ByValue =
+        static (a, b) => double.IsNaN(a.Value) || a.Value < b.Value;
+
+    private static readonly Func<VectorSample, VectorSample, bool> ByReverseValue =
+        static (a, b) => double.IsNaN(a.Value) || a.Value > b.Value;
+
+    private readonly StepEvaluator _inner;
+    private readonly VectorOp _op;
+    private readonly int _k;
+    private readonly Func<LabelSet, LabelSet> _groupOf;
+    private readonly Dictionary<LabelSet, LabelSet> _groupCache = [];
+    private readonly Dictionary<LabelSet, Group> _groups = [];
+    private readonly List<Group> _order = [];
+    private readonly List<VectorSample> _vector = [];
+
+    public VectorAggregationEvaluator(VectorAggregationExpr expr, StepEvaluator inner)
+    {
+        _inner = inner;
+        _op = expr.Op == VectorOp.ApproxTopk ? VectorOp.Topk : expr.Op;
+        _k = expr.Parameter;
+        _groupOf = LabelSets.VectorGrouping(expr.Grouping);
+    }
+
+    public override bool Next(out long timestampMs, out List<VectorSample> vector)
+    {
+        vector = _vector;
+        _vector.Clear();
+        if (!_inner.Next(out timestampMs, out var input))
+        {
+            return false;
+        }
+
+        if (_op is VectorOp.Topk or VectorOp.Bottomk && _k < 1)
+        {
+            return true;
+        }
+
+        _groups.Clear();
+        _order.Clear();
+        foreach (var sample in input)
+        {
+            var key = GroupLabels(sample.Labels);
+            if (!_groups.TryGetValue(key, out var group))
+            {
+                group = new Group(key, sample.Value);
+                _groups.Add(key, group);
+                _order.Add(group);
+                Start(group, sample);
+                continue;
+            }
+
+            Accumulate(group, sample);
+        }
+
+        foreach (var group in _order)
+        {
+            Emit(group, timestampMs);
+        }
+
+        return true;
+    }
+
+    public override void Dispose() => _inner.Dispose();
+
+    private LabelSet GroupLabels(LabelSet labels)
+    {
+        if (_groupCache.TryGetValue(labels, out var key))
+        {
+            return key;
+        }
+
+        // Bounded so that high-cardinality inputs cannot grow the cache without limit.
+        if (_groupCache.Count >= GroupCacheLimit)
+        {
+            _groupCache.Clear();
+        }
+
+        key = _groupOf(labels);
+        _groupCache.Add(labels, key);
+        return key;
+    }
+
+    private void Start(Group group, VectorSample sample)
+    {
+        switch (_op)
+        {
+            case VectorOp.Stddev or VectorOp.Stdvar:
+                group.Value = 0;
+                break;
+            case VectorOp.Topk or VectorOp.SortDesc:
+                group.Heap = [];
+                GoSorting.HeapPush(group.Heap, sample, ByValue);
+                break;
+            case VectorOp.Bottomk or VectorOp.Sort:
+                group.Heap = [];
+                GoSorting.HeapPush(group.Heap, sample, ByReverseValue);
+                break;
+        }
+    }
+
+    private void Accumulate(Group group, VectorSample sample)
+    {
+        var value = sample.Value;
+        switch (_op)
+        {
+            case VectorOp.Sum:
+                group.Value += value;
+                break;
+            case VectorOp.Avg:
+                group.Count++;
+
+                // An infinite mean stays as it is under same-sign infinities and finite values (else Inf - Inf = NaN).
+                if (double.IsInfinity(group.Mean))
+                {
+                    if (double.IsInfinity(value) && (group.Mean > 0) == (value > 0))
+                    {
+                        break;
+                    }
+
+                    if (!double.IsInfinity(value) && !double.IsNaN(value))
+                    {
+                        break;
+                    }
+                }
+
+                group.Mean += (value - group.Mean) / group.Count;
+                break;
+            case VectorOp.Max:
+                if (group.Value < value || double.IsNaN(group.Value))
+                {
+                    group.Value = value;
+                }
+
+                break;
+            case VectorOp.Min:
+                if (group.Value > value || double.IsNaN(group.Value))
+                {
+                    group.Value = value;
+                }
+
+                break;
+            case VectorOp.Count:
+                group.Count++;
+                break;
+            case VectorOp.Stddev or VectorOp.Stdvar:
+                group.Count++;
+                var delta = value - group.Mean;
+                group.Mean += delta / group.Count;
+                group.Value += delta * (value - group.Mean);
+                break;
+            case VectorOp.Topk:
+                var top = group.Heap!;
+                if (top.Count < _k || top[0].Value < value || double.IsNaN(top[0].Value))
+                {
+                    if (top.Count == _k)
+                    {
+                        GoSorting.HeapPop(top, ByValue);
+                    }
+
+                    GoSorting.HeapPush(top, sample, ByValue);
+                }
+
+                break;
+            case VectorOp.Bottomk:
+                var bottom = group.Heap!;
+                if (bottom.Count < _k || bottom[0].Value > value || double.IsNaN(bottom[0].Value))
+                {
+                    if (bottom.Count == _k)
+                    {
+                        GoSorting.HeapPop(bottom, ByReverseValue);
+                    }
+
+                    GoSorting.HeapPush(bottom, sample, ByReverseValue);
+                }
+
+                break;
+            case VectorOp.SortDesc:
+                GoSorting.HeapPush(group.Heap!, sample, ByValue);
+                break;
+            case VectorOp.Sort:
+                GoSorting.HeapPush(group.Heap!, sample, ByReverseValue);
+                break;
+        }
+    }
+
+    private void Emit(Group group, long timestampMs)
+    {
+        double value;
+        switch (_op)
+        {
+            case VectorOp.Avg:
+                value = group.Mean;
+                break;
+            case VectorOp.Count:
+                value = group.Count;
+                break;
+            case VectorOp.Stddev:
+                value = Math.Sqrt(group.Value / group.Count);
+                break;
+            case VectorOp.Stdvar:
+                value = group.Value / group.Count;
+                break;
+            case VectorOp.Topk or VectorOp.SortDesc:
+                EmitHeap(group.Heap!, static (a, b) => ByValue(b, a), timestampMs);
+                return;
+            case VectorOp.Bottomk or VectorOp.Sort:
+                EmitHeap(group.Heap!, static (a, b) => ByReverseValue(b, a), timestampMs);
+                return;
+            default:
+                value = group.Value;
+                break;
+        }
+
+        _vector.Add(new VectorSample(group.Labels, timestampMs, value));
+    }
+
+    private void EmitHeap(List<VectorSample> heap, Func<VectorSample, VectorSample, bool> less, long timestampMs)
+    {
+        // The heap keeps the weakest element on top; Loki sorts it in reverse to emit the strongest first.
+        GoSorting.Sort(heap, less);
+        foreach (var sample in heap)
+        {
+            _vector.Add(sample with { TimestampMs = timestampMs });
+        }
+    }
+
+    private sealed class Group(LabelSet labels, double first)
+    {
+        public LabelSet Labels { get; } = labels;
+
+        public double Value { get; set; } = first;
+
+        public double Mean { get; set; } = first;
+
+        public int Count { get; set; } = 1;
+
+        public List<VectorSample>? Heap { get; set; }
+    }
+}
