@@ -34,6 +34,9 @@ public sealed partial class LokiProcess : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>Set on a process whose directory a restarted process goes on using.</summary>
+    public bool KeepWorkDir { get; set; }
+
     /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
     public string Output
     {
@@ -144,6 +147,28 @@ public sealed partial class LokiProcess : IAsyncDisposable
         throw new TimeoutException($"lokisharp did not become ready within {timeout}:\n{Output}");
     }
 
+    /// <summary>Starts the server again in the same working directory (same data), after it has exited.</summary>
+    public async Task<LokiProcess> RestartAsync()
+    {
+        var start = Process.StartInfo;
+        var process = new Process { StartInfo = start };
+        var server = new LokiProcess(process, WorkDir, HttpPort, GrpcPort);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        return server;
+    }
+
+    /// <summary>Kills the process with SIGKILL: no shutdown hook runs.</summary>
+    public async Task KillAsync()
+    {
+        Process.Kill();
+        await Process.WaitForExitAsync();
+    }
+
     /// <summary>Sends SIGTERM, as Kubernetes does when stopping a pod.</summary>
     public void Terminate()
     {
@@ -173,6 +198,11 @@ public sealed partial class LokiProcess : IAsyncDisposable
         }
 
         Process.Dispose();
+        if (KeepWorkDir)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(WorkDir, recursive: true);
