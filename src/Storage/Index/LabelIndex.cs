@@ -375,7 +375,7 @@ public sealed class LabelIndex : IDisposable
                 // "=" rejecting or "!=" accepting values: everything but one value.
                 for (var id = 0; id < values.Count; id++)
                 {
-                    if (values.ValueAt(id) != m.Value)
+                    if (!values.SpanAt(id).SequenceEqual(m.Value))
                     {
                         target.SetAll(values.PostingsAt(id));
                     }
@@ -401,7 +401,7 @@ public sealed class LabelIndex : IDisposable
                 case RegexShapeKind.Anything:
                     for (var id = 0; id < values.Count; id++)
                     {
-                        if (shape.AllowsEmpty || values.ValueAt(id).Length > 0)
+                        if (shape.AllowsEmpty || !values.SpanAt(id).IsEmpty)
                         {
                             target.SetAll(values.PostingsAt(id));
                         }

@@ -15,6 +15,9 @@ internal sealed class LabelValueSet
     private readonly List<string> _values = [];
     private readonly List<List<int>> _postings = [];
     private readonly List<int> _starts = [];
+
+    // Lengths next to starts: reading a string's Length would touch the string object, a cache miss per value.
+    private readonly List<int> _lengths = [];
     private readonly List<int> _sorted = [];
     private char[] _chars = new char[1024];
     private int _charCount;
@@ -25,7 +28,7 @@ internal sealed class LabelValueSet
 
     public string ValueAt(int id) => _values[id];
 
-    public ReadOnlySpan<char> SpanAt(int id) => _chars.AsSpan(_starts[id], _values[id].Length);
+    public ReadOnlySpan<char> SpanAt(int id) => _chars.AsSpan(_starts[id], _lengths[id]);
 
     public ReadOnlySpan<int> PostingsAt(int id) => CollectionsMarshal.AsSpan(_postings[id]);
 
@@ -53,6 +56,7 @@ internal sealed class LabelValueSet
 
         value.CopyTo(_chars.AsSpan(_charCount));
         _starts.Add(_charCount);
+        _lengths.Add(value.Length);
         _charCount += value.Length;
         _sorted.Insert(LowerBound(value), id);
     }
