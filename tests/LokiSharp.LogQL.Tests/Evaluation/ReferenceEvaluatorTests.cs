@@ -1,0 +1,239 @@
+using LokiSharp.LogQL.Evaluation;
+using LokiSharp.LogQL.Labels;
+
+namespace LokiSharp.LogQL.Tests.Evaluation;
+
+/// <summary>
+/// Compares the streaming evaluator with a deliberately naive one (every window recomputed from all samples with
+/// textbook formulas) on random data, steps, ranges and offsets.
+/// </summary>
+public sealed class ReferenceEvaluatorTests
+{
+    private static readonly string[] Functions =
+    [
+        "count_over_time", "rate", "bytes_over_time", "bytes_rate", "sum_over_time", "avg_over_time", "min_over_time",
+        "max_over_time", "stdvar_over_time", "stddev_over_time", "quantile_over_time", "first_over_time", "last_over_time",
+        "rate_unwrap",
+    ];
+
+    private static readonly long[] Steps = [15, 30, 60, 90];
+    private static readonly long[] Ranges = [10, 30, 60, 120, 300];
+    private static readonly long[] Offsets = [0, 30];
+
+    public static TheoryData<int> Seeds()
+    {
+        var data = new TheoryData<int>();
+        for (var seed = 1; seed <= 40; seed++)
+        {
+            data.Add(seed);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Range_aggregations_match_the_naive_evaluator(int seed)
+    {
+        var random = new Random(seed);
+        var source = RandomSource(random);
+        foreach (var function in Functions)
+        {
+            var step = Steps[random.Next(Steps.Length)] * Second;
+            var range = Ranges[random.Next(Ranges.Length)] * Second;
+            var offset = Offsets[random.Next(Offsets.Length)] * Second;
+            var start = random.Next(0, 300) * Second;
+            var end = start + (random.Next(0, 40) * step);
+            (bool Without, string[] Labels)? grouping = random.Next(3) switch
+            {
+                0 => null,
+                1 => (false, ["app"]),
+                _ => (true, ["pod"]),
+            };
+            var outer = random.Next(3) switch
+            {
+                0 => null,
+                1 => "sum",
+                _ => "max",
+            };
+
+            var query = Query(function, range, offset, grouping, outer);
+            var actual = (MatrixResult)new MetricQueryEvaluator(source).Evaluate(Eval.Parse(query), MetricQueryParameters.Range(start, end, step));
+            var expected = Naive(source, function, range, offset, grouping, outer, start, end, step);
+            AssertSame(expected, actual, query);
+
+            // The instant query at the last step must equal the matrix's last column.
+            var instant = (VectorResult)new MetricQueryEvaluator(source).Evaluate(Eval.Parse(query), MetricQueryParameters.Instant(end));
+            var lastColumn = expected.Where(s => s.Value.ContainsKey(end / 1_000_000)).ToDictionary(s => s.Key, s => s.Value[end / 1_000_000]);
+            Assert.Equal(lastColumn.Count, instant.Samples.Count);
+            foreach (var sample in instant.Samples)
+            {
+                AssertClose(lastColumn[sample.Labels.ToString()], sample.Value, query);
+            }
+        }
+    }
+
+    private const long Second = 1_000_000_000L;
+
+    private static InMemorySampleSource RandomSource(Random random)
+    {
+        var source = new InMemorySampleSource();
+        var streams = random.Next(1, 7);
+        for (var i = 0; i < streams; i++)
+        {
+            var labels = LabelSet.From(("app", random.Next(2) == 0 ? "a" : "b"), ("pod", random.Next(4).ToString(System.Globalization.CultureInfo.InvariantCulture)), ("stream", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var points = new List<(long, double)>();
+            var count = random.Next(0, 200);
+            for (var j = 0; j < count; j++)
+            {
+                // A third of the samples fall on whole 15 s boundaries, where windows start and end.
+                var ts = random.Next(3) == 0 ? random.Next(0, 120) * 15 * Second : (long)(random.NextDouble() * 1800 * Second);
+                points.Add((ts, random.Next(0, 1000)));
+            }
+
+            points.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+            source.AddNs(labels, points);
+        }
+
+        return source;
+    }
+
+    private static string Query(string function, long range, long offset, (bool Without, string[] Labels)? grouping, string? outer)
+    {
+        var selector = "{app=~\".+\"}";
+        var window = "[" + (range / Second) + "s]" + (offset == 0 ? string.Empty : " offset " + (offset / Second) + "s");
+        var group = grouping is { } g ? (g.Without ? " without (" : " by (") + string.Join(",", g.Labels) + ")" : string.Empty;
+        var unwrapOnly = function is not ("count_over_time" or "rate" or "bytes_over_time" or "bytes_rate");
+
+        // Loki allows by/without only on the functions that take unwrap (but not sum_over_time nor rate).
+        if (function is "count_over_time" or "rate" or "bytes_over_time" or "bytes_rate" or "sum_over_time" or "rate_unwrap")
+        {
+            group = string.Empty;
+        }
+
+        var name = function == "rate_unwrap" ? "rate" : function;
+        var parameter = function == "quantile_over_time" ? "0.9, " : string.Empty;
+        var inner = unwrapOnly
+            ? name + "(" + parameter + selector + " | unwrap v " + window + ")" + group
+            : name + "(" + selector + window + ")";
+        return outer is null ? inner : outer + " by (app) (" + inner + ")";
+    }
+
+    private static Dictionary<string, Dictionary<long, double>> Naive(
+        InMemorySampleSource source, string function, long range, long offset, (bool Without, string[] Labels)? grouping,
+        string? outer, long start, long end, long step)
+    {
+        var hasGrouping = grouping is not null && function is not ("count_over_time" or "rate" or "bytes_over_time" or "bytes_rate" or "sum_over_time" or "rate_unwrap");
+        var countOnly = function is "count_over_time" or "rate";
+        var result = new Dictionary<string, Dictionary<long, double>>();
+        for (var t = start; t <= end; t += step)
+        {
+            var from = t - offset - range;
+            var to = t - offset;
+            var windows = new SortedDictionary<string, List<(long Ts, string Stream, int Index, int Position, double Value)>>(StringComparer.Ordinal);
+            var labelsOf = new Dictionary<string, LabelSet>();
+            for (var s = 0; s < source.Streams.Count; s++)
+            {
+                var stream = source.Streams[s];
+                var key = stream.Labels;
+                if (hasGrouping)
+                {
+                    var (without, names) = grouping!.Value;
+                    key = LabelSet.From(stream.Labels.Where(p => names.Contains(p.Name) != without));
+                }
+
+                for (var position = 0; position < stream.Points.Count; position++)
+                {
+                    var (ts, value) = stream.Points[position];
+                    if (ts > from && ts <= to)
+                    {
+                        if (!windows.TryGetValue(key.ToString(), out var list))
+                        {
+                            windows[key.ToString()] = list = [];
+                            labelsOf[key.ToString()] = key;
+                        }
+
+                        list.Add((ts, stream.Labels.ToString(), s, position, countOnly ? 1 : value));
+                    }
+                }
+            }
+
+            var vector = new List<(LabelSet Labels, double Value)>();
+            foreach (var (key, samples) in windows)
+            {
+                samples.Sort((a, b) => a.Ts != b.Ts ? a.Ts.CompareTo(b.Ts) : a.Stream != b.Stream ? string.CompareOrdinal(a.Stream, b.Stream) : a.Index != b.Index ? a.Index.CompareTo(b.Index) : a.Position.CompareTo(b.Position));
+                vector.Add((labelsOf[key], Function(function, [.. samples.Select(x => x.Value)], range)));
+            }
+
+            if (outer is not null)
+            {
+                vector = [.. vector.GroupBy(v => v.Labels.Get("app") ?? string.Empty)
+                    .Select(g => (LabelSet.From(("app", g.Key)), outer == "sum" ? g.Sum(v => v.Value) : g.Max(v => v.Value)))];
+            }
+
+            foreach (var (labels, value) in vector)
+            {
+                if (!result.TryGetValue(labels.ToString(), out var points))
+                {
+                    result[labels.ToString()] = points = [];
+                }
+
+                points[t / 1_000_000] = value;
+            }
+        }
+
+        return result;
+    }
+
+    private static double Function(string function, double[] values, long range)
+    {
+        var seconds = range / (double)Second;
+        var n = values.Length;
+        var mean = values.Average();
+        return function switch
+        {
+            "count_over_time" => n,
+            "rate" => n / seconds,
+            "bytes_over_time" or "sum_over_time" => values.Sum(),
+            "bytes_rate" or "rate_unwrap" => values.Sum() / seconds,
+            "avg_over_time" => mean,
+            "min_over_time" => values.Min(),
+            "max_over_time" => values.Max(),
+            "stdvar_over_time" => values.Sum(v => (v - mean) * (v - mean)) / n,
+            "stddev_over_time" => Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / n),
+            "quantile_over_time" => QuantileByHand(0.9, values),
+            "first_over_time" => values[0],
+            "last_over_time" => values[^1],
+            _ => throw new ArgumentOutOfRangeException(nameof(function)),
+        };
+    }
+
+    private static double QuantileByHand(double q, double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        var rank = q * (sorted.Length - 1);
+        var lower = (int)Math.Floor(rank);
+        var upper = Math.Min(sorted.Length - 1, lower + 1);
+        return sorted[lower] + ((sorted[upper] - sorted[lower]) * (rank - lower));
+    }
+
+    private static void AssertSame(Dictionary<string, Dictionary<long, double>> expected, MatrixResult actual, string query)
+    {
+        Assert.True(expected.Count == actual.Series.Count, $"{query}: expected {expected.Count} series, got {actual.Series.Count}");
+        foreach (var series in actual.Series)
+        {
+            Assert.True(expected.TryGetValue(series.Labels.ToString(), out var points), $"{query}: unexpected series {series.Labels}");
+            Assert.Equal(points!.Keys.Order(), series.Points.Select(p => p.TimestampMs));
+            foreach (var point in series.Points)
+            {
+                AssertClose(points[point.TimestampMs], point.Value, query);
+            }
+        }
+    }
+
+    private static void AssertClose(double expected, double actual, string query)
+    {
+        var tolerance = 1e-9 * Math.Max(1, Math.Abs(expected));
+        Assert.True(Math.Abs(expected - actual) <= tolerance, $"{query}: expected {expected}, got {actual}");
+    }
+}
