@@ -117,6 +117,7 @@ public static class LokiServer
 
         app.MapOpsEndpoints();
         app.MapPushEndpoints();
+        app.MapOtlpEndpoints();
         app.MapQueryEndpoints();
         app.MapGrpcService<PusherService>();
         app.MapMetrics("/metrics", metrics);

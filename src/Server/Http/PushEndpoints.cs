@@ -47,7 +47,7 @@ internal static class PushEndpoints
     }
 
     /// <summary>Loki's default <c>distributor.max-recv-msg-size</c>.</summary>
-    private const long MaxBodySize = PushBodyDecoder.DefaultMaxCompressedSize;
+    internal const long MaxBodySize = PushBodyDecoder.DefaultMaxCompressedSize;
 
     private static async Task PushAsync(HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, PushEndpoint endpoint)
     {
@@ -102,8 +102,8 @@ internal static class PushEndpoints
         }
     }
 
-    // Reads the whole body into a pooled buffer, stopping just past the size limit.
-    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    // Reads the whole body into a pooled buffer, stopping just past the size limit; shared with the OTLP route.
+    internal static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? 64 * 1024, 1024, MaxBodySize + 1));
         var length = 0;
