@@ -498,13 +498,16 @@ public sealed class Ingester : ILogSource, IDisposable
         lock (stream.Sync)
         {
             var highest = stream.HighestTimestamp;
-            var last = stream.LastEntry;
             var window = _options.MaxChunkAge.Ticks * 100 / 2;
+
+            // The previous accepted entry, for Loki's silent drop of an exact resend: from an earlier push it is
+            // kept as copies; within this push it is referenced in the batch, so nothing is copied per entry.
+            var previousTimestamp = stream.LastEntry?.Timestamp ?? long.MinValue;
+            ValidatedEntry? previousInBatch = null;
             foreach (var entry in validated.Entries)
             {
                 var line = batch.Bytes(entry.LineStart, entry.LineLength);
-                if (last is { } previous && previous.Timestamp == entry.TimestampNs && line.SequenceEqual(previous.Line)
-                    && EncodedMetadata(entry.Metadata).AsSpan().SequenceEqual(previous.Metadata))
+                if (entry.TimestampNs == previousTimestamp && IsResend(stream, batch, previousInBatch, entry, line))
                 {
                     continue;
                 }
@@ -521,8 +524,13 @@ public sealed class Ingester : ILogSource, IDisposable
                 accepted.Add(entry);
                 acceptedBytes += entry.LineLength;
                 highest = Math.Max(highest, entry.TimestampNs);
-                last = (entry.TimestampNs, line.ToArray(), EncodedMetadata(entry.Metadata));
+                previousTimestamp = entry.TimestampNs;
+                previousInBatch = entry;
             }
+
+            var last = previousInBatch is { } kept
+                ? (kept.TimestampNs, batch.Bytes(kept.LineStart, kept.LineLength).ToArray(), EncodedMetadata(kept.Metadata))
+                : stream.LastEntry;
 
             if (accepted.Count > 0 && !stream.RateLimiter.TryTake(acceptedBytes, limits.PerStreamRateLimit, limits.PerStreamRateLimitBurst, now))
             {
@@ -559,6 +567,17 @@ public sealed class Ingester : ILogSource, IDisposable
         }
 
         return (accepted, failures.Count > 0 ? FailureMessage(stream, failures, validated.Entries.Count) : null, false);
+    }
+
+    private static bool IsResend(HeadStream stream, PushBatch batch, ValidatedEntry? previousInBatch, ValidatedEntry entry, ReadOnlySpan<byte> line)
+    {
+        if (previousInBatch is { } previous)
+        {
+            return line.SequenceEqual(batch.Bytes(previous.LineStart, previous.LineLength))
+                && previous.Metadata.AsSpan().SequenceEqual(entry.Metadata);
+        }
+
+        return stream.LastEntry is { } last && line.SequenceEqual(last.Line) && EncodedMetadata(entry.Metadata).AsSpan().SequenceEqual(last.Metadata);
     }
 
     // Loki's ingester answer for rejected entries of one stream: one line per entry (up to a limit), then a summary.

@@ -46,10 +46,15 @@ internal sealed class HeadBlock
     /// <summary>Appends one entry.</summary>
     public void Append(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> metadata, long recordId, long walSegment, long now)
     {
-        var writer = new ArrayBufferWriter<byte>(64);
+        var writer = _scratch ??= new ArrayBufferWriter<byte>(256);
+        writer.ResetWrittenCount();
         StructuredMetadata.Encode(writer, metadata);
         AppendEncoded(timestamp, line, writer.WrittenSpan, recordId, walSegment, now);
     }
+
+    // One scratch buffer per thread for encoding metadata, so appends allocate nothing per entry.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _scratch;
 
     /// <summary>Appends one entry whose metadata is already in the chunk encoding (WAL replay).</summary>
     public void AppendEncoded(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<byte> encodedMetadata, long recordId, long walSegment, long now)
