@@ -88,10 +88,17 @@ public static class LabelKeys
             return string.Empty;
         }
 
+        // Valid input (the common case) decodes in one pass; U+FFFD in the result means invalid bytes or an encoded
+        // U+FFFD, both of which Go maps to spaces (per invalid byte), so only then decode rune by rune.
+        var decoded = Encoding.UTF8.GetString(value);
+        if (!decoded.Contains('\uFFFD', StringComparison.Ordinal))
+        {
+            return decoded;
+        }
+
         if (System.Text.Unicode.Utf8.IsValid(value))
         {
-            var s = Encoding.UTF8.GetString(value);
-            return s.Contains('\uFFFD', StringComparison.Ordinal) ? s.Replace('\uFFFD', ' ') : s;
+            return decoded.Replace('\uFFFD', ' ');
         }
 
         var sb = new StringBuilder(value.Length);
@@ -123,31 +130,54 @@ public static class LabelKeys
 }
 
 /// <summary>
-/// A bounded cache from raw key bytes to the label name a parser derives from them, so the per-line cost of a key
-/// is a hash and a comparison rather than sanitising and allocating.
+/// A direct-mapped cache from raw key bytes to the label name a parser derives from them, so the per-line cost of a
+/// key is a hash and a comparison rather than sanitising and allocating. A colliding key simply replaces the slot.
 /// </summary>
 internal sealed class KeyCache
 {
-    private const int MaxEntries = 1024;
-    private readonly Dictionary<int, (byte[] Key, string Name)> _entries = [];
+    private const int Slots = 512;
+    private readonly byte[]?[] _keys = new byte[]?[Slots];
+    private readonly string?[] _names = new string?[Slots];
 
     public string Get(ReadOnlySpan<byte> key, Func<byte[], string> derive)
     {
-        var hasher = default(HashCode);
-        hasher.AddBytes(key);
-        var hash = hasher.ToHashCode();
-        if (_entries.TryGetValue(hash, out var entry) && key.SequenceEqual(entry.Key))
+        var slot = FastHash.Of(key) & (Slots - 1);
+        var cached = _keys[slot];
+        if (cached is not null && key.SequenceEqual(cached))
         {
-            return entry.Name;
+            return _names[slot]!;
         }
 
         var bytes = key.ToArray();
         var name = derive(bytes);
-        if (_entries.Count < MaxEntries)
-        {
-            _entries[hash] = (bytes, name);
-        }
-
+        _keys[slot] = bytes;
+        _names[slot] = name;
         return name;
     }
+}
+
+/// <summary>A cheap, non-cryptographic hash for short keys and label texts (collisions are resolved by comparison).</summary>
+internal static class FastHash
+{
+    private const ulong Prime = 0x100000001B3;
+
+    public static int Of(ReadOnlySpan<byte> data)
+    {
+        var h = 0xCBF29CE484222325 ^ (ulong)data.Length;
+        while (data.Length >= 8)
+        {
+            h = (h ^ System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(data)) * Prime;
+            h ^= h >> 31;
+            data = data[8..];
+        }
+
+        foreach (var b in data)
+        {
+            h = (h ^ b) * Prime;
+        }
+
+        return (int)(h ^ (h >> 32));
+    }
+
+    public static int Of(string s) => Of(System.Runtime.InteropServices.MemoryMarshal.AsBytes(s.AsSpan()));
 }

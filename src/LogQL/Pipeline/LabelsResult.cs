@@ -41,7 +41,7 @@ public sealed class LabelsResult
 internal sealed class LabelsResultCache
 {
     private const int MaxEntries = 4096;
-    private readonly Dictionary<int, LabelsResult[]> _byHash = [];
+    private readonly Dictionary<int, (LabelsResult Result, LabelPair[] Order)[]> _byHash = [];
     private readonly Dictionary<LabelSet, LabelsResult> _streams = [];
     private int _count;
 
@@ -61,9 +61,9 @@ internal sealed class LabelsResultCache
         var hash = HashOf(unsorted);
         if (_byHash.TryGetValue(hash, out var bucket))
         {
-            foreach (var candidate in bucket)
+            foreach (var (candidate, order) in bucket)
             {
-                if (SameLabels(candidate.All, unsorted))
+                if (SameOrder(order, unsorted) || SameLabels(candidate.All, unsorted))
                 {
                     return candidate;
                 }
@@ -73,7 +73,8 @@ internal sealed class LabelsResultCache
         var result = Build(unsorted, source, hash);
         if (_count < MaxEntries)
         {
-            _byHash[hash] = bucket is null ? [result] : [.. bucket, result];
+            var entry = (result, unsorted.ToArray());
+            _byHash[hash] = bucket is null ? [entry] : [.. bucket, entry];
             _count++;
         }
 
@@ -118,10 +119,31 @@ internal sealed class LabelsResultCache
         var hash = labels.Length;
         foreach (var pair in labels)
         {
-            hash += HashCode.Combine(pair.Name.GetHashCode(StringComparison.Ordinal), pair.Value.GetHashCode(StringComparison.Ordinal));
+            hash += (FastHash.Of(pair.Name) * 31) ^ FastHash.Of(pair.Value);
         }
 
         return hash;
+    }
+
+    // Entries of one stream usually produce their labels in the same order: compare pairwise first.
+    private static bool SameOrder(LabelPair[] order, ReadOnlySpan<LabelPair> unsorted)
+    {
+        if (order.Length != unsorted.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < order.Length; i++)
+        {
+            var a = order[i];
+            var b = unsorted[i];
+            if (!(ReferenceEquals(a.Name, b.Name) || a.Name == b.Name) || a.Value != b.Value)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool SameLabels(LabelSet set, ReadOnlySpan<LabelPair> unsorted)

@@ -64,7 +64,9 @@ public sealed class LineLabels
     private int _parsedCount;
     private string[] _deleted = new string[4];
     private int _deletedCount;
-    private readonly HashSet<string> _extracted = new(StringComparer.Ordinal);
+    // Names parsers extracted for the current entry; a short list beats hashing for the few labels a line has.
+    private string[] _extracted = new string[16];
+    private int _extractedCount;
     private LabelPair[] _scratch = new LabelPair[16];
 
     internal LineLabels(LabelSet stream, LabelsResultCache results)
@@ -97,10 +99,8 @@ public sealed class LineLabels
         _parsedCount = 0;
         Array.Clear(_deleted, 0, _deletedCount);
         _deletedCount = 0;
-        if (_extracted.Count > 0)
-        {
-            _extracted.Clear();
-        }
+        Array.Clear(_extracted, 0, _extractedCount);
+        _extractedCount = 0;
 
         Error = string.Empty;
         ErrorDetails = string.Empty;
@@ -160,7 +160,19 @@ public sealed class LineLabels
         StreamHas(name) || MetadataHas(name) ? name + PipelineLabels.DuplicateSuffix : name;
 
     /// <summary>Whether a parser stage already extracted <paramref name="name"/> for this entry (first value wins).</summary>
-    public bool WasExtracted(string name) => _extracted.Count != 0 && _extracted.Contains(name);
+    public bool WasExtracted(string name)
+    {
+        for (var i = 0; i < _extractedCount; i++)
+        {
+            var e = _extracted[i];
+            if (ReferenceEquals(e, name) || (e.Length == name.Length && e == name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The current value of a label, or null when absent (the error labels are not looked up here).</summary>
     public string? Get(string name)
@@ -218,7 +230,15 @@ public sealed class LineLabels
             }
 
             // Later parser stages skip names an earlier one extracted.
-            _extracted.Add(name);
+            if (!WasExtracted(name))
+            {
+                if (_extractedCount == _extracted.Length)
+                {
+                    Array.Resize(ref _extracted, _extracted.Length * 2);
+                }
+
+                _extracted[_extractedCount++] = name;
+            }
         }
         else
         {
@@ -331,7 +351,8 @@ public sealed class LineLabels
     {
         for (var i = 0; i < count; i++)
         {
-            if (pairs[i].Name == name)
+            var n = pairs[i].Name;
+            if (ReferenceEquals(n, name) || (n.Length == name.Length && n == name))
             {
                 return i;
             }
