@@ -30,6 +30,12 @@ public sealed class MetricQueryEvaluator
     /// <exception cref="MetricQueryException">A limit, pipeline error or vector matching error, with Loki's text.</exception>
     public MetricResult Evaluate(SampleExpr expr, MetricQueryParameters parameters, CancellationToken cancellationToken = default)
     {
+        if (!parameters.IsInstant && (parameters.StepNs <= 0 || parameters.EndNs < parameters.StartNs))
+        {
+            throw new MetricQueryException(MetricQueryErrorKind.BadRequest,
+                MetricQueryParameters.ValidateRange(parameters.StartNs, parameters.EndNs, parameters.StepNs)!);
+        }
+
         switch (expr)
         {
             case LiteralExpr literal:
@@ -47,7 +53,7 @@ public sealed class MetricQueryEvaluator
             throw new MetricQueryException(MetricQueryErrorKind.Execution, "count min sketches are only supported on instant queries");
         }
 
-        using var root = Build(expr, parameters, cancellationToken);
+        using var root = Build(expr, new BuildContext(expr, parameters, cancellationToken));
         return parameters.IsInstant ? CollectVector(root, expr) : CollectMatrix(root);
     }
 
@@ -110,25 +116,25 @@ public sealed class MetricQueryEvaluator
         return new MatrixResult([new MetricSeries(LabelSet.Empty, points)]);
     }
 
-    private StepEvaluator Build(SampleExpr expr, MetricQueryParameters parameters, CancellationToken cancellationToken)
+    private StepEvaluator Build(SampleExpr expr, BuildContext context)
     {
         switch (expr)
         {
             case RangeAggregationExpr range:
-                return BuildRange(range, parameters, cancellationToken);
+                return BuildRange(range, context);
             case VectorAggregationExpr vector:
-                return new VectorAggregationEvaluator(vector, Build(vector.Inner, parameters, cancellationToken));
+                return new VectorAggregationEvaluator(vector, Build(vector.Inner, context));
             case BinaryOpExpr { Left: LiteralExpr left } binary:
                 return new LiteralBinaryEvaluator(binary.Op, left.Value, literalOnLeft: true, binary.Modifier.ReturnBool,
-                    Build(binary.Right, parameters, cancellationToken));
+                    Build(binary.Right, context));
             case BinaryOpExpr { Right: LiteralExpr right } binary:
                 return new LiteralBinaryEvaluator(binary.Op, right.Value, literalOnLeft: false, binary.Modifier.ReturnBool,
-                    Build(binary.Left, parameters, cancellationToken));
+                    Build(binary.Left, context));
             case BinaryOpExpr binary:
-                var leftLeg = Build(binary.Left, parameters, cancellationToken);
+                var leftLeg = Build(binary.Left, context);
                 try
                 {
-                    return new VectorBinaryEvaluator(binary, leftLeg, Build(binary.Right, parameters, cancellationToken));
+                    return new VectorBinaryEvaluator(binary, leftLeg, Build(binary.Right, context));
                 }
                 catch
                 {
@@ -137,7 +143,7 @@ public sealed class MetricQueryEvaluator
                 }
 
             case LabelReplaceExpr replace:
-                var inner = Build(replace.Inner, parameters, cancellationToken);
+                var inner = Build(replace.Inner, context);
                 try
                 {
                     return new LabelReplaceEvaluator(replace, inner);
@@ -149,22 +155,24 @@ public sealed class MetricQueryEvaluator
                 }
 
             case VectorExpr constant:
-                return new ConstantVectorEvaluator(constant.Value, parameters);
+                return new ConstantVectorEvaluator(constant.Value, context.Parameters);
             default:
                 throw new MetricQueryException(MetricQueryErrorKind.Execution,
                     $"unexpected expr type ({expr.GetType().Name}) for the metric evaluator");
         }
     }
 
-    private RangeVectorEvaluator BuildRange(RangeAggregationExpr expr, MetricQueryParameters parameters, CancellationToken cancellationToken)
+    private RangeVectorEvaluator BuildRange(RangeAggregationExpr expr, BuildContext context)
     {
+        var parameters = context.Parameters;
         var range = expr.Range.Interval.Nanoseconds;
         var offset = expr.Range.Offset.Nanoseconds;
         var selection = new SampleSelection(expr, parameters.StartNs - range - offset, parameters.EndNs - offset);
-        var cursors = _source.Select(selection, cancellationToken);
+        var cursors = _source.Select(selection, context.Cancellation);
         var merger = new SampleMerger(cursors, LabelSets.RangeGrouping(expr.Grouping));
         var absent = expr.Op == RangeOp.AbsentOverTime ? AbsentLabels(expr.Range.Left) : null;
-        return new RangeVectorEvaluator(expr, merger, parameters, absent, cancellationToken);
+        var seriesLimit = ReferenceEquals(expr, context.Root) && absent is null ? Math.Max(0, _limits.MaxQuerySeries) : 0;
+        return new RangeVectorEvaluator(expr, merger, parameters, absent, seriesLimit, context.Cancellation);
     }
 
     private VectorResult CollectVector(StepEvaluator root, SampleExpr expr)
@@ -224,4 +232,6 @@ public sealed class MetricQueryEvaluator
         result.Sort(static (a, b) => LabelOrder.Instance.Compare(a.Labels, b.Labels));
         return new MatrixResult(result);
     }
+
+    private sealed record BuildContext(SampleExpr Root, MetricQueryParameters Parameters, CancellationToken Cancellation);
 }

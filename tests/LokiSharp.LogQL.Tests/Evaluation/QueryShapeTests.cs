@@ -133,3 +133,33 @@ public sealed class QueryShapeTests
             evaluator.Evaluate(Parse("count_over_time({app=\"a\"}[1m])"), MetricQueryParameters.Range(0, 200_000_000_000, 60_000_000_000), cts.Token));
     }
 }
+
+public sealed class EvaluatorGuardTests
+{
+    [Fact]
+    public void A_range_aggregation_alone_fails_while_loading_once_a_window_exceeds_the_series_limit()
+    {
+        var source = new InMemorySampleSource();
+        for (var i = 0; i < 5; i++)
+        {
+            source.Add("app=a,id=" + i, (100 + i, 1));
+        }
+
+        var limits = new MetricQueryLimits { MaxQuerySeries = 3 };
+        var error = Assert.Throws<MetricQueryException>(() => Eval.Range(source, "avg_over_time({app=\"a\"} | unwrap v [5m])", 120, 120, 60, limits));
+        Assert.Equal(MetricQueryErrorKind.Limit, error.Kind);
+
+        // Aggregated, the same samples are one series and within the limit.
+        var ok = (MatrixResult)Eval.Range(source, "avg(avg_over_time({app=\"a\"} | unwrap v [5m]))", 120, 120, 60, limits);
+        Assert.Single(ok.Series);
+    }
+
+    [Fact]
+    public void A_range_query_with_a_non_positive_step_is_refused()
+    {
+        var evaluator = new MetricQueryEvaluator(new InMemorySampleSource());
+        var error = Assert.Throws<MetricQueryException>(() =>
+            evaluator.Evaluate(Eval.Parse("1"), MetricQueryParameters.Range(0, 10, 0)));
+        Assert.Equal("zero or negative query resolution step widths are not accepted. Try a positive integer", error.Message);
+    }
+}

@@ -7,7 +7,7 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 internal static class LabelSets
 {
     /// <summary>Only the pairs whose name is in <paramref name="names"/>.</summary>
-    public static LabelSet Keep(LabelSet labels, IReadOnlyCollection<string> names)
+    public static LabelSet Keep(LabelSet labels, HashSet<string> names)
     {
         var kept = new List<LabelPair>(Math.Min(labels.Count, names.Count));
         foreach (var pair in labels.AsSpan())
@@ -22,7 +22,7 @@ internal static class LabelSets
     }
 
     /// <summary>The pairs whose name is not in <paramref name="names"/>.</summary>
-    public static LabelSet Drop(LabelSet labels, IReadOnlyCollection<string> names)
+    public static LabelSet Drop(LabelSet labels, HashSet<string> names)
     {
         var kept = new List<LabelPair>(labels.Count);
         foreach (var pair in labels.AsSpan())

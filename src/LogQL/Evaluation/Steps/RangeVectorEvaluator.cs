@@ -21,6 +21,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly bool _overlap;
     private readonly bool _countOnly;
     private readonly LabelSet? _absentLabels;
+    private readonly int _seriesLimit;
     private readonly Func<RangeAccumulator> _newAccumulator;
     private readonly RangeAccumulator _batchAccumulator;
     private readonly Dictionary<LabelSet, WindowSeries> _windows = [];
@@ -28,9 +29,15 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly Stack<RangeAccumulator> _spareAccumulators = new();
     private readonly List<VectorSample> _vector = [];
     private long _current;
+    private int _sinceCancellationCheck;
 
-    public RangeVectorEvaluator(RangeAggregationExpr expr, SampleMerger samples, MetricQueryParameters parameters, LabelSet? absentLabels, CancellationToken cancellation)
+    /// <param name="seriesLimit">
+    /// When this aggregation is the whole query, <c>max_query_series</c>: every series in a window becomes a result
+    /// series, so exceeding it while loading fails before the window grows further. 0 when not applicable.
+    /// </param>
+    public RangeVectorEvaluator(RangeAggregationExpr expr, SampleMerger samples, MetricQueryParameters parameters, LabelSet? absentLabels, int seriesLimit, CancellationToken cancellation)
     {
+        _seriesLimit = seriesLimit;
         _expr = expr;
         _samples = samples;
         _cancellation = cancellation;
@@ -152,6 +159,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 var key = _samples.SeriesKey;
                 if (!_windows.TryGetValue(key, out var series))
                 {
+                    CheckSeriesLimit(_windows.Count);
                     series = new WindowSeries(key);
                     _windows.Add(key, series);
                 }
@@ -160,6 +168,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             }
 
             _samples.MoveNext();
+            PollCancellation();
         }
     }
 
@@ -178,6 +187,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 var key = _samples.SeriesKey;
                 if (!_folds.TryGetValue(key, out var fold))
                 {
+                    CheckSeriesLimit(_folds.Count);
                     fold = _spareAccumulators.Count > 0 ? _spareAccumulators.Pop() : _newAccumulator();
                     fold.Reset(rangeEnd);
                     _folds.Add(key, fold);
@@ -187,6 +197,25 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             }
 
             _samples.MoveNext();
+            PollCancellation();
+        }
+    }
+
+    private void CheckSeriesLimit(int seriesSoFar)
+    {
+        if (_seriesLimit > 0 && seriesSoFar >= _seriesLimit)
+        {
+            throw MetricQueryException.SeriesLimit(_seriesLimit);
+        }
+    }
+
+    // A single window can hold millions of samples; honour cancellation inside it, not only between steps.
+    private void PollCancellation()
+    {
+        if (++_sinceCancellationCheck == 4096)
+        {
+            _sinceCancellationCheck = 0;
+            _cancellation.ThrowIfCancellationRequested();
         }
     }
 
