@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.Querier.Logs;
 
@@ -68,6 +69,69 @@ public static class LokiJson
         WriteStats(writer, result.Stats);
         writer.WriteEndObject();
         writer.WriteEndObject();
+    }
+
+    /// <summary>A metric result: matrix, vector or scalar in Loki's envelope.</summary>
+    public static void WriteMetric(Utf8JsonWriter writer, MetricResult result, QueryStatistics stats, IReadOnlyList<string> warnings)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("status", "success");
+        WriteWarnings(writer, warnings);
+        writer.WriteStartObject("data");
+        writer.WriteString("resultType", result.TypeName);
+        switch (result)
+        {
+            case MatrixResult matrix:
+                writer.WriteStartArray("result");
+                foreach (var series in matrix.Series)
+                {
+                    writer.WriteStartObject();
+                    writer.WritePropertyName("metric");
+                    WriteLabelMap(writer, series.Labels);
+                    writer.WriteStartArray("values");
+                    foreach (var point in series.Points)
+                    {
+                        WritePoint(writer, point.TimestampMs, point.Value);
+                    }
+
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+                break;
+            case VectorResult vector:
+                writer.WriteStartArray("result");
+                foreach (var sample in vector.Samples)
+                {
+                    writer.WriteStartObject();
+                    writer.WritePropertyName("metric");
+                    WriteLabelMap(writer, sample.Labels);
+                    writer.WritePropertyName("value");
+                    WritePoint(writer, sample.TimestampMs, sample.Value);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+                break;
+            case ScalarResult scalar:
+                writer.WritePropertyName("result");
+                WritePoint(writer, scalar.TimestampMs, scalar.Value);
+                break;
+        }
+
+        WriteStats(writer, stats);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    // [<unix seconds with up to 3 decimals>, "<value>"], as Prometheus and Loki print points.
+    private static void WritePoint(Utf8JsonWriter writer, long timestampMs, double value)
+    {
+        writer.WriteStartArray();
+        writer.WriteRawValue(MetricValueFormat.FormatTimestamp(timestampMs), skipInputValidation: true);
+        writer.WriteStringValue(MetricValueFormat.FormatValue(value));
+        writer.WriteEndArray();
     }
 
     /// <summary>Legacy <c>/api/prom/query</c>: <c>{"streams":[{"labels":"{...}","entries":[{"ts","line"}]}],"stats":{...}}</c>.</summary>

@@ -1,10 +1,12 @@
 using System.Text.Json;
 using LokiSharp.LogQL.Ast;
+using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.LogQL.Text;
 using LokiSharp.Querier.Logs;
 using LokiSharp.Querier.Metadata;
+using LokiSharp.Querier.Metrics;
 using LokiSharp.Querier.Requests;
 using LokiSharp.Querier.Responses;
 using LokiSharp.Server.Configuration;
@@ -135,16 +137,18 @@ internal static class QueryEndpoints
         QueryParameters.CheckBounds(start, end);
         var limit = QueryParameters.ParseLimit(q.Params.Get("limit"));
         var direction = QueryParameters.ParseDirection(q.Params.Get("direction"));
-        QueryParameters.ParseStep(q.Params.Get("step"), start, end);
+        var step = QueryParameters.ParseStep(q.Params.Get("step"), start, end);
         var interval = QueryParameters.ParseInterval(q.Params.Get("interval"));
         var expr = LogQLParser.Parse(query, q.ParserOptions);
         CheckQueryLength(q.Limits, start, end);
         start = ClampLookback(q.Limits, start, q.Now);
-        if (expr is not LogSelectorExpr selector)
+        if (expr is SampleExpr metric)
         {
-            throw new QueryRequestException("metric queries are not implemented by this LokiSharp build yet; log queries, labels, series, index stats and volume are", StatusCodes.Status501NotImplemented);
+            await EvaluateAsync(context, q, metric, MetricQueryParameters.Range(start, end, step)).ConfigureAwait(false);
+            return;
         }
 
+        var selector = (LogSelectorExpr)expr;
         CheckEntriesLimit(q.Limits, limit);
         var result = new LogQueryEngine(q.Sources).Select(q.Tenant, selector, start, end, limit, direction, interval, context.RequestAborted);
         var categorize = CategorizeLabels(context.Request);
@@ -154,17 +158,36 @@ internal static class QueryEndpoints
     private static async Task InstantQueryAsync(HttpContext context, QueryContext q)
     {
         var query = q.Params.Get("query") ?? "";
-        QueryParameters.ParseTimestamp(q.Params.Get("time"), q.Now, "time");
+        var time = QueryParameters.ParseTimestamp(q.Params.Get("time"), q.Now, "time");
         QueryParameters.ParseLimit(q.Params.Get("limit"));
         QueryParameters.ParseDirection(q.Params.Get("direction"));
         var expr = LogQLParser.Parse(query, q.ParserOptions);
-        if (expr is LogSelectorExpr)
+        if (expr is not SampleExpr metric)
         {
             throw new QueryRequestException("log queries are not supported as an instant query type, please change your query to a range query type");
         }
 
-        await Task.CompletedTask.ConfigureAwait(false);
-        throw new QueryRequestException("metric queries are not implemented by this LokiSharp build yet; log queries, labels, series, index stats and volume are", StatusCodes.Status501NotImplemented);
+        await EvaluateAsync(context, q, metric, MetricQueryParameters.Instant(time)).ConfigureAwait(false);
+    }
+
+    private static async Task EvaluateAsync(HttpContext context, QueryContext q, SampleExpr expr, MetricQueryParameters parameters)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var stats = new QueryStatistics();
+        var evaluator = new MetricQueryEvaluator(new StoredSampleSource(q.Sources, q.Tenant, stats),
+            new MetricQueryLimits { MaxQuerySeries = q.Limits.MaxQuerySeries });
+        MetricResult result;
+        try
+        {
+            result = evaluator.Evaluate(expr, parameters, context.RequestAborted);
+        }
+        catch (MetricQueryException e)
+        {
+            throw new QueryRequestException(e.Message, e.Kind == MetricQueryErrorKind.Execution ? StatusCodes.Status500InternalServerError : StatusCodes.Status400BadRequest);
+        }
+
+        stats.ExecTimeSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+        await WriteJsonAsync(context, 200, w => LokiJson.WriteMetric(w, result, stats, [])).ConfigureAwait(false);
     }
 
     private static async Task LegacyQueryAsync(HttpContext context, QueryContext q)
