@@ -14,12 +14,15 @@ namespace LokiSharp.Storage.Index;
 internal static class IndexFile
 {
     public const uint Magic = 0x49534B4C; // "LKSI"
-    public const byte Version = 1;
-    public const byte MinCompatibleVersion = 1;
+    // Version 2 added tombstone and replacement records; a version-1 reader would take them for a torn tail.
+    public const byte Version = 2;
+    public const byte MinCompatibleVersion = 2;
     public const int HeaderSize = 24;
     public const int RecordHeaderSize = 8;
     public const byte SeriesRecord = 1;
     public const byte ChunkRecord = 2;
+    public const byte TombstoneRecord = 3;
+    public const byte ReplacementRecord = 4;
 
     // A record larger than this is treated as corruption rather than allocated.
     private const int MaxRecordSize = 16 * 1024 * 1024;
@@ -70,13 +73,57 @@ internal static class IndexFile
         EndRecord(output, start);
     }
 
+    /// <summary>A tombstone: the chunk <paramref name="key"/> is deleted from every table of the tenant.</summary>
+    public static void WriteTombstone(PooledBufferWriter output, (long PackId, long Offset) key)
+    {
+        var start = BeginRecord(output);
+        output.GetSpan(1)[0] = TombstoneRecord;
+        output.Advance(1);
+        Varint.Write(output, (ulong)key.PackId);
+        Varint.Write(output, (ulong)key.Offset);
+        EndRecord(output, start);
+    }
+
+    /// <summary>
+    /// A chunk that replaces another: it only counts once the replaced chunk has a tombstone somewhere in the
+    /// tenant (the commit point of a rewrite); otherwise loading rolls it back.
+    /// </summary>
+    public static void WriteReplacement(PooledBufferWriter output, int seriesId, in ChunkRef chunk,
+        (long PackId, long Offset) replaced)
+    {
+        var start = BeginRecord(output);
+        var span = output.GetSpan(1 + 16);
+        span[0] = ReplacementRecord;
+        BinaryPrimitives.WriteInt64LittleEndian(span[1..], chunk.From);
+        BinaryPrimitives.WriteInt64LittleEndian(span[9..], chunk.Through);
+        output.Advance(17);
+        Varint.Write(output, (ulong)seriesId);
+        Varint.Write(output, (ulong)chunk.PackId);
+        Varint.Write(output, (ulong)chunk.Offset);
+        Varint.Write(output, (ulong)chunk.Length);
+        Varint.Write(output, (ulong)chunk.Entries);
+        Varint.Write(output, (ulong)chunk.UncompressedBytes);
+        Varint.Write(output, (ulong)replaced.PackId);
+        Varint.Write(output, (ulong)replaced.Offset);
+        EndRecord(output, start);
+    }
+
     /// <summary>
     /// Reads a whole index file. Returns the byte length of the valid prefix; records after the first bad one
     /// (a torn tail from a crash mid-append) are not applied.
     /// </summary>
     /// <exception cref="ChunkCorruptException">The header is missing or foreign.</exception>
     public static long Read(ReadOnlySpan<byte> file, out long periodStart, out long periodLength,
-        Action<LabelSet>? onSeries, Action<LabelSet, ChunkRef> onChunk, out string? tailProblem)
+        Action<LabelSet>? onSeries, Action<LabelSet, ChunkRef> onChunk, out string? tailProblem) =>
+        Read(file, out periodStart, out periodLength, onSeries, onChunk, null, null, out tailProblem);
+
+    /// <summary>
+    /// Reads a whole index file, also reporting tombstones and replacements (chunk, replaced key) in file order.
+    /// </summary>
+    /// <exception cref="ChunkCorruptException">The header is missing or foreign.</exception>
+    public static long Read(ReadOnlySpan<byte> file, out long periodStart, out long periodLength,
+        Action<LabelSet>? onSeries, Action<LabelSet, ChunkRef> onChunk, Action<(long, long)>? onTombstone,
+        Action<LabelSet, ChunkRef, (long, long)>? onReplacement, out string? tailProblem)
     {
         if (file.Length < HeaderSize || BinaryPrimitives.ReadUInt32LittleEndian(file) != Magic)
         {
@@ -116,7 +163,7 @@ internal static class IndexFile
                 break;
             }
 
-            if (!Apply(payload, series, onSeries, onChunk))
+            if (!Apply(payload, series, onSeries, onChunk, onTombstone, onReplacement))
             {
                 tailProblem = "malformed record";
                 break;
@@ -129,7 +176,8 @@ internal static class IndexFile
     }
 
     private static bool Apply(ReadOnlySpan<byte> payload, List<LabelSet> series, Action<LabelSet>? onSeries,
-        Action<LabelSet, ChunkRef> onChunk)
+        Action<LabelSet, ChunkRef> onChunk, Action<(long, long)>? onTombstone,
+        Action<LabelSet, ChunkRef, (long, long)>? onReplacement)
     {
         var p = 1;
         switch (payload[0])
@@ -165,6 +213,7 @@ internal static class IndexFile
             }
 
             case ChunkRecord:
+            case ReplacementRecord:
             {
                 if (payload.Length < 17)
                 {
@@ -177,13 +226,51 @@ internal static class IndexFile
                 if (!Varint.TryRead(payload, ref p, out var id) || id >= (ulong)series.Count ||
                     !Varint.TryRead(payload, ref p, out var pack) || !Varint.TryRead(payload, ref p, out var offset) ||
                     !Varint.TryRead(payload, ref p, out var length) || !Varint.TryRead(payload, ref p, out var entries) ||
-                    !Varint.TryRead(payload, ref p, out var bytes) || p != payload.Length)
+                    !Varint.TryRead(payload, ref p, out var bytes))
                 {
                     return false;
                 }
 
-                onChunk(series[(int)id],
-                    new ChunkRef((long)pack, (long)offset, (int)length, from, through, (int)entries, (long)bytes));
+                var chunk = new ChunkRef((long)pack, (long)offset, (int)length, from, through, (int)entries, (long)bytes);
+                if (payload[0] == ChunkRecord)
+                {
+                    if (p != payload.Length)
+                    {
+                        return false;
+                    }
+
+                    onChunk(series[(int)id], chunk);
+                    return true;
+                }
+
+                if (!Varint.TryRead(payload, ref p, out var replacedPack) ||
+                    !Varint.TryRead(payload, ref p, out var replacedOffset) || p != payload.Length)
+                {
+                    return false;
+                }
+
+                if (onReplacement is null)
+                {
+                    // A reader that does not track rewrites treats the replacement as committed.
+                    onChunk(series[(int)id], chunk);
+                }
+                else
+                {
+                    onReplacement(series[(int)id], chunk, ((long)replacedPack, (long)replacedOffset));
+                }
+
+                return true;
+            }
+
+            case TombstoneRecord:
+            {
+                if (!Varint.TryRead(payload, ref p, out var pack) || !Varint.TryRead(payload, ref p, out var offset) ||
+                    p != payload.Length)
+                {
+                    return false;
+                }
+
+                onTombstone?.Invoke(((long)pack, (long)offset));
                 return true;
             }
 

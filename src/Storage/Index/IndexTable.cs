@@ -46,6 +46,15 @@ internal sealed class IndexTable : IDisposable
 
     public LabelIndex Index { get; } = new();
 
+    /// <summary>Tombstones read from the table's files on load (the store applies them tenant-wide).</summary>
+    public HashSet<(long PackId, long Offset)> LoadedTombstones { get; } = [];
+
+    /// <summary>
+    /// Replacement chunk refs read on load and not yet applied: the store commits them (the replaced chunk has
+    /// a tombstone) or rolls them back.
+    /// </summary>
+    public List<(LabelSet Labels, ChunkRef Chunk, (long PackId, long Offset) Replaced)> LoadedReplacements { get; } = [];
+
     /// <summary>Whether the table has a journal (receives or received writes since its last seal).</summary>
     public bool HasJournal => _journal is not null || File.Exists(JournalPath);
 
@@ -119,7 +128,17 @@ internal sealed class IndexTable : IDisposable
     }
 
     /// <summary>Durably appends chunk refs to the journal, then makes them visible in the index.</summary>
-    public void Append(IReadOnlyList<(LabelSet Labels, ChunkRef Chunk)> chunks, Action<DurableStep>? hook)
+    public void Append(IReadOnlyList<(LabelSet Labels, ChunkRef Chunk)> chunks, Action<DurableStep>? hook) =>
+        Append(chunks, [], [], hook);
+
+    /// <summary>
+    /// Durably appends, in one write and fsync, chunk refs, replacement chunk refs (chunks rewritten from the
+    /// given keys) and tombstones, then applies them to the index: added refs become visible, tombstoned ones
+    /// disappear.
+    /// </summary>
+    public void Append(IReadOnlyList<(LabelSet Labels, ChunkRef Chunk)> chunks,
+        IReadOnlyList<(LabelSet Labels, ChunkRef Chunk, (long, long) Replaced)> replacements,
+        IReadOnlyList<(long PackId, long Offset)> tombstones, Action<DurableStep>? hook)
     {
         lock (_writeLock)
         {
@@ -136,7 +155,7 @@ internal sealed class IndexTable : IDisposable
             }
 
             var newIds = new List<LabelSet>();
-            foreach (var (labels, chunk) in chunks)
+            int IdOf(LabelSet labels)
             {
                 if (!_journalIds.TryGetValue(labels, out var id))
                 {
@@ -146,7 +165,22 @@ internal sealed class IndexTable : IDisposable
                     IndexFile.WriteSeries(buffer, id, labels);
                 }
 
-                IndexFile.WriteChunk(buffer, id, chunk);
+                return id;
+            }
+
+            foreach (var (labels, chunk) in chunks)
+            {
+                IndexFile.WriteChunk(buffer, IdOf(labels), chunk);
+            }
+
+            foreach (var (labels, chunk, replaced) in replacements)
+            {
+                IndexFile.WriteReplacement(buffer, IdOf(labels), chunk, replaced);
+            }
+
+            foreach (var key in tombstones)
+            {
+                IndexFile.WriteTombstone(buffer, key);
             }
 
             var lengthBefore = created ? 0 : -1L;
@@ -180,6 +214,16 @@ internal sealed class IndexTable : IDisposable
             {
                 Index.Add(labels, chunk);
             }
+
+            foreach (var (labels, chunk, _) in replacements)
+            {
+                Index.Add(labels, chunk);
+            }
+
+            if (tombstones.Count > 0)
+            {
+                Index.RemoveChunks(new HashSet<(long, long)>(tombstones));
+            }
         }
     }
 
@@ -196,7 +240,8 @@ internal sealed class IndexTable : IDisposable
                 return;
             }
 
-            var snapshot = Index.Snapshot();
+            // Series left without chunks (all deleted) are not carried into the new generation.
+            var snapshot = Index.Snapshot().FindAll(static s => s.Chunks.Length > 0);
             var next = _generation + 1;
             var path = Path.Combine(_directory, $"{Name}.g{next}{SealedSuffix}");
             using var buffer = new PooledBufferWriter(64 * 1024);
@@ -285,6 +330,8 @@ internal sealed class IndexTable : IDisposable
 
         var table = into;
         var pending = new List<(LabelSet, ChunkRef)>();
+        var tombstones = new List<(long, long)>();
+        var replacements = new List<(LabelSet, ChunkRef, (long, long))>();
         long start, length;
         long valid;
         string? problem;
@@ -293,7 +340,7 @@ internal sealed class IndexTable : IDisposable
         {
             var journalIds = new List<LabelSet>();
             valid = IndexFile.Read(bytes, out start, out length, isJournal ? journalIds.Add : null,
-                (l, c) => pending.Add((l, c)), out problem);
+                (l, c) => pending.Add((l, c)), tombstones.Add, (l, c, r) => replacements.Add((l, c, r)), out problem);
             seriesDefined = journalIds;
         }
         catch (ChunkCorruptException e)
@@ -321,6 +368,12 @@ internal sealed class IndexTable : IDisposable
         foreach (var (labels, chunk) in pending)
         {
             table.Index.Add(labels, chunk);
+        }
+
+        table.LoadedReplacements.AddRange(replacements);
+        foreach (var key in tombstones)
+        {
+            table.LoadedTombstones.Add(key);
         }
 
         // Journal series ids are positions of series records in the file; later appends continue them.

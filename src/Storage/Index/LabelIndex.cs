@@ -78,6 +78,55 @@ public sealed class LabelIndex : IDisposable
         }
     }
 
+    /// <summary>Removes the chunk refs with the given keys from every series.</summary>
+    /// <returns>The removed refs.</returns>
+    public List<ChunkRef> RemoveChunks(IReadOnlySet<(long PackId, long Offset)> keys)
+    {
+        var removed = new List<ChunkRef>();
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var s in _series)
+            {
+                s.Chunks.RemoveAll(c =>
+                {
+                    if (!keys.Contains(c.Key))
+                    {
+                        return false;
+                    }
+
+                    removed.Add(c);
+                    return true;
+                });
+            }
+
+            foreach (var c in removed)
+            {
+                _chunkKeys.Remove(c.Key);
+            }
+
+            return removed;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Whether a chunk ref with this key is listed.</summary>
+    public bool ContainsChunk((long PackId, long Offset) key)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _chunkKeys.Contains(key);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <summary>Whether the series is known.</summary>
     public bool Contains(LabelSet labels)
     {

@@ -30,6 +30,8 @@ public sealed class ChunkStore : ILogSource, IDisposable
     private readonly ConcurrentDictionary<string, Tenant> _tenants = new(StringComparer.Ordinal);
     private readonly PackFiles _packs = new();
     private readonly SchemaPeriod[] _periods;
+    private readonly ConcurrentDictionary<long, byte> _packsInFlight = new();
+    private readonly Lock _maintenance = new();
     private long _nextPackId;
 
     private ChunkStore(StorageOptions options)
@@ -50,6 +52,12 @@ public sealed class ChunkStore : ILogSource, IDisposable
 
     /// <summary>Flush steps, for crash-simulation tests: throwing here aborts the write at that point.</summary>
     internal Action<FlushStep>? FlushHook { get; set; }
+
+    /// <summary>
+    /// Called before each index append of a delete or rewrite with the step (<c>replace</c> or
+    /// <c>tombstone</c>) and the table name, for crash-simulation tests: throwing stops the operation there.
+    /// </summary>
+    internal Action<string, string>? MaintenanceHook { get; set; }
 
     /// <summary>
     /// Opens (creating if needed) the store and loads every tenant's index; tables whose period ended more
@@ -80,6 +88,8 @@ public sealed class ChunkStore : ILogSource, IDisposable
                     tenant.Tables[tableName] = table;
                 }
             }
+
+            store.ReconcileDeletes(tenant);
         }
 
         store.SealClosedTables(DateTimeOffset.UtcNow);
@@ -119,9 +129,30 @@ public sealed class ChunkStore : ILogSource, IDisposable
         do
         {
             packId = Interlocked.Increment(ref _nextPackId);
+
+            // Registered before the file exists, so the pack collector never takes a pack whose index entries
+            // are still being written for unreferenced garbage.
+            _packsInFlight[packId] = 0;
             offsets = PackFiles.TryWrite(PackFiles.PathOf(t.ChunksPath, packId), payloads, packHook);
+            if (offsets is null)
+            {
+                _packsInFlight.TryRemove(packId, out _);
+            }
         }
         while (offsets is null);
+
+        try
+        {
+            AppendToTables(t, chunks, packId, offsets);
+        }
+        finally
+        {
+            _packsInFlight.TryRemove(packId, out _);
+        }
+    }
+
+    private void AppendToTables(Tenant t, IReadOnlyList<ChunkWrite> chunks, long packId, long[] offsets)
+    {
 
         var byTable = new Dictionary<IndexTable, List<(LabelSet, ChunkRef)>>();
         for (var i = 0; i < chunks.Count; i++)
@@ -155,9 +186,241 @@ public sealed class ChunkStore : ILogSource, IDisposable
         }
     }
 
+    /// <summary>Every distinct chunk of <paramref name="tenant"/> with its stream's labels, oldest first.</summary>
+    public List<StoredChunk> ListChunks(string tenant)
+    {
+        var result = new List<StoredChunk>();
+        var seen = new HashSet<(long, long)>();
+        foreach (var table in TablesIn(tenant, long.MinValue, long.MaxValue))
+        {
+            table.Index.VisitChunks([], long.MinValue, long.MaxValue, (labels, chunk) =>
+            {
+                if (seen.Add(chunk.Key))
+                {
+                    result.Add(new StoredChunk(labels, chunk));
+                }
+            });
+        }
+
+        result.Sort(static (a, b) => a.Chunk.From.CompareTo(b.Chunk.From));
+        return result;
+    }
+
+    /// <summary>Reads the entries of one stored chunk in <c>[query.From, query.Through)</c>.</summary>
+    public IEntryIterator OpenChunk(string tenant, in ChunkRef chunk, in EntryQuery query)
+    {
+        var chunksPath = _tenants.TryGetValue(tenant, out var t) ? t.ChunksPath : string.Empty;
+        return new ChunkEntryIterator([chunk], query,
+            c => new ChunkBytes(_packs.Read(chunksPath, c), 0, c.Length, Rented: true));
+    }
+
+    /// <summary>
+    /// Deletes chunks from the index: a tombstone is appended (and fsynced) to the journal of every table
+    /// listing each chunk, then the refs disappear from queries. Pack files are not touched; once none of
+    /// their chunks is listed, <see cref="UnreferencedPacks"/> reports them. Idempotent.
+    /// </summary>
+    /// <returns>Distinct chunks that were listed and are now deleted.</returns>
+    public int DeleteChunks(string tenant, IReadOnlyCollection<(long PackId, long Offset)> keys)
+    {
+        if (keys.Count == 0 || !_tenants.TryGetValue(tenant, out var t))
+        {
+            return 0;
+        }
+
+        lock (_maintenance)
+        {
+            var deleted = new HashSet<(long, long)>();
+            foreach (var table in TablesIn(tenant, long.MinValue, long.MaxValue))
+            {
+                var present = new List<(long, long)>();
+                foreach (var key in keys)
+                {
+                    if (table.Index.ContainsChunk(key))
+                    {
+                        present.Add(key);
+                    }
+                }
+
+                if (present.Count > 0)
+                {
+                    MaintenanceHook?.Invoke("tombstone", table.Name);
+                    DurableFile.EnsureDirectory(t.IndexPath);
+                    table.Append([], [], present, null);
+                    deleted.UnionWith(present);
+                }
+            }
+
+            return deleted.Count;
+        }
+    }
+
+    /// <summary>
+    /// Replaces a stored chunk with a rewritten one (entries removed by a delete request) atomically as far as
+    /// readers after a crash are concerned: the new pack is written, then the new chunk is listed as a
+    /// replacement of the old one in its tables, then the old chunk is tombstoned everywhere. Loading treats
+    /// the first tombstone of the old chunk as the commit point: before it, the replacement is rolled back.
+    /// </summary>
+    /// <returns>The new chunk's ref.</returns>
+    public ChunkRef ReplaceChunk(string tenant, LabelSet labels, in ChunkRef old, ChunkWrite replacement)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenant);
+        if (replacement.Summary.Entries == 0)
+        {
+            throw new ArgumentException("empty chunks are not stored; delete the chunk instead", nameof(replacement));
+        }
+
+        if (replacement.Summary.MinTime < old.From || replacement.Summary.MaxTime > old.Through)
+        {
+            throw new ArgumentException("a replacement must lie within the chunk it replaces", nameof(replacement));
+        }
+
+        var t = GetTenant(tenant);
+        lock (_maintenance)
+        {
+            long packId;
+            long[]? offsets;
+            do
+            {
+                packId = Interlocked.Increment(ref _nextPackId);
+                _packsInFlight[packId] = 0;
+                offsets = PackFiles.TryWrite(PackFiles.PathOf(t.ChunksPath, packId), [replacement.Chunk], null);
+                if (offsets is null)
+                {
+                    _packsInFlight.TryRemove(packId, out _);
+                }
+            }
+            while (offsets is null);
+
+            try
+            {
+                var chunk = new ChunkRef(packId, offsets[0], replacement.Chunk.Length, replacement.Summary.MinTime,
+                    replacement.Summary.MaxTime, replacement.Summary.Entries, replacement.Summary.UncompressedBytes);
+                var oldKey = old.Key;
+                var tables = TablesIn(tenant, long.MinValue, long.MaxValue)
+                    .FindAll(table => table.Index.ContainsChunk(oldKey));
+                foreach (var table in tables)
+                {
+                    if (chunk.From < table.End && chunk.Through >= table.Start)
+                    {
+                        MaintenanceHook?.Invoke("replace", table.Name);
+                        table.Append([], [(labels, chunk, old.Key)], [], null);
+                    }
+                }
+
+                foreach (var table in tables)
+                {
+                    MaintenanceHook?.Invoke("tombstone", table.Name);
+                    table.Append([], [], [old.Key], null);
+                }
+
+                return chunk;
+            }
+            finally
+            {
+                _packsInFlight.TryRemove(packId, out _);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Pack files of <paramref name="tenant"/> that no index table lists a chunk of and that no write in
+    /// progress is filling: left by deletes, or by a crash between writing a pack and indexing it.
+    /// </summary>
+    public List<PackFileInfo> UnreferencedPacks(string tenant)
+    {
+        var result = new List<PackFileInfo>();
+        if (!_tenants.TryGetValue(tenant, out var t) || !Directory.Exists(t.ChunksPath))
+        {
+            return result;
+        }
+
+        // Order matters: list files, then take the in-flight set, then the referenced set. A pack listed but
+        // no longer in flight has either been indexed already (so it shows up as referenced) or failed.
+        var onDisk = new List<(long Id, long Bytes)>();
+        foreach (var file in new DirectoryInfo(t.ChunksPath).EnumerateFiles("*" + PackFiles.Suffix))
+        {
+            if (PackFiles.TryParseId(file.Name, out var id))
+            {
+                onDisk.Add((id, file.Length));
+            }
+        }
+
+        var inFlight = new HashSet<long>(_packsInFlight.Keys);
+        var referenced = ReferencedPacks(tenant);
+        foreach (var (id, bytes) in onDisk)
+        {
+            if (!inFlight.Contains(id) && !referenced.Contains(id))
+            {
+                result.Add(new PackFileInfo(id, bytes));
+            }
+        }
+
+        result.Sort(static (a, b) => a.PackId.CompareTo(b.PackId));
+        return result;
+    }
+
+    /// <summary>
+    /// Deletes a pack file if, checked again now, no chunk of it is listed and no write is filling it.
+    /// </summary>
+    /// <returns>Bytes freed; 0 when the pack was missing or is still in use (then nothing is deleted).</returns>
+    public long DeletePackIfUnreferenced(string tenant, long packId)
+    {
+        if (!_tenants.TryGetValue(tenant, out var t))
+        {
+            return 0;
+        }
+
+        lock (_maintenance)
+        {
+            var path = PackFiles.PathOf(t.ChunksPath, packId);
+            if (_packsInFlight.ContainsKey(packId) || ReferencedPacks(tenant).Contains(packId) || !File.Exists(path))
+            {
+                return 0;
+            }
+
+            var bytes = new FileInfo(path).Length;
+            _packs.Forget(path);
+            File.Delete(path);
+            DurableFile.SyncDirectory(t.ChunksPath);
+            return bytes;
+        }
+    }
+
+    /// <summary>Total bytes of <paramref name="tenant"/>'s pack files on disk.</summary>
+    public long PackBytes(string tenant)
+    {
+        if (!_tenants.TryGetValue(tenant, out var t) || !Directory.Exists(t.ChunksPath))
+        {
+            return 0;
+        }
+
+        long total = 0;
+        foreach (var file in new DirectoryInfo(t.ChunksPath).EnumerateFiles("*" + PackFiles.Suffix))
+        {
+            total += file.Length;
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// Index compaction: every closed table that received writes or deletes since it was sealed (its journal)
+    /// is merged into one new sealed generation, dropping deleted chunks and empty series.
+    /// </summary>
+    /// <returns>Tables compacted.</returns>
+    public int CompactIndex(DateTimeOffset now) => SealClosedTables(now);
+
     /// <summary>Seals every table whose period ended before <paramref name="now"/> minus the grace period.</summary>
     /// <returns>Tables sealed.</returns>
     public int SealClosedTables(DateTimeOffset now)
+    {
+        lock (_maintenance)
+        {
+            return SealClosedTablesLocked(now);
+        }
+    }
+
+    private int SealClosedTablesLocked(DateTimeOffset now)
     {
         var cutoff = (now - Options.SealGracePeriod).ToUnixTimeMilliseconds() * 1_000_000L;
         var sealedCount = 0;
@@ -392,6 +655,67 @@ public sealed class ChunkStore : ILogSource, IDisposable
         return result;
     }
 
+    private HashSet<long> ReferencedPacks(string tenant)
+    {
+        var referenced = new HashSet<long>();
+        foreach (var table in TablesIn(tenant, long.MinValue, long.MaxValue))
+        {
+            table.Index.VisitChunks([], long.MinValue, long.MaxValue, (_, chunk) => referenced.Add(chunk.PackId));
+        }
+
+        return referenced;
+    }
+
+    /// <summary>
+    /// Applies on load what deletes and rewrites left in the files: a tombstone in any table deletes the chunk
+    /// from all of them (a crash may have stopped before every table got its tombstone, so the missing ones
+    /// are appended now); a replacement counts only if the chunk it replaces has a tombstone, otherwise the
+    /// rewrite never committed and the replacement is tombstoned itself.
+    /// </summary>
+    private void ReconcileDeletes(Tenant tenant)
+    {
+        var tombstones = new HashSet<(long, long)>();
+        foreach (var table in tenant.Tables.Values)
+        {
+            tombstones.UnionWith(table.LoadedTombstones);
+        }
+
+        foreach (var table in tenant.Tables.Values)
+        {
+            var repair = new List<(long, long)>();
+            foreach (var (labels, chunk, replaced) in table.LoadedReplacements)
+            {
+                if (!tombstones.Contains(replaced))
+                {
+                    repair.Add(chunk.Key);
+                }
+                else if (!tombstones.Contains(chunk.Key))
+                {
+                    table.Index.Add(labels, chunk);
+                }
+            }
+
+            if (tombstones.Count > 0)
+            {
+                foreach (var removed in table.Index.RemoveChunks(tombstones))
+                {
+                    if (!table.LoadedTombstones.Contains(removed.Key))
+                    {
+                        repair.Add(removed.Key);
+                    }
+                }
+            }
+
+            if (repair.Count > 0)
+            {
+                table.Append([], [], repair, null);
+            }
+
+            table.LoadedTombstones.Clear();
+            table.LoadedReplacements.Clear();
+        }
+    }
+
     private void Report(string tenant, string path, string message) =>
         Options.OnCorruption?.Invoke(new StorageCorruption(tenant, path, message));
 
@@ -417,6 +741,16 @@ public sealed class ChunkStore : ILogSource, IDisposable
         }
     }
 }
+
+/// <summary>A stored chunk and the labels of its stream.</summary>
+/// <param name="Labels">The stream's labels.</param>
+/// <param name="Chunk">Where the chunk lives and what it covers.</param>
+public readonly record struct StoredChunk(LabelSet Labels, ChunkRef Chunk);
+
+/// <summary>A pack file on disk.</summary>
+/// <param name="PackId">Its id (the file name).</param>
+/// <param name="Bytes">Its size.</param>
+public readonly record struct PackFileInfo(long PackId, long Bytes);
 
 /// <summary>Steps of <see cref="ChunkStore.Write"/>, in order.</summary>
 internal enum FlushStep

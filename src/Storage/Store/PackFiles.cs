@@ -22,6 +22,24 @@ internal sealed class PackFiles : IDisposable
     public static string PathOf(string chunksDirectory, long packId) =>
         Path.Combine(chunksDirectory, packId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + Suffix);
 
+    /// <summary>Parses a pack file name back into its id.</summary>
+    public static bool TryParseId(string fileName, out long packId)
+    {
+        packId = 0;
+        return fileName.Length == 16 + Suffix.Length && fileName.EndsWith(Suffix, StringComparison.Ordinal) &&
+               long.TryParse(fileName.AsSpan(0, 16), System.Globalization.NumberStyles.AllowHexSpecifier,
+                   System.Globalization.CultureInfo.InvariantCulture, out packId);
+    }
+
+    /// <summary>Closes the cached handle of a pack about to be deleted, so its space is really freed.</summary>
+    public void Forget(string path)
+    {
+        if (_handles.TryRemove(path, out var handle))
+        {
+            handle.Dispose();
+        }
+    }
+
     /// <summary>Writes the pack durably; returns the chunk offsets, or null if the id is taken.</summary>
     public static long[]? TryWrite(string path, IReadOnlyList<ReadOnlyMemory<byte>> chunks, Action<DurableStep>? hook)
     {
