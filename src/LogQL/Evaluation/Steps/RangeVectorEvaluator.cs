@@ -30,6 +30,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly List<VectorSample> _vector = [];
     private long _current;
     private int _sinceCancellationCheck;
+    private long _stepIndex;
 
     /// <param name="seriesLimit">
     /// When this aggregation is the whole query, <c>max_query_series</c>: every series in a window becomes a result
@@ -68,6 +69,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         var rangeEnd = _current;
         var rangeStart = rangeEnd - _range;
+        _stepIndex++;
 
         // Loki truncates both parts to milliseconds separately.
         timestampMs = (_current / 1_000_000) + (_offset / 1_000_000);
@@ -138,6 +140,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             series.DropThrough(rangeStart);
             if (series.Count == 0)
             {
+                series.Evicted = true;
                 _windows.Remove(labels);
             }
         }
@@ -156,12 +159,18 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             // The window's lower bound is exclusive.
             if (ts > rangeStart)
             {
-                var key = _samples.SeriesKey;
-                if (!_windows.TryGetValue(key, out var series))
+                if (_samples.CurrentSlot is not WindowSeries { Evicted: false } series)
                 {
-                    CheckSeriesLimit(_windows.Count);
-                    series = new WindowSeries(key);
-                    _windows.Add(key, series);
+                    var key = _samples.SeriesKey;
+                    if (!_windows.TryGetValue(key, out var found))
+                    {
+                        CheckSeriesLimit(_windows.Count);
+                        found = new WindowSeries(key);
+                        _windows.Add(key, found);
+                    }
+
+                    series = found;
+                    _samples.CurrentSlot = series;
                 }
 
                 series.Append(ts, _samples.Value);
@@ -184,16 +193,22 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
             if (ts > rangeStart)
             {
-                var key = _samples.SeriesKey;
-                if (!_folds.TryGetValue(key, out var fold))
+                if (_samples.CurrentSlot is not FoldSlot slot || slot.StepIndex != _stepIndex)
                 {
-                    CheckSeriesLimit(_folds.Count);
-                    fold = _spareAccumulators.Count > 0 ? _spareAccumulators.Pop() : _newAccumulator();
-                    fold.Reset(rangeEnd);
-                    _folds.Add(key, fold);
+                    var key = _samples.SeriesKey;
+                    if (!_folds.TryGetValue(key, out var fold))
+                    {
+                        CheckSeriesLimit(_folds.Count);
+                        fold = _spareAccumulators.Count > 0 ? _spareAccumulators.Pop() : _newAccumulator();
+                        fold.Reset(rangeEnd);
+                        _folds.Add(key, fold);
+                    }
+
+                    slot = new FoldSlot(fold, _stepIndex);
+                    _samples.CurrentSlot = slot;
                 }
 
-                fold.Add(ts, _samples.Value);
+                slot.Accumulator.Add(ts, _samples.Value);
             }
 
             _samples.MoveNext();
@@ -219,9 +234,15 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         }
     }
 
+    /// <summary>A cursor's link to the accumulator of its series for one step.</summary>
+    private sealed record FoldSlot(RangeAccumulator Accumulator, long StepIndex);
+
     /// <summary>The samples of one series inside the current window, in a growable ring buffer.</summary>
     private sealed class WindowSeries(LabelSet labels)
     {
+        /// <summary>Set once the series left the window map; cursors holding it must look their series up again.</summary>
+        public bool Evicted { get; set; }
+
         private long[] _timestamps = new long[8];
         private double[] _values = new double[8];
         private int _head;

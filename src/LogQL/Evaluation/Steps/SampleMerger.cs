@@ -55,10 +55,27 @@ internal sealed class SampleMerger : IDisposable
             {
                 top.LastLabels = labels;
                 top.LastKey = _seriesKey(labels);
+                top.Slot = null;
             }
 
             return top.LastKey!;
         }
+    }
+
+    /// <summary>
+    /// Whatever the caller associated with the current sample's series on this cursor (its window, say), kept while
+    /// the cursor's label set instance stays the same, so consecutive samples skip the series lookup. Set it only
+    /// after reading <see cref="SeriesKey"/>.
+    /// </summary>
+    public object? CurrentSlot
+    {
+        get
+        {
+            var top = _heap[0];
+            return ReferenceEquals(top.Cursor.Labels, top.LastLabels) ? top.Slot : null;
+        }
+
+        set => _heap[0].Slot = value;
     }
 
     /// <summary>Consumes the current sample.</summary>
@@ -142,6 +159,8 @@ internal sealed class SampleMerger : IDisposable
         public LabelSet? LastLabels { get; set; }
 
         public LabelSet? LastKey { get; set; }
+
+        public object? Slot { get; set; }
 
         public bool Advance()
         {
