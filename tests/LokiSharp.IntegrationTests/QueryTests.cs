@@ -193,3 +193,90 @@ public sealed class QueryTests : IAsyncLifetime
         Assert.EndsWith("Z", entry["ts"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>Metric queries over HTTP against pushed data, and Grafana's health check.</summary>
+public sealed class MetricQueryTests : IAsyncLifetime
+{
+    private LokiProcess _server = null!;
+    private long _base;
+
+    public async Task InitializeAsync()
+    {
+        _server = await LokiProcess.StartAsync();
+        _base = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60 * 60 - 600) * 1_000_000_000;
+        var values = string.Join(",", Enumerable.Range(0, 6).Select(i =>
+            $$"""["{{_base + (i * 30_000_000_000L)}}","level={{(i % 3 == 0 ? "error" : "info")}} duration={{i + 1}}s"]"""));
+        var body = $$"""{"streams":[{"stream":{"app":"celery-worker","pod":"w-1"},"values":[{{values}}]},{"stream":{"app":"celery-worker","pod":"w-2"},"values":[["{{_base}}","level=info duration=10s"]]}]}""";
+        using var response = await _server.Http.PostAsync(new Uri("/loki/api/v1/push", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private async Task<JsonNode> DataAsync(string path)
+    {
+        var body = await _server.Http.GetStringAsync(new Uri(path, UriKind.Relative));
+        return JsonNode.Parse(body)!["data"]!;
+    }
+
+    [Fact]
+    public async Task Grafanas_health_check_answers_two()
+    {
+        var data = await DataAsync("/loki/api/v1/query?query=" + Uri.EscapeDataString("vector(1)+vector(1)") + "&direction=backward&time=4000000000");
+
+        Assert.Equal("""{"resultType":"vector","result":[{"metric":{},"value":[4000000000,"2"]}]}""", WithoutStats(data));
+    }
+
+    [Fact]
+    public async Task An_instant_count_groups_by_label()
+    {
+        var time = _base + 180_000_000_000L;
+        var data = await DataAsync("/loki/api/v1/query?query=" + Uri.EscapeDataString("sum by (pod) (count_over_time({app=\"celery-worker\"}[5m]))") + $"&time={time}");
+
+        var seconds = (time / 1_000_000_000).ToString(CultureInfo.InvariantCulture);
+        Assert.Equal($$"""{"resultType":"vector","result":[{"metric":{"pod":"w-1"},"value":[{{seconds}},"6"]},{"metric":{"pod":"w-2"},"value":[{{seconds}},"1"]}]}""", WithoutStats(data));
+    }
+
+    [Fact]
+    public async Task A_range_query_steps_and_unwraps_durations()
+    {
+        var start = _base + 60_000_000_000L;
+        var end = _base + 120_000_000_000L;
+        var data = await DataAsync("/loki/api/v1/query_range?query=" + Uri.EscapeDataString("max_over_time({pod=\"w-1\"} | logfmt | unwrap duration(duration) [1m]) by (pod)")
+            + $"&start={start}&end={end}&step=60");
+
+        var series = Assert.Single(data["result"]!.AsArray())!;
+        Assert.Equal("matrix", data["resultType"]!.GetValue<string>());
+        var points = series["values"]!.AsArray().Select(p => (p![0]!.GetValue<long>(), p[1]!.GetValue<string>())).ToList();
+        Assert.Equal([(start / 1_000_000_000, "3"), (end / 1_000_000_000, "5")], points);
+    }
+
+    [Fact]
+    public async Task Too_many_series_is_a_400_with_Lokis_text()
+    {
+        await using var server = await LokiProcess.StartAsync("""
+            auth_enabled: false
+            server: {http_listen_port: ${HTTP_PORT}, grpc_listen_port: ${GRPC_PORT}}
+            common: {path_prefix: ${DATA}}
+            schema_config:
+              configs: [{from: 2024-01-01, store: tsdb, object_store: filesystem, schema: v13, index: {prefix: index_, period: 24h}}]
+            limits_config: {max_query_series: 1}
+            """);
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+        using var push = await server.Http.PostAsync(new Uri("/loki/api/v1/push", UriKind.Relative), new StringContent(
+            $$"""{"streams":[{"stream":{"pod":"a"},"values":[["{{ts}}","x"]]},{"stream":{"pod":"b"},"values":[["{{ts}}","y"]]}]}""", Encoding.UTF8, "application/json"));
+
+        using var response = await server.Http.GetAsync(new Uri("/loki/api/v1/query?query=" + Uri.EscapeDataString("count_over_time({pod=~\"a|b\"}[5m])"), UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("maximum number of series (1) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, reducing the time range, or aggregating results with functions like sum(), count() or topk()\n",
+            await response.Content.ReadAsStringAsync());
+    }
+
+    private static string WithoutStats(JsonNode data)
+    {
+        var copy = JsonNode.Parse(data.ToJsonString())!.AsObject();
+        copy.Remove("stats");
+        return copy.ToJsonString();
+    }
+}
