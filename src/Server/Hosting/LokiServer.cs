@@ -59,7 +59,8 @@ public static class LokiServer
         builder.Services.AddSingleton(new Tenancy(config.AuthEnabled));
         builder.Services.AddSingleton<ITenantLimits, TenantIngestionLimits>();
         builder.Services.AddSingleton<IngesterMetrics>();
-        builder.Services.AddSingleton(sp => ChunkStore.Open(RoomOptions.Storage(config, null)));
+        builder.Services.AddSingleton<CorruptionReporter>();
+        builder.Services.AddSingleton(sp => ChunkStore.Open(RoomOptions.Storage(config, sp.GetRequiredService<CorruptionReporter>().Report)));
         builder.Services.AddSingleton(sp => new Ingester.Ingester(RoomOptions.Ingester(config), sp.GetRequiredService<ChunkStore>(),
             sp.GetRequiredService<ITenantLimits>(), sp.GetRequiredService<IngesterMetrics>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>

@@ -3,18 +3,69 @@ using Microsoft.Extensions.Logging;
 
 namespace LokiSharp.Server.Hosting;
 
-/// <summary>Loki's <c>store</c> module: the chunk store, closed after the ingester's final flush.</summary>
-internal sealed class StoreModule(ChunkStore store) : ILokiModule
+/// <summary>
+/// Loki's <c>store</c> module: the chunk store. It seals the index tables of closed periods every hour (they
+/// become immutable files) and is closed after the ingester's final flush.
+/// </summary>
+internal sealed partial class StoreModule(ChunkStore store, TimeProvider time, ILogger<StoreModule> logger) : ILokiModule, IDisposable
 {
+    private ITimer? _sealer;
+
     public string Name => "store";
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _sealer = time.CreateTimer(_ => Seal(), null, TimeSpan.Zero, TimeSpan.FromHours(1));
+        return Task.CompletedTask;
+    }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
+        Dispose();
         store.Dispose();
         return Task.CompletedTask;
     }
+
+    public void Dispose() => _sealer?.Dispose();
+
+    private void Seal()
+    {
+        try
+        {
+            var sealedTables = store.SealClosedTables(time.GetUtcNow());
+            if (sealedTables > 0)
+            {
+                LogSealed(sealedTables);
+            }
+        }
+        catch (IOException e)
+        {
+            LogSealFailed(e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "sealed index tables of closed periods")]
+    private partial void LogSealed(int tables);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "failed to seal index tables; will retry next hour")]
+    private partial void LogSealFailed(Exception e);
+}
+
+/// <summary>Reports corrupt chunks and index files met while reading: a log line and <c>loki_lokisharp_corrupt_data_total</c>.</summary>
+internal sealed partial class CorruptionReporter(ILoggerFactory loggers)
+{
+    private readonly ILogger _logger = loggers.CreateLogger("LokiSharp.Storage.Corruption");
+    private readonly Prometheus.Counter _corrupt = Prometheus.Metrics.CreateCounter("loki_lokisharp_corrupt_data_total",
+        "Corrupt chunks, blocks or index files found and skipped, per tenant.", ["tenant"]);
+
+    public void Report(StorageCorruption corruption)
+    {
+        _corrupt.WithLabels(corruption.Tenant).Inc();
+        LogCorruption(corruption.Tenant, corruption.Path, corruption.Message);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "corrupt data skipped")]
+    private partial void LogCorruption(string tenant, string path, string reason);
 }
 
 /// <summary>Loki's <c>ingester</c> module: replays the WAL on start, flushes everything on stop.</summary>
