@@ -48,6 +48,34 @@ public static partial class DurableFile
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="path"/> atomically, replacing any previous version: readers and a crash see the
+    /// old content or the new, never a mix.
+    /// </summary>
+    public static void Replace(string path, Action<FileStream> write)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        var temp = path + "." + Guid.NewGuid().ToString("N") + TempSuffix;
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+            SyncDirectory(directory);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
     /// <summary>Makes a directory's entries (creations, renames, deletions) durable.</summary>
     public static void SyncDirectory(string directory)
     {
