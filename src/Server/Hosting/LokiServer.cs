@@ -64,7 +64,15 @@ public static class LokiServer
         builder.Services.AddSingleton(sp => new Ingester.Ingester(RoomOptions.Ingester(config), sp.GetRequiredService<ChunkStore>(),
             sp.GetRequiredService<ITenantLimits>(), sp.GetRequiredService<IngesterMetrics>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>
-            [sp.GetRequiredService<Ingester.Ingester>(), sp.GetRequiredService<ChunkStore>()]);
+            config.Compactor.RetentionEnabled
+                ? [.. new LokiSharp.Storage.Reading.ILogSource[] { sp.GetRequiredService<Ingester.Ingester>(), sp.GetRequiredService<ChunkStore>() }
+                    .Select(s => new LokiSharp.Compactor.Deletion.DeleteFilteringLogSource(s, sp.GetRequiredService<LokiSharp.Compactor.StoreCompactor>().DeleteRequests))]
+                : [sp.GetRequiredService<Ingester.Ingester>(), sp.GetRequiredService<ChunkStore>()]);
+        builder.Services.AddSingleton(sp => new LokiSharp.Compactor.CompactorMetrics(sp.GetRequiredService<IMetricFactory>()));
+        builder.Services.AddSingleton(sp => new LokiSharp.Compactor.StoreCompactor(sp.GetRequiredService<ChunkStore>(), RoomOptions.Compactor(config),
+            tenant => RoomOptions.Retention(sp.GetRequiredService<TenantLimitsSource>().LimitsFor(tenant)),
+            sp.GetRequiredService<LokiSharp.Compactor.CompactorMetrics>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<CompactorModule>();
         builder.Services.AddSingleton<StoreModule>();
         builder.Services.AddSingleton<IngesterModule>();
         builder.Services.AddHostedService<ModuleHost>();
@@ -82,6 +90,7 @@ public static class LokiServer
         modules.Add(app.Services.GetRequiredService<TenantLimitsSource>());
         modules.Add(app.Services.GetRequiredService<StoreModule>());
         modules.Add(app.Services.GetRequiredService<IngesterModule>());
+        modules.Add(app.Services.GetRequiredService<CompactorModule>());
 
         RegisterBuildInfo();
         var grpcPort = config.Server.GrpcListenPort;
@@ -120,6 +129,7 @@ public static class LokiServer
         app.MapPushEndpoints();
         app.MapOtlpEndpoints();
         app.MapQueryEndpoints();
+        app.MapDeleteEndpoints();
         app.MapGrpcService<PusherService>();
         app.MapMetrics("/metrics", metrics);
         app.MapGrpcHealthChecksService();

@@ -39,6 +39,37 @@ public static class RoomOptions
         MaxHeadBytes = config.Ingester.Wal.ReplayMemoryCeiling.Bytes,
     };
 
+    /// <summary>The compactor's settings from <c>compactor:</c>; the working directory defaults under <c>common.path_prefix</c>.</summary>
+    public static LokiSharp.Compactor.CompactorOptions Compactor(LokiConfig config) => new()
+    {
+        WorkingDirectory = config.Compactor.WorkingDirectory.Length > 0
+            ? config.Compactor.WorkingDirectory
+            : Path.Combine(config.Common.PathPrefix.Length > 0 ? config.Common.PathPrefix : "data", "compactor"),
+        CompactionInterval = config.Compactor.CompactionInterval,
+        ApplyRetentionInterval = config.Compactor.ApplyRetentionInterval,
+        RetentionEnabled = config.Compactor.RetentionEnabled,
+        RetentionDeleteDelay = config.Compactor.RetentionDeleteDelay,
+        DeleteRequestCancelPeriod = config.Compactor.DeleteRequestCancelPeriod,
+        DeleteMaxInterval = config.Compactor.DeleteMaxInterval,
+    };
+
+    /// <summary>A tenant's retention from <c>retention_period</c> and <c>retention_stream</c>.</summary>
+    /// <exception cref="ConfigException">A rule's selector does not parse.</exception>
+    public static LokiSharp.Compactor.Retention.RetentionPolicy Retention(LimitsConfig limits) => new(
+        limits.RetentionPeriod,
+        limits.RetentionStream.ConvertAll(static rule =>
+        {
+            try
+            {
+                var matchers = LokiSharp.LogQL.Syntax.LogQLParser.ParseMatchers(rule.Selector).Matchers;
+                return new LokiSharp.Compactor.Retention.StreamRetentionRule(matchers, rule.Priority, rule.Period);
+            }
+            catch (LokiSharp.LogQL.Syntax.LogQLParseException e)
+            {
+                throw new ConfigException($"retention_stream selector \"{rule.Selector}\": {e.Message}");
+            }
+        }));
+
     /// <summary>The write path's view of <c>limits_config</c>.</summary>
     public static IngestionLimits Ingestion(LimitsConfig limits) => new()
     {
