@@ -59,17 +59,31 @@ public static class LevelDetector
     }
 
     /// <summary>Loki's level spellings mapped onto its level names; anything else is kept as is.</summary>
-    public static string Normalise(string level) => level.ToUpperInvariant() switch
+    public static string Normalise(string level) => NormaliseOrNull(level.AsSpan()) ?? level;
+
+    // Case-insensitive, allocation-free: this runs for every pushed entry.
+    private static string? NormaliseOrNull(ReadOnlySpan<char> level)
     {
-        "TRACE" or "TRC" => "trace",
-        "DEBUG" or "DBG" => "debug",
-        "INFO" or "INF" or "INFORMATION" => "info",
-        "WARN" or "WRN" or "WARNING" => "warn",
-        "ERROR" or "ERR" => "error",
-        "CRITICAL" => "critical",
-        "FATAL" => "fatal",
-        _ => level,
-    };
+        static bool Is(ReadOnlySpan<char> text, string word) => text.Equals(word, StringComparison.OrdinalIgnoreCase);
+        return level.Length switch
+        {
+            3 when Is(level, "trc") => "trace",
+            3 when Is(level, "dbg") => "debug",
+            3 when Is(level, "inf") => "info",
+            3 when Is(level, "wrn") => "warn",
+            3 when Is(level, "err") => "error",
+            4 when Is(level, "info") => "info",
+            4 when Is(level, "warn") => "warn",
+            5 when Is(level, "trace") => "trace",
+            5 when Is(level, "debug") => "debug",
+            5 when Is(level, "error") => "error",
+            5 when Is(level, "fatal") => "fatal",
+            7 when Is(level, "warning") => "warn",
+            8 when Is(level, "critical") => "critical",
+            11 when Is(level, "information") => "info",
+            _ => null,
+        };
+    }
 
     private static string FromOtlpSeverity(string text) => int.TryParse(text, out var number)
         ? number switch
@@ -122,9 +136,9 @@ public static class LevelDetector
                     continue;
                 }
 
-                var name = reader.GetString();
+                var isLevelField = IsLevelField(ref reader);
                 reader.Read();
-                if (reader.TokenType == System.Text.Json.JsonTokenType.String && Array.IndexOf(LevelFields, name) >= 0)
+                if (isLevelField && reader.TokenType == System.Text.Json.JsonTokenType.String)
                 {
                     return reader.GetString();
                 }
@@ -137,6 +151,21 @@ public static class LevelDetector
 
         return null;
     }
+
+    private static bool IsLevelField(ref System.Text.Json.Utf8JsonReader reader)
+    {
+        foreach (var field in LevelFieldsUtf8)
+        {
+            if (reader.ValueTextEquals(field))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly byte[][] LevelFieldsUtf8 = Array.ConvertAll(LevelFields, Encoding.UTF8.GetBytes);
 
     private static string? LogfmtLevel(ReadOnlySpan<byte> line)
     {
@@ -201,74 +230,52 @@ public static class LevelDetector
         return result;
     }
 
+    // Loki's rule: of the level words, the one with the earliest bounded occurrence wins; at the same position the
+    // earlier word of the list. Scanning candidate positions in order gives that in one pass.
     private static string FromText(ReadOnlySpan<byte> line)
     {
-        var bestIndex = int.MaxValue;
-        var best = "unknown";
+        var position = 0;
+        while (position < line.Length)
+        {
+            var level = LevelWordAt(line, position);
+            if (level is not null)
+            {
+                return level;
+            }
+
+            var next = line[position..].IndexOfAny(LeftBoundaries);
+            if (next < 0)
+            {
+                break;
+            }
+
+            position += next + 1;
+        }
+
+        return "unknown";
+    }
+
+    private static readonly System.Buffers.SearchValues<byte> LeftBoundaries = System.Buffers.SearchValues.Create(" \t\n[({\"'=|"u8);
+
+    private static string? LevelWordAt(ReadOnlySpan<byte> line, int position)
+    {
+        var first = line[position] | 0x20;
+        if (first is not ('t' or 'd' or 'f' or 'c' or 'e' or 'w' or 'i'))
+        {
+            return null;
+        }
+
         foreach (var (word, level) in LevelWords)
         {
-            var position = IndexOfBoundedWord(line, word);
-            if (position >= 0 && position < bestIndex)
-            {
-                bestIndex = position;
-                best = level;
-                if (position == 0)
-                {
-                    break;
-                }
-            }
-        }
-
-        return best;
-    }
-
-    // Case-insensitive search for a level word standing on its own (left boundary excludes ':').
-    private static int IndexOfBoundedWord(ReadOnlySpan<byte> line, string word)
-    {
-        Span<byte> lower = stackalloc byte[word.Length];
-        Encoding.ASCII.GetBytes(word, lower);
-        var offset = 0;
-        while (offset <= line.Length - word.Length)
-        {
-            var found = IndexOfIgnoreCase(line[offset..], lower);
-            if (found < 0)
-            {
-                return -1;
-            }
-
-            var position = offset + found;
             var end = position + word.Length;
-            if ((position == 0 || IsLeftBoundary(line[position - 1])) && (end >= line.Length || IsRightBoundary(line[end])))
+            if (end <= line.Length && Ascii.EqualsIgnoreCase(line.Slice(position, word.Length), word)
+                && (end == line.Length || IsRightBoundary(line[end])))
             {
-                return position;
+                return level;
             }
-
-            offset = position + 1;
         }
 
-        return -1;
-    }
-
-    private static int IndexOfIgnoreCase(ReadOnlySpan<byte> haystack, ReadOnlySpan<byte> lowerNeedle)
-    {
-        var upperFirst = (byte)(lowerNeedle[0] - 32);
-        var offset = 0;
-        while (true)
-        {
-            var rest = haystack[offset..];
-            var index = rest.IndexOfAny(lowerNeedle[0], upperFirst);
-            if (index < 0 || rest.Length - index < lowerNeedle.Length)
-            {
-                return -1;
-            }
-
-            if (Ascii.EqualsIgnoreCase(rest.Slice(index, lowerNeedle.Length), lowerNeedle))
-            {
-                return offset + index;
-            }
-
-            offset += index + 1;
-        }
+        return null;
     }
 
     private static bool IsLeftBoundary(byte c) => c is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'[' or (byte)'(' or (byte)'{'

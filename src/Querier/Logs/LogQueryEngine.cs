@@ -119,10 +119,17 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
             heap.Enqueue(cursor, Key(cursor, backward));
         }
 
-        // Per stream: the timestamp last emitted and the line hashes seen at it, to drop head/store duplicates.
+        // Per stream read from several sources: the timestamp last emitted and the line hashes seen at it, to drop
+        // the duplicates a flush briefly leaves in both the head and the store.
+        var sourcesPerStream = new Dictionary<int, int>();
+        foreach (var cursor in cursors)
+        {
+            sourcesPerStream[cursor.StreamId] = sourcesPerStream.GetValueOrDefault(cursor.StreamId) + 1;
+        }
+
         var lastSeen = new Dictionary<int, (long Timestamp, HashSet<int> Lines)>();
         var stages = new Dictionary<int, StreamPipeline>();
-        var metadata = new List<LabelPair>();
+        var metadata = new MetadataDecoder();
         var lastOutput = long.MinValue;
         var checkedAt = 0;
         while (result.Entries.Count < limit && heap.TryDequeue(out var cursor, out _))
@@ -133,19 +140,22 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
             }
 
             var entry = cursor.Current;
-            var lineHash = HashLine(entry.Line);
-            if (lastSeen.TryGetValue(cursor.StreamId, out var seen) && seen.Timestamp == entry.Timestamp)
+            if (sourcesPerStream[cursor.StreamId] > 1)
             {
-                if (!seen.Lines.Add(lineHash))
+                var lineHash = HashLine(entry.Line);
+                if (lastSeen.TryGetValue(cursor.StreamId, out var seen) && seen.Timestamp == entry.Timestamp)
                 {
-                    result.Stats.Duplicates++;
-                    Requeue(heap, cursor, backward, result);
-                    continue;
+                    if (!seen.Lines.Add(lineHash))
+                    {
+                        result.Stats.Duplicates++;
+                        Requeue(heap, cursor, backward, result);
+                        continue;
+                    }
                 }
-            }
-            else
-            {
-                lastSeen[cursor.StreamId] = (entry.Timestamp, [lineHash]);
+                else
+                {
+                    lastSeen[cursor.StreamId] = (entry.Timestamp, [lineHash]);
+                }
             }
 
             result.Stats.TotalLinesProcessed++;
@@ -161,14 +171,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
                 stages[cursor.StreamId] = stage = pipeline.ForStream(cursor.Labels);
             }
 
-            metadata.Clear();
-            foreach (var pair in entry.Metadata)
-            {
-                metadata.Add(new LabelPair(Encoding.UTF8.GetString(pair.Name), Encoding.UTF8.GetString(pair.Value)));
-                result.Stats.TotalStructuredMetadataBytesProcessed += pair.Name.Length + pair.Value.Length;
-            }
-
-            if (stage.Process(entry.Timestamp, entry.Line, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(metadata), out var line, out var labels))
+            if (stage.Process(entry.Timestamp, entry.Line, metadata.Decode(entry.Metadata), out var line, out var labels))
             {
                 result.Stats.PostFilterLines++;
                 var due = interval == 0 || lastOutput == long.MinValue
@@ -187,6 +190,8 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
         {
             rest.Close(result);
         }
+
+        result.Stats.TotalStructuredMetadataBytesProcessed = metadata.Bytes;
     }
 
     private static void Requeue(PriorityQueue<Cursor, (long, int)> heap, Cursor cursor, bool backward, LogQueryResult result)

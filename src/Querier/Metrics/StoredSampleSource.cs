@@ -58,7 +58,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private readonly bool[] _live;
         private readonly QueryStatistics _stats;
         private readonly CancellationToken _cancellationToken;
-        private readonly List<LabelPair> _metadata = [];
+        private readonly MetadataDecoder _metadata = new();
         private readonly HashSet<int> _linesAtTimestamp = [];
         private long _lastTimestamp = long.MinValue;
         private int _processed;
@@ -123,23 +123,21 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
                 _linesAtTimestamp.Clear();
             }
 
-            var hash = new HashCode();
-            hash.AddBytes(entry.Line);
-            if (!_linesAtTimestamp.Add(hash.ToHashCode()))
+            // Only a stream read from more than one source (head and store) can hold the same entry twice.
+            if (_iterators.Count > 1)
             {
-                _stats.Duplicates++;
-                return false;
+                var hash = new HashCode();
+                hash.AddBytes(entry.Line);
+                if (!_linesAtTimestamp.Add(hash.ToHashCode()))
+                {
+                    _stats.Duplicates++;
+                    return false;
+                }
             }
 
             _stats.TotalLinesProcessed++;
             _stats.TotalBytesProcessed += entry.Line.Length;
-            _metadata.Clear();
-            foreach (var pair in entry.Metadata)
-            {
-                _metadata.Add(new LabelPair(Encoding.UTF8.GetString(pair.Name), Encoding.UTF8.GetString(pair.Value)));
-            }
-
-            if (!_extractor.Process(entry.Timestamp, entry.Line, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_metadata), out var value, out var labels))
+            if (!_extractor.Process(entry.Timestamp, entry.Line, _metadata.Decode(entry.Metadata), out var value, out var labels))
             {
                 return false;
             }

@@ -31,6 +31,9 @@ public readonly ref struct StructuredMetadata
     /// <summary>Wraps the encoded form (count varint, then name/value varint-prefixed byte strings).</summary>
     public StructuredMetadata(ReadOnlySpan<byte> encoded) => _encoded = encoded;
 
+    /// <summary>The encoded form, e.g. to cache decoded pairs by content.</summary>
+    public ReadOnlySpan<byte> Encoded => _encoded;
+
     /// <summary>Writes <paramref name="pairs"/> in the encoded form this type reads, e.g. for an in-memory head.</summary>
     public static void Encode(System.Buffers.IBufferWriter<byte> output, ReadOnlySpan<LabelPair> pairs)
     {
