@@ -6,6 +6,7 @@ using LokiSharp.Ingester.Distribution;
 using LokiSharp.Ingester.Head;
 using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Push;
+using LokiSharp.Ingester.Tail;
 using LokiSharp.Ingester.Wal;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.Storage.Chunks;
@@ -46,6 +47,10 @@ public sealed class Ingester : ILogSource, IDisposable
     private readonly ConcurrentDictionary<string, TokenBucket> _tenantRates = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _flushLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
+
+    // Head blocks compress their tail on the appending thread; ChunkBuilder is not thread-safe, so one per thread.
+    private readonly ThreadLocal<ChunkBuilder> _builders;
+    private readonly int _partSize;
     private WriteAheadLog? _wal;
     private Task? _flushLoop;
     private long _recordId;
@@ -60,6 +65,8 @@ public sealed class Ingester : ILogSource, IDisposable
         _metrics = metrics;
         _time = time;
         _validator = new PushValidator(metrics, time);
+        _partSize = store.Options.TargetBlockSize;
+        _builders = new ThreadLocal<ChunkBuilder>(store.Options.CreateChunkBuilder, trackAllValues: true);
     }
 
     /// <summary>Problems met while replaying the WAL, for the start-up log.</summary>
@@ -67,6 +74,9 @@ public sealed class Ingester : ILogSource, IDisposable
 
     /// <summary>Entries restored from the WAL at start.</summary>
     public long ReplayedEntries { get; private set; }
+
+    /// <summary>Live tails: notified of every durable push.</summary>
+    public TailBroadcaster Tail { get; } = new();
 
     /// <summary>Unflushed bytes held in memory.</summary>
     public long HeadBytes => Interlocked.Read(ref _headBytes);
@@ -197,12 +207,32 @@ public sealed class Ingester : ILogSource, IDisposable
             _metrics.WalLoggedBytes.Inc(record.WrittenCount);
         }
 
+        if (accepted.Count > 0 && Tail.Wants(tenant))
+        {
+            PublishToTails(tenant, accepted, batch);
+        }
+
         if (tooManyRequests)
         {
             status = 429;
         }
 
         return errors.Any ? new PushOutcome(status, errors.ToString()) : new PushOutcome(204, "");
+    }
+
+    private void PublishToTails(string tenant, List<(HeadStream Stream, List<ValidatedEntry> Entries)> accepted, PushBatch batch)
+    {
+        foreach (var (head, entries) in accepted)
+        {
+            var copies = new PushedEntry[entries.Count];
+            for (var i = 0; i < copies.Length; i++)
+            {
+                var entry = entries[i];
+                copies[i] = new PushedEntry(entry.TimestampNs, Encoding.UTF8.GetString(batch.Bytes(entry.LineStart, entry.LineLength)), entry.Metadata);
+            }
+
+            Tail.Publish(tenant, head.Labels, copies);
+        }
     }
 
     /// <summary>Cuts the blocks that are due (all of them when <paramref name="force"/>) and stores them.</summary>
@@ -230,9 +260,9 @@ public sealed class Ingester : ILogSource, IDisposable
                                 : null;
                             if (reason is { } due)
                             {
-                                open.Seal();
+                                open.Seal(_builders.Value!);
                                 stream.Sealed.Add(open);
-                                stream.Open = new HeadBlock();
+                                stream.Open = stream.NewBlock();
                                 _metrics.ChunksCreated.Inc();
                                 writes.Add((stream, open, due));
                             }
@@ -310,27 +340,27 @@ public sealed class Ingester : ILogSource, IDisposable
             return new HeadEntryIterator([], null);
         }
 
-        var from = query.From;
-        var through = query.Through;
-        var snapshot = new List<HeadEntry>();
+        var parts = new List<ReadOnlyMemory<byte>>();
+        var tail = new List<HeadEntry>();
         lock (head.Sync)
         {
             foreach (var block in head.Sealed)
             {
-                AddInRange(snapshot, block, from, through);
+                block.Snapshot(query.From, query.Through, parts, tail);
             }
 
-            AddInRange(snapshot, head.Open, from, through);
+            head.Open.Snapshot(query.From, query.Through, parts, tail);
         }
 
-        var entries = snapshot.ToArray();
+        var entries = tail.ToArray();
         Array.Sort(entries, static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence));
         if (query.Direction == Direction.Backward)
         {
             Array.Reverse(entries);
         }
 
-        return new HeadEntryIterator(entries, query.Filter);
+        var recent = new HeadEntryIterator(entries, query.Filter);
+        return parts.Count == 0 ? recent : new MergedEntryIterator(ChunkEntryReader.Open(parts, query), recent, query.Direction);
     }
 
     /// <inheritdoc />
@@ -383,7 +413,7 @@ public sealed class Ingester : ILogSource, IDisposable
                     {
                         chunks++;
                         bytes += block.RawBytes;
-                        entries += block.Entries.Count;
+                        entries += block.EntryCount;
                     }
                 }
             }
@@ -431,6 +461,12 @@ public sealed class Ingester : ILogSource, IDisposable
         _wal?.Dispose();
         _stopping.Dispose();
         _flushLock.Dispose();
+        foreach (var builder in _builders.Values)
+        {
+            builder.Dispose();
+        }
+
+        _builders.Dispose();
     }
 
     private static bool Matches(LabelSet labels, IReadOnlyList<LabelMatcher> matchers)
@@ -444,22 +480,6 @@ public sealed class Ingester : ILogSource, IDisposable
         }
 
         return true;
-    }
-
-    private static void AddInRange(List<HeadEntry> snapshot, HeadBlock block, long from, long through)
-    {
-        if (block.IsEmpty || block.MaxTimestamp < from || block.MinTimestamp >= through)
-        {
-            return;
-        }
-
-        foreach (var entry in block.Entries)
-        {
-            if (entry.Timestamp >= from && entry.Timestamp < through)
-            {
-                snapshot.Add(entry);
-            }
-        }
     }
 
     private HeadStream? GetOrCreateStream(string tenant, LabelSet labels, IngestionLimits limits, out string? error)
@@ -478,7 +498,7 @@ public sealed class Ingester : ILogSource, IDisposable
             return null;
         }
 
-        var created = new HeadStream(labels, Fingerprint.Of(labels), tenant);
+        var created = new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize);
         var stream = streams.GetOrAdd(labels, created);
         if (ReferenceEquals(stream, created))
         {
@@ -545,9 +565,10 @@ public sealed class Ingester : ILogSource, IDisposable
                 return ([], FailureMessage(stream, failures, validated.Entries.Count), true);
             }
 
+            var builder = _builders.Value!;
             foreach (var entry in accepted)
             {
-                stream.Open.Append(entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata, recordId, walSegment, now);
+                stream.Open.Append(entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata, recordId, walSegment, now, builder);
             }
 
             if (accepted.Count > 0)
@@ -558,9 +579,9 @@ public sealed class Ingester : ILogSource, IDisposable
                 Interlocked.Add(ref _headBytes, acceptedBytes);
                 if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
                 {
-                    stream.Open.Seal();
+                    stream.Open.Seal(_builders.Value!);
                     stream.Sealed.Add(stream.Open);
-                    stream.Open = new HeadBlock();
+                    stream.Open = stream.NewBlock();
                     _metrics.ChunksCreated.Inc();
                 }
             }
@@ -631,14 +652,13 @@ public sealed class Ingester : ILogSource, IDisposable
 
     private async Task StoreAsync(string tenant, List<(HeadStream Stream, HeadBlock Block, FlushReason Reason)> writes, long now)
     {
+        // The head already holds each block as compressed one-block chunks; they are stored as they are.
         var chunks = new List<ChunkWrite>(writes.Count);
-        using (var builder = _store.Options.CreateChunkBuilder())
+        foreach (var (stream, block, _) in writes)
         {
-            foreach (var (stream, block, _) in writes)
+            foreach (var part in block.Parts)
             {
-                var output = new ArrayBufferWriter<byte>((int)Math.Min(block.RawBytes + 1024, int.MaxValue));
-                var summary = block.WriteChunk(builder, output);
-                chunks.Add(new ChunkWrite(stream.Labels, output.WrittenMemory, summary));
+                chunks.Add(new ChunkWrite(stream.Labels, part.Chunk, part.Summary));
             }
         }
 
@@ -662,20 +682,22 @@ public sealed class Ingester : ILogSource, IDisposable
             await Task.WhenAll(markers).ConfigureAwait(false);
         }
 
-        for (var i = 0; i < writes.Count; i++)
+        foreach (var (stream, block, reason) in writes)
         {
-            var (stream, block, reason) = writes[i];
             lock (stream.Sync)
             {
                 stream.Sealed.Remove(block);
             }
 
             Interlocked.Add(ref _headBytes, -block.RawBytes);
-            _metrics.ChunksFlushed.WithLabels(ReasonLabel(reason)).Inc();
-            _metrics.ChunkEntries.Observe(block.Entries.Count);
-            _metrics.ChunkSize.Observe(chunks[i].Chunk.Length);
-            _metrics.ChunkAge.Observe(TimeSpan.FromTicks(Math.Max(0, now - block.CreatedAt)).TotalSeconds);
-            _metrics.ChunkUtilization.Observe(Math.Min(1, chunks[i].Chunk.Length / (double)_options.ChunkTargetSize));
+            foreach (var part in block.Parts)
+            {
+                _metrics.ChunksFlushed.WithLabels(ReasonLabel(reason)).Inc();
+                _metrics.ChunkEntries.Observe(part.Entries);
+                _metrics.ChunkSize.Observe(part.Chunk.Length);
+                _metrics.ChunkAge.Observe(TimeSpan.FromTicks(Math.Max(0, now - block.CreatedAt)).TotalSeconds);
+                _metrics.ChunkUtilization.Observe(Math.Min(1, part.Chunk.Length / (double)_options.ChunkTargetSize));
+            }
         }
     }
 
@@ -803,7 +825,7 @@ public sealed class Ingester : ILogSource, IDisposable
                 var streams = _tenants.GetOrAdd(tenant, static _ => new ConcurrentDictionary<LabelSet, HeadStream>());
                 if (!streams.TryGetValue(labels, out stream))
                 {
-                    stream = streams.GetOrAdd(labels, new HeadStream(labels, Fingerprint.Of(labels), tenant));
+                    stream = streams.GetOrAdd(labels, new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize));
                     _metrics.StreamsCreated.WithLabels(tenant).Inc();
                     _metrics.MemoryStreams.WithLabels(tenant).Inc();
                 }
@@ -821,7 +843,7 @@ public sealed class Ingester : ILogSource, IDisposable
 
                 lock (stream.Sync)
                 {
-                    stream.Open.AppendEncoded(timestamp, line, metadata, recordId, segment, now);
+                    stream.Open.AppendEncoded(timestamp, line, metadata, recordId, segment, now, _builders.Value!);
                     stream.HighestTimestamp = Math.Max(stream.HighestTimestamp, timestamp);
                     stream.LastEntry = (timestamp, line.ToArray(), metadata.ToArray());
                     stream.LastAppendAt = now;

@@ -129,6 +129,45 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
+    public async Task Large_streams_are_compressed_in_the_head_and_still_read_in_order_across_crash_and_flush()
+    {
+        var (ingester, store) = Open();
+        var line = new string('x', 200);
+        var expected = new List<(long, string)>();
+        for (var batch = 0; batch < 10; batch++)
+        {
+            // Each push arrives slightly out of order, within the window.
+            var entries = Enumerable.Range(0, 300).Select(i => (Now + (batch * 1000) + (299 - i), $"{batch:D2}-{299 - i:D3} {line}")).ToArray();
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", entries)).StatusCode);
+            expected.AddRange(entries);
+        }
+
+        expected.Sort();
+        Assert.Equal(expected, ReadAll(ingester));
+        using (var backward = ingester.OpenEntries("fake", ingester.SelectStreams("fake", [], 0, long.MaxValue)[0], new EntryQuery(0, long.MaxValue, Direction.Backward)))
+        {
+            var previous = long.MaxValue;
+            while (backward.MoveNext())
+            {
+                Assert.True(backward.Current.Timestamp <= previous);
+                previous = backward.Current.Timestamp;
+            }
+        }
+
+        ingester.Dispose();
+        store.Dispose();
+        var (restarted, store2) = Open();
+        using (store2)
+        using (restarted)
+        {
+            Assert.Equal(expected, ReadAll(restarted));
+            await restarted.FlushAsync(force: true, CancellationToken.None);
+            Assert.Equal(expected, ReadAll(store2));
+            Assert.Empty(ReadAll(restarted));
+        }
+    }
+
+    [Fact]
     public async Task Pushed_entries_are_readable_from_the_head_in_time_order()
     {
         var (ingester, store) = Open();

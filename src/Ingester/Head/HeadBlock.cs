@@ -4,32 +4,52 @@ using LokiSharp.Storage.Chunks;
 
 namespace LokiSharp.Ingester.Head;
 
-/// <summary>Where one head entry's bytes are: a segment of its block and the line and metadata lengths there.</summary>
+/// <summary>Where one uncompressed head entry's bytes are: a segment of its block and the line and metadata lengths there.</summary>
 internal readonly record struct HeadEntry(long Timestamp, byte[] Segment, int Offset, int LineLength, int MetadataLength, long Sequence);
 
+/// <summary>A compressed run of a block's entries: a complete chunk of one block, sorted by time.</summary>
+internal sealed record HeadPart(byte[] Chunk, ChunkSummary Summary, int Entries);
+
 /// <summary>
-/// Entries of one stream not yet in a stored chunk. Bytes go into fixed 64 KiB segments that never move, so a
-/// reader's snapshot stays valid while appends continue; segments are ordinary arrays the GC reclaims once no
-/// snapshot holds them. Not thread-safe: the owning stream's lock guards it.
+/// Entries of one stream not yet in the store. Recent entries stay uncompressed (the tail) in fixed 64 KiB
+/// segments that never move, so a reader's snapshot stays valid while appends continue. Every
+/// <see cref="PartSize"/> raw bytes the tail is sorted and compressed into a part, a one-block chunk, which is
+/// what keeps the head a few times smaller than the raw data; flushing stores the parts as they are. Not
+/// thread-safe: the owning stream's lock guards it.
 /// </summary>
-internal sealed class HeadBlock
+internal sealed class HeadBlock(int partSize)
 {
     private const int SegmentSize = 64 * 1024;
 
-    private readonly List<HeadEntry> _entries = [];
+    // One scratch buffer per thread for encoding metadata, so appends allocate nothing per entry.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _scratch;
+
+    private readonly List<HeadEntry> _tail = [];
+    private readonly List<HeadPart> _parts = [];
     private readonly SortedSet<long> _recordIds = [];
     private byte[] _segment = [];
     private int _segmentUsed;
+    private long _tailBytes;
     private long _sequence;
+    private int _partEntries;
 
-    /// <summary>Entries in arrival order (sorted once the block is sealed).</summary>
-    public List<HeadEntry> Entries => _entries;
+    /// <summary>Raw bytes after which the tail is compressed into a part.</summary>
+    public int PartSize { get; } = partSize;
+
+    /// <summary>The compressed parts, oldest first.</summary>
+    public IReadOnlyList<HeadPart> Parts => _parts;
 
     /// <summary>Ids of the WAL records whose entries for this stream are in this block.</summary>
     public SortedSet<long> RecordIds => _recordIds;
 
-    /// <summary>Line plus metadata bytes held.</summary>
+    /// <summary>Line plus metadata bytes held, compressed or not (what the cut decision and limits count).</summary>
     public long RawBytes { get; private set; }
+
+    /// <summary>Bytes actually held in memory: compressed parts plus the uncompressed tail.</summary>
+    public long MemoryBytes { get; private set; }
+
+    public int EntryCount => _partEntries + _tail.Count;
 
     public long MinTimestamp { get; private set; } = long.MaxValue;
 
@@ -41,37 +61,37 @@ internal sealed class HeadBlock
     /// <summary>Wall-clock ticks of the first append, for <c>max_chunk_age</c>.</summary>
     public long CreatedAt { get; private set; }
 
-    public bool IsEmpty => _entries.Count == 0;
+    public bool IsEmpty => EntryCount == 0;
 
-    /// <summary>Appends one entry.</summary>
-    public void Append(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> metadata, long recordId, long walSegment, long now)
+    /// <summary>Appends one entry; compresses the tail with <paramref name="builder"/> when it reaches <see cref="PartSize"/>.</summary>
+    public void Append(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> metadata, long recordId, long walSegment, long now,
+        ChunkBuilder builder)
     {
         var writer = _scratch ??= new ArrayBufferWriter<byte>(256);
         writer.ResetWrittenCount();
         StructuredMetadata.Encode(writer, metadata);
-        AppendEncoded(timestamp, line, writer.WrittenSpan, recordId, walSegment, now);
+        AppendEncoded(timestamp, line, writer.WrittenSpan, recordId, walSegment, now, builder);
     }
 
-    // One scratch buffer per thread for encoding metadata, so appends allocate nothing per entry.
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? _scratch;
-
     /// <summary>Appends one entry whose metadata is already in the chunk encoding (WAL replay).</summary>
-    public void AppendEncoded(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<byte> encodedMetadata, long recordId, long walSegment, long now)
+    public void AppendEncoded(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<byte> encodedMetadata, long recordId, long walSegment, long now,
+        ChunkBuilder builder)
     {
         var size = line.Length + encodedMetadata.Length;
         if (size > _segment.Length - _segmentUsed)
         {
             _segment = new byte[Math.Max(SegmentSize, size)];
             _segmentUsed = 0;
+            MemoryBytes += _segment.Length;
         }
 
         line.CopyTo(_segment.AsSpan(_segmentUsed));
         encodedMetadata.CopyTo(_segment.AsSpan(_segmentUsed + line.Length));
-        _entries.Add(new HeadEntry(timestamp, _segment, _segmentUsed, line.Length, encodedMetadata.Length, _sequence++));
+        _tail.Add(new HeadEntry(timestamp, _segment, _segmentUsed, line.Length, encodedMetadata.Length, _sequence++));
         _segmentUsed += size;
+        _tailBytes += size;
         RawBytes += size;
-        if (_entries.Count == 1)
+        if (EntryCount == 1)
         {
             CreatedAt = now;
         }
@@ -83,28 +103,82 @@ internal sealed class HeadBlock
         {
             _recordIds.Add(recordId);
         }
+
+        if (_tailBytes >= PartSize)
+        {
+            CompressTail(builder);
+        }
     }
 
-    /// <summary>Sorts entries by time, keeping arrival order for equal timestamps, before the block is flushed.</summary>
-    public void Seal() => _entries.Sort(static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence));
-
-    /// <summary>Builds the stored chunk of this (sealed) block.</summary>
-    public ChunkSummary WriteChunk(ChunkBuilder builder, IBufferWriter<byte> output)
+    /// <summary>Compresses whatever is left uncompressed; the block then holds parts only and takes no more appends.</summary>
+    public void Seal(ChunkBuilder builder)
     {
-        builder.Reset();
-        var metadata = new List<LabelPair>();
-        foreach (var entry in _entries)
+        if (_tail.Count > 0)
         {
-            var encoded = new StructuredMetadata(entry.Segment.AsSpan(entry.Offset + entry.LineLength, entry.MetadataLength));
-            metadata.Clear();
-            foreach (var pair in encoded)
-            {
-                metadata.Add(new LabelPair(System.Text.Encoding.UTF8.GetString(pair.Name), System.Text.Encoding.UTF8.GetString(pair.Value)));
-            }
+            CompressTail(builder);
+        }
+    }
 
-            builder.Append(entry.Timestamp, entry.Segment.AsSpan(entry.Offset, entry.LineLength), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(metadata));
+    /// <summary>Copies what a reader needs for <c>[from, through)</c>: the overlapping parts and tail entries.</summary>
+    public void Snapshot(long from, long through, List<ReadOnlyMemory<byte>> parts, List<HeadEntry> tail)
+    {
+        if (IsEmpty || MaxTimestamp < from || MinTimestamp >= through)
+        {
+            return;
         }
 
-        return builder.Finish(output);
+        foreach (var part in _parts)
+        {
+            if (part.Summary.MaxTime >= from && part.Summary.MinTime < through)
+            {
+                parts.Add(part.Chunk);
+            }
+        }
+
+        foreach (var entry in _tail)
+        {
+            if (entry.Timestamp >= from && entry.Timestamp < through)
+            {
+                tail.Add(entry);
+            }
+        }
+    }
+
+    private void CompressTail(ChunkBuilder builder)
+    {
+        _tail.Sort(static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence));
+        builder.Reset();
+        foreach (var entry in _tail)
+        {
+            builder.Append(entry.Timestamp, entry.Segment.AsSpan(entry.Offset, entry.LineLength),
+                new StructuredMetadata(entry.Segment.AsSpan(entry.Offset + entry.LineLength, entry.MetadataLength)));
+        }
+
+        var output = new ArrayBufferWriter<byte>((int)Math.Min(_tailBytes / 2 + 1024, int.MaxValue));
+        var summary = builder.Finish(output);
+        var chunk = output.WrittenSpan.ToArray();
+        _parts.Add(new HeadPart(chunk, summary, _tail.Count));
+        _partEntries += _tail.Count;
+        MemoryBytes += chunk.Length - SegmentsHeld();
+        _tail.Clear();
+        _segment = [];
+        _segmentUsed = 0;
+        _tailBytes = 0;
+    }
+
+    private long SegmentsHeld()
+    {
+        long held = 0;
+        byte[]? previous = null;
+        foreach (var entry in _tail)
+        {
+            if (!ReferenceEquals(entry.Segment, previous))
+            {
+                held += entry.Segment.Length;
+                previous = entry.Segment;
+            }
+        }
+
+        return held;
     }
 }

@@ -69,6 +69,39 @@ public sealed class ChunkBuilder : IDisposable
     /// <exception cref="ArgumentException">The timestamp is older than the previous entry's.</exception>
     public void Append(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> metadata = default)
     {
+        BeginEntry(timestamp, line);
+        Varint.Write(_raw, (ulong)metadata.Length);
+        long metaBytes = 0;
+        foreach (var pair in metadata)
+        {
+            metaBytes += WriteString(pair.Name) + WriteString(pair.Value);
+        }
+
+        EndEntry(timestamp, line, metaBytes);
+    }
+
+    /// <summary>
+    /// Appends an entry whose metadata is already encoded (read from another chunk or an in-memory head), copying
+    /// the bytes as they are. Timestamps must not decrease.
+    /// </summary>
+    public void Append(long timestamp, ReadOnlySpan<byte> line, StructuredMetadata metadata)
+    {
+        BeginEntry(timestamp, line);
+        var encoded = metadata.Encoded;
+        if (encoded.IsEmpty)
+        {
+            Varint.Write(_raw, 0);
+        }
+        else
+        {
+            _raw.Write(encoded);
+        }
+
+        EndEntry(timestamp, line, Math.Max(0, encoded.Length - 1));
+    }
+
+    private void BeginEntry(long timestamp, ReadOnlySpan<byte> line)
+    {
         if (timestamp < _lastTime)
         {
             throw new ArgumentException(
@@ -91,13 +124,10 @@ public sealed class ChunkBuilder : IDisposable
         Varint.Write(_raw, delta);
         Varint.Write(_raw, (ulong)line.Length);
         _raw.Write(line);
-        Varint.Write(_raw, (ulong)metadata.Length);
-        long metaBytes = 0;
-        foreach (var pair in metadata)
-        {
-            metaBytes += WriteString(pair.Name) + WriteString(pair.Value);
-        }
+    }
 
+    private void EndEntry(long timestamp, ReadOnlySpan<byte> line, long metaBytes)
+    {
         _filter?.AddLine(line);
         _blockMax = timestamp;
         _lastTime = timestamp;
