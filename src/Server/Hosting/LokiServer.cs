@@ -102,6 +102,7 @@ public static class LokiServer
             app.UsePathBase(config.Server.HttpPathPrefix);
         }
 
+        app.UseWebSockets();
         app.UseRouting();
         app.Use(async (context, next) =>
         {
@@ -129,6 +130,7 @@ public static class LokiServer
         app.MapPushEndpoints();
         app.MapOtlpEndpoints();
         app.MapQueryEndpoints();
+        app.MapTailEndpoints();
         app.MapDeleteEndpoints();
         app.MapGrpcService<PusherService>();
         app.MapMetrics("/metrics", metrics);

@@ -394,7 +394,7 @@ internal static class QueryEndpoints
         }
     }
 
-    private static bool CategorizeLabels(HttpRequest request)
+    internal static bool CategorizeLabels(HttpRequest request)
     {
         foreach (var header in request.Headers["X-Loki-Response-Encoding-Flags"])
         {
