@@ -77,6 +77,11 @@ public static class LokiServer
         builder.Services.AddSingleton<IngesterModule>();
         builder.Services.AddHostedService<ModuleHost>();
         builder.Services.AddRouting();
+        builder.Services.AddResponseCompression(o =>
+        {
+            o.MimeTypes = ["application/json"];
+            o.Providers.Add<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProvider>();
+        });
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = config.Server.GrpcServerMaxRecvMsgSize;
@@ -103,6 +108,8 @@ public static class LokiServer
         }
 
         app.UseWebSockets();
+        app.UseWhen(static context => context.Request.Path.StartsWithSegments("/loki/api/v1") || context.Request.Path.StartsWithSegments("/api/prom"),
+            static branch => branch.UseResponseCompression());
         app.UseRouting();
         app.Use(async (context, next) =>
         {
@@ -131,6 +138,8 @@ public static class LokiServer
         app.MapOtlpEndpoints();
         app.MapQueryEndpoints();
         app.MapTailEndpoints();
+        app.MapDetectedEndpoints();
+        app.MapLimitsEndpoints();
         app.MapDeleteEndpoints();
         app.MapGrpcService<PusherService>();
         app.MapMetrics("/metrics", metrics);

@@ -67,12 +67,12 @@ internal static class QueryEndpoints
     }
 
     /// <summary>What every query handler needs: tenant, parameters, limits, the engines.</summary>
-    private sealed record QueryContext(string Tenant, RequestParams Params, LimitsConfig Limits, IReadOnlyList<ILogSource> Sources, long Now)
+    internal sealed record QueryContext(string Tenant, RequestParams Params, LimitsConfig Limits, IReadOnlyList<ILogSource> Sources, long Now)
     {
         public LogQLParserOptions ParserOptions => new() { AllowEmptyMatchers = Limits.AllowEmptyMatchers };
     }
 
-    private static async Task Handle(HttpContext context, Func<HttpContext, QueryContext, Task> handler)
+    internal static async Task Handle(HttpContext context, Func<HttpContext, QueryContext, Task> handler)
     {
         var services = context.RequestServices;
         var tenancy = services.GetRequiredService<Tenancy>();
@@ -385,7 +385,7 @@ internal static class QueryEndpoints
         return lookback > 0 ? Math.Max(start, now - lookback) : start;
     }
 
-    private static void CheckEntriesLimit(LimitsConfig limits, int limit)
+    internal static void CheckEntriesLimit(LimitsConfig limits, int limit)
     {
         if (limits.MaxEntriesLimitPerQuery > 0 && limit > limits.MaxEntriesLimitPerQuery)
         {
@@ -410,7 +410,7 @@ internal static class QueryEndpoints
         return false;
     }
 
-    private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
+    internal static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = JsonContentType;

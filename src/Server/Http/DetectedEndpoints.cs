@@ -1,0 +1,148 @@
+using System.Text.Json;
+using LokiSharp.LogQL.Syntax;
+using LokiSharp.Querier.Detected;
+using LokiSharp.Querier.Requests;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace LokiSharp.Server.Http;
+
+/// <summary>Logs Drilldown's endpoints: <c>detected_labels</c>, <c>detected_fields</c>, <c>detected_field/{name}/values</c>.</summary>
+internal static class DetectedEndpoints
+{
+    private const int DefaultFieldLimit = 1000;
+
+    public static void MapDetectedEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        string[] getPost = ["GET", "POST"];
+        endpoints.MapMethods("/loki/api/v1/detected_labels", getPost, static context => QueryEndpoints.Handle(context, DetectedLabelsAsync));
+        endpoints.MapMethods("/loki/api/v1/detected_fields", getPost, static context => QueryEndpoints.Handle(context, (c, q) => DetectedFieldsAsync(c, q, null)));
+        endpoints.MapMethods("/loki/api/v1/detected_field/{name}/values", getPost,
+            static context => QueryEndpoints.Handle(context, (c, q) => DetectedFieldsAsync(c, q, c.Request.RouteValues["name"] as string ?? "")));
+    }
+
+    private static async Task DetectedLabelsAsync(HttpContext context, QueryEndpoints.QueryContext q)
+    {
+        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        if (end < start)
+        {
+            throw new QueryRequestException("end timestamp must not be before or equal to start time");
+        }
+
+        var query = q.Params.Get("query");
+        var matchers = string.IsNullOrEmpty(query) ? [] : LogQLParser.ParseMatchers(query, new LogQLParserOptions { AllowEmptyMatchers = true }).Matchers;
+        var labels = new DetectedLabelsQuery(q.Sources).Labels(q.Tenant, matchers, start, end + 1);
+        await QueryEndpoints.WriteJsonAsync(context, 200, w =>
+        {
+            w.WriteStartObject();
+            if (labels.Count > 0)
+            {
+                w.WriteStartArray("detectedLabels");
+                foreach (var label in labels)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("label", label.Label);
+                    w.WriteNumber("cardinality", label.Cardinality);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task DetectedFieldsAsync(HttpContext context, QueryEndpoints.QueryContext q, string? valuesOf)
+    {
+        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        if (end < start)
+        {
+            throw new QueryRequestException("end timestamp must not be before or equal to start time");
+        }
+
+        var lineLimit = QueryParameters.ParseLimit(q.Params.Get("line_limit"));
+        var limitText = q.Params.Get("limit");
+        var limit = QueryParameters.ParseLimit(string.IsNullOrEmpty(limitText) ? q.Params.Get("field_limit") : limitText, DefaultFieldLimit);
+        QueryParameters.ParseStep(q.Params.Get("step"), start, end);
+        var selector = LogQLParser.ParseLogSelector(q.Params.Get("query") ?? "", q.ParserOptions);
+        QueryEndpoints.CheckEntriesLimit(q.Limits, lineLimit);
+        var detected = new DetectedFieldsQuery(q.Sources);
+        if (valuesOf is not null)
+        {
+            var values = detected.Values(q.Tenant, selector, start, end, lineLimit, valuesOf, limit, context.RequestAborted);
+            await QueryEndpoints.WriteJsonAsync(context, 200, w =>
+            {
+                w.WriteStartObject();
+                if (values.Count > 0)
+                {
+                    w.WriteStartArray("values");
+                    foreach (var value in values)
+                    {
+                        w.WriteStringValue(value);
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteNumber("limit", limit);
+                }
+
+                w.WriteEndObject();
+            }).ConfigureAwait(false);
+            return;
+        }
+
+        var fields = detected.Fields(q.Tenant, selector, start, end, lineLimit, limit, context.RequestAborted);
+        await QueryEndpoints.WriteJsonAsync(context, 200, w => WriteFields(w, fields, limit)).ConfigureAwait(false);
+    }
+
+    // {"fields":[...],"limit":N}, or {} when nothing was found (Loki omits both then).
+    private static void WriteFields(Utf8JsonWriter w, List<DetectedField> fields, int limit)
+    {
+        w.WriteStartObject();
+        if (fields.Count > 0)
+        {
+            w.WriteStartArray("fields");
+            foreach (var field in fields)
+            {
+                w.WriteStartObject();
+                w.WriteString("label", field.Label);
+                w.WriteString("type", field.Type);
+                w.WriteNumber("cardinality", field.Cardinality);
+                if (field.Parsers is null)
+                {
+                    // Grafana tells structured metadata from parsed fields by this null.
+                    w.WriteNull("parsers");
+                }
+                else
+                {
+                    w.WriteStartArray("parsers");
+                    foreach (var parser in field.Parsers)
+                    {
+                        w.WriteStringValue(parser);
+                    }
+
+                    w.WriteEndArray();
+                }
+
+                if (field.JsonPath is { Count: > 0 })
+                {
+                    w.WriteStartArray("jsonPath");
+                    foreach (var part in field.JsonPath)
+                    {
+                        w.WriteStringValue(part);
+                    }
+
+                    w.WriteEndArray();
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteNumber("limit", limit);
+        }
+
+        w.WriteEndObject();
+    }
+}
