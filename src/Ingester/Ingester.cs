@@ -9,6 +9,7 @@ using LokiSharp.Ingester.Push;
 using LokiSharp.Ingester.Tail;
 using LokiSharp.Ingester.Wal;
 using LokiSharp.LogQL.Labels;
+using LokiSharp.LogQL.Text;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Index;
 using LokiSharp.Storage.Reading;
@@ -536,7 +537,7 @@ public sealed class Ingester : ILogSource, IDisposable
                 if (highest != long.MinValue && entry.TimestampNs < cutoff)
                 {
                     failures.Add((entry.TimestampNs,
-                        $"entry too far behind, entry timestamp is: {PushValidator.Rfc3339(entry.TimestampNs)}, oldest acceptable timestamp is: {PushValidator.Rfc3339(cutoff)}"));
+                        $"entry too far behind, entry timestamp is: {GoTimestamp.FormatRfc3339(entry.TimestampNs)}, oldest acceptable timestamp is: {GoTimestamp.FormatRfc3339(cutoff)}"));
                     _metrics.Discard("too_far_behind", stream.Tenant, limits.RetentionHours, batch.Format, 1, entry.LineLength);
                     continue;
                 }
@@ -608,31 +609,12 @@ public sealed class Ingester : ILogSource, IDisposable
         var shown = _options.MaxReturnedStreamErrors > 0 ? Math.Min(failures.Count, _options.MaxReturnedStreamErrors) : failures.Count;
         for (var i = 0; i < shown; i++)
         {
-            sb.Append("entry with timestamp ").Append(GoTime(failures[i].Timestamp)).Append(" ignored, reason: '").Append(failures[i].Reason).Append("',\n");
+            sb.Append("entry with timestamp ").Append(GoTimestamp.FormatGoString(failures[i].Timestamp)).Append(" ignored, reason: '").Append(failures[i].Reason).Append("',\n");
         }
 
         sb.Append("user '").Append(stream.Tenant).Append("', total ignored: ").Append(failures.Count).Append(" out of ").Append(total)
             .Append(" for stream: ").Append(stream.LabelsText);
         return sb.ToString();
-    }
-
-    // Go's time.Time.String() in UTC: "2006-01-02 15:04:05.999999999 +0000 UTC".
-    private static string GoTime(long unixNanos)
-    {
-        var seconds = Math.DivRem(unixNanos, 1_000_000_000L, out var nanos);
-        if (nanos < 0)
-        {
-            seconds--;
-            nanos += 1_000_000_000L;
-        }
-
-        var text = DateTime.UnixEpoch.AddSeconds(seconds).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-        if (nanos > 0)
-        {
-            text += "." + nanos.ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0');
-        }
-
-        return text + " +0000 UTC";
     }
 
     private static string HumanSize(long bytes) => bytes switch

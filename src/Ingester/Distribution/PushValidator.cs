@@ -5,6 +5,7 @@ using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Push;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Syntax;
+using LokiSharp.LogQL.Text;
 
 namespace LokiSharp.Ingester.Distribution;
 
@@ -102,12 +103,12 @@ public sealed class PushValidator
                 string? discardReason = null;
                 if (entry.TimestampNs < oldest)
                 {
-                    error = $"entry for stream '{labelsText}' has timestamp too old: {Rfc3339(entry.TimestampNs)}, oldest acceptable timestamp is: {Rfc3339(oldest)}";
+                    error = $"entry for stream '{labelsText}' has timestamp too old: {GoTimestamp.FormatRfc3339(entry.TimestampNs)}, oldest acceptable timestamp is: {GoTimestamp.FormatRfc3339(oldest)}";
                     discardReason = "greater_than_max_sample_age";
                 }
                 else if (entry.TimestampNs > newest)
                 {
-                    error = $"entry for stream '{labelsText}' has timestamp too new: {Rfc3339(entry.TimestampNs)}";
+                    error = $"entry for stream '{labelsText}' has timestamp too new: {GoTimestamp.FormatRfc3339(entry.TimestampNs)}";
                     discardReason = "too_far_in_future";
                 }
                 else if (limits.MaxLineSize > 0 && lineLength > limits.MaxLineSize)
@@ -162,13 +163,6 @@ public sealed class PushValidator
         }
 
         return result;
-    }
-
-    /// <summary>Loki's RFC3339 rendering of a timestamp in error messages.</summary>
-    public static string Rfc3339(long unixNanos)
-    {
-        var time = DateTime.UnixEpoch.AddTicks(unixNanos / 100);
-        return time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
     }
 
     private static ReadOnlySpan<byte> LineOf(PushBatch batch, ValidatedEntry entry) => batch.Bytes(entry.LineStart, entry.LineLength);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using LokiSharp.LogQL.Labels;
+using LokiSharp.LogQL.Text;
 
 namespace LokiSharp.Ingester.Push;
 
@@ -221,7 +222,7 @@ public static class JsonPushDecoder
             {
                 Read(ref reader);
                 var text = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : throw Malformed("\"ts\" must be an RFC3339 string");
-                timestamp = ParseRfc3339Nanos(text);
+                timestamp = GoTimestamp.TryParseRfc3339(text, out var parsed) ? parsed : throw Malformed($"parsing time \"{text}\" as RFC3339");
             }
             else if (reader.ValueTextEquals("line"u8))
             {
@@ -254,36 +255,6 @@ public static class JsonPushDecoder
         {
             ReadMetadata(ref metadata, batch);
         }
-    }
-
-    // .NET parses (and rounds) fractions to 100 ns ticks, so the fraction is cut off and added back exactly.
-    private static long ParseRfc3339Nanos(string text)
-    {
-        var dot = text.IndexOf('.', StringComparison.Ordinal);
-        var end = dot + 1;
-        while (dot >= 0 && end < text.Length && char.IsAsciiDigit(text[end]))
-        {
-            end++;
-        }
-
-        var whole = dot >= 0 ? text[..dot] + text[end..] : text;
-        if (!DateTimeOffset.TryParse(whole, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
-        {
-            throw Malformed($"parsing time \"{text}\" as RFC3339");
-        }
-
-        long nanos = 0;
-        if (dot >= 0)
-        {
-            var digits = text.AsSpan(dot + 1, Math.Min(end - dot - 1, 9));
-            nanos = long.Parse(digits, CultureInfo.InvariantCulture);
-            for (var i = digits.Length; i < 9; i++)
-            {
-                nanos *= 10;
-            }
-        }
-
-        return ((time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100) + nanos;
     }
 
     private static void AddLine(ref Utf8JsonReader reader, PushBatch batch, long timestamp)

@@ -40,7 +40,7 @@ public static class QueryParameters
             return value.Length <= 10 ? integer * 1_000_000_000 : integer;
         }
 
-        if (TryParseRfc3339(value, out var nanos))
+        if (GoTimestamp.TryParseRfc3339(value, out var nanos))
         {
             return nanos;
         }
@@ -157,37 +157,5 @@ public static class QueryParameters
         {
             throw new QueryRequestException("end timestamp must not be before or equal to start time");
         }
-    }
-
-    private static bool TryParseRfc3339(string text, out long nanos)
-    {
-        nanos = 0;
-        var dot = text.IndexOf('.', StringComparison.Ordinal);
-        var end = dot + 1;
-        while (dot >= 0 && end < text.Length && char.IsAsciiDigit(text[end]))
-        {
-            end++;
-        }
-
-        var whole = dot >= 0 ? text[..dot] + text[end..] : text;
-        if (!DateTimeOffset.TryParseExact(whole, ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss'Z'"], CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal, out var time))
-        {
-            return false;
-        }
-
-        long fraction = 0;
-        if (dot >= 0 && end > dot + 1)
-        {
-            var digits = text.AsSpan(dot + 1, Math.Min(end - dot - 1, 9));
-            fraction = long.Parse(digits, CultureInfo.InvariantCulture);
-            for (var i = digits.Length; i < 9; i++)
-            {
-                fraction *= 10;
-            }
-        }
-
-        nanos = ((time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100) + fraction;
-        return true;
     }
 }

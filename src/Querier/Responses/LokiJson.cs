@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
+using LokiSharp.LogQL.Text;
 using LokiSharp.Querier.Logs;
 
 namespace LokiSharp.Querier.Responses;
@@ -190,19 +191,8 @@ public static class LokiJson
         writer.WriteEndArray();
     }
 
-    /// <summary>Go's RFC3339Nano in UTC: trailing zeros of the fraction dropped.</summary>
-    public static string Rfc3339Nano(long unixNanos)
-    {
-        var seconds = Math.DivRem(unixNanos, 1_000_000_000L, out var nanos);
-        if (nanos < 0)
-        {
-            seconds--;
-            nanos += 1_000_000_000L;
-        }
-
-        var text = DateTime.UnixEpoch.AddSeconds(seconds).ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
-        return nanos == 0 ? text + "Z" : text + "." + nanos.ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0') + "Z";
-    }
+    /// <summary>Go's RFC3339Nano in UTC, as Loki's legacy shapes write entry times.</summary>
+    public static string Rfc3339Nano(long unixNanos) => GoTimestamp.FormatRfc3339Nano(unixNanos);
 
     /// <summary>The <c>stats</c> object with Loki's keys, zeros included.</summary>
     public static void WriteStats(Utf8JsonWriter writer, QueryStatistics stats)

@@ -26,7 +26,16 @@ public static class LokiServer
     public static WebApplication Build(LoadedConfig loaded, LogLevelSwitch logLevel, TextWriter logOutput)
     {
         var config = loaded.Config;
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lokisharp" });
+        // The content root is the binary's folder, not the working directory that holds ./data: ASP.NET watches
+        // its content root for appsettings changes, and watching a busy data directory burns CPU on every write.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "lokisharp",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        // Configuration comes from the Loki YAML file and flags only; no appsettings files or their watchers.
+        builder.Configuration.Sources.Clear();
 
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new LokiLoggerProvider(logLevel, config.Server.LogFormat == "json", logOutput));
