@@ -129,4 +129,22 @@ public sealed class DetectedTests : IAsyncLifetime
         using var reader = new StreamReader(gzip);
         Assert.Contains("detectedLabels", await reader.ReadToEndAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Patterns_group_similar_lines_with_counts_per_step()
+    {
+        var (status, body) = await GetAsync($"/loki/api/v1/patterns?{Range}&step=10s&query={Uri.EscapeDataString("{app=\"web\"}")}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        long StepOf(int second) => ((_base / 1_000_000_000L) + second) / 10 * 10;
+        Assert.Equal(Compact($$"""
+            {"status":"success","data":[
+              {"pattern":"level=info <_> <_>","level":"info","samples":[[{{StepOf(3)}},1]]},
+              {"pattern":"level=warn <_> <_>","level":"warn","samples":[[{{StepOf(4)}},1]]},
+              {"pattern":"plain text","level":"unknown","samples":[[{{StepOf(5)}},1]]}
+            ]}
+            """), Compact(body));
+
+        var (_, empty) = await GetAsync($"/loki/api/v1/patterns?{Range}&query={Uri.EscapeDataString("{app=\"none\"}")}");
+        Assert.Equal("""{"status":"success","data":[]}""", empty);
+    }
 }

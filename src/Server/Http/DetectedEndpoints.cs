@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.Querier.Detected;
+using LokiSharp.Querier.Patterns;
 using LokiSharp.Querier.Requests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace LokiSharp.Server.Http;
 
-/// <summary>Logs Drilldown's endpoints: <c>detected_labels</c>, <c>detected_fields</c>, <c>detected_field/{name}/values</c>.</summary>
+/// <summary>Logs Drilldown's endpoints: <c>detected_labels</c>, <c>detected_fields</c>, <c>detected_field/{name}/values</c>, <c>patterns</c>.</summary>
 internal static class DetectedEndpoints
 {
     private const int DefaultFieldLimit = 1000;
@@ -20,6 +21,42 @@ internal static class DetectedEndpoints
         endpoints.MapMethods("/loki/api/v1/detected_fields", getPost, static context => QueryEndpoints.Handle(context, (c, q) => DetectedFieldsAsync(c, q, null)));
         endpoints.MapMethods("/loki/api/v1/detected_field/{name}/values", getPost,
             static context => QueryEndpoints.Handle(context, (c, q) => DetectedFieldsAsync(c, q, c.Request.RouteValues["name"] as string ?? "")));
+        endpoints.MapMethods("/loki/api/v1/patterns", getPost, static context => QueryEndpoints.Handle(context, PatternsAsync));
+    }
+
+    private static async Task PatternsAsync(HttpContext context, QueryEndpoints.QueryContext q)
+    {
+        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        QueryParameters.CheckBounds(start, end);
+        var step = QueryParameters.ParseStep(q.Params.Get("step"), start, end);
+        var selector = LogQLParser.ParseLogSelector(q.Params.Get("query") ?? "", q.ParserOptions);
+        var patterns = new PatternsQuery(q.Sources).Patterns(q.Tenant, selector, start, end, step, context.RequestAborted);
+        await QueryEndpoints.WriteJsonAsync(context, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("status", "success");
+            w.WriteStartArray("data");
+            foreach (var pattern in patterns)
+            {
+                w.WriteStartObject();
+                w.WriteString("pattern", pattern.Pattern);
+                w.WriteString("level", pattern.Level);
+                w.WriteStartArray("samples");
+                foreach (var (seconds, count) in pattern.Samples)
+                {
+                    w.WriteStartArray();
+                    w.WriteNumberValue(seconds);
+                    w.WriteNumberValue(count);
+                    w.WriteEndArray();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
     }
 
     private static async Task DetectedLabelsAsync(HttpContext context, QueryEndpoints.QueryContext q)

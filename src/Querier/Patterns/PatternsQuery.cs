@@ -1,0 +1,30 @@
+using LokiSharp.LogQL.Ast;
+using LokiSharp.Querier.Logs;
+using LokiSharp.Storage.Reading;
+
+namespace LokiSharp.Querier.Patterns;
+
+/// <summary>
+/// <c>/loki/api/v1/patterns</c>: mines the newest lines of the selected streams in the range (at most
+/// <see cref="MaxLines"/>, which bounds time and memory) and counts each pattern's lines per step.
+/// </summary>
+public sealed class PatternsQuery(IReadOnlyList<ILogSource> sources)
+{
+    /// <summary>Lines mined per request at most.</summary>
+    public const int MaxLines = 20_000;
+
+    /// <summary>The patterns of <paramref name="selector"/>'s lines in <c>[start, end)</c>.</summary>
+    public List<MinedPattern> Patterns(string tenant, LogSelectorExpr selector, long start, long end, long stepNs, CancellationToken cancellationToken)
+    {
+        var result = new LogQueryEngine(sources).Select(tenant, selector, start, end, MaxLines, Direction.Backward, 0, cancellationToken);
+        var miner = new PatternMiner(stepNs);
+        for (var i = result.Entries.Count - 1; i >= 0; i--)
+        {
+            var entry = result.Entries[i];
+            var level = entry.Labels.All.Get("detected_level") ?? entry.Labels.All.Get("level") ?? "unknown";
+            miner.Add(entry.Timestamp, entry.Line, level);
+        }
+
+        return miner.Patterns();
+    }
+}
