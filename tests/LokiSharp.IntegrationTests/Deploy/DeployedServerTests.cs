@@ -200,6 +200,27 @@ public sealed partial class DeployedServerTests(DeployedServerFixture fixture) :
     }
 
     [Fact]
+    public async Task Comprehensive_script_runs_every_LogQL_example_and_sees_the_compactor()
+    {
+        var (exitCode, output) = await RunScriptAsync("test-loki-comprehensive.sh", new() { ["CHECKS"] = "logql,compactor-metrics" });
+
+        Assert.True(exitCode == 0, $"test-loki-comprehensive.sh exited {exitCode}:\n{output}");
+        Assert.Equal(0, FailLines().Count(output));
+        Assert.Contains("PASS LogQL: ", output, StringComparison.Ordinal);
+        Assert.Contains("PASS the compactor reports it is running", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_script_round_trips_a_push_through_the_query_api()
+    {
+        var (exitCode, output) = await RunScriptAsync("validate-loki.sh", new() { ["CHECKS"] = "push,roundtrip" });
+
+        Assert.True(exitCode == 0, $"validate-loki.sh exited {exitCode}:\n{output}");
+        Assert.Equal(0, FailLines().Count(output));
+        Assert.Contains("0 failure(s)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Comprehensive_script_counts_a_wrong_setting_as_a_failure()
     {
         // The live config has /loki redirected, so the default EXPECT_PATH_PREFIX=/loki must fail exactly once.
