@@ -208,8 +208,9 @@ test('Logs Drilldown: volume, detected labels and fields, field values, labels, 
 test('Logs Drilldown: patterns answers Loki 3 shapes, or 404 when the pattern ingester is off', async () => {
   const response = await fetch(`${server.url}/loki/api/v1/patterns?` + params({ query: '{service_name="shop"}', start, end, step: '15s' }), { headers: tags('grafana-lokiexplore-app') })
   if (response.status === 404) return // Loki's default (pattern_ingester.enabled: false); Drilldown hides patterns
-  assert.equal(response.status, 200, await response.text())
-  const body = await response.json()
+  const text = await response.text()
+  assert.equal(response.status, 200, text)
+  const body = JSON.parse(text)
   assert.equal(body.status, 'success')
   assert.ok(Array.isArray(body.data))
   for (const p of body.data) {

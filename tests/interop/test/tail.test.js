@@ -44,7 +44,14 @@ test('ws: tailing receives history since start and live pushes from another clie
 
   const { ws, frames } = await openTail('{app="tail-app"} |= "keep"', { start: (nowNs() - 60_000_000_000n).toString() })
   try {
+    const received = () => frames.flatMap(f => {
+      const body = JSON.parse(f.data)
+      return body.streams.flatMap(s => s.values.map(v => ({ stream: s.stream, value: v })))
+    })
     const expected = [{ pod: 'p1', ts: historyTs.toString(), line: 'history keep 0' }]
+    // The server subscribes to live pushes once the upgrade is done and then sends the history, so the history
+    // frame (what a Grafana user sees first) marks the point from which live pushes are guaranteed to arrive.
+    await eventually(() => received().length >= 1, 10_000, 'the history entry')
     // Another client pushes while the tail is open: several requests, two streams, lines the filter drops.
     for (let batch = 0; batch < 5; batch++) {
       const base = nowNs()
@@ -59,10 +66,6 @@ test('ws: tailing receives history since start and live pushes from another clie
       await sleep(100)
     }
 
-    const received = () => frames.flatMap(f => {
-      const body = JSON.parse(f.data)
-      return body.streams.flatMap(s => s.values.map(v => ({ stream: s.stream, value: v })))
-    })
     await eventually(() => received().length >= expected.length, 10_000, `${expected.length} tailed entries`)
     await sleep(300) // anything the filter should have dropped would arrive by now
 
