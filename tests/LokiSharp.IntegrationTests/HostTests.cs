@@ -36,7 +36,7 @@ public sealed class HostTests : IAsyncLifetime
         var (status, _, body) = await GetAsync("/services");
 
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal("server => Running\nruntime-config => Running\nstore => Running\ningester => Running\n", body);
+        Assert.Equal("server => Running\nruntime-config => Running\nstore => Running\ningester => Running\ncompactor => Running\n", body);
     }
 
     [Fact]

@@ -174,7 +174,17 @@ public sealed class TailTests : IAsyncLifetime
             await attempt.ConnectAsync(TailUri("/loki/api/v1/tail", "{app=\"busy\"}"), CancellationToken.None);
             var ts = Now;
             await PushAsync("busy", (ts, "free slot"));
-            var text = await ReceiveTextAsync(attempt);
+            string text;
+            try
+            {
+                text = await ReceiveTextAsync(attempt);
+            }
+            catch (OperationCanceledException)
+            {
+                // On a loaded machine the closed tail's slot may not be free yet; try again until the deadline.
+                text = "";
+            }
+
             if (text.Length > 0)
             {
                 Assert.Contains("free slot", text, StringComparison.Ordinal);

@@ -69,7 +69,6 @@ internal static class TailEndpoints
         }
 
         var categorize = QueryEndpoints.CategorizeLabels(context.Request) && !legacy;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = PingPeriod }).ConfigureAwait(false);
         var ingester = services.GetRequiredService<Ingester.Ingester>();
         var time = services.GetRequiredService<TimeProvider>();
         var tail = new LogTail(tenant, request.Selector, request.Limit, request.DelayFor, time);
@@ -88,6 +87,20 @@ internal static class TailEndpoints
             }
         }
 
+        // Subscribed before the upgrade completes, so a push made as soon as the client sees the socket open is
+        // not missed; the tail buffers it until streaming starts.
+        WebSocket socket;
+        try
+        {
+            socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = PingPeriod }).ConfigureAwait(false);
+        }
+        catch
+        {
+            subscription?.Dispose();
+            throw;
+        }
+
+        using var acceptedSocket = socket;
         if (subscription is null)
         {
             using var stop = new CancellationTokenSource();
