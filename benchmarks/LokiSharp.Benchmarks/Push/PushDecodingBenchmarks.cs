@@ -1,12 +1,12 @@
 using System.Buffers;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
-using Google.Protobuf;
 using LokiSharp.Benchmarks.Storage;
 using LokiSharp.Ingester;
 using LokiSharp.Ingester.Distribution;
 using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Push;
+using LokiSharp.LoadTest;
 using Prometheus;
 
 namespace LokiSharp.Benchmarks.Push;
@@ -34,43 +34,19 @@ public class PushDecodingBenchmarks
         var lines = SyntheticLogs.Generate(1 << 20);
         RawBytes = lines.Sum(l => l.Line.Length);
 
-        // PushRequest { streams = 1: StreamAdapter { labels = 1, entries = 2: EntryAdapter { timestamp = 1, line = 2 } } }
-        using var message = new MemoryStream();
-        var output = new CodedOutputStream(message);
+        var streams = new List<PushRequestEncoder.Stream>();
         for (var s = 0; s < Streams; s++)
         {
-            var stream = new MemoryStream();
-            var streamOutput = new CodedOutputStream(stream);
-            streamOutput.WriteTag(1, WireFormat.WireType.LengthDelimited);
-            streamOutput.WriteString($"{{app=\"app-{s % 8}\", namespace=\"jewelry-shop\", pod=\"pod-{s}\"}}");
+            var entries = new List<(long, byte[])>();
             for (var i = s; i < lines.Count; i += Streams)
             {
-                var entry = new MemoryStream();
-                var entryOutput = new CodedOutputStream(entry);
-                var ts = now - ((lines.Count - i) * 1_000_000L);
-                var timestamp = new MemoryStream();
-                var timestampOutput = new CodedOutputStream(timestamp);
-                timestampOutput.WriteTag(1, WireFormat.WireType.Varint);
-                timestampOutput.WriteInt64(ts / 1_000_000_000);
-                timestampOutput.WriteTag(2, WireFormat.WireType.Varint);
-                timestampOutput.WriteInt32((int)(ts % 1_000_000_000));
-                timestampOutput.Flush();
-                entryOutput.WriteTag(1, WireFormat.WireType.LengthDelimited);
-                entryOutput.WriteBytes(ByteString.CopyFrom(timestamp.ToArray()));
-                entryOutput.WriteTag(2, WireFormat.WireType.LengthDelimited);
-                entryOutput.WriteBytes(ByteString.CopyFrom(lines[i].Line));
-                entryOutput.Flush();
-                streamOutput.WriteTag(2, WireFormat.WireType.LengthDelimited);
-                streamOutput.WriteBytes(ByteString.CopyFrom(entry.ToArray()));
+                entries.Add((now - ((lines.Count - i) * 1_000_000L), lines[i].Line));
             }
 
-            streamOutput.Flush();
-            output.WriteTag(1, WireFormat.WireType.LengthDelimited);
-            output.WriteBytes(ByteString.CopyFrom(stream.ToArray()));
+            streams.Add(new PushRequestEncoder.Stream($"{{app=\"app-{s % 8}\", namespace=\"jewelry-shop\", pod=\"pod-{s}\"}}", entries));
         }
 
-        output.Flush();
-        _protobuf = Snappier.Snappy.CompressToArray(message.ToArray());
+        _protobuf = PushRequestEncoder.Encode(streams);
 
         var json = new ArrayBufferWriter<byte>(2 << 20);
         using (var writer = new Utf8JsonWriter(json))
