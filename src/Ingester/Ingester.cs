@@ -162,7 +162,7 @@ public sealed class Ingester : ILogSource, IDisposable
 
         var recordId = Interlocked.Increment(ref _recordId);
         var walSegment = _wal?.CurrentSegment ?? 0;
-        var record = new ArrayBufferWriter<byte>(checked((int)Math.Min(int.MaxValue, validated.Bytes + 256)));
+        using var record = new PooledBufferWriter(checked((int)Math.Min(int.MaxValue, validated.Bytes + 256)));
         var accepted = new List<(HeadStream Stream, List<ValidatedEntry> Entries)>(validated.Streams.Count);
         var errors = validated.Errors;
         var status = 400;

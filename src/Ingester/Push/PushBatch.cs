@@ -20,7 +20,7 @@ public sealed class PushBatch : IDisposable
 {
     private byte[] _arena;
     private int _arenaLength;
-    private PushEntry[] _entries = new PushEntry[64];
+    private PushEntry[] _entries = ArrayPool<PushEntry>.Shared.Rent(64);
     private int _entryCount;
     private readonly List<PushStream> _streams = [];
     private readonly List<MetadataPair> _metadata = [];
@@ -105,6 +105,12 @@ public sealed class PushBatch : IDisposable
         {
             ArrayPool<byte>.Shared.Return(arena);
         }
+
+        var entries = Interlocked.Exchange(ref _entries, []);
+        if (entries.Length > 0)
+        {
+            ArrayPool<PushEntry>.Shared.Return(entries);
+        }
     }
 
     private void AddEntryAt(long timestampNs, int start, int length)
@@ -116,7 +122,10 @@ public sealed class PushBatch : IDisposable
 
         if (_entryCount == _entries.Length)
         {
-            Array.Resize(ref _entries, _entries.Length * 2);
+            var bigger = ArrayPool<PushEntry>.Shared.Rent(_entries.Length * 2);
+            _entries.AsSpan(0, _entryCount).CopyTo(bigger);
+            ArrayPool<PushEntry>.Shared.Return(_entries);
+            _entries = bigger;
         }
 
         _entries[_entryCount++] = new PushEntry(timestampNs, start, length, _metadata.Count, 0);
