@@ -22,6 +22,7 @@ internal sealed class ConfigBinder
     private readonly ConfigKeyCatalog _catalog;
     private readonly string _source;
     private readonly List<ConfigNotice> _notices = [];
+    private readonly List<(string Path, long Line)> _bound = [];
 
     public ConfigBinder(ConfigKeyCatalog catalog, string source)
     {
@@ -31,6 +32,9 @@ internal sealed class ConfigBinder
 
     /// <summary>Keys accepted but not applied, in file order.</summary>
     public IReadOnlyList<ConfigNotice> Notices => _notices;
+
+    /// <summary>Modelled keys the file set, parents before children, with list items as <c>[]</c>.</summary>
+    public IReadOnlyList<(string Path, long Line)> BoundKeys => _bound;
 
     /// <summary>Binds every key of <paramref name="node"/> onto <paramref name="target"/>.</summary>
     public void BindMapping(YamlMappingNode node, object target, string path)
@@ -51,6 +55,7 @@ internal sealed class ConfigBinder
                     continue;
                 }
 
+                _bound.Add((childPath, keyNode.Start.Line));
                 var current = property.GetValue(target);
                 property.SetValue(target, ConvertNode(valueNode, property.PropertyType, current, childPath));
             }
