@@ -117,26 +117,10 @@ public sealed class JsonParserStep : PipelineStage
                     }
             }
 
-            offset = JsonScanner.NextToken(data, end);
-            if (offset < 0)
+            var next = JsonScanner.NextMember(data, end, out offset, out var objectEnded);
+            if (next is not null || objectEnded)
             {
-                return JsonScanner.MalformedArray;
-            }
-
-            if (data[offset] == '}')
-            {
-                return null;
-            }
-
-            if (data[offset] != ',')
-            {
-                return JsonScanner.MalformedObject;
-            }
-
-            offset = JsonScanner.NextToken(data, offset + 1);
-            if (offset < 0)
-            {
-                return JsonScanner.MalformedArray;
+                return next;
             }
         }
 
@@ -434,26 +418,10 @@ public sealed class UnpackParserStep : PipelineStage
                 }
             }
 
-            offset = JsonScanner.NextToken(data, end);
-            if (offset < 0)
+            var next = JsonScanner.NextMember(data, end, out offset, out var objectEnded);
+            if (next is not null || objectEnded)
             {
-                return JsonScanner.MalformedArray;
-            }
-
-            if (data[offset] == '}')
-            {
-                return null;
-            }
-
-            if (data[offset] != ',')
-            {
-                return JsonScanner.MalformedObject;
-            }
-
-            offset = JsonScanner.NextToken(data, offset + 1);
-            if (offset < 0)
-            {
-                return JsonScanner.MalformedArray;
+                return next;
             }
         }
 

@@ -314,4 +314,32 @@ internal static class JsonScanner
 
     /// <summary>UTF-8 to string without replacements (for texts that are valid by construction).</summary>
     public static string Utf8(ReadOnlySpan<byte> s) => Encoding.UTF8.GetString(s);
+
+    /// <summary>
+    /// Moves past an object member's value to the next member's key. Returns an error text for malformed JSON;
+    /// otherwise null, with <paramref name="objectEnded"/> set when the closing brace came instead.
+    /// </summary>
+    public static string? NextMember(ReadOnlySpan<byte> data, int valueEnd, out int offset, out bool objectEnded)
+    {
+        objectEnded = false;
+        offset = NextToken(data, valueEnd);
+        if (offset < 0)
+        {
+            return MalformedArray;
+        }
+
+        if (data[offset] == '}')
+        {
+            objectEnded = true;
+            return null;
+        }
+
+        if (data[offset] != ',')
+        {
+            return MalformedObject;
+        }
+
+        offset = NextToken(data, offset + 1);
+        return offset < 0 ? MalformedArray : null;
+    }
 }

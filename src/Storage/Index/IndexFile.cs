@@ -59,8 +59,15 @@ internal static class IndexFile
     public static void WriteChunk(PooledBufferWriter output, int seriesId, in ChunkRef chunk)
     {
         var start = BeginRecord(output);
+        WriteChunkFields(output, ChunkRecord, seriesId, chunk);
+        EndRecord(output, start);
+    }
+
+    // The fields chunk and replacement records share: type, time range, series, location, counts.
+    private static void WriteChunkFields(PooledBufferWriter output, byte recordType, int seriesId, in ChunkRef chunk)
+    {
         var span = output.GetSpan(1 + 16);
-        span[0] = ChunkRecord;
+        span[0] = recordType;
         BinaryPrimitives.WriteInt64LittleEndian(span[1..], chunk.From);
         BinaryPrimitives.WriteInt64LittleEndian(span[9..], chunk.Through);
         output.Advance(17);
@@ -70,7 +77,6 @@ internal static class IndexFile
         Varint.Write(output, (ulong)chunk.Length);
         Varint.Write(output, (ulong)chunk.Entries);
         Varint.Write(output, (ulong)chunk.UncompressedBytes);
-        EndRecord(output, start);
     }
 
     /// <summary>A tombstone: the chunk <paramref name="key"/> is deleted from every table of the tenant.</summary>
@@ -92,17 +98,7 @@ internal static class IndexFile
         (long PackId, long Offset) replaced)
     {
         var start = BeginRecord(output);
-        var span = output.GetSpan(1 + 16);
-        span[0] = ReplacementRecord;
-        BinaryPrimitives.WriteInt64LittleEndian(span[1..], chunk.From);
-        BinaryPrimitives.WriteInt64LittleEndian(span[9..], chunk.Through);
-        output.Advance(17);
-        Varint.Write(output, (ulong)seriesId);
-        Varint.Write(output, (ulong)chunk.PackId);
-        Varint.Write(output, (ulong)chunk.Offset);
-        Varint.Write(output, (ulong)chunk.Length);
-        Varint.Write(output, (ulong)chunk.Entries);
-        Varint.Write(output, (ulong)chunk.UncompressedBytes);
+        WriteChunkFields(output, ReplacementRecord, seriesId, chunk);
         Varint.Write(output, (ulong)replaced.PackId);
         Varint.Write(output, (ulong)replaced.Offset);
         EndRecord(output, start);
