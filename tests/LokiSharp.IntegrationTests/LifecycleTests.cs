@@ -19,7 +19,7 @@ public sealed class LifecycleTests
         Assert.Contains("        max_size_mb: 100\n", text, StringComparison.Ordinal);
 
         var output = server.Output;
-        foreach (var key in new[] { "server.log_request_headers", "limits_config.metric_aggregation_enabled", "pattern_ingester" })
+        foreach (var key in new[] { "server.log_request_headers", "limits_config.metric_aggregation_enabled", "pattern_ingester.metric_aggregation" })
         {
             var line = $"msg=\"config key is not implemented by LokiSharp and is ignored\" key={key} line=";
             Assert.Equal(1, CountOccurrences(output, line));
@@ -79,6 +79,26 @@ public sealed class LifecycleTests
             .Select(module => output.IndexOf($"msg=\"module stopped\" module={module}", StringComparison.Ordinal))
             .ToArray();
         Assert.True(order[0] >= 0 && order.Zip(order.Skip(1)).All(pair => pair.First < pair.Second), output);
+    }
+
+    [Fact]
+    public async Task Patterns_answer_404_with_an_empty_body_when_the_pattern_ingester_is_off_as_in_Loki()
+    {
+        const string config = """
+            auth_enabled: false
+            server: {http_listen_port: ${HTTP_PORT}, grpc_listen_port: ${GRPC_PORT}}
+            common: {path_prefix: ${DATA}}
+            schema_config:
+              configs: [{from: 2024-01-01, store: tsdb, object_store: filesystem, schema: v13, index: {prefix: index_, period: 24h}}]
+            """;
+        await using var server = await LokiProcess.StartAsync(config);
+
+        using var patterns = await server.Http.GetAsync(new Uri("/loki/api/v1/patterns?query=" + Uri.EscapeDataString("{app=\"x\"}"), UriKind.Relative));
+        var limits = await server.Http.GetStringAsync(new Uri("/loki/api/v1/drilldown-limits", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NotFound, patterns.StatusCode);
+        Assert.Equal("", await patterns.Content.ReadAsStringAsync());
+        Assert.Contains("\"pattern_ingester_enabled\":false", limits, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -45,6 +45,15 @@ public sealed class LokiConfig
     public AnalyticsConfig Analytics { get; set; } = new();
 
     public MemberlistConfig Memberlist { get; set; } = new();
+
+    public PatternIngesterConfig PatternIngester { get; set; } = new();
+}
+
+/// <summary><c>pattern_ingester:</c> whether <c>/loki/api/v1/patterns</c> answers (Loki's default: off).</summary>
+public sealed class PatternIngesterConfig
+{
+    /// <summary>When false the patterns endpoint answers 404, as Loki does, and Logs Drilldown hides patterns.</summary>
+    public bool Enabled { get; set; }
 }
 
 /// <summary><c>server:</c> listeners, timeouts and logging.</summary>

@@ -3,9 +3,11 @@ using LokiSharp.LogQL.Syntax;
 using LokiSharp.Querier.Detected;
 using LokiSharp.Querier.Patterns;
 using LokiSharp.Querier.Requests;
+using LokiSharp.Server.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LokiSharp.Server.Http;
 
@@ -26,6 +28,13 @@ internal static class DetectedEndpoints
 
     private static async Task PatternsAsync(HttpContext context, QueryEndpoints.QueryContext q)
     {
+        // Loki answers 404 with an empty body when its pattern ingester is off; Logs Drilldown reads that.
+        if (!context.RequestServices.GetRequiredService<LokiConfig>().PatternIngester.Enabled)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
         var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
         QueryParameters.CheckBounds(start, end);
         var step = QueryParameters.ParseStep(q.Params.Get("step"), start, end);

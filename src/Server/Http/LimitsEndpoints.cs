@@ -61,8 +61,7 @@ internal static class LimitsEndpoints
 
             w.WriteEndObject();
 
-            // LokiSharp's pattern miner always runs; there is no pattern ingester to switch off.
-            w.WriteBoolean("pattern_ingester_enabled", true);
+            w.WriteBoolean("pattern_ingester_enabled", context.RequestServices.GetRequiredService<LokiConfig>().PatternIngester.Enabled);
             w.WriteString("version", BuildInfo.LokiCompatibleVersion);
             w.WriteEndObject();
         }).ConfigureAwait(false);
