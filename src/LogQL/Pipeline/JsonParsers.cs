@@ -52,50 +52,13 @@ public sealed class JsonParserStep : PipelineStage
 
         while (offset < data.Length)
         {
-            if (data[offset] == '}')
+            var memberError = JsonScanner.ReadMember(data, ref offset, out var keyBytes, out var vStart, out var vLength, out var kind,
+                out var escaped, out var end, out var objectEnded);
+            if (memberError is not null || objectEnded)
             {
-                return null;
+                return memberError;
             }
 
-            if (data[offset] != '"')
-            {
-                return JsonScanner.MalformedObject;
-            }
-
-            offset++;
-            var se = JsonScanner.StringEnd(data[offset..], out var keyEscaped);
-            if (se < 0)
-            {
-                return JsonScanner.MalformedJson;
-            }
-
-            var key = data.Slice(offset, se - 1);
-            offset += se;
-            byte[]? unescapedKey = null;
-            if (keyEscaped)
-            {
-                var buffer = new byte[key.Length];
-                if (!JsonScanner.Unescape(key, ref buffer, out var n))
-                {
-                    return JsonScanner.MalformedStringEscape;
-                }
-
-                unescapedKey = buffer.AsSpan(0, n).ToArray();
-            }
-
-            offset = JsonScanner.NextToken(data, offset);
-            if (offset < 0 || data[offset] != ':')
-            {
-                return JsonScanner.MalformedJson;
-            }
-
-            var valueError = JsonScanner.ReadValue(data, offset + 1, out var vStart, out var vLength, out var kind, out var escaped, out var end);
-            if (valueError is not null)
-            {
-                return valueError;
-            }
-
-            var keyBytes = unescapedKey is null ? key : unescapedKey;
             var value = data.Slice(vStart, vLength);
             switch (kind)
             {
@@ -117,7 +80,7 @@ public sealed class JsonParserStep : PipelineStage
                     }
             }
 
-            var next = JsonScanner.NextMember(data, end, out offset, out var objectEnded);
+            var next = JsonScanner.NextMember(data, end, out offset, out objectEnded);
             if (next is not null || objectEnded)
             {
                 return next;
@@ -341,46 +304,11 @@ public sealed class UnpackParserStep : PipelineStage
 
         while (offset < data.Length)
         {
-            if (data[offset] == '}')
+            var memberError = JsonScanner.ReadMember(data, ref offset, out var key, out var vStart, out var vLength, out var kind,
+                out var escaped, out var end, out var objectEnded);
+            if (memberError is not null || objectEnded)
             {
-                return null;
-            }
-
-            if (data[offset] != '"')
-            {
-                return JsonScanner.MalformedObject;
-            }
-
-            offset++;
-            var se = JsonScanner.StringEnd(data[offset..], out var keyEscaped);
-            if (se < 0)
-            {
-                return JsonScanner.MalformedJson;
-            }
-
-            var key = data.Slice(offset, se - 1);
-            offset += se;
-            if (keyEscaped)
-            {
-                var buffer = new byte[key.Length];
-                if (!JsonScanner.Unescape(key, ref buffer, out var n))
-                {
-                    return JsonScanner.MalformedStringEscape;
-                }
-
-                key = buffer.AsSpan(0, n);
-            }
-
-            offset = JsonScanner.NextToken(data, offset);
-            if (offset < 0 || data[offset] != ':')
-            {
-                return JsonScanner.MalformedJson;
-            }
-
-            var valueError = JsonScanner.ReadValue(data, offset + 1, out var vStart, out var vLength, out var kind, out var escaped, out var end);
-            if (valueError is not null)
-            {
-                return valueError;
+                return memberError;
             }
 
             if (kind == JsonKind.String)
@@ -418,7 +346,7 @@ public sealed class UnpackParserStep : PipelineStage
                 }
             }
 
-            var next = JsonScanner.NextMember(data, end, out offset, out var objectEnded);
+            var next = JsonScanner.NextMember(data, end, out offset, out objectEnded);
             if (next is not null || objectEnded)
             {
                 return next;

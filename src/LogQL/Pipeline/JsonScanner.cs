@@ -316,6 +316,58 @@ internal static class JsonScanner
     public static string Utf8(ReadOnlySpan<byte> s) => Encoding.UTF8.GetString(s);
 
     /// <summary>
+    /// Reads the object member at <paramref name="offset"/>: its key (unescaped into a new array when it has escapes)
+    /// and its value's position and kind. Returns an error text for malformed JSON; otherwise null, with
+    /// <paramref name="objectEnded"/> set when the closing brace came instead of a member.
+    /// </summary>
+    public static string? ReadMember(ReadOnlySpan<byte> data, ref int offset, out ReadOnlySpan<byte> key, out int valueStart,
+        out int valueLength, out JsonKind kind, out bool valueEscaped, out int valueEnd, out bool objectEnded)
+    {
+        key = default;
+        valueStart = valueLength = valueEnd = 0;
+        kind = default;
+        valueEscaped = false;
+        objectEnded = data[offset] == '}';
+        if (objectEnded)
+        {
+            return null;
+        }
+
+        if (data[offset] != '"')
+        {
+            return MalformedObject;
+        }
+
+        offset++;
+        var stringEnd = StringEnd(data[offset..], out var keyEscaped);
+        if (stringEnd < 0)
+        {
+            return MalformedJson;
+        }
+
+        key = data.Slice(offset, stringEnd - 1);
+        offset += stringEnd;
+        if (keyEscaped)
+        {
+            var buffer = new byte[key.Length];
+            if (!Unescape(key, ref buffer, out var length))
+            {
+                return MalformedStringEscape;
+            }
+
+            key = buffer.AsSpan(0, length);
+        }
+
+        offset = NextToken(data, offset);
+        if (offset < 0 || data[offset] != ':')
+        {
+            return MalformedJson;
+        }
+
+        return ReadValue(data, offset + 1, out valueStart, out valueLength, out kind, out valueEscaped, out valueEnd);
+    }
+
+    /// <summary>
     /// Moves past an object member's value to the next member's key. Returns an error text for malformed JSON;
     /// otherwise null, with <paramref name="objectEnded"/> set when the closing brace came instead.
     /// </summary>
