@@ -36,28 +36,10 @@ http_get() {
 body() { cat "$workdir/body" 2>/dev/null || true; }
 
 use_kubectl=false
-if [[ -z "${LOKI_URL:-}" ]]; then
-  use_kubectl=true
-  if ! command -v "$kubectl" >/dev/null 2>&1; then
-    echo "validate-loki.sh: set LOKI_URL or install $kubectl" >&2
-    exit 1
-  fi
-  port="${LOCAL_PORT:-13100}"
-  "$kubectl" -n "$namespace" port-forward svc/loki "$port:3100" >"$workdir/port-forward.log" 2>&1 &
-  pf_pid=$!
-  LOKI_URL="http://127.0.0.1:$port"
-  for _ in $(seq 1 30); do
-    if curl -s -o /dev/null --max-time 1 "$LOKI_URL/ready"; then break; fi
-    if ! kill -0 "$pf_pid" 2>/dev/null; then
-      # Nothing can be checked without the tunnel: one failure, with kubectl's own reason.
-      echo "FAIL kubectl port-forward svc/loki in $namespace: $(cat "$workdir/port-forward.log")"
-      echo "1 failure(s)"
-      exit 1
-    fi
-    sleep 0.5
-  done
-fi
-LOKI_URL="${LOKI_URL%/}"
+if [[ -z "${LOKI_URL:-}" ]]; then use_kubectl=true; fi
+# shellcheck source=lib/connect.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/connect.sh"
+connect_to_loki validate-loki.sh 13100
 echo "validating LokiSharp at $LOKI_URL"
 
 if enabled pods; then
