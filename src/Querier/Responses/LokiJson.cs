@@ -38,28 +38,7 @@ public static class LokiJson
             writer.WriteStartArray("values");
             foreach (var entry in entries)
             {
-                writer.WriteStartArray();
-                writer.WriteStringValue(entry.Timestamp.ToString(CultureInfo.InvariantCulture));
-                writer.WriteStringValue(entry.Line);
-                if (categorizeLabels)
-                {
-                    writer.WriteStartObject();
-                    if (entry.Labels.StructuredMetadata.Count > 0)
-                    {
-                        writer.WritePropertyName("structuredMetadata");
-                        WriteLabelMap(writer, entry.Labels.StructuredMetadata);
-                    }
-
-                    if (entry.Labels.Parsed.Count > 0)
-                    {
-                        writer.WritePropertyName("parsed");
-                        WriteLabelMap(writer, entry.Labels.Parsed);
-                    }
-
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndArray();
+                WriteValue(writer, entry, categorizeLabels);
             }
 
             writer.WriteEndArray();
@@ -148,7 +127,7 @@ public static class LokiJson
             foreach (var entry in entries)
             {
                 writer.WriteStartObject();
-                writer.WriteString("ts", Rfc3339Nano(entry.Timestamp));
+                writer.WriteString("ts", GoTimestamp.FormatRfc3339Nano(entry.Timestamp));
                 writer.WriteString("line", entry.Line);
                 writer.WriteEndObject();
             }
@@ -160,6 +139,36 @@ public static class LokiJson
         writer.WriteEndArray();
         WriteStats(writer, result.Stats);
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// One stream value: <c>["ns", "line"]</c>, or with categorized labels
+    /// <c>["ns", "line", {"structuredMetadata":{...},"parsed":{...}}]</c> with empty parts left out.
+    /// </summary>
+    public static void WriteValue(Utf8JsonWriter writer, ResultEntry entry, bool categorizeLabels)
+    {
+        writer.WriteStartArray();
+        writer.WriteStringValue(entry.Timestamp.ToString(CultureInfo.InvariantCulture));
+        writer.WriteStringValue(entry.Line);
+        if (categorizeLabels)
+        {
+            writer.WriteStartObject();
+            if (entry.Labels.StructuredMetadata.Count > 0)
+            {
+                writer.WritePropertyName("structuredMetadata");
+                WriteLabelMap(writer, entry.Labels.StructuredMetadata);
+            }
+
+            if (entry.Labels.Parsed.Count > 0)
+            {
+                writer.WritePropertyName("parsed");
+                WriteLabelMap(writer, entry.Labels.Parsed);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
     }
 
     /// <summary><c>{"k":"v",...}</c> in label order.</summary>
@@ -190,9 +199,6 @@ public static class LokiJson
 
         writer.WriteEndArray();
     }
-
-    /// <summary>Go's RFC3339Nano in UTC, as Loki's legacy shapes write entry times.</summary>
-    public static string Rfc3339Nano(long unixNanos) => GoTimestamp.FormatRfc3339Nano(unixNanos);
 
     /// <summary>The <c>stats</c> object with Loki's keys, zeros included.</summary>
     public static void WriteStats(Utf8JsonWriter writer, QueryStatistics stats)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using LokiSharp.LogQL.Text;
 using LokiSharp.Querier.Responses;
 
 namespace LokiSharp.Querier.Tail;
@@ -21,28 +22,7 @@ public static class TailJson
             writer.WritePropertyName("stream");
             LokiJson.WriteLabelMap(writer, categorizeLabels ? entry.Labels.Stream : entry.Labels.All);
             writer.WriteStartArray("values");
-            writer.WriteStartArray();
-            writer.WriteStringValue(entry.Timestamp.ToString(CultureInfo.InvariantCulture));
-            writer.WriteStringValue(entry.Line);
-            if (categorizeLabels)
-            {
-                writer.WriteStartObject();
-                if (entry.Labels.StructuredMetadata.Count > 0)
-                {
-                    writer.WritePropertyName("structuredMetadata");
-                    LokiJson.WriteLabelMap(writer, entry.Labels.StructuredMetadata);
-                }
-
-                if (entry.Labels.Parsed.Count > 0)
-                {
-                    writer.WritePropertyName("parsed");
-                    LokiJson.WriteLabelMap(writer, entry.Labels.Parsed);
-                }
-
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
+            LokiJson.WriteValue(writer, entry, categorizeLabels);
             writer.WriteEndArray();
             writer.WriteEndObject();
         }
@@ -87,7 +67,7 @@ public static class TailJson
             writer.WriteString("labels", entry.Labels.All.ToString());
             writer.WriteStartArray("entries");
             writer.WriteStartObject();
-            writer.WriteString("ts", LokiJson.Rfc3339Nano(entry.Timestamp));
+            writer.WriteString("ts", GoTimestamp.FormatRfc3339Nano(entry.Timestamp));
             writer.WriteString("line", entry.Line);
             writer.WriteEndObject();
             writer.WriteEndArray();
@@ -105,7 +85,7 @@ public static class TailJson
             foreach (var dropped in frame.Dropped)
             {
                 writer.WriteStartObject();
-                writer.WriteString("Timestamp", LokiJson.Rfc3339Nano(dropped.Timestamp));
+                writer.WriteString("Timestamp", GoTimestamp.FormatRfc3339Nano(dropped.Timestamp));
                 writer.WriteString("Labels", dropped.Labels.ToString());
                 writer.WriteEndObject();
             }
