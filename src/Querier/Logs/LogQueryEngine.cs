@@ -37,6 +37,9 @@ public sealed class QueryStatistics
     public long Duplicates { get; set; }
 
     public double ExecTimeSeconds { get; set; }
+
+    /// <summary>What the metric results cache did for this query.</summary>
+    public Cache.CacheStatistics ResultCache { get; } = new();
 }
 
 /// <summary>The lines of a log query in output order, plus warnings and statistics.</summary>

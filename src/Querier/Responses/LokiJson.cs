@@ -234,12 +234,16 @@ public static class LokiJson
         writer.WriteStartObject("cache");
         foreach (var name in (string[])["chunk", "index", "result", "statsResult", "volumeResult", "seriesResult", "labelResult", "instantMetricResult"])
         {
+            var cache = name == "result" ? stats.ResultCache : null;
             writer.WriteStartObject(name);
-            foreach (var key in (string[])["entriesFound", "entriesRequested", "entriesStored", "bytesReceived", "bytesSent", "requests", "downloadTime", "queryLengthServed"])
-            {
-                writer.WriteNumber(key, 0);
-            }
-
+            writer.WriteNumber("entriesFound", cache?.EntriesFound ?? 0);
+            writer.WriteNumber("entriesRequested", cache?.EntriesRequested ?? 0);
+            writer.WriteNumber("entriesStored", cache?.EntriesStored ?? 0);
+            writer.WriteNumber("bytesReceived", cache?.BytesReceived ?? 0);
+            writer.WriteNumber("bytesSent", cache?.BytesSent ?? 0);
+            writer.WriteNumber("requests", cache?.Requests ?? 0);
+            writer.WriteNumber("downloadTime", 0);
+            writer.WriteNumber("queryLengthServed", cache?.QueryLengthServed ?? 0);
             writer.WriteEndObject();
         }
 

@@ -4,6 +4,7 @@ using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.LogQL.Text;
+using LokiSharp.Querier.Cache;
 using LokiSharp.Querier.Logs;
 using LokiSharp.Querier.Metadata;
 using LokiSharp.Querier.Metrics;
@@ -15,6 +16,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
 
 namespace LokiSharp.Server.Http;
 
@@ -26,7 +28,8 @@ internal static class QueryEndpoints
     public static void MapQueryEndpoints(this IEndpointRouteBuilder endpoints)
     {
         string[] getPost = ["GET", "POST"];
-        endpoints.MapMethods("/loki/api/v1/query_range", getPost, static context => Handle(context, QueryRangeAsync));
+        var resultsCache = CreateResultsCache(endpoints.ServiceProvider);
+        endpoints.MapMethods("/loki/api/v1/query_range", getPost, context => Handle(context, (c, q) => QueryRangeAsync(c, q, resultsCache)));
         endpoints.MapMethods("/loki/api/v1/query", getPost, static context => Handle(context, InstantQueryAsync));
         endpoints.MapMethods("/api/prom/query", getPost, static context => Handle(context, LegacyQueryAsync));
         endpoints.MapMethods("/loki/api/v1/labels", getPost, static context => Handle(context, (c, q) => LabelsAsync(c, q, legacy: false)));
@@ -130,7 +133,22 @@ internal static class QueryEndpoints
         }
     }
 
-    private static async Task QueryRangeAsync(HttpContext context, QueryContext q)
+    // query_range.cache_results with the embedded cache: Loki turns the embedded cache on by itself when no other
+    // backend is configured, and LokiSharp has no other, so cache_results alone decides; zero bounds mean no cache.
+    private static MetricResultsCache? CreateResultsCache(IServiceProvider services)
+    {
+        var settings = services.GetRequiredService<LokiConfig>().QueryRange;
+        var embedded = settings.ResultsCache.Cache.EmbeddedCache;
+        if (!settings.CacheResults || (embedded.MaxSizeMb <= 0 && embedded.MaxSizeItems <= 0))
+        {
+            return null;
+        }
+
+        var limits = new EmbeddedCacheLimits(Math.Max(0, embedded.MaxSizeMb) * 1_000_000L, Math.Max(0, embedded.MaxSizeItems), embedded.Ttl);
+        return new MetricResultsCache(limits, new CacheMetrics(services.GetRequiredService<IMetricFactory>(), CacheMetrics.ResultsCacheName));
+    }
+
+    private static async Task QueryRangeAsync(HttpContext context, QueryContext q, MetricResultsCache? resultsCache)
     {
         var query = q.Params.Get("query") ?? "";
         var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
@@ -144,7 +162,8 @@ internal static class QueryEndpoints
         start = ClampLookback(q.Limits, start, q.Now);
         if (expr is SampleExpr metric)
         {
-            await EvaluateAsync(context, q, metric, MetricQueryParameters.Range(start, end, step)).ConfigureAwait(false);
+            var cache = resultsCache is not null && !NoCache(context.Request) ? resultsCache : null;
+            await EvaluateAsync(context, q, metric, MetricQueryParameters.Range(start, end, step), cache).ConfigureAwait(false);
             return;
         }
 
@@ -167,10 +186,14 @@ internal static class QueryEndpoints
             throw new QueryRequestException("log queries are not supported as an instant query type, please change your query to a range query type");
         }
 
-        await EvaluateAsync(context, q, metric, MetricQueryParameters.Instant(time)).ConfigureAwait(false);
+        await EvaluateAsync(context, q, metric, MetricQueryParameters.Instant(time), cache: null).ConfigureAwait(false);
     }
 
-    private static async Task EvaluateAsync(HttpContext context, QueryContext q, SampleExpr expr, MetricQueryParameters parameters)
+    // Loki's codec: a request whose Cache-Control is exactly no-cache neither reads nor writes the results cache.
+    private static bool NoCache(HttpRequest request) =>
+        string.Equals(request.Headers.CacheControl.ToString().Trim(), "no-cache", StringComparison.OrdinalIgnoreCase);
+
+    private static async Task EvaluateAsync(HttpContext context, QueryContext q, SampleExpr expr, MetricQueryParameters parameters, MetricResultsCache? cache)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var stats = new QueryStatistics();
@@ -179,7 +202,20 @@ internal static class QueryEndpoints
         MetricResult result;
         try
         {
-            result = evaluator.Evaluate(expr, parameters, context.RequestAborted);
+            if (cache is not null && expr is not (LiteralExpr or VectorExpr))
+            {
+                var step = parameters.StepNs;
+                var request = new RangeQueryRequest(q.Tenant, expr.ToString(), parameters.StartNs, parameters.EndNs, step, q.Now,
+                    q.Limits.MaxCacheFreshnessPerQuery.Ticks * 100, q.Limits.SplitQueriesByInterval.Ticks * 100, q.Limits.MaxQuerySeries);
+                var cancellation = context.RequestAborted;
+                result = cache.Evaluate(request,
+                    (from, through) => (MatrixResult)evaluator.Evaluate(expr, MetricQueryParameters.Range(from, through, step), cancellation),
+                    stats.ResultCache);
+            }
+            else
+            {
+                result = evaluator.Evaluate(expr, parameters, context.RequestAborted);
+            }
         }
         catch (MetricQueryException e)
         {
