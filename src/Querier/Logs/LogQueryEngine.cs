@@ -50,6 +50,12 @@ public sealed class LogQueryResult
     public List<string> Warnings { get; } = [];
 
     public QueryStatistics Stats { get; } = new();
+
+    /// <summary>Whether the query was paginated, so the response carries <see cref="Next"/> (null once exhausted).</summary>
+    public bool Paginated { get; set; }
+
+    /// <summary>Where the next page starts; null when this page is the last.</summary>
+    public LogCursor? Next { get; set; }
 }
 
 /// <summary>
@@ -59,15 +65,34 @@ public sealed class LogQueryResult
 /// </summary>
 public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
 {
-    /// <summary>Runs <paramref name="selector"/> over <c>[start, end)</c>.</summary>
+    /// <summary>
+    /// Runs <paramref name="selector"/> over <c>[start, end)</c>, with LokiSharp's opt-in <paramref name="extras"/>
+    /// (a pagination cursor, context lines) when given.
+    /// </summary>
     public LogQueryResult Select(string tenant, LogSelectorExpr selector, long start, long end, int limit, Direction direction,
-        long interval, CancellationToken cancellationToken)
+        long interval, CancellationToken cancellationToken, LogQueryExtras? extras = null)
     {
+        extras ??= LogQueryExtras.None;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var result = new LogQueryResult();
+        var result = new LogQueryResult { Paginated = extras.Paginate || extras.After is not null };
+        if (extras.After is { } after)
+        {
+            // The page resumes at the previous page's last timestamp, which is included again and partly skipped.
+            if (direction == Direction.Backward)
+            {
+                end = Math.Min(end, after.Timestamp + 1);
+            }
+            else
+            {
+                start = Math.Max(start, after.Timestamp);
+            }
+        }
+
         var pipeline = LogPipeline.Compile(selector);
         IReadOnlyList<LabelMatcher> matchers = selector.Matchers;
-        var filter = pipeline.RequiredLiterals.Count > 0 ? new LineFilter(pipeline.RequiredLiterals) : null;
+
+        // Context needs the lines around a match, so storage must not drop the lines lacking the query's literals.
+        var filter = pipeline.RequiredLiterals.Count > 0 && !extras.WantsContext ? new LineFilter(pipeline.RequiredLiterals) : null;
         var query = new EntryQuery(start, end, direction, filter);
 
         var cursors = new List<Cursor>();
@@ -97,7 +122,15 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
                 }
             }
 
-            Merge(cursors, pipeline, limit, direction, interval, result, cancellationToken);
+            if (result.Paginated)
+            {
+                OrderByLabels(cursors);
+            }
+
+            if (extras.After is null || start < end)
+            {
+                Merge(cursors, pipeline, limit, direction, interval, extras, result, cancellationToken);
+            }
         }
         finally
         {
@@ -112,8 +145,29 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
         return result;
     }
 
+    // Paging needs an order of equal timestamps that does not depend on the order streams were found in.
+    private static void OrderByLabels(List<Cursor> cursors)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var cursor in cursors)
+        {
+            names.Add(cursor.Labels.ToString());
+        }
+
+        var rank = new Dictionary<string, int>(names.Count, StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            rank[name] = rank.Count;
+        }
+
+        foreach (var cursor in cursors)
+        {
+            cursor.Order = rank[cursor.Labels.ToString()];
+        }
+    }
+
     private static void Merge(List<Cursor> cursors, LogPipeline pipeline, int limit, Direction direction, long interval,
-        LogQueryResult result, CancellationToken cancellationToken)
+        LogQueryExtras extras, LogQueryResult result, CancellationToken cancellationToken)
     {
         var backward = direction == Direction.Backward;
         var heap = new PriorityQueue<Cursor, (long, int)>(cursors.Count);
@@ -135,8 +189,29 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
         var metadata = new MetadataDecoder();
         var lastOutput = long.MinValue;
         var checkedAt = 0;
-        while (result.Entries.Count < limit && heap.TryDequeue(out var cursor, out _))
+
+        // Context lines are read in stream order: going backward, the lines before a match in time come after it.
+        var context = extras.WantsContext
+            ? new ContextLines(backward ? extras.ContextAfter : extras.ContextBefore, backward ? extras.ContextBefore : extras.ContextAfter)
+            : null;
+        var skipAt = extras.After?.Timestamp ?? 0;
+        var skip = extras.After?.Skip ?? 0;
+        var (pageTimestamp, pageAtTimestamp) = (skipAt, skip);
+        var matches = 0;
+        while (heap.Count > 0)
         {
+            if (matches >= limit && context is not { Pending: true })
+            {
+                break;
+            }
+
+            var cursor = heap.Dequeue();
+            if (matches >= limit && !context!.Wants(cursor.StreamId))
+            {
+                cursor.Close(result);
+                continue;
+            }
+
             if (++checkedAt % 1024 == 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -174,19 +249,45 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
                 stages[cursor.StreamId] = stage = pipeline.ForStream(cursor.Labels);
             }
 
+            var matched = false;
             if (stage.Process(entry.Timestamp, entry.Line, metadata.Decode(entry.Metadata), out var line, out var labels))
             {
                 result.Stats.PostFilterLines++;
-                var due = interval == 0 || lastOutput == long.MinValue
-                    || (backward ? entry.Timestamp <= lastOutput - interval : entry.Timestamp >= lastOutput + interval);
-                if (due)
+                matched = matches < limit && (interval == 0 || lastOutput == long.MinValue
+                    || (backward ? entry.Timestamp <= lastOutput - interval : entry.Timestamp >= lastOutput + interval));
+            }
+
+            if (matched && skip > 0 && entry.Timestamp == skipAt)
+            {
+                // Returned by an earlier page.
+                skip--;
+            }
+            else if (matched)
+            {
+                context?.BeforeMatch(cursor.StreamId, stage.BaseLabels, result.Entries);
+                result.Entries.Add(new ResultEntry(entry.Timestamp, Encoding.UTF8.GetString(line), labels));
+                context?.AfterMatch(cursor.StreamId);
+                lastOutput = entry.Timestamp;
+                matches++;
+                if (entry.Timestamp != pageTimestamp)
                 {
-                    result.Entries.Add(new ResultEntry(entry.Timestamp, Encoding.UTF8.GetString(line), labels));
-                    lastOutput = entry.Timestamp;
+                    (pageTimestamp, pageAtTimestamp) = (entry.Timestamp, 0);
                 }
+
+                pageAtTimestamp++;
+            }
+            else
+            {
+                context?.NotMatched(cursor.StreamId, entry.Timestamp, entry.Line, stage.BaseLabels, result.Entries);
             }
 
             Requeue(heap, cursor, backward, result);
+        }
+
+        // More may follow only when the page filled up before every stream ran out.
+        if (result.Paginated && matches >= limit && heap.Count > 0)
+        {
+            result.Next = new LogCursor(pageTimestamp, pageAtTimestamp);
         }
 
         while (heap.TryDequeue(out var rest, out _))
@@ -194,7 +295,33 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
             rest.Close(result);
         }
 
+        if (context is not null)
+        {
+            SortByTime(result.Entries, backward);
+        }
+
         result.Stats.TotalStructuredMetadataBytesProcessed = metadata.Bytes;
+    }
+
+    // Context lines of a stream whose matches the pipeline relabels land among other streams' entries; restore
+    // time order, keeping the order of equal timestamps.
+    private static void SortByTime(List<ResultEntry> entries, bool backward)
+    {
+        var keyed = new (long Timestamp, int Index)[entries.Count];
+        for (var i = 0; i < keyed.Length; i++)
+        {
+            keyed[i] = (backward ? -entries[i].Timestamp : entries[i].Timestamp, i);
+        }
+
+        Array.Sort(keyed);
+        var sorted = new ResultEntry[keyed.Length];
+        for (var i = 0; i < keyed.Length; i++)
+        {
+            sorted[i] = entries[keyed[i].Index];
+        }
+
+        entries.Clear();
+        entries.AddRange(sorted);
     }
 
     private static void Requeue(PriorityQueue<Cursor, (long, int)> heap, Cursor cursor, bool backward, LogQueryResult result)
@@ -211,7 +338,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
 
     // Oldest first (forward) or newest first (backward); equal times in stream order.
     private static (long, int) Key(Cursor cursor, bool backward) =>
-        (backward ? -cursor.Current.Timestamp : cursor.Current.Timestamp, cursor.StreamId);
+        (backward ? -cursor.Current.Timestamp : cursor.Current.Timestamp, cursor.Order);
 
     private static int HashLine(ReadOnlySpan<byte> line)
     {
@@ -230,6 +357,9 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
         public LabelSet Labels { get; } = labels;
 
         public bool IsHead { get; } = isHead;
+
+        /// <summary>Rank among streams at equal timestamps: the stream id, or the stream's label order when paging.</summary>
+        public int Order { get; set; } = streamId;
 
         public LogEntry Current => iterator.Current;
 

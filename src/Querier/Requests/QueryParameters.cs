@@ -1,5 +1,6 @@
 using System.Globalization;
 using LokiSharp.LogQL.Text;
+using LokiSharp.Querier.Logs;
 using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Querier.Requests;
@@ -157,5 +158,62 @@ public static class QueryParameters
         {
             throw new QueryRequestException("end timestamp must not be before or equal to start time");
         }
+    }
+
+    /// <summary>Most context lines a query may ask for on either side of a match.</summary>
+    public const int MaxContextLines = 1000;
+
+    /// <summary>
+    /// LokiSharp's opt-in log query parameters: <c>cursor</c> (present, even empty, to paginate; the previous
+    /// response's token to continue) and <c>context</c>, <c>context_before</c>, <c>context_after</c> (lines of the
+    /// same stream around each match). None of them present gives <see cref="LogQueryExtras.None"/>.
+    /// </summary>
+    public static LogQueryExtras ParseExtras(string? cursor, string? context, string? before, string? after, long interval)
+    {
+        if (cursor is null && context is null && before is null && after is null)
+        {
+            return LogQueryExtras.None;
+        }
+
+        LogCursor? resume = null;
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            resume = LogCursor.TryParse(cursor, out var parsed) ? parsed : throw new QueryRequestException($"invalid cursor {GoString.Quote(cursor)}");
+        }
+
+        var both = ParseContextLines(context, 0, "context");
+        var extras = new LogQueryExtras
+        {
+            Paginate = cursor is not null,
+            After = resume,
+            ContextBefore = ParseContextLines(before, both, "context_before"),
+            ContextAfter = ParseContextLines(after, both, "context_after"),
+        };
+        if (extras.Paginate && extras.WantsContext)
+        {
+            throw new QueryRequestException("cursor cannot be combined with context lines");
+        }
+
+        if (extras.Paginate && interval > 0)
+        {
+            throw new QueryRequestException("cursor cannot be combined with interval");
+        }
+
+        return extras;
+    }
+
+    private static int ParseContextLines(string? value, int fallback, string name)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var lines) || lines > MaxContextLines)
+        {
+            throw new QueryRequestException($"invalid {name}: must be a whole number from 0 to {MaxContextLines}");
+        }
+
+        return lines;
     }
 }

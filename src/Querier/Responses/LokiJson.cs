@@ -46,6 +46,20 @@ public static class LokiJson
         }
 
         writer.WriteEndArray();
+
+        // LokiSharp's opt-in pagination: the token of the next page, null after the last.
+        if (result.Paginated)
+        {
+            if (result.Next is { } next)
+            {
+                writer.WriteString("cursor", next.ToString());
+            }
+            else
+            {
+                writer.WriteNull("cursor");
+            }
+        }
+
         WriteStats(writer, result.Stats);
         writer.WriteEndObject();
         writer.WriteEndObject();

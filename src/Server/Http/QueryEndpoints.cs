@@ -169,7 +169,9 @@ internal static class QueryEndpoints
 
         var selector = (LogSelectorExpr)expr;
         CheckEntriesLimit(q.Limits, limit);
-        var result = new LogQueryEngine(q.Sources).Select(q.Tenant, selector, start, end, limit, direction, interval, context.RequestAborted);
+        var extras = QueryParameters.ParseExtras(q.Params.Get("cursor"), q.Params.Get("context"), q.Params.Get("context_before"),
+            q.Params.Get("context_after"), interval);
+        var result = new LogQueryEngine(q.Sources).Select(q.Tenant, selector, start, end, limit, direction, interval, context.RequestAborted, extras);
         var categorize = CategorizeLabels(context.Request);
         await WriteJsonAsync(context, 200, w => LokiJson.WriteStreams(w, result, categorize)).ConfigureAwait(false);
     }
