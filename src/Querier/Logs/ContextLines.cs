@@ -6,8 +6,9 @@ namespace LokiSharp.Querier.Logs;
 /// <summary>
 /// Collects context lines for a log query, grep <c>-B/-A</c> style, per stream in the order the stream is read:
 /// the last <c>preceding</c> lines that did not match are kept in a ring and written just before the next match;
-/// after a match the next <c>following</c> lines are written as they come. Context lines are the raw stored lines
-/// with the stream's labels. Windows that touch or overlap are written once.
+/// after a match the next <c>following</c> lines are written as they come. Context lines are the stored lines with
+/// the labels the bare selector gives them (stream labels and structured metadata), so without parsers in the query
+/// they interleave with the matches of their stream. Windows that touch or overlap are written once.
 /// </summary>
 internal sealed class ContextLines(int preceding, int following)
 {
@@ -21,10 +22,10 @@ internal sealed class ContextLines(int preceding, int following)
     public bool Wants(int stream) => _streams.TryGetValue(stream, out var window) && window.Following > 0;
 
     /// <summary>A match in <paramref name="stream"/> is about to be written: writes the lines kept before it.</summary>
-    public void BeforeMatch(int stream, LabelsResult labels, List<ResultEntry> output)
+    public void BeforeMatch(int stream, List<ResultEntry> output)
     {
         var window = Window(stream);
-        window.Drain(labels, output);
+        window.Drain(output);
         if (window.Following > 0)
         {
             _streamsFollowing--;
@@ -59,7 +60,7 @@ internal sealed class ContextLines(int preceding, int following)
         }
         else if (preceding > 0)
         {
-            window.Keep(timestamp, line);
+            window.Keep(timestamp, line, labels);
         }
     }
 
@@ -79,12 +80,13 @@ internal sealed class ContextLines(int preceding, int following)
         private readonly long[] _timestamps = new long[capacity];
         private readonly byte[][] _lines = new byte[capacity][];
         private readonly int[] _lengths = new int[capacity];
+        private readonly LabelsResult[] _labels = new LabelsResult[capacity];
         private int _first;
         private int _count;
 
         public int Following { get; set; }
 
-        public void Keep(long timestamp, ReadOnlySpan<byte> line)
+        public void Keep(long timestamp, ReadOnlySpan<byte> line, LabelsResult labels)
         {
             var slot = (_first + _count) % capacity;
             if (_count == capacity)
@@ -105,14 +107,15 @@ internal sealed class ContextLines(int preceding, int following)
             line.CopyTo(buffer);
             _lengths[slot] = line.Length;
             _timestamps[slot] = timestamp;
+            _labels[slot] = labels;
         }
 
-        public void Drain(LabelsResult labels, List<ResultEntry> output)
+        public void Drain(List<ResultEntry> output)
         {
             for (var i = 0; i < _count; i++)
             {
                 var slot = (_first + i) % capacity;
-                output.Add(new ResultEntry(_timestamps[slot], Encoding.UTF8.GetString(_lines[slot], 0, _lengths[slot]), labels));
+                output.Add(new ResultEntry(_timestamps[slot], Encoding.UTF8.GetString(_lines[slot], 0, _lengths[slot]), _labels[slot]));
             }
 
             _first = 0;

@@ -194,6 +194,8 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
         var context = extras.WantsContext
             ? new ContextLines(backward ? extras.ContextAfter : extras.ContextBefore, backward ? extras.ContextBefore : extras.ContextAfter)
             : null;
+        var bareSelector = context is null ? null : LogPipeline.Compile([]);
+        var bareStages = new Dictionary<int, StreamPipeline>();
         var skipAt = extras.After?.Timestamp ?? 0;
         var skip = extras.After?.Skip ?? 0;
         var (pageTimestamp, pageAtTimestamp) = (skipAt, skip);
@@ -250,7 +252,8 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
             }
 
             var matched = false;
-            if (stage.Process(entry.Timestamp, entry.Line, metadata.Decode(entry.Metadata), out var line, out var labels))
+            var structuredMetadata = metadata.Decode(entry.Metadata);
+            if (stage.Process(entry.Timestamp, entry.Line, structuredMetadata, out var line, out var labels))
             {
                 result.Stats.PostFilterLines++;
                 matched = matches < limit && (interval == 0 || lastOutput == long.MinValue
@@ -264,7 +267,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
             }
             else if (matched)
             {
-                context?.BeforeMatch(cursor.StreamId, stage.BaseLabels, result.Entries);
+                context?.BeforeMatch(cursor.StreamId, result.Entries);
                 result.Entries.Add(new ResultEntry(entry.Timestamp, Encoding.UTF8.GetString(line), labels));
                 context?.AfterMatch(cursor.StreamId);
                 lastOutput = entry.Timestamp;
@@ -276,9 +279,15 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
 
                 pageAtTimestamp++;
             }
-            else
+            else if (context is not null)
             {
-                context?.NotMatched(cursor.StreamId, entry.Timestamp, entry.Line, stage.BaseLabels, result.Entries);
+                if (!bareStages.TryGetValue(cursor.StreamId, out var bare))
+                {
+                    bareStages[cursor.StreamId] = bare = bareSelector!.ForStream(cursor.Labels);
+                }
+
+                bare.Process(entry.Timestamp, entry.Line, structuredMetadata, out _, out var bareLabels);
+                context.NotMatched(cursor.StreamId, entry.Timestamp, entry.Line, bareLabels, result.Entries);
             }
 
             Requeue(heap, cursor, backward, result);
