@@ -25,6 +25,11 @@ public sealed class ResultsCacheTests : IAsyncLifetime
         limits_config:
           split_queries_by_interval: 10m
           max_cache_freshness_per_query: 10m
+          retention_period: 744h
+        compactor:
+          working_directory: ${DATA}/compactor
+          retention_enabled: true
+          delete_request_store: filesystem
         """;
 
     private const long Second = 1_000_000_000L;
@@ -120,6 +125,27 @@ public sealed class ResultsCacheTests : IAsyncLifetime
         Assert.DoesNotContain("\"pod\":\"c\"", WithoutStats(before), StringComparison.Ordinal);
         Assert.Contains("\"pod\":\"c\"", WithoutStats(after), StringComparison.Ordinal);
         Assert.Equal(Expected(60 * Second, _start, _end), WithoutStats(after));
+        Assert.Equal(WithoutStats(uncached), WithoutStats(after));
+    }
+
+    [Fact]
+    public async Task A_delete_request_invalidates_what_was_cached_before_it()
+    {
+        const string query = "sum by (pod) (count_over_time({app=\"shop\"}[1m]))";
+
+        var before = await QueryAsync(query, _start, _end);
+        var delete = $"/loki/api/v1/delete?query={Uri.EscapeDataString("{app=\"shop\", pod=\"b\"}")}&start={_start / Second}&end={_end / Second}";
+        using (var response = await _server.Http.PostAsync(new Uri(delete, UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        }
+
+        var after = await QueryAsync(query, _start, _end);
+        var uncached = await QueryAsync(query, _start, _end, noCache: true);
+
+        Assert.Contains("\"pod\":\"b\"", WithoutStats(before), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"pod\":\"b\"", WithoutStats(after), StringComparison.Ordinal);
+        Assert.Equal(0, CacheStat(after, "entriesFound"));
         Assert.Equal(WithoutStats(uncached), WithoutStats(after));
     }
 

@@ -13,8 +13,12 @@ namespace LokiSharp.Querier.Cache;
 /// <param name="FreshnessNs"><c>max_cache_freshness_per_query</c>: evaluations later than now minus this are never cached.</param>
 /// <param name="SplitNs"><c>split_queries_by_interval</c>: the span of time one cache entry covers; 0 for one entry per query.</param>
 /// <param name="MaxQuerySeries"><c>max_query_series</c>, checked on the assembled answer; 0 or less disables it.</param>
+/// <param name="Generation">
+/// The delete requests' generation number, part of every key (Loki's cache generation): a new delete request
+/// changes it, so results computed before it are no longer found.
+/// </param>
 public sealed record RangeQueryRequest(string Tenant, string Query, long StartNs, long EndNs, long StepNs, long NowNs,
-    long FreshnessNs, long SplitNs, int MaxQuerySeries);
+    long FreshnessNs, long SplitNs, int MaxQuerySeries, long Generation = 0);
 
 /// <summary>
 /// The results cache of metric range queries. A range query evaluates at every point of a grid
@@ -29,7 +33,8 @@ public sealed record RangeQueryRequest(string Tenant, string Query, long StartNs
 /// </summary>
 /// <remarks>
 /// Like Loki's, the cache trusts closed windows to stay closed: entries pushed later with timestamps older than
-/// the freshness window, and deletions, are not reflected in extents cached before, until their entries expire.
+/// the freshness window are not reflected in extents cached before, until their entries expire. Delete requests
+/// are, through <see cref="RangeQueryRequest.Generation"/>.
 /// </remarks>
 public sealed class MetricResultsCache
 {
@@ -69,7 +74,7 @@ public sealed class MetricResultsCache
 
         var grid = new Grid(start, step, request.SplitNs);
         var closedEnd = grid.LastAtOrBefore(Math.Min(request.EndNs, closedLimit));
-        var keyPrefix = $"{request.Tenant}:{step}:{start % step}:{request.SplitNs}:";
+        var keyPrefix = $"{request.Tenant}:{request.Generation}:{step}:{start % step}:{request.SplitNs}:";
 
         var pieces = new List<CachedExtent>();
         for (var bucket = grid.Bucket(start); bucket <= grid.Bucket(closedEnd); bucket++)

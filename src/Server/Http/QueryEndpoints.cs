@@ -207,8 +207,9 @@ internal static class QueryEndpoints
             if (cache is not null && expr is not (LiteralExpr or VectorExpr))
             {
                 var step = parameters.StepNs;
+                var generation = context.RequestServices.GetRequiredService<LokiSharp.Compactor.StoreCompactor>().DeleteRequests.Generation;
                 var request = new RangeQueryRequest(q.Tenant, expr.ToString(), parameters.StartNs, parameters.EndNs, step, q.Now,
-                    q.Limits.MaxCacheFreshnessPerQuery.Ticks * 100, q.Limits.SplitQueriesByInterval.Ticks * 100, q.Limits.MaxQuerySeries);
+                    q.Limits.MaxCacheFreshnessPerQuery.Ticks * 100, q.Limits.SplitQueriesByInterval.Ticks * 100, q.Limits.MaxQuerySeries, generation);
                 var cancellation = context.RequestAborted;
                 result = cache.Evaluate(request,
                     (from, through) => (MatrixResult)evaluator.Evaluate(expr, MetricQueryParameters.Range(from, through, step), cancellation),
