@@ -98,12 +98,12 @@ public sealed partial class DeployedServerTests(DeployedServerFixture fixture) :
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("ready\n", body);
         // The ConfigMap stays a real Loki file, so it carries keys a Loki single binary needs that LokiSharp has no
-        // use for (ring, replication, shipper directories) and the results cache it does not implement yet: exactly
-        // those are reported as ignored; anything else would mean a setting silently not taking effect.
+        // use for (ring, replication, shipper directories): exactly those are reported as ignored; anything else
+        // would mean a setting silently not taking effect.
         var ignored = System.Text.RegularExpressions.Regex.Matches(Server.Output, "is ignored\" key=(\\S+)")
             .Select(m => m.Groups[1].Value).ToArray();
         Assert.Equal(["common.instance_addr", "common.replication_factor", "common.ring", "storage_config.tsdb_shipper",
-            "query_range", "compactor.delete_request_store", "analytics"], ignored);
+            "compactor.delete_request_store", "analytics"], ignored);
         Assert.DoesNotContain("deprecated", Server.Output, StringComparison.Ordinal);
     }
 
