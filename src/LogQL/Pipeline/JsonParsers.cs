@@ -8,21 +8,32 @@ namespace LokiSharp.LogQL.Pipeline;
 /// </summary>
 public sealed class JsonParserStep : PipelineStage
 {
-    private readonly KeyCache _topKeys = new();
-    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _nameLookup;
+    private const int MaxNestedNames = 1024;
+    private readonly ParserHints? _hints;
+    private readonly ParsedKeyCache _topKeys = new();
+    private readonly Dictionary<string, ParsedKey> _nested = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ParsedKey>.AlternateLookup<ReadOnlySpan<char>> _nestedLookup;
     private readonly StringBuilder _prefix = new(64);
     private char[] _nameChars = new char[64];
     private byte[] _scratch = new byte[256];
 
     /// <summary>Creates the stage.</summary>
-    public JsonParserStep() => _nameLookup = _names.GetAlternateLookup<ReadOnlySpan<char>>();
+    public JsonParserStep()
+        : this(null)
+    {
+    }
+
+    internal JsonParserStep(ParserHints? hints)
+    {
+        _hints = hints;
+        _nestedLookup = _nested.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     /// <inheritdoc />
     public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
     {
         _prefix.Clear();
-        var error = ParseObject(line, labels, depth: 0);
+        var error = ParseObject(line, labels, depth: 0, extract: true);
         if (error is not null)
         {
             labels.SetError(PipelineLabels.JsonParserError, error);
@@ -31,7 +42,8 @@ public sealed class JsonParserStep : PipelineStage
         return true;
     }
 
-    private string? ParseObject(ReadOnlySpan<byte> data, LineLabels labels, int depth)
+    // With extract false the object is only checked, so malformed input is reported as without hints.
+    private string? ParseObject(ReadOnlySpan<byte> data, LineLabels labels, int depth, bool extract)
     {
         var offset = JsonScanner.NextToken(data, 0);
         if (offset < 0 || data[offset] != '{')
@@ -63,13 +75,17 @@ public sealed class JsonParserStep : PipelineStage
             switch (kind)
             {
                 case JsonKind.String or JsonKind.Number or JsonKind.Boolean:
-                    SetLeaf(keyBytes, value, kind, escaped, labels, depth);
+                    if (extract)
+                    {
+                        SetLeaf(keyBytes, value, kind, escaped, labels, depth);
+                    }
+
                     break;
                 case JsonKind.Object:
                     {
                         var prefixLength = _prefix.Length;
                         AppendPart(keyBytes);
-                        var nested = ParseObject(value, labels, depth + 1);
+                        var nested = ParseObject(value, labels, depth + 1, extract && WantsUnderPrefix());
                         _prefix.Length = prefixLength;
                         if (nested is not null)
                         {
@@ -90,6 +106,8 @@ public sealed class JsonParserStep : PipelineStage
         return JsonScanner.MalformedObject;
     }
 
+    private bool WantsUnderPrefix() => _hints is null || _prefix.Length == 0 || _hints.WantsUnder(_prefix.ToString());
+
     private void AppendPart(ReadOnlySpan<byte> key)
     {
         if (LabelKeys.TrimGoSpace(key).IsEmpty)
@@ -107,37 +125,48 @@ public sealed class JsonParserStep : PipelineStage
 
     private void SetLeaf(ReadOnlySpan<byte> key, ReadOnlySpan<byte> raw, JsonKind kind, bool escaped, LineLabels labels, int depth)
     {
-        string name;
+        ParsedKey parsed;
         if (depth == 0)
         {
-            name = _topKeys.Get(key, static k => LabelKeys.Sanitize(k));
-            if (name.Length == 0)
-            {
-                return;
-            }
+            parsed = _topKeys.Get(key);
         }
         else
         {
             var prefixLength = _prefix.Length;
             AppendPart(key);
-            name = Intern(_prefix);
+            parsed = Nested(_prefix);
             _prefix.Length = prefixLength;
-            if (name.Length == 0)
-            {
-                return;
-            }
         }
 
-        name = labels.ParsedName(name);
-        if (labels.WasExtracted(name))
+        if (parsed.Name.Length == 0)
         {
             return;
         }
 
-        labels.Set(LabelCategory.Parsed, name, ReadValue(raw, kind, escaped, ref _scratch));
+        var name = parsed.Resolve(labels, _hints, out var wanted, out var shadowsStream);
+        if (!wanted || labels.WasExtracted(name))
+        {
+            return;
+        }
+
+        string text;
+        if (kind == JsonKind.Boolean)
+        {
+            text = raw.SequenceEqual("true"u8) ? "true" : "false";
+        }
+        else if (escaped)
+        {
+            text = JsonScanner.Unescape(raw, ref _scratch, out var n) ? parsed.Decode(_scratch.AsSpan(0, n)) : string.Empty;
+        }
+        else
+        {
+            text = parsed.Decode(raw);
+        }
+
+        labels.SetExtracted(name, text, shadowsStream);
     }
 
-    private string Intern(StringBuilder sb)
+    private ParsedKey Nested(StringBuilder sb)
     {
         if (_nameChars.Length < sb.Length)
         {
@@ -146,27 +175,20 @@ public sealed class JsonParserStep : PipelineStage
 
         sb.CopyTo(0, _nameChars, sb.Length);
         var span = _nameChars.AsSpan(0, sb.Length);
-        if (_nameLookup.TryGetValue(span, out var name))
+        if (_nestedLookup.TryGetValue(span, out var parsed))
         {
-            return name;
+            return parsed;
         }
 
-        name = span.ToString();
-        if (_names.Count < 1024)
+        var name = span.ToString();
+        parsed = new ParsedKey(name);
+        if (_nested.Count < MaxNestedNames)
         {
-            _names[name] = name;
+            _nested[name] = parsed;
         }
 
-        return name;
+        return parsed;
     }
-
-    internal static string ReadValue(ReadOnlySpan<byte> raw, JsonKind kind, bool escaped, ref byte[] scratch) => kind switch
-    {
-        JsonKind.String => JsonScanner.DecodeString(raw, escaped, ref scratch),
-        JsonKind.Boolean => raw.SequenceEqual("true"u8) ? "true" : "false",
-        JsonKind.Null => string.Empty,
-        _ => LabelKeys.DecodeValue(raw),
-    };
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using LokiSharp.LogQL.Labels;
 
 namespace LokiSharp.LogQL.Pipeline;
 
@@ -153,6 +154,104 @@ internal sealed class KeyCache
         _keys[slot] = bytes;
         _names[slot] = name;
         return name;
+    }
+}
+
+/// <summary>
+/// A key a parser met and what it resolves to: the sanitised label name; on the stream last seen, the name it is
+/// written under (with <c>_extracted</c> when taken) and whether the query needs it; and the last value decoded
+/// for it, reused when the next line repeats it (levels, methods, status codes), so such values cost no allocation.
+/// </summary>
+internal sealed class ParsedKey(string name)
+{
+    private const int MaxCachedValue = 64;
+    private LabelSet? _resolvedFor;
+    private string _resolved = name;
+    private bool _wanted;
+    private bool _shadowsStream;
+    private byte[] _lastValue = [];
+    private int _lastLength = -1;
+    private string _lastText = string.Empty;
+
+    /// <summary>The sanitised label name (empty when the key yields none).</summary>
+    public string Name { get; } = name;
+
+    /// <summary>
+    /// The name the label is written under for the current entry; <paramref name="wanted"/> is false when
+    /// <paramref name="hints"/> say no later stage reads it, <paramref name="shadowsStream"/> when the stream has it.
+    /// </summary>
+    public string Resolve(LineLabels labels, ParserHints? hints, out bool wanted, out bool shadowsStream)
+    {
+        // With metadata the name also depends on the entry, so only stream-only resolutions are remembered.
+        if (ReferenceEquals(_resolvedFor, labels.Stream) && !labels.HasMetadata)
+        {
+            wanted = _wanted;
+            shadowsStream = _shadowsStream;
+            return _resolved;
+        }
+
+        var resolved = labels.ParsedName(Name);
+        wanted = hints is null || hints.Wants(resolved);
+        shadowsStream = labels.StreamHas(resolved);
+        if (!labels.HasMetadata)
+        {
+            _resolvedFor = labels.Stream;
+            _resolved = resolved;
+            _wanted = wanted;
+            _shadowsStream = shadowsStream;
+        }
+
+        return resolved;
+    }
+
+    /// <summary><see cref="LabelKeys.DecodeValue"/> of <paramref name="value"/>, reusing the last result when equal.</summary>
+    public string Decode(ReadOnlySpan<byte> value)
+    {
+        if (value.Length == _lastLength && value.SequenceEqual(_lastValue.AsSpan(0, _lastLength)))
+        {
+            return _lastText;
+        }
+
+        var text = LabelKeys.DecodeValue(value);
+        if (value.Length <= MaxCachedValue)
+        {
+            if (_lastValue.Length < value.Length)
+            {
+                _lastValue = new byte[MaxCachedValue];
+            }
+
+            value.CopyTo(_lastValue);
+            _lastLength = value.Length;
+            _lastText = text;
+        }
+
+        return text;
+    }
+}
+
+/// <summary>
+/// A direct-mapped cache from a parser's raw key bytes to its <see cref="ParsedKey"/> (label name sanitised once).
+/// A colliding key replaces the slot.
+/// </summary>
+internal sealed class ParsedKeyCache
+{
+    private const int Slots = 512;
+    private readonly byte[]?[] _keys = new byte[]?[Slots];
+    private readonly ParsedKey?[] _entries = new ParsedKey?[Slots];
+
+    public ParsedKey Get(ReadOnlySpan<byte> key)
+    {
+        var slot = FastHash.Of(key) & (Slots - 1);
+        var cached = _keys[slot];
+        if (cached is not null && key.SequenceEqual(cached))
+        {
+            return _entries[slot]!;
+        }
+
+        var entry = new ParsedKey(LabelKeys.Sanitize(key));
+        _keys[slot] = key.ToArray();
+        _entries[slot] = entry;
+        return entry;
     }
 }
 
