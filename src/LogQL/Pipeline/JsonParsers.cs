@@ -8,13 +8,12 @@ namespace LokiSharp.LogQL.Pipeline;
 /// </summary>
 public sealed class JsonParserStep : PipelineStage
 {
-    private const int MaxNestedNames = 1024;
     private readonly ParserHints? _hints;
     private readonly ParsedKeyCache _topKeys = new();
-    private readonly Dictionary<string, ParsedKey> _nested = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ParsedKey>.AlternateLookup<ReadOnlySpan<char>> _nestedLookup;
-    private readonly StringBuilder _prefix = new(64);
-    private char[] _nameChars = new char[64];
+    // Nested keys are cached by their path: each key's length (4 bytes) then its bytes, from the outermost object.
+    private readonly ParsedKeyCache _nestedKeys = new();
+    private byte[] _path = new byte[128];
+    private int _pathLength;
     private byte[] _scratch = new byte[256];
 
     /// <summary>Creates the stage.</summary>
@@ -23,16 +22,12 @@ public sealed class JsonParserStep : PipelineStage
     {
     }
 
-    internal JsonParserStep(ParserHints? hints)
-    {
-        _hints = hints;
-        _nestedLookup = _nested.GetAlternateLookup<ReadOnlySpan<char>>();
-    }
+    internal JsonParserStep(ParserHints? hints) => _hints = hints;
 
     /// <inheritdoc />
     public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
     {
-        _prefix.Clear();
+        _pathLength = 0;
         var error = ParseObject(line, labels, depth: 0, extract: true);
         if (error is not null)
         {
@@ -83,10 +78,11 @@ public sealed class JsonParserStep : PipelineStage
                     break;
                 case JsonKind.Object:
                     {
-                        var prefixLength = _prefix.Length;
-                        AppendPart(keyBytes);
-                        var nested = ParseObject(value, labels, depth + 1, extract && WantsUnderPrefix());
-                        _prefix.Length = prefixLength;
+                        var pathLength = _pathLength;
+                        PushPathPart(keyBytes);
+                        var nestedExtract = extract && (_hints is null || _nestedKeys.Get(Path, NameOfPath).WantsUnder(_hints));
+                        var nested = ParseObject(value, labels, depth + 1, nestedExtract);
+                        _pathLength = pathLength;
                         if (nested is not null)
                         {
                             return nested;
@@ -106,21 +102,45 @@ public sealed class JsonParserStep : PipelineStage
         return JsonScanner.MalformedObject;
     }
 
-    private bool WantsUnderPrefix() => _hints is null || _prefix.Length == 0 || _hints.WantsUnder(_prefix.ToString());
+    private ReadOnlySpan<byte> Path => _path.AsSpan(0, _pathLength);
 
-    private void AppendPart(ReadOnlySpan<byte> key)
+    private void PushPathPart(ReadOnlySpan<byte> key)
     {
-        if (LabelKeys.TrimGoSpace(key).IsEmpty)
+        var needed = _pathLength + 4 + key.Length;
+        if (_path.Length < needed)
         {
-            return;
+            Array.Resize(ref _path, Math.Max(needed, _path.Length * 2));
         }
 
-        if (_prefix.Length > 0)
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(_path.AsSpan(_pathLength), key.Length);
+        key.CopyTo(_path.AsSpan(_pathLength + 4));
+        _pathLength = needed;
+    }
+
+    // Key parts joined with '_' (blank parts skipped), each sanitised; only the first gets the digit prefix.
+    private static string NameOfPath(byte[] path)
+    {
+        var sb = new StringBuilder(path.Length);
+        var offset = 0;
+        while (offset < path.Length)
         {
-            _prefix.Append('_');
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(path.AsSpan(offset));
+            var part = path.AsSpan(offset + 4, length);
+            offset += 4 + length;
+            if (LabelKeys.TrimGoSpace(part).IsEmpty)
+            {
+                continue;
+            }
+
+            if (sb.Length > 0)
+            {
+                sb.Append('_');
+            }
+
+            LabelKeys.AppendSanitized(sb, part, prefixDigit: sb.Length == 0);
         }
 
-        LabelKeys.AppendSanitized(_prefix, key, prefixDigit: _prefix.Length == 0);
+        return sb.ToString();
     }
 
     private void SetLeaf(ReadOnlySpan<byte> key, ReadOnlySpan<byte> raw, JsonKind kind, bool escaped, LineLabels labels, int depth)
@@ -132,10 +152,10 @@ public sealed class JsonParserStep : PipelineStage
         }
         else
         {
-            var prefixLength = _prefix.Length;
-            AppendPart(key);
-            parsed = Nested(_prefix);
-            _prefix.Length = prefixLength;
+            var pathLength = _pathLength;
+            PushPathPart(key);
+            parsed = _nestedKeys.Get(Path, NameOfPath);
+            _pathLength = pathLength;
         }
 
         if (parsed.Name.Length == 0)
@@ -163,31 +183,7 @@ public sealed class JsonParserStep : PipelineStage
             text = parsed.Decode(raw);
         }
 
-        labels.SetExtracted(name, text, shadowsStream);
-    }
-
-    private ParsedKey Nested(StringBuilder sb)
-    {
-        if (_nameChars.Length < sb.Length)
-        {
-            _nameChars = new char[sb.Length * 2];
-        }
-
-        sb.CopyTo(0, _nameChars, sb.Length);
-        var span = _nameChars.AsSpan(0, sb.Length);
-        if (_nestedLookup.TryGetValue(span, out var parsed))
-        {
-            return parsed;
-        }
-
-        var name = span.ToString();
-        parsed = new ParsedKey(name);
-        if (_nested.Count < MaxNestedNames)
-        {
-            _nested[name] = parsed;
-        }
-
-        return parsed;
+        labels.SetExtracted(name, text, shadowsStream, parsed.HashTerm(name, text));
     }
 }
 

@@ -173,8 +173,17 @@ internal sealed class ParsedKey(string name)
     private int _lastLength = -1;
     private string _lastText = string.Empty;
 
+    private bool? _wantsUnder;
+    private string? _termName;
+    private string? _termValue;
+    private int _term;
+
     /// <summary>The sanitised label name (empty when the key yields none).</summary>
     public string Name { get; } = name;
+
+    /// <summary>For a nested JSON object's key path: whether <paramref name="hints"/> need any label under it.</summary>
+    public bool WantsUnder(ParserHints? hints) =>
+        _wantsUnder ??= hints is null || Name.Length == 0 || hints.WantsUnder(Name);
 
     /// <summary>
     /// The name the label is written under for the current entry; <paramref name="wanted"/> is false when
@@ -202,6 +211,19 @@ internal sealed class ParsedKey(string name)
         }
 
         return resolved;
+    }
+
+    /// <summary><see cref="LabelsResultCache.HashTerm"/> of the label, remembered for a repeated name and value.</summary>
+    public int HashTerm(string name, string value)
+    {
+        if (!ReferenceEquals(name, _termName) || !ReferenceEquals(value, _termValue))
+        {
+            _term = LabelsResultCache.HashTerm(new LabelPair(name, value));
+            _termName = name;
+            _termValue = value;
+        }
+
+        return _term;
     }
 
     /// <summary><see cref="LabelKeys.DecodeValue"/> of <paramref name="value"/>, reusing the last result when equal.</summary>
@@ -239,7 +261,10 @@ internal sealed class ParsedKeyCache
     private readonly byte[]?[] _keys = new byte[]?[Slots];
     private readonly ParsedKey?[] _entries = new ParsedKey?[Slots];
 
-    public ParsedKey Get(ReadOnlySpan<byte> key)
+    public ParsedKey Get(ReadOnlySpan<byte> key) => Get(key, static k => LabelKeys.Sanitize(k));
+
+    /// <summary>The entry for <paramref name="key"/>, its name made by <paramref name="derive"/> on a miss.</summary>
+    public ParsedKey Get(ReadOnlySpan<byte> key, Func<byte[], string> derive)
     {
         var slot = FastHash.Of(key) & (Slots - 1);
         var cached = _keys[slot];
@@ -248,8 +273,9 @@ internal sealed class ParsedKeyCache
             return _entries[slot]!;
         }
 
-        var entry = new ParsedKey(LabelKeys.Sanitize(key));
-        _keys[slot] = key.ToArray();
+        var bytes = key.ToArray();
+        var entry = new ParsedKey(derive(bytes));
+        _keys[slot] = bytes;
         _entries[slot] = entry;
         return entry;
     }

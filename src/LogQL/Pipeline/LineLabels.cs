@@ -72,6 +72,9 @@ public sealed class LineLabels
     private bool _streamShadowed;
     // The sum of the stream pairs' hash terms, computed on first use (see LabelsResultCache.HashTerm).
     private int? _streamHash;
+    // The hash terms of the parsed labels, while parsers alone added labels (see SetExtracted).
+    private int _parsedHash;
+    private bool _parsedHashValid = true;
 
     internal LineLabels(LabelSet stream, LabelsResultCache results)
     {
@@ -109,6 +112,8 @@ public sealed class LineLabels
         Array.Clear(_extracted, 0, _extractedCount);
         _extractedCount = 0;
         _streamShadowed = false;
+        _parsedHash = 0;
+        _parsedHashValid = true;
 
         Error = string.Empty;
         ErrorDetails = string.Empty;
@@ -216,6 +221,7 @@ public sealed class LineLabels
     /// <summary>Sets a label in a category; parsed values take precedence over metadata, which beats stream labels.</summary>
     public void Set(LabelCategory category, string name, string value)
     {
+        _parsedHashValid = false;
         if (!_streamShadowed && StreamHas(name))
         {
             _streamShadowed = true;
@@ -272,12 +278,15 @@ public sealed class LineLabels
     /// <see cref="WasExtracted"/> (so it is not parsed yet); <paramref name="shadowsStream"/> tells whether the stream
     /// has a label of that name.
     /// </summary>
-    internal void SetExtracted(string name, string value, bool shadowsStream)
+    internal void SetExtracted(string name, string value, bool shadowsStream, int hashTerm)
     {
         if (_metadataCount != 0)
         {
             RemoveAt(ref _metadata, ref _metadataCount, name);
+            _parsedHashValid = false;
         }
+
+        _parsedHash += hashTerm;
 
         _streamShadowed |= shadowsStream;
         Append(ref _parsed, ref _parsedCount, new LabelPair(name, value));
@@ -292,6 +301,7 @@ public sealed class LineLabels
     /// <summary>Deletes a label from every category (and hides the stream's label of that name).</summary>
     public void Delete(string name)
     {
+        _parsedHashValid = false;
         RemoveAt(ref _parsed, ref _parsedCount, name);
         RemoveAt(ref _metadata, ref _metadataCount, name);
         if (_deletedCount == _deleted.Length)
@@ -375,9 +385,20 @@ public sealed class LineLabels
             // The stream's part of the order-independent hash is the same for every entry of the stream.
             _streamHash ??= LabelsResultCache.HashOf(_stream.AsSpan()) - _stream.Count;
             hash = _streamHash.Value + labels.Length;
-            foreach (var pair in labels[_stream.Count..])
+            if (_parsedHashValid && _metadataCount == 0)
             {
-                hash += LabelsResultCache.HashTerm(pair);
+                hash += _parsedHash;
+                foreach (var pair in labels[(_stream.Count + _parsedCount)..])
+                {
+                    hash += LabelsResultCache.HashTerm(pair);
+                }
+            }
+            else
+            {
+                foreach (var pair in labels[_stream.Count..])
+                {
+                    hash += LabelsResultCache.HashTerm(pair);
+                }
             }
         }
         else

@@ -310,7 +310,8 @@ public sealed class LogfmtParserStep : PipelineStage
                 continue;
             }
 
-            labels.SetExtracted(key, parsed.Decode(value), shadowsStream);
+            var text = parsed.Decode(value);
+            labels.SetExtracted(key, text, shadowsStream, parsed.HashTerm(key, text));
         }
 
         _buffer = decoder.Buffer;
