@@ -31,7 +31,8 @@ public sealed class SampleExtractor
     private readonly LabelPredicate[] _postFilters;
     private readonly Dictionary<LabelSet, StreamSampleExtractor> _streams = [];
 
-    private SampleExtractor(List<StageExpr> stages, SampleSource source, UnwrapExpr? unwrap, LabelPredicate[] postFilters, Grouping? grouping)
+    private SampleExtractor(List<StageExpr> stages, SampleSource source, UnwrapExpr? unwrap, LabelPredicate[] postFilters, Grouping? grouping,
+        bool parserHints)
     {
         _pipeline = LogPipeline.Compile(stages);
         Source = source;
@@ -64,7 +65,7 @@ public sealed class SampleExtractor
 
         GroupLabels = names;
         GroupNames = [.. names];
-        Hints = ParserHints.For(stages, LabelMode switch
+        Hints = !parserHints ? null : ParserHints.For(stages, LabelMode switch
         {
             OutputLabelMode.Keep => names,
             OutputLabelMode.None => [],
@@ -82,8 +83,13 @@ public sealed class SampleExtractor
 
     internal string[] GroupNames { get; }
 
-    /// <summary>The parser hints the extraction runs with, null when every label may be observable.</summary>
     internal ParserHints? Hints { get; }
+
+    /// <summary>
+    /// The parsed labels the <c>json</c>/<c>logfmt</c> parsers extract (Loki's parser hints), or null when they
+    /// extract every label.
+    /// </summary>
+    public IReadOnlyCollection<string>? HintedLabels => Hints?.Names;
 
     /// <summary>Where values come from.</summary>
     public SampleSource Source { get; }
@@ -101,8 +107,12 @@ public sealed class SampleExtractor
     /// Compiles the extractor of a range aggregation. <paramref name="grouping"/> is the aggregation's own
     /// <c>by</c>/<c>without</c> (or one pushed down from an enclosing vector aggregation by the caller).
     /// </summary>
+    /// <param name="op">The range aggregation.</param>
+    /// <param name="range">Its log range.</param>
+    /// <param name="grouping">The grouping of the output labels.</param>
+    /// <param name="parserHints">Whether parsers may skip labels nothing observes (off only to compare results).</param>
     /// <exception cref="Syntax.LogQLParseException">A stage cannot be built.</exception>
-    public static SampleExtractor Compile(RangeOp op, LogRangeExpr range, Grouping? grouping = null)
+    public static SampleExtractor Compile(RangeOp op, LogRangeExpr range, Grouping? grouping = null, bool parserHints = true)
     {
         var source = range.Unwrap is not null ? SampleSource.Unwrap
             : op is RangeOp.BytesOverTime or RangeOp.BytesRate ? SampleSource.Bytes
@@ -122,7 +132,7 @@ public sealed class SampleExtractor
             }
         }
 
-        return new SampleExtractor(stages, source, range.Unwrap, [.. postFilters], grouping);
+        return new SampleExtractor(stages, source, range.Unwrap, [.. postFilters], grouping, parserHints);
     }
 
     // Loki drops a line_format that no later parser or line filter reads: only bytes_* look at the line itself.
