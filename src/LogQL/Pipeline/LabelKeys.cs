@@ -158,14 +158,14 @@ internal sealed class KeyCache
 }
 
 /// <summary>
-/// A key a parser met and what it resolves to: the sanitised label name; on the stream last seen, the name it is
+/// A key a parser met and what it resolves to: the sanitised label name; for the stream label names last seen, the name it is
 /// written under (with <c>_extracted</c> when taken) and whether the query needs it; and the last value decoded
 /// for it, reused when the next line repeats it (levels, methods, status codes), so such values cost no allocation.
 /// </summary>
 internal sealed class ParsedKey(string name)
 {
     private const int MaxCachedValue = 64;
-    private LabelSet? _resolvedFor;
+    private object? _resolvedFor;
     private string _resolved = name;
     private bool _wanted;
     private bool _shadowsStream;
@@ -174,6 +174,7 @@ internal sealed class ParsedKey(string name)
     private string _lastText = string.Empty;
 
     private bool? _wantsUnder;
+    private string? _suffixed;
     private string? _termName;
     private string? _termValue;
     private int _term;
@@ -191,27 +192,29 @@ internal sealed class ParsedKey(string name)
     /// </summary>
     public string Resolve(LineLabels labels, ParserHints? hints, out bool wanted, out bool shadowsStream)
     {
-        // With metadata the name also depends on the entry, so only stream-only resolutions are remembered.
-        if (ReferenceEquals(_resolvedFor, labels.Stream) && !labels.HasMetadata)
+        if (!ReferenceEquals(_resolvedFor, labels.StreamNames))
         {
-            wanted = _wanted;
-            shadowsStream = _shadowsStream;
-            return _resolved;
+            _resolved = labels.StreamHas(Name) ? Suffixed : Name;
+            _wanted = hints is null || hints.Wants(_resolved);
+            _shadowsStream = labels.StreamHas(_resolved);
+            _resolvedFor = labels.StreamNames;
         }
 
-        var resolved = labels.ParsedName(Name);
-        wanted = hints is null || hints.Wants(resolved);
-        shadowsStream = labels.StreamHas(resolved);
-        if (!labels.HasMetadata)
+        // Structured metadata of the entry can take the name too (as LineLabels.ParsedName checks).
+        if (labels.HasMetadata && ReferenceEquals(_resolved, Name) && labels.MetadataHas(Name))
         {
-            _resolvedFor = labels.Stream;
-            _resolved = resolved;
-            _wanted = wanted;
-            _shadowsStream = shadowsStream;
+            var suffixed = Suffixed;
+            wanted = hints is null || hints.Wants(suffixed);
+            shadowsStream = labels.StreamHas(suffixed);
+            return suffixed;
         }
 
-        return resolved;
+        wanted = _wanted;
+        shadowsStream = _shadowsStream;
+        return _resolved;
     }
+
+    private string Suffixed => _suffixed ??= Name + PipelineLabels.DuplicateSuffix;
 
     /// <summary><see cref="LabelsResultCache.HashTerm"/> of the label, remembered for a repeated name and value.</summary>
     public int HashTerm(string name, string value)

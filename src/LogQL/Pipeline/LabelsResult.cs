@@ -43,7 +43,30 @@ internal sealed class LabelsResultCache
     private const int MaxEntries = 4096;
     private readonly Dictionary<int, (LabelsResult Result, LabelPair[] Order)[]> _byHash = [];
     private readonly Dictionary<LabelSet, LabelsResult> _streams = [];
+    private readonly Dictionary<string, object> _names = new(StringComparer.Ordinal);
     private int _count;
+
+    /// <summary>
+    /// One shared object per distinct set of stream label names: what a label name resolves to depends only on the
+    /// names, so parsers remember resolutions per names object rather than per stream.
+    /// </summary>
+    public object NamesOf(LabelSet stream)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var pair in stream.AsSpan())
+        {
+            sb.Append(pair.Name).Append('\n');
+        }
+
+        var key = sb.ToString();
+        if (!_names.TryGetValue(key, out var names))
+        {
+            names = key;
+            _names[key] = names;
+        }
+
+        return names;
+    }
 
     public LabelsResult ForStream(LabelSet stream)
     {

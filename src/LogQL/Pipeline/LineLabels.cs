@@ -80,7 +80,11 @@ public sealed class LineLabels
     {
         _stream = stream;
         _results = results;
+        StreamNames = results.NamesOf(stream);
     }
+
+    /// <summary>The same object for every stream with the same label names (see <see cref="LabelsResultCache.NamesOf"/>).</summary>
+    internal object StreamNames { get; }
 
     /// <summary>The stream's labels.</summary>
     public LabelSet Stream => _stream;
