@@ -122,6 +122,9 @@ public sealed class MetricQueryEvaluator
         {
             case RangeAggregationExpr range:
                 return BuildRange(range, context);
+            case VectorAggregationExpr { Op: VectorOp.Sum, Inner: RangeAggregationExpr { Grouping: null } range } vector
+                when range.Op is RangeOp.CountOverTime or RangeOp.Rate or RangeOp.BytesOverTime or RangeOp.BytesRate or RangeOp.SumOverTime:
+                return new VectorAggregationEvaluator(vector, BuildRange(range, context, vector.Grouping));
             case VectorAggregationExpr vector:
                 return new VectorAggregationEvaluator(vector, Build(vector.Inner, context));
             case BinaryOpExpr { Left: LiteralExpr left } binary:
@@ -162,12 +165,12 @@ public sealed class MetricQueryEvaluator
         }
     }
 
-    private RangeVectorEvaluator BuildRange(RangeAggregationExpr expr, BuildContext context)
+    private RangeVectorEvaluator BuildRange(RangeAggregationExpr expr, BuildContext context, Grouping? sumGrouping = null)
     {
         var parameters = context.Parameters;
         var range = expr.Range.Interval.Nanoseconds;
         var offset = expr.Range.Offset.Nanoseconds;
-        var selection = new SampleSelection(expr, parameters.StartNs - range - offset, parameters.EndNs - offset);
+        var selection = new SampleSelection(expr, parameters.StartNs - range - offset, parameters.EndNs - offset) { SumGrouping = sumGrouping };
         var cursors = _source.Select(selection, context.Cancellation);
         var merger = new SampleMerger(cursors, LabelSets.RangeGrouping(expr.Grouping));
         var absent = expr.Op == RangeOp.AbsentOverTime ? AbsentLabels(expr.Range.Left) : null;

@@ -40,6 +40,12 @@ public sealed record SampleSelection(RangeAggregationExpr Aggregation, long Star
 {
     /// <summary>The log range: selector with pipeline, unwrap, range and offset.</summary>
     public LogRangeExpr Range => Aggregation.Range;
+
+    /// <summary>
+    /// The grouping of an enclosing <c>sum</c> that a source may apply to the samples when the range aggregation has
+    /// none (it sums the same either way, as in Loki); it lets the log pipeline skip labels nothing observes.
+    /// </summary>
+    public Grouping? SumGrouping { get; init; }
 }
 
 /// <summary>

@@ -94,11 +94,22 @@ public sealed class LineFormatStep : PipelineStage
     private readonly StringBuilder _output = new(256);
     private byte[] _buffer = new byte[512];
 
+    // The template as UTF-8 text parts and label names when it is only text and {{.name}} actions.
+    private readonly (byte[] Text, string? Field)[]? _parts;
+
     private LineFormatStep(GoTemplate template, bool usesLine)
     {
         _template = template;
         _usesLine = usesLine;
         _context.SetLine(_line.Decode);
+        if (template.TextAndFields is { } parts)
+        {
+            _parts = new (byte[], string?)[parts.Length];
+            for (var i = 0; i < parts.Length; i++)
+            {
+                _parts[i] = (Encoding.UTF8.GetBytes(parts[i].Text), parts[i].Field);
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -125,6 +136,12 @@ public sealed class LineFormatStep : PipelineStage
             return true;
         }
 
+        if (_parts is not null)
+        {
+            line = Concatenate(labels);
+            return true;
+        }
+
         _output.Clear();
         _data.Labels = labels;
         _context.TimestampNs = timestampNs;
@@ -146,6 +163,36 @@ public sealed class LineFormatStep : PipelineStage
 
         line = Encode(_output);
         return true;
+    }
+
+    private ReadOnlySpan<byte> Concatenate(LineLabels labels)
+    {
+        _data.Labels = labels;
+        var written = 0;
+        foreach (var (text, field) in _parts!)
+        {
+            if (field is null)
+            {
+                Reserve(written + text.Length);
+                text.CopyTo(_buffer, written);
+                written += text.Length;
+                continue;
+            }
+
+            var value = _data.Get(field) ?? string.Empty;
+            Reserve(written + Encoding.UTF8.GetMaxByteCount(value.Length));
+            written += Encoding.UTF8.GetBytes(value, _buffer.AsSpan(written));
+        }
+
+        return _buffer.AsSpan(0, written);
+    }
+
+    private void Reserve(int length)
+    {
+        if (_buffer.Length < length)
+        {
+            Array.Resize(ref _buffer, Math.Max(length, _buffer.Length * 2));
+        }
     }
 
     private ReadOnlySpan<byte> Encode(string value)

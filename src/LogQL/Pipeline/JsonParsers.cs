@@ -8,21 +8,27 @@ namespace LokiSharp.LogQL.Pipeline;
 /// </summary>
 public sealed class JsonParserStep : PipelineStage
 {
-    private readonly KeyCache _topKeys = new();
-    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _nameLookup;
-    private readonly StringBuilder _prefix = new(64);
-    private char[] _nameChars = new char[64];
+    private readonly ParserHints? _hints;
+    private readonly ParsedKeyCache _topKeys = new();
+    // Nested keys are cached by their path: each key's length (4 bytes) then its bytes, from the outermost object.
+    private readonly ParsedKeyCache _nestedKeys = new();
+    private byte[] _path = new byte[128];
+    private int _pathLength;
     private byte[] _scratch = new byte[256];
 
     /// <summary>Creates the stage.</summary>
-    public JsonParserStep() => _nameLookup = _names.GetAlternateLookup<ReadOnlySpan<char>>();
+    public JsonParserStep()
+        : this(null)
+    {
+    }
+
+    internal JsonParserStep(ParserHints? hints) => _hints = hints;
 
     /// <inheritdoc />
     public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
     {
-        _prefix.Clear();
-        var error = ParseObject(line, labels, depth: 0);
+        _pathLength = 0;
+        var error = ParseObject(line, labels, depth: 0, extract: true);
         if (error is not null)
         {
             labels.SetError(PipelineLabels.JsonParserError, error);
@@ -31,7 +37,8 @@ public sealed class JsonParserStep : PipelineStage
         return true;
     }
 
-    private string? ParseObject(ReadOnlySpan<byte> data, LineLabels labels, int depth)
+    // With extract false the object is only checked, so malformed input is reported as without hints.
+    private string? ParseObject(ReadOnlySpan<byte> data, LineLabels labels, int depth, bool extract)
     {
         var offset = JsonScanner.NextToken(data, 0);
         if (offset < 0 || data[offset] != '{')
@@ -63,14 +70,19 @@ public sealed class JsonParserStep : PipelineStage
             switch (kind)
             {
                 case JsonKind.String or JsonKind.Number or JsonKind.Boolean:
-                    SetLeaf(keyBytes, value, kind, escaped, labels, depth);
+                    if (extract)
+                    {
+                        SetLeaf(keyBytes, value, kind, escaped, labels, depth);
+                    }
+
                     break;
                 case JsonKind.Object:
                     {
-                        var prefixLength = _prefix.Length;
-                        AppendPart(keyBytes);
-                        var nested = ParseObject(value, labels, depth + 1);
-                        _prefix.Length = prefixLength;
+                        var pathLength = _pathLength;
+                        PushPathPart(keyBytes);
+                        var nestedExtract = extract && (_hints is null || _nestedKeys.Get(Path, NameOfPath).WantsUnder(_hints));
+                        var nested = ParseObject(value, labels, depth + 1, nestedExtract);
+                        _pathLength = pathLength;
                         if (nested is not null)
                         {
                             return nested;
@@ -90,83 +102,89 @@ public sealed class JsonParserStep : PipelineStage
         return JsonScanner.MalformedObject;
     }
 
-    private void AppendPart(ReadOnlySpan<byte> key)
+    private ReadOnlySpan<byte> Path => _path.AsSpan(0, _pathLength);
+
+    private void PushPathPart(ReadOnlySpan<byte> key)
     {
-        if (LabelKeys.TrimGoSpace(key).IsEmpty)
+        var needed = _pathLength + 4 + key.Length;
+        if (_path.Length < needed)
         {
-            return;
+            Array.Resize(ref _path, Math.Max(needed, _path.Length * 2));
         }
 
-        if (_prefix.Length > 0)
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(_path.AsSpan(_pathLength), key.Length);
+        key.CopyTo(_path.AsSpan(_pathLength + 4));
+        _pathLength = needed;
+    }
+
+    // Key parts joined with '_' (blank parts skipped), each sanitised; only the first gets the digit prefix.
+    private static string NameOfPath(byte[] path)
+    {
+        var sb = new StringBuilder(path.Length);
+        var offset = 0;
+        while (offset < path.Length)
         {
-            _prefix.Append('_');
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(path.AsSpan(offset));
+            var part = path.AsSpan(offset + 4, length);
+            offset += 4 + length;
+            if (LabelKeys.TrimGoSpace(part).IsEmpty)
+            {
+                continue;
+            }
+
+            if (sb.Length > 0)
+            {
+                sb.Append('_');
+            }
+
+            LabelKeys.AppendSanitized(sb, part, prefixDigit: sb.Length == 0);
         }
 
-        LabelKeys.AppendSanitized(_prefix, key, prefixDigit: _prefix.Length == 0);
+        return sb.ToString();
     }
 
     private void SetLeaf(ReadOnlySpan<byte> key, ReadOnlySpan<byte> raw, JsonKind kind, bool escaped, LineLabels labels, int depth)
     {
-        string name;
+        ParsedKey parsed;
         if (depth == 0)
         {
-            name = _topKeys.Get(key, static k => LabelKeys.Sanitize(k));
-            if (name.Length == 0)
-            {
-                return;
-            }
+            parsed = _topKeys.Get(key);
         }
         else
         {
-            var prefixLength = _prefix.Length;
-            AppendPart(key);
-            name = Intern(_prefix);
-            _prefix.Length = prefixLength;
-            if (name.Length == 0)
-            {
-                return;
-            }
+            var pathLength = _pathLength;
+            PushPathPart(key);
+            parsed = _nestedKeys.Get(Path, NameOfPath);
+            _pathLength = pathLength;
         }
 
-        name = labels.ParsedName(name);
-        if (labels.WasExtracted(name))
+        if (parsed.Name.Length == 0)
         {
             return;
         }
 
-        labels.Set(LabelCategory.Parsed, name, ReadValue(raw, kind, escaped, ref _scratch));
+        var name = parsed.Resolve(labels, _hints, out var wanted, out var shadowsStream);
+        if (!wanted || labels.WasExtracted(name))
+        {
+            return;
+        }
+
+        string text;
+        if (kind == JsonKind.Boolean)
+        {
+            text = raw.SequenceEqual("true"u8) ? "true" : "false";
+        }
+        else if (escaped)
+        {
+            text = JsonScanner.Unescape(raw, ref _scratch, out var n) ? parsed.Decode(_scratch.AsSpan(0, n)) : string.Empty;
+        }
+        else
+        {
+            text = parsed.Decode(raw);
+        }
+
+        labels.SetExtracted(name, text, shadowsStream, parsed.HashTerm(name, text));
     }
-
-    private string Intern(StringBuilder sb)
-    {
-        if (_nameChars.Length < sb.Length)
-        {
-            _nameChars = new char[sb.Length * 2];
-        }
-
-        sb.CopyTo(0, _nameChars, sb.Length);
-        var span = _nameChars.AsSpan(0, sb.Length);
-        if (_nameLookup.TryGetValue(span, out var name))
-        {
-            return name;
-        }
-
-        name = span.ToString();
-        if (_names.Count < 1024)
-        {
-            _names[name] = name;
-        }
-
-        return name;
-    }
-
-    internal static string ReadValue(ReadOnlySpan<byte> raw, JsonKind kind, bool escaped, ref byte[] scratch) => kind switch
-    {
-        JsonKind.String => JsonScanner.DecodeString(raw, escaped, ref scratch),
-        JsonKind.Boolean => raw.SequenceEqual("true"u8) ? "true" : "false",
-        JsonKind.Null => string.Empty,
-        _ => LabelKeys.DecodeValue(raw),
-    };
 }
 
 /// <summary>

@@ -47,7 +47,23 @@ internal static class JsonScanner
     public static int StringEnd(ReadOnlySpan<byte> data, out bool escaped)
     {
         escaped = false;
-        var from = 0;
+        // Keys and most values are short: a plain loop finds their end before a vectorised search would start.
+        var from = Math.Min(data.Length, 24);
+        for (var k = 0; k < from; k++)
+        {
+            var b = data[k];
+            if (b == '"')
+            {
+                return k + 1;
+            }
+
+            if (b == '\\')
+            {
+                from = k;
+                break;
+            }
+        }
+
         while (true)
         {
             var i = data[from..].IndexOfAny((byte)'"', (byte)'\\');

@@ -196,6 +196,10 @@ internal sealed class StringPredicate : LabelPredicate
 
 internal sealed class NumericPredicate(string name, ComparisonOp op, double reference) : LabelPredicate
 {
+    // Parsers hand out the same string for a repeated value (status codes), so the last parse is usually reusable.
+    private string? _lastText;
+    private double _lastValue;
+
     public override bool Test(LineLabels labels)
     {
         var text = labels.Get(name);
@@ -204,10 +208,21 @@ internal sealed class NumericPredicate(string name, ComparisonOp op, double refe
             return false;
         }
 
-        if (!GoFloat.TryParse(text, out var value, out var error))
+        double value;
+        if (ReferenceEquals(text, _lastText))
         {
-            SetFilterError(labels, error ?? "invalid syntax");
-            return true;
+            value = _lastValue;
+        }
+        else
+        {
+            if (!GoFloat.TryParse(text, out value, out var error))
+            {
+                SetFilterError(labels, error ?? "invalid syntax");
+                return true;
+            }
+
+            _lastText = text;
+            _lastValue = value;
         }
 
         // IEEE comparisons (NaN fails everything but !=), as Go compares floats.

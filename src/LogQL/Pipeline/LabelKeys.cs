@@ -1,4 +1,5 @@
 using System.Text;
+using LokiSharp.LogQL.Labels;
 
 namespace LokiSharp.LogQL.Pipeline;
 
@@ -153,6 +154,133 @@ internal sealed class KeyCache
         _keys[slot] = bytes;
         _names[slot] = name;
         return name;
+    }
+}
+
+/// <summary>
+/// A key a parser met and what it resolves to: the sanitised label name; for the stream label names last seen, the name it is
+/// written under (with <c>_extracted</c> when taken) and whether the query needs it; and the last value decoded
+/// for it, reused when the next line repeats it (levels, methods, status codes), so such values cost no allocation.
+/// </summary>
+internal sealed class ParsedKey(string name)
+{
+    private const int MaxCachedValue = 64;
+    private object? _resolvedFor;
+    private string _resolved = name;
+    private bool _wanted;
+    private bool _shadowsStream;
+    private byte[] _lastValue = [];
+    private int _lastLength = -1;
+    private string _lastText = string.Empty;
+
+    private bool? _wantsUnder;
+    private string? _suffixed;
+    private string? _termName;
+    private string? _termValue;
+    private int _term;
+
+    /// <summary>The sanitised label name (empty when the key yields none).</summary>
+    public string Name { get; } = name;
+
+    /// <summary>For a nested JSON object's key path: whether <paramref name="hints"/> need any label under it.</summary>
+    public bool WantsUnder(ParserHints? hints) =>
+        _wantsUnder ??= hints is null || Name.Length == 0 || hints.WantsUnder(Name);
+
+    /// <summary>
+    /// The name the label is written under for the current entry; <paramref name="wanted"/> is false when
+    /// <paramref name="hints"/> say no later stage reads it, <paramref name="shadowsStream"/> when the stream has it.
+    /// </summary>
+    public string Resolve(LineLabels labels, ParserHints? hints, out bool wanted, out bool shadowsStream)
+    {
+        if (!ReferenceEquals(_resolvedFor, labels.StreamNames))
+        {
+            _resolved = labels.StreamHas(Name) ? Suffixed : Name;
+            _wanted = hints is null || hints.Wants(_resolved);
+            _shadowsStream = labels.StreamHas(_resolved);
+            _resolvedFor = labels.StreamNames;
+        }
+
+        // Structured metadata of the entry can take the name too (as LineLabels.ParsedName checks).
+        if (labels.HasMetadata && ReferenceEquals(_resolved, Name) && labels.MetadataHas(Name))
+        {
+            var suffixed = Suffixed;
+            wanted = hints is null || hints.Wants(suffixed);
+            shadowsStream = labels.StreamHas(suffixed);
+            return suffixed;
+        }
+
+        wanted = _wanted;
+        shadowsStream = _shadowsStream;
+        return _resolved;
+    }
+
+    private string Suffixed => _suffixed ??= Name + PipelineLabels.DuplicateSuffix;
+
+    /// <summary><see cref="LabelsResultCache.HashTerm"/> of the label, remembered for a repeated name and value.</summary>
+    public int HashTerm(string name, string value)
+    {
+        if (!ReferenceEquals(name, _termName) || !ReferenceEquals(value, _termValue))
+        {
+            _term = LabelsResultCache.HashTerm(new LabelPair(name, value));
+            _termName = name;
+            _termValue = value;
+        }
+
+        return _term;
+    }
+
+    /// <summary><see cref="LabelKeys.DecodeValue"/> of <paramref name="value"/>, reusing the last result when equal.</summary>
+    public string Decode(ReadOnlySpan<byte> value)
+    {
+        if (value.Length == _lastLength && value.SequenceEqual(_lastValue.AsSpan(0, _lastLength)))
+        {
+            return _lastText;
+        }
+
+        var text = LabelKeys.DecodeValue(value);
+        if (value.Length <= MaxCachedValue)
+        {
+            if (_lastValue.Length < value.Length)
+            {
+                _lastValue = new byte[MaxCachedValue];
+            }
+
+            value.CopyTo(_lastValue);
+            _lastLength = value.Length;
+            _lastText = text;
+        }
+
+        return text;
+    }
+}
+
+/// <summary>
+/// A direct-mapped cache from a parser's raw key bytes to its <see cref="ParsedKey"/> (label name sanitised once).
+/// A colliding key replaces the slot.
+/// </summary>
+internal sealed class ParsedKeyCache
+{
+    private const int Slots = 512;
+    private readonly byte[]?[] _keys = new byte[]?[Slots];
+    private readonly ParsedKey?[] _entries = new ParsedKey?[Slots];
+
+    public ParsedKey Get(ReadOnlySpan<byte> key) => Get(key, static k => LabelKeys.Sanitize(k));
+
+    /// <summary>The entry for <paramref name="key"/>, its name made by <paramref name="derive"/> on a miss.</summary>
+    public ParsedKey Get(ReadOnlySpan<byte> key, Func<byte[], string> derive)
+    {
+        var slot = FastHash.Of(key) & (Slots - 1);
+        var cached = _keys[slot];
+        if (cached is not null && key.SequenceEqual(cached))
+        {
+            return _entries[slot]!;
+        }
+
+        var bytes = key.ToArray();
+        var entry = new ParsedKey(derive(bytes));
+        _keys[slot] = bytes;
+        _entries[slot] = entry;
+        return entry;
     }
 }
 

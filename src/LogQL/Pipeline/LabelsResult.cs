@@ -43,7 +43,30 @@ internal sealed class LabelsResultCache
     private const int MaxEntries = 4096;
     private readonly Dictionary<int, (LabelsResult Result, LabelPair[] Order)[]> _byHash = [];
     private readonly Dictionary<LabelSet, LabelsResult> _streams = [];
+    private readonly Dictionary<string, object> _names = new(StringComparer.Ordinal);
     private int _count;
+
+    /// <summary>
+    /// One shared object per distinct set of stream label names: what a label name resolves to depends only on the
+    /// names, so parsers remember resolutions per names object rather than per stream.
+    /// </summary>
+    public object NamesOf(LabelSet stream)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var pair in stream.AsSpan())
+        {
+            sb.Append(pair.Name).Append('\n');
+        }
+
+        var key = sb.ToString();
+        if (!_names.TryGetValue(key, out var names))
+        {
+            names = key;
+            _names[key] = names;
+        }
+
+        return names;
+    }
 
     public LabelsResult ForStream(LabelSet stream)
     {
@@ -56,9 +79,11 @@ internal sealed class LabelsResultCache
         return result;
     }
 
-    public LabelsResult Get(ReadOnlySpan<LabelPair> unsorted, LineLabels source)
+    public LabelsResult Get(ReadOnlySpan<LabelPair> unsorted, LineLabels source) => Get(unsorted, HashOf(unsorted), source);
+
+    /// <summary>The result for <paramref name="unsorted"/>, whose <see cref="HashOf"/> the caller computed.</summary>
+    public LabelsResult Get(ReadOnlySpan<LabelPair> unsorted, int hash, LineLabels source)
     {
-        var hash = HashOf(unsorted);
         if (_byHash.TryGetValue(hash, out var bucket))
         {
             foreach (var (candidate, order) in bucket)
@@ -113,17 +138,20 @@ internal sealed class LabelsResultCache
         return new LabelsResult(LabelSet.From(all), LabelSet.From(stream), LabelSet.From(metadata), LabelSet.From(parsed), hash);
     }
 
-    // Order-independent, so the unsorted snapshot hashes like the sorted set.
-    private static int HashOf(ReadOnlySpan<LabelPair> labels)
+    /// <summary>Order-independent (the count plus a sum of per-pair terms), so the unsorted snapshot hashes like the sorted set.</summary>
+    public static int HashOf(ReadOnlySpan<LabelPair> labels)
     {
         var hash = labels.Length;
         foreach (var pair in labels)
         {
-            hash += (FastHash.Of(pair.Name) * 31) ^ FastHash.Of(pair.Value);
+            hash += HashTerm(pair);
         }
 
         return hash;
     }
+
+    /// <summary>One pair's share of <see cref="HashOf"/>.</summary>
+    public static int HashTerm(LabelPair pair) => (FastHash.Of(pair.Name) * 31) ^ FastHash.Of(pair.Value);
 
     // Entries of one stream usually produce their labels in the same order: compare pairwise first.
     private static bool SameOrder(LabelPair[] order, ReadOnlySpan<LabelPair> unsorted)

@@ -68,12 +68,23 @@ public sealed class LineLabels
     private string[] _extracted = new string[16];
     private int _extractedCount;
     private LabelPair[] _scratch = new LabelPair[16];
+    // Whether a metadata or parsed label shadows a stream label (Snapshot must then filter the stream's pairs).
+    private bool _streamShadowed;
+    // The sum of the stream pairs' hash terms, computed on first use (see LabelsResultCache.HashTerm).
+    private int? _streamHash;
+    // The hash terms of the parsed labels, while parsers alone added labels (see SetExtracted).
+    private int _parsedHash;
+    private bool _parsedHashValid = true;
 
     internal LineLabels(LabelSet stream, LabelsResultCache results)
     {
         _stream = stream;
         _results = results;
+        StreamNames = results.NamesOf(stream);
     }
+
+    /// <summary>The same object for every stream with the same label names (see <see cref="LabelsResultCache.NamesOf"/>).</summary>
+    internal object StreamNames { get; }
 
     /// <summary>The stream's labels.</summary>
     public LabelSet Stream => _stream;
@@ -90,6 +101,9 @@ public sealed class LineLabels
     /// <summary>Whether nothing was added or deleted and no error is set.</summary>
     public bool IsUnchanged => _metadataCount == 0 && _parsedCount == 0 && _deletedCount == 0 && Error.Length == 0 && ErrorDetails.Length == 0;
 
+    /// <summary>Whether the entry carries structured metadata labels.</summary>
+    internal bool HasMetadata => _metadataCount != 0;
+
     /// <summary>Clears everything but the stream labels, ready for the next entry.</summary>
     public void Reset()
     {
@@ -101,6 +115,9 @@ public sealed class LineLabels
         _deletedCount = 0;
         Array.Clear(_extracted, 0, _extractedCount);
         _extractedCount = 0;
+        _streamShadowed = false;
+        _parsedHash = 0;
+        _parsedHashValid = true;
 
         Error = string.Empty;
         ErrorDetails = string.Empty;
@@ -208,6 +225,12 @@ public sealed class LineLabels
     /// <summary>Sets a label in a category; parsed values take precedence over metadata, which beats stream labels.</summary>
     public void Set(LabelCategory category, string name, string value)
     {
+        _parsedHashValid = false;
+        if (!_streamShadowed && StreamHas(name))
+        {
+            _streamShadowed = true;
+        }
+
         if (category == LabelCategory.Parsed)
         {
             RemoveAt(ref _metadata, ref _metadataCount, name);
@@ -254,9 +277,35 @@ public sealed class LineLabels
         }
     }
 
+    /// <summary>
+    /// A parser's <see cref="Set"/> of a name it resolved with <see cref="ParsedName"/> and checked with
+    /// <see cref="WasExtracted"/> (so it is not parsed yet); <paramref name="shadowsStream"/> tells whether the stream
+    /// has a label of that name.
+    /// </summary>
+    internal void SetExtracted(string name, string value, bool shadowsStream, int hashTerm)
+    {
+        if (_metadataCount != 0)
+        {
+            RemoveAt(ref _metadata, ref _metadataCount, name);
+            _parsedHashValid = false;
+        }
+
+        _parsedHash += hashTerm;
+
+        _streamShadowed |= shadowsStream;
+        Append(ref _parsed, ref _parsedCount, new LabelPair(name, value));
+        if (_extractedCount == _extracted.Length)
+        {
+            Array.Resize(ref _extracted, _extracted.Length * 2);
+        }
+
+        _extracted[_extractedCount++] = name;
+    }
+
     /// <summary>Deletes a label from every category (and hides the stream's label of that name).</summary>
     public void Delete(string name)
     {
+        _parsedHashValid = false;
         RemoveAt(ref _parsed, ref _parsedCount, name);
         RemoveAt(ref _metadata, ref _metadataCount, name);
         if (_deletedCount == _deleted.Length)
@@ -286,24 +335,27 @@ public sealed class LineLabels
         }
 
         var n = 0;
-        foreach (var pair in _stream.AsSpan())
+        if (StreamWhole)
         {
-            if (IsDeleted(pair.Name) || IndexOf(_metadata, _metadataCount, pair.Name) >= 0 || IndexOf(_parsed, _parsedCount, pair.Name) >= 0)
+            _stream.AsSpan().CopyTo(_scratch);
+            n = _stream.Count;
+        }
+        else
+        {
+            foreach (var pair in _stream.AsSpan())
             {
-                continue;
-            }
+                if (IsDeleted(pair.Name) || IndexOf(_metadata, _metadataCount, pair.Name) >= 0 || IndexOf(_parsed, _parsedCount, pair.Name) >= 0)
+                {
+                    continue;
+                }
 
-            _scratch[n++] = pair;
+                _scratch[n++] = pair;
+            }
         }
 
-        for (var i = 0; i < _metadataCount; i++)
-        {
-            if (IndexOf(_parsed, _parsedCount, _metadata[i].Name) < 0)
-            {
-                _scratch[n++] = _metadata[i];
-            }
-        }
-
+        // Metadata and parsed names never overlap: setting a parsed label removes the metadata one.
+        Array.Copy(_metadata, 0, _scratch, n, _metadataCount);
+        n += _metadataCount;
         Array.Copy(_parsed, 0, _scratch, n, _parsedCount);
         n += _parsedCount;
         if (includeErrors)
@@ -331,8 +383,38 @@ public sealed class LineLabels
         }
 
         var labels = Snapshot();
-        return _results.Get(labels, this);
+        int hash;
+        if (StreamWhole)
+        {
+            // The stream's part of the order-independent hash is the same for every entry of the stream.
+            _streamHash ??= LabelsResultCache.HashOf(_stream.AsSpan()) - _stream.Count;
+            hash = _streamHash.Value + labels.Length;
+            if (_parsedHashValid && _metadataCount == 0)
+            {
+                hash += _parsedHash;
+                foreach (var pair in labels[(_stream.Count + _parsedCount)..])
+                {
+                    hash += LabelsResultCache.HashTerm(pair);
+                }
+            }
+            else
+            {
+                foreach (var pair in labels[_stream.Count..])
+                {
+                    hash += LabelsResultCache.HashTerm(pair);
+                }
+            }
+        }
+        else
+        {
+            hash = LabelsResultCache.HashOf(labels);
+        }
+
+        return _results.Get(labels, hash, this);
     }
+
+    // Whether every stream label is part of the entry's labels as is (nothing deleted or shadowed).
+    private bool StreamWhole => !_streamShadowed && _deletedCount == 0;
 
     private bool IsDeleted(string name)
     {

@@ -65,14 +65,17 @@ public sealed class LogPipeline
 
     /// <summary>Compiles a list of stages.</summary>
     /// <exception cref="LogQLParseException">A stage cannot be built.</exception>
-    public static LogPipeline Compile(IEnumerable<StageExpr> stages)
+    public static LogPipeline Compile(IEnumerable<StageExpr> stages) => Compile(stages, null);
+
+    /// <summary>Compiles a list of stages whose <c>json</c>/<c>logfmt</c> parsers extract only what <paramref name="hints"/> allow.</summary>
+    internal static LogPipeline Compile(IEnumerable<StageExpr> stages, ParserHints? hints)
     {
         var compiled = new List<PipelineStage>();
         var requirements = new List<LiteralRequirement>();
         var lineRewritten = false;
         foreach (var stage in stages)
         {
-            var step = StageCompiler.Compile(stage, lineRewritten ? null : requirements);
+            var step = StageCompiler.Compile(stage, lineRewritten ? null : requirements, hints);
             compiled.Add(step);
             lineRewritten |= step.RewritesLine;
         }
@@ -160,11 +163,11 @@ public sealed class StreamPipeline
 /// <summary>Turns AST stages into compiled stages.</summary>
 internal static class StageCompiler
 {
-    public static PipelineStage Compile(StageExpr stage, List<LiteralRequirement>? requirements) => stage switch
+    public static PipelineStage Compile(StageExpr stage, List<LiteralRequirement>? requirements, ParserHints? hints) => stage switch
     {
         LineFilterStage f => new LineFilterStep(LineFilterCompiler.Compile(f, requirements)),
-        JsonParserStage j => CompileJson(j),
-        LogfmtParserStage l => CompileLogfmt(l),
+        JsonParserStage j => CompileJson(j, hints),
+        LogfmtParserStage l => CompileLogfmt(l, hints),
         RegexpParserStage r => CompileRegexp(r),
         PatternParserStage p => CompilePattern(p),
         UnpackParserStage => new UnpackParserStep(),
@@ -188,11 +191,11 @@ internal static class StageCompiler
         return items;
     }
 
-    private static PipelineStage CompileJson(JsonParserStage j)
+    private static PipelineStage CompileJson(JsonParserStage j, ParserHints? hints)
     {
         if (j.Extractions.IsEmpty)
         {
-            return new JsonParserStep();
+            return new JsonParserStep(hints);
         }
 
         var names = new string[j.Extractions.Count];
@@ -236,11 +239,11 @@ internal static class StageCompiler
         return true;
     }
 
-    private static PipelineStage CompileLogfmt(LogfmtParserStage l)
+    private static PipelineStage CompileLogfmt(LogfmtParserStage l, ParserHints? hints)
     {
         if (l.Extractions.IsEmpty)
         {
-            return new LogfmtParserStep(l.Strict, l.KeepEmpty);
+            return new LogfmtParserStep(l.Strict, l.KeepEmpty, hints);
         }
 
         var names = new string[l.Extractions.Count];

@@ -255,10 +255,26 @@ internal ref struct LogfmtDecoder
 /// with <c>--strict</c> stop parsing and set <c>LogfmtParserErr</c>; empty values are dropped unless
 /// <c>--keep-empty</c>.
 /// </summary>
-public sealed class LogfmtParserStep(bool strict, bool keepEmpty) : PipelineStage
+public sealed class LogfmtParserStep : PipelineStage
 {
-    private readonly KeyCache _keys = new();
+    private readonly bool _strict;
+    private readonly bool _keepEmpty;
+    private readonly ParserHints? _hints;
+    private readonly ParsedKeyCache _keys = new();
     private byte[] _buffer = new byte[256];
+
+    /// <summary>Creates the stage.</summary>
+    public LogfmtParserStep(bool strict, bool keepEmpty)
+        : this(strict, keepEmpty, null)
+    {
+    }
+
+    internal LogfmtParserStep(bool strict, bool keepEmpty, ParserHints? hints)
+    {
+        _strict = strict;
+        _keepEmpty = keepEmpty;
+        _hints = hints;
+    }
 
     /// <inheritdoc />
     public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
@@ -268,7 +284,7 @@ public sealed class LogfmtParserStep(bool strict, bool keepEmpty) : PipelineStag
         {
             if (!decoder.ScanKeyValue())
             {
-                if (strict)
+                if (_strict)
                 {
                     break;
                 }
@@ -276,29 +292,30 @@ public sealed class LogfmtParserStep(bool strict, bool keepEmpty) : PipelineStag
                 continue;
             }
 
-            var key = _keys.Get(decoder.Key, static k => LabelKeys.Sanitize(k));
-            if (key.Length == 0)
+            var parsed = _keys.Get(decoder.Key);
+            if (parsed.Name.Length == 0)
             {
                 continue;
             }
 
-            key = labels.ParsedName(key);
-            if (labels.WasExtracted(key))
+            var key = parsed.Resolve(labels, _hints, out var wanted, out var shadowsStream);
+            if (!wanted || labels.WasExtracted(key))
             {
                 continue;
             }
 
             var value = decoder.Value;
-            if (!keepEmpty && value.IsEmpty)
+            if (!_keepEmpty && value.IsEmpty)
             {
                 continue;
             }
 
-            labels.Set(LabelCategory.Parsed, key, LabelKeys.DecodeValue(value));
+            var text = parsed.Decode(value);
+            labels.SetExtracted(key, text, shadowsStream, parsed.HashTerm(key, text));
         }
 
         _buffer = decoder.Buffer;
-        if (strict && decoder.Error is { } error)
+        if (_strict && decoder.Error is { } error)
         {
             labels.SetError(PipelineLabels.LogfmtParserError, error);
         }

@@ -27,12 +27,14 @@ public enum SampleSource
 public sealed class SampleExtractor
 {
     private readonly LogPipeline _pipeline;
+    private readonly LogPipeline? _hinted;
     private readonly LabelPredicate[] _postFilters;
     private readonly Dictionary<LabelSet, StreamSampleExtractor> _streams = [];
 
-    private SampleExtractor(LogPipeline pipeline, SampleSource source, UnwrapExpr? unwrap, LabelPredicate[] postFilters, Grouping? grouping)
+    private SampleExtractor(List<StageExpr> stages, SampleSource source, UnwrapExpr? unwrap, LabelPredicate[] postFilters, Grouping? grouping,
+        bool parserHints)
     {
-        _pipeline = pipeline;
+        _pipeline = LogPipeline.Compile(stages);
         Source = source;
         Unwrap = unwrap;
         _postFilters = postFilters;
@@ -62,11 +64,32 @@ public sealed class SampleExtractor
         }
 
         GroupLabels = names;
+        GroupNames = [.. names];
+        Hints = !parserHints ? null : ParserHints.For(stages, LabelMode switch
+        {
+            OutputLabelMode.Keep => names,
+            OutputLabelMode.None => [],
+            _ => null,
+        }, unwrap);
+        if (Hints is not null)
+        {
+            _hinted = LogPipeline.Compile(stages, Hints);
+        }
     }
 
     internal OutputLabelMode LabelMode { get; }
 
     internal HashSet<string> GroupLabels { get; }
+
+    internal string[] GroupNames { get; }
+
+    internal ParserHints? Hints { get; }
+
+    /// <summary>
+    /// The parsed labels the <c>json</c>/<c>logfmt</c> parsers extract (Loki's parser hints), or null when they
+    /// extract every label.
+    /// </summary>
+    public IReadOnlyCollection<string>? HintedLabels => Hints?.Names;
 
     /// <summary>Where values come from.</summary>
     public SampleSource Source { get; }
@@ -84,16 +107,20 @@ public sealed class SampleExtractor
     /// Compiles the extractor of a range aggregation. <paramref name="grouping"/> is the aggregation's own
     /// <c>by</c>/<c>without</c> (or one pushed down from an enclosing vector aggregation by the caller).
     /// </summary>
+    /// <param name="op">The range aggregation.</param>
+    /// <param name="range">Its log range.</param>
+    /// <param name="grouping">The grouping of the output labels.</param>
+    /// <param name="parserHints">Whether parsers may skip labels nothing observes (off only to compare results).</param>
     /// <exception cref="Syntax.LogQLParseException">A stage cannot be built.</exception>
-    public static SampleExtractor Compile(RangeOp op, LogRangeExpr range, Grouping? grouping = null)
+    public static SampleExtractor Compile(RangeOp op, LogRangeExpr range, Grouping? grouping = null, bool parserHints = true)
     {
         var source = range.Unwrap is not null ? SampleSource.Unwrap
             : op is RangeOp.BytesOverTime or RangeOp.BytesRate ? SampleSource.Bytes
             : SampleSource.Count;
-        IEnumerable<StageExpr> stages = range.Left is PipelineExpr p ? p.Stages : [];
+        List<StageExpr> stages = range.Left is PipelineExpr p ? [.. p.Stages] : [];
         if (source != SampleSource.Bytes)
         {
-            stages = WithoutUselessLineFormats([.. stages]);
+            stages = WithoutUselessLineFormats(stages);
         }
 
         var postFilters = new List<LabelPredicate>();
@@ -105,7 +132,7 @@ public sealed class SampleExtractor
             }
         }
 
-        return new SampleExtractor(LogPipeline.Compile(stages), source, range.Unwrap, [.. postFilters], grouping);
+        return new SampleExtractor(stages, source, range.Unwrap, [.. postFilters], grouping, parserHints);
     }
 
     // Loki drops a line_format that no later parser or line filter reads: only bytes_* look at the line itself.
@@ -139,7 +166,7 @@ public sealed class SampleExtractor
     {
         if (!_streams.TryGetValue(streamLabels, out var stream))
         {
-            stream = new StreamSampleExtractor(this, _pipeline.ForStream(streamLabels), _postFilters);
+            stream = new StreamSampleExtractor(this, _pipeline.ForStream(streamLabels), _hinted?.ForStream(streamLabels), _postFilters);
             _streams[streamLabels] = stream;
         }
 
@@ -163,14 +190,18 @@ public sealed class StreamSampleExtractor
 {
     private readonly SampleExtractor _owner;
     private readonly StreamPipeline _pipeline;
+    private readonly StreamPipeline? _hinted;
     private readonly LabelPredicate[] _postFilters;
     private readonly Dictionary<LabelsResult, LabelsResult> _grouped = new(ReferenceEqualityComparer.Instance);
+    private readonly LabelPair[] _kept;
 
-    internal StreamSampleExtractor(SampleExtractor owner, StreamPipeline pipeline, LabelPredicate[] postFilters)
+    internal StreamSampleExtractor(SampleExtractor owner, StreamPipeline pipeline, StreamPipeline? hinted, LabelPredicate[] postFilters)
     {
         _owner = owner;
         _pipeline = pipeline;
+        _hinted = hinted;
         _postFilters = postFilters;
+        _kept = new LabelPair[owner.GroupNames.Length];
     }
 
     /// <summary>
@@ -181,14 +212,29 @@ public sealed class StreamSampleExtractor
     public bool Process(long timestampNs, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> structuredMetadata, out double value,
         out LabelsResult labels)
     {
+        // Hints change only labels no stage reads, so drops and errors are the same with or without them; an errored
+        // sample keeps all its labels, though, so only then the entry runs again with every label extracted.
+        if (_hinted is not null && Extract(_hinted, timestampNs, line, structuredMetadata, out value, out labels, out var errored) is var kept &&
+            !errored)
+        {
+            return kept;
+        }
+
+        return Extract(_pipeline, timestampNs, line, structuredMetadata, out value, out labels, out _);
+    }
+
+    private bool Extract(StreamPipeline pipeline, long timestampNs, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> structuredMetadata,
+        out double value, out LabelsResult labels, out bool errored)
+    {
         value = 0;
         labels = null!;
-        if (!_pipeline.Run(timestampNs, ref line, structuredMetadata))
+        errored = false;
+        if (!pipeline.Run(timestampNs, ref line, structuredMetadata))
         {
             return false;
         }
 
-        var state = _pipeline.Labels;
+        var state = pipeline.Labels;
         switch (_owner.Source)
         {
             case SampleSource.Count:
@@ -224,34 +270,52 @@ public sealed class StreamSampleExtractor
                 }
         }
 
+        if (state.HasError && ReferenceEquals(pipeline, _hinted))
+        {
+            errored = true;
+            return false;
+        }
+
         labels = OutputLabels(state);
         return true;
     }
 
     private LabelsResult OutputLabels(LineLabels state)
     {
-        var full = state.ToResult();
         // Errored samples keep every label (the unwrapped one included) so the error stays visible, as in Loki.
         if (state.HasError || _owner.LabelMode == OutputLabelMode.All)
         {
-            return full;
+            return state.ToResult();
         }
 
+        if (_owner.LabelMode is OutputLabelMode.Keep or OutputLabelMode.None)
+        {
+            // Only the kept labels matter: look them up instead of building the full set.
+            var n = 0;
+            foreach (var name in _owner.GroupNames)
+            {
+                var kept = name == PipelineLabels.ErrorDetails ? (state.ErrorDetails.Length != 0 ? state.ErrorDetails : null) : state.Get(name);
+                if (kept is not null)
+                {
+                    _kept[n++] = new LabelPair(name, kept);
+                }
+            }
+
+            return _owner.Results.Get(_kept.AsSpan(0, n), state);
+        }
+
+        var full = state.ToResult();
         if (_grouped.TryGetValue(full, out var cached))
         {
             return cached;
         }
 
         var pairs = new List<LabelPair>();
-        if (_owner.LabelMode != OutputLabelMode.None)
+        foreach (var pair in full.All)
         {
-            foreach (var pair in full.All)
+            if (!_owner.GroupLabels.Contains(pair.Name))
             {
-                var listed = _owner.GroupLabels.Contains(pair.Name);
-                if (listed == (_owner.LabelMode == OutputLabelMode.Keep))
-                {
-                    pairs.Add(pair);
-                }
+                pairs.Add(pair);
             }
         }
 

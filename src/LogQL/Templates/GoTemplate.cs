@@ -53,7 +53,36 @@ public sealed class GoTemplate
         _root = root;
         SimpleField = root.Nodes is [ActionNode { Pipe: { Declarations.Count: 0, Commands: [{ Args: [FieldNode { Idents: [var field] }] }] } }] ? field : null;
         IsConstant = root.Nodes.TrueForAll(static n => n is TextNode);
+        var parts = new List<(string, string?)>(root.Nodes.Count);
+        foreach (var node in root.Nodes)
+        {
+            switch (node)
+            {
+                case TextNode t:
+                    parts.Add((t.Text, null));
+                    break;
+                case ActionNode { Pipe: { Declarations.Count: 0, Commands: [{ Args: [FieldNode { Idents: [var label] }] }] } }:
+                    parts.Add((string.Empty, label));
+                    break;
+                default:
+                    parts = null;
+                    break;
+            }
+
+            if (parts is null)
+            {
+                break;
+            }
+        }
+
+        TextAndFields = parts?.ToArray();
     }
+
+    /// <summary>
+    /// When the template is only text and <c>{{.name}}</c> actions: the parts in order, each a text (field null) or
+    /// a field whose value (empty when missing) is written. Lets callers skip the interpreter.
+    /// </summary>
+    internal (string Text, string? Field)[]? TextAndFields { get; }
 
     /// <summary>The label name when the template is exactly <c>{{.name}}</c> (lets callers copy the value directly).</summary>
     public string? SimpleField { get; }

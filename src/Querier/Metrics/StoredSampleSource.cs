@@ -20,7 +20,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
     public IReadOnlyList<ISampleCursor> Select(SampleSelection selection, CancellationToken cancellationToken)
     {
         var aggregation = selection.Aggregation;
-        var extractor = LogQL.Pipeline.SampleExtractor.Compile(aggregation.Op, aggregation.Range, aggregation.Grouping);
+        var extractor = LogQL.Pipeline.SampleExtractor.Compile(aggregation.Op, aggregation.Range, aggregation.Grouping ?? selection.SumGrouping);
         IReadOnlyList<LabelMatcher> matchers = aggregation.Range.Left.Matchers;
         var from = selection.StartExclusiveNs + 1;
         var through = selection.EndInclusiveNs + 1;

@@ -9,6 +9,8 @@ public sealed class FormatStageTests
     [InlineData("{{.level}}: {{.msg}}", "level=info msg=hello", "info: hello")]
     [InlineData("{{.msg}}", "level=info msg=hello", "hello")]
     [InlineData("{{.missing}}", "level=info", "")]
+    [InlineData("{{.msg}} ü {{.missing}}!{{.level}}", "level=info msg=héllo", "héllo ü !info")]
+    [InlineData("{{.__error__}}|{{.a}}", "a=1", "|1")]
     [InlineData("[{{.app}}] {{__line__}}", "level=info", "[web] level=info")]
     [InlineData("{{.level | upper}} {{len .msg}}", "level=info msg=héllo", "INFO 6")]
     [InlineData("{{if eq .level \"error\"}}E{{else if eq .level \"warn\"}}W{{else}}-{{end}}", "level=warn", "W")]
