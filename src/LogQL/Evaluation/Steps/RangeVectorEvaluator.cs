@@ -1,58 +1,67 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
 
 namespace LokiSharp.LogQL.Evaluation.Steps;
 
 /// <summary>
-/// Evaluates a range aggregation step by step over merged, time-ordered samples. Each step's window is
-/// <c>(t − offset − range, t − offset]</c>. When windows overlap (range ≥ step) every series keeps a sliding buffer
-/// of the samples in its window; otherwise each window is folded sample by sample and nothing is buffered, so
-/// memory is bounded by one window either way. <c>absent_over_time</c> emits its single sample on empty steps.
+/// Evaluates a range aggregation series by series. Loading drains the source's cursors on up to
+/// <see cref="MetricQueryLimits.MaxParallelism"/> workers (each cursor on one worker) and files every sample under its
+/// series; then each step's window <c>(t − offset − range, t − offset]</c> is computed per series. Count-only
+/// functions keep per series only how many samples fall into each run of windows, so memory does not grow with the
+/// number of lines. Other functions keep the series' samples in one time-ordered array (merged across cursors by
+/// timestamp, then sample labels, then cursor order) and fold each window in that order, so results never depend on how many workers
+/// loaded them. <c>absent_over_time</c> emits its single sample on empty steps.
 /// </summary>
 internal sealed class RangeVectorEvaluator : StepEvaluator
 {
-    private readonly SampleMerger _samples;
+    private const int CancellationPollInterval = 4096;
+
     private readonly RangeAggregationExpr _expr;
+    private readonly ISampleCursor?[] _cursors;
+    private readonly Func<LabelSet, LabelSet> _seriesKey;
     private readonly CancellationToken _cancellation;
+    private readonly int _parallelism;
+    private readonly long _firstStepNs;
     private readonly long _step;
-    private readonly long _end;
+    private readonly long _steps;
     private readonly long _range;
     private readonly long _offset;
-    private readonly bool _overlap;
     private readonly bool _countOnly;
     private readonly LabelSet? _absentLabels;
     private readonly int _seriesLimit;
-    private readonly Func<RangeAccumulator> _newAccumulator;
-    private readonly RangeAccumulator _batchAccumulator;
-    private readonly Dictionary<LabelSet, WindowSeries> _windows = [];
-    private readonly Dictionary<LabelSet, RangeAccumulator> _folds = [];
-    private readonly Stack<RangeAccumulator> _spareAccumulators = new();
+    private readonly RangeAccumulator _accumulator;
+    private readonly ConcurrentDictionary<LabelSet, Series> _series = new();
+    private readonly List<Series> _active = [];
     private readonly List<VectorSample> _vector = [];
-    private long _current;
-    private int _sinceCancellationCheck;
-    private long _stepIndex;
+    private Series[] _ordered = [];
+    private int _nextSeries;
+    private int _seriesCount;
+    private bool _loaded;
+    private long _stepIndex = -1;
 
     /// <param name="seriesLimit">
-    /// When this aggregation is the whole query, <c>max_query_series</c>: every series in a window becomes a result
-    /// series, so exceeding it while loading fails before the window grows further. 0 when not applicable.
+    /// When this aggregation is the whole query, <c>max_query_series</c>: every loaded series has a sample in some
+    /// window and so becomes a result series; loading fails as soon as one too many appears. 0 when not applicable.
     /// </param>
-    public RangeVectorEvaluator(RangeAggregationExpr expr, SampleMerger samples, MetricQueryParameters parameters, LabelSet? absentLabels, int seriesLimit, CancellationToken cancellation)
+    public RangeVectorEvaluator(RangeAggregationExpr expr, IReadOnlyList<ISampleCursor> cursors, MetricQueryParameters parameters,
+        LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation)
     {
-        _seriesLimit = seriesLimit;
         _expr = expr;
-        _samples = samples;
+        _cursors = [.. cursors];
+        _seriesKey = LabelSets.RangeGrouping(expr.Grouping);
+        _seriesLimit = seriesLimit;
+        _parallelism = Math.Max(1, parallelism);
         _cancellation = cancellation;
         _absentLabels = absentLabels;
         _step = parameters.StepNs == 0 ? 1 : parameters.StepNs;
         _offset = expr.Range.Offset.Nanoseconds;
         _range = expr.Range.Interval.Nanoseconds;
-        var start = parameters.StartNs - _offset;
-        _end = parameters.EndNs - _offset;
-        _overlap = _range >= _step && start != _end;
-        _current = start - _step;
+        _firstStepNs = parameters.StartNs - _offset;
+        _steps = parameters.IsInstant ? 1 : ((parameters.EndNs - parameters.StartNs) / _step) + 1;
         _countOnly = RangeAccumulator.IsCountOnly(expr);
-        _newAccumulator = RangeAccumulator.Factory(expr);
-        _batchAccumulator = _newAccumulator();
+        _accumulator = RangeAccumulator.Factory(expr)();
     }
 
     public override bool Next(out long timestampMs, out List<VectorSample> vector)
@@ -60,43 +69,44 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         _cancellation.ThrowIfCancellationRequested();
         vector = _vector;
         _vector.Clear();
-        _current += _step;
-        if (_current > _end)
+        if (!_loaded)
+        {
+            _loaded = true;
+            Load();
+        }
+
+        if (++_stepIndex >= _steps)
         {
             timestampMs = 0;
             return false;
         }
 
-        var rangeEnd = _current;
-        var rangeStart = rangeEnd - _range;
-        _stepIndex++;
+        var step = (int)_stepIndex;
+        var rangeEnd = _firstStepNs + (_stepIndex * _step);
 
         // Loki truncates both parts to milliseconds separately.
-        timestampMs = (_current / 1_000_000) + (_offset / 1_000_000);
-        if (_overlap)
+        timestampMs = (rangeEnd / 1_000_000) + (_offset / 1_000_000);
+        while (_nextSeries < _ordered.Length && _ordered[_nextSeries].FirstStep <= step)
         {
-            Evict(rangeStart);
-            LoadWindows(rangeStart, rangeEnd);
-            foreach (var series in _windows.Values)
-            {
-                _vector.Add(new VectorSample(series.Labels, timestampMs, WindowValue(series, rangeEnd)));
-            }
+            _active.Add(_ordered[_nextSeries++]);
         }
-        else
+
+        var kept = 0;
+        for (var i = 0; i < _active.Count; i++)
         {
-            foreach (var fold in _folds.Values)
+            var series = _active[i];
+            if (WindowValue(series, step, rangeEnd) is { } value)
             {
-                _spareAccumulators.Push(fold);
+                _vector.Add(new VectorSample(series.Labels, timestampMs, value));
             }
 
-            _folds.Clear();
-            LoadFolds(rangeStart, rangeEnd);
-            foreach (var (labels, fold) in _folds)
+            if (series.EndStep > step + 1)
             {
-                _vector.Add(new VectorSample(labels, timestampMs, fold.Result()));
+                _active[kept++] = series;
             }
         }
 
+        _active.RemoveRange(kept, _active.Count - kept);
         foreach (var sample in _vector)
         {
             if (ErrorLabels.FailsQuery(sample.Labels))
@@ -118,190 +128,496 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         return true;
     }
 
-    public override void Dispose() => _samples.Dispose();
+    public override void Dispose()
+    {
+        for (var i = 0; i < _cursors.Length; i++)
+        {
+            Interlocked.Exchange(ref _cursors[i], null)?.Dispose();
+        }
+    }
 
-    private double WindowValue(WindowSeries series, long rangeEnd)
+    private double? WindowValue(Series series, int step, long rangeEnd)
     {
         if (_countOnly)
         {
-            return RangeAccumulator.CountOnlyValue(_expr, series.Count);
+            var count = series.CountAt(step);
+            return count > 0 ? RangeAccumulator.CountOnlyValue(_expr, count) : null;
         }
 
-        var accumulator = _batchAccumulator;
-        accumulator.Reset(rangeEnd);
-        series.FeedTo(accumulator);
-        return accumulator.Result();
+        var (from, to) = series.WindowAt(rangeEnd - _range, rangeEnd);
+        if (from == to)
+        {
+            return null;
+        }
+
+        _accumulator.Reset(rangeEnd);
+        var timestamps = series.Timestamps;
+        var values = series.Values;
+        for (var i = from; i < to; i++)
+        {
+            _accumulator.Add(timestamps[i], values[i]);
+        }
+
+        return _accumulator.Result();
     }
 
-    private void Evict(long rangeStart)
+    /// <summary>Drains every cursor into its series, in parallel, then orders the series for the steps.</summary>
+    private void Load()
     {
-        foreach (var (labels, series) in _windows)
+        var workers = Math.Min(_parallelism, _cursors.Length);
+        if (workers <= 1)
         {
-            series.DropThrough(rangeStart);
-            if (series.Count == 0)
+            DrainCursors(_cancellation);
+        }
+        else
+        {
+            LoadInParallel(workers);
+        }
+
+        var ordered = new Series[_series.Count];
+        var n = 0;
+        foreach (var series in _series.Values)
+        {
+            series.Seal(_countOnly);
+            ordered[n++] = series;
+        }
+
+        // Deterministic whatever the load order: by first step, first sample, then labels.
+        Array.Sort(ordered, static (a, b) =>
+        {
+            var c = a.FirstStep.CompareTo(b.FirstStep);
+            if (c == 0)
             {
-                series.Evicted = true;
-                _windows.Remove(labels);
+                c = a.FirstTimestamp.CompareTo(b.FirstTimestamp);
+            }
+
+            return c != 0 ? c : LabelOrder.Instance.Compare(a.Labels, b.Labels);
+        });
+        _ordered = ordered;
+        _series.Clear();
+    }
+
+    private void LoadInParallel(int workers)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_cancellation);
+        var token = stop.Token;
+        var tasks = new Task[workers - 1];
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = Task.Run(() => DrainOrStop(stop, token), CancellationToken.None);
+        }
+
+        // This thread works too, so the query progresses even when the pool is slow to start the others.
+        var failures = new List<Exception>();
+        try
+        {
+            DrainOrStop(stop, token);
+        }
+        catch (Exception e)
+        {
+            failures.Add(e);
+        }
+
+        foreach (var task in tasks)
+        {
+            try
+            {
+                task.GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
+        }
+
+        if (failures.Count == 0)
+        {
+            return;
+        }
+
+        _cancellation.ThrowIfCancellationRequested();
+
+        // The first real failure stopped the others; their cancellations are only its echo.
+        var cause = failures.Find(static e => e is not OperationCanceledException) ?? failures[0];
+        ExceptionDispatchInfo.Capture(cause).Throw();
+    }
+
+    private void DrainOrStop(CancellationTokenSource stop, CancellationToken token)
+    {
+        try
+        {
+            DrainCursors(token);
+        }
+        catch
+        {
+            stop.Cancel();
+            throw;
+        }
+    }
+
+    /// <summary>Takes cursors one by one until none is left; each cursor is read by exactly one worker.</summary>
+    private void DrainCursors(CancellationToken token)
+    {
+        var cells = new WindowCells(_firstStepNs, _step, _steps, _range);
+        var local = new Dictionary<LabelSet, Segment>();
+        for (var i = 0; i < _cursors.Length; i++)
+        {
+            var cursor = Interlocked.Exchange(ref _cursors[i], null);
+            if (cursor is null)
+            {
+                continue;
+            }
+
+            token.ThrowIfCancellationRequested();
+            using (cursor)
+            {
+                local.Clear();
+                Drain(cursor, i, ref cells, local, token);
             }
         }
     }
 
-    private void LoadWindows(long rangeStart, long rangeEnd)
+    private void Drain(ISampleCursor cursor, int order, ref WindowCells cells, Dictionary<LabelSet, Segment> local, CancellationToken token)
     {
-        while (_samples.HasCurrent)
+        LabelSet? lastLabels = null;
+        Segment? segment = null;
+        var poll = 0;
+        while (cursor.MoveNext())
         {
-            var ts = _samples.TimestampNs;
-            if (ts > rangeEnd)
+            if (++poll == CancellationPollInterval)
             {
-                return;
+                poll = 0;
+                token.ThrowIfCancellationRequested();
             }
 
-            // The window's lower bound is exclusive.
-            if (ts > rangeStart)
+            var ts = cursor.TimestampNs;
+            if (!cells.Contains(ts))
             {
-                if (_samples.CurrentSlot is not WindowSeries { Evicted: false } series)
+                cells.MoveTo(ts);
+            }
+
+            if (cells.FirstStep >= cells.EndStep)
+            {
+                continue;
+            }
+
+            var labels = cursor.Labels;
+            if (!ReferenceEquals(labels, lastLabels))
+            {
+                lastLabels = labels;
+                segment = SegmentOf(labels, order, local);
+            }
+
+            if (_countOnly)
+            {
+                segment!.AddCount(cells.FirstStep, cells.EndStep, ts);
+            }
+            else
+            {
+                segment!.AddSample(cells.FirstStep, cells.EndStep, ts, cursor.Value);
+            }
+        }
+    }
+
+    /// <summary>The segment of the cursor's samples with these labels (one per distinct label set, to order ties).</summary>
+    private Segment SegmentOf(LabelSet labels, int order, Dictionary<LabelSet, Segment> local)
+    {
+        if (local.TryGetValue(labels, out var segment))
+        {
+            return segment;
+        }
+
+        var key = _seriesKey(labels);
+
+        if (!_series.TryGetValue(key, out var series))
+        {
+            var created = new Series(key);
+            series = _series.GetOrAdd(key, created);
+            if (ReferenceEquals(series, created) && Interlocked.Increment(ref _seriesCount) > _seriesLimit && _seriesLimit > 0)
+            {
+                throw MetricQueryException.SeriesLimit(_seriesLimit);
+            }
+        }
+
+        segment = new Segment(labels, order);
+        series.Attach(segment);
+        local.Add(labels, segment);
+        return segment;
+    }
+
+    /// <summary>
+    /// Which steps' windows contain a timestamp: steps <c>[FirstStep, EndStep)</c>, constant between consecutive
+    /// window edges, so time-ordered samples recompute it only when they cross an edge.
+    /// </summary>
+    private struct WindowCells(long firstStepNs, long step, long steps, long range)
+    {
+        private long _low = long.MaxValue;
+        private long _high = long.MinValue;
+
+        public int FirstStep { get; private set; }
+
+        public int EndStep { get; private set; }
+
+        public readonly bool Contains(long ts) => ts > _low && ts <= _high;
+
+        public void MoveTo(long ts)
+        {
+            // Steps k with t_k ≥ ts start at the number of steps before ts; windows still open end past ts - range.
+            var first = Math.Clamp(CeilDiv(ts - firstStepNs, step), 0, steps);
+            var end = Math.Clamp(CeilDiv(ts + range - firstStepNs, step), 0, steps);
+            FirstStep = (int)first;
+            EndStep = (int)end;
+            _low = Math.Max(first > 0 ? At(first - 1) : long.MinValue, end > 0 ? At(end - 1) - range : long.MinValue);
+            _high = Math.Min(first < steps ? At(first) : long.MaxValue, end < steps ? At(end) - range : long.MaxValue);
+        }
+
+        private readonly long At(long k) => firstStepNs + (k * step);
+
+        private static long CeilDiv(long a, long b) => (a / b) + (a % b > 0 ? 1 : 0);
+    }
+
+    /// <summary>The samples one cursor gave with one label set, in the cursor's time order.</summary>
+    private sealed class Segment(LabelSet labels, int order)
+    {
+        public LabelSet Labels { get; } = labels;
+
+        public int Order { get; } = order;
+
+        public long FirstTimestamp { get; private set; } = long.MaxValue;
+
+        public Run[] Runs { get; private set; } = [];
+
+        public int RunCount { get; private set; }
+
+        public long[] Timestamps { get; private set; } = [];
+
+        public double[] Values { get; private set; } = [];
+
+        public int SampleCount { get; private set; }
+
+        public int FirstStep { get; private set; } = int.MaxValue;
+
+        public int EndStep { get; private set; }
+
+        public void AddCount(int firstStep, int endStep, long ts)
+        {
+            if (RunCount > 0)
+            {
+                ref var last = ref Runs[RunCount - 1];
+                if (last.FirstStep == firstStep && last.EndStep == endStep)
                 {
-                    var key = _samples.SeriesKey;
-                    if (!_windows.TryGetValue(key, out var found))
-                    {
-                        CheckSeriesLimit(_windows.Count);
-                        found = new WindowSeries(key);
-                        _windows.Add(key, found);
-                    }
-
-                    series = found;
-                    _samples.CurrentSlot = series;
+                    last.Count++;
+                    return;
                 }
-
-                series.Append(ts, _samples.Value);
             }
-
-            _samples.MoveNext();
-            PollCancellation();
-        }
-    }
-
-    private void LoadFolds(long rangeStart, long rangeEnd)
-    {
-        while (_samples.HasCurrent)
-        {
-            var ts = _samples.TimestampNs;
-            if (ts > rangeEnd)
+            else
             {
-                return;
+                FirstTimestamp = ts;
+                FirstStep = firstStep;
             }
 
-            if (ts > rangeStart)
+            if (RunCount == Runs.Length)
             {
-                if (_samples.CurrentSlot is not FoldSlot slot || slot.StepIndex != _stepIndex)
-                {
-                    var key = _samples.SeriesKey;
-                    if (!_folds.TryGetValue(key, out var fold))
-                    {
-                        CheckSeriesLimit(_folds.Count);
-                        fold = _spareAccumulators.Count > 0 ? _spareAccumulators.Pop() : _newAccumulator();
-                        fold.Reset(rangeEnd);
-                        _folds.Add(key, fold);
-                    }
-
-                    slot = new FoldSlot(fold, _stepIndex);
-                    _samples.CurrentSlot = slot;
-                }
-
-                slot.Accumulator.Add(ts, _samples.Value);
+                var grown = new Run[Math.Max(4, RunCount * 2)];
+                Runs.AsSpan(0, RunCount).CopyTo(grown);
+                Runs = grown;
             }
 
-            _samples.MoveNext();
-            PollCancellation();
+            Runs[RunCount++] = new Run(firstStep, endStep, 1);
+            EndStep = endStep;
         }
-    }
 
-    private void CheckSeriesLimit(int seriesSoFar)
-    {
-        if (_seriesLimit > 0 && seriesSoFar >= _seriesLimit)
+        public void AddSample(int firstStep, int endStep, long ts, double value)
         {
-            throw MetricQueryException.SeriesLimit(_seriesLimit);
+            if (SampleCount == 0)
+            {
+                FirstTimestamp = ts;
+                FirstStep = firstStep;
+            }
+
+            if (SampleCount == Timestamps.Length)
+            {
+                var capacity = Math.Max(16, SampleCount * 2);
+                var timestamps = new long[capacity];
+                var values = new double[capacity];
+                Timestamps.AsSpan(0, SampleCount).CopyTo(timestamps);
+                Values.AsSpan(0, SampleCount).CopyTo(values);
+                Timestamps = timestamps;
+                Values = values;
+            }
+
+            Timestamps[SampleCount] = ts;
+            Values[SampleCount++] = value;
+            EndStep = endStep;
         }
     }
 
-    // A single window can hold millions of samples; honour cancellation inside it, not only between steps.
-    private void PollCancellation()
+    /// <summary>Samples counted in windows <c>[FirstStep, EndStep)</c>.</summary>
+    private record struct Run(int FirstStep, int EndStep, long Count);
+
+    /// <summary>One result series: the segments cursors filed under it, then, sealed, its merged form.</summary>
+    private sealed class Series(LabelSet labels)
     {
-        if (++_sinceCancellationCheck == 4096)
-        {
-            _sinceCancellationCheck = 0;
-            _cancellation.ThrowIfCancellationRequested();
-        }
-    }
-
-    /// <summary>A cursor's link to the accumulator of its series for one step.</summary>
-    private sealed record FoldSlot(RangeAccumulator Accumulator, long StepIndex);
-
-    /// <summary>The samples of one series inside the current window, in a growable ring buffer.</summary>
-    private sealed class WindowSeries(LabelSet labels)
-    {
-        /// <summary>Set once the series left the window map; cursors holding it must look their series up again.</summary>
-        public bool Evicted { get; set; }
-
-        private long[] _timestamps = new long[8];
-        private double[] _values = new double[8];
-        private int _head;
+        private readonly List<Segment> _segments = [];
+        private Run[] _byFirst = [];
+        private Run[] _byEnd = [];
+        private int _nextFirst;
+        private int _nextEnd;
+        private long _count;
+        private int _from;
+        private int _to;
 
         public LabelSet Labels { get; } = labels;
 
-        public int Count { get; private set; }
+        public int FirstStep { get; private set; }
 
-        public void Append(long timestampNs, double value)
+        public int EndStep { get; private set; }
+
+        public long FirstTimestamp { get; private set; }
+
+        public long[] Timestamps { get; private set; } = [];
+
+        public double[] Values { get; private set; } = [];
+
+        private int SampleCount { get; set; }
+
+        public void Attach(Segment segment)
         {
-            if (Count == _timestamps.Length)
+            lock (_segments)
             {
-                Grow();
-            }
-
-            var index = (_head + Count) % _timestamps.Length;
-            _timestamps[index] = timestampNs;
-            _values[index] = value;
-            Count++;
-        }
-
-        public void DropThrough(long limitNs)
-        {
-            while (Count > 0 && _timestamps[_head] <= limitNs)
-            {
-                _head = (_head + 1) % _timestamps.Length;
-                Count--;
-            }
-
-            if (Count == 0)
-            {
-                _head = 0;
+                _segments.Add(segment);
             }
         }
 
-        public void FeedTo(RangeAccumulator accumulator)
+        /// <summary>Merges the segments; afterwards only this thread reads the series.</summary>
+        public void Seal(bool countOnly)
         {
-            var capacity = _timestamps.Length;
-            for (var i = 0; i < Count; i++)
+            // Samples at one timestamp are ordered by their labels, then by cursor, as Loki's sample heap orders
+            // them; never by which worker attached its segment first.
+            _segments.Sort(static (a, b) =>
             {
-                var index = (_head + i) % capacity;
-                accumulator.Add(_timestamps[index], _values[index]);
+                var c = ReferenceEquals(a.Labels, b.Labels) ? 0 : string.CompareOrdinal(a.Labels.ToString(), b.Labels.ToString());
+                return c != 0 ? c : a.Order.CompareTo(b.Order);
+            });
+            FirstStep = int.MaxValue;
+            FirstTimestamp = long.MaxValue;
+            foreach (var segment in _segments)
+            {
+                FirstStep = Math.Min(FirstStep, segment.FirstStep);
+                EndStep = Math.Max(EndStep, segment.EndStep);
+                FirstTimestamp = Math.Min(FirstTimestamp, segment.FirstTimestamp);
             }
+
+            if (countOnly)
+            {
+                SealRuns();
+            }
+            else
+            {
+                SealSamples();
+            }
+
+            _segments.Clear();
         }
 
-        private void Grow()
+        /// <summary>How many samples lie in the window of <paramref name="step"/>; steps must be asked in order.</summary>
+        public long CountAt(int step)
         {
-            var timestamps = new long[_timestamps.Length * 2];
-            var values = new double[_values.Length * 2];
-            for (var i = 0; i < Count; i++)
+            while (_nextFirst < _byFirst.Length && _byFirst[_nextFirst].FirstStep <= step)
             {
-                var index = (_head + i) % _timestamps.Length;
-                timestamps[i] = _timestamps[index];
-                values[i] = _values[index];
+                _count += _byFirst[_nextFirst++].Count;
             }
 
-            _timestamps = timestamps;
-            _values = values;
-            _head = 0;
+            while (_nextEnd < _byEnd.Length && _byEnd[_nextEnd].EndStep <= step)
+            {
+                _count -= _byEnd[_nextEnd++].Count;
+            }
+
+            return _count;
+        }
+
+        /// <summary>The sample index range inside <c>(low, high]</c>; windows must be asked in time order.</summary>
+        public (int From, int To) WindowAt(long low, long high)
+        {
+            while (_to < SampleCount && Timestamps[_to] <= high)
+            {
+                _to++;
+            }
+
+            while (_from < _to && Timestamps[_from] <= low)
+            {
+                _from++;
+            }
+
+            return (_from, _to);
+        }
+
+        private void SealRuns()
+        {
+            if (_segments.Count == 1)
+            {
+                // One cursor's runs are in time order, so sorted both by first and by end step.
+                _byFirst = _byEnd = _segments[0].Runs.AsSpan(0, _segments[0].RunCount).ToArray();
+                return;
+            }
+
+            var runs = new List<Run>();
+            foreach (var segment in _segments)
+            {
+                runs.AddRange(segment.Runs.AsSpan(0, segment.RunCount));
+            }
+
+            _byFirst = [.. runs];
+            _byEnd = [.. runs];
+            Array.Sort(_byFirst, static (a, b) => a.FirstStep.CompareTo(b.FirstStep));
+            Array.Sort(_byEnd, static (a, b) => a.EndStep.CompareTo(b.EndStep));
+        }
+
+        private void SealSamples()
+        {
+            if (_segments.Count == 1)
+            {
+                var only = _segments[0];
+                Timestamps = only.Timestamps;
+                Values = only.Values;
+                SampleCount = only.SampleCount;
+                return;
+            }
+
+            var total = 0;
+            foreach (var segment in _segments)
+            {
+                total += segment.SampleCount;
+            }
+
+            var timestamps = new long[total];
+            var values = new double[total];
+            var positions = new int[_segments.Count];
+
+            // Oldest first; on equal timestamps the segment sorted first wins.
+            var heads = new PriorityQueue<int, (long Timestamp, int Segment)>(_segments.Count);
+            for (var s = 0; s < _segments.Count; s++)
+            {
+                heads.Enqueue(s, (_segments[s].Timestamps[0], s));
+            }
+
+            var n = 0;
+            while (heads.TryDequeue(out var s, out _))
+            {
+                var segment = _segments[s];
+                var p = positions[s];
+                timestamps[n] = segment.Timestamps[p];
+                values[n++] = segment.Values[p];
+                positions[s] = ++p;
+                if (p < segment.SampleCount)
+                {
+                    heads.Enqueue(s, (segment.Timestamps[p], s));
+                }
+            }
+
+            Timestamps = timestamps;
+            Values = values;
+            SampleCount = total;
         }
     }
 }
