@@ -166,13 +166,10 @@ public sealed class MetricQueryEvaluator
     private RangeVectorEvaluator BuildRange(RangeAggregationExpr expr, BuildContext context)
     {
         var parameters = context.Parameters;
-        var range = expr.Range.Interval.Nanoseconds;
-        var offset = expr.Range.Offset.Nanoseconds;
-        var selection = new SampleSelection(expr, parameters.StartNs - range - offset, parameters.EndNs - offset);
-        var cursors = _source.Select(selection, context.Cancellation);
         var absent = expr.Op == RangeOp.AbsentOverTime ? AbsentLabels(expr.Range.Left) : null;
         var seriesLimit = ReferenceEquals(expr, context.Root) && absent is null ? Math.Max(0, _limits.MaxQuerySeries) : 0;
-        return new RangeVectorEvaluator(expr, cursors, parameters, absent, seriesLimit, _limits.MaxParallelism, context.Cancellation);
+        return new RangeVectorEvaluator(expr, (from, through) => _source.Select(new SampleSelection(expr, from, through), context.Cancellation),
+            parameters, absent, seriesLimit, _limits.MaxParallelism, context.Cancellation);
     }
 
     private VectorResult CollectVector(StepEvaluator root, SampleExpr expr)

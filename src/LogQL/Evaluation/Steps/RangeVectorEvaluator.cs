@@ -6,9 +6,11 @@ using LokiSharp.LogQL.Labels;
 namespace LokiSharp.LogQL.Evaluation.Steps;
 
 /// <summary>
-/// Evaluates a range aggregation series by series. Loading drains the source's cursors on up to
-/// <see cref="MetricQueryLimits.MaxParallelism"/> workers (each cursor on one worker) and files every sample under its
-/// series; then each step's window <c>(t − offset − range, t − offset]</c> is computed per series. Count-only
+/// Evaluates a range aggregation series by series, in slices of consecutive steps (at least an hour and eight ranges
+/// long, so memory is bounded by a slice while re-reading the range that slices overlap by stays cheap). Loading a
+/// slice drains its cursors on up to <see cref="MetricQueryLimits.MaxParallelism"/> workers (each cursor on one
+/// worker) and files every sample under its series; then each step's window <c>(t − offset − range, t − offset]</c>
+/// is computed per series, whole, from the samples of its slice. Count-only
 /// functions keep per series only how many samples fall into each run of windows, so memory does not grow with the
 /// number of lines. Other functions keep the series' samples in one time-ordered array (merged across cursors by
 /// timestamp, then sample labels, then cursor order) and fold each window in that order, so results never depend on how many workers
@@ -17,15 +19,19 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 internal sealed class RangeVectorEvaluator : StepEvaluator
 {
     private const int CancellationPollInterval = 4096;
+    private const long MinSliceNs = 3600L * 1_000_000_000L;
+    private const int RangesPerSlice = 8;
 
     private readonly RangeAggregationExpr _expr;
-    private readonly ISampleCursor?[] _cursors;
+    private readonly Func<long, long, IReadOnlyList<ISampleCursor>> _select;
     private readonly Func<LabelSet, LabelSet> _seriesKey;
     private readonly CancellationToken _cancellation;
     private readonly int _parallelism;
     private readonly long _firstStepNs;
     private readonly long _step;
     private readonly long _steps;
+    private readonly long _sliceSteps;
+    private readonly long _lastNs;
     private readonly long _range;
     private readonly long _offset;
     private readonly bool _countOnly;
@@ -35,21 +41,24 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly ConcurrentDictionary<LabelSet, Series> _series = new();
     private readonly List<Series> _active = [];
     private readonly List<VectorSample> _vector = [];
+    private ISampleCursor?[] _cursors = [];
     private Series[] _ordered = [];
     private int _nextSeries;
     private int _seriesCount;
-    private bool _loaded;
+    private long _sliceStart;
+    private long _sliceEnd;
     private long _stepIndex = -1;
 
     /// <param name="seriesLimit">
     /// When this aggregation is the whole query, <c>max_query_series</c>: every loaded series has a sample in some
-    /// window and so becomes a result series; loading fails as soon as one too many appears. 0 when not applicable.
+    /// window and so becomes a result series; loading fails as soon as one slice holds one too many. 0 when not applicable.
     /// </param>
-    public RangeVectorEvaluator(RangeAggregationExpr expr, IReadOnlyList<ISampleCursor> cursors, MetricQueryParameters parameters,
+    /// <param name="select">Opens the cursors of the samples in <c>(start, end]</c> (Unix ns, offset applied).</param>
+    public RangeVectorEvaluator(RangeAggregationExpr expr, Func<long, long, IReadOnlyList<ISampleCursor>> select, MetricQueryParameters parameters,
         LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation)
     {
         _expr = expr;
-        _cursors = [.. cursors];
+        _select = select;
         _seriesKey = LabelSets.RangeGrouping(expr.Grouping);
         _seriesLimit = seriesLimit;
         _parallelism = Math.Max(1, parallelism);
@@ -60,6 +69,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         _range = expr.Range.Interval.Nanoseconds;
         _firstStepNs = parameters.StartNs - _offset;
         _steps = parameters.IsInstant ? 1 : ((parameters.EndNs - parameters.StartNs) / _step) + 1;
+        _lastNs = parameters.EndNs - _offset;
+        _sliceSteps = Math.Max(1, Math.Max(MinSliceNs, RangesPerSlice * _range) / _step);
         _countOnly = RangeAccumulator.IsCountOnly(expr);
         _accumulator = RangeAccumulator.Factory(expr)();
     }
@@ -69,16 +80,15 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         _cancellation.ThrowIfCancellationRequested();
         vector = _vector;
         _vector.Clear();
-        if (!_loaded)
-        {
-            _loaded = true;
-            Load();
-        }
-
         if (++_stepIndex >= _steps)
         {
             timestampMs = 0;
             return false;
+        }
+
+        if (_stepIndex >= _sliceEnd)
+        {
+            LoadSlice(_stepIndex);
         }
 
         var step = (int)_stepIndex;
@@ -128,7 +138,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         return true;
     }
 
-    public override void Dispose()
+    public override void Dispose() => DisposeCursors();
+
+    private void DisposeCursors()
     {
         for (var i = 0; i < _cursors.Length; i++)
         {
@@ -161,9 +173,22 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         return _accumulator.Result();
     }
 
-    /// <summary>Drains every cursor into its series, in parallel, then orders the series for the steps.</summary>
-    private void Load()
+    /// <summary>
+    /// Replaces the previous slice with the one starting at <paramref name="first"/>: drains its cursors into their
+    /// series, in parallel, then orders the series for the steps.
+    /// </summary>
+    private void LoadSlice(long first)
     {
+        DisposeCursors();
+        _active.Clear();
+        _series.Clear();
+        _ordered = [];
+        _nextSeries = 0;
+        _seriesCount = 0;
+        _sliceStart = first;
+        _sliceEnd = Math.Min(_steps, first + _sliceSteps);
+        var end = _sliceEnd == _steps ? _lastNs : _firstStepNs + ((_sliceEnd - 1) * _step);
+        _cursors = [.. _select(_firstStepNs + (first * _step) - _range, end)];
         var workers = Math.Min(_parallelism, _cursors.Length);
         if (workers <= 1)
         {
@@ -258,7 +283,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     /// <summary>Takes cursors one by one until none is left; each cursor is read by exactly one worker.</summary>
     private void DrainCursors(CancellationToken token)
     {
-        var cells = new WindowCells(_firstStepNs, _step, _steps, _range);
+        var cells = new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range);
         var local = new Dictionary<LabelSet, Segment>();
         for (var i = 0; i < _cursors.Length; i++)
         {
@@ -349,7 +374,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     /// Which steps' windows contain a timestamp: steps <c>[FirstStep, EndStep)</c>, constant between consecutive
     /// window edges, so time-ordered samples recompute it only when they cross an edge.
     /// </summary>
-    private struct WindowCells(long firstStepNs, long step, long steps, long range)
+    private struct WindowCells(long firstStepNs, long step, long firstStep, long endStep, long range)
     {
         private long _low = long.MaxValue;
         private long _high = long.MinValue;
@@ -363,12 +388,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         public void MoveTo(long ts)
         {
             // Steps k with t_k ≥ ts start at the number of steps before ts; windows still open end past ts - range.
-            var first = Math.Clamp(CeilDiv(ts - firstStepNs, step), 0, steps);
-            var end = Math.Clamp(CeilDiv(ts + range - firstStepNs, step), 0, steps);
+            var first = Math.Clamp(CeilDiv(ts - firstStepNs, step), firstStep, endStep);
+            var end = Math.Clamp(CeilDiv(ts + range - firstStepNs, step), firstStep, endStep);
             FirstStep = (int)first;
             EndStep = (int)end;
-            _low = Math.Max(first > 0 ? At(first - 1) : long.MinValue, end > 0 ? At(end - 1) - range : long.MinValue);
-            _high = Math.Min(first < steps ? At(first) : long.MaxValue, end < steps ? At(end) - range : long.MaxValue);
+            _low = Math.Max(first > firstStep ? At(first - 1) : long.MinValue, end > firstStep ? At(end - 1) - range : long.MinValue);
+            _high = Math.Min(first < endStep ? At(first) : long.MaxValue, end < endStep ? At(end) - range : long.MaxValue);
         }
 
         private readonly long At(long k) => firstStepNs + (k * step);
@@ -418,7 +443,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
             if (RunCount == Runs.Length)
             {
-                var grown = new Run[Math.Max(4, RunCount * 2)];
+                var grown = new Run[Math.Max(1, RunCount * 2)];
                 Runs.AsSpan(0, RunCount).CopyTo(grown);
                 Runs = grown;
             }
@@ -437,7 +462,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
             if (SampleCount == Timestamps.Length)
             {
-                var capacity = Math.Max(16, SampleCount * 2);
+                var capacity = Math.Max(1, SampleCount * 2);
                 var timestamps = new long[capacity];
                 var values = new double[capacity];
                 Timestamps.AsSpan(0, SampleCount).CopyTo(timestamps);
@@ -458,7 +483,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     /// <summary>One result series: the segments cursors filed under it, then, sealed, its merged form.</summary>
     private sealed class Series(LabelSet labels)
     {
-        private readonly List<Segment> _segments = [];
+        // Most series come from one cursor (and many hold a single sample): start as small as possible.
+        private readonly List<Segment> _segments = new(1);
         private Run[] _byFirst = [];
         private Run[] _byEnd = [];
         private int _nextFirst;
@@ -557,7 +583,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             if (_segments.Count == 1)
             {
                 // One cursor's runs are in time order, so sorted both by first and by end step.
-                _byFirst = _byEnd = _segments[0].Runs.AsSpan(0, _segments[0].RunCount).ToArray();
+                var only = _segments[0];
+                _byFirst = _byEnd = only.RunCount == only.Runs.Length ? only.Runs : only.Runs.AsSpan(0, only.RunCount).ToArray();
                 return;
             }
 
