@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
@@ -9,12 +8,11 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 /// Evaluates a range aggregation series by series, in slices of consecutive steps (at least an hour and eight ranges
 /// long, so memory is bounded by a slice while re-reading the range that slices overlap by stays cheap). Loading a
 /// slice drains its cursors on up to <see cref="MetricQueryLimits.MaxParallelism"/> workers (each cursor on one
-/// worker) and files every sample under its series; then each step's window <c>(t − offset − range, t − offset]</c>
-/// is computed per series, whole, from the samples of its slice. Count-only
-/// functions keep per series only how many samples fall into each run of windows, so memory does not grow with the
-/// number of lines. Other functions keep the series' samples in one time-ordered array (merged across cursors by
-/// timestamp, then sample labels, then cursor order) and fold each window in that order, so results never depend on how many workers
-/// loaded them. <c>absent_over_time</c> emits its single sample on empty steps.
+/// worker), each worker appending samples to flat arrays; then every series' samples are gathered and each step's
+/// window <c>(t − offset − range, t − offset]</c> is computed per series, whole. Count-only functions keep only how
+/// many samples fall into each run of windows; other functions fold each window's samples in time order (ties by
+/// sample labels, then cursor order), so results never depend on how many workers loaded them.
+/// <c>absent_over_time</c> emits its single sample on empty steps.
 /// </summary>
 internal sealed class RangeVectorEvaluator : StepEvaluator
 {
@@ -38,13 +36,11 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly LabelSet? _absentLabels;
     private readonly int _seriesLimit;
     private readonly RangeAccumulator _accumulator;
-    private readonly ConcurrentDictionary<LabelSet, Series> _series = new();
-    private readonly List<Series> _active = [];
+    private readonly List<int> _active = [];
     private readonly List<VectorSample> _vector = [];
     private ISampleCursor?[] _cursors = [];
-    private Series[] _ordered = [];
+    private SliceSeries _series = SliceSeries.Empty;
     private int _nextSeries;
-    private int _seriesCount;
     private long _sliceStart;
     private long _sliceEnd;
     private long _stepIndex = -1;
@@ -96,23 +92,45 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         // Loki truncates both parts to milliseconds separately.
         timestampMs = (rangeEnd / 1_000_000) + (_offset / 1_000_000);
-        while (_nextSeries < _ordered.Length && _ordered[_nextSeries].FirstStep <= step)
+        var series = _series;
+        var order = series.Order;
+        while (_nextSeries < order.Length && series.FirstStep[order[_nextSeries]] <= step)
         {
-            _active.Add(_ordered[_nextSeries++]);
+            _active.Add(order[_nextSeries++]);
         }
 
         var kept = 0;
         for (var i = 0; i < _active.Count; i++)
         {
-            var series = _active[i];
-            if (WindowValue(series, step, rangeEnd) is { } value)
+            var id = _active[i];
+            if (_countOnly)
             {
-                _vector.Add(new VectorSample(series.Labels, timestampMs, value));
+                var count = series.CountAt(id, step);
+                if (count > 0)
+                {
+                    _vector.Add(new VectorSample(series.Labels[id], timestampMs, RangeAccumulator.CountOnlyValue(_expr, count)));
+                }
+            }
+            else
+            {
+                var (from, to) = series.WindowAt(id, rangeEnd - _range, rangeEnd);
+                if (from < to)
+                {
+                    _accumulator.Reset(rangeEnd);
+                    var timestamps = series.Timestamps;
+                    var values = series.Values;
+                    for (var j = from; j < to; j++)
+                    {
+                        _accumulator.Add(timestamps[j], values[j]);
+                    }
+
+                    _vector.Add(new VectorSample(series.Labels[id], timestampMs, _accumulator.Result()));
+                }
             }
 
-            if (series.EndStep > step + 1)
+            if (series.EndStep[id] > step + 1)
             {
-                _active[kept++] = series;
+                _active[kept++] = id;
             }
         }
 
@@ -148,95 +166,55 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         }
     }
 
-    private double? WindowValue(Series series, int step, long rangeEnd)
-    {
-        if (_countOnly)
-        {
-            var count = series.CountAt(step);
-            return count > 0 ? RangeAccumulator.CountOnlyValue(_expr, count) : null;
-        }
-
-        var (from, to) = series.WindowAt(rangeEnd - _range, rangeEnd);
-        if (from == to)
-        {
-            return null;
-        }
-
-        _accumulator.Reset(rangeEnd);
-        var timestamps = series.Timestamps;
-        var values = series.Values;
-        for (var i = from; i < to; i++)
-        {
-            _accumulator.Add(timestamps[i], values[i]);
-        }
-
-        return _accumulator.Result();
-    }
-
     /// <summary>
-    /// Replaces the previous slice with the one starting at <paramref name="first"/>: drains its cursors into their
-    /// series, in parallel, then orders the series for the steps.
+    /// Replaces the previous slice with the one starting at <paramref name="first"/>: drains its cursors in parallel,
+    /// then gathers each series' samples and orders the series for the steps.
     /// </summary>
     private void LoadSlice(long first)
     {
         DisposeCursors();
         _active.Clear();
-        _series.Clear();
-        _ordered = [];
+        _series = SliceSeries.Empty;
         _nextSeries = 0;
-        _seriesCount = 0;
         _sliceStart = first;
         _sliceEnd = Math.Min(_steps, first + _sliceSteps);
         var end = _sliceEnd == _steps ? _lastNs : _firstStepNs + ((_sliceEnd - 1) * _step);
         _cursors = [.. _select(_firstStepNs + (first * _step) - _range, end)];
-        var workers = Math.Min(_parallelism, _cursors.Length);
-        if (workers <= 1)
+        var workers = Math.Max(1, Math.Min(_parallelism, _cursors.Length));
+        var logs = new SliceLog[workers];
+        for (var i = 0; i < workers; i++)
         {
-            DrainCursors(_cancellation);
+            logs[i] = new SliceLog(_countOnly, _seriesKey, _seriesLimit);
+        }
+
+        if (workers == 1)
+        {
+            DrainCursors(logs[0], _cancellation);
         }
         else
         {
-            LoadInParallel(workers);
+            DrainInParallel(logs);
         }
 
-        var ordered = new Series[_series.Count];
-        var n = 0;
-        foreach (var series in _series.Values)
-        {
-            series.Seal(_countOnly);
-            ordered[n++] = series;
-        }
-
-        // Deterministic whatever the load order: by first step, first sample, then labels.
-        Array.Sort(ordered, static (a, b) =>
-        {
-            var c = a.FirstStep.CompareTo(b.FirstStep);
-            if (c == 0)
-            {
-                c = a.FirstTimestamp.CompareTo(b.FirstTimestamp);
-            }
-
-            return c != 0 ? c : LabelOrder.Instance.Compare(a.Labels, b.Labels);
-        });
-        _ordered = ordered;
-        _series.Clear();
+        _series = SliceSeries.Build(logs, _countOnly, _seriesLimit);
     }
 
-    private void LoadInParallel(int workers)
+    private void DrainInParallel(SliceLog[] logs)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_cancellation);
         var token = stop.Token;
-        var tasks = new Task[workers - 1];
+        var tasks = new Task[logs.Length - 1];
         for (var i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = Task.Run(() => DrainOrStop(stop, token), CancellationToken.None);
+            var log = logs[i + 1];
+            tasks[i] = Task.Run(() => DrainOrStop(log, stop, token), CancellationToken.None);
         }
 
         // This thread works too, so the query progresses even when the pool is slow to start the others.
         var failures = new List<Exception>();
         try
         {
-            DrainOrStop(stop, token);
+            DrainOrStop(logs[0], stop, token);
         }
         catch (Exception e)
         {
@@ -267,11 +245,11 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         ExceptionDispatchInfo.Capture(cause).Throw();
     }
 
-    private void DrainOrStop(CancellationTokenSource stop, CancellationToken token)
+    private void DrainOrStop(SliceLog log, CancellationTokenSource stop, CancellationToken token)
     {
         try
         {
-            DrainCursors(token);
+            DrainCursors(log, token);
         }
         catch
         {
@@ -281,10 +259,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     }
 
     /// <summary>Takes cursors one by one until none is left; each cursor is read by exactly one worker.</summary>
-    private void DrainCursors(CancellationToken token)
+    private void DrainCursors(SliceLog log, CancellationToken token)
     {
         var cells = new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range);
-        var local = new Dictionary<LabelSet, Segment>();
         for (var i = 0; i < _cursors.Length; i++)
         {
             var cursor = Interlocked.Exchange(ref _cursors[i], null);
@@ -296,16 +273,16 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             token.ThrowIfCancellationRequested();
             using (cursor)
             {
-                local.Clear();
-                Drain(cursor, i, ref cells, local, token);
+                log.BeginCursor(i);
+                Drain(cursor, log, ref cells, token);
             }
         }
     }
 
-    private void Drain(ISampleCursor cursor, int order, ref WindowCells cells, Dictionary<LabelSet, Segment> local, CancellationToken token)
+    private void Drain(ISampleCursor cursor, SliceLog log, ref WindowCells cells, CancellationToken token)
     {
         LabelSet? lastLabels = null;
-        Segment? segment = null;
+        var segment = -1;
         var poll = 0;
         while (cursor.MoveNext())
         {
@@ -330,49 +307,23 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             if (!ReferenceEquals(labels, lastLabels))
             {
                 lastLabels = labels;
-                segment = SegmentOf(labels, order, local);
+                segment = log.SegmentOf(labels);
             }
 
             if (_countOnly)
             {
-                segment!.AddCount(cells.FirstStep, cells.EndStep, ts);
+                log.AddCount(segment, cells.FirstStep, cells.EndStep, ts);
             }
             else
             {
-                segment!.AddSample(cells.FirstStep, cells.EndStep, ts, cursor.Value);
+                log.AddSample(segment, cells.FirstStep, cells.EndStep, ts, cursor.Value);
             }
         }
-    }
-
-    /// <summary>The segment of the cursor's samples with these labels (one per distinct label set, to order ties).</summary>
-    private Segment SegmentOf(LabelSet labels, int order, Dictionary<LabelSet, Segment> local)
-    {
-        if (local.TryGetValue(labels, out var segment))
-        {
-            return segment;
-        }
-
-        var key = _seriesKey(labels);
-
-        if (!_series.TryGetValue(key, out var series))
-        {
-            var created = new Series(key);
-            series = _series.GetOrAdd(key, created);
-            if (ReferenceEquals(series, created) && Interlocked.Increment(ref _seriesCount) > _seriesLimit && _seriesLimit > 0)
-            {
-                throw MetricQueryException.SeriesLimit(_seriesLimit);
-            }
-        }
-
-        segment = new Segment(labels, order);
-        series.Attach(segment);
-        local.Add(labels, segment);
-        return segment;
     }
 
     /// <summary>
-    /// Which steps' windows contain a timestamp: steps <c>[FirstStep, EndStep)</c>, constant between consecutive
-    /// window edges, so time-ordered samples recompute it only when they cross an edge.
+    /// Which steps' windows contain a timestamp: steps <c>[FirstStep, EndStep)</c> within the slice, constant between
+    /// consecutive window edges, so time-ordered samples recompute it only when they cross an edge.
     /// </summary>
     private struct WindowCells(long firstStepNs, long step, long firstStep, long endStep, long range)
     {
@@ -401,250 +352,450 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         private static long CeilDiv(long a, long b) => (a / b) + (a % b > 0 ? 1 : 0);
     }
 
-    /// <summary>The samples one cursor gave with one label set, in the cursor's time order.</summary>
-    private sealed class Segment(LabelSet labels, int order)
+    /// <summary>Samples counted in windows <c>[FirstStep, EndStep)</c>.</summary>
+    private record struct Run(int FirstStep, int EndStep, long Count);
+
+    /// <summary>
+    /// What one worker read in a slice, in flat arrays: its records (a sample, or for count-only functions a run of
+    /// samples in the same windows), each tagged with its segment (one cursor's samples with one label set), and the
+    /// series (labels after grouping) its segments belong to. No object per sample or per series.
+    /// </summary>
+    private sealed class SliceLog(bool countOnly, Func<LabelSet, LabelSet> seriesKey, int seriesLimit)
     {
-        public LabelSet Labels { get; } = labels;
+        private readonly Dictionary<LabelSet, int> _cursorSegments = [];
+        private readonly Dictionary<LabelSet, int> _seriesIds = [];
+        private int _cursor;
 
-        public int Order { get; } = order;
+        public List<LabelSet> SeriesKeys { get; } = [];
 
-        public long FirstTimestamp { get; private set; } = long.MaxValue;
+        public GrowableArray<long> SeriesFirstTimestamp;
 
-        public Run[] Runs { get; private set; } = [];
+        public GrowableArray<int> SeriesFirstStep;
 
-        public int RunCount { get; private set; }
+        public GrowableArray<int> SeriesEndStep;
 
-        public long[] Timestamps { get; private set; } = [];
+        public GrowableArray<int> SegmentSeries;
 
-        public double[] Values { get; private set; } = [];
+        public GrowableArray<int> SegmentCursor;
 
-        public int SampleCount { get; private set; }
+        public GrowableArray<int> SegmentRank;
 
-        public int FirstStep { get; private set; } = int.MaxValue;
+        public List<LabelSet> SegmentLabels { get; } = [];
 
-        public int EndStep { get; private set; }
+        public GrowableArray<int> RecordSegment;
 
-        public void AddCount(int firstStep, int endStep, long ts)
+        public GrowableArray<long> Timestamps;
+
+        public GrowableArray<double> Values;
+
+        public GrowableArray<Run> Runs;
+
+        public int RecordCount => RecordSegment.Count;
+
+        public void BeginCursor(int order)
         {
-            if (RunCount > 0)
+            _cursor = order;
+            _cursorSegments.Clear();
+        }
+
+        public int SegmentOf(LabelSet labels)
+        {
+            if (_cursorSegments.TryGetValue(labels, out var segment))
             {
-                ref var last = ref Runs[RunCount - 1];
+                return segment;
+            }
+
+            var key = seriesKey(labels);
+            if (!_seriesIds.TryGetValue(key, out var series))
+            {
+                series = SeriesKeys.Count;
+                if (seriesLimit > 0 && series >= seriesLimit)
+                {
+                    // This worker alone has seen more series than the whole result may hold.
+                    throw MetricQueryException.SeriesLimit(seriesLimit);
+                }
+
+                _seriesIds.Add(key, series);
+                SeriesKeys.Add(key);
+                SeriesFirstTimestamp.Add(long.MaxValue);
+                SeriesFirstStep.Add(int.MaxValue);
+                SeriesEndStep.Add(0);
+            }
+
+            segment = SegmentSeries.Count;
+            SegmentSeries.Add(series);
+            SegmentCursor.Add(_cursor);
+            SegmentRank.Add(0);
+            SegmentLabels.Add(labels);
+            _cursorSegments.Add(labels, segment);
+            return segment;
+        }
+
+        public void AddCount(int segment, int firstStep, int endStep, long ts)
+        {
+            var n = RecordSegment.Count;
+            if (n > 0 && RecordSegment[n - 1] == segment)
+            {
+                ref var last = ref Runs[n - 1];
                 if (last.FirstStep == firstStep && last.EndStep == endStep)
                 {
                     last.Count++;
                     return;
                 }
             }
-            else
-            {
-                FirstTimestamp = ts;
-                FirstStep = firstStep;
-            }
 
-            if (RunCount == Runs.Length)
-            {
-                var grown = new Run[Math.Max(1, RunCount * 2)];
-                Runs.AsSpan(0, RunCount).CopyTo(grown);
-                Runs = grown;
-            }
-
-            Runs[RunCount++] = new Run(firstStep, endStep, 1);
-            EndStep = endStep;
+            RecordSegment.Add(segment);
+            Runs.Add(new Run(firstStep, endStep, 1));
+            Note(segment, firstStep, endStep, ts);
         }
 
-        public void AddSample(int firstStep, int endStep, long ts, double value)
+        public void AddSample(int segment, int firstStep, int endStep, long ts, double value)
         {
-            if (SampleCount == 0)
-            {
-                FirstTimestamp = ts;
-                FirstStep = firstStep;
-            }
-
-            if (SampleCount == Timestamps.Length)
-            {
-                var capacity = Math.Max(1, SampleCount * 2);
-                var timestamps = new long[capacity];
-                var values = new double[capacity];
-                Timestamps.AsSpan(0, SampleCount).CopyTo(timestamps);
-                Values.AsSpan(0, SampleCount).CopyTo(values);
-                Timestamps = timestamps;
-                Values = values;
-            }
-
-            Timestamps[SampleCount] = ts;
-            Values[SampleCount++] = value;
-            EndStep = endStep;
+            RecordSegment.Add(segment);
+            Timestamps.Add(ts);
+            Values.Add(value);
+            Note(segment, firstStep, endStep, ts);
         }
+
+        private void Note(int segment, int firstStep, int endStep, long ts)
+        {
+            var series = SegmentSeries[segment];
+            if (ts < SeriesFirstTimestamp[series])
+            {
+                SeriesFirstTimestamp[series] = ts;
+            }
+
+            if (firstStep < SeriesFirstStep[series])
+            {
+                SeriesFirstStep[series] = firstStep;
+            }
+
+            if (endStep > SeriesEndStep[series])
+            {
+                SeriesEndStep[series] = endStep;
+            }
+        }
+
+        /// <summary>Whether the log holds count runs rather than samples.</summary>
+        public bool CountOnly => countOnly;
     }
 
-    /// <summary>Samples counted in windows <c>[FirstStep, EndStep)</c>.</summary>
-    private record struct Run(int FirstStep, int EndStep, long Count);
-
-    /// <summary>One result series: the segments cursors filed under it, then, sealed, its merged form.</summary>
-    private sealed class Series(LabelSet labels)
+    /// <summary>The series of one slice with their samples (or runs) gathered into contiguous ranges.</summary>
+    private sealed class SliceSeries
     {
-        // Most series come from one cursor (and many hold a single sample): start as small as possible.
-        private readonly List<Segment> _segments = new(1);
-        private Run[] _byFirst = [];
-        private Run[] _byEnd = [];
-        private int _nextFirst;
-        private int _nextEnd;
-        private long _count;
-        private int _from;
-        private int _to;
+        public static SliceSeries Empty { get; } = new();
 
-        public LabelSet Labels { get; } = labels;
+        public LabelSet[] Labels { get; private set; } = [];
 
-        public int FirstStep { get; private set; }
+        public int[] FirstStep { get; private set; } = [];
 
-        public int EndStep { get; private set; }
+        public int[] EndStep { get; private set; } = [];
 
-        public long FirstTimestamp { get; private set; }
+        /// <summary>Series ids by first step, first sample, then labels.</summary>
+        public int[] Order { get; private set; } = [];
 
         public long[] Timestamps { get; private set; } = [];
 
         public double[] Values { get; private set; } = [];
 
-        private int SampleCount { get; set; }
+        private int[] _start = [];
+        private Run[] _byFirst = [];
+        private Run[] _byEnd = [];
+        private int[] _cursorA = [];
+        private int[] _cursorB = [];
+        private long[] _counts = [];
 
-        public void Attach(Segment segment)
+        /// <summary>How many samples lie in the window of <paramref name="step"/>; steps must be asked in order.</summary>
+        public long CountAt(int id, int step)
         {
-            lock (_segments)
+            var end = _start[id + 1];
+            ref var nextFirst = ref _cursorA[id];
+            ref var nextEnd = ref _cursorB[id];
+            ref var count = ref _counts[id];
+            while (nextFirst < end && _byFirst[nextFirst].FirstStep <= step)
             {
-                _segments.Add(segment);
+                count += _byFirst[nextFirst++].Count;
+            }
+
+            while (nextEnd < end && _byEnd[nextEnd].EndStep <= step)
+            {
+                count -= _byEnd[nextEnd++].Count;
+            }
+
+            return count;
+        }
+
+        /// <summary>The sample index range inside <c>(low, high]</c>; windows must be asked in time order.</summary>
+        public (int From, int To) WindowAt(int id, long low, long high)
+        {
+            var end = _start[id + 1];
+            ref var from = ref _cursorA[id];
+            ref var to = ref _cursorB[id];
+            while (to < end && Timestamps[to] <= high)
+            {
+                to++;
+            }
+
+            while (from < to && Timestamps[from] <= low)
+            {
+                from++;
+            }
+
+            return (from, to);
+        }
+
+        public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit)
+        {
+            // Number the series across workers, in worker order then first sight.
+            var ids = new Dictionary<LabelSet, int>();
+            var labels = new List<LabelSet>();
+            var localToGlobal = new int[logs.Length][];
+            var total = 0;
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                var map = localToGlobal[w] = new int[log.SeriesKeys.Count];
+                for (var i = 0; i < map.Length; i++)
+                {
+                    var key = log.SeriesKeys[i];
+                    if (!ids.TryGetValue(key, out var id))
+                    {
+                        id = labels.Count;
+                        if (seriesLimit > 0 && id >= seriesLimit)
+                        {
+                            throw MetricQueryException.SeriesLimit(seriesLimit);
+                        }
+
+                        ids.Add(key, id);
+                        labels.Add(key);
+                    }
+
+                    map[i] = id;
+                }
+
+                total += log.RecordCount;
+            }
+
+            var n = labels.Count;
+            var result = new SliceSeries
+            {
+                Labels = [.. labels],
+                FirstStep = new int[n],
+                EndStep = new int[n],
+                _start = new int[n + 1],
+                _cursorA = new int[n],
+                _cursorB = new int[n],
+                _counts = countOnly ? new long[n] : [],
+            };
+            var firstTimestamp = new long[n];
+            Array.Fill(result.FirstStep, int.MaxValue);
+            Array.Fill(firstTimestamp, long.MaxValue);
+            var segments = new int[n];
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                var map = localToGlobal[w];
+                for (var i = 0; i < map.Length; i++)
+                {
+                    var id = map[i];
+                    result.FirstStep[id] = Math.Min(result.FirstStep[id], log.SeriesFirstStep[i]);
+                    result.EndStep[id] = Math.Max(result.EndStep[id], log.SeriesEndStep[i]);
+                    firstTimestamp[id] = Math.Min(firstTimestamp[id], log.SeriesFirstTimestamp[i]);
+                }
+
+                for (var s = 0; s < log.SegmentSeries.Count; s++)
+                {
+                    segments[map[log.SegmentSeries[s]]]++;
+                }
+
+                for (var r = 0; r < log.RecordCount; r++)
+                {
+                    result._start[map[log.SegmentSeries[log.RecordSegment[r]]] + 1]++;
+                }
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                result._start[i + 1] += result._start[i];
+            }
+
+            RankSharedSegments(logs, localToGlobal, segments);
+            result.Gather(logs, localToGlobal, segments, total, countOnly);
+
+            var order = new int[n];
+            for (var i = 0; i < n; i++)
+            {
+                order[i] = i;
+            }
+
+            // Deterministic whatever the load order: by first step, first sample, then labels.
+            var firstStep = result.FirstStep;
+            var names = result.Labels;
+            Array.Sort(order, (a, b) =>
+            {
+                var c = firstStep[a].CompareTo(firstStep[b]);
+                if (c == 0)
+                {
+                    c = firstTimestamp[a].CompareTo(firstTimestamp[b]);
+                }
+
+                return c != 0 ? c : LabelOrder.Instance.Compare(names[a], names[b]);
+            });
+            result.Order = order;
+            return result;
+        }
+
+        /// <summary>
+        /// For series fed by several segments, ranks the segments by sample labels then cursor order: the order in
+        /// which their samples at one timestamp are folded, as Loki's sample heap orders them.
+        /// </summary>
+        private static void RankSharedSegments(SliceLog[] logs, int[][] localToGlobal, int[] segments)
+        {
+            var shared = new List<(int Series, string Labels, int Cursor, int Worker, int Segment)>();
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                for (var s = 0; s < log.SegmentSeries.Count; s++)
+                {
+                    var id = localToGlobal[w][log.SegmentSeries[s]];
+                    if (segments[id] > 1)
+                    {
+                        shared.Add((id, log.SegmentLabels[s].ToString(), log.SegmentCursor[s], w, s));
+                    }
+                }
+            }
+
+            if (shared.Count == 0)
+            {
+                return;
+            }
+
+            shared.Sort(static (a, b) =>
+            {
+                var c = a.Series.CompareTo(b.Series);
+                if (c == 0)
+                {
+                    c = string.CompareOrdinal(a.Labels, b.Labels);
+                }
+
+                return c != 0 ? c : a.Cursor.CompareTo(b.Cursor);
+            });
+            var rank = 0;
+            for (var i = 0; i < shared.Count; i++)
+            {
+                rank = i > 0 && shared[i].Series == shared[i - 1].Series ? rank + 1 : 0;
+                logs[shared[i].Worker].SegmentRank[shared[i].Segment] = rank;
             }
         }
 
-        /// <summary>Merges the segments; afterwards only this thread reads the series.</summary>
-        public void Seal(bool countOnly)
+        private void Gather(SliceLog[] logs, int[][] localToGlobal, int[] segments, int total, bool countOnly)
         {
-            // Samples at one timestamp are ordered by their labels, then by cursor, as Loki's sample heap orders
-            // them; never by which worker attached its segment first.
-            _segments.Sort(static (a, b) =>
+            var fill = (int[])_start.Clone();
+            var ranks = new int[total];
+            if (countOnly)
             {
-                var c = ReferenceEquals(a.Labels, b.Labels) ? 0 : string.CompareOrdinal(a.Labels.ToString(), b.Labels.ToString());
-                return c != 0 ? c : a.Order.CompareTo(b.Order);
-            });
-            FirstStep = int.MaxValue;
-            FirstTimestamp = long.MaxValue;
-            foreach (var segment in _segments)
+                _byFirst = new Run[total];
+            }
+            else
             {
-                FirstStep = Math.Min(FirstStep, segment.FirstStep);
-                EndStep = Math.Max(EndStep, segment.EndStep);
-                FirstTimestamp = Math.Min(FirstTimestamp, segment.FirstTimestamp);
+                Timestamps = new long[total];
+                Values = new double[total];
+            }
+
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                var map = localToGlobal[w];
+                for (var r = 0; r < log.RecordCount; r++)
+                {
+                    var segment = log.RecordSegment[r];
+                    var at = fill[map[log.SegmentSeries[segment]]]++;
+                    ranks[at] = log.SegmentRank[segment];
+                    if (countOnly)
+                    {
+                        _byFirst[at] = log.Runs[r];
+                    }
+                    else
+                    {
+                        Timestamps[at] = log.Timestamps[r];
+                        Values[at] = log.Values[r];
+                    }
+                }
             }
 
             if (countOnly)
             {
-                SealRuns();
-            }
-            else
-            {
-                SealSamples();
+                _byEnd = (Run[])_byFirst.Clone();
             }
 
-            _segments.Clear();
-        }
-
-        /// <summary>How many samples lie in the window of <paramref name="step"/>; steps must be asked in order.</summary>
-        public long CountAt(int step)
-        {
-            while (_nextFirst < _byFirst.Length && _byFirst[_nextFirst].FirstStep <= step)
+            for (var id = 0; id < segments.Length; id++)
             {
-                _count += _byFirst[_nextFirst++].Count;
-            }
-
-            while (_nextEnd < _byEnd.Length && _byEnd[_nextEnd].EndStep <= step)
-            {
-                _count -= _byEnd[_nextEnd++].Count;
-            }
-
-            return _count;
-        }
-
-        /// <summary>The sample index range inside <c>(low, high]</c>; windows must be asked in time order.</summary>
-        public (int From, int To) WindowAt(long low, long high)
-        {
-            while (_to < SampleCount && Timestamps[_to] <= high)
-            {
-                _to++;
-            }
-
-            while (_from < _to && Timestamps[_from] <= low)
-            {
-                _from++;
-            }
-
-            return (_from, _to);
-        }
-
-        private void SealRuns()
-        {
-            if (_segments.Count == 1)
-            {
-                // One cursor's runs are in time order, so sorted both by first and by end step.
-                var only = _segments[0];
-                _byFirst = _byEnd = only.RunCount == only.Runs.Length ? only.Runs : only.Runs.AsSpan(0, only.RunCount).ToArray();
-                return;
-            }
-
-            var runs = new List<Run>();
-            foreach (var segment in _segments)
-            {
-                runs.AddRange(segment.Runs.AsSpan(0, segment.RunCount));
-            }
-
-            _byFirst = [.. runs];
-            _byEnd = [.. runs];
-            Array.Sort(_byFirst, static (a, b) => a.FirstStep.CompareTo(b.FirstStep));
-            Array.Sort(_byEnd, static (a, b) => a.EndStep.CompareTo(b.EndStep));
-        }
-
-        private void SealSamples()
-        {
-            if (_segments.Count == 1)
-            {
-                var only = _segments[0];
-                Timestamps = only.Timestamps;
-                Values = only.Values;
-                SampleCount = only.SampleCount;
-                return;
-            }
-
-            var total = 0;
-            foreach (var segment in _segments)
-            {
-                total += segment.SampleCount;
-            }
-
-            var timestamps = new long[total];
-            var values = new double[total];
-            var positions = new int[_segments.Count];
-
-            // Oldest first; on equal timestamps the segment sorted first wins.
-            var heads = new PriorityQueue<int, (long Timestamp, int Segment)>(_segments.Count);
-            for (var s = 0; s < _segments.Count; s++)
-            {
-                heads.Enqueue(s, (_segments[s].Timestamps[0], s));
-            }
-
-            var n = 0;
-            while (heads.TryDequeue(out var s, out _))
-            {
-                var segment = _segments[s];
-                var p = positions[s];
-                timestamps[n] = segment.Timestamps[p];
-                values[n++] = segment.Values[p];
-                positions[s] = ++p;
-                if (p < segment.SampleCount)
+                // One segment's records are already in time order (so in window order); only shared series are merged.
+                if (segments[id] > 1)
                 {
-                    heads.Enqueue(s, (segment.Timestamps[p], s));
+                    MergeSegments(id, ranks, countOnly);
                 }
+
+                _cursorA[id] = _cursorB[id] = _start[id];
+            }
+        }
+
+        private void MergeSegments(int id, int[] ranks, bool countOnly)
+        {
+            var from = _start[id];
+            var length = _start[id + 1] - from;
+            if (countOnly)
+            {
+                Array.Sort(_byFirst, from, length, RunComparer.ByFirst);
+                Array.Sort(_byEnd, from, length, RunComparer.ByEnd);
+                return;
             }
 
-            Timestamps = timestamps;
-            Values = values;
-            SampleCount = total;
+            // Stable by time, then segment rank; equal keys come from one segment, already in its order.
+            var keys = new (long Timestamp, int Rank, int Position)[length];
+            var values = new double[length];
+            for (var i = 0; i < length; i++)
+            {
+                keys[i] = (Timestamps[from + i], ranks[from + i], i);
+                values[i] = Values[from + i];
+            }
+
+            Array.Sort(keys);
+            for (var i = 0; i < length; i++)
+            {
+                Timestamps[from + i] = keys[i].Timestamp;
+                Values[from + i] = values[keys[i].Position];
+            }
+        }
+    }
+
+    private sealed class RunComparer(bool byEnd) : IComparer<Run>
+    {
+        public static RunComparer ByFirst { get; } = new(false);
+
+        public static RunComparer ByEnd { get; } = new(true);
+
+        public int Compare(Run x, Run y) => byEnd ? x.EndStep.CompareTo(y.EndStep) : x.FirstStep.CompareTo(y.FirstStep);
+    }
+
+    /// <summary>An append-only array that grows by doubling (a struct, so a log's columns cost no extra objects).</summary>
+    private struct GrowableArray<T>
+    {
+        public T[] Items;
+
+        public int Count { get; private set; }
+
+        public readonly ref T this[int index] => ref Items[index];
+
+        public void Add(T item)
+        {
+            Items ??= [];
+            if (Count == Items.Length)
+            {
+                Array.Resize(ref Items, Math.Max(16, Count * 2));
+            }
+
+            Items[Count++] = item;
         }
     }
 }
