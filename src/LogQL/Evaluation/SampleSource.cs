@@ -12,7 +12,8 @@ namespace LokiSharp.LogQL.Evaluation;
 /// <remarks>
 /// Returning the same <see cref="LabelSet"/> instance for consecutive samples of one series lets the evaluator skip
 /// re-deriving the series key; equal but distinct instances are also correct. Samples of one series that several
-/// cursors share are ordered by timestamp, then by their labels, then by the cursors' order in the list returned.
+/// cursors share are ordered by timestamp, then by the labels of each cursor's first sample of that series, then by
+/// the cursors' order in the list returned.
 /// </remarks>
 public interface ISampleCursor : IDisposable
 {

@@ -10,8 +10,9 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 /// slice drains its cursors on up to <see cref="MetricQueryLimits.MaxParallelism"/> workers (each cursor on one
 /// worker), each worker appending samples to flat arrays; then every series' samples are gathered and each step's
 /// window <c>(t − offset − range, t − offset]</c> is computed per series, whole. Count-only functions keep only how
-/// many samples fall into each run of windows; other functions fold each window's samples in time order (ties by
-/// sample labels, then cursor order), so results never depend on how many workers loaded them.
+/// many samples fall into each run of windows; other functions fold each window's samples in time order (ties
+/// between cursors by the labels of their first sample in the series, then cursor order), so results never depend
+/// on how many workers loaded them.
 /// <c>absent_over_time</c> emits its single sample on empty steps.
 /// </summary>
 internal sealed class RangeVectorEvaluator : StepEvaluator
@@ -184,7 +185,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         var logs = new SliceLog[workers];
         for (var i = 0; i < workers; i++)
         {
-            logs[i] = new SliceLog(_countOnly, _seriesKey, _seriesLimit);
+            logs[i] = new SliceLog(_seriesKey, _seriesLimit);
         }
 
         if (workers == 1)
@@ -357,12 +358,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
     /// <summary>
     /// What one worker read in a slice, in flat arrays: its records (a sample, or for count-only functions a run of
-    /// samples in the same windows), each tagged with its segment (one cursor's samples with one label set), and the
-    /// series (labels after grouping) its segments belong to. No object per sample or per series.
+    /// samples in the same windows), each tagged with its segment (one cursor's samples of one series, ranked among
+    /// other cursors' by the labels of its first sample), and the series (labels after grouping) of each segment.
+    /// No object per sample or per series.
     /// </summary>
-    private sealed class SliceLog(bool countOnly, Func<LabelSet, LabelSet> seriesKey, int seriesLimit)
+    private sealed class SliceLog(Func<LabelSet, LabelSet> seriesKey, int seriesLimit)
     {
-        private readonly Dictionary<LabelSet, int> _cursorSegments = [];
         private readonly Dictionary<LabelSet, int> _seriesIds = [];
         private int _cursor;
 
@@ -373,6 +374,10 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         public GrowableArray<int> SeriesFirstStep;
 
         public GrowableArray<int> SeriesEndStep;
+
+        private GrowableArray<int> _seriesLastCursor;
+
+        private GrowableArray<int> _seriesLastSegment;
 
         public GrowableArray<int> SegmentSeries;
 
@@ -392,19 +397,10 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         public int RecordCount => RecordSegment.Count;
 
-        public void BeginCursor(int order)
-        {
-            _cursor = order;
-            _cursorSegments.Clear();
-        }
+        public void BeginCursor(int order) => _cursor = order;
 
         public int SegmentOf(LabelSet labels)
         {
-            if (_cursorSegments.TryGetValue(labels, out var segment))
-            {
-                return segment;
-            }
-
             var key = seriesKey(labels);
             if (!_seriesIds.TryGetValue(key, out var series))
             {
@@ -420,14 +416,21 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 SeriesFirstTimestamp.Add(long.MaxValue);
                 SeriesFirstStep.Add(int.MaxValue);
                 SeriesEndStep.Add(0);
+                _seriesLastCursor.Add(-1);
+                _seriesLastSegment.Add(-1);
+            }
+            else if (_seriesLastCursor[series] == _cursor)
+            {
+                return _seriesLastSegment[series];
             }
 
-            segment = SegmentSeries.Count;
+            var segment = SegmentSeries.Count;
             SegmentSeries.Add(series);
             SegmentCursor.Add(_cursor);
             SegmentRank.Add(0);
             SegmentLabels.Add(labels);
-            _cursorSegments.Add(labels, segment);
+            _seriesLastCursor[series] = _cursor;
+            _seriesLastSegment[series] = segment;
             return segment;
         }
 
@@ -475,9 +478,6 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 SeriesEndStep[series] = endStep;
             }
         }
-
-        /// <summary>Whether the log holds count runs rather than samples.</summary>
-        public bool CountOnly => countOnly;
     }
 
     /// <summary>The series of one slice with their samples (or runs) gathered into contiguous ranges.</summary>
