@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.ExceptionServices;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
@@ -157,7 +158,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         return true;
     }
 
-    public override void Dispose() => DisposeCursors();
+    public override void Dispose()
+    {
+        DisposeCursors();
+        _series.Release();
+        _series = SliceSeries.Empty;
+    }
 
     private void DisposeCursors()
     {
@@ -175,6 +181,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     {
         DisposeCursors();
         _active.Clear();
+        _series.Release();
         _series = SliceSeries.Empty;
         _nextSeries = 0;
         _sliceStart = first;
@@ -188,16 +195,26 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             logs[i] = new SliceLog(_seriesKey, _seriesLimit);
         }
 
-        if (workers == 1)
+        try
         {
-            DrainCursors(logs[0], _cancellation);
-        }
-        else
-        {
-            DrainInParallel(logs);
-        }
+            if (workers == 1)
+            {
+                DrainCursors(logs[0], _cancellation);
+            }
+            else
+            {
+                DrainInParallel(logs);
+            }
 
-        _series = SliceSeries.Build(logs, _countOnly, _seriesLimit);
+            _series = SliceSeries.Build(logs, _countOnly, _seriesLimit);
+        }
+        finally
+        {
+            foreach (var log in logs)
+            {
+                log.Release();
+            }
+        }
     }
 
     private void DrainInParallel(SliceLog[] logs)
@@ -398,6 +415,15 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         public int RecordCount => RecordSegment.Count;
 
         public void BeginCursor(int order) => _cursor = order;
+
+        /// <summary>Returns the per-record columns (the large ones) to the pool.</summary>
+        public void Release()
+        {
+            RecordSegment.Release();
+            Timestamps.Release();
+            Values.Release();
+            Runs.Release();
+        }
 
         public int SegmentOf(LabelSet labels)
         {
@@ -691,15 +717,15 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         private void Gather(SliceLog[] logs, int[][] localToGlobal, int[] segments, int total, bool countOnly)
         {
             var fill = (int[])_start.Clone();
-            var ranks = new int[total];
+            var ranks = ArrayPool<int>.Shared.Rent(Math.Max(1, total));
             if (countOnly)
             {
-                _byFirst = new Run[total];
+                _byFirst = ArrayPool<Run>.Shared.Rent(Math.Max(1, total));
             }
             else
             {
-                Timestamps = new long[total];
-                Values = new double[total];
+                Timestamps = ArrayPool<long>.Shared.Rent(Math.Max(1, total));
+                Values = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
             }
 
             for (var w = 0; w < logs.Length; w++)
@@ -725,7 +751,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
             if (countOnly)
             {
-                _byEnd = (Run[])_byFirst.Clone();
+                _byEnd = ArrayPool<Run>.Shared.Rent(Math.Max(1, total));
+                _byFirst.AsSpan(0, total).CopyTo(_byEnd);
             }
 
             for (var id = 0; id < segments.Length; id++)
@@ -737,6 +764,33 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 }
 
                 _cursorA[id] = _cursorB[id] = _start[id];
+            }
+
+            ArrayPool<int>.Shared.Return(ranks);
+        }
+
+        /// <summary>Returns the pooled sample and run arrays; the series must not be read afterwards.</summary>
+        public void Release()
+        {
+            if (ReferenceEquals(this, Empty))
+            {
+                return;
+            }
+
+            Return(Timestamps);
+            Return(Values);
+            Return(_byFirst);
+            Return(_byEnd);
+            Timestamps = [];
+            Values = [];
+            _byFirst = _byEnd = [];
+        }
+
+        private static void Return<T>(T[] array)
+        {
+            if (array.Length > 0)
+            {
+                ArrayPool<T>.Shared.Return(array);
             }
         }
 
@@ -778,24 +832,44 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         public int Compare(Run x, Run y) => byEnd ? x.EndStep.CompareTo(y.EndStep) : x.FirstStep.CompareTo(y.FirstStep);
     }
 
-    /// <summary>An append-only array that grows by doubling (a struct, so a log's columns cost no extra objects).</summary>
+    /// <summary>
+    /// An append-only array from the shared pool that grows by doubling (a struct, so a log's columns cost no extra
+    /// objects; pooled, so the large ones do not churn the large object heap).
+    /// </summary>
     private struct GrowableArray<T>
     {
-        public T[] Items;
+        private T[]? _items;
 
         public int Count { get; private set; }
 
-        public readonly ref T this[int index] => ref Items[index];
+        public readonly ref T this[int index] => ref _items![index];
 
         public void Add(T item)
         {
-            Items ??= [];
-            if (Count == Items.Length)
+            if (_items is null || Count == _items.Length)
             {
-                Array.Resize(ref Items, Math.Max(16, Count * 2));
+                var grown = ArrayPool<T>.Shared.Rent(Math.Max(16, Count * 2));
+                if (_items is not null)
+                {
+                    _items.AsSpan(0, Count).CopyTo(grown);
+                    ArrayPool<T>.Shared.Return(_items);
+                }
+
+                _items = grown;
             }
 
-            Items[Count++] = item;
+            _items[Count++] = item;
+        }
+
+        public void Release()
+        {
+            if (_items is not null)
+            {
+                ArrayPool<T>.Shared.Return(_items);
+                _items = null;
+            }
+
+            Count = 0;
         }
     }
 }
