@@ -9,7 +9,8 @@ namespace LokiSharp.LogQL.Evaluation;
 /// Evaluates LogQL metric queries with Loki's semantics: range aggregations over windows <c>(t − range, t]</c> at
 /// every step from start to end inclusive (once at <c>time</c> for instant queries), vector aggregations, binary
 /// operations with vector matching, <c>label_replace</c>, <c>vector()</c> and literals. Samples come from an
-/// <see cref="ISampleSource"/>; evaluation streams step by step, holding one window of samples per series.
+/// <see cref="ISampleSource"/>, read on up to <see cref="MetricQueryLimits.MaxParallelism"/> threads; the result does
+/// not depend on how many.
 /// </summary>
 public sealed class MetricQueryEvaluator
 {
@@ -168,14 +169,10 @@ public sealed class MetricQueryEvaluator
     private RangeVectorEvaluator BuildRange(RangeAggregationExpr expr, BuildContext context, Grouping? sumGrouping = null)
     {
         var parameters = context.Parameters;
-        var range = expr.Range.Interval.Nanoseconds;
-        var offset = expr.Range.Offset.Nanoseconds;
-        var selection = new SampleSelection(expr, parameters.StartNs - range - offset, parameters.EndNs - offset) { SumGrouping = sumGrouping };
-        var cursors = _source.Select(selection, context.Cancellation);
-        var merger = new SampleMerger(cursors, LabelSets.RangeGrouping(expr.Grouping));
         var absent = expr.Op == RangeOp.AbsentOverTime ? AbsentLabels(expr.Range.Left) : null;
         var seriesLimit = ReferenceEquals(expr, context.Root) && absent is null ? Math.Max(0, _limits.MaxQuerySeries) : 0;
-        return new RangeVectorEvaluator(expr, merger, parameters, absent, seriesLimit, context.Cancellation);
+        return new RangeVectorEvaluator(expr, (from, through) => _source.Select(new SampleSelection(expr, from, through) { SumGrouping = sumGrouping }, context.Cancellation),
+            parameters, absent, seriesLimit, _limits.MaxParallelism, context.Cancellation);
     }
 
     private VectorResult CollectVector(StepEvaluator root, SampleExpr expr)

@@ -59,4 +59,7 @@ public sealed record MetricQueryLimits
 
     /// <summary><c>max_query_series</c>: most distinct series a result may hold (default 500); 0 or less disables it.</summary>
     public int MaxQuerySeries { get; init; } = 500;
+
+    /// <summary>Most threads reading one range aggregation's cursors at once (default: one per processor).</summary>
+    public int MaxParallelism { get; init; } = Environment.ProcessorCount;
 }

@@ -11,7 +11,9 @@ namespace LokiSharp.LogQL.Evaluation;
 /// </summary>
 /// <remarks>
 /// Returning the same <see cref="LabelSet"/> instance for consecutive samples of one series lets the evaluator skip
-/// re-deriving the series key; equal but distinct instances are also correct.
+/// re-deriving the series key; equal but distinct instances are also correct. Samples of one series that several
+/// cursors share are ordered by timestamp, then by the labels of each cursor's first sample of that series, then by
+/// the cursors' order in the list returned.
 /// </remarks>
 public interface ISampleCursor : IDisposable
 {
@@ -56,7 +58,9 @@ public interface ISampleSource
 {
     /// <summary>
     /// Opens cursors for a selection. Each cursor must be in non-decreasing time order; cursors may overlap in time
-    /// and share series (the evaluator merges them). The evaluator disposes every cursor it receives.
+    /// and share series (the evaluator merges them). Cursors must be independent: the evaluator reads different
+    /// cursors on different threads at the same time (each cursor on one thread at a time) and disposes every
+    /// cursor it receives, on whichever thread read it.
     /// </summary>
     IReadOnlyList<ISampleCursor> Select(SampleSelection selection, CancellationToken cancellationToken);
 }

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Collections.Concurrent;
 using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Pipeline;
@@ -10,9 +10,12 @@ using LokiSharp.Storage.Reading;
 namespace LokiSharp.Querier.Metrics;
 
 /// <summary>
-/// Feeds the metric evaluator from the head and the chunk store: per stream, the entries of every source are
+/// Feeds the metric evaluator from the head and the chunk store: one cursor per stream, whose sources' entries are
 /// merged in time order (dropping the duplicates a flush briefly leaves in both) and run through the range
-/// aggregation's compiled sample extractor, lazily, so no line is materialised as a string.
+/// aggregation's compiled sample extractor, lazily, so no line is materialised as a string. Cursors are independent:
+/// each borrows a compiled extractor from a pool while it is read, so the evaluator can read them on several threads.
+/// A selector without pipeline stages skips the extractor: a count or byte sample needs only the entry's timestamp
+/// and line length.
 /// </summary>
 public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string tenant, QueryStatistics stats) : ISampleSource
 {
@@ -20,12 +23,15 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
     public IReadOnlyList<ISampleCursor> Select(SampleSelection selection, CancellationToken cancellationToken)
     {
         var aggregation = selection.Aggregation;
-        var extractor = LogQL.Pipeline.SampleExtractor.Compile(aggregation.Op, aggregation.Range, aggregation.Grouping ?? selection.SumGrouping);
+        var grouping = aggregation.Grouping ?? selection.SumGrouping;
+        var first = LogQL.Pipeline.SampleExtractor.Compile(aggregation.Op, aggregation.Range, grouping);
+        var extractors = new ExtractorPool(first, () => LogQL.Pipeline.SampleExtractor.Compile(aggregation.Op, aggregation.Range, grouping));
         IReadOnlyList<LabelMatcher> matchers = aggregation.Range.Left.Matchers;
         var from = selection.StartExclusiveNs + 1;
         var through = selection.EndInclusiveNs + 1;
-        var literals = extractor.Pipeline.RequiredLiterals;
+        var literals = first.Pipeline.RequiredLiterals;
         var query = new EntryQuery(from, through, Direction.Forward, literals.Count > 0 ? new LineFilter(literals) : null);
+        SampleSource? direct = first.Pipeline.IsNoop && first.Source != SampleSource.Unwrap ? first.Source : null;
 
         var byStream = new Dictionary<LabelSet, List<IEntryIterator>>();
         foreach (var source in sources)
@@ -44,36 +50,63 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         var cursors = new List<ISampleCursor>(byStream.Count);
         foreach (var (labels, iterators) in byStream)
         {
-            cursors.Add(new StreamSampleCursor(extractor.ForStream(labels), iterators, stats, cancellationToken));
+            cursors.Add(new StreamSampleCursor(labels, iterators, extractors, direct, stats, cancellationToken));
         }
 
         return cursors;
     }
 
+    /// <summary>Compiled extractors (not thread-safe) handed to one cursor at a time.</summary>
+    private sealed class ExtractorPool(LogQL.Pipeline.SampleExtractor first, Func<LogQL.Pipeline.SampleExtractor> compile)
+    {
+        private readonly ConcurrentBag<ExtractionContext> _idle = [new ExtractionContext(first)];
+
+        public ExtractionContext Rent() => _idle.TryTake(out var context) ? context : new ExtractionContext(compile());
+
+        public void Return(ExtractionContext context) => _idle.Add(context);
+    }
+
+    /// <summary>An extractor with the metadata decoder that feeds it, used by one thread at a time.</summary>
+    private sealed class ExtractionContext(LogQL.Pipeline.SampleExtractor extractor)
+    {
+        public LogQL.Pipeline.SampleExtractor Extractor { get; } = extractor;
+
+        public MetadataDecoder Metadata { get; } = new();
+    }
+
     /// <summary>One stream's samples: its source iterators merged oldest first, each entry run through the extractor.</summary>
     private sealed class StreamSampleCursor : ISampleCursor
     {
-        private readonly StreamSampleExtractor _extractor;
-        private readonly List<IEntryIterator> _iterators;
+        private readonly LabelSet _streamLabels;
+        private readonly IEntryIterator[] _iterators;
         private readonly bool[] _live;
+        private readonly ExtractorPool _pool;
+        private readonly SampleSource? _direct;
         private readonly QueryStatistics _stats;
         private readonly CancellationToken _cancellationToken;
-        private readonly MetadataDecoder _metadata = new();
         private readonly HashSet<int> _linesAtTimestamp = [];
+        private ExtractionContext? _context;
+        private StreamSampleExtractor? _extractor;
+        private bool _started;
+        private bool _disposed;
+        private bool _trackingDuplicates;
         private long _lastTimestamp = long.MinValue;
         private int _processed;
+        private long _lines;
+        private long _bytes;
+        private long _kept;
+        private long _duplicates;
 
-        public StreamSampleCursor(StreamSampleExtractor extractor, List<IEntryIterator> iterators, QueryStatistics stats, CancellationToken cancellationToken)
+        public StreamSampleCursor(LabelSet streamLabels, List<IEntryIterator> iterators, ExtractorPool pool, SampleSource? direct,
+            QueryStatistics stats, CancellationToken cancellationToken)
         {
-            _extractor = extractor;
-            _iterators = iterators;
+            _streamLabels = streamLabels;
+            _iterators = [.. iterators];
+            _live = new bool[iterators.Count];
+            _pool = pool;
+            _direct = direct;
             _stats = stats;
             _cancellationToken = cancellationToken;
-            _live = new bool[iterators.Count];
-            for (var i = 0; i < iterators.Count; i++)
-            {
-                _live[i] = iterators[i].MoveNext();
-            }
         }
 
         public long TimestampNs { get; private set; }
@@ -84,17 +117,18 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
 
         public bool MoveNext()
         {
+            if (!_started)
+            {
+                _started = true;
+                for (var i = 0; i < _iterators.Length; i++)
+                {
+                    _live[i] = _iterators[i].MoveNext();
+                }
+            }
+
             while (true)
             {
-                var next = -1;
-                for (var i = 0; i < _iterators.Count; i++)
-                {
-                    if (_live[i] && (next < 0 || _iterators[i].Current.Timestamp < _iterators[next].Current.Timestamp))
-                    {
-                        next = i;
-                    }
-                }
-
+                var next = Oldest();
                 if (next < 0)
                 {
                     return false;
@@ -106,7 +140,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
                 }
 
                 var iterator = _iterators[next];
-                var accepted = Extract(iterator.Current);
+                var accepted = Extract(next, iterator.Current);
                 _live[next] = iterator.MoveNext();
                 if (accepted)
                 {
@@ -115,47 +149,123 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             }
         }
 
-        private bool Extract(LogEntry entry)
+        private int Oldest()
         {
-            if (entry.Timestamp != _lastTimestamp)
+            if (_iterators.Length == 1)
             {
-                _lastTimestamp = entry.Timestamp;
-                _linesAtTimestamp.Clear();
+                return _live[0] ? 0 : -1;
             }
 
-            // Only a stream read from more than one source (head and store) can hold the same entry twice.
-            if (_iterators.Count > 1)
+            var next = -1;
+            for (var i = 0; i < _iterators.Length; i++)
             {
-                var hash = new HashCode();
-                hash.AddBytes(entry.Line);
-                if (!_linesAtTimestamp.Add(hash.ToHashCode()))
+                if (_live[i] && (next < 0 || _iterators[i].Current.Timestamp < _iterators[next].Current.Timestamp))
                 {
-                    _stats.Duplicates++;
-                    return false;
+                    next = i;
                 }
             }
 
-            _stats.TotalLinesProcessed++;
-            _stats.TotalBytesProcessed += entry.Line.Length;
-            if (!_extractor.Process(entry.Timestamp, entry.Line, _metadata.Decode(entry.Metadata), out var value, out var labels))
+            return next;
+        }
+
+        private bool Extract(int source, LogEntry entry)
+        {
+            if (_iterators.Length > 1 && IsDuplicate(source, entry))
+            {
+                _duplicates++;
+                return false;
+            }
+
+            _lines++;
+            _bytes += entry.Line.Length;
+            if (_direct is { } direct && entry.Metadata.Encoded.Length <= 1)
+            {
+                // No stages and no metadata: the sample is the stream's, its value the count or the line length.
+                _kept++;
+                TimestampNs = entry.Timestamp;
+                Value = direct == SampleSource.Bytes ? entry.Line.Length : 1;
+                Labels = _streamLabels;
+                return true;
+            }
+
+            _extractor ??= Rent().Extractor.ForStream(_streamLabels);
+            if (!_extractor.Process(entry.Timestamp, entry.Line, _context!.Metadata.Decode(entry.Metadata), out var value, out var labels))
             {
                 return false;
             }
 
-            _stats.PostFilterLines++;
+            _kept++;
             TimestampNs = entry.Timestamp;
             Value = value;
             Labels = labels.All;
             return true;
         }
 
+        /// <summary>
+        /// Whether another source already gave this line at this timestamp. Only entries sharing a timestamp with
+        /// another source's current entry can be duplicates, so other lines are not hashed.
+        /// </summary>
+        private bool IsDuplicate(int source, LogEntry entry)
+        {
+            if (entry.Timestamp != _lastTimestamp)
+            {
+                _lastTimestamp = entry.Timestamp;
+                _linesAtTimestamp.Clear();
+                _trackingDuplicates = false;
+                for (var i = 0; i < _iterators.Length; i++)
+                {
+                    if (i != source && _live[i] && _iterators[i].Current.Timestamp == entry.Timestamp)
+                    {
+                        _trackingDuplicates = true;
+                        break;
+                    }
+                }
+            }
+
+            if (!_trackingDuplicates)
+            {
+                return false;
+            }
+
+            var hash = new HashCode();
+            hash.AddBytes(entry.Line);
+            return !_linesAtTimestamp.Add(hash.ToHashCode());
+        }
+
+        private ExtractionContext Rent() => _context = _pool.Rent();
+
         public void Dispose()
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            long chunks = 0, decompressed = 0;
             foreach (var iterator in _iterators)
             {
-                _stats.ChunksReferenced += iterator.Stats.Chunks;
-                _stats.DecompressedBytes += iterator.Stats.DecompressedBytes;
+                chunks += iterator.Stats.Chunks;
+                decompressed += iterator.Stats.DecompressedBytes;
                 iterator.Dispose();
+            }
+
+            if (_context is not null)
+            {
+                _pool.Return(_context);
+                _context = null;
+                _extractor = null;
+            }
+
+            // Cursors finish on different threads; the shared statistics are updated once each, under a lock.
+            lock (_stats)
+            {
+                _stats.ChunksReferenced += chunks;
+                _stats.DecompressedBytes += decompressed;
+                _stats.TotalLinesProcessed += _lines;
+                _stats.TotalBytesProcessed += _bytes;
+                _stats.PostFilterLines += _kept;
+                _stats.Duplicates += _duplicates;
             }
         }
     }

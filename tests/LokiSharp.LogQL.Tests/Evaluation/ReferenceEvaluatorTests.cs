@@ -33,16 +33,23 @@ public sealed class ReferenceEvaluatorTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void Range_aggregations_match_the_naive_evaluator(int seed)
+    public void Range_aggregations_match_the_naive_evaluator(int seed) => Check(seed, scale: 1);
+
+    /// <summary>Ten hours at steps of minutes: the evaluator works through several slices of steps.</summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Long_queries_evaluated_in_slices_match_the_naive_evaluator(int seed) => Check(seed, scale: 20);
+
+    private static void Check(int seed, long scale)
     {
         var random = new Random(seed);
-        var source = RandomSource(random);
+        var source = RandomSource(random, scale);
         foreach (var function in Functions)
         {
-            var step = Steps[random.Next(Steps.Length)] * Second;
-            var range = Ranges[random.Next(Ranges.Length)] * Second;
-            var offset = Offsets[random.Next(Offsets.Length)] * Second;
-            var start = random.Next(0, 300) * Second;
+            var step = Steps[random.Next(Steps.Length)] * Second * scale;
+            var range = Ranges[random.Next(Ranges.Length)] * Second * scale;
+            var offset = Offsets[random.Next(Offsets.Length)] * Second * scale;
+            var start = random.Next(0, 300) * Second * scale;
             var end = start + (random.Next(0, 40) * step);
             (bool Without, string[] Labels)? grouping = random.Next(3) switch
             {
@@ -58,9 +65,14 @@ public sealed class ReferenceEvaluatorTests
             };
 
             var query = Query(function, range, offset, grouping, outer);
-            var actual = (MatrixResult)new MetricQueryEvaluator(source).Evaluate(Eval.Parse(query), MetricQueryParameters.Range(start, end, step));
+            var parameters = MetricQueryParameters.Range(start, end, step);
+            var actual = (MatrixResult)new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 4 }).Evaluate(Eval.Parse(query), parameters);
             var expected = Naive(source, function, range, offset, grouping, outer, start, end, step);
             AssertSame(expected, actual, query);
+
+            // One thread or four: the same series, points and bits.
+            var serial = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1 }).Evaluate(Eval.Parse(query), parameters);
+            Assert.Equal(Bits(serial), Bits(actual));
 
             // The instant query at the last step must equal the matrix's last column.
             var instant = (VectorResult)new MetricQueryEvaluator(source).Evaluate(Eval.Parse(query), MetricQueryParameters.Instant(end));
@@ -75,7 +87,10 @@ public sealed class ReferenceEvaluatorTests
 
     private const long Second = 1_000_000_000L;
 
-    private static InMemorySampleSource RandomSource(Random random)
+    private static string Bits(MetricResult result) => string.Join("\n", ((MatrixResult)result).Series.Select(s =>
+        s.Labels + " " + string.Join(" ", s.Points.Select(p => p.TimestampMs + "=" + BitConverter.DoubleToInt64Bits(p.Value)))));
+
+    private static InMemorySampleSource RandomSource(Random random, long scale)
     {
         var source = new InMemorySampleSource();
         var streams = random.Next(1, 7);
@@ -87,7 +102,7 @@ public sealed class ReferenceEvaluatorTests
             for (var j = 0; j < count; j++)
             {
                 // A third of the samples fall on whole 15 s boundaries, where windows start and end.
-                var ts = random.Next(3) == 0 ? random.Next(0, 120) * 15 * Second : (long)(random.NextDouble() * 1800 * Second);
+                var ts = scale * (random.Next(3) == 0 ? random.Next(0, 120) * 15 * Second : (long)(random.NextDouble() * 1800 * Second));
                 points.Add((ts, random.Next(0, 1000)));
             }
 

@@ -31,7 +31,7 @@ internal abstract class RangeAccumulator
         expr.Op is RangeOp.CountOverTime or RangeOp.AbsentOverTime || (expr.Op == RangeOp.Rate && expr.Range.Unwrap is null);
 
     /// <summary>The value of a count-only function for <paramref name="count"/> samples.</summary>
-    public static double CountOnlyValue(RangeAggregationExpr expr, int count) => expr.Op switch
+    public static double CountOnlyValue(RangeAggregationExpr expr, long count) => expr.Op switch
     {
         RangeOp.Rate => count / GoSeconds(expr.Range.Interval.Nanoseconds),
         RangeOp.AbsentOverTime => 1.0,

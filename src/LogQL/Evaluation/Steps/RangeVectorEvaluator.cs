@@ -1,58 +1,76 @@
+using System.Buffers;
+using System.Runtime.ExceptionServices;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
 
 namespace LokiSharp.LogQL.Evaluation.Steps;
 
 /// <summary>
-/// Evaluates a range aggregation step by step over merged, time-ordered samples. Each step's window is
-/// <c>(t − offset − range, t − offset]</c>. When windows overlap (range ≥ step) every series keeps a sliding buffer
-/// of the samples in its window; otherwise each window is folded sample by sample and nothing is buffered, so
-/// memory is bounded by one window either way. <c>absent_over_time</c> emits its single sample on empty steps.
+/// Evaluates a range aggregation series by series, in slices of consecutive steps (at least an hour and eight ranges
+/// long, so memory is bounded by a slice while re-reading the range that slices overlap by stays cheap). Loading a
+/// slice drains its cursors on up to <see cref="MetricQueryLimits.MaxParallelism"/> workers (each cursor on one
+/// worker), each worker appending samples to flat arrays; then every series' samples are gathered and each step's
+/// window <c>(t − offset − range, t − offset]</c> is computed per series, whole. Count-only functions keep only how
+/// many samples fall into each run of windows; other functions fold each window's samples in time order (ties
+/// between cursors by the labels of their first sample in the series, then cursor order), so results never depend
+/// on how many workers loaded them.
+/// <c>absent_over_time</c> emits its single sample on empty steps.
 /// </summary>
 internal sealed class RangeVectorEvaluator : StepEvaluator
 {
-    private readonly SampleMerger _samples;
+    private const int CancellationPollInterval = 4096;
+    private const long MinSliceNs = 3600L * 1_000_000_000L;
+    private const int RangesPerSlice = 8;
+
     private readonly RangeAggregationExpr _expr;
+    private readonly Func<long, long, IReadOnlyList<ISampleCursor>> _select;
+    private readonly Func<LabelSet, LabelSet> _seriesKey;
     private readonly CancellationToken _cancellation;
+    private readonly int _parallelism;
+    private readonly long _firstStepNs;
     private readonly long _step;
-    private readonly long _end;
+    private readonly long _steps;
+    private readonly long _sliceSteps;
+    private readonly long _lastNs;
     private readonly long _range;
     private readonly long _offset;
-    private readonly bool _overlap;
     private readonly bool _countOnly;
     private readonly LabelSet? _absentLabels;
     private readonly int _seriesLimit;
-    private readonly Func<RangeAccumulator> _newAccumulator;
-    private readonly RangeAccumulator _batchAccumulator;
-    private readonly Dictionary<LabelSet, WindowSeries> _windows = [];
-    private readonly Dictionary<LabelSet, RangeAccumulator> _folds = [];
-    private readonly Stack<RangeAccumulator> _spareAccumulators = new();
+    private readonly RangeAccumulator _accumulator;
+    private readonly List<int> _active = [];
     private readonly List<VectorSample> _vector = [];
-    private long _current;
-    private int _sinceCancellationCheck;
-    private long _stepIndex;
+    private ISampleCursor?[] _cursors = [];
+    private SliceSeries _series = SliceSeries.Empty;
+    private int _nextSeries;
+    private long _sliceStart;
+    private long _sliceEnd;
+    private long _stepIndex = -1;
 
     /// <param name="seriesLimit">
-    /// When this aggregation is the whole query, <c>max_query_series</c>: every series in a window becomes a result
-    /// series, so exceeding it while loading fails before the window grows further. 0 when not applicable.
+    /// When this aggregation is the whole query, <c>max_query_series</c>: every loaded series has a sample in some
+    /// window and so becomes a result series; loading fails as soon as one slice holds one too many. 0 when not applicable.
     /// </param>
-    public RangeVectorEvaluator(RangeAggregationExpr expr, SampleMerger samples, MetricQueryParameters parameters, LabelSet? absentLabels, int seriesLimit, CancellationToken cancellation)
+    /// <param name="select">Opens the cursors of the samples in <c>(start, end]</c> (Unix ns, offset applied).</param>
+    public RangeVectorEvaluator(RangeAggregationExpr expr, Func<long, long, IReadOnlyList<ISampleCursor>> select, MetricQueryParameters parameters,
+        LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation)
     {
-        _seriesLimit = seriesLimit;
         _expr = expr;
-        _samples = samples;
+        _select = select;
+        _seriesKey = LabelSets.RangeGrouping(expr.Grouping);
+        _seriesLimit = seriesLimit;
+        _parallelism = Math.Max(1, parallelism);
         _cancellation = cancellation;
         _absentLabels = absentLabels;
         _step = parameters.StepNs == 0 ? 1 : parameters.StepNs;
         _offset = expr.Range.Offset.Nanoseconds;
         _range = expr.Range.Interval.Nanoseconds;
-        var start = parameters.StartNs - _offset;
-        _end = parameters.EndNs - _offset;
-        _overlap = _range >= _step && start != _end;
-        _current = start - _step;
+        _firstStepNs = parameters.StartNs - _offset;
+        _steps = parameters.IsInstant ? 1 : ((parameters.EndNs - parameters.StartNs) / _step) + 1;
+        _lastNs = parameters.EndNs - _offset;
+        _sliceSteps = Math.Max(1, Math.Max(MinSliceNs, RangesPerSlice * _range) / _step);
         _countOnly = RangeAccumulator.IsCountOnly(expr);
-        _newAccumulator = RangeAccumulator.Factory(expr);
-        _batchAccumulator = _newAccumulator();
+        _accumulator = RangeAccumulator.Factory(expr)();
     }
 
     public override bool Next(out long timestampMs, out List<VectorSample> vector)
@@ -60,43 +78,65 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         _cancellation.ThrowIfCancellationRequested();
         vector = _vector;
         _vector.Clear();
-        _current += _step;
-        if (_current > _end)
+        if (++_stepIndex >= _steps)
         {
             timestampMs = 0;
             return false;
         }
 
-        var rangeEnd = _current;
-        var rangeStart = rangeEnd - _range;
-        _stepIndex++;
+        if (_stepIndex >= _sliceEnd)
+        {
+            LoadSlice(_stepIndex);
+        }
+
+        var step = (int)_stepIndex;
+        var rangeEnd = _firstStepNs + (_stepIndex * _step);
 
         // Loki truncates both parts to milliseconds separately.
-        timestampMs = (_current / 1_000_000) + (_offset / 1_000_000);
-        if (_overlap)
+        timestampMs = (rangeEnd / 1_000_000) + (_offset / 1_000_000);
+        var series = _series;
+        var order = series.Order;
+        while (_nextSeries < order.Length && series.FirstStep[order[_nextSeries]] <= step)
         {
-            Evict(rangeStart);
-            LoadWindows(rangeStart, rangeEnd);
-            foreach (var series in _windows.Values)
-            {
-                _vector.Add(new VectorSample(series.Labels, timestampMs, WindowValue(series, rangeEnd)));
-            }
-        }
-        else
-        {
-            foreach (var fold in _folds.Values)
-            {
-                _spareAccumulators.Push(fold);
-            }
-
-            _folds.Clear();
-            LoadFolds(rangeStart, rangeEnd);
-            foreach (var (labels, fold) in _folds)
-            {
-                _vector.Add(new VectorSample(labels, timestampMs, fold.Result()));
-            }
+            _active.Add(order[_nextSeries++]);
         }
 
+        var kept = 0;
+        for (var i = 0; i < _active.Count; i++)
+        {
+            var id = _active[i];
+            if (_countOnly)
+            {
+                var count = series.CountAt(id, step);
+                if (count > 0)
+                {
+                    _vector.Add(new VectorSample(series.Labels[id], timestampMs, RangeAccumulator.CountOnlyValue(_expr, count)));
+                }
+            }
+            else
+            {
+                var (from, to) = series.WindowAt(id, rangeEnd - _range, rangeEnd);
+                if (from < to)
+                {
+                    _accumulator.Reset(rangeEnd);
+                    var timestamps = series.Timestamps;
+                    var values = series.Values;
+                    for (var j = from; j < to; j++)
+                    {
+                        _accumulator.Add(timestamps[j], values[j]);
+                    }
+
+                    _vector.Add(new VectorSample(series.Labels[id], timestampMs, _accumulator.Result()));
+                }
+            }
+
+            if (series.EndStep[id] > step + 1)
+            {
+                _active[kept++] = id;
+            }
+        }
+
+        _active.RemoveRange(kept, _active.Count - kept);
         foreach (var sample in _vector)
         {
             if (ErrorLabels.FailsQuery(sample.Labels))
@@ -118,190 +158,718 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         return true;
     }
 
-    public override void Dispose() => _samples.Dispose();
-
-    private double WindowValue(WindowSeries series, long rangeEnd)
+    public override void Dispose()
     {
-        if (_countOnly)
-        {
-            return RangeAccumulator.CountOnlyValue(_expr, series.Count);
-        }
-
-        var accumulator = _batchAccumulator;
-        accumulator.Reset(rangeEnd);
-        series.FeedTo(accumulator);
-        return accumulator.Result();
+        DisposeCursors();
+        _series.Release();
+        _series = SliceSeries.Empty;
     }
 
-    private void Evict(long rangeStart)
+    private void DisposeCursors()
     {
-        foreach (var (labels, series) in _windows)
+        for (var i = 0; i < _cursors.Length; i++)
         {
-            series.DropThrough(rangeStart);
-            if (series.Count == 0)
+            Interlocked.Exchange(ref _cursors[i], null)?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Replaces the previous slice with the one starting at <paramref name="first"/>: drains its cursors in parallel,
+    /// then gathers each series' samples and orders the series for the steps.
+    /// </summary>
+    private void LoadSlice(long first)
+    {
+        DisposeCursors();
+        _active.Clear();
+        _series.Release();
+        _series = SliceSeries.Empty;
+        _nextSeries = 0;
+        _sliceStart = first;
+        _sliceEnd = Math.Min(_steps, first + _sliceSteps);
+        var end = _sliceEnd == _steps ? _lastNs : _firstStepNs + ((_sliceEnd - 1) * _step);
+        _cursors = [.. _select(_firstStepNs + (first * _step) - _range, end)];
+        var workers = Math.Max(1, Math.Min(_parallelism, _cursors.Length));
+        var logs = new SliceLog[workers];
+        for (var i = 0; i < workers; i++)
+        {
+            logs[i] = new SliceLog(_seriesKey, _seriesLimit);
+        }
+
+        try
+        {
+            if (workers == 1)
             {
-                series.Evicted = true;
-                _windows.Remove(labels);
+                DrainCursors(logs[0], _cancellation);
+            }
+            else
+            {
+                DrainInParallel(logs);
+            }
+
+            _series = SliceSeries.Build(logs, _countOnly, _seriesLimit);
+        }
+        finally
+        {
+            foreach (var log in logs)
+            {
+                log.Release();
             }
         }
     }
 
-    private void LoadWindows(long rangeStart, long rangeEnd)
+    private void DrainInParallel(SliceLog[] logs)
     {
-        while (_samples.HasCurrent)
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_cancellation);
+        var token = stop.Token;
+        var tasks = new Task[logs.Length - 1];
+        for (var i = 0; i < tasks.Length; i++)
         {
-            var ts = _samples.TimestampNs;
-            if (ts > rangeEnd)
+            var log = logs[i + 1];
+            tasks[i] = Task.Run(() => DrainOrStop(log, stop, token), CancellationToken.None);
+        }
+
+        // This thread works too, so the query progresses even when the pool is slow to start the others.
+        var failures = new List<Exception>();
+        try
+        {
+            DrainOrStop(logs[0], stop, token);
+        }
+        catch (Exception e)
+        {
+            failures.Add(e);
+        }
+
+        foreach (var task in tasks)
+        {
+            try
+            {
+                task.GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
+        }
+
+        if (failures.Count == 0)
+        {
+            return;
+        }
+
+        _cancellation.ThrowIfCancellationRequested();
+
+        // The first real failure stopped the others; their cancellations are only its echo.
+        var cause = failures.Find(static e => e is not OperationCanceledException) ?? failures[0];
+        ExceptionDispatchInfo.Capture(cause).Throw();
+    }
+
+    private void DrainOrStop(SliceLog log, CancellationTokenSource stop, CancellationToken token)
+    {
+        try
+        {
+            DrainCursors(log, token);
+        }
+        catch
+        {
+            stop.Cancel();
+            throw;
+        }
+    }
+
+    /// <summary>Takes cursors one by one until none is left; each cursor is read by exactly one worker.</summary>
+    private void DrainCursors(SliceLog log, CancellationToken token)
+    {
+        var cells = new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range);
+        for (var i = 0; i < _cursors.Length; i++)
+        {
+            var cursor = Interlocked.Exchange(ref _cursors[i], null);
+            if (cursor is null)
+            {
+                continue;
+            }
+
+            token.ThrowIfCancellationRequested();
+            using (cursor)
+            {
+                log.BeginCursor(i);
+                Drain(cursor, log, ref cells, token);
+            }
+        }
+    }
+
+    private void Drain(ISampleCursor cursor, SliceLog log, ref WindowCells cells, CancellationToken token)
+    {
+        LabelSet? lastLabels = null;
+        var segment = -1;
+        var poll = 0;
+        while (cursor.MoveNext())
+        {
+            if (++poll == CancellationPollInterval)
+            {
+                poll = 0;
+                token.ThrowIfCancellationRequested();
+            }
+
+            var ts = cursor.TimestampNs;
+            if (!cells.Contains(ts))
+            {
+                cells.MoveTo(ts);
+            }
+
+            if (cells.FirstStep >= cells.EndStep)
+            {
+                continue;
+            }
+
+            var labels = cursor.Labels;
+            if (!ReferenceEquals(labels, lastLabels))
+            {
+                lastLabels = labels;
+                segment = log.SegmentOf(labels);
+            }
+
+            if (_countOnly)
+            {
+                log.AddCount(segment, cells.FirstStep, cells.EndStep, ts);
+            }
+            else
+            {
+                log.AddSample(segment, cells.FirstStep, cells.EndStep, ts, cursor.Value);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Which steps' windows contain a timestamp: steps <c>[FirstStep, EndStep)</c> within the slice, constant between
+    /// consecutive window edges, so time-ordered samples recompute it only when they cross an edge.
+    /// </summary>
+    private struct WindowCells(long firstStepNs, long step, long firstStep, long endStep, long range)
+    {
+        private long _low = long.MaxValue;
+        private long _high = long.MinValue;
+
+        public int FirstStep { get; private set; }
+
+        public int EndStep { get; private set; }
+
+        public readonly bool Contains(long ts) => ts > _low && ts <= _high;
+
+        public void MoveTo(long ts)
+        {
+            // Steps k with t_k ≥ ts start at the number of steps before ts; windows still open end past ts - range.
+            var first = Math.Clamp(CeilDiv(ts - firstStepNs, step), firstStep, endStep);
+            var end = Math.Clamp(CeilDiv(ts + range - firstStepNs, step), firstStep, endStep);
+            FirstStep = (int)first;
+            EndStep = (int)end;
+            _low = Math.Max(first > firstStep ? At(first - 1) : long.MinValue, end > firstStep ? At(end - 1) - range : long.MinValue);
+            _high = Math.Min(first < endStep ? At(first) : long.MaxValue, end < endStep ? At(end) - range : long.MaxValue);
+        }
+
+        private readonly long At(long k) => firstStepNs + (k * step);
+
+        private static long CeilDiv(long a, long b) => (a / b) + (a % b > 0 ? 1 : 0);
+    }
+
+    /// <summary>Samples counted in windows <c>[FirstStep, EndStep)</c>.</summary>
+    private record struct Run(int FirstStep, int EndStep, long Count);
+
+    /// <summary>
+    /// What one worker read in a slice, in flat arrays: its records (a sample, or for count-only functions a run of
+    /// samples in the same windows), each tagged with its segment (one cursor's samples of one series, ranked among
+    /// other cursors' by the labels of its first sample), and the series (labels after grouping) of each segment.
+    /// No object per sample or per series.
+    /// </summary>
+    private sealed class SliceLog(Func<LabelSet, LabelSet> seriesKey, int seriesLimit)
+    {
+        private readonly Dictionary<LabelSet, int> _seriesIds = [];
+        private int _cursor;
+
+        public List<LabelSet> SeriesKeys { get; } = [];
+
+        public GrowableArray<long> SeriesFirstTimestamp;
+
+        public GrowableArray<int> SeriesFirstStep;
+
+        public GrowableArray<int> SeriesEndStep;
+
+        private GrowableArray<int> _seriesLastCursor;
+
+        private GrowableArray<int> _seriesLastSegment;
+
+        public GrowableArray<int> SegmentSeries;
+
+        public GrowableArray<int> SegmentCursor;
+
+        public GrowableArray<int> SegmentRank;
+
+        public List<LabelSet> SegmentLabels { get; } = [];
+
+        public GrowableArray<int> RecordSegment;
+
+        public GrowableArray<long> Timestamps;
+
+        public GrowableArray<double> Values;
+
+        public GrowableArray<Run> Runs;
+
+        public int RecordCount => RecordSegment.Count;
+
+        public void BeginCursor(int order) => _cursor = order;
+
+        /// <summary>Returns the per-record columns (the large ones) to the pool.</summary>
+        public void Release()
+        {
+            RecordSegment.Release();
+            Timestamps.Release();
+            Values.Release();
+            Runs.Release();
+        }
+
+        public int SegmentOf(LabelSet labels)
+        {
+            var key = seriesKey(labels);
+            if (!_seriesIds.TryGetValue(key, out var series))
+            {
+                series = SeriesKeys.Count;
+                if (seriesLimit > 0 && series >= seriesLimit)
+                {
+                    // This worker alone has seen more series than the whole result may hold.
+                    throw MetricQueryException.SeriesLimit(seriesLimit);
+                }
+
+                _seriesIds.Add(key, series);
+                SeriesKeys.Add(key);
+                SeriesFirstTimestamp.Add(long.MaxValue);
+                SeriesFirstStep.Add(int.MaxValue);
+                SeriesEndStep.Add(0);
+                _seriesLastCursor.Add(-1);
+                _seriesLastSegment.Add(-1);
+            }
+            else if (_seriesLastCursor[series] == _cursor)
+            {
+                return _seriesLastSegment[series];
+            }
+
+            var segment = SegmentSeries.Count;
+            SegmentSeries.Add(series);
+            SegmentCursor.Add(_cursor);
+            SegmentRank.Add(0);
+            SegmentLabels.Add(labels);
+            _seriesLastCursor[series] = _cursor;
+            _seriesLastSegment[series] = segment;
+            return segment;
+        }
+
+        public void AddCount(int segment, int firstStep, int endStep, long ts)
+        {
+            var n = RecordSegment.Count;
+            if (n > 0 && RecordSegment[n - 1] == segment)
+            {
+                ref var last = ref Runs[n - 1];
+                if (last.FirstStep == firstStep && last.EndStep == endStep)
+                {
+                    last.Count++;
+                    return;
+                }
+            }
+
+            RecordSegment.Add(segment);
+            Runs.Add(new Run(firstStep, endStep, 1));
+            Note(segment, firstStep, endStep, ts);
+        }
+
+        public void AddSample(int segment, int firstStep, int endStep, long ts, double value)
+        {
+            RecordSegment.Add(segment);
+            Timestamps.Add(ts);
+            Values.Add(value);
+            Note(segment, firstStep, endStep, ts);
+        }
+
+        private void Note(int segment, int firstStep, int endStep, long ts)
+        {
+            var series = SegmentSeries[segment];
+            if (ts < SeriesFirstTimestamp[series])
+            {
+                SeriesFirstTimestamp[series] = ts;
+            }
+
+            if (firstStep < SeriesFirstStep[series])
+            {
+                SeriesFirstStep[series] = firstStep;
+            }
+
+            if (endStep > SeriesEndStep[series])
+            {
+                SeriesEndStep[series] = endStep;
+            }
+        }
+    }
+
+    /// <summary>The series of one slice with their samples (or runs) gathered into contiguous ranges.</summary>
+    private sealed class SliceSeries
+    {
+        public static SliceSeries Empty { get; } = new();
+
+        public LabelSet[] Labels { get; private set; } = [];
+
+        public int[] FirstStep { get; private set; } = [];
+
+        public int[] EndStep { get; private set; } = [];
+
+        /// <summary>Series ids by first step, first sample, then labels.</summary>
+        public int[] Order { get; private set; } = [];
+
+        public long[] Timestamps { get; private set; } = [];
+
+        public double[] Values { get; private set; } = [];
+
+        private int[] _start = [];
+        private Run[] _byFirst = [];
+        private Run[] _byEnd = [];
+        private int[] _cursorA = [];
+        private int[] _cursorB = [];
+        private long[] _counts = [];
+
+        /// <summary>How many samples lie in the window of <paramref name="step"/>; steps must be asked in order.</summary>
+        public long CountAt(int id, int step)
+        {
+            var end = _start[id + 1];
+            ref var nextFirst = ref _cursorA[id];
+            ref var nextEnd = ref _cursorB[id];
+            ref var count = ref _counts[id];
+            while (nextFirst < end && _byFirst[nextFirst].FirstStep <= step)
+            {
+                count += _byFirst[nextFirst++].Count;
+            }
+
+            while (nextEnd < end && _byEnd[nextEnd].EndStep <= step)
+            {
+                count -= _byEnd[nextEnd++].Count;
+            }
+
+            return count;
+        }
+
+        /// <summary>The sample index range inside <c>(low, high]</c>; windows must be asked in time order.</summary>
+        public (int From, int To) WindowAt(int id, long low, long high)
+        {
+            var end = _start[id + 1];
+            ref var from = ref _cursorA[id];
+            ref var to = ref _cursorB[id];
+            while (to < end && Timestamps[to] <= high)
+            {
+                to++;
+            }
+
+            while (from < to && Timestamps[from] <= low)
+            {
+                from++;
+            }
+
+            return (from, to);
+        }
+
+        public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit)
+        {
+            // Number the series across workers, in worker order then first sight.
+            var ids = new Dictionary<LabelSet, int>();
+            var labels = new List<LabelSet>();
+            var localToGlobal = new int[logs.Length][];
+            var total = 0;
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                var map = localToGlobal[w] = new int[log.SeriesKeys.Count];
+                for (var i = 0; i < map.Length; i++)
+                {
+                    var key = log.SeriesKeys[i];
+                    if (!ids.TryGetValue(key, out var id))
+                    {
+                        id = labels.Count;
+                        if (seriesLimit > 0 && id >= seriesLimit)
+                        {
+                            throw MetricQueryException.SeriesLimit(seriesLimit);
+                        }
+
+                        ids.Add(key, id);
+                        labels.Add(key);
+                    }
+
+                    map[i] = id;
+                }
+
+                total += log.RecordCount;
+            }
+
+            var n = labels.Count;
+            var result = new SliceSeries
+            {
+                Labels = [.. labels],
+                FirstStep = new int[n],
+                EndStep = new int[n],
+                _start = new int[n + 1],
+                _cursorA = new int[n],
+                _cursorB = new int[n],
+                _counts = countOnly ? new long[n] : [],
+            };
+            var firstTimestamp = new long[n];
+            Array.Fill(result.FirstStep, int.MaxValue);
+            Array.Fill(firstTimestamp, long.MaxValue);
+            var segments = new int[n];
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                var map = localToGlobal[w];
+                for (var i = 0; i < map.Length; i++)
+                {
+                    var id = map[i];
+                    result.FirstStep[id] = Math.Min(result.FirstStep[id], log.SeriesFirstStep[i]);
+                    result.EndStep[id] = Math.Max(result.EndStep[id], log.SeriesEndStep[i]);
+                    firstTimestamp[id] = Math.Min(firstTimestamp[id], log.SeriesFirstTimestamp[i]);
+                }
+
+                for (var s = 0; s < log.SegmentSeries.Count; s++)
+                {
+                    segments[map[log.SegmentSeries[s]]]++;
+                }
+
+                for (var r = 0; r < log.RecordCount; r++)
+                {
+                    result._start[map[log.SegmentSeries[log.RecordSegment[r]]] + 1]++;
+                }
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                result._start[i + 1] += result._start[i];
+            }
+
+            RankSharedSegments(logs, localToGlobal, segments);
+            result.Gather(logs, localToGlobal, segments, total, countOnly);
+
+            var order = new int[n];
+            for (var i = 0; i < n; i++)
+            {
+                order[i] = i;
+            }
+
+            // Deterministic whatever the load order: by first step, first sample, then labels.
+            var firstStep = result.FirstStep;
+            var names = result.Labels;
+            Array.Sort(order, (a, b) =>
+            {
+                var c = firstStep[a].CompareTo(firstStep[b]);
+                if (c == 0)
+                {
+                    c = firstTimestamp[a].CompareTo(firstTimestamp[b]);
+                }
+
+                return c != 0 ? c : LabelOrder.Instance.Compare(names[a], names[b]);
+            });
+            result.Order = order;
+            return result;
+        }
+
+        /// <summary>
+        /// For series fed by several segments, ranks the segments by sample labels then cursor order: the order in
+        /// which their samples at one timestamp are folded, as Loki's sample heap orders them.
+        /// </summary>
+        private static void RankSharedSegments(SliceLog[] logs, int[][] localToGlobal, int[] segments)
+        {
+            var shared = new List<(int Series, string Labels, int Cursor, int Worker, int Segment)>();
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                for (var s = 0; s < log.SegmentSeries.Count; s++)
+                {
+                    var id = localToGlobal[w][log.SegmentSeries[s]];
+                    if (segments[id] > 1)
+                    {
+                        shared.Add((id, log.SegmentLabels[s].ToString(), log.SegmentCursor[s], w, s));
+                    }
+                }
+            }
+
+            if (shared.Count == 0)
             {
                 return;
             }
 
-            // The window's lower bound is exclusive.
-            if (ts > rangeStart)
+            shared.Sort(static (a, b) =>
             {
-                if (_samples.CurrentSlot is not WindowSeries { Evicted: false } series)
+                var c = a.Series.CompareTo(b.Series);
+                if (c == 0)
                 {
-                    var key = _samples.SeriesKey;
-                    if (!_windows.TryGetValue(key, out var found))
-                    {
-                        CheckSeriesLimit(_windows.Count);
-                        found = new WindowSeries(key);
-                        _windows.Add(key, found);
-                    }
-
-                    series = found;
-                    _samples.CurrentSlot = series;
+                    c = string.CompareOrdinal(a.Labels, b.Labels);
                 }
 
-                series.Append(ts, _samples.Value);
+                return c != 0 ? c : a.Cursor.CompareTo(b.Cursor);
+            });
+            var rank = 0;
+            for (var i = 0; i < shared.Count; i++)
+            {
+                rank = i > 0 && shared[i].Series == shared[i - 1].Series ? rank + 1 : 0;
+                logs[shared[i].Worker].SegmentRank[shared[i].Segment] = rank;
+            }
+        }
+
+        private void Gather(SliceLog[] logs, int[][] localToGlobal, int[] segments, int total, bool countOnly)
+        {
+            var fill = (int[])_start.Clone();
+            var ranks = ArrayPool<int>.Shared.Rent(Math.Max(1, total));
+            if (countOnly)
+            {
+                _byFirst = ArrayPool<Run>.Shared.Rent(Math.Max(1, total));
+            }
+            else
+            {
+                Timestamps = ArrayPool<long>.Shared.Rent(Math.Max(1, total));
+                Values = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
             }
 
-            _samples.MoveNext();
-            PollCancellation();
-        }
-    }
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                var map = localToGlobal[w];
+                for (var r = 0; r < log.RecordCount; r++)
+                {
+                    var segment = log.RecordSegment[r];
+                    var at = fill[map[log.SegmentSeries[segment]]]++;
+                    ranks[at] = log.SegmentRank[segment];
+                    if (countOnly)
+                    {
+                        _byFirst[at] = log.Runs[r];
+                    }
+                    else
+                    {
+                        Timestamps[at] = log.Timestamps[r];
+                        Values[at] = log.Values[r];
+                    }
+                }
+            }
 
-    private void LoadFolds(long rangeStart, long rangeEnd)
-    {
-        while (_samples.HasCurrent)
+            if (countOnly)
+            {
+                _byEnd = ArrayPool<Run>.Shared.Rent(Math.Max(1, total));
+                _byFirst.AsSpan(0, total).CopyTo(_byEnd);
+            }
+
+            for (var id = 0; id < segments.Length; id++)
+            {
+                // One segment's records are already in time order (so in window order); only shared series are merged.
+                if (segments[id] > 1)
+                {
+                    MergeSegments(id, ranks, countOnly);
+                }
+
+                _cursorA[id] = _cursorB[id] = _start[id];
+            }
+
+            ArrayPool<int>.Shared.Return(ranks);
+        }
+
+        /// <summary>Returns the pooled sample and run arrays; the series must not be read afterwards.</summary>
+        public void Release()
         {
-            var ts = _samples.TimestampNs;
-            if (ts > rangeEnd)
+            if (ReferenceEquals(this, Empty))
             {
                 return;
             }
 
-            if (ts > rangeStart)
+            Return(Timestamps);
+            Return(Values);
+            Return(_byFirst);
+            Return(_byEnd);
+            Timestamps = [];
+            Values = [];
+            _byFirst = _byEnd = [];
+        }
+
+        private static void Return<T>(T[] array)
+        {
+            if (array.Length > 0)
             {
-                if (_samples.CurrentSlot is not FoldSlot slot || slot.StepIndex != _stepIndex)
-                {
-                    var key = _samples.SeriesKey;
-                    if (!_folds.TryGetValue(key, out var fold))
-                    {
-                        CheckSeriesLimit(_folds.Count);
-                        fold = _spareAccumulators.Count > 0 ? _spareAccumulators.Pop() : _newAccumulator();
-                        fold.Reset(rangeEnd);
-                        _folds.Add(key, fold);
-                    }
+                ArrayPool<T>.Shared.Return(array);
+            }
+        }
 
-                    slot = new FoldSlot(fold, _stepIndex);
-                    _samples.CurrentSlot = slot;
-                }
-
-                slot.Accumulator.Add(ts, _samples.Value);
+        private void MergeSegments(int id, int[] ranks, bool countOnly)
+        {
+            var from = _start[id];
+            var length = _start[id + 1] - from;
+            if (countOnly)
+            {
+                Array.Sort(_byFirst, from, length, RunComparer.ByFirst);
+                Array.Sort(_byEnd, from, length, RunComparer.ByEnd);
+                return;
             }
 
-            _samples.MoveNext();
-            PollCancellation();
+            // Stable by time, then segment rank; equal keys come from one segment, already in its order.
+            var keys = new (long Timestamp, int Rank, int Position)[length];
+            var values = new double[length];
+            for (var i = 0; i < length; i++)
+            {
+                keys[i] = (Timestamps[from + i], ranks[from + i], i);
+                values[i] = Values[from + i];
+            }
+
+            Array.Sort(keys);
+            for (var i = 0; i < length; i++)
+            {
+                Timestamps[from + i] = keys[i].Timestamp;
+                Values[from + i] = values[keys[i].Position];
+            }
         }
     }
 
-    private void CheckSeriesLimit(int seriesSoFar)
+    private sealed class RunComparer(bool byEnd) : IComparer<Run>
     {
-        if (_seriesLimit > 0 && seriesSoFar >= _seriesLimit)
-        {
-            throw MetricQueryException.SeriesLimit(_seriesLimit);
-        }
+        public static RunComparer ByFirst { get; } = new(false);
+
+        public static RunComparer ByEnd { get; } = new(true);
+
+        public int Compare(Run x, Run y) => byEnd ? x.EndStep.CompareTo(y.EndStep) : x.FirstStep.CompareTo(y.FirstStep);
     }
 
-    // A single window can hold millions of samples; honour cancellation inside it, not only between steps.
-    private void PollCancellation()
+    /// <summary>
+    /// An append-only array from the shared pool that grows by doubling (a struct, so a log's columns cost no extra
+    /// objects; pooled, so the large ones do not churn the large object heap).
+    /// </summary>
+    private struct GrowableArray<T>
     {
-        if (++_sinceCancellationCheck == 4096)
-        {
-            _sinceCancellationCheck = 0;
-            _cancellation.ThrowIfCancellationRequested();
-        }
-    }
-
-    /// <summary>A cursor's link to the accumulator of its series for one step.</summary>
-    private sealed record FoldSlot(RangeAccumulator Accumulator, long StepIndex);
-
-    /// <summary>The samples of one series inside the current window, in a growable ring buffer.</summary>
-    private sealed class WindowSeries(LabelSet labels)
-    {
-        /// <summary>Set once the series left the window map; cursors holding it must look their series up again.</summary>
-        public bool Evicted { get; set; }
-
-        private long[] _timestamps = new long[8];
-        private double[] _values = new double[8];
-        private int _head;
-
-        public LabelSet Labels { get; } = labels;
+        private T[]? _items;
 
         public int Count { get; private set; }
 
-        public void Append(long timestampNs, double value)
+        public readonly ref T this[int index] => ref _items![index];
+
+        public void Add(T item)
         {
-            if (Count == _timestamps.Length)
+            if (_items is null || Count == _items.Length)
             {
-                Grow();
+                var grown = ArrayPool<T>.Shared.Rent(Math.Max(16, Count * 2));
+                if (_items is not null)
+                {
+                    _items.AsSpan(0, Count).CopyTo(grown);
+                    ArrayPool<T>.Shared.Return(_items);
+                }
+
+                _items = grown;
             }
 
-            var index = (_head + Count) % _timestamps.Length;
-            _timestamps[index] = timestampNs;
-            _values[index] = value;
-            Count++;
+            _items[Count++] = item;
         }
 
-        public void DropThrough(long limitNs)
+        public void Release()
         {
-            while (Count > 0 && _timestamps[_head] <= limitNs)
+            if (_items is not null)
             {
-                _head = (_head + 1) % _timestamps.Length;
-                Count--;
+                ArrayPool<T>.Shared.Return(_items);
+                _items = null;
             }
 
-            if (Count == 0)
-            {
-                _head = 0;
-            }
-        }
-
-        public void FeedTo(RangeAccumulator accumulator)
-        {
-            var capacity = _timestamps.Length;
-            for (var i = 0; i < Count; i++)
-            {
-                var index = (_head + i) % capacity;
-                accumulator.Add(_timestamps[index], _values[index]);
-            }
-        }
-
-        private void Grow()
-        {
-            var timestamps = new long[_timestamps.Length * 2];
-            var values = new double[_values.Length * 2];
-            for (var i = 0; i < Count; i++)
-            {
-                var index = (_head + i) % _timestamps.Length;
-                timestamps[i] = _timestamps[index];
-                values[i] = _values[index];
-            }
-
-            _timestamps = timestamps;
-            _values = values;
-            _head = 0;
+            Count = 0;
         }
     }
 }
