@@ -657,7 +657,7 @@ public sealed class Ingester : ILogSource, IDisposable
                 }
 
                 var marker = new ArrayBufferWriter<byte>(64 + (block.RecordIds.Count * 4));
-                WalRecord.WriteFlushed(marker, tenant, stream.LabelsText, [.. block.RecordIds]);
+                WalRecord.WriteFlushed(marker, tenant, stream.LabelsText, block.RecordIds);
                 markers.Add(_wal.AppendAsync(marker.WrittenMemory));
             }
 

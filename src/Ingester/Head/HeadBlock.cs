@@ -25,9 +25,13 @@ internal sealed class HeadBlock(int partSize)
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? _scratch;
 
+    // One output buffer per thread for compressing a tail; the part keeps an exact-size copy.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _compressed;
+
     private readonly List<HeadEntry> _tail = [];
     private readonly List<HeadPart> _parts = [];
-    private readonly SortedSet<long> _recordIds = [];
+    private readonly List<long> _recordIds = [];
     private byte[] _segment = [];
     private int _segmentUsed;
     private long _tailBytes;
@@ -40,8 +44,8 @@ internal sealed class HeadBlock(int partSize)
     /// <summary>The compressed parts, oldest first.</summary>
     public IReadOnlyList<HeadPart> Parts => _parts;
 
-    /// <summary>Ids of the WAL records whose entries for this stream are in this block.</summary>
-    public SortedSet<long> RecordIds => _recordIds;
+    /// <summary>Ids of the WAL records whose entries for this stream are in this block, in append order.</summary>
+    public IReadOnlyList<long> RecordIds => _recordIds;
 
     /// <summary>Line plus metadata bytes held, compressed or not (what the cut decision and limits count).</summary>
     public long RawBytes { get; private set; }
@@ -80,7 +84,8 @@ internal sealed class HeadBlock(int partSize)
         var size = line.Length + encodedMetadata.Length;
         if (size > _segment.Length - _segmentUsed)
         {
-            _segment = new byte[Math.Max(SegmentSize, size)];
+            // Uninitialized: every byte a reader can see is written before it is referenced.
+            _segment = GC.AllocateUninitializedArray<byte>(Math.Max(SegmentSize, size));
             _segmentUsed = 0;
             MemoryBytes += _segment.Length;
         }
@@ -99,7 +104,8 @@ internal sealed class HeadBlock(int partSize)
         MinTimestamp = Math.Min(MinTimestamp, timestamp);
         MaxTimestamp = Math.Max(MaxTimestamp, timestamp);
         OldestWalSegment = Math.Min(OldestWalSegment, walSegment);
-        if (recordId > 0)
+        // A push appends all its entries of a stream under one lock, so a record's id arrives as one run.
+        if (recordId > 0 && (_recordIds.Count == 0 || _recordIds[^1] != recordId))
         {
             _recordIds.Add(recordId);
         }
@@ -117,6 +123,10 @@ internal sealed class HeadBlock(int partSize)
         {
             CompressTail(builder);
         }
+
+        MemoryBytes -= _segment.Length;
+        _segment = [];
+        _segmentUsed = 0;
     }
 
     /// <summary>Copies what a reader needs for <c>[from, through)</c>: the overlapping parts and tail entries.</summary>
@@ -154,15 +164,17 @@ internal sealed class HeadBlock(int partSize)
                 new StructuredMetadata(entry.Segment.AsSpan(entry.Offset + entry.LineLength, entry.MetadataLength)));
         }
 
-        var output = new ArrayBufferWriter<byte>((int)Math.Min(_tailBytes / 2 + 1024, int.MaxValue));
+        var output = _compressed ??= new ArrayBufferWriter<byte>(64 * 1024);
+        output.ResetWrittenCount();
         var summary = builder.Finish(output);
         var chunk = output.WrittenSpan.ToArray();
         _parts.Add(new HeadPart(chunk, summary, _tail.Count));
         _partEntries += _tail.Count;
         MemoryBytes += chunk.Length - SegmentsHeld();
         _tail.Clear();
-        _segment = [];
-        _segmentUsed = 0;
+
+        // The rest of the current segment stays in use: readers only ever see bytes below _segmentUsed.
+        MemoryBytes += _segment.Length;
         _tailBytes = 0;
     }
 
