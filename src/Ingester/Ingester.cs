@@ -294,7 +294,7 @@ public sealed class Ingester : ILogSource, IDisposable
                 RemoveIdleStreams(tenant, streams, now);
             }
 
-            DropFlushedSegments();
+            await DropFlushedSegmentsAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -711,14 +711,27 @@ public sealed class Ingester : ILogSource, IDisposable
         }
     }
 
-    private void DropFlushedSegments()
+    private async Task DropFlushedSegmentsAsync()
     {
         if (_wal is null)
         {
             return;
         }
 
-        var oldest = _wal.CurrentSegment;
+        // When nothing in the head comes from the current segment, close it so it can go too. A push racing
+        // with this logs to the new segment (its record is enqueued after the roll) or shows up in the head
+        // with the old segment when the oldest is taken below, which then keeps that segment.
+        if (OldestUnflushedSegment(_wal.CurrentSegment) >= _wal.CurrentSegment)
+        {
+            await _wal.RollAsync().ConfigureAwait(false);
+        }
+
+        _wal.DropSegmentsBefore(OldestUnflushedSegment(_wal.CurrentSegment));
+    }
+
+    private long OldestUnflushedSegment(long current)
+    {
+        var oldest = current;
         foreach (var streams in _tenants.Values)
         {
             foreach (var stream in streams.Values)
@@ -734,7 +747,7 @@ public sealed class Ingester : ILogSource, IDisposable
             }
         }
 
-        _wal.DropSegmentsBefore(oldest);
+        return oldest;
     }
 
     private async Task FlushLoopAsync(CancellationToken cancellationToken)

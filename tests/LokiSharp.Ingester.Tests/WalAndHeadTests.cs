@@ -224,6 +224,37 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
+    public async Task A_flush_of_everything_leaves_no_WAL_segment_with_records_and_later_pushes_still_replay()
+    {
+        var (ingester, store) = Open();
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now + i, new string('x', 1000) + i))).StatusCode);
+        }
+
+        var walDirectory = Path.Combine(_directory, "wal");
+        await ingester.FlushAsync(force: true, CancellationToken.None);
+
+        // Only the fresh segment remains, holding nothing but its header: the flushed data lives in chunks only.
+        var segments = Directory.GetFiles(walDirectory, "*.wal");
+        Assert.Single(segments);
+        Assert.True(new FileInfo(segments[0]).Length < 64, $"segment holds {new FileInfo(segments[0]).Length} bytes");
+
+        await PushAsync(ingester, "{app=\"web\"}", (Now + 100, "after the flush"));
+        ingester.Dispose();
+        store.Dispose();
+
+        var (restarted, store2) = Open();
+        using (store2)
+        using (restarted)
+        {
+            Assert.Equal(1, restarted.ReplayedEntries);
+            Assert.Equal([(Now + 100, "after the flush")], ReadAll(restarted));
+            Assert.Equal(20, ReadAll(store2).Count);
+        }
+    }
+
+    [Fact]
     public async Task Entries_behind_the_out_of_order_window_are_refused_with_Lokis_text()
     {
         var (ingester, store) = Open(maxChunkAge: TimeSpan.FromHours(2));

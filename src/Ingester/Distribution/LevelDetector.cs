@@ -26,7 +26,11 @@ public static class LevelDetector
     ];
 
     /// <summary>The level for an entry.</summary>
-    public static string Detect(LabelSet labels, ReadOnlySpan<Push.MetadataPair> metadata, ReadOnlySpan<byte> line)
+    public static string Detect(LabelSet labels, ReadOnlySpan<Push.MetadataPair> metadata, ReadOnlySpan<byte> line) =>
+        Detect(FromLabels(labels), metadata, line);
+
+    /// <summary>The level a stream's labels give all its entries, or null; computed once per stream of a push.</summary>
+    public static string? FromLabels(LabelSet labels)
     {
         foreach (var field in LevelFields)
         {
@@ -34,6 +38,17 @@ public static class LevelDetector
             {
                 return Normalise(value);
             }
+        }
+
+        return null;
+    }
+
+    /// <summary>The level for an entry, given what <see cref="FromLabels"/> found for its stream.</summary>
+    public static string Detect(string? labelLevel, ReadOnlySpan<Push.MetadataPair> metadata, ReadOnlySpan<byte> line)
+    {
+        if (labelLevel is not null)
+        {
+            return labelLevel;
         }
 
         foreach (var field in LevelFields)

@@ -87,6 +87,7 @@ public sealed class PushValidator
             }
 
             var validated = new ValidatedStream(labels, entries.Length);
+            var labelLevel = LevelDetector.FromLabels(labels);
             var labelsText = labels.ToString();
             foreach (ref readonly var entry in entries)
             {
@@ -139,7 +140,7 @@ public sealed class PushValidator
                     continue;
                 }
 
-                var enriched = Enrich(labels, metadata, batch.Line(entry)[..lineLength], limits);
+                var enriched = Enrich(labelLevel, metadata, batch.Line(entry)[..lineLength], limits);
                 var timestamp = entry.TimestampNs;
                 if (limits.IncrementDuplicateTimestamp && validated.Entries.Count > 0)
                 {
@@ -251,14 +252,14 @@ public sealed class PushValidator
         return LabelSet.From(pairs);
     }
 
-    private static LabelPair[] Enrich(LabelSet labels, ReadOnlySpan<MetadataPair> metadata, ReadOnlySpan<byte> line, IngestionLimits limits)
+    private static LabelPair[] Enrich(string? labelLevel, ReadOnlySpan<MetadataPair> metadata, ReadOnlySpan<byte> line, IngestionLimits limits)
     {
         var discoverLevel = limits.DiscoverLogLevels && limits.AllowStructuredMetadata;
         var hasLevel = false;
         var count = metadata.Length;
         if (count == 0)
         {
-            return discoverLevel ? LevelOnly(LevelDetector.Detect(labels, metadata, line)) : [];
+            return discoverLevel ? LevelOnly(LevelDetector.Detect(labelLevel, metadata, line)) : [];
         }
 
         var pairs = new LabelPair[count + (discoverLevel ? 1 : 0)];
@@ -280,7 +281,7 @@ public sealed class PushValidator
             return discoverLevel ? pairs[..count] : pairs;
         }
 
-        pairs[count] = new LabelPair(LevelDetector.DetectedLevel, LevelDetector.Detect(labels, metadata, line));
+        pairs[count] = new LabelPair(LevelDetector.DetectedLevel, LevelDetector.Detect(labelLevel, metadata, line));
         return pairs;
     }
 

@@ -19,7 +19,9 @@ internal sealed record HeadPart(byte[] Chunk, ChunkSummary Summary, int Entries)
 /// </summary>
 internal sealed class HeadBlock(int partSize)
 {
-    private const int SegmentSize = 64 * 1024;
+    // Segments grow from small (many quiet streams) to large (busy ones), doubling per segment.
+    private const int MinSegmentSize = 4 * 1024;
+    private const int MaxSegmentSize = 128 * 1024;
 
     // One scratch buffer per thread for encoding metadata, so appends allocate nothing per entry.
     [ThreadStatic]
@@ -35,6 +37,7 @@ internal sealed class HeadBlock(int partSize)
     private byte[] _segment = [];
     private int _segmentUsed;
     private long _tailBytes;
+    private bool _tailUnsorted;
     private long _sequence;
     private int _partEntries;
 
@@ -84,12 +87,15 @@ internal sealed class HeadBlock(int partSize)
         var size = line.Length + encodedMetadata.Length;
         if (size > _segment.Length - _segmentUsed)
         {
-            // Uninitialized: every byte a reader can see is written before it is referenced.
-            _segment = GC.AllocateUninitializedArray<byte>(Math.Max(SegmentSize, size));
+            // Uninitialized: every byte a reader can see is written before it is referenced. Pinned: segments
+            // and parts live until the tail is compressed or the block stored, and the pinned heap never copies
+            // them from generation to generation as the small-object heap would.
+            _segment = GC.AllocateUninitializedArray<byte>(Math.Max(Math.Clamp(_segment.Length * 2, MinSegmentSize, MaxSegmentSize), size), pinned: true);
             _segmentUsed = 0;
             MemoryBytes += _segment.Length;
         }
 
+        _tailUnsorted |= _tail.Count > 0 && timestamp < _tail[^1].Timestamp;
         line.CopyTo(_segment.AsSpan(_segmentUsed));
         encodedMetadata.CopyTo(_segment.AsSpan(_segmentUsed + line.Length));
         _tail.Add(new HeadEntry(timestamp, _segment, _segmentUsed, line.Length, encodedMetadata.Length, _sequence++));
@@ -156,7 +162,13 @@ internal sealed class HeadBlock(int partSize)
 
     private void CompressTail(ChunkBuilder builder)
     {
-        _tail.Sort(static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence));
+        // Tails arrive in time order almost always; sorting is only needed when one did not.
+        if (_tailUnsorted)
+        {
+            _tail.Sort(static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence));
+            _tailUnsorted = false;
+        }
+
         builder.Reset();
         foreach (var entry in _tail)
         {
@@ -167,7 +179,8 @@ internal sealed class HeadBlock(int partSize)
         var output = _compressed ??= new ArrayBufferWriter<byte>(64 * 1024);
         output.ResetWrittenCount();
         var summary = builder.Finish(output);
-        var chunk = output.WrittenSpan.ToArray();
+        var chunk = GC.AllocateUninitializedArray<byte>(output.WrittenCount, pinned: true);
+        output.WrittenSpan.CopyTo(chunk);
         _parts.Add(new HeadPart(chunk, summary, _tail.Count));
         _partEntries += _tail.Count;
         MemoryBytes += chunk.Length - SegmentsHeld();
