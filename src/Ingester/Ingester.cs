@@ -92,7 +92,8 @@ public sealed class Ingester : ILogSource, IDisposable
             var flushed = new Dictionary<(string, string), HashSet<long>>();
             _wal.Replay((_, record) => CollectFlushed(record, flushed), ReplayDamage);
             _wal.Start();
-            _wal.Replay((segment, record) => ReplayEntries(segment, record, flushed), []);
+            var parsedLabels = new Dictionary<string, LabelSet>(StringComparer.Ordinal);
+            _wal.Replay((segment, record) => ReplayEntries(segment, record, flushed, parsedLabels), []);
             foreach (var damage in ReplayDamage)
             {
                 _metrics.WalCorruptions.WithLabels(damage.Truncated ? "torn_tail" : "corrupt").Inc();
@@ -795,7 +796,8 @@ public sealed class Ingester : ILogSource, IDisposable
         }
     }
 
-    private void ReplayEntries(long segment, ReadOnlySpan<byte> record, Dictionary<(string, string), HashSet<long>> flushed)
+    private void ReplayEntries(long segment, ReadOnlySpan<byte> record, Dictionary<(string, string), HashSet<long>> flushed,
+        Dictionary<string, LabelSet> parsedLabels)
     {
         var reader = new WalRecord.Reader(record);
         if (reader.ReadKind() != WalRecord.EntriesKind)
@@ -812,41 +814,70 @@ public sealed class Ingester : ILogSource, IDisposable
         {
             var labelsText = reader.ReadString();
             var entryCount = reader.ReadVarint();
-            var skip = flushed.TryGetValue((tenant, labelsText), out var ids) && ids.Contains(recordId);
-            HeadStream? stream = null;
-            if (!skip)
+            if (flushed.TryGetValue((tenant, labelsText), out var ids) && ids.Contains(recordId))
             {
-                var labels = LokiSharp.LogQL.Syntax.LabelSetParser.Parse(labelsText);
-                var streams = _tenants.GetOrAdd(tenant, static _ => new ConcurrentDictionary<LabelSet, HeadStream>());
-                if (!streams.TryGetValue(labels, out stream))
+                for (var e = 0; e < entryCount; e++)
                 {
-                    stream = streams.GetOrAdd(labels, new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize));
-                    _metrics.StreamsCreated.WithLabels(tenant).Inc();
-                    _metrics.MemoryStreams.WithLabels(tenant).Inc();
+                    reader.ReadVarint();
+                    reader.ReadBytes();
+                    reader.ReadMetadata();
+                }
+
+                continue;
+            }
+
+            // A stream's label text repeats in every record: parse it once per replay.
+            if (!parsedLabels.TryGetValue(labelsText, out var labels))
+            {
+                parsedLabels[labelsText] = labels = LokiSharp.LogQL.Syntax.LabelSetParser.Parse(labelsText);
+            }
+
+            var streams = _tenants.GetOrAdd(tenant, static _ => new ConcurrentDictionary<LabelSet, HeadStream>());
+            if (!streams.TryGetValue(labels, out var stream))
+            {
+                stream = streams.GetOrAdd(labels, new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize));
+                _metrics.StreamsCreated.WithLabels(tenant).Inc();
+                _metrics.MemoryStreams.WithLabels(tenant).Inc();
+            }
+
+            if (entryCount == 0)
+            {
+                continue;
+            }
+
+            long bytes = 0;
+            lock (stream.Sync)
+            {
+                var builder = _builders.Value!;
+                var highest = stream.HighestTimestamp;
+                long timestamp = 0;
+                ReadOnlySpan<byte> line = default;
+                ReadOnlySpan<byte> metadata = default;
+                for (var e = 0; e < entryCount; e++)
+                {
+                    timestamp = reader.ReadVarint();
+                    line = reader.ReadBytes();
+                    metadata = reader.ReadMetadata();
+                    stream.Open.AppendEncoded(timestamp, line, metadata, recordId, segment, now, builder);
+                    highest = Math.Max(highest, timestamp);
+                    bytes += line.Length + metadata.Length;
+                }
+
+                // Only the stream's last entry is kept for the resend check, not a copy of every one.
+                stream.HighestTimestamp = highest;
+                stream.LastEntry = (timestamp, line.ToArray(), metadata.ToArray());
+                stream.LastAppendAt = now;
+                if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
+                {
+                    stream.Open.Seal(builder);
+                    stream.Sealed.Add(stream.Open);
+                    stream.Open = stream.NewBlock();
+                    _metrics.ChunksCreated.Inc();
                 }
             }
 
-            for (var e = 0; e < entryCount; e++)
-            {
-                var timestamp = reader.ReadVarint();
-                var line = reader.ReadBytes();
-                var metadata = reader.ReadMetadata();
-                if (stream is null)
-                {
-                    continue;
-                }
-
-                lock (stream.Sync)
-                {
-                    stream.Open.AppendEncoded(timestamp, line, metadata, recordId, segment, now, _builders.Value!);
-                    stream.HighestTimestamp = Math.Max(stream.HighestTimestamp, timestamp);
-                    stream.LastEntry = (timestamp, line.ToArray(), metadata.ToArray());
-                    stream.LastAppendAt = now;
-                }
-
-                Interlocked.Add(ref _headBytes, line.Length + metadata.Length);
-                ReplayedEntries++;
-            }
+            Interlocked.Add(ref _headBytes, bytes);
+            ReplayedEntries += entryCount;
         }
 
         // Memory stays bounded by the head size, not by the WAL's: store what replay has gathered so far.
