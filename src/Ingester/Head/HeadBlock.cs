@@ -165,7 +165,7 @@ internal sealed class HeadBlock(int partSize)
         // Tails arrive in time order almost always; sorting is only needed when one did not.
         if (_tailUnsorted)
         {
-            _tail.Sort(static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence));
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tail).Sort(default(TimeThenSequence));
             _tailUnsorted = false;
         }
 
@@ -189,6 +189,12 @@ internal sealed class HeadBlock(int partSize)
         // The rest of the current segment stays in use: readers only ever see bytes below _segmentUsed.
         MemoryBytes += _segment.Length;
         _tailBytes = 0;
+    }
+
+    // A struct comparer: the sort inlines it instead of calling a delegate per comparison.
+    private readonly struct TimeThenSequence : IComparer<HeadEntry>
+    {
+        public int Compare(HeadEntry a, HeadEntry b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence);
     }
 
     private long SegmentsHeld()
