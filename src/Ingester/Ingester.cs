@@ -49,8 +49,8 @@ public sealed class Ingester : ILogSource, IDisposable
     private readonly SemaphoreSlim _flushLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
 
-    // Head blocks compress their tail on the appending thread; ChunkBuilder is not thread-safe, so one per thread.
-    private readonly ThreadLocal<ChunkBuilder> _builders;
+    // Head blocks compress their tail on the appending thread; ChunkBuilder is not thread-safe, so each append borrows one.
+    private readonly ChunkBuilderPool _builders;
     private readonly int _partSize;
     private WriteAheadLog? _wal;
     private Task? _flushLoop;
@@ -67,7 +67,7 @@ public sealed class Ingester : ILogSource, IDisposable
         _time = time;
         _validator = new PushValidator(metrics, time);
         _partSize = store.Options.TargetBlockSize;
-        _builders = new ThreadLocal<ChunkBuilder>(store.Options.CreateChunkBuilder, trackAllValues: true);
+        _builders = new ChunkBuilderPool(store.Options.CreateChunkBuilder);
     }
 
     /// <summary>Problems met while replaying the WAL, for the start-up log.</summary>
@@ -262,7 +262,16 @@ public sealed class Ingester : ILogSource, IDisposable
                                 : null;
                             if (reason is { } due)
                             {
-                                open.Seal(_builders.Value!);
+                                var builder = _builders.Rent();
+                                try
+                                {
+                                    open.Seal(builder);
+                                }
+                                finally
+                                {
+                                    _builders.Return(builder);
+                                }
+
                                 stream.Sealed.Add(open);
                                 stream.Open = stream.NewBlock();
                                 _metrics.ChunksCreated.Inc();
@@ -463,11 +472,6 @@ public sealed class Ingester : ILogSource, IDisposable
         _wal?.Dispose();
         _stopping.Dispose();
         _flushLock.Dispose();
-        foreach (var builder in _builders.Values)
-        {
-            builder.Dispose();
-        }
-
         _builders.Dispose();
     }
 
@@ -567,10 +571,25 @@ public sealed class Ingester : ILogSource, IDisposable
                 return ([], FailureMessage(stream, failures, validated.Entries.Count), true);
             }
 
-            var builder = _builders.Value!;
-            foreach (var entry in accepted)
+            var builder = _builders.Rent();
+            try
             {
-                stream.Open.Append(entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata, recordId, walSegment, now, builder);
+                foreach (var entry in accepted)
+                {
+                    stream.Open.Append(entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata, recordId, walSegment, now, builder);
+                }
+
+                if (accepted.Count > 0 && stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
+                {
+                    stream.Open.Seal(builder);
+                    stream.Sealed.Add(stream.Open);
+                    stream.Open = stream.NewBlock();
+                    _metrics.ChunksCreated.Inc();
+                }
+            }
+            finally
+            {
+                _builders.Return(builder);
             }
 
             if (accepted.Count > 0)
@@ -579,13 +598,6 @@ public sealed class Ingester : ILogSource, IDisposable
                 stream.LastEntry = last;
                 stream.LastAppendAt = now;
                 Interlocked.Add(ref _headBytes, acceptedBytes);
-                if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
-                {
-                    stream.Open.Seal(_builders.Value!);
-                    stream.Sealed.Add(stream.Open);
-                    stream.Open = stream.NewBlock();
-                    _metrics.ChunksCreated.Inc();
-                }
             }
         }
 
@@ -846,9 +858,9 @@ public sealed class Ingester : ILogSource, IDisposable
             }
 
             long bytes = 0;
+            var builder = _builders.Rent();
             lock (stream.Sync)
             {
-                var builder = _builders.Value!;
                 var highest = stream.HighestTimestamp;
                 long timestamp = 0;
                 ReadOnlySpan<byte> line = default;
@@ -876,6 +888,7 @@ public sealed class Ingester : ILogSource, IDisposable
                 }
             }
 
+            _builders.Return(builder);
             Interlocked.Add(ref _headBytes, bytes);
             ReplayedEntries += entryCount;
         }

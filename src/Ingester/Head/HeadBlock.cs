@@ -5,7 +5,8 @@ using LokiSharp.Storage.Chunks;
 namespace LokiSharp.Ingester.Head;
 
 /// <summary>Where one uncompressed head entry's bytes are: a segment of its block and the line and metadata lengths there.</summary>
-internal readonly record struct HeadEntry(long Timestamp, byte[] Segment, int Offset, int LineLength, int MetadataLength, long Sequence);
+/// <remarks>32 bytes: a busy stream's tail holds thousands, so the arrival order within the block is an int.</remarks>
+internal readonly record struct HeadEntry(long Timestamp, byte[] Segment, int Offset, int LineLength, int MetadataLength, int Sequence);
 
 /// <summary>A compressed run of a block's entries: a complete chunk of one block, sorted by time.</summary>
 internal sealed record HeadPart(byte[] Chunk, ChunkSummary Summary, int Entries);
@@ -21,7 +22,7 @@ internal sealed class HeadBlock(int partSize)
 {
     // Segments grow from small (many quiet streams) to large (busy ones), doubling per segment.
     private const int MinSegmentSize = 4 * 1024;
-    private const int MaxSegmentSize = 128 * 1024;
+    private const int MaxSegmentSize = 64 * 1024;
 
     // One scratch buffer per thread for encoding metadata, so appends allocate nothing per entry.
     [ThreadStatic]
@@ -38,7 +39,7 @@ internal sealed class HeadBlock(int partSize)
     private int _segmentUsed;
     private long _tailBytes;
     private bool _tailUnsorted;
-    private long _sequence;
+    private int _sequence;
     private int _partEntries;
 
     /// <summary>Raw bytes after which the tail is compressed into a part.</summary>
