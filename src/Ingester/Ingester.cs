@@ -56,6 +56,9 @@ public sealed class Ingester : ILogSource, IDisposable
     private Task? _flushLoop;
     private long _recordId;
     private long _headBytes;
+
+    // A flush during replay (the head outgrew its bound) must not drop segments that are still to be replayed.
+    private volatile bool _replaying;
     private int _disposed;
 
     public Ingester(IngesterOptions options, ChunkStore store, ITenantLimits limits, IngesterMetrics metrics, TimeProvider time)
@@ -93,7 +96,15 @@ public sealed class Ingester : ILogSource, IDisposable
             _wal.Replay((_, record) => CollectFlushed(record, flushed), ReplayDamage);
             _wal.Start();
             var parsedLabels = new Dictionary<string, LabelSet>(StringComparer.Ordinal);
-            _wal.Replay((segment, record) => ReplayEntries(segment, record, flushed, parsedLabels), []);
+            _replaying = true;
+            try
+            {
+                _wal.Replay((segment, record) => ReplayEntries(segment, record, flushed, parsedLabels), []);
+            }
+            finally
+            {
+                _replaying = false;
+            }
             foreach (var damage in ReplayDamage)
             {
                 _metrics.WalCorruptions.WithLabels(damage.Truncated ? "torn_tail" : "corrupt").Inc();
@@ -726,7 +737,7 @@ public sealed class Ingester : ILogSource, IDisposable
 
     private async Task DropFlushedSegmentsAsync()
     {
-        if (_wal is null)
+        if (_wal is null || _replaying)
         {
             return;
         }

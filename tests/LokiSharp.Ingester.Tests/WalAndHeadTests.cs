@@ -24,7 +24,8 @@ public sealed class WalAndHeadTests : IDisposable
         public IngestionLimits For(string tenant) => limits;
     }
 
-    private (Ingester Ingester, ChunkStore Store) Open(IngestionLimits? limits = null, TimeSpan? maxChunkAge = null)
+    private (Ingester Ingester, ChunkStore Store) Open(IngestionLimits? limits = null, TimeSpan? maxChunkAge = null, long maxHeadBytes = 2L << 30,
+        long walSegmentSize = 128L << 20)
     {
         var store = ChunkStore.Open(new StorageOptions { RootDirectory = Path.Combine(_directory, "chunks") });
         var options = new IngesterOptions
@@ -32,6 +33,8 @@ public sealed class WalAndHeadTests : IDisposable
             WalDirectory = Path.Combine(_directory, "wal"),
             FlushCheckPeriod = TimeSpan.FromHours(1),
             MaxChunkAge = maxChunkAge ?? TimeSpan.FromHours(2),
+            MaxHeadBytes = maxHeadBytes,
+            WalSegmentSize = walSegmentSize,
         };
         var ingester = new Ingester(options, store, new FixedLimits(limits ?? new IngestionLimits()),
             new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System);
@@ -251,6 +254,30 @@ public sealed class WalAndHeadTests : IDisposable
             Assert.Equal(1, restarted.ReplayedEntries);
             Assert.Equal([(Now + 100, "after the flush")], ReadAll(restarted));
             Assert.Equal(20, ReadAll(store2).Count);
+        }
+    }
+
+    [Fact]
+    public async Task A_replay_that_outgrows_the_head_flushes_without_dropping_segments_still_to_replay()
+    {
+        // Small segments: the 40 pushes spread over many of them.
+        var (ingester, store) = Open(walSegmentSize: 2048);
+        for (var i = 0; i < 40; i++)
+        {
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now + i, new string('x', 500) + i))).StatusCode);
+        }
+
+        ingester.Dispose();
+        store.Dispose();
+
+        // A head bound of a few entries makes replay store what it gathered, again and again.
+        var (restarted, store2) = Open(maxHeadBytes: 4096, walSegmentSize: 2048);
+        using (store2)
+        using (restarted)
+        {
+            Assert.Equal(40, restarted.ReplayedEntries);
+            var all = ReadAll(store2).Concat(ReadAll(restarted)).OrderBy(r => r.Ts).ToList();
+            Assert.Equal(Enumerable.Range(0, 40).Select(i => (Now + i, new string('x', 500) + i)), all);
         }
     }
 
