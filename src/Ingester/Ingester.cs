@@ -49,13 +49,16 @@ public sealed class Ingester : ILogSource, IDisposable
     private readonly SemaphoreSlim _flushLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
 
-    // Head blocks compress their tail on the appending thread; ChunkBuilder is not thread-safe, so one per thread.
-    private readonly ThreadLocal<ChunkBuilder> _builders;
+    // Head blocks compress their tail on the appending thread; ChunkBuilder is not thread-safe, so each append borrows one.
+    private readonly ChunkBuilderPool _builders;
     private readonly int _partSize;
     private WriteAheadLog? _wal;
     private Task? _flushLoop;
     private long _recordId;
     private long _headBytes;
+
+    // A flush during replay (the head outgrew its bound) must not drop segments that are still to be replayed.
+    private volatile bool _replaying;
     private int _disposed;
 
     public Ingester(IngesterOptions options, ChunkStore store, ITenantLimits limits, IngesterMetrics metrics, TimeProvider time)
@@ -67,7 +70,7 @@ public sealed class Ingester : ILogSource, IDisposable
         _time = time;
         _validator = new PushValidator(metrics, time);
         _partSize = store.Options.TargetBlockSize;
-        _builders = new ThreadLocal<ChunkBuilder>(store.Options.CreateChunkBuilder, trackAllValues: true);
+        _builders = new ChunkBuilderPool(store.Options.CreateChunkBuilder);
     }
 
     /// <summary>Problems met while replaying the WAL, for the start-up log.</summary>
@@ -92,7 +95,16 @@ public sealed class Ingester : ILogSource, IDisposable
             var flushed = new Dictionary<(string, string), HashSet<long>>();
             _wal.Replay((_, record) => CollectFlushed(record, flushed), ReplayDamage);
             _wal.Start();
-            _wal.Replay((segment, record) => ReplayEntries(segment, record, flushed), []);
+            var parsedLabels = new Dictionary<string, LabelSet>(StringComparer.Ordinal);
+            _replaying = true;
+            try
+            {
+                _wal.Replay((segment, record) => ReplayEntries(segment, record, flushed, parsedLabels), []);
+            }
+            finally
+            {
+                _replaying = false;
+            }
             foreach (var damage in ReplayDamage)
             {
                 _metrics.WalCorruptions.WithLabels(damage.Truncated ? "torn_tail" : "corrupt").Inc();
@@ -261,7 +273,16 @@ public sealed class Ingester : ILogSource, IDisposable
                                 : null;
                             if (reason is { } due)
                             {
-                                open.Seal(_builders.Value!);
+                                var builder = _builders.Rent();
+                                try
+                                {
+                                    open.Seal(builder);
+                                }
+                                finally
+                                {
+                                    _builders.Return(builder);
+                                }
+
                                 stream.Sealed.Add(open);
                                 stream.Open = stream.NewBlock();
                                 _metrics.ChunksCreated.Inc();
@@ -294,7 +315,7 @@ public sealed class Ingester : ILogSource, IDisposable
                 RemoveIdleStreams(tenant, streams, now);
             }
 
-            DropFlushedSegments();
+            await DropFlushedSegmentsAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -462,11 +483,6 @@ public sealed class Ingester : ILogSource, IDisposable
         _wal?.Dispose();
         _stopping.Dispose();
         _flushLock.Dispose();
-        foreach (var builder in _builders.Values)
-        {
-            builder.Dispose();
-        }
-
         _builders.Dispose();
     }
 
@@ -566,10 +582,25 @@ public sealed class Ingester : ILogSource, IDisposable
                 return ([], FailureMessage(stream, failures, validated.Entries.Count), true);
             }
 
-            var builder = _builders.Value!;
-            foreach (var entry in accepted)
+            var builder = _builders.Rent();
+            try
             {
-                stream.Open.Append(entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata, recordId, walSegment, now, builder);
+                foreach (var entry in accepted)
+                {
+                    stream.Open.Append(entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata, recordId, walSegment, now, builder);
+                }
+
+                if (accepted.Count > 0 && stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
+                {
+                    stream.Open.Seal(builder);
+                    stream.Sealed.Add(stream.Open);
+                    stream.Open = stream.NewBlock();
+                    _metrics.ChunksCreated.Inc();
+                }
+            }
+            finally
+            {
+                _builders.Return(builder);
             }
 
             if (accepted.Count > 0)
@@ -578,13 +609,6 @@ public sealed class Ingester : ILogSource, IDisposable
                 stream.LastEntry = last;
                 stream.LastAppendAt = now;
                 Interlocked.Add(ref _headBytes, acceptedBytes);
-                if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
-                {
-                    stream.Open.Seal(_builders.Value!);
-                    stream.Sealed.Add(stream.Open);
-                    stream.Open = stream.NewBlock();
-                    _metrics.ChunksCreated.Inc();
-                }
             }
         }
 
@@ -657,7 +681,7 @@ public sealed class Ingester : ILogSource, IDisposable
                 }
 
                 var marker = new ArrayBufferWriter<byte>(64 + (block.RecordIds.Count * 4));
-                WalRecord.WriteFlushed(marker, tenant, stream.LabelsText, [.. block.RecordIds]);
+                WalRecord.WriteFlushed(marker, tenant, stream.LabelsText, block.RecordIds);
                 markers.Add(_wal.AppendAsync(marker.WrittenMemory));
             }
 
@@ -711,14 +735,27 @@ public sealed class Ingester : ILogSource, IDisposable
         }
     }
 
-    private void DropFlushedSegments()
+    private async Task DropFlushedSegmentsAsync()
     {
-        if (_wal is null)
+        if (_wal is null || _replaying)
         {
             return;
         }
 
-        var oldest = _wal.CurrentSegment;
+        // When nothing in the head comes from the current segment, close it so it can go too. A push racing
+        // with this logs to the new segment (its record is enqueued after the roll) or shows up in the head
+        // with the old segment when the oldest is taken below, which then keeps that segment.
+        if (OldestUnflushedSegment(_wal.CurrentSegment) >= _wal.CurrentSegment)
+        {
+            await _wal.RollAsync().ConfigureAwait(false);
+        }
+
+        _wal.DropSegmentsBefore(OldestUnflushedSegment(_wal.CurrentSegment));
+    }
+
+    private long OldestUnflushedSegment(long current)
+    {
+        var oldest = current;
         foreach (var streams in _tenants.Values)
         {
             foreach (var stream in streams.Values)
@@ -734,7 +771,7 @@ public sealed class Ingester : ILogSource, IDisposable
             }
         }
 
-        _wal.DropSegmentsBefore(oldest);
+        return oldest;
     }
 
     private async Task FlushLoopAsync(CancellationToken cancellationToken)
@@ -782,7 +819,8 @@ public sealed class Ingester : ILogSource, IDisposable
         }
     }
 
-    private void ReplayEntries(long segment, ReadOnlySpan<byte> record, Dictionary<(string, string), HashSet<long>> flushed)
+    private void ReplayEntries(long segment, ReadOnlySpan<byte> record, Dictionary<(string, string), HashSet<long>> flushed,
+        Dictionary<string, LabelSet> parsedLabels)
     {
         var reader = new WalRecord.Reader(record);
         if (reader.ReadKind() != WalRecord.EntriesKind)
@@ -799,41 +837,71 @@ public sealed class Ingester : ILogSource, IDisposable
         {
             var labelsText = reader.ReadString();
             var entryCount = reader.ReadVarint();
-            var skip = flushed.TryGetValue((tenant, labelsText), out var ids) && ids.Contains(recordId);
-            HeadStream? stream = null;
-            if (!skip)
+            if (flushed.TryGetValue((tenant, labelsText), out var ids) && ids.Contains(recordId))
             {
-                var labels = LokiSharp.LogQL.Syntax.LabelSetParser.Parse(labelsText);
-                var streams = _tenants.GetOrAdd(tenant, static _ => new ConcurrentDictionary<LabelSet, HeadStream>());
-                if (!streams.TryGetValue(labels, out stream))
+                for (var e = 0; e < entryCount; e++)
                 {
-                    stream = streams.GetOrAdd(labels, new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize));
-                    _metrics.StreamsCreated.WithLabels(tenant).Inc();
-                    _metrics.MemoryStreams.WithLabels(tenant).Inc();
+                    reader.ReadVarint();
+                    reader.ReadBytes();
+                    reader.ReadMetadata();
+                }
+
+                continue;
+            }
+
+            // A stream's label text repeats in every record: parse it once per replay.
+            if (!parsedLabels.TryGetValue(labelsText, out var labels))
+            {
+                parsedLabels[labelsText] = labels = LokiSharp.LogQL.Syntax.LabelSetParser.Parse(labelsText);
+            }
+
+            var streams = _tenants.GetOrAdd(tenant, static _ => new ConcurrentDictionary<LabelSet, HeadStream>());
+            if (!streams.TryGetValue(labels, out var stream))
+            {
+                stream = streams.GetOrAdd(labels, new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize));
+                _metrics.StreamsCreated.WithLabels(tenant).Inc();
+                _metrics.MemoryStreams.WithLabels(tenant).Inc();
+            }
+
+            if (entryCount == 0)
+            {
+                continue;
+            }
+
+            long bytes = 0;
+            var builder = _builders.Rent();
+            lock (stream.Sync)
+            {
+                var highest = stream.HighestTimestamp;
+                long timestamp = 0;
+                ReadOnlySpan<byte> line = default;
+                ReadOnlySpan<byte> metadata = default;
+                for (var e = 0; e < entryCount; e++)
+                {
+                    timestamp = reader.ReadVarint();
+                    line = reader.ReadBytes();
+                    metadata = reader.ReadMetadata();
+                    stream.Open.AppendEncoded(timestamp, line, metadata, recordId, segment, now, builder);
+                    highest = Math.Max(highest, timestamp);
+                    bytes += line.Length + metadata.Length;
+                }
+
+                // Only the stream's last entry is kept for the resend check, not a copy of every one.
+                stream.HighestTimestamp = highest;
+                stream.LastEntry = (timestamp, line.ToArray(), metadata.ToArray());
+                stream.LastAppendAt = now;
+                if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
+                {
+                    stream.Open.Seal(builder);
+                    stream.Sealed.Add(stream.Open);
+                    stream.Open = stream.NewBlock();
+                    _metrics.ChunksCreated.Inc();
                 }
             }
 
-            for (var e = 0; e < entryCount; e++)
-            {
-                var timestamp = reader.ReadVarint();
-                var line = reader.ReadBytes();
-                var metadata = reader.ReadMetadata();
-                if (stream is null)
-                {
-                    continue;
-                }
-
-                lock (stream.Sync)
-                {
-                    stream.Open.AppendEncoded(timestamp, line, metadata, recordId, segment, now, _builders.Value!);
-                    stream.HighestTimestamp = Math.Max(stream.HighestTimestamp, timestamp);
-                    stream.LastEntry = (timestamp, line.ToArray(), metadata.ToArray());
-                    stream.LastAppendAt = now;
-                }
-
-                Interlocked.Add(ref _headBytes, line.Length + metadata.Length);
-                ReplayedEntries++;
-            }
+            _builders.Return(builder);
+            Interlocked.Add(ref _headBytes, bytes);
+            ReplayedEntries += entryCount;
         }
 
         // Memory stays bounded by the head size, not by the WAL's: store what replay has gathered so far.

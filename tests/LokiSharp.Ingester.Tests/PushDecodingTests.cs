@@ -52,6 +52,36 @@ public sealed class PushDecodingTests
     }
 
     [Fact]
+    public void A_batch_over_a_decoded_message_references_its_lines_and_copies_others_even_after_growing()
+    {
+        var message = Encoding.UTF8.GetBytes("first line|second line");
+        var batch = PushBatch.ForMessage(message.Length);
+        try
+        {
+            message.CopyTo(batch.Message);
+            batch.BeginStream("{app=\"web\"}");
+            batch.AddEntry(1, batch.Message[..10]);
+            batch.AddEntry(2, batch.Message[11..]);
+
+            // Lines from elsewhere are copied; enough of them outgrow the arena, and earlier lines stay intact.
+            var outside = new string('x', 100_000);
+            batch.AddEntry(3, Encoding.UTF8.GetBytes(outside));
+            batch.AddEntry(4, outside + "y");
+
+            Assert.Equal(
+                [("{app=\"web\"}", 1L, "first line", ""), ("{app=\"web\"}", 2L, "second line", ""), ("{app=\"web\"}", 3L, outside, ""),
+                    ("{app=\"web\"}", 4L, outside + "y", "")],
+                Flatten(batch));
+            Assert.Equal(0, batch.Entries[0].LineStart);
+            Assert.Equal(11, batch.Entries[1].LineStart);
+        }
+        finally
+        {
+            batch.Dispose();
+        }
+    }
+
+    [Fact]
     public void Json_v1_with_metadata_and_escapes()
     {
         const string json = """

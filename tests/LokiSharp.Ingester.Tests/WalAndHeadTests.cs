@@ -24,7 +24,8 @@ public sealed class WalAndHeadTests : IDisposable
         public IngestionLimits For(string tenant) => limits;
     }
 
-    private (Ingester Ingester, ChunkStore Store) Open(IngestionLimits? limits = null, TimeSpan? maxChunkAge = null)
+    private (Ingester Ingester, ChunkStore Store) Open(IngestionLimits? limits = null, TimeSpan? maxChunkAge = null, long maxHeadBytes = 2L << 30,
+        long walSegmentSize = 128L << 20)
     {
         var store = ChunkStore.Open(new StorageOptions { RootDirectory = Path.Combine(_directory, "chunks") });
         var options = new IngesterOptions
@@ -32,6 +33,8 @@ public sealed class WalAndHeadTests : IDisposable
             WalDirectory = Path.Combine(_directory, "wal"),
             FlushCheckPeriod = TimeSpan.FromHours(1),
             MaxChunkAge = maxChunkAge ?? TimeSpan.FromHours(2),
+            MaxHeadBytes = maxHeadBytes,
+            WalSegmentSize = walSegmentSize,
         };
         var ingester = new Ingester(options, store, new FixedLimits(limits ?? new IngestionLimits()),
             new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System);
@@ -220,6 +223,61 @@ public sealed class WalAndHeadTests : IDisposable
             Assert.Equal([(Now + 1, "unflushed")], ReadAll(restarted));
             await restarted.StopAsync(CancellationToken.None);
             Assert.Equal([(Now, "flushed"), (Now + 1, "unflushed")], ReadAll(store2).OrderBy(r => r.Ts));
+        }
+    }
+
+    [Fact]
+    public async Task A_flush_of_everything_leaves_no_WAL_segment_with_records_and_later_pushes_still_replay()
+    {
+        var (ingester, store) = Open();
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now + i, new string('x', 1000) + i))).StatusCode);
+        }
+
+        var walDirectory = Path.Combine(_directory, "wal");
+        await ingester.FlushAsync(force: true, CancellationToken.None);
+
+        // Only the fresh segment remains, holding nothing but its header: the flushed data lives in chunks only.
+        var segments = Directory.GetFiles(walDirectory, "*.wal");
+        Assert.Single(segments);
+        Assert.True(new FileInfo(segments[0]).Length < 64, $"segment holds {new FileInfo(segments[0]).Length} bytes");
+
+        await PushAsync(ingester, "{app=\"web\"}", (Now + 100, "after the flush"));
+        ingester.Dispose();
+        store.Dispose();
+
+        var (restarted, store2) = Open();
+        using (store2)
+        using (restarted)
+        {
+            Assert.Equal(1, restarted.ReplayedEntries);
+            Assert.Equal([(Now + 100, "after the flush")], ReadAll(restarted));
+            Assert.Equal(20, ReadAll(store2).Count);
+        }
+    }
+
+    [Fact]
+    public async Task A_replay_that_outgrows_the_head_flushes_without_dropping_segments_still_to_replay()
+    {
+        // Small segments: the 40 pushes spread over many of them.
+        var (ingester, store) = Open(walSegmentSize: 2048);
+        for (var i = 0; i < 40; i++)
+        {
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now + i, new string('x', 500) + i))).StatusCode);
+        }
+
+        ingester.Dispose();
+        store.Dispose();
+
+        // A head bound of a few entries makes replay store what it gathered, again and again.
+        var (restarted, store2) = Open(maxHeadBytes: 4096, walSegmentSize: 2048);
+        using (store2)
+        using (restarted)
+        {
+            Assert.Equal(40, restarted.ReplayedEntries);
+            var all = ReadAll(store2).Concat(ReadAll(restarted)).OrderBy(r => r.Ts).ToList();
+            Assert.Equal(Enumerable.Range(0, 40).Select(i => (Now + i, new string('x', 500) + i)), all);
         }
     }
 

@@ -26,7 +26,11 @@ public static class LevelDetector
     ];
 
     /// <summary>The level for an entry.</summary>
-    public static string Detect(LabelSet labels, ReadOnlySpan<Push.MetadataPair> metadata, ReadOnlySpan<byte> line)
+    public static string Detect(LabelSet labels, ReadOnlySpan<Push.MetadataPair> metadata, ReadOnlySpan<byte> line) =>
+        Detect(FromLabels(labels), metadata, line);
+
+    /// <summary>The level a stream's labels give all its entries, or null; computed once per stream of a push.</summary>
+    public static string? FromLabels(LabelSet labels)
     {
         foreach (var field in LevelFields)
         {
@@ -34,6 +38,17 @@ public static class LevelDetector
             {
                 return Normalise(value);
             }
+        }
+
+        return null;
+    }
+
+    /// <summary>The level for an entry, given what <see cref="FromLabels"/> found for its stream.</summary>
+    public static string Detect(string? labelLevel, ReadOnlySpan<Push.MetadataPair> metadata, ReadOnlySpan<byte> line)
+    {
+        if (labelLevel is not null)
+        {
+            return labelLevel;
         }
 
         foreach (var field in LevelFields)
@@ -85,6 +100,30 @@ public static class LevelDetector
         };
     }
 
+    // The same on UTF-8 bytes, so a level read from a line never becomes a string.
+    private static string? NormaliseOrNull(ReadOnlySpan<byte> level)
+    {
+        static bool Is(ReadOnlySpan<byte> text, string word) => Ascii.EqualsIgnoreCase(text, word);
+        return level.Length switch
+        {
+            3 when Is(level, "trc") => "trace",
+            3 when Is(level, "dbg") => "debug",
+            3 when Is(level, "inf") => "info",
+            3 when Is(level, "wrn") => "warn",
+            3 when Is(level, "err") => "error",
+            4 when Is(level, "info") => "info",
+            4 when Is(level, "warn") => "warn",
+            5 when Is(level, "trace") => "trace",
+            5 when Is(level, "debug") => "debug",
+            5 when Is(level, "error") => "error",
+            5 when Is(level, "fatal") => "fatal",
+            7 when Is(level, "warning") => "warn",
+            8 when Is(level, "critical") => "critical",
+            11 when Is(level, "information") => "info",
+            _ => null,
+        };
+    }
+
     private static string FromOtlpSeverity(string text) => int.TryParse(text, out var number)
         ? number switch
         {
@@ -102,28 +141,20 @@ public static class LevelDetector
     private static string FromLine(ReadOnlySpan<byte> line)
     {
         var trimmed = line.Trim(" \t\r\n"u8);
-        string? value = null;
+        string? level = null;
         if (trimmed.Length >= 2 && trimmed[0] == (byte)'{' && trimmed[^1] == (byte)'}')
         {
-            value = JsonLevel(trimmed);
+            level = JsonLevel(trimmed);
         }
         else if (line.IndexOf((byte)'=') >= 0)
         {
-            value = LogfmtLevel(line);
+            level = LogfmtLevel(line);
         }
 
-        if (value is not null)
-        {
-            var normalised = Normalise(value);
-            if (normalised is "trace" or "debug" or "info" or "warn" or "error" or "critical" or "fatal")
-            {
-                return normalised;
-            }
-        }
-
-        return FromText(line);
+        return level ?? FromText(line);
     }
 
+    // The known level of the first level field, or null (also when its value is no level).
     private static string? JsonLevel(ReadOnlySpan<byte> json)
     {
         try
@@ -140,7 +171,7 @@ public static class LevelDetector
                 reader.Read();
                 if (isLevelField && reader.TokenType == System.Text.Json.JsonTokenType.String)
                 {
-                    return reader.GetString();
+                    return reader.ValueIsEscaped || reader.HasValueSequence ? NormaliseOrNull(reader.GetString().AsSpan()) : NormaliseOrNull(reader.ValueSpan);
                 }
             }
         }
@@ -167,6 +198,7 @@ public static class LevelDetector
 
     private static readonly byte[][] LevelFieldsUtf8 = Array.ConvertAll(LevelFields, Encoding.UTF8.GetBytes);
 
+    // The known level of the most preferred level key present, or null (also when that key's value is no level).
     private static string? LogfmtLevel(ReadOnlySpan<byte> line)
     {
         var best = LevelFields.Length;
@@ -221,7 +253,7 @@ public static class LevelDetector
                 if (Ascii.EqualsIgnoreCase(key, LevelFields[f]))
                 {
                     best = f;
-                    result = Encoding.UTF8.GetString(line[valueStart..valueEnd]);
+                    result = NormaliseOrNull(line[valueStart..valueEnd]);
                     break;
                 }
             }

@@ -13,13 +13,13 @@ namespace LokiSharp.Ingester.Distribution;
 public readonly record struct ValidatedEntry(long TimestampNs, int LineStart, int LineLength, LabelPair[] Metadata);
 
 /// <summary>A stream of a push that passed label validation, with its accepted entries.</summary>
-public sealed class ValidatedStream(LabelSet labels)
+public sealed class ValidatedStream(LabelSet labels, int capacity = 0)
 {
     /// <summary>Stream labels, including an added <c>service_name</c>.</summary>
     public LabelSet Labels { get; } = labels;
 
     /// <summary>Accepted entries in request order.</summary>
-    public List<ValidatedEntry> Entries { get; } = [];
+    public List<ValidatedEntry> Entries { get; } = new(capacity);
 
     /// <summary>Line plus metadata bytes of the accepted entries.</summary>
     public long Bytes { get; set; }
@@ -86,7 +86,8 @@ public sealed class PushValidator
                 continue;
             }
 
-            var validated = new ValidatedStream(labels);
+            var validated = new ValidatedStream(labels, entries.Length);
+            var labelLevel = LevelDetector.FromLabels(labels);
             var labelsText = labels.ToString();
             foreach (ref readonly var entry in entries)
             {
@@ -139,7 +140,7 @@ public sealed class PushValidator
                     continue;
                 }
 
-                var enriched = Enrich(labels, metadata, batch.Line(entry)[..lineLength], limits);
+                var enriched = Enrich(labelLevel, metadata, batch.Line(entry)[..lineLength], limits);
                 var timestamp = entry.TimestampNs;
                 if (limits.IncrementDuplicateTimestamp && validated.Entries.Count > 0)
                 {
@@ -251,11 +252,16 @@ public sealed class PushValidator
         return LabelSet.From(pairs);
     }
 
-    private static LabelPair[] Enrich(LabelSet labels, ReadOnlySpan<MetadataPair> metadata, ReadOnlySpan<byte> line, IngestionLimits limits)
+    private static LabelPair[] Enrich(string? labelLevel, ReadOnlySpan<MetadataPair> metadata, ReadOnlySpan<byte> line, IngestionLimits limits)
     {
         var discoverLevel = limits.DiscoverLogLevels && limits.AllowStructuredMetadata;
         var hasLevel = false;
         var count = metadata.Length;
+        if (count == 0)
+        {
+            return discoverLevel ? LevelOnly(LevelDetector.Detect(labelLevel, metadata, line)) : [];
+        }
+
         var pairs = new LabelPair[count + (discoverLevel ? 1 : 0)];
         for (var i = 0; i < count; i++)
         {
@@ -275,8 +281,26 @@ public sealed class PushValidator
             return discoverLevel ? pairs[..count] : pairs;
         }
 
-        pairs[count] = new LabelPair(LevelDetector.DetectedLevel, LevelDetector.Detect(labels, metadata, line));
+        pairs[count] = new LabelPair(LevelDetector.DetectedLevel, LevelDetector.Detect(labelLevel, metadata, line));
         return pairs;
+    }
+
+    private static LabelPair[] LevelOnly(string level) =>
+        OnlyLevel.TryGetValue(level, out var shared) ? shared : [new LabelPair(LevelDetector.DetectedLevel, level)];
+
+    // Most entries carry no metadata of their own, only the detected level: they share one array per level
+    // (metadata arrays are never written after validation).
+    private static readonly Dictionary<string, LabelPair[]> OnlyLevel = BuildOnlyLevel();
+
+    private static Dictionary<string, LabelPair[]> BuildOnlyLevel()
+    {
+        var levels = new Dictionary<string, LabelPair[]>(StringComparer.Ordinal);
+        foreach (var level in (string[])["trace", "debug", "info", "warn", "error", "critical", "fatal", "unknown"])
+        {
+            levels[level] = [new LabelPair(LevelDetector.DetectedLevel, level)];
+        }
+
+        return levels;
     }
 
     /// <summary>Loki's structured-metadata name rule: non-alphanumerics become <c>_</c>, runs collapse, a leading digit gets <c>key_</c>.</summary>

@@ -5,7 +5,8 @@ using LokiSharp.Storage.Chunks;
 namespace LokiSharp.Ingester.Head;
 
 /// <summary>Where one uncompressed head entry's bytes are: a segment of its block and the line and metadata lengths there.</summary>
-internal readonly record struct HeadEntry(long Timestamp, byte[] Segment, int Offset, int LineLength, int MetadataLength, long Sequence);
+/// <remarks>32 bytes: a busy stream's tail holds thousands, so the arrival order within the block is an int.</remarks>
+internal readonly record struct HeadEntry(long Timestamp, byte[] Segment, int Offset, int LineLength, int MetadataLength, int Sequence);
 
 /// <summary>A compressed run of a block's entries: a complete chunk of one block, sorted by time.</summary>
 internal sealed record HeadPart(byte[] Chunk, ChunkSummary Summary, int Entries);
@@ -19,19 +20,26 @@ internal sealed record HeadPart(byte[] Chunk, ChunkSummary Summary, int Entries)
 /// </summary>
 internal sealed class HeadBlock(int partSize)
 {
-    private const int SegmentSize = 64 * 1024;
+    // Segments grow from small (many quiet streams) to large (busy ones), doubling per segment.
+    private const int MinSegmentSize = 4 * 1024;
+    private const int MaxSegmentSize = 64 * 1024;
 
     // One scratch buffer per thread for encoding metadata, so appends allocate nothing per entry.
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? _scratch;
 
+    // One output buffer per thread for compressing a tail; the part keeps an exact-size copy.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _compressed;
+
     private readonly List<HeadEntry> _tail = [];
     private readonly List<HeadPart> _parts = [];
-    private readonly SortedSet<long> _recordIds = [];
+    private readonly List<long> _recordIds = [];
     private byte[] _segment = [];
     private int _segmentUsed;
     private long _tailBytes;
-    private long _sequence;
+    private bool _tailUnsorted;
+    private int _sequence;
     private int _partEntries;
 
     /// <summary>Raw bytes after which the tail is compressed into a part.</summary>
@@ -40,8 +48,8 @@ internal sealed class HeadBlock(int partSize)
     /// <summary>The compressed parts, oldest first.</summary>
     public IReadOnlyList<HeadPart> Parts => _parts;
 
-    /// <summary>Ids of the WAL records whose entries for this stream are in this block.</summary>
-    public SortedSet<long> RecordIds => _recordIds;
+    /// <summary>Ids of the WAL records whose entries for this stream are in this block, in append order.</summary>
+    public IReadOnlyList<long> RecordIds => _recordIds;
 
     /// <summary>Line plus metadata bytes held, compressed or not (what the cut decision and limits count).</summary>
     public long RawBytes { get; private set; }
@@ -80,11 +88,15 @@ internal sealed class HeadBlock(int partSize)
         var size = line.Length + encodedMetadata.Length;
         if (size > _segment.Length - _segmentUsed)
         {
-            _segment = new byte[Math.Max(SegmentSize, size)];
+            // Uninitialized: every byte a reader can see is written before it is referenced. Pinned: segments
+            // and parts live until the tail is compressed or the block stored, and the pinned heap never copies
+            // them from generation to generation as the small-object heap would.
+            _segment = GC.AllocateUninitializedArray<byte>(Math.Max(Math.Clamp(_segment.Length * 2, MinSegmentSize, MaxSegmentSize), size), pinned: true);
             _segmentUsed = 0;
             MemoryBytes += _segment.Length;
         }
 
+        _tailUnsorted |= _tail.Count > 0 && timestamp < _tail[^1].Timestamp;
         line.CopyTo(_segment.AsSpan(_segmentUsed));
         encodedMetadata.CopyTo(_segment.AsSpan(_segmentUsed + line.Length));
         _tail.Add(new HeadEntry(timestamp, _segment, _segmentUsed, line.Length, encodedMetadata.Length, _sequence++));
@@ -99,7 +111,8 @@ internal sealed class HeadBlock(int partSize)
         MinTimestamp = Math.Min(MinTimestamp, timestamp);
         MaxTimestamp = Math.Max(MaxTimestamp, timestamp);
         OldestWalSegment = Math.Min(OldestWalSegment, walSegment);
-        if (recordId > 0)
+        // A push appends all its entries of a stream under one lock, so a record's id arrives as one run.
+        if (recordId > 0 && (_recordIds.Count == 0 || _recordIds[^1] != recordId))
         {
             _recordIds.Add(recordId);
         }
@@ -117,6 +130,10 @@ internal sealed class HeadBlock(int partSize)
         {
             CompressTail(builder);
         }
+
+        MemoryBytes -= _segment.Length;
+        _segment = [];
+        _segmentUsed = 0;
     }
 
     /// <summary>Copies what a reader needs for <c>[from, through)</c>: the overlapping parts and tail entries.</summary>
@@ -146,7 +163,13 @@ internal sealed class HeadBlock(int partSize)
 
     private void CompressTail(ChunkBuilder builder)
     {
-        _tail.Sort(static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence));
+        // Tails arrive in time order almost always; sorting is only needed when one did not.
+        if (_tailUnsorted)
+        {
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tail).Sort(default(TimeThenSequence));
+            _tailUnsorted = false;
+        }
+
         builder.Reset();
         foreach (var entry in _tail)
         {
@@ -154,16 +177,25 @@ internal sealed class HeadBlock(int partSize)
                 new StructuredMetadata(entry.Segment.AsSpan(entry.Offset + entry.LineLength, entry.MetadataLength)));
         }
 
-        var output = new ArrayBufferWriter<byte>((int)Math.Min(_tailBytes / 2 + 1024, int.MaxValue));
+        var output = _compressed ??= new ArrayBufferWriter<byte>(64 * 1024);
+        output.ResetWrittenCount();
         var summary = builder.Finish(output);
-        var chunk = output.WrittenSpan.ToArray();
+        var chunk = GC.AllocateUninitializedArray<byte>(output.WrittenCount, pinned: true);
+        output.WrittenSpan.CopyTo(chunk);
         _parts.Add(new HeadPart(chunk, summary, _tail.Count));
         _partEntries += _tail.Count;
         MemoryBytes += chunk.Length - SegmentsHeld();
         _tail.Clear();
-        _segment = [];
-        _segmentUsed = 0;
+
+        // The rest of the current segment stays in use: readers only ever see bytes below _segmentUsed.
+        MemoryBytes += _segment.Length;
         _tailBytes = 0;
+    }
+
+    // A struct comparer: the sort inlines it instead of calling a delegate per comparison.
+    private readonly struct TimeThenSequence : IComparer<HeadEntry>
+    {
+        public int Compare(HeadEntry a, HeadEntry b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence);
     }
 
     private long SegmentsHeld()

@@ -20,6 +20,11 @@ public sealed class PushBatch : IDisposable
 {
     private byte[] _arena;
     private int _arenaLength;
+
+    // With a message decoded in place, the arena's first bytes are that message and lines inside it are
+    // referenced, not copied. An arena outgrown meanwhile is returned only at Dispose: the decoder still reads it.
+    private int _messageLength;
+    private byte[]? _outgrown;
     private PushEntry[] _entries = ArrayPool<PushEntry>.Shared.Rent(64);
     private int _entryCount;
     private readonly List<PushStream> _streams = [];
@@ -27,6 +32,21 @@ public sealed class PushBatch : IDisposable
 
     /// <summary>Creates an empty batch with room for about <paramref name="arenaCapacity"/> line bytes.</summary>
     public PushBatch(int arenaCapacity = 4096) => _arena = ArrayPool<byte>.Shared.Rent(Math.Max(arenaCapacity, 256));
+
+    /// <summary>
+    /// Creates a batch whose arena starts with room for a <paramref name="messageLength"/>-byte message (see
+    /// <see cref="Message"/>): fill it, then decode it into this batch, and its lines are referenced where they are.
+    /// </summary>
+    public static PushBatch ForMessage(int messageLength)
+    {
+        var batch = new PushBatch(messageLength);
+        batch._messageLength = messageLength;
+        batch._arenaLength = messageLength;
+        return batch;
+    }
+
+    /// <summary>The message area of a batch made by <see cref="ForMessage"/>.</summary>
+    public Span<byte> Message => _arena.AsSpan(0, _messageLength);
 
     /// <summary>The streams in request order.</summary>
     public IReadOnlyList<PushStream> Streams => _streams;
@@ -59,6 +79,16 @@ public sealed class PushBatch : IDisposable
     /// <summary>Adds an entry with its line bytes to the current stream; metadata added next belongs to it.</summary>
     public void AddEntry(long timestampNs, ReadOnlySpan<byte> line)
     {
+        if (_messageLength > 0 && !line.IsEmpty)
+        {
+            var offset = System.Runtime.CompilerServices.Unsafe.ByteOffset(ref _arena[0], ref System.Runtime.InteropServices.MemoryMarshal.GetReference(line));
+            if (offset >= 0 && offset + line.Length <= _messageLength)
+            {
+                AddEntryAt(timestampNs, (int)offset, line.Length);
+                return;
+            }
+        }
+
         var start = Append(line);
         AddEntryAt(timestampNs, start, line.Length);
     }
@@ -104,6 +134,11 @@ public sealed class PushBatch : IDisposable
         if (arena.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(arena);
+        }
+
+        if (Interlocked.Exchange(ref _outgrown, null) is { } outgrown)
+        {
+            ArrayPool<byte>.Shared.Return(outgrown);
         }
 
         var entries = Interlocked.Exchange(ref _entries, []);
@@ -152,7 +187,15 @@ public sealed class PushBatch : IDisposable
 
         var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_arena.Length * 2, _arenaLength + extra));
         _arena.AsSpan(0, _arenaLength).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_arena);
+        if (_messageLength > 0 && _outgrown is null)
+        {
+            _outgrown = _arena;
+        }
+        else
+        {
+            ArrayPool<byte>.Shared.Return(_arena);
+        }
+
         _arena = bigger;
     }
 }

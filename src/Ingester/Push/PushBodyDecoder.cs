@@ -107,31 +107,27 @@ public static class PushBodyDecoder
             throw new PushRequestException(413, $"request body too large: decompressed message size too large than max ({length} vs {maxDecompressedSize})");
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-        var batch = new PushBatch(length);
+        // The message is decompressed into the batch's own arena, so its lines are referenced there, never copied.
+        var batch = PushBatch.ForMessage(length);
         try
         {
             int written;
             try
             {
-                written = Snappier.Snappy.Decompress(compressed, buffer);
+                written = Snappier.Snappy.Decompress(compressed, batch.Message);
             }
             catch (InvalidDataException)
             {
                 throw new PushRequestException(400, "snappy: corrupt input");
             }
 
-            ProtobufPushDecoder.Decode(buffer.AsSpan(0, written), batch);
+            ProtobufPushDecoder.Decode(batch.Message[..written], batch);
             return batch;
         }
         catch
         {
             batch.Dispose();
             throw;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -55,7 +55,7 @@ public sealed class WriteAheadLog : IDisposable
     public long Commits { get; private set; }
 
     /// <summary>The segment new records go to.</summary>
-    public long CurrentSegment => _segmentId;
+    public long CurrentSegment => Volatile.Read(ref _segmentId);
 
     /// <summary>Opens the log in <paramref name="directory"/>; replay, then <see cref="Start"/> to accept appends.</summary>
     public static WriteAheadLog Open(string directory, long segmentSize)
@@ -113,9 +113,19 @@ public sealed class WriteAheadLog : IDisposable
     /// Appends a record; the task completes once it is on disk. Returns the segment id the record went to,
     /// which the caller uses to know when the segment may be dropped.
     /// </summary>
-    public Task<long> AppendAsync(ReadOnlyMemory<byte> record)
+    public Task<long> AppendAsync(ReadOnlyMemory<byte> record) => Enqueue(record, roll: false);
+
+    /// <summary>
+    /// Closes the current segment and starts the next one, unless the current one holds no record yet. Records
+    /// appended before the call stay in the closed segment, records after it go to the new one; the task
+    /// completes with the id of the segment new records go to. Rolling lets a flush drop every segment once the
+    /// head holds nothing of them.
+    /// </summary>
+    public Task<long> RollAsync() => Enqueue(ReadOnlyMemory<byte>.Empty, roll: true);
+
+    private Task<long> Enqueue(ReadOnlyMemory<byte> record, bool roll)
     {
-        var pending = new PendingRecord(record, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new PendingRecord(record, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously), roll);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_stopping, this);
@@ -215,21 +225,39 @@ public sealed class WriteAheadLog : IDisposable
             }
 
             Span<byte> frame = stackalloc byte[FrameSize];
-            foreach (var record in batch)
+            var segmentOf = new long[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
             {
+                var record = batch[i];
+                if (record.Roll)
+                {
+                    if (_segment.Length > HeaderSize)
+                    {
+                        // The closed segment's records are on disk before any record goes to the next one.
+                        _segment.Flush(flushToDisk: true);
+                        _segment.Dispose();
+                        _segmentId++;
+                        OpenSegment();
+                    }
+
+                    segmentOf[i] = _segmentId;
+                    continue;
+                }
+
                 var payload = record.Payload.Span;
                 BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length);
                 BinaryPrimitives.WriteUInt32LittleEndian(frame[4..], Crc32C.Compute(payload));
                 _segment.Write(frame);
                 _segment.Write(payload);
                 BytesWritten += FrameSize + payload.Length;
+                segmentOf[i] = _segmentId;
             }
 
             _segment.Flush(flushToDisk: true);
             Commits++;
-            foreach (var record in batch)
+            for (var i = 0; i < batch.Count; i++)
             {
-                record.Done.TrySetResult(_segmentId);
+                batch[i].Done.TrySetResult(segmentOf[i]);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -306,5 +334,5 @@ public sealed class WriteAheadLog : IDisposable
         }
     }
 
-    private readonly record struct PendingRecord(ReadOnlyMemory<byte> Payload, TaskCompletionSource<long> Done);
+    private readonly record struct PendingRecord(ReadOnlyMemory<byte> Payload, TaskCompletionSource<long> Done, bool Roll);
 }
