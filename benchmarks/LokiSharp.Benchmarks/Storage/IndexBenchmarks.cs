@@ -16,6 +16,7 @@ public class IndexBenchmarks
     private readonly LabelMatcher[] _equalAndRegex = [new("namespace", MatchType.Equal, "ns-7"), new("app", MatchType.Regex, "app-1.*")];
     private readonly LabelMatcher[] _negatedAndRegex = [new("container", MatchType.NotEqual, "sidecar"), new("pod", MatchType.Regex, "pod-12.*")];
     private readonly LabelMatcher[] _containsRegex = [new("pod", MatchType.Regex, ".*-12.*")];
+    private readonly LabelMatcher[] _notContainsRegex = [new("namespace", MatchType.Equal, "ns-7"), new("pod", MatchType.NotRegex, ".*-12.*")];
     private readonly LabelMatcher[] _generalRegex = [new("pod", MatchType.Regex, "p.d-(12|34)5")];
 
     /// <summary>Series in the index.</summary>
@@ -52,6 +53,10 @@ public class IndexBenchmarks
     /// <summary><c>{pod=~".*-12.*"}</c>: a substring test over every pod value.</summary>
     [Benchmark]
     public int ContainsRegex() => Select(_containsRegex);
+
+    /// <summary><c>{namespace="ns-7", pod!~".*-12.*"}</c>: every pod value but the substring hits.</summary>
+    [Benchmark]
+    public int NotContainsRegex() => Select(_notContainsRegex);
 
     /// <summary><c>{pod=~"p.d-(12|34)5"}</c>: no literal prefix, the regex runs on every pod value.</summary>
     [Benchmark]

@@ -458,15 +458,7 @@ public sealed class LabelIndex : IDisposable
 
                     return;
                 case RegexShapeKind.Contains:
-                    var needle = shape.Literals![0].AsSpan();
-                    for (var id = 0; id < values.Count; id++)
-                    {
-                        if (values.SpanAt(id).Contains(needle, StringComparison.Ordinal))
-                        {
-                            target.SetAll(values.PostingsAt(id));
-                        }
-                    }
-
+                    values.ForEachContaining(shape.Literals![0], (values, target), static (s, id) => s.target.SetAll(s.values.PostingsAt(id)));
                     return;
             }
 
@@ -492,6 +484,22 @@ public sealed class LabelIndex : IDisposable
 
                 return;
             }
+        }
+
+        if (shape.Kind == RegexShapeKind.Contains)
+        {
+            // Every value but those containing the literal: mark the hits, then take the rest.
+            var hits = new bool[values.Count];
+            values.ForEachContaining(shape.Literals![0], hits, static (h, id) => h[id] = true);
+            for (var id = 0; id < hits.Length; id++)
+            {
+                if (!hits[id])
+                {
+                    target.SetAll(values.PostingsAt(id));
+                }
+            }
+
+            return;
         }
 
         var compiled = CompiledFor(m, values.Count);

@@ -99,6 +99,10 @@ public sealed class LabelIndexTests
         "pod=~pod-2\\d\\d",
         "pod=~(?i)POD-7.*",
         "pod=~.*-12.*",
+        "pod=~.*1pod.*",
+        "pod!~.*9pod-.*",
+        "pod=~.*-2999.*",
+        "app!~.*p.*",
         "pod!~.*2.*",
         "app=~.*e.*,pod=~.*1.*",
     ];
