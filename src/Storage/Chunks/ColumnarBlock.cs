@@ -77,41 +77,61 @@ internal sealed class ColumnarBlock : IDisposable
         _variables.Dispose();
     }
 
+    // One pass with a class table: tokens are short, so per-token vectorised searches would cost more than they
+    // save. Template bytes between variables are copied as one run.
     private void Tokenize(ReadOnlySpan<byte> line, byte terminator, byte marker)
     {
-        while (!line.IsEmpty)
+        var classes = ByteClasses;
+        var run = 0;
+        var i = 0;
+        while (i < line.Length)
         {
-            var start = line.IndexOfAny(TokenBytes);
-            if (start < 0)
+            if (classes[line[i]] == Delimiter)
             {
-                _templates.Write(line);
-                break;
+                i++;
+                continue;
             }
 
-            _templates.Write(line[..start]);
-            line = line[start..];
-            var length = line.IndexOfAnyExcept(TokenBytes);
-            if (length < 0)
+            var start = i;
+            var digits = false;
+            byte c;
+            while (i < line.Length && (c = classes[line[i]]) != Delimiter)
             {
-                length = line.Length;
+                digits |= c == Digit;
+                i++;
             }
 
-            var token = line[..length];
-            if (token.IndexOfAnyInRange((byte)'0', (byte)'9') >= 0)
+            if (digits)
             {
-                _variables.Write(token);
-                WriteByte(_variables, terminator);
+                _templates.Write(line[run..start]);
                 WriteByte(_templates, marker);
+                _variables.Write(line[start..i]);
+                WriteByte(_variables, terminator);
+                run = i;
             }
-            else
-            {
-                _templates.Write(token);
-            }
-
-            line = line[length..];
         }
 
+        _templates.Write(line[run..]);
         WriteByte(_templates, terminator);
+    }
+
+    private const byte Delimiter = 0;
+    private const byte Digit = 2;
+
+    // Per byte: Delimiter, 1 for the other token bytes, Digit for ASCII digits (TokenBytes, as a table).
+    private static ReadOnlySpan<byte> ByteClasses => ByteClassTable;
+
+    private static readonly byte[] ByteClassTable = BuildClasses();
+
+    private static byte[] BuildClasses()
+    {
+        var table = new byte[256];
+        for (var b = 0; b < 256; b++)
+        {
+            table[b] = b is >= '0' and <= '9' ? Digit : TokenBytes.Contains((byte)b) ? (byte)1 : Delimiter;
+        }
+
+        return table;
     }
 
     // varint divisor (the deltas' greatest common divisor, 1 when all are 0), u8 width, then width planes.
