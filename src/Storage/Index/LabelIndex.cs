@@ -504,55 +504,45 @@ public sealed class LabelIndex : IDisposable
         }
 
         var compiled = CompiledFor(m, values.Count);
-        var matches = ArrayPool<bool>.Shared.Rent(values.Count);
-        try
+        var required = shape.Kind == RegexShapeKind.General ? RegexShape.RequiredLiteral(m.Value) : null;
+        if (required is { Length: >= MinNarrowingLiteral })
         {
-            var literal = shape.Kind == RegexShapeKind.General ? RegexShape.RequiredLiteral(m.Value) : null;
-            if (literal is not null)
+            // Only values containing the literal can match: one buffer scan finds them, the regex runs on those.
+            var matches = ArrayPool<bool>.Shared.Rent(values.Count);
+            try
             {
-                // Only values containing the literal can match: one buffer scan finds them, the regex runs on those.
                 matches.AsSpan(0, values.Count).Clear();
-                values.ForEachContaining(literal, (m, compiled, values, matches),
+                values.ForEachContaining(required, (m, compiled, values, matches),
                     static (s, id) => s.matches[id] = RegexMatches(s.m, s.compiled, s.values, id));
-            }
-            else if (compiled is not null && values.Count >= ParallelScanValues && Environment.ProcessorCount > 1)
-            {
-                // Nothing to narrow by: split the values over the cores (compiled regexes are thread-safe, and the
-                // caller's read lock keeps writers out until every part is done).
-                var parts = Math.Min(Environment.ProcessorCount, values.Count / (ParallelScanValues / 2));
-                Parallel.For(0, parts, part =>
-                {
-                    var end = (int)((long)values.Count * (part + 1) / parts);
-                    for (var id = (int)((long)values.Count * part / parts); id < end; id++)
-                    {
-                        matches[id] = compiled.IsMatch(values.SpanAt(id));
-                    }
-                });
-            }
-            else
-            {
                 for (var id = 0; id < values.Count; id++)
                 {
-                    matches[id] = RegexMatches(m, compiled, values, id);
+                    if (matches[id] == regexWanted)
+                    {
+                        target.SetAll(values.PostingsAt(id));
+                    }
                 }
+            }
+            finally
+            {
+                ArrayPool<bool>.Shared.Return(matches);
             }
 
-            for (var id = 0; id < values.Count; id++)
-            {
-                if (matches[id] == regexWanted)
-                {
-                    target.SetAll(values.PostingsAt(id));
-                }
-            }
+            return;
         }
-        finally
+
+        for (var id = 0; id < values.Count; id++)
         {
-            ArrayPool<bool>.Shared.Return(matches);
+            if (RegexMatches(m, compiled, values, id) == regexWanted)
+            {
+                target.SetAll(values.PostingsAt(id));
+            }
         }
     }
 
-    // Below this many values a regex scan stays on the calling thread.
-    private const int ParallelScanValues = 32 * 1024;
+    // Shorter required literals (such as "d-" or "_") occur in most values: locating each hit would cost more
+    // than the regex it saves.
+    private const int MinNarrowingLiteral = 3;
+
 
     private static System.Text.RegularExpressions.Regex? CompiledFor(LabelMatcher m, int values) =>
         values >= CompiledRegexes.MinValues ? CompiledRegexes.Get(m.Value) : null;

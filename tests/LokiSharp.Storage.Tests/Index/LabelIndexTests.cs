@@ -162,7 +162,7 @@ public sealed class LabelIndexTests
     [InlineData("pod=~p[aeiou]d-3[0-9]{2}")]
     public void LargeValueScansMatchBruteForce(string selector)
     {
-        // Enough distinct values for the scan to be split over threads.
+        // Enough distinct values for compiled regexes and the literal-narrowed scan.
         var (index, all) = Build(40_000, 13);
         var matchers = Parse(selector);
         var expected = BruteForce(all, matchers, 0, 2000);
