@@ -27,6 +27,7 @@ public sealed class ChunkBuilder : IDisposable
     private readonly PooledBufferWriter _filters = new(1024);
     private readonly List<BlockInfo> _blocks = [];
     private readonly NGramFilterBuilder? _filter;
+    private readonly bool _tokenize;
 
     private long _blockMin;
     private long _blockMax;
@@ -44,10 +45,21 @@ public sealed class ChunkBuilder : IDisposable
     /// </param>
     public ChunkBuilder(ChunkEncoding encoding, int targetBlockSize = ChunkFormat.DefaultTargetBlockSize,
         double contentFilterRatio = 0.03)
+        : this(encoding, targetBlockSize, contentFilterRatio,
+
+            // Codecs picked for size get tokenized lines; those picked for speed (and none) keep lines
+            // contiguous, so their readers never rebuild a line.
+            tokenizeLines: encoding is ChunkEncoding.Zstd or ChunkEncoding.Gzip or ChunkEncoding.Flate)
+    {
+    }
+
+    /// <summary>Creates a builder choosing whether lines are tokenized (tests use it with uncompressed blocks).</summary>
+    internal ChunkBuilder(ChunkEncoding encoding, int targetBlockSize, double contentFilterRatio, bool tokenizeLines)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(targetBlockSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(contentFilterRatio);
         _codec = BlockCodec.For(encoding);
+        _tokenize = tokenizeLines;
         TargetBlockSize = targetBlockSize;
         _filterRatio = contentFilterRatio;
         if (contentFilterRatio > 0)
@@ -266,7 +278,7 @@ public sealed class ChunkBuilder : IDisposable
     {
         _raw.Clear();
         _columns.Write(_raw, CollectionsMarshal.AsSpan(_timestamps), _metadata.WrittenSpan, _lines.WrittenSpan,
-            CollectionsMarshal.AsSpan(_lineLengths));
+            CollectionsMarshal.AsSpan(_lineLengths), _tokenize);
         var raw = _raw.WrittenSpan;
         var offset = _payload.WrittenCount;
         var compressedSize = _codec.Compress(raw, _payload);

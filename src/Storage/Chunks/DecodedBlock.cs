@@ -17,6 +17,15 @@ public sealed class DecodedBlock : IDisposable
 
     // Where lines are: the decompressed payload (row blocks, plain columnar lines) or _lineBytes (rebuilt lines).
     private byte[] _lineSource = [];
+
+    // Tokenized lines are rebuilt on first access (readers that only need timestamps never pay for it): lines
+    // below _rebuilt are in _lineBytes; the cursors say where the next line's template, variables and output are.
+    private int _rebuilt = int.MaxValue;
+    private int _templateCursor;
+    private int _variableCursor;
+    private int _outputCursor;
+    private byte _terminator;
+    private byte _marker;
     private long[] _timestamps = [];
     private int[] _lineStarts = [];
     private int[] _lineLengths = [];
@@ -29,14 +38,22 @@ public sealed class DecodedBlock : IDisposable
     /// <summary>The entry at <paramref name="index"/>.</summary>
     public LogEntry this[int index] => new(
         _timestamps[index],
-        _lineSource.AsSpan(_lineStarts[index], _lineLengths[index]),
+        LineAt(index),
         new StructuredMetadata(_raw.AsSpan(_metaStarts[index], _metaLengths[index])));
 
     /// <summary>The timestamp of the entry at <paramref name="index"/>.</summary>
     public long TimestampAt(int index) => _timestamps[index];
 
     /// <summary>The line of the entry at <paramref name="index"/>.</summary>
-    public ReadOnlySpan<byte> LineAt(int index) => _lineSource.AsSpan(_lineStarts[index], _lineLengths[index]);
+    public ReadOnlySpan<byte> LineAt(int index)
+    {
+        if (index >= _rebuilt && (uint)index < (uint)Count)
+        {
+            RebuildThrough(index);
+        }
+
+        return _lineSource.AsSpan(_lineStarts[index], _lineLengths[index]);
+    }
 
     /// <summary>Index of the first entry with timestamp ≥ <paramref name="time"/> (Count when none).</summary>
     public int LowerBound(long time)
@@ -99,6 +116,7 @@ public sealed class DecodedBlock : IDisposable
         else
         {
             _lineSource = _raw;
+            _rebuilt = int.MaxValue;
             Index(_raw.AsSpan(0, block.RawSize), block);
         }
     }
@@ -284,10 +302,13 @@ public sealed class DecodedBlock : IDisposable
         }
 
         _lineSource = _raw;
+        _rebuilt = int.MaxValue;
     }
 
     // Templates (each ended by the terminator, variables replaced by the marker), then the variables column
-    // (each ended by the terminator): lines are rebuilt into _lineBytes, never longer than the payload.
+    // (each ended by the terminator). Checked here with whole-span counts, which is enough for the rebuild to
+    // never fail: n templates each ending at a terminator, as many variables as markers, each ending at one.
+    // Rebuilt lines are never longer than the payload.
     private void RebuildLines(ReadOnlySpan<byte> raw, int p, in BlockInfo block)
     {
         var n = block.EntryCount;
@@ -299,61 +320,68 @@ public sealed class DecodedBlock : IDisposable
         var terminator = raw[p];
         var marker = raw[p + 1];
         p += 2;
-        if (!Varint.TryRead(raw, ref p, out var templatesLength) || templatesLength > (ulong)(raw.Length - p))
+        if (terminator == marker || !Varint.TryRead(raw, ref p, out var templatesLength) ||
+            templatesLength > (ulong)(raw.Length - p))
         {
             throw Corrupt(block, 0);
         }
 
         var templates = raw.Slice(p, (int)templatesLength);
         var variables = raw[(p + (int)templatesLength)..];
-        Ensure(ref _lineBytes, raw.Length);
-        var output = _lineBytes.AsSpan();
-        var q = 0;
-        for (var i = 0; i < n; i++)
+        var markers = templates.Count(marker);
+        if (templates.Count(terminator) != n || (n > 0 && templates[^1] != terminator) ||
+            variables.Count(terminator) != markers || (markers > 0 ? variables[^1] != terminator : !variables.IsEmpty))
         {
-            var end = templates.IndexOf(terminator);
-            if (end < 0)
-            {
-                throw Corrupt(block, i);
-            }
+            throw new ChunkCorruptException($"block at offset {block.Offset}: line templates and variables do not agree");
+        }
 
-            var template = templates[..end];
-            templates = templates[(end + 1)..];
+        Ensure(ref _lineBytes, raw.Length);
+        _lineSource = _lineBytes;
+        _terminator = terminator;
+        _marker = marker;
+        _templateCursor = p;
+        _variableCursor = p + (int)templatesLength;
+        _outputCursor = 0;
+        _rebuilt = 0;
+    }
+
+    private void RebuildThrough(int index)
+    {
+        var raw = _raw.AsSpan();
+        var output = _lineBytes.AsSpan();
+        int q = _outputCursor, t = _templateCursor, v = _variableCursor;
+        byte terminator = _terminator, marker = _marker;
+        for (var i = _rebuilt; i <= index; i++)
+        {
             var start = q;
             while (true)
             {
-                var k = template.IndexOf(marker);
-                if (k < 0)
+                // One search per template segment: up to the next variable or the end of the line.
+                var k = raw[t..].IndexOfAny(marker, terminator);
+                raw.Slice(t, k).CopyTo(output[q..]);
+                q += k;
+                t += k + 1;
+                if (raw[t - 1] == terminator)
                 {
-                    template.CopyTo(output[q..]);
-                    q += template.Length;
                     break;
                 }
 
-                template[..k].CopyTo(output[q..]);
-                q += k;
-                template = template[(k + 1)..];
-                var v = variables.IndexOf(terminator);
-                if (v < 0)
+                // Variables are short: a plain loop finds the terminator sooner than a vector search starts.
+                byte b;
+                while ((b = raw[v++]) != terminator)
                 {
-                    throw Corrupt(block, i);
+                    output[q++] = b;
                 }
-
-                variables[..v].CopyTo(output[q..]);
-                q += v;
-                variables = variables[(v + 1)..];
             }
 
             _lineStarts[i] = start;
             _lineLengths[i] = q - start;
         }
 
-        if (!templates.IsEmpty || !variables.IsEmpty)
-        {
-            throw new ChunkCorruptException($"block at offset {block.Offset} has trailing bytes");
-        }
-
-        _lineSource = _lineBytes;
+        _outputCursor = q;
+        _templateCursor = t;
+        _variableCursor = v;
+        _rebuilt = index + 1;
     }
 
     private static ChunkCorruptException Corrupt(in BlockInfo block, int entry) =>

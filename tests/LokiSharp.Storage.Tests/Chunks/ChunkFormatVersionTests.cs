@@ -63,7 +63,7 @@ public sealed class ChunkFormatVersionTests
             entries.Add(new(1000 + i, System.Text.Encoding.UTF8.GetBytes($"GET /item/{i * 7} took={i}.5ms id=ab{i}cd user=bob"), []));
         }
 
-        var chunk = ChunkRoundTripTests.Build(entries, ChunkEncoding.None);
+        var chunk = ChunkRoundTripTests.Build(entries, ChunkEncoding.None, tokenizeLines: true);
         var payload = chunk.AsSpan(ChunkLayout.Parse(chunk).Blocks[0].Offset);
         Assert.True(payload.IndexOf("GET /item/\x01 took=\x01 id=\x01 user=bob\n"u8) >= 0);
         Assert.True(payload.IndexOf("343\n49.5ms\nab49cd\n"u8) >= 0);
@@ -102,7 +102,10 @@ public sealed class ChunkFormatVersionTests
 
         foreach (var encoding in ChunkEncodings.All)
         {
-            AssertSame(entries, ChunkRoundTripTests.ReadAll(ChunkRoundTripTests.Build(entries, encoding, 2048)));
+            foreach (var tokenize in new[] { false, true })
+            {
+                AssertSame(entries, ChunkRoundTripTests.ReadAll(ChunkRoundTripTests.Build(entries, encoding, 2048, tokenizeLines: tokenize)));
+            }
         }
     }
 
@@ -120,9 +123,17 @@ public sealed class ChunkFormatVersionTests
     [Fact]
     public void MutatedColumnarPayloadsFailCleanly()
     {
-        // Uncompressed blocks put every mutation in front of the columnar parser; each must decode or be reported.
+        // Uncompressed blocks put every mutation in front of the columnar parser; each must decode or be reported,
+        // and a block that decodes must hand out every line without failing.
         var entries = ChunkRoundTripTests.RandomEntries(11, 200, adversarial: false);
-        var original = ChunkRoundTripTests.Build(entries, ChunkEncoding.None, 4096);
+        foreach (var tokenize in new[] { false, true })
+        {
+            MutateAndDecode(ChunkRoundTripTests.Build(entries, ChunkEncoding.None, 4096, tokenizeLines: tokenize));
+        }
+    }
+
+    private static void MutateAndDecode(byte[] original)
+    {
         var layout = ChunkLayout.Parse(original);
         var rng = new Random(12);
         using var block = new DecodedBlock();
