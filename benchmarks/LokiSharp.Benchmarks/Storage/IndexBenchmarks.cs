@@ -16,6 +16,8 @@ public class IndexBenchmarks
     private readonly LabelMatcher[] _equalAndRegex = [new("namespace", MatchType.Equal, "ns-7"), new("app", MatchType.Regex, "app-1.*")];
     private readonly LabelMatcher[] _negatedAndRegex = [new("container", MatchType.NotEqual, "sidecar"), new("pod", MatchType.Regex, "pod-12.*")];
     private readonly LabelMatcher[] _containsRegex = [new("pod", MatchType.Regex, ".*-12.*")];
+    private readonly LabelMatcher[] _notContainsRegex = [new("namespace", MatchType.Equal, "ns-7"), new("pod", MatchType.NotRegex, ".*-12.*")];
+    private readonly LabelMatcher[] _narrowedRegex = [new("pod", MatchType.Regex, "p.d-12(3|4)5.*")];
     private readonly LabelMatcher[] _generalRegex = [new("pod", MatchType.Regex, "p.d-(12|34)5")];
 
     /// <summary>Series in the index.</summary>
@@ -53,9 +55,17 @@ public class IndexBenchmarks
     [Benchmark]
     public int ContainsRegex() => Select(_containsRegex);
 
+    /// <summary><c>{namespace="ns-7", pod!~".*-12.*"}</c>: every pod value but the substring hits.</summary>
+    [Benchmark]
+    public int NotContainsRegex() => Select(_notContainsRegex);
+
     /// <summary><c>{pod=~"p.d-(12|34)5"}</c>: no literal prefix, the regex runs on every pod value.</summary>
     [Benchmark]
     public int GeneralRegex() => Select(_generalRegex);
+
+    /// <summary><c>{pod=~"p.d-12(3|4)5.*"}</c>: no prefix, but every match contains <c>d-12</c>.</summary>
+    [Benchmark]
+    public int NarrowedRegex() => Select(_narrowedRegex);
 
     /// <summary>Values of <c>app</c> under <c>{namespace="ns-7"}</c>.</summary>
     [Benchmark]

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.Storage.Codecs;
 using LokiSharp.Storage.ContentIndex;
@@ -17,10 +18,16 @@ public sealed class ChunkBuilder : IDisposable
     private readonly BlockCodec _codec;
     private readonly double _filterRatio;
     private readonly PooledBufferWriter _raw = new(64 * 1024);
+    private readonly PooledBufferWriter _lines = new(64 * 1024);
+    private readonly PooledBufferWriter _metadata = new(1024);
+    private readonly List<long> _timestamps = [];
+    private readonly List<int> _lineLengths = [];
+    private readonly ColumnarBlock _columns = new();
     private readonly PooledBufferWriter _payload = new(64 * 1024);
     private readonly PooledBufferWriter _filters = new(1024);
     private readonly List<BlockInfo> _blocks = [];
     private readonly NGramFilterBuilder? _filter;
+    private readonly bool _tokenize;
 
     private long _blockMin;
     private long _blockMax;
@@ -38,10 +45,21 @@ public sealed class ChunkBuilder : IDisposable
     /// </param>
     public ChunkBuilder(ChunkEncoding encoding, int targetBlockSize = ChunkFormat.DefaultTargetBlockSize,
         double contentFilterRatio = 0.03)
+        : this(encoding, targetBlockSize, contentFilterRatio,
+
+            // Codecs picked for size get tokenized lines; those picked for speed (and none) keep lines
+            // contiguous, so their readers never rebuild a line.
+            tokenizeLines: encoding is ChunkEncoding.Zstd or ChunkEncoding.Gzip or ChunkEncoding.Flate)
+    {
+    }
+
+    /// <summary>Creates a builder choosing whether lines are tokenized (tests use it with uncompressed blocks).</summary>
+    internal ChunkBuilder(ChunkEncoding encoding, int targetBlockSize, double contentFilterRatio, bool tokenizeLines)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(targetBlockSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(contentFilterRatio);
         _codec = BlockCodec.For(encoding);
+        _tokenize = tokenizeLines;
         TargetBlockSize = targetBlockSize;
         _filterRatio = contentFilterRatio;
         if (contentFilterRatio > 0)
@@ -63,14 +81,14 @@ public sealed class ChunkBuilder : IDisposable
     public long UncompressedBytes => _uncompressed;
 
     /// <summary>Compressed bytes of cut blocks plus raw bytes of the open block: the chunk's size so far.</summary>
-    public long ApproximateSize => _payload.WrittenCount + _raw.WrittenCount;
+    public long ApproximateSize => _payload.WrittenCount + _lines.WrittenCount + _metadata.WrittenCount;
 
     /// <summary>Appends an entry. Timestamps must not decrease.</summary>
     /// <exception cref="ArgumentException">The timestamp is older than the previous entry's.</exception>
     public void Append(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> metadata = default)
     {
         BeginEntry(timestamp, line);
-        Varint.Write(_raw, (ulong)metadata.Length);
+        Varint.Write(_metadata, (ulong)metadata.Length);
         long metaBytes = 0;
         foreach (var pair in metadata)
         {
@@ -90,11 +108,11 @@ public sealed class ChunkBuilder : IDisposable
         var encoded = metadata.Encoded;
         if (encoded.IsEmpty)
         {
-            Varint.Write(_raw, 0);
+            Varint.Write(_metadata, 0);
         }
         else
         {
-            _raw.Write(encoded);
+            _metadata.Write(encoded);
         }
 
         EndEntry(timestamp, line, Math.Max(0, encoded.Length - 1));
@@ -120,10 +138,9 @@ public sealed class ChunkBuilder : IDisposable
             _firstTime = timestamp;
         }
 
-        var delta = (ulong)(timestamp - _blockMax);
-        Varint.Write(_raw, delta);
-        Varint.Write(_raw, (ulong)line.Length);
-        _raw.Write(line);
+        _timestamps.Add(timestamp);
+        _lineLengths.Add(line.Length);
+        _lines.Write(line);
     }
 
     private void EndEntry(long timestamp, ReadOnlySpan<byte> line, long metaBytes)
@@ -134,7 +151,7 @@ public sealed class ChunkBuilder : IDisposable
         _blockEntries++;
         _entries++;
         _uncompressed += line.Length + metaBytes;
-        if (_raw.WrittenCount >= TargetBlockSize)
+        if (_lines.WrittenCount + _metadata.WrittenCount >= TargetBlockSize)
         {
             CutBlock();
         }
@@ -218,11 +235,10 @@ public sealed class ChunkBuilder : IDisposable
     /// <summary>Discards everything appended.</summary>
     public void Reset()
     {
-        _raw.Clear();
+        ClearBlock();
         _payload.Clear();
         _filters.Clear();
         _blocks.Clear();
-        _blockEntries = 0;
         _entries = 0;
         _uncompressed = 0;
         _lastTime = long.MinValue;
@@ -233,6 +249,9 @@ public sealed class ChunkBuilder : IDisposable
     public void Dispose()
     {
         _raw.Dispose();
+        _lines.Dispose();
+        _metadata.Dispose();
+        _columns.Dispose();
         _payload.Dispose();
         _filters.Dispose();
         _filter?.Dispose();
@@ -241,7 +260,7 @@ public sealed class ChunkBuilder : IDisposable
     private int WriteString(string value)
     {
         var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
-        var span = _raw.GetSpan(max + Varint.MaxLength);
+        var span = _metadata.GetSpan(max + Varint.MaxLength);
 
         // Write the bytes after a maximal varint gap, then move them next to the real varint.
         var n = System.Text.Encoding.UTF8.GetBytes(value, span[Varint.MaxLength..]);
@@ -251,12 +270,15 @@ public sealed class ChunkBuilder : IDisposable
             span.Slice(Varint.MaxLength, n).CopyTo(span[lengthBytes..]);
         }
 
-        _raw.Advance(lengthBytes + n);
+        _metadata.Advance(lengthBytes + n);
         return n;
     }
 
     private void CutBlock()
     {
+        _raw.Clear();
+        _columns.Write(_raw, CollectionsMarshal.AsSpan(_timestamps), _metadata.WrittenSpan, _lines.WrittenSpan,
+            CollectionsMarshal.AsSpan(_lineLengths), _tokenize);
         var raw = _raw.WrittenSpan;
         var offset = _payload.WrittenCount;
         var compressedSize = _codec.Compress(raw, _payload);
@@ -265,7 +287,16 @@ public sealed class ChunkBuilder : IDisposable
         var filterSize = _filter?.WriteAndClear(_filters, (int)(compressedSize * _filterRatio)) ?? 0;
         _blocks.Add(new BlockInfo(_blockMin, _blockMax, offset, compressedSize, raw.Length, _blockEntries, crc,
             filterOffset, filterSize));
+        ClearBlock();
+    }
+
+    private void ClearBlock()
+    {
         _raw.Clear();
+        _lines.Clear();
+        _metadata.Clear();
+        _timestamps.Clear();
+        _lineLengths.Clear();
         _blockEntries = 0;
     }
 }

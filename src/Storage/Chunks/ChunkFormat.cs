@@ -10,10 +10,13 @@ public static class ChunkFormat
     public const uint FooterMagic = 0x45534B4C;
 
     /// <summary>The version this code writes.</summary>
-    public const byte Version = 1;
+    public const byte Version = 2;
 
     /// <summary>The oldest reader version able to read what this code writes.</summary>
-    public const byte MinCompatibleVersion = 1;
+    public const byte MinCompatibleVersion = 2;
+
+    /// <summary>First version whose blocks use the columnar payload; older chunks hold entries row by row.</summary>
+    public const byte ColumnarVersion = 2;
 
     /// <summary>Header: magic, version, min-compatible version, encoding, flags.</summary>
     public const int HeaderSize = 8;

@@ -13,6 +13,19 @@ public sealed class DecodedBlock : IDisposable
     private const int MaxRawBlockSize = 256 * 1024 * 1024;
 
     private byte[] _raw = [];
+    private byte[] _lineBytes = [];
+
+    // Where lines are: the decompressed payload (row blocks, plain columnar lines) or _lineBytes (rebuilt lines).
+    private byte[] _lineSource = [];
+
+    // Tokenized lines are rebuilt on first access (readers that only need timestamps never pay for it): lines
+    // below _rebuilt are in _lineBytes; the cursors say where the next line's template, variables and output are.
+    private int _rebuilt = int.MaxValue;
+    private int _templateCursor;
+    private int _variableCursor;
+    private int _outputCursor;
+    private byte _terminator;
+    private byte _marker;
     private long[] _timestamps = [];
     private int[] _lineStarts = [];
     private int[] _lineLengths = [];
@@ -25,14 +38,22 @@ public sealed class DecodedBlock : IDisposable
     /// <summary>The entry at <paramref name="index"/>.</summary>
     public LogEntry this[int index] => new(
         _timestamps[index],
-        _raw.AsSpan(_lineStarts[index], _lineLengths[index]),
+        LineAt(index),
         new StructuredMetadata(_raw.AsSpan(_metaStarts[index], _metaLengths[index])));
 
     /// <summary>The timestamp of the entry at <paramref name="index"/>.</summary>
     public long TimestampAt(int index) => _timestamps[index];
 
     /// <summary>The line of the entry at <paramref name="index"/>.</summary>
-    public ReadOnlySpan<byte> LineAt(int index) => _raw.AsSpan(_lineStarts[index], _lineLengths[index]);
+    public ReadOnlySpan<byte> LineAt(int index)
+    {
+        if (index >= _rebuilt && (uint)index < (uint)Count)
+        {
+            RebuildThrough(index);
+        }
+
+        return _lineSource.AsSpan(_lineStarts[index], _lineLengths[index]);
+    }
 
     /// <summary>Index of the first entry with timestamp ≥ <paramref name="time"/> (Count when none).</summary>
     public int LowerBound(long time)
@@ -87,13 +108,25 @@ public sealed class DecodedBlock : IDisposable
             throw new ChunkCorruptException($"block at offset {block.Offset} does not decompress: {e.Message}", e);
         }
 
-        Index(_raw.AsSpan(0, block.RawSize), block);
+        // The chunk header's version byte says how blocks lay out their entries.
+        if (chunk[4] >= ChunkFormat.ColumnarVersion)
+        {
+            IndexColumnar(_raw.AsSpan(0, block.RawSize), block);
+        }
+        else
+        {
+            _lineSource = _raw;
+            _rebuilt = int.MaxValue;
+            Index(_raw.AsSpan(0, block.RawSize), block);
+        }
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
         Release(ref _raw);
+        Release(ref _lineBytes);
+        _lineSource = [];
         Release(ref _timestamps);
         Release(ref _lineStarts);
         Release(ref _lineLengths);
@@ -156,6 +189,199 @@ public sealed class DecodedBlock : IDisposable
         }
 
         Count = n;
+    }
+
+    private void IndexColumnar(ReadOnlySpan<byte> raw, in BlockInfo block)
+    {
+        var n = block.EntryCount;
+        Ensure(ref _timestamps, n);
+        Ensure(ref _lineStarts, n);
+        Ensure(ref _lineLengths, n);
+        Ensure(ref _metaStarts, n);
+        Ensure(ref _metaLengths, n);
+        var p = 0;
+        if (!Varint.TryRead(raw, ref p, out var divisor) || divisor == 0 || p >= raw.Length)
+        {
+            throw Corrupt(block, 0);
+        }
+
+        var width = raw[p++];
+        if (width > 8 || (long)width * n > raw.Length - p)
+        {
+            throw Corrupt(block, 0);
+        }
+
+        var ts = block.MinTime;
+        for (var i = 0; i < n; i++)
+        {
+            ulong delta = 0;
+            for (var b = 0; b < width; b++)
+            {
+                delta |= (ulong)raw[p + (b * n) + i] << (8 * b);
+            }
+
+            // Checked against the block's range before multiplying, so a forged delta cannot overflow.
+            if (delta > (ulong)(block.MaxTime - ts) / divisor)
+            {
+                throw Corrupt(block, i);
+            }
+
+            ts += (long)(delta * divisor);
+            _timestamps[i] = ts;
+        }
+
+        p += width * n;
+        for (var i = 0; i < n; i++)
+        {
+            var metaStart = p;
+            if (!Varint.TryRead(raw, ref p, out var pairs) || pairs > (ulong)(raw.Length - p))
+            {
+                throw Corrupt(block, i);
+            }
+
+            for (var k = 0; k < 2 * (int)pairs; k++)
+            {
+                if (!Varint.TryRead(raw, ref p, out var length) || length > (ulong)(raw.Length - p))
+                {
+                    throw Corrupt(block, i);
+                }
+
+                p += (int)length;
+            }
+
+            _metaStarts[i] = metaStart;
+            _metaLengths[i] = p - metaStart;
+        }
+
+        if (p >= raw.Length)
+        {
+            throw Corrupt(block, 0);
+        }
+
+        var mode = raw[p++];
+        if (mode == ColumnarBlock.LinesPlain)
+        {
+            IndexPlainLines(raw, p, block);
+        }
+        else if (mode == ColumnarBlock.LinesTokenized)
+        {
+            RebuildLines(raw, p, block);
+        }
+        else
+        {
+            throw new ChunkCorruptException($"block at offset {block.Offset} has unknown line mode {mode}");
+        }
+
+        Count = n;
+    }
+
+    private void IndexPlainLines(ReadOnlySpan<byte> raw, int p, in BlockInfo block)
+    {
+        var n = block.EntryCount;
+        long total = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (!Varint.TryRead(raw, ref p, out var length) || length > (ulong)raw.Length)
+            {
+                throw Corrupt(block, i);
+            }
+
+            _lineLengths[i] = (int)length;
+            total += (long)length;
+        }
+
+        if (total != raw.Length - p)
+        {
+            throw new ChunkCorruptException($"block at offset {block.Offset}: lines do not fill the block");
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            _lineStarts[i] = p;
+            p += _lineLengths[i];
+        }
+
+        _lineSource = _raw;
+        _rebuilt = int.MaxValue;
+    }
+
+    // Templates (each ended by the terminator, variables replaced by the marker), then the variables column
+    // (each ended by the terminator). Checked here with whole-span counts, which is enough for the rebuild to
+    // never fail: n templates each ending at a terminator, as many variables as markers, each ending at one.
+    // Rebuilt lines are never longer than the payload.
+    private void RebuildLines(ReadOnlySpan<byte> raw, int p, in BlockInfo block)
+    {
+        var n = block.EntryCount;
+        if (raw.Length - p < 2)
+        {
+            throw Corrupt(block, 0);
+        }
+
+        var terminator = raw[p];
+        var marker = raw[p + 1];
+        p += 2;
+        if (terminator == marker || !Varint.TryRead(raw, ref p, out var templatesLength) ||
+            templatesLength > (ulong)(raw.Length - p))
+        {
+            throw Corrupt(block, 0);
+        }
+
+        var templates = raw.Slice(p, (int)templatesLength);
+        var variables = raw[(p + (int)templatesLength)..];
+        var markers = templates.Count(marker);
+        if (templates.Count(terminator) != n || (n > 0 && templates[^1] != terminator) ||
+            variables.Count(terminator) != markers || (markers > 0 ? variables[^1] != terminator : !variables.IsEmpty))
+        {
+            throw new ChunkCorruptException($"block at offset {block.Offset}: line templates and variables do not agree");
+        }
+
+        Ensure(ref _lineBytes, raw.Length);
+        _lineSource = _lineBytes;
+        _terminator = terminator;
+        _marker = marker;
+        _templateCursor = p;
+        _variableCursor = p + (int)templatesLength;
+        _outputCursor = 0;
+        _rebuilt = 0;
+    }
+
+    private void RebuildThrough(int index)
+    {
+        var raw = _raw.AsSpan();
+        var output = _lineBytes.AsSpan();
+        int q = _outputCursor, t = _templateCursor, v = _variableCursor;
+        byte terminator = _terminator, marker = _marker;
+        for (var i = _rebuilt; i <= index; i++)
+        {
+            var start = q;
+            while (true)
+            {
+                // One search per template segment: up to the next variable or the end of the line.
+                var k = raw[t..].IndexOfAny(marker, terminator);
+                raw.Slice(t, k).CopyTo(output[q..]);
+                q += k;
+                t += k + 1;
+                if (raw[t - 1] == terminator)
+                {
+                    break;
+                }
+
+                // Variables are short: a plain loop finds the terminator sooner than a vector search starts.
+                byte b;
+                while ((b = raw[v++]) != terminator)
+                {
+                    output[q++] = b;
+                }
+            }
+
+            _lineStarts[i] = start;
+            _lineLengths[i] = q - start;
+        }
+
+        _outputCursor = q;
+        _templateCursor = t;
+        _variableCursor = v;
+        _rebuilt = index + 1;
     }
 
     private static ChunkCorruptException Corrupt(in BlockInfo block, int entry) =>

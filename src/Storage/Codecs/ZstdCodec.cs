@@ -6,8 +6,9 @@ namespace LokiSharp.Storage.Codecs;
 /// <summary>Zstandard through ZstdSharp; contexts are per thread because they are not thread-safe.</summary>
 internal sealed class ZstdCodec : BlockCodec
 {
-    // Level 3 is zstd's default and what Loki's klauspost encoder's "default" level corresponds to.
-    private const int Level = 3;
+    // Level 6 (lazy matching) over columnar blocks is the cheapest setting measured to store the reference
+    // dataset in under 0.15 of its raw size (level 3: 0.157); see docs/formats/chunk.md.
+    private const int Level = 6;
 
     [ThreadStatic]
     private static Compressor? _compressor;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.Storage.Reading;
 using MatchType = LokiSharp.LogQL.Labels.MatchType;
@@ -458,15 +459,7 @@ public sealed class LabelIndex : IDisposable
 
                     return;
                 case RegexShapeKind.Contains:
-                    var needle = shape.Literals![0].AsSpan();
-                    for (var id = 0; id < values.Count; id++)
-                    {
-                        if (values.SpanAt(id).Contains(needle, StringComparison.Ordinal))
-                        {
-                            target.SetAll(values.PostingsAt(id));
-                        }
-                    }
-
+                    values.ForEachContaining(shape.Literals![0], (values, target), static (s, id) => s.target.SetAll(s.values.PostingsAt(id)));
                     return;
             }
 
@@ -494,7 +487,49 @@ public sealed class LabelIndex : IDisposable
             }
         }
 
+        if (shape.Kind == RegexShapeKind.Contains)
+        {
+            // Every value but those containing the literal: mark the hits, then take the rest.
+            var hits = new bool[values.Count];
+            values.ForEachContaining(shape.Literals![0], hits, static (h, id) => h[id] = true);
+            for (var id = 0; id < hits.Length; id++)
+            {
+                if (!hits[id])
+                {
+                    target.SetAll(values.PostingsAt(id));
+                }
+            }
+
+            return;
+        }
+
         var compiled = CompiledFor(m, values.Count);
+        var required = shape.Kind == RegexShapeKind.General ? RegexShape.RequiredLiteral(m.Value) : null;
+        if (required is { Length: >= MinNarrowingLiteral })
+        {
+            // Only values containing the literal can match: one buffer scan finds them, the regex runs on those.
+            var matches = ArrayPool<bool>.Shared.Rent(values.Count);
+            try
+            {
+                matches.AsSpan(0, values.Count).Clear();
+                values.ForEachContaining(required, (m, compiled, values, matches),
+                    static (s, id) => s.matches[id] = RegexMatches(s.m, s.compiled, s.values, id));
+                for (var id = 0; id < values.Count; id++)
+                {
+                    if (matches[id] == regexWanted)
+                    {
+                        target.SetAll(values.PostingsAt(id));
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<bool>.Shared.Return(matches);
+            }
+
+            return;
+        }
+
         for (var id = 0; id < values.Count; id++)
         {
             if (RegexMatches(m, compiled, values, id) == regexWanted)
@@ -503,6 +538,11 @@ public sealed class LabelIndex : IDisposable
             }
         }
     }
+
+    // Shorter required literals (such as "d-" or "_") occur in most values: locating each hit would cost more
+    // than the regex it saves.
+    private const int MinNarrowingLiteral = 3;
+
 
     private static System.Text.RegularExpressions.Regex? CompiledFor(LabelMatcher m, int values) =>
         values >= CompiledRegexes.MinValues ? CompiledRegexes.Get(m.Value) : null;

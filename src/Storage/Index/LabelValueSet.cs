@@ -81,6 +81,51 @@ internal sealed class LabelValueSet
         return lo;
     }
 
+    /// <summary>
+    /// Calls <paramref name="onMatch"/> with the id of every value containing <paramref name="needle"/> (non-empty),
+    /// in id order. One vectorised scan over the contiguous buffer instead of a search per value; a hit spanning
+    /// two values is no hit.
+    /// </summary>
+    public void ForEachContaining<TState>(ReadOnlySpan<char> needle, TState state, Action<TState, int> onMatch)
+    {
+        var chars = _chars.AsSpan(0, _charCount);
+        var starts = CollectionsMarshal.AsSpan(_starts);
+        var lengths = CollectionsMarshal.AsSpan(_lengths);
+        var pos = 0;
+        while (pos < chars.Length)
+        {
+            var k = chars[pos..].IndexOf(needle);
+            if (k < 0)
+            {
+                return;
+            }
+
+            var at = pos + k;
+            var id = starts.BinarySearch(at);
+            if (id < 0)
+            {
+                id = ~id - 1;
+            }
+
+            // Only the empty value can share its start with the next value; step past it.
+            while (id + 1 < starts.Length && starts[id + 1] <= at)
+            {
+                id++;
+            }
+
+            var end = starts[id] + lengths[id];
+            if (at + needle.Length <= end)
+            {
+                onMatch(state, id);
+                pos = end;
+            }
+            else
+            {
+                pos = at + 1;
+            }
+        }
+    }
+
     /// <summary>The id of the value at <paramref name="rank"/> in ordinal order.</summary>
     public int IdAtRank(int rank) => _sorted[rank];
 }

@@ -76,6 +76,97 @@ internal readonly record struct RegexShape(RegexShapeKind Kind, string[]? Litera
         return new RegexShape(RegexShapeKind.General, null, pattern[..end], false);
     }
 
+    /// <summary>
+    /// The longest run of plain characters every match must contain: at the top level (outside groups and
+    /// classes) and not made optional by a following quantifier. Null when there is none, or the pattern has a
+    /// top-level alternation or inline options (which could make the run case-insensitive).
+    /// </summary>
+    public static string? RequiredLiteral(string pattern)
+    {
+        if (pattern.Contains("(?", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        string? best = null;
+        var depth = 0;
+        var runStart = -1;
+        for (var i = 0; i <= pattern.Length; i++)
+        {
+            var c = i < pattern.Length ? pattern[i] : '\\';
+            if (depth == 0 && !Meta.Contains(c, StringComparison.Ordinal))
+            {
+                var next = i + 1 < pattern.Length ? pattern[i + 1] : '\\';
+                if (next is '*' or '?' or '{')
+                {
+                    // This character is optional; the run before it still is not.
+                    Take(ref best, pattern, runStart, i);
+                    runStart = -1;
+                }
+                else if (runStart < 0)
+                {
+                    runStart = i;
+                }
+
+                continue;
+            }
+
+            Take(ref best, pattern, runStart, i);
+            runStart = -1;
+            switch (c)
+            {
+                case '(':
+                    depth++;
+                    break;
+                case ')':
+                    depth--;
+                    break;
+                case '\\':
+                    i++;
+                    break;
+                case '|' when depth == 0:
+                    return null;
+                case '{':
+                    // A counted quantifier's digits are not text.
+                    while (i < pattern.Length && pattern[i] != '}')
+                    {
+                        i++;
+                    }
+
+                    break;
+                case '[':
+                    // Skip the class: a ']' right after '[' or '[^' is a member, escapes hide the next character.
+                    i++;
+                    if (i < pattern.Length && pattern[i] == '^')
+                    {
+                        i++;
+                    }
+
+                    if (i < pattern.Length && pattern[i] == ']')
+                    {
+                        i++;
+                    }
+
+                    while (i < pattern.Length && pattern[i] != ']')
+                    {
+                        i += pattern[i] == '\\' ? 2 : 1;
+                    }
+
+                    break;
+            }
+        }
+
+        return best;
+    }
+
+    private static void Take(ref string? best, string pattern, int start, int end)
+    {
+        if (start >= 0 && end - start > (best?.Length ?? 0))
+        {
+            best = pattern[start..end];
+        }
+    }
+
     private static bool HasMeta(ReadOnlySpan<char> text)
     {
         foreach (var c in text)

@@ -68,9 +68,11 @@ public sealed class ChunkRoundTripTests
     }
 
     internal static byte[] Build(IReadOnlyList<Entry> entries, ChunkEncoding encoding, int blockSize = 256 * 1024,
-        double filterRatio = 0.03)
+        double filterRatio = 0.03, bool? tokenizeLines = null)
     {
-        using var builder = new ChunkBuilder(encoding, blockSize, filterRatio);
+        using var builder = tokenizeLines is { } tokenize
+            ? new ChunkBuilder(encoding, blockSize, filterRatio, tokenize)
+            : new ChunkBuilder(encoding, blockSize, filterRatio);
         foreach (var e in entries)
         {
             builder.Append(e.Ts, e.Line, e.Meta);

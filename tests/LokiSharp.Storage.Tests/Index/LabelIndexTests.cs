@@ -99,6 +99,19 @@ public sealed class LabelIndexTests
         "pod=~pod-2\\d\\d",
         "pod=~(?i)POD-7.*",
         "pod=~.*-12.*",
+        "pod=~.*1pod.*",
+        "pod=~p.d-1[0-9]+",
+        "pod!~p.d-2(0|1).*",
+        "pod=~po?d-12.",
+        "pod=~[p]od-7\\d+",
+        "app=~w[e]b",
+        "app!~(a)pi",
+        "app=~c.+he",
+        "pod=~pod-(1|2)9+",
+        "pod!~[^p]od-1.*",
+        "pod!~.*9pod-.*",
+        "pod=~.*-2999.*",
+        "app!~.*p.*",
         "pod!~.*2.*",
         "app=~.*e.*,pod=~.*1.*",
     ];
@@ -142,6 +155,36 @@ public sealed class LabelIndexTests
             }
         }
     }
+
+    [Theory]
+    [InlineData("pod=~p.d-(12|34)5")]
+    [InlineData("pod!~p.d-(1|2)3.*")]
+    [InlineData("pod=~p[aeiou]d-3[0-9]{2}")]
+    public void LargeValueScansMatchBruteForce(string selector)
+    {
+        // Enough distinct values for compiled regexes and the literal-narrowed scan.
+        var (index, all) = Build(40_000, 13);
+        var matchers = Parse(selector);
+        var expected = BruteForce(all, matchers, 0, 2000);
+        var actual = new List<SelectedStream>();
+        index.Select(matchers, 0, 2000, actual);
+        Assert.Equal(expected.Count, actual.Count);
+        Assert.All(actual, s => Assert.Contains(s.Labels, expected));
+    }
+
+    [Theory]
+    [InlineData("p.d-(12|34)5", "d-")]
+    [InlineData("abc*d", "ab")]
+    [InlineData("ab+cd", "ab")]
+    [InlineData("x[abc]yz.w", "yz")]
+    [InlineData("x[]a]yz", "yz")]
+    [InlineData("\\d+foo\\.bar", "foo")]
+    [InlineData("(?i)abc", null)]
+    [InlineData("ab|cd", null)]
+    [InlineData("(ab|cd)e", "e")]
+    [InlineData("a{2}b", "b")]
+    public void RequiredLiteralIsAlwaysPartOfAMatch(string pattern, string? literal) =>
+        Assert.Equal(literal, RegexShape.RequiredLiteral(pattern));
 
     [Theory]
     [MemberData(nameof(Selectors))]
