@@ -229,6 +229,8 @@ public static class ConfigLoader
             }
         }
 
+        config.LimitsConfig.OtlpConfig?.ToMapping(config.Distributor.OtlpConfig.DefaultResourceAttributesAsIndexLabels, source, "limits_config.otlp_config");
+
         foreach (var rule in config.LimitsConfig.RetentionStream)
         {
             if (rule.Selector.Length == 0)
