@@ -1,4 +1,6 @@
+using LokiSharp.Ingester.Otlp;
 using LokiSharp.Server.Configuration;
+using LokiSharp.Server.Hosting;
 
 namespace LokiSharp.Server.Tests;
 
@@ -38,5 +40,61 @@ public sealed class TenantLimitsSourceTests
 
         Assert.Contains("runtime.yaml (overrides for tenant shop): line 3", error.Message, StringComparison.Ordinal);
         Assert.Contains("key limits_config.max_query_series: cannot parse \"many\" as int", error.Message, StringComparison.Ordinal);
+    }
+
+    private static LokiConfig LoadOtlpDefaults() => ConfigLoader.LoadText("""
+        schema_config:
+          configs: [{from: 2024-01-01, store: tsdb, object_store: filesystem, schema: v13, index: {prefix: index_, period: 24h}}]
+        distributor:
+          otlp_config:
+            default_resource_attributes_as_index_labels: [service.name, k8s.pod.name]
+        limits_config:
+          otlp_config:
+            resource_attributes:
+              attributes_config:
+                - {action: index_label, regex: 'host\..*'}
+            log_attributes:
+              - {action: drop, attributes: [secret]}
+        """, "loki.yaml", expandEnv: false).Config;
+
+    [Fact]
+    public void A_tenants_otlp_config_replaces_the_default_whole_and_others_inherit_it()
+    {
+        var config = LoadOtlpDefaults();
+        const string text = """
+            overrides:
+              replaced:
+                otlp_config:
+                  resource_attributes: {ignore_defaults: true, attributes_config: [{action: index_label, attributes: [team]}]}
+              inherited:
+                ingestion_rate_mb: 9
+            """;
+
+        var overrides = TenantLimitsSource.ParseOverrides(text, "runtime.yaml", config.LimitsConfig);
+        var defaults = config.Distributor.OtlpConfig.DefaultResourceAttributesAsIndexLabels;
+        var replaced = RoomOptions.Ingestion(overrides["replaced"], defaults).Otlp;
+        var inherited = RoomOptions.Ingestion(overrides["inherited"], defaults).Otlp;
+
+        Assert.Equal(OtlpAttributeAction.IndexLabel, OtlpMapping.ActionFor(replaced.ResourceAttributes, "team"));
+        Assert.Equal(OtlpAttributeAction.StructuredMetadata, OtlpMapping.ActionFor(replaced.ResourceAttributes, "service.name"));
+        Assert.Equal(OtlpAttributeAction.StructuredMetadata, OtlpMapping.ActionFor(replaced.ResourceAttributes, "host.name"));
+        Assert.Empty(replaced.LogAttributes);
+
+        Assert.Equal(OtlpAttributeAction.IndexLabel, OtlpMapping.ActionFor(inherited.ResourceAttributes, "k8s.pod.name"));
+        Assert.Equal(OtlpAttributeAction.IndexLabel, OtlpMapping.ActionFor(inherited.ResourceAttributes, "host.name"));
+        Assert.Equal(OtlpAttributeAction.StructuredMetadata, OtlpMapping.ActionFor(inherited.ResourceAttributes, "k8s.namespace.name"));
+        Assert.Equal(OtlpAttributeAction.Drop, OtlpMapping.ActionFor(inherited.LogAttributes, "secret"));
+        Assert.Single(config.LimitsConfig.OtlpConfig!.ResourceAttributes.AttributesConfig);
+    }
+
+    [Fact]
+    public void A_bad_otlp_rule_in_an_override_names_the_tenant_and_key()
+    {
+        var error = Assert.Throws<ConfigException>(() => TenantLimitsSource.ParseOverrides(
+            "overrides:\n  shop:\n    otlp_config:\n      scope_attributes: [{action: index_label, attributes: [a]}]\n",
+            "runtime.yaml", new LimitsConfig()));
+
+        Assert.Equal("runtime.yaml (overrides for tenant shop): key limits_config.otlp_config.scope_attributes[0]: "
+            + "index_label action is only supported for resource_attributes", error.Message);
     }
 }

@@ -78,7 +78,9 @@ public sealed class PushValidator
                 continue;
             }
 
-            var (labels, labelError, reason) = ValidateLabels(stream.Labels, limits);
+            // The OTLP mapper has already applied service-name discovery to the resource's index labels only; Loki
+            // adds no service_name to OTLP streams afterwards (e.g. when otlp_config leaves service.name unindexed).
+            var (labels, labelError, reason) = ValidateLabels(stream.Labels, limits, addServiceName: format != "otlp");
             if (labels is null)
             {
                 result.Errors.Add(labelError!);
@@ -168,7 +170,7 @@ public sealed class PushValidator
 
     private static ReadOnlySpan<byte> LineOf(PushBatch batch, ValidatedEntry entry) => batch.Bytes(entry.LineStart, entry.LineLength);
 
-    private (LabelSet? Labels, string? Error, string? Reason) ValidateLabels(string text, IngestionLimits limits)
+    private (LabelSet? Labels, string? Error, string? Reason) ValidateLabels(string text, IngestionLimits limits, bool addServiceName)
     {
         var (parsed, parseError) = Parse(text);
         if (parsed is null)
@@ -200,7 +202,7 @@ public sealed class PushValidator
             }
         }
 
-        return (WithServiceName(parsed, limits), null, null);
+        return (addServiceName ? WithServiceName(parsed, limits) : parsed, null, null);
     }
 
     private (LabelSet? Labels, string? Error) Parse(string text)

@@ -1,3 +1,5 @@
+using LokiSharp.Ingester.Otlp;
+
 namespace LokiSharp.Ingester.Limits;
 
 /// <summary>
@@ -56,6 +58,12 @@ public sealed record IngestionLimits
     public bool DiscoverLogLevels { get; init; } = true;
 
     public bool IncrementDuplicateTimestamp { get; init; }
+
+    /// <summary>
+    /// The tenant's <c>otlp_config</c> rules for <c>/otlp/v1/logs</c>; its service-name list is
+    /// <see cref="DiscoverServiceName"/>, applied per request.
+    /// </summary>
+    public OtlpMapping Otlp { get; init; } = new();
 
     /// <summary>Retention in hours, reported on <c>loki_distributor_bytes_received_total</c>.</summary>
     public string RetentionHours { get; init; } = "0";

@@ -7,9 +7,10 @@ using System.Globalization;
 namespace LokiSharp.Ingester.Otlp;
 
 /// <summary>
-/// Turns an OTLP logs export into a Loki push as Loki 3.x does: index-label resource attributes become the
-/// stream labels (with a <c>service_name</c> fallback), every other resource, scope and log attribute and the
-/// log record's own fields become structured metadata, the body becomes the line.
+/// Turns an OTLP logs export into a Loki push as Loki 3.x does: attributes the tenant's <c>otlp_config</c> makes
+/// index labels (by default the default list of resource attributes) become the stream labels, with a
+/// <c>service_name</c> fallback; dropped ones vanish; every other attribute and the log record's own fields become
+/// structured metadata; the body becomes the line.
 /// </summary>
 public static class OtlpLogsMapper
 {
@@ -20,7 +21,7 @@ public static class OtlpLogsMapper
 
     /// <summary>Maps <paramref name="request"/> into a new batch (format <c>otlp</c>) that the caller disposes.</summary>
     /// <param name="request">The decoded export.</param>
-    /// <param name="mapping">Index-label and service-name settings.</param>
+    /// <param name="mapping">The attribute rules and service-name settings.</param>
     /// <param name="nowNs">The timestamp of records that carry neither a time nor an observed time.</param>
     /// <exception cref="PushRequestException">400 for an attribute name Loki cannot turn into a label name.</exception>
     public static PushBatch ToBatch(ExportLogsServiceRequest request, OtlpMapping mapping, long nowNs)
@@ -42,9 +43,11 @@ public static class OtlpLogsMapper
 
         if (recordCount > 0)
         {
+            List<LabelPair>? recordLabels = null;
             foreach (var resourceLogs in request.ResourceLogs)
             {
-                var (labels, resourceMetadata) = ResourceAttributes(resourceLogs.Resource, mapping);
+                var (labelSet, resourceMetadata) = ResourceAttributes(resourceLogs.Resource, mapping);
+                var labels = labelSet.ToString();
                 if (!streams.TryGetValue(labels, out var entries))
                 {
                     entries = [];
@@ -54,13 +57,30 @@ public static class OtlpLogsMapper
 
                 foreach (var scopeLogs in resourceLogs.ScopeLogs)
                 {
-                    var scopeMetadata = ScopeAttributes(scopeLogs.Scope);
+                    var scopeMetadata = ScopeAttributes(scopeLogs.Scope, mapping);
                     foreach (var record in scopeLogs.LogRecords)
                     {
-                        var metadata = RecordMetadata(record);
+                        var metadata = RecordMetadata(record, mapping, ref recordLabels);
                         metadata.AddRange(resourceMetadata);
                         metadata.AddRange(scopeMetadata);
-                        entries.Add(new MappedEntry(Timestamp(record, nowNs), OtlpAttributeText.Value(record.Body), metadata));
+                        var entry = new MappedEntry(Timestamp(record, nowNs), OtlpAttributeText.Value(record.Body), metadata);
+                        if (recordLabels is not { Count: > 0 })
+                        {
+                            entries.Add(entry);
+                            continue;
+                        }
+
+                        // Log attributes made index labels put the record in a stream of its own labels.
+                        var combined = CombinedLabels(labelSet, recordLabels);
+                        recordLabels.Clear();
+                        if (!streams.TryGetValue(combined, out var recordEntries))
+                        {
+                            recordEntries = [];
+                            streams[combined] = recordEntries;
+                            order.Add(combined);
+                        }
+
+                        recordEntries.Add(entry);
                     }
                 }
             }
@@ -101,9 +121,10 @@ public static class OtlpLogsMapper
         return record.ObservedTimeUnixNano != 0 ? unchecked((long)record.ObservedTimeUnixNano) : nowNs;
     }
 
-    private static (string Labels, List<MetadataPair> Metadata) ResourceAttributes(Resource? resource, OtlpMapping mapping)
+    private static (LabelSet Labels, List<MetadataPair> Metadata) ResourceAttributes(Resource? resource, OtlpMapping mapping)
     {
-        var labels = new List<LabelPair>();
+        // A later attribute with the same label name wins, as in Loki's label map.
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         var metadata = new List<MetadataPair>();
         var hasServiceName = false;
         if (resource is not null)
@@ -115,38 +136,65 @@ public static class OtlpLogsMapper
                     hasServiceName = OtlpAttributeText.Value(attribute.Value).Length > 0;
                 }
 
-                if (mapping.IndexLabelAttributes.Contains(attribute.Key))
+                switch (OtlpMapping.ActionFor(mapping.ResourceAttributes, attribute.Key))
                 {
-                    Flatten(attribute.Key, attribute.Value, "", (name, value) => labels.Add(new LabelPair(name, value)));
-                }
-                else
-                {
-                    Flatten(attribute.Key, attribute.Value, "", (name, value) => metadata.Add(new MetadataPair(name, value)));
+                    case OtlpAttributeAction.IndexLabel:
+                        Flatten(attribute.Key, attribute.Value, "", (name, value) => labels[name] = value);
+                        break;
+                    case OtlpAttributeAction.StructuredMetadata:
+                        Flatten(attribute.Key, attribute.Value, "", (name, value) => metadata.Add(new MetadataPair(name, value)));
+                        break;
                 }
             }
         }
 
-        // A later attribute with the same label name wins, as in Loki's label map.
-        var set = LabelSet.From(labels);
         if (!hasServiceName && mapping.DiscoverServiceName.Count > 0)
         {
             var service = UnknownService;
             foreach (var name in mapping.DiscoverServiceName)
             {
-                if (set.Get(name) is { Length: > 0 } value)
+                if (labels.GetValueOrDefault(name) is { Length: > 0 } value)
                 {
                     service = value;
                     break;
                 }
             }
 
-            set = LabelSet.From([.. set, new LabelPair(ServiceNameLabel, service)]);
+            labels[ServiceNameLabel] = service;
         }
 
-        return (set.ToString(), metadata);
+        return (ToLabelSet(labels), metadata);
     }
 
-    private static List<MetadataPair> ScopeAttributes(InstrumentationScope? scope)
+    // Resource labels overlaid with a record's own index labels; the record's value wins for a shared name.
+    private static string CombinedLabels(LabelSet resourceLabels, List<LabelPair> recordLabels)
+    {
+        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in resourceLabels)
+        {
+            merged[pair.Name] = pair.Value;
+        }
+
+        foreach (var pair in recordLabels)
+        {
+            merged[pair.Name] = pair.Value;
+        }
+
+        return ToLabelSet(merged).ToString();
+    }
+
+    private static LabelSet ToLabelSet(Dictionary<string, string> labels)
+    {
+        var pairs = new List<LabelPair>(labels.Count);
+        foreach (var (name, value) in labels)
+        {
+            pairs.Add(new LabelPair(name, value));
+        }
+
+        return LabelSet.From(pairs);
+    }
+
+    private static List<MetadataPair> ScopeAttributes(InstrumentationScope? scope, OtlpMapping mapping)
     {
         var metadata = new List<MetadataPair>();
         if (scope is null)
@@ -154,7 +202,7 @@ public static class OtlpLogsMapper
             return metadata;
         }
 
-        AddAttributes(scope.Attributes, metadata, skipEventName: false);
+        AddAttributes(scope.Attributes, mapping.ScopeAttributes, metadata, null, skipEventName: false);
         if (scope.Name.Length > 0)
         {
             metadata.Add(new MetadataPair("scope_name", scope.Name));
@@ -173,12 +221,17 @@ public static class OtlpLogsMapper
         return metadata;
     }
 
-    private static List<MetadataPair> RecordMetadata(LogRecord record)
+    // The record's structured metadata; index labels from its attributes go to labels, created on first use.
+    private static List<MetadataPair> RecordMetadata(LogRecord record, OtlpMapping mapping, ref List<LabelPair>? labels)
     {
         var metadata = new List<MetadataPair>(record.Attributes.Count + 8);
+        if (mapping.LogAttributes.Count > 0 || mapping.SeverityTextAsLabel)
+        {
+            labels ??= [];
+        }
 
         // The record's own event_name field takes precedence over an attribute of that name.
-        AddAttributes(record.Attributes, metadata, skipEventName: record.EventName.Length > 0);
+        AddAttributes(record.Attributes, mapping.LogAttributes, metadata, labels, skipEventName: record.EventName.Length > 0);
 
         // Without a time the observed time is already the entry's timestamp, so it is not repeated.
         if (record.TimeUnixNano != 0 && record.ObservedTimeUnixNano != 0)
@@ -193,6 +246,11 @@ public static class OtlpLogsMapper
 
         if (record.SeverityText.Length > 0)
         {
+            if (mapping.SeverityTextAsLabel)
+            {
+                labels!.Add(new LabelPair("severity_text", record.SeverityText));
+            }
+
             metadata.Add(new MetadataPair("severity_text", record.SeverityText));
         }
 
@@ -235,7 +293,8 @@ public static class OtlpLogsMapper
         return OtlpAttributeText.HexId(id);
     }
 
-    private static void AddAttributes(RepeatedField<KeyValue> attributes, List<MetadataPair> metadata, bool skipEventName)
+    private static void AddAttributes(RepeatedField<KeyValue> attributes, IReadOnlyList<OtlpAttributeRule> rules, List<MetadataPair> metadata,
+        List<LabelPair>? labels, bool skipEventName)
     {
         foreach (var attribute in attributes)
         {
@@ -244,7 +303,15 @@ public static class OtlpLogsMapper
                 continue;
             }
 
-            Flatten(attribute.Key, attribute.Value, "", (name, value) => metadata.Add(new MetadataPair(name, value)));
+            switch (rules.Count == 0 ? OtlpAttributeAction.StructuredMetadata : OtlpMapping.ActionFor(rules, attribute.Key))
+            {
+                case OtlpAttributeAction.StructuredMetadata:
+                    Flatten(attribute.Key, attribute.Value, "", (name, value) => metadata.Add(new MetadataPair(name, value)));
+                    break;
+                case OtlpAttributeAction.IndexLabel when labels is not null:
+                    Flatten(attribute.Key, attribute.Value, "", (name, value) => labels.Add(new LabelPair(name, value)));
+                    break;
+            }
         }
     }
 

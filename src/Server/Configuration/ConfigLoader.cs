@@ -168,6 +168,9 @@ public static class ConfigLoader
     {
         void Fail(string key, string message) => throw new ConfigException($"{source}: key {key}: {message}");
 
+        // Loki rejects bad otlp_config rules while parsing the file, before any other check.
+        config.LimitsConfig.OtlpConfig?.ToMapping(config.Distributor.OtlpConfig.DefaultResourceAttributesAsIndexLabels, source, "limits_config.otlp_config");
+
         if (config.Target != "all")
         {
             Fail("target", $"target \"{config.Target}\" is not supported: LokiSharp runs as a single binary, use -target=all");

@@ -1,3 +1,5 @@
+using LokiSharp.Ingester.Otlp;
+
 namespace LokiSharp.Server.Configuration;
 
 // The typed configuration. Property names map to Loki's YAML keys by snake_case (HttpListenPort ->
@@ -27,6 +29,8 @@ public sealed class LokiConfig
     public IngesterConfig Ingester { get; set; } = new();
 
     public LimitsConfig LimitsConfig { get; set; } = new();
+
+    public DistributorConfig Distributor { get; set; } = new();
 
     public RuntimeConfigSection RuntimeConfig { get; set; } = new();
 
@@ -314,6 +318,9 @@ public sealed class LimitsConfig
     /// <summary>LokiSharp extension: accept <c>{}</c> and selectors whose matchers all match empty.</summary>
     public bool AllowEmptyMatchers { get; set; }
 
+    /// <summary>How OTLP attributes are stored; null when not set (the default index-label list applies).</summary>
+    public OtlpConfigSection? OtlpConfig { get; set; }
+
     /// <summary>A deep copy, the base that a tenant's overrides are applied onto.</summary>
     public LimitsConfig Clone()
     {
@@ -325,8 +332,108 @@ public sealed class LimitsConfig
             Period = r.Period,
         });
         copy.DiscoverServiceName = [.. DiscoverServiceName];
+        copy.OtlpConfig = OtlpConfig?.Clone();
         return copy;
     }
+}
+
+/// <summary><c>distributor:</c> only its OTLP defaults are modelled.</summary>
+public sealed class DistributorConfig
+{
+    public DistributorOtlpConfig OtlpConfig { get; set; } = new();
+}
+
+/// <summary><c>distributor.otlp_config:</c> the resource attributes every tenant indexes unless it ignores defaults.</summary>
+public sealed class DistributorOtlpConfig
+{
+    public List<string> DefaultResourceAttributesAsIndexLabels { get; set; } = [.. OtlpMapping.DefaultIndexLabelAttributes];
+}
+
+/// <summary><c>limits_config.otlp_config:</c> per-tenant rules for OTLP resource, scope and log attributes.</summary>
+public sealed class OtlpConfigSection
+{
+    public OtlpResourceAttributesConfig ResourceAttributes { get; set; } = new();
+
+    public List<OtlpAttributesConfig> ScopeAttributes { get; set; } = [];
+
+    public List<OtlpAttributesConfig> LogAttributes { get; set; } = [];
+
+    public bool SeverityTextAsLabel { get; set; }
+
+    /// <summary>
+    /// The mapping the write path applies: the default index-label list goes first unless <c>ignore_defaults</c>,
+    /// then the configured rules in order. <paramref name="source"/> and <paramref name="key"/> name the place
+    /// in error messages.
+    /// </summary>
+    /// <exception cref="ConfigException">A rule Loki rejects when loading its configuration.</exception>
+    public OtlpMapping ToMapping(IReadOnlyList<string> defaultIndexLabels, string source, string key) => new()
+    {
+        ResourceAttributes = OtlpMapping.ResourceRules(ResourceAttributes.IgnoreDefaults, defaultIndexLabels,
+            Rules(ResourceAttributes.AttributesConfig, OtlpAttributeKind.Resource, source, key + ".resource_attributes.attributes_config")),
+        ScopeAttributes = Rules(ScopeAttributes, OtlpAttributeKind.Scope, source, key + ".scope_attributes"),
+        LogAttributes = Rules(LogAttributes, OtlpAttributeKind.Log, source, key + ".log_attributes"),
+        SeverityTextAsLabel = SeverityTextAsLabel,
+    };
+
+    /// <summary>The mapping when a tenant has no <c>otlp_config</c>: the default list as index labels.</summary>
+    public static OtlpMapping DefaultMapping(IReadOnlyList<string> defaultIndexLabels) => new()
+    {
+        ResourceAttributes = OtlpMapping.ResourceRules(ignoreDefaults: false, defaultIndexLabels, []),
+    };
+
+    /// <summary>A deep copy.</summary>
+    public OtlpConfigSection Clone() => new()
+    {
+        ResourceAttributes = new OtlpResourceAttributesConfig
+        {
+            IgnoreDefaults = ResourceAttributes.IgnoreDefaults,
+            AttributesConfig = ResourceAttributes.AttributesConfig.ConvertAll(static r => r.Clone()),
+        },
+        ScopeAttributes = ScopeAttributes.ConvertAll(static r => r.Clone()),
+        LogAttributes = LogAttributes.ConvertAll(static r => r.Clone()),
+        SeverityTextAsLabel = SeverityTextAsLabel,
+    };
+
+    private static List<OtlpAttributeRule> Rules(List<OtlpAttributesConfig> configs, OtlpAttributeKind kind, string source, string key)
+    {
+        var rules = new List<OtlpAttributeRule>(configs.Count);
+        for (var i = 0; i < configs.Count; i++)
+        {
+            var config = configs[i];
+            try
+            {
+                rules.Add(OtlpAttributeRule.Parse(kind, config.Action, config.Attributes, config.Regex));
+            }
+            catch (FormatException e)
+            {
+                throw new ConfigException($"{source}: key {key}[{i}]: {e.Message}", e);
+            }
+        }
+
+        return rules;
+    }
+}
+
+/// <summary><c>otlp_config.resource_attributes:</c> whether the default list applies, and the rules.</summary>
+public sealed class OtlpResourceAttributesConfig
+{
+    public bool IgnoreDefaults { get; set; }
+
+    public List<OtlpAttributesConfig> AttributesConfig { get; set; } = [];
+}
+
+/// <summary>One <c>otlp_config</c> rule as written: an action for a list of attribute names or a regex.</summary>
+public sealed class OtlpAttributesConfig
+{
+    /// <summary><c>index_label</c>, <c>structured_metadata</c> (the default when empty) or <c>drop</c>.</summary>
+    public string Action { get; set; } = "";
+
+    public List<string> Attributes { get; set; } = [];
+
+    public string Regex { get; set; } = "";
+
+    /// <summary>A deep copy.</summary>
+    public OtlpAttributesConfig Clone() => new() { Action = Action, Attributes = [.. Attributes], Regex = Regex };
 }
 
 /// <summary>A <c>retention_stream</c> rule: streams matching the selector keep data for the period.</summary>

@@ -1,3 +1,4 @@
+using LokiSharp.Ingester.Otlp;
 using LokiSharp.Server.Hosting;
 using Microsoft.Extensions.Logging;
 using YamlDotNet.RepresentationModel;
@@ -22,6 +23,7 @@ public sealed partial class TenantLimitsSource : ILokiModule, IDisposable
     {
         _defaults = config.LimitsConfig;
         _settings = config.RuntimeConfig;
+        DefaultOtlpIndexLabels = config.Distributor.OtlpConfig.DefaultResourceAttributesAsIndexLabels;
         _logger = logger;
     }
 
@@ -30,6 +32,12 @@ public sealed partial class TenantLimitsSource : ILokiModule, IDisposable
 
     /// <summary>The limits in force for a tenant: its overrides if any, else <c>limits_config</c>.</summary>
     public LimitsConfig LimitsFor(string tenant) => _overrides.GetValueOrDefault(tenant) ?? _defaults;
+
+    /// <summary>
+    /// <c>distributor.otlp_config.default_resource_attributes_as_index_labels</c>, put before every tenant's
+    /// resource rules unless it sets <c>ignore_defaults</c>.
+    /// </summary>
+    public IReadOnlyList<string> DefaultOtlpIndexLabels { get; }
 
     /// <summary>Tenants that have overrides.</summary>
     public IReadOnlyCollection<string> TenantsWithOverrides => _overrides.Keys;
@@ -81,8 +89,18 @@ public sealed partial class TenantLimitsSource : ILokiModule, IDisposable
                     var limits = defaults.Clone();
                     if (limitsNode is YamlMappingNode mapping)
                     {
-                        new ConfigBinder(ConfigKeyCatalog.Embedded, $"{source} (overrides for tenant {tenant})")
-                            .BindMapping(mapping, limits, "limits_config");
+                        // As in Loki, a tenant's otlp_config replaces the default one whole rather than merging into it.
+                        limits.OtlpConfig = null;
+                        var tenantSource = $"{source} (overrides for tenant {tenant})";
+                        new ConfigBinder(ConfigKeyCatalog.Embedded, tenantSource).BindMapping(mapping, limits, "limits_config");
+                        if (limits.OtlpConfig is null)
+                        {
+                            limits.OtlpConfig = defaults.OtlpConfig?.Clone();
+                        }
+                        else
+                        {
+                            limits.OtlpConfig.ToMapping(OtlpMapping.DefaultIndexLabelAttributes, tenantSource, "limits_config.otlp_config");
+                        }
                     }
 
                     result[tenant] = limits;

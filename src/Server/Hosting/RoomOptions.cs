@@ -70,8 +70,8 @@ public static class RoomOptions
             }
         }));
 
-    /// <summary>The write path's view of <c>limits_config</c>.</summary>
-    public static IngestionLimits Ingestion(LimitsConfig limits) => new()
+    /// <summary>The write path's view of <c>limits_config</c>; the OTLP defaults come from <c>distributor.otlp_config</c>.</summary>
+    public static IngestionLimits Ingestion(LimitsConfig limits, IReadOnlyList<string> defaultOtlpIndexLabels) => new()
     {
         IngestionRateBytes = limits.IngestionRateMb * (1 << 20),
         IngestionBurstBytes = limits.IngestionBurstSizeMb * (1 << 20),
@@ -94,17 +94,27 @@ public static class RoomOptions
         DiscoverLogLevels = limits.DiscoverLogLevels,
         IncrementDuplicateTimestamp = limits.IncrementDuplicateTimestamp,
         RetentionHours = ((long)limits.RetentionPeriod.TotalHours).ToString(CultureInfo.InvariantCulture),
+        Otlp = limits.OtlpConfig?.ToMapping(defaultOtlpIndexLabels, "limits_config", "otlp_config")
+            ?? OtlpConfigSection.DefaultMapping(defaultOtlpIndexLabels),
     };
 }
 
 /// <summary>Per-tenant ingestion limits from <c>limits_config</c> and the runtime overrides, converted once per version.</summary>
-internal sealed class TenantIngestionLimits(TenantLimitsSource source) : ITenantLimits
+internal sealed class TenantIngestionLimits : ITenantLimits
 {
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<LimitsConfig, IngestionLimits> _converted = new();
+    private readonly TenantLimitsSource _source;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<LimitsConfig, IngestionLimits>.CreateValueCallback _convert;
+
+    public TenantIngestionLimits(TenantLimitsSource source)
+    {
+        _source = source;
+        _convert = limits => RoomOptions.Ingestion(limits, _source.DefaultOtlpIndexLabels);
+    }
 
     public IngestionLimits For(string tenant)
     {
-        var limits = source.LimitsFor(tenant);
-        return _converted.GetValue(limits, RoomOptions.Ingestion);
+        var limits = _source.LimitsFor(tenant);
+        return _converted.GetValue(limits, _convert);
     }
 }

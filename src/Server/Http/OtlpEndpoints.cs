@@ -52,7 +52,8 @@ internal static class OtlpEndpoints
                 return;
             }
 
-            var mapping = new OtlpMapping { DiscoverServiceName = limits.For(tenant).DiscoverServiceName };
+            var tenantLimits = limits.For(tenant);
+            var mapping = tenantLimits.Otlp with { DiscoverServiceName = tenantLimits.DiscoverServiceName };
             var now = time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000;
             using var batch = OtlpLogsDecoder.Decode(body.AsMemory(0, bodyLength), context.Request.ContentType,
                 context.Request.Headers.ContentEncoding.ToString(), mapping, now);
