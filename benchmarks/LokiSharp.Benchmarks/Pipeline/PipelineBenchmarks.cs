@@ -46,6 +46,7 @@ public class PipelineLineFilterBenchmarks
     private byte[][] _lines = [];
     private StreamPipeline _substring = null!;
     private StreamPipeline _ignoreCase = null!;
+    private StreamPipeline _ignoreCaseWord = null!;
     private StreamPipeline _alternation = null!;
     private StreamPipeline _regex = null!;
 
@@ -59,6 +60,7 @@ public class PipelineLineFilterBenchmarks
         CorpusBytes = _lines.Sum(static l => (long)l.Length);
         _substring = PipelineCorpus.Stream("{app=\"web\"} |= \"status=500\"");
         _ignoreCase = PipelineCorpus.Stream("{app=\"web\"} |~ \"(?i)STATUS=500\"");
+        _ignoreCaseWord = PipelineCorpus.Stream("{app=\"web\"} |~ \"(?i)timeout\"");
         _alternation = PipelineCorpus.Stream("{app=\"web\"} |~ \"error|timeout|status=500\"");
         _regex = PipelineCorpus.Stream("{app=\"web\"} |~ \"status=5\\\\d\\\\d\"");
         Console.WriteLine($"// corpus: {_lines.Length} lines, {CorpusBytes} bytes");
@@ -84,6 +86,10 @@ public class PipelineLineFilterBenchmarks
     [Benchmark]
     public int IgnoreCaseLiteral() => Run(_ignoreCase);
 
+    /// <summary>The reference workload's <c>(?i)timeout</c>: a word of common letters, absent from the corpus.</summary>
+    [Benchmark]
+    public int IgnoreCaseWord() => Run(_ignoreCaseWord);
+
     [Benchmark]
     public int LiteralAlternation() => Run(_alternation);
 
@@ -108,6 +114,10 @@ public class PipelineStageBenchmarks
     private StreamPipeline _logfmt = null!;
     private StreamPipeline _lineFormat = null!;
     private StreamPipeline _jsonFilter = null!;
+    private StreamPipeline _pattern = null!;
+
+    private static readonly byte[] NginxLine = Encoding.UTF8.GetBytes(
+        "10.1.2.3 - - [01/May/2024:12:00:00 +0000] \"GET /api/v1/users?page=2 HTTP/1.1\" 200 5316 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"");
 
     [GlobalSetup]
     public void Setup()
@@ -116,6 +126,7 @@ public class PipelineStageBenchmarks
         _logfmt = PipelineCorpus.Stream("{app=\"web\"} | logfmt");
         _lineFormat = PipelineCorpus.Stream("{app=\"web\"} | line_format \"{{.level}} {{.app}}\"", "{app=\"web\", level=\"info\"}");
         _jsonFilter = PipelineCorpus.Stream("{app=\"web\"} | json | status >= 500");
+        _pattern = PipelineCorpus.Stream("{app=\"web\"} | pattern \"<_> \\\"<_> <_> <_>\\\" <status> <_>\"");
         Console.WriteLine($"// json line: {JsonLine.Length} bytes, logfmt line: {LogfmtLine.Length} bytes");
     }
 
@@ -124,6 +135,10 @@ public class PipelineStageBenchmarks
 
     [Benchmark]
     public bool JsonThenStatusFilter() => _jsonFilter.Process(0, JsonLine, default, out _, out _);
+
+    /// <summary>The reference workload's nginx pattern (one named capture after four unnamed ones).</summary>
+    [Benchmark]
+    public bool Pattern() => _pattern.Process(0, NginxLine, default, out _, out _);
 
     [Benchmark]
     public bool Logfmt() => _logfmt.Process(0, LogfmtLine, default, out _, out _);

@@ -122,7 +122,8 @@ internal sealed class StringPredicate : LabelPredicate
             return new NonEmptyMatcher();
         }
 
-        if (branches is null || (ignoreCase && branches.Exists(static b => !Ascii.IsValid(b.Literal))))
+        // Case-insensitive k and s also match U+212A and U+017F under RE2: such values take the regex.
+        if (branches is null || (ignoreCase && branches.Exists(static b => !Ascii.IsValid(b.Literal) || b.Literal.AsSpan().IndexOfAny("kKsS") >= 0)))
         {
             return null;
         }

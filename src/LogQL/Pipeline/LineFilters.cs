@@ -34,68 +34,21 @@ internal sealed class ContainsMatcher(byte[] literal) : LineMatcher
     public override bool Matches(ReadOnlySpan<byte> line) => line.IndexOf(Literal) >= 0;
 }
 
-/// <summary>
-/// ASCII case-insensitive substring search: a vectorised scan for either case of the literal's rarest-looking
-/// anchor byte, then a case-folding comparison around it.
-/// </summary>
-internal sealed class ContainsIgnoreCaseMatcher : LineMatcher
+/// <summary>ASCII case-insensitive substring search (see <see cref="IgnoreCaseLiteral"/>).</summary>
+internal sealed class ContainsIgnoreCaseMatcher(byte[] asciiLiteral) : LineMatcher
 {
-    private readonly byte[] _lower;
-    private readonly int _anchor;
-    private readonly SearchValues<byte> _anchorBytes;
+    public IgnoreCaseLiteral Literal { get; } = new(asciiLiteral);
 
-    public ContainsIgnoreCaseMatcher(byte[] asciiLiteral)
-    {
-        _lower = new byte[asciiLiteral.Length];
-        for (var i = 0; i < asciiLiteral.Length; i++)
-        {
-            _lower[i] = (byte)char.ToLowerInvariant((char)asciiLiteral[i]);
-        }
+    public override bool Matches(ReadOnlySpan<byte> line) => Literal.IsFoundIn(line);
+}
 
-        // Anchor on the last letter: later letters tend to be rarer in text than the first one.
-        _anchor = 0;
-        for (var i = _lower.Length - 1; i >= 0; i--)
-        {
-            if (char.IsAsciiLetter((char)_lower[i]))
-            {
-                _anchor = i;
-                break;
-            }
-        }
-
-        var a = _lower.Length == 0 ? (byte)0 : _lower[_anchor];
-        _anchorBytes = SearchValues.Create(char.IsAsciiLetterLower((char)a) ? [a, (byte)(a - 32)] : [a]);
-    }
-
-    public byte[] Lower => _lower;
-
-    public override bool Matches(ReadOnlySpan<byte> line)
-    {
-        if (_lower.Length == 0)
-        {
-            return true;
-        }
-
-        var searchFrom = _anchor;
-        while (searchFrom < line.Length)
-        {
-            var hit = line[searchFrom..].IndexOfAny(_anchorBytes);
-            if (hit < 0)
-            {
-                return false;
-            }
-
-            var start = searchFrom + hit - _anchor;
-            if (start + _lower.Length <= line.Length && Ascii.EqualsIgnoreCase(line.Slice(start, _lower.Length), _lower))
-            {
-                return true;
-            }
-
-            searchFrom += hit + 1;
-        }
-
-        return false;
-    }
+/// <summary>
+/// An ASCII fast path that is exact only on ASCII input (e.g. a case-insensitive literal with k or s, which RE2 also
+/// folds to U+212A and U+017F): lines holding any other byte go to the full matcher.
+/// </summary>
+internal sealed class AsciiFastPathMatcher(LineMatcher ascii, LineMatcher full) : LineMatcher
+{
+    public override bool Matches(ReadOnlySpan<byte> line) => Ascii.IsValid(line) ? ascii.Matches(line) : full.Matches(line);
 }
 
 /// <summary>Whole-value equality, optionally ASCII case-insensitive (label filters' literal regexes).</summary>

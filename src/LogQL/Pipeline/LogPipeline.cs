@@ -449,8 +449,12 @@ internal static class LineFilterCompiler
             }
 
             ignoreCase = ci;
+            var literalMatcher = operands.Count == 1 ? operands[0] : new AnyMatcher([.. operands]);
 
-            return operands.Count == 1 ? operands[0] : new AnyMatcher([.. operands]);
+            // RE2 folds k and s to non-ASCII letters too: only ASCII lines can skip the regex then.
+            return ci && branches.Exists(static b => b.Literal.AsSpan().IndexOfAny("kKsS") >= 0)
+                ? new AsciiFastPathMatcher(literalMatcher, new RegexMatcher(regex))
+                : literalMatcher;
         }
 
         requirementValid = false;

@@ -47,14 +47,27 @@ public sealed class RegexpParserStep : PipelineStage
 /// </summary>
 public sealed class PatternParserStep : PipelineStage
 {
-    // Literal nodes are byte arrays, captures are names (null for <_>); consecutive captures are rejected at build.
+    // Literal nodes are byte arrays, captures are keys (null for <_>); consecutive captures are rejected at build.
     private readonly byte[]? _leading;
-    private readonly (string? Name, byte[]? Following)[] _captures;
+    private readonly (ParsedKey? Key, byte[]? Following)[] _captures;
+
+    // Captures after the last named one extract nothing, so the scan stops there.
+    private readonly int _lastNamed;
 
     internal PatternParserStep(byte[]? leading, (string? Name, byte[]? Following)[] captures)
     {
         _leading = leading;
-        _captures = captures;
+        _captures = new (ParsedKey?, byte[]?)[captures.Length];
+        _lastNamed = -1;
+        for (var i = 0; i < captures.Length; i++)
+        {
+            var (name, following) = captures[i];
+            _captures[i] = (name is null ? null : new ParsedKey(name), following);
+            if (name is not null)
+            {
+                _lastNamed = i;
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -68,7 +81,7 @@ public sealed class PatternParserStep : PipelineStage
         var rest = line;
         if (_leading is not null)
         {
-            if (rest.IndexOf(_leading) != 0)
+            if (!rest.StartsWith(_leading))
             {
                 return true;
             }
@@ -76,41 +89,31 @@ public sealed class PatternParserStep : PipelineStage
             rest = rest[_leading.Length..];
         }
 
-        if (_captures.Length == 0)
+        for (var c = 0; c <= _lastNamed; c++)
         {
-            return true;
-        }
-
-        foreach (var (name, following) in _captures)
-        {
+            var (key, following) = _captures[c];
             ReadOnlySpan<byte> value;
             var stop = false;
-            if (following is null)
+            var i = following is null ? -1 : rest.IndexOf(following);
+            if (i < 0)
             {
                 value = rest;
                 stop = true;
             }
             else
             {
-                var i = rest.IndexOf(following);
-                if (i < 0)
-                {
-                    value = rest;
-                    stop = true;
-                }
-                else
-                {
-                    value = rest[..i];
-                    rest = rest[(i + following.Length)..];
-                }
+                value = rest[..i];
+                rest = rest[(i + following!.Length)..];
             }
 
-            if (name is not null)
+            if (key is not null)
             {
-                var key = labels.ParsedName(name);
-                if (!labels.WasExtracted(key))
+                // As ParsedName/WasExtracted/Set would, with the name resolved once per stream and repeated values reused.
+                var name = key.Resolve(labels, null, out _, out var shadowsStream);
+                if (!labels.WasExtracted(name))
                 {
-                    labels.Set(LabelCategory.Parsed, key, LabelKeys.DecodeValue(value));
+                    var text = key.Decode(value);
+                    labels.SetExtracted(name, text, shadowsStream, key.HashTerm(name, text));
                 }
             }
 

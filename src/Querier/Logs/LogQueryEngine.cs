@@ -92,7 +92,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
         IReadOnlyList<LabelMatcher> matchers = selector.Matchers;
 
         // Context needs the lines around a match, so storage must not drop the lines lacking the query's literals.
-        var filter = pipeline.RequiredLiterals.Count > 0 && !extras.WantsContext ? new LineFilter(pipeline.RequiredLiterals) : null;
+        var filter = pipeline.LiteralRequirements.Count > 0 && !extras.WantsContext ? new LineFilter(pipeline.LiteralRequirements) : null;
         var query = new EntryQuery(start, end, direction, filter);
 
         var cursors = new List<Cursor>();

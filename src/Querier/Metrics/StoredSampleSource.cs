@@ -29,7 +29,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         IReadOnlyList<LabelMatcher> matchers = aggregation.Range.Left.Matchers;
         var from = selection.StartExclusiveNs + 1;
         var through = selection.EndInclusiveNs + 1;
-        var literals = first.Pipeline.RequiredLiterals;
+        var literals = first.Pipeline.LiteralRequirements;
         var query = new EntryQuery(from, through, Direction.Forward, literals.Count > 0 ? new LineFilter(literals) : null);
         SampleSource? direct = first.Pipeline.IsNoop && first.Source != SampleSource.Unwrap ? first.Source : null;
 

@@ -57,6 +57,71 @@ public static class NGramFilter
         return true;
     }
 
+    /// <summary>
+    /// Whether a block with <paramref name="filter"/> may contain <paramref name="lowerLiteral"/> (ASCII, lower case) in
+    /// any mix of ASCII letter case: each indexable gram is tested in all its case variants. Grams covering a k or s are
+    /// not tested, since RE2's case folding also matches those letters as U+212A and U+017F.
+    /// </summary>
+    public static bool MayContainIgnoreCase(ReadOnlySpan<byte> filter, ReadOnlySpan<byte> lowerLiteral)
+    {
+        if (filter.IsEmpty || lowerLiteral.Length < GramLength)
+        {
+            return true;
+        }
+
+        var mask = (uint)(filter.Length * 8) - 1;
+        uint gram = 0;
+        uint letters = 0; // bit k set when the gram's k-th newest byte is a letter
+        var lastUntestable = -1;
+        for (var i = 0; i < lowerLiteral.Length; i++)
+        {
+            var b = lowerLiteral[i];
+            gram = (gram << 8) | b;
+            letters = ((letters << 1) | (char.IsAsciiLetterLower((char)b) ? 1u : 0u)) & 0xF;
+            if ((uint)(b - '0') <= 9 || b is (byte)'k' or (byte)'s')
+            {
+                lastUntestable = i;
+            }
+
+            if (i - lastUntestable >= GramLength && !AnyCaseVariantSet(filter, mask, gram, letters))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool AnyCaseVariantSet(ReadOnlySpan<byte> filter, uint mask, uint gram, uint letters)
+    {
+        // Every subset of the gram's letters upper-cased (clearing bit 0x20 of those bytes).
+        var caseBits = 0u;
+        for (var k = 0; k < GramLength; k++)
+        {
+            if ((letters & (1u << k)) != 0)
+            {
+                caseBits |= 0x20u << (8 * k);
+            }
+        }
+
+        var subset = caseBits;
+        while (true)
+        {
+            var bit = Hash(gram & ~subset) & mask;
+            if ((filter[(int)(bit >> 3)] & (1 << (int)(bit & 7))) != 0)
+            {
+                return true;
+            }
+
+            if (subset == 0)
+            {
+                return false;
+            }
+
+            subset = (subset - 1) & caseBits;
+        }
+    }
+
     /// <summary>Whether every literal in <paramref name="literals"/> may be in the block.</summary>
     public static bool MayContainAll(ReadOnlySpan<byte> filter, IReadOnlyList<byte[]> literals)
     {

@@ -74,4 +74,66 @@ public sealed class NGramFilterTests
         Assert.False(NGramFilter.MayContain(filter, "abcd"u8));
         Assert.True(NGramFilter.MayContain([], "abcd"u8));
     }
+
+    [Fact]
+    public void IgnoringCaseHasNoFalseNegativesForAnyAsciiSubstring()
+    {
+        var rng = new Random(5);
+        var entries = ChunkRoundTripTests.RandomEntries(5, 600, adversarial: true);
+        var chunk = ChunkRoundTripTests.Build(entries, ChunkEncoding.Zstd, 64 * 1024, 0.5);
+        var layout = ChunkLayout.Parse(chunk);
+        Assert.Contains(layout.Blocks, b => b.FilterSize > 0);
+        var index = 0;
+        foreach (var block in layout.Blocks)
+        {
+            var filter = ChunkLayout.FilterOf(chunk, block);
+            for (var i = 0; i < block.EntryCount; i++, index++)
+            {
+                var line = entries[index].Line;
+                for (var k = 0; k < 3 && line.Length > 0; k++)
+                {
+                    var start = rng.Next(line.Length);
+                    var length = rng.Next(1, Math.Min(40, line.Length - start) + 1);
+                    var part = line.AsSpan(start, length);
+                    if (System.Text.Ascii.IsValid(part))
+                    {
+                        var lower = new byte[part.Length];
+                        System.Text.Ascii.ToLower(part, lower, out _);
+                        Assert.True(NGramFilter.MayContainIgnoreCase(filter, lower));
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void IgnoringCaseSkipsBlocksWithoutAnyCaseVariant()
+    {
+        byte[] filter = new byte[64];
+        Assert.False(NGramFilter.MayContainIgnoreCase(filter, "timeout"u8));
+        Assert.True(NGramFilter.MayContainIgnoreCase([], "timeout"u8));
+
+        // Grams covering k or s are not tested: RE2 also folds them to U+212A and U+017F.
+        Assert.True(NGramFilter.MayContainIgnoreCase(filter, "desk"u8));
+        Assert.True(NGramFilter.MayContainIgnoreCase(filter, "k1234s"u8));
+        Assert.False(NGramFilter.MayContainIgnoreCase(filter, "kelvin"u8));
+    }
+
+    [Fact]
+    public void LineFilterAppliesPipelineRequirements()
+    {
+        var pipeline = LokiSharp.LogQL.Pipeline.LogPipeline.Compile(
+            LokiSharp.LogQL.Syntax.LogQLParser.ParseLogSelector("{app=\"web\"} |~ \"(?i)timeout|refused\" |= \"db\""));
+        var filter = new LineFilter(pipeline.LiteralRequirements);
+        Assert.True(filter.Matches("db: Request TIMEOUT"u8));
+        Assert.True(filter.Matches("db: conn ReFused"u8));
+        Assert.False(filter.Matches("DB: Request TIMEOUT"u8));
+        Assert.False(filter.Matches("db: time out"u8));
+
+        var folding = new LineFilter(LokiSharp.LogQL.Pipeline.LogPipeline.Compile(
+            LokiSharp.LogQL.Syntax.LogQLParser.ParseLogSelector("{app=\"web\"} |~ \"(?i)kelvin\"")).LiteralRequirements);
+        Assert.True(folding.Matches("300 KELVIN"u8));
+        Assert.True(folding.Matches("300 \u212Aelvin"u8));
+        Assert.False(folding.Matches("300 celsius"u8));
+    }
 }
