@@ -7,8 +7,8 @@ using LokiSharp.LogQL.Labels;
 namespace LokiSharp.LogQL.Evaluation.Steps;
 
 /// <summary>
-/// Evaluates a range aggregation series by series, in slices of consecutive steps (at least a quarter of an hour and
-/// two ranges long), so memory holds the series of one slice and not of the whole query. Each slice reads only the
+/// Evaluates a range aggregation series by series, in slices of consecutive steps (at least an hour and two ranges
+/// long), so memory holds the series of one slice and not of the whole query. Each slice reads only the
 /// samples after the previous one; the previous slice's samples whose windows reach into it (its last range) are
 /// carried over rather than read again. Loading a slice drains its cursors on up to <see cref="MetricQueryLimits.MaxParallelism"/> workers (each cursor on one
 /// worker), each worker appending samples to flat arrays; then every series' samples are gathered and each step's
@@ -21,7 +21,9 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 internal sealed class RangeVectorEvaluator : StepEvaluator
 {
     private const int CancellationPollInterval = 4096;
-    private const long MinSliceNs = 15L * 60 * 1_000_000_000L;
+    // Shorter slices hold fewer series at once, but measured no lower peak (the per-line garbage dominates) while
+    // each one re-opens every stream's chunks; an hour keeps that cost small.
+    private const long MinSliceNs = 3600L * 1_000_000_000L;
     private const int RangesPerSlice = 2;
 
     private readonly RangeAggregationExpr _expr;
