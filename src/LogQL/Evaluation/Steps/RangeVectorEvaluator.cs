@@ -518,13 +518,30 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         public void BeginCursor(int order) => _cursor = order;
 
-        /// <summary>Returns the per-record columns (the large ones) to the pool.</summary>
+        /// <summary>
+        /// Returns the per-record and per-series columns to the pool and forgets the series, once the slice is
+        /// gathered: a log carried to the next slice keeps only its tail.
+        /// </summary>
         public void Release()
         {
             RecordSegment.Release();
             Timestamps.Release();
             Values.Release();
             Runs.Release();
+            _seriesIds.Clear();
+            _seriesIds.TrimExcess();
+            SeriesKeys.Clear();
+            SeriesKeys.TrimExcess();
+            SegmentLabels.Clear();
+            SegmentLabels.TrimExcess();
+            SeriesFirstTimestamp.Release();
+            SeriesFirstStep.Release();
+            SeriesEndStep.Release();
+            _seriesLastCursor.Release();
+            _seriesLastSegment.Release();
+            SegmentSeries.Release();
+            SegmentCursor.Release();
+            SegmentRank.Release();
         }
 
         /// <summary>Returns the carried samples' columns to the pool once the next slice has replayed them.</summary>
