@@ -16,10 +16,26 @@ public sealed class LabelSet : IReadOnlyList<LabelPair>, IEquatable<LabelSet>
     private readonly LabelPair[] _pairs;
     private string? _text;
 
+    // 0 until computed: sets are looked up in dictionaries many times (per sample when every line is its own series).
+    private int _hash;
+
     /// <summary>The set with no labels.</summary>
     public static LabelSet Empty { get; } = new([]);
 
     private LabelSet(LabelPair[] sortedPairs) => _pairs = sortedPairs;
+
+    private LabelSet(LabelPair[] sortedPairs, int hash)
+    {
+        _pairs = sortedPairs;
+        _hash = hash;
+    }
+
+    /// <summary>
+    /// Wraps pairs already sorted by name with distinct names (taking ownership of the array), with their
+    /// <see cref="GetHashCode"/> when the caller has computed it (0 when not).
+    /// </summary>
+    internal static LabelSet FromSorted(LabelPair[] sortedPairs, int hash = 0) =>
+        sortedPairs.Length == 0 ? Empty : new LabelSet(sortedPairs, hash);
 
     /// <summary>Builds a set from pairs in any order; a later duplicate name replaces an earlier one.</summary>
     public static LabelSet From(IEnumerable<LabelPair> pairs)
@@ -135,16 +151,18 @@ public sealed class LabelSet : IReadOnlyList<LabelPair>, IEquatable<LabelSet>
     public override bool Equals(object? obj) => Equals(obj as LabelSet);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The pipeline's order-independent hash (<see cref="Pipeline.LabelsResultCache.HashOf"/>), so sets the pipeline
+    /// builds arrive with it already computed; computed once otherwise.
+    /// </remarks>
     public override int GetHashCode()
     {
-        var hash = new HashCode();
-        foreach (var pair in _pairs)
+        if (_hash == 0)
         {
-            hash.Add(pair.Name, StringComparer.Ordinal);
-            hash.Add(pair.Value, StringComparer.Ordinal);
+            _hash = Pipeline.LabelsResultCache.HashOf(_pairs);
         }
 
-        return hash.ToHashCode();
+        return _hash;
     }
 
     /// <inheritdoc />

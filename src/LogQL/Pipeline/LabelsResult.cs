@@ -108,6 +108,65 @@ internal sealed class LabelsResultCache
 
     private static LabelsResult Build(ReadOnlySpan<LabelPair> unsorted, LineLabels source, int hash)
     {
+        // Sorted once: the category subsets of a sorted set are sorted too, so no set is sorted again.
+        var all = unsorted.ToArray();
+        Array.Sort(all, ByName);
+        int streamCount = 0, metadataCount = 0, parsedCount = 0;
+        Span<LabelCategory> categories = all.Length <= 64 ? stackalloc LabelCategory[all.Length] : new LabelCategory[all.Length];
+        for (var i = 0; i < all.Length; i++)
+        {
+            if (i > 0 && all[i - 1].Name == all[i].Name)
+            {
+                return BuildWithDuplicates(unsorted, source, hash);
+            }
+
+            var name = all[i].Name;
+            var category = name is PipelineLabels.Error or PipelineLabels.ErrorDetails ? LabelCategory.Parsed : source.CategoryOf(name);
+            categories[i] = category;
+            switch (category)
+            {
+                case LabelCategory.Parsed:
+                    parsedCount++;
+                    break;
+                case LabelCategory.StructuredMetadata:
+                    metadataCount++;
+                    break;
+                default:
+                    streamCount++;
+                    break;
+            }
+        }
+
+        var stream = new LabelPair[streamCount];
+        var metadata = new LabelPair[metadataCount];
+        var parsed = new LabelPair[parsedCount];
+        streamCount = metadataCount = parsedCount = 0;
+        for (var i = 0; i < all.Length; i++)
+        {
+            switch (categories[i])
+            {
+                case LabelCategory.Parsed:
+                    parsed[parsedCount++] = all[i];
+                    break;
+                case LabelCategory.StructuredMetadata:
+                    metadata[metadataCount++] = all[i];
+                    break;
+                default:
+                    stream[streamCount++] = all[i];
+                    break;
+            }
+        }
+
+        // The snapshot's hash is the set's own (same formula, no duplicate names), so lookups never recompute it.
+        return new LabelsResult(LabelSet.FromSorted(all, hash), LabelSet.FromSorted(stream), LabelSet.FromSorted(metadata),
+            LabelSet.FromSorted(parsed), hash);
+    }
+
+    private static readonly Comparison<LabelPair> ByName = static (a, b) => string.CompareOrdinal(a.Name, b.Name);
+
+    /// <summary>The general path, for a snapshot naming a label twice (the later value wins, as in <see cref="LabelSet.From(IEnumerable{LabelPair})"/>).</summary>
+    private static LabelsResult BuildWithDuplicates(ReadOnlySpan<LabelPair> unsorted, LineLabels source, int hash)
+    {
         var all = new List<LabelPair>(unsorted.Length);
         var stream = new List<LabelPair>();
         var metadata = new List<LabelPair>();

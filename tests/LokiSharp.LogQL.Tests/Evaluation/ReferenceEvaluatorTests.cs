@@ -40,6 +40,73 @@ public sealed class ReferenceEvaluatorTests
     [MemberData(nameof(Seeds))]
     public void Long_queries_evaluated_in_slices_match_the_naive_evaluator(int seed) => Check(seed, scale: 20);
 
+    /// <summary>
+    /// Samples every 30 s in three streams (two sharing a series under grouping, with equal timestamps), plus samples a
+    /// nanosecond either side of every minute: windows and slices start and end on them, so each slice carries its
+    /// last range of samples into the next. Each sample is read once, and the results match the naive evaluator.
+    /// </summary>
+    [Theory]
+    [InlineData(60, 300, 0)]
+    [InlineData(60, 600, 30)]
+    [InlineData(90, 300, 0)]
+    [InlineData(60, 3600, 0)]
+    [InlineData(30, 60, 0)]
+    public void Samples_carried_across_slice_boundaries_match_the_naive_evaluator(long stepSeconds, long rangeSeconds, long offsetSeconds)
+    {
+        var random = new Random((int)(stepSeconds + rangeSeconds + offsetSeconds));
+        var source = new InMemorySampleSource();
+        for (var i = 0; i < 3; i++)
+        {
+            var labels = LabelSet.From(("app", i < 2 ? "a" : "b"), ("pod", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var points = new List<(long, double)>();
+            for (var ts = 0L; ts <= 5 * 3600 * Second; ts += 30 * Second)
+            {
+                if (i == 2 && ts % (60 * Second) == 0)
+                {
+                    points.Add((ts - 1, random.Next(0, 1000)));
+                    points.Add((ts, random.Next(0, 1000)));
+                    points.Add((ts + 1, random.Next(0, 1000)));
+                }
+                else
+                {
+                    // Large and small values, so folding them in another order would change the low bits.
+                    points.Add((ts, random.Next(2) == 0 ? random.Next(0, 1000) : random.NextDouble() * 1e15));
+                }
+            }
+
+            source.AddNs(labels, points);
+        }
+
+        var step = stepSeconds * Second;
+        var range = rangeSeconds * Second;
+        var offset = offsetSeconds * Second;
+        var start = 600 * Second;
+        var end = start + (4 * 3600 * Second / step * step);
+        foreach (var function in Functions)
+        {
+            foreach (var (grouping, outer) in new ((bool, string[])?, string?)[] { (null, null), ((false, ["app"]), null), (null, "sum") })
+            {
+                var query = Query(function, range, offset, grouping, outer);
+                var parameters = MetricQueryParameters.Range(start, end, step);
+                var selections = source.Selections.Count;
+                var actual = (MatrixResult)new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 4 }).Evaluate(Eval.Parse(query), parameters);
+                var reads = source.Selections.Skip(selections).ToList();
+                AssertSame(Naive(source, function, range, offset, grouping, outer, start, end, step), actual, query);
+                var serial = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1 }).Evaluate(Eval.Parse(query), parameters);
+                Assert.Equal(Bits(serial), Bits(actual));
+
+                // The slices' reads follow each other without overlap: nothing is read twice.
+                Assert.True(reads.Count >= 2, $"{query}: {reads.Count} slices");
+                Assert.Equal(start - offset - range, reads[0].StartExclusiveNs);
+                Assert.Equal(end - offset, reads[^1].EndInclusiveNs);
+                for (var i = 1; i < reads.Count; i++)
+                {
+                    Assert.Equal(reads[i - 1].EndInclusiveNs, reads[i].StartExclusiveNs);
+                }
+            }
+        }
+    }
+
     private static void Check(int seed, long scale)
     {
         var random = new Random(seed);

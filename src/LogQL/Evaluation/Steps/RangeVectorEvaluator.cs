@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
@@ -6,9 +7,10 @@ using LokiSharp.LogQL.Labels;
 namespace LokiSharp.LogQL.Evaluation.Steps;
 
 /// <summary>
-/// Evaluates a range aggregation series by series, in slices of consecutive steps (at least an hour and eight ranges
-/// long, so memory is bounded by a slice while re-reading the range that slices overlap by stays cheap). Loading a
-/// slice drains its cursors on up to <see cref="MetricQueryLimits.MaxParallelism"/> workers (each cursor on one
+/// Evaluates a range aggregation series by series, in slices of consecutive steps (at least an hour and two ranges
+/// long), so memory holds the series of one slice and not of the whole query. Each slice reads only the
+/// samples after the previous one; the previous slice's samples whose windows reach into it (its last range) are
+/// carried over rather than read again. Loading a slice drains its cursors on up to <see cref="MetricQueryLimits.MaxParallelism"/> workers (each cursor on one
 /// worker), each worker appending samples to flat arrays; then every series' samples are gathered and each step's
 /// window <c>(t − offset − range, t − offset]</c> is computed per series, whole. Count-only functions keep only how
 /// many samples fall into each run of windows; other functions fold each window's samples in time order (ties
@@ -19,8 +21,10 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 internal sealed class RangeVectorEvaluator : StepEvaluator
 {
     private const int CancellationPollInterval = 4096;
+    // Shorter slices hold fewer series at once, but measured no lower peak (the per-line garbage dominates) while
+    // each one re-opens every stream's chunks; an hour keeps that cost small.
     private const long MinSliceNs = 3600L * 1_000_000_000L;
-    private const int RangesPerSlice = 8;
+    private const int RangesPerSlice = 2;
 
     private readonly RangeAggregationExpr _expr;
     private readonly Func<long, long, IReadOnlyList<ISampleCursor>> _select;
@@ -41,6 +45,10 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly List<int> _active = [];
     private readonly List<VectorSample> _vector = [];
     private ISampleCursor?[] _cursors = [];
+    private SliceLog[] _carry = [];
+    private int _cursorBase;
+    private long _readThrough = long.MinValue;
+    private long _carryFrom = long.MaxValue;
     private SliceSeries _series = SliceSeries.Empty;
     private int _nextSeries;
     private long _sliceStart;
@@ -68,7 +76,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         _firstStepNs = parameters.StartNs - _offset;
         _steps = parameters.IsInstant ? 1 : ((parameters.EndNs - parameters.StartNs) / _step) + 1;
         _lastNs = parameters.EndNs - _offset;
-        _sliceSteps = Math.Max(1, Math.Max(MinSliceNs, RangesPerSlice * _range) / _step);
+        // At least one range long, so a slice's carried tail never reaches past the next slice.
+        var sliceNs = Math.Max(MinSliceNs, RangesPerSlice * _range);
+        _sliceSteps = Math.Max(1, (sliceNs / _step) + (sliceNs % _step > 0 ? 1 : 0));
         _countOnly = RangeAccumulator.IsCountOnly(expr);
         _accumulator = RangeAccumulator.Factory(expr)();
     }
@@ -163,6 +173,16 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         DisposeCursors();
         _series.Release();
         _series = SliceSeries.Empty;
+        ReleaseTails(_carry);
+        _carry = [];
+    }
+
+    private static void ReleaseTails(SliceLog[] logs)
+    {
+        foreach (var log in logs)
+        {
+            log.ReleaseTail();
+        }
     }
 
     private void DisposeCursors()
@@ -174,8 +194,10 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     }
 
     /// <summary>
-    /// Replaces the previous slice with the one starting at <paramref name="first"/>: drains its cursors in parallel,
-    /// then gathers each series' samples and orders the series for the steps.
+    /// Replaces the previous slice with the one starting at <paramref name="first"/>: replays the samples the previous
+    /// slice carried over (those within a range of this slice's first step), drains the cursors of the samples after
+    /// the previous slice in parallel, then gathers each series' samples and orders the series for the steps. Nothing
+    /// is read twice, and a series is held only while its samples are within a range of the slice.
     /// </summary>
     private void LoadSlice(long first)
     {
@@ -186,33 +208,93 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         _nextSeries = 0;
         _sliceStart = first;
         _sliceEnd = Math.Min(_steps, first + _sliceSteps);
+        _carryFrom = _sliceEnd < _steps ? _firstStepNs + (_sliceEnd * _step) - _range : long.MaxValue;
         var end = _sliceEnd == _steps ? _lastNs : _firstStepNs + ((_sliceEnd - 1) * _step);
-        _cursors = [.. _select(_firstStepNs + (first * _step) - _range, end)];
-        var workers = Math.Max(1, Math.Min(_parallelism, _cursors.Length));
-        var logs = new SliceLog[workers];
-        for (var i = 0; i < workers; i++)
-        {
-            logs[i] = new SliceLog(_seriesKey, _seriesLimit);
-        }
-
+        var previous = _carry;
+        _carry = [];
+        var logs = new List<SliceLog>();
         try
         {
+            if (HasTail(previous))
+            {
+                var carried = new SliceLog(_seriesKey, _seriesLimit);
+                logs.Add(carried);
+                Replay(previous, carried);
+            }
+
+            ReleaseTails(previous);
+            previous = [];
+
+            // Cursor numbers grow across slices, so carried segments keep their rank among this slice's.
+            _cursorBase += _cursors.Length;
+            _cursors = [.. _select(Math.Max(_firstStepNs + (first * _step) - _range, _readThrough), end)];
+            _readThrough = end;
+            var workers = Math.Max(1, Math.Min(_parallelism, _cursors.Length));
+            var drained = new SliceLog[workers];
+            for (var i = 0; i < workers; i++)
+            {
+                logs.Add(drained[i] = new SliceLog(_seriesKey, _seriesLimit));
+            }
+
             if (workers == 1)
             {
-                DrainCursors(logs[0], _cancellation);
+                DrainCursors(drained[0], _cancellation);
             }
             else
             {
-                DrainInParallel(logs);
+                DrainInParallel(drained);
             }
 
-            _series = SliceSeries.Build(logs, _countOnly, _seriesLimit);
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit);
+            _carry = [.. logs];
+        }
+        catch
+        {
+            ReleaseTails(previous);
+            ReleaseTails([.. logs]);
+            throw;
         }
         finally
         {
             foreach (var log in logs)
             {
                 log.Release();
+            }
+        }
+    }
+
+    private static bool HasTail(SliceLog[] logs)
+    {
+        foreach (var log in logs)
+        {
+            if (log.TailCount > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Feeds the previous slice's tail samples into this slice, each cursor's under its own number as before.</summary>
+    private void Replay(SliceLog[] previous, SliceLog carried)
+    {
+        var cells = new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range);
+        foreach (var log in previous)
+        {
+            var cursor = -1;
+            LabelSet? lastLabels = null;
+            var segment = -1;
+            for (var r = 0; r < log.TailCount; r++)
+            {
+                if (log.TailCursor[r] != cursor)
+                {
+                    cursor = log.TailCursor[r];
+                    carried.BeginCursor(cursor);
+                    lastLabels = null;
+                }
+
+                Accept(carried, ref cells, ref lastLabels, ref segment, log.TailTimestamps[r], log.TailValues[r], log.TailLabels[r]);
             }
         }
     }
@@ -291,7 +373,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             token.ThrowIfCancellationRequested();
             using (cursor)
             {
-                log.BeginCursor(i);
+                log.BeginCursor(_cursorBase + i);
                 Drain(cursor, log, ref cells, token);
             }
         }
@@ -310,32 +392,41 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 token.ThrowIfCancellationRequested();
             }
 
-            var ts = cursor.TimestampNs;
-            if (!cells.Contains(ts))
-            {
-                cells.MoveTo(ts);
-            }
+            Accept(log, ref cells, ref lastLabels, ref segment, cursor.TimestampNs, cursor.Value, cursor.Labels);
+        }
+    }
 
-            if (cells.FirstStep >= cells.EndStep)
-            {
-                continue;
-            }
+    /// <summary>Records one sample in the windows of this slice that contain it, and keeps it for the next slice if its windows reach there.</summary>
+    private void Accept(SliceLog log, ref WindowCells cells, ref LabelSet? lastLabels, ref int segment, long ts, double value, LabelSet labels)
+    {
+        if (ts > _carryFrom)
+        {
+            log.AddTail(ts, value, labels);
+        }
 
-            var labels = cursor.Labels;
-            if (!ReferenceEquals(labels, lastLabels))
-            {
-                lastLabels = labels;
-                segment = log.SegmentOf(labels);
-            }
+        if (!cells.Contains(ts))
+        {
+            cells.MoveTo(ts);
+        }
 
-            if (_countOnly)
-            {
-                log.AddCount(segment, cells.FirstStep, cells.EndStep, ts);
-            }
-            else
-            {
-                log.AddSample(segment, cells.FirstStep, cells.EndStep, ts, cursor.Value);
-            }
+        if (cells.FirstStep >= cells.EndStep)
+        {
+            return;
+        }
+
+        if (!ReferenceEquals(labels, lastLabels))
+        {
+            lastLabels = labels;
+            segment = log.SegmentOf(labels);
+        }
+
+        if (_countOnly)
+        {
+            log.AddCount(segment, cells.FirstStep, cells.EndStep, ts);
+        }
+        else
+        {
+            log.AddSample(segment, cells.FirstStep, cells.EndStep, ts, value);
         }
     }
 
@@ -412,17 +503,62 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         public GrowableArray<Run> Runs;
 
+        /// <summary>The samples whose windows reach into the next slice, with the number of the cursor that gave them.</summary>
+        public GrowableArray<int> TailCursor;
+
+        public GrowableArray<long> TailTimestamps;
+
+        public GrowableArray<double> TailValues;
+
+        public GrowableArray<LabelSet> TailLabels;
+
         public int RecordCount => RecordSegment.Count;
+
+        public int TailCount => TailCursor.Count;
 
         public void BeginCursor(int order) => _cursor = order;
 
-        /// <summary>Returns the per-record columns (the large ones) to the pool.</summary>
+        /// <summary>
+        /// Returns the per-record and per-series columns to the pool and forgets the series, once the slice is
+        /// gathered: a log carried to the next slice keeps only its tail.
+        /// </summary>
         public void Release()
         {
             RecordSegment.Release();
             Timestamps.Release();
             Values.Release();
             Runs.Release();
+            _seriesIds.Clear();
+            _seriesIds.TrimExcess();
+            SeriesKeys.Clear();
+            SeriesKeys.TrimExcess();
+            SegmentLabels.Clear();
+            SegmentLabels.TrimExcess();
+            SeriesFirstTimestamp.Release();
+            SeriesFirstStep.Release();
+            SeriesEndStep.Release();
+            _seriesLastCursor.Release();
+            _seriesLastSegment.Release();
+            SegmentSeries.Release();
+            SegmentCursor.Release();
+            SegmentRank.Release();
+        }
+
+        /// <summary>Returns the carried samples' columns to the pool once the next slice has replayed them.</summary>
+        public void ReleaseTail()
+        {
+            TailCursor.Release();
+            TailTimestamps.Release();
+            TailValues.Release();
+            TailLabels.Release();
+        }
+
+        public void AddTail(long ts, double value, LabelSet labels)
+        {
+            TailCursor.Add(_cursor);
+            TailTimestamps.Add(ts);
+            TailValues.Add(value);
+            TailLabels.Add(labels);
         }
 
         public int SegmentOf(LabelSet labels)
@@ -852,7 +988,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 if (_items is not null)
                 {
                     _items.AsSpan(0, Count).CopyTo(grown);
-                    ArrayPool<T>.Shared.Return(_items);
+                    ArrayPool<T>.Shared.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
                 }
 
                 _items = grown;
@@ -865,7 +1001,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         {
             if (_items is not null)
             {
-                ArrayPool<T>.Shared.Return(_items);
+                // Pooled arrays of references are cleared, so they do not keep label sets alive.
+                ArrayPool<T>.Shared.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
                 _items = null;
             }
 
