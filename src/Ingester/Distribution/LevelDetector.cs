@@ -77,51 +77,39 @@ public static class LevelDetector
     public static string Normalise(string level) => NormaliseOrNull(level.AsSpan()) ?? level;
 
     // Case-insensitive, allocation-free: this runs for every pushed entry.
+    // The spellings Loki recognises and the level each stands for.
+    private static readonly (string Word, string Level)[] Spellings =
+    [
+        ("trc", "trace"), ("dbg", "debug"), ("inf", "info"), ("wrn", "warn"), ("err", "error"),
+        ("info", "info"), ("warn", "warn"), ("trace", "trace"), ("debug", "debug"), ("error", "error"),
+        ("fatal", "fatal"), ("warning", "warn"), ("critical", "critical"), ("information", "info"),
+    ];
+
     private static string? NormaliseOrNull(ReadOnlySpan<char> level)
     {
-        static bool Is(ReadOnlySpan<char> text, string word) => text.Equals(word, StringComparison.OrdinalIgnoreCase);
-        return level.Length switch
+        foreach (var (word, normalised) in Spellings)
         {
-            3 when Is(level, "trc") => "trace",
-            3 when Is(level, "dbg") => "debug",
-            3 when Is(level, "inf") => "info",
-            3 when Is(level, "wrn") => "warn",
-            3 when Is(level, "err") => "error",
-            4 when Is(level, "info") => "info",
-            4 when Is(level, "warn") => "warn",
-            5 when Is(level, "trace") => "trace",
-            5 when Is(level, "debug") => "debug",
-            5 when Is(level, "error") => "error",
-            5 when Is(level, "fatal") => "fatal",
-            7 when Is(level, "warning") => "warn",
-            8 when Is(level, "critical") => "critical",
-            11 when Is(level, "information") => "info",
-            _ => null,
-        };
+            if (level.Equals(word, StringComparison.OrdinalIgnoreCase))
+            {
+                return normalised;
+            }
+        }
+
+        return null;
     }
 
     // The same on UTF-8 bytes, so a level read from a line never becomes a string.
     private static string? NormaliseOrNull(ReadOnlySpan<byte> level)
     {
-        static bool Is(ReadOnlySpan<byte> text, string word) => Ascii.EqualsIgnoreCase(text, word);
-        return level.Length switch
+        foreach (var (word, normalised) in Spellings)
         {
-            3 when Is(level, "trc") => "trace",
-            3 when Is(level, "dbg") => "debug",
-            3 when Is(level, "inf") => "info",
-            3 when Is(level, "wrn") => "warn",
-            3 when Is(level, "err") => "error",
-            4 when Is(level, "info") => "info",
-            4 when Is(level, "warn") => "warn",
-            5 when Is(level, "trace") => "trace",
-            5 when Is(level, "debug") => "debug",
-            5 when Is(level, "error") => "error",
-            5 when Is(level, "fatal") => "fatal",
-            7 when Is(level, "warning") => "warn",
-            8 when Is(level, "critical") => "critical",
-            11 when Is(level, "information") => "info",
-            _ => null,
-        };
+            if (level.Length == word.Length && Ascii.EqualsIgnoreCase(level, word))
+            {
+                return normalised;
+            }
+        }
+
+        return null;
     }
 
     private static string FromOtlpSeverity(string text) => int.TryParse(text, out var number)

@@ -163,24 +163,9 @@ public sealed class DecodedBlock : IDisposable
             _lineStarts[i] = p;
             _lineLengths[i] = (int)lineLength;
             p += (int)lineLength;
-            var metaStart = p;
-            if (!Varint.TryRead(raw, ref p, out var pairs) || pairs > (ulong)(raw.Length - p))
-            {
-                throw Corrupt(block, i);
-            }
-
-            for (var k = 0; k < 2 * (int)pairs; k++)
-            {
-                if (!Varint.TryRead(raw, ref p, out var length) || length > (ulong)(raw.Length - p))
-                {
-                    throw Corrupt(block, i);
-                }
-
-                p += (int)length;
-            }
-
-            _metaStarts[i] = metaStart;
-            _metaLengths[i] = p - metaStart;
+            _metaStarts[i] = p;
+            p = SkipMetadata(raw, p, block, i);
+            _metaLengths[i] = p - _metaStarts[i];
         }
 
         if (p != raw.Length)
@@ -233,24 +218,9 @@ public sealed class DecodedBlock : IDisposable
         p += width * n;
         for (var i = 0; i < n; i++)
         {
-            var metaStart = p;
-            if (!Varint.TryRead(raw, ref p, out var pairs) || pairs > (ulong)(raw.Length - p))
-            {
-                throw Corrupt(block, i);
-            }
-
-            for (var k = 0; k < 2 * (int)pairs; k++)
-            {
-                if (!Varint.TryRead(raw, ref p, out var length) || length > (ulong)(raw.Length - p))
-                {
-                    throw Corrupt(block, i);
-                }
-
-                p += (int)length;
-            }
-
-            _metaStarts[i] = metaStart;
-            _metaLengths[i] = p - metaStart;
+            _metaStarts[i] = p;
+            p = SkipMetadata(raw, p, block, i);
+            _metaLengths[i] = p - _metaStarts[i];
         }
 
         if (p >= raw.Length)
@@ -382,6 +352,27 @@ public sealed class DecodedBlock : IDisposable
         _templateCursor = t;
         _variableCursor = v;
         _rebuilt = index + 1;
+    }
+
+    // An entry's structured metadata: a pair count, then each name and value length-prefixed; returns where it ends.
+    private static int SkipMetadata(ReadOnlySpan<byte> raw, int p, in BlockInfo block, int entry)
+    {
+        if (!Varint.TryRead(raw, ref p, out var pairs) || pairs > (ulong)(raw.Length - p))
+        {
+            throw Corrupt(block, entry);
+        }
+
+        for (var k = 0; k < 2 * (int)pairs; k++)
+        {
+            if (!Varint.TryRead(raw, ref p, out var length) || length > (ulong)(raw.Length - p))
+            {
+                throw Corrupt(block, entry);
+            }
+
+            p += (int)length;
+        }
+
+        return p;
     }
 
     private static ChunkCorruptException Corrupt(in BlockInfo block, int entry) =>
