@@ -427,8 +427,8 @@ internal static class CompressionStudy
         LinesOnly(s, from, to, output);
     }
 
-    // Timestamp deltas as byte planes, then metadata column, then lines each followed by a separator byte.
-    private static void Planes(StreamData s, int from, int to, PooledBufferWriter output)
+    // Timestamp deltas as byte planes (width byte first), then an empty metadata column.
+    private static void WritePlanesAndEmptyMetadata(StreamData s, int from, int to, PooledBufferWriter output)
     {
         var n = to - from;
         var previous = s.Timestamps[from];
@@ -459,6 +459,12 @@ internal static class CompressionStudy
         {
             Varint.Write(output, 0);
         }
+    }
+
+    // Timestamp deltas as byte planes, then metadata column, then lines each followed by a separator byte.
+    private static void Planes(StreamData s, int from, int to, PooledBufferWriter output)
+    {
+        WritePlanesAndEmptyMetadata(s, from, to, output);
 
         for (var i = from; i < to; i++)
         {
@@ -473,35 +479,7 @@ internal static class CompressionStudy
     // Planes layout, but tokens holding a digit move to a variables column and leave a marker in the line.
     private static void Variables(StreamData s, int from, int to, PooledBufferWriter output)
     {
-        var n = to - from;
-        var previous = s.Timestamps[from];
-        ulong max = 0;
-        for (var i = from; i < to; i++)
-        {
-            max = Math.Max(max, (ulong)(s.Timestamps[i] - previous));
-            previous = s.Timestamps[i];
-        }
-
-        var width = Math.Max(1, (64 - System.Numerics.BitOperations.LeadingZeroCount(max) + 7) / 8);
-        output.GetSpan(1)[0] = (byte)width;
-        output.Advance(1);
-        var span = output.GetSpan(n * width);
-        previous = s.Timestamps[from];
-        for (var i = from; i < to; i++)
-        {
-            var d = (ulong)(s.Timestamps[i] - previous);
-            previous = s.Timestamps[i];
-            for (var b = 0; b < width; b++)
-            {
-                span[(b * n) + (i - from)] = (byte)(d >> (8 * b));
-            }
-        }
-
-        output.Advance(n * width);
-        for (var i = from; i < to; i++)
-        {
-            Varint.Write(output, 0);
-        }
+        WritePlanesAndEmptyMetadata(s, from, to, output);
 
         using var vars = new PooledBufferWriter(1 << 18);
         for (var i = from; i < to; i++)

@@ -135,14 +135,19 @@ public sealed class DecodedBlock : IDisposable
         Count = 0;
     }
 
-    private void Index(ReadOnlySpan<byte> raw, in BlockInfo block)
+    private void EnsureColumns(int n)
     {
-        var n = block.EntryCount;
         Ensure(ref _timestamps, n);
         Ensure(ref _lineStarts, n);
         Ensure(ref _lineLengths, n);
         Ensure(ref _metaStarts, n);
         Ensure(ref _metaLengths, n);
+    }
+
+    private void Index(ReadOnlySpan<byte> raw, in BlockInfo block)
+    {
+        var n = block.EntryCount;
+        EnsureColumns(n);
         var p = 0;
         var ts = block.MinTime;
         for (var i = 0; i < n; i++)
@@ -179,11 +184,7 @@ public sealed class DecodedBlock : IDisposable
     private void IndexColumnar(ReadOnlySpan<byte> raw, in BlockInfo block)
     {
         var n = block.EntryCount;
-        Ensure(ref _timestamps, n);
-        Ensure(ref _lineStarts, n);
-        Ensure(ref _lineLengths, n);
-        Ensure(ref _metaStarts, n);
-        Ensure(ref _metaLengths, n);
+        EnsureColumns(n);
         var p = 0;
         if (!Varint.TryRead(raw, ref p, out var divisor) || divisor == 0 || p >= raw.Length)
         {
