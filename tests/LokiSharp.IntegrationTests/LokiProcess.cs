@@ -56,13 +56,26 @@ public sealed partial class LokiProcess : IAsyncDisposable
     /// </summary>
     public static async Task<LokiProcess> StartAsync(string? configYaml = null, bool waitReady = true, params string[] extraArgs)
     {
-        var server = Launch(configYaml, extraArgs);
-        if (waitReady)
+        // A port found free can be taken by another process before the server binds it; such a start is retried
+        // on fresh ports rather than failing the test.
+        for (var attempt = 1; ; attempt++)
         {
-            await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
-        }
+            var server = Launch(configYaml, extraArgs);
+            if (!waitReady)
+            {
+                return server;
+            }
 
-        return server;
+            try
+            {
+                await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && server.Output.Contains("address already in use", StringComparison.Ordinal))
+            {
+                await server.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>Runs the binary to completion (for -version, -verify-config and bad flags).</summary>
@@ -228,7 +241,9 @@ public sealed partial class LokiProcess : IAsyncDisposable
 
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        // The server listens on every address, so the port must be free on all of them, not only loopback.
+        using var listener = new TcpListener(IPAddress.IPv6Any, 0);
+        listener.Server.DualMode = true;
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
