@@ -729,9 +729,16 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit)
         {
-            // Number the series across workers, in worker order then first sight.
-            var ids = new Dictionary<LabelSet, int>();
-            var labels = new List<LabelSet>();
+            // Number the series across workers, in worker order then first sight. Sized for the workers' series up
+            // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
+            var seen = 0;
+            foreach (var log in logs)
+            {
+                seen += log.SeriesKeys.Count;
+            }
+
+            var ids = new Dictionary<LabelSet, int>(seen);
+            var labels = new List<LabelSet>(seen);
             var localToGlobal = new int[logs.Length][];
             var total = 0;
             for (var w = 0; w < logs.Length; w++)
