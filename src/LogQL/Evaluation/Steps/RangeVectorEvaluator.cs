@@ -49,6 +49,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly List<VectorSample> _vector = [];
     private ISampleCursor?[] _cursors = [];
     private SliceLog[] _carry = [];
+    // Logs of earlier slices, emptied: their series tables keep their capacity, so a slice of as many series as the
+    // last one fills them without growing new large arrays.
+    private readonly Stack<SliceLog> _spareLogs = new();
     private int _cursorBase;
     private long _readThrough = long.MinValue;
     private long _carryFrom = long.MaxValue;
@@ -178,6 +181,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         _series = SliceSeries.Empty;
         ReleaseTails(_carry);
         _carry = [];
+        _spareLogs.Clear();
     }
 
     private static void ReleaseTails(SliceLog[] logs)
@@ -221,12 +225,17 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         {
             if (HasTail(previous))
             {
-                var carried = new SliceLog(_seriesKey, _seriesLimit);
+                var carried = RentLog();
                 logs.Add(carried);
                 Replay(previous, carried);
             }
 
             ReleaseTails(previous);
+            foreach (var log in previous)
+            {
+                _spareLogs.Push(log);
+            }
+
             previous = [];
             CollectReleasedSlice(releasedSeries);
 
@@ -238,7 +247,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             var drained = new SliceLog[workers];
             for (var i = 0; i < workers; i++)
             {
-                logs.Add(drained[i] = new SliceLog(_seriesKey, _seriesLimit));
+                logs.Add(drained[i] = RentLog());
             }
 
             if (workers == 1)
@@ -283,6 +292,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         }
     }
+
+    private SliceLog RentLog() => _spareLogs.TryPop(out var log) ? log : new SliceLog(_seriesKey, _seriesLimit);
 
     private static bool HasTail(SliceLog[] logs)
     {
@@ -540,8 +551,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         public void BeginCursor(int order) => _cursor = order;
 
         /// <summary>
-        /// Returns the per-record and per-series columns to the pool and forgets the series, once the slice is
-        /// gathered: a log carried to the next slice keeps only its tail.
+        /// Returns the per-record and per-series columns to the pool and forgets the series (keeping the tables'
+        /// capacity for reuse), once the slice is gathered: a log carried to the next slice keeps only its tail.
         /// </summary>
         public void Release()
         {
@@ -550,11 +561,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             Values.Release();
             Runs.Release();
             _seriesIds.Clear();
-            _seriesIds.TrimExcess();
             SeriesKeys.Clear();
-            SeriesKeys.TrimExcess();
             SegmentLabels.Clear();
-            SegmentLabels.TrimExcess();
             SeriesFirstTimestamp.Release();
             SeriesFirstStep.Release();
             SeriesEndStep.Release();
