@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Runtime;
 using System.Runtime.ExceptionServices;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
@@ -26,8 +25,6 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     // each one re-opens every stream's chunks; an hour keeps that cost small.
     private const long MinSliceNs = 3600L * 1_000_000_000L;
     private const int RangesPerSlice = 2;
-    // A slice that held this many series left enough garbage behind to be worth a full collection (see CollectReleasedSlice).
-    private const int ManySeries = 100_000;
 
     private readonly RangeAggregationExpr _expr;
     private readonly Func<long, long, IReadOnlyList<ISampleCursor>> _select;
@@ -210,7 +207,6 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     {
         DisposeCursors();
         _active.Clear();
-        var releasedSeries = _series.Labels.Length;
         _series.Release();
         _series = SliceSeries.Empty;
         _nextSeries = 0;
@@ -237,7 +233,6 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             }
 
             previous = [];
-            CollectReleasedSlice(releasedSeries);
 
             // Cursor numbers grow across slices, so carried segments keep their rank among this slice's.
             _cursorBase += _cursors.Length;
@@ -274,22 +269,6 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             {
                 log.Release();
             }
-        }
-    }
-
-    /// <summary>
-    /// After a slice of very many series (every line its own series, e.g. a unique id label) is dropped, collects it
-    /// before the next slice loads: its label sets and columns reached the oldest generation while the slice was
-    /// read, so otherwise they linger until the next full collection and the next slice piles up on top of them
-    /// (measured on the reference logfmt query: the peak resident memory of the server is set by exactly this). With
-    /// only the carried tail still alive the collection is cheap, and it happens at most once per slice.
-    /// </summary>
-    private static void CollectReleasedSlice(int releasedSeries)
-    {
-        if (releasedSeries >= ManySeries)
-        {
-            GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         }
     }
 
