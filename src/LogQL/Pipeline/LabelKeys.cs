@@ -159,8 +159,8 @@ internal sealed class KeyCache
 
 /// <summary>
 /// A key a parser met and what it resolves to: the sanitised label name; for the stream label names last seen, the name it is
-/// written under (with <c>_extracted</c> when taken) and whether the query needs it; and the last value decoded
-/// for it, reused when the next line repeats it (levels, methods, status codes), so such values cost no allocation.
+/// written under (with <c>_extracted</c> when taken) and whether the query needs it; and the short values recently
+/// decoded for it, reused when a later line repeats one (levels, methods, status codes), so such values cost no allocation.
 /// </summary>
 internal sealed class ParsedKey(string name)
 {
@@ -169,9 +169,10 @@ internal sealed class ParsedKey(string name)
     private string _resolved = name;
     private bool _wanted;
     private bool _shadowsStream;
-    private byte[] _lastValue = [];
-    private int _lastLength = -1;
-    private string _lastText = string.Empty;
+    private const int ValueSlots = 16;
+    private byte[]? _valueBytes;
+    private int[]? _valueLengths;
+    private string[]? _valueTexts;
 
     private bool? _wantsUnder;
     private string? _suffixed;
@@ -229,27 +230,37 @@ internal sealed class ParsedKey(string name)
         return _term;
     }
 
-    /// <summary><see cref="LabelKeys.DecodeValue"/> of <paramref name="value"/>, reusing the last result when equal.</summary>
+    /// <summary>
+    /// <see cref="LabelKeys.DecodeValue"/> of <paramref name="value"/>, reusing an earlier result when equal: a key's
+    /// short values are remembered in a few slots by hash, so values that alternate (task names, messages, levels)
+    /// are one string shared by every line and series that has them, not a copy per line.
+    /// </summary>
     public string Decode(ReadOnlySpan<byte> value)
     {
-        if (value.Length == _lastLength && value.SequenceEqual(_lastValue.AsSpan(0, _lastLength)))
+        if (value.Length > MaxCachedValue)
         {
-            return _lastText;
+            return LabelKeys.DecodeValue(value);
+        }
+
+        if (_valueBytes is null)
+        {
+            _valueBytes = new byte[ValueSlots * MaxCachedValue];
+            _valueLengths = new int[ValueSlots];
+            _valueTexts = new string[ValueSlots];
+            Array.Fill(_valueLengths, -1);
+        }
+
+        var slot = FastHash.Of(value) & (ValueSlots - 1);
+        var cached = _valueBytes.AsSpan(slot * MaxCachedValue, MaxCachedValue);
+        if (_valueLengths![slot] == value.Length && value.SequenceEqual(cached[..value.Length]))
+        {
+            return _valueTexts![slot];
         }
 
         var text = LabelKeys.DecodeValue(value);
-        if (value.Length <= MaxCachedValue)
-        {
-            if (_lastValue.Length < value.Length)
-            {
-                _lastValue = new byte[MaxCachedValue];
-            }
-
-            value.CopyTo(_lastValue);
-            _lastLength = value.Length;
-            _lastText = text;
-        }
-
+        value.CopyTo(cached);
+        _valueLengths[slot] = value.Length;
+        _valueTexts![slot] = text;
         return text;
     }
 }

@@ -5,16 +5,33 @@ namespace LokiSharp.LogQL.Pipeline;
 /// <summary>
 /// The labels of a processed entry: the full set (what identifies the output stream) and its split into stream
 /// labels, structured metadata and parsed labels (the error labels count as parsed), as Loki 3 returns them.
-/// Instances are shared between entries with the same labels; treat them as immutable.
+/// Instances are shared between entries with the same labels; treat them as immutable. The split is made only
+/// when asked for (log queries), so metric queries, where every line can be its own label set, allocate just the
+/// full set per line.
 /// </summary>
 public sealed class LabelsResult
 {
+    private readonly ulong _parsedMask;
+    private readonly ulong _metadataMask;
+    private LabelSet? _stream;
+    private LabelSet? _structuredMetadata;
+    private LabelSet? _parsed;
+
     internal LabelsResult(LabelSet all, LabelSet stream, LabelSet structuredMetadata, LabelSet parsed, int hash)
     {
         All = all;
-        Stream = stream;
-        StructuredMetadata = structuredMetadata;
-        Parsed = parsed;
+        _stream = stream;
+        _structuredMetadata = structuredMetadata;
+        _parsed = parsed;
+        Hash = hash;
+    }
+
+    /// <summary>A result whose split is given by which positions of <paramref name="all"/> (at most 64) are parsed or metadata.</summary>
+    internal LabelsResult(LabelSet all, ulong parsedMask, ulong metadataMask, int hash)
+    {
+        All = all;
+        _parsedMask = parsedMask;
+        _metadataMask = metadataMask;
         Hash = hash;
     }
 
@@ -22,19 +39,47 @@ public sealed class LabelsResult
     public LabelSet All { get; }
 
     /// <summary>The labels that come from the stream.</summary>
-    public LabelSet Stream { get; }
+    public LabelSet Stream => _stream ??= Pick(~(_parsedMask | _metadataMask));
 
     /// <summary>The labels that come from structured metadata.</summary>
-    public LabelSet StructuredMetadata { get; }
+    public LabelSet StructuredMetadata => _structuredMetadata ??= Pick(_metadataMask);
 
     /// <summary>The labels the pipeline produced, with <c>__error__</c> and <c>__error_details__</c>.</summary>
-    public LabelSet Parsed { get; }
+    public LabelSet Parsed => _parsed ??= Pick(_parsedMask);
 
     /// <summary>A hash of <see cref="All"/>, stable within the process.</summary>
     public int Hash { get; }
 
     /// <inheritdoc />
     public override string ToString() => All.ToString();
+
+    /// <summary>The labels of <see cref="All"/> at the positions set in <paramref name="mask"/>, still sorted.</summary>
+    private LabelSet Pick(ulong mask)
+    {
+        var all = All.AsSpan();
+        var count = 0;
+        for (var i = 0; i < all.Length; i++)
+        {
+            count += (int)((mask >> i) & 1);
+        }
+
+        if (count == 0)
+        {
+            return LabelSet.Empty;
+        }
+
+        var picked = new LabelPair[count];
+        count = 0;
+        for (var i = 0; i < all.Length; i++)
+        {
+            if (((mask >> i) & 1) != 0)
+            {
+                picked[count++] = all[i];
+            }
+        }
+
+        return LabelSet.FromSorted(picked);
+    }
 }
 
 /// <summary>Interns <see cref="LabelsResult"/> instances per distinct label set for one query.</summary>
@@ -135,6 +180,25 @@ internal sealed class LabelsResultCache
                     streamCount++;
                     break;
             }
+        }
+
+        if (all.Length <= 64)
+        {
+            ulong parsedMask = 0, metadataMask = 0;
+            for (var i = 0; i < all.Length; i++)
+            {
+                if (categories[i] == LabelCategory.Parsed)
+                {
+                    parsedMask |= 1UL << i;
+                }
+                else if (categories[i] == LabelCategory.StructuredMetadata)
+                {
+                    metadataMask |= 1UL << i;
+                }
+            }
+
+            // The snapshot's hash is the set's own (same formula, no duplicate names), so lookups never recompute it.
+            return new LabelsResult(LabelSet.FromSorted(all, hash), parsedMask, metadataMask, hash);
         }
 
         var stream = new LabelPair[streamCount];

@@ -194,6 +194,7 @@ public sealed class StreamSampleExtractor
     private readonly LabelPredicate[] _postFilters;
     private readonly Dictionary<LabelsResult, LabelsResult> _grouped = new(ReferenceEqualityComparer.Instance);
     private readonly LabelPair[] _kept;
+    private LabelPair[] _remaining = [];
 
     internal StreamSampleExtractor(SampleExtractor owner, StreamPipeline pipeline, StreamPipeline? hinted, LabelPredicate[] postFilters)
     {
@@ -302,6 +303,28 @@ public sealed class StreamSampleExtractor
             }
 
             return _owner.Results.Get(_kept.AsSpan(0, n), state);
+        }
+
+        if (!state.IsUnchanged)
+        {
+            // Parsed labels can make every line its own set: leave the removed labels out of the snapshot rather than
+            // building the full set first and a filtered copy of it after.
+            var snapshot = state.Snapshot();
+            if (_remaining.Length < snapshot.Length)
+            {
+                _remaining = new LabelPair[snapshot.Length];
+            }
+
+            var kept = 0;
+            foreach (var pair in snapshot)
+            {
+                if (!_owner.GroupLabels.Contains(pair.Name))
+                {
+                    _remaining[kept++] = pair;
+                }
+            }
+
+            return _owner.Results.Get(_remaining.AsSpan(0, kept), state);
         }
 
         var full = state.ToResult();

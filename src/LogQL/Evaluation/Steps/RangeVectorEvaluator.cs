@@ -46,6 +46,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly List<VectorSample> _vector = [];
     private ISampleCursor?[] _cursors = [];
     private SliceLog[] _carry = [];
+    // Logs of earlier slices, emptied: their series tables keep their capacity, so a slice of as many series as the
+    // last one fills them without growing new large arrays.
+    private readonly Stack<SliceLog> _spareLogs = new();
     private int _cursorBase;
     private long _readThrough = long.MinValue;
     private long _carryFrom = long.MaxValue;
@@ -175,6 +178,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         _series = SliceSeries.Empty;
         ReleaseTails(_carry);
         _carry = [];
+        _spareLogs.Clear();
     }
 
     private static void ReleaseTails(SliceLog[] logs)
@@ -217,12 +221,17 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         {
             if (HasTail(previous))
             {
-                var carried = new SliceLog(_seriesKey, _seriesLimit);
+                var carried = RentLog();
                 logs.Add(carried);
                 Replay(previous, carried);
             }
 
             ReleaseTails(previous);
+            foreach (var log in previous)
+            {
+                _spareLogs.Push(log);
+            }
+
             previous = [];
 
             // Cursor numbers grow across slices, so carried segments keep their rank among this slice's.
@@ -233,7 +242,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             var drained = new SliceLog[workers];
             for (var i = 0; i < workers; i++)
             {
-                logs.Add(drained[i] = new SliceLog(_seriesKey, _seriesLimit));
+                logs.Add(drained[i] = RentLog());
             }
 
             if (workers == 1)
@@ -262,6 +271,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             }
         }
     }
+
+    private SliceLog RentLog() => _spareLogs.TryPop(out var log) ? log : new SliceLog(_seriesKey, _seriesLimit);
 
     private static bool HasTail(SliceLog[] logs)
     {
@@ -519,8 +530,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         public void BeginCursor(int order) => _cursor = order;
 
         /// <summary>
-        /// Returns the per-record and per-series columns to the pool and forgets the series, once the slice is
-        /// gathered: a log carried to the next slice keeps only its tail.
+        /// Returns the per-record and per-series columns to the pool and forgets the series (keeping the tables'
+        /// capacity for reuse), once the slice is gathered: a log carried to the next slice keeps only its tail.
         /// </summary>
         public void Release()
         {
@@ -529,11 +540,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             Values.Release();
             Runs.Release();
             _seriesIds.Clear();
-            _seriesIds.TrimExcess();
             SeriesKeys.Clear();
-            SeriesKeys.TrimExcess();
             SegmentLabels.Clear();
-            SegmentLabels.TrimExcess();
             SeriesFirstTimestamp.Release();
             SeriesFirstStep.Release();
             SeriesEndStep.Release();
@@ -708,9 +716,16 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit)
         {
-            // Number the series across workers, in worker order then first sight.
-            var ids = new Dictionary<LabelSet, int>();
-            var labels = new List<LabelSet>();
+            // Number the series across workers, in worker order then first sight. Sized for the workers' series up
+            // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
+            var seen = 0;
+            foreach (var log in logs)
+            {
+                seen += log.SeriesKeys.Count;
+            }
+
+            var ids = new Dictionary<LabelSet, int>(seen);
+            var labels = new List<LabelSet>(seen);
             var localToGlobal = new int[logs.Length][];
             var total = 0;
             for (var w = 0; w < logs.Length; w++)
