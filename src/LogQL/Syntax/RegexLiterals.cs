@@ -129,7 +129,11 @@ public static class RegexLiterals
         return -1;
     }
 
-    private static int SkipClass(ReadOnlySpan<char> s, int i)
+    /// <summary>
+    /// The index of the <c>]</c> closing the character class that opens at <paramref name="i"/> (a <c>]</c> right after
+    /// <c>[</c> or <c>[^</c> is a member; escapes hide the next character), or the pattern's length when unclosed.
+    /// </summary>
+    public static int SkipClass(ReadOnlySpan<char> s, int i)
     {
         i++;
         if (i < s.Length && s[i] == '^')

@@ -135,23 +135,7 @@ internal readonly record struct RegexShape(RegexShapeKind Kind, string[]? Litera
 
                     break;
                 case '[':
-                    // Skip the class: a ']' right after '[' or '[^' is a member, escapes hide the next character.
-                    i++;
-                    if (i < pattern.Length && pattern[i] == '^')
-                    {
-                        i++;
-                    }
-
-                    if (i < pattern.Length && pattern[i] == ']')
-                    {
-                        i++;
-                    }
-
-                    while (i < pattern.Length && pattern[i] != ']')
-                    {
-                        i += pattern[i] == '\\' ? 2 : 1;
-                    }
-
+                    i = LokiSharp.LogQL.Syntax.RegexLiterals.SkipClass(pattern, i);
                     break;
             }
         }
