@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds a Release server from a tree, starts it on a private data dir with the reference config (limits raised as
+# for the Loki reference run), runs ../shared/tools/perf.py (335 MB ingest + the reference queries) and prints the
+# table against Loki 2.7.5. Usage: benchmarks/perf/perf-run.sh [tree] [http-port] [out.json]
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+tree=${1:-$(cd "$here/../.." && pwd)}
+port=${2:-3300}
+out=${3:-$PWD/lokisharp-perf.json}
+shared=${SHARED:-$(cd "$tree/.." && pwd)/shared}
+dir=$(mktemp -d /tmp/lokisharp-perf-XXXXXX)
+sed -e "s/http_listen_port: 3300/http_listen_port: $port/" -e "s/grpc_listen_port: 9300/grpc_listen_port: $((port + 1))/" \
+    -e "s#path_prefix: ./data#path_prefix: $dir/data#" "$here/loki-perf.yaml" >"$dir/loki.yaml"
+dotnet build -c Release "$tree/src/Server" -o "$dir/bin" -v q -nologo >"$dir/build.log" 2>&1 || { tail -30 "$dir/build.log"; exit 1; }
+dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/loki.yaml" >"$dir/server.log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.3; done
+python3 "$shared/tools/perf.py" run --name lokisharp --url "http://127.0.0.1:$port" --pid "$pid" --mb 512 \
+  --flush-url "http://127.0.0.1:$port/flush" --data-dir "$dir/data" --out "$out" >/dev/null
+python3 "$shared/tools/perf.py" table "$shared/benchmarks/loki-2.7.5-perf.json" "$out"
+echo "server log and data: $dir"
