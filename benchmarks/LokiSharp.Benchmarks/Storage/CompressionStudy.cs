@@ -323,13 +323,7 @@ internal static class CompressionStudy
             var from = 0;
             while (from < s.Timestamps.Count)
             {
-                var to = from;
-                long size = 0;
-                while (to < s.Timestamps.Count && size < blockSize)
-                {
-                    size += s.Lengths[to] + 3;
-                    to++;
-                }
+                var to = BlockEnd(s, from, blockSize);
 
                 rawBlock.Clear();
                 layout(s, from, to, rawBlock);
@@ -378,13 +372,7 @@ internal static class CompressionStudy
             var from = 0;
             while (from < s.Timestamps.Count)
             {
-                var to = from;
-                long size = 0;
-                while (to < s.Timestamps.Count && size < blockSize)
-                {
-                    size += s.Lengths[to] + 3;
-                    to++;
-                }
+                var to = BlockEnd(s, from, blockSize);
 
                 rawBlock.Clear();
                 Columnar(s, from, to, rawBlock);
@@ -425,6 +413,20 @@ internal static class CompressionStudy
         }
 
         LinesOnly(s, from, to, output);
+    }
+
+    // The end of the block starting at from: entries until about blockSize raw bytes (3 bytes of framing each).
+    private static int BlockEnd(StreamData s, int from, int blockSize)
+    {
+        var to = from;
+        long size = 0;
+        while (to < s.Timestamps.Count && size < blockSize)
+        {
+            size += s.Lengths[to] + 3;
+            to++;
+        }
+
+        return to;
     }
 
     // Timestamp deltas as byte planes (width byte first), then an empty metadata column.

@@ -8,29 +8,8 @@ namespace LokiSharp.Storage.Tests.ContentIndex;
 public sealed class NGramFilterTests
 {
     [Fact]
-    public void NoFalseNegativesForAnySubstringOfAnyLine()
-    {
-        var rng = new Random(21);
-        var entries = ChunkRoundTripTests.RandomEntries(21, 600, adversarial: true);
-        var chunk = ChunkRoundTripTests.Build(entries, ChunkEncoding.Zstd, 64 * 1024, 0.5);
-        var layout = ChunkLayout.Parse(chunk);
-        Assert.Contains(layout.Blocks, b => b.FilterSize > 0);
-        var index = 0;
-        foreach (var block in layout.Blocks)
-        {
-            var filter = ChunkLayout.FilterOf(chunk, block);
-            for (var i = 0; i < block.EntryCount; i++, index++)
-            {
-                var line = entries[index].Line;
-                for (var k = 0; k < 3 && line.Length > 0; k++)
-                {
-                    var start = rng.Next(line.Length);
-                    var length = rng.Next(1, Math.Min(40, line.Length - start) + 1);
-                    Assert.True(NGramFilter.MayContain(filter, line.AsSpan(start, length)));
-                }
-            }
-        }
-    }
+    public void NoFalseNegativesForAnySubstringOfAnyLine() =>
+        ForRandomSubstrings(21, (filter, part) => Assert.True(NGramFilter.MayContain(filter, part)));
 
     [Fact]
     public void AbsentWordsAreUsuallyRejectedAndFiltersStayWithinBudget()
@@ -76,10 +55,25 @@ public sealed class NGramFilterTests
     }
 
     [Fact]
-    public void IgnoringCaseHasNoFalseNegativesForAnyAsciiSubstring()
+    public void IgnoringCaseHasNoFalseNegativesForAnyAsciiSubstring() =>
+        ForRandomSubstrings(5, (filter, part) =>
+        {
+            if (System.Text.Ascii.IsValid(part))
+            {
+                var lower = new byte[part.Length];
+                System.Text.Ascii.ToLower(part, lower, out _);
+                Assert.True(NGramFilter.MayContainIgnoreCase(filter, lower));
+            }
+        });
+
+    private delegate void SubstringCheck(ReadOnlySpan<byte> filter, ReadOnlySpan<byte> part);
+
+    // Builds a zstd chunk of adversarial random lines and hands three random substrings of every line, with the
+    // filter of the block holding it, to the check.
+    private static void ForRandomSubstrings(int seed, SubstringCheck check)
     {
-        var rng = new Random(5);
-        var entries = ChunkRoundTripTests.RandomEntries(5, 600, adversarial: true);
+        var rng = new Random(seed);
+        var entries = ChunkRoundTripTests.RandomEntries(seed, 600, adversarial: true);
         var chunk = ChunkRoundTripTests.Build(entries, ChunkEncoding.Zstd, 64 * 1024, 0.5);
         var layout = ChunkLayout.Parse(chunk);
         Assert.Contains(layout.Blocks, b => b.FilterSize > 0);
@@ -94,13 +88,7 @@ public sealed class NGramFilterTests
                 {
                     var start = rng.Next(line.Length);
                     var length = rng.Next(1, Math.Min(40, line.Length - start) + 1);
-                    var part = line.AsSpan(start, length);
-                    if (System.Text.Ascii.IsValid(part))
-                    {
-                        var lower = new byte[part.Length];
-                        System.Text.Ascii.ToLower(part, lower, out _);
-                        Assert.True(NGramFilter.MayContainIgnoreCase(filter, lower));
-                    }
+                    check(filter, line.AsSpan(start, length));
                 }
             }
         }
