@@ -15,6 +15,8 @@ public sealed class JsonParserStep : PipelineStage
     private byte[] _path = new byte[128];
     private int _pathLength;
     private byte[] _scratch = new byte[256];
+    // How many keys of the current line were met so far (see ParsedKeyCache.Get).
+    private int _position;
 
     /// <summary>Creates the stage.</summary>
     public JsonParserStep()
@@ -28,6 +30,7 @@ public sealed class JsonParserStep : PipelineStage
     public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
     {
         _pathLength = 0;
+        _position = 0;
         var error = ParseObject(line, labels, depth: 0, extract: true);
         if (error is not null)
         {
@@ -80,7 +83,7 @@ public sealed class JsonParserStep : PipelineStage
                     {
                         var pathLength = _pathLength;
                         PushPathPart(keyBytes);
-                        var nestedExtract = extract && (_hints is null || _nestedKeys.Get(Path, NameOfPath).WantsUnder(_hints));
+                        var nestedExtract = extract && (_hints is null || _nestedKeys.Get(Path, _position++, NameOfPath).WantsUnder(_hints));
                         var nested = ParseObject(value, labels, depth + 1, nestedExtract);
                         _pathLength = pathLength;
                         if (nested is not null)
@@ -148,13 +151,13 @@ public sealed class JsonParserStep : PipelineStage
         ParsedKey parsed;
         if (depth == 0)
         {
-            parsed = _topKeys.Get(key);
+            parsed = _topKeys.Get(key, _position++);
         }
         else
         {
             var pathLength = _pathLength;
             PushPathPart(key);
-            parsed = _nestedKeys.Get(Path, NameOfPath);
+            parsed = _nestedKeys.Get(Path, _position++, NameOfPath);
             _pathLength = pathLength;
         }
 

@@ -1,4 +1,8 @@
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 
 namespace LokiSharp.LogQL.Pipeline;
@@ -30,6 +34,7 @@ internal static class JsonScanner
     public const string MalformedStringEscape = "Encountered an invalid escape sequence in a string";
 
     /// <summary>Index of the first non-blank byte at or after <paramref name="from"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int NextToken(ReadOnlySpan<byte> data, int from)
     {
         for (var i = from; i < data.Length; i++)
@@ -47,23 +52,48 @@ internal static class JsonScanner
     public static int StringEnd(ReadOnlySpan<byte> data, out bool escaped)
     {
         escaped = false;
-        // Keys and most values are short: a plain loop finds their end before a vectorised search would start.
-        var from = Math.Min(data.Length, 24);
-        for (var k = 0; k < from; k++)
+        var from = 0;
+        // Keys and most values end within their first 16 bytes: one vector compare finds the quote (or a backslash,
+        // which sends the rest to the escape-aware loop below).
+        if (Vector128.IsHardwareAccelerated)
         {
-            var b = data[k];
+            ref var start = ref MemoryMarshal.GetReference(data);
+            while (from + Vector128<byte>.Count <= data.Length)
+            {
+                var block = Vector128.LoadUnsafe(ref start, (nuint)from);
+                var hits = Vector128.Equals(block, Vector128.Create((byte)'"')) | Vector128.Equals(block, Vector128.Create((byte)'\\'));
+                var mask = hits.ExtractMostSignificantBits();
+                if (mask != 0)
+                {
+                    var at = from + BitOperations.TrailingZeroCount(mask);
+                    if (data[at] == '"')
+                    {
+                        return at + 1;
+                    }
+
+                    from = at;
+                    goto Escaped;
+                }
+
+                from += Vector128<byte>.Count;
+            }
+        }
+
+        for (; from < data.Length; from++)
+        {
+            var b = data[from];
             if (b == '"')
             {
-                return k + 1;
+                return from + 1;
             }
 
             if (b == '\\')
             {
-                from = k;
                 break;
             }
         }
 
+    Escaped:
         while (true)
         {
             var i = data[from..].IndexOfAny((byte)'"', (byte)'\\');
@@ -123,6 +153,7 @@ internal static class JsonScanner
     /// Reads the value starting at the first token at or after <paramref name="from"/>: its bytes (strings without
     /// quotes, still escaped), kind and the index after it. Returns an error text on failure.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static string? ReadValue(ReadOnlySpan<byte> data, int from, out int valueStart, out int valueLength, out JsonKind kind, out bool escaped, out int end)
     {
         valueStart = valueLength = end = 0;
@@ -336,6 +367,7 @@ internal static class JsonScanner
     /// and its value's position and kind. Returns an error text for malformed JSON; otherwise null, with
     /// <paramref name="objectEnded"/> set when the closing brace came instead of a member.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static string? ReadMember(ReadOnlySpan<byte> data, ref int offset, out ReadOnlySpan<byte> key, out int valueStart,
         out int valueLength, out JsonKind kind, out bool valueEscaped, out int valueEnd, out bool objectEnded)
     {
@@ -387,6 +419,7 @@ internal static class JsonScanner
     /// Moves past an object member's value to the next member's key. Returns an error text for malformed JSON;
     /// otherwise null, with <paramref name="objectEnded"/> set when the closing brace came instead.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static string? NextMember(ReadOnlySpan<byte> data, int valueEnd, out int offset, out bool objectEnded)
     {
         objectEnded = false;

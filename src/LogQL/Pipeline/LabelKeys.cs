@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using LokiSharp.LogQL.Labels;
 
@@ -173,6 +174,7 @@ internal sealed class ParsedKey(string name)
     private byte[]? _valueBytes;
     private int[]? _valueLengths;
     private string[]? _valueTexts;
+    private int _lastSlot;
 
     private bool? _wantsUnder;
     private string? _suffixed;
@@ -250,9 +252,17 @@ internal sealed class ParsedKey(string name)
             Array.Fill(_valueLengths, -1);
         }
 
+        // A stream's lines often repeat the previous line's value (level, method, status): try its slot before hashing.
+        var last = _lastSlot;
+        if (_valueLengths![last] == value.Length && ShortBytes.Equal(value, _valueBytes.AsSpan(last * MaxCachedValue, value.Length)))
+        {
+            return _valueTexts![last];
+        }
+
         var slot = FastHash.Of(value) & (ValueSlots - 1);
         var cached = _valueBytes.AsSpan(slot * MaxCachedValue, MaxCachedValue);
-        if (_valueLengths![slot] == value.Length && value.SequenceEqual(cached[..value.Length]))
+        _lastSlot = slot;
+        if (_valueLengths[slot] == value.Length && ShortBytes.Equal(value, cached[..value.Length]))
         {
             return _valueTexts![slot];
         }
@@ -267,31 +277,98 @@ internal sealed class ParsedKey(string name)
 
 /// <summary>
 /// A direct-mapped cache from a parser's raw key bytes to its <see cref="ParsedKey"/> (label name sanitised once).
-/// A colliding key replaces the slot.
+/// A colliding key replaces the slot. Lines of a stream mostly repeat their keys in the same order, so the key met at
+/// each position of the previous line is tried first, by comparison alone, before hashing.
 /// </summary>
 internal sealed class ParsedKeyCache
 {
     private const int Slots = 512;
+    private const int Positions = 64;
     private readonly byte[]?[] _keys = new byte[]?[Slots];
     private readonly ParsedKey?[] _entries = new ParsedKey?[Slots];
+    private readonly byte[]?[] _keyAt = new byte[]?[Positions];
+    private readonly ParsedKey?[] _entryAt = new ParsedKey?[Positions];
 
-    public ParsedKey Get(ReadOnlySpan<byte> key) => Get(key, static k => LabelKeys.Sanitize(k));
+    public ParsedKey Get(ReadOnlySpan<byte> key, int position) => Get(key, position, static k => LabelKeys.Sanitize(k));
 
-    /// <summary>The entry for <paramref name="key"/>, its name made by <paramref name="derive"/> on a miss.</summary>
-    public ParsedKey Get(ReadOnlySpan<byte> key, Func<byte[], string> derive)
+    /// <summary>
+    /// The entry for <paramref name="key"/>, met as the line's <paramref name="position"/>-th key; its name is made by
+    /// <paramref name="derive"/> on a miss.
+    /// </summary>
+    public ParsedKey Get(ReadOnlySpan<byte> key, int position, Func<byte[], string> derive)
     {
-        var slot = FastHash.Of(key) & (Slots - 1);
-        var cached = _keys[slot];
-        if (cached is not null && key.SequenceEqual(cached))
+        if ((uint)position < Positions)
         {
-            return _entries[slot]!;
+            var previous = _keyAt[position];
+            if (previous is not null && ShortBytes.Equal(key, previous))
+            {
+                return _entryAt[position]!;
+            }
         }
 
-        var bytes = key.ToArray();
-        var entry = new ParsedKey(derive(bytes));
-        _keys[slot] = bytes;
-        _entries[slot] = entry;
+        var slot = FastHash.Of(key) & (Slots - 1);
+        var cached = _keys[slot];
+        ParsedKey entry;
+        if (cached is not null && ShortBytes.Equal(key, cached))
+        {
+            entry = _entries[slot]!;
+        }
+        else
+        {
+            cached = key.ToArray();
+            entry = new ParsedKey(derive(cached));
+            _keys[slot] = cached;
+            _entries[slot] = entry;
+        }
+
+        if ((uint)position < Positions)
+        {
+            _keyAt[position] = cached;
+            _entryAt[position] = entry;
+        }
+
         return entry;
+    }
+}
+
+/// <summary>Equality of short byte strings (keys, repeated values) without a call into the general span comparer.</summary>
+internal static class ShortBytes
+{
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static bool Equal(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        var n = a.Length;
+        if (n != b.Length)
+        {
+            return false;
+        }
+
+        ref var x = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
+        ref var y = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+        if (n >= sizeof(ulong))
+        {
+            // Two overlapping words cover 8..16 bytes.
+            return n <= 2 * sizeof(ulong)
+                ? Unsafe.ReadUnaligned<ulong>(ref x) == Unsafe.ReadUnaligned<ulong>(ref y) &&
+                  Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref x, n - sizeof(ulong))) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref y, n - sizeof(ulong)))
+                : a.SequenceEqual(b);
+        }
+
+        if (n >= sizeof(uint))
+        {
+            return Unsafe.ReadUnaligned<uint>(ref x) == Unsafe.ReadUnaligned<uint>(ref y) &&
+                   Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref x, n - sizeof(uint))) == Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref y, n - sizeof(uint)));
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            if (Unsafe.Add(ref x, i) != Unsafe.Add(ref y, i))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }
 

@@ -67,6 +67,8 @@ public sealed class LineLabels
     // Names parsers extracted for the current entry; a short list beats hashing for the few labels a line has.
     private string[] _extracted = new string[16];
     private int _extractedCount;
+    // One bit per extracted name (see MaskBit), so most "not extracted yet" answers need no comparison.
+    private ulong _extractedMask;
     private LabelPair[] _scratch = new LabelPair[16];
     // Whether a metadata or parsed label shadows a stream label (Snapshot must then filter the stream's pairs).
     private bool _streamShadowed;
@@ -107,14 +109,13 @@ public sealed class LineLabels
     /// <summary>Clears everything but the stream labels, ready for the next entry.</summary>
     public void Reset()
     {
-        Array.Clear(_metadata, 0, _metadataCount);
+        // Stale references past the counts are left in place: they are overwritten by the next entry, and the arrays
+        // belong to this stream pipeline alone.
         _metadataCount = 0;
-        Array.Clear(_parsed, 0, _parsedCount);
         _parsedCount = 0;
-        Array.Clear(_deleted, 0, _deletedCount);
         _deletedCount = 0;
-        Array.Clear(_extracted, 0, _extractedCount);
         _extractedCount = 0;
+        _extractedMask = 0;
         _streamShadowed = false;
         _parsedHash = 0;
         _parsedHashValid = true;
@@ -179,6 +180,11 @@ public sealed class LineLabels
     /// <summary>Whether a parser stage already extracted <paramref name="name"/> for this entry (first value wins).</summary>
     public bool WasExtracted(string name)
     {
+        if ((_extractedMask & MaskBit(name)) == 0)
+        {
+            return false;
+        }
+
         for (var i = 0; i < _extractedCount; i++)
         {
             var e = _extracted[i];
@@ -261,6 +267,7 @@ public sealed class LineLabels
                 }
 
                 _extracted[_extractedCount++] = name;
+                _extractedMask |= MaskBit(name);
             }
         }
         else
@@ -300,7 +307,11 @@ public sealed class LineLabels
         }
 
         _extracted[_extractedCount++] = name;
+        _extractedMask |= MaskBit(name);
     }
+
+    // A name's bit in _extractedMask, from its length and first character (no hashing of the whole name).
+    private static ulong MaskBit(string name) => 1UL << ((name.Length * 7 + (name.Length == 0 ? 0 : name[0])) & 63);
 
     /// <summary>Deletes a label from every category (and hides the stream's label of that name).</summary>
     public void Delete(string name)

@@ -280,6 +280,7 @@ public sealed class LogfmtParserStep : PipelineStage
     public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
     {
         var decoder = new LogfmtDecoder(line, _buffer);
+        var position = 0;
         while (!decoder.EndOfLine)
         {
             if (!decoder.ScanKeyValue())
@@ -292,7 +293,7 @@ public sealed class LogfmtParserStep : PipelineStage
                 continue;
             }
 
-            var parsed = _keys.Get(decoder.Key);
+            var parsed = _keys.Get(decoder.Key, position++);
             if (parsed.Name.Length == 0)
             {
                 continue;
