@@ -220,6 +220,7 @@ internal sealed class ParsedKey(string name)
     private string Suffixed => _suffixed ??= Name + PipelineLabels.DuplicateSuffix;
 
     /// <summary><see cref="LabelsResultCache.HashTerm"/> of the label, remembered for a repeated name and value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int HashTerm(string name, string value)
     {
         if (!ReferenceEquals(name, _termName) || !ReferenceEquals(value, _termValue))

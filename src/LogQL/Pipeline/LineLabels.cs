@@ -311,6 +311,7 @@ public sealed class LineLabels
     }
 
     // A name's bit in _extractedMask, from its length and first character (no hashing of the whole name).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong MaskBit(string name) => 1UL << ((name.Length * 7 + (name.Length == 0 ? 0 : name[0])) & 63);
 
     /// <summary>Deletes a label from every category (and hides the stream's label of that name).</summary>

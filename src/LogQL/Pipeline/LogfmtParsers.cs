@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 
 namespace LokiSharp.LogQL.Pipeline;
@@ -58,7 +61,7 @@ internal ref struct LogfmtDecoder
         var start = _pos;
         var multibyte = false;
         var hasKey = false;
-        for (var p = _pos; p < line.Length; p++)
+        for (var p = SkipPlain(line, _pos, stopAtHighBytes: true); p < line.Length; p++)
         {
             var c = line[p];
             if (c == '=')
@@ -148,7 +151,7 @@ internal ref struct LogfmtDecoder
         }
 
         var start = _pos;
-        for (var p = _pos; p < line.Length; p++)
+        for (var p = SkipPlain(line, _pos, stopAtHighBytes: false); p < line.Length; p++)
         {
             var c = line[p];
             if (c is (byte)'=' or (byte)'"')
@@ -171,48 +174,71 @@ internal ref struct LogfmtDecoder
         return true;
     }
 
+    /// <summary>
+    /// The first index at or after <paramref name="from"/> of a byte the scanners act on (a blank or control byte,
+    /// <c>=</c>, <c>"</c>, and with <paramref name="stopAtHighBytes"/> a non-ASCII byte), 16 bytes at a time; the
+    /// last partial block is left to the caller's loop.
+    /// </summary>
+    private static int SkipPlain(ReadOnlySpan<byte> line, int from, bool stopAtHighBytes)
+    {
+        if (!Vector128.IsHardwareAccelerated)
+        {
+            return from;
+        }
+
+        ref var start = ref MemoryMarshal.GetReference(line);
+        while (from + Vector128<byte>.Count <= line.Length)
+        {
+            var block = Vector128.LoadUnsafe(ref start, (nuint)from);
+            var stops = Vector128.LessThanOrEqual(block, Vector128.Create((byte)' ')) | Vector128.Equals(block, Vector128.Create((byte)'=')) |
+                        Vector128.Equals(block, Vector128.Create((byte)'"'));
+            if (stopAtHighBytes)
+            {
+                stops |= Vector128.GreaterThanOrEqual(block, Vector128.Create((byte)0x80));
+            }
+
+            var mask = stops.ExtractMostSignificantBits();
+            if (mask != 0)
+            {
+                return from + BitOperations.TrailingZeroCount(mask);
+            }
+
+            from += Vector128<byte>.Count;
+        }
+
+        return from;
+    }
+
     private bool ScanQuoted()
     {
         var line = _line;
-        var hasEscape = false;
-        var escape = false;
         var start = _pos;
-        for (var p = _pos + 1; p < line.Length; p++)
+        // A backslash escapes the next byte, which is how a JSON string's end is found too.
+        var length = JsonScanner.StringEnd(line[(start + 1)..], out var hasEscape);
+        if (length < 0)
         {
-            var c = line[p];
-            if (escape)
-            {
-                escape = false;
-            }
-            else if (c == '\\')
-            {
-                hasEscape = escape = true;
-            }
-            else if (c == '"')
-            {
-                _pos = p + 1;
-                if (hasEscape)
-                {
-                    if (!Unquote(line[(start + 1)..(_pos - 1)], ref _unquoted, out var n))
-                    {
-                        SyntaxError("invalid quoted value");
-                        return false;
-                    }
-
-                    Value = _unquoted.AsSpan(0, n);
-                }
-                else
-                {
-                    Value = line[(start + 1)..(_pos - 1)];
-                }
-
-                return true;
-            }
+            _pos = line.Length;
+            SyntaxError("unterminated quoted value");
+            return false;
         }
 
-        _pos = line.Length;
-        SyntaxError("unterminated quoted value");
-        return false;
+        _pos = start + 1 + length;
+        if (hasEscape)
+        {
+            if (!Unquote(line[(start + 1)..(_pos - 1)], ref _unquoted, out var n))
+            {
+                SyntaxError("invalid quoted value");
+                return false;
+            }
+
+            Value = _unquoted.AsSpan(0, n);
+        }
+        else
+        {
+            Value = line[(start + 1)..(_pos - 1)];
+        }
+
+        return true;
     }
 
     private bool SkipValue()
