@@ -15,8 +15,10 @@ public sealed class JsonParserStep : PipelineStage
     private byte[] _path = new byte[128];
     private int _pathLength;
     private byte[] _scratch = new byte[256];
-    // How many keys of the current line were met so far (see ParsedKeyCache.Get).
+    private readonly KeyPositions _keys = new();
+    // How many keys of the current line were met so far, and whether all matched the previous line's (KeyPositions).
     private int _position;
+    private bool _onTrack;
 
     /// <summary>Creates the stage.</summary>
     public JsonParserStep()
@@ -31,7 +33,9 @@ public sealed class JsonParserStep : PipelineStage
     {
         _pathLength = 0;
         _position = 0;
+        _onTrack = true;
         var error = ParseObject(line, labels, depth: 0, extract: true);
+        _keys.EndLine(_position);
         if (error is not null)
         {
             labels.SetError(PipelineLabels.JsonParserError, error);
@@ -62,9 +66,44 @@ public sealed class JsonParserStep : PipelineStage
 
         while (offset < data.Length)
         {
-            var memberError = JsonScanner.ReadMember(data, ref offset, out var keyBytes, out var vStart, out var vLength, out var kind,
-                out var escaped, out var end, out var objectEnded);
-            if (memberError is not null || objectEnded)
+            // While every key so far matched the previous line's key at its position, this one is compared with its
+            // counterpart in place; the path to it is then the same too, so so is its entry.
+            var position = _position++;
+            string? memberError;
+            ReadOnlySpan<byte> keyBytes;
+            int vStart, vLength, end;
+            JsonKind kind;
+            bool escaped;
+            ParsedKey? parsed = null;
+            if (_onTrack && data[offset] == '"' &&
+                _keys.TryMatchAt(position, depth, data, offset + 1, (byte)'"', out parsed, out var keyLength))
+            {
+                keyBytes = data.Slice(offset + 1, keyLength);
+                memberError = JsonScanner.ReadMemberValue(data, offset + keyLength + 2, out vStart, out vLength, out kind, out escaped, out end);
+            }
+            else
+            {
+                _onTrack = false;
+                var keyStart = offset + 1;
+                memberError = JsonScanner.ReadMember(data, ref offset, out keyBytes, out vStart, out vLength, out kind, out escaped, out end,
+                    out var objectEnded);
+                if (objectEnded)
+                {
+                    return memberError;
+                }
+
+                // A key read from escapes cannot be matched by its raw bytes.
+                if (memberError is null && offset - keyStart - 1 == keyBytes.Length)
+                {
+                    _keys.Record(position, depth, keyBytes, null);
+                }
+                else
+                {
+                    _keys.Forget(position);
+                }
+            }
+
+            if (memberError is not null)
             {
                 return memberError;
             }
@@ -75,7 +114,7 @@ public sealed class JsonParserStep : PipelineStage
                 case JsonKind.String or JsonKind.Number or JsonKind.Boolean:
                     if (extract)
                     {
-                        SetLeaf(keyBytes, value, kind, escaped, labels, depth);
+                        SetLeaf(parsed ?? LeafKey(keyBytes, depth, position), value, kind, escaped, labels);
                     }
 
                     break;
@@ -83,7 +122,13 @@ public sealed class JsonParserStep : PipelineStage
                     {
                         var pathLength = _pathLength;
                         PushPathPart(keyBytes);
-                        var nestedExtract = extract && (_hints is null || _nestedKeys.Get(Path, _position++, NameOfPath).WantsUnder(_hints));
+                        var nestedExtract = extract;
+                        if (extract && _hints is not null)
+                        {
+                            parsed ??= Resolved(position, _nestedKeys.Get(Path, NameOfPath));
+                            nestedExtract = parsed.WantsUnder(_hints);
+                        }
+
                         var nested = ParseObject(value, labels, depth + 1, nestedExtract);
                         _pathLength = pathLength;
                         if (nested is not null)
@@ -95,14 +140,35 @@ public sealed class JsonParserStep : PipelineStage
                     }
             }
 
-            var next = JsonScanner.NextMember(data, end, out offset, out objectEnded);
-            if (next is not null || objectEnded)
+            var next = JsonScanner.NextMember(data, end, out offset, out var ended);
+            if (next is not null || ended)
             {
                 return next;
             }
         }
 
         return JsonScanner.MalformedObject;
+    }
+
+    // The entry of a leaf's key: top-level keys by their bytes, nested ones by their path.
+    private ParsedKey LeafKey(ReadOnlySpan<byte> key, int depth, int position)
+    {
+        if (depth == 0)
+        {
+            return Resolved(position, _topKeys.Get(key));
+        }
+
+        var pathLength = _pathLength;
+        PushPathPart(key);
+        var parsed = _nestedKeys.Get(Path, NameOfPath);
+        _pathLength = pathLength;
+        return Resolved(position, parsed);
+    }
+
+    private ParsedKey Resolved(int position, ParsedKey parsed)
+    {
+        _keys.SetEntry(position, parsed);
+        return parsed;
     }
 
     private ReadOnlySpan<byte> Path => _path.AsSpan(0, _pathLength);
@@ -146,21 +212,8 @@ public sealed class JsonParserStep : PipelineStage
         return sb.ToString();
     }
 
-    private void SetLeaf(ReadOnlySpan<byte> key, ReadOnlySpan<byte> raw, JsonKind kind, bool escaped, LineLabels labels, int depth)
+    private void SetLeaf(ParsedKey parsed, ReadOnlySpan<byte> raw, JsonKind kind, bool escaped, LineLabels labels)
     {
-        ParsedKey parsed;
-        if (depth == 0)
-        {
-            parsed = _topKeys.Get(key, _position++);
-        }
-        else
-        {
-            var pathLength = _pathLength;
-            PushPathPart(key);
-            parsed = _nestedKeys.Get(Path, _position++, NameOfPath);
-            _pathLength = pathLength;
-        }
-
         if (parsed.Name.Length == 0)
         {
             return;

@@ -278,57 +278,139 @@ internal sealed class ParsedKey(string name)
 
 /// <summary>
 /// A direct-mapped cache from a parser's raw key bytes to its <see cref="ParsedKey"/> (label name sanitised once).
-/// A colliding key replaces the slot. Lines of a stream mostly repeat their keys in the same order, so the key met at
-/// each position of the previous line is tried first, by comparison alone, before hashing.
+/// A colliding key replaces the slot.
 /// </summary>
 internal sealed class ParsedKeyCache
 {
     private const int Slots = 512;
-    private const int Positions = 64;
     private readonly byte[]?[] _keys = new byte[]?[Slots];
     private readonly ParsedKey?[] _entries = new ParsedKey?[Slots];
-    private readonly byte[]?[] _keyAt = new byte[]?[Positions];
-    private readonly ParsedKey?[] _entryAt = new ParsedKey?[Positions];
 
-    public ParsedKey Get(ReadOnlySpan<byte> key, int position) => Get(key, position, static k => LabelKeys.Sanitize(k));
+    public ParsedKey Get(ReadOnlySpan<byte> key) => Get(key, static k => LabelKeys.Sanitize(k));
 
-    /// <summary>
-    /// The entry for <paramref name="key"/>, met as the line's <paramref name="position"/>-th key; its name is made by
-    /// <paramref name="derive"/> on a miss.
-    /// </summary>
-    public ParsedKey Get(ReadOnlySpan<byte> key, int position, Func<byte[], string> derive)
+    /// <summary>The entry for <paramref name="key"/>, its name made by <paramref name="derive"/> on a miss.</summary>
+    public ParsedKey Get(ReadOnlySpan<byte> key, Func<byte[], string> derive)
     {
-        if ((uint)position < Positions)
-        {
-            var previous = _keyAt[position];
-            if (previous is not null && ShortBytes.Equal(key, previous))
-            {
-                return _entryAt[position]!;
-            }
-        }
-
         var slot = FastHash.Of(key) & (Slots - 1);
         var cached = _keys[slot];
-        ParsedKey entry;
         if (cached is not null && ShortBytes.Equal(key, cached))
         {
-            entry = _entries[slot]!;
-        }
-        else
-        {
-            cached = key.ToArray();
-            entry = new ParsedKey(derive(cached));
-            _keys[slot] = cached;
-            _entries[slot] = entry;
+            return _entries[slot]!;
         }
 
-        if ((uint)position < Positions)
-        {
-            _keyAt[position] = cached;
-            _entryAt[position] = entry;
-        }
-
+        var bytes = key.ToArray();
+        var entry = new ParsedKey(derive(bytes));
+        _keys[slot] = bytes;
+        _entries[slot] = entry;
         return entry;
+    }
+}
+
+/// <summary>
+/// The keys of the previous line by position (the n-th key met, with its nesting depth): lines of a stream mostly
+/// repeat their keys in the same order, so a parser first compares a key with the one met at its position last time,
+/// which costs neither hashing nor, for JSON, a search for the key's end. Buffers are reused: recording allocates
+/// only when a longer key arrives.
+/// </summary>
+internal sealed class KeyPositions
+{
+    private const int Capacity = 64;
+    private readonly byte[][] _bytes = new byte[Capacity][];
+    private readonly int[] _lengths = new int[Capacity];
+    private readonly int[] _depths = new int[Capacity];
+    private readonly ParsedKey?[] _entries = new ParsedKey?[Capacity];
+    private int _count;
+
+    public KeyPositions() => Array.Fill(_lengths, -1);
+
+    /// <summary>Whether <paramref name="key"/> is the key recorded at <paramref name="position"/>; its entry if so (null when not resolved yet).</summary>
+    public bool TryMatch(int position, ReadOnlySpan<byte> key, out ParsedKey? entry)
+    {
+        entry = null;
+        if ((uint)position >= Capacity || _lengths[position] != key.Length || !ShortBytes.Equal(key, _bytes[position].AsSpan(0, key.Length)))
+        {
+            return false;
+        }
+
+        entry = _entries[position];
+        return true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="data"/> holds, from <paramref name="start"/>, the key recorded at
+    /// <paramref name="position"/> and <paramref name="depth"/> followed by <paramref name="terminator"/>.
+    /// </summary>
+    public bool TryMatchAt(int position, int depth, ReadOnlySpan<byte> data, int start, byte terminator, out ParsedKey? entry, out int length)
+    {
+        entry = null;
+        length = 0;
+        if ((uint)position >= Capacity || _depths[position] != depth)
+        {
+            return false;
+        }
+
+        var n = _lengths[position];
+        if (n < 0 || (uint)(start + n) >= (uint)data.Length || data[start + n] != terminator ||
+            !ShortBytes.Equal(data.Slice(start, n), _bytes[position].AsSpan(0, n)))
+        {
+            return false;
+        }
+
+        entry = _entries[position];
+        length = n;
+        return true;
+    }
+
+    /// <summary>Records the key met at <paramref name="position"/> (an entry may follow through <see cref="SetEntry"/>).</summary>
+    public void Record(int position, int depth, ReadOnlySpan<byte> key, ParsedKey? entry)
+    {
+        if ((uint)position >= Capacity)
+        {
+            return;
+        }
+
+        var buffer = _bytes[position];
+        if (buffer is null || buffer.Length < key.Length)
+        {
+            _bytes[position] = buffer = new byte[Math.Max(32, key.Length)];
+        }
+
+        key.CopyTo(buffer);
+        _lengths[position] = key.Length;
+        _depths[position] = depth;
+        _entries[position] = entry;
+    }
+
+    /// <summary>Forgets the key at <paramref name="position"/> (one that cannot be matched by its raw bytes).</summary>
+    public void Forget(int position)
+    {
+        if ((uint)position < Capacity)
+        {
+            _lengths[position] = -1;
+        }
+    }
+
+    /// <summary>
+    /// Ends a line that had <paramref name="count"/> keys: later positions held an older line's keys, whose paths need
+    /// not follow from this line's, so they no longer match.
+    /// </summary>
+    public void EndLine(int count)
+    {
+        for (var i = count; i < _count && i < Capacity; i++)
+        {
+            _lengths[i] = -1;
+        }
+
+        _count = count;
+    }
+
+    /// <summary>Sets the entry of the key recorded at <paramref name="position"/>.</summary>
+    public void SetEntry(int position, ParsedKey entry)
+    {
+        if ((uint)position < Capacity)
+        {
+            _entries[position] = entry;
+        }
     }
 }
 

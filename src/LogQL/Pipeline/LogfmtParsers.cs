@@ -287,6 +287,7 @@ public sealed class LogfmtParserStep : PipelineStage
     private readonly bool _keepEmpty;
     private readonly ParserHints? _hints;
     private readonly ParsedKeyCache _keys = new();
+    private readonly KeyPositions _positions = new();
     private byte[] _buffer = new byte[256];
 
     /// <summary>Creates the stage.</summary>
@@ -319,7 +320,7 @@ public sealed class LogfmtParserStep : PipelineStage
                 continue;
             }
 
-            var parsed = _keys.Get(decoder.Key, position++);
+            var parsed = Lookup(decoder.Key, position++);
             if (parsed.Name.Length == 0)
             {
                 continue;
@@ -348,6 +349,18 @@ public sealed class LogfmtParserStep : PipelineStage
         }
 
         return true;
+    }
+
+    private ParsedKey Lookup(ReadOnlySpan<byte> key, int position)
+    {
+        if (_positions.TryMatch(position, key, out var entry) && entry is not null)
+        {
+            return entry;
+        }
+
+        entry = _keys.Get(key);
+        _positions.Record(position, 0, key, entry);
+        return entry;
     }
 }
 
