@@ -179,6 +179,7 @@ internal ref struct LogfmtDecoder
     /// <c>=</c>, <c>"</c>, and with <paramref name="stopAtHighBytes"/> a non-ASCII byte), 16 bytes at a time; the
     /// last partial block is left to the caller's loop.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static int SkipPlain(ReadOnlySpan<byte> line, int from, bool stopAtHighBytes)
     {
         if (!Vector128.IsHardwareAccelerated)
