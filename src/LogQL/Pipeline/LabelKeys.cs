@@ -315,24 +315,33 @@ internal sealed class ParsedKeyCache
 internal sealed class KeyPositions
 {
     private const int Capacity = 64;
-    private readonly byte[][] _bytes = new byte[Capacity][];
-    private readonly int[] _lengths = new int[Capacity];
-    private readonly int[] _depths = new int[Capacity];
-    private readonly ParsedKey?[] _entries = new ParsedKey?[Capacity];
+    private readonly Slot[] _slots = new Slot[Capacity];
     private int _count;
 
-    public KeyPositions() => Array.Fill(_lengths, -1);
+    public KeyPositions()
+    {
+        for (var i = 0; i < Capacity; i++)
+        {
+            _slots[i] = new Slot { Bytes = [], Length = -1 };
+        }
+    }
 
     /// <summary>Whether <paramref name="key"/> is the key recorded at <paramref name="position"/>; its entry if so (null when not resolved yet).</summary>
     public bool TryMatch(int position, ReadOnlySpan<byte> key, out ParsedKey? entry)
     {
         entry = null;
-        if ((uint)position >= Capacity || _lengths[position] != key.Length || !ShortBytes.Equal(key, _bytes[position].AsSpan(0, key.Length)))
+        if ((uint)position >= Capacity)
         {
             return false;
         }
 
-        entry = _entries[position];
+        ref var slot = ref _slots[position];
+        if (slot.Length != key.Length || !ShortBytes.Equal(key, slot.Bytes.AsSpan(0, key.Length)))
+        {
+            return false;
+        }
+
+        entry = slot.Entry;
         return true;
     }
 
@@ -344,19 +353,20 @@ internal sealed class KeyPositions
     {
         entry = null;
         length = 0;
-        if ((uint)position >= Capacity || _depths[position] != depth)
+        if ((uint)position >= Capacity)
         {
             return false;
         }
 
-        var n = _lengths[position];
-        if (n < 0 || (uint)(start + n) >= (uint)data.Length || data[start + n] != terminator ||
-            !ShortBytes.Equal(data.Slice(start, n), _bytes[position].AsSpan(0, n)))
+        ref var slot = ref _slots[position];
+        var n = slot.Length;
+        if (slot.Depth != depth || n < 0 || (uint)(start + n) >= (uint)data.Length || data[start + n] != terminator ||
+            !ShortBytes.Equal(data.Slice(start, n), slot.Bytes.AsSpan(0, n)))
         {
             return false;
         }
 
-        entry = _entries[position];
+        entry = slot.Entry;
         length = n;
         return true;
     }
@@ -369,16 +379,16 @@ internal sealed class KeyPositions
             return;
         }
 
-        var buffer = _bytes[position];
-        if (buffer is null || buffer.Length < key.Length)
+        ref var slot = ref _slots[position];
+        if (slot.Bytes.Length < key.Length)
         {
-            _bytes[position] = buffer = new byte[Math.Max(32, key.Length)];
+            slot.Bytes = new byte[Math.Max(32, key.Length)];
         }
 
-        key.CopyTo(buffer);
-        _lengths[position] = key.Length;
-        _depths[position] = depth;
-        _entries[position] = entry;
+        key.CopyTo(slot.Bytes);
+        slot.Length = key.Length;
+        slot.Depth = depth;
+        slot.Entry = entry;
     }
 
     /// <summary>Forgets the key at <paramref name="position"/> (one that cannot be matched by its raw bytes).</summary>
@@ -386,7 +396,7 @@ internal sealed class KeyPositions
     {
         if ((uint)position < Capacity)
         {
-            _lengths[position] = -1;
+            _slots[position].Length = -1;
         }
     }
 
@@ -398,7 +408,7 @@ internal sealed class KeyPositions
     {
         for (var i = count; i < _count && i < Capacity; i++)
         {
-            _lengths[i] = -1;
+            _slots[i].Length = -1;
         }
 
         _count = count;
@@ -409,8 +419,16 @@ internal sealed class KeyPositions
     {
         if ((uint)position < Capacity)
         {
-            _entries[position] = entry;
+            _slots[position].Entry = entry;
         }
+    }
+
+    private struct Slot
+    {
+        public byte[] Bytes;
+        public int Length;
+        public int Depth;
+        public ParsedKey? Entry;
     }
 }
 
