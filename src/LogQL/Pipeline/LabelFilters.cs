@@ -197,9 +197,11 @@ internal sealed class StringPredicate : LabelPredicate
 
 internal sealed class NumericPredicate(string name, ComparisonOp op, double reference) : LabelPredicate
 {
-    // Parsers hand out the same string for a repeated value (status codes), so the last parse is usually reusable.
-    private string? _lastText;
-    private double _lastValue;
+    // Parsers hand out the same string for a repeated value (status codes), so earlier parses are usually reusable:
+    // a few slots by the value's first and last characters keep alternating values apart.
+    private const int Slots = 16;
+    private readonly string?[] _texts = new string?[Slots];
+    private readonly double[] _values = new double[Slots];
 
     public override bool Test(LineLabels labels)
     {
@@ -209,10 +211,11 @@ internal sealed class NumericPredicate(string name, ComparisonOp op, double refe
             return false;
         }
 
+        var slot = text.Length == 0 ? 0 : ((text[0] * 7) + text[^1]) & (Slots - 1);
         double value;
-        if (ReferenceEquals(text, _lastText))
+        if (ReferenceEquals(text, _texts[slot]))
         {
-            value = _lastValue;
+            value = _values[slot];
         }
         else
         {
@@ -222,8 +225,8 @@ internal sealed class NumericPredicate(string name, ComparisonOp op, double refe
                 return true;
             }
 
-            _lastText = text;
-            _lastValue = value;
+            _texts[slot] = text;
+            _values[slot] = value;
         }
 
         // IEEE comparisons (NaN fails everything but !=), as Go compares floats.

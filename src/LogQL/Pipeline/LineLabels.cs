@@ -59,6 +59,10 @@ public sealed class LineLabels
     private readonly LabelSet _stream;
     private readonly LabelsResultCache _results;
     private LabelPair[] _metadata = new LabelPair[4];
+    private const int MetadataNameSlots = 4;
+    private readonly string?[] _metadataSources = new string?[MetadataNameSlots];
+    private readonly string?[] _metadataNames = new string?[MetadataNameSlots];
+    private readonly bool[] _metadataShadows = new bool[MetadataNameSlots];
     private int _metadataCount;
     private LabelPair[] _parsed = new LabelPair[8];
     private int _parsedCount;
@@ -135,19 +139,15 @@ public sealed class LineLabels
     }
 
     /// <summary>
-    /// Adds the entry's structured metadata: a name taken by a stream label gets the <c>_extracted</c> suffix;
-    /// <c>__error__</c>/<c>__error_details__</c> set the error state.
+    /// Adds the entry's structured metadata (right after <see cref="Reset"/>): a name taken by a stream label gets the
+    /// <c>_extracted</c> suffix; <c>__error__</c>/<c>__error_details__</c> set the error state.
     /// </summary>
     public void AddStructuredMetadata(ReadOnlySpan<LabelPair> metadata)
     {
-        foreach (var pair in metadata)
+        for (var i = 0; i < metadata.Length; i++)
         {
-            var name = pair.Name;
-            if (_stream.Get(name) is not null)
-            {
-                name += PipelineLabels.DuplicateSuffix;
-            }
-
+            var pair = metadata[i];
+            var name = MetadataName(i, pair.Name, out var shadowsStream);
             if (name == PipelineLabels.Error)
             {
                 Error = pair.Value;
@@ -160,8 +160,40 @@ public sealed class LineLabels
                 continue;
             }
 
-            Set(LabelCategory.StructuredMetadata, name, pair.Value);
+            _parsedHashValid = false;
+            _streamShadowed |= shadowsStream;
+            var at = IndexOf(_metadata, _metadataCount, name);
+            if (at >= 0)
+            {
+                _metadata[at] = new LabelPair(name, pair.Value);
+            }
+            else
+            {
+                Append(ref _metadata, ref _metadataCount, new LabelPair(name, pair.Value));
+            }
         }
+    }
+
+    // Entries of a stream mostly carry the same metadata names in the same order (as the same strings, from the
+    // decoder's cache): the name each position resolved to last time is reused without searching the stream labels.
+    private string MetadataName(int position, string name, out bool shadowsStream)
+    {
+        if (position < MetadataNameSlots && ReferenceEquals(_metadataSources[position], name))
+        {
+            shadowsStream = _metadataShadows[position];
+            return _metadataNames[position]!;
+        }
+
+        var resolved = _stream.Get(name) is not null ? name + PipelineLabels.DuplicateSuffix : name;
+        shadowsStream = StreamHas(resolved);
+        if (position < MetadataNameSlots)
+        {
+            _metadataSources[position] = name;
+            _metadataNames[position] = resolved;
+            _metadataShadows[position] = shadowsStream;
+        }
+
+        return resolved;
     }
 
     /// <summary>Whether the stream (before deletions) has label <paramref name="name"/>.</summary>
