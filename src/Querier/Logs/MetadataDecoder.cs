@@ -15,6 +15,7 @@ internal sealed class MetadataDecoder
 
     private readonly Dictionary<int, List<(byte[] Encoded, LabelPair[] Pairs)>> _cache = [];
     private int _cached;
+    private (byte[] Encoded, LabelPair[] Pairs)? _last;
 
     /// <summary>Bytes of metadata decoded so far (names and values).</summary>
     public long Bytes { get; private set; }
@@ -28,6 +29,13 @@ internal sealed class MetadataDecoder
             return [];
         }
 
+        // Consecutive entries of a stream mostly carry the same metadata (a stream's detected_level).
+        if (_last is not null && encoded.SequenceEqual(_last.Value.Encoded))
+        {
+            Bytes += encoded.Length;
+            return _last.Value.Pairs;
+        }
+
         var hash = new HashCode();
         hash.AddBytes(encoded);
         var key = hash.ToHashCode();
@@ -38,6 +46,7 @@ internal sealed class MetadataDecoder
                 if (encoded.SequenceEqual(bytes))
                 {
                     Bytes += bytes.Length;
+                    _last = (bytes, pairs);
                     return pairs;
                 }
             }
@@ -62,8 +71,10 @@ internal sealed class MetadataDecoder
             _cache[key] = candidates = [];
         }
 
-        candidates.Add((encoded.ToArray(), decoded));
+        var copy = encoded.ToArray();
+        candidates.Add((copy, decoded));
         _cached++;
+        _last = (copy, decoded);
         return decoded;
     }
 }
