@@ -169,6 +169,7 @@ internal sealed class ParsedKey(string name)
     private object? _resolvedFor;
     private string _resolved = name;
     private bool _wanted;
+    private bool _suffixedWanted;
     private bool _shadowsStream;
     private const int ValueSlots = 16;
     private byte[]? _valueBytes;
@@ -199,15 +200,17 @@ internal sealed class ParsedKey(string name)
         {
             _resolved = labels.StreamHas(Name) ? Suffixed : Name;
             _wanted = hints is null || hints.Wants(_resolved);
+            _suffixedWanted = hints is null || hints.Wants(Suffixed);
             _shadowsStream = labels.StreamHas(_resolved);
             _resolvedFor = labels.StreamNames;
         }
 
-        // Structured metadata of the entry can take the name too (as LineLabels.ParsedName checks).
-        if (labels.HasMetadata && ReferenceEquals(_resolved, Name) && labels.MetadataHas(Name))
+        // Structured metadata of the entry can take the name too (as LineLabels.ParsedName checks); when no stage
+        // reads either name, which one it is does not matter.
+        if (labels.HasMetadata && ReferenceEquals(_resolved, Name) && (_wanted || _suffixedWanted) && labels.MetadataHas(Name))
         {
             var suffixed = Suffixed;
-            wanted = hints is null || hints.Wants(suffixed);
+            wanted = _suffixedWanted;
             shadowsStream = labels.StreamHas(suffixed);
             return suffixed;
         }
@@ -349,6 +352,7 @@ internal sealed class KeyPositions
     /// Whether <paramref name="data"/> holds, from <paramref name="start"/>, the key recorded at
     /// <paramref name="position"/> and <paramref name="depth"/> followed by <paramref name="terminator"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryMatchAt(int position, int depth, ReadOnlySpan<byte> data, int start, byte terminator, out ParsedKey? entry, out int length)
     {
         entry = null;
