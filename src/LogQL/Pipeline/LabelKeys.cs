@@ -194,7 +194,20 @@ internal sealed class ParsedKey(string name)
     /// The name the label is written under for the current entry; <paramref name="wanted"/> is false when
     /// <paramref name="hints"/> say no later stage reads it, <paramref name="shadowsStream"/> when the stream has it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public string Resolve(LineLabels labels, ParserHints? hints, out bool wanted, out bool shadowsStream)
+    {
+        if (ReferenceEquals(_resolvedFor, labels.StreamNames) && !labels.HasMetadata)
+        {
+            wanted = _wanted;
+            shadowsStream = _shadowsStream;
+            return _resolved;
+        }
+
+        return ResolveSlow(labels, hints, out wanted, out shadowsStream);
+    }
+
+    private string ResolveSlow(LineLabels labels, ParserHints? hints, out bool wanted, out bool shadowsStream)
     {
         if (!ReferenceEquals(_resolvedFor, labels.StreamNames))
         {
@@ -241,7 +254,21 @@ internal sealed class ParsedKey(string name)
     /// short values are remembered in a few slots by hash, so values that alternate (task names, messages, levels)
     /// are one string shared by every line and series that has them, not a copy per line.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public string Decode(ReadOnlySpan<byte> value)
+    {
+        // A stream's lines often repeat the previous line's value (level, method, status): try its slot before hashing.
+        var last = _lastSlot;
+        if (_valueLengths is { } lengths && lengths[last] == value.Length &&
+            ShortBytes.Equal(value, _valueBytes.AsSpan(last * MaxCachedValue, value.Length)))
+        {
+            return _valueTexts![last];
+        }
+
+        return DecodeSlow(value);
+    }
+
+    private string DecodeSlow(ReadOnlySpan<byte> value)
     {
         if (value.Length > MaxCachedValue)
         {
@@ -256,17 +283,10 @@ internal sealed class ParsedKey(string name)
             Array.Fill(_valueLengths, -1);
         }
 
-        // A stream's lines often repeat the previous line's value (level, method, status): try its slot before hashing.
-        var last = _lastSlot;
-        if (_valueLengths![last] == value.Length && ShortBytes.Equal(value, _valueBytes.AsSpan(last * MaxCachedValue, value.Length)))
-        {
-            return _valueTexts![last];
-        }
-
         var slot = FastHash.Of(value) & (ValueSlots - 1);
         var cached = _valueBytes.AsSpan(slot * MaxCachedValue, MaxCachedValue);
         _lastSlot = slot;
-        if (_valueLengths[slot] == value.Length && ShortBytes.Equal(value, cached[..value.Length]))
+        if (_valueLengths![slot] == value.Length && ShortBytes.Equal(value, cached[..value.Length]))
         {
             return _valueTexts![slot];
         }

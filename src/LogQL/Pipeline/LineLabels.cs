@@ -210,13 +210,11 @@ public sealed class LineLabels
         StreamHas(name) || MetadataHas(name) ? name + PipelineLabels.DuplicateSuffix : name;
 
     /// <summary>Whether a parser stage already extracted <paramref name="name"/> for this entry (first value wins).</summary>
-    public bool WasExtracted(string name)
-    {
-        if ((_extractedMask & MaskBit(name)) == 0)
-        {
-            return false;
-        }
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public bool WasExtracted(string name) => (_extractedMask & MaskBit(name)) != 0 && IsExtracted(name);
 
+    private bool IsExtracted(string name)
+    {
         for (var i = 0; i < _extractedCount; i++)
         {
             var e = _extracted[i];
@@ -321,7 +319,23 @@ public sealed class LineLabels
     /// <see cref="WasExtracted"/> (so it is not parsed yet); <paramref name="shadowsStream"/> tells whether the stream
     /// has a label of that name.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void SetExtracted(string name, string value, bool shadowsStream, int hashTerm)
+    {
+        if (_metadataCount != 0 || _parsedCount == _parsed.Length || _extractedCount == _extracted.Length)
+        {
+            PrepareExtracted(name);
+        }
+
+        _parsedHash += hashTerm;
+        _streamShadowed |= shadowsStream;
+        _parsed[_parsedCount++] = new LabelPair(name, value);
+        _extracted[_extractedCount++] = name;
+        _extractedMask |= MaskBit(name);
+    }
+
+    // SetExtracted's rare cases: metadata of the same name gives way, and full arrays grow.
+    private void PrepareExtracted(string name)
     {
         if (_metadataCount != 0)
         {
@@ -329,17 +343,15 @@ public sealed class LineLabels
             _parsedHashValid = false;
         }
 
-        _parsedHash += hashTerm;
+        if (_parsedCount == _parsed.Length)
+        {
+            Array.Resize(ref _parsed, _parsed.Length * 2);
+        }
 
-        _streamShadowed |= shadowsStream;
-        Append(ref _parsed, ref _parsedCount, new LabelPair(name, value));
         if (_extractedCount == _extracted.Length)
         {
             Array.Resize(ref _extracted, _extracted.Length * 2);
         }
-
-        _extracted[_extractedCount++] = name;
-        _extractedMask |= MaskBit(name);
     }
 
     // A name's bit in _extractedMask, from its length and first character (no hashing of the whole name).
