@@ -174,7 +174,10 @@ public sealed class Ingester : ILogSource, IDisposable
 
         var recordId = Interlocked.Increment(ref _recordId);
         var walSegment = _wal?.CurrentSegment ?? 0;
-        using var record = new PooledBufferWriter(checked((int)Math.Min(int.MaxValue, validated.Bytes + 256)));
+        // Sized for the framing too (timestamp and length varints, metadata counts, one label text per stream), so the
+        // record is written into one buffer and not regrown half way.
+        var recordCapacity = validated.Bytes + (validated.Lines * 24) + (validated.Streams.Count * 256L) + 256;
+        using var record = new PooledBufferWriter(checked((int)Math.Min(int.MaxValue, recordCapacity)), PushBuffers.Pool);
         var accepted = new List<(HeadStream Stream, List<ValidatedEntry> Entries)>(validated.Streams.Count);
         var errors = validated.Errors;
         var status = 400;
