@@ -311,15 +311,16 @@ public static class LevelDetector
         return table;
     }
 
+    // Only the words starting with the letter at the position can match there; among those, list order decides.
     private static string? LevelWordAt(ReadOnlySpan<byte> line, int position)
     {
-        var first = line[position] | 0x20;
-        if (first is not ('t' or 'd' or 'f' or 'c' or 'e' or 'w' or 'i'))
+        var letter = (uint)((line[position] | 0x20) - 'a');
+        if (letter >= (uint)LevelWordsByLetter.Length)
         {
             return null;
         }
 
-        foreach (var (word, level) in LevelWords)
+        foreach (var (word, level) in LevelWordsByLetter[letter])
         {
             var end = position + word.Length;
             if (end <= line.Length && Ascii.EqualsIgnoreCase(line.Slice(position, word.Length), word)
@@ -330,6 +331,28 @@ public static class LevelDetector
         }
 
         return null;
+    }
+
+    private static readonly (byte[] Word, string Level)[][] LevelWordsByLetter = ByFirstLetter(LevelWords);
+
+    private static (byte[] Word, string Level)[][] ByFirstLetter((string Word, string Level)[] words)
+    {
+        var byLetter = new (byte[] Word, string Level)[26][];
+        for (var letter = 0; letter < byLetter.Length; letter++)
+        {
+            var starting = new List<(byte[] Word, string Level)>();
+            foreach (var (word, level) in words)
+            {
+                if (word[0] == 'a' + letter)
+                {
+                    starting.Add((Encoding.UTF8.GetBytes(word), level));
+                }
+            }
+
+            byLetter[letter] = [.. starting];
+        }
+
+        return byLetter;
     }
 
     private static bool IsLeftBoundary(byte c) => c is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'[' or (byte)'(' or (byte)'{'
