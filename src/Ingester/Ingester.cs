@@ -214,7 +214,16 @@ public sealed class Ingester : ILogSource, IDisposable
                 WalRecord.BeginStream(record, head.LabelsText, entries.Count);
                 foreach (var entry in entries)
                 {
-                    WalRecord.WriteEntry(record, entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata);
+                    var line = batch.Bytes(entry.LineStart, entry.LineLength);
+                    var shared = PushValidator.SharedEncoding(entry.Metadata);
+                    if (shared.IsEmpty)
+                    {
+                        WalRecord.WriteEntry(record, entry.TimestampNs, line, entry.Metadata);
+                    }
+                    else
+                    {
+                        WalRecord.WriteEntry(record, entry.TimestampNs, line, shared);
+                    }
                 }
             }
 
@@ -590,7 +599,16 @@ public sealed class Ingester : ILogSource, IDisposable
             {
                 foreach (var entry in accepted)
                 {
-                    stream.Open.Append(entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata, recordId, walSegment, now, builder);
+                    var line = batch.Bytes(entry.LineStart, entry.LineLength);
+                    var shared = PushValidator.SharedEncoding(entry.Metadata);
+                    if (shared.IsEmpty)
+                    {
+                        stream.Open.Append(entry.TimestampNs, line, entry.Metadata, recordId, walSegment, now, builder);
+                    }
+                    else
+                    {
+                        stream.Open.AppendEncoded(entry.TimestampNs, line, shared, recordId, walSegment, now, builder);
+                    }
                 }
 
                 if (accepted.Count > 0 && stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))

@@ -6,6 +6,7 @@ using LokiSharp.Ingester.Push;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.LogQL.Text;
+using LokiSharp.Storage.Chunks;
 
 namespace LokiSharp.Ingester.Distribution;
 
@@ -290,19 +291,55 @@ public sealed class PushValidator
     private static LabelPair[] LevelOnly(string level) =>
         OnlyLevel.TryGetValue(level, out var shared) ? shared : [new LabelPair(LevelDetector.DetectedLevel, level)];
 
+    /// <summary>
+    /// The chunk encoding (<see cref="StructuredMetadata"/>) of an entry's validated metadata when it is one of the
+    /// arrays shared by all entries with no metadata of their own, so the head and the WAL copy those bytes instead of
+    /// encoding the same pair for every entry; empty for any other metadata.
+    /// </summary>
+    public static ReadOnlySpan<byte> SharedEncoding(LabelPair[] metadata)
+    {
+        if (metadata.Length == 1)
+        {
+            foreach (var (pairs, encoded) in OnlyLevelEncoded)
+            {
+                if (ReferenceEquals(pairs, metadata))
+                {
+                    return encoded;
+                }
+            }
+        }
+
+        return [];
+    }
+
     // Most entries carry no metadata of their own, only the detected level: they share one array per level
     // (metadata arrays are never written after validation).
     private static readonly Dictionary<string, LabelPair[]> OnlyLevel = BuildOnlyLevel();
 
+    private static readonly (LabelPair[] Pairs, byte[] Encoded)[] OnlyLevelEncoded = EncodeOnlyLevel();
+
     private static Dictionary<string, LabelPair[]> BuildOnlyLevel()
     {
         var levels = new Dictionary<string, LabelPair[]>(StringComparer.Ordinal);
-        foreach (var level in (string[])["trace", "debug", "info", "warn", "error", "critical", "fatal", "unknown"])
+        foreach (var level in (string[])["info", "unknown", "error", "warn", "debug", "trace", "critical", "fatal"])
         {
             levels[level] = [new LabelPair(LevelDetector.DetectedLevel, level)];
         }
 
         return levels;
+    }
+
+    private static (LabelPair[] Pairs, byte[] Encoded)[] EncodeOnlyLevel()
+    {
+        var encoded = new List<(LabelPair[] Pairs, byte[] Encoded)>();
+        foreach (var pairs in OnlyLevel.Values)
+        {
+            var writer = new System.Buffers.ArrayBufferWriter<byte>();
+            StructuredMetadata.Encode(writer, pairs);
+            encoded.Add((pairs, writer.WrittenSpan.ToArray()));
+        }
+
+        return [.. encoded];
     }
 
     /// <summary>Loki's structured-metadata name rule: non-alphanumerics become <c>_</c>, runs collapse, a leading digit gets <c>key_</c>.</summary>
