@@ -46,6 +46,32 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void A_stream_seen_before_is_checked_again_under_new_limits()
+    {
+        var validator = new PushValidator(new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System);
+        ValidatedPush Push(IngestionLimits limits)
+        {
+            using var batch = new PushBatch();
+            batch.BeginStream("{app=\"checkout\", level=\"warn\", namespace=\"shop\"}");
+            batch.AddEntry(Now, "x"u8);
+            return validator.Validate("fake", batch, limits);
+        }
+
+        var roomy = new IngestionLimits();
+        var first = Assert.Single(Push(roomy).Streams);
+        var again = Assert.Single(Push(roomy).Streams);
+        Assert.Same(first.Labels, again.Labels);
+        Assert.Equal("warn", Assert.Single(again.Entries).Metadata[0].Value);
+
+        var tight = Push(roomy with { MaxLabelNamesPerSeries = 2 });
+        Assert.Empty(tight.Streams);
+        Assert.Contains("has 3 label names; limit 2", tight.Errors.ToString(), StringComparison.Ordinal);
+
+        var renamed = Assert.Single(Push(roomy with { DiscoverServiceName = ["namespace"] }).Streams);
+        Assert.Equal("shop", renamed.Labels.Get("service_name"));
+    }
+
+    [Fact]
     public void Service_name_falls_back_to_unknown_service()
     {
         var result = Validate(new IngestionLimits(), ("{pod=\"p-1\"}", Now, "x", []));
