@@ -171,6 +171,25 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
+    public async Task Entries_of_one_timestamp_keep_their_arrival_order_when_an_unsorted_tail_is_compressed()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            // The second push is older than the first and all of one timestamp; the head compresses its tail part
+            // way through it, so the tail sorted then holds hundreds of equal timestamps.
+            var line = new string('z', 200);
+            (long, string)[] newer = [.. Enumerable.Range(0, 700).Select(i => (Now + 10_000 + i, $"a-{i:D3} {line}"))];
+            (long, string)[] tied = [.. Enumerable.Range(0, 700).Select(i => (Now + 5_000, $"b-{i:D3} {line}"))];
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", newer)).StatusCode);
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", tied)).StatusCode);
+
+            Assert.Equal([.. tied, .. newer], ReadAll(ingester));
+        }
+    }
+
+    [Fact]
     public async Task Pushed_entries_are_readable_from_the_head_in_time_order()
     {
         var (ingester, store) = Open();

@@ -195,18 +195,22 @@ internal sealed class HeadBlock(int partSize)
 
     private void CompressTail(ChunkBuilder builder)
     {
-        // Tails arrive in time order almost always; sorting is only needed when one did not.
+        builder.Reset();
+        var tail = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tail);
+
+        // A tail is out of time order when concurrent pushes of one stream were appended in another order than
+        // their timestamps; one push alone arrives sorted, so a tail fed by a single client never needs this.
         if (_tailUnsorted)
         {
-            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tail).Sort(default(TimeThenSequence));
+            AppendInTimeOrder(builder, tail);
             _tailUnsorted = false;
         }
-
-        builder.Reset();
-        foreach (var entry in _tail)
+        else
         {
-            builder.Append(entry.Timestamp, entry.Segment.AsSpan(entry.Offset, entry.LineLength),
-                new StructuredMetadata(entry.Segment.AsSpan(entry.Offset + entry.LineLength, entry.MetadataLength)));
+            foreach (ref readonly var entry in tail)
+            {
+                Append(builder, entry);
+            }
         }
 
         var output = _compressed ??= new ArrayBufferWriter<byte>(64 * 1024);
@@ -239,9 +243,53 @@ internal sealed class HeadBlock(int partSize)
         _tailBytes = 0;
     }
 
-    // A struct comparer: the sort inlines it instead of calling a delegate per comparison.
-    private readonly struct TimeThenSequence : IComparer<HeadEntry>
+    private static void Append(ChunkBuilder builder, in HeadEntry entry) =>
+        builder.Append(entry.Timestamp, entry.Segment.AsSpan(entry.Offset, entry.LineLength),
+            new StructuredMetadata(entry.Segment.AsSpan(entry.Offset + entry.LineLength, entry.MetadataLength)));
+
+    // Appends the tail ordered by timestamp, then arrival. The order is found by sorting timestamps with positions
+    // (primitives, no comparer), which costs a fraction of sorting the 32-byte entries; the tail is in arrival
+    // order, so a position is also the arrival rank that breaks ties the unstable sort may have shuffled.
+    private static void AppendInTimeOrder(ChunkBuilder builder, ReadOnlySpan<HeadEntry> tail)
     {
-        public int Compare(HeadEntry a, HeadEntry b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence);
+        var timestamps = ArrayPool<long>.Shared.Rent(tail.Length);
+        var positions = ArrayPool<int>.Shared.Rent(tail.Length);
+        try
+        {
+            var keys = timestamps.AsSpan(0, tail.Length);
+            var order = positions.AsSpan(0, tail.Length);
+            for (var i = 0; i < tail.Length; i++)
+            {
+                keys[i] = tail[i].Timestamp;
+                order[i] = i;
+            }
+
+            keys.Sort(order);
+            for (var start = 0; start < keys.Length;)
+            {
+                var end = start + 1;
+                while (end < keys.Length && keys[end] == keys[start])
+                {
+                    end++;
+                }
+
+                if (end - start > 1)
+                {
+                    order[start..end].Sort();
+                }
+
+                start = end;
+            }
+
+            foreach (var position in order)
+            {
+                Append(builder, tail[position]);
+            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(timestamps);
+            ArrayPool<int>.Shared.Return(positions);
+        }
     }
 }
