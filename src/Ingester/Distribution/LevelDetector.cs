@@ -322,8 +322,9 @@ public static class LevelDetector
 
         foreach (var (word, level) in LevelWordsByLetter[letter])
         {
+            // The second letter first: most words in text starting with one of these letters fail there.
             var end = position + word.Length;
-            if (end <= line.Length && Ascii.EqualsIgnoreCase(line.Slice(position, word.Length), word)
+            if (end <= line.Length && (line[position + 1] | 0x20) == word[1] && Ascii.EqualsIgnoreCase(line.Slice(position, word.Length), word)
                 && (end == line.Length || IsRightBoundary(line[end])))
             {
                 return level;
