@@ -176,7 +176,19 @@ public static class ProtobufPushDecoder
             return (field, (int)(tag & 7));
         }
 
+        // Tags, lengths of short lines and small numbers are single bytes: that case stays inline at the caller.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public ulong ReadVarint()
+        {
+            if (_position < _buffer.Length && _buffer[_position] < 0x80)
+            {
+                return _buffer[_position++];
+            }
+
+            return ReadLongVarint();
+        }
+
+        private ulong ReadLongVarint()
         {
             ulong result = 0;
             for (var shift = 0; shift < 64; shift += 7)
