@@ -195,6 +195,7 @@ internal sealed class NGramFilterBuilder : IDisposable
     }
 
     // Bit i set when chunk[i] is an ASCII digit; chunk holds at most 32 bytes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint DigitMask(ReadOnlySpan<byte> chunk)
     {
         if (Vector256.IsHardwareAccelerated && chunk.Length == Vector256<byte>.Count)
