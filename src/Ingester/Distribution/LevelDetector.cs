@@ -285,10 +285,11 @@ public static class LevelDetector
             return first;
         }
 
-        var candidates = StartsCandidate;
+        var after = StartsCandidate;
+        var letters = LevelWordLetters;
         for (var i = 1; i < line.Length; i++)
         {
-            if (candidates[line[i - 1]] && LevelWordAt(line, i) is { } level)
+            if (after[line[i - 1]] && letters[line[i]] && LevelWordAt(line, i) is { } level)
             {
                 return level;
             }
@@ -299,6 +300,21 @@ public static class LevelDetector
 
     // Bytes after which a level word may start.
     private static readonly bool[] StartsCandidate = BoundaryTable();
+
+    // Bytes a level word may start with, in either case.
+    private static readonly bool[] LevelWordLetters = FirstLetterTable(LevelWords);
+
+    private static bool[] FirstLetterTable((string Word, string Level)[] words)
+    {
+        var table = new bool[256];
+        foreach (var (word, _) in words)
+        {
+            table[char.ToLowerInvariant(word[0])] = true;
+            table[char.ToUpperInvariant(word[0])] = true;
+        }
+
+        return table;
+    }
 
     private static bool[] BoundaryTable()
     {
