@@ -13,10 +13,10 @@ internal sealed record HeadPart(byte[] Chunk, ChunkSummary Summary, int Entries)
 
 /// <summary>
 /// Entries of one stream not yet in the store. Recent entries stay uncompressed (the tail) in segments of up to
-/// 64 KiB. Every <see cref="PartSize"/> raw bytes the tail is sorted and compressed into a part, a one-block
-/// chunk, which is what keeps the head a few times smaller than the raw data; flushing stores the parts as they
-/// are. The segments of a compressed tail go back to <see cref="SegmentPool"/>, so readers get copies of tail
-/// entries, never the segments. Not thread-safe: the owning stream's lock guards it.
+/// <see cref="SegmentPool.MaxSize"/>. Every <see cref="PartSize"/> raw bytes the tail is sorted and compressed
+/// into a part, a one-block chunk, which is what keeps the head a few times smaller than the raw data; flushing
+/// stores the parts as they are. The segments of a compressed tail go back to <see cref="SegmentPool"/>, so
+/// readers get copies of tail entries, never the segments. Not thread-safe: the owning stream's lock guards it.
 /// </summary>
 internal sealed class HeadBlock(int partSize)
 {

@@ -19,7 +19,12 @@ internal sealed class SegmentPool(long maxBytes)
     public const int MinSize = 4 * 1024;
 
     /// <summary>Largest pooled segment size; a bigger single entry gets its own array, never pooled.</summary>
-    public const int MaxSize = 64 * 1024;
+    /// <remarks>
+    /// Every stream keeps a partly filled segment and hands whole ones back at each compression, so the segment
+    /// size is resident memory per stream: on the reference load 16 KiB kept about 8 MB less after ingest than
+    /// 64 KiB at no measurable CPU cost.
+    /// </remarks>
+    public const int MaxSize = 16 * 1024;
 
     /// <summary>Bytes of free segments held.</summary>
     public long Bytes
