@@ -190,6 +190,27 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
+    public async Task Entries_larger_than_a_tail_segment_are_kept_whole_between_small_ones()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            var expected = new List<(long, string)>();
+            for (var push = 0; push < 12; push++)
+            {
+                (long, string)[] entries = [(Now + (push * 10), $"small {push}"), (Now + (push * 10) + 1, new string((char)('a' + push), 40_000 + push))];
+                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", entries)).StatusCode);
+                expected.AddRange(entries);
+            }
+
+            Assert.Equal(expected, ReadAll(ingester));
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+            Assert.Equal(expected, ReadAll(store));
+        }
+    }
+
+    [Fact]
     public async Task Pushed_entries_are_readable_from_the_head_in_time_order()
     {
         var (ingester, store) = Open();
