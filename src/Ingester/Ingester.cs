@@ -215,14 +215,13 @@ public sealed class Ingester : ILogSource, IDisposable
                 foreach (var entry in entries)
                 {
                     var line = batch.Bytes(entry.LineStart, entry.LineLength);
-                    var shared = PushValidator.SharedEncoding(entry.Metadata);
-                    if (shared.IsEmpty)
+                    if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
                     {
-                        WalRecord.WriteEntry(record, entry.TimestampNs, line, entry.Metadata);
+                        WalRecord.WriteEntry(record, entry.TimestampNs, line, shared);
                     }
                     else
                     {
-                        WalRecord.WriteEntry(record, entry.TimestampNs, line, shared);
+                        WalRecord.WriteEntry(record, entry.TimestampNs, line, entry.Metadata);
                     }
                 }
             }
@@ -541,8 +540,10 @@ public sealed class Ingester : ILogSource, IDisposable
     private (List<ValidatedEntry> Accepted, string? Error, bool RateLimited) AppendToHead(HeadStream stream, ValidatedStream validated,
         PushBatch batch, IngestionLimits limits, long recordId, long walSegment, long now)
     {
-        var accepted = new List<ValidatedEntry>(validated.Entries.Count);
-        var failures = new List<(long Timestamp, string Reason)>();
+        // Usually every entry is accepted and the validated list serves as is; it is copied from the first drop on.
+        List<ValidatedEntry>? kept = null;
+        List<(long Timestamp, string Reason)>? failures = null;
+        List<ValidatedEntry> accepted;
         long acceptedBytes = 0;
         lock (stream.Sync)
         {
@@ -553,37 +554,43 @@ public sealed class Ingester : ILogSource, IDisposable
             // kept as copies; within this push it is referenced in the batch, so nothing is copied per entry.
             var previousTimestamp = stream.LastEntry?.Timestamp ?? long.MinValue;
             ValidatedEntry? previousInBatch = null;
-            foreach (var entry in validated.Entries)
+            var entries = validated.Entries;
+            for (var i = 0; i < entries.Count; i++)
             {
+                var entry = entries[i];
                 var line = batch.Bytes(entry.LineStart, entry.LineLength);
                 if (entry.TimestampNs == previousTimestamp && IsResend(stream, batch, previousInBatch, entry, line))
                 {
+                    kept ??= entries.GetRange(0, i);
                     continue;
                 }
 
                 var cutoff = highest - window;
                 if (highest != long.MinValue && entry.TimestampNs < cutoff)
                 {
-                    failures.Add((entry.TimestampNs,
+                    (failures ??= []).Add((entry.TimestampNs,
                         $"entry too far behind, entry timestamp is: {GoTimestamp.FormatRfc3339(entry.TimestampNs)}, oldest acceptable timestamp is: {GoTimestamp.FormatRfc3339(cutoff)}"));
                     _metrics.Discard("too_far_behind", stream.Tenant, limits.RetentionHours, batch.Format, 1, entry.LineLength);
+                    kept ??= entries.GetRange(0, i);
                     continue;
                 }
 
-                accepted.Add(entry);
+                kept?.Add(entry);
                 acceptedBytes += entry.LineLength;
                 highest = Math.Max(highest, entry.TimestampNs);
                 previousTimestamp = entry.TimestampNs;
                 previousInBatch = entry;
             }
 
-            var last = previousInBatch is { } kept
-                ? (kept.TimestampNs, batch.Bytes(kept.LineStart, kept.LineLength).ToArray(), EncodedMetadata(kept.Metadata))
+            accepted = kept ?? entries;
+            var last = previousInBatch is { } newest
+                ? (newest.TimestampNs, batch.Bytes(newest.LineStart, newest.LineLength).ToArray(), EncodedMetadata(newest.Metadata))
                 : stream.LastEntry;
 
             if (accepted.Count > 0 && !stream.RateLimiter.TryTake(acceptedBytes, limits.PerStreamRateLimit, limits.PerStreamRateLimitBurst, now))
             {
                 // Loki rate-limits a stream's push as a whole.
+                failures ??= [];
                 foreach (var entry in accepted)
                 {
                     failures.Add((entry.TimestampNs,
@@ -600,14 +607,13 @@ public sealed class Ingester : ILogSource, IDisposable
                 foreach (var entry in accepted)
                 {
                     var line = batch.Bytes(entry.LineStart, entry.LineLength);
-                    var shared = PushValidator.SharedEncoding(entry.Metadata);
-                    if (shared.IsEmpty)
+                    if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
                     {
-                        stream.Open.Append(entry.TimestampNs, line, entry.Metadata, recordId, walSegment, now, builder);
+                        stream.Open.AppendEncoded(entry.TimestampNs, line, shared, recordId, walSegment, now, builder);
                     }
                     else
                     {
-                        stream.Open.AppendEncoded(entry.TimestampNs, line, shared, recordId, walSegment, now, builder);
+                        stream.Open.Append(entry.TimestampNs, line, entry.Metadata, recordId, walSegment, now, builder);
                     }
                 }
 
@@ -633,7 +639,7 @@ public sealed class Ingester : ILogSource, IDisposable
             }
         }
 
-        return (accepted, failures.Count > 0 ? FailureMessage(stream, failures, validated.Entries.Count) : null, false);
+        return (accepted, failures is { Count: > 0 } ? FailureMessage(stream, failures, validated.Entries.Count) : null, false);
     }
 
     private static bool IsResend(HeadStream stream, PushBatch batch, ValidatedEntry? previousInBatch, ValidatedEntry entry, ReadOnlySpan<byte> line)
@@ -672,6 +678,11 @@ public sealed class Ingester : ILogSource, IDisposable
 
     private static byte[] EncodedMetadata(LabelPair[] metadata)
     {
+        if (PushValidator.SharedEncoding(metadata) is { } shared)
+        {
+            return shared;
+        }
+
         var writer = new ArrayBufferWriter<byte>(16);
         StructuredMetadata.Encode(writer, metadata);
         return writer.WrittenSpan.ToArray();

@@ -342,6 +342,28 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
+    public async Task Entries_dropped_within_a_push_leave_the_others_in_head_and_WAL()
+    {
+        var (ingester, store) = Open(maxChunkAge: TimeSpan.FromHours(2));
+        var late = Now - TimeSpan.FromMinutes(61).Ticks * 100;
+        await PushAsync(ingester, "{app=\"web\"}", (Now, "a"));
+        Assert.Equal(400, (await PushAsync(ingester, "{app=\"web\"}", (Now + 1, "b"), (late, "late"), (Now + 2, "c"))).StatusCode);
+        Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now + 2, "c"), (Now + 3, "d"))).StatusCode);
+        (long, string)[] expected = [(Now, "a"), (Now + 1, "b"), (Now + 2, "c"), (Now + 3, "d")];
+        Assert.Equal(expected, ReadAll(ingester));
+
+        // The WAL holds what the head accepted, no more: a restart replays the same entries.
+        ingester.Dispose();
+        store.Dispose();
+        var (restarted, store2) = Open(maxChunkAge: TimeSpan.FromHours(2));
+        using (store2)
+        using (restarted)
+        {
+            Assert.Equal(expected, ReadAll(restarted));
+        }
+    }
+
+    [Fact]
     public async Task An_exact_resend_of_the_last_entry_is_dropped_silently()
     {
         var (ingester, store) = Open();

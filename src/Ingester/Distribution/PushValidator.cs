@@ -314,9 +314,9 @@ public sealed class PushValidator
     /// <summary>
     /// The chunk encoding (<see cref="StructuredMetadata"/>) of an entry's validated metadata when it is one of the
     /// arrays shared by all entries with no metadata of their own, so the head and the WAL copy those bytes instead of
-    /// encoding the same pair for every entry; empty for any other metadata.
+    /// encoding the same pair for every entry; null for any other metadata. The array is shared: never write to it.
     /// </summary>
-    public static ReadOnlySpan<byte> SharedEncoding(LabelPair[] metadata)
+    public static byte[]? SharedEncoding(LabelPair[] metadata)
     {
         if (metadata.Length == 1)
         {
@@ -329,7 +329,7 @@ public sealed class PushValidator
             }
         }
 
-        return [];
+        return null;
     }
 
     // Most entries carry no metadata of their own, only the detected level: they share one array per level
