@@ -16,6 +16,10 @@ public static class ProtobufPushDecoder
     private const int LengthDelimited = 2;
     private const int Fixed32 = 5;
 
+    // Clients send the same streams push after push: label texts are kept by content, one per slot of a content hash,
+    // so a stream's text is decoded once instead of on every push (a collision or a non-ASCII text just decodes again).
+    private static readonly string?[] RecentLabels = new string?[4096];
+
     /// <summary>Decodes an uncompressed PushRequest message into <paramref name="batch"/>.</summary>
     /// <exception cref="PushRequestException">The bytes are not a valid PushRequest (400).</exception>
     public static void Decode(ReadOnlySpan<byte> message, PushBatch batch)
@@ -45,7 +49,7 @@ public static class ProtobufPushDecoder
             var (field, wire) = scan.ReadTag();
             if (field == 1 && wire == LengthDelimited)
             {
-                labels = Utf8(scan.ReadBytes());
+                labels = LabelsText(scan.ReadBytes());
             }
             else
             {
@@ -156,6 +160,25 @@ public static class ProtobufPushDecoder
     }
 
     private static string Utf8(ReadOnlySpan<byte> bytes) => bytes.IsEmpty ? "" : Encoding.UTF8.GetString(bytes);
+
+    private static string LabelsText(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty)
+        {
+            return "";
+        }
+
+        ref var slot = ref RecentLabels[(int)(Storage.Hashing.Crc32C.Compute(utf8) & (RecentLabels.Length - 1))];
+        var recent = Volatile.Read(ref slot);
+        if (recent is not null && recent.Length == utf8.Length && Ascii.Equals(utf8, recent))
+        {
+            return recent;
+        }
+
+        var text = Encoding.UTF8.GetString(utf8);
+        Volatile.Write(ref slot, text);
+        return text;
+    }
 
     private ref struct WireReader(ReadOnlySpan<byte> buffer)
     {
