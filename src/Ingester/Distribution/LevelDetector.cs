@@ -340,7 +340,8 @@ public static class LevelDetector
         {
             // The second letter first: most words in text starting with one of these letters fail there.
             var end = position + word.Length;
-            if (end <= line.Length && (line[position + 1] | 0x20) == word[1] && Ascii.EqualsIgnoreCase(line.Slice(position, word.Length), word)
+            if (end <= line.Length && (line[position + 1] | 0x20) == word[1]
+                && Ascii.EqualsIgnoreCase(line.Slice(position, word.Length), word)
                 && (end == line.Length || IsRightBoundary(line[end])))
             {
                 return level;

@@ -26,18 +26,6 @@ internal sealed class SegmentPool(long maxBytes)
     /// </remarks>
     public const int MaxSize = 16 * 1024;
 
-    /// <summary>Bytes of free segments held.</summary>
-    public long Bytes
-    {
-        get
-        {
-            lock (_sync)
-            {
-                return _bytes;
-            }
-        }
-    }
-
     /// <summary>A segment of exactly <paramref name="size"/> bytes, reused when one is free; contents are undefined.</summary>
     public byte[] Rent(int size)
     {

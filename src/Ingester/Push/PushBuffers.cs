@@ -5,8 +5,8 @@ namespace LokiSharp.Ingester.Push;
 /// <summary>
 /// The pool for the few large buffers each push holds while it is in flight: its body, its decoded message and
 /// its WAL record. Kept apart from <see cref="ArrayPool{T}.Shared"/>, which the server caps at one idle array
-/// per size per core and trims on every full GC: there, concurrent pushes kept missing, and every miss was a
-/// fresh large-object allocation that brought the next full collection closer.
+/// per size per core: there, concurrent pushes kept missing, and every miss was a fresh large-object allocation
+/// that brought the next full collection closer (170 full GCs per reference ingest, 33 with this pool).
 /// </summary>
 public static class PushBuffers
 {

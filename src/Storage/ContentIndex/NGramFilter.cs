@@ -163,10 +163,10 @@ internal sealed class NGramFilterBuilder : IDisposable
             return;
         }
 
-        // Grams are 4 bytes (GramLength), read as one big-endian uint. The line is taken 32 bytes at a time: one vector compare gives the chunk's digit positions, from which
-        // the grams to index (no digit among their 4 bytes) follow as a bit mask; each such gram is read from the
-        // line directly. No per-byte branch and no byte-to-byte dependency, where building grams a byte at a time
-        // with a digit test per byte is bound by both.
+        // Grams are 4 bytes (GramLength), read as one big-endian uint. The line is taken 32 bytes at a time: one
+        // vector compare gives the chunk's digit positions, from which the grams to index (no digit among their 4
+        // bytes) follow as a bit mask; each such gram is read from the line directly. No per-byte branch and no
+        // byte-to-byte dependency, where building grams a byte at a time with a digit test per byte is bound by both.
         ref var start = ref MemoryMarshal.GetReference(line);
         ref var scratch = ref MemoryMarshal.GetArrayDataReference(_scratch);
         var behind = 0b111UL; // digit bits of the 3 bytes before the chunk; the line's start counts as digits
