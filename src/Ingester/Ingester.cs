@@ -370,7 +370,7 @@ public sealed class Ingester : ILogSource, IDisposable
     {
         if (!_tenants.TryGetValue(tenant, out var streams) || !streams.TryGetValue(stream.Labels, out var head))
         {
-            return new HeadEntryIterator([], null);
+            return new HeadEntryIterator([]);
         }
 
         var parts = new List<ReadOnlyMemory<byte>>();
@@ -379,10 +379,10 @@ public sealed class Ingester : ILogSource, IDisposable
         {
             foreach (var block in head.Sealed)
             {
-                block.Snapshot(query.From, query.Through, parts, tail);
+                block.Snapshot(query.From, query.Through, query.Filter, parts, tail);
             }
 
-            head.Open.Snapshot(query.From, query.Through, parts, tail);
+            head.Open.Snapshot(query.From, query.Through, query.Filter, parts, tail);
         }
 
         var entries = tail.ToArray();
@@ -392,7 +392,7 @@ public sealed class Ingester : ILogSource, IDisposable
             Array.Reverse(entries);
         }
 
-        var recent = new HeadEntryIterator(entries, query.Filter);
+        var recent = new HeadEntryIterator(entries);
         return parts.Count == 0 ? recent : new MergedEntryIterator(ChunkEntryReader.Open(parts, query), recent, query.Direction);
     }
 

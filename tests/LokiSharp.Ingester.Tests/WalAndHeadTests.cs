@@ -211,6 +211,38 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
+    public async Task A_filtered_head_read_returns_the_matching_lines_of_parts_and_tail()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            // About 1.5 parts of 200-byte lines, every seventh one declined, pushed newest push first so tails are
+            // out of order.
+            var line = new string('p', 200);
+            var all = Enumerable.Range(0, 2000).Select(i => (Ts: Now + i, Line: $"{i:D4} payment {(i % 7 == 0 ? "declined" : "accepted")} {line}")).ToArray();
+            foreach (var push in all.Chunk(100).Reverse())
+            {
+                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", push)).StatusCode);
+            }
+
+            var pipeline = LogQL.Pipeline.LogPipeline.Compile(LogQL.Syntax.LogQLParser.ParseLogSelector("{app=\"web\"} |= \"declined\""));
+            var filter = new Storage.ContentIndex.LineFilter(pipeline.LiteralRequirements);
+            var stream = ingester.SelectStreams("fake", [], 0, long.MaxValue)[0];
+            var rows = new List<(long, string)>();
+            using (var entries = ingester.OpenEntries("fake", stream, new EntryQuery(0, long.MaxValue, Filter: filter)))
+            {
+                while (entries.MoveNext())
+                {
+                    rows.Add((entries.Current.Timestamp, Encoding.UTF8.GetString(entries.Current.Line)));
+                }
+            }
+
+            Assert.Equal(all.Where(e => e.Line.Contains("declined", StringComparison.Ordinal)).Select(e => (e.Ts, e.Line)), rows);
+        }
+    }
+
+    [Fact]
     public async Task Pushed_entries_are_readable_from_the_head_in_time_order()
     {
         var (ingester, store) = Open();

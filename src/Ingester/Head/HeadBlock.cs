@@ -147,8 +147,9 @@ internal sealed class HeadBlock(int partSize)
     /// <summary>
     /// Gives a reader what it needs for <c>[from, through)</c>: the overlapping parts, which never change, and
     /// copies of the overlapping tail entries in one new array, since tail segments are reused once compressed.
+    /// Tail entries whose line fails <paramref name="filter"/> are left out, so a selective query copies little.
     /// </summary>
-    public void Snapshot(long from, long through, List<ReadOnlyMemory<byte>> parts, List<HeadEntry> tail)
+    public void Snapshot(long from, long through, Storage.ContentIndex.LineFilter? filter, List<ReadOnlyMemory<byte>> parts, List<HeadEntry> tail)
     {
         if (IsEmpty || MaxTimestamp < from || MinTimestamp >= through)
         {
@@ -163,33 +164,33 @@ internal sealed class HeadBlock(int partSize)
             }
         }
 
+        // Matching entries are noted first (positions into the tail), then copied into one array of the exact size.
+        var first = tail.Count;
         var bytes = 0;
-        var matching = 0;
         foreach (var entry in _tail)
         {
-            if (entry.Timestamp >= from && entry.Timestamp < through)
+            if (entry.Timestamp >= from && entry.Timestamp < through
+                && (filter is null || filter.Matches(entry.Segment.AsSpan(entry.Offset, entry.LineLength))))
             {
                 bytes += entry.LineLength + entry.MetadataLength;
-                matching++;
+                tail.Add(entry);
             }
         }
 
-        if (matching == 0)
+        if (tail.Count == first)
         {
             return;
         }
 
         var copy = GC.AllocateUninitializedArray<byte>(bytes);
         var used = 0;
-        foreach (var entry in _tail)
+        var copies = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tail)[first..];
+        foreach (ref var entry in copies)
         {
-            if (entry.Timestamp >= from && entry.Timestamp < through)
-            {
-                var size = entry.LineLength + entry.MetadataLength;
-                entry.Segment.AsSpan(entry.Offset, size).CopyTo(copy.AsSpan(used));
-                tail.Add(entry with { Segment = copy, Offset = used });
-                used += size;
-            }
+            var size = entry.LineLength + entry.MetadataLength;
+            entry.Segment.AsSpan(entry.Offset, size).CopyTo(copy.AsSpan(used));
+            entry = entry with { Segment = copy, Offset = used };
+            used += size;
         }
     }
 
