@@ -174,7 +174,10 @@ public sealed class Ingester : ILogSource, IDisposable
 
         var recordId = Interlocked.Increment(ref _recordId);
         var walSegment = _wal?.CurrentSegment ?? 0;
-        using var record = new PooledBufferWriter(checked((int)Math.Min(int.MaxValue, validated.Bytes + 256)));
+        // Sized for the framing too (timestamp and length varints, metadata counts, one label text per stream), so the
+        // record is written into one buffer and not regrown half way.
+        var recordCapacity = validated.Bytes + (validated.Lines * 24) + (validated.Streams.Count * 256L) + 256;
+        using var record = new PooledBufferWriter(checked((int)Math.Min(int.MaxValue, recordCapacity)), PushBuffers.Pool);
         var accepted = new List<(HeadStream Stream, List<ValidatedEntry> Entries)>(validated.Streams.Count);
         var errors = validated.Errors;
         var status = 400;
@@ -211,7 +214,15 @@ public sealed class Ingester : ILogSource, IDisposable
                 WalRecord.BeginStream(record, head.LabelsText, entries.Count);
                 foreach (var entry in entries)
                 {
-                    WalRecord.WriteEntry(record, entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata);
+                    var line = batch.Bytes(entry.LineStart, entry.LineLength);
+                    if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
+                    {
+                        WalRecord.WriteEntry(record, entry.TimestampNs, line, shared);
+                    }
+                    else
+                    {
+                        WalRecord.WriteEntry(record, entry.TimestampNs, line, entry.Metadata);
+                    }
                 }
             }
 
@@ -359,7 +370,7 @@ public sealed class Ingester : ILogSource, IDisposable
     {
         if (!_tenants.TryGetValue(tenant, out var streams) || !streams.TryGetValue(stream.Labels, out var head))
         {
-            return new HeadEntryIterator([], null);
+            return new HeadEntryIterator([]);
         }
 
         var parts = new List<ReadOnlyMemory<byte>>();
@@ -368,21 +379,39 @@ public sealed class Ingester : ILogSource, IDisposable
         {
             foreach (var block in head.Sealed)
             {
-                block.Snapshot(query.From, query.Through, parts, tail);
+                block.Snapshot(query.From, query.Through, query.Filter, parts, tail);
             }
 
-            head.Open.Snapshot(query.From, query.Through, parts, tail);
+            head.Open.Snapshot(query.From, query.Through, query.Filter, parts, tail);
         }
 
         var entries = tail.ToArray();
-        Array.Sort(entries, static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence));
+        if (!InTimeOrder(entries))
+        {
+            Array.Sort(entries, static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence));
+        }
         if (query.Direction == Direction.Backward)
         {
             Array.Reverse(entries);
         }
 
-        var recent = new HeadEntryIterator(entries, query.Filter);
+        var recent = new HeadEntryIterator(entries);
         return parts.Count == 0 ? recent : new MergedEntryIterator(ChunkEntryReader.Open(parts, query), recent, query.Direction);
+    }
+
+    // Tails fed by one client at a time arrive in order; checking costs a fraction of sorting.
+    private static bool InTimeOrder(HeadEntry[] entries)
+    {
+        for (var i = 1; i < entries.Length; i++)
+        {
+            var (previous, current) = (entries[i - 1], entries[i]);
+            if (current.Timestamp < previous.Timestamp || (current.Timestamp == previous.Timestamp && current.Sequence < previous.Sequence))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <inheritdoc />
@@ -529,8 +558,10 @@ public sealed class Ingester : ILogSource, IDisposable
     private (List<ValidatedEntry> Accepted, string? Error, bool RateLimited) AppendToHead(HeadStream stream, ValidatedStream validated,
         PushBatch batch, IngestionLimits limits, long recordId, long walSegment, long now)
     {
-        var accepted = new List<ValidatedEntry>(validated.Entries.Count);
-        var failures = new List<(long Timestamp, string Reason)>();
+        // Usually every entry is accepted and the validated list serves as is; it is copied from the first drop on.
+        List<ValidatedEntry>? kept = null;
+        List<(long Timestamp, string Reason)>? failures = null;
+        List<ValidatedEntry> accepted;
         long acceptedBytes = 0;
         lock (stream.Sync)
         {
@@ -541,37 +572,43 @@ public sealed class Ingester : ILogSource, IDisposable
             // kept as copies; within this push it is referenced in the batch, so nothing is copied per entry.
             var previousTimestamp = stream.LastEntry?.Timestamp ?? long.MinValue;
             ValidatedEntry? previousInBatch = null;
-            foreach (var entry in validated.Entries)
+            var entries = validated.Entries;
+            for (var i = 0; i < entries.Count; i++)
             {
+                var entry = entries[i];
                 var line = batch.Bytes(entry.LineStart, entry.LineLength);
                 if (entry.TimestampNs == previousTimestamp && IsResend(stream, batch, previousInBatch, entry, line))
                 {
+                    kept ??= entries.GetRange(0, i);
                     continue;
                 }
 
                 var cutoff = highest - window;
                 if (highest != long.MinValue && entry.TimestampNs < cutoff)
                 {
-                    failures.Add((entry.TimestampNs,
+                    (failures ??= []).Add((entry.TimestampNs,
                         $"entry too far behind, entry timestamp is: {GoTimestamp.FormatRfc3339(entry.TimestampNs)}, oldest acceptable timestamp is: {GoTimestamp.FormatRfc3339(cutoff)}"));
                     _metrics.Discard("too_far_behind", stream.Tenant, limits.RetentionHours, batch.Format, 1, entry.LineLength);
+                    kept ??= entries.GetRange(0, i);
                     continue;
                 }
 
-                accepted.Add(entry);
+                kept?.Add(entry);
                 acceptedBytes += entry.LineLength;
                 highest = Math.Max(highest, entry.TimestampNs);
                 previousTimestamp = entry.TimestampNs;
                 previousInBatch = entry;
             }
 
-            var last = previousInBatch is { } kept
-                ? (kept.TimestampNs, batch.Bytes(kept.LineStart, kept.LineLength).ToArray(), EncodedMetadata(kept.Metadata))
+            accepted = kept ?? entries;
+            var last = previousInBatch is { } newest
+                ? (newest.TimestampNs, batch.Bytes(newest.LineStart, newest.LineLength).ToArray(), EncodedMetadata(newest.Metadata))
                 : stream.LastEntry;
 
             if (accepted.Count > 0 && !stream.RateLimiter.TryTake(acceptedBytes, limits.PerStreamRateLimit, limits.PerStreamRateLimitBurst, now))
             {
                 // Loki rate-limits a stream's push as a whole.
+                failures ??= [];
                 foreach (var entry in accepted)
                 {
                     failures.Add((entry.TimestampNs,
@@ -587,7 +624,15 @@ public sealed class Ingester : ILogSource, IDisposable
             {
                 foreach (var entry in accepted)
                 {
-                    stream.Open.Append(entry.TimestampNs, batch.Bytes(entry.LineStart, entry.LineLength), entry.Metadata, recordId, walSegment, now, builder);
+                    var line = batch.Bytes(entry.LineStart, entry.LineLength);
+                    if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
+                    {
+                        stream.Open.AppendEncoded(entry.TimestampNs, line, shared, recordId, walSegment, now, builder);
+                    }
+                    else
+                    {
+                        stream.Open.Append(entry.TimestampNs, line, entry.Metadata, recordId, walSegment, now, builder);
+                    }
                 }
 
                 if (accepted.Count > 0 && stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
@@ -612,7 +657,7 @@ public sealed class Ingester : ILogSource, IDisposable
             }
         }
 
-        return (accepted, failures.Count > 0 ? FailureMessage(stream, failures, validated.Entries.Count) : null, false);
+        return (accepted, failures is { Count: > 0 } ? FailureMessage(stream, failures, validated.Entries.Count) : null, false);
     }
 
     private static bool IsResend(HeadStream stream, PushBatch batch, ValidatedEntry? previousInBatch, ValidatedEntry entry, ReadOnlySpan<byte> line)
@@ -651,6 +696,11 @@ public sealed class Ingester : ILogSource, IDisposable
 
     private static byte[] EncodedMetadata(LabelPair[] metadata)
     {
+        if (PushValidator.SharedEncoding(metadata) is { } shared)
+        {
+            return shared;
+        }
+
         var writer = new ArrayBufferWriter<byte>(16);
         StructuredMetadata.Encode(writer, metadata);
         return writer.WrittenSpan.ToArray();

@@ -27,6 +27,28 @@ public sealed class PushDecodingTests
     }
 
     [Fact]
+    public void Label_texts_seen_before_decode_again_and_others_are_not_mistaken_for_them()
+    {
+        string[] texts = ["{app=\"web\", env=\"prod\"}", "{app=\"web\", env=\"test\"}", "{app=\"café\", env=\"prod\"}", "{app=\"web\", env=\"prod\"}"];
+        var decoded = new List<string>();
+        for (var round = 0; round < 2; round++)
+        {
+            var request = new PushRequest();
+            foreach (var text in texts)
+            {
+                var stream = new StreamAdapter { Labels = text };
+                stream.Entries.Add(new EntryAdapter { Timestamp = new Timestamp { Seconds = 1_700_000_000 }, Line = "x" });
+                request.Streams.Add(stream);
+            }
+
+            using var batch = PushBodyDecoder.Decode(Protobuf(request), "application/x-protobuf", null, PushEndpoint.V1);
+            decoded.AddRange(batch.Streams.Select(s => s.Labels));
+        }
+
+        Assert.Equal([.. texts, .. texts], decoded);
+    }
+
+    [Fact]
     public void Protobuf_from_a_real_encoder_decodes_every_field()
     {
         var request = new PushRequest();

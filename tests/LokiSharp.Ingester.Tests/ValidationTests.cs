@@ -46,6 +46,32 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void A_stream_seen_before_is_checked_again_under_new_limits()
+    {
+        var validator = new PushValidator(new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System);
+        ValidatedPush Push(IngestionLimits limits)
+        {
+            using var batch = new PushBatch();
+            batch.BeginStream("{app=\"checkout\", level=\"warn\", namespace=\"shop\"}");
+            batch.AddEntry(Now, "x"u8);
+            return validator.Validate("fake", batch, limits);
+        }
+
+        var roomy = new IngestionLimits();
+        var first = Assert.Single(Push(roomy).Streams);
+        var again = Assert.Single(Push(roomy).Streams);
+        Assert.Same(first.Labels, again.Labels);
+        Assert.Equal("warn", Assert.Single(again.Entries).Metadata[0].Value);
+
+        var tight = Push(roomy with { MaxLabelNamesPerSeries = 2 });
+        Assert.Empty(tight.Streams);
+        Assert.Contains("has 3 label names; limit 2", tight.Errors.ToString(), StringComparison.Ordinal);
+
+        var renamed = Assert.Single(Push(roomy with { DiscoverServiceName = ["namespace"] }).Streams);
+        Assert.Equal("shop", renamed.Labels.Get("service_name"));
+    }
+
+    [Fact]
     public void Service_name_falls_back_to_unknown_service()
     {
         var result = Validate(new IngestionLimits(), ("{pod=\"p-1\"}", Now, "x", []));
@@ -140,6 +166,33 @@ public sealed class ValidationTests
     [InlineData("misc:error is not a level", "unknown")]
     [InlineData("GET /health 200", "unknown")]
     [InlineData("Warning: disk almost full", "warn")]
+    [InlineData("level=info task=charge id=9843e602 msg=\"task succeeded\" runtime=5.309s", "info")]
+    [InlineData("lvl=debug severity=error msg=x", "error")]
+    [InlineData("severity=error LEVEL=warn", "warn")]
+    [InlineData("log.level=trace severity=info", "trace")]
+    [InlineData("SeverityText=warn severity_text=error", "warn")]
+    [InlineData("severity_text=error lvl=info", "info")]
+    [InlineData("level=bogus severity=error", "error")]
+    [InlineData("level=bogus msg=hello", "unknown")]
+    [InlineData("severity=bogus msg=\"an error here\"", "error")]
+    [InlineData("msg=\"level=warn inside quotes\" x=1", "warn")]
+    [InlineData("msg=\"escaped \\\" quote\" level=\"WARNING\"", "warn")]
+    [InlineData("msg=\"unterminated \\", "unknown")]
+    [InlineData("levels=error x=1", "error")]
+    [InlineData("a=b ERR c", "error")]
+    [InlineData("10.1.2.3 - - [24/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl\" rt=0.1", "unknown")]
+    [InlineData("LOG:  duration: 93.448 ms  statement: SELECT * FROM products WHERE id = 7420", "unknown")]
+    [InlineData("17:M 24 Nov 2026 10:00:00.000 * DB saved on disk", "unknown")]
+    [InlineData("worker(info) started", "info")]
+    [InlineData("x|critical|y", "critical")]
+    [InlineData("'trace' \"debug\"", "trace")]
+    [InlineData("terror errors erroneous", "unknown")]
+    [InlineData("info", "info")]
+    [InlineData("[warn]", "warn")]
+    [InlineData("e", "unknown")]
+    [InlineData("", "unknown")]
+    [InlineData("debug, then error", "debug")]
+    [InlineData("errand error", "error")]
     public void Level_detection_follows_Loki(string line, string expected) =>
         Assert.Equal(expected, LevelDetector.Detect(LabelSet.Empty, [], Encoding.UTF8.GetBytes(line)));
 

@@ -171,6 +171,78 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
+    public async Task Entries_of_one_timestamp_keep_their_arrival_order_when_an_unsorted_tail_is_compressed()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            // The second push is older than the first and all of one timestamp; the head compresses its tail part
+            // way through it, so the tail sorted then holds hundreds of equal timestamps.
+            var line = new string('z', 200);
+            (long, string)[] newer = [.. Enumerable.Range(0, 700).Select(i => (Now + 10_000 + i, $"a-{i:D3} {line}"))];
+            (long, string)[] tied = [.. Enumerable.Range(0, 700).Select(i => (Now + 5_000, $"b-{i:D3} {line}"))];
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", newer)).StatusCode);
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", tied)).StatusCode);
+
+            Assert.Equal([.. tied, .. newer], ReadAll(ingester));
+        }
+    }
+
+    [Fact]
+    public async Task Entries_larger_than_a_tail_segment_are_kept_whole_between_small_ones()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            var expected = new List<(long, string)>();
+            for (var push = 0; push < 12; push++)
+            {
+                (long, string)[] entries = [(Now + (push * 10), $"small {push}"), (Now + (push * 10) + 1, new string((char)('a' + push), 40_000 + push))];
+                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", entries)).StatusCode);
+                expected.AddRange(entries);
+            }
+
+            Assert.Equal(expected, ReadAll(ingester));
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+            Assert.Equal(expected, ReadAll(store));
+        }
+    }
+
+    [Fact]
+    public async Task A_filtered_head_read_returns_the_matching_lines_of_parts_and_tail()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            // About 1.5 parts of 200-byte lines, every seventh one declined, pushed newest push first so tails are
+            // out of order.
+            var line = new string('p', 200);
+            var all = Enumerable.Range(0, 2000).Select(i => (Ts: Now + i, Line: $"{i:D4} payment {(i % 7 == 0 ? "declined" : "accepted")} {line}")).ToArray();
+            foreach (var push in all.Chunk(100).Reverse())
+            {
+                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", push)).StatusCode);
+            }
+
+            var pipeline = LogQL.Pipeline.LogPipeline.Compile(LogQL.Syntax.LogQLParser.ParseLogSelector("{app=\"web\"} |= \"declined\""));
+            var filter = new Storage.ContentIndex.LineFilter(pipeline.LiteralRequirements);
+            var stream = ingester.SelectStreams("fake", [], 0, long.MaxValue)[0];
+            var rows = new List<(long, string)>();
+            using (var entries = ingester.OpenEntries("fake", stream, new EntryQuery(0, long.MaxValue, Filter: filter)))
+            {
+                while (entries.MoveNext())
+                {
+                    rows.Add((entries.Current.Timestamp, Encoding.UTF8.GetString(entries.Current.Line)));
+                }
+            }
+
+            Assert.Equal(all.Where(e => e.Line.Contains("declined", StringComparison.Ordinal)).Select(e => (e.Ts, e.Line)), rows);
+        }
+    }
+
+    [Fact]
     public async Task Pushed_entries_are_readable_from_the_head_in_time_order()
     {
         var (ingester, store) = Open();
@@ -298,6 +370,28 @@ public sealed class WalAndHeadTests : IDisposable
             Assert.Contains(" +0000 UTC ignored, reason: 'entry too far behind, entry timestamp is: ", outcome.Message, StringComparison.Ordinal);
             Assert.EndsWith("',\nuser 'fake', total ignored: 1 out of 2 for stream: {app=\"web\", service_name=\"web\"}", outcome.Message, StringComparison.Ordinal);
             Assert.Equal([(Now - 1, "in window"), (Now, "newest")], ReadAll(ingester));
+        }
+    }
+
+    [Fact]
+    public async Task Entries_dropped_within_a_push_leave_the_others_in_head_and_WAL()
+    {
+        var (ingester, store) = Open(maxChunkAge: TimeSpan.FromHours(2));
+        var late = Now - TimeSpan.FromMinutes(61).Ticks * 100;
+        await PushAsync(ingester, "{app=\"web\"}", (Now, "a"));
+        Assert.Equal(400, (await PushAsync(ingester, "{app=\"web\"}", (Now + 1, "b"), (late, "late"), (Now + 2, "c"))).StatusCode);
+        Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now + 2, "c"), (Now + 3, "d"))).StatusCode);
+        (long, string)[] expected = [(Now, "a"), (Now + 1, "b"), (Now + 2, "c"), (Now + 3, "d")];
+        Assert.Equal(expected, ReadAll(ingester));
+
+        // The WAL holds what the head accepted, no more: a restart replays the same entries.
+        ingester.Dispose();
+        store.Dispose();
+        var (restarted, store2) = Open(maxChunkAge: TimeSpan.FromHours(2));
+        using (store2)
+        using (restarted)
+        {
+            Assert.Equal(expected, ReadAll(restarted));
         }
     }
 

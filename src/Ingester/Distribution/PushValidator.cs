@@ -6,6 +6,7 @@ using LokiSharp.Ingester.Push;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.LogQL.Text;
+using LokiSharp.Storage.Chunks;
 
 namespace LokiSharp.Ingester.Distribution;
 
@@ -51,6 +52,10 @@ public sealed class PushValidator
     private const string UnknownService = "unknown_service";
 
     private readonly ConcurrentDictionary<string, (LabelSet? Labels, string? Error)> _labelCache = new(StringComparer.Ordinal);
+
+    // What an accepted stream's label text came to under one tenant's limits: a client sends the same streams push
+    // after push, and building the final label set, its text and its level once per push and stream showed up.
+    private readonly ConcurrentDictionary<string, AcceptedLabels> _acceptedCache = new(StringComparer.Ordinal);
     private readonly IngesterMetrics _metrics;
     private readonly TimeProvider _time;
 
@@ -80,17 +85,29 @@ public sealed class PushValidator
 
             // The OTLP mapper has already applied service-name discovery to the resource's index labels only; Loki
             // adds no service_name to OTLP streams afterwards (e.g. when otlp_config leaves service.name unindexed).
-            var (labels, labelError, reason) = ValidateLabels(stream.Labels, limits, addServiceName: format != "otlp");
-            if (labels is null)
+            var addServiceName = format != "otlp";
+            if (!_acceptedCache.TryGetValue(stream.Labels, out var accepted) || !ReferenceEquals(accepted.Limits, limits)
+                || accepted.AddServiceName != addServiceName)
             {
-                result.Errors.Add(labelError!);
-                _metrics.Discard(reason!, tenant, retention, format, entries.Length, EntriesSize(batch, entries));
-                continue;
+                var (valid, labelError, reason) = ValidateLabels(stream.Labels, limits, addServiceName);
+                if (valid is null)
+                {
+                    result.Errors.Add(labelError!);
+                    _metrics.Discard(reason!, tenant, retention, format, entries.Length, EntriesSize(batch, entries));
+                    continue;
+                }
+
+                accepted = new AcceptedLabels(valid, valid.ToString(), LevelDetector.FromLabels(valid), limits, addServiceName);
+                if (_acceptedCache.Count >= MaxCachedLabels)
+                {
+                    _acceptedCache.Clear();
+                }
+
+                _acceptedCache[stream.Labels] = accepted;
             }
 
+            var (labels, labelsText, labelLevel, _, _) = accepted;
             var validated = new ValidatedStream(labels, entries.Length);
-            var labelLevel = LevelDetector.FromLabels(labels);
-            var labelsText = labels.ToString();
             foreach (ref readonly var entry in entries)
             {
                 var lineLength = entry.LineLength;
@@ -169,6 +186,10 @@ public sealed class PushValidator
     }
 
     private static ReadOnlySpan<byte> LineOf(PushBatch batch, ValidatedEntry entry) => batch.Bytes(entry.LineStart, entry.LineLength);
+
+    // The limits are part of the entry: overrides reloaded at runtime bring a new limits object, so a stale entry is
+    // never reused for them.
+    private sealed record AcceptedLabels(LabelSet Labels, string Text, string? Level, IngestionLimits Limits, bool AddServiceName);
 
     private (LabelSet? Labels, string? Error, string? Reason) ValidateLabels(string text, IngestionLimits limits, bool addServiceName)
     {
@@ -290,19 +311,55 @@ public sealed class PushValidator
     private static LabelPair[] LevelOnly(string level) =>
         OnlyLevel.TryGetValue(level, out var shared) ? shared : [new LabelPair(LevelDetector.DetectedLevel, level)];
 
+    /// <summary>
+    /// The chunk encoding (<see cref="StructuredMetadata"/>) of an entry's validated metadata when it is one of the
+    /// arrays shared by all entries with no metadata of their own, so the head and the WAL copy those bytes instead of
+    /// encoding the same pair for every entry; null for any other metadata. The array is shared: never write to it.
+    /// </summary>
+    public static byte[]? SharedEncoding(LabelPair[] metadata)
+    {
+        if (metadata.Length == 1)
+        {
+            foreach (var (pairs, encoded) in OnlyLevelEncoded)
+            {
+                if (ReferenceEquals(pairs, metadata))
+                {
+                    return encoded;
+                }
+            }
+        }
+
+        return null;
+    }
+
     // Most entries carry no metadata of their own, only the detected level: they share one array per level
     // (metadata arrays are never written after validation).
     private static readonly Dictionary<string, LabelPair[]> OnlyLevel = BuildOnlyLevel();
 
+    private static readonly (LabelPair[] Pairs, byte[] Encoded)[] OnlyLevelEncoded = EncodeOnlyLevel();
+
     private static Dictionary<string, LabelPair[]> BuildOnlyLevel()
     {
         var levels = new Dictionary<string, LabelPair[]>(StringComparer.Ordinal);
-        foreach (var level in (string[])["trace", "debug", "info", "warn", "error", "critical", "fatal", "unknown"])
+        foreach (var level in (string[])["info", "unknown", "error", "warn", "debug", "trace", "critical", "fatal"])
         {
             levels[level] = [new LabelPair(LevelDetector.DetectedLevel, level)];
         }
 
         return levels;
+    }
+
+    private static (LabelPair[] Pairs, byte[] Encoded)[] EncodeOnlyLevel()
+    {
+        var encoded = new List<(LabelPair[] Pairs, byte[] Encoded)>();
+        foreach (var pairs in OnlyLevel.Values)
+        {
+            var writer = new System.Buffers.ArrayBufferWriter<byte>();
+            StructuredMetadata.Encode(writer, pairs);
+            encoded.Add((pairs, writer.WrittenSpan.ToArray()));
+        }
+
+        return [.. encoded];
     }
 
     /// <summary>Loki's structured-metadata name rule: non-alphanumerics become <c>_</c>, runs collapse, a leading digit gets <c>key_</c>.</summary>

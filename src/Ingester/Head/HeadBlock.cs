@@ -12,17 +12,17 @@ internal readonly record struct HeadEntry(long Timestamp, byte[] Segment, int Of
 internal sealed record HeadPart(byte[] Chunk, ChunkSummary Summary, int Entries);
 
 /// <summary>
-/// Entries of one stream not yet in the store. Recent entries stay uncompressed (the tail) in fixed 64 KiB
-/// segments that never move, so a reader's snapshot stays valid while appends continue. Every
-/// <see cref="PartSize"/> raw bytes the tail is sorted and compressed into a part, a one-block chunk, which is
-/// what keeps the head a few times smaller than the raw data; flushing stores the parts as they are. Not
-/// thread-safe: the owning stream's lock guards it.
+/// Entries of one stream not yet in the store. Recent entries stay uncompressed (the tail) in segments of up to
+/// <see cref="SegmentPool.MaxSize"/>. Every <see cref="PartSize"/> raw bytes the tail is sorted and compressed
+/// into a part, a one-block chunk, which is what keeps the head a few times smaller than the raw data; flushing
+/// stores the parts as they are. The segments of a compressed tail go back to <see cref="SegmentPool"/>, so
+/// readers get copies of tail entries, never the segments. Not thread-safe: the owning stream's lock guards it.
 /// </summary>
 internal sealed class HeadBlock(int partSize)
 {
     // Segments grow from small (many quiet streams) to large (busy ones), doubling per segment.
-    private const int MinSegmentSize = 4 * 1024;
-    private const int MaxSegmentSize = 64 * 1024;
+    private const int MinSegmentSize = SegmentPool.MinSize;
+    private const int MaxSegmentSize = SegmentPool.MaxSize;
 
     // One scratch buffer per thread for encoding metadata, so appends allocate nothing per entry.
     [ThreadStatic]
@@ -35,6 +35,9 @@ internal sealed class HeadBlock(int partSize)
     private readonly List<HeadEntry> _tail = [];
     private readonly List<HeadPart> _parts = [];
     private readonly List<long> _recordIds = [];
+
+    // Every segment the tail's entries are in, the current one last.
+    private readonly List<byte[]> _tailSegments = [];
     private byte[] _segment = [];
     private int _segmentUsed;
     private long _tailBytes;
@@ -88,11 +91,10 @@ internal sealed class HeadBlock(int partSize)
         var size = line.Length + encodedMetadata.Length;
         if (size > _segment.Length - _segmentUsed)
         {
-            // Uninitialized: every byte a reader can see is written before it is referenced. Pinned: segments
-            // and parts live until the tail is compressed or the block stored, and the pinned heap never copies
-            // them from generation to generation as the small-object heap would.
-            _segment = GC.AllocateUninitializedArray<byte>(Math.Max(Math.Clamp(_segment.Length * 2, MinSegmentSize, MaxSegmentSize), size), pinned: true);
+            // Contents undefined: every byte a reader can see is written before it is referenced.
+            _segment = SegmentPool.Shared.Rent(Math.Max(Math.Clamp(_segment.Length * 2, MinSegmentSize, MaxSegmentSize), size));
             _segmentUsed = 0;
+            _tailSegments.Add(_segment);
             MemoryBytes += _segment.Length;
         }
 
@@ -132,12 +134,22 @@ internal sealed class HeadBlock(int partSize)
         }
 
         MemoryBytes -= _segment.Length;
+        if (_segment.Length > 0)
+        {
+            SegmentPool.Shared.Return(_segment);
+        }
+
+        _tailSegments.Clear();
         _segment = [];
         _segmentUsed = 0;
     }
 
-    /// <summary>Copies what a reader needs for <c>[from, through)</c>: the overlapping parts and tail entries.</summary>
-    public void Snapshot(long from, long through, List<ReadOnlyMemory<byte>> parts, List<HeadEntry> tail)
+    /// <summary>
+    /// Gives a reader what it needs for <c>[from, through)</c>: the overlapping parts, which never change, and
+    /// copies of the overlapping tail entries in one new array, since tail segments are reused once compressed.
+    /// Tail entries whose line fails <paramref name="filter"/> are left out, so a selective query copies little.
+    /// </summary>
+    public void Snapshot(long from, long through, Storage.ContentIndex.LineFilter? filter, List<ReadOnlyMemory<byte>> parts, List<HeadEntry> tail)
     {
         if (IsEmpty || MaxTimestamp < from || MinTimestamp >= through)
         {
@@ -152,65 +164,133 @@ internal sealed class HeadBlock(int partSize)
             }
         }
 
+        // Matching entries are noted first (positions into the tail), then copied into one array of the exact size.
+        var first = tail.Count;
+        var bytes = 0;
         foreach (var entry in _tail)
         {
-            if (entry.Timestamp >= from && entry.Timestamp < through)
+            if (entry.Timestamp >= from && entry.Timestamp < through
+                && (filter is null || filter.Matches(entry.Segment.AsSpan(entry.Offset, entry.LineLength))))
             {
+                bytes += entry.LineLength + entry.MetadataLength;
                 tail.Add(entry);
             }
+        }
+
+        if (tail.Count == first)
+        {
+            return;
+        }
+
+        var copy = GC.AllocateUninitializedArray<byte>(bytes);
+        var used = 0;
+        var copies = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tail)[first..];
+        foreach (ref var entry in copies)
+        {
+            var size = entry.LineLength + entry.MetadataLength;
+            entry.Segment.AsSpan(entry.Offset, size).CopyTo(copy.AsSpan(used));
+            entry = entry with { Segment = copy, Offset = used };
+            used += size;
         }
     }
 
     private void CompressTail(ChunkBuilder builder)
     {
-        // Tails arrive in time order almost always; sorting is only needed when one did not.
+        builder.Reset();
+        var tail = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tail);
+
+        // A tail is out of time order when concurrent pushes of one stream were appended in another order than
+        // their timestamps; one push alone arrives sorted, so a tail fed by a single client never needs this.
         if (_tailUnsorted)
         {
-            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tail).Sort(default(TimeThenSequence));
+            AppendInTimeOrder(builder, tail);
             _tailUnsorted = false;
         }
-
-        builder.Reset();
-        foreach (var entry in _tail)
+        else
         {
-            builder.Append(entry.Timestamp, entry.Segment.AsSpan(entry.Offset, entry.LineLength),
-                new StructuredMetadata(entry.Segment.AsSpan(entry.Offset + entry.LineLength, entry.MetadataLength)));
+            foreach (ref readonly var entry in tail)
+            {
+                Append(builder, entry);
+            }
         }
 
         var output = _compressed ??= new ArrayBufferWriter<byte>(64 * 1024);
         output.ResetWrittenCount();
         var summary = builder.Finish(output);
+        // Pinned: parts live until the block is stored, and the pinned heap never copies them between generations.
         var chunk = GC.AllocateUninitializedArray<byte>(output.WrittenCount, pinned: true);
         output.WrittenSpan.CopyTo(chunk);
         _parts.Add(new HeadPart(chunk, summary, _tail.Count));
         _partEntries += _tail.Count;
-        MemoryBytes += chunk.Length - SegmentsHeld();
         _tail.Clear();
 
-        // The rest of the current segment stays in use: readers only ever see bytes below _segmentUsed.
-        MemoryBytes += _segment.Length;
-        _tailBytes = 0;
-    }
-
-    // A struct comparer: the sort inlines it instead of calling a delegate per comparison.
-    private readonly struct TimeThenSequence : IComparer<HeadEntry>
-    {
-        public int Compare(HeadEntry a, HeadEntry b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Sequence.CompareTo(b.Sequence);
-    }
-
-    private long SegmentsHeld()
-    {
-        long held = 0;
-        byte[]? previous = null;
-        foreach (var entry in _tail)
+        // Segments before the current one hold compressed entries only; the rest of the current one stays in use.
+        foreach (var segment in _tailSegments)
         {
-            if (!ReferenceEquals(entry.Segment, previous))
+            MemoryBytes -= segment.Length;
+            if (!ReferenceEquals(segment, _segment))
             {
-                held += entry.Segment.Length;
-                previous = entry.Segment;
+                SegmentPool.Shared.Return(segment);
             }
         }
 
-        return held;
+        _tailSegments.Clear();
+        if (_segment.Length > 0)
+        {
+            _tailSegments.Add(_segment);
+        }
+
+        MemoryBytes += chunk.Length + _segment.Length;
+        _tailBytes = 0;
+    }
+
+    private static void Append(ChunkBuilder builder, in HeadEntry entry) =>
+        builder.Append(entry.Timestamp, entry.Segment.AsSpan(entry.Offset, entry.LineLength),
+            new StructuredMetadata(entry.Segment.AsSpan(entry.Offset + entry.LineLength, entry.MetadataLength)));
+
+    // Appends the tail ordered by timestamp, then arrival. The order is found by sorting timestamps with positions
+    // (primitives, no comparer), which costs a fraction of sorting the 32-byte entries; the tail is in arrival
+    // order, so a position is also the arrival rank that breaks ties the unstable sort may have shuffled.
+    private static void AppendInTimeOrder(ChunkBuilder builder, ReadOnlySpan<HeadEntry> tail)
+    {
+        var timestamps = ArrayPool<long>.Shared.Rent(tail.Length);
+        var positions = ArrayPool<int>.Shared.Rent(tail.Length);
+        try
+        {
+            var keys = timestamps.AsSpan(0, tail.Length);
+            var order = positions.AsSpan(0, tail.Length);
+            for (var i = 0; i < tail.Length; i++)
+            {
+                keys[i] = tail[i].Timestamp;
+                order[i] = i;
+            }
+
+            keys.Sort(order);
+            for (var start = 0; start < keys.Length;)
+            {
+                var end = start + 1;
+                while (end < keys.Length && keys[end] == keys[start])
+                {
+                    end++;
+                }
+
+                if (end - start > 1)
+                {
+                    order[start..end].Sort();
+                }
+
+                start = end;
+            }
+
+            foreach (var position in order)
+            {
+                Append(builder, tail[position]);
+            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(timestamps);
+            ArrayPool<int>.Shared.Return(positions);
+        }
     }
 }

@@ -3,18 +3,14 @@ using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Ingester.Head;
 
-/// <summary>Iterates a snapshot of a head stream's entries in time order; the snapshot is taken under the stream lock.</summary>
-internal sealed class HeadEntryIterator : IEntryIterator
+/// <summary>
+/// Iterates a snapshot of a head stream's entries in time order; the snapshot is taken under the stream lock, with
+/// the query's line filter already applied (<see cref="HeadBlock.Snapshot"/>).
+/// </summary>
+internal sealed class HeadEntryIterator(HeadEntry[] entries) : IEntryIterator
 {
-    private readonly HeadEntry[] _entries;
-    private readonly Storage.ContentIndex.LineFilter? _filter;
+    private readonly HeadEntry[] _entries = entries;
     private int _index = -1;
-
-    public HeadEntryIterator(HeadEntry[] entries, Storage.ContentIndex.LineFilter? filter)
-    {
-        _entries = entries;
-        _filter = filter;
-    }
 
     public LogEntry Current
     {
@@ -32,14 +28,10 @@ internal sealed class HeadEntryIterator : IEntryIterator
 
     public bool MoveNext()
     {
-        while (++_index < _entries.Length)
+        if (++_index < _entries.Length)
         {
-            var entry = _entries[_index];
-            if (_filter is null || _filter.Matches(entry.Segment.AsSpan(entry.Offset, entry.LineLength)))
-            {
-                Stats.DecompressedBytes += entry.LineLength;
-                return true;
-            }
+            Stats.DecompressedBytes += _entries[_index].LineLength;
+            return true;
         }
 
         return false;

@@ -16,6 +16,10 @@ public static class ProtobufPushDecoder
     private const int LengthDelimited = 2;
     private const int Fixed32 = 5;
 
+    // Clients send the same streams push after push: label texts are kept by content, one per slot of a content hash,
+    // so a stream's text is decoded once instead of on every push (a collision or a non-ASCII text just decodes again).
+    private static readonly string?[] RecentLabels = new string?[4096];
+
     /// <summary>Decodes an uncompressed PushRequest message into <paramref name="batch"/>.</summary>
     /// <exception cref="PushRequestException">The bytes are not a valid PushRequest (400).</exception>
     public static void Decode(ReadOnlySpan<byte> message, PushBatch batch)
@@ -45,7 +49,7 @@ public static class ProtobufPushDecoder
             var (field, wire) = scan.ReadTag();
             if (field == 1 && wire == LengthDelimited)
             {
-                labels = Utf8(scan.ReadBytes());
+                labels = LabelsText(scan.ReadBytes());
             }
             else
             {
@@ -157,6 +161,25 @@ public static class ProtobufPushDecoder
 
     private static string Utf8(ReadOnlySpan<byte> bytes) => bytes.IsEmpty ? "" : Encoding.UTF8.GetString(bytes);
 
+    private static string LabelsText(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty)
+        {
+            return "";
+        }
+
+        ref var slot = ref RecentLabels[(int)(Storage.Hashing.Crc32C.Compute(utf8) & (RecentLabels.Length - 1))];
+        var recent = Volatile.Read(ref slot);
+        if (recent is not null && recent.Length == utf8.Length && Ascii.Equals(utf8, recent))
+        {
+            return recent;
+        }
+
+        var text = Encoding.UTF8.GetString(utf8);
+        Volatile.Write(ref slot, text);
+        return text;
+    }
+
     private ref struct WireReader(ReadOnlySpan<byte> buffer)
     {
         private readonly ReadOnlySpan<byte> _buffer = buffer;
@@ -176,7 +199,19 @@ public static class ProtobufPushDecoder
             return (field, (int)(tag & 7));
         }
 
+        // Tags, lengths of short lines and small numbers are single bytes: that case stays inline at the caller.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public ulong ReadVarint()
+        {
+            if (_position < _buffer.Length && _buffer[_position] < 0x80)
+            {
+                return _buffer[_position++];
+            }
+
+            return ReadLongVarint();
+        }
+
+        private ulong ReadLongVarint()
         {
             ulong result = 0;
             for (var shift = 0; shift < 64; shift += 7)

@@ -31,7 +31,7 @@ public sealed class PushBatch : IDisposable
     private readonly List<MetadataPair> _metadata = [];
 
     /// <summary>Creates an empty batch with room for about <paramref name="arenaCapacity"/> line bytes.</summary>
-    public PushBatch(int arenaCapacity = 4096) => _arena = ArrayPool<byte>.Shared.Rent(Math.Max(arenaCapacity, 256));
+    public PushBatch(int arenaCapacity = 4096) => _arena = PushBuffers.Pool.Rent(Math.Max(arenaCapacity, 256));
 
     /// <summary>
     /// Creates a batch whose arena starts with room for a <paramref name="messageLength"/>-byte message (see
@@ -133,12 +133,12 @@ public sealed class PushBatch : IDisposable
         var arena = Interlocked.Exchange(ref _arena, []);
         if (arena.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(arena);
+            PushBuffers.Pool.Return(arena);
         }
 
         if (Interlocked.Exchange(ref _outgrown, null) is { } outgrown)
         {
-            ArrayPool<byte>.Shared.Return(outgrown);
+            PushBuffers.Pool.Return(outgrown);
         }
 
         var entries = Interlocked.Exchange(ref _entries, []);
@@ -185,7 +185,7 @@ public sealed class PushBatch : IDisposable
             return;
         }
 
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_arena.Length * 2, _arenaLength + extra));
+        var bigger = PushBuffers.Pool.Rent(Math.Max(_arena.Length * 2, _arenaLength + extra));
         _arena.AsSpan(0, _arenaLength).CopyTo(bigger);
         if (_messageLength > 0 && _outgrown is null)
         {
@@ -193,7 +193,7 @@ public sealed class PushBatch : IDisposable
         }
         else
         {
-            ArrayPool<byte>.Shared.Return(_arena);
+            PushBuffers.Pool.Return(_arena);
         }
 
         _arena = bigger;

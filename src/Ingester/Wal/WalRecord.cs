@@ -44,6 +44,19 @@ public static class WalRecord
         StructuredMetadata.Encode(output, metadata);
     }
 
+    /// <summary>Writes one entry of the current stream whose metadata is already encoded (<see cref="StructuredMetadata"/>).</summary>
+    public static void WriteEntry(IBufferWriter<byte> output, long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<byte> encodedMetadata)
+    {
+        // One span for the whole entry: two varints, the line and the metadata.
+        var span = output.GetSpan((2 * Varint.MaxLength) + line.Length + encodedMetadata.Length);
+        var written = Varint.Write(span, (ulong)timestamp);
+        written += Varint.Write(span[written..], (ulong)line.Length);
+        line.CopyTo(span[written..]);
+        written += line.Length;
+        encodedMetadata.CopyTo(span[written..]);
+        output.Advance(written + encodedMetadata.Length);
+    }
+
     /// <summary>Writes a flushed record: these record ids of the stream are stored in chunks.</summary>
     public static void WriteFlushed(IBufferWriter<byte> output, string tenant, string labels, IReadOnlyList<long> recordIds)
     {

@@ -72,7 +72,7 @@ internal static class OtlpEndpoints
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(body);
+            PushBuffers.Pool.Return(body);
         }
     }
 

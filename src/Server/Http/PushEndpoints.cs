@@ -98,14 +98,14 @@ internal static class PushEndpoints
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(body);
+            PushBuffers.Pool.Return(body);
         }
     }
 
-    // Reads the whole body into a pooled buffer, stopping just past the size limit; shared with the OTLP route.
+    // Reads the whole body into a buffer from the push pool, stopping just past the size limit; shared with the OTLP route.
     internal static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? 64 * 1024, 1024, MaxBodySize + 1));
+        var buffer = PushBuffers.Pool.Rent((int)Math.Clamp(request.ContentLength ?? 64 * 1024, 1024, MaxBodySize + 1));
         var length = 0;
         try
         {
@@ -118,9 +118,9 @@ internal static class PushEndpoints
                         return (buffer, length);
                     }
 
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, MaxBodySize + 1));
+                    var bigger = PushBuffers.Pool.Rent((int)Math.Min((long)buffer.Length * 2, MaxBodySize + 1));
                     buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    PushBuffers.Pool.Return(buffer);
                     buffer = bigger;
                 }
 
@@ -135,7 +135,7 @@ internal static class PushEndpoints
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            PushBuffers.Pool.Return(buffer);
             throw;
         }
     }

@@ -2,15 +2,19 @@ using System.Buffers;
 
 namespace LokiSharp.Storage.Chunks;
 
-/// <summary>A growable <see cref="IBufferWriter{T}"/> renting its storage from <see cref="ArrayPool{T}.Shared"/>.</summary>
+/// <summary>A growable <see cref="IBufferWriter{T}"/> renting its storage from an array pool, <see cref="ArrayPool{T}.Shared"/> unless given one.</summary>
 public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
+    private readonly ArrayPool<byte> _pool;
     private byte[] _buffer;
     private int _written;
 
     /// <summary>Creates a writer with an initial capacity.</summary>
-    public PooledBufferWriter(int initialCapacity = 4096) =>
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, 256));
+    public PooledBufferWriter(int initialCapacity = 4096, ArrayPool<byte>? pool = null)
+    {
+        _pool = pool ?? ArrayPool<byte>.Shared;
+        _buffer = _pool.Rent(Math.Max(initialCapacity, 256));
+    }
 
     /// <summary>Bytes written so far.</summary>
     public int WrittenCount => _written;
@@ -69,7 +73,7 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _written = 0;
         if (buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Return(buffer);
         }
     }
 
@@ -81,11 +85,11 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
             return;
         }
 
-        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+        var grown = _pool.Rent(Math.Max(needed, _buffer.Length * 2));
         _buffer.AsSpan(0, _written).CopyTo(grown);
         if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _pool.Return(_buffer);
         }
 
         _buffer = grown;

@@ -1,5 +1,9 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace LokiSharp.Storage.ContentIndex;
 
@@ -159,26 +163,63 @@ internal sealed class NGramFilterBuilder : IDisposable
             return;
         }
 
-        var scratch = _scratch;
-        uint gram = 0;
-        var lastDigit = -1; // also keeps the first GramLength-1 partial grams out
-        for (var i = 0; i < line.Length; i++)
+        // Grams are 4 bytes (GramLength), read as one big-endian uint. The line is taken 32 bytes at a time: one
+        // vector compare gives the chunk's digit positions, from which the grams to index (no digit among their 4
+        // bytes) follow as a bit mask; each such gram is read from the line directly. No per-byte branch and no
+        // byte-to-byte dependency, where building grams a byte at a time with a digit test per byte is bound by both.
+        ref var start = ref MemoryMarshal.GetReference(line);
+        ref var scratch = ref MemoryMarshal.GetArrayDataReference(_scratch);
+        var behind = 0b111UL; // digit bits of the 3 bytes before the chunk; the line's start counts as digits
+        for (var offset = 0; offset < line.Length; offset += 32)
         {
-            var b = line[i];
-            gram = (gram << 8) | b;
-            if ((uint)(b - '0') <= 9)
-            {
-                lastDigit = i;
-            }
+            var length = Math.Min(32, line.Length - offset);
+            var digits = ((ulong)DigitMask(line.Slice(offset, length)) << 3) | behind;
 
-            if (i - lastDigit >= NGramFilter.GramLength)
+            // Bit j: a digit among bytes offset+j-3 .. offset+j, i.e. in the gram ending at offset+j.
+            var covered = digits | (digits >> 1) | (digits >> 2) | (digits >> 3);
+            var indexed = ~covered & ((1UL << length) - 1);
+            behind = digits >> 32;
+            while (indexed != 0)
             {
+                var end = offset + BitOperations.TrailingZeroCount(indexed);
+                indexed &= indexed - 1;
+                // The gram's 4 bytes, first byte highest, as the query side builds it.
+                var raw = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, end - 3));
+                var gram = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(raw) : raw;
                 var h = NGramFilter.Hash(gram);
-                scratch[h >> 6] |= 1UL << (int)(h & 63);
+                Unsafe.Add(ref scratch, (nint)(h >> 6)) |= 1UL << (int)(h & 63);
             }
         }
 
         _dirty = true;
+    }
+
+    // Bit i set when chunk[i] is an ASCII digit; chunk holds at most 32 bytes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint DigitMask(ReadOnlySpan<byte> chunk)
+    {
+        if (Vector256.IsHardwareAccelerated && chunk.Length == Vector256<byte>.Count)
+        {
+            var bytes = Vector256.Create(chunk);
+            return Vector256.LessThan(bytes - Vector256.Create((byte)'0'), Vector256.Create((byte)10)).ExtractMostSignificantBits();
+        }
+
+        if (Vector128.IsHardwareAccelerated && chunk.Length == 2 * Vector128<byte>.Count)
+        {
+            var zero = Vector128.Create((byte)'0');
+            var ten = Vector128.Create((byte)10);
+            var low = Vector128.LessThan(Vector128.Create(chunk) - zero, ten).ExtractMostSignificantBits();
+            var high = Vector128.LessThan(Vector128.Create(chunk[Vector128<byte>.Count..]) - zero, ten).ExtractMostSignificantBits();
+            return low | (high << Vector128<byte>.Count);
+        }
+
+        var mask = 0u;
+        for (var i = 0; i < chunk.Length; i++)
+        {
+            mask |= ((uint)(chunk[i] - '0') <= 9 ? 1u : 0u) << i;
+        }
+
+        return mask;
     }
 
     /// <summary>

@@ -45,6 +45,38 @@ public sealed class NGramFilterTests
     }
 
     [Fact]
+    public void EveryWindowOfEveryLineLengthIsIndexed()
+    {
+        // Lines of every length up to a few 32-byte chunks, with digits placed around chunk ends, checked window by
+        // window: a gram lost at a chunk boundary would be a false negative here.
+        var rng = new Random(11);
+        var filtered = 0;
+        using var builder = new NGramFilterBuilder();
+        for (var length = 1; length <= 100; length++)
+        {
+            var line = new byte[length];
+            for (var i = 0; i < length; i++)
+            {
+                line[i] = (byte)(i % 32 is 30 or 1 && rng.Next(2) == 0 ? '0' + rng.Next(10) : 'a' + rng.Next(26));
+            }
+
+            builder.AddLine(line);
+            using var output = new PooledBufferWriter();
+            filtered += builder.WriteAndClear(output, 1 << 20) > 0 ? 1 : 0;
+            var filter = output.WrittenSpan.ToArray();
+            for (var start = 0; start < length; start++)
+            {
+                for (var end = start + 1; end <= length; end++)
+                {
+                    Assert.True(NGramFilter.MayContain(filter, line.AsSpan(start, end - start)), $"line {length}: [{start}, {end})");
+                }
+            }
+        }
+
+        Assert.True(filtered > 90, $"{filtered} of 100 lines got a filter");
+    }
+
+    [Fact]
     public void ShortAndDigitOnlyLiteralsNeverSkip()
     {
         byte[] filter = new byte[64];
