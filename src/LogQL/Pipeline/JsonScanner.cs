@@ -393,7 +393,6 @@ internal static class JsonScanner
     /// and its value's position and kind. Returns an error text for malformed JSON; otherwise null, with
     /// <paramref name="objectEnded"/> set when the closing brace came instead of a member.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static string? ReadMember(ReadOnlySpan<byte> data, scoped ref int offset, out ReadOnlySpan<byte> key, out int valueStart,
         out int valueLength, out JsonKind kind, out bool valueEscaped, out int valueEnd, out bool objectEnded)
     {

@@ -124,27 +124,39 @@ internal sealed class LabelsResultCache
         return result;
     }
 
-    public LabelsResult Get(ReadOnlySpan<LabelPair> unsorted, LineLabels source) => Get(unsorted, HashOf(unsorted), source);
+    public LabelsResult Get(ReadOnlySpan<LabelPair> unsorted, LineLabels source) => Get(unsorted, HashOf(unsorted), source, out _);
 
-    /// <summary>The result for <paramref name="unsorted"/>, whose <see cref="HashOf"/> the caller computed.</summary>
-    public LabelsResult Get(ReadOnlySpan<LabelPair> unsorted, int hash, LineLabels source)
+    /// <summary>
+    /// The result for <paramref name="unsorted"/>, whose <see cref="HashOf"/> the caller computed;
+    /// <paramref name="order"/> is the cached copy of the pairs in the order they were given, when the result was
+    /// cached and came in that order (null otherwise).
+    /// </summary>
+    public LabelsResult Get(ReadOnlySpan<LabelPair> unsorted, int hash, LineLabels source, out LabelPair[]? order)
     {
         if (_byHash.TryGetValue(hash, out var bucket))
         {
-            foreach (var (candidate, order) in bucket)
+            foreach (var (candidate, candidateOrder) in bucket)
             {
-                if (SameOrder(order, unsorted) || SameLabels(candidate.All, unsorted))
+                if (SameOrder(candidateOrder, unsorted))
                 {
+                    order = candidateOrder;
+                    return candidate;
+                }
+
+                if (SameLabels(candidate.All, unsorted))
+                {
+                    order = null;
                     return candidate;
                 }
             }
         }
 
         var result = Build(unsorted, source, hash);
+        order = null;
         if (_count < MaxEntries)
         {
-            var entry = (result, unsorted.ToArray());
-            _byHash[hash] = bucket is null ? [entry] : [.. bucket, entry];
+            order = unsorted.ToArray();
+            _byHash[hash] = bucket is null ? [(result, order)] : [.. bucket, (result, order)];
             _count++;
         }
 

@@ -74,6 +74,9 @@ public sealed class LineLabels
     // One bit per extracted name (see MaskBit), so most "not extracted yet" answers need no comparison.
     private ulong _extractedMask;
     private LabelPair[] _scratch = new LabelPair[16];
+    // The previous entry's result and its cached pair order, when its labels were the stream's then parsed ones.
+    private LabelsResult? _lastResult;
+    private LabelPair[]? _lastOrder;
     // Whether a metadata or parsed label shadows a stream label (Snapshot must then filter the stream's pairs).
     private bool _streamShadowed;
     // The sum of the stream pairs' hash terms, computed on first use (see LabelsResultCache.HashTerm).
@@ -438,6 +441,14 @@ public sealed class LineLabels
             return _results.ForStream(_stream);
         }
 
+        // Labels of a stream's stream pairs followed by parsed ones only: equal to the previous entry's when every
+        // parsed pair is, which spares the snapshot and the table lookup.
+        var plain = StreamWhole && _metadataCount == 0 && Error.Length == 0 && ErrorDetails.Length == 0;
+        if (plain && _lastOrder is not null && SameParsedAs(_lastOrder))
+        {
+            return _lastResult!;
+        }
+
         var labels = Snapshot();
         int hash;
         if (StreamWhole)
@@ -466,7 +477,32 @@ public sealed class LineLabels
             hash = LabelsResultCache.HashOf(labels);
         }
 
-        return _results.Get(labels, hash, this);
+        var result = _results.Get(labels, hash, this, out var order);
+        _lastOrder = plain ? order : null;
+        _lastResult = result;
+        return result;
+    }
+
+    // Whether the parsed pairs are those that follow the stream's pairs in order (the previous plain entry's labels).
+    private bool SameParsedAs(LabelPair[] order)
+    {
+        var offset = _stream.Count;
+        if (order.Length != offset + _parsedCount)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _parsedCount; i++)
+        {
+            var a = _parsed[i];
+            var b = order[offset + i];
+            if (!ReferenceEquals(a.Name, b.Name) || !(ReferenceEquals(a.Value, b.Value) || a.Value == b.Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // Whether every stream label is part of the entry's labels as is (nothing deleted or shadowed).
