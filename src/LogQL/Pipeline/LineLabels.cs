@@ -165,15 +165,7 @@ public sealed class LineLabels
 
             _parsedHashValid = false;
             _streamShadowed |= shadowsStream;
-            var at = IndexOf(_metadata, _metadataCount, name);
-            if (at >= 0)
-            {
-                _metadata[at] = new LabelPair(name, pair.Value);
-            }
-            else
-            {
-                Append(ref _metadata, ref _metadataCount, new LabelPair(name, pair.Value));
-            }
+            Upsert(ref _metadata, ref _metadataCount, new LabelPair(name, pair.Value));
         }
     }
 
@@ -281,15 +273,7 @@ public sealed class LineLabels
 
         if (category == LabelCategory.Parsed)
         {
-            var i = IndexOf(_parsed, _parsedCount, name);
-            if (i >= 0)
-            {
-                _parsed[i] = new LabelPair(name, value);
-            }
-            else
-            {
-                Append(ref _parsed, ref _parsedCount, new LabelPair(name, value));
-            }
+            Upsert(ref _parsed, ref _parsedCount, new LabelPair(name, value));
 
             // Later parser stages skip names an earlier one extracted.
             if (!WasExtracted(name))
@@ -305,15 +289,7 @@ public sealed class LineLabels
         }
         else
         {
-            var i = IndexOf(_metadata, _metadataCount, name);
-            if (i >= 0)
-            {
-                _metadata[i] = new LabelPair(name, value);
-            }
-            else
-            {
-                Append(ref _metadata, ref _metadataCount, new LabelPair(name, value));
-            }
+            Upsert(ref _metadata, ref _metadataCount, new LabelPair(name, value));
         }
     }
 
@@ -535,8 +511,16 @@ public sealed class LineLabels
         return -1;
     }
 
-    private static void Append(ref LabelPair[] pairs, ref int count, LabelPair pair)
+    // Replaces the pair of the same name, or appends it.
+    private static void Upsert(ref LabelPair[] pairs, ref int count, LabelPair pair)
     {
+        var i = IndexOf(pairs, count, pair.Name);
+        if (i >= 0)
+        {
+            pairs[i] = pair;
+            return;
+        }
+
         if (count == pairs.Length)
         {
             Array.Resize(ref pairs, pairs.Length * 2);
