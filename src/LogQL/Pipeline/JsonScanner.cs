@@ -56,22 +56,32 @@ internal static class JsonScanner
             var block = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(data));
             var quotes = Vector128.Equals(block, Vector128.Create((byte)'"')).ExtractMostSignificantBits();
             var backslashes = Vector128.Equals(block, Vector128.Create((byte)'\\')).ExtractMostSignificantBits();
+            if ((quotes | backslashes) == 0)
+            {
+                // Neither in the first block: the search goes on after it.
+                return StringEndFrom(data, Vector128<byte>.Count, out escaped);
+            }
+
             // The first quote comes before any backslash.
             if (quotes != 0 && (backslashes == 0 || BitOperations.TrailingZeroCount(quotes) < BitOperations.TrailingZeroCount(backslashes)))
             {
                 escaped = false;
                 return BitOperations.TrailingZeroCount(quotes) + 1;
             }
+
+            return StringEndFrom(data, BitOperations.TrailingZeroCount(backslashes), out escaped);
         }
 
-        return StringEnd(data, out escaped);
+        return StringEndFrom(data, 0, out escaped);
     }
 
     /// <summary>Length up to and including the closing quote of a string body starting at <paramref name="data"/>[0], or -1.</summary>
-    public static int StringEnd(ReadOnlySpan<byte> data, out bool escaped)
+    public static int StringEnd(ReadOnlySpan<byte> data, out bool escaped) => StringEndFrom(data, 0, out escaped);
+
+    // StringEnd with the bytes before from known to hold neither a quote nor a backslash.
+    private static int StringEndFrom(ReadOnlySpan<byte> data, int from, out bool escaped)
     {
         escaped = false;
-        var from = 0;
         // Keys and most values end within their first 16 bytes: one vector compare finds the quote (or a backslash,
         // which sends the rest to the escape-aware loop below).
         if (Vector128.IsHardwareAccelerated)
