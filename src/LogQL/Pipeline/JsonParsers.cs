@@ -9,9 +9,10 @@ namespace LokiSharp.LogQL.Pipeline;
 public sealed class JsonParserStep : PipelineStage
 {
     private readonly ParserHints? _hints;
-    private readonly ParsedKeyCache _topKeys = new();
+    private static readonly Func<byte[], ParsedKey> ByPath = static path => new ParsedKey(NameOfPath(path));
+    private readonly KeyCache<ParsedKey> _topKeys = new();
     // Nested keys are cached by their path: each key's length (4 bytes) then its bytes, from the outermost object.
-    private readonly ParsedKeyCache _nestedKeys = new();
+    private readonly KeyCache<ParsedKey> _nestedKeys = new();
     private byte[] _path = new byte[128];
     private int _pathLength;
     private byte[] _scratch = new byte[256];
@@ -125,7 +126,7 @@ public sealed class JsonParserStep : PipelineStage
                         var nestedExtract = extract;
                         if (extract && _hints is not null)
                         {
-                            parsed ??= Resolved(position, _nestedKeys.Get(Path, NameOfPath));
+                            parsed ??= Resolved(position, _nestedKeys.Get(Path, ByPath));
                             nestedExtract = parsed.WantsUnder(_hints);
                         }
 
@@ -155,12 +156,12 @@ public sealed class JsonParserStep : PipelineStage
     {
         if (depth == 0)
         {
-            return Resolved(position, _topKeys.Get(key));
+            return Resolved(position, _topKeys.Get(key, ParsedKey.Sanitized));
         }
 
         var pathLength = _pathLength;
         PushPathPart(key);
-        var parsed = _nestedKeys.Get(Path, NameOfPath);
+        var parsed = _nestedKeys.Get(Path, ByPath);
         _pathLength = pathLength;
         return Resolved(position, parsed);
     }
@@ -323,7 +324,7 @@ public sealed class JsonExpressionParserStep : PipelineStage
 /// </summary>
 public sealed class UnpackParserStep : PipelineStage
 {
-    private readonly KeyCache _keys = new();
+    private readonly KeyCache<string> _keys = new();
     private readonly List<(string Name, string Value)> _pending = [];
     private byte[] _scratch = new byte[256];
     private byte[] _entry = new byte[256];

@@ -132,29 +132,31 @@ public static class LabelKeys
 }
 
 /// <summary>
-/// A direct-mapped cache from raw key bytes to the label name a parser derives from them, so the per-line cost of a
-/// key is a hash and a comparison rather than sanitising and allocating. A colliding key simply replaces the slot.
+/// A direct-mapped cache from raw key bytes to what a parser derives from them (a label name, a <see cref="ParsedKey"/>),
+/// so the per-line cost of a key is a hash and a comparison rather than sanitising and allocating. A colliding key
+/// simply replaces the slot.
 /// </summary>
-internal sealed class KeyCache
+internal sealed class KeyCache<T>
+    where T : class
 {
     private const int Slots = 512;
     private readonly byte[]?[] _keys = new byte[]?[Slots];
-    private readonly string?[] _names = new string?[Slots];
+    private readonly T?[] _values = new T?[Slots];
 
-    public string Get(ReadOnlySpan<byte> key, Func<byte[], string> derive)
+    public T Get(ReadOnlySpan<byte> key, Func<byte[], T> derive)
     {
         var slot = FastHash.Of(key) & (Slots - 1);
         var cached = _keys[slot];
-        if (cached is not null && key.SequenceEqual(cached))
+        if (cached is not null && ShortBytes.Equal(key, cached))
         {
-            return _names[slot]!;
+            return _values[slot]!;
         }
 
         var bytes = key.ToArray();
-        var name = derive(bytes);
+        var value = derive(bytes);
         _keys[slot] = bytes;
-        _names[slot] = name;
-        return name;
+        _values[slot] = value;
+        return value;
     }
 }
 
@@ -165,6 +167,10 @@ internal sealed class KeyCache
 /// </summary>
 internal sealed class ParsedKey(string name)
 {
+    /// <summary>Makes the entry of a key named by <see cref="LabelKeys.Sanitize(ReadOnlySpan{byte})"/>.</summary>
+    public static readonly Func<byte[], ParsedKey> Sanitized = static key => new ParsedKey(LabelKeys.Sanitize(key));
+
+
     private const int MaxCachedValue = 64;
     private object? _resolvedFor;
     private string _resolved = name;
@@ -296,36 +302,6 @@ internal sealed class ParsedKey(string name)
         _valueLengths[slot] = value.Length;
         _valueTexts![slot] = text;
         return text;
-    }
-}
-
-/// <summary>
-/// A direct-mapped cache from a parser's raw key bytes to its <see cref="ParsedKey"/> (label name sanitised once).
-/// A colliding key replaces the slot.
-/// </summary>
-internal sealed class ParsedKeyCache
-{
-    private const int Slots = 512;
-    private readonly byte[]?[] _keys = new byte[]?[Slots];
-    private readonly ParsedKey?[] _entries = new ParsedKey?[Slots];
-
-    public ParsedKey Get(ReadOnlySpan<byte> key) => Get(key, static k => LabelKeys.Sanitize(k));
-
-    /// <summary>The entry for <paramref name="key"/>, its name made by <paramref name="derive"/> on a miss.</summary>
-    public ParsedKey Get(ReadOnlySpan<byte> key, Func<byte[], string> derive)
-    {
-        var slot = FastHash.Of(key) & (Slots - 1);
-        var cached = _keys[slot];
-        if (cached is not null && ShortBytes.Equal(key, cached))
-        {
-            return _entries[slot]!;
-        }
-
-        var bytes = key.ToArray();
-        var entry = new ParsedKey(derive(bytes));
-        _keys[slot] = bytes;
-        _entries[slot] = entry;
-        return entry;
     }
 }
 

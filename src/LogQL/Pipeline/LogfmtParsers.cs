@@ -287,7 +287,7 @@ public sealed class LogfmtParserStep : PipelineStage
     private readonly bool _strict;
     private readonly bool _keepEmpty;
     private readonly ParserHints? _hints;
-    private readonly ParsedKeyCache _keys = new();
+    private readonly KeyCache<ParsedKey> _keys = new();
     private readonly KeyPositions _positions = new();
     private byte[] _buffer = new byte[256];
 
@@ -359,7 +359,7 @@ public sealed class LogfmtParserStep : PipelineStage
             return entry;
         }
 
-        entry = _keys.Get(key);
+        entry = _keys.Get(key, ParsedKey.Sanitized);
         _positions.Record(position, 0, key, entry);
         return entry;
     }
@@ -374,7 +374,7 @@ public sealed class LogfmtExpressionParserStep : PipelineStage
     private readonly string[] _names;
     private readonly string[] _keys;
     private readonly bool _strict;
-    private readonly KeyCache _keyCache = new();
+    private readonly KeyCache<string> _keyCache = new();
     private byte[] _buffer = new byte[256];
 
     internal LogfmtExpressionParserStep(string[] names, string[] keys, bool strict)
