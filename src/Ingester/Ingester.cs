@@ -47,6 +47,10 @@ public sealed class Ingester : ILogSource, IDisposable
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<LabelSet, HeadStream>> _tenants = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TokenBucket> _tenantRates = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _flushLock = new(1, 1);
+
+    // Pushes whose WAL record is being committed, by record id, with the segment their record goes to at the
+    // earliest: their entries are not in the head yet, so the WAL segment is kept for them.
+    private readonly ConcurrentDictionary<long, long> _inFlight = new();
     private readonly CancellationTokenSource _stopping = new();
 
     // Head blocks compress their tail on the appending thread; ChunkBuilder is not thread-safe, so each append borrows one.
@@ -81,6 +85,9 @@ public sealed class Ingester : ILogSource, IDisposable
 
     /// <summary>Live tails: notified of every durable push.</summary>
     public TailBroadcaster Tail { get; } = new();
+
+    /// <summary>Raised when a periodic flush fails (disk full, I/O error); it is retried on the next tick.</summary>
+    public event Action<Exception>? FlushFailed;
 
     /// <summary>Unflushed bytes held in memory.</summary>
     public long HeadBytes => Interlocked.Read(ref _headBytes);
@@ -173,12 +180,7 @@ public sealed class Ingester : ILogSource, IDisposable
         _metrics.LinesReceived.WithLabels(tenant, "false", "", batch.Format).Inc(validated.Lines);
 
         var recordId = Interlocked.Increment(ref _recordId);
-        var walSegment = _wal?.CurrentSegment ?? 0;
-        // Sized for the framing too (timestamp and length varints, metadata counts, one label text per stream), so the
-        // record is written into one buffer and not regrown half way.
-        var recordCapacity = validated.Bytes + (validated.Lines * 24) + (validated.Streams.Count * 256L) + 256;
-        using var record = new PooledBufferWriter(checked((int)Math.Min(int.MaxValue, recordCapacity)), PushBuffers.Pool);
-        var accepted = new List<(HeadStream Stream, List<ValidatedEntry> Entries)>(validated.Streams.Count);
+        var accepted = new List<(HeadStream Stream, Admitted Entries)>(validated.Streams.Count);
         var errors = validated.Errors;
         var status = 400;
         var tooManyRequests = false;
@@ -193,42 +195,35 @@ public sealed class Ingester : ILogSource, IDisposable
                 continue;
             }
 
-            var (entries, streamError, rateLimited) = AppendToHead(head, stream, batch, limits, recordId, walSegment, now);
+            var (admitted, streamError, rateLimited) = Admit(head, stream, batch, limits, now);
             if (streamError is not null)
             {
                 errors.Add(streamError);
                 tooManyRequests |= rateLimited;
             }
 
-            if (entries.Count > 0)
+            if (admitted.Entries.Count > 0)
             {
-                accepted.Add((head, entries));
+                accepted.Add((head, admitted));
             }
         }
 
-        if (accepted.Count > 0 && _wal is not null)
+        if (accepted.Count > 0)
         {
-            WalRecord.BeginEntries(record, recordId, tenant, accepted.Count);
-            foreach (var (head, entries) in accepted)
+            // Entries reach the head only once their record is durable: a push that fails here leaves nothing a
+            // query could see or a flush could store, so the client's retry does not duplicate it.
+            var walSegment = _wal is null ? 0 : await LogAsync(tenant, recordId, accepted, batch).ConfigureAwait(false);
+            try
             {
-                WalRecord.BeginStream(record, head.LabelsText, entries.Count);
-                foreach (var entry in entries)
+                foreach (var (head, admitted) in accepted)
                 {
-                    var line = batch.Bytes(entry.LineStart, entry.LineLength);
-                    if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
-                    {
-                        WalRecord.WriteEntry(record, entry.TimestampNs, line, shared);
-                    }
-                    else
-                    {
-                        WalRecord.WriteEntry(record, entry.TimestampNs, line, entry.Metadata);
-                    }
+                    Apply(head, admitted, batch, recordId, walSegment, now);
                 }
             }
-
-            await _wal.AppendAsync(record.WrittenMemory).ConfigureAwait(false);
-            _metrics.WalRecords.Inc();
-            _metrics.WalLoggedBytes.Inc(record.WrittenCount);
+            finally
+            {
+                _inFlight.TryRemove(recordId, out _);
+            }
         }
 
         if (accepted.Count > 0 && Tail.Wants(tenant))
@@ -244,10 +239,65 @@ public sealed class Ingester : ILogSource, IDisposable
         return errors.Any ? new PushOutcome(status, errors.ToString()) : new PushOutcome(204, "");
     }
 
-    private void PublishToTails(string tenant, List<(HeadStream Stream, List<ValidatedEntry> Entries)> accepted, PushBatch batch)
+    // Writes the push's WAL record and waits for its commit; returns the segment it went to. Until the entries
+    // are in the head the record's segment is held in _inFlight, so a flush racing with the push keeps it.
+    private async Task<long> LogAsync(string tenant, long recordId, List<(HeadStream Stream, Admitted Entries)> accepted, PushBatch batch)
     {
-        foreach (var (head, entries) in accepted)
+        // Sized for the framing too (timestamp and length varints, metadata counts, one label text per stream), so the
+        // record is written into one buffer and not regrown half way.
+        long bytes = 0, lines = 0;
+        foreach (var (_, admitted) in accepted)
         {
+            bytes += admitted.Bytes;
+            lines += admitted.Entries.Count;
+        }
+
+        var recordCapacity = bytes + (lines * 24) + (accepted.Count * 256L) + 256;
+        using var record = new PooledBufferWriter(checked((int)Math.Min(int.MaxValue, recordCapacity)), PushBuffers.Pool);
+        WalRecord.BeginEntries(record, recordId, tenant, accepted.Count);
+        foreach (var (head, admitted) in accepted)
+        {
+            WalRecord.BeginStream(record, head.LabelsText, admitted.Entries.Count);
+            foreach (var entry in admitted.Entries)
+            {
+                var line = batch.Bytes(entry.LineStart, entry.LineLength);
+                if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
+                {
+                    WalRecord.WriteEntry(record, entry.TimestampNs, line, shared);
+                }
+                else
+                {
+                    WalRecord.WriteEntry(record, entry.TimestampNs, line, entry.Metadata);
+                }
+            }
+        }
+
+        _inFlight[recordId] = _wal!.CurrentSegment;
+        try
+        {
+            var segment = await _wal.AppendAsync(record.WrittenMemory).ConfigureAwait(false);
+            _metrics.WalRecords.Inc();
+            _metrics.WalLoggedBytes.Inc(record.WrittenCount);
+            return segment;
+        }
+        catch (IOException e)
+        {
+            _inFlight.TryRemove(recordId, out _);
+            _metrics.WalFailedCommits.Inc();
+            throw new PushRequestException(500, e.Message, e);
+        }
+        catch (ObjectDisposedException)
+        {
+            _inFlight.TryRemove(recordId, out _);
+            throw new PushRequestException(503, "Ingester is stopping or already stopped.");
+        }
+    }
+
+    private void PublishToTails(string tenant, List<(HeadStream Stream, Admitted Entries)> accepted, PushBatch batch)
+    {
+        foreach (var (head, admitted) in accepted)
+        {
+            var entries = admitted.Entries;
             var copies = new PushedEntry[entries.Count];
             for (var i = 0; i < copies.Length; i++)
             {
@@ -555,8 +605,10 @@ public sealed class Ingester : ILogSource, IDisposable
         return stream;
     }
 
-    private (List<ValidatedEntry> Accepted, string? Error, bool RateLimited) AppendToHead(HeadStream stream, ValidatedStream validated,
-        PushBatch batch, IngestionLimits limits, long recordId, long walSegment, long now)
+    // Decides which of a stream's entries the push accepts (resends, too-old entries and rate limits are
+    // refused here), without touching the head: the entries are applied once the WAL holds them.
+    private (Admitted Admitted, string? Error, bool RateLimited) Admit(HeadStream stream, ValidatedStream validated,
+        PushBatch batch, IngestionLimits limits, long now)
     {
         // Usually every entry is accepted and the validated list serves as is; it is copied from the first drop on.
         List<ValidatedEntry>? kept = null;
@@ -601,10 +653,6 @@ public sealed class Ingester : ILogSource, IDisposable
             }
 
             accepted = kept ?? entries;
-            var last = previousInBatch is { } newest
-                ? (newest.TimestampNs, batch.Bytes(newest.LineStart, newest.LineLength).ToArray(), EncodedMetadata(newest.Metadata))
-                : stream.LastEntry;
-
             if (accepted.Count > 0 && !stream.RateLimiter.TryTake(acceptedBytes, limits.PerStreamRateLimit, limits.PerStreamRateLimitBurst, now))
             {
                 // Loki rate-limits a stream's push as a whole.
@@ -616,13 +664,23 @@ public sealed class Ingester : ILogSource, IDisposable
                 }
 
                 _metrics.Discard("per_stream_rate_limit", stream.Tenant, limits.RetentionHours, batch.Format, accepted.Count, acceptedBytes);
-                return ([], FailureMessage(stream, failures, validated.Entries.Count), true);
+                return (new Admitted([], 0, highest, null), FailureMessage(stream, failures, validated.Entries.Count), true);
             }
 
+            var admitted = new Admitted(accepted, acceptedBytes, highest, previousInBatch);
+            return (admitted, failures is { Count: > 0 } ? FailureMessage(stream, failures, validated.Entries.Count) : null, false);
+        }
+    }
+
+    // Appends admitted entries, now durable in the WAL, to the stream's open block.
+    private void Apply(HeadStream stream, Admitted admitted, PushBatch batch, long recordId, long walSegment, long now)
+    {
+        lock (stream.Sync)
+        {
             var builder = _builders.Rent();
             try
             {
-                foreach (var entry in accepted)
+                foreach (var entry in admitted.Entries)
                 {
                     var line = batch.Bytes(entry.LineStart, entry.LineLength);
                     if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
@@ -635,7 +693,7 @@ public sealed class Ingester : ILogSource, IDisposable
                     }
                 }
 
-                if (accepted.Count > 0 && stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
+                if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
                 {
                     stream.Open.Seal(builder);
                     stream.Sealed.Add(stream.Open);
@@ -648,17 +706,22 @@ public sealed class Ingester : ILogSource, IDisposable
                 _builders.Return(builder);
             }
 
-            if (accepted.Count > 0)
+            // A concurrent push to the stream may have been applied in between; the highest timestamp only grows.
+            stream.HighestTimestamp = Math.Max(stream.HighestTimestamp, admitted.Highest);
+            if (admitted.Newest is { } newest)
             {
-                stream.HighestTimestamp = highest;
-                stream.LastEntry = last;
-                stream.LastAppendAt = now;
-                Interlocked.Add(ref _headBytes, acceptedBytes);
+                stream.LastEntry = (newest.TimestampNs, batch.Bytes(newest.LineStart, newest.LineLength).ToArray(), EncodedMetadata(newest.Metadata));
             }
+
+            stream.LastAppendAt = now;
         }
 
-        return (accepted, failures is { Count: > 0 } ? FailureMessage(stream, failures, validated.Entries.Count) : null, false);
+        Interlocked.Add(ref _headBytes, admitted.Bytes);
     }
+
+    // A stream's entries accepted by a push: their raw bytes, the highest timestamp, and the newest entry (for
+    // the next push's resend check).
+    private readonly record struct Admitted(List<ValidatedEntry> Entries, long Bytes, long Highest, ValidatedEntry? Newest);
 
     private static bool IsResend(HeadStream stream, PushBatch batch, ValidatedEntry? previousInBatch, ValidatedEntry entry, ReadOnlySpan<byte> line)
     {
@@ -806,6 +869,11 @@ public sealed class Ingester : ILogSource, IDisposable
     private long OldestUnflushedSegment(long current)
     {
         var oldest = current;
+        foreach (var (_, segment) in _inFlight)
+        {
+            oldest = Math.Min(oldest, segment);
+        }
+
         foreach (var streams in _tenants.Values)
         {
             foreach (var stream in streams.Values)
@@ -835,9 +903,12 @@ public sealed class Ingester : ILogSource, IDisposable
                 {
                     await FlushAsync(force: false, cancellationToken).ConfigureAwait(false);
                 }
-                catch (IOException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // The blocks stay in memory and in the WAL; the next tick retries.
+                    // The blocks stay in memory and in the WAL and nothing of them is dropped; the next tick
+                    // retries. Any failure, not only I/O, must leave the loop running.
+                    _metrics.FlushFailures.Inc();
+                    FlushFailed?.Invoke(e);
                 }
             }
         }

@@ -35,6 +35,10 @@ public sealed class IngesterMetrics
         WalRecords = factory.CreateCounter("loki_ingester_wal_records_logged_total", "Total records written to the WAL.");
         WalReplayDuration = factory.CreateGauge("loki_ingester_wal_replay_duration_seconds", "Time taken to replay the checkpoint and the WAL.");
         WalCorruptions = factory.CreateCounter("loki_ingester_wal_corruptions_total", "Total number of WAL corruptions encountered.", ["type"]);
+
+        // Loki's name; it counts every failed commit (disk full or another I/O error), each answered 500.
+        WalFailedCommits = factory.CreateCounter("loki_ingester_wal_disk_full_failures_total", "Total number of WAL write failures (disk full or I/O error); their pushes were refused.");
+        FlushFailures = factory.CreateCounter("loki_ingester_chunks_flush_failures_total", "Total number of failed flush attempts; the chunks stay in memory and the WAL and are retried.");
     }
 
     public Counter BytesReceived { get; }
@@ -72,6 +76,10 @@ public sealed class IngesterMetrics
     public Gauge WalReplayDuration { get; }
 
     public Counter WalCorruptions { get; }
+
+    public Counter WalFailedCommits { get; }
+
+    public Counter FlushFailures { get; }
 
     /// <summary>Records discarded entries under one of Loki's <c>reason</c> values.</summary>
     public void Discard(string reason, string tenant, string retentionHours, string format, long entries, long bytes)

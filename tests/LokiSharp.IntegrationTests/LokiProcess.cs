@@ -54,13 +54,23 @@ public sealed partial class LokiProcess : IAsyncDisposable
     /// text is written to <c>loki.yaml</c> with <c>${HTTP_PORT}</c>, <c>${GRPC_PORT}</c> and <c>${DATA}</c>
     /// available through <c>-config.expand-env=true</c>.
     /// </summary>
-    public static async Task<LokiProcess> StartAsync(string? configYaml = null, bool waitReady = true, params string[] extraArgs)
+    public static Task<LokiProcess> StartAsync(string? configYaml = null, bool waitReady = true, params string[] extraArgs) =>
+        StartAsync(configYaml, waitReady, [], extraArgs);
+
+    /// <summary>
+    /// Starts the server through <paramref name="wrapper"/>, a command that runs the server command line it is
+    /// given (such as <c>nsenter</c> into another mount namespace); a restart goes through it again.
+    /// </summary>
+    public static Task<LokiProcess> StartWrappedAsync(string configYaml, IReadOnlyList<string> wrapper) =>
+        StartAsync(configYaml, waitReady: true, wrapper, []);
+
+    private static async Task<LokiProcess> StartAsync(string? configYaml, bool waitReady, IReadOnlyList<string> wrapper, string[] extraArgs)
     {
         // A port found free can be taken by another process before the server binds it; such a start is retried
         // on fresh ports rather than failing the test.
         for (var attempt = 1; ; attempt++)
         {
-            var server = Launch(configYaml, extraArgs);
+            var server = Launch(configYaml, extraArgs, wrapper);
             if (!waitReady)
             {
                 return server;
@@ -81,23 +91,34 @@ public sealed partial class LokiProcess : IAsyncDisposable
     /// <summary>Runs the binary to completion (for -version, -verify-config and bad flags).</summary>
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(string? configYaml, params string[] args)
     {
-        await using var server = Launch(configYaml, args, addPorts: false);
+        await using var server = Launch(configYaml, args, [], addPorts: false);
         var code = await server.WaitForExitAsync(TimeSpan.FromSeconds(60));
         return (code, server.Output);
     }
 
-    private static LokiProcess Launch(string? configYaml, string[] extraArgs, bool addPorts = true)
+    private static LokiProcess Launch(string? configYaml, string[] extraArgs, IReadOnlyList<string> wrapper, bool addPorts = true)
     {
         var workDir = Directory.CreateTempSubdirectory("lokisharp-it-").FullName;
         var httpPort = FreePort();
         var grpcPort = FreePort();
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var start = new ProcessStartInfo(wrapper.Count > 0 ? wrapper[0] : host)
         {
             WorkingDirectory = workDir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (wrapper.Count > 0)
+        {
+            foreach (var arg in wrapper.Skip(1))
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            start.ArgumentList.Add(host);
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lokisharp.dll"));
         start.Environment["HTTP_PORT"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["GRPC_PORT"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture);

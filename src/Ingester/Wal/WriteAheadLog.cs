@@ -14,8 +14,10 @@ public readonly record struct WalDamage(string Segment, long Offset, string Reas
 /// <summary>
 /// The ingester's write-ahead log: length- and CRC32C-framed records in numbered segment files. Appends from
 /// concurrent pushes are written and fsync'd together by one commit loop (group commit); a push is
-/// acknowledged only when its record's commit has completed. Replay stops at the first damaged record of a
-/// segment, and a torn tail of the newest segment is truncated, never fatal.
+/// acknowledged only when its record's commit has completed. A failed commit (disk full, I/O error) is cut
+/// off the segment before the next record is written, so no acknowledged record ever follows damaged bytes.
+/// Replay reports damage and goes on with the next intact record; a torn tail of the newest segment is
+/// truncated; nothing of it is fatal.
 /// </summary>
 /// <remarks>
 /// Microsoft.FASTER's FasterLog was considered; its managed Linux device gives no clear guarantee that a
@@ -25,6 +27,7 @@ public readonly record struct WalDamage(string Segment, long Offset, string Reas
 public sealed class WriteAheadLog : IDisposable
 {
     private const uint Magic = 0x57534B4C; // "LKSW"
+    private const uint Version = 1;
     private const int HeaderSize = 8;
     private const int FrameSize = 8;
     private const string Suffix = ".wal";
@@ -38,6 +41,9 @@ public sealed class WriteAheadLog : IDisposable
     private List<PendingRecord> _spare = [];
     private FileStream? _segment;
     private long _segmentId;
+
+    // Bytes of the current segment that are on disk and acknowledged; a failed commit cuts the file back to it.
+    private long _committedLength;
     private bool _stopping;
     private bool _disposed;
 
@@ -53,6 +59,9 @@ public sealed class WriteAheadLog : IDisposable
 
     /// <summary>Number of fsyncs performed; fewer than appends when pushes are grouped.</summary>
     public long Commits { get; private set; }
+
+    /// <summary>Commits that failed (disk full, I/O error); none of their records was acknowledged.</summary>
+    public long Failures { get; private set; }
 
     /// <summary>The segment new records go to.</summary>
     public long CurrentSegment => Volatile.Read(ref _segmentId);
@@ -88,8 +97,16 @@ public sealed class WriteAheadLog : IDisposable
     public void Start()
     {
         var segments = Segments();
-        _segmentId = segments.Count == 0 ? 1 : segments[^1] + 1;
-        OpenSegment();
+        _segmentId = segments.Count == 0 ? 0 : segments[^1];
+        try
+        {
+            RollSegment();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A full disk at start-up: the first commit tries again (and fails its push) instead of the start.
+        }
+
         _committer.Start();
     }
 
@@ -214,30 +231,28 @@ public sealed class WriteAheadLog : IDisposable
 
     private void Commit(List<PendingRecord> batch)
     {
+        var segmentOf = new long[batch.Count];
+        var acknowledged = 0;
+        long written = 0;
         try
         {
-            if (_segment!.Length >= _segmentSize)
+            if (_segment is null || _segment.Length >= _segmentSize)
             {
-                _segment.Flush(flushToDisk: true);
-                _segment.Dispose();
-                _segmentId++;
-                OpenSegment();
+                RollSegment();
             }
 
             Span<byte> frame = stackalloc byte[FrameSize];
-            var segmentOf = new long[batch.Count];
             for (var i = 0; i < batch.Count; i++)
             {
                 var record = batch[i];
                 if (record.Roll)
                 {
-                    if (_segment.Length > HeaderSize)
+                    if (_segment!.Length > HeaderSize)
                     {
-                        // The closed segment's records are on disk before any record goes to the next one.
+                        // The closed segment's records are on disk, and answered, before any record goes to the next one.
                         _segment.Flush(flushToDisk: true);
-                        _segment.Dispose();
-                        _segmentId++;
-                        OpenSegment();
+                        Acknowledge(batch, segmentOf, ref acknowledged, i, ref written);
+                        RollSegment();
                     }
 
                     segmentOf[i] = _segmentId;
@@ -247,38 +262,145 @@ public sealed class WriteAheadLog : IDisposable
                 var payload = record.Payload.Span;
                 BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length);
                 BinaryPrimitives.WriteUInt32LittleEndian(frame[4..], Crc32C.Compute(payload));
-                _segment.Write(frame);
+                _segment!.Write(frame);
                 _segment.Write(payload);
-                BytesWritten += FrameSize + payload.Length;
+                written += FrameSize + payload.Length;
                 segmentOf[i] = _segmentId;
             }
 
-            _segment.Flush(flushToDisk: true);
-            Commits++;
-            for (var i = 0; i < batch.Count; i++)
+            _segment!.Flush(flushToDisk: true);
+            Acknowledge(batch, segmentOf, ref acknowledged, batch.Count, ref written);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing unacknowledged may stay where a later record would follow it: replay would meet the damaged
+            // bytes before the later, acknowledged record.
+            DiscardUncommitted();
+            Failures++;
+            for (var i = acknowledged; i < batch.Count; i++)
             {
-                batch[i].Done.TrySetResult(segmentOf[i]);
+                batch[i].Done.TrySetException(new IOException("write-ahead log commit failed: " + e.Message, e));
+            }
+        }
+    }
+
+    // Completes the records from acknowledged up to end, which the last fsync made durable.
+    private void Acknowledge(List<PendingRecord> batch, long[] segmentOf, ref int acknowledged, int end, ref long written)
+    {
+        _committedLength = _segment!.Length;
+        BytesWritten += written;
+        written = 0;
+        Commits++;
+        for (; acknowledged < end; acknowledged++)
+        {
+            batch[acknowledged].Done.TrySetResult(segmentOf[acknowledged]);
+        }
+    }
+
+    // Cuts the current segment back to its last committed length. When even that fails the segment is closed
+    // as it is (its damaged tail ends it) and the next commit starts a new one.
+    private void DiscardUncommitted()
+    {
+        var segment = _segment;
+        _segment = null;
+        if (segment is null)
+        {
+            return;
+        }
+
+        try
+        {
+            // Disposing writes out what the stream still buffers; whatever lands is cut off below.
+            segment.Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The buffered bytes are the failed batch's; losing them is the point.
+        }
+
+        try
+        {
+            var reopened = new FileStream(PathOf(_segmentId), FileMode.Open, FileAccess.Write, FileShare.Read, 1 << 16);
+            try
+            {
+                reopened.SetLength(_committedLength);
+                reopened.Flush(flushToDisk: true);
+                reopened.Seek(0, SeekOrigin.End);
+                _segment = reopened;
+            }
+            catch
+            {
+                reopened.Dispose();
+                throw;
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            foreach (var record in batch)
-            {
-                record.Done.TrySetException(new IOException("write-ahead log commit failed: " + e.Message, e));
-            }
+            // Left closed: replay reads this segment up to its damage and goes on with the next one.
         }
+    }
+
+    private void RollSegment()
+    {
+        if (_segment is not null)
+        {
+            _segment.Flush(flushToDisk: true);
+            _segment.Dispose();
+            _segment = null;
+        }
+
+        // A segment id is never reused: a new segment whose header could not be written is left for replay to
+        // report, and the next attempt takes the next id.
+        _segmentId++;
+        OpenSegment();
     }
 
     private void OpenSegment()
     {
         var path = PathOf(_segmentId);
-        _segment = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16);
-        Span<byte> header = stackalloc byte[HeaderSize];
-        BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], 1);
-        _segment.Write(header);
-        _segment.Flush(flushToDisk: true);
-        Storage.Store.DurableFile.SyncDirectory(_directory);
+        var segment = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16);
+        try
+        {
+            Span<byte> header = stackalloc byte[HeaderSize];
+            BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Version);
+            segment.Write(header);
+            segment.Flush(flushToDisk: true);
+            Storage.Store.DurableFile.SyncDirectory(_directory);
+        }
+        catch
+        {
+            DisposeQuietly(segment);
+            TryDelete(path);
+            throw;
+        }
+
+        _segment = segment;
+        _committedLength = HeaderSize;
+    }
+
+    private static void DisposeQuietly(FileStream stream)
+    {
+        try
+        {
+            stream.Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Closing a file whose last write failed; the file is deleted or cut next.
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Replay reports a segment without a valid header and reads nothing from it.
+        }
     }
 
     private string PathOf(long id) => Path.Combine(_directory, id.ToString("D10", CultureInfo.InvariantCulture) + Suffix);
@@ -293,45 +415,97 @@ public sealed class WriteAheadLog : IDisposable
             return;
         }
 
+        var version = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4));
+        if (version != Version)
+        {
+            damage.Add(new WalDamage(path, 4, $"unsupported segment version {version} (this build reads {Version})", Truncated: false));
+            return;
+        }
+
         var offset = HeaderSize;
         while (offset < bytes.Length)
         {
-            string? problem = null;
-            var length = 0;
-            if (bytes.Length - offset < FrameSize)
+            if (ReadFrame(bytes, offset, out var length) is { } problem)
             {
-                problem = "torn record frame";
-            }
-            else
-            {
-                length = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset));
-                var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 4));
-                if (length < 0 || length > bytes.Length - offset - FrameSize)
-                {
-                    problem = "torn record";
-                }
-                else if (Crc32C.Compute(bytes.AsSpan(offset + FrameSize, length)) != crc)
-                {
-                    problem = "record checksum mismatch";
-                }
-            }
-
-            if (problem is not null)
-            {
-                if (isLast)
+                // Records after damaged bytes are still found: the next offset where an intact frame starts.
+                var next = FindNextFrame(bytes, offset + 1);
+                var truncate = isLast && next < 0;
+                if (truncate)
                 {
                     using var file = new FileStream(path, FileMode.Open, FileAccess.Write);
                     file.SetLength(offset);
                     file.Flush(flushToDisk: true);
                 }
 
-                damage.Add(new WalDamage(path, offset, problem, isLast));
-                return;
+                damage.Add(new WalDamage(path, offset, problem, truncate));
+                if (next < 0)
+                {
+                    return;
+                }
+
+                offset = next;
+                continue;
             }
 
-            replay(id, bytes.AsSpan(offset + FrameSize, length));
+            try
+            {
+                replay(id, bytes.AsSpan(offset + FrameSize, length));
+            }
+            catch (InvalidDataException e)
+            {
+                // Intact framing around a record this build cannot read: report it and keep the records after it.
+                damage.Add(new WalDamage(path, offset, e.Message, Truncated: false));
+            }
+
             offset += FrameSize + length;
         }
+    }
+
+    // Null when an intact record frame starts at offset, else what is wrong with it.
+    private static string? ReadFrame(byte[] bytes, int offset, out int length)
+    {
+        length = 0;
+        if (bytes.Length - offset < FrameSize)
+        {
+            return "torn record frame";
+        }
+
+        var declared = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset));
+        var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 4));
+        if (declared > (uint)(bytes.Length - offset - FrameSize))
+        {
+            return "torn record";
+        }
+
+        length = (int)declared;
+        return Crc32C.Compute(bytes.AsSpan(offset + FrameSize, length)) == crc ? null : "record checksum mismatch";
+    }
+
+    // The first offset from start where a non-empty record of a known kind passes its checksum, or -1. A record
+    // starts with its kind byte, which rules out most offsets before any checksum is computed.
+    private static int FindNextFrame(byte[] bytes, int start)
+    {
+        for (var offset = start; offset <= bytes.Length - FrameSize - 1; offset++)
+        {
+            var kind = bytes[offset + FrameSize];
+            if (kind is not (WalRecord.EntriesKind or WalRecord.FlushedKind))
+            {
+                continue;
+            }
+
+            var declared = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset));
+            if (declared == 0 || declared > (uint)(bytes.Length - offset - FrameSize))
+            {
+                continue;
+            }
+
+            if (ReadFrame(bytes, offset, out _) is null)
+            {
+                return offset;
+            }
+        }
+
+        return -1;
     }
 
     private readonly record struct PendingRecord(ReadOnlyMemory<byte> Payload, TaskCompletionSource<long> Done, bool Roll);

@@ -80,6 +80,7 @@ internal sealed partial class IngesterModule(Ingester.Ingester ingester, ILogger
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        ingester.FlushFailed += e => LogFlushFailed(e.Message);
         await ingester.StartAsync(cancellationToken).ConfigureAwait(false);
         foreach (var damage in ingester.ReplayDamage)
         {
@@ -97,8 +98,11 @@ internal sealed partial class IngesterModule(Ingester.Ingester ingester, ILogger
         ingester.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "write-ahead log damage: records from here on were not replayed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "write-ahead log damage skipped; intact records after it were replayed")]
     private partial void LogWalDamage(string segment, long offset, string reason, bool truncated);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "flush failed; the chunks stay in memory and the WAL and are retried")]
+    private partial void LogFlushFailed(string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "write-ahead log replayed")]
     private partial void LogReplayed(long entries, long bytes);

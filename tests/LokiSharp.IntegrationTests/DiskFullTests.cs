@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace LokiSharp.IntegrationTests;
+
+/// <summary>
+/// The data directory on a small file system that fills up: pushes that cannot be made durable are refused and
+/// leave nothing behind, everything acknowledged before and after survives kill -9, and a flush that cannot
+/// write keeps its chunks until it can.
+/// </summary>
+public sealed class DiskFullTests
+{
+    [Fact]
+    public async Task Pushes_refused_on_a_full_disk_leave_nothing_and_acknowledged_pushes_around_them_survive_sigkill()
+    {
+        using var disk = SmallFileSystem.Mount(megabytes: 16);
+        var server = await LokiProcess.StartWrappedAsync(Config(disk.MountPoint), disk.Wrapper);
+        server.KeepWorkDir = true;
+        var baseTs = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600) * 1_000_000_000;
+
+        Assert.Equal(HttpStatusCode.NoContent, await PushAsync(server, "before", baseTs, 500));
+
+        disk.Fill("filler");
+        var refused = 0;
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var status = await PushAsync(server, "refused" + attempt, baseTs + 1_000_000_000L + (attempt * 10_000_000L), 200);
+            refused += status == HttpStatusCode.InternalServerError ? 1 : 0;
+            Assert.NotEqual(HttpStatusCode.NoContent, status);
+        }
+
+        Assert.Equal(5, refused);
+        Assert.Equal(0, await CountAsync(server, "refused", baseTs));
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync(new Uri("/ready", UriKind.Relative))).StatusCode);
+
+        File.Delete(disk.HostPath("filler"));
+        for (var batch = 0; batch < 5; batch++)
+        {
+            Assert.Equal(HttpStatusCode.NoContent, await PushAsync(server, "after" + batch, baseTs + 2_000_000_000L + (batch * 10_000_000L), 200));
+        }
+
+        await server.KillAsync();
+        await using var restarted = await server.RestartAsync();
+        await server.DisposeAsync();
+
+        Assert.Equal(500, await CountAsync(restarted, "before", baseTs));
+        Assert.Equal(1000, await CountAsync(restarted, "after", baseTs));
+        Assert.Equal(0, await CountAsync(restarted, "refused", baseTs));
+        Assert.Contains("msg=\"write-ahead log replayed\"", restarted.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("write-ahead log damage", restarted.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_flush_on_a_full_disk_fails_keeps_its_chunks_and_stores_them_once_space_returns()
+    {
+        using var disk = SmallFileSystem.Mount(megabytes: 16);
+        var server = await LokiProcess.StartWrappedAsync(Config(disk.MountPoint), disk.Wrapper);
+        server.KeepWorkDir = true;
+        var baseTs = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600) * 1_000_000_000;
+        Assert.Equal(HttpStatusCode.NoContent, await PushAsync(server, "kept", baseTs, 1000));
+
+        disk.Fill("filler");
+        using (var flush = await server.Http.PostAsync(new Uri("/flush", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, flush.StatusCode);
+        }
+
+        Assert.Equal(1000, await CountAsync(server, "kept", baseTs));
+        Assert.NotEmpty(Directory.GetFiles(disk.HostPath("wal"), "*.wal"));
+
+        File.Delete(disk.HostPath("filler"));
+        using (var flush = await server.Http.PostAsync(new Uri("/flush", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, flush.StatusCode);
+        }
+
+        await server.KillAsync();
+        await using var restarted = await server.RestartAsync();
+        await server.DisposeAsync();
+        Assert.Equal(1000, await CountAsync(restarted, "kept", baseTs));
+    }
+
+    private static string Config(string mountPoint)
+    {
+        var yaml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "loki-local-config.yaml"))
+            .Replace("${DATA}", mountPoint, StringComparison.Ordinal);
+        return yaml + $"""
+
+            ingester:
+              wal:
+                dir: {mountPoint}/wal
+            """;
+    }
+
+    // Pushes `count` lines of about 1 KiB tagged with `tag` to one stream, one nanosecond apart.
+    private static async Task<HttpStatusCode> PushAsync(LokiProcess server, string tag, long firstTs, int count)
+    {
+        var padding = new string('x', 1000);
+        var values = string.Join(",", Enumerable.Range(0, count).Select(i =>
+            $"[\"{(firstTs + i).ToString(CultureInfo.InvariantCulture)}\",\"{tag} line {i} {padding}\"]"));
+        var body = $$"""{"streams":[{"stream":{"app":"diskfull"},"values":[{{values}}]}]}""";
+        using var response = await server.Http.PostAsync(new Uri("/loki/api/v1/push", UriKind.Relative),
+            new StringContent(body, Encoding.UTF8, "application/json"));
+        return response.StatusCode;
+    }
+
+    private static async Task<long> CountAsync(LokiProcess server, string tag, long baseTs)
+    {
+        var query = Uri.EscapeDataString($"sum(count_over_time({{app=\"diskfull\"}} |= \"{tag}\" [1h]))");
+        var time = (baseTs / 1_000_000_000) + 660;
+        var body = await server.Http.GetStringAsync(new Uri($"/loki/api/v1/query?query={query}&time={time}", UriKind.Relative));
+        var result = JsonNode.Parse(body)!["data"]!["result"]!.AsArray();
+        return result.Count == 0 ? 0 : long.Parse(result[0]!["value"]![1]!.GetValue<string>(), CultureInfo.InvariantCulture);
+    }
+}
