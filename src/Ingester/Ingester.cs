@@ -106,7 +106,10 @@ public sealed class Ingester : ILogSource, IDisposable
             _replaying = true;
             try
             {
-                _wal.Replay((segment, record) => ReplayEntries(segment, record, flushed, parsedLabels), []);
+                // The framing damage was reported by the first pass; this one adds records whose content is unreadable.
+                var damage = new List<WalDamage>();
+                _wal.Replay((segment, record) => ReplayEntries(segment, record, flushed, parsedLabels), damage);
+                ReplayDamage.AddRange(damage.Where(d => !ReplayDamage.Exists(known => known.Segment == d.Segment && known.Offset == d.Offset)));
             }
             finally
             {
@@ -973,7 +976,14 @@ public sealed class Ingester : ILogSource, IDisposable
             // A stream's label text repeats in every record: parse it once per replay.
             if (!parsedLabels.TryGetValue(labelsText, out var labels))
             {
-                parsedLabels[labelsText] = labels = LokiSharp.LogQL.Syntax.LabelSetParser.Parse(labelsText);
+                try
+                {
+                    parsedLabels[labelsText] = labels = LokiSharp.LogQL.Syntax.LabelSetParser.Parse(labelsText);
+                }
+                catch (LokiSharp.LogQL.Syntax.LogQLParseException e)
+                {
+                    throw new InvalidDataException("malformed WAL record: stream labels: " + e.Message, e);
+                }
             }
 
             var streams = _tenants.GetOrAdd(tenant, static _ => new ConcurrentDictionary<LabelSet, HeadStream>());

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Push;
@@ -129,6 +130,91 @@ public sealed class WalAndHeadTests : IDisposable
         using var again = WriteAheadLog.Open(path, 1 << 20);
         again.Replay((_, record) => afterRestart.Add(Encoding.UTF8.GetString(record)), damage);
         Assert.Equal(["first", "third"], afterRestart);
+    }
+
+    [Fact]
+    public async Task Replay_reports_a_damaged_record_in_the_middle_and_goes_on_with_the_intact_records_after_it()
+    {
+        var path = Path.Combine(_directory, "wal-middle");
+        using (var wal = WriteAheadLog.Open(path, 1 << 20))
+        {
+            wal.Start();
+            for (var i = 0; i < 5; i++)
+            {
+                // Records start with a kind byte, as the ingester's do.
+                await wal.AppendAsync((byte[])[WalRecord.EntriesKind, .. Encoding.UTF8.GetBytes("record " + i)]);
+            }
+        }
+
+        var segment = Directory.GetFiles(path).Single();
+        var bytes = File.ReadAllBytes(segment);
+        var second = bytes.AsSpan().IndexOf("record 1"u8);
+        bytes[second + 3] ^= 0xFF;
+        File.WriteAllBytes(segment, bytes);
+
+        var damage = new List<WalDamage>();
+        var replayed = new List<string>();
+        using var reopened = WriteAheadLog.Open(path, 1 << 20);
+        reopened.Replay((_, record) => replayed.Add(Encoding.UTF8.GetString(record[1..])), damage);
+
+        Assert.Equal(["record 0", "record 2", "record 3", "record 4"], replayed);
+        var problem = Assert.Single(damage);
+        Assert.Equal("record checksum mismatch", problem.Reason);
+        Assert.False(problem.Truncated);
+        Assert.Equal(bytes.Length, new FileInfo(segment).Length);
+    }
+
+    [Fact]
+    public async Task A_segment_of_an_unknown_version_is_reported_and_not_read()
+    {
+        var path = Path.Combine(_directory, "wal-version");
+        using (var wal = WriteAheadLog.Open(path, 1 << 20))
+        {
+            wal.Start();
+            await wal.AppendAsync(new byte[] { WalRecord.EntriesKind, 42 });
+        }
+
+        var segment = Directory.GetFiles(path).Single();
+        var bytes = File.ReadAllBytes(segment);
+        bytes[4] = 9;
+        File.WriteAllBytes(segment, bytes);
+
+        var damage = new List<WalDamage>();
+        var replayed = 0;
+        using var reopened = WriteAheadLog.Open(path, 1 << 20);
+        reopened.Replay((_, _) => replayed++, damage);
+
+        Assert.Equal(0, replayed);
+        Assert.Equal("unsupported segment version 9 (this build reads 1)", Assert.Single(damage).Reason);
+    }
+
+    [Fact]
+    public async Task A_record_with_intact_framing_but_unreadable_content_is_reported_and_the_ingester_starts()
+    {
+        var (ingester, _) = Open();
+        Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now, "kept"))).StatusCode);
+        ingester.Dispose();
+
+        // A record the framing accepts but whose stream labels do not parse, between two good pushes' records.
+        using (var wal = WriteAheadLog.Open(Path.Combine(_directory, "wal"), 128L << 20))
+        {
+            wal.Replay((_, _) => { }, []);
+            wal.Start();
+            var record = new ArrayBufferWriter<byte>();
+            WalRecord.BeginEntries(record, 99, "fake", 1);
+            WalRecord.BeginStream(record, "{app=", 1);
+            WalRecord.WriteEntry(record, Now + 1, "lost"u8, ReadOnlySpan<LabelPair>.Empty);
+            await wal.AppendAsync(record.WrittenMemory);
+            await wal.AppendAsync(new byte[] { WalRecord.EntriesKind, 0xFF });
+        }
+
+        var (reopened, _) = Open();
+        using (reopened)
+        {
+            Assert.Equal(2, reopened.ReplayDamage.Count);
+            Assert.Equal(204, (await PushAsync(reopened, "{app=\"web\"}", (Now + 2, "after"))).StatusCode);
+            Assert.Equal(["kept", "after"], ReadAll(reopened).Select(r => r.Line));
+        }
     }
 
     [Fact]
