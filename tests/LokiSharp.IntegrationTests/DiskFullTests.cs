@@ -82,12 +82,77 @@ public sealed class DiskFullTests
         Assert.Equal(1000, await CountAsync(restarted, "kept", baseTs));
     }
 
-    private static string Config(string mountPoint)
+    [Fact]
+    public async Task Compaction_on_a_full_disk_fails_deletes_nothing_and_a_restart_on_the_full_disk_serves_everything()
+    {
+        using var disk = SmallFileSystem.Mount(megabytes: 16);
+        var config = Config(disk.MountPoint, compactionInterval: "1s");
+        var server = await LokiProcess.StartWrappedAsync(config, disk.Wrapper);
+        server.KeepWorkDir = true;
+        var baseTs = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600) * 1_000_000_000;
+        Assert.Equal(HttpStatusCode.NoContent, await PushAsync(server, "public", baseTs, 500));
+        Assert.Equal(HttpStatusCode.NoContent, await PushAsync(server, "secret", baseTs + 1000, 500));
+        using (var flush = await server.Http.PostAsync(new Uri("/flush", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, flush.StatusCode);
+        }
+
+        // The request is processed once its 3 s cancellation period is over: by then the disk is full.
+        var query = Uri.EscapeDataString("{app=\"diskfull\"} |= \"secret\"");
+        var start = (baseTs / 1_000_000_000) - 60;
+        using (var create = await server.Http.PostAsync(new Uri($"/loki/api/v1/delete?query={query}&start={start}", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, create.StatusCode);
+        }
+
+        disk.Fill("filler");
+        using (var refusedRequest = await server.Http.PostAsync(new Uri($"/loki/api/v1/delete?query={query}&start={start}", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, refusedRequest.StatusCode);
+            Assert.Contains("No space left on device", await refusedRequest.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!server.Output.Contains("compaction run failed", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.True(server.Output.Contains("compaction run failed", StringComparison.Ordinal), server.Output);
+        Assert.Equal(500, await CountAsync(server, "public", baseTs));
+
+        await server.KillAsync();
+        var restarted = await server.RestartAsync();
+        await server.DisposeAsync();
+        restarted.KeepWorkDir = true;
+        Assert.Equal(500, await CountAsync(restarted, "public", baseTs));
+        Assert.Equal(HttpStatusCode.InternalServerError, await PushAsync(restarted, "refused", baseTs + 5000, 1));
+
+        File.Delete(disk.HostPath("filler"));
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!restarted.Output.Contains("compaction run finished", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.True(restarted.Output.Contains("compaction run finished", StringComparison.Ordinal), restarted.Output);
+        Assert.Equal(500, await CountAsync(restarted, "public", baseTs));
+        await restarted.DisposeAsync();
+    }
+
+    // The fixture's single-binary config with every path on the small file system.
+    private static string Config(string mountPoint, string compactionInterval = "10m")
     {
         var yaml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "loki-local-config.yaml"))
             .Replace("${DATA}", mountPoint, StringComparison.Ordinal);
+        yaml = yaml[..yaml.IndexOf("compactor:", StringComparison.Ordinal)];
         return yaml + $"""
-
+            compactor:
+              working_directory: {mountPoint}/compactor
+              compaction_interval: {compactionInterval}
+              retention_enabled: true
+              delete_request_store: filesystem
+              delete_request_cancel_period: 3s
             ingester:
               wal:
                 dir: {mountPoint}/wal

@@ -52,9 +52,10 @@ internal sealed partial class CompactorModule(StoreCompactor compactor, LokiShar
             {
                 return;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // The next run recomputes everything from the store, so a failed run is retried as a whole.
+                // The next run recomputes everything from the store, so a failed run (disk full, an unreadable
+                // file) is retried as a whole; whatever it was, the loop must keep running.
                 LogFailed(e);
             }
         }

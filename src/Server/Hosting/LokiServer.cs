@@ -63,6 +63,7 @@ public static class LokiServer
         builder.Services.AddSingleton<ServerState>();
         builder.Services.AddSingleton<IMetricFactory>(Metrics.DefaultFactory);
         builder.Services.AddSingleton<RequestMetrics>();
+        builder.Services.AddSingleton<UnhandledErrors>();
         builder.Services.AddSingleton<TenantLimitsSource>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new Tenancy(config.AuthEnabled));
@@ -140,6 +141,8 @@ public static class LokiServer
             await next(context).ConfigureAwait(false);
         });
         app.Use((context, next) => requestMetrics.InvokeAsync(context, next));
+        var unhandledErrors = app.Services.GetRequiredService<UnhandledErrors>();
+        app.Use((context, next) => unhandledErrors.InvokeAsync(context, next));
         app.UseEndpoints(static _ => { });
 
         app.MapOpsEndpoints();
