@@ -44,6 +44,10 @@ public sealed class WriteAheadLog : IDisposable
 
     // Bytes of the current segment that are on disk and acknowledged; a failed commit cuts the file back to it.
     private long _committedLength;
+
+    // The newest durable point, segment and length, for snapshots; written by the commit thread under _cutLock.
+    private readonly Lock _cutLock = new();
+    private (long Segment, long Length) _cut;
     private bool _stopping;
     private bool _disposed;
 
@@ -151,6 +155,38 @@ public sealed class WriteAheadLog : IDisposable
 
         _pendingSignal.Set();
         return pending.Done.Task;
+    }
+
+    /// <summary>
+    /// Copies the log as it stands into <paramref name="destination"/> (an existing directory): the closed
+    /// segments as links, the current one up to its last commit. Every record acknowledged before the call is
+    /// in the copy, and no partial record. The caller keeps segments from being dropped meanwhile. Returns the
+    /// bytes copied.
+    /// </summary>
+    public long SnapshotTo(string destination)
+    {
+        (long Segment, long Length) cut;
+        lock (_cutLock)
+        {
+            cut = _cut;
+        }
+
+        long copied = 0;
+        foreach (var id in Segments())
+        {
+            var target = Path.Combine(destination, Path.GetFileName(PathOf(id)));
+            if (id < cut.Segment)
+            {
+                copied += Math.Max(0, Storage.Store.DurableFile.LinkOrCopy(PathOf(id), target));
+            }
+            else if (id == cut.Segment)
+            {
+                Storage.Store.DurableFile.CopyPrefix(PathOf(id), target, cut.Length);
+                copied += cut.Length;
+            }
+        }
+
+        return copied;
     }
 
     /// <summary>Deletes every segment older than <paramref name="segmentId"/>: their data is in chunks now.</summary>
@@ -288,6 +324,11 @@ public sealed class WriteAheadLog : IDisposable
     private void Acknowledge(List<PendingRecord> batch, long[] segmentOf, ref int acknowledged, int end, ref long written)
     {
         _committedLength = _segment!.Length;
+        lock (_cutLock)
+        {
+            _cut = (_segmentId, _committedLength);
+        }
+
         BytesWritten += written;
         written = 0;
         Commits++;
@@ -377,6 +418,10 @@ public sealed class WriteAheadLog : IDisposable
 
         _segment = segment;
         _committedLength = HeaderSize;
+        lock (_cutLock)
+        {
+            _cut = (_segmentId, HeaderSize);
+        }
     }
 
     private static void DisposeQuietly(FileStream stream)

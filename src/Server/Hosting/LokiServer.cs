@@ -83,6 +83,7 @@ public static class LokiServer
             tenant => RoomOptions.Retention(sp.GetRequiredService<TenantLimitsSource>().LimitsFor(tenant)),
             sp.GetRequiredService<LokiSharp.Compactor.CompactorMetrics>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<CompactorModule>();
+        builder.Services.AddSingleton<DataSnapshot>();
         builder.Services.AddSingleton<StoreModule>();
         builder.Services.AddSingleton<IngesterModule>();
         builder.Services.AddHostedService<ModuleHost>();
@@ -147,6 +148,7 @@ public static class LokiServer
 
         app.MapOpsEndpoints();
         app.MapPushEndpoints();
+        app.MapSnapshotEndpoints();
         app.MapOtlpEndpoints();
         app.MapQueryEndpoints();
         app.MapTailEndpoints();

@@ -228,6 +228,35 @@ internal sealed class IndexTable : IDisposable
     }
 
     /// <summary>
+    /// Puts a consistent copy of the table's files in <paramref name="destination"/> (an existing directory):
+    /// its sealed generations as links, its journal as a copy of what has been appended so far. No append or
+    /// seal runs meanwhile. Returns the bytes copied.
+    /// </summary>
+    public long SnapshotTo(string destination)
+    {
+        lock (_writeLock)
+        {
+            long copied = 0;
+            foreach (var file in Directory.EnumerateFiles(_directory, Name + ".g*" + SealedSuffix))
+            {
+                if (ParseGeneration(Path.GetFileName(file), Name) >= 0)
+                {
+                    copied += Math.Max(0, DurableFile.LinkOrCopy(file, Path.Combine(destination, Path.GetFileName(file))));
+                }
+            }
+
+            if (File.Exists(JournalPath))
+            {
+                var length = new FileInfo(JournalPath).Length;
+                DurableFile.CopyPrefix(JournalPath, Path.Combine(destination, Name + JournalSuffix), length);
+                copied += length;
+            }
+
+            return copied;
+        }
+    }
+
+    /// <summary>
     /// Writes the whole table as a new immutable sealed generation and removes the journal and older
     /// generations. Safe to interrupt at any point: loading tolerates every intermediate state.
     /// </summary>

@@ -22,7 +22,7 @@ public readonly record struct ChunkWrite(LabelSet Labels, ReadOnlyMemory<byte> C
 /// Layout under <see cref="StorageOptions.RootDirectory"/>: <c>&lt;tenant&gt;/chunks/&lt;packId&gt;.pack</c> and
 /// <c>&lt;tenant&gt;/index/&lt;table&gt;.journal | &lt;table&gt;.g&lt;n&gt;.idx</c>; see docs/formats/chunk.md.
 /// </remarks>
-public sealed class ChunkStore : ILogSource, IDisposable
+public sealed partial class ChunkStore : ILogSource, IDisposable
 {
     private const string ChunksDirectory = "chunks";
     private const string IndexDirectory = "index";
@@ -724,6 +724,8 @@ public sealed class ChunkStore : ILogSource, IDisposable
 
     private sealed class Tenant(string id, string path)
     {
+        public string Root { get; } = path;
+
         public string ChunksPath { get; } = Path.Combine(path, ChunksDirectory);
 
         public string IndexPath { get; } = Path.Combine(path, IndexDirectory);

@@ -139,6 +139,91 @@ public static partial class DurableFile
         }
     }
 
+    /// <summary>
+    /// Gives <paramref name="source"/>'s content a second name at <paramref name="destination"/>: a hard link
+    /// (no bytes copied; the content stays even if the source is deleted or replaced), or a copy where a link
+    /// cannot be made (another file system). For files that are never written in place. Returns the bytes
+    /// copied, 0 for a link, or -1 when the source no longer exists.
+    /// </summary>
+    public static long LinkOrCopy(string source, string destination)
+    {
+        const int noSuchFile = 2;
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        {
+            if (Link(source, destination) == 0)
+            {
+                return 0;
+            }
+
+            if (Marshal.GetLastPInvokeError() == noSuchFile && !File.Exists(source))
+            {
+                return -1;
+            }
+        }
+
+        try
+        {
+            File.Copy(source, destination, overwrite: false);
+            return new FileInfo(destination).Length;
+        }
+        catch (FileNotFoundException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>
+    /// Links every file of <paramref name="source"/> not yet in <paramref name="destination"/>, leaving out
+    /// temporary files of unfinished writes; for directories whose files are only ever created by rename.
+    /// Returns the bytes copied where a link was impossible.
+    /// </summary>
+    public static long LinkFiles(string source, string destination)
+    {
+        long copied = 0;
+        if (!Directory.Exists(source))
+        {
+            return copied;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            var target = Path.Combine(destination, Path.GetFileName(file));
+            if (file.EndsWith(TempSuffix, StringComparison.Ordinal) || File.Exists(target))
+            {
+                continue;
+            }
+
+            copied += Math.Max(0, LinkOrCopy(file, target));
+        }
+
+        return copied;
+    }
+
+    /// <summary>Copies the first <paramref name="length"/> bytes of a file that may still be appended to.</summary>
+    public static void CopyPrefix(string source, string destination, long length)
+    {
+        using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+        using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        var buffer = new byte[1 << 16];
+        var left = length;
+        while (left > 0)
+        {
+            var read = input.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (read == 0)
+            {
+                break;
+            }
+
+            output.Write(buffer, 0, read);
+            left -= read;
+        }
+
+        output.Flush(flushToDisk: true);
+    }
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Link(string existing, string created);
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 
