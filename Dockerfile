@@ -49,4 +49,7 @@ USER 10001
 VOLUME /loki
 EXPOSE 3100 9096
 
-ENTRYPOINT ["lokisharp", "-config.file=/etc/loki/loki.yaml"]
+# As Loki's image: the binary is the entrypoint and the config file the default arguments, which a pod's
+# `args` replace.
+ENTRYPOINT ["lokisharp"]
+CMD ["-config.file=/etc/loki/loki.yaml"]

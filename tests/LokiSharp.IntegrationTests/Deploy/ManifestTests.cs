@@ -209,9 +209,11 @@ public sealed partial class ManifestTests
 
         Assert.Equal("loki-config", LokiPod.Seq("volumes").Named("config").Str("configMap", "name"));
         Assert.Equal("/etc/loki/loki.yaml", mountedPath);
-        Assert.Contains($"ENTRYPOINT [\"lokisharp\", \"-config.file={mountedPath}\"]", Dockerfile, StringComparison.Ordinal);
-        // The image's entrypoint already names the file; an args list repeating -config.file would be confusing.
+        // The pod names the file itself, as Loki's manifests do, so an image with another default works too.
+        Assert.Equal([$"-config.file={mountedPath}", "-config.expand-env=true"], LokiContainer.Seq("args").Select(a => a.Str()));
         Assert.False(LokiContainer.Has("command"), "the container must use the image's entrypoint");
+        Assert.Contains("ENTRYPOINT [\"lokisharp\"]", Dockerfile, StringComparison.Ordinal);
+        Assert.Contains($"CMD [\"-config.file={mountedPath}\"]", Dockerfile, StringComparison.Ordinal);
     }
 
     [Fact]
