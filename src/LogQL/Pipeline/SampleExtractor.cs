@@ -40,9 +40,9 @@ public sealed class SampleExtractor
         _postFilters = postFilters;
         Grouping = grouping;
 
-        // Loki's rules: "by ()"/"without ()" drop every label; unwrap without "by" removes the unwrapped label.
+        // Loki's rules: "by ()" drops every label, "without ()" none; unwrap without "by" removes the unwrapped label.
         var names = new HashSet<string>(grouping?.Labels ?? [], StringComparer.Ordinal);
-        if (grouping is { Labels.IsEmpty: true })
+        if (grouping is { IsSingleton: true })
         {
             LabelMode = OutputLabelMode.None;
         }

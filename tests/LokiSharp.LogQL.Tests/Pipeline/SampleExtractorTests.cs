@@ -29,6 +29,7 @@ public sealed class SampleExtractorTests
     [InlineData("avg_over_time({app=\"web\"} | logfmt | unwrap latency [1m]) by (level)", "latency=3 level=warn", 3, "{level=\"warn\"}")]
     [InlineData("avg_over_time({app=\"web\"} | logfmt | unwrap latency [1m]) without (env)", "latency=3 level=warn", 3, "{app=\"web\", level=\"warn\"}")]
     [InlineData("avg_over_time({app=\"web\"} | logfmt | unwrap latency [1m]) by ()", "latency=3", 3, "{}")]
+    [InlineData("avg_over_time({app=\"web\"} | logfmt | unwrap latency [1m]) without ()", "latency=3 level=warn", 3, "{app=\"web\", env=\"prod\", level=\"warn\"}")]
     [InlineData("count_over_time({app=\"web\"} | line_format \"{{div 1 0}}\" [1m])", "x", 1, "{app=\"web\", env=\"prod\"}")]
     public void Extracts(string query, string line, double value, string labels)
     {
@@ -36,6 +37,19 @@ public sealed class SampleExtractorTests
         Assert.True(ok);
         Assert.Equal(value, v);
         Assert.Equal(labels, l);
+    }
+
+    [Theory]
+    [InlineData(false, "{}")]
+    [InlineData(true, "{app=\"web\", env=\"prod\", level=\"warn\"}")]
+    public void An_outer_empty_grouping_drops_every_label_with_by_and_none_with_without(bool without, string labels)
+    {
+        // The grouping a `sum by ()` / `sum without ()` around the range aggregation pushes down (as Loki's Singleton).
+        var expr = (RangeAggregationExpr)LogQLParser.ParseSampleExpr("count_over_time({app=\"web\"} | logfmt [1m])");
+        var extractor = SampleExtractor.Compile(expr.Op, expr.Range, new Grouping(without, EquatableArray<string>.Empty));
+        var sse = extractor.ForStream(LabelSetParser.Parse("{app=\"web\", env=\"prod\"}"));
+        Assert.True(sse.Process(0, "level=warn"u8, default, out _, out var result));
+        Assert.Equal(labels, result.All.ToString());
     }
 
     [Fact]
