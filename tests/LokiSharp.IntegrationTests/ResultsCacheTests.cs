@@ -75,20 +75,17 @@ public sealed class ResultsCacheTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_grid_with_another_alignment_is_cached_apart_and_still_exact()
+    public async Task A_start_off_the_step_grid_is_aligned_to_it_as_in_Loki_and_shares_the_cached_entries()
     {
         const string query = "sum by (pod) (rate({app=\"shop\"}[1m]))";
         var shifted = _start + (30 * Second) + 500_000_000;
 
         await QueryAsync(query, _start, _end);
-        var miss = await QueryAsync(query, shifted, _end);
-        var hit = await QueryAsync(query, shifted, _end);
-        var uncached = await QueryAsync(query, shifted, _end, noCache: true);
+        var aligned = await QueryAsync(query, shifted, _end);
+        var uncached = await QueryAsync(query, _start, _end, noCache: true);
 
-        Assert.Equal(0, CacheStat(miss, "entriesFound"));
-        Assert.True(CacheStat(hit, "entriesFound") > 0);
-        Assert.Equal(WithoutStats(uncached), WithoutStats(miss));
-        Assert.Equal(WithoutStats(uncached), WithoutStats(hit));
+        Assert.True(CacheStat(aligned, "entriesFound") > 0);
+        Assert.Equal(WithoutStats(uncached), WithoutStats(aligned));
     }
 
     [Fact]
@@ -182,6 +179,8 @@ public sealed class ResultsCacheTests : IAsyncLifetime
     // The answer computed here from what was pushed: per pod and step t, the entries in (t - range, t].
     private string Expected(long range, long start, long end)
     {
+        // Loki's frontend rounds the end of a split query up to the step (60 s here).
+        end += (60 * Second) - (((end - 1) % (60 * Second)) + 1);
         var result = new JsonArray();
         foreach (var pod in _pushed.Keys.Order(StringComparer.Ordinal))
         {

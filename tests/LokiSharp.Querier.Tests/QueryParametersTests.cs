@@ -84,3 +84,28 @@ public sealed class QueryParametersTests
     public void End_before_start_is_refused() =>
         Assert.Equal("end timestamp must not be before or equal to start time", Assert.Throws<QueryRequestException>(() => QueryParameters.CheckBounds(2, 1)).Message);
 }
+
+/// <summary>Metric range queries evaluate at the bounds Loki's query frontend gives them.</summary>
+public sealed class MetricRangeAlignmentTests
+{
+    private const long S = 1_000_000_000;
+    private const long Hour = 3600 * S;
+
+    [Theory]
+    // Split on (Loki's default 1h): start rounded down, end rounded up to a multiple of the step.
+    [InlineData(1_700_000_007, 1_700_003_607, false, true, 1_699_999_800, 1_700_003_700)]
+    // Already aligned: nothing moves.
+    [InlineData(1_699_999_800, 1_700_003_700, false, true, 1_699_999_800, 1_700_003_700)]
+    // align_queries_with_step alone: both rounded down.
+    [InlineData(1_700_000_007, 1_700_003_607, true, false, 1_699_999_800, 1_700_003_400)]
+    // Both: rounded down first, so the end stays where the step alignment put it.
+    [InlineData(1_700_000_007, 1_700_003_607, true, true, 1_699_999_800, 1_700_003_400)]
+    // Both off: the bounds as given.
+    [InlineData(1_700_000_007, 1_700_003_607, false, false, 1_700_000_007, 1_700_003_607)]
+    public void Bounds_follow_the_frontend(long start, long end, bool alignWithStep, bool split, long wantStart, long wantEnd)
+    {
+        var (s, e) = QueryParameters.AlignMetricRange(start * S, end * S, 300 * S, alignWithStep, split ? Hour : 0);
+
+        Assert.Equal((wantStart * S, wantEnd * S), (s, e));
+    }
+}

@@ -139,6 +139,37 @@ public static class QueryParameters
         return step;
     }
 
+    /// <summary>
+    /// The bounds a metric range query is evaluated at, as Loki's query frontend sets them: with
+    /// <c>query_range.align_queries_with_step</c> both are first rounded down to a multiple of the step; then, when
+    /// the tenant's <c>split_queries_by_interval</c> is on, the splitter rounds the start down and the end up. So
+    /// every point sits on a multiple of the step whenever either is on, and nothing moves when both are off.
+    /// </summary>
+    public static (long Start, long End) AlignMetricRange(long start, long end, long step, bool alignQueriesWithStep, long splitIntervalNs)
+    {
+        if (alignQueriesWithStep)
+        {
+            start = FloorToMultiple(start, step);
+            end = FloorToMultiple(end, step);
+        }
+
+        if (splitIntervalNs > 0)
+        {
+            start = FloorToMultiple(start, step);
+            var remainder = end - FloorToMultiple(end, step);
+            if (remainder != 0)
+            {
+                end += step - remainder;
+            }
+        }
+
+        return (start, end);
+    }
+
+    // Go's integer division truncates towards zero, which is what Loki's `t - t % step` does; bounds before 1970
+    // are not meaningful queries, so truncation and flooring agree where it matters.
+    private static long FloorToMultiple(long value, long step) => value - (value % step);
+
     /// <summary><c>interval</c> of log queries: at most one line per interval; 0 when absent.</summary>
     public static long ParseInterval(string? value)
     {

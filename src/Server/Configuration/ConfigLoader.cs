@@ -27,7 +27,7 @@ public static class ConfigLoader
         "limits_config.ingestion_rate_strategy", "limits_config.max_query_parallelism",
         "limits_config.unordered_writes", "limits_config.max_streams_matchers_per_query",
         "compactor.retention_delete_worker_count", "compactor.max_compaction_parallelism", "compactor.retention_table_timeout",
-        "compactor.delete_request_store", "query_range.align_queries_with_step", "query_range.max_retries",
+        "compactor.delete_request_store", "query_range.max_retries",
         "query_range.parallelise_shardable_queries", "query_range.results_cache.compression",
         "query_range.results_cache.cache.default_validity", "querier.max_concurrent", "querier.query_ingesters_within",
         "querier.extra_query_delay", "querier.query_ingester_only", "querier.query_store_only", "querier.multi_tenant_queries_enabled",

@@ -162,6 +162,9 @@ internal static class QueryEndpoints
         start = ClampLookback(q.Limits, start, q.Now);
         if (expr is SampleExpr metric)
         {
+            var config = context.RequestServices.GetRequiredService<LokiConfig>();
+            (start, end) = QueryParameters.AlignMetricRange(start, end, step, config.QueryRange.AlignQueriesWithStep,
+                q.Limits.SplitQueriesByInterval.Ticks * 100);
             var cache = resultsCache is not null && !NoCache(context.Request) ? resultsCache : null;
             await EvaluateAsync(context, q, metric, MetricQueryParameters.Range(start, end, step), cache).ConfigureAwait(false);
             return;
