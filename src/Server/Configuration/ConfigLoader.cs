@@ -30,7 +30,7 @@ public static class ConfigLoader
         "compactor.delete_request_store", "query_range.max_retries",
         "query_range.parallelise_shardable_queries", "query_range.results_cache.compression",
         "query_range.results_cache.cache.default_validity", "querier.max_concurrent", "querier.query_ingesters_within",
-        "querier.extra_query_delay", "querier.query_ingester_only", "querier.query_store_only", "querier.multi_tenant_queries_enabled",
+        "querier.extra_query_delay", "querier.query_ingester_only", "querier.query_store_only",
         "querier.per_request_limits_enabled", "frontend", "query_scheduler", "ruler", "analytics", "memberlist",
     ];
 

@@ -34,6 +34,32 @@ public sealed partial class TenantLimitsSource : ILokiModule, IDisposable
     public LimitsConfig LimitsFor(string tenant) => _overrides.GetValueOrDefault(tenant) ?? _defaults;
 
     /// <summary>
+    /// The limits of a query over several tenants, combined as Loki's frontend does: the smallest positive
+    /// entries, series, length, lookback and split interval of them all, the longest timeout and freshness.
+    /// </summary>
+    public LimitsConfig LimitsFor(IReadOnlyList<string> tenants)
+    {
+        var all = tenants.Select(LimitsFor).ToList();
+        if (all.Count == 1)
+        {
+            return all[0];
+        }
+
+        var combined = all[0].Clone();
+        combined.MaxEntriesLimitPerQuery = (int)SmallestPositive(all.Select(l => (long)l.MaxEntriesLimitPerQuery));
+        combined.MaxQuerySeries = (int)SmallestPositive(all.Select(l => (long)l.MaxQuerySeries));
+        combined.MaxQueryLength = TimeSpan.FromTicks(SmallestPositive(all.Select(l => l.MaxQueryLength.Ticks)));
+        combined.MaxQueryLookback = TimeSpan.FromTicks(SmallestPositive(all.Select(l => l.MaxQueryLookback.Ticks)));
+        combined.SplitQueriesByInterval = TimeSpan.FromTicks(SmallestPositive(all.Select(l => l.SplitQueriesByInterval.Ticks)));
+        combined.QueryTimeout = all.Max(l => l.QueryTimeout);
+        combined.MaxCacheFreshnessPerQuery = all.Max(l => l.MaxCacheFreshnessPerQuery);
+        return combined;
+    }
+
+    // 0 (unlimited) only when every tenant is unlimited.
+    private static long SmallestPositive(IEnumerable<long> values) => values.Where(v => v > 0).DefaultIfEmpty(0).Min();
+
+    /// <summary>
     /// <c>distributor.otlp_config.default_resource_attributes_as_index_labels</c>, put before every tenant's
     /// resource rules unless it sets <c>ignore_defaults</c>.
     /// </summary>

@@ -10,6 +10,7 @@ using LokiSharp.Querier.Metadata;
 using LokiSharp.Querier.Metrics;
 using LokiSharp.Querier.Requests;
 using LokiSharp.Querier.Responses;
+using LokiSharp.Querier.Tenants;
 using LokiSharp.Server.Configuration;
 using LokiSharp.Storage.Reading;
 using Microsoft.AspNetCore.Builder;
@@ -79,14 +80,16 @@ internal static class QueryEndpoints
     {
         var services = context.RequestServices;
         var tenancy = services.GetRequiredService<Tenancy>();
-        var tenant = tenancy.ResolveSingle(context.Request.Headers["X-Scope-OrgID"].ToString(), out var tenantError);
-        if (tenant is null)
+        var multiTenant = services.GetRequiredService<LokiConfig>().Querier.MultiTenantQueriesEnabled;
+        var tenants = tenancy.ResolveRead(context.Request.Headers["X-Scope-OrgID"].ToString(), multiTenant, out var tenantError);
+        if (tenants is null)
         {
             await PlainText.WriteAsync(context, tenantError.Status, tenantError.Message).ConfigureAwait(false);
             return;
         }
 
-        var limits = services.GetRequiredService<TenantLimitsSource>().LimitsFor(tenant);
+        var tenant = MultiTenantLogSource.Join(tenants);
+        var limits = services.GetRequiredService<TenantLimitsSource>().LimitsFor(tenants);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         if (limits.QueryTimeout > TimeSpan.Zero)
         {
@@ -99,6 +102,11 @@ internal static class QueryEndpoints
         {
             var parameters = await RequestParams.ReadAsync(context.Request).ConfigureAwait(false);
             var sources = services.GetRequiredService<IReadOnlyList<ILogSource>>();
+            if (tenants.Count > 1)
+            {
+                sources = [.. sources.Select(source => new MultiTenantLogSource(source, tenants))];
+            }
+
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
             await handler(context, new QueryContext(tenant, parameters, limits, sources, now)).ConfigureAwait(false);
         }

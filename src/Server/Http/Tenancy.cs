@@ -44,6 +44,35 @@ internal sealed class Tenancy(bool authEnabled)
         return header;
     }
 
+    /// <summary>
+    /// The tenants of a read: one, or with <c>querier.multi_tenant_queries_enabled</c> several joined by
+    /// <c>|</c> (sorted, without duplicates, each checked as a single one). Null with <paramref name="error"/>
+    /// set otherwise.
+    /// </summary>
+    public IReadOnlyList<string>? ResolveRead(string? header, bool multiTenantQueries, out (int Status, string Message) error)
+    {
+        if (!AuthEnabled || !multiTenantQueries || header?.Contains('|', StringComparison.Ordinal) != true)
+        {
+            return ResolveSingle(header, out error) is { } single ? [single] : null;
+        }
+
+        error = default;
+        var tenants = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var tenant in header.Split('|'))
+        {
+            var invalid = tenant.Length == 0 ? "no org id" : Validate(tenant);
+            if (invalid is not null)
+            {
+                error = (StatusCodes.Status401Unauthorized, invalid);
+                return null;
+            }
+
+            tenants.Add(tenant);
+        }
+
+        return [.. tenants];
+    }
+
     // dskit's tenant rules: at most 150 bytes, not "." or "..", only [a-zA-Z0-9!-_.*'()].
     private static string? Validate(string tenant)
     {
