@@ -31,6 +31,10 @@ public sealed class ChunkStore : ILogSource, IDisposable
     private readonly PackFiles _packs = new();
     private readonly SchemaPeriod[] _periods;
     private readonly ConcurrentDictionary<long, byte> _packsInFlight = new();
+
+    // Chunks (block -1) and blocks already reported as skipped: a damaged block is logged and counted once, not
+    // once per query that meets it. Grows only with the damage found on disk.
+    private readonly ConcurrentDictionary<(string Tenant, long PackId, long Offset, int Block), byte> _reportedSkips = new();
     private readonly Lock _maintenance = new();
     private long _nextPackId;
 
@@ -209,9 +213,13 @@ public sealed class ChunkStore : ILogSource, IDisposable
     /// <summary>Reads the entries of one stored chunk in <c>[query.From, query.Through)</c>.</summary>
     public IEntryIterator OpenChunk(string tenant, in ChunkRef chunk, in EntryQuery query)
     {
-        var chunksPath = _tenants.TryGetValue(tenant, out var t) ? t.ChunksPath : string.Empty;
+        if (!_tenants.TryGetValue(tenant, out var t))
+        {
+            return new ChunkEntryIterator([], query, static _ => default, NoOrigin.Instance);
+        }
+
         return new ChunkEntryIterator([chunk], query,
-            c => new ChunkBytes(_packs.Read(chunksPath, c), 0, c.Length, Rented: true));
+            c => new ChunkBytes(_packs.Read(t.ChunksPath, c), 0, c.Length, Rented: true), t);
     }
 
     /// <summary>
@@ -489,9 +497,13 @@ public sealed class ChunkStore : ILogSource, IDisposable
     public IEntryIterator OpenEntries(string tenant, SelectedStream stream, in EntryQuery query)
     {
         var chunks = ChunksOf(tenant, stream.Labels, query.From, query.Through);
-        var chunksPath = _tenants.TryGetValue(tenant, out var t) ? t.ChunksPath : string.Empty;
+        if (chunks.Count == 0 || !_tenants.TryGetValue(tenant, out var t))
+        {
+            return new ChunkEntryIterator([], query, static _ => default, NoOrigin.Instance);
+        }
+
         return new ChunkEntryIterator(chunks, query,
-            c => new ChunkBytes(_packs.Read(chunksPath, c), 0, c.Length, Rented: true));
+            c => new ChunkBytes(_packs.Read(t.ChunksPath, c), 0, c.Length, Rented: true), t);
     }
 
     /// <summary>The chunk refs of one stream overlapping <c>[from, through)</c>, each once.</summary>
@@ -719,11 +731,22 @@ public sealed class ChunkStore : ILogSource, IDisposable
     private void Report(string tenant, string path, string message) =>
         Options.OnCorruption?.Invoke(new StorageCorruption(tenant, path, message));
 
-    private Tenant GetTenant(string tenant) => _tenants.GetOrAdd(tenant,
-        id => new Tenant(id, Path.Combine(Options.RootDirectory, TenantPaths.Encode(id))));
-
-    private sealed class Tenant(string id, string path)
+    private void ReportSkipped(Tenant tenant, in ChunkRef chunk, int block, CorruptionKind kind, string warning)
     {
+        if (Options.OnCorruption is { } report && _reportedSkips.TryAdd((tenant.Id, chunk.PackId, chunk.Offset, block), 0))
+        {
+            report(new StorageCorruption(tenant.Id, PackFiles.PathOf(tenant.ChunksPath, chunk.PackId), warning, kind));
+        }
+    }
+
+    private Tenant GetTenant(string tenant) => _tenants.GetOrAdd(tenant,
+        id => new Tenant(this, id, Path.Combine(Options.RootDirectory, TenantPaths.Encode(id))));
+
+    /// <summary>One tenant's directories and index tables; it names its chunks in warnings and reports skipped ones.</summary>
+    private sealed class Tenant(ChunkStore store, string id, string path) : IChunkOrigin
+    {
+        public string Id { get; } = id;
+
         public string ChunksPath { get; } = Path.Combine(path, ChunksDirectory);
 
         public string IndexPath { get; } = Path.Combine(path, IndexDirectory);
@@ -737,7 +760,26 @@ public sealed class ChunkStore : ILogSource, IDisposable
             var number = FloorDiv(time, length);
             var name = period.IndexPrefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Tables.GetOrAdd(name, n => IndexTable.Create(IndexPath, n, number * length, length,
-                (p, m) => store.Report(id, p, m)));
+                (p, m) => store.Report(Id, p, m)));
+        }
+
+        // The pack file name relative to the tenant's chunks directory, and the chunk's offset in it.
+        public string Describe(in ChunkRef chunk) =>
+            $"{PackFiles.NameOf(chunk.PackId)}@{chunk.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+        public void Skipped(in ChunkRef chunk, int block, CorruptionKind kind, string warning) =>
+            store.ReportSkipped(this, chunk, block, kind, warning);
+    }
+
+    /// <summary>The origin of an iterator with no chunks.</summary>
+    private sealed class NoOrigin : IChunkOrigin
+    {
+        public static NoOrigin Instance { get; } = new();
+
+        public string Describe(in ChunkRef chunk) => string.Empty;
+
+        public void Skipped(in ChunkRef chunk, int block, CorruptionKind kind, string warning)
+        {
         }
     }
 }
