@@ -60,6 +60,22 @@ public sealed class QueryGuardsTests
     }
 
     [Fact]
+    public void Damage_a_source_knows_of_before_reading_is_a_warning_of_log_and_metric_queries()
+    {
+        var source = new MemorySource { Damage = "index table index_19675 is damaged, chunks it lists may be missing: index_19675.g1.idx: bad" };
+        source.Add(App, Lines(0, 10, 40));
+        IReadOnlyList<ILogSource> sources = [source];
+
+        var logs = new LogQueryEngine(sources).Select(Tenant, Selector("{app=\"api\"}"), Start, Start + (3600 * Second), 100, Direction.Backward, 0, CancellationToken.None);
+        Assert.Equal([source.Damage], logs.Warnings.ToList());
+
+        var warnings = new QueryWarnings();
+        new MetricQueryEvaluator(new StoredSampleSource(sources, Tenant, new QueryStatistics(), warnings))
+            .Evaluate((SampleExpr)LogQLParser.Parse("count_over_time({app=\"api\"}[1h])"), MetricQueryParameters.Instant(Start + (3599 * Second)));
+        Assert.Equal([source.Damage], warnings.ToList());
+    }
+
+    [Fact]
     public void Warnings_are_kept_once_each_and_capped()
     {
         var warnings = new QueryWarnings();
@@ -141,6 +157,10 @@ public sealed class QueryGuardsTests
     private sealed class MemorySource : ILogSource
     {
         private readonly Dictionary<LabelSet, List<ReadOnlyMemory<byte>>> _chunks = [];
+
+        public string? Damage { get; init; }
+
+        public IReadOnlyList<string> KnownDamage(string tenant, long from, long through) => Damage is null ? [] : [Damage];
 
         public void Add(LabelSet labels, List<(long Ts, string Line)> entries, bool corrupt = false)
         {

@@ -109,6 +109,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources, QueryMemor
         {
             for (var s = 0; s < sources.Count; s++)
             {
+                result.Warnings.AddRange(sources[s].KnownDamage(tenant, start, end));
                 foreach (var stream in sources[s].SelectStreams(tenant, matchers, start, end))
                 {
                     if (!streamIds.TryGetValue(stream.Labels, out var id))

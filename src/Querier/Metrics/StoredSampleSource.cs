@@ -39,6 +39,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         var byStream = new Dictionary<LabelSet, List<IEntryIterator>>();
         foreach (var source in sources)
         {
+            warnings?.AddRange(source.KnownDamage(tenant, from, through));
             foreach (var stream in source.SelectStreams(tenant, matchers, from, through))
             {
                 if (!byStream.TryGetValue(stream.Labels, out var iterators))

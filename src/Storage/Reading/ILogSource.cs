@@ -48,6 +48,12 @@ public interface ILogSource
         return entries.Stats;
     }
 
+    /// <summary>
+    /// Damage known before any stream is read that may hide data in <c>[from, through)</c> (an index table whose
+    /// file failed to load), as warnings for the query; empty when there is none.
+    /// </summary>
+    IReadOnlyList<string> KnownDamage(string tenant, long from, long through) => [];
+
     /// <summary>Label names of matching streams (all streams when <paramref name="matchers"/> is empty).</summary>
     IReadOnlyCollection<string> LabelNames(string tenant, IReadOnlyList<LabelMatcher> matchers, long from,
         long through);

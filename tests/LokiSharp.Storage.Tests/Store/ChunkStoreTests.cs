@@ -437,7 +437,55 @@ public sealed class ChunkStoreTests
 
         using var reopened = ChunkStore.Open(options);
         Assert.Equal(4, ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out _).Count);
-        Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "t", "index"), "*.corrupt-*"));
+        var setAside = Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "t", "index"), "*.corrupt-*"));
+
+        // The set-aside journal listed acknowledged chunks: queries over its period say so, and its packs are kept.
+        Assert.Equal([$"index table index_19723 is damaged, chunks it lists may be missing: {Path.GetFileName(setAside)}: journal set aside: its header is unreadable"],
+            reopened.KnownDamage("t", Base, Base + Day));
+        Assert.Empty(reopened.KnownDamage("t", Base + Day, Base + (2 * Day)));
+        Assert.Empty(reopened.UnreferencedPacks("t"));
+    }
+
+    [Fact]
+    public void DamagedSealedIndexWarnsQueriesAndKeepsItsPacksAndItsFile()
+    {
+        using var dir = new TempDirectory();
+        var s = Labels(("app", "api"));
+        var reports = new List<StorageCorruption>();
+        var options = new StorageOptions { RootDirectory = dir.Path, OnCorruption = reports.Add };
+        using (var store = ChunkStore.Open(options))
+        {
+            store.Write("t", [Chunk(s, Lines(Base, Second, 10))]);
+            store.Write("t", [Chunk(s, Lines(Base + (100 * Second), Second, 20, "later"))]);
+            Assert.Equal(1, store.SealClosedTables(DateTimeOffset.UtcNow));
+        }
+
+        var index = Path.Combine(dir.Path, "t", "index");
+        var sealedFile = Directory.GetFiles(index, "*.idx").Single();
+        var bytes = File.ReadAllBytes(sealedFile);
+        bytes[^1] ^= 0xFF;
+        File.WriteAllBytes(sealedFile, bytes);
+        var packs = Directory.GetFiles(Path.Combine(dir.Path, "t", "chunks")).Order().ToArray();
+
+        using var reopened = ChunkStore.Open(options);
+        var read = ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out _).Count;
+        Assert.True(read is 10 or 20, $"one chunk's record is lost, read {read}");
+        var warning = Assert.Single(reopened.KnownDamage("t", Base + Second, Base + (2 * Second)));
+        Assert.StartsWith($"index table index_19723 is damaged, chunks it lists may be missing: {Path.GetFileName(sealedFile)}: ", warning, StringComparison.Ordinal);
+        Assert.Empty(reopened.KnownDamage("t", Base - Day, Base));
+        Assert.Contains(reports, r => r.Path == sealedFile);
+
+        // The pack only the lost record listed is not collected, and sealing again does not replace the damaged file.
+        Assert.Empty(reopened.UnreferencedPacks("t"));
+        Assert.All(packs, p => Assert.Equal(0, reopened.DeletePackIfUnreferenced("t", PackIdOf(p))));
+        Assert.All(packs, p => Assert.True(File.Exists(p)));
+        reopened.Write("t", [Chunk(s, Lines(Base + (500 * Second), Second, 5, "late"))]);
+        Assert.Equal(0, reopened.SealClosedTables(DateTimeOffset.UtcNow));
+        Assert.True(File.Exists(sealedFile));
+        Assert.Equal(read + 5, ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out _).Count);
+
+        static long PackIdOf(string path) =>
+            long.Parse(Path.GetFileNameWithoutExtension(path), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
