@@ -11,6 +11,10 @@ namespace LokiSharp.Compactor;
 /// <param name="ChunksExpired">Chunks removed from the index by retention.</param>
 /// <param name="ChunksDeletedByRequests">Chunks removed from the index by delete requests.</param>
 /// <param name="ChunksRewritten">Chunks rewritten without the entries delete requests removed.</param>
+/// <param name="ChunksLeftDamaged">
+/// Chunks a delete request would have rewritten but left whole because part of them is corrupt or unreadable
+/// (the store logs and counts the damage; queries keep hiding the deleted entries).
+/// </param>
 /// <param name="LinesDeleted">Entries removed by delete requests.</param>
 /// <param name="RequestsProcessed">Delete requests finished in this run.</param>
 /// <param name="PacksMarked">Pack files newly found unreferenced (they wait out the delete delay).</param>
@@ -24,6 +28,7 @@ public readonly record struct CompactionReport(
     int ChunksExpired,
     int ChunksDeletedByRequests,
     int ChunksRewritten,
+    int ChunksLeftDamaged,
     long LinesDeleted,
     int RequestsProcessed,
     int PacksMarked,
@@ -110,7 +115,7 @@ public sealed class StoreCompactor
             throw;
         }
 
-        var report = new CompactionReport(compacted, false, 0, 0, 0, 0, 0, 0, 0, 0, _marks.Count, TimeSpan.Zero);
+        var report = new CompactionReport(compacted, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, _marks.Count, TimeSpan.Zero);
         if (_options.RetentionEnabled && now - _lastRetention >= _options.ApplyRetentionInterval)
         {
             var retentionStarted = Stopwatch.GetTimestamp();
@@ -140,7 +145,7 @@ public sealed class StoreCompactor
         _metrics.RetentionPeriod.Set(_policyFor(string.Empty).Period.TotalSeconds);
 
         // 1. Delete requests past their cancellation period.
-        int requestChunks = 0, rewritten = 0, processed = 0;
+        int requestChunks = 0, rewritten = 0, damaged = 0, processed = 0;
         long lines = 0;
         var pendingCount = 0;
         var oldestPending = 0.0;
@@ -157,11 +162,12 @@ public sealed class StoreCompactor
             oldestPending = Math.Max(oldestPending, (nowMs - dueAt) / 1000.0);
             try
             {
-                var (deleted, chunksRewritten, deletedLines) = ChunkDeleter.Apply(_store, request);
+                var (deleted, chunksRewritten, deletedLines, chunksDamaged) = ChunkDeleter.Apply(_store, request);
                 StepHook?.Invoke("request-applied");
                 DeleteRequests.MarkProcessed(request);
                 requestChunks += deleted;
                 rewritten += chunksRewritten;
+                damaged += chunksDamaged;
                 lines += deletedLines;
                 processed++;
                 pendingCount--;
@@ -270,6 +276,7 @@ public sealed class StoreCompactor
             ChunksExpired = expired,
             ChunksDeletedByRequests = requestChunks,
             ChunksRewritten = rewritten,
+            ChunksLeftDamaged = damaged,
             LinesDeleted = lines,
             RequestsProcessed = processed,
             PacksMarked = marked,

@@ -52,6 +52,12 @@ internal sealed class CompactorFixture : IDisposable
 
     public StoreCompactor Compactor { get; private set; } = null!;
 
+    /// <summary>Corrupt data the store reported (what the host logs and counts).</summary>
+    public List<StorageCorruption> Corruptions { get; } = [];
+
+    /// <summary>The directory of <paramref name="tenant"/>'s pack files.</summary>
+    public string ChunksDirectory(string tenant) => Path.Combine(_root, "chunks", tenant, "chunks");
+
     public static long NowNs(DateTimeOffset time) => time.ToUnixTimeMilliseconds() * 1_000_000L;
 
     public static LabelSet Labels(params (string, string)[] pairs) => LabelSet.From(pairs);
@@ -64,6 +70,7 @@ internal sealed class CompactorFixture : IDisposable
         {
             RootDirectory = Path.Combine(_root, "chunks"),
             SealGracePeriod = TimeSpan.FromHours(2),
+            OnCorruption = Corruptions.Add,
         });
         var registry = Metrics.NewCustomRegistry();
         Compactor = new StoreCompactor(Store, _options, _policy,

@@ -77,6 +77,56 @@ public sealed class DeleteRequestTests
     }
 
     [Fact]
+    public void ChunkWithACorruptBlockIsLeftWholeReportedAndItsPackKept()
+    {
+        using var f = new CompactorFixture(_ => RetentionPolicy.KeepForever, deleteDelay: TimeSpan.Zero, cancelPeriod: TimeSpan.Zero);
+        var t0 = NowNs(Start) - Day;
+        f.Write("t", Api, t0, Second, 2000, "damaged");
+        f.Write("t", Api, t0 + (3000 * Second), Second, 20, "intact");
+        var packs = Directory.GetFiles(f.ChunksDirectory("t")).Order().ToArray();
+        var damaged = File.ReadAllBytes(packs[0]);
+        damaged[600] ^= 0xFF;
+        File.WriteAllBytes(packs[0], damaged);
+        f.Compactor.DeleteRequests.Add(Request("{app=\"api\"} |~ \"5$\"", t0, t0 + Day));
+
+        var report = f.Run(Start);
+        f.Run(Start.AddHours(1));
+
+        // The intact chunk is rewritten without its deleted lines; the damaged one is left as it was, its pack too
+        // (a rewrite would have dropped the unreadable block's lines the request does not cover).
+        Assert.Equal(1, report.ChunksRewritten);
+        Assert.Equal(1, report.ChunksLeftDamaged);
+        Assert.Equal(damaged, File.ReadAllBytes(packs[0]));
+        Assert.False(File.Exists(packs[1]));
+        var stored = new List<string>();
+        using (var it = f.Store.OpenEntries("t", new Storage.Reading.SelectedStream(Api, 0),
+                   new Storage.Reading.EntryQuery(long.MinValue / 2, long.MaxValue / 2)))
+        {
+            while (it.MoveNext())
+            {
+                stored.Add(System.Text.Encoding.UTF8.GetString(it.Current.Line));
+            }
+
+            Assert.Single(it.Warnings);
+        }
+
+        Assert.InRange(stored.Count(l => l.StartsWith("damaged", StringComparison.Ordinal)), 1500, 1999);
+        Assert.Contains("damaged 1505", stored);
+        Assert.Equal(18, stored.Count(l => l.StartsWith("intact", StringComparison.Ordinal)));
+
+        // The damage was reported once, as the block it is, with the pack's path; the hidden lines stay hidden.
+        var corruption = Assert.Single(f.Corruptions);
+        Assert.Equal((Storage.Store.CorruptionKind.Block, packs[0]), (corruption.Kind, corruption.Path));
+        var filtered = new DeleteFilteringLogSource(f.Store, f.Compactor.DeleteRequests);
+        using var visible = filtered.OpenEntries("t", new Storage.Reading.SelectedStream(Api, 0),
+            new Storage.Reading.EntryQuery(long.MinValue / 2, long.MaxValue / 2));
+        while (visible.MoveNext())
+        {
+            Assert.NotEqual("damaged 1505", System.Text.Encoding.UTF8.GetString(visible.Current.Line));
+        }
+    }
+
+    [Fact]
     public void CancelledRequestsDeleteNothingAndQueriesSeeEverythingAgain()
     {
         using var f = new CompactorFixture(_ => RetentionPolicy.KeepForever);

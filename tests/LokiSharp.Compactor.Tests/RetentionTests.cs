@@ -13,6 +13,30 @@ public sealed class RetentionTests
     private static RetentionPolicy Global(TimeSpan period) => new(period, []);
 
     [Fact]
+    public void PacksAreNotSweptWhileAnIndexFileOfTheTenantIsDamaged()
+    {
+        using var f = new CompactorFixture(_ => RetentionPolicy.KeepForever, deleteDelay: TimeSpan.Zero);
+        var t0 = NowNs(Start) - (3 * Day);
+        f.Write("t", Api, t0, Second, 10, "a");
+        f.Write("t", Api, t0 + (100 * Second), Second, 20, "b");
+        Assert.Equal(1, f.Run(Start).TablesCompacted);
+        var sealedFile = Directory.GetFiles(Path.Combine(Path.GetDirectoryName(f.ChunksDirectory("t"))!, "index"), "*.idx").Single();
+        var bytes = File.ReadAllBytes(sealedFile);
+        bytes[^1] ^= 0xFF;
+        File.WriteAllBytes(sealedFile, bytes);
+        var packs = Directory.GetFiles(f.ChunksDirectory("t"));
+        f.Reopen();
+
+        // One chunk's record is lost with the damaged bytes, so its pack looks unreferenced: it must be kept.
+        f.Run(Start.AddHours(1));
+        var later = f.Run(Start.AddHours(3));
+        Assert.Equal((0, 0), (later.PacksMarked, later.PacksDeleted));
+        Assert.All(packs, p => Assert.True(File.Exists(p)));
+        Assert.True(File.Exists(sealedFile));
+        Assert.Contains(f.Corruptions, c => c.Path == sealedFile);
+    }
+
+    [Fact]
     public void GlobalPeriodRemovesOldChunksFromQueriesAndFilesAfterTheDelay()
     {
         using var f = new CompactorFixture(_ => Global(Days31));

@@ -33,6 +33,22 @@ public sealed class TenantLimitsSourceTests
     }
 
     [Fact]
+    public void Max_query_memory_bytes_defaults_to_a_gigabyte_and_is_a_size_per_tenant()
+    {
+        var config = ConfigLoader.LoadText("""
+            schema_config:
+              configs: [{from: 2024-01-01, store: tsdb, object_store: filesystem, schema: v13, index: {prefix: index_, period: 24h}}]
+            limits_config:
+              max_query_memory_bytes: 512MB
+            """, "loki.yaml", expandEnv: false).Config;
+        Assert.Equal(1L << 30, new LimitsConfig().MaxQueryMemoryBytes.Bytes);
+        Assert.Equal(512L << 20, config.LimitsConfig.MaxQueryMemoryBytes.Bytes);
+
+        var overrides = TenantLimitsSource.ParseOverrides("overrides:\n  shop:\n    max_query_memory_bytes: 0\n", "runtime.yaml", config.LimitsConfig);
+        Assert.Equal(0, overrides["shop"].MaxQueryMemoryBytes.Bytes);
+    }
+
+    [Fact]
     public void A_bad_override_names_the_tenant_and_key()
     {
         var error = Assert.Throws<ConfigException>(() =>

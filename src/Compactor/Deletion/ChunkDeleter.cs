@@ -11,14 +11,19 @@ namespace LokiSharp.Compactor.Deletion;
 /// Applies one delete request to a tenant's stored chunks: chunks wholly inside the range of a request without
 /// line filters are deleted from the index; other affected chunks are rewritten without the deleted entries
 /// (<see cref="ChunkStore.ReplaceChunk"/>), or deleted when nothing is left. Rerunning it is harmless: chunks
-/// already rewritten hold no deleted entries and are left alone.
+/// already rewritten hold no deleted entries and are left alone. A chunk with a corrupt or unreadable part is
+/// never rewritten (that would drop the part's entries the request does not cover): it is left whole, its
+/// deleted entries stay hidden from queries by the request, and the store reports the damage.
 /// </summary>
 internal static class ChunkDeleter
 {
-    /// <summary>Applies <paramref name="request"/>; returns (chunks deleted, chunks rewritten, lines deleted).</summary>
-    public static (int Deleted, int Rewritten, long Lines) Apply(ChunkStore store, DeleteRequest request)
+    /// <summary>
+    /// Applies <paramref name="request"/>; returns (chunks deleted, chunks rewritten, lines deleted, chunks left whole
+    /// because they are damaged).
+    /// </summary>
+    public static (int Deleted, int Rewritten, long Lines, int Damaged) Apply(ChunkStore store, DeleteRequest request)
     {
-        int deleted = 0, rewritten = 0;
+        int deleted = 0, rewritten = 0, damaged = 0;
         long lines = 0;
         var pipeline = request.HasFilters ? request.CompilePipeline() : null;
         var wholeChunks = new List<(long, long)>();
@@ -37,7 +42,13 @@ internal static class ChunkDeleter
                 continue;
             }
 
-            var (kept, removed) = Rewrite(store, request, pipeline, stored.Labels, chunk);
+            var (kept, removed, isDamaged) = Rewrite(store, request, pipeline, stored.Labels, chunk);
+            if (isDamaged)
+            {
+                damaged++;
+                continue;
+            }
+
             if (removed == 0)
             {
                 kept?.Dispose();
@@ -62,7 +73,7 @@ internal static class ChunkDeleter
         }
 
         deleted += store.DeleteChunks(request.Tenant, wholeChunks);
-        return (deleted, rewritten, lines);
+        return (deleted, rewritten, lines, damaged);
     }
 
     /// <summary>
@@ -85,8 +96,8 @@ internal static class ChunkDeleter
         return stream.Run(entry.Timestamp, ref line, metadata);
     }
 
-    /// <summary>Builds the chunk without deleted entries; null builder when nothing is kept.</summary>
-    private static (ChunkBuilder? Kept, long Removed) Rewrite(ChunkStore store, DeleteRequest request,
+    /// <summary>Builds the chunk without deleted entries; null builder when nothing is kept or the chunk is damaged.</summary>
+    private static (ChunkBuilder? Kept, long Removed, bool Damaged) Rewrite(ChunkStore store, DeleteRequest request,
         LogPipeline? pipeline, LabelSet labels, ChunkRef chunk)
     {
         var stream = pipeline?.ForStream(labels);
@@ -113,16 +124,16 @@ internal static class ChunkDeleter
                 // A damaged chunk is not rewritten: dropping its unreadable blocks would turn a partial
                 // delete into data loss.
                 builder.Dispose();
-                return (null, 0);
+                return (null, 0, true);
             }
         }
 
         if (builder.EntryCount == 0)
         {
             builder.Dispose();
-            return (null, removed);
+            return (null, removed, false);
         }
 
-        return (builder, removed);
+        return (builder, removed, false);
     }
 }

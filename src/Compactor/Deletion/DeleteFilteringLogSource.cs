@@ -54,6 +54,9 @@ public sealed class DeleteFilteringLogSource(ILogSource inner, DeleteRequestStor
     }
 
     /// <inheritdoc />
+    public IReadOnlyList<string> KnownDamage(string tenant, long from, long through) => inner.KnownDamage(tenant, from, through);
+
+    /// <inheritdoc />
     public IReadOnlyCollection<string> LabelNames(string tenant, IReadOnlyList<LabelMatcher> matchers, long from,
         long through) => inner.LabelNames(tenant, matchers, from, through);
 

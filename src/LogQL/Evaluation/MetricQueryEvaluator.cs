@@ -10,18 +10,24 @@ namespace LokiSharp.LogQL.Evaluation;
 /// every step from start to end inclusive (once at <c>time</c> for instant queries), vector aggregations, binary
 /// operations with vector matching, <c>label_replace</c>, <c>vector()</c> and literals. Samples come from an
 /// <see cref="ISampleSource"/>, read on up to <see cref="MetricQueryLimits.MaxParallelism"/> threads; the result does
-/// not depend on how many.
+/// not depend on how many. The samples of each slice and the points of the result are reserved in a
+/// <see cref="QueryMemoryBudget"/>, which fails the query when it would hold too much.
 /// </summary>
 public sealed class MetricQueryEvaluator
 {
+    // A result point held in its series' list (with the list's slack) and then written as JSON text.
+    private const long PointBytes = 48;
+
     private readonly ISampleSource _source;
     private readonly MetricQueryLimits _limits;
+    private readonly QueryMemoryBudget? _memory;
 
-    /// <summary>Creates an evaluator reading samples from <paramref name="source"/>.</summary>
-    public MetricQueryEvaluator(ISampleSource source, MetricQueryLimits? limits = null)
+    /// <summary>Creates an evaluator reading samples from <paramref name="source"/>, holding at most what <paramref name="memory"/> allows.</summary>
+    public MetricQueryEvaluator(ISampleSource source, MetricQueryLimits? limits = null, QueryMemoryBudget? memory = null)
     {
         _source = source;
         _limits = limits ?? MetricQueryLimits.Default;
+        _memory = memory;
     }
 
     /// <summary>
@@ -29,6 +35,7 @@ public sealed class MetricQueryEvaluator
     /// queries give a <see cref="VectorResult"/> (a <see cref="ScalarResult"/> when the query is only a literal).
     /// </summary>
     /// <exception cref="MetricQueryException">A limit, pipeline error or vector matching error, with Loki's text.</exception>
+    /// <exception cref="QueryMemoryLimitException">The query would hold more memory than its budget allows.</exception>
     public MetricResult Evaluate(SampleExpr expr, MetricQueryParameters parameters, CancellationToken cancellationToken = default)
     {
         if (!parameters.IsInstant && (parameters.StepNs <= 0 || parameters.EndNs < parameters.StartNs))
@@ -172,7 +179,7 @@ public sealed class MetricQueryEvaluator
         var absent = expr.Op == RangeOp.AbsentOverTime ? AbsentLabels(expr.Range.Left) : null;
         var seriesLimit = ReferenceEquals(expr, context.Root) && absent is null ? Math.Max(0, _limits.MaxQuerySeries) : 0;
         return new RangeVectorEvaluator(expr, (from, through) => _source.Select(new SampleSelection(expr, from, through) { SumGrouping = sumGrouping }, context.Cancellation),
-            parameters, absent, seriesLimit, _limits.MaxParallelism, context.Cancellation);
+            parameters, absent, seriesLimit, _limits.MaxParallelism, context.Cancellation, _memory);
     }
 
     private VectorResult CollectVector(StepEvaluator root, SampleExpr expr)
@@ -186,6 +193,17 @@ public sealed class MetricQueryEvaluator
         if (max > 0 && vector.Count > max)
         {
             throw MetricQueryException.SeriesLimit(max);
+        }
+
+        if (_memory is not null)
+        {
+            long bytes = 0;
+            foreach (var sample in vector)
+            {
+                bytes += PointBytes + QueryMemoryBudget.EstimateLabels(sample.Labels);
+            }
+
+            _memory.Reserve(bytes);
         }
 
         var samples = vector.ToList();
@@ -211,6 +229,9 @@ public sealed class MetricQueryEvaluator
             }
 
             first = false;
+
+            // Series × steps: every step adds a point to each series in its vector.
+            _memory?.Reserve(vector.Count * PointBytes);
             foreach (var sample in vector)
             {
                 if (!series.TryGetValue(sample.Labels, out var points))
@@ -220,6 +241,7 @@ public sealed class MetricQueryEvaluator
                         throw MetricQueryException.SeriesLimit(max);
                     }
 
+                    _memory?.Reserve(QueryMemoryBudget.EstimateLabels(sample.Labels));
                     points = [];
                     series.Add(sample.Labels, points);
                 }

@@ -56,10 +56,13 @@ public sealed class MetricResultsCache
 
     /// <summary>
     /// The matrix of <paramref name="request"/>, reusing cached extents and calling <paramref name="evaluate"/>
-    /// (first and last evaluation time, inclusive) for the rest.
+    /// (first and last evaluation time, inclusive) for the rest. What was evaluated is stored unless
+    /// <paramref name="mayStore"/> says no once it is done (the evaluation skipped corrupt data: a later request
+    /// must evaluate it again and warn again, not be served the incomplete points silently).
     /// </summary>
     /// <exception cref="MetricQueryException">From <paramref name="evaluate"/>, or the series limit of the assembled answer.</exception>
-    public MatrixResult Evaluate(RangeQueryRequest request, Func<long, long, MatrixResult> evaluate, CacheStatistics statistics)
+    public MatrixResult Evaluate(RangeQueryRequest request, Func<long, long, MatrixResult> evaluate, CacheStatistics statistics,
+        Func<bool>? mayStore = null)
     {
         var step = request.StepNs;
         var start = request.StartNs;
@@ -119,7 +122,7 @@ public sealed class MetricResultsCache
             computed.Add(Compute(next, request.EndNs));
         }
 
-        if (computed.TrueForAll(extent => extent.OnGrid(grid)))
+        if (mayStore?.Invoke() != false && computed.TrueForAll(extent => extent.OnGrid(grid)))
         {
             foreach (var extent in computed)
             {

@@ -1,9 +1,11 @@
 using System.Text;
 using System.Text.Json;
 using LokiSharp.LogQL.Ast;
+using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Pipeline;
 using LokiSharp.Querier.Logs;
+using LokiSharp.Querier.Responses;
 using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Querier.Detected;
@@ -20,9 +22,10 @@ public sealed record DetectedField(string Label, string Type, long Cardinality, 
 /// Loki 3's <c>detected_fields</c> and <c>detected_field/{name}/values</c>: the newest <c>line_limit</c> lines of
 /// the query, each line's structured metadata plus its fields as the query's parsers left them and as a json
 /// parser (or, failing that, logfmt) finds them; a field's type is the type of its value in the last line looked
-/// at (the oldest), as Loki does.
+/// at (the oldest), as Loki does. The lines read and the distinct values kept are reserved in
+/// <paramref name="memory"/>; skipped corrupt data goes to <paramref name="warnings"/>.
 /// </summary>
-public sealed class DetectedFieldsQuery(IReadOnlyList<ILogSource> sources)
+public sealed class DetectedFieldsQuery(IReadOnlyList<ILogSource> sources, QueryMemoryBudget? memory = null, QueryWarnings? warnings = null)
 {
     private static readonly string[] Json = ["json"];
     private static readonly string[] Logfmt = ["logfmt"];
@@ -37,7 +40,7 @@ public sealed class DetectedFieldsQuery(IReadOnlyList<ILogSource> sources)
             foreach (var (name, values) in entry.Metadata)
             {
                 var field = GetOrAdd(fields, name, fieldLimit, parsers: null);
-                field?.Observe(values);
+                field?.Observe(values, memory);
             }
 
             foreach (var (name, values) in entry.Parsed)
@@ -58,7 +61,7 @@ public sealed class DetectedFieldsQuery(IReadOnlyList<ILogSource> sources)
                     field.JsonPath = entry.JsonPaths.GetValueOrDefault(name);
                 }
 
-                field.Observe(values);
+                field.Observe(values, memory);
             }
         }
 
@@ -86,14 +89,17 @@ public sealed class DetectedFieldsQuery(IReadOnlyList<ILogSource> sources)
 
             if (entry.Metadata.TryGetValue(name, out var metadata))
             {
-                values.UnionWith(metadata);
+                foreach (var value in metadata)
+                {
+                    Keep(values, value, memory);
+                }
             }
 
             if (entry.Parsed.TryGetValue(name, out var parsed))
             {
                 foreach (var value in parsed)
                 {
-                    values.Add(FieldTypes.NormaliseValue(value));
+                    Keep(values, FieldTypes.NormaliseValue(value), memory);
                 }
             }
         }
@@ -101,6 +107,15 @@ public sealed class DetectedFieldsQuery(IReadOnlyList<ILogSource> sources)
         var result = values.ToList();
         result.Sort(StringComparer.Ordinal);
         return result;
+    }
+
+    // A distinct value is held until the response is written: its string and its JSON text.
+    private static void Keep(HashSet<string> values, string value, QueryMemoryBudget? memory)
+    {
+        if (values.Add(value))
+        {
+            memory?.Reserve(QueryMemoryBudget.ObjectOverhead + (3L * value.Length));
+        }
     }
 
     private static FieldState? GetOrAdd(Dictionary<string, FieldState> fields, string name, int limit, string[]? parsers)
@@ -127,7 +142,7 @@ public sealed class DetectedFieldsQuery(IReadOnlyList<ILogSource> sources)
     private IEnumerable<LineFields> Lines(string tenant, LogSelectorExpr selector, long start, long end, int lineLimit,
         CancellationToken cancellationToken)
     {
-        var result = new LogQueryEngine(sources).Select(tenant, selector, start, end, lineLimit, Direction.Backward, 0, cancellationToken);
+        var result = new LogQueryEngine(sources, memory, warnings).Select(tenant, selector, start, end, lineLimit, Direction.Backward, 0, cancellationToken);
         var json = LogPipeline.Compile([new JsonParserStage(default)]);
         var logfmt = LogPipeline.Compile([new LogfmtParserStage(false, false, default)]);
         var jsonStages = new Dictionary<LabelSet, StreamPipeline>();
@@ -289,14 +304,17 @@ public sealed class DetectedFieldsQuery(IReadOnlyList<ILogSource> sources)
             }
         }
 
-        public void Observe(List<string> values)
+        public void Observe(List<string> values, QueryMemoryBudget? memory)
         {
             if (values.Count > 0)
             {
                 Type = FieldTypes.Detect(values[0]);
             }
 
-            Values.UnionWith(values);
+            foreach (var value in values)
+            {
+                Keep(Values, value, memory);
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Text;
 using LokiSharp.Querier.Metadata;
@@ -13,14 +14,14 @@ public readonly record struct DetectedLabel(string Label, long Cardinality);
 /// labels whose values all look like IDs (numbers or UUIDs; a 0/1 pair counts as a flag, not an ID), except the
 /// static labels <c>cluster</c>, <c>namespace</c>, <c>instance</c> and <c>pod</c>, which are always kept.
 /// </summary>
-public sealed class DetectedLabelsQuery(IReadOnlyList<ILogSource> sources)
+public sealed class DetectedLabelsQuery(IReadOnlyList<ILogSource> sources, QueryMemoryBudget? memory = null)
 {
     private static readonly HashSet<string> StaticLabels = new(["cluster", "namespace", "instance", "pod"], StringComparer.Ordinal);
 
     /// <summary>Detected labels sorted by name.</summary>
     public List<DetectedLabel> Labels(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through)
     {
-        var metadata = new MetadataQueries(sources);
+        var metadata = new MetadataQueries(sources, memory);
         var result = new List<DetectedLabel>();
         foreach (var name in metadata.LabelNames(tenant, matchers, from, through))
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Pipeline;
 
 namespace LokiSharp.Querier.Logs;
@@ -8,9 +9,10 @@ namespace LokiSharp.Querier.Logs;
 /// the last <c>preceding</c> lines that did not match are kept in a ring and written just before the next match;
 /// after a match the next <c>following</c> lines are written as they come. Context lines are the stored lines with
 /// the labels the bare selector gives them (stream labels and structured metadata), so without parsers in the query
-/// they interleave with the matches of their stream. Windows that touch or overlap are written once.
+/// they interleave with the matches of their stream. Windows that touch or overlap are written once. The rings'
+/// buffers are reserved in <paramref name="memory"/> as they grow.
 /// </summary>
-internal sealed class ContextLines(int preceding, int following)
+internal sealed class ContextLines(int preceding, int following, QueryMemoryBudget? memory)
 {
     private readonly Dictionary<int, StreamWindow> _streams = [];
     private int _streamsFollowing;
@@ -68,14 +70,14 @@ internal sealed class ContextLines(int preceding, int following)
     {
         if (!_streams.TryGetValue(stream, out var window))
         {
-            _streams[stream] = window = new StreamWindow(preceding);
+            _streams[stream] = window = new StreamWindow(preceding, memory);
         }
 
         return window;
     }
 
     /// <summary>One stream's ring of recent unmatched lines, whose buffers are reused as it turns.</summary>
-    private sealed class StreamWindow(int capacity)
+    private sealed class StreamWindow(int capacity, QueryMemoryBudget? memory)
     {
         private readonly long[] _timestamps = new long[capacity];
         private readonly byte[][] _lines = new byte[capacity][];
@@ -101,7 +103,9 @@ internal sealed class ContextLines(int preceding, int following)
             var buffer = _lines[slot];
             if (buffer is null || buffer.Length < line.Length)
             {
-                _lines[slot] = buffer = new byte[Math.Max(line.Length, 256)];
+                var size = Math.Max(line.Length, 256);
+                memory?.Reserve(size - (buffer?.Length ?? 0));
+                _lines[slot] = buffer = new byte[size];
             }
 
             line.CopyTo(buffer);

@@ -1,7 +1,9 @@
 using System.Text;
 using LokiSharp.LogQL.Ast;
+using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Pipeline;
+using LokiSharp.Querier.Responses;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.ContentIndex;
 using LokiSharp.Storage.Reading;
@@ -47,7 +49,8 @@ public sealed class LogQueryResult
 {
     public List<ResultEntry> Entries { get; } = [];
 
-    public List<string> Warnings { get; } = [];
+    /// <summary>Corrupt or unreadable data skipped while reading, for the response's <c>warnings</c>.</summary>
+    public QueryWarnings Warnings { get; init; } = new();
 
     public QueryStatistics Stats { get; } = new();
 
@@ -62,9 +65,14 @@ public sealed class LogQueryResult
 /// Runs log queries: selects streams from every source (the ingester's head and the chunk store), merges their
 /// entries in time order in the query's direction with a heap, drops exact duplicates between sources (a block
 /// is briefly in both while it is flushed), runs the compiled pipeline per stream and stops at the limit.
+/// The chunks held open and the lines returned are reserved in <paramref name="memory"/>; skipped corrupt data
+/// goes to <paramref name="warnings"/> (the result's own when null).
 /// </summary>
-public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
+public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources, QueryMemoryBudget? memory = null, QueryWarnings? warnings = null)
 {
+    // What a returned line costs besides its text: the entry, its string header, its share of the response.
+    private const long EntryOverhead = 96;
+
     /// <summary>
     /// Runs <paramref name="selector"/> over <c>[start, end)</c>, with LokiSharp's opt-in <paramref name="extras"/>
     /// (a pagination cursor, context lines) when given.
@@ -74,7 +82,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
     {
         extras ??= LogQueryExtras.None;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var result = new LogQueryResult { Paginated = extras.Paginate || extras.After is not null };
+        var result = new LogQueryResult { Paginated = extras.Paginate || extras.After is not null, Warnings = warnings ?? new QueryWarnings() };
         if (extras.After is { } after)
         {
             // The page resumes at the previous page's last timestamp, which is included again and partly skipped.
@@ -93,7 +101,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
 
         // Context needs the lines around a match, so storage must not drop the lines lacking the query's literals.
         var filter = pipeline.LiteralRequirements.Count > 0 && !extras.WantsContext ? new LineFilter(pipeline.LiteralRequirements) : null;
-        var query = new EntryQuery(start, end, direction, filter);
+        var query = new EntryQuery(start, end, direction, filter, memory);
 
         var cursors = new List<Cursor>();
         var streamIds = new Dictionary<LabelSet, int>();
@@ -101,6 +109,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
         {
             for (var s = 0; s < sources.Count; s++)
             {
+                result.Warnings.AddRange(sources[s].KnownDamage(tenant, start, end));
                 foreach (var stream in sources[s].SelectStreams(tenant, matchers, start, end))
                 {
                     if (!streamIds.TryGetValue(stream.Labels, out var id))
@@ -129,7 +138,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
 
             if (extras.After is null || start < end)
             {
-                Merge(cursors, pipeline, limit, direction, interval, extras, result, cancellationToken);
+                Merge(cursors, pipeline, limit, direction, interval, extras, result, memory, cancellationToken);
             }
         }
         finally
@@ -167,7 +176,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
     }
 
     private static void Merge(List<Cursor> cursors, LogPipeline pipeline, int limit, Direction direction, long interval,
-        LogQueryExtras extras, LogQueryResult result, CancellationToken cancellationToken)
+        LogQueryExtras extras, LogQueryResult result, QueryMemoryBudget? memory, CancellationToken cancellationToken)
     {
         var backward = direction == Direction.Backward;
         var heap = new PriorityQueue<Cursor, (long, int)>(cursors.Count);
@@ -192,7 +201,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
 
         // Context lines are read in stream order: going backward, the lines before a match in time come after it.
         var context = extras.WantsContext
-            ? new ContextLines(backward ? extras.ContextAfter : extras.ContextBefore, backward ? extras.ContextBefore : extras.ContextAfter)
+            ? new ContextLines(backward ? extras.ContextAfter : extras.ContextBefore, backward ? extras.ContextBefore : extras.ContextAfter, memory)
             : null;
         var bareSelector = context is null ? null : LogPipeline.Compile([]);
         var bareStages = new Dictionary<int, StreamPipeline>();
@@ -200,6 +209,8 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
         var skip = extras.After?.Skip ?? 0;
         var (pageTimestamp, pageAtTimestamp) = (skipAt, skip);
         var matches = 0;
+        var accounted = 0;
+        LabelsResult? accountedLabels = null;
         while (heap.Count > 0)
         {
             if (matches >= limit && context is not { Pending: true })
@@ -290,6 +301,11 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
                 context.NotMatched(cursor.StreamId, entry.Timestamp, entry.Line, bareLabels, result.Entries);
             }
 
+            if (memory is not null && accounted < result.Entries.Count)
+            {
+                Reserve(memory, result.Entries, ref accounted, ref accountedLabels);
+            }
+
             Requeue(heap, cursor, backward, result);
         }
 
@@ -310,6 +326,25 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
         }
 
         result.Stats.TotalStructuredMetadataBytesProcessed = metadata.Bytes;
+    }
+
+    // Lines returned are held until the response is written, as strings and then as JSON text; a label set is
+    // counted when it differs from the previous line's (results are shared between lines with the same labels).
+    private static void Reserve(QueryMemoryBudget memory, List<ResultEntry> entries, ref int accounted, ref LabelsResult? lastLabels)
+    {
+        long bytes = 0;
+        for (; accounted < entries.Count; accounted++)
+        {
+            var entry = entries[accounted];
+            bytes += EntryOverhead + (3L * entry.Line.Length);
+            if (!ReferenceEquals(entry.Labels, lastLabels))
+            {
+                lastLabels = entry.Labels;
+                bytes += QueryMemoryBudget.EstimateLabels(entry.Labels.All);
+            }
+        }
+
+        memory.Reserve(bytes);
     }
 
     // Context lines of a stream whose matches the pipeline relabels land among other streams' entries; restore
@@ -385,14 +420,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources)
             var stats = iterator.Stats;
             result.Stats.ChunksReferenced += stats.Chunks;
             result.Stats.DecompressedBytes += stats.DecompressedBytes;
-            foreach (var warning in iterator.Warnings)
-            {
-                if (!result.Warnings.Contains(warning))
-                {
-                    result.Warnings.Add(warning);
-                }
-            }
-
+            result.Warnings.AddRange(iterator.Warnings);
             iterator.Dispose();
         }
     }

@@ -1,3 +1,4 @@
+using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.Storage.Index;
 using LokiSharp.Storage.Reading;
@@ -16,9 +17,10 @@ public enum VolumeAggregation
 
 /// <summary>
 /// The metadata endpoints' answers (labels, label values, series, index stats and volume), combined over every
-/// source: streams still in the ingester's head and those in the chunk store.
+/// source: streams still in the ingester's head and those in the chunk store. What the answer holds (names,
+/// values, label sets, groups) is reserved in <paramref name="memory"/> as it is collected.
 /// </summary>
-public sealed class MetadataQueries(IReadOnlyList<ILogSource> sources)
+public sealed class MetadataQueries(IReadOnlyList<ILogSource> sources, QueryMemoryBudget? memory = null)
 {
     /// <summary>Label names of matching streams, sorted.</summary>
     public List<string> LabelNames(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through)
@@ -26,7 +28,7 @@ public sealed class MetadataQueries(IReadOnlyList<ILogSource> sources)
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var source in sources)
         {
-            names.UnionWith(source.LabelNames(tenant, matchers, from, through));
+            Collect(names, source.LabelNames(tenant, matchers, from, through));
         }
 
         return [.. names];
@@ -38,10 +40,25 @@ public sealed class MetadataQueries(IReadOnlyList<ILogSource> sources)
         var values = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var source in sources)
         {
-            values.UnionWith(source.LabelValues(tenant, name, matchers, from, through));
+            Collect(values, source.LabelValues(tenant, name, matchers, from, through));
         }
 
         return [.. values];
+    }
+
+    // Each distinct string is held in the set, the sorted list and the response's JSON text.
+    private void Collect(SortedSet<string> into, IReadOnlyCollection<string> strings)
+    {
+        long bytes = 0;
+        foreach (var value in strings)
+        {
+            if (into.Add(value))
+            {
+                bytes += (2 * QueryMemoryBudget.ObjectOverhead) + value.Length;
+            }
+        }
+
+        memory?.Reserve(bytes);
     }
 
     /// <summary>Distinct label sets matching any of the selectors (all streams for an empty list), sorted.</summary>
@@ -55,7 +72,10 @@ public sealed class MetadataQueries(IReadOnlyList<ILogSource> sources)
             {
                 foreach (var stream in source.SelectStreams(tenant, matchers, from, through))
                 {
-                    series.Add(stream.Labels);
+                    if (series.Add(stream.Labels))
+                    {
+                        memory?.Reserve(QueryMemoryBudget.EstimateLabels(stream.Labels));
+                    }
                 }
             }
         }
@@ -78,7 +98,10 @@ public sealed class MetadataQueries(IReadOnlyList<ILogSource> sources)
             entries += stats.Entries;
             foreach (var stream in source.SelectStreams(tenant, matchers, from, through))
             {
-                streams.Add(stream.Labels);
+                if (streams.Add(stream.Labels))
+                {
+                    memory?.Reserve(QueryMemoryBudget.ObjectOverhead);
+                }
             }
         }
 
@@ -130,7 +153,12 @@ public sealed class MetadataQueries(IReadOnlyList<ILogSource> sources)
                 }
 
                 var metric = LabelSet.From(pairs);
-                groups[metric] = groups.GetValueOrDefault(metric) + volume.Bytes;
+                if (!groups.TryGetValue(metric, out var bytes))
+                {
+                    memory?.Reserve(QueryMemoryBudget.EstimateLabels(metric));
+                }
+
+                groups[metric] = bytes + volume.Bytes;
             }
         }
 

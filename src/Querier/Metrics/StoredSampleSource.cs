@@ -3,6 +3,7 @@ using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Pipeline;
 using LokiSharp.Querier.Logs;
+using LokiSharp.Querier.Responses;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.ContentIndex;
 using LokiSharp.Storage.Reading;
@@ -15,9 +16,11 @@ namespace LokiSharp.Querier.Metrics;
 /// aggregation's compiled sample extractor, lazily, so no line is materialised as a string. Cursors are independent:
 /// each borrows a compiled extractor from a pool while it is read, so the evaluator can read them on several threads.
 /// A selector without pipeline stages skips the extractor: a count or byte sample needs only the entry's timestamp
-/// and line length.
+/// and line length. Corrupt data the streams skip is reported to <paramref name="warnings"/>; the chunks the
+/// cursors hold are reserved in <paramref name="memory"/>.
 /// </summary>
-public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string tenant, QueryStatistics stats) : ISampleSource
+public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string tenant, QueryStatistics stats,
+    QueryWarnings? warnings = null, QueryMemoryBudget? memory = null) : ISampleSource
 {
     /// <inheritdoc />
     public IReadOnlyList<ISampleCursor> Select(SampleSelection selection, CancellationToken cancellationToken)
@@ -30,12 +33,13 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         var from = selection.StartExclusiveNs + 1;
         var through = selection.EndInclusiveNs + 1;
         var literals = first.Pipeline.LiteralRequirements;
-        var query = new EntryQuery(from, through, Direction.Forward, literals.Count > 0 ? new LineFilter(literals) : null);
+        var query = new EntryQuery(from, through, Direction.Forward, literals.Count > 0 ? new LineFilter(literals) : null, memory);
         SampleSource? direct = first.Pipeline.IsNoop && first.Source != SampleSource.Unwrap ? first.Source : null;
 
         var byStream = new Dictionary<LabelSet, List<IEntryIterator>>();
         foreach (var source in sources)
         {
+            warnings?.AddRange(source.KnownDamage(tenant, from, through));
             foreach (var stream in source.SelectStreams(tenant, matchers, from, through))
             {
                 if (!byStream.TryGetValue(stream.Labels, out var iterators))
@@ -50,7 +54,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         var cursors = new List<ISampleCursor>(byStream.Count);
         foreach (var (labels, iterators) in byStream)
         {
-            cursors.Add(new StreamSampleCursor(labels, iterators, extractors, direct, stats, cancellationToken));
+            cursors.Add(new StreamSampleCursor(labels, iterators, extractors, direct, stats, warnings, cancellationToken));
         }
 
         return cursors;
@@ -83,6 +87,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private readonly ExtractorPool _pool;
         private readonly SampleSource? _direct;
         private readonly QueryStatistics _stats;
+        private readonly QueryWarnings? _warnings;
         private readonly CancellationToken _cancellationToken;
         private readonly HashSet<int> _linesAtTimestamp = [];
         private ExtractionContext? _context;
@@ -98,8 +103,9 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private long _duplicates;
 
         public StreamSampleCursor(LabelSet streamLabels, List<IEntryIterator> iterators, ExtractorPool pool, SampleSource? direct,
-            QueryStatistics stats, CancellationToken cancellationToken)
+            QueryStatistics stats, QueryWarnings? warnings, CancellationToken cancellationToken)
         {
+            _warnings = warnings;
             _streamLabels = streamLabels;
             _iterators = [.. iterators];
             _live = new bool[iterators.Count];
@@ -247,6 +253,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             {
                 chunks += iterator.Stats.Chunks;
                 decompressed += iterator.Stats.DecompressedBytes;
+                _warnings?.AddRange(iterator.Warnings);
                 iterator.Dispose();
             }
 

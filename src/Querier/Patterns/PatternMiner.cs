@@ -1,3 +1,5 @@
+using LokiSharp.LogQL.Evaluation;
+
 namespace LokiSharp.Querier.Patterns;
 
 /// <summary>A mined pattern: its template, the level of the lines it covers and line counts per step.</summary>
@@ -11,9 +13,10 @@ public sealed record MinedPattern(string Pattern, string Level, IReadOnlyList<(l
 /// tokens holding a digit are variables from the start, and a line joins the first cluster of the same length and
 /// level whose constant tokens agree on at least <see cref="SimilarityThreshold"/> of the line; disagreeing tokens
 /// become <c>&lt;_&gt;</c>. Memory is bounded: at most <see cref="MaxClusters"/> clusters (a line that would make
-/// more joins no pattern) and at most <see cref="MaxTokens"/> tokens per line.
+/// more joins no pattern) and at most <see cref="MaxTokens"/> tokens per line; a new cluster's tokens (one line's
+/// text, however long its tokens) are reserved in <paramref name="memory"/>.
 /// </summary>
-public sealed class PatternMiner(long stepNs)
+public sealed class PatternMiner(long stepNs, QueryMemoryBudget? memory = null)
 {
     /// <summary>Share of tokens that must agree for a line to join a cluster (Drain's similarity threshold).</summary>
     public const double SimilarityThreshold = 0.3;
@@ -59,6 +62,17 @@ public sealed class PatternMiner(long stepNs)
             if (_clusters >= MaxClusters)
             {
                 return;
+            }
+
+            if (memory is not null)
+            {
+                long bytes = QueryMemoryBudget.ObjectOverhead;
+                foreach (var token in tokens)
+                {
+                    bytes += QueryMemoryBudget.ObjectOverhead + (2L * token.Length);
+                }
+
+                memory.Reserve(bytes);
             }
 
             best = new Cluster(tokens);

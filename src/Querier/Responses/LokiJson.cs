@@ -19,7 +19,7 @@ public static class LokiJson
     {
         writer.WriteStartObject();
         writer.WriteString("status", "success");
-        WriteWarnings(writer, result.Warnings);
+        WriteWarnings(writer, result.Warnings.ToList());
         writer.WriteStartObject("data");
         writer.WriteString("resultType", "streams");
         if (categorizeLabels)

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Threading.Channels;
 using LokiSharp.LogQL.Ast;
+using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Pipeline;
 using LokiSharp.Querier.Logs;
@@ -11,14 +12,18 @@ namespace LokiSharp.Querier.Tail;
 /// <summary>An entry a slow client missed: Loki reports its time and labels in the next frame.</summary>
 public readonly record struct DroppedEntry(long Timestamp, LabelSet Labels);
 
-/// <summary>One tail response: at most 100 entries, plus what was dropped since the last frame that got through.</summary>
-public sealed record TailFrame(IReadOnlyList<ResultEntry> Entries, IReadOnlyList<DroppedEntry> Dropped);
+/// <summary>
+/// One tail response: at most 100 entries, plus what was dropped since the last frame that got through, and (on the
+/// first history frame) the corrupt data the history query skipped.
+/// </summary>
+public sealed record TailFrame(IReadOnlyList<ResultEntry> Entries, IReadOnlyList<DroppedEntry> Dropped, IReadOnlyList<string>? Warnings = null);
 
 /// <summary>
 /// One live tail as Loki's querier runs it: the history since <c>start</c> first (the newest <c>limit</c> entries,
 /// oldest first), then live entries through the query's pipeline, held back until they are <c>delay_for</c> old
 /// and released in time order. Frames go into a buffer of 10; when the client reads too slowly the frames that do
-/// not fit are dropped and remembered (at most 1000) in the next frame's dropped entries.
+/// not fit are dropped and remembered (at most 1000) in the next frame's dropped entries. The history query's lines
+/// are reserved in the memory budget given to <see cref="LogTail(string, LogSelectorExpr, int, TimeSpan, TimeProvider, QueryMemoryBudget?)"/>.
 /// </summary>
 public sealed class LogTail
 {
@@ -38,6 +43,7 @@ public sealed class LogTail
     private readonly int _limit;
     private readonly long _delayNs;
     private readonly TimeProvider _time;
+    private readonly QueryMemoryBudget? _memory;
     private readonly Lock _sync = new();
     private readonly Dictionary<LabelSet, StreamPipeline?> _stages = [];
     private readonly PriorityQueue<ResultEntry, (long, long)> _pending = new();
@@ -49,8 +55,9 @@ public sealed class LogTail
     private long _sequence;
 
     /// <summary>Prepares a tail; call <see cref="RunAsync"/> to produce frames.</summary>
-    public LogTail(string tenant, LogSelectorExpr selector, int limit, TimeSpan delayFor, TimeProvider time)
+    public LogTail(string tenant, LogSelectorExpr selector, int limit, TimeSpan delayFor, TimeProvider time, QueryMemoryBudget? memory = null)
     {
+        _memory = memory;
         _tenant = tenant;
         _selector = selector;
         _pipeline = LogPipeline.Compile(selector);
@@ -128,7 +135,7 @@ public sealed class LogTail
             return;
         }
 
-        var result = new LogQueryEngine(sources).Select(_tenant, _selector, start, now + 1, _limit, Direction.Backward, 0, cancellationToken);
+        var result = new LogQueryEngine(sources, _memory).Select(_tenant, _selector, start, now + 1, _limit, Direction.Backward, 0, cancellationToken);
         result.Entries.Reverse();
         var seen = new HashSet<(LabelSet, long, string)>(result.Entries.Count);
         foreach (var entry in result.Entries)
@@ -141,10 +148,17 @@ public sealed class LogTail
             _history = seen;
         }
 
+        // Skipped corrupt data is told with the first frame, which is sent even without entries to carry it.
+        var warnings = result.Warnings.ToList();
+        if (result.Entries.Count == 0 && warnings.Count > 0)
+        {
+            await _frames.Writer.WriteAsync(new TailFrame([], [], warnings), cancellationToken).ConfigureAwait(false);
+        }
+
         for (var i = 0; i < result.Entries.Count; i += MaxEntriesPerFrame)
         {
             var frame = result.Entries.GetRange(i, Math.Min(MaxEntriesPerFrame, result.Entries.Count - i));
-            await _frames.Writer.WriteAsync(new TailFrame(frame, []), cancellationToken).ConfigureAwait(false);
+            await _frames.Writer.WriteAsync(new TailFrame(frame, [], i == 0 && warnings.Count > 0 ? warnings : null), cancellationToken).ConfigureAwait(false);
         }
     }
 

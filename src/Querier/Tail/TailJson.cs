@@ -10,7 +10,8 @@ public static class TailJson
 {
     /// <summary>
     /// <c>{"streams":[{"stream":{...},"values":[["ns","line"]]}],"dropped_entries":[...],"encodingFlags":[...]}</c>,
-    /// one stream object per entry as Loki sends them; <c>dropped_entries</c> only when something was dropped.
+    /// one stream object per entry as Loki sends them; <c>dropped_entries</c> only when something was dropped, and
+    /// LokiSharp's <c>warnings</c> only when the history skipped corrupt data.
     /// </summary>
     public static void WriteFrame(Utf8JsonWriter writer, TailFrame frame, bool categorizeLabels)
     {
@@ -50,6 +51,7 @@ public static class TailJson
             writer.WriteEndArray();
         }
 
+        LokiJson.WriteWarnings(writer, frame.Warnings ?? []);
         writer.WriteEndObject();
     }
 

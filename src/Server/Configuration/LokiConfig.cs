@@ -318,6 +318,12 @@ public sealed class LimitsConfig
     /// <summary>LokiSharp extension: accept <c>{}</c> and selectors whose matchers all match empty.</summary>
     public bool AllowEmptyMatchers { get; set; }
 
+    /// <summary>
+    /// LokiSharp extension: the most memory one query may hold (matrix points and samples of metric queries, lines
+    /// of log queries, label sets of metadata queries) before it fails with 400; 0 means no limit.
+    /// </summary>
+    public ByteSize MaxQueryMemoryBytes { get; set; } = new(1L << 30);
+
     /// <summary>How OTLP attributes are stored; null when not set (the default index-label list applies).</summary>
     public OtlpConfigSection? OtlpConfig { get; set; }
 

@@ -45,7 +45,7 @@ internal sealed partial class CompactorModule(StoreCompactor compactor, LokiShar
             {
                 var r = await compactor.RunAsync(cancellationToken).ConfigureAwait(false);
                 LogRun(r.TablesCompacted, r.RetentionApplied, r.ChunksExpired, r.ChunksDeletedByRequests,
-                    r.ChunksRewritten, r.LinesDeleted, r.RequestsProcessed, r.PacksMarked, r.PacksDeleted,
+                    r.ChunksRewritten, r.ChunksLeftDamaged, r.LinesDeleted, r.RequestsProcessed, r.PacksMarked, r.PacksDeleted,
                     r.BytesFreed, r.PacksPending, r.Duration.TotalSeconds);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -80,7 +80,7 @@ internal sealed partial class CompactorModule(StoreCompactor compactor, LokiShar
 
     [LoggerMessage(Level = LogLevel.Information, Message = "compaction run finished")]
     private partial void LogRun(int tablesCompacted, bool retentionApplied, int chunksExpired, int chunksDeletedByRequests,
-        int chunksRewritten, long linesDeleted, int deleteRequestsProcessed, int packsMarked, int packsDeleted,
+        int chunksRewritten, int chunksLeftDamaged, long linesDeleted, int deleteRequestsProcessed, int packsMarked, int packsDeleted,
         long bytesFreed, int packsPendingDelete, double durationSeconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "compaction run failed; retrying at the next interval")]

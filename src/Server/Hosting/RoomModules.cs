@@ -51,21 +51,32 @@ internal sealed partial class StoreModule(ChunkStore store, TimeProvider time, I
     private partial void LogSealFailed(Exception e);
 }
 
-/// <summary>Reports corrupt chunks and index files met while reading: a log line and <c>loki_lokisharp_corrupt_data_total</c>.</summary>
+/// <summary>
+/// Reports corrupt or unreadable index files, chunks and blocks met while loading or reading: one error log line
+/// with the file and what was skipped, and <c>loki_lokisharp_corrupt_data_total{tenant,kind}</c>. The store reports
+/// each damaged chunk or block once, not once per query.
+/// </summary>
 internal sealed partial class CorruptionReporter(ILoggerFactory loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger("LokiSharp.Storage.Corruption");
     private readonly Prometheus.Counter _corrupt = Prometheus.Metrics.CreateCounter("loki_lokisharp_corrupt_data_total",
-        "Corrupt chunks, blocks or index files found and skipped, per tenant.", ["tenant"]);
+        "Corrupt or unreadable index files, chunks and chunk blocks found and skipped, per tenant and kind (index, chunk, block).",
+        ["tenant", "kind"]);
 
     public void Report(StorageCorruption corruption)
     {
-        _corrupt.WithLabels(corruption.Tenant).Inc();
-        LogCorruption(corruption.Tenant, corruption.Path, corruption.Message);
+        var kind = corruption.Kind switch
+        {
+            CorruptionKind.Chunk => "chunk",
+            CorruptionKind.Block => "block",
+            _ => "index",
+        };
+        _corrupt.WithLabels(corruption.Tenant, kind).Inc();
+        LogCorruption(corruption.Tenant, kind, corruption.Path, corruption.Message);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "corrupt data skipped")]
-    private partial void LogCorruption(string tenant, string path, string reason);
+    private partial void LogCorruption(string tenant, string kind, string path, string reason);
 }
 
 /// <summary>Loki's <c>ingester</c> module: replays the WAL on start, flushes everything on stop.</summary>

@@ -3,6 +3,7 @@ using LokiSharp.LogQL.Syntax;
 using LokiSharp.Querier.Detected;
 using LokiSharp.Querier.Patterns;
 using LokiSharp.Querier.Requests;
+using LokiSharp.Querier.Responses;
 using LokiSharp.Server.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -39,11 +40,12 @@ internal static class DetectedEndpoints
         QueryParameters.CheckBounds(start, end);
         var step = QueryParameters.ParseStep(q.Params.Get("step"), start, end);
         var selector = LogQLParser.ParseLogSelector(q.Params.Get("query") ?? "", q.ParserOptions);
-        var patterns = new PatternsQuery(q.Sources).Patterns(q.Tenant, selector, start, end, step, context.RequestAborted);
+        var patterns = new PatternsQuery(q.Sources, q.Memory, q.Warnings).Patterns(q.Tenant, selector, start, end, step, context.RequestAborted);
         await QueryEndpoints.WriteJsonAsync(context, 200, w =>
         {
             w.WriteStartObject();
             w.WriteString("status", "success");
+            LokiJson.WriteWarnings(w, q.Warnings.ToList());
             w.WriteStartArray("data");
             foreach (var pattern in patterns)
             {
@@ -78,7 +80,7 @@ internal static class DetectedEndpoints
 
         var query = q.Params.Get("query");
         var matchers = string.IsNullOrEmpty(query) ? [] : LogQLParser.ParseMatchers(query, new LogQLParserOptions { AllowEmptyMatchers = true }).Matchers;
-        var labels = new DetectedLabelsQuery(q.Sources).Labels(q.Tenant, matchers, start, end + 1);
+        var labels = new DetectedLabelsQuery(q.Sources, q.Memory).Labels(q.Tenant, matchers, start, end + 1);
         await QueryEndpoints.WriteJsonAsync(context, 200, w =>
         {
             w.WriteStartObject();
@@ -114,7 +116,7 @@ internal static class DetectedEndpoints
         QueryParameters.ParseStep(q.Params.Get("step"), start, end);
         var selector = LogQLParser.ParseLogSelector(q.Params.Get("query") ?? "", q.ParserOptions);
         QueryEndpoints.CheckEntriesLimit(q.Limits, lineLimit);
-        var detected = new DetectedFieldsQuery(q.Sources);
+        var detected = new DetectedFieldsQuery(q.Sources, q.Memory, q.Warnings);
         if (valuesOf is not null)
         {
             var values = detected.Values(q.Tenant, selector, start, end, lineLimit, valuesOf, limit, context.RequestAborted);
@@ -133,17 +135,19 @@ internal static class DetectedEndpoints
                     w.WriteNumber("limit", limit);
                 }
 
+                LokiJson.WriteWarnings(w, q.Warnings.ToList());
                 w.WriteEndObject();
             }).ConfigureAwait(false);
             return;
         }
 
         var fields = detected.Fields(q.Tenant, selector, start, end, lineLimit, limit, context.RequestAborted);
-        await QueryEndpoints.WriteJsonAsync(context, 200, w => WriteFields(w, fields, limit)).ConfigureAwait(false);
+        await QueryEndpoints.WriteJsonAsync(context, 200, w => WriteFields(w, fields, limit, q.Warnings.ToList())).ConfigureAwait(false);
     }
 
-    // {"fields":[...],"limit":N}, or {} when nothing was found (Loki omits both then).
-    private static void WriteFields(Utf8JsonWriter w, List<DetectedField> fields, int limit)
+    // {"fields":[...],"limit":N}, or {} when nothing was found (Loki omits both then); LokiSharp's "warnings" when
+    // corrupt data was skipped.
+    private static void WriteFields(Utf8JsonWriter w, List<DetectedField> fields, int limit, IReadOnlyList<string> warnings)
     {
         w.WriteStartObject();
         if (fields.Count > 0)
@@ -189,6 +193,7 @@ internal static class DetectedEndpoints
             w.WriteNumber("limit", limit);
         }
 
+        LokiJson.WriteWarnings(w, warnings);
         w.WriteEndObject();
     }
 }

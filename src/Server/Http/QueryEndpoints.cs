@@ -70,10 +70,17 @@ internal static class QueryEndpoints
         });
     }
 
-    /// <summary>What every query handler needs: tenant, parameters, limits, the engines.</summary>
+    /// <summary>
+    /// What every query handler needs: tenant, parameters, limits, the engines, and the request's memory budget
+    /// (<c>max_query_memory_bytes</c>) and warnings (corrupt data skipped).
+    /// </summary>
     internal sealed record QueryContext(string Tenant, RequestParams Params, LimitsConfig Limits, IReadOnlyList<ILogSource> Sources, long Now)
     {
         public LogQLParserOptions ParserOptions => new() { AllowEmptyMatchers = Limits.AllowEmptyMatchers };
+
+        public QueryMemoryBudget Memory { get; } = new(Limits.MaxQueryMemoryBytes.Bytes);
+
+        public QueryWarnings Warnings { get; } = new();
     }
 
     internal static async Task Handle(HttpContext context, Func<HttpContext, QueryContext, Task> handler)
@@ -117,6 +124,11 @@ internal static class QueryEndpoints
         catch (LogQLParseException e)
         {
             await PlainText.WriteAsync(context, StatusCodes.Status400BadRequest, e.Message).ConfigureAwait(false);
+        }
+        catch (QueryMemoryLimitException e)
+        {
+            // A limit the request's shape broke, as max_query_series and max_query_bytes_read are in Loki: 400.
+            await TryWriteAsync(context, StatusCodes.Status400BadRequest, e.Message).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (original.IsCancellationRequested)
         {
@@ -182,7 +194,7 @@ internal static class QueryEndpoints
         CheckEntriesLimit(q.Limits, limit);
         var extras = QueryParameters.ParseExtras(q.Params.Get("cursor"), q.Params.Get("context"), q.Params.Get("context_before"),
             q.Params.Get("context_after"), interval);
-        var result = new LogQueryEngine(q.Sources).Select(q.Tenant, selector, start, end, limit, direction, interval, context.RequestAborted, extras);
+        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(q.Tenant, selector, start, end, limit, direction, interval, context.RequestAborted, extras);
         var categorize = CategorizeLabels(context.Request);
         await WriteJsonAsync(context, 200, w => LokiJson.WriteStreams(w, result, categorize)).ConfigureAwait(false);
     }
@@ -210,8 +222,8 @@ internal static class QueryEndpoints
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var stats = new QueryStatistics();
-        var evaluator = new MetricQueryEvaluator(new StoredSampleSource(q.Sources, q.Tenant, stats),
-            new MetricQueryLimits { MaxQuerySeries = q.Limits.MaxQuerySeries });
+        var evaluator = new MetricQueryEvaluator(new StoredSampleSource(q.Sources, q.Tenant, stats, q.Warnings, q.Memory),
+            new MetricQueryLimits { MaxQuerySeries = q.Limits.MaxQuerySeries }, q.Memory);
         MetricResult result;
         try
         {
@@ -222,9 +234,10 @@ internal static class QueryEndpoints
                 var request = new RangeQueryRequest(q.Tenant, expr.ToString(), parameters.StartNs, parameters.EndNs, step, q.Now,
                     q.Limits.MaxCacheFreshnessPerQuery.Ticks * 100, q.Limits.SplitQueriesByInterval.Ticks * 100, q.Limits.MaxQuerySeries, generation);
                 var cancellation = context.RequestAborted;
+                var warnings = q.Warnings;
                 result = cache.Evaluate(request,
                     (from, through) => (MatrixResult)evaluator.Evaluate(expr, MetricQueryParameters.Range(from, through, step), cancellation),
-                    stats.ResultCache);
+                    stats.ResultCache, () => warnings.Count == 0);
             }
             else
             {
@@ -237,7 +250,7 @@ internal static class QueryEndpoints
         }
 
         stats.ExecTimeSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
-        await WriteJsonAsync(context, 200, w => LokiJson.WriteMetric(w, result, stats, [])).ConfigureAwait(false);
+        await WriteJsonAsync(context, 200, w => LokiJson.WriteMetric(w, result, stats, q.Warnings.ToList())).ConfigureAwait(false);
     }
 
     private static async Task LegacyQueryAsync(HttpContext context, QueryContext q)
@@ -261,7 +274,7 @@ internal static class QueryEndpoints
 
         CheckQueryLength(q.Limits, start, end);
         CheckEntriesLimit(q.Limits, limit);
-        var result = new LogQueryEngine(q.Sources).Select(q.Tenant, selector, ClampLookback(q.Limits, start, q.Now), end, limit, direction, 0, context.RequestAborted);
+        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(q.Tenant, selector, ClampLookback(q.Limits, start, q.Now), end, limit, direction, 0, context.RequestAborted);
         await WriteJsonAsync(context, 200, w => LokiJson.WriteLegacyStreams(w, result)).ConfigureAwait(false);
     }
 
@@ -269,7 +282,7 @@ internal static class QueryEndpoints
     {
         var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
         var matchers = Matchers(q, q.Params.Get("query"));
-        var names = new MetadataQueries(q.Sources).LabelNames(q.Tenant, matchers, start, end + 1);
+        var names = new MetadataQueries(q.Sources, q.Memory).LabelNames(q.Tenant, matchers, start, end + 1);
         await WriteValuesAsync(context, names, legacy).ConfigureAwait(false);
     }
 
@@ -278,7 +291,7 @@ internal static class QueryEndpoints
         var name = context.Request.RouteValues["name"] as string ?? "";
         var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
         var matchers = Matchers(q, q.Params.Get("query"));
-        var values = new MetadataQueries(q.Sources).LabelValues(q.Tenant, name, matchers, start, end + 1);
+        var values = new MetadataQueries(q.Sources, q.Memory).LabelValues(q.Tenant, name, matchers, start, end + 1);
         await WriteValuesAsync(context, values, legacy).ConfigureAwait(false);
     }
 
@@ -321,7 +334,7 @@ internal static class QueryEndpoints
             }
         }
 
-        var series = new MetadataQueries(q.Sources).Series(q.Tenant, selectors, start, end + 1);
+        var series = new MetadataQueries(q.Sources, q.Memory).Series(q.Tenant, selectors, start, end + 1);
         await WriteJsonAsync(context, 200, w =>
         {
             w.WriteStartObject();
@@ -341,7 +354,7 @@ internal static class QueryEndpoints
     {
         var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
         var matchers = Matchers(q, q.Params.Get("query"));
-        var stats = new MetadataQueries(q.Sources).Stats(q.Tenant, matchers, start, end + 1);
+        var stats = new MetadataQueries(q.Sources, q.Memory).Stats(q.Tenant, matchers, start, end + 1);
         await WriteJsonAsync(context, 200, w =>
         {
             w.WriteStartObject();
@@ -378,7 +391,7 @@ internal static class QueryEndpoints
         };
         var targets = (q.Params.Get("targetLabels") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var matchers = Matchers(q, query);
-        var volumes = new MetadataQueries(q.Sources).Volume(q.Tenant, matchers, start, end + 1, targets, aggregation, limit);
+        var volumes = new MetadataQueries(q.Sources, q.Memory).Volume(q.Tenant, matchers, start, end + 1, targets, aggregation, limit);
         var timestamp = end / 1e9;
         await WriteJsonAsync(context, 200, w =>
         {

@@ -71,7 +71,8 @@ internal static class TailEndpoints
         var categorize = QueryEndpoints.CategorizeLabels(context.Request) && !legacy;
         var ingester = services.GetRequiredService<Ingester.Ingester>();
         var time = services.GetRequiredService<TimeProvider>();
-        var tail = new LogTail(tenant, request.Selector, request.Limit, request.DelayFor, time);
+        var tail = new LogTail(tenant, request.Selector, request.Limit, request.DelayFor, time,
+            new LokiSharp.LogQL.Evaluation.QueryMemoryBudget(limits.MaxQueryMemoryBytes.Bytes));
         IDisposable? subscription = null;
         string? refusal = null;
         lock (SubscribeLock)

@@ -47,6 +47,19 @@ public static class ChunkEntryReader
         {
             var segment = segments[(int)c.PackId];
             return new ChunkBytes(segment.Array!, segment.Offset, segment.Count, Rented: false);
-        });
+        }, InMemoryOrigin.Instance);
+    }
+
+    /// <summary>Chunks held in memory: named by their position; nothing on disk to report.</summary>
+    private sealed class InMemoryOrigin : IChunkOrigin
+    {
+        public static InMemoryOrigin Instance { get; } = new();
+
+        public string Describe(in ChunkRef chunk) =>
+            "in memory #" + chunk.PackId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        public void Skipped(in ChunkRef chunk, int block, CorruptionKind kind, string warning)
+        {
+        }
     }
 }

@@ -1,3 +1,4 @@
+using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.ContentIndex;
@@ -47,6 +48,12 @@ public interface ILogSource
         return entries.Stats;
     }
 
+    /// <summary>
+    /// Damage known before any stream is read that may hide data in <c>[from, through)</c> (an index table whose
+    /// file failed to load), as warnings for the query; empty when there is none.
+    /// </summary>
+    IReadOnlyList<string> KnownDamage(string tenant, long from, long through) => [];
+
     /// <summary>Label names of matching streams (all streams when <paramref name="matchers"/> is empty).</summary>
     IReadOnlyCollection<string> LabelNames(string tenant, IReadOnlyList<LabelMatcher> matchers, long from,
         long through);
@@ -94,8 +101,9 @@ public enum Direction
 /// <param name="Through">Exclusive end, Unix ns.</param>
 /// <param name="Direction">Order of entries.</param>
 /// <param name="Filter">Literal substrings every line must contain, or null.</param>
+/// <param name="Memory">The query's memory budget: the chunk bytes and decoded blocks an iterator holds are reserved in it.</param>
 public readonly record struct EntryQuery(long From, long Through, Direction Direction = Direction.Forward,
-    LineFilter? Filter = null);
+    LineFilter? Filter = null, QueryMemoryBudget? Memory = null);
 
 /// <summary>A stream chosen by a selector: its labels and fingerprint.</summary>
 /// <param name="Labels">The stream's labels.</param>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using LokiSharp.LogQL.Text;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Index;
 using LokiSharp.Storage.Reading;
@@ -20,6 +21,22 @@ internal readonly record struct ChunkBytes(byte[] Array, int Offset, int Length,
 }
 
 /// <summary>
+/// Where the chunks a <see cref="ChunkEntryIterator"/> reads come from: names them in warnings, and hears of every
+/// chunk or block skipped so it can log and count it where the data lives.
+/// </summary>
+internal interface IChunkOrigin
+{
+    /// <summary>How a warning names the chunk (its pack file and offset, for stored chunks).</summary>
+    string Describe(in ChunkRef chunk);
+
+    /// <summary>
+    /// The whole chunk (<paramref name="block"/> -1) or one block of it was skipped; <paramref name="warning"/> is
+    /// the text the query reports. Called once per iterator and block, so possibly many times per block.
+    /// </summary>
+    void Skipped(in ChunkRef chunk, int block, CorruptionKind kind, string warning);
+}
+
+/// <summary>
 /// Entries of one stream from its stored chunks, merged by time. Chunks are opened lazily in the query's
 /// direction, only once the entry they could precede is reached, so non-overlapping chunks are read one at a
 /// time; overlapping ones are merged.
@@ -27,6 +44,7 @@ internal readonly record struct ChunkBytes(byte[] Array, int Offset, int Length,
 internal sealed class ChunkEntryIterator : IEntryIterator
 {
     private readonly Func<ChunkRef, ChunkBytes> _load;
+    private readonly IChunkOrigin _origin;
     private readonly ChunkRef[] _pending;
     private readonly EntryQuery _query;
     private readonly List<ChunkCursor> _active = [];
@@ -34,10 +52,11 @@ internal sealed class ChunkEntryIterator : IEntryIterator
     private int _nextPending;
     private ChunkCursor? _current;
 
-    public ChunkEntryIterator(List<ChunkRef> chunks, in EntryQuery query, Func<ChunkRef, ChunkBytes> load)
+    public ChunkEntryIterator(List<ChunkRef> chunks, in EntryQuery query, Func<ChunkRef, ChunkBytes> load, IChunkOrigin origin)
     {
         _query = query;
         _load = load;
+        _origin = origin;
         _pending = [.. chunks];
         if (query.Direction == Direction.Forward)
         {
@@ -82,7 +101,7 @@ internal sealed class ChunkEntryIterator : IEntryIterator
             }
 
             _nextPending++;
-            var cursor = ChunkCursor.Open(next, _query, _load, Stats, _warnings);
+            var cursor = ChunkCursor.Open(next, _query, _load, this);
             if (cursor is not null)
             {
                 if (cursor.MoveNext())
@@ -108,6 +127,19 @@ internal sealed class ChunkEntryIterator : IEntryIterator
         _current = null;
     }
 
+    /// <summary>Records a skipped chunk (<paramref name="block"/> -1) or block: a warning for the query, a report to the origin.</summary>
+    private void Skip(in ChunkRef chunk, int block, CorruptionKind kind, string warning)
+    {
+        Stats.Corrupt++;
+        _warnings.Add(warning);
+        _origin.Skipped(chunk, block, kind, warning);
+    }
+
+    // " (250 entries, 2024-05-01T10:00:00Z to 2024-05-01T10:04:09.5Z)": how much data the skip hides and where.
+    private static string Extent(int entries, long from, long through) =>
+        entries <= 0 ? string.Empty
+            : $" ({entries} entries, {GoTimestamp.FormatRfc3339Nano(from)} to {GoTimestamp.FormatRfc3339Nano(through)})";
+
     private ChunkCursor? Best(bool forward)
     {
         ChunkCursor? best = null;
@@ -125,11 +157,14 @@ internal sealed class ChunkEntryIterator : IEntryIterator
     /// <summary>Position within one chunk: the decoded block and entry index.</summary>
     private sealed class ChunkCursor : IDisposable
     {
+        private const long DecodedBytesPerEntry = 24;
+
+        private readonly ChunkRef _chunk;
         private readonly ChunkBytes _data;
         private readonly ChunkLayout _layout;
         private readonly EntryQuery _query;
+        private readonly ChunkEntryIterator _owner;
         private readonly ReadStats _stats;
-        private readonly List<string> _warnings;
         private readonly DecodedBlock _block = new();
         private readonly bool _forward;
         private int _blockIndex;
@@ -138,14 +173,17 @@ internal sealed class ChunkEntryIterator : IEntryIterator
         private bool _done;
         private bool _disposed;
 
-        private ChunkCursor(ChunkBytes data, ChunkLayout layout, in EntryQuery query, ReadStats stats,
-            List<string> warnings)
+        // Bytes reserved in the query's memory budget: the chunk's bytes, and its largest decoded block so far.
+        private long _reserved;
+
+        private ChunkCursor(in ChunkRef chunk, ChunkBytes data, ChunkLayout layout, in EntryQuery query, ChunkEntryIterator owner)
         {
+            _chunk = chunk;
             _data = data;
             _layout = layout;
             _query = query;
-            _stats = stats;
-            _warnings = warnings;
+            _owner = owner;
+            _stats = owner.Stats;
             _forward = query.Direction == Direction.Forward;
             _blockIndex = _forward ? -1 : layout.Blocks.Count;
         }
@@ -155,7 +193,7 @@ internal sealed class ChunkEntryIterator : IEntryIterator
         public LogEntry Current => _block[_entry];
 
         public static ChunkCursor? Open(in ChunkRef chunk, in EntryQuery query, Func<ChunkRef, ChunkBytes> load,
-            ReadStats stats, List<string> warnings)
+            ChunkEntryIterator owner)
         {
             ChunkBytes data;
             try
@@ -164,22 +202,35 @@ internal sealed class ChunkEntryIterator : IEntryIterator
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ChunkCorruptException)
             {
-                stats.Corrupt++;
-                warnings.Add($"chunk {chunk.PackId:x16}@{chunk.Offset} unreadable, skipped: {e.Message}");
+                owner.Skip(chunk, -1, CorruptionKind.Chunk,
+                    $"skipped unreadable chunk {owner._origin.Describe(chunk)}{Extent(chunk.Entries, chunk.From, chunk.Through)}: {e.Message}");
                 return null;
+            }
+
+            // Chunks read from disk are copied into a buffer the cursor holds until it is done.
+            var reserved = data.Rented ? data.Length : 0;
+            try
+            {
+                query.Memory?.Reserve(reserved);
+            }
+            catch
+            {
+                data.Release();
+                throw;
             }
 
             try
             {
                 var layout = ChunkLayout.Parse(data.Span);
-                stats.Chunks++;
-                return new ChunkCursor(data, layout, query, stats, warnings);
+                owner.Stats.Chunks++;
+                return new ChunkCursor(chunk, data, layout, query, owner) { _reserved = reserved };
             }
             catch (ChunkCorruptException e)
             {
                 data.Release();
-                stats.Corrupt++;
-                warnings.Add($"chunk {chunk.PackId:x16}@{chunk.Offset} corrupt, skipped: {e.Message}");
+                query.Memory?.Release(reserved);
+                owner.Skip(chunk, -1, CorruptionKind.Chunk,
+                    $"skipped corrupt chunk {owner._origin.Describe(chunk)}{Extent(chunk.Entries, chunk.From, chunk.Through)}: {e.Message}");
                 return null;
             }
         }
@@ -225,6 +276,8 @@ internal sealed class ChunkEntryIterator : IEntryIterator
             {
                 _disposed = true;
                 _data.Release();
+                _query.Memory?.Release(_reserved);
+                _reserved = 0;
             }
         }
 
@@ -261,14 +314,16 @@ internal sealed class ChunkEntryIterator : IEntryIterator
                     continue;
                 }
 
+                ReserveDecoded(info);
                 try
                 {
                     _block.Decode(chunk, _layout.Encoding, info);
                 }
                 catch (ChunkCorruptException e)
                 {
-                    _stats.Corrupt++;
-                    _warnings.Add("block skipped: " + e.Message);
+                    _owner.Skip(_chunk, _blockIndex, CorruptionKind.Block,
+                        $"skipped corrupt block {_blockIndex + 1} of {_layout.Blocks.Count} in chunk {_owner._origin.Describe(_chunk)}" +
+                        $"{Extent(info.EntryCount, info.MinTime, info.MaxTime)}: {e.Message}");
                     continue;
                 }
 
@@ -277,6 +332,23 @@ internal sealed class ChunkEntryIterator : IEntryIterator
                 _entry = _forward ? _block.LowerBound(_query.From) - 1 : _block.LowerBound(_query.Through);
                 _blockLoaded = true;
                 return;
+            }
+        }
+
+        // The decoded block's buffers are reused and grow to the largest block decoded: its raw bytes, the lines
+        // rebuilt from a tokenized block (at most as many again) and the per-entry offsets and timestamps.
+        private void ReserveDecoded(in BlockInfo info)
+        {
+            if (_query.Memory is not { } memory)
+            {
+                return;
+            }
+
+            var needed = (_data.Rented ? _data.Length : 0) + (2L * info.RawSize) + (DecodedBytesPerEntry * (long)info.EntryCount);
+            if (needed > _reserved)
+            {
+                memory.Reserve(needed - _reserved);
+                _reserved = needed;
             }
         }
     }

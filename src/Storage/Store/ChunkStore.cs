@@ -27,10 +27,17 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     private const string ChunksDirectory = "chunks";
     private const string IndexDirectory = "index";
 
+    // What IndexTable appends to the name of a journal it sets aside.
+    private const string CorruptMarker = ".corrupt-";
+
     private readonly ConcurrentDictionary<string, Tenant> _tenants = new(StringComparer.Ordinal);
     private readonly PackFiles _packs = new();
     private readonly SchemaPeriod[] _periods;
     private readonly ConcurrentDictionary<long, byte> _packsInFlight = new();
+
+    // Chunks (block -1) and blocks already reported as skipped: a damaged block is logged and counted once, not
+    // once per query that meets it. Grows only with the damage found on disk.
+    private readonly ConcurrentDictionary<(string Tenant, long PackId, long Offset, int Block), byte> _reportedSkips = new();
     private readonly Lock _maintenance = new();
     private long _nextPackId;
 
@@ -81,11 +88,38 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
             DurableFile.DeleteLeftovers(tenant.IndexPath);
             foreach (var tableName in IndexTable.Names(tenant.IndexPath))
             {
-                var table = IndexTable.Load(tenant.IndexPath, tableName,
-                    (path, message) => store.Report(tenantId, path, message));
+                (string Path, string Message)? sealedDamage = null;
+                var table = IndexTable.Load(tenant.IndexPath, tableName, (path, message) =>
+                {
+                    store.Report(tenantId, path, message);
+
+                    // A sealed generation is written atomically, so any failure in it is damage, never a torn
+                    // write; the chunks it lists after the failure are missing. (A journal's torn tail is the
+                    // unacknowledged end of a write that a crash cut short.)
+                    if (path.EndsWith(IndexTable.SealedSuffix, StringComparison.Ordinal))
+                    {
+                        sealedDamage = (path, message);
+                    }
+                });
                 if (table is not null)
                 {
                     tenant.Tables[tableName] = table;
+                }
+
+                if (sealedDamage is { } damage)
+                {
+                    store.RecordIndexDamage(tenant, tableName, damage.Path, damage.Message);
+                }
+            }
+
+            // Journals set aside for an unreadable header (now or at an earlier start) held acknowledged chunks.
+            if (Directory.Exists(tenant.IndexPath))
+            {
+                foreach (var file in Directory.EnumerateFiles(tenant.IndexPath, "*" + IndexTable.JournalSuffix + CorruptMarker + "*"))
+                {
+                    var fileName = Path.GetFileName(file);
+                    store.RecordIndexDamage(tenant, fileName[..fileName.IndexOf(IndexTable.JournalSuffix + CorruptMarker, StringComparison.Ordinal)],
+                        file, "journal set aside: its header is unreadable");
                 }
             }
 
@@ -209,9 +243,13 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     /// <summary>Reads the entries of one stored chunk in <c>[query.From, query.Through)</c>.</summary>
     public IEntryIterator OpenChunk(string tenant, in ChunkRef chunk, in EntryQuery query)
     {
-        var chunksPath = _tenants.TryGetValue(tenant, out var t) ? t.ChunksPath : string.Empty;
+        if (!_tenants.TryGetValue(tenant, out var t))
+        {
+            return new ChunkEntryIterator([], query, static _ => default, NoOrigin.Instance);
+        }
+
         return new ChunkEntryIterator([chunk], query,
-            c => new ChunkBytes(_packs.Read(chunksPath, c), 0, c.Length, Rented: true));
+            c => new ChunkBytes(_packs.Read(t.ChunksPath, c), 0, c.Length, Rented: true), t);
     }
 
     /// <summary>
@@ -329,8 +367,10 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     public List<PackFileInfo> UnreferencedPacks(string tenant)
     {
         var result = new List<PackFileInfo>();
-        if (!_tenants.TryGetValue(tenant, out var t) || !Directory.Exists(t.ChunksPath))
+        if (!_tenants.TryGetValue(tenant, out var t) || !Directory.Exists(t.ChunksPath) || !t.DamagedTables.IsEmpty)
         {
+            // With a damaged index table, a pack that looks unreferenced may hold chunks only the lost records
+            // listed: nothing of the tenant is collected until the damaged file is restored or removed.
             return result;
         }
 
@@ -373,7 +413,7 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
         lock (_maintenance)
         {
             var path = PackFiles.PathOf(t.ChunksPath, packId);
-            if (_packsInFlight.ContainsKey(packId) || ReferencedPacks(tenant).Contains(packId) || !File.Exists(path))
+            if (!t.DamagedTables.IsEmpty || _packsInFlight.ContainsKey(packId) || ReferencedPacks(tenant).Contains(packId) || !File.Exists(path))
             {
                 return 0;
             }
@@ -428,7 +468,9 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
         {
             foreach (var table in tenant.Tables.Values)
             {
-                if (table.End <= cutoff && table.HasJournal)
+                // Sealing writes what was loaded and deletes the older generations: with a damaged one, that
+                // would make the loss permanent and destroy the evidence. Its journal keeps the new records.
+                if (table.End <= cutoff && table.HasJournal && !tenant.DamagedTables.ContainsKey(table.Name))
                 {
                     table.Seal();
                     sealedCount++;
@@ -486,12 +528,37 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     }
 
     /// <inheritdoc />
+    public IReadOnlyList<string> KnownDamage(string tenant, long from, long through)
+    {
+        if (!_tenants.TryGetValue(tenant, out var t) || t.DamagedTables.IsEmpty)
+        {
+            return [];
+        }
+
+        var warnings = new List<string>();
+        foreach (var (name, damage) in t.DamagedTables)
+        {
+            if (damage.Start < through && damage.End > from)
+            {
+                warnings.Add($"index table {name} is damaged, chunks it lists may be missing: {Path.GetFileName(damage.Path)}: {damage.Message}");
+            }
+        }
+
+        warnings.Sort(StringComparer.Ordinal);
+        return warnings;
+    }
+
+    /// <inheritdoc />
     public IEntryIterator OpenEntries(string tenant, SelectedStream stream, in EntryQuery query)
     {
         var chunks = ChunksOf(tenant, stream.Labels, query.From, query.Through);
-        var chunksPath = _tenants.TryGetValue(tenant, out var t) ? t.ChunksPath : string.Empty;
+        if (chunks.Count == 0 || !_tenants.TryGetValue(tenant, out var t))
+        {
+            return new ChunkEntryIterator([], query, static _ => default, NoOrigin.Instance);
+        }
+
         return new ChunkEntryIterator(chunks, query,
-            c => new ChunkBytes(_packs.Read(chunksPath, c), 0, c.Length, Rented: true));
+            c => new ChunkBytes(_packs.Read(t.ChunksPath, c), 0, c.Length, Rented: true), t);
     }
 
     /// <summary>The chunk refs of one stream overlapping <c>[from, through)</c>, each once.</summary>
@@ -719,11 +786,50 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     private void Report(string tenant, string path, string message) =>
         Options.OnCorruption?.Invoke(new StorageCorruption(tenant, path, message));
 
-    private Tenant GetTenant(string tenant) => _tenants.GetOrAdd(tenant,
-        id => new Tenant(id, Path.Combine(Options.RootDirectory, TenantPaths.Encode(id))));
-
-    private sealed class Tenant(string id, string path)
+    // The period of a damaged table: the loaded table's when it has one, else the one its name gives under the
+    // schema, else all time (a warning too many is better than damage hidden).
+    private void RecordIndexDamage(Tenant tenant, string tableName, string path, string message)
     {
+        long start = long.MinValue, end = long.MaxValue;
+        if (tenant.Tables.TryGetValue(tableName, out var table))
+        {
+            (start, end) = (table.Start, table.End);
+        }
+        else
+        {
+            foreach (var period in _periods)
+            {
+                var length = period.IndexPeriod.Ticks * 100;
+                if (tableName.StartsWith(period.IndexPrefix, StringComparison.Ordinal) &&
+                    long.TryParse(tableName.AsSpan(period.IndexPrefix.Length), System.Globalization.NumberStyles.AllowLeadingSign,
+                        System.Globalization.CultureInfo.InvariantCulture, out var number) &&
+                    number > -(long.MaxValue / length / 2) && number < long.MaxValue / length / 2 && ReferenceEquals(PeriodAt(number * length), period))
+                {
+                    (start, end) = (number * length, (number * length) + length);
+                    break;
+                }
+            }
+        }
+
+        tenant.DamagedTables[tableName] = new IndexDamage(start, end, path, message);
+    }
+
+    private void ReportSkipped(Tenant tenant, in ChunkRef chunk, int block, CorruptionKind kind, string warning)
+    {
+        if (Options.OnCorruption is { } report && _reportedSkips.TryAdd((tenant.Id, chunk.PackId, chunk.Offset, block), 0))
+        {
+            report(new StorageCorruption(tenant.Id, PackFiles.PathOf(tenant.ChunksPath, chunk.PackId), warning, kind));
+        }
+    }
+
+    private Tenant GetTenant(string tenant) => _tenants.GetOrAdd(tenant,
+        id => new Tenant(this, id, Path.Combine(Options.RootDirectory, TenantPaths.Encode(id))));
+
+    /// <summary>One tenant's directories and index tables; it names its chunks in warnings and reports skipped ones.</summary>
+    private sealed class Tenant(ChunkStore store, string id, string path) : IChunkOrigin
+    {
+        public string Id { get; } = id;
+
         public string Root { get; } = path;
 
         public string ChunksPath { get; } = Path.Combine(path, ChunksDirectory);
@@ -732,6 +838,9 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
 
         public ConcurrentDictionary<string, IndexTable> Tables { get; } = new(StringComparer.Ordinal);
 
+        /// <summary>Tables a damaged file of which was found on open: their chunks may be missing from the index.</summary>
+        public ConcurrentDictionary<string, IndexDamage> DamagedTables { get; } = new(StringComparer.Ordinal);
+
         public IndexTable TableFor(ChunkStore store, long time)
         {
             var period = store.PeriodAt(time);
@@ -739,7 +848,29 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
             var number = FloorDiv(time, length);
             var name = period.IndexPrefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Tables.GetOrAdd(name, n => IndexTable.Create(IndexPath, n, number * length, length,
-                (p, m) => store.Report(id, p, m)));
+                (p, m) => store.Report(Id, p, m)));
+        }
+
+        // The pack file name relative to the tenant's chunks directory, and the chunk's offset in it.
+        public string Describe(in ChunkRef chunk) =>
+            $"{PackFiles.NameOf(chunk.PackId)}@{chunk.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+        public void Skipped(in ChunkRef chunk, int block, CorruptionKind kind, string warning) =>
+            store.ReportSkipped(this, chunk, block, kind, warning);
+    }
+
+    /// <summary>A damaged index file of a table: the table's period, the file and what is wrong with it.</summary>
+    private readonly record struct IndexDamage(long Start, long End, string Path, string Message);
+
+    /// <summary>The origin of an iterator with no chunks.</summary>
+    private sealed class NoOrigin : IChunkOrigin
+    {
+        public static NoOrigin Instance { get; } = new();
+
+        public string Describe(in ChunkRef chunk) => string.Empty;
+
+        public void Skipped(in ChunkRef chunk, int block, CorruptionKind kind, string warning)
+        {
         }
     }
 }

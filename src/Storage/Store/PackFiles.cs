@@ -19,8 +19,11 @@ internal sealed class PackFiles : IDisposable
 
     private readonly ConcurrentDictionary<string, SafeFileHandle> _handles = new(StringComparer.Ordinal);
 
-    public static string PathOf(string chunksDirectory, long packId) =>
-        Path.Combine(chunksDirectory, packId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + Suffix);
+    public static string PathOf(string chunksDirectory, long packId) => Path.Combine(chunksDirectory, NameOf(packId));
+
+    /// <summary>The file name of pack <paramref name="packId"/>: 16 hex digits and <see cref="Suffix"/>.</summary>
+    public static string NameOf(long packId) =>
+        packId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + Suffix;
 
     /// <summary>Parses a pack file name back into its id.</summary>
     public static bool TryParseId(string fileName, out long packId)

@@ -29,7 +29,10 @@ public sealed class StorageOptions
     /// <summary>How long after its period ends an index table is sealed into its immutable form.</summary>
     public TimeSpan SealGracePeriod { get; init; } = TimeSpan.FromHours(2);
 
-    /// <summary>Called for every corrupt or unreadable file or block met (log it and count it).</summary>
+    /// <summary>
+    /// Called for every corrupt or unreadable file, chunk or block met (log it and count it): once per index file
+    /// load, once per chunk or block over the store's lifetime however many queries skip it.
+    /// </summary>
     public Action<StorageCorruption>? OnCorruption { get; init; }
 
     /// <summary>The parsed <see cref="ChunkEncoding"/>.</summary>
@@ -90,8 +93,23 @@ public sealed class SchemaPeriod
     public TimeSpan IndexPeriod { get; init; } = TimeSpan.FromHours(24);
 }
 
+/// <summary>What kind of stored data was found corrupt or unreadable.</summary>
+public enum CorruptionKind
+{
+    /// <summary>An index file (or its torn tail).</summary>
+    Index,
+
+    /// <summary>A whole chunk: unreadable pack, bad envelope or block table.</summary>
+    Chunk,
+
+    /// <summary>One block of a chunk; the chunk's other blocks are still served.</summary>
+    Block,
+}
+
 /// <summary>A corrupt or unreadable piece of storage that was skipped.</summary>
 /// <param name="Tenant">Tenant owning it, empty when unknown.</param>
 /// <param name="Path">File concerned.</param>
 /// <param name="Message">What was wrong.</param>
-public readonly record struct StorageCorruption(string Tenant, string Path, string Message);
+/// <param name="Kind">Whether an index file, a chunk or one block was skipped.</param>
+public readonly record struct StorageCorruption(string Tenant, string Path, string Message,
+    CorruptionKind Kind = CorruptionKind.Index);

@@ -227,7 +227,63 @@ public sealed class ChunkStoreTests
         using var reopened = ChunkStore.Open(new StorageOptions { RootDirectory = dir.Path, OnCorruption = reports.Add });
         var entries = ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out var warnings);
         Assert.InRange(entries.Count, 1500, 1999);
-        Assert.Single(warnings);
+        var warning = Assert.Single(warnings);
+
+        // The warning names the block, its chunk (pack file and offset) and how many entries it hides.
+        var missing = 2000 - entries.Count;
+        Assert.Matches($@"^skipped corrupt block 1 of \d+ in chunk {Path.GetFileName(pack)}@8 \({missing} entries, 2024-01-01T00:00:00Z to .*\): block at offset \d+ checksum mismatch$", warning);
+
+        // Reported (logged and counted by the host) once with the pack's path, however often it is read again.
+        Assert.Equal(entries.Count, ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out var again).Count);
+        Assert.Equal([warning], again);
+        ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day, Direction.Backward), out _);
+        var report = Assert.Single(reports);
+        Assert.Equal(new StorageCorruption("t", pack, warning, CorruptionKind.Block), report);
+    }
+
+    [Fact]
+    public void UnreadableChunkIsReportedOnceAsAChunk()
+    {
+        using var dir = new TempDirectory();
+        var reports = new List<StorageCorruption>();
+        var s = Labels(("app", "api"));
+        using var store = ChunkStore.Open(new StorageOptions { RootDirectory = dir.Path, OnCorruption = reports.Add });
+        store.Write("t", [Chunk(s, Lines(Base, Second, 100))]);
+        store.Write("t", [Chunk(s, Lines(Base + (1000 * Second), Second, 100, "second"))]);
+        var packs = Directory.GetFiles(Path.Combine(dir.Path, "t", "chunks")).Order().ToArray();
+        var bytes = File.ReadAllBytes(packs[0]);
+        bytes[^3] ^= 0xFF;
+        File.WriteAllBytes(packs[0], bytes);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(100, ReadAll(store, "t", s, new EntryQuery(Base, Base + Day), out var warnings).Count);
+            Assert.StartsWith($"skipped corrupt chunk {Path.GetFileName(packs[0])}@8 (100 entries, 2024-01-01T00:00:00Z to 2024-01-01T00:01:39Z): ",
+                Assert.Single(warnings), StringComparison.Ordinal);
+        }
+
+        var report = Assert.Single(reports);
+        Assert.Equal(CorruptionKind.Chunk, report.Kind);
+        Assert.Equal(packs[0], report.Path);
+    }
+
+    [Fact]
+    public void ChunksAndBlocksHeldAreReservedInTheQueryMemoryBudgetAndReleased()
+    {
+        using var dir = new TempDirectory();
+        var s = Labels(("app", "api"));
+        using var store = ChunkStore.Open(Options(dir.Path));
+        store.Write("t", [Chunk(s, Lines(Base, Second, 2000), blockSize: 4096)]);
+
+        var memory = new LogQL.Evaluation.QueryMemoryBudget(0);
+        Assert.Equal(2000, ReadAll(store, "t", s, new EntryQuery(Base, Base + Day, Memory: memory), out _).Count);
+        Assert.InRange(memory.PeakBytes, 4096, 1 << 20);
+        Assert.Equal(0, memory.ReservedBytes);
+
+        var tight = new LogQL.Evaluation.QueryMemoryBudget(1024);
+        var e = Assert.Throws<LogQL.Evaluation.QueryMemoryLimitException>(() =>
+            ReadAll(store, "t", s, new EntryQuery(Base, Base + Day, Memory: tight), out _));
+        Assert.Equal(1024, e.LimitBytes);
     }
 
     [Fact]
@@ -381,7 +437,55 @@ public sealed class ChunkStoreTests
 
         using var reopened = ChunkStore.Open(options);
         Assert.Equal(4, ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out _).Count);
-        Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "t", "index"), "*.corrupt-*"));
+        var setAside = Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "t", "index"), "*.corrupt-*"));
+
+        // The set-aside journal listed acknowledged chunks: queries over its period say so, and its packs are kept.
+        Assert.Equal([$"index table index_19723 is damaged, chunks it lists may be missing: {Path.GetFileName(setAside)}: journal set aside: its header is unreadable"],
+            reopened.KnownDamage("t", Base, Base + Day));
+        Assert.Empty(reopened.KnownDamage("t", Base + Day, Base + (2 * Day)));
+        Assert.Empty(reopened.UnreferencedPacks("t"));
+    }
+
+    [Fact]
+    public void DamagedSealedIndexWarnsQueriesAndKeepsItsPacksAndItsFile()
+    {
+        using var dir = new TempDirectory();
+        var s = Labels(("app", "api"));
+        var reports = new List<StorageCorruption>();
+        var options = new StorageOptions { RootDirectory = dir.Path, OnCorruption = reports.Add };
+        using (var store = ChunkStore.Open(options))
+        {
+            store.Write("t", [Chunk(s, Lines(Base, Second, 10))]);
+            store.Write("t", [Chunk(s, Lines(Base + (100 * Second), Second, 20, "later"))]);
+            Assert.Equal(1, store.SealClosedTables(DateTimeOffset.UtcNow));
+        }
+
+        var index = Path.Combine(dir.Path, "t", "index");
+        var sealedFile = Directory.GetFiles(index, "*.idx").Single();
+        var bytes = File.ReadAllBytes(sealedFile);
+        bytes[^1] ^= 0xFF;
+        File.WriteAllBytes(sealedFile, bytes);
+        var packs = Directory.GetFiles(Path.Combine(dir.Path, "t", "chunks")).Order().ToArray();
+
+        using var reopened = ChunkStore.Open(options);
+        var read = ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out _).Count;
+        Assert.True(read is 10 or 20, $"one chunk's record is lost, read {read}");
+        var warning = Assert.Single(reopened.KnownDamage("t", Base + Second, Base + (2 * Second)));
+        Assert.StartsWith($"index table index_19723 is damaged, chunks it lists may be missing: {Path.GetFileName(sealedFile)}: ", warning, StringComparison.Ordinal);
+        Assert.Empty(reopened.KnownDamage("t", Base - Day, Base));
+        Assert.Contains(reports, r => r.Path == sealedFile);
+
+        // The pack only the lost record listed is not collected, and sealing again does not replace the damaged file.
+        Assert.Empty(reopened.UnreferencedPacks("t"));
+        Assert.All(packs, p => Assert.Equal(0, reopened.DeletePackIfUnreferenced("t", PackIdOf(p))));
+        Assert.All(packs, p => Assert.True(File.Exists(p)));
+        reopened.Write("t", [Chunk(s, Lines(Base + (500 * Second), Second, 5, "late"))]);
+        Assert.Equal(0, reopened.SealClosedTables(DateTimeOffset.UtcNow));
+        Assert.True(File.Exists(sealedFile));
+        Assert.Equal(read + 5, ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day), out _).Count);
+
+        static long PackIdOf(string path) =>
+            long.Parse(Path.GetFileNameWithoutExtension(path), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]

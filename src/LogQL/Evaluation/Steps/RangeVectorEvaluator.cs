@@ -16,7 +16,9 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 /// many samples fall into each run of windows; other functions fold each window's samples in time order (ties
 /// between cursors by the labels of their first sample in the series, then cursor order), so results never depend
 /// on how many workers loaded them.
-/// <c>absent_over_time</c> emits its single sample on empty steps.
+/// <c>absent_over_time</c> emits its single sample on empty steps. The slice's columns are reserved in the query's
+/// <see cref="QueryMemoryBudget"/> as they grow and released with the slice, so a slice too large for it fails the
+/// query rather than the process.
 /// </summary>
 internal sealed class RangeVectorEvaluator : StepEvaluator
 {
@@ -41,6 +43,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly bool _countOnly;
     private readonly LabelSet? _absentLabels;
     private readonly int _seriesLimit;
+    private readonly QueryMemoryBudget? _memory;
     private readonly RangeAccumulator _accumulator;
     private readonly List<int> _active = [];
     private readonly List<VectorSample> _vector = [];
@@ -63,9 +66,11 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     /// window and so becomes a result series; loading fails as soon as one slice holds one too many. 0 when not applicable.
     /// </param>
     /// <param name="select">Opens the cursors of the samples in <c>(start, end]</c> (Unix ns, offset applied).</param>
+    /// <param name="memory">The query's memory budget, or null for none.</param>
     public RangeVectorEvaluator(RangeAggregationExpr expr, Func<long, long, IReadOnlyList<ISampleCursor>> select, MetricQueryParameters parameters,
-        LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation)
+        LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation, QueryMemoryBudget? memory = null)
     {
+        _memory = memory;
         _expr = expr;
         _select = select;
         _seriesKey = LabelSets.RangeGrouping(expr.Grouping);
@@ -254,7 +259,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 DrainInParallel(drained);
             }
 
-            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit);
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory);
             _carry = [.. logs];
         }
         catch
@@ -272,7 +277,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         }
     }
 
-    private SliceLog RentLog() => _spareLogs.TryPop(out var log) ? log : new SliceLog(_seriesKey, _seriesLimit);
+    private SliceLog RentLog() => _spareLogs.TryPop(out var log) ? log : new SliceLog(_seriesKey, _seriesLimit, _memory);
 
     private static bool HasTail(SliceLog[] logs)
     {
@@ -479,12 +484,16 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     /// What one worker read in a slice, in flat arrays: its records (a sample, or for count-only functions a run of
     /// samples in the same windows), each tagged with its segment (one cursor's samples of one series, ranked among
     /// other cursors' by the labels of its first sample), and the series (labels after grouping) of each segment.
-    /// No object per sample or per series.
+    /// No object per sample or per series. Column growth and each new series are reserved in <paramref name="memory"/>.
     /// </summary>
-    private sealed class SliceLog(Func<LabelSet, LabelSet> seriesKey, int seriesLimit)
+    private sealed class SliceLog(Func<LabelSet, LabelSet> seriesKey, int seriesLimit, QueryMemoryBudget? memory)
     {
+        // A series' entries in the tables below, besides its labels.
+        private const long SeriesBytes = 96;
+
         private readonly Dictionary<LabelSet, int> _seriesIds = [];
         private int _cursor;
+        private long _seriesReserved;
 
         public List<LabelSet> SeriesKeys { get; } = [];
 
@@ -535,38 +544,40 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         /// </summary>
         public void Release()
         {
-            RecordSegment.Release();
-            Timestamps.Release();
-            Values.Release();
-            Runs.Release();
+            RecordSegment.Release(memory);
+            Timestamps.Release(memory);
+            Values.Release(memory);
+            Runs.Release(memory);
             _seriesIds.Clear();
             SeriesKeys.Clear();
             SegmentLabels.Clear();
-            SeriesFirstTimestamp.Release();
-            SeriesFirstStep.Release();
-            SeriesEndStep.Release();
-            _seriesLastCursor.Release();
-            _seriesLastSegment.Release();
-            SegmentSeries.Release();
-            SegmentCursor.Release();
-            SegmentRank.Release();
+            SeriesFirstTimestamp.Release(memory);
+            SeriesFirstStep.Release(memory);
+            SeriesEndStep.Release(memory);
+            _seriesLastCursor.Release(memory);
+            _seriesLastSegment.Release(memory);
+            SegmentSeries.Release(memory);
+            SegmentCursor.Release(memory);
+            SegmentRank.Release(memory);
+            memory?.Release(_seriesReserved);
+            _seriesReserved = 0;
         }
 
         /// <summary>Returns the carried samples' columns to the pool once the next slice has replayed them.</summary>
         public void ReleaseTail()
         {
-            TailCursor.Release();
-            TailTimestamps.Release();
-            TailValues.Release();
-            TailLabels.Release();
+            TailCursor.Release(memory);
+            TailTimestamps.Release(memory);
+            TailValues.Release(memory);
+            TailLabels.Release(memory);
         }
 
         public void AddTail(long ts, double value, LabelSet labels)
         {
-            TailCursor.Add(_cursor);
-            TailTimestamps.Add(ts);
-            TailValues.Add(value);
-            TailLabels.Add(labels);
+            TailCursor.Add(_cursor, memory);
+            TailTimestamps.Add(ts, memory);
+            TailValues.Add(value, memory);
+            TailLabels.Add(labels, memory);
         }
 
         public int SegmentOf(LabelSet labels)
@@ -581,13 +592,20 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                     throw MetricQueryException.SeriesLimit(seriesLimit);
                 }
 
+                if (memory is not null)
+                {
+                    var bytes = SeriesBytes + QueryMemoryBudget.EstimateLabels(key);
+                    memory.Reserve(bytes);
+                    _seriesReserved += bytes;
+                }
+
                 _seriesIds.Add(key, series);
                 SeriesKeys.Add(key);
-                SeriesFirstTimestamp.Add(long.MaxValue);
-                SeriesFirstStep.Add(int.MaxValue);
-                SeriesEndStep.Add(0);
-                _seriesLastCursor.Add(-1);
-                _seriesLastSegment.Add(-1);
+                SeriesFirstTimestamp.Add(long.MaxValue, memory);
+                SeriesFirstStep.Add(int.MaxValue, memory);
+                SeriesEndStep.Add(0, memory);
+                _seriesLastCursor.Add(-1, memory);
+                _seriesLastSegment.Add(-1, memory);
             }
             else if (_seriesLastCursor[series] == _cursor)
             {
@@ -595,9 +613,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             }
 
             var segment = SegmentSeries.Count;
-            SegmentSeries.Add(series);
-            SegmentCursor.Add(_cursor);
-            SegmentRank.Add(0);
+            SegmentSeries.Add(series, memory);
+            SegmentCursor.Add(_cursor, memory);
+            SegmentRank.Add(0, memory);
             SegmentLabels.Add(labels);
             _seriesLastCursor[series] = _cursor;
             _seriesLastSegment[series] = segment;
@@ -617,16 +635,16 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 }
             }
 
-            RecordSegment.Add(segment);
-            Runs.Add(new Run(firstStep, endStep, 1));
+            RecordSegment.Add(segment, memory);
+            Runs.Add(new Run(firstStep, endStep, 1), memory);
             Note(segment, firstStep, endStep, ts);
         }
 
         public void AddSample(int segment, int firstStep, int endStep, long ts, double value)
         {
-            RecordSegment.Add(segment);
-            Timestamps.Add(ts);
-            Values.Add(value);
+            RecordSegment.Add(segment, memory);
+            Timestamps.Add(ts, memory);
+            Values.Add(value, memory);
             Note(segment, firstStep, endStep, ts);
         }
 
@@ -668,6 +686,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         public double[] Values { get; private set; } = [];
 
+        private QueryMemoryBudget? _memory;
+        private long _reserved;
         private int[] _start = [];
         private Run[] _byFirst = [];
         private Run[] _byEnd = [];
@@ -714,7 +734,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             return (from, to);
         }
 
-        public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit)
+        public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory)
         {
             // Number the series across workers, in worker order then first sight. Sized for the workers' series up
             // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
@@ -753,9 +773,15 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 total += log.RecordCount;
             }
 
+            // The gathered columns (two of runs, or timestamps and values), the ranks and merge keys built on the way,
+            // and the per-series arrays. Held until the slice is released.
             var n = labels.Count;
+            var reserved = (total * (countOnly ? 2L * Unsafe.SizeOf<Run>() : 16L + 4L)) + (n * 64L);
+            memory?.Reserve(reserved);
             var result = new SliceSeries
             {
+                _memory = memory,
+                _reserved = reserved,
                 Labels = [.. labels],
                 FirstStep = new int[n],
                 EndStep = new int[n],
@@ -935,6 +961,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             Timestamps = [];
             Values = [];
             _byFirst = _byEnd = [];
+            _memory?.Release(_reserved);
+            _reserved = 0;
         }
 
         private static void Return<T>(T[] array)
@@ -985,34 +1013,29 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
     /// <summary>
     /// An append-only array from the shared pool that grows by doubling (a struct, so a log's columns cost no extra
-    /// objects; pooled, so the large ones do not churn the large object heap).
+    /// objects; pooled, so the large ones do not churn the large object heap). Its size is reserved in the query's
+    /// memory budget when it grows (rarely, so the check costs nothing per sample) and released with it.
     /// </summary>
     private struct GrowableArray<T>
     {
         private T[]? _items;
+        private long _reserved;
 
         public int Count { get; private set; }
 
         public readonly ref T this[int index] => ref _items![index];
 
-        public void Add(T item)
+        public void Add(T item, QueryMemoryBudget? memory)
         {
             if (_items is null || Count == _items.Length)
             {
-                var grown = ArrayPool<T>.Shared.Rent(Math.Max(16, Count * 2));
-                if (_items is not null)
-                {
-                    _items.AsSpan(0, Count).CopyTo(grown);
-                    ArrayPool<T>.Shared.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
-                }
-
-                _items = grown;
+                Grow(memory);
             }
 
-            _items[Count++] = item;
+            _items![Count++] = item;
         }
 
-        public void Release()
+        public void Release(QueryMemoryBudget? memory)
         {
             if (_items is not null)
             {
@@ -1021,7 +1044,30 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 _items = null;
             }
 
+            memory?.Release(_reserved);
+            _reserved = 0;
             Count = 0;
+        }
+
+        private void Grow(QueryMemoryBudget? memory)
+        {
+            var grown = ArrayPool<T>.Shared.Rent(Math.Max(16, Count * 2));
+            if (memory is not null)
+            {
+                // The old array is still held while it is copied; what it held is released with it below.
+                var bytes = (long)grown.Length * Unsafe.SizeOf<T>();
+                memory.Reserve(bytes);
+                memory.Release(_reserved);
+                _reserved = bytes;
+            }
+
+            if (_items is not null)
+            {
+                _items.AsSpan(0, Count).CopyTo(grown);
+                ArrayPool<T>.Shared.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+            }
+
+            _items = grown;
         }
     }
 }
