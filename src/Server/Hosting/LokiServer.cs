@@ -66,6 +66,7 @@ public static class LokiServer
         builder.Services.AddSingleton<TenantLimitsSource>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new Tenancy(config.AuthEnabled));
+        builder.Services.AddSingleton(RoomOptions.PushLimits(config));
         builder.Services.AddSingleton<ITenantLimits, TenantIngestionLimits>();
         builder.Services.AddSingleton<IngesterMetrics>();
         builder.Services.AddSingleton<CorruptionReporter>();

@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using LokiSharp.Tests.Logproto;
+
+namespace LokiSharp.IntegrationTests;
+
+/// <summary>One server with 1 MiB push limits, shared by the hostile-input tests.</summary>
+public sealed class HostileInputServer : IAsyncLifetime
+{
+    public const int Limit = 1 << 20;
+
+    private const string Config = """
+        auth_enabled: false
+        server: {http_listen_port: ${HTTP_PORT}, grpc_listen_port: ${GRPC_PORT}, grpc_server_max_recv_msg_size: 1048576}
+        common: {path_prefix: ${DATA}}
+        schema_config:
+          configs: [{from: 2024-01-01, store: tsdb, object_store: filesystem, schema: v13, index: {prefix: index_, period: 24h}}]
+        distributor: {max_recv_msg_size: 1048576}
+        """;
+
+    public LokiProcess Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await LokiProcess.StartAsync(Config);
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+/// <summary>
+/// Hostile push and query requests against the real server: each gets Loki's status and text, and afterwards the
+/// server is still ready and still takes and answers a normal push and query.
+/// </summary>
+public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixture<HostileInputServer>
+{
+    private const int Limit = HostileInputServer.Limit;
+
+    private LokiProcess Server => fixture.Server;
+
+    private static string NowNs(int offset = 0) =>
+        (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000 + offset).ToString(CultureInfo.InvariantCulture);
+
+    private static ByteArrayContent Body(byte[] bytes, string contentType, string? encoding = null)
+    {
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (encoding is not null)
+        {
+            content.Headers.ContentEncoding.Add(encoding);
+        }
+
+        return content;
+    }
+
+    private async Task<(HttpStatusCode Status, string Body)> PostAsync(string path, HttpContent content)
+    {
+        using var response = await Server.Http.PostAsync(new Uri(path, UriKind.Relative), content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task<(HttpStatusCode Status, string Message)> PostOtlpAsync(HttpContent content)
+    {
+        using var response = await Server.Http.PostAsync(new Uri("/otlp/v1/logs", UriKind.Relative), content);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        return (response.StatusCode, bytes.Length == 0 ? "" : LokiSharp.Ingester.Otlp.Protos.Status.Parser.ParseFrom(bytes).Message);
+    }
+
+    private async Task<JsonNode> QueryRangeAsync(string logql)
+    {
+        var start = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600).ToString(CultureInfo.InvariantCulture);
+        var uri = $"/loki/api/v1/query_range?query={Uri.EscapeDataString(logql)}&start={start}&limit=100";
+        using var response = await Server.Http.GetAsync(new Uri(uri, UriKind.Relative));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        return JsonNode.Parse(body)!["data"]!["result"]!;
+    }
+
+    // After a hostile request: ready, and a normal push is stored and read back.
+    private async Task AssertStillServesAsync()
+    {
+        Assert.False(Server.Process.HasExited, Server.Output);
+        using var ready = await Server.Http.GetAsync(new Uri("/ready", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+
+        var marker = Guid.NewGuid().ToString("N");
+        var (status, body) = await PostAsync("/loki/api/v1/push", new StringContent(
+            $$"""{"streams":[{"stream":{"app":"survivor"},"values":[["{{NowNs()}}","{{marker}}"]]}]}""", Encoding.UTF8, "application/json"));
+        Assert.True(status == HttpStatusCode.NoContent, body);
+        var result = await QueryRangeAsync($"{{app=\"survivor\"}} |= \"{marker}\"");
+        Assert.Equal(marker, result[0]!["values"]![0]![1]!.GetValue<string>());
+    }
+
+    // Concatenated gzip members inflate as one stream: a few kilobytes that inflate to many megabytes.
+    private static byte[] GzipBomb(int inflatedMegabytes)
+    {
+        using var member = new MemoryStream();
+        using (var gzip = new GZipStream(member, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            gzip.Write(new byte[1 << 20]);
+        }
+
+        var one = member.ToArray();
+        var bomb = new byte[one.Length * inflatedMegabytes];
+        for (var i = 0; i < inflatedMegabytes; i++)
+        {
+            one.CopyTo(bomb, i * one.Length);
+        }
+
+        return bomb;
+    }
+
+    private static string DecompressedTooLarge(long size) =>
+        $"request body too large: decompressed message size too large than max ({size} vs {Limit})";
+
+    [Theory]
+    [InlineData("/loki/api/v1/push", "application/json")]
+    [InlineData("/loki/api/v1/push", "application/x-protobuf")]
+    [InlineData("/api/prom/push", "application/json")]
+    public async Task A_gzip_bomb_is_413_at_the_configured_limit(string path, string contentType)
+    {
+        var (status, body) = await PostAsync(path, Body(GzipBomb(200), contentType, "gzip"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal(DecompressedTooLarge(Limit + 1) + "\n", body);
+        await AssertStillServesAsync();
+    }
+
+    [Fact]
+    public async Task A_deflate_bomb_is_413_at_the_configured_limit()
+    {
+        using var deflated = new MemoryStream();
+        using (var zlib = new ZLibStream(deflated, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            zlib.Write(new byte[64 << 20]);
+        }
+
+        var (status, body) = await PostAsync("/loki/api/v1/push", Body(deflated.ToArray(), "application/json", "deflate"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal(DecompressedTooLarge(Limit + 1) + "\n", body);
+        await AssertStillServesAsync();
+    }
+
+    [Fact]
+    public async Task A_snappy_body_claiming_4_GB_is_413_without_allocating_it()
+    {
+        byte[] claim = [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x61];
+
+        var (status, body) = await PostAsync("/loki/api/v1/push", Body(claim, "application/x-protobuf"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal(DecompressedTooLarge(4294967295) + "\n", body);
+        await AssertStillServesAsync();
+    }
+
+    [Fact]
+    public async Task A_body_over_the_configured_wire_limit_is_413()
+    {
+        var (status, body) = await PostAsync("/loki/api/v1/push", Body(new byte[Limit + 10], "application/x-protobuf"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal($"request body too large: message size too large than max ({Limit + 10} vs {Limit})\n", body);
+        await AssertStillServesAsync();
+    }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("zstd")]
+    public async Task An_OTLP_bomb_is_413_at_the_configured_limit(string encoding)
+    {
+        byte[] bomb;
+        if (encoding == "gzip")
+        {
+            bomb = GzipBomb(200);
+        }
+        else
+        {
+            using var zstd = new ZstdSharp.Compressor();
+            bomb = zstd.Wrap(new byte[200 << 20]).ToArray();
+        }
+
+        var (status, message) = await PostOtlpAsync(Body(bomb, "application/x-protobuf", encoding));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal(DecompressedTooLarge(Limit + 1), message);
+        await AssertStillServesAsync();
+    }
+
+    // Grpc.AspNetCore (2.85) bounds the inflated message by the receive limit itself; this guards that it still does.
+    [Fact]
+    public async Task A_gzip_compressed_gRPC_push_that_inflates_past_the_receive_limit_is_refused()
+    {
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{Server.GrpcPort}");
+        var client = new Pusher.PusherClient(channel);
+        var request = new PushRequest();
+        request.Streams.Add(new StreamAdapter
+        {
+            Labels = "{app=\"bomb\"}",
+            Entries = { new EntryAdapter { Timestamp = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), Line = new string('a', 64 << 20) } },
+        });
+        using (var compressed = new MemoryStream())
+        {
+            // The client compresses as fast as it can: what it sends must fit the wire limit for this to test inflation.
+            using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                request.WriteTo(gzip);
+            }
+
+            Assert.True(compressed.Length < Limit, $"{compressed.Length} bytes on the wire");
+        }
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.PushAsync(request, new Metadata { { "grpc-internal-encoding-request", "gzip" } }));
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal("Received message exceeds the maximum configured message size.", error.Status.Detail);
+        await AssertStillServesAsync();
+    }
+}
