@@ -221,4 +221,89 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
         Assert.Equal("Received message exceeds the maximum configured message size.", error.Status.Detail);
         await AssertStillServesAsync();
     }
+
+    // A JSON body with raw bytes spliced in where the text says BAD.
+    private static byte[] Splice(string json, byte[] bad)
+    {
+        var parts = json.Split("BAD");
+        var bytes = new List<byte>(Encoding.UTF8.GetBytes(parts[0]));
+        for (var i = 1; i < parts.Length; i++)
+        {
+            bytes.AddRange(bad);
+            bytes.AddRange(Encoding.UTF8.GetBytes(parts[i]));
+        }
+
+        return [.. bytes];
+    }
+
+    private static string Labels(JsonNode stream) =>
+        string.Join(",", stream["stream"]!.AsObject().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value!.GetValue<string>()));
+
+    [Fact]
+    public async Task Invalid_UTF8_in_a_JSON_push_is_stored_and_read_back_as_U_FFFD()
+    {
+        var v1 = Splice($$"""{"streams":[{"stream":{"test":"utf8-v1","app":"aBAD"},"values":[["{{NowNs()}}","xBADy",{"k":"vBAD"}]]}]}""", [0xff]);
+        var legacy = Splice($$"""{"streams":[{"labels":"{test=\"utf8-legacy\", app=\"aBAD\"}","entries":[{"ts":"{{DateTime.UtcNow:O}}","line":"xBAD\ud800"}]}]}""", [0xc3]);
+
+        var (v1Status, v1Body) = await PostAsync("/loki/api/v1/push", Body(v1, "application/json"));
+        var (legacyStatus, legacyBody) = await PostAsync("/api/prom/push", Body(legacy, "application/json"));
+
+        Assert.True(v1Status == HttpStatusCode.NoContent, v1Body);
+        Assert.True(legacyStatus == HttpStatusCode.NoContent, legacyBody);
+        var stored = await QueryRangeAsync("{test=\"utf8-v1\"}");
+
+        // The validator drops U+FFFD from structured metadata values, as Loki's distributor does.
+        Assert.Equal("app=a\uFFFD,detected_level=unknown,k=v,service_name=a\uFFFD,test=utf8-v1", Labels(stored[0]!));
+        Assert.Equal("x\uFFFDy", stored[0]!["values"]![0]![1]!.GetValue<string>());
+        var storedLegacy = await QueryRangeAsync("{test=\"utf8-legacy\"}");
+        Assert.Equal("app=a\uFFFD,detected_level=unknown,service_name=a\uFFFD,test=utf8-legacy", Labels(storedLegacy[0]!));
+        Assert.Equal("x\uFFFD\uFFFD", storedLegacy[0]!["values"]![0]![1]!.GetValue<string>());
+        await AssertStillServesAsync();
+    }
+
+    [Fact]
+    public async Task Invalid_UTF8_in_an_OTLP_JSON_push_is_stored_and_read_back_as_U_FFFD()
+    {
+        var json = Splice($$$"""
+            {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"utf8-otlpBAD"}}]},
+              "scopeLogs":[{"logRecords":[{"timeUnixNano":"{{{NowNs()}}}","body":{"stringValue":"helloBAD"},
+                "attributes":[{"key":"user","value":{"stringValue":"uBAD\udc00"}}]}]}]}]}
+            """, [0xfe]);
+
+        var (status, message) = await PostOtlpAsync(Body(json, "application/json"));
+
+        Assert.True(status == HttpStatusCode.NoContent, message);
+        var stored = await QueryRangeAsync("{service_name=\"utf8-otlp\uFFFD\"}");
+        Assert.Equal("hello\uFFFD", stored[0]!["values"]![0]![1]!.GetValue<string>());
+        Assert.Contains("service_name=utf8-otlp\uFFFD,user=u", Labels(stored[0]!), StringComparison.Ordinal);
+        await AssertStillServesAsync();
+    }
+
+    [Theory]
+    [InlineData("/loki/api/v1/push", """{"streams":[{"stream":{"a":"b"},"values":[["1","x""", "Expected end of string, but instead reached end of data.")]
+    [InlineData("/loki/api/v1/push", """{"streams":[{"stream":{"a":1},"values":[]}]}""", "label \"a\" must have a string value")]
+    [InlineData("/loki/api/v1/push", """{"streams":[{"stream":{"a":"b"},"values":[["99999999999999999999999","x"]]}]}""", "cannot parse timestamp \"99999999999999999999999\" as Unix nanoseconds")]
+    [InlineData("/api/prom/push", """{"streams":[{"labels":"{a=\"b\"}","entries":[{"ts":7,"line":"x"}]}]}""", "\"ts\" must be an RFC3339 string")]
+    public async Task Malformed_JSON_pushes_are_400_with_the_reason(string path, string json, string reason)
+    {
+        var (status, body) = await PostAsync(path, Body(Encoding.UTF8.GetBytes(json), "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.StartsWith(reason, body, StringComparison.Ordinal);
+        await AssertStillServesAsync();
+    }
+
+    [Fact]
+    public async Task JSON_nested_deeper_than_the_reader_allows_is_400()
+    {
+        var deep = new string('[', 70) + new string(']', 70);
+        var (v1Status, v1Body) = await PostAsync("/loki/api/v1/push", Body(Encoding.UTF8.GetBytes("{\"streams\":[],\"x\":" + deep + "}"), "application/json"));
+        var (otlpStatus, otlpMessage) = await PostOtlpAsync(Body(Encoding.UTF8.GetBytes("{\"resourceLogs\":" + new string('[', 200) + new string(']', 200) + "}"), "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, v1Status);
+        Assert.StartsWith("The maximum configured depth of 16 has been exceeded.", v1Body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, otlpStatus);
+        Assert.StartsWith("json: The maximum configured depth of 128 has been exceeded.", otlpMessage, StringComparison.Ordinal);
+        await AssertStillServesAsync();
+    }
 }
