@@ -306,4 +306,42 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
         Assert.StartsWith("json: The maximum configured depth of 128 has been exceeded.", otlpMessage, StringComparison.Ordinal);
         await AssertStillServesAsync();
     }
+
+    // A log query excluding many values, as Grafana builds from a multi-value variable.
+    private static string LongQuery(int bytes)
+    {
+        var query = new StringBuilder("{app=\"survivor\"}");
+        for (var i = 0; query.Length < bytes; i++)
+        {
+            query.Append(CultureInfo.InvariantCulture, $" != \"value-{i}\"");
+        }
+
+        return query.ToString();
+    }
+
+    [Fact]
+    public async Task A_GET_query_of_100_KB_is_answered()
+    {
+        var query = LongQuery(100_000);
+        var start = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600).ToString(CultureInfo.InvariantCulture);
+
+        using var response = await Server.Http.GetAsync(new Uri($"/loki/api/v1/query_range?query={Uri.EscapeDataString(query)}&start={start}", UriKind.Relative));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        Assert.Equal("success", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]!.GetValue<string>());
+        await AssertStillServesAsync();
+    }
+
+    [Fact]
+    public async Task A_GET_query_longer_than_the_parser_takes_gets_its_error()
+    {
+        var query = LongQuery(200_000);
+        var length = Encoding.UTF8.GetByteCount(query);
+
+        using var response = await Server.Http.GetAsync(new Uri($"/loki/api/v1/query_range?query={Uri.EscapeDataString(query)}", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal($"parse error : input size too long ({length} > 131072)\n", await response.Content.ReadAsStringAsync());
+        await AssertStillServesAsync();
+    }
 }

@@ -48,6 +48,8 @@ public static class LokiServer
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.MaxRequestLineSize = RequestParams.MaxRequestLineSize;
+            kestrel.Limits.MaxRequestHeadersTotalSize = RequestParams.MaxRequestLineSize;
             kestrel.Limits.KeepAliveTimeout = config.Server.HttpServerIdleTimeout;
             kestrel.Limits.Http2.MaxStreamsPerConnection = config.Server.GrpcServerMaxConcurrentStreams;
             Listen(kestrel, config.Server.HttpListenAddress, config.Server.HttpListenPort, HttpProtocols.Http1);

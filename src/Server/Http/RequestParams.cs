@@ -9,6 +9,14 @@ namespace LokiSharp.Server.Http;
 /// </summary>
 internal sealed class RequestParams
 {
+    /// <summary>
+    /// Longest request line, and header block, the HTTP listener takes: room for a GET query as long as the
+    /// parser accepts with every byte percent-encoded (3 bytes each) beside the other parameters. Eight times the
+    /// query limit is 1 MiB, Go's default header limit that Loki runs with, so longer queries reach the parser and
+    /// get its error instead of Kestrel's 414 at 8 KiB (Grafana's multi-value variables build such queries).
+    /// </summary>
+    public const int MaxRequestLineSize = 8 * LogQL.Syntax.LogQLParser.MaxInputSize;
+
     private readonly IQueryCollection _query;
     private readonly IFormCollection? _form;
 
