@@ -344,4 +344,27 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
         Assert.Equal($"parse error : input size too long ({length} > 131072)\n", await response.Content.ReadAsStringAsync());
         await AssertStillServesAsync();
     }
+
+    [Fact]
+    public async Task A_protobuf_entry_dated_beyond_2262_is_refused_as_too_new_and_the_rest_is_stored()
+    {
+        var request = new PushRequest();
+        request.Streams.Add(new StreamAdapter
+        {
+            Labels = "{app=\"far-future\"}",
+            Entries =
+            {
+                new EntryAdapter { Timestamp = new Google.Protobuf.WellKnownTypes.Timestamp { Seconds = 100_000_000_000 }, Line = "year 5138" },
+                new EntryAdapter { Timestamp = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), Line = "now" },
+            },
+        });
+
+        var (status, body) = await PostAsync("/loki/api/v1/push", Body(Snappier.Snappy.CompressToArray(request.ToByteArray()), "application/x-protobuf"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.StartsWith("entry for stream '{app=\"far-future\", service_name=\"far-future\"}' has timestamp too new: ", body, StringComparison.Ordinal);
+        var stored = await QueryRangeAsync("{app=\"far-future\"}");
+        Assert.Equal("now", stored[0]!["values"]![0]![1]!.GetValue<string>());
+        await AssertStillServesAsync();
+    }
 }
