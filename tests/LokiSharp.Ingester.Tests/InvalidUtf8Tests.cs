@@ -184,6 +184,7 @@ public sealed class InvalidUtf8Tests
     [InlineData("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x"}""")]
     [InlineData("""{"resourceLogs":"x"}""")]
     [InlineData("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":7}]}]}]}""")]
+    [InlineData("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityText":"a","severityText":"b"}]}]}]}""")]
     public void Malformed_OTLP_JSON_is_a_400(string json)
     {
         var error = Assert.Throws<PushRequestException>(() =>

@@ -24,6 +24,11 @@ public static class OtlpJsonReader
         {
             return ReadDocument(json);
         }
+        catch (ArgumentException e)
+        {
+            // A key given twice in one object, which the JSON model refuses.
+            throw new FormatException(e.Message, e);
+        }
         catch (InvalidOperationException e)
         {
             // System.Text.Json reads invalid UTF-8 as U+FFFD but refuses lone surrogate escapes: replace them and retry.
@@ -32,7 +37,7 @@ public static class OtlpJsonReader
             {
                 return ReadDocument(repaired);
             }
-            catch (InvalidOperationException again)
+            catch (Exception again) when (again is InvalidOperationException or ArgumentException)
             {
                 throw new FormatException(again.Message, again);
             }
