@@ -367,4 +367,56 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
         Assert.Equal("now", stored[0]!["values"]![0]![1]!.GetValue<string>());
         await AssertStillServesAsync();
     }
+
+    private async Task<(HttpStatusCode Status, string Body)> PostFormAsync(string path, string form, bool chunked = false)
+    {
+        HttpContent content = chunked
+            ? new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(form)))
+            : new StringContent(form, Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
+        if (chunked)
+        {
+            content.Headers.ContentLength = null;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = content };
+        if (chunked)
+        {
+            request.Headers.TransferEncodingChunked = true;
+        }
+
+        using var response = await Server.Http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_POST_form_with_many_values_or_a_long_key_is_read_as_Go_reads_it()
+    {
+        var start = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600).ToString(CultureInfo.InvariantCulture);
+        var query = $"query={Uri.EscapeDataString("{app=\"survivor\"}")}&start={start}";
+
+        var (manyStatus, manyBody) = await PostFormAsync("/loki/api/v1/query_range", query + string.Concat(Enumerable.Repeat("&x=1", 2000)));
+        var (keyStatus, keyBody) = await PostFormAsync("/loki/api/v1/query_range", new string('k', 3000) + "=1&" + query);
+
+        Assert.True(manyStatus == HttpStatusCode.OK, manyBody);
+        Assert.True(keyStatus == HttpStatusCode.OK, keyBody);
+        await AssertStillServesAsync();
+    }
+
+    [Theory]
+    [InlineData("/loki/api/v1/query_range", false)]
+    [InlineData("/loki/api/v1/query_range", true)]
+    [InlineData("/loki/api/v1/labels", false)]
+    [InlineData("/loki/api/v1/format_query", false)]
+    [InlineData("/log_level", true)]
+    public async Task A_POST_form_over_10_MiB_is_400_POST_too_large(string path, bool chunked)
+    {
+        var form = "query=" + new string('a', 5 << 20) + "&x=" + new string('b', 6 << 20);
+
+        var (status, body) = await PostFormAsync(path, form, chunked);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("http: POST too large\n", body);
+        await AssertStillServesAsync();
+    }
 }

@@ -1,4 +1,6 @@
+using LokiSharp.Querier.Requests;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 
 namespace LokiSharp.Server.Http;
@@ -26,13 +28,48 @@ internal sealed class RequestParams
         _form = form;
     }
 
+    /// <summary>Largest form body read: Go's limit for a POST form, beyond which Loki answers 400 <c>http: POST too large</c>.</summary>
+    public const int MaxFormSize = 10 << 20;
+
+    // Go bounds the form body as a whole, not the length or the number of its keys and values.
+    private static readonly FormOptions FormLimits = new()
+    {
+        ValueCountLimit = int.MaxValue,
+        KeyLengthLimit = MaxFormSize,
+        ValueLengthLimit = MaxFormSize,
+        MultipartBodyLengthLimit = MaxFormSize,
+    };
+
     /// <summary>Reads the form body when there is one.</summary>
+    /// <exception cref="QueryRequestException">400: the form is larger than Go reads, or malformed.</exception>
     public static async Task<RequestParams> ReadAsync(HttpRequest request)
     {
         IFormCollection? form = null;
         if (HttpMethods.IsPost(request.Method) && request.HasFormContentType)
         {
-            form = await request.ReadFormAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+            if (request.ContentLength > MaxFormSize)
+            {
+                throw new QueryRequestException("http: POST too large");
+            }
+
+            // The server takes push bodies of any size (their routes bound them); a form is held to Go's limit as it is read.
+            if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+            {
+                bodySize.MaxRequestBodySize = MaxFormSize;
+            }
+
+            try
+            {
+                form = await request.ReadFormAsync(FormLimits, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                throw new QueryRequestException("http: POST too large", e);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new QueryRequestException(e.Message, e);
+            }
         }
 
         return new RequestParams(request.Query, form);
