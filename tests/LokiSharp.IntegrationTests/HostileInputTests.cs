@@ -419,4 +419,29 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
         Assert.Equal("http: POST too large\n", body);
         await AssertStillServesAsync();
     }
+
+    [Fact]
+    public async Task Invalid_UTF8_in_a_label_name_is_a_400_in_JSON_and_protobuf()
+    {
+        var json = Splice($$"""{"streams":[{"stream":{"aBAD":"b"},"values":[["{{NowNs()}}","x"]]}]}""", [0xff]);
+        var labels = Splice("{aBAD=\"b\"}", [0xff]);
+        var message = new List<byte> { 0x0a };
+        var stream = new List<byte> { 0x0a, (byte)labels.Length };
+        stream.AddRange(labels);
+        var entry = new EntryAdapter { Timestamp = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), Line = "x" }.ToByteArray();
+        stream.Add(0x12);
+        stream.Add((byte)entry.Length);
+        stream.AddRange(entry);
+        message.Add((byte)stream.Count);
+        message.AddRange(stream);
+
+        var (jsonStatus, jsonBody) = await PostAsync("/loki/api/v1/push", Body(json, "application/json"));
+        var (protoStatus, protoBody) = await PostAsync("/loki/api/v1/push", Body(Snappier.Snappy.CompressToArray([.. message]), "application/x-protobuf"));
+
+        Assert.True(jsonStatus == HttpStatusCode.BadRequest, jsonBody);
+        Assert.True(protoStatus == HttpStatusCode.BadRequest, protoBody);
+        Assert.StartsWith("error parsing labels", jsonBody, StringComparison.Ordinal);
+        Assert.StartsWith("error parsing labels", protoBody, StringComparison.Ordinal);
+        await AssertStillServesAsync();
+    }
 }
