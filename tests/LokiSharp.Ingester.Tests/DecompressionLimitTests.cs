@@ -131,6 +131,27 @@ public sealed class DecompressionLimitTests
         Assert.Equal($"request body too large: decompressed message size too large than max ({declared} vs {Limit})", error.Message);
     }
 
+    [Fact]
+    public void A_snappy_claim_no_block_of_its_size_could_expand_to_is_corrupt_and_real_blocks_pass()
+    {
+        // 512 KiB claimed by a 4-byte body: within the limit, but no snappy block of 4 bytes decodes to that.
+        byte[] claim = [0x80, 0x80, 0x20, 0x00];
+        var request = new LokiSharp.Tests.Logproto.PushRequest();
+        request.Streams.Add(new LokiSharp.Tests.Logproto.StreamAdapter
+        {
+            Labels = "{a=\"b\"}",
+            Entries = { new LokiSharp.Tests.Logproto.EntryAdapter { Line = new string('a', Limit / 2) } },
+        });
+        var compressible = Snappier.Snappy.CompressToArray(Google.Protobuf.MessageExtensions.ToByteArray(request));
+
+        var error = Assert.Throws<PushRequestException>(() => PushBodyDecoder.Decode(claim, "application/x-protobuf", null, PushEndpoint.V1, Limit));
+        using var batch = PushBodyDecoder.Decode(compressible, "application/x-protobuf", null, PushEndpoint.V1, Limit);
+
+        Assert.Equal((400, "snappy: corrupt input"), (error.StatusCode, error.Message));
+        Assert.Equal(Limit / 2, batch.Entries[0].LineLength);
+        Assert.True(compressible.Length * 15 < Limit / 2, $"{compressible.Length} bytes compressed");
+    }
+
     [Theory]
     [InlineData(new byte[] { 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 })]
     [InlineData(new byte[] { 0xff, 0xff, 0xff, 0xff, 0x1f })]

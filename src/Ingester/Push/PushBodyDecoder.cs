@@ -28,6 +28,9 @@ public static class PushBodyDecoder
     /// </summary>
     public const long DefaultMaxDecompressedSize = DefaultMaxCompressedSize;
 
+    // Bytes one compressed byte can stand for at most: a 3-byte copy element yields 64 bytes.
+    private const long MaxSnappyExpansion = 22;
+
     /// <summary>Decodes a complete body. The caller disposes the returned batch.</summary>
     /// <exception cref="PushRequestException">Loki's 400/413/415 answers.</exception>
     public static PushBatch Decode(ReadOnlyMemory<byte> body, string? contentType, string? contentEncoding, PushEndpoint endpoint,
@@ -99,6 +102,12 @@ public static class PushBodyDecoder
         if (declared > maxDecompressedSize || declared > Array.MaxLength)
         {
             throw BoundedDecompression.DecompressedTooLarge(declared, maxDecompressedSize);
+        }
+
+        // No snappy element expands more than 64 bytes from 3, so a larger claim is corrupt: refuse it unallocated.
+        if (declared > MaxSnappyExpansion * compressed.Length)
+        {
+            throw new PushRequestException(400, "snappy: corrupt input");
         }
 
         // The message is decompressed into the batch's own arena, so its lines are referenced there, never copied.
