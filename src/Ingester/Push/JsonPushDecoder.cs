@@ -272,6 +272,12 @@ public static class JsonPushDecoder
             return;
         }
 
+        AddEscapedLine(ref reader, batch, timestamp);
+    }
+
+    // Apart from AddLine so that the common unescaped line stays a short path without exception handling.
+    private static void AddEscapedLine(ref Utf8JsonReader reader, PushBatch batch, long timestamp)
+    {
         var target = batch.ReserveLine(reader.ValueSpan.Length);
         int written;
         try
