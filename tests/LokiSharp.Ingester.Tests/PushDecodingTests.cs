@@ -169,6 +169,25 @@ public sealed class PushDecodingTests
         Assert.Contains(text, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(10_000_000_000L, long.MaxValue)]
+    [InlineData(-10_000_000_000L, long.MinValue)]
+    [InlineData(long.MaxValue, long.MaxValue)]
+    [InlineData(9_223_372_034L, 9_223_372_034_000_000_000L)]
+    public void A_protobuf_time_beyond_int64_nanoseconds_is_pinned_to_the_end_of_the_range(long seconds, long expected)
+    {
+        var request = new PushRequest();
+        request.Streams.Add(new StreamAdapter
+        {
+            Labels = "{a=\"b\"}",
+            Entries = { new EntryAdapter { Timestamp = new Timestamp { Seconds = seconds }, Line = "far" } },
+        });
+
+        using var batch = PushBodyDecoder.Decode(Protobuf(request), "application/x-protobuf", null, PushEndpoint.V1);
+
+        Assert.Equal(expected, batch.Entries[0].TimestampNs);
+    }
+
     [Fact]
     public void Truncated_protobuf_is_a_400_not_a_crash()
     {

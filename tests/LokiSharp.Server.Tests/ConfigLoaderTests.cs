@@ -228,6 +228,19 @@ public sealed class ConfigLoaderTests
         Assert.Equal("/tmp/compact", config.Compactor.WorkingDirectory);
     }
 
+    [Theory]
+    [InlineData("", 100L << 20, 100L << 20)]
+    [InlineData("distributor: {max_recv_msg_size: 1048576}\n", 1L << 20, 1L << 20)]
+    [InlineData("distributor: {max_recv_msg_size: 1048576, max_decompressed_size: 8388608}\n", 1L << 20, 8L << 20)]
+    [InlineData("distributor: {max_recv_msg_size: 0}\n", 0x7FFFFFC7L, 0x7FFFFFC7L)]
+    public void Push_size_limits_come_from_the_distributor_section(string yaml, long body, long decompressed)
+    {
+        var loaded = ConfigLoader.LoadText(MinimalSchema + yaml, "x.yaml", false);
+
+        Assert.Equal(new LokiSharp.Ingester.Push.PushSizeLimits(body, decompressed), Hosting.RoomOptions.PushLimits(loaded.Config));
+        Assert.DoesNotContain(loaded.Notices, n => n.Key.StartsWith("distributor.", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Catalog_knows_the_keys_users_carry()
     {

@@ -16,6 +16,16 @@ public sealed class HostPiecesTests
         Assert.Equal(expected, RequestMetrics.MakeLabelValue(template));
 
     [Fact]
+    public void The_request_line_holds_the_longest_query_the_parser_takes_fully_percent_encoded()
+    {
+        var longestEncodedQuery = 3 * (LogQL.Syntax.LogQLParser.MaxInputSize - 1);
+        const int otherParameters = 4096;
+
+        Assert.True(longestEncodedQuery + otherParameters <= RequestParams.MaxRequestLineSize);
+        Assert.Equal(1 << 20, RequestParams.MaxRequestLineSize);
+    }
+
+    [Fact]
     public void Log_lines_are_logfmt_with_arguments_as_keys()
     {
         using var output = new StringWriter();

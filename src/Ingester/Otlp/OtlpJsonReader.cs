@@ -16,9 +16,35 @@ public static class OtlpJsonReader
 {
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
-    /// <summary>Parses <paramref name="json"/>.</summary>
+    /// <summary>Parses <paramref name="json"/>; invalid UTF-8 and lone surrogate escapes in strings are read as U+FFFD.</summary>
     /// <exception cref="FormatException">The text is not an OTLP/JSON logs export.</exception>
     public static ExportLogsServiceRequest Read(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return ReadDocument(json);
+        }
+        catch (ArgumentException e)
+        {
+            // A key given twice in one object, which the JSON model refuses.
+            throw new FormatException(e.Message, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json reads invalid UTF-8 as U+FFFD but refuses lone surrogate escapes: replace them and retry.
+            var repaired = Push.JsonStrings.ReplaceLoneSurrogateEscapes(json) ?? throw new FormatException(e.Message, e);
+            try
+            {
+                return ReadDocument(repaired);
+            }
+            catch (Exception again) when (again is InvalidOperationException or ArgumentException)
+            {
+                throw new FormatException(again.Message, again);
+            }
+        }
+    }
+
+    private static ExportLogsServiceRequest ReadDocument(ReadOnlySpan<byte> json)
     {
         JsonNode? root;
         try

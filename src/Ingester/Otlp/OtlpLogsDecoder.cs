@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.IO.Compression;
-using System.Runtime.InteropServices;
 using Google.Protobuf;
 using LokiSharp.Ingester.Otlp.Protos;
 using LokiSharp.Ingester.Push;
@@ -72,7 +70,7 @@ public static class OtlpLogsDecoder
         {
             if (inflated is not null)
             {
-                ArrayPool<byte>.Shared.Return(inflated);
+                PushBuffers.Pool.Return(inflated);
             }
         }
     }
@@ -104,54 +102,15 @@ public static class OtlpLogsDecoder
     // Decompresses into a pooled buffer, failing with Loki's 413 text once the output passes the limit.
     private static byte[] Inflate(ReadOnlyMemory<byte> compressed, Func<Stream, Stream> decompressor, string codec, long maxDecompressedSize, out int length)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(compressed.Length * 4, 4096));
-        length = 0;
         try
         {
-            using var source = MemoryMarshal.TryGetArray(compressed, out var segment)
-                ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-                : new MemoryStream(compressed.ToArray(), writable: false);
+            using var source = BoundedDecompression.Source(compressed);
             using var stream = decompressor(source);
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (length > maxDecompressedSize || buffer.Length >= Array.MaxLength)
-                    {
-                        throw new PushRequestException(413, $"request body too large: decompressed message size too large than max ({length} vs {maxDecompressedSize})");
-                    }
-
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, Array.MaxLength));
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
-
-                var read = stream.Read(buffer, length, buffer.Length - length);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-            }
-
-            if (length > maxDecompressedSize)
-            {
-                throw new PushRequestException(413, $"request body too large: decompressed message size too large than max ({length} vs {maxDecompressedSize})");
-            }
-
-            return buffer;
+            return BoundedDecompression.ReadAll(stream, compressed.Length, maxDecompressedSize, out length);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or ZstdSharp.ZstdException)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             throw new PushRequestException(400, $"{codec}: {e.Message}", e);
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Text;
@@ -60,6 +61,11 @@ public static class JsonPushDecoder
         }
         catch (JsonException e)
         {
+            throw Malformed(e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The reader's answer to asking a token for what it is not: a body of the wrong shape, not a server fault.
             throw Malformed(e.Message);
         }
     }
@@ -127,9 +133,10 @@ public static class JsonPushDecoder
             throw Malformed("timestamp must be a string of Unix nanoseconds: Value is string, but can't find closing '\"' symbol");
         }
 
-        if (!long.TryParse(reader.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var timestamp))
+        var timestampText = Text(ref reader);
+        if (!long.TryParse(timestampText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var timestamp))
         {
-            throw Malformed($"cannot parse timestamp \"{reader.GetString()}\" as Unix nanoseconds");
+            throw Malformed($"cannot parse timestamp \"{timestampText}\" as Unix nanoseconds");
         }
 
         Read(ref reader);
@@ -171,7 +178,7 @@ public static class JsonPushDecoder
             if (reader.ValueTextEquals("labels"u8))
             {
                 Read(ref reader);
-                labels = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : throw Malformed("\"labels\" must be a string like {job=\"app\"}");
+                labels = reader.TokenType == JsonTokenType.String ? Text(ref reader) : throw Malformed("\"labels\" must be a string like {job=\"app\"}");
             }
             else if (reader.ValueTextEquals("entries"u8))
             {
@@ -221,7 +228,7 @@ public static class JsonPushDecoder
             if (reader.ValueTextEquals("ts"u8) || reader.ValueTextEquals("timestamp"u8))
             {
                 Read(ref reader);
-                var text = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : throw Malformed("\"ts\" must be an RFC3339 string");
+                var text = reader.TokenType == JsonTokenType.String ? Text(ref reader) : throw Malformed("\"ts\" must be an RFC3339 string");
                 timestamp = GoTimestamp.TryParseRfc3339(text, out var parsed) ? parsed : throw Malformed($"parsing time \"{text}\" as RFC3339");
             }
             else if (reader.ValueTextEquals("line"u8))
@@ -265,8 +272,24 @@ public static class JsonPushDecoder
             return;
         }
 
+        AddEscapedLine(ref reader, batch, timestamp);
+    }
+
+    // Apart from AddLine so that the common unescaped line stays a short path without exception handling.
+    private static void AddEscapedLine(ref Utf8JsonReader reader, PushBatch batch, long timestamp)
+    {
         var target = batch.ReserveLine(reader.ValueSpan.Length);
-        var written = reader.CopyString(target);
+        int written;
+        try
+        {
+            written = reader.CopyString(target);
+        }
+        catch (InvalidOperationException)
+        {
+            // Invalid UTF-8 or a lone surrogate escape: kept as the protobuf path keeps bytes, shown as U+FFFD when read.
+            written = JsonStrings.Unescape(reader.ValueSpan, target);
+        }
+
         batch.AddReservedEntry(timestamp, written);
     }
 
@@ -274,14 +297,14 @@ public static class JsonPushDecoder
     {
         while (Read(ref reader) && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString() ?? "";
+            var name = Text(ref reader);
             Read(ref reader);
             if (reader.TokenType != JsonTokenType.String)
             {
                 throw Malformed($"structured metadata value of \"{name}\" must be a string");
             }
 
-            batch.AddMetadata(name, reader.GetString() ?? "");
+            batch.AddMetadata(name, Text(ref reader));
         }
     }
 
@@ -295,17 +318,35 @@ public static class JsonPushDecoder
         var pairs = new List<LabelPair>();
         while (Read(ref reader) && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString() ?? "";
+            var name = Text(ref reader);
             Read(ref reader);
             if (reader.TokenType != JsonTokenType.String)
             {
                 throw Malformed($"label \"{name}\" must have a string value");
             }
 
-            pairs.Add(new LabelPair(name, reader.GetString() ?? ""));
+            pairs.Add(new LabelPair(name, Text(ref reader)));
         }
 
         return pairs.Count == 0 ? "{}" : LabelSet.From(pairs).ToString();
+    }
+
+    // A string or property name as text; invalid UTF-8 and lone surrogate escapes become U+FFFD, as Go's decoding does.
+    private static string Text(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return reader.ValueSpan.IsEmpty ? "" : Encoding.UTF8.GetString(reader.ValueSpan);
+        }
+
+        try
+        {
+            return reader.GetString() ?? "";
+        }
+        catch (InvalidOperationException)
+        {
+            return JsonStrings.UnescapeToString(reader.ValueSpan);
+        }
     }
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string message)

@@ -118,7 +118,7 @@ public static class ProtobufPushDecoder
             }
         }
 
-        batch.AddEntry(checked((seconds * 1_000_000_000) + nanos), line);
+        batch.AddEntry(UnixNanos(seconds, nanos), line);
         if (metadataCount == 0)
         {
             return;
@@ -157,6 +157,19 @@ public static class ProtobufPushDecoder
                 reader.Skip(wire);
             }
         }
+    }
+
+    // A time int64 nanoseconds cannot hold (before 1678 or after 2262) is pinned to the end of the range it passed,
+    // where validation refuses the entry alone as too old or too new, as Loki does, instead of failing the push.
+    private static long UnixNanos(long seconds, long nanos)
+    {
+        const long maxSeconds = (long.MaxValue - int.MaxValue) / 1_000_000_000;
+        if (seconds is <= maxSeconds and >= -maxSeconds)
+        {
+            return (seconds * 1_000_000_000) + nanos;
+        }
+
+        return seconds > 0 ? long.MaxValue : long.MinValue;
     }
 
     private static string Utf8(ReadOnlySpan<byte> bytes) => bytes.IsEmpty ? "" : Encoding.UTF8.GetString(bytes);

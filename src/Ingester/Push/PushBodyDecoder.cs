@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Compression;
 
 namespace LokiSharp.Ingester.Push;
@@ -16,26 +15,32 @@ public enum PushEndpoint
 /// <summary>
 /// Turns a push request body into a <see cref="PushBatch"/> as Loki does: strip <c>Content-Encoding</c> (none,
 /// snappy as a no-op, gzip, deflate), then JSON for <c>application/json</c> and snappy-block protobuf for any
-/// other media type. Size limits give Loki's 413 texts.
+/// other media type. Size limits give Loki's 413 texts; the decompressed size is bounded while inflating.
 /// </summary>
 public static class PushBodyDecoder
 {
-    /// <summary>Loki's <c>distributor.max-recv-msg-size</c> default: 100 MiB on the wire.</summary>
+    /// <summary>Loki's <c>distributor.max_recv_msg_size</c> default: 100 MiB on the wire.</summary>
     public const long DefaultMaxCompressedSize = 100L << 20;
 
-    /// <summary>Loki's default bound on a decompressed body (5000 MiB); our arrays cap at 2 GiB anyway.</summary>
-    public const long DefaultMaxDecompressedSize = 5000L << 20;
+    /// <summary>
+    /// The bound on a decompressed body unless configured otherwise: the same as on the wire, so that memory per
+    /// push follows one setting (Loki's own default, 5000 MiB, lets a 100 MiB gzip bomb inflate to 5 GB).
+    /// </summary>
+    public const long DefaultMaxDecompressedSize = DefaultMaxCompressedSize;
+
+    // Bytes one compressed byte can stand for at most: a 3-byte copy element yields 64 bytes.
+    private const long MaxSnappyExpansion = 22;
 
     /// <summary>Decodes a complete body. The caller disposes the returned batch.</summary>
     /// <exception cref="PushRequestException">Loki's 400/413/415 answers.</exception>
-    public static PushBatch Decode(ReadOnlySpan<byte> body, string? contentType, string? contentEncoding, PushEndpoint endpoint,
+    public static PushBatch Decode(ReadOnlyMemory<byte> body, string? contentType, string? contentEncoding, PushEndpoint endpoint,
         long maxDecompressedSize = DefaultMaxDecompressedSize)
     {
         var mediaType = MediaType(contentType);
         byte[]? inflated = null;
         try
         {
-            var payload = body;
+            var payload = body.Span;
             switch (contentEncoding?.Trim().ToLowerInvariant())
             {
                 case null or "" or "snappy" or "identity":
@@ -58,7 +63,7 @@ public static class PushBodyDecoder
         {
             if (inflated is not null)
             {
-                ArrayPool<byte>.Shared.Return(inflated);
+                PushBuffers.Pool.Return(inflated);
             }
         }
     }
@@ -92,23 +97,21 @@ public static class PushBodyDecoder
 
     private static PushBatch DecodeProtobuf(ReadOnlySpan<byte> compressed, long maxDecompressedSize)
     {
-        int length;
-        try
+        // The block declares its decoded length up front: check it before allocating anything that size.
+        var declared = SnappyDecodedLength(compressed);
+        if (declared > maxDecompressedSize || declared > Array.MaxLength)
         {
-            length = Snappier.Snappy.GetUncompressedLength(compressed);
+            throw BoundedDecompression.DecompressedTooLarge(declared, maxDecompressedSize);
         }
-        catch (InvalidDataException)
+
+        // No snappy element expands more than 64 bytes from 3, so a larger claim is corrupt: refuse it unallocated.
+        if (declared > MaxSnappyExpansion * compressed.Length)
         {
             throw new PushRequestException(400, "snappy: corrupt input");
         }
 
-        if (length > maxDecompressedSize)
-        {
-            throw new PushRequestException(413, $"request body too large: decompressed message size too large than max ({length} vs {maxDecompressedSize})");
-        }
-
         // The message is decompressed into the batch's own arena, so its lines are referenced there, never copied.
-        var batch = PushBatch.ForMessage(length);
+        var batch = PushBatch.ForMessage((int)declared);
         try
         {
             int written;
@@ -131,6 +134,22 @@ public static class PushBodyDecoder
         }
     }
 
+    // The snappy block preamble: the decoded length as a little-endian base-128 varint of at most 32 bits.
+    private static long SnappyDecodedLength(ReadOnlySpan<byte> block)
+    {
+        ulong length = 0;
+        for (var i = 0; i < block.Length && i < 5; i++)
+        {
+            length |= (ulong)(block[i] & 0x7f) << (7 * i);
+            if (block[i] < 0x80)
+            {
+                return length <= uint.MaxValue ? (long)length : throw new PushRequestException(400, "snappy: corrupt input");
+            }
+        }
+
+        throw new PushRequestException(400, "snappy: corrupt input");
+    }
+
     // Loki parses Content-Type with Go's mime.ParseMediaType: parameters are allowed, a missing type is an error.
     private static string MediaType(string? contentType)
     {
@@ -151,51 +170,17 @@ public static class PushBodyDecoder
         return media;
     }
 
-    private static byte[] Inflate(ReadOnlySpan<byte> body, Func<Stream, Stream> open, long maxSize, out int length)
+    private static byte[] Inflate(ReadOnlyMemory<byte> body, Func<Stream, Stream> open, long maxSize, out int length)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(body.Length * 4, 4096));
-        length = 0;
         try
         {
-            using var input = new MemoryStream(body.ToArray(), writable: false);
+            using var input = BoundedDecompression.Source(body);
             using var inflater = open(input);
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (buffer.Length >= Array.MaxLength / 2)
-                    {
-                        throw new PushRequestException(413, $"request body too large: decompressed message size too large than max ({length} vs {maxSize})");
-                    }
-
-                    var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
-
-                var read = inflater.Read(buffer, length, buffer.Length - length);
-                if (read == 0)
-                {
-                    return buffer;
-                }
-
-                length += read;
-                if (length > maxSize)
-                {
-                    throw new PushRequestException(413, $"request body too large: decompressed message size too large than max ({length} vs {maxSize})");
-                }
-            }
+            return BoundedDecompression.ReadAll(inflater, body.Length, maxSize, out length);
         }
         catch (InvalidDataException e)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             throw new PushRequestException(400, "failed to decompress request body: " + e.Message, e);
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
         }
     }
 }

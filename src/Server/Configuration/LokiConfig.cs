@@ -343,9 +343,18 @@ public sealed class LimitsConfig
     }
 }
 
-/// <summary><c>distributor:</c> only its OTLP defaults are modelled.</summary>
+/// <summary><c>distributor:</c> push size limits and the OTLP defaults.</summary>
 public sealed class DistributorConfig
 {
+    /// <summary>Largest HTTP push body accepted on the wire (Loki's default 100 MiB); larger ones get Loki's 413.</summary>
+    public int MaxRecvMsgSize { get; set; } = (int)LokiSharp.Ingester.Push.PushBodyDecoder.DefaultMaxCompressedSize;
+
+    /// <summary>
+    /// Largest HTTP push body once decompressed. 0, the default here, means <see cref="MaxRecvMsgSize"/>: Loki's
+    /// default of 5000 MiB would let a small gzip bomb take gigabytes of memory before it is refused.
+    /// </summary>
+    public long MaxDecompressedSize { get; set; }
+
     public DistributorOtlpConfig OtlpConfig { get; set; } = new();
 }
 

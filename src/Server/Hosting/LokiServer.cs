@@ -48,6 +48,8 @@ public static class LokiServer
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.MaxRequestLineSize = RequestParams.MaxRequestLineSize;
+            kestrel.Limits.MaxRequestHeadersTotalSize = RequestParams.MaxRequestLineSize;
             kestrel.Limits.KeepAliveTimeout = config.Server.HttpServerIdleTimeout;
             kestrel.Limits.Http2.MaxStreamsPerConnection = config.Server.GrpcServerMaxConcurrentStreams;
             Listen(kestrel, config.Server.HttpListenAddress, config.Server.HttpListenPort, HttpProtocols.Http1);
@@ -67,6 +69,7 @@ public static class LokiServer
         builder.Services.AddSingleton<TenantLimitsSource>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new Tenancy(config.AuthEnabled));
+        builder.Services.AddSingleton(RoomOptions.PushLimits(config));
         builder.Services.AddSingleton<ITenantLimits, TenantIngestionLimits>();
         builder.Services.AddSingleton<IngesterMetrics>();
         builder.Services.AddSingleton<CorruptionReporter>();

@@ -26,6 +26,17 @@ public static class RoomOptions
         OnCorruption = onCorruption,
     };
 
+    /// <summary>
+    /// The push body limits from <c>distributor:</c>. As in Loki, 0 or less turns the wire limit off (up to what
+    /// one array holds); a decompressed limit of 0 follows the wire limit.
+    /// </summary>
+    public static LokiSharp.Ingester.Push.PushSizeLimits PushLimits(LokiConfig config)
+    {
+        var body = config.Distributor.MaxRecvMsgSize > 0 ? config.Distributor.MaxRecvMsgSize : Array.MaxLength;
+        var decompressed = config.Distributor.MaxDecompressedSize > 0 ? config.Distributor.MaxDecompressedSize : body;
+        return new LokiSharp.Ingester.Push.PushSizeLimits(body, decompressed);
+    }
+
     /// <summary>The ingester's settings from <c>ingester:</c>.</summary>
     public static IngesterOptions Ingester(LokiConfig config) => new()
     {

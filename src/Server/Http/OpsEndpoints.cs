@@ -72,10 +72,14 @@ internal static partial class OpsEndpoints
                     "application/json; charset=utf-8");
             }
 
-            var requested = context.Request.Query["log_level"].ToString();
-            if (requested.Length == 0 && context.Request.HasFormContentType)
+            string requested;
+            try
             {
-                requested = (await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false))["log_level"].ToString();
+                requested = (await RequestParams.ReadAsync(context.Request).ConfigureAwait(false)).Get("log_level") ?? "";
+            }
+            catch (LokiSharp.Querier.Requests.QueryRequestException e)
+            {
+                return Results.Text(e.Message + "\n", "text/plain; charset=utf-8", statusCode: e.StatusCode);
             }
 
             if (!level.TrySet(requested))

@@ -15,10 +15,11 @@ namespace LokiSharp.Server.Http;
 internal static class OtlpEndpoints
 {
     public static void MapOtlpEndpoints(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapPost("/otlp/v1/logs", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, ITenantLimits limits, TimeProvider time) =>
-            PushAsync(context, ingester, tenancy, limits, time));
+        endpoints.MapPost("/otlp/v1/logs", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, ITenantLimits limits, PushSizeLimits sizeLimits,
+            TimeProvider time) => PushAsync(context, ingester, tenancy, limits, sizeLimits, time));
 
-    private static async Task PushAsync(HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, ITenantLimits limits, TimeProvider time)
+    private static async Task PushAsync(HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, ITenantLimits limits, PushSizeLimits sizeLimits,
+        TimeProvider time)
     {
         if (!context.RequestServices.GetRequiredService<Hosting.IngesterModule>().Running)
         {
@@ -35,19 +36,19 @@ internal static class OtlpEndpoints
         }
 
         var length = context.Request.ContentLength;
-        if (length > PushEndpoints.MaxBodySize)
+        if (length > sizeLimits.MaxBodySize)
         {
-            var tooLarge = PushBodyDecoder.TooLarge(length.Value, PushEndpoints.MaxBodySize);
+            var tooLarge = PushBodyDecoder.TooLarge(length.Value, sizeLimits.MaxBodySize);
             await WriteStatusAsync(context, tooLarge.StatusCode, tooLarge.Message).ConfigureAwait(false);
             return;
         }
 
-        var (body, bodyLength) = await PushEndpoints.ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        var (body, bodyLength) = await PushEndpoints.ReadBodyAsync(context.Request, sizeLimits.MaxBodySize, context.RequestAborted).ConfigureAwait(false);
         try
         {
-            if (bodyLength > PushEndpoints.MaxBodySize)
+            if (bodyLength > sizeLimits.MaxBodySize)
             {
-                var tooLarge = PushBodyDecoder.TooLarge(bodyLength, PushEndpoints.MaxBodySize);
+                var tooLarge = PushBodyDecoder.TooLarge(bodyLength, sizeLimits.MaxBodySize);
                 await WriteStatusAsync(context, tooLarge.StatusCode, tooLarge.Message).ConfigureAwait(false);
                 return;
             }
@@ -56,7 +57,7 @@ internal static class OtlpEndpoints
             var mapping = tenantLimits.Otlp with { DiscoverServiceName = tenantLimits.DiscoverServiceName };
             var now = time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000;
             using var batch = OtlpLogsDecoder.Decode(body.AsMemory(0, bodyLength), context.Request.ContentType,
-                context.Request.Headers.ContentEncoding.ToString(), mapping, now);
+                context.Request.Headers.ContentEncoding.ToString(), mapping, now, sizeLimits.MaxDecompressedSize);
             var outcome = await ingester.PushAsync(tenant, batch, context.RequestAborted).ConfigureAwait(false);
             if (outcome.StatusCode == StatusCodes.Status204NoContent)
             {

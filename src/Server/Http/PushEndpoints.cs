@@ -12,10 +12,10 @@ internal static class PushEndpoints
 {
     public static void MapPushEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/loki/api/v1/push", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy) =>
-            PushAsync(context, ingester, tenancy, PushEndpoint.V1));
-        endpoints.MapPost("/api/prom/push", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy) =>
-            PushAsync(context, ingester, tenancy, PushEndpoint.Legacy));
+        endpoints.MapPost("/loki/api/v1/push", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, PushSizeLimits limits) =>
+            PushAsync(context, ingester, tenancy, limits, PushEndpoint.V1));
+        endpoints.MapPost("/api/prom/push", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, PushSizeLimits limits) =>
+            PushAsync(context, ingester, tenancy, limits, PushEndpoint.Legacy));
 
         endpoints.MapMethods("/flush", ["GET", "POST"], static async (HttpContext context, Ingester.Ingester ingester) =>
         {
@@ -47,10 +47,7 @@ internal static class PushEndpoints
         });
     }
 
-    /// <summary>Loki's default <c>distributor.max-recv-msg-size</c>.</summary>
-    internal const long MaxBodySize = PushBodyDecoder.DefaultMaxCompressedSize;
-
-    private static async Task PushAsync(HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, PushEndpoint endpoint)
+    private static async Task PushAsync(HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, PushSizeLimits limits, PushEndpoint endpoint)
     {
         if (!context.RequestServices.GetRequiredService<Hosting.IngesterModule>().Running)
         {
@@ -66,24 +63,25 @@ internal static class PushEndpoints
         }
 
         var length = context.Request.ContentLength;
-        if (length > MaxBodySize)
+        if (length > limits.MaxBodySize)
         {
-            var tooLarge = PushBodyDecoder.TooLarge(length.Value, MaxBodySize);
+            var tooLarge = PushBodyDecoder.TooLarge(length.Value, limits.MaxBodySize);
             await PlainText.WriteAsync(context, tooLarge.StatusCode, tooLarge.Message).ConfigureAwait(false);
             return;
         }
 
-        var (body, bodyLength) = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        var (body, bodyLength) = await ReadBodyAsync(context.Request, limits.MaxBodySize, context.RequestAborted).ConfigureAwait(false);
         try
         {
-            if (bodyLength > MaxBodySize)
+            if (bodyLength > limits.MaxBodySize)
             {
-                var tooLarge = PushBodyDecoder.TooLarge(bodyLength, MaxBodySize);
+                var tooLarge = PushBodyDecoder.TooLarge(bodyLength, limits.MaxBodySize);
                 await PlainText.WriteAsync(context, tooLarge.StatusCode, tooLarge.Message).ConfigureAwait(false);
                 return;
             }
 
-            using var batch = PushBodyDecoder.Decode(body.AsSpan(0, bodyLength), context.Request.ContentType, context.Request.Headers.ContentEncoding.ToString(), endpoint);
+            using var batch = PushBodyDecoder.Decode(body.AsMemory(0, bodyLength), context.Request.ContentType, context.Request.Headers.ContentEncoding.ToString(),
+                endpoint, limits.MaxDecompressedSize);
             var outcome = await ingester.PushAsync(tenant, batch, context.RequestAborted).ConfigureAwait(false);
             if (outcome.StatusCode == StatusCodes.Status204NoContent)
             {
@@ -104,28 +102,33 @@ internal static class PushEndpoints
     }
 
     // Reads the whole body into a buffer from the push pool, stopping just past the size limit; shared with the OTLP route.
-    internal static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    internal static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, long maxBodySize, CancellationToken cancellationToken)
     {
-        var buffer = PushBuffers.Pool.Rent((int)Math.Clamp(request.ContentLength ?? 64 * 1024, 1024, MaxBodySize + 1));
+        // One byte past the limit tells a body that is too large; an array cannot be longer anyway.
+        var capacity = (int)Math.Min(maxBodySize + 1, Array.MaxLength);
+        var buffer = PushBuffers.Pool.Rent((int)Math.Min(Math.Max(request.ContentLength ?? 64 * 1024, 1024), capacity));
         var length = 0;
         try
         {
             while (true)
             {
-                if (length == buffer.Length)
+                // The pool may hand out more than asked: reads never go past the capacity.
+                var room = Math.Min(buffer.Length, capacity);
+                if (length == room)
                 {
-                    if (length > MaxBodySize)
+                    if (room == capacity)
                     {
                         return (buffer, length);
                     }
 
-                    var bigger = PushBuffers.Pool.Rent((int)Math.Min((long)buffer.Length * 2, MaxBodySize + 1));
+                    var bigger = PushBuffers.Pool.Rent((int)Math.Min((long)buffer.Length * 2, capacity));
                     buffer.AsSpan(0, length).CopyTo(bigger);
                     PushBuffers.Pool.Return(buffer);
                     buffer = bigger;
+                    continue;
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length, room - length), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     return (buffer, length);

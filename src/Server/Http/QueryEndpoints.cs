@@ -45,7 +45,17 @@ internal static class QueryEndpoints
         endpoints.MapMethods("/loki/api/v1/index/volume_range", getPost, static context => Handle(context, (c, q) => VolumeAsync(c, q, range: true)));
         endpoints.MapMethods("/loki/api/v1/format_query", getPost, static async context =>
         {
-            var query = (await RequestParams.ReadAsync(context.Request).ConfigureAwait(false)).Get("query") ?? "";
+            string query;
+            try
+            {
+                query = (await RequestParams.ReadAsync(context.Request).ConfigureAwait(false)).Get("query") ?? "";
+            }
+            catch (QueryRequestException e)
+            {
+                await PlainText.WriteAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
+                return;
+            }
+
             try
             {
                 var formatted = LogQLParser.Parse(query).ToString();
