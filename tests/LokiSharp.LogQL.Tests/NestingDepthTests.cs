@@ -144,6 +144,47 @@ public sealed class NestingDepthTests
         Assert.True(outcome.Kept);
     }
 
+    [Theory]
+    [InlineData("if", "x")]
+    [InlineData("elseIf", "x")]
+    [InlineData("parens", "1")]
+    [InlineData("mixed", "1")]
+    public void TemplatesAtTheLimitParseAndRun(string shape, string expected)
+    {
+        string? output = null;
+        RunOnThread(1024 * 1024, () => output = PipelineRunner.Run("{app=\"web\"} | line_format `" + Template(shape, Limit) + "`", "line").Line);
+        Assert.Equal(expected, output);
+    }
+
+    [Theory]
+    [InlineData("if", Limit + 1, "{{if}} nesting depth exceeds the limit of 256")]
+    [InlineData("elseIf", Limit + 1, "{{if}} nesting depth exceeds the limit of 256")]
+    [InlineData("parens", Limit + 1, "max expression depth exceeded")]
+    [InlineData("mixed", Limit + 1, "max expression depth exceeded")]
+    [InlineData("if", 8000, "{{if}} nesting depth exceeds the limit of 256")]
+    [InlineData("elseIf", 9000, "{{if}} nesting depth exceeds the limit of 256")]
+    [InlineData("parens", 60000, "max expression depth exceeded")]
+    public void TemplatesAboveTheLimitAreAParseError(string shape, int depth, string error)
+    {
+        var template = Template(shape, depth);
+        Assert.True(template.Length < LogQLParser.MaxInputSize);
+        var e = Assert.Throws<LogQLParseException>(() => PipelineRunner.Compile("{app=\"web\"} | line_format `" + template + "`"));
+        Assert.EndsWith("invalid line template: template: line:1: " + error, e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<LogQLParseException>(() => PipelineRunner.Compile("{app=\"web\"} | label_format x=`" + template + "`"));
+        Assert.EndsWith("template: label:1: " + error, e.Message, StringComparison.Ordinal);
+    }
+
+    // Each template nests exactly "depth" blocks or parenthesized pipelines.
+    private static string Template(string shape, int depth) => shape switch
+    {
+        "if" => Repeat("{{if 1}}", depth) + "x" + Repeat("{{end}}", depth),
+        "elseIf" => "{{if 0}}" + Repeat("{{else if 0}}", depth - 1) + "{{else}}x{{end}}",
+        "parens" => "{{" + new string('(', depth) + "1" + new string(')', depth) + "}}",
+        "mixed" => Repeat("{{if 1}}", depth / 2) + "{{" + new string('(', depth - depth / 2) + "1" + new string(')', depth - depth / 2) + "}}" +
+            Repeat("{{end}}", depth / 2),
+        _ => throw new ArgumentOutOfRangeException(nameof(shape)),
+    };
+
     private static string Repeat(string text, int count) => string.Concat(Enumerable.Repeat(text, count));
 
     private static void RunOnThread(int stackBytes, Action action)
