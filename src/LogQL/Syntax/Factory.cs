@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using MatchType = LokiSharp.LogQL.Labels.MatchType;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
@@ -18,16 +17,24 @@ internal static class Factory
 {
     public static LabelMatcher Matcher(string name, MatchType type, string value)
     {
-        if (type is MatchType.Regex or MatchType.NotRegex)
+        try
         {
-            CompileOrThrow("^(?s:" + value + ")$", string.Empty);
+            return new LabelMatcher(name, type, value);
         }
-
-        return new LabelMatcher(name, type, value);
+        catch (ArgumentException e)
+        {
+            // The regex does not compile; the message is Go's.
+            throw new LogQLParseException(e.Message, e);
+        }
     }
 
-    private static Regex CompileOrThrow(string pattern, string prefix) =>
-        GoRegex.TryCompile(pattern, RegexOptions.None, out var error) ?? throw new LogQLParseException(prefix + error);
+    private static void ValidateOrThrow(string pattern, string prefix)
+    {
+        if (GoRegex.Validate(pattern) is { } error)
+        {
+            throw new LogQLParseException(prefix + error);
+        }
+    }
 
     public static StageExpr LineFilter(LineFilterOp op, LineFilterArg first, IEnumerable<LineFilterArg> rest)
     {
@@ -153,7 +160,7 @@ internal static class Factory
 
     public static StageExpr RegexpStage(string regex)
     {
-        CompileOrThrow(regex, "invalid regexp parser: ");
+        ValidateOrThrow(regex, "invalid regexp parser: ");
         var names = GoRegex.NamedGroups(regex);
         if (names.Count == 0)
         {
@@ -385,7 +392,7 @@ internal static class Factory
 
     public static SampleExpr LabelReplace(SampleExpr inner, string dst, string replacement, string src, string regex)
     {
-        if (GoRegex.TryCompile("^(?:" + regex + ")$", RegexOptions.None, out var error) is null)
+        if (GoRegex.Validate("^(?:" + regex + ")$") is { } error)
         {
             return new InvalidSampleExpr("invalid regex in label_replace: " + error);
         }
