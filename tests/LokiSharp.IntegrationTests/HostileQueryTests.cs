@@ -142,6 +142,29 @@ public sealed class HostileQueryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deep_delete_request_query_is_refused_with_400()
+    {
+        const string RetentionConfig = """
+            auth_enabled: false
+            server: {http_listen_port: ${HTTP_PORT}, grpc_listen_port: ${GRPC_PORT}}
+            common: {path_prefix: ${DATA}}
+            schema_config:
+              configs: [{from: 2024-01-01, store: tsdb, object_store: filesystem, schema: v13, index: {prefix: index_, period: 24h}}]
+            compactor: {working_directory: "${DATA}/compactor", retention_enabled: true, delete_request_store: filesystem}
+            limits_config: {retention_period: 744h}
+            """;
+        await using var server = await LokiProcess.StartAsync(RetentionConfig);
+        var deep = Uri.EscapeDataString(new string('(', 1000) + "{app=\"shop\"}" + new string(')', 1000));
+        using var response = await server.Http.PostAsync(new Uri($"/loki/api/v1/delete?query={deep}&start={_base / 1_000_000_000}", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(TooDeep + "\n", await response.Content.ReadAsStringAsync());
+        using var ready = await server.Http.GetAsync(new Uri("/ready", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        using var list = await server.Http.GetAsync(new Uri("/loki/api/v1/delete", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+    }
+
+    [Fact]
     public async Task Nesting_at_the_limit_still_answers()
     {
         var query = Repeat("sum(", 254) + "count_over_time({app=\"shop\"}[1m])" + new string(')', 254);
