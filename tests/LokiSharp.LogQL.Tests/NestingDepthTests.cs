@@ -17,7 +17,7 @@ public sealed class NestingDepthTests
 
     // Each builder gives a query of exactly the given nesting depth.
     public static TheoryData<string> Shapes() => ["sum", "parens", "addParens", "filterParens", "rangeParens", "binaryChain",
-        "powerChain", "orChain", "commaChain", "juxtaposedChain", "unwrapChain", "rangeOrChain"];
+        "powerChain", "orChain", "commaChain", "juxtaposedChain", "unwrapChain", "rangeOrChain", "sumRange", "rangeChain"];
 
     private static string Query(string shape, int depth) => shape switch
     {
@@ -35,6 +35,9 @@ public sealed class NestingDepthTests
         "juxtaposedChain" => "{app=\"web\"} | logfmt | " + string.Join(" ", Enumerable.Repeat("x=\"1\"", depth)),
         "unwrapChain" => "sum_over_time({app=\"web\"} | logfmt | unwrap n | " + string.Join(" or ", Enumerable.Repeat("x=\"1\"", depth - 1)) + " [1m])",
         "rangeOrChain" => "count_over_time({app=\"web\"} | " + string.Join(" or ", Enumerable.Repeat("x=\"1\"", depth - 1)) + " [1m])",
+        // A range aggregation's selector is one level below it (its braces print inside the parentheses).
+        "sumRange" => Repeat("sum(", depth - 2) + "count_over_time({app=\"web\"}[1m])" + new string(')', depth - 2),
+        "rangeChain" => string.Join(" ^ ", Enumerable.Repeat("count_over_time({app=\"web\"}[1m])", depth - 1)),
         _ => throw new ArgumentOutOfRangeException(nameof(shape)),
     };
 
@@ -42,6 +45,7 @@ public sealed class NestingDepthTests
     [MemberData(nameof(Shapes))]
     public void AtTheLimitParsesAndPrintsItsCanonicalFormBack(string shape)
     {
+        // The canonical form (fully parenthesised) must stay within the limit too: format_query's output parses.
         var expr = LogQLParser.Parse(Query(shape, Limit));
         var canonical = expr.ToString();
         Assert.Equal(expr, LogQLParser.Parse(canonical));
@@ -105,6 +109,8 @@ public sealed class NestingDepthTests
 
     [Theory]
     [InlineData("sum")]
+    [InlineData("sumRange")]
+    [InlineData("rangeChain")]
     [InlineData("addParens")]
     [InlineData("binaryChain")]
     [InlineData("powerChain")]

@@ -12,7 +12,8 @@ public static class LogQLParser
 
     /// <summary>
     /// The deepest a query may nest, in brackets (<c>(</c>, <c>{</c>) and in expression nodes (operations,
-    /// aggregations, label filter <c>and</c>/<c>or</c>/<c>,</c> chains: <c>a + b + c</c> nests too). Loki has no
+    /// aggregations, selectors, label filter <c>and</c>/<c>or</c>/<c>,</c> chains: <c>a + b + c</c> nests too,
+    /// and an accepted query's canonical form never nests deeper than the query's tree). Loki has no
     /// such limit (Go stacks grow); ours turns what would overflow a fixed thread stack into a 400
     /// <c>parse error : query nesting depth exceeds the limit of 256</c>. Real queries nest a few levels.
     /// </summary>

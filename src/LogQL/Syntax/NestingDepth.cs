@@ -37,23 +37,15 @@ internal static class NestingDepth
     }
 
     /// <summary>
-    /// Refuses a tree deeper than the limit. Depth counts metric nodes (operations, aggregations, literals) and
-    /// label filter nodes on the longest path; a chain such as <c>a + b + c</c> or <c>x="1" or x="2"</c> nests
-    /// one node per operator even without brackets.
+    /// Refuses a tree deeper than the limit. Depth counts metric nodes (operations, aggregations, literals), label
+    /// filter nodes and stream selectors on the longest path; a chain such as <c>a + b + c</c> or
+    /// <c>x="1" or x="2"</c> nests one node per operator even without brackets. Every node prints at most one
+    /// bracket level around what it contains, so an accepted tree's canonical form passes the bracket check too.
     /// </summary>
     public static void CheckTree(Expr root)
     {
         var pending = new Stack<(object Node, int Depth)>();
-        switch (root)
-        {
-            case SampleExpr sample:
-                pending.Push((sample, 1));
-                break;
-            case PipelineExpr pipeline:
-                PushFilters(pending, pipeline, 1);
-                break;
-        }
-
+        pending.Push((root, 1));
         while (pending.TryPop(out var item))
         {
             var (node, depth) = item;
@@ -75,16 +67,24 @@ internal static class NestingDepth
                     pending.Push((replace.Inner, depth + 1));
                     break;
                 case RangeAggregationExpr range:
-                    if (range.Range.Left is PipelineExpr rangePipeline)
-                    {
-                        PushFilters(pending, rangePipeline, depth + 1);
-                    }
-
+                    // The selector's braces and the pipeline print inside the function's parentheses.
+                    pending.Push((range.Range.Left, depth + 1));
                     if (range.Range.Unwrap is { } unwrap)
                     {
                         foreach (var filter in unwrap.PostFilters)
                         {
                             pending.Push((filter, depth + 1));
+                        }
+                    }
+
+                    break;
+                case PipelineExpr pipeline:
+                    // Label filters print after the selector's braces have closed: at the selector's level.
+                    foreach (var stage in pipeline.Stages)
+                    {
+                        if (stage is LabelFilterStage { Filter: var filter })
+                        {
+                            pending.Push((filter, depth));
                         }
                     }
 
@@ -106,17 +106,6 @@ internal static class NestingDepth
         if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
             throw new LogQLParseException(Message);
-        }
-    }
-
-    private static void PushFilters(Stack<(object Node, int Depth)> pending, PipelineExpr pipeline, int depth)
-    {
-        foreach (var stage in pipeline.Stages)
-        {
-            if (stage is LabelFilterStage { Filter: var filter })
-            {
-                pending.Push((filter, depth));
-            }
         }
     }
 }
