@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using MatchType = LokiSharp.LogQL.Labels.MatchType;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
@@ -18,16 +17,24 @@ internal static class Factory
 {
     public static LabelMatcher Matcher(string name, MatchType type, string value)
     {
-        if (type is MatchType.Regex or MatchType.NotRegex)
+        try
         {
-            CompileOrThrow("^(?s:" + value + ")$", string.Empty);
+            return new LabelMatcher(name, type, value);
         }
-
-        return new LabelMatcher(name, type, value);
+        catch (ArgumentException e)
+        {
+            // The regex does not compile; the message is Go's.
+            throw new LogQLParseException(e.Message, e);
+        }
     }
 
-    private static Regex CompileOrThrow(string pattern, string prefix) =>
-        GoRegex.TryCompile(pattern, RegexOptions.None, out var error) ?? throw new LogQLParseException(prefix + error);
+    private static void ValidateOrThrow(string pattern, string prefix)
+    {
+        if (GoRegex.Validate(pattern) is { } error)
+        {
+            throw new LogQLParseException(prefix + error);
+        }
+    }
 
     public static StageExpr LineFilter(LineFilterOp op, LineFilterArg first, IEnumerable<LineFilterArg> rest)
     {
@@ -84,39 +91,53 @@ internal static class Factory
             terms.Add(filter);
         }
 
-        return connectors.Count == 0 ? first : FoldFrom(terms, connectors, 0);
+        if (connectors.Count == 0)
+        {
+            return first;
+        }
+
+        // Split at "," and juxtaposition into segments of and/or terms. Each comma joins the last term of the
+        // segment before it with everything after it, so fold the segments from the last one back: a loop, not a
+        // recursion per comma (a query may hold thousands of them; the tree's depth is checked after parsing).
+        var segmentStarts = new List<int> { 0 };
+        for (var j = 0; j < connectors.Count; j++)
+        {
+            if (connectors[j] is Connector.Comma or Connector.Juxtaposition)
+            {
+                segmentStarts.Add(j + 1);
+            }
+        }
+
+        LabelFilter? folded = null;
+        for (var s = segmentStarts.Count - 1; s >= 0; s--)
+        {
+            var start = segmentStarts[s];
+            var end = s + 1 < segmentStarts.Count ? segmentStarts[s + 1] - 1 : connectors.Count;
+            folded = FoldSegment(terms, connectors, start, end, folded);
+        }
+
+        return folded!;
     }
 
-    private static LabelFilter FoldFrom(List<LabelFilter> terms, List<Connector> connectors, int start)
+    // Folds terms[start..end] joined by connectors[start..end-1] (all "and"/"or"); "tail", when present, is and-ed
+    // onto the last term first.
+    private static LabelFilter FoldSegment(List<LabelFilter> terms, List<Connector> connectors, int start, int end, LabelFilter? tail)
     {
-        var operands = new List<LabelFilter> { terms[start] };
-        var ops = new List<Connector>();
-        for (var j = start; j < connectors.Count; j++)
-        {
-            var connector = connectors[j];
-            if (connector is Connector.Comma or Connector.Juxtaposition)
-            {
-                operands[^1] = new BinaryLabelFilter(operands[^1], FoldFrom(terms, connectors, j + 1), And: true);
-                break;
-            }
-
-            ops.Add(connector);
-            operands.Add(terms[j + 1]);
-        }
+        LabelFilter Term(int i) => i == end && tail is not null ? new BinaryLabelFilter(terms[i], tail, And: true) : terms[i];
 
         // "and" binds tighter than "or": group the "and" runs first, then join them with "or" left to right.
         LabelFilter? result = null;
-        var current = operands[0];
-        for (var i = 0; i < ops.Count; i++)
+        var current = Term(start);
+        for (var i = start; i < end; i++)
         {
-            if (ops[i] == Connector.And)
+            if (connectors[i] == Connector.And)
             {
-                current = new BinaryLabelFilter(current, operands[i + 1], And: true);
+                current = new BinaryLabelFilter(current, Term(i + 1), And: true);
             }
             else
             {
                 result = result is null ? current : new BinaryLabelFilter(result, current, And: false);
-                current = operands[i + 1];
+                current = Term(i + 1);
             }
         }
 
@@ -139,7 +160,7 @@ internal static class Factory
 
     public static StageExpr RegexpStage(string regex)
     {
-        CompileOrThrow(regex, "invalid regexp parser: ");
+        ValidateOrThrow(regex, "invalid regexp parser: ");
         var names = GoRegex.NamedGroups(regex);
         if (names.Count == 0)
         {
@@ -371,7 +392,7 @@ internal static class Factory
 
     public static SampleExpr LabelReplace(SampleExpr inner, string dst, string replacement, string src, string regex)
     {
-        if (GoRegex.TryCompile("^(?:" + regex + ")$", RegexOptions.None, out var error) is null)
+        if (GoRegex.Validate("^(?:" + regex + ")$") is { } error)
         {
             return new InvalidSampleExpr("invalid regex in label_replace: " + error);
         }
@@ -405,6 +426,8 @@ internal static class Factory
         return Climb(first, list, ref position, 1);
     }
 
+    // Precedence climbing. Recursion only happens into a strictly higher precedence level, so it is at most as deep
+    // as there are levels; a run of right-associative "^" is folded by a loop instead.
     private static Expr Climb(Expr lhs, List<BinaryTail> tails, ref int position, int minPrecedence)
     {
         while (position < tails.Count && Precedence(tails[position].Op) >= minPrecedence)
@@ -412,17 +435,46 @@ internal static class Factory
             var tail = tails[position++];
             var precedence = Precedence(tail.Op);
             var rhs = tail.Right;
-            while (position < tails.Count &&
-                   (Precedence(tails[position].Op) > precedence ||
-                    (tail.Op == BinaryOp.Pow && tails[position].Op == BinaryOp.Pow)))
+            if (tail.Op == BinaryOp.Pow)
             {
-                rhs = Climb(rhs, tails, ref position, Precedence(tails[position].Op));
+                rhs = FoldPowerRun(rhs, tails, ref position);
+            }
+            else
+            {
+                while (position < tails.Count && Precedence(tails[position].Op) > precedence)
+                {
+                    rhs = Climb(rhs, tails, ref position, Precedence(tails[position].Op));
+                }
             }
 
             lhs = Binary(tail.Op, tail.Modifier, lhs, rhs);
         }
 
         return lhs;
+    }
+
+    // "a ^ b ^ c" is "a ^ (b ^ c)": collects the operands of consecutive "^" tails after "first" and folds them from
+    // the right. Nothing binds tighter than "^", so the run ends at the first other operator.
+    private static Expr FoldPowerRun(Expr first, List<BinaryTail> tails, ref int position)
+    {
+        var runStart = position;
+        while (position < tails.Count && tails[position].Op == BinaryOp.Pow)
+        {
+            position++;
+        }
+
+        if (runStart == position)
+        {
+            return first;
+        }
+
+        var rhs = tails[position - 1].Right;
+        for (var i = position - 1; i > runStart; i--)
+        {
+            rhs = Binary(BinaryOp.Pow, tails[i].Modifier, tails[i - 1].Right, rhs);
+        }
+
+        return Binary(BinaryOp.Pow, tails[runStart].Modifier, first, rhs);
     }
 
     private static int Precedence(BinaryOp op) => op switch

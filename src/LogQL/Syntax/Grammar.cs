@@ -29,6 +29,14 @@ internal static class Grammar
         var close = Tok(TokenKind.CloseParenthesis);
         var offsetHere = Parser<Token>.CurrentOffset;
 
+        // Each recursion below is entered after a "(" (so NestingDepth.CheckBrackets bounds it) and first checks
+        // that the thread has stack left, so a thread with an unusually small stack gets a parse error, not a crash.
+        var stackGuard = offsetHere.Select(static offset =>
+        {
+            NestingDepth.EnsureStack();
+            return offset;
+        });
+
         // Matchers and selectors.
         var matchOp = OneOf(
             Tok(TokenKind.Eq).ThenReturn(MatchType.Equal),
@@ -89,7 +97,7 @@ internal static class Grammar
         var identFilter = Map(static (name, tail) => Factory.LabelFilterTerm(name, tail.Op, tail.Value), identifier, filterTail);
 
         Parser<Token, LabelFilter>? labelFilterRef = null;
-        var labelFilterRec = Rec(() => labelFilterRef!);
+        var labelFilterRec = Rec(() => stackGuard.Then(labelFilterRef!));
         var filterTerm = OneOf(labelFilterRec.Between(open, close), identFilter);
         var connected = OneOf(
             Tok(TokenKind.And).Then(filterTerm).Select(static t => (Connector.And, t)),
@@ -195,7 +203,7 @@ internal static class Grammar
                     offsetClause)));
 
         Parser<Token, LogRangeExpr>? logRangeRef = null;
-        var logRangeRec = Rec(() => logRangeRef!);
+        var logRangeRec = Rec(() => stackGuard.Then(logRangeRef!));
         var parenRange = open.Then(OneOf(
             Lookahead(open).Then(logRangeRec).Before(close),
             Map(
@@ -248,7 +256,7 @@ internal static class Grammar
             grouping.Optional());
 
         Parser<Token, Expr>? exprRef = null;
-        var exprRec = Rec(() => exprRef!);
+        var exprRec = Rec(() => stackGuard.Then(exprRef!));
         var metricArgument = Map(static (e, offset) => Factory.RequireMetric(e, offset), exprRec, offsetHere);
 
         var vectorOp = OneOf(

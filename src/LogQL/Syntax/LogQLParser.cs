@@ -10,6 +10,26 @@ public static class LogQLParser
     /// <summary>Loki's limit on query size, in bytes.</summary>
     public const int MaxInputSize = 131072;
 
+    /// <summary>
+    /// The deepest a query may nest, in brackets (<c>(</c>, <c>{</c>) and in expression nodes (operations,
+    /// aggregations, selectors, label filter <c>and</c>/<c>or</c>/<c>,</c> chains: <c>a + b + c</c> nests too,
+    /// and an accepted query's canonical form never nests deeper than the query's tree). Loki has no
+    /// such limit (Go stacks grow); ours turns what would overflow a fixed thread stack into a 400
+    /// <c>parse error : query nesting depth exceeds the limit of 256</c>. Real queries nest a few levels.
+    /// </summary>
+    /// <remarks>
+    /// Every recursive walk of a parsed tree is bounded by this depth and left recursive on purpose: the grammar,
+    /// <see cref="Validator"/>, the canonical form (<see cref="Expr.WriteTo"/>), record equality and hashing, pipeline
+    /// compilation and the per-line label filter predicates, <c>ParserHints</c>, and metric evaluation
+    /// (<c>MetricQueryEvaluator</c> and the step evaluators it nests). The grammar is the deepest: up to about 2 KB
+    /// of stack per bracket level before the JIT optimises it, half a megabyte at the limit, against 1.5 MB for a
+    /// thread-pool thread; it also checks for free stack at each level, so a smaller stack gets this same error
+    /// (<c>NestingDepthTests</c> runs every walk at the limit on a 1 MB thread, and the parser on a 160 KB one).
+    /// Operator chains, which the parser folds without recursing (<see cref="Factory"/>), are measured iteratively
+    /// before any walk sees them.
+    /// </remarks>
+    public const int MaxNestingDepth = 256;
+
     /// <summary>Parses and validates <paramref name="query"/>.</summary>
     /// <exception cref="LogQLParseException">The query is invalid; the message is Loki's.</exception>
     public static Expr Parse(string query, LogQLParserOptions? options = null)
@@ -22,6 +42,7 @@ public static class LogQLParser
         }
 
         var tokens = Lexer.Tokenize(query);
+        NestingDepth.CheckBrackets(tokens);
         Result<Token, Expr> result;
         ExpectedTokens.Reset();
         try
@@ -43,6 +64,7 @@ public static class LogQLParser
             throw SyntaxError(tokens, offset, offset == ExpectedTokens.Furthest ? ExpectedTokens.Kinds() : []);
         }
 
+        NestingDepth.CheckTree(result.Value);
         Validator.Validate(result.Value, options ?? LogQLParserOptions.Default);
         return result.Value;
     }

@@ -42,6 +42,10 @@ internal sealed class TemplateParser
     private readonly List<HashSet<string>> _scopes = [["$"]];
     private int _rangeDepth;
 
+    // {{if}}/{{range}}/{{with}} blocks (an "else if" chain included) and parenthesized pipelines open so far. The
+    // parser and the executor recurse once per level, so the query's nesting limit bounds both.
+    private int _nesting;
+
     private TemplateParser(string name, string text, Func<string, bool> isFunction)
     {
         _name = name;
@@ -165,6 +169,24 @@ internal sealed class TemplateParser
     }
 
     private TemplateNode ParseBranch(Token keyword)
+    {
+        if (_nesting >= Syntax.LogQLParser.MaxNestingDepth)
+        {
+            throw Error("{{" + keyword.Text + "}} nesting depth exceeds the limit of " + Syntax.LogQLParser.MaxNestingDepth, keyword.Pos);
+        }
+
+        _nesting++;
+        try
+        {
+            return ParseBranchBody(keyword);
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
+    private TemplateNode ParseBranchBody(Token keyword)
     {
         var kind = keyword.Text switch { "if" => BranchKind.If, "range" => BranchKind.Range, _ => BranchKind.With };
         _scopes.Add([]);
@@ -390,7 +412,21 @@ internal sealed class TemplateParser
             case TokenKind.String:
                 return new StringNode(t.Pos, t.Text, Unquote(t));
             case TokenKind.LeftParen:
-                return ParsePipeline("parenthesized pipeline", allowDeclarations: false);
+                // Go's wording; Go allows 10000 levels, a goroutine stack being able to grow.
+                if (_nesting >= Syntax.LogQLParser.MaxNestingDepth)
+                {
+                    throw Error("max expression depth exceeded", t.Pos);
+                }
+
+                _nesting++;
+                try
+                {
+                    return ParsePipeline("parenthesized pipeline", allowDeclarations: false);
+                }
+                finally
+                {
+                    _nesting--;
+                }
             default:
                 throw Error("unexpected " + Describe(t) + " in operand", t.Pos);
         }

@@ -122,12 +122,18 @@ public static class Re2Regex
     /// </summary>
     public static Regex? TryCompile(string pattern, bool anchored, out string? error)
     {
-        // Syntax errors are reported in Go's words by the backtracking parser, which accepts a superset.
-        if (GoRegex.TryCompile(pattern, RegexOptions.None, out error) is null)
-        {
-            return null;
-        }
+        // Syntax errors are reported in Go's words (RE2's own refusals included) before the linear-time engine sees it.
+        error = GoRegex.Validate(pattern);
+        return error is null ? TryCompileValidated(pattern, anchored, out error) : null;
+    }
 
+    /// <summary>
+    /// Compiles a pattern <see cref="GoRegex.Validate"/> accepted on the linear-time engine; returns null and an
+    /// error text in the rare case the engine still refuses it (for instance a pattern too large for it).
+    /// </summary>
+    public static Regex? TryCompileValidated(string pattern, bool anchored, out string? error)
+    {
+        error = null;
         var translated = ToDotNet(pattern);
         if (anchored)
         {

@@ -410,7 +410,7 @@ public sealed class LabelIndex : IDisposable
     /// Sets the postings of every value for which <c>m.Matches(value) == wanted</c>. Uses the matcher's shape
     /// to avoid testing every value: equality is a lookup, literal alternations are lookups, <c>.*</c> and
     /// <c>.+</c> take everything, <c>.*literal.*</c> is a substring scan, a literal prefix narrows the
-    /// ordered values to a range, and large scans use a compiled regex over contiguous memory.
+    /// ordered values to a range, and a required literal narrows a scan to the values containing it.
     /// </summary>
     private static void SetValuesWhere(LabelMatcher m, LabelValueSet values, bool wanted, SeriesBitmap target)
     {
@@ -467,7 +467,6 @@ public sealed class LabelIndex : IDisposable
             {
                 var prefix = shape.Prefix;
                 var first = values.LowerBound(prefix);
-                var compiledRange = CompiledFor(m, values.Count - first);
                 for (var rank = first; rank < values.Count; rank++)
                 {
                     var id = values.IdAtRank(rank);
@@ -477,7 +476,7 @@ public sealed class LabelIndex : IDisposable
                         break;
                     }
 
-                    if (RegexMatches(m, compiledRange, values, id))
+                    if (RegexMatches(m, values, id))
                     {
                         target.SetAll(values.PostingsAt(id));
                     }
@@ -503,7 +502,6 @@ public sealed class LabelIndex : IDisposable
             return;
         }
 
-        var compiled = CompiledFor(m, values.Count);
         var required = shape.Kind == RegexShapeKind.General ? RegexShape.RequiredLiteral(m.Value) : null;
         if (required is { Length: >= MinNarrowingLiteral })
         {
@@ -512,8 +510,8 @@ public sealed class LabelIndex : IDisposable
             try
             {
                 matches.AsSpan(0, values.Count).Clear();
-                values.ForEachContaining(required, (m, compiled, values, matches),
-                    static (s, id) => s.matches[id] = RegexMatches(s.m, s.compiled, s.values, id));
+                values.ForEachContaining(required, (m, values, matches),
+                    static (s, id) => s.matches[id] = RegexMatches(s.m, s.values, id));
                 for (var id = 0; id < values.Count; id++)
                 {
                     if (matches[id] == regexWanted)
@@ -532,7 +530,7 @@ public sealed class LabelIndex : IDisposable
 
         for (var id = 0; id < values.Count; id++)
         {
-            if (RegexMatches(m, compiled, values, id) == regexWanted)
+            if (RegexMatches(m, values, id) == regexWanted)
             {
                 target.SetAll(values.PostingsAt(id));
             }
@@ -543,14 +541,12 @@ public sealed class LabelIndex : IDisposable
     // than the regex it saves.
     private const int MinNarrowingLiteral = 3;
 
-
-    private static System.Text.RegularExpressions.Regex? CompiledFor(LabelMatcher m, int values) =>
-        values >= CompiledRegexes.MinValues ? CompiledRegexes.Get(m.Value) : null;
-
-    /// <summary>Whether the matcher's regex itself (ignoring the negation of <c>!~</c>) matches a value.</summary>
-    private static bool RegexMatches(LabelMatcher m, System.Text.RegularExpressions.Regex? compiled,
-        LabelValueSet values, int id) =>
-        compiled?.IsMatch(values.SpanAt(id)) ?? (m.Matches(values.ValueAt(id)) != (m.Type == MatchType.NotRegex));
+    /// <summary>
+    /// Whether the matcher's regex itself (ignoring the negation of <c>!~</c>) matches a value. The matcher's regex
+    /// runs on .NET's linear-time engine, so a hostile pattern cannot be made slow by the values it meets.
+    /// </summary>
+    private static bool RegexMatches(LabelMatcher m, LabelValueSet values, int id) =>
+        m.Matches(values.SpanAt(id)) != (m.Type == MatchType.NotRegex);
 
     private sealed class Series(LabelSet labels, ulong fingerprint)
     {

@@ -185,7 +185,7 @@ public sealed class LabelIndexTests
         Assert.Equal(expected.Select(l => l.Get("app")!).ToHashSet(), values);
     }
 
-    // 40,000 streams give enough distinct values for compiled regexes and the literal-narrowed scan.
+    // 40,000 streams give enough distinct values for the prefix and literal-narrowed scans to matter.
     [Theory]
     [InlineData("pod=~p.d-(12|34)5", 5000, 14)]
     [InlineData("pod!~p.d-1.*", 5000, 14)]
@@ -204,6 +204,42 @@ public sealed class LabelIndexTests
         index.Select(matchers, 0, 2000, actual);
         Assert.Equal(expected.Count, actual.Count);
         Assert.All(actual, s => Assert.Contains(s.Labels, expected));
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(3000)]
+    public void BacktrackingRegexesCannotBeMadeSlowByValues(int streams)
+    {
+        // Values of 40 "a"s and a "!" make (a+)+$ take exponential time on a backtracking engine (28 were a
+        // CPU-second, and past the old one-second regex timeout every select threw); the matchers run linear-time.
+        var index = new LabelIndex();
+        var values = new List<string>();
+        for (var i = 0; i < streams; i++)
+        {
+            var value = i % 2 == 0 ? new string('a', 40 + (i % 7)) + "!" + i : new string('a', 1 + (i % 50));
+            values.Add(value);
+            index.Add(LabelSet.From(("v", value), ("n", i.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                new ChunkRef(1, i, 100, 0, 10, 10, 1000));
+        }
+
+        static bool OnlyAs(string value) => value.Length > 0 && value.AsSpan().IndexOfAnyExcept('a') < 0;
+        foreach (var (pattern, type, expected) in new (string, MatchType, Func<string, bool>)[]
+        {
+            ("(a+)+$", MatchType.Regex, OnlyAs),
+            ("(a+)+$", MatchType.NotRegex, v => !OnlyAs(v)),
+            ("(a|aa)+", MatchType.Regex, OnlyAs),
+            ("(a*)*b", MatchType.Regex, _ => false),
+        })
+        {
+            var matchers = new[] { new LabelMatcher("v", type, pattern) };
+            var selected = new List<SelectedStream>();
+            index.Select(matchers, 0, 100, selected);
+            Assert.Equal(values.Count(expected), selected.Count);
+            var found = new HashSet<string>();
+            index.LabelValues("v", matchers, 0, 100, found);
+            Assert.Equal(values.Where(expected).ToHashSet(), found);
+        }
     }
 
     [Fact]
