@@ -80,7 +80,8 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
         return JsonNode.Parse(body)!["data"]!["result"]!;
     }
 
-    // After a hostile request: ready, and a normal push is stored and read back.
+    // After a hostile request: ready, and a normal push is stored and read back. The entry is a second old: a
+    // query's end (now) is exclusive, so an entry stamped in the same millisecond as the query would be left out.
     private async Task AssertStillServesAsync()
     {
         Assert.False(Server.Process.HasExited, Server.Output);
@@ -89,7 +90,7 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
 
         var marker = Guid.NewGuid().ToString("N");
         var (status, body) = await PostAsync("/loki/api/v1/push", new StringContent(
-            $$"""{"streams":[{"stream":{"app":"survivor"},"values":[["{{NowNs()}}","{{marker}}"]]}]}""", Encoding.UTF8, "application/json"));
+            $$"""{"streams":[{"stream":{"app":"survivor"},"values":[["{{NowNs(-1_000_000_000)}}","{{marker}}"]]}]}""", Encoding.UTF8, "application/json"));
         Assert.True(status == HttpStatusCode.NoContent, body);
         var result = await QueryRangeAsync($"{{app=\"survivor\"}} |= \"{marker}\"");
         Assert.Equal(marker, result[0]!["values"]![0]![1]!.GetValue<string>());
@@ -242,8 +243,8 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
     [Fact]
     public async Task Invalid_UTF8_in_a_JSON_push_is_stored_and_read_back_as_U_FFFD()
     {
-        var v1 = Splice($$"""{"streams":[{"stream":{"test":"utf8-v1","app":"aBAD"},"values":[["{{NowNs()}}","xBADy",{"k":"vBAD"}]]}]}""", [0xff]);
-        var legacy = Splice($$"""{"streams":[{"labels":"{test=\"utf8-legacy\", app=\"aBAD\"}","entries":[{"ts":"{{DateTime.UtcNow:O}}","line":"xBAD\ud800"}]}]}""", [0xc3]);
+        var v1 = Splice($$"""{"streams":[{"stream":{"test":"utf8-v1","app":"aBAD"},"values":[["{{NowNs(-1_000_000_000)}}","xBADy",{"k":"vBAD"}]]}]}""", [0xff]);
+        var legacy = Splice($$"""{"streams":[{"labels":"{test=\"utf8-legacy\", app=\"aBAD\"}","entries":[{"ts":"{{DateTime.UtcNow.AddSeconds(-1):O}}","line":"xBAD\ud800"}]}]}""", [0xc3]);
 
         var (v1Status, v1Body) = await PostAsync("/loki/api/v1/push", Body(v1, "application/json"));
         var (legacyStatus, legacyBody) = await PostAsync("/api/prom/push", Body(legacy, "application/json"));
