@@ -90,6 +90,12 @@ public sealed class GoTemplate
     /// <summary>Whether the template is only text.</summary>
     public bool IsConstant { get; }
 
+    /// <summary>
+    /// How deep parenthesized pipelines and control blocks may nest (Go allows 10000 parentheses, its stacks grow);
+    /// deeper templates fail to parse with Go's <c>max expression depth exceeded</c>.
+    /// </summary>
+    public const int MaxNestingDepth = 100;
+
     /// <summary>Parses a template; <paramref name="name"/> appears in error messages (<c>line</c>, <c>label</c>).</summary>
     /// <exception cref="TemplateParseException">The template does not parse or uses an unknown function.</exception>
     public static GoTemplate Parse(string name, string text) =>

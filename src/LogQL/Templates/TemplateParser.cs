@@ -42,6 +42,9 @@ internal sealed class TemplateParser
     private readonly List<HashSet<string>> _scopes = [["$"]];
     private int _rangeDepth;
 
+    // Nesting of parenthesized pipelines and control blocks: parsing and executing recurse per level.
+    private int _depth;
+
     private TemplateParser(string name, string text, Func<string, bool> isFunction)
     {
         _name = name;
@@ -165,6 +168,31 @@ internal sealed class TemplateParser
     }
 
     private TemplateNode ParseBranch(Token keyword)
+    {
+        Enter(keyword.Pos);
+        try
+        {
+            return ParseBranchBody(keyword);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    // Go caps parenthesized pipelines at 10000 levels with this text and leaves control blocks to its growable
+    // stacks; a thread's fixed stack here needs one much lower cap for both.
+    private void Enter(int pos)
+    {
+        if (_depth >= GoTemplate.MaxNestingDepth)
+        {
+            throw Error("max expression depth exceeded", pos);
+        }
+
+        _depth++;
+    }
+
+    private TemplateNode ParseBranchBody(Token keyword)
     {
         var kind = keyword.Text switch { "if" => BranchKind.If, "range" => BranchKind.Range, _ => BranchKind.With };
         _scopes.Add([]);
@@ -390,7 +418,16 @@ internal sealed class TemplateParser
             case TokenKind.String:
                 return new StringNode(t.Pos, t.Text, Unquote(t));
             case TokenKind.LeftParen:
-                return ParsePipeline("parenthesized pipeline", allowDeclarations: false);
+                Enter(t.Pos);
+                try
+                {
+                    return ParsePipeline("parenthesized pipeline", allowDeclarations: false);
+                }
+                finally
+                {
+                    _depth--;
+                }
+
             default:
                 throw Error("unexpected " + Describe(t) + " in operand", t.Pos);
         }
