@@ -452,7 +452,25 @@ internal sealed class TemplateParser
         if (t.Kind == TokenKind.Char)
         {
             var body = text[1..^1];
-            var value = body.Length > 1 && body[0] == '\\' ? Escape(body[1]) : char.ConvertToUtf32(body, 0);
+            int value;
+            if (body.Length > 1 && body[0] == '\\')
+            {
+                value = Escape(body[1]);
+            }
+            else if (body.Length == 0 || char.IsLowSurrogate(body[0]) || (char.IsHighSurrogate(body[0]) && !char.IsSurrogatePair(body, 0)))
+            {
+                // Go's strconv.UnquoteChar finds no character ('') or no valid one.
+                throw Error("invalid syntax", t.Pos);
+            }
+            else
+            {
+                value = char.ConvertToUtf32(body, 0);
+                if (body.Length > char.ConvertFromUtf32(value).Length)
+                {
+                    throw Error("malformed character constant: " + text, t.Pos);
+                }
+            }
+
             return new NumberNode(t.Pos, text, value, value);
         }
 
