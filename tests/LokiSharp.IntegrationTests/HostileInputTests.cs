@@ -202,6 +202,22 @@ public sealed class HostileInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_label_replace_that_multiplies_a_value_is_a_bad_request()
+    {
+        // 20,000 references to a 100-character group: 2 million characters from a 40 KB query.
+        var logql = "label_replace(sum by (x) (count_over_time({app=\"tmpl\"} | label_format x=\"{{ repeat 100 \\\"p\\\" }}\" [1h])), \"y\", \"" +
+                    string.Concat(Enumerable.Repeat("$1", 20_000)) + "\", \"x\", \"(.*)\")";
+
+        using var response = await _server.Http.PostAsync(new Uri("/loki/api/v1/query", UriKind.Relative),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["query"] = logql, ["time"] = Ts(10) }));
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("label_replace: the replacement for \"y\" expands to more than 1048576 characters", body, StringComparison.Ordinal);
+        await AssertAliveAsync();
+    }
+
+    [Fact]
     public async Task Deeply_nested_push_bodies_are_bad_requests()
     {
         var loki = "{\"streams\":[],\"extra\":" + new string('[', 100_000) + new string(']', 100_000) + "}";
