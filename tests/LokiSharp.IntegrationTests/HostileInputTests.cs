@@ -223,7 +223,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         var loki = "{\"streams\":[],\"extra\":" + new string('[', 100_000) + new string(']', 100_000) + "}";
         using var lokiResponse = await _server.Http.PostAsync(new Uri("/loki/api/v1/push", UriKind.Relative), new StringContent(loki, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, lokiResponse.StatusCode);
-        Assert.StartsWith("The maximum configured depth of 16 has been exceeded.", await lokiResponse.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("depth", await lokiResponse.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         var otlpJson = new StringBuilder("{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":");
         otlpJson.Insert(otlpJson.Length, "{\"kvlistValue\":{\"values\":[{\"key\":\"k\",\"value\":", 10_000).Append("{}");
