@@ -201,4 +201,17 @@ public sealed class PushDecodingTests
         Assert.Equal(400, error.StatusCode);
         Assert.StartsWith("proto: ", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_json_body_nested_a_hundred_thousand_deep_is_a_400_naming_the_depth()
+    {
+        // The member nobody reads is skipped, but the reader still counts its depth.
+        var body = "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":[[\"1\",\"x\"]]}],\"extra\":" +
+                   new string('[', 100_000) + new string(']', 100_000) + "}";
+
+        var error = Assert.Throws<PushRequestException>(() => PushBodyDecoder.Decode(Encoding.UTF8.GetBytes(body), "application/json", null, PushEndpoint.V1));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Contains("depth", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -150,6 +150,9 @@ public sealed class NestingDepthTests
         Assert.True(outcome.Kept);
     }
 
+    // Templates have their own, lower cap (Go's "max expression depth exceeded" text), for blocks and parentheses.
+    private const int TemplateLimit = 100;
+
     [Theory]
     [InlineData("if", "x")]
     [InlineData("elseIf", "x")]
@@ -158,20 +161,21 @@ public sealed class NestingDepthTests
     public void TemplatesAtTheLimitParseAndRun(string shape, string expected)
     {
         string? output = null;
-        RunOnThread(1024 * 1024, () => output = PipelineRunner.Run("{app=\"web\"} | line_format `" + Template(shape, Limit) + "`", "line").Line);
+        RunOnThread(1024 * 1024, () => output = PipelineRunner.Run("{app=\"web\"} | line_format `" + Template(shape, TemplateLimit) + "`", "line").Line);
         Assert.Equal(expected, output);
     }
 
     [Theory]
-    [InlineData("if", Limit + 1, "{{if}} nesting depth exceeds the limit of 256")]
-    [InlineData("elseIf", Limit + 1, "{{if}} nesting depth exceeds the limit of 256")]
-    [InlineData("parens", Limit + 1, "max expression depth exceeded")]
-    [InlineData("mixed", Limit + 1, "max expression depth exceeded")]
-    [InlineData("if", 8000, "{{if}} nesting depth exceeds the limit of 256")]
-    [InlineData("elseIf", 9000, "{{if}} nesting depth exceeds the limit of 256")]
-    [InlineData("parens", 60000, "max expression depth exceeded")]
-    public void TemplatesAboveTheLimitAreAParseError(string shape, int depth, string error)
+    [InlineData("if", TemplateLimit + 1)]
+    [InlineData("elseIf", TemplateLimit + 1)]
+    [InlineData("parens", TemplateLimit + 1)]
+    [InlineData("mixed", TemplateLimit + 1)]
+    [InlineData("if", 8000)]
+    [InlineData("elseIf", 9000)]
+    [InlineData("parens", 60000)]
+    public void TemplatesAboveTheLimitAreAParseError(string shape, int depth)
     {
+        const string error = "max expression depth exceeded";
         var template = Template(shape, depth);
         Assert.True(template.Length < LogQLParser.MaxInputSize);
         var e = Assert.Throws<LogQLParseException>(() => PipelineRunner.Compile("{app=\"web\"} | line_format `" + template + "`"));

@@ -136,15 +136,17 @@ public sealed class LineFormatStep : PipelineStage
             return true;
         }
 
-        if (_parts is not null)
+        var limit = TemplateLimits.OutputLimit(line.Length);
+        if (_parts is not null && Concatenate(labels, limit, out var concatenated))
         {
-            line = Concatenate(labels);
+            line = concatenated;
             return true;
         }
 
         _output.Clear();
         _data.Labels = labels;
         _context.TimestampNs = timestampNs;
+        _context.OutputLimit = limit;
         if (_usesLine)
         {
             _line.Set(line);
@@ -165,14 +167,24 @@ public sealed class LineFormatStep : PipelineStage
         return true;
     }
 
-    private ReadOnlySpan<byte> Concatenate(LineLabels labels)
+    // False when the output would pass the limit (a field repeated many times): the interpreter then reports it.
+    private bool Concatenate(LineLabels labels, int limit, out ReadOnlySpan<byte> output)
     {
+        output = default;
         _data.Labels = labels;
         var written = 0;
+        // Counted in characters, as the interpreter counts (a part's bytes are at least its characters).
+        var characters = 0L;
         foreach (var (text, field) in _parts!)
         {
             if (field is null)
             {
+                characters += text.Length;
+                if (characters > limit)
+                {
+                    return false;
+                }
+
                 Reserve(written + text.Length);
                 text.CopyTo(_buffer, written);
                 written += text.Length;
@@ -180,11 +192,18 @@ public sealed class LineFormatStep : PipelineStage
             }
 
             var value = _data.Get(field) ?? string.Empty;
+            characters += value.Length;
+            if (characters > limit)
+            {
+                return false;
+            }
+
             Reserve(written + Encoding.UTF8.GetMaxByteCount(value.Length));
             written += Encoding.UTF8.GetBytes(value, _buffer.AsSpan(written));
         }
 
-        return _buffer.AsSpan(0, written);
+        output = _buffer.AsSpan(0, written);
+        return true;
     }
 
     private void Reserve(int length)
@@ -286,6 +305,7 @@ public sealed class LabelFormatStep : PipelineStage
     {
         _data.Clear();
         _context.TimestampNs = timestampNs;
+        _context.OutputLimit = TemplateLimits.OutputLimit(line.Length);
         if (_usesLine)
         {
             _line.Set(line);

@@ -4,10 +4,14 @@ namespace LokiSharp.LogQL.Pipeline;
 
 /// <summary>
 /// <c>| json</c>: every string, number and boolean leaf becomes a label named by its key path joined with <c>_</c>
-/// (sanitised); arrays and nulls are skipped; invalid JSON sets <c>JSONParserErr</c>, keeping labels already found.
+/// (sanitised); arrays and nulls are skipped; invalid JSON, or objects nested deeper than
+/// <see cref="MaxNestingDepth"/>, set <c>JSONParserErr</c>, keeping labels already found.
 /// </summary>
 public sealed class JsonParserStep : PipelineStage
 {
+    /// <summary>How deep objects may nest (the line's own object is level 1) before the line fails with <c>JSONParserErr</c>.</summary>
+    public const int MaxNestingDepth = JsonScanner.MaxNestingDepth;
+
     private readonly ParserHints? _hints;
     private static readonly Func<byte[], ParsedKey> ByPath = static path => new ParsedKey(NameOfPath(path));
     private readonly KeyCache<ParsedKey> _topKeys = new();
@@ -121,6 +125,12 @@ public sealed class JsonParserStep : PipelineStage
                     break;
                 case JsonKind.Object:
                     {
+                        // The walk recurses per level: a depth limit keeps a hostile line off the end of the stack.
+                        if (depth + 2 > JsonScanner.MaxNestingDepth)
+                        {
+                            return JsonScanner.TooDeep;
+                        }
+
                         var pathLength = _pathLength;
                         PushPathPart(keyBytes);
                         var nestedExtract = extract;

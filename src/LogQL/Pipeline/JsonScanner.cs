@@ -32,6 +32,16 @@ internal static class JsonScanner
     public const string UnknownValueType = "Unknown value type";
     public const string MalformedStringEscape = "Encountered an invalid escape sequence in a string";
 
+    /// <summary>
+    /// Objects nested deeper than this (the line's own object is level 1) stop the walks that descend into them. Loki's
+    /// parser has no such limit (Go's stack grows); ours guards the thread's fixed stack and caps the cost, which grows
+    /// with depth times line length because each level's end is found by scanning it.
+    /// </summary>
+    public const int MaxNestingDepth = 128;
+
+    /// <summary>The error text of a line nested deeper than <see cref="MaxNestingDepth"/> (ours: Loki has none).</summary>
+    public const string TooDeep = "Value looks like object, but it is nested more than 128 levels deep";
+
     /// <summary>Index of the first non-blank byte at or after <paramref name="from"/>, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int NextToken(ReadOnlySpan<byte> data, int from)

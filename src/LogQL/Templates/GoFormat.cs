@@ -7,7 +7,10 @@ namespace LokiSharp.LogQL.Templates;
 /// <summary>Go's <c>fmt.Sprint</c>, <c>Sprintln</c> and <c>Sprintf</c> over template values.</summary>
 internal static class GoFormat
 {
-    public static string Sprint(object?[] args)
+    // fmt's tooLarge: widths and precisions of a larger magnitude are refused.
+    private const int MaxWidth = 1_000_000;
+
+    public static string Sprint(object?[] args, int limit)
     {
         var sb = new StringBuilder();
         for (var i = 0; i < args.Length; i++)
@@ -18,35 +21,65 @@ internal static class GoFormat
                 sb.Append(' ');
             }
 
-            sb.Append(PrintOperand(args[i]));
+            Append(sb, PrintOperand(args[i]), limit);
         }
 
         return sb.ToString();
     }
 
-    public static string Sprintln(object?[] args) => string.Join(' ', args.Select(PrintOperand)) + "\n";
+    public static string Sprintln(object?[] args, int limit)
+    {
+        var sb = new StringBuilder();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (i > 0)
+            {
+                sb.Append(' ');
+            }
+
+            Append(sb, PrintOperand(args[i]), limit);
+        }
+
+        return sb.Append('\n').ToString();
+    }
+
+    // Appends within the limit: the operands are bounded each, but a call may list any number of them.
+    private static void Append(StringBuilder sb, string text, int limit)
+    {
+        TemplateLimits.Ensure((long)sb.Length + text.Length, limit);
+        sb.Append(text);
+    }
 
     private static string PrintOperand(object? value) => value is null ? "<nil>" : TemplateValues.Print(value);
 
-    public static string Sprintf(string format, object?[] args)
+    /// <summary>
+    /// Go's <c>fmt.Sprintf</c>: flags, widths and precisions (literal or <c>*</c>) with fmt's limits and its
+    /// <c>%!(BADWIDTH)</c>, <c>%!(BADPREC)</c>, <c>%!(NOVERB)</c>, <c>%!v(MISSING)</c> and <c>%!(EXTRA ...)</c> marks;
+    /// the result must fit in <paramref name="limit"/> characters.
+    /// </summary>
+    public static string Sprintf(string format, object?[] args, int limit)
     {
         var sb = new StringBuilder(format.Length + 16);
         var argIndex = 0;
+        var end = format.Length;
         var i = 0;
-        while (i < format.Length)
+        while (i < end)
         {
-            var c = format[i];
-            if (c != '%')
+            var literalEnd = format.IndexOf('%', i);
+            if (literalEnd < 0)
             {
-                sb.Append(c);
-                i++;
-                continue;
+                literalEnd = end;
             }
 
-            i++;
-            if (i >= format.Length)
+            if (literalEnd > i)
             {
-                sb.Append("%!(NOVERB)");
+                TemplateLimits.Ensure((long)sb.Length + (literalEnd - i), limit);
+                sb.Append(format, i, literalEnd - i);
+            }
+
+            i = literalEnd + 1;
+            if (literalEnd >= end)
+            {
                 break;
             }
 
@@ -55,29 +88,90 @@ internal static class GoFormat
             var zero = false;
             var space = false;
             var sharp = false;
-            while (i < format.Length && format[i] is '-' or '+' or '0' or ' ' or '#')
+            for (; i < end; i++)
             {
-                switch (format[i])
+                var flag = format[i];
+                if (flag == '#')
                 {
-                    case '-': minus = true; break;
-                    case '+': plus = true; break;
-                    case '0': zero = true; break;
-                    case ' ': space = true; break;
-                    default: sharp = true; break;
+                    sharp = true;
+                }
+                else if (flag == '0')
+                {
+                    // Only padding on the left may be zeros.
+                    zero = !minus;
+                }
+                else if (flag == '+')
+                {
+                    plus = true;
+                }
+                else if (flag == '-')
+                {
+                    minus = true;
+                    zero = false;
+                }
+                else if (flag == ' ')
+                {
+                    space = true;
+                }
+                else
+                {
+                    break;
+                }
+            }
+
+            int width;
+            bool hasWidth;
+            if (i < end && format[i] == '*')
+            {
+                i++;
+                hasWidth = IntFromArg(args, ref argIndex, out width);
+                if (!hasWidth)
+                {
+                    sb.Append("%!(BADWIDTH)");
                 }
 
-                i++;
+                if (width < 0)
+                {
+                    width = -width;
+                    minus = true;
+                    zero = false;
+                }
+            }
+            else
+            {
+                hasWidth = ParseNumber(format, ref i, out width);
             }
 
-            var width = ReadNumber(format, ref i, args, ref argIndex);
             int? precision = null;
-            if (i < format.Length && format[i] == '.')
+            if (i + 1 < end && format[i] == '.')
             {
                 i++;
-                precision = ReadNumber(format, ref i, args, ref argIndex) ?? 0;
+                if (format[i] == '*')
+                {
+                    i++;
+                    var hasPrecision = IntFromArg(args, ref argIndex, out var p);
+                    if (p < 0)
+                    {
+                        // A negative precision makes no sense: Go drops it.
+                        hasPrecision = false;
+                    }
+
+                    if (hasPrecision)
+                    {
+                        precision = p;
+                    }
+                    else
+                    {
+                        sb.Append("%!(BADPREC)");
+                    }
+                }
+                else
+                {
+                    precision = ParseNumber(format, ref i, out var p) ? p : 0;
+                }
             }
 
-            if (i >= format.Length)
+            if (i >= end)
             {
                 sb.Append("%!(NOVERB)");
                 break;
@@ -97,26 +191,41 @@ internal static class GoFormat
             }
 
             var arg = args[argIndex++];
-            var text = FormatOne(verb, arg, precision, plus, space, sharp);
-            if (width is { } w && text.Length < w)
+            if (precision is { } digits && verb is 'e' or 'E' or 'f' or 'F' && arg is double)
             {
-                var pad = w - text.Length;
-                if (minus)
+                // The digits asked for are written out: checked before they are formatted.
+                TemplateLimits.Ensure((long)sb.Length + digits, limit);
+            }
+
+            var text = FormatOne(verb, arg, precision, plus, space, sharp);
+            var pad = hasWidth ? width - RuneCount(text) : 0;
+            if (pad <= 0)
+            {
+                Append(sb, text, limit);
+                continue;
+            }
+
+            TemplateLimits.Ensure((long)sb.Length + text.Length + pad, limit);
+            if (minus)
+            {
+                sb.Append(text).Append(' ', pad);
+            }
+            else if (zero && verb is not ('s' or 'q' or 'v' or 't' or 'c') && arg is long or double)
+            {
+                var signed = text.Length > 0 && text[0] is '-' or '+';
+                if (signed)
                 {
-                    text += new string(' ', pad);
-                }
-                else if (zero && verb is not ('s' or 'q' or 'v' or 't' or 'c') && arg is long or double)
-                {
-                    var signed = text.Length > 0 && text[0] is '-' or '+';
-                    text = signed ? text[0] + new string('0', pad) + text[1..] : new string('0', pad) + text;
+                    sb.Append(text[0]).Append('0', pad).Append(text, 1, text.Length - 1);
                 }
                 else
                 {
-                    text = new string(zero && !minus ? '0' : ' ', pad) + text;
+                    sb.Append('0', pad).Append(text);
                 }
             }
-
-            sb.Append(text);
+            else
+            {
+                sb.Append(zero ? '0' : ' ', pad).Append(text);
+            }
         }
 
         if (argIndex < args.Length)
@@ -129,7 +238,8 @@ internal static class GoFormat
                     sb.Append(", ");
                 }
 
-                sb.Append(TemplateValues.TypeName(args[k])).Append('=').Append(PrintOperand(args[k]));
+                sb.Append(TemplateValues.TypeName(args[k])).Append('=');
+                Append(sb, PrintOperand(args[k]), limit);
             }
 
             sb.Append(')');
@@ -138,21 +248,57 @@ internal static class GoFormat
         return sb.ToString();
     }
 
-    private static int? ReadNumber(string format, ref int i, object?[] args, ref int argIndex)
+    private static int RuneCount(string text)
     {
-        if (i < format.Length && format[i] == '*')
+        var count = 0;
+        foreach (var _ in text.EnumerateRunes())
         {
-            i++;
-            return argIndex < args.Length && args[argIndex++] is long l ? (int)l : null;
+            count++;
         }
 
-        var start = i;
-        while (i < format.Length && char.IsAsciiDigit(format[i]))
+        return count;
+    }
+
+    // fmt's parsenum: digits while the number so far is not too large; a number that is, and the rest of the
+    // format with it, is dropped (Go then finds no verb).
+    private static bool ParseNumber(string format, ref int i, out int number)
+    {
+        number = 0;
+        var found = false;
+        for (; i < format.Length && char.IsAsciiDigit(format[i]); i++)
         {
-            i++;
+            if (number > MaxWidth)
+            {
+                number = 0;
+                i = format.Length;
+                return false;
+            }
+
+            number = (number * 10) + (format[i] - '0');
+            found = true;
         }
 
-        return i > start ? int.Parse(format.AsSpan(start, i - start), CultureInfo.InvariantCulture) : null;
+        return found;
+    }
+
+    // fmt's intFromArg: the next operand as a width or precision when it is an integer of at most a million in
+    // magnitude; the operand is used up either way.
+    private static bool IntFromArg(object?[] args, ref int argIndex, out int number)
+    {
+        number = 0;
+        if (argIndex >= args.Length)
+        {
+            return false;
+        }
+
+        var arg = args[argIndex++];
+        if (arg is long value && value is >= -MaxWidth and <= MaxWidth)
+        {
+            number = (int)value;
+            return true;
+        }
+
+        return false;
     }
 
     private static string FormatOne(char verb, object? arg, int? precision, bool plus, bool space, bool sharp)

@@ -25,6 +25,12 @@ public sealed class TemplateContext
     /// <summary>The entry's timestamp in Unix nanoseconds.</summary>
     public long TimestampNs { get; set; }
 
+    /// <summary>
+    /// The most characters the output, and any value computed on the way, may hold (see <see cref="TemplateLimits"/>);
+    /// callers set it per line from <see cref="TemplateLimits.OutputLimit"/>.
+    /// </summary>
+    public int OutputLimit { get; set; } = TemplateLimits.MinOutputLimit;
+
     /// <summary>Sets the line lazily: it is decoded only if a template calls <c>__line__</c>.</summary>
     public void SetLine(Func<string> lineSource)
     {
@@ -90,6 +96,12 @@ public sealed class GoTemplate
     /// <summary>Whether the template is only text.</summary>
     public bool IsConstant { get; }
 
+    /// <summary>
+    /// How deep parenthesized pipelines and control blocks may nest (Go allows 10000 parentheses, its stacks grow);
+    /// deeper templates fail to parse with Go's <c>max expression depth exceeded</c>.
+    /// </summary>
+    public const int MaxNestingDepth = 100;
+
     /// <summary>Parses a template; <paramref name="name"/> appears in error messages (<c>line</c>, <c>label</c>).</summary>
     /// <exception cref="TemplateParseException">The template does not parse or uses an unknown function.</exception>
     public static GoTemplate Parse(string name, string text) =>
@@ -120,9 +132,14 @@ internal sealed class TemplateExecution
 {
     private readonly GoTemplate _template;
     private readonly StringBuilder _output;
+    private readonly int _outputStart;
     private readonly TemplateContext _context;
     private readonly List<(string Name, object? Value)> _vars = [];
     private TemplateNode? _at;
+
+    // Characters of computed values (and range iterations) so far, against the limit's multiple (TemplateLimits).
+    private long _work;
+    private readonly long _workLimit;
 
     private sealed class LoopControl(bool isBreak) : Exception
     {
@@ -133,11 +150,38 @@ internal sealed class TemplateExecution
     {
         _template = template;
         _output = output;
+        _outputStart = output.Length;
         _context = context;
+        Limit = context.OutputLimit;
+        _workLimit = (long)Limit * TemplateLimits.WorkFactor;
         _vars.Add(("$", data));
     }
 
     public TemplateContext Context => _context;
+
+    /// <summary>The most characters a value or the output may hold.</summary>
+    public int Limit { get; }
+
+    private void Write(string text)
+    {
+        if (_output.Length - _outputStart + text.Length > Limit)
+        {
+            throw Error(TemplateLimits.TooLarge(Limit).Message);
+        }
+
+        _output.Append(text);
+    }
+
+    // Counts computed characters (or loop iterations) against the execution's budget.
+    private void Charge(long amount)
+    {
+        _work += amount;
+        if (_work > _workLimit)
+        {
+            throw Error("template execution budget exceeded: its values add up to more than " +
+                        _workLimit.ToString(CultureInfo.InvariantCulture) + " characters");
+        }
+    }
 
     public void Walk(object? dot, TemplateNode node)
     {
@@ -152,14 +196,14 @@ internal sealed class TemplateExecution
 
                 break;
             case TextNode text:
-                _output.Append(text.Text);
+                Write(text.Text);
                 break;
             case ActionNode action:
                 {
                     var value = EvalPipeline(dot, action.Pipe);
                     if (action.Pipe.Declarations.Count == 0)
                     {
-                        _output.Append(TemplateValues.Print(value));
+                        Write(TemplateValues.Print(value));
                     }
 
                     break;
@@ -225,12 +269,21 @@ internal sealed class TemplateExecution
 
                 break;
             case long n:
-                for (var i = 0L; i < n; i++)
+                // Counted lazily: a list of n items would let {{range 1000000000}} allocate without bound.
+                if (n <= 0)
                 {
-                    items.Add((i, i));
+                    break;
                 }
 
-                break;
+                for (var i = 0L; i < n; i++)
+                {
+                    if (!RangeStep(range, i, i, mark))
+                    {
+                        break;
+                    }
+                }
+
+                return;
             default:
                 throw Error("range can't iterate over " + TemplateValues.Print(value));
         }
@@ -247,32 +300,43 @@ internal sealed class TemplateExecution
 
         foreach (var (key, element) in items)
         {
-            var declarations = range.Pipe.Declarations;
-            if (declarations.Count == 1)
+            if (!RangeStep(range, key, element, mark))
             {
-                _vars.Add((declarations[0], element));
+                break;
             }
-            else if (declarations.Count == 2)
-            {
-                _vars.Add((declarations[0], key));
-                _vars.Add((declarations[1], element));
-            }
-
-            try
-            {
-                Walk(element, range.List);
-            }
-            catch (LoopControl control)
-            {
-                if (control.IsBreak)
-                {
-                    _vars.RemoveRange(mark, _vars.Count - mark);
-                    break;
-                }
-            }
-
-            _vars.RemoveRange(mark, _vars.Count - mark);
         }
+    }
+
+    // One iteration of a range body; false after {{break}}.
+    private bool RangeStep(BranchNode range, object? key, object? element, int mark)
+    {
+        Charge(1);
+        var declarations = range.Pipe.Declarations;
+        if (declarations.Count == 1)
+        {
+            _vars.Add((declarations[0], element));
+        }
+        else if (declarations.Count == 2)
+        {
+            _vars.Add((declarations[0], key));
+            _vars.Add((declarations[1], element));
+        }
+
+        try
+        {
+            Walk(element, range.List);
+        }
+        catch (LoopControl control)
+        {
+            if (control.IsBreak)
+            {
+                _vars.RemoveRange(mark, _vars.Count - mark);
+                return false;
+            }
+        }
+
+        _vars.RemoveRange(mark, _vars.Count - mark);
+        return true;
     }
 
     public object? EvalPipeline(object? dot, PipeNode pipe)
@@ -460,7 +524,20 @@ internal sealed class TemplateExecution
 
         try
         {
-            return function.Invoke(this, args);
+            var result = function.Invoke(this, args);
+            if (result is string text)
+            {
+                // Every computed string is bounded and counted: the functions check what their arguments control
+                // before allocating, this catches the rest (and values piled up in variables). A string that is
+                // already there (an argument handed back, the line) costs nothing new.
+                TemplateLimits.Ensure(text.Length, Limit);
+                if (name != "__line__" && !IsArgument(text, args))
+                {
+                    Charge(text.Length);
+                }
+            }
+
+            return result;
         }
         catch (TemplateFunctionException e)
         {
@@ -476,6 +553,19 @@ internal sealed class TemplateExecution
             _at = cmd;
             throw Error("error calling " + name + ": " + e.Message);
         }
+    }
+
+    private static bool IsArgument(string value, object?[] args)
+    {
+        foreach (var arg in args)
+        {
+            if (ReferenceEquals(arg, value))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Go converts literal arguments by the parameter's kind (text/template's evalBool/evalString/evalInteger...).

@@ -48,20 +48,20 @@ public static class TemplateFunctions
         ["len"] = new(1, 1, [A], static (_, a) => Length(a[0])),
         ["index"] = new(1, Variadic, [A], static (_, a) => Index(a)),
         ["slice"] = new(1, Variadic, [A], static (_, a) => Slice(a)),
-        ["print"] = new(0, Variadic, [A], static (_, a) => GoFormat.Sprint(a)),
-        ["println"] = new(0, Variadic, [A], static (_, a) => GoFormat.Sprintln(a)),
-        ["printf"] = new(1, Variadic, [S, A], static (_, a) => GoFormat.Sprintf((string)a[0]!, a[1..])),
-        ["html"] = new(0, Variadic, [A], static (_, a) => HtmlEscape(EvalArgs(a))),
-        ["js"] = new(0, Variadic, [A], static (_, a) => JsEscape(EvalArgs(a))),
-        ["urlquery"] = new(0, Variadic, [A], static (_, a) => QueryEscape(EvalArgs(a))),
+        ["print"] = new(0, Variadic, [A], static (e, a) => GoFormat.Sprint(a, e.Limit)),
+        ["println"] = new(0, Variadic, [A], static (e, a) => GoFormat.Sprintln(a, e.Limit)),
+        ["printf"] = new(1, Variadic, [S, A], static (e, a) => GoFormat.Sprintf((string)a[0]!, a[1..], e.Limit)),
+        ["html"] = new(0, Variadic, [A], static (e, a) => HtmlEscape(EvalArgs(a, e.Limit))),
+        ["js"] = new(0, Variadic, [A], static (e, a) => JsEscape(EvalArgs(a, e.Limit))),
+        ["urlquery"] = new(0, Variadic, [A], static (e, a) => QueryEscape(EvalArgs(a, e.Limit))),
         ["call"] = new(1, Variadic, [A], static (_, a) =>
             throw new TemplateFunctionException("non-function of type " + TemplateValues.TypeName(a[0]))),
 
         // Loki's functions.
         ["__line__"] = new(0, 0, [], static (e, _) => e.Context.Line),
         ["__timestamp__"] = new(0, 0, [], static (e, _) => GoTime.FromUnixNanos(e.Context.TimestampNs)),
-        ["regexReplaceAll"] = new(3, 3, [S, S, S], static (_, a) => CompileRegex((string)a[0]!).Replace((string)a[1]!, m => Expand(m, (string)a[2]!))),
-        ["regexReplaceAllLiteral"] = new(3, 3, [S, S, S], static (_, a) => CompileRegex((string)a[0]!).Replace((string)a[1]!, ((string)a[2]!).Replace("$", "$$", StringComparison.Ordinal))),
+        ["regexReplaceAll"] = new(3, 3, [S, S, S], static (e, a) => RegexReplace((string)a[0]!, (string)a[1]!, (string)a[2]!, literal: false, e.Limit)),
+        ["regexReplaceAllLiteral"] = new(3, 3, [S, S, S], static (e, a) => RegexReplace((string)a[0]!, (string)a[1]!, (string)a[2]!, literal: true, e.Limit)),
         ["count"] = new(2, 2, [S, S], static (_, a) => (long)CompileRegex((string)a[0]!).Count((string)a[1]!)),
         ["urlencode"] = new(1, 1, [S], static (_, a) => QueryEscape((string)a[0]!)),
         ["urldecode"] = new(1, 1, [S], static (_, a) => QueryUnescape((string)a[0]!)),
@@ -72,14 +72,14 @@ public static class TemplateFunctions
         ["unixEpochNanos"] = new(1, 1, [T], static (_, a) => ((GoTime)a[0]!).UnixNanos.ToString(CultureInfo.InvariantCulture)),
         ["toDateInZone"] = new(3, 3, [S, S, S], static (_, a) => ToDateInZone((string)a[0]!, (string)a[1]!, (string)a[2]!)),
         ["unixToTime"] = new(1, 1, [S], static (_, a) => UnixToTime((string)a[0]!)),
-        ["alignLeft"] = new(2, 2, [I, S], static (_, a) => Align((long)a[0]!, (string)a[1]!, left: true)),
-        ["alignRight"] = new(2, 2, [I, S], static (_, a) => Align((long)a[0]!, (string)a[1]!, left: false)),
+        ["alignLeft"] = new(2, 2, [I, S], static (e, a) => Align((long)a[0]!, (string)a[1]!, left: true, e.Limit)),
+        ["alignRight"] = new(2, 2, [I, S], static (e, a) => Align((long)a[0]!, (string)a[1]!, left: false, e.Limit)),
         ["b64dec"] = new(1, 1, [S], static (_, a) => Base64Decode((string)a[0]!)),
 
         // Deprecated Go string helpers.
         ["ToLower"] = new(1, 1, [S], static (_, a) => ((string)a[0]!).ToLowerInvariant()),
         ["ToUpper"] = new(1, 1, [S], static (_, a) => ((string)a[0]!).ToUpperInvariant()),
-        ["Replace"] = new(4, 4, [S, S, S, I], static (_, a) => Replace((string)a[0]!, (string)a[1]!, (string)a[2]!, (long)a[3]!)),
+        ["Replace"] = new(4, 4, [S, S, S, I], static (e, a) => Replace((string)a[0]!, (string)a[1]!, (string)a[2]!, (long)a[3]!, e.Limit)),
         ["Trim"] = new(2, 2, [S, S], static (_, a) => ((string)a[0]!).Trim(((string)a[1]!).ToCharArray())),
         ["TrimLeft"] = new(2, 2, [S, S], static (_, a) => ((string)a[0]!).TrimStart(((string)a[1]!).ToCharArray())),
         ["TrimRight"] = new(2, 2, [S, S], static (_, a) => ((string)a[0]!).TrimEnd(((string)a[1]!).ToCharArray())),
@@ -97,10 +97,10 @@ public static class TemplateFunctions
         ["contains"] = new(2, 2, [S, S], static (_, a) => ((string)a[1]!).Contains((string)a[0]!, StringComparison.Ordinal)),
         ["hasPrefix"] = new(2, 2, [S, S], static (_, a) => ((string)a[1]!).StartsWith((string)a[0]!, StringComparison.Ordinal)),
         ["hasSuffix"] = new(2, 2, [S, S], static (_, a) => ((string)a[1]!).EndsWith((string)a[0]!, StringComparison.Ordinal)),
-        ["indent"] = new(2, 2, [I, S], static (_, a) => Indent((long)a[0]!, (string)a[1]!)),
-        ["nindent"] = new(2, 2, [I, S], static (_, a) => "\n" + Indent((long)a[0]!, (string)a[1]!)),
-        ["replace"] = new(3, 3, [S, S, S], static (_, a) => Replace((string)a[2]!, (string)a[0]!, (string)a[1]!, -1)),
-        ["repeat"] = new(2, 2, [I, S], static (_, a) => Repeat((long)a[0]!, (string)a[1]!)),
+        ["indent"] = new(2, 2, [I, S], static (e, a) => Indent((long)a[0]!, (string)a[1]!, prefix: "", e.Limit)),
+        ["nindent"] = new(2, 2, [I, S], static (e, a) => Indent((long)a[0]!, (string)a[1]!, prefix: "\n", e.Limit)),
+        ["replace"] = new(3, 3, [S, S, S], static (e, a) => Replace((string)a[2]!, (string)a[0]!, (string)a[1]!, -1, e.Limit)),
+        ["repeat"] = new(2, 2, [I, S], static (e, a) => Repeat((long)a[0]!, (string)a[1]!, e.Limit)),
         ["trim"] = new(1, 1, [S], static (_, a) => TrimSpace((string)a[0]!)),
         ["trimAll"] = new(2, 2, [S, S], static (_, a) => ((string)a[1]!).Trim(((string)a[0]!).ToCharArray())),
         ["trimSuffix"] = new(2, 2, [S, S], static (_, a) => TrimSuffix((string)a[1]!, (string)a[0]!)),
@@ -258,7 +258,7 @@ public static class TemplateFunctions
 
     private static string LabelKeysDecode(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
 
-    private static string EvalArgs(object?[] a) => a.Length == 1 && a[0] is string s ? s : GoFormat.Sprint(a);
+    private static string EvalArgs(object?[] a, int limit) => a.Length == 1 && a[0] is string s ? s : GoFormat.Sprint(a, limit);
 
     private static string HtmlEscape(string s)
     {
@@ -407,12 +407,19 @@ public static class TemplateFunctions
         };
     }
 
-    private static string Align(long count, string src, bool left)
+    private static string Align(long count, string src, bool left, int limit)
     {
         var runes = src.EnumerateRunes().ToArray();
         if (count < 0 || count == runes.Length)
         {
             return src;
+        }
+
+        if (count > runes.Length)
+        {
+            // The padding is as long as the count asks: checked before it is allocated.
+            TemplateLimits.Ensure(count, limit);
+            TemplateLimits.Ensure(src.Length + (count - runes.Length), limit);
         }
 
         var pad = (int)count - runes.Length;
@@ -454,11 +461,18 @@ public static class TemplateFunctions
         return "illegal base64 data at input byte " + position.ToString(CultureInfo.InvariantCulture);
     }
 
-    private static string Replace(string s, string oldValue, string newValue, long n)
+    private static string Replace(string s, string oldValue, string newValue, long n, int limit)
     {
         if (n == 0 || oldValue == newValue)
         {
             return s;
+        }
+
+        if (newValue.Length > oldValue.Length)
+        {
+            // Each replacement grows the result: the count of them is known before anything is built.
+            var growth = (long)(newValue.Length - oldValue.Length) * Occurrences(s, oldValue, n);
+            TemplateLimits.Ensure(s.Length + growth, limit);
         }
 
         if (oldValue.Length == 0)
@@ -505,6 +519,28 @@ public static class TemplateFunctions
         }
 
         return result.Append(s, start, s.Length - start).ToString();
+    }
+
+    // How many replacements Go's strings.Replace makes: non-overlapping matches, or with an empty old value one
+    // before each rune and one at the end; at most n when n is not negative.
+    private static long Occurrences(string s, string oldValue, long n)
+    {
+        long count;
+        if (oldValue.Length == 0)
+        {
+            count = s.EnumerateRunes().Count() + 1L;
+        }
+        else
+        {
+            count = 0;
+            for (var at = s.IndexOf(oldValue, StringComparison.Ordinal); at >= 0 && (n < 0 || count < n);
+                 at = s.IndexOf(oldValue, at + oldValue.Length, StringComparison.Ordinal))
+            {
+                count++;
+            }
+        }
+
+        return n < 0 ? count : Math.Min(count, n);
     }
 
     private static string TrimPrefix(string s, string prefix) =>
@@ -589,16 +625,57 @@ public static class TemplateFunctions
         return Encoding.UTF8.GetString(bytes, (int)start, (int)(end - start));
     }
 
-    private static string Indent(long spaces, string v)
+    // sprig's indent: the pad (strings.Repeat of a space, so a negative count fails as Go's does) before every line.
+    private static string Indent(long spaces, string v, string prefix, int limit)
     {
-        var pad = new string(' ', (int)Math.Max(0, spaces));
-        return pad + v.Replace("\n", "\n" + pad, StringComparison.Ordinal);
+        if (spaces < 0)
+        {
+            throw new TemplateFunctionException("strings: negative Repeat count");
+        }
+
+        TemplateLimits.Ensure(spaces, limit);
+        var lines = 1L + v.AsSpan().Count('\n');
+        TemplateLimits.Ensure(prefix.Length + v.Length + (spaces * lines), limit);
+        var pad = new string(' ', (int)spaces);
+        return prefix + pad + v.Replace("\n", "\n" + pad, StringComparison.Ordinal);
     }
 
-    private static string Repeat(long count, string s) =>
-        count < 0 ? throw new TemplateFunctionException("strings: negative Repeat count")
-        : (long)s.Length * count > 1 << 24 ? throw new TemplateFunctionException("strings: Repeat output length overflow")
-        : string.Concat(Enumerable.Repeat(s, (int)count));
+    private static string Repeat(long count, string s, int limit)
+    {
+        if (count < 0)
+        {
+            throw new TemplateFunctionException("strings: negative Repeat count");
+        }
+
+        if (s.Length == 0 || count == 0)
+        {
+            return string.Empty;
+        }
+
+        // Checked before anything is built (Go would build it, however large).
+        if (count > limit / s.Length)
+        {
+            throw TemplateLimits.TooLarge(limit);
+        }
+
+        return string.Concat(Enumerable.Repeat(s, (int)count));
+    }
+
+    private static string RegexReplace(string pattern, string input, string replacement, bool literal, int limit)
+    {
+        var regex = CompileRegex(pattern);
+        // Each match's replacement is counted as it is made, so a replacement that multiplies the text stops at the limit.
+        var produced = 0L;
+        var copiedTo = 0;
+        return regex.Replace(input, match =>
+        {
+            var text = literal ? replacement : Expand(match, replacement, limit);
+            produced += match.Index - copiedTo + text.Length;
+            copiedTo = match.Index + match.Length;
+            TemplateLimits.Ensure(produced + (input.Length - copiedTo), limit);
+            return text;
+        });
+    }
 
     private static long IntegerDivide(long a, long b, bool modulo) =>
         b == 0 ? throw new TemplateFunctionException("runtime error: integer divide by zero")
@@ -687,7 +764,7 @@ public static class TemplateFunctions
     }
 
     // Go's Regexp.Expand: $1, ${1}, $name, ${name}, $$; a name is the longest run of letters, digits and '_'.
-    private static string Expand(Match match, string template)
+    private static string Expand(Match match, string template, int limit)
     {
         var sb = new StringBuilder(template.Length + 16);
         for (var i = 0; i < template.Length; i++)
@@ -741,7 +818,9 @@ public static class TemplateFunctions
             var group = int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? match.Groups[number] : match.Groups[name];
             if (group.Success)
             {
-                sb.Append(group.Value);
+                // A template repeating a large group multiplies it.
+                TemplateLimits.Ensure((long)sb.Length + group.Length, limit);
+                sb.Append(group.ValueSpan);
             }
 
             i = end;

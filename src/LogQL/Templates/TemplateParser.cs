@@ -42,9 +42,8 @@ internal sealed class TemplateParser
     private readonly List<HashSet<string>> _scopes = [["$"]];
     private int _rangeDepth;
 
-    // {{if}}/{{range}}/{{with}} blocks (an "else if" chain included) and parenthesized pipelines open so far. The
-    // parser and the executor recurse once per level, so the query's nesting limit bounds both.
-    private int _nesting;
+    // Nesting of parenthesized pipelines and control blocks: parsing and executing recurse per level.
+    private int _depth;
 
     private TemplateParser(string name, string text, Func<string, bool> isFunction)
     {
@@ -170,20 +169,27 @@ internal sealed class TemplateParser
 
     private TemplateNode ParseBranch(Token keyword)
     {
-        if (_nesting >= Syntax.LogQLParser.MaxNestingDepth)
-        {
-            throw Error("{{" + keyword.Text + "}} nesting depth exceeds the limit of " + Syntax.LogQLParser.MaxNestingDepth, keyword.Pos);
-        }
-
-        _nesting++;
+        Enter(keyword.Pos);
         try
         {
             return ParseBranchBody(keyword);
         }
         finally
         {
-            _nesting--;
+            _depth--;
         }
+    }
+
+    // Go caps parenthesized pipelines at 10000 levels with this text and leaves control blocks to its growable
+    // stacks; a thread's fixed stack here needs one much lower cap for both.
+    private void Enter(int pos)
+    {
+        if (_depth >= GoTemplate.MaxNestingDepth)
+        {
+            throw Error("max expression depth exceeded", pos);
+        }
+
+        _depth++;
     }
 
     private TemplateNode ParseBranchBody(Token keyword)
@@ -412,21 +418,16 @@ internal sealed class TemplateParser
             case TokenKind.String:
                 return new StringNode(t.Pos, t.Text, Unquote(t));
             case TokenKind.LeftParen:
-                // Go's wording; Go allows 10000 levels, a goroutine stack being able to grow.
-                if (_nesting >= Syntax.LogQLParser.MaxNestingDepth)
-                {
-                    throw Error("max expression depth exceeded", t.Pos);
-                }
-
-                _nesting++;
+                Enter(t.Pos);
                 try
                 {
                     return ParsePipeline("parenthesized pipeline", allowDeclarations: false);
                 }
                 finally
                 {
-                    _nesting--;
+                    _depth--;
                 }
+
             default:
                 throw Error("unexpected " + Describe(t) + " in operand", t.Pos);
         }
@@ -451,7 +452,25 @@ internal sealed class TemplateParser
         if (t.Kind == TokenKind.Char)
         {
             var body = text[1..^1];
-            var value = body.Length > 1 && body[0] == '\\' ? Escape(body[1]) : char.ConvertToUtf32(body, 0);
+            int value;
+            if (body.Length > 1 && body[0] == '\\')
+            {
+                value = Escape(body[1]);
+            }
+            else if (body.Length == 0 || char.IsLowSurrogate(body[0]) || (char.IsHighSurrogate(body[0]) && !char.IsSurrogatePair(body, 0)))
+            {
+                // Go's strconv.UnquoteChar finds no character ('') or no valid one.
+                throw Error("invalid syntax", t.Pos);
+            }
+            else
+            {
+                value = char.ConvertToUtf32(body, 0);
+                if (body.Length > char.ConvertFromUtf32(value).Length)
+                {
+                    throw Error("malformed character constant: " + text, t.Pos);
+                }
+            }
+
             return new NumberNode(t.Pos, text, value, value);
         }
 

@@ -241,7 +241,9 @@ public sealed class DetectedFieldsQuery(IReadOnlyList<ILogSource> sources, Query
         var paths = new Dictionary<string, string[]>(StringComparer.Ordinal);
         try
         {
-            using var document = JsonDocument.Parse(line);
+            // The json parser accepted the line, so its objects nest no deeper than its limit; the same limit bounds Walk's
+            // recursion (a deeper document throws, which is caught below).
+            using var document = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = JsonParserStep.MaxNestingDepth });
             if (document.RootElement.ValueKind == JsonValueKind.Object)
             {
                 Walk(document.RootElement, [], paths, stream);

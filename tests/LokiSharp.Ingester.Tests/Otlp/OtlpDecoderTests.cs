@@ -135,4 +135,42 @@ public sealed class OtlpDecoderTests
         Assert.StartsWith("request body too large: decompressed message size too large than max (", error.Message, StringComparison.Ordinal);
         Assert.EndsWith(" vs 10000)", error.Message, StringComparison.Ordinal);
     }
+
+    // A log body of maps nested `levels` deep.
+    private static AnyValue NestedBody(int levels)
+    {
+        var value = new AnyValue { StringValue = "leaf" };
+        for (var i = 0; i < levels; i++)
+        {
+            value = new AnyValue { KvlistValue = new KeyValueList { Values = { new KeyValue { Key = "k", Value = value } } } };
+        }
+
+        return value;
+    }
+
+    [Fact]
+    public void Protobuf_nesting_is_bounded_by_Google_Protobufs_recursion_limit()
+    {
+        // Resource, scope, record and body are four levels under the request; each map adds three (list, pair, value).
+        var shallow = Request([], null, new LogRecord { Body = NestedBody(32), TimeUnixNano = 1 });
+        var deep = Request([], null, new LogRecord { Body = NestedBody(33), TimeUnixNano = 1 });
+
+        Assert.Contains("{\"k\":{\"k\":", Decode(shallow.ToByteArray(), "application/x-protobuf"), StringComparison.Ordinal);
+        var error = Assert.Throws<PushRequestException>(() => Decode(deep.ToByteArray(), "application/x-protobuf"));
+        Assert.Equal(400, error.StatusCode);
+        Assert.StartsWith("proto: Protocol message had too many levels of nesting.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Json_nesting_past_128_levels_is_a_400()
+    {
+        var json = new StringBuilder("{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":");
+        json.Insert(json.Length, "{\"kvlistValue\":{\"values\":[{\"key\":\"k\",\"value\":", 50_000).Append("{}");
+        json.Insert(json.Length, "}]}}", 50_000).Append("}]}]}]}");
+
+        var error = Assert.Throws<PushRequestException>(() => Decode(Encoding.UTF8.GetBytes(json.ToString()), "application/json"));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.StartsWith("json: The maximum configured depth of 128 has been exceeded.", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -190,4 +190,21 @@ public sealed class BinaryOperationTests
         Assert.Equal("{app=\"a\", pod=\"web-1\", x=\"$1x-$\"} 120=1",
             Render(Instant(source, "label_replace(" + inner + ", \"x\", \"$$1${1}x-$\", \"pod\", \"(z?)web-1\")", 120)));
     }
+
+    [Fact]
+    public void Label_replace_fails_a_replacement_that_expands_past_a_million_characters()
+    {
+        // A 100-character group repeated 10,000 times fits; 20,000 times (a 40 KB query) would be 2 million characters.
+        var pod = new string('p', 100);
+        var source = new InMemorySampleSource().Add("app=a,pod=" + pod, (100, 0));
+        const string inner = "count_over_time({app=\"a\"}[1m])";
+        string Query(int references) =>
+            "label_replace(" + inner + ", \"x\", \"" + string.Concat(Enumerable.Repeat("$1", references)) + "\", \"pod\", \"(.*)\")";
+
+        var fits = Assert.IsType<VectorResult>(Instant(source, Query(10_000), 120));
+        Assert.Equal(1_000_000, Assert.Single(fits.Samples).Labels.Get("x")!.Length);
+        var error = Assert.Throws<MetricQueryException>(() => Instant(source, Query(20_000), 120));
+        Assert.Equal(MetricQueryErrorKind.BadRequest, error.Kind);
+        Assert.Equal("label_replace: the replacement for \"x\" expands to more than 1048576 characters", error.Message);
+    }
 }

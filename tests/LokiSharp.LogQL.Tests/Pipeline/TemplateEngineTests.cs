@@ -134,6 +134,8 @@ public sealed class TemplateEngineTests
     [InlineData("{{ \"unterminated }}", "template: line:1: unterminated quoted string")]
     [InlineData("{{ define \"x\" }}{{ end }}", "not supported")]
     [InlineData("line one\n{{ ( }}", "template: line:2:")]
+    [InlineData("{{ '' }}", "template: line:1: invalid syntax")]
+    [InlineData("{{ 'ab' }}", "template: line:1: malformed character constant: 'ab'")]
     public void ReportsParseErrors(string template, string expected)
     {
         var e = Assert.Throws<TemplateParseException>(() => GoTemplate.Parse("line", template));

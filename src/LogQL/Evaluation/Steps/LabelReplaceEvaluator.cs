@@ -15,6 +15,10 @@ internal sealed class LabelReplaceEvaluator : StepEvaluator
 {
     private const int CacheLimit = 65_536;
 
+    // A replacement may repeat a group as often as the query has room for ($1$1$1...): beyond this many characters
+    // (as templates allow, 1 Mi) the query fails instead of allocating the product.
+    private const int MaxValueLength = 1 << 20;
+
     private readonly StepEvaluator _inner;
     private readonly LabelReplaceExpr _expr;
     private readonly Regex _regex;
@@ -125,7 +129,14 @@ internal sealed class LabelReplaceEvaluator : StepEvaluator
                 : _goGroupNames.GetValueOrDefault(name, -1);
             if (group >= 0 && match.Groups[group].Success)
             {
-                sb.Append(match.Groups[group].Value);
+                if (sb.Length + match.Groups[group].Length > MaxValueLength)
+                {
+                    throw new MetricQueryException(MetricQueryErrorKind.BadRequest,
+                        "label_replace: the replacement for \"" + _expr.Destination + "\" expands to more than " +
+                        MaxValueLength.ToString(System.Globalization.CultureInfo.InvariantCulture) + " characters");
+                }
+
+                sb.Append(match.Groups[group].ValueSpan);
             }
         }
 
