@@ -176,46 +176,4 @@ public sealed class StoredSampleSourceTests
 
         return (store, head);
     }
-
-    /// <summary>Encoded chunks per stream held in memory, read like the ingester's cut chunks.</summary>
-    private sealed class ChunkSource : ILogSource
-    {
-        private readonly Dictionary<LabelSet, List<ReadOnlyMemory<byte>>> _chunks = [];
-
-        public void Add(LabelSet labels, List<(long Ts, string Line)> entries)
-        {
-            using var builder = new ChunkBuilder(ChunkEncoding.Snappy, targetBlockSize: 4096);
-            foreach (var (ts, line) in entries)
-            {
-                builder.Append(ts, line);
-            }
-
-            var output = new ArrayBufferWriter<byte>();
-            builder.Finish(output);
-            if (!_chunks.TryGetValue(labels, out var list))
-            {
-                _chunks[labels] = list = [];
-            }
-
-            list.Add(output.WrittenMemory.ToArray());
-        }
-
-        public IReadOnlyList<SelectedStream> SelectStreams(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
-            [.. _chunks.Keys.Where(l => matchers.All(m => m.Matches(l.Get(m.Name) ?? ""))).Select(l => new SelectedStream(l, 0))];
-
-        public IEntryIterator OpenEntries(string tenant, SelectedStream stream, in EntryQuery query) =>
-            ChunkEntryReader.Open(_chunks[stream.Labels], query);
-
-        public IReadOnlyCollection<string> LabelNames(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
-            throw new NotSupportedException();
-
-        public IReadOnlyCollection<string> LabelValues(string tenant, string name, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
-            throw new NotSupportedException();
-
-        public IndexStats Stats(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
-            throw new NotSupportedException();
-
-        public IReadOnlyList<SeriesVolume> Volumes(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
-            throw new NotSupportedException();
-    }
 }

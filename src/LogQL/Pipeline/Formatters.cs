@@ -167,24 +167,18 @@ public sealed class LineFormatStep : PipelineStage
         return true;
     }
 
-    // False when the output would pass the limit (a field repeated many times): the interpreter then reports it.
+    // False when the output passes the limit (a field repeated many times): the interpreter then decides and reports
+    // it. Bytes are compared with the limit in characters, as there are never fewer; a field is checked before it
+    // is copied, the text parts (from the query) once at the end.
     private bool Concatenate(LineLabels labels, int limit, out ReadOnlySpan<byte> output)
     {
         output = default;
         _data.Labels = labels;
         var written = 0;
-        // Counted in characters, as the interpreter counts (a part's bytes are at least its characters).
-        var characters = 0L;
         foreach (var (text, field) in _parts!)
         {
             if (field is null)
             {
-                characters += text.Length;
-                if (characters > limit)
-                {
-                    return false;
-                }
-
                 Reserve(written + text.Length);
                 text.CopyTo(_buffer, written);
                 written += text.Length;
@@ -192,14 +186,18 @@ public sealed class LineFormatStep : PipelineStage
             }
 
             var value = _data.Get(field) ?? string.Empty;
-            characters += value.Length;
-            if (characters > limit)
+            if (written + value.Length > limit)
             {
                 return false;
             }
 
             Reserve(written + Encoding.UTF8.GetMaxByteCount(value.Length));
             written += Encoding.UTF8.GetBytes(value, _buffer.AsSpan(written));
+        }
+
+        if (written > limit)
+        {
+            return false;
         }
 
         output = _buffer.AsSpan(0, written);
