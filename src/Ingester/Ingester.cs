@@ -697,6 +697,13 @@ public sealed class Ingester : ILogSource, IDisposable
                 return (new Admitted([], 0, highest, null), FailureMessage(stream, failures, validated.Entries.Count), true);
             }
 
+            // The stream counts as active from here: a flush while the WAL commit runs must not forget it as idle
+            // and empty, or the entries would be applied to a stream no query finds.
+            if (accepted.Count > 0)
+            {
+                stream.LastAppendAt = now;
+            }
+
             var admitted = new Admitted(accepted, acceptedBytes, highest, previousInBatch);
             return (admitted, failures is { Count: > 0 } ? FailureMessage(stream, failures, validated.Entries.Count) : null, false);
         }
