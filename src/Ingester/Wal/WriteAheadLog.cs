@@ -22,7 +22,7 @@ public readonly record struct WalDamage(string Segment, long Offset, string Reas
 /// <remarks>
 /// Microsoft.FASTER's FasterLog was considered; its managed Linux device gives no clear guarantee that a
 /// commit has reached the disk (fdatasync), which is the whole point here, so the log is this small explicit
-/// implementation instead.
+/// implementation instead. The format is docs/formats/wal.md.
 /// </remarks>
 public sealed class WriteAheadLog : IDisposable
 {
