@@ -215,9 +215,9 @@ public sealed class Ingester : ILogSource, IDisposable
         {
             // Entries reach the head only once their record is durable: a push that fails here leaves nothing a
             // query could see or a flush could store, so the client's retry does not duplicate it.
-            var walSegment = _wal is null ? 0 : await LogAsync(tenant, recordId, accepted, batch).ConfigureAwait(false);
             try
             {
+                var walSegment = _wal is null ? 0 : await LogAsync(tenant, recordId, accepted, batch).ConfigureAwait(false);
                 foreach (var (head, admitted) in accepted)
                 {
                     Apply(head, admitted, batch, recordId, walSegment, now);
@@ -243,7 +243,8 @@ public sealed class Ingester : ILogSource, IDisposable
     }
 
     // Writes the push's WAL record and waits for its commit; returns the segment it went to. Until the entries
-    // are in the head the record's segment is held in _inFlight, so a flush racing with the push keeps it.
+    // are in the head the record's segment is held in _inFlight (released by the caller once they are), so a flush
+    // racing with the push keeps it.
     private async Task<long> LogAsync(string tenant, long recordId, List<(HeadStream Stream, Admitted Entries)> accepted, PushBatch batch)
     {
         // Sized for the framing too (timestamp and length varints, metadata counts, one label text per stream), so the
@@ -285,13 +286,11 @@ public sealed class Ingester : ILogSource, IDisposable
         }
         catch (IOException e)
         {
-            _inFlight.TryRemove(recordId, out _);
             _metrics.WalFailedCommits.Inc();
             throw new PushRequestException(500, e.Message, e);
         }
         catch (ObjectDisposedException)
         {
-            _inFlight.TryRemove(recordId, out _);
             throw new PushRequestException(503, "Ingester is stopping or already stopped.");
         }
     }

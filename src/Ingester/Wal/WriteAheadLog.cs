@@ -349,35 +349,33 @@ public sealed class WriteAheadLog : IDisposable
             return;
         }
 
+        // Disposing writes out what the stream still buffers (the failed batch's bytes); they are cut off here.
+        DisposeQuietly(segment);
         try
         {
-            // Disposing writes out what the stream still buffers; whatever lands is cut off below.
-            segment.Dispose();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The buffered bytes are the failed batch's; losing them is the point.
-        }
-
-        try
-        {
-            var reopened = new FileStream(PathOf(_segmentId), FileMode.Open, FileAccess.Write, FileShare.Read, 1 << 16);
-            try
-            {
-                reopened.SetLength(_committedLength);
-                reopened.Flush(flushToDisk: true);
-                reopened.Seek(0, SeekOrigin.End);
-                _segment = reopened;
-            }
-            catch
-            {
-                reopened.Dispose();
-                throw;
-            }
+            _segment = OpenTruncated(PathOf(_segmentId), _committedLength);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Left closed: replay reads this segment up to its damage and goes on with the next one.
+        }
+    }
+
+    // Opens a segment for appending after cutting it to length, durably.
+    private static FileStream OpenTruncated(string path, long length)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, 1 << 16);
+        try
+        {
+            file.SetLength(length);
+            file.Flush(flushToDisk: true);
+            file.Seek(0, SeekOrigin.End);
+            return file;
+        }
+        catch
+        {
+            DisposeQuietly(file);
+            throw;
         }
     }
 
@@ -432,7 +430,7 @@ public sealed class WriteAheadLog : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Closing a file whose last write failed; the file is deleted or cut next.
+            // Closing a file whose last write failed; the file is deleted or cut next, so the lost bytes are moot.
         }
     }
 
@@ -477,9 +475,7 @@ public sealed class WriteAheadLog : IDisposable
                 var truncate = isLast && next < 0;
                 if (truncate)
                 {
-                    using var file = new FileStream(path, FileMode.Open, FileAccess.Write);
-                    file.SetLength(offset);
-                    file.Flush(flushToDisk: true);
+                    OpenTruncated(path, offset).Dispose();
                 }
 
                 damage.Add(new WalDamage(path, offset, problem, truncate));

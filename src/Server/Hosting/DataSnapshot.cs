@@ -41,7 +41,8 @@ public sealed class DataSnapshot(LokiConfig config, Ingester.Ingester ingester, 
             // replaced by rename, so links of them are consistent on their own.
             var copied = await ingester.SnapshotAsync(Mirror(directory, RoomOptions.Ingester(config).WalDirectory),
                 Mirror(directory, RoomOptions.Storage(config, null).RootDirectory), cancellationToken).ConfigureAwait(false);
-            copied += LinkTree(Path.GetFullPath(RoomOptions.Compactor(config).WorkingDirectory), Mirror(directory, RoomOptions.Compactor(config).WorkingDirectory));
+            var compactor = RoomOptions.Compactor(config).WorkingDirectory;
+            copied += LinkTree(Path.GetFullPath(compactor), Mirror(directory, compactor));
             var files = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Count();
             return new SnapshotResult(directory, files, copied, Stopwatch.GetElapsedTime(started));
         }
