@@ -16,9 +16,7 @@ public sealed class DiskFullTests
     public async Task Pushes_refused_on_a_full_disk_leave_nothing_and_acknowledged_pushes_around_them_survive_sigkill()
     {
         using var disk = SmallFileSystem.Mount(megabytes: 16);
-        var server = await LokiProcess.StartWrappedAsync(Config(disk.MountPoint), disk.Wrapper);
-        server.KeepWorkDir = true;
-        var baseTs = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600) * 1_000_000_000;
+        var (server, baseTs) = await StartAsync(disk, Config(disk.MountPoint));
 
         Assert.Equal(HttpStatusCode.NoContent, await PushAsync(server, "before", baseTs, 500));
 
@@ -56,9 +54,7 @@ public sealed class DiskFullTests
     public async Task A_flush_on_a_full_disk_fails_keeps_its_chunks_and_stores_them_once_space_returns()
     {
         using var disk = SmallFileSystem.Mount(megabytes: 16);
-        var server = await LokiProcess.StartWrappedAsync(Config(disk.MountPoint), disk.Wrapper);
-        server.KeepWorkDir = true;
-        var baseTs = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600) * 1_000_000_000;
+        var (server, baseTs) = await StartAsync(disk, Config(disk.MountPoint));
         Assert.Equal(HttpStatusCode.NoContent, await PushAsync(server, "kept", baseTs, 1000));
 
         disk.Fill("filler");
@@ -86,10 +82,7 @@ public sealed class DiskFullTests
     public async Task Compaction_on_a_full_disk_fails_deletes_nothing_and_a_restart_on_the_full_disk_serves_everything()
     {
         using var disk = SmallFileSystem.Mount(megabytes: 16);
-        var config = Config(disk.MountPoint, compactionInterval: "1s");
-        var server = await LokiProcess.StartWrappedAsync(config, disk.Wrapper);
-        server.KeepWorkDir = true;
-        var baseTs = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600) * 1_000_000_000;
+        var (server, baseTs) = await StartAsync(disk, Config(disk.MountPoint, compactionInterval: "1s"));
         Assert.Equal(HttpStatusCode.NoContent, await PushAsync(server, "public", baseTs, 500));
         Assert.Equal(HttpStatusCode.NoContent, await PushAsync(server, "secret", baseTs + 1000, 500));
         using (var flush = await server.Http.PostAsync(new Uri("/flush", UriKind.Relative), null))
@@ -138,6 +131,15 @@ public sealed class DiskFullTests
         Assert.True(restarted.Output.Contains("compaction run finished", StringComparison.Ordinal), restarted.Output);
         Assert.Equal(500, await CountAsync(restarted, "public", baseTs));
         await restarted.DisposeAsync();
+    }
+
+    // The server on the small file system, its directory kept for the restarts the tests do, and the time the
+    // test's entries start from: ten minutes back, so every line is in one query window.
+    private static async Task<(LokiProcess Server, long BaseTs)> StartAsync(SmallFileSystem disk, string config)
+    {
+        var server = await LokiProcess.StartWrappedAsync(config, disk.Wrapper);
+        server.KeepWorkDir = true;
+        return (server, (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600) * 1_000_000_000);
     }
 
     // The fixture's single-binary config with every path on the small file system.
