@@ -112,7 +112,7 @@ public sealed record Grouping(bool Without, EquatableArray<string> Labels)
     }
 }
 
-/// <summary>The range aggregation functions.</summary>
+/// <summary>The range aggregation functions; <see cref="RangeFunction.All"/> describes each.</summary>
 public enum RangeOp
 {
     /// <summary><c>count_over_time</c></summary>
@@ -165,25 +165,7 @@ public enum RangeOp
 public sealed record RangeAggregationExpr(RangeOp Op, LogRangeExpr Range, Grouping? Grouping, double? Parameter) : SampleExpr
 {
     /// <summary>The function name.</summary>
-    public static string OpText(RangeOp op) => op switch
-    {
-        RangeOp.CountOverTime => "count_over_time",
-        RangeOp.Rate => "rate",
-        RangeOp.RateCounter => "rate_counter",
-        RangeOp.BytesOverTime => "bytes_over_time",
-        RangeOp.BytesRate => "bytes_rate",
-        RangeOp.AvgOverTime => "avg_over_time",
-        RangeOp.SumOverTime => "sum_over_time",
-        RangeOp.MinOverTime => "min_over_time",
-        RangeOp.MaxOverTime => "max_over_time",
-        RangeOp.StdvarOverTime => "stdvar_over_time",
-        RangeOp.StddevOverTime => "stddev_over_time",
-        RangeOp.QuantileOverTime => "quantile_over_time",
-        RangeOp.FirstOverTime => "first_over_time",
-        RangeOp.LastOverTime => "last_over_time",
-        RangeOp.AbsentOverTime => "absent_over_time",
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
-    };
+    public static string OpText(RangeOp op) => RangeFunction.Of(op).Name;
 
     /// <inheritdoc />
     public override void WriteTo(StringBuilder sb)

@@ -115,7 +115,7 @@ public sealed class SampleExtractor
     public static SampleExtractor Compile(RangeOp op, LogRangeExpr range, Grouping? grouping = null, bool parserHints = true)
     {
         var source = range.Unwrap is not null ? SampleSource.Unwrap
-            : op is RangeOp.BytesOverTime or RangeOp.BytesRate ? SampleSource.Bytes
+            : RangeFunction.Of(op).CountsBytes ? SampleSource.Bytes
             : SampleSource.Count;
         List<StageExpr> stages = range.Left is PipelineExpr p ? [.. p.Stages] : [];
         if (source != SampleSource.Bytes)

@@ -284,13 +284,14 @@ internal static class Factory
         return LogRange(selector, before.Count > 0 ? before : after, range, offset, null);
     }
 
-    public static SampleExpr RangeAggregation(RangeOp op, Maybe<string> param, LogRangeExpr range, Maybe<Grouping> grouping)
+    public static SampleExpr RangeAggregation(Token function, Maybe<string> param, LogRangeExpr range, Maybe<Grouping> grouping)
     {
-        var name = RangeAggregationExpr.OpText(op);
+        var row = RangeFunction.Of((RangeOp)function.Value);
+        var name = row.Name;
         double? value = null;
         if (param.HasValue)
         {
-            if (op != RangeOp.QuantileOverTime)
+            if (!row.TakesParameter)
             {
                 return new InvalidSampleExpr("parameter " + param.Value + " not supported for operation " + name);
             }
@@ -302,32 +303,30 @@ internal static class Factory
 
             value = v;
         }
-        else if (op == RangeOp.QuantileOverTime)
+        else if (row.TakesParameter)
         {
             return new InvalidSampleExpr("parameter required for operation " + name);
         }
 
         var g = grouping.HasValue ? grouping.Value : null;
-        if (g is not null && op is not (RangeOp.AvgOverTime or RangeOp.StddevOverTime or RangeOp.StdvarOverTime
-                or RangeOp.QuantileOverTime or RangeOp.MaxOverTime or RangeOp.MinOverTime or RangeOp.FirstOverTime
-                or RangeOp.LastOverTime))
+        if (g is not null && !row.AllowsGrouping)
         {
             return new InvalidSampleExpr("grouping not allowed for " + name + " aggregation");
         }
 
         if (range.Unwrap is not null)
         {
-            if (op is RangeOp.CountOverTime or RangeOp.BytesOverTime or RangeOp.BytesRate)
+            if (row.Unwrap == UnwrapUse.Never)
             {
                 return new InvalidSampleExpr("invalid aggregation " + name + " with unwrap");
             }
         }
-        else if (op is not (RangeOp.BytesOverTime or RangeOp.BytesRate or RangeOp.CountOverTime or RangeOp.Rate or RangeOp.AbsentOverTime))
+        else if (row.Unwrap == UnwrapUse.Required)
         {
             return new InvalidSampleExpr("invalid aggregation " + name + " without unwrap");
         }
 
-        return new RangeAggregationExpr(op, range, g, value);
+        return new RangeAggregationExpr(row.Op, range, g, value);
     }
 
     // A vector aggregation or label_replace needs a metric argument; a bare log query there is a syntax error at

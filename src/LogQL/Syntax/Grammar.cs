@@ -232,25 +232,9 @@ internal static class Grammar
             OneOf(Tok(TokenKind.By).ThenReturn(false), Tok(TokenKind.Without).ThenReturn(true)),
             labelList);
         var parameter = Try(number.Before(comma)).Optional();
-        var rangeOp = OneOf(
-            Tok(TokenKind.CountOverTime).ThenReturn(RangeOp.CountOverTime),
-            Tok(TokenKind.Rate).ThenReturn(RangeOp.Rate),
-            Tok(TokenKind.RateCounter).ThenReturn(RangeOp.RateCounter),
-            Tok(TokenKind.BytesOverTime).ThenReturn(RangeOp.BytesOverTime),
-            Tok(TokenKind.BytesRate).ThenReturn(RangeOp.BytesRate),
-            Tok(TokenKind.AvgOverTime).ThenReturn(RangeOp.AvgOverTime),
-            Tok(TokenKind.SumOverTime).ThenReturn(RangeOp.SumOverTime),
-            Tok(TokenKind.MinOverTime).ThenReturn(RangeOp.MinOverTime),
-            Tok(TokenKind.MaxOverTime).ThenReturn(RangeOp.MaxOverTime),
-            Tok(TokenKind.StdvarOverTime).ThenReturn(RangeOp.StdvarOverTime),
-            Tok(TokenKind.StddevOverTime).ThenReturn(RangeOp.StddevOverTime),
-            Tok(TokenKind.QuantileOverTime).ThenReturn(RangeOp.QuantileOverTime),
-            Tok(TokenKind.FirstOverTime).ThenReturn(RangeOp.FirstOverTime),
-            Tok(TokenKind.LastOverTime).ThenReturn(RangeOp.LastOverTime),
-            Tok(TokenKind.AbsentOverTime).ThenReturn(RangeOp.AbsentOverTime));
         var rangeAggregation = Map(
             Factory.RangeAggregation,
-            rangeOp,
+            Tok(TokenKind.RangeFunction),
             open.Then(parameter),
             logRange.Before(close),
             grouping.Optional());

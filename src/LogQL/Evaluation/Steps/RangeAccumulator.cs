@@ -1,10 +1,9 @@
-using LokiSharp.LogQL.Ast;
-
 namespace LokiSharp.LogQL.Evaluation.Steps;
 
 /// <summary>
 /// The value of a range function over the samples of one series in one window, fed sample by sample in time order.
-/// The arithmetic follows Loki's aggregators operation for operation so results match to the last bit.
+/// The arithmetic follows Loki's aggregators operation for operation so results match to the last bit. Which
+/// function uses which accumulator is a column of <see cref="Ast.RangeFunction"/>'s table.
 /// </summary>
 internal abstract class RangeAccumulator
 {
@@ -26,44 +25,8 @@ internal abstract class RangeAccumulator
     public static double GoSeconds(long nanoseconds) =>
         (nanoseconds / 1_000_000_000L) + ((nanoseconds % 1_000_000_000L) / 1e9);
 
-    /// <summary>Whether the function's value depends only on how many samples the window holds.</summary>
-    public static bool IsCountOnly(RangeAggregationExpr expr) =>
-        expr.Op is RangeOp.CountOverTime or RangeOp.AbsentOverTime || (expr.Op == RangeOp.Rate && expr.Range.Unwrap is null);
-
-    /// <summary>The value of a count-only function for <paramref name="count"/> samples.</summary>
-    public static double CountOnlyValue(RangeAggregationExpr expr, long count) => expr.Op switch
-    {
-        RangeOp.Rate => count / GoSeconds(expr.Range.Interval.Nanoseconds),
-        RangeOp.AbsentOverTime => 1.0,
-        _ => count,
-    };
-
-    public static Func<RangeAccumulator> Factory(RangeAggregationExpr expr)
-    {
-        var range = expr.Range.Interval.Nanoseconds;
-        var seconds = GoSeconds(range);
-        return expr.Op switch
-        {
-            RangeOp.CountOverTime => static () => new CountAccumulator(),
-            RangeOp.Rate when expr.Range.Unwrap is null => () => new CountPerSecondAccumulator(seconds),
-            RangeOp.Rate or RangeOp.BytesRate => () => new SumPerSecondAccumulator(seconds),
-            RangeOp.BytesOverTime or RangeOp.SumOverTime => static () => new SumAccumulator(),
-            RangeOp.RateCounter => () => new RateCounterAccumulator(range),
-            RangeOp.AvgOverTime => static () => new AvgAccumulator(),
-            RangeOp.MaxOverTime => static () => new MaxAccumulator(),
-            RangeOp.MinOverTime => static () => new MinAccumulator(),
-            RangeOp.StdvarOverTime => static () => new VarianceAccumulator(squareRoot: false),
-            RangeOp.StddevOverTime => static () => new VarianceAccumulator(squareRoot: true),
-            RangeOp.QuantileOverTime => () => new QuantileAccumulator(expr.Parameter ?? 0),
-            RangeOp.FirstOverTime => static () => new FirstAccumulator(),
-            RangeOp.LastOverTime => static () => new LastAccumulator(),
-            RangeOp.AbsentOverTime => static () => new OneAccumulator(),
-            _ => throw new ArgumentOutOfRangeException(nameof(expr)),
-        };
-    }
-
     /// <summary>Loki's <c>Quantile</c>: NaN for no values, ±Inf outside [0, 1], else linear interpolation at rank q·(n−1).</summary>
-    public static double Quantile(double q, List<double> values)
+    public static double QuantileOf(double q, List<double> values)
     {
         if (values.Count == 0)
         {
@@ -90,7 +53,7 @@ internal abstract class RangeAccumulator
         return (values[(int)lowerIndex] * (1 - weight)) + (values[(int)upperIndex] * weight);
     }
 
-    private sealed class CountAccumulator : RangeAccumulator
+    internal sealed class Count : RangeAccumulator
     {
         private double _count;
 
@@ -101,7 +64,7 @@ internal abstract class RangeAccumulator
         protected override void Clear() => _count = 0;
     }
 
-    private sealed class CountPerSecondAccumulator(double seconds) : RangeAccumulator
+    internal sealed class CountPerSecond(double seconds) : RangeAccumulator
     {
         private double _count;
 
@@ -112,7 +75,7 @@ internal abstract class RangeAccumulator
         protected override void Clear() => _count = 0;
     }
 
-    private sealed class SumPerSecondAccumulator(double seconds) : RangeAccumulator
+    internal sealed class SumPerSecond(double seconds) : RangeAccumulator
     {
         private double _sum;
 
@@ -123,7 +86,7 @@ internal abstract class RangeAccumulator
         protected override void Clear() => _sum = 0;
     }
 
-    private sealed class SumAccumulator : RangeAccumulator
+    internal sealed class Sum : RangeAccumulator
     {
         private double _sum;
 
@@ -134,7 +97,7 @@ internal abstract class RangeAccumulator
         protected override void Clear() => _sum = 0;
     }
 
-    private sealed class AvgAccumulator : RangeAccumulator
+    internal sealed class Avg : RangeAccumulator
     {
         private double _mean;
         private double _count;
@@ -168,7 +131,7 @@ internal abstract class RangeAccumulator
         }
     }
 
-    private sealed class MaxAccumulator : RangeAccumulator
+    internal sealed class Max : RangeAccumulator
     {
         private double _max = double.NaN;
 
@@ -185,7 +148,7 @@ internal abstract class RangeAccumulator
         protected override void Clear() => _max = double.NaN;
     }
 
-    private sealed class MinAccumulator : RangeAccumulator
+    internal sealed class Min : RangeAccumulator
     {
         private double _min = double.NaN;
 
@@ -203,7 +166,7 @@ internal abstract class RangeAccumulator
     }
 
     /// <summary>Welford's online variance, as Loki computes stdvar/stddev_over_time.</summary>
-    private sealed class VarianceAccumulator(bool squareRoot) : RangeAccumulator
+    internal sealed class Variance(bool squareRoot) : RangeAccumulator
     {
         private double _aux;
         private double _count;
@@ -227,18 +190,18 @@ internal abstract class RangeAccumulator
         }
     }
 
-    private sealed class QuantileAccumulator(double q) : RangeAccumulator
+    internal sealed class Quantile(double q) : RangeAccumulator
     {
         private readonly List<double> _values = [];
 
         public override void Add(long timestampNs, double value) => _values.Add(value);
 
-        public override double Result() => Quantile(q, _values);
+        public override double Result() => QuantileOf(q, _values);
 
         protected override void Clear() => _values.Clear();
     }
 
-    private sealed class FirstAccumulator : RangeAccumulator
+    internal sealed class First : RangeAccumulator
     {
         private double _value;
         private bool _hasData;
@@ -261,7 +224,7 @@ internal abstract class RangeAccumulator
         }
     }
 
-    private sealed class LastAccumulator : RangeAccumulator
+    internal sealed class Last : RangeAccumulator
     {
         private double _value;
 
@@ -272,7 +235,7 @@ internal abstract class RangeAccumulator
         protected override void Clear() => _value = 0;
     }
 
-    private sealed class OneAccumulator : RangeAccumulator
+    internal sealed class One : RangeAccumulator
     {
         public override void Add(long timestampNs, double value)
         {
@@ -289,7 +252,7 @@ internal abstract class RangeAccumulator
     /// Prometheus' extrapolated counter rate as Loki adapts it: nanosecond timestamps, the window's edges taken from
     /// the query rather than from the samples.
     /// </summary>
-    private sealed class RateCounterAccumulator(long rangeNs) : RangeAccumulator
+    internal sealed class RateCounter(long rangeNs) : RangeAccumulator
     {
         private readonly List<(long T, double F)> _samples = [];
 
