@@ -141,12 +141,12 @@ public sealed class SampleExtractor
         var kept = new List<StageExpr>(stages.Count);
         for (var i = 0; i < stages.Count; i++)
         {
-            if (stages[i] is LineFormatStage)
+            if (stages[i] is LineFormatExpr)
             {
                 var needed = false;
                 for (var j = i; j < stages.Count && !needed; j++)
                 {
-                    needed = stages[j] is LineFilterStage or JsonParserStage or LogfmtParserStage or RegexpParserStage or PatternParserStage or UnpackParserStage;
+                    needed = stages[j] is LineFilterExpr or JsonParserExpr or LogfmtParserExpr or RegexpParserExpr or PatternParserExpr or UnpackParserExpr;
                 }
 
                 if (!needed)

@@ -40,7 +40,7 @@ internal static class Factory
     {
         var args = new List<LineFilterArg> { first };
         args.AddRange(rest);
-        return new LineFilterStage(op, new EquatableArray<LineFilterArg>([.. args]));
+        return new LineFilterExpr(op, new EquatableArray<LineFilterArg>([.. args]));
     }
 
     public static LabelFilter LabelFilterTerm(string name, FilterOp op, FilterValue value)
@@ -155,7 +155,7 @@ internal static class Factory
             keepEmpty |= flag == "--keep-empty";
         }
 
-        return new LogfmtParserStage(strict, keepEmpty, extractions);
+        return new LogfmtParserExpr(strict, keepEmpty, extractions);
     }
 
     public static StageExpr RegexpStage(string regex)
@@ -176,7 +176,7 @@ internal static class Factory
             }
         }
 
-        return new RegexpParserStage(regex);
+        return new RegexpParserExpr(regex);
     }
 
     public static StageExpr PatternStage(string pattern)
@@ -187,7 +187,7 @@ internal static class Factory
             throw new LogQLParseException("invalid pattern parser: " + error);
         }
 
-        return new PatternParserStage(pattern);
+        return new PatternParserExpr(pattern);
     }
 
     public static NamedLabelMatcher NamedMatcher(string name, Maybe<(MatchType Op, string Value)> matcher) =>
@@ -207,11 +207,11 @@ internal static class Factory
         var list = new List<StageExpr>();
         foreach (var stage in stages)
         {
-            if (stage is LineFilterStage { IsNegative: true, Args.Count: > 1 } negative)
+            if (stage is LineFilterExpr { IsNegative: true, Args.Count: > 1 } negative)
             {
                 foreach (var arg in negative.Args)
                 {
-                    list.Add(new LineFilterStage(negative.Op, new EquatableArray<LineFilterArg>([arg])));
+                    list.Add(new LineFilterExpr(negative.Op, new EquatableArray<LineFilterArg>([arg])));
                 }
             }
             else

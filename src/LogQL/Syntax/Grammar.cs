@@ -116,7 +116,7 @@ internal static class Grammar
             .Select(static es => new EquatableArray<LabelExtraction>([.. es]))
             .Optional()
             .Select(static es => es.HasValue ? es.Value : EquatableArray<LabelExtraction>.Empty);
-        var json = Tok(TokenKind.Json).Then(extractions).Select(static es => (StageExpr)new JsonParserStage(es));
+        var json = Tok(TokenKind.Json).Then(extractions).Select(static es => (StageExpr)new JsonParserExpr(es));
         var logfmt = Map(
             Factory.Logfmt,
             Tok(TokenKind.Logfmt),
@@ -124,9 +124,9 @@ internal static class Grammar
             extractions);
         var regexp = Tok(TokenKind.Regexp).Then(str).Select(Factory.RegexpStage);
         var pattern = Tok(TokenKind.Pattern).Then(str).Select(Factory.PatternStage);
-        var unpack = Tok(TokenKind.Unpack).ThenReturn((StageExpr)new UnpackParserStage());
-        var decolorize = Tok(TokenKind.Decolorize).ThenReturn((StageExpr)new DecolorizeStage());
-        var lineFormat = Tok(TokenKind.LineFormat).Then(str).Select(static s => (StageExpr)new LineFormatStage(s));
+        var unpack = Tok(TokenKind.Unpack).ThenReturn((StageExpr)new UnpackParserExpr());
+        var decolorize = Tok(TokenKind.Decolorize).ThenReturn((StageExpr)new DecolorizeExpr());
+        var lineFormat = Tok(TokenKind.LineFormat).Then(str).Select(static s => (StageExpr)new LineFormatExpr(s));
         var labelFormat = Tok(TokenKind.LabelFormat).Then(
             Map(
                 static (name, value) => new LabelFormatItem(name, value.Value, value.Rename),
@@ -135,15 +135,15 @@ internal static class Grammar
                     identifier.Select(static v => (Value: v, Rename: true)),
                     str.Select(static v => (Value: v, Rename: false))))
             .SeparatedAtLeastOnce(comma))
-            .Select(static items => (StageExpr)new LabelFormatStage(new EquatableArray<LabelFormatItem>([.. items])));
+            .Select(static items => (StageExpr)new LabelFormatExpr(new EquatableArray<LabelFormatItem>([.. items])));
         var namedMatcher = Map(
             Factory.NamedMatcher,
             identifier,
             Map(static (op, value) => (op, value), matchOp, str).Optional());
         var namedMatchers = namedMatcher.SeparatedAtLeastOnce(comma)
             .Select(static ms => new EquatableArray<NamedLabelMatcher>([.. ms]));
-        var drop = Tok(TokenKind.Drop).Then(namedMatchers).Select(static ms => (StageExpr)new DropLabelsStage(ms));
-        var keep = Tok(TokenKind.Keep).Then(namedMatchers).Select(static ms => (StageExpr)new KeepLabelsStage(ms));
+        var drop = Tok(TokenKind.Drop).Then(namedMatchers).Select(static ms => (StageExpr)new DropLabelsExpr(ms));
+        var keep = Tok(TokenKind.Keep).Then(namedMatchers).Select(static ms => (StageExpr)new KeepLabelsExpr(ms));
         var stageBody = OneOf(
             json,
             logfmt,
@@ -155,7 +155,7 @@ internal static class Grammar
             labelFormat,
             drop,
             keep,
-            labelFilter.Select(static f => (StageExpr)new LabelFilterStage(f)));
+            labelFilter.Select(static f => (StageExpr)new LabelFilterExpr(f)));
 
         var pipe = Tok(TokenKind.Pipe);
         var stage = OneOf(lineFilter, pipe.Then(stageBody));
