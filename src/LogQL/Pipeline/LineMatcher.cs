@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using LokiSharp.LogQL.Literals;
 
 namespace LokiSharp.LogQL.Pipeline;
 

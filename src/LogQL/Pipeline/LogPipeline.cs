@@ -1,17 +1,11 @@
 using System.Text;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
+using LokiSharp.LogQL.Literals;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.LogQL.Text;
 
 namespace LokiSharp.LogQL.Pipeline;
-
-/// <summary>
-/// Literals of a line-filter chain that every matching line must contain: at least one of <see cref="AnyOf"/>
-/// (UTF-8), compared case-insensitively (ASCII) when <see cref="IgnoreCase"/> is set. Storage can skip a block whose
-/// content filter rules out every alternative of any requirement.
-/// </summary>
-public sealed record LiteralRequirement(IReadOnlyList<byte[]> AnyOf, bool IgnoreCase);
 
 /// <summary>
 /// A log pipeline compiled once per query from the stages of a log selector. <see cref="ForStream"/> gives the

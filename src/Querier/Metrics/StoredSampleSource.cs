@@ -33,7 +33,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         var from = selection.StartExclusiveNs + 1;
         var through = selection.EndInclusiveNs + 1;
         var literals = first.Pipeline.LiteralRequirements;
-        var query = new EntryQuery(from, through, Direction.Forward, literals.Count > 0 ? new LineFilter(literals) : null, memory);
+        var query = new EntryQuery(from, through, Direction.Forward, literals.Count > 0 ? new LiteralPrefilter(literals) : null, memory);
         SampleSource? direct = first.Pipeline.IsNoop && first.Source != SampleSource.Unwrap ? first.Source : null;
 
         var byStream = new Dictionary<LabelSet, List<IEntryIterator>>();

@@ -1,8 +1,8 @@
 using System.Text;
-using LokiSharp.LogQL.Pipeline;
+using LokiSharp.LogQL.Literals;
 using static LokiSharp.LogQL.Tests.Pipeline.PipelineRunner;
 
-namespace LokiSharp.LogQL.Tests.Pipeline;
+namespace LokiSharp.LogQL.Tests.Literals;
 
 public sealed class IgnoreCaseLiteralTests
 {

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text;
 
-namespace LokiSharp.LogQL.Pipeline;
+namespace LokiSharp.LogQL.Literals;
 
 /// <summary>
 /// An ASCII literal searched for in UTF-8 text ignoring ASCII letter case. The scan compares two anchor bytes of the

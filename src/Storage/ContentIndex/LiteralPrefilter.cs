@@ -1,20 +1,20 @@
 using System.Text;
-using LokiSharp.LogQL.Pipeline;
+using LokiSharp.LogQL.Literals;
 
 namespace LokiSharp.Storage.ContentIndex;
 
 /// <summary>
-/// Literals every returned line must contain: a list of requirements, each met by any one of its alternatives,
-/// compared as UTF-8 bytes, case-sensitively or ignoring ASCII case (a pipeline's
-/// <see cref="LogPipeline.LiteralRequirements"/>). Readers use it to skip blocks through their content filters and
-/// to drop non-matching lines before handing them out.
+/// The content index's pre-filter: literals every returned line must contain, a list of requirements, each met by any
+/// one of its alternatives, compared as UTF-8 bytes, case-sensitively or ignoring ASCII case (a pipeline's
+/// <c>LogPipeline.LiteralRequirements</c>). Readers use it to skip blocks through their n-gram content filters and
+/// to drop non-matching lines before handing them out; the query's own line filters still run on what passes.
 /// </summary>
-public sealed class LineFilter
+public sealed class LiteralPrefilter
 {
     private readonly Requirement[] _requirements;
 
     /// <summary>Creates a filter requiring every literal (compared as UTF-8 bytes, case-sensitive).</summary>
-    public LineFilter(params IEnumerable<string> literals)
+    public LiteralPrefilter(params IEnumerable<string> literals)
     {
         var list = new List<Requirement>();
         foreach (var literal in literals)
@@ -32,7 +32,7 @@ public sealed class LineFilter
     /// Creates a filter from a pipeline's literal requirements. A case-insensitive literal must be ASCII; with a k or s
     /// it also admits every line holding non-ASCII bytes (RE2 folds those letters to U+212A and U+017F).
     /// </summary>
-    public LineFilter(IReadOnlyList<LiteralRequirement> requirements)
+    public LiteralPrefilter(IReadOnlyList<LiteralRequirement> requirements)
     {
         var list = new List<Requirement>(requirements.Count);
         foreach (var requirement in requirements)
