@@ -3,8 +3,9 @@ namespace LokiSharp.LogQL.Pipeline;
 /// <summary>
 /// One compiled pipeline stage, the runtime form of a syntax-tree stage: the parser's nodes are named <c>...Expr</c>
 /// (<see cref="Ast.LineFilterExpr"/>, <see cref="Ast.JsonParserExpr"/>, ...), their compiled steps <c>...Step</c>
-/// (<see cref="LineFilterStep"/>, <see cref="JsonParserStep"/>, ...). Stages keep reusable scratch state, so a compiled pipeline is used by one thread at a
-/// time. A stage that rewrites the line points <c>line</c> at a buffer it owns, valid until its next call.
+/// (<see cref="LineFilterStep"/>, <see cref="JsonParserStep"/>, ...). Stages keep reusable scratch state, so a compiled
+/// pipeline is used by one thread at a time. A stage that rewrites the line points <c>line</c> at a buffer it owns,
+/// valid until its next call.
 /// </summary>
 public abstract class PipelineStep
 {
