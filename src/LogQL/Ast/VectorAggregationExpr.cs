@@ -3,7 +3,7 @@ using System.Text;
 
 namespace LokiSharp.LogQL.Ast;
 
-/// <summary>The vector aggregation operators.</summary>
+/// <summary>The vector aggregation operators; <see cref="VectorFunction.All"/> describes each.</summary>
 public enum VectorOp
 {
     /// <summary><c>sum</c></summary>
@@ -47,25 +47,10 @@ public enum VectorOp
 public sealed record VectorAggregationExpr(VectorOp Op, SampleExpr Inner, Grouping Grouping, int Parameter) : SampleExpr
 {
     /// <summary>The operator name.</summary>
-    public static string OpText(VectorOp op) => op switch
-    {
-        VectorOp.Sum => "sum",
-        VectorOp.Avg => "avg",
-        VectorOp.Count => "count",
-        VectorOp.Max => "max",
-        VectorOp.Min => "min",
-        VectorOp.Stddev => "stddev",
-        VectorOp.Stdvar => "stdvar",
-        VectorOp.Bottomk => "bottomk",
-        VectorOp.Topk => "topk",
-        VectorOp.Sort => "sort",
-        VectorOp.SortDesc => "sort_desc",
-        VectorOp.ApproxTopk => "approx_topk",
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
-    };
+    public static string OpText(VectorOp op) => VectorFunction.Of(op).Name;
 
     /// <summary>Whether the operator takes the <c>k</c> parameter.</summary>
-    public static bool TakesParameter(VectorOp op) => op is VectorOp.Topk or VectorOp.Bottomk or VectorOp.ApproxTopk;
+    public static bool TakesParameter(VectorOp op) => VectorFunction.Of(op).TakesParameter;
 
     /// <inheritdoc />
     public override void WriteTo(StringBuilder sb)

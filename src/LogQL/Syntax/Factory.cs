@@ -334,11 +334,12 @@ internal static class Factory
     public static SampleExpr RequireMetric(Expr expr, int offset) =>
         expr as SampleExpr ?? throw new SyntaxErrorAtException(offset);
 
-    public static SampleExpr VectorAggregation(VectorOp op, Grouping? grouping, string? param, SampleExpr inner)
+    public static SampleExpr VectorAggregation(Token function, Grouping? grouping, string? param, SampleExpr inner)
     {
-        var name = VectorAggregationExpr.OpText(op);
+        var row = VectorFunction.Of((VectorOp)function.Value);
+        var name = row.Name;
         var k = 0;
-        if (VectorAggregationExpr.TakesParameter(op))
+        if (row.TakesParameter)
         {
             if (param is null)
             {
@@ -355,7 +356,7 @@ internal static class Factory
                 return new InvalidSampleExpr("invalid parameter (must be greater than 0) " + name + "(" + param);
             }
 
-            if (op == VectorOp.ApproxTopk && grouping is not null)
+            if (row.Grouping == GroupingUse.None && grouping is not null)
             {
                 return new InvalidSampleExpr("grouping not allowed for " + name + " aggregation");
             }
@@ -366,12 +367,12 @@ internal static class Factory
         }
 
         grouping ??= new Grouping(false, EquatableArray<string>.Empty);
-        if (op is VectorOp.Sort or VectorOp.SortDesc && !grouping.Labels.IsEmpty)
+        if (row.Grouping == GroupingUse.EmptyOnly && !grouping.Labels.IsEmpty)
         {
             return new InvalidSampleExpr("sort and sort_desc doesn't allow grouping by ");
         }
 
-        return new VectorAggregationExpr(op, inner, grouping, k);
+        return new VectorAggregationExpr(row.Op, inner, grouping, k);
     }
 
     public static SampleExpr Literal(string text, bool negative)

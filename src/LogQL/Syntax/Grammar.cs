@@ -243,26 +243,13 @@ internal static class Grammar
         var exprRec = Rec(() => stackGuard.Then(exprRef!));
         var metricArgument = Map(static (e, offset) => Factory.RequireMetric(e, offset), exprRec, offsetHere);
 
-        var vectorOp = OneOf(
-            Tok(TokenKind.Sum).ThenReturn(VectorOp.Sum),
-            Tok(TokenKind.Avg).ThenReturn(VectorOp.Avg),
-            Tok(TokenKind.Count).ThenReturn(VectorOp.Count),
-            Tok(TokenKind.Max).ThenReturn(VectorOp.Max),
-            Tok(TokenKind.Min).ThenReturn(VectorOp.Min),
-            Tok(TokenKind.Stddev).ThenReturn(VectorOp.Stddev),
-            Tok(TokenKind.Stdvar).ThenReturn(VectorOp.Stdvar),
-            Tok(TokenKind.Bottomk).ThenReturn(VectorOp.Bottomk),
-            Tok(TokenKind.Topk).ThenReturn(VectorOp.Topk),
-            Tok(TokenKind.Sort).ThenReturn(VectorOp.Sort),
-            Tok(TokenKind.SortDesc).ThenReturn(VectorOp.SortDesc),
-            Tok(TokenKind.ApproxTopk).ThenReturn(VectorOp.ApproxTopk));
         var aggregationBody = Map(
             static (param, inner) => (Param: param.HasValue ? param.Value : null, Inner: inner),
             open.Then(parameter),
             metricArgument.Before(close));
         var vectorAggregation = Map(
             static (op, tail) => Factory.VectorAggregation(op, tail.Grouping, tail.Body.Param, tail.Body.Inner),
-            vectorOp,
+            Tok(TokenKind.VectorFunction),
             OneOf(
                 Map(static (g, body) => (Grouping: (Grouping?)g, Body: body), grouping, aggregationBody),
                 Map(static (body, g) => (Grouping: g.HasValue ? g.Value : null, Body: body), aggregationBody, grouping.Optional())));

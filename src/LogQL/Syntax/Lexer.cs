@@ -750,24 +750,13 @@ internal static class Keywords
 {
     /// <summary>
     /// Words that are keywords only before <c>(</c> or <c>by/without (</c>: the range functions of
-    /// <see cref="RangeFunction.All"/> (the token's value is the function's <see cref="RangeOp"/>) and these.
+    /// <see cref="RangeFunction.All"/> and vector aggregations of <see cref="VectorFunction.All"/> (the token's value
+    /// is the function's <see cref="RangeOp"/> or <see cref="VectorOp"/>), and these.
     /// </summary>
     public static readonly Dictionary<string, (TokenKind Kind, long Value)> Functions = BuildFunctions(new(StringComparer.Ordinal)
     {
         ["vector"] = TokenKind.Vector,
-        ["sum"] = TokenKind.Sum,
-        ["avg"] = TokenKind.Avg,
-        ["max"] = TokenKind.Max,
-        ["min"] = TokenKind.Min,
-        ["count"] = TokenKind.Count,
-        ["stddev"] = TokenKind.Stddev,
-        ["stdvar"] = TokenKind.Stdvar,
-        ["bottomk"] = TokenKind.Bottomk,
-        ["topk"] = TokenKind.Topk,
-        ["sort"] = TokenKind.Sort,
-        ["sort_desc"] = TokenKind.SortDesc,
         ["label_replace"] = TokenKind.LabelReplace,
-        ["approx_topk"] = TokenKind.ApproxTopk,
         ["bytes"] = TokenKind.BytesConv,
         ["duration"] = TokenKind.DurationConv,
         ["duration_seconds"] = TokenKind.DurationSecondsConv,
@@ -780,6 +769,11 @@ internal static class Keywords
         foreach (var function in RangeFunction.All)
         {
             functions.Add(function.Name, (TokenKind.RangeFunction, (long)function.Op));
+        }
+
+        foreach (var function in VectorFunction.All)
+        {
+            functions.Add(function.Name, (TokenKind.VectorFunction, (long)function.Op));
         }
 
         foreach (var (word, kind) in others)

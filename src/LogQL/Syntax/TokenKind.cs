@@ -93,41 +93,11 @@ public enum TokenKind
     /// </summary>
     RangeFunction,
 
-    /// <summary><c>sum</c></summary>
-    Sum,
-
-    /// <summary><c>sort</c></summary>
-    Sort,
-
-    /// <summary><c>sort_desc</c></summary>
-    SortDesc,
-
-    /// <summary><c>avg</c></summary>
-    Avg,
-
-    /// <summary><c>max</c></summary>
-    Max,
-
-    /// <summary><c>min</c></summary>
-    Min,
-
-    /// <summary><c>count</c></summary>
-    Count,
-
-    /// <summary><c>stddev</c></summary>
-    Stddev,
-
-    /// <summary><c>stdvar</c></summary>
-    Stdvar,
-
-    /// <summary><c>bottomk</c></summary>
-    Bottomk,
-
-    /// <summary><c>topk</c></summary>
-    Topk,
-
-    /// <summary><c>approx_topk</c></summary>
-    ApproxTopk,
+    /// <summary>
+    /// A vector aggregation operator (<c>sum</c>, <c>topk</c>, ...); <see cref="Token.Value"/> holds its
+    /// <see cref="Ast.VectorOp"/>. As with <see cref="RangeFunction"/>, one kind stands for Loki's token per operator.
+    /// </summary>
+    VectorFunction,
 
     /// <summary><c>bool</c></summary>
     Bool,
