@@ -17,9 +17,11 @@ COPY src/Ingester/LokiSharp.Ingester.csproj src/Ingester/
 COPY src/Querier/LokiSharp.Querier.csproj src/Querier/
 COPY src/Compactor/LokiSharp.Compactor.csproj src/Compactor/
 COPY src/Server/LokiSharp.Server.csproj src/Server/
+COPY analyzers/LokiSharp.Analyzers/LokiSharp.Analyzers.csproj analyzers/LokiSharp.Analyzers/
 RUN dotnet restore src/Server/LokiSharp.Server.csproj
 
 COPY src/ src/
+COPY analyzers/ analyzers/
 # UseAppHost: the output has the native `lokisharp` launcher, so the entrypoint needs no `dotnet` prefix.
 RUN dotnet publish src/Server/LokiSharp.Server.csproj -c Release --no-restore -o /app -p:UseAppHost=true
 
