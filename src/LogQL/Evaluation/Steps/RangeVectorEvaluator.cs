@@ -62,6 +62,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private long _sliceEnd;
     private long _stepIndex = -1;
 
+    /// <summary>Evaluates <paramref name="expr"/> step by step, loading samples one time slice at a time.</summary>
+    /// <param name="expr">The range aggregation.</param>
+    /// <param name="parameters">The query's start, end, step and lookback.</param>
+    /// <param name="absentLabels">The labels <c>absent_over_time</c> reports, or null for other functions.</param>
+    /// <param name="parallelism">How many series cursors may be read at once.</param>
+    /// <param name="cancellation">Stops loading when the query is cancelled.</param>
     /// <param name="seriesLimit">
     /// When this aggregation is the whole query, <c>max_query_series</c>: every loaded series has a sample in some
     /// window and so becomes a result series; loading fails as soon as one slice holds one too many. 0 when not applicable.
