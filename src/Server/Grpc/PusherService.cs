@@ -14,7 +14,7 @@ internal sealed record GrpcPush(PushBatch? Batch, PushRequestException? Error);
 /// (Loki skips it on this path; we do not). Errors carry the HTTP status as the gRPC code, as Loki's httpgrpc does.
 /// </summary>
 [BindServiceMethod(typeof(PusherService), nameof(BindService))]
-internal class PusherService(Ingester.Ingester ingester, Tenancy tenancy, Hosting.IngesterModule module)
+internal class PusherService(Ingester.StreamIngester ingester, Tenancy tenancy, Hosting.IngesterModule module)
 {
     private static readonly Method<GrpcPush, byte[]> PushMethod = new(
         MethodType.Unary,

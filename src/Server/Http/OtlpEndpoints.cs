@@ -15,10 +15,10 @@ namespace LokiSharp.Server.Http;
 internal static class OtlpEndpoints
 {
     public static void MapOtlpEndpoints(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapPost("/otlp/v1/logs", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, ITenantLimits limits, PushSizeLimits sizeLimits,
+        endpoints.MapPost("/otlp/v1/logs", static (HttpContext context, Ingester.StreamIngester ingester, Tenancy tenancy, ITenantLimits limits, PushSizeLimits sizeLimits,
             TimeProvider time) => PushAsync(context, ingester, tenancy, limits, sizeLimits, time));
 
-    private static async Task PushAsync(HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, ITenantLimits limits, PushSizeLimits sizeLimits,
+    private static async Task PushAsync(HttpContext context, Ingester.StreamIngester ingester, Tenancy tenancy, ITenantLimits limits, PushSizeLimits sizeLimits,
         TimeProvider time)
     {
         if (!context.RequestServices.GetRequiredService<Hosting.IngesterModule>().Running)

@@ -12,19 +12,19 @@ internal static class PushEndpoints
 {
     public static void MapPushEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/loki/api/v1/push", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, PushSizeLimits limits) =>
+        endpoints.MapPost("/loki/api/v1/push", static (HttpContext context, Ingester.StreamIngester ingester, Tenancy tenancy, PushSizeLimits limits) =>
             PushAsync(context, ingester, tenancy, limits, PushEndpoint.V1));
-        endpoints.MapPost("/api/prom/push", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, PushSizeLimits limits) =>
+        endpoints.MapPost("/api/prom/push", static (HttpContext context, Ingester.StreamIngester ingester, Tenancy tenancy, PushSizeLimits limits) =>
             PushAsync(context, ingester, tenancy, limits, PushEndpoint.Legacy));
 
-        endpoints.MapMethods("/flush", ["GET", "POST"], static async (HttpContext context, Ingester.Ingester ingester) =>
+        endpoints.MapMethods("/flush", ["GET", "POST"], static async (HttpContext context, Ingester.StreamIngester ingester) =>
         {
             // A failed flush (disk full) answers 500 with its reason; the chunks stay in memory and the WAL.
             await ingester.FlushAsync(force: true, context.RequestAborted).ConfigureAwait(false);
             context.Response.StatusCode = StatusCodes.Status204NoContent;
         });
 
-        endpoints.MapMethods("/ingester/shutdown", ["GET", "POST"], static async (HttpContext context, Ingester.Ingester ingester,
+        endpoints.MapMethods("/ingester/shutdown", ["GET", "POST"], static async (HttpContext context, Ingester.StreamIngester ingester,
             Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, Hosting.ServerState state) =>
         {
             if (state.Stopping)
@@ -47,7 +47,7 @@ internal static class PushEndpoints
         });
     }
 
-    private static async Task PushAsync(HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, PushSizeLimits limits, PushEndpoint endpoint)
+    private static async Task PushAsync(HttpContext context, Ingester.StreamIngester ingester, Tenancy tenancy, PushSizeLimits limits, PushEndpoint endpoint)
     {
         if (!context.RequestServices.GetRequiredService<Hosting.IngesterModule>().Running)
         {

@@ -36,7 +36,7 @@ public readonly record struct PushOutcome(int StatusCode, string Message);
 /// acknowledged, blocks cut by size, age and idleness and stored as chunks, and the same read interface as the
 /// chunk store so the querier sees data before it is flushed.
 /// </summary>
-public sealed class Ingester : ILogSource, IDisposable
+public sealed partial class StreamIngester : ILogSource, IDisposable
 {
     private readonly IngesterOptions _options;
     private readonly ChunkStore _store;
@@ -65,7 +65,7 @@ public sealed class Ingester : ILogSource, IDisposable
     private volatile bool _replaying;
     private int _disposed;
 
-    public Ingester(IngesterOptions options, ChunkStore store, ITenantLimits limits, IngesterMetrics metrics, TimeProvider time)
+    public StreamIngester(IngesterOptions options, ChunkStore store, ITenantLimits limits, IngesterMetrics metrics, TimeProvider time)
     {
         _options = options;
         _store = store;
