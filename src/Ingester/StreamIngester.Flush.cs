@@ -7,7 +7,10 @@ using LokiSharp.Storage.Store;
 
 namespace LokiSharp.Ingester;
 
-/// <content>Cutting blocks by size, age and idleness, storing them as chunks, forgetting idle streams and dropping WAL segments no longer needed.</content>
+/// <content>
+/// Cutting blocks by size, age and idleness, storing them as chunks, forgetting idle streams and dropping WAL segments
+/// no longer needed.
+/// </content>
 public sealed partial class StreamIngester
 {
     /// <summary>Cuts the blocks that are due (all of them when <paramref name="force"/>) and stores them.</summary>

@@ -15,7 +15,9 @@ using LokiSharp.Storage.Index;
 
 namespace LokiSharp.Ingester;
 
-/// <content>The write path: a push is admitted (validation, limits, resends), committed to the WAL, then applied to the head.</content>
+/// <content>
+/// The write path: a push is admitted (validation, limits, resends), committed to the WAL, then applied to the head.
+/// </content>
 public sealed partial class StreamIngester
 {
     /// <summary>Validates and writes a decoded push for <paramref name="tenant"/>; completes once it is durable.</summary>

@@ -4,7 +4,10 @@ using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Storage.Store;
 
-/// <content>The read side: <see cref="ILogSource"/> over the index tables of a query's period, and chunk listing for the compactor.</content>
+/// <content>
+/// The read side: <see cref="ILogSource"/> over the index tables of a query's period, and chunk listing for the
+/// compactor.
+/// </content>
 public sealed partial class ChunkStore
 {
     /// <summary>Every distinct chunk of <paramref name="tenant"/> with its stream's labels, oldest first.</summary>

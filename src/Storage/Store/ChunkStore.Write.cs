@@ -3,7 +3,10 @@ using LokiSharp.Storage.Index;
 
 namespace LokiSharp.Storage.Store;
 
-/// <content>The write path: a flush's chunks go into one new pack file, then into the index journal of every period they overlap.</content>
+/// <content>
+/// The write path: a flush's chunks go into one new pack file, then into the index journal of every period they
+/// overlap.
+/// </content>
 public sealed partial class ChunkStore
 {
     /// <summary>
