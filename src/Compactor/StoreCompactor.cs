@@ -103,7 +103,7 @@ public sealed class StoreCompactor
         int compacted;
         try
         {
-            compacted = _store.CompactIndex(now);
+            compacted = _store.SealClosedTables(now);
             StepHook?.Invoke("index-compacted");
             _metrics.CompactOperations.WithLabels("success").Inc();
             _metrics.CompactLastSuccess.Set(now.ToUnixTimeMilliseconds() / 1000.0);

@@ -25,7 +25,7 @@ public sealed class WalAndHeadTests : IDisposable
         public IngestionLimits For(string tenant) => limits;
     }
 
-    private (Ingester Ingester, ChunkStore Store) Open(IngestionLimits? limits = null, TimeSpan? maxChunkAge = null, long maxHeadBytes = 2L << 30,
+    private (StreamIngester Ingester, ChunkStore Store) Open(IngestionLimits? limits = null, TimeSpan? maxChunkAge = null, long maxHeadBytes = 2L << 30,
         long walSegmentSize = 128L << 20)
     {
         var store = ChunkStore.Open(new StorageOptions { RootDirectory = Path.Combine(_directory, "chunks") });
@@ -37,13 +37,13 @@ public sealed class WalAndHeadTests : IDisposable
             MaxHeadBytes = maxHeadBytes,
             WalSegmentSize = walSegmentSize,
         };
-        var ingester = new Ingester(options, store, new FixedLimits(limits ?? new IngestionLimits()),
+        var ingester = new StreamIngester(options, store, new FixedLimits(limits ?? new IngestionLimits()),
             new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System);
         ingester.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         return (ingester, store);
     }
 
-    private static async Task<PushOutcome> PushAsync(Ingester ingester, string labels, params (long Ts, string Line)[] entries)
+    private static async Task<PushOutcome> PushAsync(StreamIngester ingester, string labels, params (long Ts, string Line)[] entries)
     {
         using var batch = new PushBatch();
         batch.BeginStream(labels);

@@ -2,16 +2,6 @@ using System.IO.Compression;
 
 namespace LokiSharp.Ingester.Push;
 
-/// <summary>Which push endpoint a body arrived at; the legacy one has its own JSON shape.</summary>
-public enum PushEndpoint
-{
-    /// <summary><c>/loki/api/v1/push</c></summary>
-    V1,
-
-    /// <summary><c>/api/prom/push</c></summary>
-    Legacy,
-}
-
 /// <summary>
 /// Turns a push request body into a <see cref="PushBatch"/> as Loki does: strip <c>Content-Encoding</c> (none,
 /// snappy as a no-op, gzip, deflate), then JSON for <c>application/json</c> and snappy-block protobuf for any

@@ -1,5 +1,5 @@
-using System.Buffers;
 using Grpc.Core;
+using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Push;
 using LokiSharp.Server.Http;
 
@@ -10,11 +10,13 @@ internal sealed record GrpcPush(PushBatch? Batch, PushRequestException? Error);
 
 /// <summary>
 /// <c>logproto.Pusher/Push</c> on the gRPC port. Bound by hand with a marshaller that decodes the request
-/// bytes with the same <see cref="ProtobufPushDecoder"/> as HTTP, and pushed through the same validation
+/// bytes with the same <see cref="ProtobufPushDecoder"/> as HTTP (<see cref="PushPipeline.DecodeMessage"/>), and
+/// pushed through the same <see cref="PushPipeline"/> and validation
 /// (Loki skips it on this path; we do not). Errors carry the HTTP status as the gRPC code, as Loki's httpgrpc does.
 /// </summary>
 [BindServiceMethod(typeof(PusherService), nameof(BindService))]
-internal class PusherService(Ingester.Ingester ingester, Tenancy tenancy, Hosting.IngesterModule module)
+internal class PusherService(Ingester.StreamIngester ingester, ITenantLimits limits, PushSizeLimits sizeLimits, TimeProvider time, Tenancy tenancy,
+    Hosting.IngesterModule module)
 {
     private static readonly Method<GrpcPush, byte[]> PushMethod = new(
         MethodType.Unary,
@@ -23,6 +25,9 @@ internal class PusherService(Ingester.Ingester ingester, Tenancy tenancy, Hostin
         Marshallers.Create<GrpcPush>(static (_, _) => throw new NotSupportedException("requests are only received"), Decode),
         Marshallers.Create<byte[]>(static (response, context) => context.Complete(response), static context => context.PayloadAsNewBuffer()));
 
+    // Grpc.AspNetCore makes one service per call from the container, where the gate itself is not registered.
+    private readonly PushGate _gate = new(tenancy, module, new PushPipeline(ingester, limits, sizeLimits, time));
+
     public static void BindService(ServiceBinderBase binder, PusherService? service) =>
         binder.AddMethod(PushMethod, service is null ? null : service.Push);
 
@@ -30,16 +35,16 @@ internal class PusherService(Ingester.Ingester ingester, Tenancy tenancy, Hostin
     /// <remarks>Virtual because Grpc.AspNetCore binds only virtual methods declared on the bound type.</remarks>
     public virtual async Task<byte[]> Push(GrpcPush request, ServerCallContext context)
     {
-        var tenant = tenancy.ResolveSingle(context.RequestHeaders.GetValue("x-scope-orgid"), out var tenantError);
+        var tenant = _gate.TenantOf(context, out var tenantError);
         if (tenant is null)
         {
             throw new RpcException(new Status((StatusCode)tenantError.Status, tenantError.Message));
         }
 
-        if (!module.Running)
+        if (!_gate.Ready)
         {
             request.Batch?.Dispose();
-            throw new RpcException(new Status(StatusCode.Unavailable, "Ingester not ready: the write-ahead log is replaying"));
+            throw new RpcException(new Status(StatusCode.Unavailable, PushGate.NotReadyMessage));
         }
 
         if (request.Error is { } error)
@@ -48,17 +53,10 @@ internal class PusherService(Ingester.Ingester ingester, Tenancy tenancy, Hostin
         }
 
         using var batch = request.Batch!;
-        try
+        var outcome = await _gate.Pipeline.PushAsync(tenant, batch, context.CancellationToken).ConfigureAwait(false);
+        if (outcome.StatusCode != 204)
         {
-            var outcome = await ingester.PushAsync(tenant, batch, context.CancellationToken).ConfigureAwait(false);
-            if (outcome.StatusCode != 204)
-            {
-                throw new RpcException(new Status((StatusCode)outcome.StatusCode, outcome.Message));
-            }
-        }
-        catch (PushRequestException e)
-        {
-            throw new RpcException(new Status((StatusCode)e.StatusCode, e.Message));
+            throw new RpcException(new Status((StatusCode)outcome.StatusCode, outcome.Message));
         }
 
         return [];
@@ -66,24 +64,12 @@ internal class PusherService(Ingester.Ingester ingester, Tenancy tenancy, Hostin
 
     private static GrpcPush Decode(DeserializationContext context)
     {
-        var payload = context.PayloadAsReadOnlySequence();
-        var batch = new PushBatch((int)Math.Min(payload.Length, int.MaxValue));
         try
         {
-            if (payload.IsSingleSegment)
-            {
-                ProtobufPushDecoder.Decode(payload.FirstSpan, batch);
-            }
-            else
-            {
-                ProtobufPushDecoder.Decode(payload.ToArray(), batch);
-            }
-
-            return new GrpcPush(batch, null);
+            return new GrpcPush(PushPipeline.DecodeMessage(context.PayloadAsReadOnlySequence()), null);
         }
         catch (PushRequestException e)
         {
-            batch.Dispose();
             return new GrpcPush(null, e);
         }
     }

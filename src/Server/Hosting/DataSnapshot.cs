@@ -19,7 +19,7 @@ public readonly record struct SnapshotResult(string Directory, int Files, long C
 /// grow in place (index journals and the current WAL segment, up to their last commit). <c>tar</c> reads it
 /// like any directory; restoring is untarring it at <c>/</c> and starting the server.
 /// </summary>
-public sealed class DataSnapshot(LokiConfig config, Ingester.Ingester ingester, TimeProvider time)
+public sealed class DataSnapshot(LokiConfig config, Ingester.StreamIngester ingester, TimeProvider time)
 {
     private readonly SemaphoreSlim _one = new(1, 1);
 

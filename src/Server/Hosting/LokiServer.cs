@@ -74,13 +74,13 @@ public static class LokiServer
         builder.Services.AddSingleton<IngesterMetrics>();
         builder.Services.AddSingleton<CorruptionReporter>();
         builder.Services.AddSingleton(sp => ChunkStore.Open(RoomOptions.Storage(config, sp.GetRequiredService<CorruptionReporter>().Report)));
-        builder.Services.AddSingleton(sp => new Ingester.Ingester(RoomOptions.Ingester(config), sp.GetRequiredService<ChunkStore>(),
+        builder.Services.AddSingleton(sp => new Ingester.StreamIngester(RoomOptions.Ingester(config), sp.GetRequiredService<ChunkStore>(),
             sp.GetRequiredService<ITenantLimits>(), sp.GetRequiredService<IngesterMetrics>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>
             config.Compactor.RetentionEnabled
-                ? [.. new LokiSharp.Storage.Reading.ILogSource[] { sp.GetRequiredService<Ingester.Ingester>(), sp.GetRequiredService<ChunkStore>() }
+                ? [.. new LokiSharp.Storage.Reading.ILogSource[] { sp.GetRequiredService<Ingester.StreamIngester>(), sp.GetRequiredService<ChunkStore>() }
                     .Select(s => new LokiSharp.Compactor.Deletion.DeleteFilteringLogSource(s, sp.GetRequiredService<LokiSharp.Compactor.StoreCompactor>().DeleteRequests))]
-                : [sp.GetRequiredService<Ingester.Ingester>(), sp.GetRequiredService<ChunkStore>()]);
+                : [sp.GetRequiredService<Ingester.StreamIngester>(), sp.GetRequiredService<ChunkStore>()]);
         builder.Services.AddSingleton(sp => new LokiSharp.Compactor.CompactorMetrics(sp.GetRequiredService<IMetricFactory>()));
         builder.Services.AddSingleton(sp => new LokiSharp.Compactor.StoreCompactor(sp.GetRequiredService<ChunkStore>(), RoomOptions.Compactor(config),
             tenant => RoomOptions.Retention(sp.GetRequiredService<TenantLimitsSource>().LimitsFor(tenant)),

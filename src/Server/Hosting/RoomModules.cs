@@ -80,7 +80,7 @@ internal sealed partial class CorruptionReporter(ILoggerFactory loggers)
 }
 
 /// <summary>Loki's <c>ingester</c> module: replays the WAL on start, flushes everything on stop.</summary>
-internal sealed partial class IngesterModule(Ingester.Ingester ingester, ILogger<IngesterModule> logger) : ILokiModule
+internal sealed partial class IngesterModule(Ingester.StreamIngester ingester, ILogger<IngesterModule> logger) : ILokiModule
 {
     private volatile bool _running;
 

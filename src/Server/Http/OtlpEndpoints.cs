@@ -1,80 +1,48 @@
-using System.Buffers;
 using Google.Protobuf;
-using LokiSharp.Ingester.Limits;
-using LokiSharp.Ingester.Otlp;
 using LokiSharp.Ingester.Otlp.Protos;
 using LokiSharp.Ingester.Push;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace LokiSharp.Server.Http;
 
 /// <summary>The OTLP/HTTP logs receiver, <c>POST /otlp/v1/logs</c>, answering as Loki's distributor does.</summary>
 internal static class OtlpEndpoints
 {
-    public static void MapOtlpEndpoints(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapPost("/otlp/v1/logs", static (HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, ITenantLimits limits, PushSizeLimits sizeLimits,
-            TimeProvider time) => PushAsync(context, ingester, tenancy, limits, sizeLimits, time));
-
-    private static async Task PushAsync(HttpContext context, Ingester.Ingester ingester, Tenancy tenancy, ITenantLimits limits, PushSizeLimits sizeLimits,
-        TimeProvider time)
+    public static void MapOtlpEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        if (!context.RequestServices.GetRequiredService<Hosting.IngesterModule>().Running)
+        var gate = PushGate.From(endpoints.ServiceProvider);
+        endpoints.MapPost("/otlp/v1/logs", (HttpContext context) => PushAsync(context, gate));
+    }
+
+    private static async Task PushAsync(HttpContext context, PushGate gate)
+    {
+        if (!gate.Ready)
         {
-            await WriteStatusAsync(context, StatusCodes.Status503ServiceUnavailable, "Ingester not ready: the write-ahead log is replaying").ConfigureAwait(false);
+            await WriteStatusAsync(context, StatusCodes.Status503ServiceUnavailable, PushGate.NotReadyMessage).ConfigureAwait(false);
             return;
         }
 
         // Loki rejects a missing or bad tenant in its auth middleware, before the OTLP handler: plain text.
-        var tenant = tenancy.ResolveSingle(context.Request.Headers["X-Scope-OrgID"].ToString(), out var tenantError);
+        var tenant = gate.TenantOf(context.Request, out var tenantError);
         if (tenant is null)
         {
             await PlainText.WriteAsync(context, tenantError.Status, tenantError.Message).ConfigureAwait(false);
             return;
         }
 
-        var length = context.Request.ContentLength;
-        if (length > sizeLimits.MaxBodySize)
+        var request = context.Request;
+        var outcome = await gate.Pipeline.PushAsync(tenant,
+            new PushBody(PushEndpoint.Otlp, request.Body, request.ContentLength, request.ContentType, request.Headers.ContentEncoding.ToString()),
+            context.RequestAborted).ConfigureAwait(false);
+        if (outcome.StatusCode == StatusCodes.Status204NoContent)
         {
-            var tooLarge = PushBodyDecoder.TooLarge(length.Value, sizeLimits.MaxBodySize);
-            await WriteStatusAsync(context, tooLarge.StatusCode, tooLarge.Message).ConfigureAwait(false);
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
             return;
         }
 
-        var (body, bodyLength) = await PushEndpoints.ReadBodyAsync(context.Request, sizeLimits.MaxBodySize, context.RequestAborted).ConfigureAwait(false);
-        try
-        {
-            if (bodyLength > sizeLimits.MaxBodySize)
-            {
-                var tooLarge = PushBodyDecoder.TooLarge(bodyLength, sizeLimits.MaxBodySize);
-                await WriteStatusAsync(context, tooLarge.StatusCode, tooLarge.Message).ConfigureAwait(false);
-                return;
-            }
-
-            var tenantLimits = limits.For(tenant);
-            var mapping = tenantLimits.Otlp with { DiscoverServiceName = tenantLimits.DiscoverServiceName };
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000;
-            using var batch = OtlpLogsDecoder.Decode(body.AsMemory(0, bodyLength), context.Request.ContentType,
-                context.Request.Headers.ContentEncoding.ToString(), mapping, now, sizeLimits.MaxDecompressedSize);
-            var outcome = await ingester.PushAsync(tenant, batch, context.RequestAborted).ConfigureAwait(false);
-            if (outcome.StatusCode == StatusCodes.Status204NoContent)
-            {
-                context.Response.StatusCode = StatusCodes.Status204NoContent;
-                return;
-            }
-
-            await WriteStatusAsync(context, outcome.StatusCode, outcome.Message).ConfigureAwait(false);
-        }
-        catch (PushRequestException e)
-        {
-            await WriteStatusAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
-        }
-        finally
-        {
-            PushBuffers.Pool.Return(body);
-        }
+        await WriteStatusAsync(context, outcome.StatusCode, outcome.Message).ConfigureAwait(false);
     }
 
     /// <summary>

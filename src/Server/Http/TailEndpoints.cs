@@ -69,7 +69,7 @@ internal static class TailEndpoints
         }
 
         var categorize = QueryEndpoints.CategorizeLabels(context.Request) && !legacy;
-        var ingester = services.GetRequiredService<Ingester.Ingester>();
+        var ingester = services.GetRequiredService<Ingester.StreamIngester>();
         var time = services.GetRequiredService<TimeProvider>();
         var tail = new LogTail(tenant, request.Selector, request.Limit, request.DelayFor, time,
             new LokiSharp.LogQL.Evaluation.QueryMemoryBudget(limits.MaxQueryMemoryBytes.Bytes));

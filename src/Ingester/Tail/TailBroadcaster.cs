@@ -2,22 +2,6 @@ using LokiSharp.LogQL.Labels;
 
 namespace LokiSharp.Ingester.Tail;
 
-/// <summary>One entry a push made durable, copied out of the push's buffers for live tailing.</summary>
-/// <param name="TimestampNs">Unix ns.</param>
-/// <param name="Line">The log line.</param>
-/// <param name="Metadata">Structured metadata as stored.</param>
-public readonly record struct PushedEntry(long TimestampNs, string Line, LabelPair[] Metadata);
-
-/// <summary>Receives the entries of every durable push of the tenants it subscribed to.</summary>
-public interface ITailSubscriber
-{
-    /// <summary>
-    /// Called on the pushing thread after the push is durable, once per stream, entries in request order. Must
-    /// not block: a subscriber queues what it wants and returns.
-    /// </summary>
-    void OnPushed(LabelSet streamLabels, IReadOnlyList<PushedEntry> entries);
-}
-
 /// <summary>
 /// The ingester's live-tail hook: subscribers per tenant, notified after each durable push. With no subscriber
 /// for the tenant a push pays one dictionary lookup and copies nothing.

@@ -1,0 +1,239 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using LokiSharp.Ingester.Head;
+using LokiSharp.Ingester.Wal;
+using LokiSharp.LogQL.Labels;
+using LokiSharp.Storage.Store;
+
+namespace LokiSharp.Ingester;
+
+/// <content>
+/// Cutting blocks by size, age and idleness, storing them as chunks, forgetting idle streams and dropping WAL segments
+/// no longer needed.
+/// </content>
+public sealed partial class StreamIngester
+{
+    /// <summary>Cuts the blocks that are due (all of them when <paramref name="force"/>) and stores them.</summary>
+    public async Task FlushAsync(bool force, CancellationToken cancellationToken)
+    {
+        await _flushLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var now = _time.GetUtcNow().UtcTicks;
+            var cutBytes = (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio);
+            foreach (var (tenant, streams) in _tenants)
+            {
+                var writes = new List<(HeadStream Stream, HeadBlock Block, FlushReason Reason)>();
+                foreach (var stream in streams.Values)
+                {
+                    lock (stream.Sync)
+                    {
+                        var open = stream.Open;
+                        if (!open.IsEmpty)
+                        {
+                            FlushReason? reason = force ? FlushReason.Forced
+                                : open.RawBytes >= cutBytes ? FlushReason.Full
+                                : now - open.CreatedAt >= _options.MaxChunkAge.Ticks ? FlushReason.MaxAge
+                                : now - stream.LastAppendAt >= _options.ChunkIdlePeriod.Ticks ? FlushReason.Idle
+                                : null;
+                            if (reason is { } due)
+                            {
+                                var builder = _builders.Rent();
+                                try
+                                {
+                                    open.Seal(builder);
+                                }
+                                finally
+                                {
+                                    _builders.Return(builder);
+                                }
+
+                                stream.Sealed.Add(open);
+                                stream.Open = stream.NewBlock();
+                                _metrics.ChunksCreated.Inc();
+                                writes.Add((stream, open, due));
+                            }
+                        }
+                    }
+                }
+
+                // Blocks sealed as "full" during a push are stored here too.
+                foreach (var stream in streams.Values)
+                {
+                    lock (stream.Sync)
+                    {
+                        foreach (var block in stream.Sealed)
+                        {
+                            if (!writes.Exists(w => ReferenceEquals(w.Block, block)))
+                            {
+                                writes.Add((stream, block, FlushReason.Full));
+                            }
+                        }
+                    }
+                }
+
+                if (writes.Count > 0)
+                {
+                    await StoreAsync(tenant, writes, now).ConfigureAwait(false);
+                }
+
+                RemoveIdleStreams(tenant, streams, now);
+            }
+
+            await DropFlushedSegmentsAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _flushLock.Release();
+        }
+    }
+
+    private async Task StoreAsync(string tenant, List<(HeadStream Stream, HeadBlock Block, FlushReason Reason)> writes, long now)
+    {
+        // The head already holds each block as compressed one-block chunks; they are stored as they are.
+        var chunks = new List<ChunkWrite>(writes.Count);
+        foreach (var (stream, block, _) in writes)
+        {
+            foreach (var part in block.Parts)
+            {
+                chunks.Add(new ChunkWrite(stream.Labels, part.Chunk, part.Summary));
+            }
+        }
+
+        _store.Write(tenant, chunks);
+
+        if (_wal is not null)
+        {
+            var markers = new List<Task>(writes.Count);
+            foreach (var (stream, block, _) in writes)
+            {
+                if (block.RecordIds.Count == 0)
+                {
+                    continue;
+                }
+
+                var marker = new ArrayBufferWriter<byte>(64 + (block.RecordIds.Count * 4));
+                WalRecord.WriteFlushed(marker, tenant, stream.LabelsText, block.RecordIds);
+                markers.Add(_wal.AppendAsync(marker.WrittenMemory));
+            }
+
+            await Task.WhenAll(markers).ConfigureAwait(false);
+        }
+
+        foreach (var (stream, block, reason) in writes)
+        {
+            lock (stream.Sync)
+            {
+                stream.Sealed.Remove(block);
+            }
+
+            Interlocked.Add(ref _headBytes, -block.RawBytes);
+            foreach (var part in block.Parts)
+            {
+                _metrics.ChunksFlushed.WithLabels(ReasonLabel(reason)).Inc();
+                _metrics.ChunkEntries.Observe(part.Entries);
+                _metrics.ChunkSize.Observe(part.Chunk.Length);
+                _metrics.ChunkAge.Observe(TimeSpan.FromTicks(Math.Max(0, now - block.CreatedAt)).TotalSeconds);
+                _metrics.ChunkUtilization.Observe(Math.Min(1, part.Chunk.Length / (double)_options.ChunkTargetSize));
+            }
+        }
+    }
+
+    private static string ReasonLabel(FlushReason reason) => reason switch
+    {
+        FlushReason.Full => "full",
+        FlushReason.Idle => "idle",
+        FlushReason.MaxAge => "max_age",
+        _ => "forced",
+    };
+
+    private void RemoveIdleStreams(string tenant, ConcurrentDictionary<LabelSet, HeadStream> streams, long now)
+    {
+        foreach (var (labels, stream) in streams)
+        {
+            lock (stream.Sync)
+            {
+                // Keep a stream that may still receive writes; an idle, empty one is forgotten as in Loki.
+                if (!stream.IsEmpty || now - stream.LastAppendAt < _options.ChunkIdlePeriod.Ticks)
+                {
+                    continue;
+                }
+
+                streams.TryRemove(labels, out _);
+            }
+
+            _metrics.StreamsRemoved.WithLabels(tenant).Inc();
+            _metrics.MemoryStreams.WithLabels(tenant).Dec();
+        }
+    }
+
+    private async Task DropFlushedSegmentsAsync()
+    {
+        if (_wal is null || _replaying)
+        {
+            return;
+        }
+
+        // When nothing in the head comes from the current segment, close it so it can go too. A push racing
+        // with this logs to the new segment (its record is enqueued after the roll) or shows up in the head
+        // with the old segment when the oldest is taken below, which then keeps that segment.
+        if (OldestUnflushedSegment(_wal.CurrentSegment) >= _wal.CurrentSegment)
+        {
+            await _wal.RollAsync().ConfigureAwait(false);
+        }
+
+        _wal.DropSegmentsBefore(OldestUnflushedSegment(_wal.CurrentSegment));
+    }
+
+    private long OldestUnflushedSegment(long current)
+    {
+        var oldest = current;
+        foreach (var (_, segment) in _inFlight)
+        {
+            oldest = Math.Min(oldest, segment);
+        }
+
+        foreach (var streams in _tenants.Values)
+        {
+            foreach (var stream in streams.Values)
+            {
+                lock (stream.Sync)
+                {
+                    oldest = Math.Min(oldest, stream.Open.OldestWalSegment);
+                    foreach (var block in stream.Sealed)
+                    {
+                        oldest = Math.Min(oldest, block.OldestWalSegment);
+                    }
+                }
+            }
+        }
+
+        return oldest;
+    }
+
+    private async Task FlushLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.FlushCheckPeriod, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await FlushAsync(force: false, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The blocks stay in memory and in the WAL and nothing of them is dropped; the next tick
+                    // retries. Any failure, not only I/O, must leave the loop running.
+                    _metrics.FlushFailures.Inc();
+                    FlushFailed?.Invoke(e);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+}
