@@ -36,11 +36,10 @@ internal static class DetectedEndpoints
             return;
         }
 
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
-        QueryParameters.CheckBounds(start, end);
-        var step = QueryParameters.ParseStep(q.Params.Get("step"), start, end);
+        var bounds = RequestBounds.ParseOrdered(q.Params, q.Now);
+        var step = bounds.ParseStep(q.Params);
         var selector = LogQLParser.ParseLogSelector(q.Params.Get("query") ?? "", q.ParserOptions);
-        var patterns = new PatternsQuery(q.Sources, q.Memory, q.Warnings).Patterns(q.Tenant, selector, start, end, step, context.RequestAborted);
+        var patterns = new PatternsQuery(q.Sources, q.Memory, q.Warnings).Patterns(q.Tenant, selector, bounds.Start, bounds.End, step, context.RequestAborted);
         await QueryEndpoints.WriteJsonAsync(context, 200, w =>
         {
             w.WriteStartObject();
@@ -72,15 +71,11 @@ internal static class DetectedEndpoints
 
     private static async Task DetectedLabelsAsync(HttpContext context, QueryEndpoints.QueryContext q)
     {
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
-        if (end < start)
-        {
-            throw new QueryRequestException("end timestamp must not be before or equal to start time");
-        }
+        var bounds = RequestBounds.ParseOrdered(q.Params, q.Now);
 
         var query = q.Params.Get("query");
         var matchers = string.IsNullOrEmpty(query) ? [] : LogQLParser.ParseMatchers(query, new LogQLParserOptions { AllowEmptyMatchers = true }).Matchers;
-        var labels = new DetectedLabelsQuery(q.Sources, q.Memory).Labels(q.Tenant, matchers, start, end + 1);
+        var labels = new DetectedLabelsQuery(q.Sources, q.Memory).Labels(q.Tenant, matchers, bounds.Start, bounds.Through);
         await QueryEndpoints.WriteJsonAsync(context, 200, w =>
         {
             w.WriteStartObject();
@@ -104,22 +99,18 @@ internal static class DetectedEndpoints
 
     private static async Task DetectedFieldsAsync(HttpContext context, QueryEndpoints.QueryContext q, string? valuesOf)
     {
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
-        if (end < start)
-        {
-            throw new QueryRequestException("end timestamp must not be before or equal to start time");
-        }
+        var bounds = RequestBounds.ParseOrdered(q.Params, q.Now);
 
         var lineLimit = QueryParameters.ParseLimit(q.Params.Get("line_limit"));
         var limitText = q.Params.Get("limit");
         var limit = QueryParameters.ParseLimit(string.IsNullOrEmpty(limitText) ? q.Params.Get("field_limit") : limitText, DefaultFieldLimit);
-        QueryParameters.ParseStep(q.Params.Get("step"), start, end);
+        bounds.ParseStep(q.Params);
         var selector = LogQLParser.ParseLogSelector(q.Params.Get("query") ?? "", q.ParserOptions);
-        QueryEndpoints.CheckEntriesLimit(q.Limits, lineLimit);
+        QueryParameters.CheckEntriesLimit(lineLimit, q.Limits.MaxEntriesLimitPerQuery);
         var detected = new DetectedFieldsQuery(q.Sources, q.Memory, q.Warnings);
         if (valuesOf is not null)
         {
-            var values = detected.Values(q.Tenant, selector, start, end, lineLimit, valuesOf, limit, context.RequestAborted);
+            var values = detected.Values(q.Tenant, selector, bounds.Start, bounds.End, lineLimit, valuesOf, limit, context.RequestAborted);
             await QueryEndpoints.WriteJsonAsync(context, 200, w =>
             {
                 w.WriteStartObject();
@@ -141,7 +132,7 @@ internal static class DetectedEndpoints
             return;
         }
 
-        var fields = detected.Fields(q.Tenant, selector, start, end, lineLimit, limit, context.RequestAborted);
+        var fields = detected.Fields(q.Tenant, selector, bounds.Start, bounds.End, lineLimit, limit, context.RequestAborted);
         await QueryEndpoints.WriteJsonAsync(context, 200, w => WriteFields(w, fields, limit, q.Warnings.ToList())).ConfigureAwait(false);
     }
 

@@ -181,27 +181,26 @@ internal static class QueryEndpoints
     private static async Task QueryRangeAsync(HttpContext context, QueryContext q, MetricResultsCache? resultsCache)
     {
         var query = q.Params.Get("query") ?? "";
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
-        QueryParameters.CheckBounds(start, end);
+        var bounds = RequestBounds.ParseOrdered(q.Params, q.Now);
         var limit = QueryParameters.ParseLimit(q.Params.Get("limit"));
         var direction = QueryParameters.ParseDirection(q.Params.Get("direction"));
-        var step = QueryParameters.ParseStep(q.Params.Get("step"), start, end);
+        var step = bounds.ParseStep(q.Params);
         var interval = QueryParameters.ParseInterval(q.Params.Get("interval"));
         var expr = LogQLParser.Parse(query, q.ParserOptions);
-        CheckQueryLength(q.Limits, start, end);
-        start = ClampLookback(q.Limits, start, q.Now);
+        bounds.CheckLength(q.Limits.MaxQueryLength);
+        bounds = bounds.ClampLookback(q.Limits.MaxQueryLookback, q.Now);
         if (expr is SampleExpr metric)
         {
             var config = context.RequestServices.GetRequiredService<LokiConfig>();
-            (start, end) = QueryParameters.AlignMetricRange(start, end, step, config.QueryRange.AlignQueriesWithStep,
-                q.Limits.SplitQueriesByInterval.Ticks * 100);
+            bounds = bounds.AlignToStep(step, config.QueryRange.AlignQueriesWithStep, q.Limits.SplitQueriesByInterval.Ticks * 100);
             var cache = resultsCache is not null && !NoCache(context.Request) ? resultsCache : null;
-            await EvaluateAsync(context, q, metric, MetricQueryParameters.Range(start, end, step), cache).ConfigureAwait(false);
+            await EvaluateAsync(context, q, metric, MetricQueryParameters.Range(bounds.Start, bounds.End, step), cache).ConfigureAwait(false);
             return;
         }
 
+        var (start, end) = bounds;
         var selector = (LogSelectorExpr)expr;
-        CheckEntriesLimit(q.Limits, limit);
+        QueryParameters.CheckEntriesLimit(limit, q.Limits.MaxEntriesLimitPerQuery);
         var extras = QueryParameters.ParseExtras(q.Params.Get("cursor"), q.Params.Get("context"), q.Params.Get("context_before"),
             q.Params.Get("context_after"), interval);
         var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(q.Tenant, selector, start, end, limit, direction, interval, context.RequestAborted, extras);
@@ -267,8 +266,7 @@ internal static class QueryEndpoints
     {
         var query = q.Params.Get("query") ?? "";
         var regexp = q.Params.Get("regexp");
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
-        QueryParameters.CheckBounds(start, end);
+        var bounds = RequestBounds.ParseOrdered(q.Params, q.Now);
         var limit = QueryParameters.ParseLimit(q.Params.Get("limit"));
         var direction = QueryParameters.ParseDirection(q.Params.Get("direction"));
         if (!string.IsNullOrEmpty(regexp))
@@ -282,26 +280,27 @@ internal static class QueryEndpoints
             throw new QueryRequestException("legacy endpoints only support streams result type");
         }
 
-        CheckQueryLength(q.Limits, start, end);
-        CheckEntriesLimit(q.Limits, limit);
-        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(q.Tenant, selector, ClampLookback(q.Limits, start, q.Now), end, limit, direction, 0, context.RequestAborted);
+        bounds.CheckLength(q.Limits.MaxQueryLength);
+        QueryParameters.CheckEntriesLimit(limit, q.Limits.MaxEntriesLimitPerQuery);
+        var (start, end) = bounds.ClampLookback(q.Limits.MaxQueryLookback, q.Now);
+        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(q.Tenant, selector, start, end, limit, direction, 0, context.RequestAborted);
         await WriteJsonAsync(context, 200, w => LokiJson.WriteLegacyStreams(w, result)).ConfigureAwait(false);
     }
 
     private static async Task LabelsAsync(HttpContext context, QueryContext q, bool legacy)
     {
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var bounds = RequestBounds.Parse(q.Params, q.Now);
         var matchers = Matchers(q, q.Params.Get("query"));
-        var names = new MetadataQueries(q.Sources, q.Memory).LabelNames(q.Tenant, matchers, start, end + 1);
+        var names = new MetadataQueries(q.Sources, q.Memory).LabelNames(q.Tenant, matchers, bounds.Start, bounds.Through);
         await WriteValuesAsync(context, names, legacy).ConfigureAwait(false);
     }
 
     private static async Task LabelValuesAsync(HttpContext context, QueryContext q, bool legacy)
     {
         var name = context.Request.RouteValues["name"] as string ?? "";
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var bounds = RequestBounds.Parse(q.Params, q.Now);
         var matchers = Matchers(q, q.Params.Get("query"));
-        var values = new MetadataQueries(q.Sources, q.Memory).LabelValues(q.Tenant, name, matchers, start, end + 1);
+        var values = new MetadataQueries(q.Sources, q.Memory).LabelValues(q.Tenant, name, matchers, bounds.Start, bounds.Through);
         await WriteValuesAsync(context, values, legacy).ConfigureAwait(false);
     }
 
@@ -331,7 +330,7 @@ internal static class QueryEndpoints
 
     private static async Task SeriesAsync(HttpContext context, QueryContext q)
     {
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var bounds = RequestBounds.Parse(q.Params, q.Now);
         var selectors = new List<IReadOnlyList<LabelMatcher>>();
         var match = q.Params.GetAll("match[]");
         match.AddRange(q.Params.GetAll("match"));
@@ -344,7 +343,7 @@ internal static class QueryEndpoints
             }
         }
 
-        var series = new MetadataQueries(q.Sources, q.Memory).Series(q.Tenant, selectors, start, end + 1);
+        var series = new MetadataQueries(q.Sources, q.Memory).Series(q.Tenant, selectors, bounds.Start, bounds.Through);
         await WriteJsonAsync(context, 200, w =>
         {
             w.WriteStartObject();
@@ -362,9 +361,9 @@ internal static class QueryEndpoints
 
     private static async Task IndexStatsAsync(HttpContext context, QueryContext q)
     {
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var bounds = RequestBounds.Parse(q.Params, q.Now);
         var matchers = Matchers(q, q.Params.Get("query"));
-        var stats = new MetadataQueries(q.Sources, q.Memory).Stats(q.Tenant, matchers, start, end + 1);
+        var stats = new MetadataQueries(q.Sources, q.Memory).Stats(q.Tenant, matchers, bounds.Start, bounds.Through);
         await WriteJsonAsync(context, 200, w =>
         {
             w.WriteStartObject();
@@ -384,25 +383,19 @@ internal static class QueryEndpoints
             return;
         }
 
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var bounds = RequestBounds.Parse(q.Params, q.Now);
         var query = q.Params.Get("query");
         if (string.IsNullOrEmpty(query))
         {
             throw new QueryRequestException("missing query parameter");
         }
 
-        var limitText = q.Params.Get("limit");
-        var limit = limitText is "0" ? 100 : QueryParameters.ParseLimit(limitText);
-        var aggregation = q.Params.Get("aggregateBy") switch
-        {
-            null or "" or "series" => VolumeAggregation.Series,
-            "labels" => VolumeAggregation.Labels,
-            _ => throw new QueryRequestException("invalid aggregation option"),
-        };
+        var limit = QueryParameters.ParseVolumeLimit(q.Params.Get("limit"));
+        var aggregation = QueryParameters.ParseVolumeAggregation(q.Params.Get("aggregateBy"));
         var targets = (q.Params.Get("targetLabels") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var matchers = Matchers(q, query);
-        var volumes = new MetadataQueries(q.Sources, q.Memory).Volume(q.Tenant, matchers, start, end + 1, targets, aggregation, limit);
-        var timestamp = end / 1e9;
+        var volumes = new MetadataQueries(q.Sources, q.Memory).Volume(q.Tenant, matchers, bounds.Start, bounds.Through, targets, aggregation, limit);
+        var timestamp = bounds.End / 1e9;
         await WriteJsonAsync(context, 200, w =>
         {
             w.WriteStartObject();
@@ -441,31 +434,6 @@ internal static class QueryEndpoints
 
     private static IReadOnlyList<LabelMatcher> Matchers(QueryContext q, string? query) =>
         string.IsNullOrEmpty(query) ? [] : LogQLParser.ParseLogSelector(query, new LogQLParserOptions { AllowEmptyMatchers = true }).Matchers;
-
-    private static void CheckQueryLength(LimitsConfig limits, long start, long end)
-    {
-        var max = limits.MaxQueryLength.Ticks * 100;
-        if (max > 0 && end - start > max)
-        {
-            throw new QueryRequestException(
-                $"the query time range exceeds the limit (query length: {new GoDuration(end - start)}, limit: {GoDuration.FromTimeSpan(limits.MaxQueryLength).ToPrometheusString()})");
-        }
-    }
-
-    private static long ClampLookback(LimitsConfig limits, long start, long now)
-    {
-        var lookback = limits.MaxQueryLookback.Ticks * 100;
-        return lookback > 0 ? Math.Max(start, now - lookback) : start;
-    }
-
-    internal static void CheckEntriesLimit(LimitsConfig limits, int limit)
-    {
-        if (limits.MaxEntriesLimitPerQuery > 0 && limit > limits.MaxEntriesLimitPerQuery)
-        {
-            throw new QueryRequestException(
-                $"max entries limit per query exceeded, limit > max_entries_limit_per_query ({limit} > {limits.MaxEntriesLimitPerQuery})");
-        }
-    }
 
     internal static bool CategorizeLabels(HttpRequest request)
     {
