@@ -59,23 +59,11 @@ internal static class QueryEndpoints
             try
             {
                 var formatted = LogQLParser.Parse(query).ToString();
-                await WriteJsonAsync(context, 200, w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("status", "success");
-                    w.WriteString("data", formatted);
-                    w.WriteEndObject();
-                }).ConfigureAwait(false);
+                await WriteJsonAsync(context, 200, w => LokiJson.WriteFormattedQuery(w, formatted)).ConfigureAwait(false);
             }
             catch (LogQLParseException e)
             {
-                await WriteJsonAsync(context, 400, w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("status", "invalid-query");
-                    w.WriteString("error", e.Message);
-                    w.WriteEndObject();
-                }).ConfigureAwait(false);
+                await WriteJsonAsync(context, 400, w => LokiJson.WriteInvalidQuery(w, e.Message)).ConfigureAwait(false);
             }
         });
     }
@@ -305,28 +293,7 @@ internal static class QueryEndpoints
     }
 
     private static Task WriteValuesAsync(HttpContext context, List<string> values, bool legacy) =>
-        WriteJsonAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            if (!legacy)
-            {
-                w.WriteString("status", "success");
-            }
-
-            // Loki omits the array when it is empty.
-            if (values.Count > 0)
-            {
-                w.WriteStartArray(legacy ? "values" : "data");
-                foreach (var value in values)
-                {
-                    w.WriteStringValue(value);
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WriteEndObject();
-        });
+        WriteJsonAsync(context, 200, w => LokiJson.WriteLabelValues(w, values, legacy));
 
     private static async Task SeriesAsync(HttpContext context, QueryContext q)
     {
@@ -344,19 +311,7 @@ internal static class QueryEndpoints
         }
 
         var series = new MetadataQueries(q.Sources, q.Memory).Series(q.Tenant, selectors, bounds.Start, bounds.Through);
-        await WriteJsonAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("status", "success");
-            w.WriteStartArray("data");
-            foreach (var labels in series)
-            {
-                LokiJson.WriteLabelMap(w, labels);
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }).ConfigureAwait(false);
+        await WriteJsonAsync(context, 200, w => LokiJson.WriteSeries(w, series)).ConfigureAwait(false);
     }
 
     private static async Task IndexStatsAsync(HttpContext context, QueryContext q)
@@ -364,15 +319,7 @@ internal static class QueryEndpoints
         var bounds = RequestBounds.Parse(q.Params, q.Now);
         var matchers = Matchers(q, q.Params.Get("query"));
         var stats = new MetadataQueries(q.Sources, q.Memory).Stats(q.Tenant, matchers, bounds.Start, bounds.Through);
-        await WriteJsonAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            w.WriteNumber("streams", stats.Streams);
-            w.WriteNumber("chunks", stats.Chunks);
-            w.WriteNumber("bytes", stats.Bytes);
-            w.WriteNumber("entries", stats.Entries);
-            w.WriteEndObject();
-        }).ConfigureAwait(false);
+        await WriteJsonAsync(context, 200, w => LokiJson.WriteIndexStats(w, stats)).ConfigureAwait(false);
     }
 
     private static async Task VolumeAsync(HttpContext context, QueryContext q, bool range)
@@ -395,41 +342,7 @@ internal static class QueryEndpoints
         var targets = (q.Params.Get("targetLabels") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var matchers = Matchers(q, query);
         var volumes = new MetadataQueries(q.Sources, q.Memory).Volume(q.Tenant, matchers, bounds.Start, bounds.Through, targets, aggregation, limit);
-        var timestamp = bounds.End / 1e9;
-        await WriteJsonAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("status", "success");
-            w.WriteStartObject("data");
-            w.WriteString("resultType", range ? "matrix" : "vector");
-            w.WriteStartArray("result");
-            foreach (var (metric, bytes) in volumes)
-            {
-                w.WriteStartObject();
-                w.WritePropertyName("metric");
-                LokiJson.WriteLabelMap(w, metric);
-                w.WriteStartArray(range ? "values" : "value");
-                if (range)
-                {
-                    w.WriteStartArray();
-                }
-
-                w.WriteNumberValue(Math.Round(timestamp, 3));
-                w.WriteStringValue(bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                if (range)
-                {
-                    w.WriteEndArray();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            LokiJson.WriteStats(w, new QueryStatistics());
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }).ConfigureAwait(false);
+        await WriteJsonAsync(context, 200, w => LokiJson.WriteVolume(w, volumes, bounds.End, range)).ConfigureAwait(false);
     }
 
     private static IReadOnlyList<LabelMatcher> Matchers(QueryContext q, string? query) =>
