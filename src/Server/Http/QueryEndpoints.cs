@@ -157,12 +157,12 @@ internal static class QueryEndpoints
     {
         var settings = services.GetRequiredService<LokiConfig>().QueryRange;
         var embedded = settings.ResultsCache.Cache.EmbeddedCache;
-        if (!settings.CacheResults || (embedded.MaxSizeMb <= 0 && embedded.MaxSizeItems <= 0))
+        var limits = EmbeddedCacheLimits.FromConfig(embedded.MaxSizeMb, embedded.MaxSizeItems, embedded.Ttl);
+        if (!settings.CacheResults || limits is null)
         {
             return null;
         }
 
-        var limits = new EmbeddedCacheLimits(Math.Max(0, embedded.MaxSizeMb) * 1_000_000L, Math.Max(0, embedded.MaxSizeItems), embedded.Ttl);
         return new MetricResultsCache(limits, new CacheMetrics(services.GetRequiredService<IMetricFactory>(), CacheMetrics.ResultsCacheName));
     }
 
@@ -181,7 +181,7 @@ internal static class QueryEndpoints
         {
             var config = context.RequestServices.GetRequiredService<LokiConfig>();
             bounds = bounds.AlignToStep(step, config.QueryRange.AlignQueriesWithStep, q.Limits.SplitQueriesByInterval.Ticks * 100);
-            var cache = resultsCache is not null && !NoCache(context.Request) ? resultsCache : null;
+            var cache = resultsCache is not null && !MetricResultsCache.BypassedBy(context.Request.Headers.CacheControl.ToString()) ? resultsCache : null;
             await EvaluateAsync(context, q, metric, MetricQueryParameters.Range(bounds.Start, bounds.End, step), cache).ConfigureAwait(false);
             return;
         }
@@ -211,10 +211,6 @@ internal static class QueryEndpoints
         await EvaluateAsync(context, q, metric, MetricQueryParameters.Instant(time), cache: null).ConfigureAwait(false);
     }
 
-    // Loki's codec: a request whose Cache-Control is exactly no-cache neither reads nor writes the results cache.
-    private static bool NoCache(HttpRequest request) =>
-        string.Equals(request.Headers.CacheControl.ToString().Trim(), "no-cache", StringComparison.OrdinalIgnoreCase);
-
     private static async Task EvaluateAsync(HttpContext context, QueryContext q, SampleExpr expr, MetricQueryParameters parameters, MetricResultsCache? cache)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -224,12 +220,12 @@ internal static class QueryEndpoints
         MetricResult result;
         try
         {
-            if (cache is not null && expr is not (LiteralExpr or VectorExpr))
+            if (cache is not null && MetricResultsCache.Caches(expr))
             {
                 var step = parameters.StepNs;
                 var generation = context.RequestServices.GetRequiredService<LokiSharp.Compactor.StoreCompactor>().DeleteRequests.Generation;
-                var request = new RangeQueryRequest(q.Tenant, expr.ToString(), parameters.StartNs, parameters.EndNs, step, q.Now,
-                    q.Limits.MaxCacheFreshnessPerQuery.Ticks * 100, q.Limits.SplitQueriesByInterval.Ticks * 100, q.Limits.MaxQuerySeries, generation);
+                var request = RangeQueryRequest.For(q.Tenant, expr, parameters, q.Now, q.Limits.MaxCacheFreshnessPerQuery, q.Limits.SplitQueriesByInterval,
+                    q.Limits.MaxQuerySeries, generation);
                 var cancellation = context.RequestAborted;
                 var warnings = q.Warnings;
                 result = cache.Evaluate(request,
