@@ -191,7 +191,8 @@ internal static class QueryEndpoints
         QueryParameters.CheckEntriesLimit(limit, q.Limits.MaxEntriesLimitPerQuery);
         var extras = QueryParameters.ParseExtras(q.Params.Get("cursor"), q.Params.Get("context"), q.Params.Get("context_before"),
             q.Params.Get("context_after"), interval);
-        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(q.Tenant, selector, start, end, limit, direction, interval, context.RequestAborted, extras);
+        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings)
+            .Select(new LogQuery(q.Tenant, selector, start, end, limit, direction) { Interval = interval, Extras = extras }, context.RequestAborted);
         var categorize = CategorizeLabels(context.Request);
         await WriteJsonAsync(context, 200, w => LokiJson.WriteStreams(w, result, categorize)).ConfigureAwait(false);
     }
@@ -267,7 +268,7 @@ internal static class QueryEndpoints
         bounds.CheckLength(q.Limits.MaxQueryLength);
         QueryParameters.CheckEntriesLimit(limit, q.Limits.MaxEntriesLimitPerQuery);
         var (start, end) = bounds.ClampLookback(q.Limits.MaxQueryLookback, q.Now);
-        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(q.Tenant, selector, start, end, limit, direction, 0, context.RequestAborted);
+        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(new LogQuery(q.Tenant, selector, start, end, limit, direction), context.RequestAborted);
         await WriteJsonAsync(context, 200, w => LokiJson.WriteLegacyStreams(w, result)).ConfigureAwait(false);
     }
 
