@@ -37,7 +37,7 @@ public sealed class QueryGuardsTests
         source.Add(App, Lines(300, 200, 40), corrupt: true);
         IReadOnlyList<ILogSource> sources = [source];
 
-        var logs = new LogQueryEngine(sources).Select(Tenant, Selector("{app=\"api\"}"), Start, Start + (3600 * Second), 5000, Direction.Backward, 0, CancellationToken.None);
+        var logs = new LogQueryEngine(sources).Select(new LogQuery(Tenant, Selector("{app=\"api\"}"), Start, Start + (3600 * Second), 5000, Direction.Backward), CancellationToken.None);
         Assert.Equal(300, logs.Entries.Count);
         var warning = Assert.Single(logs.Warnings.ToList());
         Assert.StartsWith("skipped corrupt chunk in memory #1: ", warning, StringComparison.Ordinal);
@@ -66,7 +66,7 @@ public sealed class QueryGuardsTests
         source.Add(App, Lines(0, 10, 40));
         IReadOnlyList<ILogSource> sources = [source];
 
-        var logs = new LogQueryEngine(sources).Select(Tenant, Selector("{app=\"api\"}"), Start, Start + (3600 * Second), 100, Direction.Backward, 0, CancellationToken.None);
+        var logs = new LogQueryEngine(sources).Select(new LogQuery(Tenant, Selector("{app=\"api\"}"), Start, Start + (3600 * Second), 100, Direction.Backward), CancellationToken.None);
         Assert.Equal([source.Damage], logs.Warnings.ToList());
 
         var warnings = new QueryWarnings();
@@ -116,19 +116,21 @@ public sealed class QueryGuardsTests
 
         var budget = new QueryMemoryBudget(4L << 20);
         var error = Assert.Throws<QueryMemoryLimitException>(() => new LogQueryEngine(sources, budget)
-            .Select(Tenant, Selector("{app=\"api\"}"), Start, Start + (3600 * Second), 5000, Direction.Backward, 0, CancellationToken.None));
+            .Select(new LogQuery(Tenant, Selector("{app=\"api\"}"), Start, Start + (3600 * Second), 5000, Direction.Backward), CancellationToken.None));
         Assert.Equal(4L << 20, error.LimitBytes);
 
         var small = new QueryMemoryBudget(4L << 20);
         var result = new LogQueryEngine(sources, small)
-            .Select(Tenant, Selector("{app=\"api\"}"), Start, Start + (3600 * Second), 50, Direction.Backward, 0, CancellationToken.None);
+            .Select(new LogQuery(Tenant, Selector("{app=\"api\"}"), Start, Start + (3600 * Second), 50, Direction.Backward), CancellationToken.None);
         Assert.Equal(50, result.Entries.Count);
         Assert.InRange(small.ReservedBytes, 50 * 3 * 10_000L, 50 * 4 * 10_000L);
 
         // Context lines are held too.
         Assert.Throws<QueryMemoryLimitException>(() => new LogQueryEngine(sources, new QueryMemoryBudget(4L << 20))
-            .Select(Tenant, Selector("{app=\"api\"} |= \"never\""), Start, Start + (3600 * Second), 50, Direction.Backward, 0, CancellationToken.None,
-                new LogQueryExtras { ContextBefore = 1000, ContextAfter = 1000 }));
+            .Select(new LogQuery(Tenant, Selector("{app=\"api\"} |= \"never\""), Start, Start + (3600 * Second), 50, Direction.Backward)
+            {
+                Extras = new LogQueryExtras { ContextBefore = 1000, ContextAfter = 1000 },
+            }, CancellationToken.None));
     }
 
     [Fact]

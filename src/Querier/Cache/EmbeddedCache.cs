@@ -4,7 +4,15 @@ namespace LokiSharp.Querier.Cache;
 /// <param name="MaxBytes">Most bytes of values held (<c>max_size_mb</c> × 10⁶); 0 for no byte bound.</param>
 /// <param name="MaxItems">Most entries held (<c>max_size_items</c>); 0 for no count bound.</param>
 /// <param name="Ttl">How long an entry lives after it was last written (<c>ttl</c>); zero or less keeps entries until evicted.</param>
-public sealed record EmbeddedCacheLimits(long MaxBytes, int MaxItems, TimeSpan Ttl);
+public sealed record EmbeddedCacheLimits(long MaxBytes, int MaxItems, TimeSpan Ttl)
+{
+    /// <summary>
+    /// The bounds of an <c>embedded_cache</c> block (<c>max_size_mb</c>, <c>max_size_items</c>, <c>ttl</c>), or null
+    /// when both size bounds are zero or less: then there is no cache.
+    /// </summary>
+    public static EmbeddedCacheLimits? FromConfig(int maxSizeMb, int maxSizeItems, TimeSpan ttl) =>
+        maxSizeMb <= 0 && maxSizeItems <= 0 ? null : new EmbeddedCacheLimits(Math.Max(0, maxSizeMb) * 1_000_000L, Math.Max(0, maxSizeItems), ttl);
+}
 
 /// <summary>What an <see cref="EmbeddedCache{TValue}"/> reports, for its metrics.</summary>
 public interface IEmbeddedCacheObserver

@@ -1,24 +1,8 @@
+using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 
 namespace LokiSharp.Querier.Cache;
-
-/// <summary>One metric <c>query_range</c> as the results cache sees it. Times are Unix nanoseconds.</summary>
-/// <param name="Tenant">The tenant; entries never cross tenants.</param>
-/// <param name="Query">The query in canonical form (the parsed AST printed), so spelling variants share entries.</param>
-/// <param name="StartNs">First evaluation time.</param>
-/// <param name="EndNs">Last time an evaluation may fall on.</param>
-/// <param name="StepNs">Step between evaluations.</param>
-/// <param name="NowNs">The request's "now".</param>
-/// <param name="FreshnessNs"><c>max_cache_freshness_per_query</c>: evaluations later than now minus this are never cached.</param>
-/// <param name="SplitNs"><c>split_queries_by_interval</c>: the span of time one cache entry covers; 0 for one entry per query.</param>
-/// <param name="MaxQuerySeries"><c>max_query_series</c>, checked on the assembled answer; 0 or less disables it.</param>
-/// <param name="Generation">
-/// The delete requests' generation number, part of every key (Loki's cache generation): a new delete request
-/// changes it, so results computed before it are no longer found.
-/// </param>
-public sealed record RangeQueryRequest(string Tenant, string Query, long StartNs, long EndNs, long StepNs, long NowNs,
-    long FreshnessNs, long SplitNs, int MaxQuerySeries, long Generation = 0);
 
 /// <summary>
 /// The results cache of metric range queries. A range query evaluates at every point of a grid
@@ -51,6 +35,12 @@ public sealed class MetricResultsCache
     public MetricResultsCache(EmbeddedCacheLimits limits, IEmbeddedCacheObserver? observer = null, TimeProvider? time = null) =>
         _cache = new EmbeddedCache<CachedExtents>(limits, static value => value.Bytes, observer, time);
 
+    /// <summary>Whether a query's answers are cached: literals and <c>vector()</c> read no data and are not.</summary>
+    public static bool Caches(SampleExpr expr) => expr is not (LiteralExpr or VectorExpr);
+
+    /// <summary>Loki's codec: a request whose <c>Cache-Control</c> is exactly <c>no-cache</c> neither reads nor writes the cache.</summary>
+    public static bool BypassedBy(string cacheControl) => string.Equals(cacheControl.Trim(), "no-cache", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Entries held.</summary>
     public int Count => _cache.Count;
 
@@ -77,14 +67,14 @@ public sealed class MetricResultsCache
 
         var grid = new Grid(start, step, request.SplitNs);
         var closedEnd = grid.LastAtOrBefore(Math.Min(request.EndNs, closedLimit));
-        var keyPrefix = $"{request.Tenant}:{request.Generation}:{step}:{start % step}:{request.SplitNs}:";
+        var keyPrefix = request.KeyPrefix;
 
         var pieces = new List<CachedExtent>();
         for (var bucket = grid.Bucket(start); bucket <= grid.Bucket(closedEnd); bucket++)
         {
             statistics.EntriesRequested++;
             statistics.Requests++;
-            if (!_cache.TryGet(Key(keyPrefix, bucket, request.Query), out var entry))
+            if (!_cache.TryGet(RangeQueryRequest.Key(keyPrefix, bucket, request.Query), out var entry))
             {
                 continue;
             }
@@ -169,7 +159,7 @@ public sealed class MetricResultsCache
             statistics.EntriesStored++;
             statistics.Requests++;
             statistics.BytesSent += slice.Bytes;
-            _cache.Update(Key(keyPrefix, bucket, query), current => CachedExtents.With(current, slice, grid.Step));
+            _cache.Update(RangeQueryRequest.Key(keyPrefix, bucket, query), current => CachedExtents.With(current, slice, grid.Step));
         }
     }
 
@@ -204,8 +194,6 @@ public sealed class MetricResultsCache
         result.Sort(static (a, b) => LabelOrder.Instance.Compare(a.Labels, b.Labels));
         return new MatrixResult(result);
     }
-
-    private static string Key(string prefix, long bucket, string query) => string.Concat(prefix, bucket.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", query);
 
     /// <summary>The evaluation grid of a request and the split intervals its points fall in.</summary>
     private readonly record struct Grid(long Start, long Step, long Split)

@@ -1,24 +1,21 @@
 using System.Globalization;
 using LokiSharp.LogQL.Text;
 using LokiSharp.Querier.Logs;
+using LokiSharp.Querier.Metadata;
 using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Querier.Requests;
 
 /// <summary>
 /// Loki's HTTP query parameters (<c>pkg/loghttp</c>): timestamps in Unix seconds, nanoseconds, float seconds or
-/// RFC3339; <c>since</c>; <c>step</c> and <c>interval</c> as float seconds or durations; <c>limit</c>;
-/// <c>direction</c>. Errors carry Loki's texts. Times are Unix nanoseconds.
+/// RFC3339; <c>step</c> and <c>interval</c> as float seconds or durations; <c>limit</c>; <c>direction</c>. Errors
+/// carry Loki's texts. Times are Unix nanoseconds; the range (<c>start</c>, <c>end</c>, <c>since</c>, <c>step</c>)
+/// is <see cref="RequestBounds"/>.
 /// </summary>
 public static class QueryParameters
 {
     /// <summary>Default <c>limit</c> of log queries.</summary>
     public const int DefaultLimit = 100;
-
-    /// <summary>Default <c>since</c>.</summary>
-    public static readonly TimeSpan DefaultSince = TimeSpan.FromHours(1);
-
-    private const long MaxPoints = 11_000;
 
     /// <summary>Parses one timestamp; empty gives <paramref name="fallback"/>.</summary>
     public static long ParseTimestamp(string? value, long fallback, string name)
@@ -49,25 +46,6 @@ public static class QueryParameters
         throw new QueryRequestException($"could not parse '{name}' parameter: strconv.ParseInt: parsing {GoString.Quote(value)}: invalid syntax");
     }
 
-    /// <summary>
-    /// <c>start</c>/<c>end</c>/<c>since</c> as Loki determines them: end defaults to now, start to
-    /// min(end, now) minus since (1h).
-    /// </summary>
-    public static (long Start, long End) ParseBounds(string? start, string? end, string? since, long now)
-    {
-        var sinceNanos = DefaultSince.Ticks * 100;
-        if (!string.IsNullOrEmpty(since))
-        {
-            var parsed = GoDuration.TryParsePrometheus(since, out var error)
-                ?? throw new QueryRequestException($"could not parse 'since' parameter: {error}");
-            sinceNanos = parsed.Nanoseconds;
-        }
-
-        var endNanos = ParseTimestamp(end, now, "end");
-        var startNanos = ParseTimestamp(start, Math.Min(endNanos, now) - sinceNanos, "start");
-        return (startNanos, endNanos);
-    }
-
     /// <summary><c>limit</c>: positive, default 100.</summary>
     public static int ParseLimit(string? value, int fallback = DefaultLimit, string name = "limit")
     {
@@ -93,6 +71,27 @@ public static class QueryParameters
 
         return (int)Math.Min(limit, int.MaxValue);
     }
+
+    /// <summary>The tenant's <c>max_entries_limit_per_query</c> (zero or less: no limit) against a query's <c>limit</c>.</summary>
+    public static void CheckEntriesLimit(int limit, int maxEntriesLimitPerQuery)
+    {
+        if (maxEntriesLimitPerQuery > 0 && limit > maxEntriesLimitPerQuery)
+        {
+            throw new QueryRequestException(
+                $"max entries limit per query exceeded, limit > max_entries_limit_per_query ({limit} > {maxEntriesLimitPerQuery})");
+        }
+    }
+
+    /// <summary>The volume endpoints' <c>limit</c>: as <see cref="ParseLimit"/>, but 0 means the default.</summary>
+    public static int ParseVolumeLimit(string? value) => value is "0" ? DefaultLimit : ParseLimit(value);
+
+    /// <summary>The volume endpoints' <c>aggregateBy</c>: <c>series</c> (default) or <c>labels</c>.</summary>
+    public static VolumeAggregation ParseVolumeAggregation(string? value) => value switch
+    {
+        null or "" or "series" => VolumeAggregation.Series,
+        "labels" => VolumeAggregation.Labels,
+        _ => throw new QueryRequestException("invalid aggregation option"),
+    };
 
     /// <summary><c>direction</c>: forward or backward in any case, default backward.</summary>
     public static Direction ParseDirection(string? value) => value?.ToUpperInvariant() switch
@@ -120,56 +119,6 @@ public static class QueryParameters
             ?? throw new QueryRequestException($"cannot parse {GoString.Quote(value)} to a valid duration");
     }
 
-    /// <summary><c>step</c> with Loki's default max(floor((end-start)/250s), 1s) and its checks.</summary>
-    public static long ParseStep(string? value, long start, long end)
-    {
-        var step = string.IsNullOrEmpty(value)
-            ? Math.Max((end - start) / 250 / 1_000_000_000 * 1_000_000_000, 1_000_000_000)
-            : ParseSecondsOrDuration(value);
-        if (step <= 0)
-        {
-            throw new QueryRequestException("zero or negative query resolution step widths are not accepted. Try a positive integer");
-        }
-
-        if ((end - start) / step > MaxPoints)
-        {
-            throw new QueryRequestException("exceeded maximum resolution of 11,000 points per time series. Try increasing the value of the step parameter");
-        }
-
-        return step;
-    }
-
-    /// <summary>
-    /// The bounds a metric range query is evaluated at, as Loki's query frontend sets them: with
-    /// <c>query_range.align_queries_with_step</c> both are first rounded down to a multiple of the step; then, when
-    /// the tenant's <c>split_queries_by_interval</c> is on, the splitter rounds the start down and the end up. So
-    /// every point sits on a multiple of the step whenever either is on, and nothing moves when both are off.
-    /// </summary>
-    public static (long Start, long End) AlignMetricRange(long start, long end, long step, bool alignQueriesWithStep, long splitIntervalNs)
-    {
-        if (alignQueriesWithStep)
-        {
-            start = FloorToMultiple(start, step);
-            end = FloorToMultiple(end, step);
-        }
-
-        if (splitIntervalNs > 0)
-        {
-            start = FloorToMultiple(start, step);
-            var remainder = end - FloorToMultiple(end, step);
-            if (remainder != 0)
-            {
-                end += step - remainder;
-            }
-        }
-
-        return (start, end);
-    }
-
-    // Go's integer division truncates towards zero, which is what Loki's `t - t % step` does; bounds before 1970
-    // are not meaningful queries, so truncation and flooring agree where it matters.
-    private static long FloorToMultiple(long value, long step) => value - (value % step);
-
     /// <summary><c>interval</c> of log queries: at most one line per interval; 0 when absent.</summary>
     public static long ParseInterval(string? value)
     {
@@ -180,15 +129,6 @@ public static class QueryParameters
 
         var interval = ParseSecondsOrDuration(value);
         return interval < 0 ? throw new QueryRequestException("interval must be >= 0") : interval;
-    }
-
-    /// <summary>Checks the order of <c>start</c> and <c>end</c>.</summary>
-    public static void CheckBounds(long start, long end)
-    {
-        if (end < start)
-        {
-            throw new QueryRequestException("end timestamp must not be before or equal to start time");
-        }
     }
 
     /// <summary>Most context lines a query may ask for on either side of a match.</summary>

@@ -9,7 +9,7 @@ using LokiSharp.Querier.Logs;
 namespace LokiSharp.Querier.Responses;
 
 /// <summary>Writes Loki's JSON response shapes (spec §4, §5) with a <see cref="Utf8JsonWriter"/>.</summary>
-public static class LokiJson
+public static partial class LokiJson
 {
     /// <summary>Writer options: no HTML escaping, like Loki's encoder.</summary>
     public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

@@ -37,12 +37,34 @@ public static class LokiServer
         // Configuration comes from the Loki YAML file and flags only; no appsettings files or their watchers.
         builder.Configuration.Sources.Clear();
 
+        ConfigureLogging(builder, config, logLevel, logOutput);
+        ConfigureListeners(builder, config);
+
+        var modules = new ModuleRegistry();
+        AddHostServices(builder, loaded, logLevel, modules);
+        AddRooms(builder, config);
+        AddProtocols(builder, config, modules);
+
+        var app = builder.Build();
+        AddModules(app, modules);
+        RegisterBuildInfo();
+        UseMiddleware(app, config);
+        MapRoutes(app);
+        return app;
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder, LokiConfig config, LogLevelSwitch logLevel, TextWriter logOutput)
+    {
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new LokiLoggerProvider(logLevel, config.Server.LogFormat == "json", logOutput));
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+    }
 
+    // Kestrel: the HTTP and gRPC listeners, request limits as Loki's Go server has them, and the shutdown grace.
+    private static void ConfigureListeners(WebApplicationBuilder builder, LokiConfig config)
+    {
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Server.GracefulShutdownTimeout + config.ShutdownDelay);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -55,9 +77,12 @@ public static class LokiServer
             Listen(kestrel, config.Server.HttpListenAddress, config.Server.HttpListenPort, HttpProtocols.Http1);
             Listen(kestrel, config.Server.GrpcListenAddress, config.Server.GrpcListenPort, HttpProtocols.Http2);
         });
+    }
 
-        var modules = new ModuleRegistry();
-        var metrics = Metrics.DefaultRegistry;
+    // The host's own services: configuration, modules, state, metrics, tenancy and limits.
+    private static void AddHostServices(WebApplicationBuilder builder, LoadedConfig loaded, LogLevelSwitch logLevel, ModuleRegistry modules)
+    {
+        var config = loaded.Config;
         builder.Services.AddSingleton(loaded);
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(logLevel);
@@ -71,6 +96,12 @@ public static class LokiServer
         builder.Services.AddSingleton(new Tenancy(config.AuthEnabled));
         builder.Services.AddSingleton(RoomOptions.PushLimits(config));
         builder.Services.AddSingleton<ITenantLimits, TenantIngestionLimits>();
+    }
+
+    // The rooms: the ingester over the chunk store, the read sources (filtered by delete requests when retention
+    // is on), the compactor, and the modules that run them.
+    private static void AddRooms(WebApplicationBuilder builder, LokiConfig config)
+    {
         builder.Services.AddSingleton<IngesterMetrics>();
         builder.Services.AddSingleton<CorruptionReporter>();
         builder.Services.AddSingleton(sp => ChunkStore.Open(RoomOptions.Storage(config, sp.GetRequiredService<CorruptionReporter>().Report)));
@@ -89,6 +120,11 @@ public static class LokiServer
         builder.Services.AddSingleton<DataSnapshot>();
         builder.Services.AddSingleton<StoreModule>();
         builder.Services.AddSingleton<IngesterModule>();
+    }
+
+    // The module host, routing, response compression, gRPC and its health service.
+    private static void AddProtocols(WebApplicationBuilder builder, LokiConfig config, ModuleRegistry modules)
+    {
         builder.Services.AddHostedService<ModuleHost>();
         builder.Services.AddRouting();
         builder.Services.AddResponseCompression(o =>
@@ -103,15 +139,20 @@ public static class LokiServer
         });
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false)
             .AddCheck("modules", () => modules.AllRunning ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(modules.DescribeNotRunning()));
+    }
 
-        var app = builder.Build();
+    // Started in this order, stopped in reverse.
+    private static void AddModules(WebApplication app, ModuleRegistry modules)
+    {
         modules.Add(new ListenerModule());
         modules.Add(app.Services.GetRequiredService<TenantLimitsSource>());
         modules.Add(app.Services.GetRequiredService<StoreModule>());
         modules.Add(app.Services.GetRequiredService<IngesterModule>());
         modules.Add(app.Services.GetRequiredService<CompactorModule>());
+    }
 
-        RegisterBuildInfo();
+    private static void UseMiddleware(WebApplication app, LokiConfig config)
+    {
         var grpcPort = config.Server.GrpcListenPort;
         var state = app.Services.GetRequiredService<ServerState>();
         var requestMetrics = app.Services.GetRequiredService<RequestMetrics>();
@@ -148,7 +189,11 @@ public static class LokiServer
         var unhandledErrors = app.Services.GetRequiredService<UnhandledErrors>();
         app.Use((context, next) => unhandledErrors.InvokeAsync(context, next));
         app.UseEndpoints(static _ => { });
+    }
 
+    private static void MapRoutes(WebApplication app)
+    {
+        var metrics = Metrics.DefaultRegistry;
         app.MapOpsEndpoints();
         app.MapPushEndpoints();
         app.MapSnapshotEndpoints();
@@ -163,7 +208,6 @@ public static class LokiServer
         app.MapGrpcHealthChecksService();
 
         app.Run(static context => PlainText.WriteAsync(context, StatusCodes.Status404NotFound, "404 page not found"));
-        return app;
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.Querier.Detected;
 using LokiSharp.Querier.Patterns;
@@ -36,164 +35,42 @@ internal static class DetectedEndpoints
             return;
         }
 
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
-        QueryParameters.CheckBounds(start, end);
-        var step = QueryParameters.ParseStep(q.Params.Get("step"), start, end);
+        var bounds = RequestBounds.ParseOrdered(q.Params, q.Now);
+        var step = bounds.ParseStep(q.Params);
         var selector = LogQLParser.ParseLogSelector(q.Params.Get("query") ?? "", q.ParserOptions);
-        var patterns = new PatternsQuery(q.Sources, q.Memory, q.Warnings).Patterns(q.Tenant, selector, start, end, step, context.RequestAborted);
-        await QueryEndpoints.WriteJsonAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("status", "success");
-            LokiJson.WriteWarnings(w, q.Warnings.ToList());
-            w.WriteStartArray("data");
-            foreach (var pattern in patterns)
-            {
-                w.WriteStartObject();
-                w.WriteString("pattern", pattern.Pattern);
-                w.WriteString("level", pattern.Level);
-                w.WriteStartArray("samples");
-                foreach (var (seconds, count) in pattern.Samples)
-                {
-                    w.WriteStartArray();
-                    w.WriteNumberValue(seconds);
-                    w.WriteNumberValue(count);
-                    w.WriteEndArray();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }).ConfigureAwait(false);
+        var patterns = new PatternsQuery(q.Sources, q.Memory, q.Warnings).Patterns(q.Tenant, selector, bounds.Start, bounds.End, step, context.RequestAborted);
+        await QueryEndpoints.WriteJsonAsync(context, 200, w => LokiJson.WritePatterns(w, patterns, q.Warnings.ToList())).ConfigureAwait(false);
     }
 
     private static async Task DetectedLabelsAsync(HttpContext context, QueryEndpoints.QueryContext q)
     {
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
-        if (end < start)
-        {
-            throw new QueryRequestException("end timestamp must not be before or equal to start time");
-        }
+        var bounds = RequestBounds.ParseOrdered(q.Params, q.Now);
 
         var query = q.Params.Get("query");
         var matchers = string.IsNullOrEmpty(query) ? [] : LogQLParser.ParseMatchers(query, new LogQLParserOptions { AllowEmptyMatchers = true }).Matchers;
-        var labels = new DetectedLabelsQuery(q.Sources, q.Memory).Labels(q.Tenant, matchers, start, end + 1);
-        await QueryEndpoints.WriteJsonAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            if (labels.Count > 0)
-            {
-                w.WriteStartArray("detectedLabels");
-                foreach (var label in labels)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("label", label.Label);
-                    w.WriteNumber("cardinality", label.Cardinality);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WriteEndObject();
-        }).ConfigureAwait(false);
+        var labels = new DetectedLabelsQuery(q.Sources, q.Memory).Labels(q.Tenant, matchers, bounds.Start, bounds.Through);
+        await QueryEndpoints.WriteJsonAsync(context, 200, w => LokiJson.WriteDetectedLabels(w, labels)).ConfigureAwait(false);
     }
 
     private static async Task DetectedFieldsAsync(HttpContext context, QueryEndpoints.QueryContext q, string? valuesOf)
     {
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
-        if (end < start)
-        {
-            throw new QueryRequestException("end timestamp must not be before or equal to start time");
-        }
+        var bounds = RequestBounds.ParseOrdered(q.Params, q.Now);
 
         var lineLimit = QueryParameters.ParseLimit(q.Params.Get("line_limit"));
         var limitText = q.Params.Get("limit");
         var limit = QueryParameters.ParseLimit(string.IsNullOrEmpty(limitText) ? q.Params.Get("field_limit") : limitText, DefaultFieldLimit);
-        QueryParameters.ParseStep(q.Params.Get("step"), start, end);
+        bounds.ParseStep(q.Params);
         var selector = LogQLParser.ParseLogSelector(q.Params.Get("query") ?? "", q.ParserOptions);
-        QueryEndpoints.CheckEntriesLimit(q.Limits, lineLimit);
+        QueryParameters.CheckEntriesLimit(lineLimit, q.Limits.MaxEntriesLimitPerQuery);
         var detected = new DetectedFieldsQuery(q.Sources, q.Memory, q.Warnings);
         if (valuesOf is not null)
         {
-            var values = detected.Values(q.Tenant, selector, start, end, lineLimit, valuesOf, limit, context.RequestAborted);
-            await QueryEndpoints.WriteJsonAsync(context, 200, w =>
-            {
-                w.WriteStartObject();
-                if (values.Count > 0)
-                {
-                    w.WriteStartArray("values");
-                    foreach (var value in values)
-                    {
-                        w.WriteStringValue(value);
-                    }
-
-                    w.WriteEndArray();
-                    w.WriteNumber("limit", limit);
-                }
-
-                LokiJson.WriteWarnings(w, q.Warnings.ToList());
-                w.WriteEndObject();
-            }).ConfigureAwait(false);
+            var values = detected.Values(q.Tenant, selector, bounds.Start, bounds.End, lineLimit, valuesOf, limit, context.RequestAborted);
+            await QueryEndpoints.WriteJsonAsync(context, 200, w => LokiJson.WriteDetectedFieldValues(w, values, limit, q.Warnings.ToList())).ConfigureAwait(false);
             return;
         }
 
-        var fields = detected.Fields(q.Tenant, selector, start, end, lineLimit, limit, context.RequestAborted);
-        await QueryEndpoints.WriteJsonAsync(context, 200, w => WriteFields(w, fields, limit, q.Warnings.ToList())).ConfigureAwait(false);
-    }
-
-    // {"fields":[...],"limit":N}, or {} when nothing was found (Loki omits both then); LokiSharp's "warnings" when
-    // corrupt data was skipped.
-    private static void WriteFields(Utf8JsonWriter w, List<DetectedField> fields, int limit, IReadOnlyList<string> warnings)
-    {
-        w.WriteStartObject();
-        if (fields.Count > 0)
-        {
-            w.WriteStartArray("fields");
-            foreach (var field in fields)
-            {
-                w.WriteStartObject();
-                w.WriteString("label", field.Label);
-                w.WriteString("type", field.Type);
-                w.WriteNumber("cardinality", field.Cardinality);
-                if (field.Parsers is null)
-                {
-                    // Grafana tells structured metadata from parsed fields by this null.
-                    w.WriteNull("parsers");
-                }
-                else
-                {
-                    w.WriteStartArray("parsers");
-                    foreach (var parser in field.Parsers)
-                    {
-                        w.WriteStringValue(parser);
-                    }
-
-                    w.WriteEndArray();
-                }
-
-                if (field.JsonPath is { Count: > 0 })
-                {
-                    w.WriteStartArray("jsonPath");
-                    foreach (var part in field.JsonPath)
-                    {
-                        w.WriteStringValue(part);
-                    }
-
-                    w.WriteEndArray();
-                }
-
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteNumber("limit", limit);
-        }
-
-        LokiJson.WriteWarnings(w, warnings);
-        w.WriteEndObject();
+        var fields = detected.Fields(q.Tenant, selector, bounds.Start, bounds.End, lineLimit, limit, context.RequestAborted);
+        await QueryEndpoints.WriteJsonAsync(context, 200, w => LokiJson.WriteDetectedFields(w, fields, limit, q.Warnings.ToList())).ConfigureAwait(false);
     }
 }

@@ -59,23 +59,11 @@ internal static class QueryEndpoints
             try
             {
                 var formatted = LogQLParser.Parse(query).ToString();
-                await WriteJsonAsync(context, 200, w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("status", "success");
-                    w.WriteString("data", formatted);
-                    w.WriteEndObject();
-                }).ConfigureAwait(false);
+                await WriteJsonAsync(context, 200, w => LokiJson.WriteFormattedQuery(w, formatted)).ConfigureAwait(false);
             }
             catch (LogQLParseException e)
             {
-                await WriteJsonAsync(context, 400, w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("status", "invalid-query");
-                    w.WriteString("error", e.Message);
-                    w.WriteEndObject();
-                }).ConfigureAwait(false);
+                await WriteJsonAsync(context, 400, w => LokiJson.WriteInvalidQuery(w, e.Message)).ConfigureAwait(false);
             }
         });
     }
@@ -169,42 +157,42 @@ internal static class QueryEndpoints
     {
         var settings = services.GetRequiredService<LokiConfig>().QueryRange;
         var embedded = settings.ResultsCache.Cache.EmbeddedCache;
-        if (!settings.CacheResults || (embedded.MaxSizeMb <= 0 && embedded.MaxSizeItems <= 0))
+        var limits = EmbeddedCacheLimits.FromConfig(embedded.MaxSizeMb, embedded.MaxSizeItems, embedded.Ttl);
+        if (!settings.CacheResults || limits is null)
         {
             return null;
         }
 
-        var limits = new EmbeddedCacheLimits(Math.Max(0, embedded.MaxSizeMb) * 1_000_000L, Math.Max(0, embedded.MaxSizeItems), embedded.Ttl);
         return new MetricResultsCache(limits, new CacheMetrics(services.GetRequiredService<IMetricFactory>(), CacheMetrics.ResultsCacheName));
     }
 
     private static async Task QueryRangeAsync(HttpContext context, QueryContext q, MetricResultsCache? resultsCache)
     {
         var query = q.Params.Get("query") ?? "";
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
-        QueryParameters.CheckBounds(start, end);
+        var bounds = RequestBounds.ParseOrdered(q.Params, q.Now);
         var limit = QueryParameters.ParseLimit(q.Params.Get("limit"));
         var direction = QueryParameters.ParseDirection(q.Params.Get("direction"));
-        var step = QueryParameters.ParseStep(q.Params.Get("step"), start, end);
+        var step = bounds.ParseStep(q.Params);
         var interval = QueryParameters.ParseInterval(q.Params.Get("interval"));
         var expr = LogQLParser.Parse(query, q.ParserOptions);
-        CheckQueryLength(q.Limits, start, end);
-        start = ClampLookback(q.Limits, start, q.Now);
+        bounds.CheckLength(q.Limits.MaxQueryLength);
+        bounds = bounds.ClampLookback(q.Limits.MaxQueryLookback, q.Now);
         if (expr is SampleExpr metric)
         {
             var config = context.RequestServices.GetRequiredService<LokiConfig>();
-            (start, end) = QueryParameters.AlignMetricRange(start, end, step, config.QueryRange.AlignQueriesWithStep,
-                q.Limits.SplitQueriesByInterval.Ticks * 100);
-            var cache = resultsCache is not null && !NoCache(context.Request) ? resultsCache : null;
-            await EvaluateAsync(context, q, metric, MetricQueryParameters.Range(start, end, step), cache).ConfigureAwait(false);
+            bounds = bounds.AlignToStep(step, config.QueryRange.AlignQueriesWithStep, q.Limits.SplitQueriesByInterval.Ticks * 100);
+            var cache = resultsCache is not null && !MetricResultsCache.BypassedBy(context.Request.Headers.CacheControl.ToString()) ? resultsCache : null;
+            await EvaluateAsync(context, q, metric, MetricQueryParameters.Range(bounds.Start, bounds.End, step), cache).ConfigureAwait(false);
             return;
         }
 
+        var (start, end) = bounds;
         var selector = (LogSelectorExpr)expr;
-        CheckEntriesLimit(q.Limits, limit);
+        QueryParameters.CheckEntriesLimit(limit, q.Limits.MaxEntriesLimitPerQuery);
         var extras = QueryParameters.ParseExtras(q.Params.Get("cursor"), q.Params.Get("context"), q.Params.Get("context_before"),
             q.Params.Get("context_after"), interval);
-        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(q.Tenant, selector, start, end, limit, direction, interval, context.RequestAborted, extras);
+        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings)
+            .Select(new LogQuery(q.Tenant, selector, start, end, limit, direction) { Interval = interval, Extras = extras }, context.RequestAborted);
         var categorize = CategorizeLabels(context.Request);
         await WriteJsonAsync(context, 200, w => LokiJson.WriteStreams(w, result, categorize)).ConfigureAwait(false);
     }
@@ -224,10 +212,6 @@ internal static class QueryEndpoints
         await EvaluateAsync(context, q, metric, MetricQueryParameters.Instant(time), cache: null).ConfigureAwait(false);
     }
 
-    // Loki's codec: a request whose Cache-Control is exactly no-cache neither reads nor writes the results cache.
-    private static bool NoCache(HttpRequest request) =>
-        string.Equals(request.Headers.CacheControl.ToString().Trim(), "no-cache", StringComparison.OrdinalIgnoreCase);
-
     private static async Task EvaluateAsync(HttpContext context, QueryContext q, SampleExpr expr, MetricQueryParameters parameters, MetricResultsCache? cache)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -237,12 +221,12 @@ internal static class QueryEndpoints
         MetricResult result;
         try
         {
-            if (cache is not null && expr is not (LiteralExpr or VectorExpr))
+            if (cache is not null && MetricResultsCache.Caches(expr))
             {
                 var step = parameters.StepNs;
                 var generation = context.RequestServices.GetRequiredService<LokiSharp.Compactor.StoreCompactor>().DeleteRequests.Generation;
-                var request = new RangeQueryRequest(q.Tenant, expr.ToString(), parameters.StartNs, parameters.EndNs, step, q.Now,
-                    q.Limits.MaxCacheFreshnessPerQuery.Ticks * 100, q.Limits.SplitQueriesByInterval.Ticks * 100, q.Limits.MaxQuerySeries, generation);
+                var request = RangeQueryRequest.For(q.Tenant, expr, parameters, q.Now, q.Limits.MaxCacheFreshnessPerQuery, q.Limits.SplitQueriesByInterval,
+                    q.Limits.MaxQuerySeries, generation);
                 var cancellation = context.RequestAborted;
                 var warnings = q.Warnings;
                 result = cache.Evaluate(request,
@@ -267,8 +251,7 @@ internal static class QueryEndpoints
     {
         var query = q.Params.Get("query") ?? "";
         var regexp = q.Params.Get("regexp");
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
-        QueryParameters.CheckBounds(start, end);
+        var bounds = RequestBounds.ParseOrdered(q.Params, q.Now);
         var limit = QueryParameters.ParseLimit(q.Params.Get("limit"));
         var direction = QueryParameters.ParseDirection(q.Params.Get("direction"));
         if (!string.IsNullOrEmpty(regexp))
@@ -282,56 +265,36 @@ internal static class QueryEndpoints
             throw new QueryRequestException("legacy endpoints only support streams result type");
         }
 
-        CheckQueryLength(q.Limits, start, end);
-        CheckEntriesLimit(q.Limits, limit);
-        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(q.Tenant, selector, ClampLookback(q.Limits, start, q.Now), end, limit, direction, 0, context.RequestAborted);
+        bounds.CheckLength(q.Limits.MaxQueryLength);
+        QueryParameters.CheckEntriesLimit(limit, q.Limits.MaxEntriesLimitPerQuery);
+        var (start, end) = bounds.ClampLookback(q.Limits.MaxQueryLookback, q.Now);
+        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(new LogQuery(q.Tenant, selector, start, end, limit, direction), context.RequestAborted);
         await WriteJsonAsync(context, 200, w => LokiJson.WriteLegacyStreams(w, result)).ConfigureAwait(false);
     }
 
     private static async Task LabelsAsync(HttpContext context, QueryContext q, bool legacy)
     {
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var bounds = RequestBounds.Parse(q.Params, q.Now);
         var matchers = Matchers(q, q.Params.Get("query"));
-        var names = new MetadataQueries(q.Sources, q.Memory).LabelNames(q.Tenant, matchers, start, end + 1);
+        var names = new MetadataQueries(q.Sources, q.Memory).LabelNames(q.Tenant, matchers, bounds.Start, bounds.Through);
         await WriteValuesAsync(context, names, legacy).ConfigureAwait(false);
     }
 
     private static async Task LabelValuesAsync(HttpContext context, QueryContext q, bool legacy)
     {
         var name = context.Request.RouteValues["name"] as string ?? "";
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var bounds = RequestBounds.Parse(q.Params, q.Now);
         var matchers = Matchers(q, q.Params.Get("query"));
-        var values = new MetadataQueries(q.Sources, q.Memory).LabelValues(q.Tenant, name, matchers, start, end + 1);
+        var values = new MetadataQueries(q.Sources, q.Memory).LabelValues(q.Tenant, name, matchers, bounds.Start, bounds.Through);
         await WriteValuesAsync(context, values, legacy).ConfigureAwait(false);
     }
 
     private static Task WriteValuesAsync(HttpContext context, List<string> values, bool legacy) =>
-        WriteJsonAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            if (!legacy)
-            {
-                w.WriteString("status", "success");
-            }
-
-            // Loki omits the array when it is empty.
-            if (values.Count > 0)
-            {
-                w.WriteStartArray(legacy ? "values" : "data");
-                foreach (var value in values)
-                {
-                    w.WriteStringValue(value);
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WriteEndObject();
-        });
+        WriteJsonAsync(context, 200, w => LokiJson.WriteLabelValues(w, values, legacy));
 
     private static async Task SeriesAsync(HttpContext context, QueryContext q)
     {
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var bounds = RequestBounds.Parse(q.Params, q.Now);
         var selectors = new List<IReadOnlyList<LabelMatcher>>();
         var match = q.Params.GetAll("match[]");
         match.AddRange(q.Params.GetAll("match"));
@@ -344,36 +307,16 @@ internal static class QueryEndpoints
             }
         }
 
-        var series = new MetadataQueries(q.Sources, q.Memory).Series(q.Tenant, selectors, start, end + 1);
-        await WriteJsonAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("status", "success");
-            w.WriteStartArray("data");
-            foreach (var labels in series)
-            {
-                LokiJson.WriteLabelMap(w, labels);
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }).ConfigureAwait(false);
+        var series = new MetadataQueries(q.Sources, q.Memory).Series(q.Tenant, selectors, bounds.Start, bounds.Through);
+        await WriteJsonAsync(context, 200, w => LokiJson.WriteSeries(w, series)).ConfigureAwait(false);
     }
 
     private static async Task IndexStatsAsync(HttpContext context, QueryContext q)
     {
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var bounds = RequestBounds.Parse(q.Params, q.Now);
         var matchers = Matchers(q, q.Params.Get("query"));
-        var stats = new MetadataQueries(q.Sources, q.Memory).Stats(q.Tenant, matchers, start, end + 1);
-        await WriteJsonAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            w.WriteNumber("streams", stats.Streams);
-            w.WriteNumber("chunks", stats.Chunks);
-            w.WriteNumber("bytes", stats.Bytes);
-            w.WriteNumber("entries", stats.Entries);
-            w.WriteEndObject();
-        }).ConfigureAwait(false);
+        var stats = new MetadataQueries(q.Sources, q.Memory).Stats(q.Tenant, matchers, bounds.Start, bounds.Through);
+        await WriteJsonAsync(context, 200, w => LokiJson.WriteIndexStats(w, stats)).ConfigureAwait(false);
     }
 
     private static async Task VolumeAsync(HttpContext context, QueryContext q, bool range)
@@ -384,88 +327,23 @@ internal static class QueryEndpoints
             return;
         }
 
-        var (start, end) = QueryParameters.ParseBounds(q.Params.Get("start"), q.Params.Get("end"), q.Params.Get("since"), q.Now);
+        var bounds = RequestBounds.Parse(q.Params, q.Now);
         var query = q.Params.Get("query");
         if (string.IsNullOrEmpty(query))
         {
             throw new QueryRequestException("missing query parameter");
         }
 
-        var limitText = q.Params.Get("limit");
-        var limit = limitText is "0" ? 100 : QueryParameters.ParseLimit(limitText);
-        var aggregation = q.Params.Get("aggregateBy") switch
-        {
-            null or "" or "series" => VolumeAggregation.Series,
-            "labels" => VolumeAggregation.Labels,
-            _ => throw new QueryRequestException("invalid aggregation option"),
-        };
+        var limit = QueryParameters.ParseVolumeLimit(q.Params.Get("limit"));
+        var aggregation = QueryParameters.ParseVolumeAggregation(q.Params.Get("aggregateBy"));
         var targets = (q.Params.Get("targetLabels") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var matchers = Matchers(q, query);
-        var volumes = new MetadataQueries(q.Sources, q.Memory).Volume(q.Tenant, matchers, start, end + 1, targets, aggregation, limit);
-        var timestamp = end / 1e9;
-        await WriteJsonAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("status", "success");
-            w.WriteStartObject("data");
-            w.WriteString("resultType", range ? "matrix" : "vector");
-            w.WriteStartArray("result");
-            foreach (var (metric, bytes) in volumes)
-            {
-                w.WriteStartObject();
-                w.WritePropertyName("metric");
-                LokiJson.WriteLabelMap(w, metric);
-                w.WriteStartArray(range ? "values" : "value");
-                if (range)
-                {
-                    w.WriteStartArray();
-                }
-
-                w.WriteNumberValue(Math.Round(timestamp, 3));
-                w.WriteStringValue(bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                if (range)
-                {
-                    w.WriteEndArray();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            LokiJson.WriteStats(w, new QueryStatistics());
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }).ConfigureAwait(false);
+        var volumes = new MetadataQueries(q.Sources, q.Memory).Volume(q.Tenant, matchers, bounds.Start, bounds.Through, targets, aggregation, limit);
+        await WriteJsonAsync(context, 200, w => LokiJson.WriteVolume(w, volumes, bounds.End, range)).ConfigureAwait(false);
     }
 
     private static IReadOnlyList<LabelMatcher> Matchers(QueryContext q, string? query) =>
         string.IsNullOrEmpty(query) ? [] : LogQLParser.ParseLogSelector(query, new LogQLParserOptions { AllowEmptyMatchers = true }).Matchers;
-
-    private static void CheckQueryLength(LimitsConfig limits, long start, long end)
-    {
-        var max = limits.MaxQueryLength.Ticks * 100;
-        if (max > 0 && end - start > max)
-        {
-            throw new QueryRequestException(
-                $"the query time range exceeds the limit (query length: {new GoDuration(end - start)}, limit: {GoDuration.FromTimeSpan(limits.MaxQueryLength).ToPrometheusString()})");
-        }
-    }
-
-    private static long ClampLookback(LimitsConfig limits, long start, long now)
-    {
-        var lookback = limits.MaxQueryLookback.Ticks * 100;
-        return lookback > 0 ? Math.Max(start, now - lookback) : start;
-    }
-
-    internal static void CheckEntriesLimit(LimitsConfig limits, int limit)
-    {
-        if (limits.MaxEntriesLimitPerQuery > 0 && limit > limits.MaxEntriesLimitPerQuery)
-        {
-            throw new QueryRequestException(
-                $"max entries limit per query exceeded, limit > max_entries_limit_per_query ({limit} > {limits.MaxEntriesLimitPerQuery})");
-        }
-    }
 
     internal static bool CategorizeLabels(HttpRequest request)
     {

@@ -9,7 +9,7 @@ namespace LokiSharp.Server.Http;
 /// Query parameters as Loki reads them: URL query merged with an <c>application/x-www-form-urlencoded</c> POST
 /// body, the body first, as Go's <c>Request.Form</c> does.
 /// </summary>
-internal sealed class RequestParams
+internal sealed class RequestParams : IRequestParameters
 {
     /// <summary>
     /// Longest request line, and header block, the HTTP listener takes: room for a GET query as long as the

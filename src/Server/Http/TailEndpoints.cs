@@ -133,7 +133,7 @@ internal static class TailEndpoints
 
         var limit = QueryParameters.ParseLimit(parameters.Get("limit"));
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
-        var (start, _) = QueryParameters.ParseBounds(parameters.Get("start"), null, null, now);
+        var start = RequestBounds.ParseStartOnly(parameters, now).Start;
         var delayText = parameters.Get("delay_for");
         long delay = 0;
         if (!string.IsNullOrEmpty(delayText) && !long.TryParse(delayText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out delay))
