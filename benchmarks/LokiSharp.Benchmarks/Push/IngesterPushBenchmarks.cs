@@ -1,13 +1,13 @@
 using BenchmarkDotNet.Attributes;
+using LokiSharp.Benchmarks.Storage;
 using LokiSharp.Ingester.Push;
-using LokiSharp.LoadTest;
 
 namespace LokiSharp.Benchmarks.Push;
 
 /// <summary>
 /// A decoded push through the ingester: validation, limits, per-stream admission, the WAL record, its group
 /// commit with fsync (what a client waits for before its 204), then the head append. One op is one push of
-/// <see cref="Streams"/> × <see cref="EntriesPerStream"/> lines from the load tool's mixed dataset, with timestamps
+/// <see cref="Streams"/> × <see cref="EntriesPerStream"/> synthetic logfmt lines (the same on every run), with timestamps
 /// that move forward on every push; the batch is filled in the op, as the decoder would. The head is flushed to
 /// the chunk store after each iteration (outside the measurement) so memory stays bounded.
 /// </summary>
@@ -33,15 +33,13 @@ public class IngesterPushBenchmarks
     {
         _ingester = new TempIngester();
         _labels = new string[Streams];
-        _lines = new byte[Streams * EntriesPerStream][];
         for (var s = 0; s < Streams; s++)
         {
             _labels[s] = $"{{app=\"app-{s % 4}\", namespace=\"jewelry-shop\", pod=\"pod-{s}\"}}";
-            for (var i = 0; i < EntriesPerStream; i++)
-            {
-                _lines[(s * EntriesPerStream) + i] = LogDataset.Line(s, i);
-            }
         }
+
+        // Lines are under 256 bytes, so this is more than enough of them.
+        _lines = [.. SyntheticLogs.Generate(Streams * EntriesPerStream * 256).Take(Streams * EntriesPerStream).Select(l => l.Line)];
 
         // An hour ago: well inside the accepted window however long the run takes (a microsecond per entry).
         _nextTimestamp = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 3_600_000) * 1_000_000;

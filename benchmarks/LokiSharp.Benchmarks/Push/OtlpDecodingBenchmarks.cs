@@ -1,16 +1,16 @@
 using BenchmarkDotNet.Attributes;
 using Google.Protobuf;
+using LokiSharp.Benchmarks.Storage;
 using LokiSharp.Ingester.Otlp;
 using LokiSharp.Ingester.Otlp.Protos;
 using LokiSharp.Ingester.Push;
-using LokiSharp.LoadTest;
 
 namespace LokiSharp.Benchmarks.Push;
 
 /// <summary>
 /// OTLP/HTTP logs decoding: an <c>ExportLogsServiceRequest</c> protobuf body as the OpenTelemetry Collector sends
 /// it (<see cref="Resources"/> Kubernetes pods, one scope each, <see cref="RecordsPerResource"/> records with a
-/// string body, severity, trace context and two attributes) parsed and mapped to a push batch with Loki's default
+/// synthetic logfmt body, severity, trace context and two attributes) parsed and mapped to a push batch with Loki's default
 /// <c>otlp_config</c> (resource attributes as index labels, record attributes as structured metadata).
 /// </summary>
 [MemoryDiagnoser]
@@ -36,6 +36,7 @@ public class OtlpDecodingBenchmarks
     public void Setup()
     {
         _now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+        var lines = SyntheticLogs.Generate(Resources * RecordsPerResource * 256);
         var request = new ExportLogsServiceRequest();
         for (var r = 0; r < Resources; r++)
         {
@@ -52,7 +53,7 @@ public class OtlpDecodingBenchmarks
                     TimeUnixNano = (ulong)(_now - ((RecordsPerResource - i) * 1_000_000L)),
                     SeverityNumber = SeverityNumber.Info,
                     SeverityText = "INFO",
-                    Body = new AnyValue { StringValue = System.Text.Encoding.UTF8.GetString(LogDataset.Line(r, i)) },
+                    Body = new AnyValue { StringValue = System.Text.Encoding.UTF8.GetString(lines[(r * RecordsPerResource) + i].Line) },
                     TraceId = ByteString.CopyFrom(Id(16, (r * RecordsPerResource) + i)),
                     SpanId = ByteString.CopyFrom(Id(8, i)),
                 };

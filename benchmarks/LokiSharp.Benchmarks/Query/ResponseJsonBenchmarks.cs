@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using LokiSharp.Benchmarks.Push;
+using LokiSharp.Benchmarks.Storage;
 using LokiSharp.Ingester.Push;
-using LokiSharp.LoadTest;
 using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Syntax;
@@ -92,6 +92,9 @@ public class ResponseJsonBenchmarks
     {
         using var ingester = new TempIngester();
         var start = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 3_600_000) * 1_000_000;
+
+        // The same lines on every run: their levels become detected_level metadata, which splits the result's streams.
+        var lines = SyntheticLogs.Generate(Streams * 64 * 256);
         using (var batch = new PushBatch(1 << 20))
         {
             for (var s = 0; s < Streams; s++)
@@ -99,7 +102,7 @@ public class ResponseJsonBenchmarks
                 batch.BeginStream($"{{app=\"app-{s % 4}\", namespace=\"jewelry-shop\", pod=\"pod-{s}\"}}");
                 for (var i = 0; i < 64; i++)
                 {
-                    batch.AddEntry(start + (i * 1_000_000L) + s, LogDataset.Line(s, i));
+                    batch.AddEntry(start + (i * 1_000_000L) + s, lines[(s * 64) + i].Line);
                 }
             }
 
