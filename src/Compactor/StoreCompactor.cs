@@ -137,14 +137,40 @@ public sealed class StoreCompactor
         return report with { Duration = Stopwatch.GetElapsedTime(started) };
     }
 
+    // Retention runs in four stages; each is crash-safe on its own, and a crash between them resumes at the next run.
     private CompactionReport ApplyRetention(DateTimeOffset now, CompactionReport report,
         CancellationToken cancellationToken)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        var nowNs = nowMs * 1_000_000L;
         _metrics.RetentionPeriod.Set(_policyFor(string.Empty).Period.TotalSeconds);
 
-        // 1. Delete requests past their cancellation period.
+        var requests = ApplyDueDeleteRequests(nowMs, cancellationToken);
+        var expired = ExpireChunks(nowMs * 1_000_000L, cancellationToken);
+        var marked = MarkUnreferencedPacks(nowMs);
+        var (deletedPacks, freed) = SweepMarkedPacks(nowMs);
+
+        _metrics.MarkerFilesCurrent.Set(_marks.Count);
+        return report with
+        {
+            RetentionApplied = true,
+            ChunksExpired = expired,
+            ChunksDeletedByRequests = requests.Chunks,
+            ChunksRewritten = requests.Rewritten,
+            ChunksLeftDamaged = requests.Damaged,
+            LinesDeleted = requests.Lines,
+            RequestsProcessed = requests.Processed,
+            PacksMarked = marked,
+            PacksDeleted = deletedPacks,
+            BytesFreed = freed,
+            PacksPending = _marks.Count,
+        };
+    }
+
+    private readonly record struct DeleteRequestsApplied(int Processed, int Chunks, int Rewritten, int Damaged, long Lines);
+
+    // 1. Delete requests past their cancellation period.
+    private DeleteRequestsApplied ApplyDueDeleteRequests(long nowMs, CancellationToken cancellationToken)
+    {
         int requestChunks = 0, rewritten = 0, damaged = 0, processed = 0;
         long lines = 0;
         var pendingCount = 0;
@@ -184,8 +210,12 @@ public sealed class StoreCompactor
 
         _metrics.PendingDeleteRequests.Set(pendingCount);
         _metrics.OldestPendingDeleteAge.Set(pendingCount > 0 ? oldestPending : 0);
+        return new DeleteRequestsApplied(processed, requestChunks, rewritten, damaged, lines);
+    }
 
-        // 2. Retention: chunks wholly older than their stream's period leave the index (tombstones, fsynced).
+    // 2. Retention: chunks wholly older than their stream's period leave the index (tombstones, fsynced).
+    private int ExpireChunks(long nowNs, CancellationToken cancellationToken)
+    {
         var expired = 0;
         foreach (var tenant in _store.Tenants())
         {
@@ -211,8 +241,12 @@ public sealed class StoreCompactor
         }
 
         StepHook?.Invoke("index-tombstoned");
+        return expired;
+    }
 
-        // 3. Mark packs nobody references any more; the marks carry when they were first seen so.
+    // 3. Mark packs nobody references any more; the marks carry when they were first seen so.
+    private int MarkUnreferencedPacks(long nowMs)
+    {
         var marked = 0;
         var unreferenced = new HashSet<(string, long)>();
         foreach (var tenant in _store.Tenants())
@@ -238,8 +272,12 @@ public sealed class StoreCompactor
 
         _marks.Save();
         StepHook?.Invoke("marks-written");
+        return marked;
+    }
 
-        // 4. Sweep packs whose delay has passed. Each deletion re-checks that the pack is unreferenced.
+    // 4. Sweep packs whose delay has passed. Each deletion re-checks that the pack is unreferenced.
+    private (int Packs, long Bytes) SweepMarkedPacks(long nowMs)
+    {
         var delayMs = (long)_options.RetentionDeleteDelay.TotalMilliseconds;
         int deletedPacks = 0;
         long freed = 0;
@@ -269,20 +307,6 @@ public sealed class StoreCompactor
             _marks.Save();
         }
 
-        _metrics.MarkerFilesCurrent.Set(_marks.Count);
-        return report with
-        {
-            RetentionApplied = true,
-            ChunksExpired = expired,
-            ChunksDeletedByRequests = requestChunks,
-            ChunksRewritten = rewritten,
-            ChunksLeftDamaged = damaged,
-            LinesDeleted = lines,
-            RequestsProcessed = processed,
-            PacksMarked = marked,
-            PacksDeleted = deletedPacks,
-            BytesFreed = freed,
-            PacksPending = _marks.Count,
-        };
+        return (deletedPacks, freed);
     }
 }

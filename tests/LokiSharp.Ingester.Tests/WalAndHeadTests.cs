@@ -313,7 +313,7 @@ public sealed class WalAndHeadTests : IDisposable
             }
 
             var pipeline = LogQL.Pipeline.LogPipeline.Compile(LogQL.Syntax.LogQLParser.ParseLogSelector("{app=\"web\"} |= \"declined\""));
-            var filter = new Storage.ContentIndex.LineFilter(pipeline.LiteralRequirements);
+            var filter = new Storage.ContentIndex.LiteralPrefilter(pipeline.LiteralRequirements);
             var stream = ingester.SelectStreams("fake", [], 0, long.MaxValue)[0];
             var rows = new List<(long, string)>();
             using (var entries = ingester.OpenEntries("fake", stream, new EntryQuery(0, long.MaxValue, Filter: filter)))

@@ -173,7 +173,7 @@ public sealed class ParserTableTests
         Assert.Equal("size", range.Range.Unwrap.Identifier);
         Assert.Single(range.Range.Unwrap.PostFilters);
         var pipeline = Assert.IsType<PipelineExpr>(range.Range.Left);
-        Assert.IsType<JsonParserStage>(Assert.Single(pipeline.Stages));
+        Assert.IsType<JsonParserExpr>(Assert.Single(pipeline.Stages));
         Assert.Equal("app", pipeline.Matchers[0].Name);
     }
 }

@@ -107,6 +107,24 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void An_inert_section_reports_itself_once_and_still_reports_the_deprecated_keys_under_it()
+    {
+        var loaded = ConfigLoader.LoadText(MinimalSchema + "storage_config:\n  boltdb_shipper:\n    active_index_directory: /x\n    shared_store: s3\n", "x.yaml", false);
+
+        Assert.Equal(
+            [("storage_config.boltdb_shipper", 8L, ConfigNoticeKind.Ignored), ("storage_config.boltdb_shipper.shared_store", 10L, ConfigNoticeKind.Deprecated)],
+            loaded.Notices.Select(n => (n.Key, n.Line, n.Kind)));
+    }
+
+    [Fact]
+    public void An_inert_key_inside_a_list_item_is_reported_with_the_list_path()
+    {
+        var loaded = ConfigLoader.LoadText("schema_config:\n  configs:\n    - from: 2024-01-01\n      store: tsdb\n      object_store: filesystem\n      schema: v13\n      row_shards: 8\n      index: {prefix: index_, period: 24h}\n", "x.yaml", false);
+
+        Assert.Equal([("schema_config.configs[].row_shards", 7L)], loaded.Notices.Select(n => (n.Key, n.Line)));
+    }
+
+    [Fact]
     public void Environment_placeholders_expand_with_defaults()
     {
         var name = "LOKISHARP_TEST_PORT_" + Guid.NewGuid().ToString("N");

@@ -62,18 +62,18 @@ public class NeedleQueryBenchmarks
         }
 
         ILogSource source = _store;
-        var stats = source.ExtractSamples("bench", _stream, new EntryQuery(_from, _through, Filter: new LineFilter("declined")), null, _samples);
+        var stats = source.ExtractSamples("bench", _stream, new EntryQuery(_from, _through, Filter: new LiteralPrefilter("declined")), null, _samples);
         var total = stats.BlocksDecoded + stats.BlocksSkippedByContent;
         Console.WriteLine($"// {Encoding}: stored (chunks + index) / raw = {(double)stored / raw:F3}; needle matches = {_samples.Count}; blocks skipped by content index = {stats.BlocksSkippedByContent}/{total} ({(double)stats.BlocksSkippedByContent / total:P1})");
     }
 
     /// <summary>The needle query using content filters.</summary>
     [Benchmark]
-    public int NeedleCount() => Count(new LineFilter("declined"), useContentIndex: true);
+    public int NeedleCount() => Count(new LiteralPrefilter("declined"), useContentIndex: true);
 
     /// <summary>The same query scanning every block (filter applied per line only).</summary>
     [Benchmark(Baseline = true)]
-    public int NeedleCountFullScan() => Count(new LineFilter("declined"), useContentIndex: false);
+    public int NeedleCountFullScan() => Count(new LiteralPrefilter("declined"), useContentIndex: false);
 
     /// <summary>Removes the data set.</summary>
     [GlobalCleanup]
@@ -83,7 +83,7 @@ public class NeedleQueryBenchmarks
         Directory.Delete(_root, recursive: true);
     }
 
-    private int Count(LineFilter filter, bool useContentIndex)
+    private int Count(LiteralPrefilter filter, bool useContentIndex)
     {
         _samples.Clear();
         ILogSource source = _store!;

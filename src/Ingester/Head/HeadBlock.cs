@@ -149,7 +149,7 @@ internal sealed class HeadBlock(int partSize)
     /// copies of the overlapping tail entries in one new array, since tail segments are reused once compressed.
     /// Tail entries whose line fails <paramref name="filter"/> are left out, so a selective query copies little.
     /// </summary>
-    public void Snapshot(long from, long through, Storage.ContentIndex.LineFilter? filter, List<ReadOnlyMemory<byte>> parts, List<HeadEntry> tail)
+    public void Snapshot(long from, long through, Storage.ContentIndex.LiteralPrefilter? filter, List<ReadOnlyMemory<byte>> parts, List<HeadEntry> tail)
     {
         if (IsEmpty || MaxTimestamp < from || MinTimestamp >= through)
         {

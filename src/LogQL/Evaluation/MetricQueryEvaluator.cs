@@ -131,7 +131,7 @@ public sealed class MetricQueryEvaluator
             case RangeAggregationExpr range:
                 return BuildRange(range, context);
             case VectorAggregationExpr { Op: VectorOp.Sum, Inner: RangeAggregationExpr { Grouping: null } range } vector
-                when range.Op is RangeOp.CountOverTime or RangeOp.Rate or RangeOp.BytesOverTime or RangeOp.BytesRate or RangeOp.SumOverTime:
+                when RangeFunction.Of(range.Op).SumsAcrossSeries:
                 return new VectorAggregationEvaluator(vector, BuildRange(range, context, vector.Grouping));
             case VectorAggregationExpr vector:
                 return new VectorAggregationEvaluator(vector, Build(vector.Inner, context));

@@ -1,17 +1,11 @@
 using System.Text;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
+using LokiSharp.LogQL.Literals;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.LogQL.Text;
 
 namespace LokiSharp.LogQL.Pipeline;
-
-/// <summary>
-/// Literals of a line-filter chain that every matching line must contain: at least one of <see cref="AnyOf"/>
-/// (UTF-8), compared case-insensitively (ASCII) when <see cref="IgnoreCase"/> is set. Storage can skip a block whose
-/// content filter rules out every alternative of any requirement.
-/// </summary>
-public sealed record LiteralRequirement(IReadOnlyList<byte[]> AnyOf, bool IgnoreCase);
 
 /// <summary>
 /// A log pipeline compiled once per query from the stages of a log selector. <see cref="ForStream"/> gives the
@@ -19,11 +13,11 @@ public sealed record LiteralRequirement(IReadOnlyList<byte[]> AnyOf, bool Ignore
 /// </summary>
 public sealed class LogPipeline
 {
-    private readonly PipelineStage[] _stages;
+    private readonly PipelineStep[] _stages;
     private readonly LabelsResultCache _results = new();
     private readonly Dictionary<LabelSet, StreamPipeline> _streams = [];
 
-    internal LogPipeline(PipelineStage[] stages, IReadOnlyList<LiteralRequirement> requirements)
+    internal LogPipeline(PipelineStep[] stages, IReadOnlyList<LiteralRequirement> requirements)
     {
         _stages = stages;
         LiteralRequirements = requirements;
@@ -40,7 +34,7 @@ public sealed class LogPipeline
     }
 
     /// <summary>The compiled stages, in order.</summary>
-    public IReadOnlyList<PipelineStage> Stages => _stages;
+    public IReadOnlyList<PipelineStep> Stages => _stages;
 
     /// <summary>Whether the pipeline has no stages (entries pass unchanged).</summary>
     public bool IsNoop => _stages.Length == 0;
@@ -70,7 +64,7 @@ public sealed class LogPipeline
     /// <summary>Compiles a list of stages whose <c>json</c>/<c>logfmt</c> parsers extract only what <paramref name="hints"/> allow.</summary>
     internal static LogPipeline Compile(IEnumerable<StageExpr> stages, ParserHints? hints)
     {
-        var compiled = new List<PipelineStage>();
+        var compiled = new List<PipelineStep>();
         var requirements = new List<LiteralRequirement>();
         var lineRewritten = false;
         foreach (var stage in stages)
@@ -99,10 +93,10 @@ public sealed class LogPipeline
 /// <summary>Runs a compiled pipeline over the entries of one stream.</summary>
 public sealed class StreamPipeline
 {
-    private readonly PipelineStage[] _stages;
+    private readonly PipelineStep[] _stages;
     private readonly LabelsResultCache _results;
 
-    internal StreamPipeline(PipelineStage[] stages, LineLabels labels, LabelsResultCache results)
+    internal StreamPipeline(PipelineStep[] stages, LineLabels labels, LabelsResultCache results)
     {
         _stages = stages;
         Labels = labels;
@@ -163,20 +157,20 @@ public sealed class StreamPipeline
 /// <summary>Turns AST stages into compiled stages.</summary>
 internal static class StageCompiler
 {
-    public static PipelineStage Compile(StageExpr stage, List<LiteralRequirement>? requirements, ParserHints? hints) => stage switch
+    public static PipelineStep Compile(StageExpr stage, List<LiteralRequirement>? requirements, ParserHints? hints) => stage switch
     {
-        LineFilterStage f => new LineFilterStep(LineFilterCompiler.Compile(f, requirements)),
-        JsonParserStage j => CompileJson(j, hints),
-        LogfmtParserStage l => CompileLogfmt(l, hints),
-        RegexpParserStage r => CompileRegexp(r),
-        PatternParserStage p => CompilePattern(p),
-        UnpackParserStage => new UnpackParserStep(),
-        LabelFilterStage lf => new LabelFilterStep(LabelPredicate.Compile(lf.Filter, lf.ToString())),
-        DropLabelsStage d => new DropLabelsStep(Items(d.Labels)),
-        KeepLabelsStage k => new KeepLabelsStep(Items(k.Labels)),
-        DecolorizeStage => new DecolorizeStep(),
-        LineFormatStage lf => LineFormatStep.Create(lf),
-        LabelFormatStage lf => LabelFormatStep.Create(lf),
+        LineFilterExpr f => new LineFilterStep(LineFilterCompiler.Compile(f, requirements)),
+        JsonParserExpr j => CompileJson(j, hints),
+        LogfmtParserExpr l => CompileLogfmt(l, hints),
+        RegexpParserExpr r => CompileRegexp(r),
+        PatternParserExpr p => CompilePattern(p),
+        UnpackParserExpr => new UnpackParserStep(),
+        LabelFilterExpr lf => new LabelFilterStep(LabelPredicate.Compile(lf.Filter, lf.ToString())),
+        DropLabelsExpr d => new DropLabelsStep(Items(d.Labels)),
+        KeepLabelsExpr k => new KeepLabelsStep(Items(k.Labels)),
+        DecolorizeExpr => new DecolorizeStep(),
+        LineFormatExpr lf => LineFormatStep.Create(lf),
+        LabelFormatExpr lf => LabelFormatStep.Create(lf),
         _ => throw PipelineBuildError.Create(stage.ToString(), "unsupported stage"),
     };
 
@@ -191,7 +185,7 @@ internal static class StageCompiler
         return items;
     }
 
-    private static PipelineStage CompileJson(JsonParserStage j, ParserHints? hints)
+    private static PipelineStep CompileJson(JsonParserExpr j, ParserHints? hints)
     {
         if (j.Extractions.IsEmpty)
         {
@@ -239,7 +233,7 @@ internal static class StageCompiler
         return true;
     }
 
-    private static PipelineStage CompileLogfmt(LogfmtParserStage l, ParserHints? hints)
+    private static PipelineStep CompileLogfmt(LogfmtParserExpr l, ParserHints? hints)
     {
         if (l.Extractions.IsEmpty)
         {
@@ -277,7 +271,7 @@ internal static class StageCompiler
         return true;
     }
 
-    private static PipelineStage CompileRegexp(RegexpParserStage r)
+    private static PipelineStep CompileRegexp(RegexpParserExpr r)
     {
         var regex = Re2Regex.TryCompile(r.Regex, anchored: false, out var error) ??
             throw PipelineBuildError.Create(r.ToString(), error ?? "invalid regex");
@@ -307,7 +301,7 @@ internal static class StageCompiler
         return new RegexpParserStep(regex, [.. groups]);
     }
 
-    private static PipelineStage CompilePattern(PatternParserStage p)
+    private static PipelineStep CompilePattern(PatternParserExpr p)
     {
         if (PatternSyntax.Validate(p.Pattern) is { } error)
         {
@@ -338,7 +332,7 @@ internal static class StageCompiler
 /// <summary>Compiles line filters into matchers, collecting the literals they require.</summary>
 internal static class LineFilterCompiler
 {
-    public static LineMatcher Compile(LineFilterStage stage, List<LiteralRequirement>? requirements)
+    public static LineMatcher Compile(LineFilterExpr stage, List<LiteralRequirement>? requirements)
     {
         var negative = stage.IsNegative;
         var operands = new List<LineMatcher>(stage.Args.Count);
@@ -382,7 +376,7 @@ internal static class LineFilterCompiler
         return negative ? new NotMatcher(combined) : combined;
     }
 
-    private static LineMatcher CompileArg(LineFilterStage stage, LineFilterArg arg, List<byte[]> literals, ref bool ignoreCase,
+    private static LineMatcher CompileArg(LineFilterExpr stage, LineFilterArg arg, List<byte[]> literals, ref bool ignoreCase,
         ref bool requirementValid)
     {
         if (arg.IsIp)
@@ -419,7 +413,7 @@ internal static class LineFilterCompiler
         }
     }
 
-    private static LineMatcher CompileRegex(LineFilterStage stage, string pattern, List<byte[]> literals, ref bool ignoreCase,
+    private static LineMatcher CompileRegex(LineFilterExpr stage, string pattern, List<byte[]> literals, ref bool ignoreCase,
         ref bool requirementValid)
     {
         // Validate first so a bad regex is reported even when it looks literal.
@@ -461,7 +455,7 @@ internal static class LineFilterCompiler
         return new RegexMatcher(regex);
     }
 
-    private static LineMatcher CompilePattern(LineFilterStage stage, string pattern)
+    private static LineMatcher CompilePattern(LineFilterExpr stage, string pattern)
     {
         var nodes = PatternSyntax.Parse(pattern);
         var parts = new byte[]?[nodes.Count];

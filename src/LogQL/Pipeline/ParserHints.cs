@@ -53,19 +53,19 @@ internal sealed class ParserHints
         {
             switch (stage)
             {
-                case JsonParserStage { Extractions.IsEmpty: true } or LogfmtParserStage { Extractions.IsEmpty: true }:
+                case JsonParserExpr { Extractions.IsEmpty: true } or LogfmtParserExpr { Extractions.IsEmpty: true }:
                     hasParser = true;
                     break;
-                case LabelFilterStage f:
+                case LabelFilterExpr f:
                     AddNames(f.Filter, names);
                     break;
-                case DropLabelsStage d:
+                case DropLabelsExpr d:
                     AddNames(d.Labels, names);
                     break;
-                case KeepLabelsStage k:
+                case KeepLabelsExpr k:
                     AddNames(k.Labels, names);
                     break;
-                case LabelFormatStage lf:
+                case LabelFormatExpr lf:
                     foreach (var item in lf.Items)
                     {
                         if (!item.IsRename)
@@ -79,7 +79,7 @@ internal sealed class ParserHints
                     }
 
                     break;
-                case LineFormatStage:
+                case LineFormatExpr:
                     return null;
             }
         }

@@ -5,7 +5,7 @@ using LokiSharp.LogQL.Text;
 namespace LokiSharp.LogQL.Pipeline;
 
 /// <summary>What a sample's value is taken from.</summary>
-public enum SampleSource
+public enum SampleValueSource
 {
     /// <summary>1 per surviving line (<c>count_over_time</c>, <c>rate</c>, <c>absent_over_time</c>).</summary>
     Count,
@@ -31,7 +31,7 @@ public sealed class SampleExtractor
     private readonly LabelPredicate[] _postFilters;
     private readonly Dictionary<LabelSet, StreamSampleExtractor> _streams = [];
 
-    private SampleExtractor(List<StageExpr> stages, SampleSource source, UnwrapExpr? unwrap, LabelPredicate[] postFilters, Grouping? grouping,
+    private SampleExtractor(List<StageExpr> stages, SampleValueSource source, UnwrapExpr? unwrap, LabelPredicate[] postFilters, Grouping? grouping,
         bool parserHints)
     {
         _pipeline = LogPipeline.Compile(stages);
@@ -92,9 +92,9 @@ public sealed class SampleExtractor
     public IReadOnlyCollection<string>? HintedLabels => Hints?.Names;
 
     /// <summary>Where values come from.</summary>
-    public SampleSource Source { get; }
+    public SampleValueSource Source { get; }
 
-    /// <summary>The unwrap clause, when <see cref="Source"/> is <see cref="SampleSource.Unwrap"/>.</summary>
+    /// <summary>The unwrap clause, when <see cref="Source"/> is <see cref="SampleValueSource.Unwrap"/>.</summary>
     public UnwrapExpr? Unwrap { get; }
 
     /// <summary>The grouping applied to output labels, if any.</summary>
@@ -114,11 +114,11 @@ public sealed class SampleExtractor
     /// <exception cref="Syntax.LogQLParseException">A stage cannot be built.</exception>
     public static SampleExtractor Compile(RangeOp op, LogRangeExpr range, Grouping? grouping = null, bool parserHints = true)
     {
-        var source = range.Unwrap is not null ? SampleSource.Unwrap
-            : op is RangeOp.BytesOverTime or RangeOp.BytesRate ? SampleSource.Bytes
-            : SampleSource.Count;
+        var source = range.Unwrap is not null ? SampleValueSource.Unwrap
+            : RangeFunction.Of(op).CountsBytes ? SampleValueSource.Bytes
+            : SampleValueSource.Count;
         List<StageExpr> stages = range.Left is PipelineExpr p ? [.. p.Stages] : [];
-        if (source != SampleSource.Bytes)
+        if (source != SampleValueSource.Bytes)
         {
             stages = WithoutUselessLineFormats(stages);
         }
@@ -141,12 +141,12 @@ public sealed class SampleExtractor
         var kept = new List<StageExpr>(stages.Count);
         for (var i = 0; i < stages.Count; i++)
         {
-            if (stages[i] is LineFormatStage)
+            if (stages[i] is LineFormatExpr)
             {
                 var needed = false;
                 for (var j = i; j < stages.Count && !needed; j++)
                 {
-                    needed = stages[j] is LineFilterStage or JsonParserStage or LogfmtParserStage or RegexpParserStage or PatternParserStage or UnpackParserStage;
+                    needed = stages[j] is LineFilterExpr or JsonParserExpr or LogfmtParserExpr or RegexpParserExpr or PatternParserExpr or UnpackParserExpr;
                 }
 
                 if (!needed)
@@ -238,10 +238,10 @@ public sealed class StreamSampleExtractor
         var state = pipeline.Labels;
         switch (_owner.Source)
         {
-            case SampleSource.Count:
+            case SampleValueSource.Count:
                 value = 1;
                 break;
-            case SampleSource.Bytes:
+            case SampleValueSource.Bytes:
                 value = line.Length;
                 break;
             default:

@@ -40,7 +40,7 @@ internal static class Factory
     {
         var args = new List<LineFilterArg> { first };
         args.AddRange(rest);
-        return new LineFilterStage(op, new EquatableArray<LineFilterArg>([.. args]));
+        return new LineFilterExpr(op, new EquatableArray<LineFilterArg>([.. args]));
     }
 
     public static LabelFilter LabelFilterTerm(string name, FilterOp op, FilterValue value)
@@ -155,7 +155,7 @@ internal static class Factory
             keepEmpty |= flag == "--keep-empty";
         }
 
-        return new LogfmtParserStage(strict, keepEmpty, extractions);
+        return new LogfmtParserExpr(strict, keepEmpty, extractions);
     }
 
     public static StageExpr RegexpStage(string regex)
@@ -176,7 +176,7 @@ internal static class Factory
             }
         }
 
-        return new RegexpParserStage(regex);
+        return new RegexpParserExpr(regex);
     }
 
     public static StageExpr PatternStage(string pattern)
@@ -187,7 +187,7 @@ internal static class Factory
             throw new LogQLParseException("invalid pattern parser: " + error);
         }
 
-        return new PatternParserStage(pattern);
+        return new PatternParserExpr(pattern);
     }
 
     public static NamedLabelMatcher NamedMatcher(string name, Maybe<(MatchType Op, string Value)> matcher) =>
@@ -207,11 +207,11 @@ internal static class Factory
         var list = new List<StageExpr>();
         foreach (var stage in stages)
         {
-            if (stage is LineFilterStage { IsNegative: true, Args.Count: > 1 } negative)
+            if (stage is LineFilterExpr { IsNegative: true, Args.Count: > 1 } negative)
             {
                 foreach (var arg in negative.Args)
                 {
-                    list.Add(new LineFilterStage(negative.Op, new EquatableArray<LineFilterArg>([arg])));
+                    list.Add(new LineFilterExpr(negative.Op, new EquatableArray<LineFilterArg>([arg])));
                 }
             }
             else
@@ -284,13 +284,14 @@ internal static class Factory
         return LogRange(selector, before.Count > 0 ? before : after, range, offset, null);
     }
 
-    public static SampleExpr RangeAggregation(RangeOp op, Maybe<string> param, LogRangeExpr range, Maybe<Grouping> grouping)
+    public static SampleExpr RangeAggregation(Token function, Maybe<string> param, LogRangeExpr range, Maybe<Grouping> grouping)
     {
-        var name = RangeAggregationExpr.OpText(op);
+        var row = RangeFunction.Of((RangeOp)function.Value);
+        var name = row.Name;
         double? value = null;
         if (param.HasValue)
         {
-            if (op != RangeOp.QuantileOverTime)
+            if (!row.TakesParameter)
             {
                 return new InvalidSampleExpr("parameter " + param.Value + " not supported for operation " + name);
             }
@@ -302,32 +303,30 @@ internal static class Factory
 
             value = v;
         }
-        else if (op == RangeOp.QuantileOverTime)
+        else if (row.TakesParameter)
         {
             return new InvalidSampleExpr("parameter required for operation " + name);
         }
 
         var g = grouping.HasValue ? grouping.Value : null;
-        if (g is not null && op is not (RangeOp.AvgOverTime or RangeOp.StddevOverTime or RangeOp.StdvarOverTime
-                or RangeOp.QuantileOverTime or RangeOp.MaxOverTime or RangeOp.MinOverTime or RangeOp.FirstOverTime
-                or RangeOp.LastOverTime))
+        if (g is not null && !row.AllowsGrouping)
         {
             return new InvalidSampleExpr("grouping not allowed for " + name + " aggregation");
         }
 
         if (range.Unwrap is not null)
         {
-            if (op is RangeOp.CountOverTime or RangeOp.BytesOverTime or RangeOp.BytesRate)
+            if (row.Unwrap == UnwrapUse.Never)
             {
                 return new InvalidSampleExpr("invalid aggregation " + name + " with unwrap");
             }
         }
-        else if (op is not (RangeOp.BytesOverTime or RangeOp.BytesRate or RangeOp.CountOverTime or RangeOp.Rate or RangeOp.AbsentOverTime))
+        else if (row.Unwrap == UnwrapUse.Required)
         {
             return new InvalidSampleExpr("invalid aggregation " + name + " without unwrap");
         }
 
-        return new RangeAggregationExpr(op, range, g, value);
+        return new RangeAggregationExpr(row.Op, range, g, value);
     }
 
     // A vector aggregation or label_replace needs a metric argument; a bare log query there is a syntax error at
@@ -335,11 +334,12 @@ internal static class Factory
     public static SampleExpr RequireMetric(Expr expr, int offset) =>
         expr as SampleExpr ?? throw new SyntaxErrorAtException(offset);
 
-    public static SampleExpr VectorAggregation(VectorOp op, Grouping? grouping, string? param, SampleExpr inner)
+    public static SampleExpr VectorAggregation(Token function, Grouping? grouping, string? param, SampleExpr inner)
     {
-        var name = VectorAggregationExpr.OpText(op);
+        var row = VectorFunction.Of((VectorOp)function.Value);
+        var name = row.Name;
         var k = 0;
-        if (VectorAggregationExpr.TakesParameter(op))
+        if (row.TakesParameter)
         {
             if (param is null)
             {
@@ -356,7 +356,7 @@ internal static class Factory
                 return new InvalidSampleExpr("invalid parameter (must be greater than 0) " + name + "(" + param);
             }
 
-            if (op == VectorOp.ApproxTopk && grouping is not null)
+            if (row.Grouping == GroupingUse.None && grouping is not null)
             {
                 return new InvalidSampleExpr("grouping not allowed for " + name + " aggregation");
             }
@@ -367,12 +367,12 @@ internal static class Factory
         }
 
         grouping ??= new Grouping(false, EquatableArray<string>.Empty);
-        if (op is VectorOp.Sort or VectorOp.SortDesc && !grouping.Labels.IsEmpty)
+        if (row.Grouping == GroupingUse.EmptyOnly && !grouping.Labels.IsEmpty)
         {
             return new InvalidSampleExpr("sort and sort_desc doesn't allow grouping by ");
         }
 
-        return new VectorAggregationExpr(op, inner, grouping, k);
+        return new VectorAggregationExpr(row.Op, inner, grouping, k);
     }
 
     public static SampleExpr Literal(string text, bool negative)

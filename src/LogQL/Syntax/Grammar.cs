@@ -116,7 +116,7 @@ internal static class Grammar
             .Select(static es => new EquatableArray<LabelExtraction>([.. es]))
             .Optional()
             .Select(static es => es.HasValue ? es.Value : EquatableArray<LabelExtraction>.Empty);
-        var json = Tok(TokenKind.Json).Then(extractions).Select(static es => (StageExpr)new JsonParserStage(es));
+        var json = Tok(TokenKind.Json).Then(extractions).Select(static es => (StageExpr)new JsonParserExpr(es));
         var logfmt = Map(
             Factory.Logfmt,
             Tok(TokenKind.Logfmt),
@@ -124,9 +124,9 @@ internal static class Grammar
             extractions);
         var regexp = Tok(TokenKind.Regexp).Then(str).Select(Factory.RegexpStage);
         var pattern = Tok(TokenKind.Pattern).Then(str).Select(Factory.PatternStage);
-        var unpack = Tok(TokenKind.Unpack).ThenReturn((StageExpr)new UnpackParserStage());
-        var decolorize = Tok(TokenKind.Decolorize).ThenReturn((StageExpr)new DecolorizeStage());
-        var lineFormat = Tok(TokenKind.LineFormat).Then(str).Select(static s => (StageExpr)new LineFormatStage(s));
+        var unpack = Tok(TokenKind.Unpack).ThenReturn((StageExpr)new UnpackParserExpr());
+        var decolorize = Tok(TokenKind.Decolorize).ThenReturn((StageExpr)new DecolorizeExpr());
+        var lineFormat = Tok(TokenKind.LineFormat).Then(str).Select(static s => (StageExpr)new LineFormatExpr(s));
         var labelFormat = Tok(TokenKind.LabelFormat).Then(
             Map(
                 static (name, value) => new LabelFormatItem(name, value.Value, value.Rename),
@@ -135,15 +135,15 @@ internal static class Grammar
                     identifier.Select(static v => (Value: v, Rename: true)),
                     str.Select(static v => (Value: v, Rename: false))))
             .SeparatedAtLeastOnce(comma))
-            .Select(static items => (StageExpr)new LabelFormatStage(new EquatableArray<LabelFormatItem>([.. items])));
+            .Select(static items => (StageExpr)new LabelFormatExpr(new EquatableArray<LabelFormatItem>([.. items])));
         var namedMatcher = Map(
             Factory.NamedMatcher,
             identifier,
             Map(static (op, value) => (op, value), matchOp, str).Optional());
         var namedMatchers = namedMatcher.SeparatedAtLeastOnce(comma)
             .Select(static ms => new EquatableArray<NamedLabelMatcher>([.. ms]));
-        var drop = Tok(TokenKind.Drop).Then(namedMatchers).Select(static ms => (StageExpr)new DropLabelsStage(ms));
-        var keep = Tok(TokenKind.Keep).Then(namedMatchers).Select(static ms => (StageExpr)new KeepLabelsStage(ms));
+        var drop = Tok(TokenKind.Drop).Then(namedMatchers).Select(static ms => (StageExpr)new DropLabelsExpr(ms));
+        var keep = Tok(TokenKind.Keep).Then(namedMatchers).Select(static ms => (StageExpr)new KeepLabelsExpr(ms));
         var stageBody = OneOf(
             json,
             logfmt,
@@ -155,7 +155,7 @@ internal static class Grammar
             labelFormat,
             drop,
             keep,
-            labelFilter.Select(static f => (StageExpr)new LabelFilterStage(f)));
+            labelFilter.Select(static f => (StageExpr)new LabelFilterExpr(f)));
 
         var pipe = Tok(TokenKind.Pipe);
         var stage = OneOf(lineFilter, pipe.Then(stageBody));
@@ -232,25 +232,9 @@ internal static class Grammar
             OneOf(Tok(TokenKind.By).ThenReturn(false), Tok(TokenKind.Without).ThenReturn(true)),
             labelList);
         var parameter = Try(number.Before(comma)).Optional();
-        var rangeOp = OneOf(
-            Tok(TokenKind.CountOverTime).ThenReturn(RangeOp.CountOverTime),
-            Tok(TokenKind.Rate).ThenReturn(RangeOp.Rate),
-            Tok(TokenKind.RateCounter).ThenReturn(RangeOp.RateCounter),
-            Tok(TokenKind.BytesOverTime).ThenReturn(RangeOp.BytesOverTime),
-            Tok(TokenKind.BytesRate).ThenReturn(RangeOp.BytesRate),
-            Tok(TokenKind.AvgOverTime).ThenReturn(RangeOp.AvgOverTime),
-            Tok(TokenKind.SumOverTime).ThenReturn(RangeOp.SumOverTime),
-            Tok(TokenKind.MinOverTime).ThenReturn(RangeOp.MinOverTime),
-            Tok(TokenKind.MaxOverTime).ThenReturn(RangeOp.MaxOverTime),
-            Tok(TokenKind.StdvarOverTime).ThenReturn(RangeOp.StdvarOverTime),
-            Tok(TokenKind.StddevOverTime).ThenReturn(RangeOp.StddevOverTime),
-            Tok(TokenKind.QuantileOverTime).ThenReturn(RangeOp.QuantileOverTime),
-            Tok(TokenKind.FirstOverTime).ThenReturn(RangeOp.FirstOverTime),
-            Tok(TokenKind.LastOverTime).ThenReturn(RangeOp.LastOverTime),
-            Tok(TokenKind.AbsentOverTime).ThenReturn(RangeOp.AbsentOverTime));
         var rangeAggregation = Map(
             Factory.RangeAggregation,
-            rangeOp,
+            Tok(TokenKind.RangeFunction),
             open.Then(parameter),
             logRange.Before(close),
             grouping.Optional());
@@ -259,26 +243,13 @@ internal static class Grammar
         var exprRec = Rec(() => stackGuard.Then(exprRef!));
         var metricArgument = Map(static (e, offset) => Factory.RequireMetric(e, offset), exprRec, offsetHere);
 
-        var vectorOp = OneOf(
-            Tok(TokenKind.Sum).ThenReturn(VectorOp.Sum),
-            Tok(TokenKind.Avg).ThenReturn(VectorOp.Avg),
-            Tok(TokenKind.Count).ThenReturn(VectorOp.Count),
-            Tok(TokenKind.Max).ThenReturn(VectorOp.Max),
-            Tok(TokenKind.Min).ThenReturn(VectorOp.Min),
-            Tok(TokenKind.Stddev).ThenReturn(VectorOp.Stddev),
-            Tok(TokenKind.Stdvar).ThenReturn(VectorOp.Stdvar),
-            Tok(TokenKind.Bottomk).ThenReturn(VectorOp.Bottomk),
-            Tok(TokenKind.Topk).ThenReturn(VectorOp.Topk),
-            Tok(TokenKind.Sort).ThenReturn(VectorOp.Sort),
-            Tok(TokenKind.SortDesc).ThenReturn(VectorOp.SortDesc),
-            Tok(TokenKind.ApproxTopk).ThenReturn(VectorOp.ApproxTopk));
         var aggregationBody = Map(
             static (param, inner) => (Param: param.HasValue ? param.Value : null, Inner: inner),
             open.Then(parameter),
             metricArgument.Before(close));
         var vectorAggregation = Map(
             static (op, tail) => Factory.VectorAggregation(op, tail.Grouping, tail.Body.Param, tail.Body.Inner),
-            vectorOp,
+            Tok(TokenKind.VectorFunction),
             OneOf(
                 Map(static (g, body) => (Grouping: (Grouping?)g, Body: body), grouping, aggregationBody),
                 Map(static (body, g) => (Grouping: g.HasValue ? g.Value : null, Body: body), aggregationBody, grouping.Optional())));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Text;
 
 namespace LokiSharp.LogQL.Syntax;
@@ -121,7 +122,7 @@ public static class Lexer
             if (Keywords.Functions.TryGetValue(lower, out var fn))
             {
                 return IsFunctionCall(_pos)
-                    ? Make(fn, null, 0, valid: true)
+                    ? Make(fn.Kind, null, fn.Value, valid: true)
                     : Make(TokenKind.Identifier, text, 0, valid: true);
             }
 
@@ -747,43 +748,41 @@ public static class Lexer
 /// <summary>Keyword tables of LogQL's lexer.</summary>
 internal static class Keywords
 {
-    /// <summary>Words that are keywords only before <c>(</c> or <c>by/without (</c>.</summary>
-    public static readonly Dictionary<string, TokenKind> Functions = new(StringComparer.Ordinal)
+    /// <summary>
+    /// Words that are keywords only before <c>(</c> or <c>by/without (</c>: the range functions of
+    /// <see cref="RangeFunction.All"/> and vector aggregations of <see cref="VectorFunction.All"/> (the token's value
+    /// is the function's <see cref="RangeOp"/> or <see cref="VectorOp"/>), and these.
+    /// </summary>
+    public static readonly Dictionary<string, (TokenKind Kind, long Value)> Functions = BuildFunctions(new(StringComparer.Ordinal)
     {
-        ["rate"] = TokenKind.Rate,
-        ["rate_counter"] = TokenKind.RateCounter,
-        ["count_over_time"] = TokenKind.CountOverTime,
-        ["bytes_rate"] = TokenKind.BytesRate,
-        ["bytes_over_time"] = TokenKind.BytesOverTime,
-        ["avg_over_time"] = TokenKind.AvgOverTime,
-        ["sum_over_time"] = TokenKind.SumOverTime,
-        ["min_over_time"] = TokenKind.MinOverTime,
-        ["max_over_time"] = TokenKind.MaxOverTime,
-        ["stdvar_over_time"] = TokenKind.StdvarOverTime,
-        ["stddev_over_time"] = TokenKind.StddevOverTime,
-        ["quantile_over_time"] = TokenKind.QuantileOverTime,
-        ["first_over_time"] = TokenKind.FirstOverTime,
-        ["last_over_time"] = TokenKind.LastOverTime,
-        ["absent_over_time"] = TokenKind.AbsentOverTime,
         ["vector"] = TokenKind.Vector,
-        ["sum"] = TokenKind.Sum,
-        ["avg"] = TokenKind.Avg,
-        ["max"] = TokenKind.Max,
-        ["min"] = TokenKind.Min,
-        ["count"] = TokenKind.Count,
-        ["stddev"] = TokenKind.Stddev,
-        ["stdvar"] = TokenKind.Stdvar,
-        ["bottomk"] = TokenKind.Bottomk,
-        ["topk"] = TokenKind.Topk,
-        ["sort"] = TokenKind.Sort,
-        ["sort_desc"] = TokenKind.SortDesc,
         ["label_replace"] = TokenKind.LabelReplace,
-        ["approx_topk"] = TokenKind.ApproxTopk,
         ["bytes"] = TokenKind.BytesConv,
         ["duration"] = TokenKind.DurationConv,
         ["duration_seconds"] = TokenKind.DurationSecondsConv,
         ["ip"] = TokenKind.Ip,
-    };
+    });
+
+    private static Dictionary<string, (TokenKind Kind, long Value)> BuildFunctions(Dictionary<string, TokenKind> others)
+    {
+        var functions = new Dictionary<string, (TokenKind Kind, long Value)>(StringComparer.Ordinal);
+        foreach (var function in RangeFunction.All)
+        {
+            functions.Add(function.Name, (TokenKind.RangeFunction, (long)function.Op));
+        }
+
+        foreach (var function in VectorFunction.All)
+        {
+            functions.Add(function.Name, (TokenKind.VectorFunction, (long)function.Op));
+        }
+
+        foreach (var (word, kind) in others)
+        {
+            functions.Add(word, (kind, 0));
+        }
+
+        return functions;
+    }
 
     /// <summary>Words that are always keywords.</summary>
     public static readonly Dictionary<string, TokenKind> Reserved = new(StringComparer.Ordinal)

@@ -82,7 +82,7 @@ internal static class NestingDepth
                     // Label filters print after the selector's braces have closed: at the selector's level.
                     foreach (var stage in pipeline.Stages)
                     {
-                        if (stage is LabelFilterStage { Filter: var filter })
+                        if (stage is LabelFilterExpr { Filter: var filter })
                         {
                             pending.Push((filter, depth));
                         }

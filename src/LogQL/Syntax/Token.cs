@@ -7,5 +7,10 @@ namespace LokiSharp.LogQL.Syntax;
 public readonly record struct Token(TokenKind Kind, string? Text, long Value, int Line, int Column, int Index = 0)
 {
     /// <summary>The yacc name of this token, as used in "unexpected X".</summary>
-    public string Name => TokenNames.Of(Kind);
+    public string Name => Kind switch
+    {
+        TokenKind.RangeFunction => Ast.RangeFunction.Of((Ast.RangeOp)Value).TokenName,
+        TokenKind.VectorFunction => Ast.VectorFunction.Of((Ast.VectorOp)Value).TokenName,
+        _ => TokenNames.Of(Kind),
+    };
 }

@@ -84,56 +84,20 @@ public enum TokenKind
     /// <summary><c>without</c></summary>
     Without,
 
-    /// <summary><c>count_over_time</c></summary>
-    CountOverTime,
+    /// <summary>
+    /// A range function (<c>count_over_time</c>, <c>rate</c>, ...); <see cref="Token.Value"/> holds its
+    /// <see cref="Ast.RangeOp"/>. Loki's yacc has a token per function, each declared where this one is or later,
+    /// but they never show in an "expecting" list (yacc prints one only for four alternatives or fewer, and a range
+    /// function is only ever one of many ways to start an expression), so one kind serves them all and
+    /// <see cref="Token.Name"/> prints each function's own token name.
+    /// </summary>
+    RangeFunction,
 
-    /// <summary><c>rate</c></summary>
-    Rate,
-
-    /// <summary><c>rate_counter</c></summary>
-    RateCounter,
-
-    /// <summary><c>sum</c></summary>
-    Sum,
-
-    /// <summary><c>sort</c></summary>
-    Sort,
-
-    /// <summary><c>sort_desc</c></summary>
-    SortDesc,
-
-    /// <summary><c>avg</c></summary>
-    Avg,
-
-    /// <summary><c>max</c></summary>
-    Max,
-
-    /// <summary><c>min</c></summary>
-    Min,
-
-    /// <summary><c>count</c></summary>
-    Count,
-
-    /// <summary><c>stddev</c></summary>
-    Stddev,
-
-    /// <summary><c>stdvar</c></summary>
-    Stdvar,
-
-    /// <summary><c>bottomk</c></summary>
-    Bottomk,
-
-    /// <summary><c>topk</c></summary>
-    Topk,
-
-    /// <summary><c>approx_topk</c></summary>
-    ApproxTopk,
-
-    /// <summary><c>bytes_over_time</c></summary>
-    BytesOverTime,
-
-    /// <summary><c>bytes_rate</c></summary>
-    BytesRate,
+    /// <summary>
+    /// A vector aggregation operator (<c>sum</c>, <c>topk</c>, ...); <see cref="Token.Value"/> holds its
+    /// <see cref="Ast.VectorOp"/>. As with <see cref="RangeFunction"/>, one kind stands for Loki's token per operator.
+    /// </summary>
+    VectorFunction,
 
     /// <summary><c>bool</c></summary>
     Bool,
@@ -159,27 +123,6 @@ public enum TokenKind
     /// <summary><c>unwrap</c></summary>
     Unwrap,
 
-    /// <summary><c>avg_over_time</c></summary>
-    AvgOverTime,
-
-    /// <summary><c>sum_over_time</c></summary>
-    SumOverTime,
-
-    /// <summary><c>min_over_time</c></summary>
-    MinOverTime,
-
-    /// <summary><c>max_over_time</c></summary>
-    MaxOverTime,
-
-    /// <summary><c>stdvar_over_time</c></summary>
-    StdvarOverTime,
-
-    /// <summary><c>stddev_over_time</c></summary>
-    StddevOverTime,
-
-    /// <summary><c>quantile_over_time</c></summary>
-    QuantileOverTime,
-
     /// <summary><c>bytes</c> conversion of unwrap.</summary>
     BytesConv,
 
@@ -188,15 +131,6 @@ public enum TokenKind
 
     /// <summary><c>duration_seconds</c> conversion of unwrap.</summary>
     DurationSecondsConv,
-
-    /// <summary><c>first_over_time</c></summary>
-    FirstOverTime,
-
-    /// <summary><c>last_over_time</c></summary>
-    LastOverTime,
-
-    /// <summary><c>absent_over_time</c></summary>
-    AbsentOverTime,
 
     /// <summary><c>vector</c></summary>
     Vector,

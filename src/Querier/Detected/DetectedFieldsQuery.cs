@@ -143,8 +143,8 @@ public sealed class DetectedFieldsQuery(IReadOnlyList<ILogSource> sources, Query
         CancellationToken cancellationToken)
     {
         var result = new LogQueryEngine(sources, memory, warnings).Select(tenant, selector, start, end, lineLimit, Direction.Backward, 0, cancellationToken);
-        var json = LogPipeline.Compile([new JsonParserStage(default)]);
-        var logfmt = LogPipeline.Compile([new LogfmtParserStage(false, false, default)]);
+        var json = LogPipeline.Compile([new JsonParserExpr(default)]);
+        var logfmt = LogPipeline.Compile([new LogfmtParserExpr(false, false, default)]);
         var jsonStages = new Dictionary<LabelSet, StreamPipeline>();
         var logfmtStages = new Dictionary<LabelSet, StreamPipeline>();
         foreach (var entry in result.Entries)

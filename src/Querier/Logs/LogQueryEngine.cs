@@ -100,7 +100,7 @@ public sealed class LogQueryEngine(IReadOnlyList<ILogSource> sources, QueryMemor
         IReadOnlyList<LabelMatcher> matchers = selector.Matchers;
 
         // Context needs the lines around a match, so storage must not drop the lines lacking the query's literals.
-        var filter = pipeline.LiteralRequirements.Count > 0 && !extras.WantsContext ? new LineFilter(pipeline.LiteralRequirements) : null;
+        var filter = pipeline.LiteralRequirements.Count > 0 && !extras.WantsContext ? new LiteralPrefilter(pipeline.LiteralRequirements) : null;
         var query = new EntryQuery(start, end, direction, filter, memory);
 
         var cursors = new List<Cursor>();

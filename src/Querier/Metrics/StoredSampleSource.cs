@@ -33,8 +33,8 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         var from = selection.StartExclusiveNs + 1;
         var through = selection.EndInclusiveNs + 1;
         var literals = first.Pipeline.LiteralRequirements;
-        var query = new EntryQuery(from, through, Direction.Forward, literals.Count > 0 ? new LineFilter(literals) : null, memory);
-        SampleSource? direct = first.Pipeline.IsNoop && first.Source != SampleSource.Unwrap ? first.Source : null;
+        var query = new EntryQuery(from, through, Direction.Forward, literals.Count > 0 ? new LiteralPrefilter(literals) : null, memory);
+        SampleValueSource? direct = first.Pipeline.IsNoop && first.Source != SampleValueSource.Unwrap ? first.Source : null;
 
         var byStream = new Dictionary<LabelSet, List<IEntryIterator>>();
         foreach (var source in sources)
@@ -85,7 +85,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private readonly IEntryIterator[] _iterators;
         private readonly bool[] _live;
         private readonly ExtractorPool _pool;
-        private readonly SampleSource? _direct;
+        private readonly SampleValueSource? _direct;
         private readonly QueryStatistics _stats;
         private readonly QueryWarnings? _warnings;
         private readonly CancellationToken _cancellationToken;
@@ -102,7 +102,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private long _kept;
         private long _duplicates;
 
-        public StreamSampleCursor(LabelSet streamLabels, List<IEntryIterator> iterators, ExtractorPool pool, SampleSource? direct,
+        public StreamSampleCursor(LabelSet streamLabels, List<IEntryIterator> iterators, ExtractorPool pool, SampleValueSource? direct,
             QueryStatistics stats, QueryWarnings? warnings, CancellationToken cancellationToken)
         {
             _warnings = warnings;
@@ -189,7 +189,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
                 // No stages and no metadata: the sample is the stream's, its value the count or the line length.
                 _kept++;
                 TimestampNs = entry.Timestamp;
-                Value = direct == SampleSource.Bytes ? entry.Line.Length : 1;
+                Value = direct == SampleValueSource.Bytes ? entry.Line.Length : 1;
                 Labels = _streamLabels;
                 return true;
             }

@@ -22,7 +22,9 @@ internal sealed class ConfigBinder
     private readonly ConfigKeyCatalog _catalog;
     private readonly string _source;
     private readonly List<ConfigNotice> _notices = [];
-    private readonly List<(string Path, long Line)> _bound = [];
+
+    // How many [InertKey] properties enclose the node being bound: under one, only deprecations get a notice.
+    private int _inertDepth;
 
     public ConfigBinder(ConfigKeyCatalog catalog, string source)
     {
@@ -30,11 +32,8 @@ internal sealed class ConfigBinder
         _source = source;
     }
 
-    /// <summary>Keys accepted but not applied, in file order.</summary>
+    /// <summary>Keys accepted but not applied (unmodelled ones and <see cref="InertKeyAttribute"/> ones), in file order.</summary>
     public IReadOnlyList<ConfigNotice> Notices => _notices;
-
-    /// <summary>Modelled keys the file set, parents before children, with list items as <c>[]</c>.</summary>
-    public IReadOnlyList<(string Path, long Line)> BoundKeys => _bound;
 
     /// <summary>Binds every key of <paramref name="node"/> onto <paramref name="target"/>.</summary>
     public void BindMapping(YamlMappingNode node, object target, string path)
@@ -55,9 +54,22 @@ internal sealed class ConfigBinder
                     continue;
                 }
 
-                _bound.Add((childPath, keyNode.Start.Line));
-                var current = property.GetValue(target);
-                property.SetValue(target, ConvertNode(valueNode, property.PropertyType, current, childPath));
+                var inert = property.IsDefined(typeof(InertKeyAttribute), inherit: false);
+                if (inert && _inertDepth == 0)
+                {
+                    _notices.Add(new ConfigNotice(childPath, keyNode.Start.Line, ConfigNoticeKind.Ignored));
+                }
+
+                _inertDepth += inert ? 1 : 0;
+                try
+                {
+                    var current = property.GetValue(target);
+                    property.SetValue(target, ConvertNode(valueNode, property.PropertyType, current, childPath));
+                }
+                finally
+                {
+                    _inertDepth -= inert ? 1 : 0;
+                }
             }
             else
             {
@@ -236,7 +248,10 @@ internal sealed class ConfigBinder
         }
 
         CheckShape(valueNode, normalised, path, info);
-        _notices.Add(new ConfigNotice(path, keyNode.Start.Line, info.Deprecated ? ConfigNoticeKind.Deprecated : ConfigNoticeKind.Ignored));
+        if (info.Deprecated || _inertDepth == 0)
+        {
+            _notices.Add(new ConfigNotice(path, keyNode.Start.Line, info.Deprecated ? ConfigNoticeKind.Deprecated : ConfigNoticeKind.Ignored));
+        }
     }
 
     private void CheckShape(YamlNode node, string normalised, string path, ConfigKeyInfo info)

@@ -16,24 +16,6 @@ public static class ConfigLoader
     /// <summary>The name the embedded default configuration reports as its source.</summary>
     public const string EmbeddedSource = "embedded default config";
 
-    // Keys the typed model holds (so /config shows them with Loki's defaults) but no LokiSharp room acts on yet;
-    // setting one is reported like any other ignored key. A section listed here covers everything under it.
-    private static readonly string[] InertKeys =
-    [
-        "server.http_server_read_timeout", "server.http_server_write_timeout", "server.register_instrumentation",
-        "common.replication_factor", "common.ring", "common.instance_addr", "common.compactor_address",
-        "schema_config.configs[].row_shards", "storage_config.tsdb_shipper", "storage_config.boltdb_shipper",
-        "ingester.chunk_retain_period", "ingester.flush_op_timeout", "ingester.concurrent_flushes", "ingester.wal.checkpoint_duration",
-        "limits_config.ingestion_rate_strategy", "limits_config.max_query_parallelism",
-        "limits_config.unordered_writes", "limits_config.max_streams_matchers_per_query",
-        "compactor.retention_delete_worker_count", "compactor.max_compaction_parallelism", "compactor.retention_table_timeout",
-        "compactor.delete_request_store", "query_range.max_retries",
-        "query_range.parallelise_shardable_queries", "query_range.results_cache.compression",
-        "query_range.results_cache.cache.default_validity", "querier.max_concurrent", "querier.query_ingesters_within",
-        "querier.extra_query_delay", "querier.query_ingester_only", "querier.query_store_only",
-        "querier.per_request_limits_enabled", "frontend", "query_scheduler", "ruler", "analytics", "memberlist",
-    ];
-
     private static readonly string[] ChunkEncodings =
         ["none", "gzip", "snappy", "lz4-64k", "lz4-256k", "lz4-1M", "lz4-4M", "flate", "zstd", "lz4"];
 
@@ -89,7 +71,7 @@ public static class ConfigLoader
 
         ApplyCommonDefaults(config);
         Validate(config, source);
-        return new LoadedConfig(config, WithInertKeys(binder), source);
+        return new LoadedConfig(config, SortedByLine(binder.Notices), source);
     }
 
     /// <summary>Parses a YAML document that must be a mapping (or empty); syntax errors name the line.</summary>
@@ -241,34 +223,11 @@ public static class ConfigLoader
         }
     }
 
-    // The binder's notices plus one for each inert key the file set (its topmost inert key only).
-    private static List<ConfigNotice> WithInertKeys(ConfigBinder binder)
+    private static List<ConfigNotice> SortedByLine(IReadOnlyList<ConfigNotice> notices)
     {
-        var notices = new List<ConfigNotice>();
-        foreach (var notice in binder.Notices)
-        {
-            // Under an inert section only deprecations are worth a line of their own.
-            if (notice.Kind == ConfigNoticeKind.Deprecated
-                || Array.FindIndex(InertKeys, inert => notice.Key.StartsWith(inert + ".", StringComparison.Ordinal)) < 0)
-            {
-                notices.Add(notice);
-            }
-        }
-
-        foreach (var (path, line) in binder.BoundKeys)
-        {
-            foreach (var inert in InertKeys)
-            {
-                if (path == inert)
-                {
-                    notices.Add(new ConfigNotice(path, line, ConfigNoticeKind.Ignored));
-                    break;
-                }
-            }
-        }
-
-        notices.Sort(static (a, b) => a.Line.CompareTo(b.Line));
-        return notices;
+        var sorted = new List<ConfigNotice>(notices);
+        sorted.Sort(static (a, b) => a.Line.CompareTo(b.Line));
+        return sorted;
     }
 
     private static bool IsSchemaVersion(string schema) =>

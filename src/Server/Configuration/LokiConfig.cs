@@ -40,14 +40,19 @@ public sealed class LokiConfig
 
     public QuerierConfig Querier { get; set; } = new();
 
+    [InertKey]
     public FrontendConfig Frontend { get; set; } = new();
 
+    [InertKey]
     public QuerySchedulerConfig QueryScheduler { get; set; } = new();
 
+    [InertKey]
     public RulerConfig Ruler { get; set; } = new();
 
+    [InertKey]
     public AnalyticsConfig Analytics { get; set; } = new();
 
+    [InertKey]
     public MemberlistConfig Memberlist { get; set; } = new();
 
     public PatternIngesterConfig PatternIngester { get; set; } = new();
@@ -73,8 +78,10 @@ public sealed class ServerConfig
 
     public TimeSpan GracefulShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    [InertKey]
     public TimeSpan HttpServerReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    [InertKey]
     public TimeSpan HttpServerWriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan HttpServerIdleTimeout { get; set; } = TimeSpan.FromSeconds(120);
@@ -87,6 +94,7 @@ public sealed class ServerConfig
 
     public string HttpPathPrefix { get; set; } = "";
 
+    [InertKey]
     public bool RegisterInstrumentation { get; set; } = true;
 
     public string LogLevel { get; set; } = "info";
@@ -101,12 +109,16 @@ public sealed class CommonConfig
 
     public CommonStorageConfig Storage { get; set; } = new();
 
+    [InertKey]
     public int ReplicationFactor { get; set; } = 3;
 
+    [InertKey]
     public RingConfig Ring { get; set; } = new();
 
+    [InertKey]
     public string InstanceAddr { get; set; } = "";
 
+    [InertKey]
     public string CompactorAddress { get; set; } = "";
 }
 
@@ -161,6 +173,7 @@ public sealed class PeriodConfig
 
     public PeriodIndexConfig Index { get; set; } = new();
 
+    [InertKey]
     public int RowShards { get; set; } = 16;
 }
 
@@ -177,8 +190,10 @@ public sealed class StorageConfig
 {
     public FilesystemDirectoryConfig Filesystem { get; set; } = new();
 
+    [InertKey]
     public ShipperConfig TsdbShipper { get; set; } = new();
 
+    [InertKey]
     public ShipperConfig BoltdbShipper { get; set; } = new();
 }
 
@@ -209,14 +224,17 @@ public sealed class IngesterConfig
 
     public int ChunkTargetSize { get; set; } = 1572864;
 
+    [InertKey]
     public TimeSpan ChunkRetainPeriod { get; set; } = TimeSpan.Zero;
 
     public TimeSpan MaxChunkAge { get; set; } = TimeSpan.FromHours(2);
 
     public TimeSpan FlushCheckPeriod { get; set; } = TimeSpan.FromSeconds(30);
 
+    [InertKey]
     public TimeSpan FlushOpTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    [InertKey]
     public int ConcurrentFlushes { get; set; } = 32;
 
     public WalConfig Wal { get; set; } = new();
@@ -229,6 +247,7 @@ public sealed class WalConfig
 
     public string Dir { get; set; } = "wal";
 
+    [InertKey]
     public TimeSpan CheckpointDuration { get; set; } = TimeSpan.FromMinutes(5);
 
     public bool FlushOnShutdown { get; set; }
@@ -239,6 +258,7 @@ public sealed class WalConfig
 /// <summary><c>limits_config:</c> per-tenant limits, overridable per tenant in the runtime config.</summary>
 public sealed class LimitsConfig
 {
+    [InertKey]
     public string IngestionRateStrategy { get; set; } = "global";
 
     public double IngestionRateMb { get; set; } = 4;
@@ -265,6 +285,7 @@ public sealed class LimitsConfig
 
     public int MaxGlobalStreamsPerUser { get; set; } = 5000;
 
+    [InertKey]
     public bool UnorderedWrites { get; set; } = true;
 
     public ByteSize PerStreamRateLimit { get; set; } = new(3 << 20);
@@ -279,6 +300,7 @@ public sealed class LimitsConfig
 
     public TimeSpan MaxQueryLookback { get; set; } = TimeSpan.Zero;
 
+    [InertKey]
     public int MaxQueryParallelism { get; set; } = 32;
 
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromMinutes(1);
@@ -287,6 +309,7 @@ public sealed class LimitsConfig
 
     public int MaxConcurrentTailRequests { get; set; } = 10;
 
+    [InertKey]
     public int MaxStreamsMatchersPerQuery { get; set; } = 1000;
 
     public TimeSpan MaxCacheFreshnessPerQuery { get; set; } = TimeSpan.FromMinutes(10);
@@ -482,16 +505,20 @@ public sealed class CompactorConfig
 
     public TimeSpan RetentionDeleteDelay { get; set; } = TimeSpan.FromHours(2);
 
+    [InertKey]
     public int RetentionDeleteWorkerCount { get; set; } = 150;
 
+    [InertKey]
     public TimeSpan RetentionTableTimeout { get; set; } = TimeSpan.Zero;
 
+    [InertKey]
     public string DeleteRequestStore { get; set; } = "";
 
     public TimeSpan DeleteRequestCancelPeriod { get; set; } = TimeSpan.FromHours(24);
 
     public TimeSpan DeleteMaxInterval { get; set; } = TimeSpan.FromHours(24);
 
+    [InertKey]
     public int MaxCompactionParallelism { get; set; } = 1;
 }
 
@@ -502,8 +529,10 @@ public sealed class QueryRangeConfig
 
     public bool CacheResults { get; set; }
 
+    [InertKey]
     public int MaxRetries { get; set; } = 5;
 
+    [InertKey]
     public bool ParalleliseShardableQueries { get; set; } = true;
 
     public ResultsCacheConfig ResultsCache { get; set; } = new();
@@ -514,6 +543,7 @@ public sealed class ResultsCacheConfig
 {
     public CacheConfig Cache { get; set; } = new();
 
+    [InertKey]
     public string Compression { get; set; } = "";
 }
 
@@ -522,6 +552,7 @@ public sealed class CacheConfig
 {
     public EmbeddedCacheConfig EmbeddedCache { get; set; } = new();
 
+    [InertKey]
     public TimeSpan DefaultValidity { get; set; } = TimeSpan.FromHours(1);
 }
 
@@ -540,20 +571,26 @@ public sealed class EmbeddedCacheConfig
 /// <summary><c>querier:</c>.</summary>
 public sealed class QuerierConfig
 {
+    [InertKey]
     public int MaxConcurrent { get; set; } = 4;
 
+    [InertKey]
     public TimeSpan QueryIngestersWithin { get; set; } = TimeSpan.FromHours(3);
 
     public TimeSpan TailMaxDuration { get; set; } = TimeSpan.FromHours(1);
 
+    [InertKey]
     public TimeSpan ExtraQueryDelay { get; set; } = TimeSpan.Zero;
 
+    [InertKey]
     public bool QueryIngesterOnly { get; set; }
 
+    [InertKey]
     public bool QueryStoreOnly { get; set; }
 
     public bool MultiTenantQueriesEnabled { get; set; }
 
+    [InertKey]
     public bool PerRequestLimitsEnabled { get; set; }
 }
 

@@ -103,7 +103,7 @@ public enum Direction
 /// <param name="Filter">Literal substrings every line must contain, or null.</param>
 /// <param name="Memory">The query's memory budget: the chunk bytes and decoded blocks an iterator holds are reserved in it.</param>
 public readonly record struct EntryQuery(long From, long Through, Direction Direction = Direction.Forward,
-    LineFilter? Filter = null, QueryMemoryBudget? Memory = null);
+    LiteralPrefilter? Filter = null, QueryMemoryBudget? Memory = null);
 
 /// <summary>A stream chosen by a selector: its labels and fingerprint.</summary>
 /// <param name="Labels">The stream's labels.</param>

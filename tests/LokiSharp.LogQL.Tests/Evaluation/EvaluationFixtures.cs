@@ -35,7 +35,7 @@ internal sealed class InMemorySampleSource : ISampleSource
     public IReadOnlyList<ISampleCursor> Select(SampleSelection selection, CancellationToken cancellationToken)
     {
         Selections.Add(selection);
-        var countOnly = selection.Range.Unwrap is null && selection.Aggregation.Op is not (RangeOp.BytesOverTime or RangeOp.BytesRate);
+        var countOnly = selection.Range.Unwrap is null && !RangeFunction.Of(selection.Aggregation.Op).CountsBytes;
         var cursors = new List<ISampleCursor>();
         foreach (var stream in _streams)
         {

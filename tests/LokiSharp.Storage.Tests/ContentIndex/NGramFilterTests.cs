@@ -144,13 +144,13 @@ public sealed class NGramFilterTests
     {
         var pipeline = LokiSharp.LogQL.Pipeline.LogPipeline.Compile(
             LokiSharp.LogQL.Syntax.LogQLParser.ParseLogSelector("{app=\"web\"} |~ \"(?i)timeout|refused\" |= \"db\""));
-        var filter = new LineFilter(pipeline.LiteralRequirements);
+        var filter = new LiteralPrefilter(pipeline.LiteralRequirements);
         Assert.True(filter.Matches("db: Request TIMEOUT"u8));
         Assert.True(filter.Matches("db: conn ReFused"u8));
         Assert.False(filter.Matches("DB: Request TIMEOUT"u8));
         Assert.False(filter.Matches("db: time out"u8));
 
-        var folding = new LineFilter(LokiSharp.LogQL.Pipeline.LogPipeline.Compile(
+        var folding = new LiteralPrefilter(LokiSharp.LogQL.Pipeline.LogPipeline.Compile(
             LokiSharp.LogQL.Syntax.LogQLParser.ParseLogSelector("{app=\"web\"} |~ \"(?i)kelvin\"")).LiteralRequirements);
         Assert.True(folding.Matches("300 KELVIN"u8));
         Assert.True(folding.Matches("300 \u212Aelvin"u8));

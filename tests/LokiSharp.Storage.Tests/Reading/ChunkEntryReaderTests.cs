@@ -30,7 +30,7 @@ public sealed class ChunkEntryReaderTests
         Assert.Equal(Enumerable.Range(0, 2000).Select(i => Base + (i * Second)), f.Select(e => e.Item1));
 
         using var backward = ChunkEntryReader.Open([a, b], new EntryQuery(Base + (10 * Second), Base + (20 * Second),
-            Direction.Backward, new LineFilter("odd")));
+            Direction.Backward, new LiteralPrefilter("odd")));
         var r = Read(backward);
         Assert.Equal([19, 17, 15, 13, 11], r.Select(e => (int)((e.Item1 - Base) / Second)));
     }

@@ -116,7 +116,7 @@ public sealed class ChunkStoreTests
                 : $"level=info method=GET path=/api/items/{rng.Next(1000)} status=200 user=u{rng.Next(500)} took={rng.Next(900)}ms")).ToList();
         store.Write("t", [Chunk(s, lines, Codecs.ChunkEncoding.Zstd, blockSize: 256 * 1024)]);
         using var it = store.OpenEntries("t", new SelectedStream(s, 0),
-            new EntryQuery(Base, Base + Day, Filter: new LineFilter("declined")));
+            new EntryQuery(Base, Base + Day, Filter: new LiteralPrefilter("declined")));
         var found = new List<long>();
         while (it.MoveNext())
         {
@@ -138,7 +138,7 @@ public sealed class ChunkStoreTests
         ILogSource source = store;
         var samples = new List<Sample>();
         var stats = source.ExtractSamples("t", new SelectedStream(s, 0), new EntryQuery(Base, Base + (100 * Second),
-            Direction.Backward, new LineFilter("5")), null, samples);
+            Direction.Backward, new LiteralPrefilter("5")), null, samples);
         Assert.Equal(Enumerable.Range(0, 100).Count(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture).Contains('5')), samples.Count);
         Assert.True(samples.Select(x => x.Timestamp).SequenceEqual(samples.Select(x => x.Timestamp).Order()));
         Assert.Equal(1, stats.Chunks);

@@ -28,7 +28,6 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private const long MinSliceNs = 3600L * 1_000_000_000L;
     private const int RangesPerSlice = 2;
 
-    private readonly RangeAggregationExpr _expr;
     private readonly Func<long, long, IReadOnlyList<ISampleCursor>> _select;
     private readonly Func<LabelSet, LabelSet> _seriesKey;
     private readonly CancellationToken _cancellation;
@@ -41,6 +40,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly long _range;
     private readonly long _offset;
     private readonly bool _countOnly;
+    private readonly Func<long, double, double>? _countValue;
+    private readonly double _rangeSeconds;
     private readonly LabelSet? _absentLabels;
     private readonly int _seriesLimit;
     private readonly QueryMemoryBudget? _memory;
@@ -71,7 +72,6 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation, QueryMemoryBudget? memory = null)
     {
         _memory = memory;
-        _expr = expr;
         _select = select;
         _seriesKey = LabelSets.RangeGrouping(expr.Grouping);
         _seriesLimit = seriesLimit;
@@ -87,8 +87,11 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         // At least one range long, so a slice's carried tail never reaches past the next slice.
         var sliceNs = Math.Max(MinSliceNs, RangesPerSlice * _range);
         _sliceSteps = Math.Max(1, (sliceNs / _step) + (sliceNs % _step > 0 ? 1 : 0));
-        _countOnly = RangeAccumulator.IsCountOnly(expr);
-        _accumulator = RangeAccumulator.Factory(expr)();
+        var function = RangeFunction.Of(expr.Op);
+        _countOnly = function.IsCountOnly(expr);
+        _countValue = function.CountValue;
+        _rangeSeconds = RangeAccumulator.GoSeconds(_range);
+        _accumulator = function.AccumulatorFactory(expr)();
     }
 
     public override bool Next(out long timestampMs, out List<VectorSample> vector)
@@ -128,7 +131,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 var count = series.CountAt(id, step);
                 if (count > 0)
                 {
-                    _vector.Add(new VectorSample(series.Labels[id], timestampMs, RangeAccumulator.CountOnlyValue(_expr, count)));
+                    _vector.Add(new VectorSample(series.Labels[id], timestampMs, _countValue!(count, _rangeSeconds)));
                 }
             }
             else

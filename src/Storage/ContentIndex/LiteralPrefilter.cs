@@ -1,0 +1,178 @@
+using System.Text;
+using LokiSharp.LogQL.Literals;
+
+namespace LokiSharp.Storage.ContentIndex;
+
+/// <summary>
+/// The content index's pre-filter: literals every returned line must contain, a list of requirements, each met by any
+/// one of its alternatives, compared as UTF-8 bytes, case-sensitively or ignoring ASCII case (a pipeline's
+/// <c>LogPipeline.LiteralRequirements</c>). Readers use it to skip blocks through their n-gram content filters and
+/// to drop non-matching lines before handing them out; the query's own line filters still run on what passes.
+/// </summary>
+public sealed class LiteralPrefilter
+{
+    private readonly Requirement[] _requirements;
+
+    /// <summary>Creates a filter requiring every literal (compared as UTF-8 bytes, case-sensitive).</summary>
+    public LiteralPrefilter(params IEnumerable<string> literals)
+    {
+        var list = new List<Requirement>();
+        foreach (var literal in literals)
+        {
+            if (literal.Length > 0)
+            {
+                list.Add(new Requirement([Encoding.UTF8.GetBytes(literal)], null));
+            }
+        }
+
+        _requirements = [.. list];
+    }
+
+    /// <summary>
+    /// Creates a filter from a pipeline's literal requirements. A case-insensitive literal must be ASCII; with a k or s
+    /// it also admits every line holding non-ASCII bytes (RE2 folds those letters to U+212A and U+017F).
+    /// </summary>
+    public LiteralPrefilter(IReadOnlyList<LiteralRequirement> requirements)
+    {
+        var list = new List<Requirement>(requirements.Count);
+        foreach (var requirement in requirements)
+        {
+            if (requirement.AnyOf.Count == 0 || (requirement.IgnoreCase && !AllAscii(requirement.AnyOf)))
+            {
+                continue;
+            }
+
+            var alternatives = new byte[requirement.AnyOf.Count][];
+            var ignoreCase = requirement.IgnoreCase ? new IgnoreCaseLiteral[alternatives.Length] : null;
+            var emptyAlternative = false;
+            for (var i = 0; i < alternatives.Length; i++)
+            {
+                var literal = requirement.AnyOf[i];
+                emptyAlternative |= literal.Length == 0;
+                alternatives[i] = literal;
+                if (ignoreCase is not null)
+                {
+                    ignoreCase[i] = new IgnoreCaseLiteral(literal);
+                }
+            }
+
+            if (!emptyAlternative)
+            {
+                list.Add(new Requirement(alternatives, ignoreCase));
+            }
+        }
+
+        _requirements = [.. list];
+    }
+
+    /// <summary>Whether the filter requires anything (a filter without requirements passes every line).</summary>
+    public bool IsEmpty => _requirements.Length == 0;
+
+    /// <summary>The case-sensitive single literals (UTF-8), the requirements a plain substring test captures.</summary>
+    public IReadOnlyList<byte[]> Literals
+    {
+        get
+        {
+            var literals = new List<byte[]>();
+            foreach (var r in _requirements)
+            {
+                if (r.IgnoreCase is null && r.Alternatives.Length == 1)
+                {
+                    literals.Add(r.Alternatives[0]);
+                }
+            }
+
+            return literals;
+        }
+    }
+
+    /// <summary>Whether a block with this content filter may hold a matching line.</summary>
+    public bool MayMatchBlock(ReadOnlySpan<byte> blockFilter)
+    {
+        if (blockFilter.IsEmpty)
+        {
+            return true;
+        }
+
+        foreach (var r in _requirements)
+        {
+            var any = false;
+            for (var i = 0; i < r.Alternatives.Length && !any; i++)
+            {
+                any = r.IgnoreCase is { } ci
+                    ? NGramFilter.MayContainIgnoreCase(blockFilter, ci[i].Lower)
+                    : NGramFilter.MayContain(blockFilter, r.Alternatives[i]);
+            }
+
+            if (!any)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="line"/> meets every requirement.</summary>
+    public bool Matches(ReadOnlySpan<byte> line)
+    {
+        foreach (var r in _requirements)
+        {
+            if (!r.IsMetBy(line))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool AllAscii(IReadOnlyList<byte[]> literals)
+    {
+        foreach (var literal in literals)
+        {
+            if (!Ascii.IsValid(literal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private sealed class Requirement(byte[][] alternatives, IgnoreCaseLiteral[]? ignoreCase)
+    {
+        public byte[][] Alternatives { get; } = alternatives;
+
+        public IgnoreCaseLiteral[]? IgnoreCase { get; } = ignoreCase;
+
+        public bool IsMetBy(ReadOnlySpan<byte> line)
+        {
+            if (IgnoreCase is { } ci)
+            {
+                var foldsBeyondAscii = false;
+                foreach (var literal in ci)
+                {
+                    if (literal.IsFoundIn(line))
+                    {
+                        return true;
+                    }
+
+                    foldsBeyondAscii |= literal.FoldsBeyondAscii;
+                }
+
+                return foldsBeyondAscii && !Ascii.IsValid(line);
+            }
+
+            foreach (var literal in Alternatives)
+            {
+                if (line.IndexOf(literal) >= 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+}
