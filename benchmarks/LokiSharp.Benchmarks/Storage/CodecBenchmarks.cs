@@ -11,12 +11,10 @@ namespace LokiSharp.Benchmarks.Storage;
 [MemoryDiagnoser]
 public class CodecBenchmarks
 {
-    private const int RawBytes = 16 * 1024 * 1024;
-
     private List<(long Ts, byte[] Line)> _lines = [];
     private byte[] _chunk = [];
     private ChunkLayout? _layout;
-    private readonly PooledBufferWriter _output = new(RawBytes);
+    private PooledBufferWriter _output = null!;
     private readonly DecodedBlock _block = new();
     private ChunkBuilder? _builder;
 
@@ -24,10 +22,14 @@ public class CodecBenchmarks
     [ParamsAllValues]
     public ChunkEncoding Encoding { get; set; }
 
+    /// <summary>Raw bytes of logs in the chunk (the allocation budget test makes it small).</summary>
+    public int RawBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>Builds the data and one encoded chunk.</summary>
     [GlobalSetup]
     public void Setup()
     {
+        _output = new PooledBufferWriter(RawBytes);
         _lines = SyntheticLogs.Generate(RawBytes);
         _builder = new ChunkBuilder(Encoding);
         Encode();
