@@ -1,6 +1,5 @@
 using LokiSharp.Ingester.Head;
 using LokiSharp.LogQL.Labels;
-using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Index;
 using LokiSharp.Storage.Reading;
 

@@ -144,7 +144,7 @@ public sealed class HostileQueryTests : IAsyncLifetime
     [Fact]
     public async Task A_deep_delete_request_query_is_refused_with_400()
     {
-        const string RetentionConfig = """
+        const string retentionConfig = """
             auth_enabled: false
             server: {http_listen_port: ${HTTP_PORT}, grpc_listen_port: ${GRPC_PORT}}
             common: {path_prefix: ${DATA}}
@@ -153,7 +153,7 @@ public sealed class HostileQueryTests : IAsyncLifetime
             compactor: {working_directory: "${DATA}/compactor", retention_enabled: true, delete_request_store: filesystem}
             limits_config: {retention_period: 744h}
             """;
-        await using var server = await LokiProcess.StartAsync(RetentionConfig);
+        await using var server = await LokiProcess.StartAsync(retentionConfig);
         var deep = Uri.EscapeDataString(new string('(', 1000) + "{app=\"shop\"}" + new string(')', 1000));
         using var response = await server.Http.PostAsync(new Uri($"/loki/api/v1/delete?query={deep}&start={_base / 1_000_000_000}", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

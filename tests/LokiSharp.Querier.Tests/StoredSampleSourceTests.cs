@@ -8,10 +8,6 @@ using LokiSharp.LogQL.Syntax;
 using LokiSharp.Querier.Logs;
 using LokiSharp.Querier.Metrics;
 using LokiSharp.Querier.Responses;
-using LokiSharp.Storage.Chunks;
-using LokiSharp.Storage.Codecs;
-using LokiSharp.Storage.Index;
-using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Querier.Tests;
 

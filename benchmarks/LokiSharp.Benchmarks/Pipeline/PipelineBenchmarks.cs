@@ -1,6 +1,5 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Pipeline;
 using LokiSharp.LogQL.Syntax;
 

@@ -3,7 +3,6 @@ using Google.Protobuf;
 using LokiSharp.Benchmarks.Storage;
 using LokiSharp.Ingester.Otlp;
 using LokiSharp.Ingester.Otlp.Protos;
-using LokiSharp.Ingester.Push;
 
 namespace LokiSharp.Benchmarks.Push;
 

@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using LokiSharp.LogQL.Labels;
-using MatchType = LokiSharp.LogQL.Labels.MatchType;
 using LokiSharp.Storage.Index;
 using LokiSharp.Storage.Reading;
+using MatchType = LokiSharp.LogQL.Labels.MatchType;
 
 namespace LokiSharp.Benchmarks.Storage;
 

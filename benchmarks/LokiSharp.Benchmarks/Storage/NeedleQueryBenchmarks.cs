@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Attributes;
 using LokiSharp.LogQL.Labels;
-using MatchType = LokiSharp.LogQL.Labels.MatchType;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.ContentIndex;
 using LokiSharp.Storage.Reading;
 using LokiSharp.Storage.Store;
+using MatchType = LokiSharp.LogQL.Labels.MatchType;
 
 namespace LokiSharp.Benchmarks.Storage;
 

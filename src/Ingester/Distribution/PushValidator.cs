@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Text;
 using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Push;

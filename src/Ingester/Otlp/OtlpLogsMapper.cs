@@ -1,8 +1,8 @@
+using System.Globalization;
 using Google.Protobuf.Collections;
 using LokiSharp.Ingester.Otlp.Protos;
 using LokiSharp.Ingester.Push;
 using LokiSharp.LogQL.Labels;
-using System.Globalization;
 
 namespace LokiSharp.Ingester.Otlp;
 

@@ -1,8 +1,8 @@
 using System.Text;
-using MatchType = LokiSharp.LogQL.Labels.MatchType;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.LogQL.Text;
+using MatchType = LokiSharp.LogQL.Labels.MatchType;
 
 namespace LokiSharp.LogQL.Ast;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using LokiSharp.LogQL.Labels;
-using MatchType = LokiSharp.LogQL.Labels.MatchType;
 using LokiSharp.LogQL.Text;
+using MatchType = LokiSharp.LogQL.Labels.MatchType;
 
 namespace LokiSharp.LogQL.Pipeline;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
-using MatchType = LokiSharp.LogQL.Labels.MatchType;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Text;
 using Pidgin;
+using MatchType = LokiSharp.LogQL.Labels.MatchType;
 
 namespace LokiSharp.LogQL.Syntax;
 

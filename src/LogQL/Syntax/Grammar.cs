@@ -1,9 +1,9 @@
-using MatchType = LokiSharp.LogQL.Labels.MatchType;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Text;
 using Pidgin;
 using static Pidgin.Parser;
+using MatchType = LokiSharp.LogQL.Labels.MatchType;
 
 namespace LokiSharp.LogQL.Syntax;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Text;

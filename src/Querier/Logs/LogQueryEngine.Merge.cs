@@ -1,6 +1,5 @@
 using System.Text;
 using LokiSharp.LogQL.Evaluation;
-using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Pipeline;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Reading;

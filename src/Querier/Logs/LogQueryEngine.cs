@@ -1,4 +1,3 @@
-using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Pipeline;

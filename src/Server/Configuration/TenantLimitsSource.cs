@@ -1,6 +1,5 @@
 using LokiSharp.Ingester.Otlp;
 using LokiSharp.Server.Hosting;
-using Microsoft.Extensions.Logging;
 using YamlDotNet.RepresentationModel;
 
 namespace LokiSharp.Server.Configuration;

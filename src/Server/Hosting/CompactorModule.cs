@@ -1,5 +1,4 @@
 using LokiSharp.Compactor;
-using Microsoft.Extensions.Logging;
 
 namespace LokiSharp.Server.Hosting;
 

@@ -1,5 +1,4 @@
 using LokiSharp.Ingester;
-using Microsoft.Extensions.Logging;
 
 namespace LokiSharp.Server.Hosting;
 

@@ -1,20 +1,13 @@
 using System.Net;
-using Grpc.AspNetCore.HealthChecks;
 using LokiSharp.Ingester;
 using LokiSharp.Ingester.Limits;
 using LokiSharp.Server.Configuration;
 using LokiSharp.Server.Grpc;
 using LokiSharp.Server.Http;
 using LokiSharp.Server.Logging;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using LokiSharp.Storage.Store;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Prometheus;
 
 namespace LokiSharp.Server.Hosting;

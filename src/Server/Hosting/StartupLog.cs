@@ -1,7 +1,4 @@
 using LokiSharp.Server.Configuration;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LokiSharp.Server.Hosting;
 

@@ -1,5 +1,4 @@
 using LokiSharp.Storage.Store;
-using Microsoft.Extensions.Logging;
 
 namespace LokiSharp.Server.Hosting;
 

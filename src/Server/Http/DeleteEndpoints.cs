@@ -2,10 +2,6 @@ using System.Text.Json;
 using LokiSharp.Compactor;
 using LokiSharp.Compactor.Deletion;
 using LokiSharp.Server.Configuration;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace LokiSharp.Server.Http;
 

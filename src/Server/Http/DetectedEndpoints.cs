@@ -4,10 +4,6 @@ using LokiSharp.Querier.Patterns;
 using LokiSharp.Querier.Requests;
 using LokiSharp.Querier.Responses;
 using LokiSharp.Server.Configuration;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace LokiSharp.Server.Http;
 

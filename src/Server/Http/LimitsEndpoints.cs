@@ -3,10 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using LokiSharp.Server.Configuration;
 using LokiSharp.Server.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using YamlDotNet.RepresentationModel;
 
 namespace LokiSharp.Server.Http;

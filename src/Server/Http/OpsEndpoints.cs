@@ -4,10 +4,6 @@ using System.Text.Json.Serialization;
 using LokiSharp.Server.Configuration;
 using LokiSharp.Server.Hosting;
 using LokiSharp.Server.Logging;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Logging;
 
 namespace LokiSharp.Server.Http;
 

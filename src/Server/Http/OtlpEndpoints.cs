@@ -1,9 +1,6 @@
 using Google.Protobuf;
 using LokiSharp.Ingester.Otlp.Protos;
 using LokiSharp.Ingester.Push;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace LokiSharp.Server.Http;
 

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace LokiSharp.Server.Http;
 
 /// <summary>Loki's plain-text responses (Go's <c>http.Error</c>): text/plain, nosniff, the message and a newline.</summary>

@@ -1,7 +1,4 @@
 using LokiSharp.Ingester.Push;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace LokiSharp.Server.Http;
 

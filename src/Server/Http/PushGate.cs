@@ -1,8 +1,6 @@
 using Grpc.Core;
 using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Push;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace LokiSharp.Server.Http;
 

@@ -13,10 +13,6 @@ using LokiSharp.Querier.Responses;
 using LokiSharp.Querier.Tenants;
 using LokiSharp.Server.Configuration;
 using LokiSharp.Storage.Reading;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
 
 namespace LokiSharp.Server.Http;

@@ -1,5 +1,4 @@
 using LokiSharp.Querier.Requests;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 

@@ -1,8 +1,5 @@
 using System.Text.Json;
 using LokiSharp.Server.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace LokiSharp.Server.Http;
 

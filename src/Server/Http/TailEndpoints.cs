@@ -12,10 +12,6 @@ using LokiSharp.Querier.Responses;
 using LokiSharp.Querier.Tail;
 using LokiSharp.Server.Configuration;
 using LokiSharp.Storage.Reading;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace LokiSharp.Server.Http;
 

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace LokiSharp.Server.Http;
 
 /// <summary>Resolves the tenant of a request as Loki does: <c>fake</c> without auth, else <c>X-Scope-OrgID</c>.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace LokiSharp.Server.Logging;
 
 /// <summary>The process-wide minimum log level, changeable at run time through <c>/log_level</c>.</summary>

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using LokiSharp.LogQL.Text;
-using Microsoft.Extensions.Logging;
 
 namespace LokiSharp.Server.Logging;
 

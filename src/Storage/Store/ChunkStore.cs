@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using LokiSharp.LogQL.Labels;
-using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Index;
 using LokiSharp.Storage.Reading;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using LokiSharp.LogQL.Syntax;
-using YamlDotNet.RepresentationModel;
 
 namespace LokiSharp.IntegrationTests.Deploy;
 

@@ -1,8 +1,6 @@
 using System.Reflection;
 using System.Text;
-using LokiSharp.LogQL.Pipeline;
 using LokiSharp.LogQL.Templates;
-using Xunit.Sdk;
 
 namespace LokiSharp.LogQL.Tests.Pipeline;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Syntax;
 
 namespace LokiSharp.LogQL.Tests.Pipeline;

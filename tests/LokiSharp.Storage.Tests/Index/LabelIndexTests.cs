@@ -1,7 +1,7 @@
 using LokiSharp.LogQL.Labels;
-using MatchType = LokiSharp.LogQL.Labels.MatchType;
 using LokiSharp.Storage.Index;
 using LokiSharp.Storage.Reading;
+using MatchType = LokiSharp.LogQL.Labels.MatchType;
 
 namespace LokiSharp.Storage.Tests.Index;
 

@@ -1,4 +1,3 @@
-using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.ContentIndex;
 using LokiSharp.Storage.Reading;
 using static LokiSharp.Storage.Tests.TestData;
