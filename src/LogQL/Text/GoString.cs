@@ -182,69 +182,69 @@ public static class GoString
                     bytes.Add((byte)e);
                     break;
                 case 'x' or 'u' or 'U':
-                {
-                    var n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-                    if (i + n > body.Length)
                     {
-                        return false;
-                    }
-
-                    var v = 0;
-                    for (var k = 0; k < n; k++)
-                    {
-                        var h = HexDigit(body[i + k]);
-                        if (h < 0)
+                        var n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+                        if (i + n > body.Length)
                         {
                             return false;
                         }
 
-                        v = (v << 4) | h;
-                    }
+                        var v = 0;
+                        for (var k = 0; k < n; k++)
+                        {
+                            var h = HexDigit(body[i + k]);
+                            if (h < 0)
+                            {
+                                return false;
+                            }
 
-                    i += n;
-                    if (e == 'x')
-                    {
-                        bytes.Add((byte)v);
+                            v = (v << 4) | h;
+                        }
+
+                        i += n;
+                        if (e == 'x')
+                        {
+                            bytes.Add((byte)v);
+                            break;
+                        }
+
+                        if (!Rune.IsValid(v))
+                        {
+                            return false;
+                        }
+
+                        AppendRune(bytes, new Rune(v), utf8);
                         break;
                     }
 
-                    if (!Rune.IsValid(v))
-                    {
-                        return false;
-                    }
-
-                    AppendRune(bytes, new Rune(v), utf8);
-                    break;
-                }
-
                 case >= '0' and <= '7':
-                {
-                    if (i + 2 > body.Length)
                     {
-                        return false;
-                    }
-
-                    var v = e - '0';
-                    for (var k = 0; k < 2; k++)
-                    {
-                        var o = body[i + k] - '0';
-                        if (o is < 0 or > 7)
+                        if (i + 2 > body.Length)
                         {
                             return false;
                         }
 
-                        v = (v << 3) | o;
-                    }
+                        var v = e - '0';
+                        for (var k = 0; k < 2; k++)
+                        {
+                            var o = body[i + k] - '0';
+                            if (o is < 0 or > 7)
+                            {
+                                return false;
+                            }
 
-                    if (v > 255)
-                    {
-                        return false;
-                    }
+                            v = (v << 3) | o;
+                        }
 
-                    i += 2;
-                    bytes.Add((byte)v);
-                    break;
-                }
+                        if (v > 255)
+                        {
+                            return false;
+                        }
+
+                        i += 2;
+                        bytes.Add((byte)v);
+                        break;
+                    }
 
                 default:
                     return false;

@@ -85,48 +85,48 @@ public static class ConfigYamlWriter
             case DateOnly date:
                 return new YamlScalarNode(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
             case IDictionary dictionary:
-            {
-                var mapping = new YamlMappingNode();
-                var keys = new List<string>();
-                foreach (var key in dictionary.Keys)
                 {
-                    keys.Add((string)key);
-                }
+                    var mapping = new YamlMappingNode();
+                    var keys = new List<string>();
+                    foreach (var key in dictionary.Keys)
+                    {
+                        keys.Add((string)key);
+                    }
 
-                keys.Sort(StringComparer.Ordinal);
-                foreach (var key in keys)
-                {
-                    mapping.Add(key, ToNode(dictionary[key]));
-                }
+                    keys.Sort(StringComparer.Ordinal);
+                    foreach (var key in keys)
+                    {
+                        mapping.Add(key, ToNode(dictionary[key]));
+                    }
 
-                return mapping;
-            }
+                    return mapping;
+                }
 
             case IList list:
-            {
-                var sequence = new YamlSequenceNode();
-                foreach (var item in list)
                 {
-                    sequence.Add(ToNode(item));
-                }
+                    var sequence = new YamlSequenceNode();
+                    foreach (var item in list)
+                    {
+                        sequence.Add(ToNode(item));
+                    }
 
-                return sequence;
-            }
+                    return sequence;
+                }
 
             default:
-            {
-                var mapping = new YamlMappingNode();
-                foreach (var (name, property) in ConfigBinder.PropertiesOf(value.GetType()))
                 {
-                    var propertyValue = property.GetValue(value);
-                    if (propertyValue is not null)
+                    var mapping = new YamlMappingNode();
+                    foreach (var (name, property) in ConfigBinder.PropertiesOf(value.GetType()))
                     {
-                        mapping.Add(name, ToNode(propertyValue));
+                        var propertyValue = property.GetValue(value);
+                        if (propertyValue is not null)
+                        {
+                            mapping.Add(name, ToNode(propertyValue));
+                        }
                     }
-                }
 
-                return mapping;
-            }
+                    return mapping;
+                }
         }
     }
 

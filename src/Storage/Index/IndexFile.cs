@@ -179,96 +179,96 @@ internal static class IndexFile
         switch (payload[0])
         {
             case SeriesRecord:
-            {
-                if (!Varint.TryRead(payload, ref p, out var id) || (int)id != series.Count ||
-                    !Varint.TryRead(payload, ref p, out var count) || count > (ulong)payload.Length)
                 {
-                    return false;
-                }
-
-                var pairs = new LabelPair[(int)count];
-                for (var i = 0; i < pairs.Length; i++)
-                {
-                    if (!TryReadString(payload, ref p, out var name) || !TryReadString(payload, ref p, out var value))
+                    if (!Varint.TryRead(payload, ref p, out var id) || (int)id != series.Count ||
+                        !Varint.TryRead(payload, ref p, out var count) || count > (ulong)payload.Length)
                     {
                         return false;
                     }
 
-                    pairs[i] = new LabelPair(name, value);
-                }
+                    var pairs = new LabelPair[(int)count];
+                    for (var i = 0; i < pairs.Length; i++)
+                    {
+                        if (!TryReadString(payload, ref p, out var name) || !TryReadString(payload, ref p, out var value))
+                        {
+                            return false;
+                        }
 
-                if (p != payload.Length)
-                {
-                    return false;
-                }
+                        pairs[i] = new LabelPair(name, value);
+                    }
 
-                var labels = LabelSet.From(pairs);
-                series.Add(labels);
-                onSeries?.Invoke(labels);
-                return true;
-            }
-
-            case ChunkRecord:
-            case ReplacementRecord:
-            {
-                if (payload.Length < 17)
-                {
-                    return false;
-                }
-
-                var from = BinaryPrimitives.ReadInt64LittleEndian(payload[1..]);
-                var through = BinaryPrimitives.ReadInt64LittleEndian(payload[9..]);
-                p = 17;
-                if (!Varint.TryRead(payload, ref p, out var id) || id >= (ulong)series.Count ||
-                    !Varint.TryRead(payload, ref p, out var pack) || !Varint.TryRead(payload, ref p, out var offset) ||
-                    !Varint.TryRead(payload, ref p, out var length) || !Varint.TryRead(payload, ref p, out var entries) ||
-                    !Varint.TryRead(payload, ref p, out var bytes))
-                {
-                    return false;
-                }
-
-                var chunk = new ChunkRef((long)pack, (long)offset, (int)length, from, through, (int)entries, (long)bytes);
-                if (payload[0] == ChunkRecord)
-                {
                     if (p != payload.Length)
                     {
                         return false;
                     }
 
-                    onChunk(series[(int)id], chunk);
+                    var labels = LabelSet.From(pairs);
+                    series.Add(labels);
+                    onSeries?.Invoke(labels);
                     return true;
                 }
 
-                if (!Varint.TryRead(payload, ref p, out var replacedPack) ||
-                    !Varint.TryRead(payload, ref p, out var replacedOffset) || p != payload.Length)
+            case ChunkRecord:
+            case ReplacementRecord:
                 {
-                    return false;
-                }
+                    if (payload.Length < 17)
+                    {
+                        return false;
+                    }
 
-                if (onReplacement is null)
-                {
-                    // A reader that does not track rewrites treats the replacement as committed.
-                    onChunk(series[(int)id], chunk);
-                }
-                else
-                {
-                    onReplacement(series[(int)id], chunk, ((long)replacedPack, (long)replacedOffset));
-                }
+                    var from = BinaryPrimitives.ReadInt64LittleEndian(payload[1..]);
+                    var through = BinaryPrimitives.ReadInt64LittleEndian(payload[9..]);
+                    p = 17;
+                    if (!Varint.TryRead(payload, ref p, out var id) || id >= (ulong)series.Count ||
+                        !Varint.TryRead(payload, ref p, out var pack) || !Varint.TryRead(payload, ref p, out var offset) ||
+                        !Varint.TryRead(payload, ref p, out var length) || !Varint.TryRead(payload, ref p, out var entries) ||
+                        !Varint.TryRead(payload, ref p, out var bytes))
+                    {
+                        return false;
+                    }
 
-                return true;
-            }
+                    var chunk = new ChunkRef((long)pack, (long)offset, (int)length, from, through, (int)entries, (long)bytes);
+                    if (payload[0] == ChunkRecord)
+                    {
+                        if (p != payload.Length)
+                        {
+                            return false;
+                        }
+
+                        onChunk(series[(int)id], chunk);
+                        return true;
+                    }
+
+                    if (!Varint.TryRead(payload, ref p, out var replacedPack) ||
+                        !Varint.TryRead(payload, ref p, out var replacedOffset) || p != payload.Length)
+                    {
+                        return false;
+                    }
+
+                    if (onReplacement is null)
+                    {
+                        // A reader that does not track rewrites treats the replacement as committed.
+                        onChunk(series[(int)id], chunk);
+                    }
+                    else
+                    {
+                        onReplacement(series[(int)id], chunk, ((long)replacedPack, (long)replacedOffset));
+                    }
+
+                    return true;
+                }
 
             case TombstoneRecord:
-            {
-                if (!Varint.TryRead(payload, ref p, out var pack) || !Varint.TryRead(payload, ref p, out var offset) ||
-                    p != payload.Length)
                 {
-                    return false;
-                }
+                    if (!Varint.TryRead(payload, ref p, out var pack) || !Varint.TryRead(payload, ref p, out var offset) ||
+                        p != payload.Length)
+                    {
+                        return false;
+                    }
 
-                onTombstone?.Invoke(((long)pack, (long)offset));
-                return true;
-            }
+                    onTombstone?.Invoke(((long)pack, (long)offset));
+                    return true;
+                }
 
             default:
                 return false;

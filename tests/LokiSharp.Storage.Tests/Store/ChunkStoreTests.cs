@@ -330,9 +330,11 @@ public sealed class ChunkStoreTests
 
         var reports = new List<StorageCorruption>();
         using (var store = ChunkStore.Open(new StorageOptions
-               {
-                   RootDirectory = dir.Path, SealGracePeriod = TimeSpan.FromDays(36500), OnCorruption = reports.Add,
-               }))
+        {
+            RootDirectory = dir.Path,
+            SealGracePeriod = TimeSpan.FromDays(36500),
+            OnCorruption = reports.Add,
+        }))
         {
             Assert.Single(reports);
             Assert.Equal(10, ReadAll(store, "t", s, new EntryQuery(Base, Base + Day), out _).Count);
