@@ -37,8 +37,10 @@ public sealed class IngesterMetrics
         WalCorruptions = factory.CreateCounter("loki_ingester_wal_corruptions_total", "Total number of WAL corruptions encountered.", ["type"]);
 
         // Loki's name; it counts every failed commit (disk full or another I/O error), each answered 500.
-        WalFailedCommits = factory.CreateCounter("loki_ingester_wal_disk_full_failures_total", "Total number of WAL write failures (disk full or I/O error); their pushes were refused.");
-        FlushFailures = factory.CreateCounter("loki_ingester_chunks_flush_failures_total", "Total number of failed flush attempts; the chunks stay in memory and the WAL and are retried.");
+        WalFailedCommits = factory.CreateCounter("loki_ingester_wal_disk_full_failures_total",
+            "Total number of WAL write failures (disk full or I/O error); their pushes were refused.");
+        FlushFailures = factory.CreateCounter("loki_ingester_chunks_flush_failures_total",
+            "Total number of failed flush attempts; the chunks stay in memory and the WAL and are retried.");
     }
 
     public Counter BytesReceived { get; }

@@ -47,14 +47,17 @@ public sealed partial class StreamIngester
         {
             _metrics.Discard("rate_limited", tenant, limits.RetentionHours, batch.Format, validated.Lines, validated.Bytes);
             throw new PushRequestException(429,
-                $"ingestion rate limit exceeded for user {tenant} (limit: {(long)limits.IngestionRateBytes} bytes/sec) while attempting to ingest '{validated.Lines}' lines totaling '{validated.Bytes}' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased");
+                $"ingestion rate limit exceeded for user {tenant} (limit: {(long)limits.IngestionRateBytes} bytes/sec) " +
+                $"while attempting to ingest '{validated.Lines}' lines totaling '{validated.Bytes}' bytes, " +
+                $"reduce log volume or contact your Loki administrator to see if the limit can be increased");
         }
 
         if (HeadBytes + validated.Bytes > _options.MaxHeadBytes)
         {
             _metrics.Discard("rate_limited", tenant, limits.RetentionHours, batch.Format, validated.Lines, validated.Bytes);
             throw new PushRequestException(429,
-                $"ingester memory limit reached: {HeadBytes} bytes of unflushed logs held (limit {_options.MaxHeadBytes} bytes); retry later or raise the limit");
+                $"ingester memory limit reached: {HeadBytes} bytes of unflushed logs held (limit {_options.MaxHeadBytes} bytes); " +
+                $"retry later or raise the limit");
         }
 
         _metrics.BytesReceived.WithLabels(tenant, limits.RetentionHours, "false", "", batch.Format).Inc(validated.Bytes);
@@ -201,7 +204,9 @@ public sealed partial class StreamIngester
         var limit = limits.StreamLimit;
         if (limit > 0 && streams.Count >= limit)
         {
-            error = $"maximum active stream limit exceeded when trying to create stream {labels}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: '{tenant}'";
+            error = $"maximum active stream limit exceeded when trying to create stream {labels}, " +
+                $"reduce the number of active streams (reduce labels or reduce label values), " +
+                $"or contact your Loki administrator to see if the limit can be increased, user: '{tenant}'";
             return null;
         }
 
@@ -250,7 +255,8 @@ public sealed partial class StreamIngester
                 if (highest != long.MinValue && entry.TimestampNs < cutoff)
                 {
                     (failures ??= []).Add((entry.TimestampNs,
-                        $"entry too far behind, entry timestamp is: {GoTimestamp.FormatRfc3339(entry.TimestampNs)}, oldest acceptable timestamp is: {GoTimestamp.FormatRfc3339(cutoff)}"));
+                        $"entry too far behind, entry timestamp is: {GoTimestamp.FormatRfc3339(entry.TimestampNs)}, " +
+                        $"oldest acceptable timestamp is: {GoTimestamp.FormatRfc3339(cutoff)}"));
                     _metrics.Discard("too_far_behind", stream.Tenant, limits.RetentionHours, batch.Format, 1, entry.LineLength);
                     kept ??= entries.GetRange(0, i);
                     continue;
@@ -271,7 +277,9 @@ public sealed partial class StreamIngester
                 foreach (var entry in accepted)
                 {
                     failures.Add((entry.TimestampNs,
-                        $"Per stream rate limit exceeded (limit: {HumanSize(limits.PerStreamRateLimit)}/sec) while attempting to ingest for stream '{stream.LabelsText}' totaling {HumanSize(entry.LineLength)}, consider splitting a stream via additional labels or contact your Loki administrator to see if the limit can be increased"));
+                        $"Per stream rate limit exceeded (limit: {HumanSize(limits.PerStreamRateLimit)}/sec) " +
+                        $"while attempting to ingest for stream '{stream.LabelsText}' totaling {HumanSize(entry.LineLength)}, " +
+                        $"consider splitting a stream via additional labels or contact your Loki administrator to see if the limit can be increased"));
                 }
 
                 _metrics.Discard("per_stream_rate_limit", stream.Tenant, limits.RetentionHours, batch.Format, accepted.Count, acceptedBytes);
@@ -359,7 +367,8 @@ public sealed partial class StreamIngester
         var shown = _options.MaxReturnedStreamErrors > 0 ? Math.Min(failures.Count, _options.MaxReturnedStreamErrors) : failures.Count;
         for (var i = 0; i < shown; i++)
         {
-            sb.Append("entry with timestamp ").Append(GoTimestamp.FormatGoString(failures[i].Timestamp)).Append(" ignored, reason: '").Append(failures[i].Reason).Append("',\n");
+            sb.Append("entry with timestamp ").Append(GoTimestamp.FormatGoString(failures[i].Timestamp))
+                .Append(" ignored, reason: '").Append(failures[i].Reason).Append("',\n");
         }
 
         sb.Append("user '").Append(stream.Tenant).Append("', total ignored: ").Append(failures.Count).Append(" out of ").Append(total)

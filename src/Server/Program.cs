@@ -45,7 +45,8 @@ public static class Program
         {
             var build = BuildInfo.Current;
             await Console.Out.WriteLineAsync(
-                $"lokisharp, version {BuildInfo.ProductVersion} (Loki API {BuildInfo.LokiCompatibleVersion}, branch: {build.Branch}, revision: {build.Revision})\n" +
+                $"lokisharp, version {BuildInfo.ProductVersion} (Loki API {BuildInfo.LokiCompatibleVersion}, " +
+                $"branch: {build.Branch}, revision: {build.Revision})\n" +
                 $"  build date:       {build.BuildDate}\n  runtime:          {build.GoVersion}").ConfigureAwait(false);
             return 0;
         }

@@ -124,7 +124,8 @@ public static class DeleteRequestValidator
         if (!force && nowMs - request.CreatedAtMs > (long)cancelPeriod.TotalMilliseconds)
         {
             throw new DeleteRequestException("Cancellation of partially completed delete request or delete request past the deadline of " +
-                                             GoDuration.FromTimeSpan(cancelPeriod) + " since its creation is not allowed. To force, use the ?force query parameter");
+                                             GoDuration.FromTimeSpan(cancelPeriod) + " since its creation is not allowed. " +
+                                             "To force, use the ?force query parameter");
         }
     }
 

@@ -122,7 +122,8 @@ public sealed class PushValidator
                 string? discardReason = null;
                 if (entry.TimestampNs < oldest)
                 {
-                    error = $"entry for stream '{labelsText}' has timestamp too old: {GoTimestamp.FormatRfc3339(entry.TimestampNs)}, oldest acceptable timestamp is: {GoTimestamp.FormatRfc3339(oldest)}";
+                    error = $"entry for stream '{labelsText}' has timestamp too old: {GoTimestamp.FormatRfc3339(entry.TimestampNs)}, " +
+                        $"oldest acceptable timestamp is: {GoTimestamp.FormatRfc3339(oldest)}";
                     discardReason = "greater_than_max_sample_age";
                 }
                 else if (entry.TimestampNs > newest)
@@ -132,22 +133,28 @@ public sealed class PushValidator
                 }
                 else if (limits.MaxLineSize > 0 && lineLength > limits.MaxLineSize)
                 {
-                    error = $"max entry size '{limits.MaxLineSize}' bytes exceeded for stream '{labelsText}' while adding an entry with length '{lineLength}' bytes";
+                    error = $"max entry size '{limits.MaxLineSize}' bytes exceeded for stream '{labelsText}' " +
+                        $"while adding an entry with length '{lineLength}' bytes";
                     discardReason = "line_too_long";
                 }
                 else if (metadata.Length > 0 && !limits.AllowStructuredMetadata)
                 {
-                    error = $"stream '{labelsText}' includes structured metadata, but this feature is disallowed. Please see `limits_config.allow_structured_metadata` or contact your Loki administrator to enable it";
+                    error = $"stream '{labelsText}' includes structured metadata, but this feature is disallowed. " +
+                        $"Please see `limits_config.allow_structured_metadata` or contact your Loki administrator to enable it";
                     discardReason = "disallowed_structured_metadata";
                 }
                 else if (limits.MaxStructuredMetadataSize > 0 && metadataSize > limits.MaxStructuredMetadataSize)
                 {
-                    error = $"stream '{labelsText}' has structured metadata too large: '{metadataSize}' bytes, limit: '{limits.MaxStructuredMetadataSize}' bytes. Please see `limits_config.max_structured_metadata_size` or contact your Loki administrator to increase it";
+                    error = $"stream '{labelsText}' has structured metadata too large: '{metadataSize}' bytes, " +
+                        $"limit: '{limits.MaxStructuredMetadataSize}' bytes. Please see `limits_config.max_structured_metadata_size` " +
+                        $"or contact your Loki administrator to increase it";
                     discardReason = "structured_metadata_too_large";
                 }
                 else if (limits.MaxStructuredMetadataEntriesCount > 0 && metadata.Length > limits.MaxStructuredMetadataEntriesCount)
                 {
-                    error = $"stream '{labelsText}' has too many structured metadata labels: '{metadata.Length}', limit: '{limits.MaxStructuredMetadataEntriesCount}'. Please see `limits_config.max_structured_metadata_entries_count` or contact your Loki administrator to increase it";
+                    error = $"stream '{labelsText}' has too many structured metadata labels: '{metadata.Length}', " +
+                        $"limit: '{limits.MaxStructuredMetadataEntriesCount}'. " +
+                        $"Please see `limits_config.max_structured_metadata_entries_count` or contact your Loki administrator to increase it";
                     discardReason = "structured_metadata_too_many";
                 }
 
@@ -288,7 +295,9 @@ public sealed class PushValidator
         for (var i = 0; i < count; i++)
         {
             var name = SanitiseName(metadata[i].Name);
-            var value = metadata[i].Value.Contains('\uFFFD', StringComparison.Ordinal) ? metadata[i].Value.Replace("\uFFFD", "", StringComparison.Ordinal) : metadata[i].Value;
+            var value = metadata[i].Value.Contains('\uFFFD', StringComparison.Ordinal)
+                ? metadata[i].Value.Replace("\uFFFD", "", StringComparison.Ordinal)
+                : metadata[i].Value;
             if (name == LevelDetector.DetectedLevel)
             {
                 hasLevel = true;

@@ -75,7 +75,8 @@ public static class OtlpAttributeText
         var result = sb.ToString();
         if (result.AsSpan().IndexOfAnyExcept('_') < 0)
         {
-            throw new PushRequestException(400, $"symbolizer lookup: normalization for label name {GoString.Quote(name)} resulted in invalid name {GoString.Quote(result)}");
+            throw new PushRequestException(400,
+                $"symbolizer lookup: normalization for label name {GoString.Quote(name)} resulted in invalid name {GoString.Quote(result)}");
         }
 
         return result;

@@ -76,7 +76,8 @@ public sealed record BinaryOpModifier(
     EquatableArray<string> Include)
 {
     /// <summary>No modifiers.</summary>
-    public static BinaryOpModifier None { get; } = new(false, false, EquatableArray<string>.Empty, VectorMatchCardinality.OneToOne, EquatableArray<string>.Empty);
+    public static BinaryOpModifier None { get; } =
+        new(false, false, EquatableArray<string>.Empty, VectorMatchCardinality.OneToOne, EquatableArray<string>.Empty);
 }
 
 /// <summary>A binary operation; Loki prints it fully parenthesised.</summary>

@@ -178,7 +178,8 @@ public sealed class MetricQueryEvaluator
         var parameters = context.Parameters;
         var absent = expr.Op == RangeOp.AbsentOverTime ? AbsentLabels(expr.Range.Left) : null;
         var seriesLimit = ReferenceEquals(expr, context.Root) && absent is null ? Math.Max(0, _limits.MaxQuerySeries) : 0;
-        return new RangeVectorEvaluator(expr, (from, through) => _source.Select(new SampleSelection(expr, from, through) { SumGrouping = sumGrouping }, context.Cancellation),
+        return new RangeVectorEvaluator(expr,
+            (from, through) => _source.Select(new SampleSelection(expr, from, through) { SumGrouping = sumGrouping }, context.Cancellation),
             parameters, absent, seriesLimit, _limits.MaxParallelism, context.Cancellation, _memory);
     }
 

@@ -49,7 +49,8 @@ public sealed class MetricQueryException : Exception
 
     /// <summary>Loki's <c>max_query_series</c> error.</summary>
     public static MetricQueryException SeriesLimit(int limit) => new(MetricQueryErrorKind.Limit,
-        $"maximum number of series ({limit}) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, reducing the time range, or aggregating results with functions like sum(), count() or topk()");
+        $"maximum number of series ({limit}) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, " +
+        $"reducing the time range, or aggregating results with functions like sum(), count() or topk()");
 
     /// <summary>Loki's error for a sample whose labels carry <c>__error__</c>.</summary>
     public static MetricQueryException PipelineError(LabelSet series)

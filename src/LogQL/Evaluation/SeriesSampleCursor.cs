@@ -11,7 +11,8 @@ public sealed class SeriesSampleCursor : ISampleCursor
     private int _index = -1;
 
     /// <summary>Creates a cursor over <paramref name="points"/> (ascending time) restricted to <c>(startExclusiveNs, endInclusiveNs]</c>.</summary>
-    public SeriesSampleCursor(LabelSet labels, IReadOnlyList<(long TimestampNs, double Value)> points, long startExclusiveNs = long.MinValue, long endInclusiveNs = long.MaxValue)
+    public SeriesSampleCursor(LabelSet labels, IReadOnlyList<(long TimestampNs, double Value)> points,
+        long startExclusiveNs = long.MinValue, long endInclusiveNs = long.MaxValue)
     {
         Labels = labels;
         _points = points;

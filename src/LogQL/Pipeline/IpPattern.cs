@@ -23,7 +23,8 @@ internal sealed class IpPattern
             return new IpPattern(address, null, null);
         }
 
-        if (pattern.Contains('/', StringComparison.Ordinal) && IPNetwork.TryParse(pattern, out var network) && TryParseAddress(pattern.AsSpan(0, pattern.IndexOf('/', StringComparison.Ordinal)), out _))
+        if (pattern.Contains('/', StringComparison.Ordinal) && IPNetwork.TryParse(pattern, out var network)
+            && TryParseAddress(pattern.AsSpan(0, pattern.IndexOf('/', StringComparison.Ordinal)), out _))
         {
             return new IpPattern(null, network, null);
         }

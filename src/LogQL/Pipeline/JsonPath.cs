@@ -38,7 +38,9 @@ internal static class JsonPath
                 i++;
                 if (i >= s.Length || !(char.IsAsciiLetter(s[i]) || s[i] == '_'))
                 {
-                    error = i >= s.Length ? "syntax error: unexpected $end, expecting FIELD" : "syntax error: unexpected " + Describe(s[i]) + ", expecting FIELD";
+                    error = i >= s.Length
+                        ? "syntax error: unexpected $end, expecting FIELD"
+                        : "syntax error: unexpected " + Describe(s[i]) + ", expecting FIELD";
                     return null;
                 }
 
@@ -146,7 +148,8 @@ internal static class JsonPath
     /// Finds the value at <paramref name="path"/>; <paramref name="found"/> is false when the path does not exist.
     /// Returns an error text when the JSON on the way is malformed.
     /// </summary>
-    public static string? Find(ReadOnlySpan<byte> data, JsonPathSegment[] path, out int start, out int length, out JsonKind kind, out bool escaped, out bool found)
+    public static string? Find(ReadOnlySpan<byte> data, JsonPathSegment[] path, out int start, out int length, out JsonKind kind,
+        out bool escaped, out bool found)
     {
         found = false;
         var error = JsonScanner.ReadValue(data, 0, out start, out length, out kind, out escaped, out _);

@@ -193,7 +193,8 @@ internal static class JsonScanner
     /// quotes, still escaped), kind and the index after it. Returns an error text on failure.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static string? ReadValue(ReadOnlySpan<byte> data, int from, out int valueStart, out int valueLength, out JsonKind kind, out bool escaped, out int end)
+    public static string? ReadValue(ReadOnlySpan<byte> data, int from, out int valueStart, out int valueLength, out JsonKind kind,
+        out bool escaped, out int end)
     {
         valueStart = valueLength = end = 0;
         kind = JsonKind.Null;

@@ -240,7 +240,10 @@ internal sealed class LabelsResultCache
 
     private static readonly Comparison<LabelPair> ByName = static (a, b) => string.CompareOrdinal(a.Name, b.Name);
 
-    /// <summary>The general path, for a snapshot naming a label twice (the later value wins, as in <see cref="LabelSet.From(IEnumerable{LabelPair})"/>).</summary>
+    /// <summary>
+    /// The general path, for a snapshot naming a label twice (the later value wins, as in
+    /// <see cref="LabelSet.From(IEnumerable{LabelPair})"/>).
+    /// </summary>
     private static LabelsResult BuildWithDuplicates(ReadOnlySpan<LabelPair> unsorted, LineLabels source, int hash)
     {
         var all = new List<LabelPair>(unsorted.Length);

@@ -506,12 +506,14 @@ internal static class Factory
         {
             if (leftLiteral is not null)
             {
-                return new InvalidSampleExpr("unexpected literal for left leg of logical/set binary operation (" + text + "): " + GoFloat.FormatFixed6(leftLiteral.Value));
+                return new InvalidSampleExpr("unexpected literal for left leg of logical/set binary operation (" + text + "): " +
+                    GoFloat.FormatFixed6(leftLiteral.Value));
             }
 
             if (rightLiteral is not null)
             {
-                return new InvalidSampleExpr("unexpected literal for right leg of logical/set binary operation (" + text + "): " + GoFloat.FormatFixed6(rightLiteral.Value));
+                return new InvalidSampleExpr("unexpected literal for right leg of logical/set binary operation (" + text + "): " +
+                    GoFloat.FormatFixed6(rightLiteral.Value));
             }
         }
 

@@ -243,7 +243,9 @@ public readonly record struct GoTime(long UnixSeconds, int Nanoseconds, TimeZone
                         var found = false;
                         for (var m = 1; m <= 12; m++)
                         {
-                            var name = token == "Jan" ? CultureInfo.InvariantCulture.DateTimeFormat.GetAbbreviatedMonthName(m) : CultureInfo.InvariantCulture.DateTimeFormat.GetMonthName(m);
+                            var name = token == "Jan"
+                                ? CultureInfo.InvariantCulture.DateTimeFormat.GetAbbreviatedMonthName(m)
+                                : CultureInfo.InvariantCulture.DateTimeFormat.GetMonthName(m);
                             if (string.Compare(value, v, name, 0, name.Length, StringComparison.OrdinalIgnoreCase) == 0)
                             {
                                 month = m;
@@ -266,7 +268,9 @@ public readonly record struct GoTime(long UnixSeconds, int Nanoseconds, TimeZone
                         var found = false;
                         for (var d = 0; d < 7; d++)
                         {
-                            var name = token == "Mon" ? CultureInfo.InvariantCulture.DateTimeFormat.GetAbbreviatedDayName((DayOfWeek)d) : CultureInfo.InvariantCulture.DateTimeFormat.GetDayName((DayOfWeek)d);
+                            var name = token == "Mon"
+                                ? CultureInfo.InvariantCulture.DateTimeFormat.GetAbbreviatedDayName((DayOfWeek)d)
+                                : CultureInfo.InvariantCulture.DateTimeFormat.GetDayName((DayOfWeek)d);
                             if (string.Compare(value, v, name, 0, name.Length, StringComparison.OrdinalIgnoreCase) == 0)
                             {
                                 v += name.Length;

@@ -109,7 +109,8 @@ public static class TemplateFunctions
         ["float64"] = new(1, 1, [A], static (_, a) => TemplateValues.ToFloat64(a[0])),
         ["add"] = new(0, Variadic, [A], static (_, a) => a.Aggregate(0L, static (s, v) => unchecked(s + TemplateValues.ToInt64(v)))),
         ["sub"] = new(2, 2, [A], static (_, a) => unchecked(TemplateValues.ToInt64(a[0]) - TemplateValues.ToInt64(a[1]))),
-        ["mul"] = new(1, Variadic, [A], static (_, a) => a.Skip(1).Aggregate(TemplateValues.ToInt64(a[0]), static (s, v) => unchecked(s * TemplateValues.ToInt64(v)))),
+        ["mul"] = new(1, Variadic, [A], static (_, a) =>
+            a.Skip(1).Aggregate(TemplateValues.ToInt64(a[0]), static (s, v) => unchecked(s * TemplateValues.ToInt64(v)))),
         ["div"] = new(2, 2, [A], static (_, a) => IntegerDivide(TemplateValues.ToInt64(a[0]), TemplateValues.ToInt64(a[1]), modulo: false)),
         ["mod"] = new(2, 2, [A], static (_, a) => IntegerDivide(TemplateValues.ToInt64(a[0]), TemplateValues.ToInt64(a[1]), modulo: true)),
         ["addf"] = new(0, Variadic, [A], static (_, a) => DecimalFold(a, 0, static (x, y) => x + y)),
@@ -175,10 +176,14 @@ public static class TemplateFunctions
             switch (item)
             {
                 case ITemplateData data:
-                    item = key is string k1 ? data.Get(k1) ?? string.Empty : throw new TemplateFunctionException("value has type " + TemplateValues.TypeName(key) + "; should be string");
+                    item = key is string k1
+                        ? data.Get(k1) ?? string.Empty
+                        : throw new TemplateFunctionException("value has type " + TemplateValues.TypeName(key) + "; should be string");
                     break;
                 case IDictionary<string, object?> map:
-                    item = key is string k2 ? (map.TryGetValue(k2, out var v) ? v : null) : throw new TemplateFunctionException("value has type " + TemplateValues.TypeName(key) + "; should be string");
+                    item = key is string k2
+                        ? (map.TryGetValue(k2, out var v) ? v : null)
+                        : throw new TemplateFunctionException("value has type " + TemplateValues.TypeName(key) + "; should be string");
                     break;
                 case IList<object?> list:
                     {
@@ -218,7 +223,8 @@ public static class TemplateFunctions
     private static object? Slice(object?[] a)
     {
         var item = a[0];
-        var indexes = a[1..].Select(static x => x is long l ? l : throw new TemplateFunctionException("cannot index slice/array with type " + TemplateValues.TypeName(x))).ToArray();
+        var indexes = a[1..].Select(static x =>
+            x is long l ? l : throw new TemplateFunctionException("cannot index slice/array with type " + TemplateValues.TypeName(x))).ToArray();
         if (indexes.Length > 3 || (item is string && indexes.Length > 2))
         {
             throw new TemplateFunctionException("too many slice indexes: " + indexes.Length.ToString(CultureInfo.InvariantCulture));
@@ -393,7 +399,8 @@ public static class TemplateFunctions
         if (!long.TryParse(epoch, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
         {
             throw new TemplateFunctionException("unable to parse time '" + epoch + "': strconv.ParseInt: parsing " + GoString.Quote(epoch) + ": " +
-                                                (epoch.Length > 0 && epoch.TrimStart('-', '+').All(char.IsAsciiDigit) ? "value out of range" : "invalid syntax"));
+                                                (epoch.Length > 0 && epoch.TrimStart('-', '+').All(char.IsAsciiDigit)
+                                                    ? "value out of range" : "invalid syntax"));
         }
 
         return epoch.Length switch
@@ -441,7 +448,8 @@ public static class TemplateFunctions
         }
 
         var buffer = new byte[(v.Length * 3 / 4) + 3];
-        if (Convert.TryFromBase64String(v, buffer, out var written) && !v.Contains(' ', StringComparison.Ordinal) && !v.Contains('\t', StringComparison.Ordinal))
+        if (Convert.TryFromBase64String(v, buffer, out var written) && !v.Contains(' ', StringComparison.Ordinal)
+            && !v.Contains('\t', StringComparison.Ordinal))
         {
             return Encoding.UTF8.GetString(buffer, 0, written);
         }
@@ -731,7 +739,8 @@ public static class TemplateFunctions
 
     private static object? FromJsonElement(JsonElement e) => e.ValueKind switch
     {
-        JsonValueKind.Object => e.EnumerateObject().GroupBy(static p => p.Name).ToDictionary(static g => g.Key, static g => FromJsonElement(g.Last().Value), StringComparer.Ordinal),
+        JsonValueKind.Object => e.EnumerateObject().GroupBy(static p => p.Name)
+            .ToDictionary(static g => g.Key, static g => FromJsonElement(g.Last().Value), StringComparer.Ordinal),
         JsonValueKind.Array => e.EnumerateArray().Select(FromJsonElement).ToList(),
         JsonValueKind.String => e.GetString(),
         JsonValueKind.Number => e.GetDouble(),

@@ -513,7 +513,8 @@ internal sealed class TemplateParser
         else if (double.TryParse(clean, NumberStyles.Float, CultureInfo.InvariantCulture, out var f))
         {
             floating = f;
-            if (f == Math.Floor(f) && Math.Abs(f) < 9.2e18 && !clean.Contains('.', StringComparison.Ordinal) && !clean.Contains('e', StringComparison.OrdinalIgnoreCase))
+            if (f == Math.Floor(f) && Math.Abs(f) < 9.2e18 && !clean.Contains('.', StringComparison.Ordinal)
+                && !clean.Contains('e', StringComparison.OrdinalIgnoreCase))
             {
                 integer = (long)f;
             }

@@ -37,6 +37,7 @@ public sealed record RangeQueryRequest(string Tenant, string Query, long StartNs
     public string KeyPrefix => $"{Tenant}:{Generation}:{StepNs}:{StartNs % StepNs}:{SplitNs}:";
 
     /// <summary>The key of one split interval's entry: the prefix, the interval's number and the query.</summary>
-    public static string Key(string prefix, long bucket, string query) => string.Concat(prefix, bucket.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", query);
+    public static string Key(string prefix, long bucket, string query) =>
+        string.Concat(prefix, bucket.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", query);
 }
 

@@ -142,7 +142,8 @@ public sealed class DetectedFieldsQuery(IReadOnlyList<ILogSource> sources, Query
     private IEnumerable<LineFields> Lines(string tenant, LogSelectorExpr selector, long start, long end, int lineLimit,
         CancellationToken cancellationToken)
     {
-        var result = new LogQueryEngine(sources, memory, warnings).Select(new LogQuery(tenant, selector, start, end, lineLimit, Direction.Backward), cancellationToken);
+        var result = new LogQueryEngine(sources, memory, warnings)
+            .Select(new LogQuery(tenant, selector, start, end, lineLimit, Direction.Backward), cancellationToken);
         var json = LogPipeline.Compile([new JsonParserExpr(default)]);
         var logfmt = LogPipeline.Compile([new LogfmtParserExpr(false, false, default)]);
         var jsonStages = new Dictionary<LabelSet, StreamPipeline>();

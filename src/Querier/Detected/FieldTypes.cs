@@ -63,7 +63,8 @@ public static class FieldTypes
     private static bool HasByteUnit(string value)
     {
         var lower = value.ToLowerInvariant();
-        foreach (var unit in (string[])["b", "kib", "kb", "mib", "mb", "gib", "gb", "tib", "tb", "pib", "pb", "eib", "eb", "ki", "k", "mi", "m", "gi", "g", "ti", "t", "pi", "p", "ei", "e"])
+        foreach (var unit in (string[])["b", "kib", "kb", "mib", "mb", "gib", "gb", "tib", "tb", "pib", "pb", "eib", "eb",
+            "ki", "k", "mi", "m", "gi", "g", "ti", "t", "pi", "p", "ei", "e"])
         {
             if (lower.EndsWith(unit, StringComparison.Ordinal))
             {

@@ -19,7 +19,8 @@ public sealed class PatternsQuery(IReadOnlyList<ILogSource> sources, QueryMemory
     /// <summary>The patterns of <paramref name="selector"/>'s lines in <c>[start, end)</c>.</summary>
     public List<MinedPattern> Patterns(string tenant, LogSelectorExpr selector, long start, long end, long stepNs, CancellationToken cancellationToken)
     {
-        var result = new LogQueryEngine(sources, memory, warnings).Select(new LogQuery(tenant, selector, start, end, MaxLines, Direction.Backward), cancellationToken);
+        var result = new LogQueryEngine(sources, memory, warnings)
+            .Select(new LogQuery(tenant, selector, start, end, MaxLines, Direction.Backward), cancellationToken);
         var miner = new PatternMiner(stepNs, memory);
         for (var i = result.Entries.Count - 1; i >= 0; i--)
         {

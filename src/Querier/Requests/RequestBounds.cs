@@ -90,7 +90,8 @@ public readonly record struct RequestBounds(long Start, long End)
         if (max > 0 && End - Start > max)
         {
             throw new QueryRequestException(
-                $"the query time range exceeds the limit (query length: {new GoDuration(End - Start)}, limit: {GoDuration.FromTimeSpan(maxQueryLength).ToPrometheusString()})");
+                $"the query time range exceeds the limit (query length: {new GoDuration(End - Start)}, " +
+                $"limit: {GoDuration.FromTimeSpan(maxQueryLength).ToPrometheusString()})");
         }
     }
 

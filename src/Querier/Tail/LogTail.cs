@@ -135,7 +135,8 @@ public sealed class LogTail
             return;
         }
 
-        var result = new LogQueryEngine(sources, _memory).Select(new LogQuery(_tenant, _selector, start, now + 1, _limit, Direction.Backward), cancellationToken);
+        var result = new LogQueryEngine(sources, _memory)
+            .Select(new LogQuery(_tenant, _selector, start, now + 1, _limit, Direction.Backward), cancellationToken);
         result.Entries.Reverse();
         var seen = new HashSet<(LabelSet, long, string)>(result.Entries.Count);
         foreach (var entry in result.Entries)

@@ -96,7 +96,8 @@ public static class ConfigLoader
         {
             YamlMappingNode mapping => mapping,
             YamlScalarNode { Value: null or "" } => null,
-            var other => throw new ConfigException($"{source}: line {other.Start.Line}, column {other.Start.Column}: the configuration must be a mapping of sections"),
+            var other => throw new ConfigException(
+                $"{source}: line {other.Start.Line}, column {other.Start.Column}: the configuration must be a mapping of sections"),
         };
     }
 

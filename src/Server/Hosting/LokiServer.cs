@@ -103,7 +103,8 @@ public static class LokiServer
         builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>
             config.Compactor.RetentionEnabled
                 ? [.. new LokiSharp.Storage.Reading.ILogSource[] { sp.GetRequiredService<Ingester.StreamIngester>(), sp.GetRequiredService<ChunkStore>() }
-                    .Select(s => new LokiSharp.Compactor.Deletion.DeleteFilteringLogSource(s, sp.GetRequiredService<LokiSharp.Compactor.StoreCompactor>().DeleteRequests))]
+                    .Select(s => new LokiSharp.Compactor.Deletion.DeleteFilteringLogSource(s,
+                        sp.GetRequiredService<LokiSharp.Compactor.StoreCompactor>().DeleteRequests))]
                 : [sp.GetRequiredService<Ingester.StreamIngester>(), sp.GetRequiredService<ChunkStore>()]);
         builder.Services.AddSingleton(sp => new LokiSharp.Compactor.CompactorMetrics(sp.GetRequiredService<IMetricFactory>()));
         builder.Services.AddSingleton(sp => new LokiSharp.Compactor.StoreCompactor(sp.GetRequiredService<ChunkStore>(), RoomOptions.Compactor(config),
@@ -220,7 +221,8 @@ public static class LokiServer
     {
         var build = BuildInfo.Current;
         Metrics.CreateGauge("loki_build_info",
-                "A metric with a constant '1' value labeled by version, revision, branch, goversion from which loki was built, and the goos and goarch for the build.",
+                "A metric with a constant '1' value labeled by version, revision, branch, goversion from which loki was built, " +
+                "and the goos and goarch for the build.",
                 ["version", "revision", "branch", "goversion", "goos", "goarch", "tags"])
             .WithLabels(build.Version, build.Revision, build.Branch, build.GoVersion,
                 OperatingSystem.IsLinux() ? "linux" : OperatingSystem.IsWindows() ? "windows" : "darwin",

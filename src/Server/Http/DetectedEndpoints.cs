@@ -16,7 +16,8 @@ internal static class DetectedEndpoints
     {
         string[] getPost = ["GET", "POST"];
         endpoints.MapMethods("/loki/api/v1/detected_labels", getPost, static context => QueryEndpoints.Handle(context, DetectedLabelsAsync));
-        endpoints.MapMethods("/loki/api/v1/detected_fields", getPost, static context => QueryEndpoints.Handle(context, (c, q) => DetectedFieldsAsync(c, q, null)));
+        endpoints.MapMethods("/loki/api/v1/detected_fields", getPost,
+            static context => QueryEndpoints.Handle(context, (c, q) => DetectedFieldsAsync(c, q, null)));
         endpoints.MapMethods("/loki/api/v1/detected_field/{name}/values", getPost,
             static context => QueryEndpoints.Handle(context, (c, q) => DetectedFieldsAsync(c, q, c.Request.RouteValues["name"] as string ?? "")));
         endpoints.MapMethods("/loki/api/v1/patterns", getPost, static context => QueryEndpoints.Handle(context, PatternsAsync));
@@ -62,7 +63,8 @@ internal static class DetectedEndpoints
         if (valuesOf is not null)
         {
             var values = detected.Values(q.Tenant, selector, bounds.Start, bounds.End, lineLimit, valuesOf, limit, context.RequestAborted);
-            await QueryEndpoints.WriteJsonAsync(context, 200, w => LokiJson.WriteDetectedFieldValues(w, values, limit, q.Warnings.ToList())).ConfigureAwait(false);
+            await QueryEndpoints.WriteJsonAsync(context, 200,
+                w => LokiJson.WriteDetectedFieldValues(w, values, limit, q.Warnings.ToList())).ConfigureAwait(false);
             return;
         }
 

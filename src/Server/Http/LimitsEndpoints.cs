@@ -80,7 +80,8 @@ internal static class LimitsEndpoints
         null or string or bool or int or long or double => value,
         TimeSpan t => ConfigDuration.Format(t),
         ByteSize size => size.ToString(),
-        IDictionary dictionary => dictionary.Keys.Cast<object>().ToDictionary(k => Convert.ToString(k, CultureInfo.InvariantCulture)!, k => Plain(dictionary[k])),
+        IDictionary dictionary => dictionary.Keys.Cast<object>().ToDictionary(k => Convert.ToString(k, CultureInfo.InvariantCulture)!,
+            k => Plain(dictionary[k])),
         IList list => list.Cast<object?>().Select(Plain).ToList(),
         _ => ConfigBinder.PropertiesOf(value.GetType()).ToDictionary(p => p.Key, p => Plain(p.Value.GetValue(value))),
     };

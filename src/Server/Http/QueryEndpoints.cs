@@ -131,7 +131,8 @@ internal static class QueryEndpoints
         catch (OperationCanceledException)
         {
             await TryWriteAsync(context, StatusCodes.Status504GatewayTimeout,
-                "request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed").ConfigureAwait(false);
+                "request timed out, decrease the duration of the request or add more label matchers " +
+                "(prefer exact match over regex match) to reduce the amount of data processed").ConfigureAwait(false);
         }
         finally
         {
@@ -236,7 +237,8 @@ internal static class QueryEndpoints
         }
         catch (MetricQueryException e)
         {
-            throw new QueryRequestException(e.Message, e.Kind == MetricQueryErrorKind.Execution ? StatusCodes.Status500InternalServerError : StatusCodes.Status400BadRequest);
+            throw new QueryRequestException(e.Message,
+                e.Kind == MetricQueryErrorKind.Execution ? StatusCodes.Status500InternalServerError : StatusCodes.Status400BadRequest);
         }
 
         stats.ExecTimeSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -264,7 +266,8 @@ internal static class QueryEndpoints
         bounds.CheckLength(q.Limits.MaxQueryLength);
         QueryParameters.CheckEntriesLimit(limit, q.Limits.MaxEntriesLimitPerQuery);
         var (start, end) = bounds.ClampLookback(q.Limits.MaxQueryLookback, q.Now);
-        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings).Select(new LogQuery(q.Tenant, selector, start, end, limit, direction), context.RequestAborted);
+        var result = new LogQueryEngine(q.Sources, q.Memory, q.Warnings)
+            .Select(new LogQuery(q.Tenant, selector, start, end, limit, direction), context.RequestAborted);
         await WriteJsonAsync(context, 200, w => LokiJson.WriteLegacyStreams(w, result)).ConfigureAwait(false);
     }
 
