@@ -39,12 +39,14 @@ watch.Stop();
 
 var seconds = watch.Elapsed.TotalSeconds;
 var megabytes = rawBytes / 1048576.0;
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pushed in {seconds:F2} s: {megabytes / seconds:F1} MB/s, {lines / seconds:F0} lines/s, {failures} failed pushes"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"pushed in {seconds:F2} s: {megabytes / seconds:F1} MB/s, {lines / seconds:F0} lines/s, {failures} failed pushes"));
 if (options.Pid is { } serverPid)
 {
     var cpu = ServerProcess.CpuSeconds(serverPid) - cpuBefore;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"server: {cpu:F2} CPU-s = {cpu / (megabytes / 1024):F1} CPU-s per GB, peak RSS {ServerProcess.PeakRssMegabytes(serverPid):F0} MB, RSS now {ServerProcess.RssMegabytes(serverPid):F0} MB"));
+        $"server: {cpu:F2} CPU-s = {cpu / (megabytes / 1024):F1} CPU-s per GB, " +
+        $"peak RSS {ServerProcess.PeakRssMegabytes(serverPid):F0} MB, RSS now {ServerProcess.RssMegabytes(serverPid):F0} MB"));
 }
 
 return failures == 0 ? 0 : 1;

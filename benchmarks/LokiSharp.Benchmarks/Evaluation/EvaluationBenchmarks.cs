@@ -135,7 +135,8 @@ public class VectorMatchingBenchmarks
 
         _source = new ArraySampleSource(streams);
         _oneToOne = (SampleExpr)LogQLParser.Parse("count_over_time({app=\"web\"}[1m]) / count_over_time({app=\"web\"}[1m])");
-        _groupLeft = (SampleExpr)LogQLParser.Parse("count_over_time({app=\"web\"}[1m]) / on (team) group_left sum by (team) (count_over_time({app=\"web\"}[1m]))");
+        _groupLeft = (SampleExpr)LogQLParser.Parse(
+            "count_over_time({app=\"web\"}[1m]) / on (team) group_left sum by (team) (count_over_time({app=\"web\"}[1m]))");
         _and = (SampleExpr)LogQLParser.Parse("count_over_time({app=\"web\"}[1m]) and on (pod) count_over_time({app=\"web\"}[1m])");
     }
 

@@ -47,7 +47,8 @@ public class CodecBenchmarks
             filters += b.FilterSize;
         }
 
-        Console.WriteLine($"// {ChunkEncodings.Name(Encoding)}: stored/raw = {(double)_chunk.Length / raw:F3}, content filters = {(double)filters / _chunk.Length:P2} of stored, blocks = {_layout.Blocks.Count}");
+        Console.WriteLine($"// {ChunkEncodings.Name(Encoding)}: stored/raw = {(double)_chunk.Length / raw:F3}, " +
+            $"content filters = {(double)filters / _chunk.Length:P2} of stored, blocks = {_layout.Blocks.Count}");
     }
 
     /// <summary>Builds the chunk.</summary>

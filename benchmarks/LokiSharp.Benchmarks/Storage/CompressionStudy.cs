@@ -105,7 +105,8 @@ internal static class CompressionStudy
         foreach (var arg in only.Where(o => o.StartsWith("custom:", StringComparison.Ordinal)))
         {
             // custom:size=1024,level=9,strategy=7,window=20,chain=16,hash=17,search=2,minmatch=4,target=32
-            var settings = arg["custom:".Length..].Split(',').Select(kv => kv.Split('=')).ToDictionary(kv => kv[0], kv => int.Parse(kv[1], System.Globalization.CultureInfo.InvariantCulture));
+            var settings = arg["custom:".Length..].Split(',').Select(kv => kv.Split('='))
+                .ToDictionary(kv => kv[0], kv => int.Parse(kv[1], System.Globalization.CultureInfo.InvariantCulture));
             Measure(arg, streams, raw, settings["size"] * 1024, Planes, () =>
             {
                 var c = new Compressor(settings.GetValueOrDefault("level", 3));
@@ -300,7 +301,9 @@ internal static class CompressionStudy
             throw new InvalidOperationException("decoded lines do not add up to the raw bytes");
         }
 
-        Console.WriteLine($"{"chunkbuilder-" + ChunkEncodings.Name(encoding),-28} ratio {(double)stored / raw:F4}  filters {(double)filters / raw:F4}  chunks {chunks.Count}  encode {cpuSeconds / (raw / 1e9):F1} cpu-s/GB  decode {raw / 1e6 / decode:F0} MB/s, with every line {raw / 1e6 / decodeLines:F0} MB/s");
+        Console.WriteLine($"{"chunkbuilder-" + ChunkEncodings.Name(encoding),-28} ratio {(double)stored / raw:F4}  filters {(double)filters / raw:F4}  " +
+            $"chunks {chunks.Count}  encode {cpuSeconds / (raw / 1e9):F1} cpu-s/GB  decode {raw / 1e6 / decode:F0} MB/s, " +
+            $"with every line {raw / 1e6 / decodeLines:F0} MB/s");
     }
 
     private static void Measure(string name, List<StreamData> streams, long raw, int blockSize, BlockLayout layout, Func<Compressor> make,
@@ -346,7 +349,8 @@ internal static class CompressionStudy
 
         var decode = decodeWatch.Elapsed.TotalSeconds;
         ArrayPool<byte>.Shared.Return(buffer);
-        Console.WriteLine($"{name,-28} ratio {(double)compressed / raw:F4}  blocks {frames.Count}  encode {compressTime.TotalSeconds / (raw / 1e9):F1} s/GB  decompress {rawBlocks / 1e6 / decode:F0} MB/s");
+        Console.WriteLine($"{name,-28} ratio {(double)compressed / raw:F4}  blocks {frames.Count}  " +
+            $"encode {compressTime.TotalSeconds / (raw / 1e9):F1} s/GB  decompress {rawBlocks / 1e6 / decode:F0} MB/s");
     }
 
     private static void DictionaryStudy(List<StreamData> streams, long raw, int level, int blockSize, int dictSize)
@@ -381,7 +385,8 @@ internal static class CompressionStudy
             }
         }
 
-        Console.WriteLine($"dict-stream-col-l{level,-2}-{blockSize / 1024}k   ratio {(double)compressed / raw:F4} + dicts {(double)dictBytes / raw:F4}  ({sw.Elapsed.TotalSeconds:F1} s incl. training)");
+        Console.WriteLine($"dict-stream-col-l{level,-2}-{blockSize / 1024}k   ratio {(double)compressed / raw:F4} + " +
+            $"dicts {(double)dictBytes / raw:F4}  ({sw.Elapsed.TotalSeconds:F1} s incl. training)");
     }
 
     // Today's block payload: per entry varint ts delta, varint line length, line, varint 0 (no metadata).

@@ -64,7 +64,8 @@ public class NeedleQueryBenchmarks
         ILogSource source = _store;
         var stats = source.ExtractSamples("bench", _stream, new EntryQuery(_from, _through, Filter: new LiteralPrefilter("declined")), null, _samples);
         var total = stats.BlocksDecoded + stats.BlocksSkippedByContent;
-        Console.WriteLine($"// {Encoding}: stored (chunks + index) / raw = {(double)stored / raw:F3}; needle matches = {_samples.Count}; blocks skipped by content index = {stats.BlocksSkippedByContent}/{total} ({(double)stats.BlocksSkippedByContent / total:P1})");
+        Console.WriteLine($"// {Encoding}: stored (chunks + index) / raw = {(double)stored / raw:F3}; needle matches = {_samples.Count}; " +
+            $"blocks skipped by content index = {stats.BlocksSkippedByContent}/{total} ({(double)stats.BlocksSkippedByContent / total:P1})");
     }
 
     /// <summary>The needle query using content filters.</summary>

@@ -6,8 +6,10 @@ namespace LokiSharp.Benchmarks.Storage;
 internal static class SyntheticLogs
 {
     private static readonly string[] Levels = ["info", "info", "info", "info", "debug", "warn", "error"];
-    private static readonly string[] Paths = ["/api/cart", "/api/checkout", "/api/catalog/rings", "/api/catalog/necklaces", "/api/user/profile", "/healthz", "/api/payment/authorize"];
-    private static readonly string[] Messages = ["request completed", "cache miss, loading from database", "item added to cart", "payment authorized", "inventory reserved", "session refreshed", "slow query detected", "retrying upstream call"];
+    private static readonly string[] Paths =
+        ["/api/cart", "/api/checkout", "/api/catalog/rings", "/api/catalog/necklaces", "/api/user/profile", "/healthz", "/api/payment/authorize"];
+    private static readonly string[] Messages = ["request completed", "cache miss, loading from database", "item added to cart", "payment authorized",
+        "inventory reserved", "session refreshed", "slow query detected", "retrying upstream call"];
 
     /// <summary>About <paramref name="rawBytes"/> of lines; every <paramref name="needleEvery"/>-th line says "declined".</summary>
     public static List<(long Ts, byte[] Line)> Generate(int rawBytes, int seed = 42, int needleEvery = 50_000)
@@ -21,7 +23,8 @@ internal static class SyntheticLogs
         {
             ts += rng.Next(1_000_000, 20_000_000);
             sb.Clear();
-            sb.Append("ts=").Append(DateTime.UnixEpoch.AddTicks(ts / 100).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
+            sb.Append("ts=").Append(DateTime.UnixEpoch.AddTicks(ts / 100).ToString("yyyy-MM-ddTHH:mm:ss.fffZ",
+                System.Globalization.CultureInfo.InvariantCulture));
             sb.Append(" level=").Append(Levels[rng.Next(Levels.Length)]);
             sb.Append(" trace_id=").Append(rng.NextInt64().ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
             sb.Append(" method=").Append(rng.Next(3) == 0 ? "POST" : "GET");
