@@ -102,9 +102,12 @@ public sealed class ValidationTests
             ("{a=\"b\"}", Now, "fine", []));
 
         var message = result.Errors.ToString();
-        Assert.Contains($"1 errors like: entry for stream '{{a=\"b\", service_name=\"unknown_service\"}}' has timestamp too old: {LokiSharp.LogQL.Text.GoTimestamp.FormatRfc3339(old)}, oldest acceptable timestamp is: ", message, StringComparison.Ordinal);
-        Assert.Contains($"1 errors like: entry for stream '{{a=\"b\", service_name=\"unknown_service\"}}' has timestamp too new: {LokiSharp.LogQL.Text.GoTimestamp.FormatRfc3339(future)}", message, StringComparison.Ordinal);
-        Assert.Contains("1 errors like: max entry size '10' bytes exceeded for stream '{a=\"b\", service_name=\"unknown_service\"}' while adding an entry with length '25' bytes", message, StringComparison.Ordinal);
+        Assert.Contains($"1 errors like: entry for stream '{{a=\"b\", service_name=\"unknown_service\"}}' has timestamp too old: " +
+            $"{LokiSharp.LogQL.Text.GoTimestamp.FormatRfc3339(old)}, oldest acceptable timestamp is: ", message, StringComparison.Ordinal);
+        Assert.Contains($"1 errors like: entry for stream '{{a=\"b\", service_name=\"unknown_service\"}}' has timestamp too new: " +
+            $"{LokiSharp.LogQL.Text.GoTimestamp.FormatRfc3339(future)}", message, StringComparison.Ordinal);
+        Assert.Contains("1 errors like: max entry size '10' bytes exceeded for stream '{a=\"b\", service_name=\"unknown_service\"}' " +
+            "while adding an entry with length '25' bytes", message, StringComparison.Ordinal);
         Assert.Contains("1 errors like: stream '{a=\"b\", service_name=\"unknown_service\"}' has too many structured metadata labels: '2', limit: '1'.", message, StringComparison.Ordinal);
         Assert.Equal("fine", Encoding.UTF8.GetString(Encoding.UTF8.GetBytes("fine")));
         Assert.Single(Assert.Single(result.Streams).Entries);

@@ -507,7 +507,9 @@ public sealed class WalAndHeadTests : IDisposable
             var outcome = await PushAsync(ingester, "{app=\"api\"}", (Now, "second"));
 
             Assert.Equal(429, outcome.StatusCode);
-            Assert.Equal("maximum active stream limit exceeded when trying to create stream {app=\"api\", service_name=\"api\"}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: 'fake'", outcome.Message);
+            Assert.Equal("maximum active stream limit exceeded when trying to create stream {app=\"api\", service_name=\"api\"}, " +
+                "reduce the number of active streams (reduce labels or reduce label values), " +
+                "or contact your Loki administrator to see if the limit can be increased, user: 'fake'", outcome.Message);
             Assert.Equal(1, ingester.StreamCount("fake"));
         }
     }
@@ -522,7 +524,8 @@ public sealed class WalAndHeadTests : IDisposable
             var error = await Assert.ThrowsAsync<PushRequestException>(() => PushAsync(ingester, "{app=\"web\"}", (Now, "more than ten bytes")));
 
             Assert.Equal(429, error.StatusCode);
-            Assert.Equal("ingestion rate limit exceeded for user fake (limit: 10 bytes/sec) while attempting to ingest '1' lines totaling '19' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased", error.Message);
+            Assert.Equal("ingestion rate limit exceeded for user fake (limit: 10 bytes/sec) while attempting to ingest '1' lines totaling '19' bytes, " +
+                "reduce log volume or contact your Loki administrator to see if the limit can be increased", error.Message);
             Assert.Empty(ReadAll(ingester));
         }
     }

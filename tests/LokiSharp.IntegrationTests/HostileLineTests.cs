@@ -110,7 +110,8 @@ public sealed class HostileLineTests : IAsyncLifetime
 
         // A metric query counts the marked lines once the error labels are dropped (otherwise Loki's pipeline error).
         var (countStatus, count) = await GetAsync(
-            $"/loki/api/v1/query?query={Uri.EscapeDataString("sum(count_over_time({app=\"deep\"} | json | __error__=\"JSONParserErr\" | drop __error__, __error_details__ [1h]))")}&time={_base + 10_000_000_000L}");
+            $"/loki/api/v1/query?query={Uri.EscapeDataString("sum(count_over_time({app=\"deep\"} | json | __error__=\"JSONParserErr\" | drop __error__, __error_details__ [1h]))")}" +
+            $"&time={_base + 10_000_000_000L}");
         Assert.True(countStatus == HttpStatusCode.OK, count);
         Assert.Equal("1", JsonNode.Parse(count)!["data"]!["result"]![0]!["value"]![1]!.GetValue<string>());
 

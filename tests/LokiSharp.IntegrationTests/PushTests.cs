@@ -100,14 +100,16 @@ public sealed class PushTests : IAsyncLifetime
             """));
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.StartsWith("2 errors like: entry for stream '{app=\"old\", service_name=\"old\"}' has timestamp too old: 1970-01-01T00:00:00Z, oldest acceptable timestamp is: ", body, StringComparison.Ordinal);
+        Assert.StartsWith("2 errors like: entry for stream '{app=\"old\", service_name=\"old\"}' has timestamp too old: 1970-01-01T00:00:00Z, " +
+            "oldest acceptable timestamp is: ", body, StringComparison.Ordinal);
         Assert.Equal(1, await MetricAsync("loki_distributor_lines_received_total{tenant=\"fake\",is_internal_stream=\"false\",policy=\"\",format=\"loki\"}"));
         Assert.Equal(2, await MetricAsync("loki_discarded_samples_total{reason=\"greater_than_max_sample_age\",tenant=\"fake\",retention_hours=\"744\",policy=\"\",format=\"loki\"}"));
     }
 
     [Theory]
     [InlineData("""{"streams":[]}""", "application/json", HttpStatusCode.UnprocessableEntity, "error at least one valid stream is required for ingestion\n")]
-    [InlineData("""{"streams":[{"stream":{"a":"b"},"values":[[1,"x"]]}]}""", "application/json", HttpStatusCode.BadRequest, "timestamp must be a string of Unix nanoseconds: Value is string, but can't find closing '\"' symbol\n")]
+    [InlineData("""{"streams":[{"stream":{"a":"b"},"values":[[1,"x"]]}]}""", "application/json", HttpStatusCode.BadRequest,
+        "timestamp must be a string of Unix nanoseconds: Value is string, but can't find closing '\"' symbol\n")]
     [InlineData("garbage", "application/x-protobuf", HttpStatusCode.BadRequest, "snappy: corrupt input\n")]
     public async Task Malformed_pushes_get_Lokis_status_and_text(string body, string contentType, HttpStatusCode expected, string text)
     {

@@ -69,8 +69,10 @@ public sealed class QueryTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(Compact($$$"""
             {"status":"success","data":{"resultType":"streams","result":[
-              {"stream":{"app":"django","detected_level":"error","namespace":"jewelry-shop","service_name":"django"},"values":[["{{{Ts(4)}}}","{\"level\":\"error\",\"msg\":\"payment declined\",\"status\":502}"]]},
-              {"stream":{"app":"django","detected_level":"info","namespace":"jewelry-shop","service_name":"django"},"values":[["{{{Ts(5)}}}","{\"level\":\"info\",\"msg\":\"order placed\",\"status\":200}"]]},
+              {"stream":{"app":"django","detected_level":"error","namespace":"jewelry-shop","service_name":"django"},
+               "values":[["{{{Ts(4)}}}","{\"level\":\"error\",\"msg\":\"payment declined\",\"status\":502}"]]},
+              {"stream":{"app":"django","detected_level":"info","namespace":"jewelry-shop","service_name":"django"},
+               "values":[["{{{Ts(5)}}}","{\"level\":\"info\",\"msg\":\"order placed\",\"status\":200}"]]},
               {"stream":{"app":"nginx","detected_level":"unknown","namespace":"jewelry-shop","service_name":"nginx"},"values":[["{{{Ts(3)}}}","POST /checkout 200 150ms"]]}
             ]}}
             """), WithoutStats(body));
@@ -141,7 +143,9 @@ public sealed class QueryTests : IAsyncLifetime
     [InlineData("/loki/api/v1/query_range?query=%7Bapp%3D%22nginx%22&start=1&end=2", "parse error at line 1, col 13: syntax error: unexpected $end, expecting } or ,\n")]
     [InlineData("/loki/api/v1/query_range?query=%7Bapp%3D%22nginx%22%7D&start=10&end=1", "end timestamp must not be before or equal to start time\n")]
     [InlineData("/loki/api/v1/query_range?query=%7Bapp%3D%22nginx%22%7D&limit=6000", "max entries limit per query exceeded, limit > max_entries_limit_per_query (6000 > 5000)\n")]
-    [InlineData("/loki/api/v1/query_range?query=%7Bapp%3D~%22.*%22%7D", "parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will\n")]
+    [InlineData("/loki/api/v1/query_range?query=%7Bapp%3D~%22.*%22%7D",
+        "parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. " +
+        "For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will\n")]
     [InlineData("/loki/api/v1/query?query=%7Bapp%3D%22nginx%22%7D", "log queries are not supported as an instant query type, please change your query to a range query type\n")]
     [InlineData("/loki/api/v1/query_range?query=%7Bapp%3D%22nginx%22%7D&start=1600000000&end=1700000000", "the query time range exceeds the limit (query length: 27777h46m40s, limit: 30d1h)\n")]
     [InlineData("/api/prom/query?query=count_over_time(%7Bapp%3D%22nginx%22%7D%5B1m%5D)", "legacy endpoints only support streams result type\n")]
@@ -206,7 +210,8 @@ public sealed class MetricQueryTests : IAsyncLifetime
         _base = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60 * 60 - 600) * 1_000_000_000;
         var values = string.Join(",", Enumerable.Range(0, 6).Select(i =>
             $$"""["{{_base + (i * 30_000_000_000L)}}","level={{(i % 3 == 0 ? "error" : "info")}} duration={{i + 1}}s"]"""));
-        var body = $$"""{"streams":[{"stream":{"app":"celery-worker","pod":"w-1"},"values":[{{values}}]},{"stream":{"app":"celery-worker","pod":"w-2"},"values":[["{{_base}}","level=info duration=10s"]]}]}""";
+        var body = $$"""{"streams":[{"stream":{"app":"celery-worker","pod":"w-1"},"values":[{{values}}]},""" +
+            $$"""{"stream":{"app":"celery-worker","pod":"w-2"},"values":[["{{_base}}","level=info duration=10s"]]}]}""";
         using var response = await _server.Http.PostAsync(new Uri("/loki/api/v1/push", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
     }
@@ -264,12 +269,14 @@ public sealed class MetricQueryTests : IAsyncLifetime
             """);
         var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
         using var push = await server.Http.PostAsync(new Uri("/loki/api/v1/push", UriKind.Relative), new StringContent(
-            $$"""{"streams":[{"stream":{"pod":"a"},"values":[["{{ts}}","x"]]},{"stream":{"pod":"b"},"values":[["{{ts}}","y"]]}]}""", Encoding.UTF8, "application/json"));
+            $$"""{"streams":[{"stream":{"pod":"a"},"values":[["{{ts}}","x"]]},{"stream":{"pod":"b"},"values":[["{{ts}}","y"]]}]}""",
+            Encoding.UTF8, "application/json"));
 
         using var response = await server.Http.GetAsync(new Uri("/loki/api/v1/query?query=" + Uri.EscapeDataString("count_over_time({pod=~\"a|b\"}[5m])"), UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("maximum number of series (1) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, reducing the time range, or aggregating results with functions like sum(), count() or topk()\n",
+        Assert.Equal("maximum number of series (1) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, " +
+            "reducing the time range, or aggregating results with functions like sum(), count() or topk()\n",
             await response.Content.ReadAsStringAsync());
     }
 

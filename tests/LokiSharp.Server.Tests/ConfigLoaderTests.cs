@@ -97,7 +97,9 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void Modelled_keys_no_room_acts_on_are_reported_once_at_their_topmost_key()
     {
-        var loaded = ConfigLoader.LoadText(MinimalSchema + "querier:\n  max_concurrent: 8\n  tail_max_duration: 2h\nquery_range:\n  align_queries_with_step: true\n  cache_results: true\n  results_cache:\n    cache:\n      embedded_cache: {enabled: true, max_size_mb: 10}\n", "x.yaml", false);
+        var loaded = ConfigLoader.LoadText(MinimalSchema + "querier:\n  max_concurrent: 8\n  tail_max_duration: 2h\n" +
+            "query_range:\n  align_queries_with_step: true\n  cache_results: true\n  results_cache:\n    cache:\n      embedded_cache: {enabled: true, max_size_mb: 10}\n",
+            "x.yaml", false);
 
         Assert.Equal([("querier.max_concurrent", 8L)], loaded.Notices.Select(n => (n.Key, n.Line)));
         Assert.True(loaded.Config.QueryRange.AlignQueriesWithStep);
@@ -119,7 +121,8 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void An_inert_key_inside_a_list_item_is_reported_with_the_list_path()
     {
-        var loaded = ConfigLoader.LoadText("schema_config:\n  configs:\n    - from: 2024-01-01\n      store: tsdb\n      object_store: filesystem\n      schema: v13\n      row_shards: 8\n      index: {prefix: index_, period: 24h}\n", "x.yaml", false);
+        var loaded = ConfigLoader.LoadText("schema_config:\n  configs:\n    - from: 2024-01-01\n      store: tsdb\n      object_store: filesystem\n" +
+            "      schema: v13\n      row_shards: 8\n      index: {prefix: index_, period: 24h}\n", "x.yaml", false);
 
         Assert.Equal([("schema_config.configs[].row_shards", 7L)], loaded.Notices.Select(n => (n.Key, n.Line)));
     }
@@ -133,7 +136,8 @@ public sealed class ConfigLoaderTests
         {
             var text = MinimalSchema + $"server:\n  http_listen_port: ${{{name}}}\n  grpc_listen_port: ${{{name}_UNSET:-9444}}\n  log_level: ${{{name}_UNSET}}\n";
 
-            var config = ConfigLoader.LoadText(text.Replace("log_level: ${" + name + "_UNSET}", "log_level: ${" + name + "_UNSET:-debug}", StringComparison.Ordinal), "env.yaml", expandEnv: true).Config;
+            var config = ConfigLoader.LoadText(text.Replace("log_level: ${" + name + "_UNSET}", "log_level: ${" + name + "_UNSET:-debug}", StringComparison.Ordinal),
+                "env.yaml", expandEnv: true).Config;
 
             Assert.Equal(3333, config.Server.HttpListenPort);
             Assert.Equal(9444, config.Server.GrpcListenPort);
@@ -219,7 +223,8 @@ public sealed class ConfigLoaderTests
     [InlineData("schema_config:\n  configs: []\n", "must specify at least one schema configuration")]
     [InlineData("schema_config:\n  configs:\n    - {from: 2024-01-01, store: tsdb, schema: v13, index: {period: 168h}}\n", "tsdb must always have periodic config for index set to 24h")]
     [InlineData("schema_config:\n  configs:\n    - {from: 2024-01-01, store: tsdb, schema: v14}\n", "invalid schema version \"v14\"")]
-    [InlineData("schema_config:\n  configs:\n    - {from: 2024-02-01, store: tsdb, schema: v13}\n    - {from: 2024-01-01, store: tsdb, schema: v13}\n", "from time in schemas must be distinct and in increasing order")]
+    [InlineData("schema_config:\n  configs:\n    - {from: 2024-02-01, store: tsdb, schema: v13}\n    - {from: 2024-01-01, store: tsdb, schema: v13}\n",
+        "from time in schemas must be distinct and in increasing order")]
     [InlineData("schema_config:\n  configs:\n    - {from: 1st of May, store: tsdb, schema: v13}\n", "cannot parse \"1st of May\" as date")]
     public void Schema_periods_are_validated(string text, string expected)
     {

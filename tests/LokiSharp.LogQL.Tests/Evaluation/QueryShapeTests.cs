@@ -50,7 +50,8 @@ public sealed class QueryShapeTests
         var source = new InMemorySampleSource().Add("app=a", (100, 0)).Add("app=b", (100, 0)).Add("app=c", (160, 0));
         var limits = new MetricQueryLimits { MaxQuerySeries = 2 };
         const string query = "count_over_time({app=~\".+\"}[1m])";
-        const string message = "maximum number of series (2) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, reducing the time range, or aggregating results with functions like sum(), count() or topk()";
+        const string message = "maximum number of series (2) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, " +
+            "reducing the time range, or aggregating results with functions like sum(), count() or topk()";
 
         var instant = Assert.Throws<MetricQueryException>(() => Instant(source, "count_over_time({app=~\".+\"}[2m])", 180, limits));
         Assert.Equal(message, instant.Message);

@@ -176,7 +176,8 @@ public sealed class ReferenceEvaluatorTests
         var streams = random.Next(1, 7);
         for (var i = 0; i < streams; i++)
         {
-            var labels = LabelSet.From(("app", random.Next(2) == 0 ? "a" : "b"), ("pod", random.Next(4).ToString(System.Globalization.CultureInfo.InvariantCulture)), ("stream", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var labels = LabelSet.From(("app", random.Next(2) == 0 ? "a" : "b"), ("pod", random.Next(4).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("stream", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             var points = new List<(long, double)>();
             var count = random.Next(0, 200);
             for (var j = 0; j < count; j++)
@@ -256,7 +257,10 @@ public sealed class ReferenceEvaluatorTests
             var vector = new List<(LabelSet Labels, double Value)>();
             foreach (var (key, samples) in windows)
             {
-                samples.Sort((a, b) => a.Ts != b.Ts ? a.Ts.CompareTo(b.Ts) : a.Stream != b.Stream ? string.CompareOrdinal(a.Stream, b.Stream) : a.Index != b.Index ? a.Index.CompareTo(b.Index) : a.Position.CompareTo(b.Position));
+                samples.Sort((a, b) => a.Ts != b.Ts ? a.Ts.CompareTo(b.Ts)
+                    : a.Stream != b.Stream ? string.CompareOrdinal(a.Stream, b.Stream)
+                    : a.Index != b.Index ? a.Index.CompareTo(b.Index)
+                    : a.Position.CompareTo(b.Position));
                 vector.Add((labelsOf[key], Function(function, [.. samples.Select(x => x.Value)], range)));
             }
 

@@ -79,20 +79,24 @@ public sealed class TemplateEngineTests
     [InlineData("{{ count \"/\" .path }} {{ count \"[aeiou]\" .msg }}", "3 3")]
     [InlineData("{{ urlencode \"a b/c?d=é\" }} {{ urldecode \"a+b%2Fc\" }}", "a+b%2Fc%3Fd%3D%C3%A9 a b/c")]
     [InlineData("{{ bytes .size }} {{ duration .dur }} {{ duration_seconds \"250ms\" }}", "1536 90 0.25")]
-    [InlineData("{{ unixToTime \"1700000000\" | unixEpochMillis }} {{ unixToTime \"1700000000123\" | unixEpochNanos }} {{ unixToTime \"19675\" | unixEpoch }}", "1700000000000 1700000000123000000 1699920000")]
+    [InlineData("{{ unixToTime \"1700000000\" | unixEpochMillis }} {{ unixToTime \"1700000000123\" | unixEpochNanos }} {{ unixToTime \"19675\" | unixEpoch }}",
+        "1700000000000 1700000000123000000 1699920000")]
     [InlineData("{{ toDateInZone \"2006-01-02 15:04\" \"UTC\" \"2024-03-01 10:30\" | unixEpoch }}", "1709289000")]
     [InlineData("{{ toDateInZone \"2006-01-02\" \"UTC\" \"garbage\" | unixEpoch }}", "-62135596800")]
     [InlineData("[{{ alignLeft 6 .level }}] [{{ alignRight 6 .level }}] [{{ alignLeft 2 .level }}] [{{ alignRight 2 .level }}] [{{ alignLeft -1 .level }}]", "[info  ] [  info] [in] [fo] [info]")]
     [InlineData("{{ b64dec .b64 }} {{ b64enc \"hello\" }} {{ b64dec \"!!!\" }}", "hello aGVsbG8= illegal base64 data at input byte 0")]
     // Deprecated Go helpers.
-    [InlineData("{{ ToLower .msg }} {{ ToUpper .level }} {{ Replace .msg \"l\" \"L\" 2 }} {{ Trim \"xxaxx\" \"x\" }} {{ TrimLeft \"xxa\" \"x\" }} {{ TrimRight \"axx\" \"x\" }} {{ TrimPrefix .path \"/api\" }} {{ TrimSuffix .path \"/users\" }} [{{ TrimSpace \"  s  \" }}]", "hello world INFO HeLLo World a a a /v1/users /api/v1 [s]")]
+    [InlineData("{{ ToLower .msg }} {{ ToUpper .level }} {{ Replace .msg \"l\" \"L\" 2 }} {{ Trim \"xxaxx\" \"x\" }} {{ TrimLeft \"xxa\" \"x\" }} " +
+        "{{ TrimRight \"axx\" \"x\" }} {{ TrimPrefix .path \"/api\" }} {{ TrimSuffix .path \"/users\" }} [{{ TrimSpace \"  s  \" }}]",
+        "hello world INFO HeLLo World a a a /v1/users /api/v1 [s]")]
     // sprig.
     [InlineData("{{ lower .msg }} {{ upper .level }} {{ title \"hello big-world\" }}", "hello world INFO Hello Big-World")]
     [InlineData("{{ trunc 5 .msg }}|{{ trunc -5 .msg }}|{{ trunc 50 .msg }}", "Hello|World|Hello World")]
     [InlineData("{{ substr 0 5 .msg }}|{{ substr 6 -1 .msg }}|{{ substr -1 5 .msg }}", "Hello|World|Hello")]
     [InlineData("{{ contains \"World\" .msg }} {{ hasPrefix \"Hell\" .msg }} {{ hasSuffix \"x\" .msg }}", "true true false")]
     [InlineData("{{ indent 2 \"a\\nb\" }}|{{ nindent 2 \"a\" }}", "  a\n  b|\n  a")]
-    [InlineData("{{ replace \"o\" \"0\" .msg }} {{ repeat 3 \"ab\" }} [{{ trim \"  t  \" }}] {{ trimAll \"$\" \"$5$\" }} {{ trimSuffix \"-x\" \"a-x\" }} {{ trimPrefix \"x-\" \"x-a\" }}", "Hell0 W0rld ababab [t] 5 a a")]
+    [InlineData("{{ replace \"o\" \"0\" .msg }} {{ repeat 3 \"ab\" }} [{{ trim \"  t  \" }}] {{ trimAll \"$\" \"$5$\" }} {{ trimSuffix \"-x\" \"a-x\" }} {{ trimPrefix \"x-\" \"x-a\" }}",
+        "Hell0 W0rld ababab [t] 5 a a")]
     [InlineData("{{ int \"12.7\" }} {{ int \"abc\" }} {{ float64 \"2.5\" }} {{ int .n | add 1 }}", "12 0 2.5 43")]
     [InlineData("{{ add 1 2 3 }} {{ sub 10 3 }} {{ mul 2 3 4 }} {{ div 7 2 }} {{ mod 7 2 }} {{ add .n .f }}", "6 7 24 3 1 44")]
     [InlineData("{{ addf 1.1 2.2 }} {{ subf 5 1.5 }} {{ mulf 1.5 2 }} {{ divf 1 4 }} {{ divf 10 3 }}", "3.3 3.5 3 0.25 3.3333333333333335")]

@@ -101,7 +101,9 @@ public sealed class TemplateLimitTests
 
         Assert.Equal(Limit, Execute(atLimit).Length);
         Assert.EndsWith("error calling " + name + ": " + TooLarge, Fails(pastLimit), StringComparison.Ordinal);
-        Assert.EndsWith("error calling " + name + ": " + TooLarge, Fails(pastLimit.Replace((Limit - extra + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "9223372036854775807", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.EndsWith("error calling " + name + ": " + TooLarge,
+            Fails(pastLimit.Replace((Limit - extra + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "9223372036854775807", StringComparison.Ordinal)),
+            StringComparison.Ordinal);
     }
 
     [Fact]
