@@ -1,7 +1,8 @@
 'use strict'
 // Reads the LogQL test corpus (tests/LokiSharp.LogQL.Tests/QueryCases.cs) so the interop suite always checks
 // exactly the queries our parser tests use: the Valid table (query, canonical form) and the Invalid table
-// (query, Loki's error message). Only C# regular string literals occur there; they are decoded here.
+// (query, Loki's error message). Only C# regular string literals occur there, a long one split into adjacent
+// literals joined by `+` (the line length limit); they are decoded and joined here.
 const fs = require('node:fs')
 const path = require('node:path')
 
@@ -32,6 +33,17 @@ function readLiteral (text, start) {
   }
 }
 
+/** Decodes the literal at text[start] and any `+ "..."` literals after it; returns [value, index after the last]. */
+function readConcatenation (text, start) {
+  let [value, end] = readLiteral(text, start)
+  for (let plus; (plus = /^\s*\+\s*"/.exec(text.slice(end)));) {
+    const [next, afterNext] = readLiteral(text, end + plus[0].length - 1)
+    value += next
+    end = afterNext
+  }
+  return [value, end]
+}
+
 /** The (string, string) tuples of the collection initialiser `public static readonly ... <name> = [ ... ];`. */
 function readTable (text, name) {
   const header = new RegExp(`\\b${name} =\\s*\\[`).exec(text)
@@ -46,10 +58,10 @@ function readTable (text, name) {
     if (c === '/' && text[i + 1] === '/') { i = text.indexOf('\n', i); continue }
     if (c === '(') tupleStarts++
     if (c === '"') {
-      const [first, afterFirst] = readLiteral(text, i)
+      const [first, afterFirst] = readConcatenation(text, i)
       const comma = /^\s*,\s*"/.exec(text.slice(afterFirst))
       if (!comma) throw new Error(`expected a second string after ${JSON.stringify(first)} in ${name}`)
-      const [second, afterSecond] = readLiteral(text, afterFirst + comma[0].length - 1)
+      const [second, afterSecond] = readConcatenation(text, afterFirst + comma[0].length - 1)
       rows.push([first, second])
       i = afterSecond
       continue
