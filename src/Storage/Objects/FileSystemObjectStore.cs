@@ -199,9 +199,31 @@ public sealed partial class FileSystemObjectStore : IObjectStore
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw Translate(e, key);
+                throw Clash(path) is { } clash
+                    ? new ObjectStoreException(
+                        ObjectStoreErrorKind.Permanent, key, $"object {key} cannot be stored: {clash} (a file system store limit)", e)
+                    : Translate(e, key);
             }
         }
+    }
+
+    // Files cannot also be directories: "a" and "a/b" cannot both be objects here.
+    private string? Clash(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return "other objects' keys start with it and a '/'";
+        }
+
+        for (var parent = Path.GetDirectoryName(path); parent is not null && parent.Length > _root.Length; parent = Path.GetDirectoryName(parent))
+        {
+            if (File.Exists(parent))
+            {
+                return $"the object {Path.GetRelativePath(_root, parent).Replace(Path.DirectorySeparatorChar, '/')} is a prefix of it";
+            }
+        }
+
+        return null;
     }
 
     // Removes now-empty directories up to the root; stops at the first that is not empty (a concurrent put's
