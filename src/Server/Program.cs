@@ -77,7 +77,18 @@ public static class Program
 
         var logLevel = new LogLevelSwitch(loaded.Config.Server.LogLevel);
         LokiServer.ConfigureMetricsRegistry();
-        var app = LokiServer.Build(loaded, logLevel, Console.Error);
+        WebApplication app;
+        try
+        {
+            app = LokiServer.Build(loaded, logLevel, Console.Error);
+        }
+        catch (IOException e)
+        {
+            // Opening the data directories (one locked by another process, say) fails before any logger exists.
+            await Console.Error.WriteLineAsync($"error initialising lokisharp: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
         StartupLog.Write(app, loaded, flags);
         var logger = StartupLog.Logger(app);
         try

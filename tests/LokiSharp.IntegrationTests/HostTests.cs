@@ -36,7 +36,8 @@ public sealed class HostTests : IAsyncLifetime
         var (status, _, body) = await GetAsync("/services");
 
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal("server => Running\nruntime-config => Running\nstore => Running\ningester => Running\ncompactor => Running\n", body);
+        Assert.Equal("server => Running\nruntime-config => Running\nstore => Running\ningester => Running\ndistributor => Running\nquery-frontend => Running\n" +
+            "querier => Running\ncompactor => Running\n", body);
     }
 
     [Fact]

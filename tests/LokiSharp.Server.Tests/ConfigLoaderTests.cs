@@ -209,7 +209,7 @@ public sealed class ConfigLoaderTests
     }
 
     [Theory]
-    [InlineData("target: querier\n", "key target: target \"querier\" is not supported")]
+    [InlineData("target: index-gateway\n", "key target: target \"index-gateway\" is not supported")]
     [InlineData("ingester:\n  chunk_encoding: brotli\n", "key ingester.chunk_encoding: unknown chunk encoding \"brotli\"")]
     [InlineData("server:\n  log_level: verbose\n", "key server.log_level: unrecognized log level \"verbose\"")]
     public void Invalid_values_are_rejected(string section, string expected)

@@ -162,7 +162,9 @@ public sealed class CommandLineFlags
         Usage of lokisharp:
           -config.file string            Configuration file to load (Loki YAML format); default: the embedded config
           -config.expand-env             Expand ${VAR} and ${VAR:-default} in the config file
-          -target string                 Module to run; only "all" is supported (default "all")
+          -target string                 Comma-separated list of targets to run (default "all"): all (everything),
+                                         read (query-frontend + querier), write (distributor + ingester),
+                                         backend (compactor), or distributor, ingester, querier, compactor
           -auth.enabled                  Require X-Scope-OrgID on every request
           -log.level string              debug, info, warn or error (default "info")
           -log.format string             logfmt or json (default "logfmt")

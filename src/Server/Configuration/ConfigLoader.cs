@@ -154,9 +154,13 @@ public static class ConfigLoader
         // Loki rejects bad otlp_config rules while parsing the file, before any other check.
         config.LimitsConfig.OtlpConfig?.ToMapping(config.Distributor.OtlpConfig.DefaultResourceAttributesAsIndexLabels, source, "limits_config.otlp_config");
 
-        if (config.Target != "all")
+        try
         {
-            Fail("target", $"target \"{config.Target}\" is not supported: LokiSharp runs as a single binary, use -target=all");
+            Hosting.ModuleTargets.Parse(config.Target);
+        }
+        catch (ConfigException e)
+        {
+            Fail("target", e.Message);
         }
 
         if (config.Server.HttpListenPort is < 0 or > 65535)

@@ -34,15 +34,17 @@ public static class LokiServer
         ConfigureListeners(builder, config);
 
         var modules = new ModuleRegistry();
+        var targets = ModuleTargets.Parse(config.Target);
         AddHostServices(builder, loaded, logLevel, modules);
-        AddRooms(builder, config);
+        builder.Services.AddSingleton(targets);
+        AddRooms(builder, config, targets);
         AddProtocols(builder, config, modules);
 
         var app = builder.Build();
-        AddModules(app, modules);
+        AddModules(app, modules, targets);
         RegisterBuildInfo();
         UseMiddleware(app, config);
-        MapRoutes(app);
+        MapRoutes(app, targets);
         return app;
     }
 
@@ -91,29 +93,59 @@ public static class LokiServer
         builder.Services.AddSingleton<ITenantLimits, TenantIngestionLimits>();
     }
 
-    // The rooms: the ingester over the chunk store, the read sources (filtered by delete requests when retention
-    // is on), the compactor, and the modules that run them.
-    private static void AddRooms(WebApplicationBuilder builder, LokiConfig config)
+    // The rooms the target runs: the chunk store (read-only unless the ingester or the compactor runs here), the
+    // ingester over it, the read sources (filtered by delete requests when retention is on and the compactor that
+    // holds them runs here), the compactor, and the modules that run them. What a target does not run is not
+    // registered, so nothing can build it by accident (a querier makes no WAL directory).
+    private static void AddRooms(WebApplicationBuilder builder, LokiConfig config, ModuleTargets targets)
     {
-        builder.Services.AddSingleton<IngesterMetrics>();
         builder.Services.AddSingleton<CorruptionReporter>();
-        builder.Services.AddSingleton(sp => ChunkStore.Open(RoomOptions.Storage(config, sp.GetRequiredService<CorruptionReporter>().Report)));
-        builder.Services.AddSingleton(sp => new Ingester.StreamIngester(RoomOptions.Ingester(config), sp.GetRequiredService<ChunkStore>(),
-            sp.GetRequiredService<ITenantLimits>(), sp.GetRequiredService<IngesterMetrics>(), sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>
-            config.Compactor.RetentionEnabled
-                ? [.. new LokiSharp.Storage.Reading.ILogSource[] { sp.GetRequiredService<Ingester.StreamIngester>(), sp.GetRequiredService<ChunkStore>() }
-                    .Select(s => new LokiSharp.Compactor.Deletion.DeleteFilteringLogSource(s,
-                        sp.GetRequiredService<LokiSharp.Compactor.StoreCompactor>().DeleteRequests))]
-                : [sp.GetRequiredService<Ingester.StreamIngester>(), sp.GetRequiredService<ChunkStore>()]);
-        builder.Services.AddSingleton(sp => new LokiSharp.Compactor.CompactorMetrics(sp.GetRequiredService<IMetricFactory>()));
-        builder.Services.AddSingleton(sp => new LokiSharp.Compactor.StoreCompactor(sp.GetRequiredService<ChunkStore>(), RoomOptions.Compactor(config),
-            tenant => RoomOptions.Retention(sp.GetRequiredService<TenantLimitsSource>().LimitsFor(tenant)),
-            sp.GetRequiredService<LokiSharp.Compactor.CompactorMetrics>(), sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<CompactorModule>();
-        builder.Services.AddSingleton<DataSnapshot>();
+        builder.Services.AddSingleton(_ => DataDirectoryLock.Acquire(RoomOptions.Storage(config, null).RootDirectory));
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = RoomOptions.Storage(config, sp.GetRequiredService<CorruptionReporter>().Report);
+            if (!targets.WritesStore)
+            {
+                return ChunkStore.OpenReadOnly(options);
+            }
+
+            // Held until the container is disposed at exit.
+            sp.GetRequiredService<DataDirectoryLock>();
+            return ChunkStore.Open(options);
+        });
         builder.Services.AddSingleton<StoreModule>();
-        builder.Services.AddSingleton<IngesterModule>();
+
+        if (targets.RunsIngester)
+        {
+            builder.Services.AddSingleton<IngesterMetrics>();
+            builder.Services.AddSingleton(sp => new Ingester.StreamIngester(RoomOptions.Ingester(config), sp.GetRequiredService<ChunkStore>(),
+                sp.GetRequiredService<ITenantLimits>(), sp.GetRequiredService<IngesterMetrics>(), sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddSingleton<IngesterModule>();
+            builder.Services.AddSingleton<DataSnapshot>();
+        }
+
+        if (targets.RunsCompactor)
+        {
+            builder.Services.AddSingleton(sp => new LokiSharp.Compactor.CompactorMetrics(sp.GetRequiredService<IMetricFactory>()));
+            builder.Services.AddSingleton(sp => new LokiSharp.Compactor.StoreCompactor(sp.GetRequiredService<ChunkStore>(), RoomOptions.Compactor(config),
+                tenant => RoomOptions.Retention(sp.GetRequiredService<TenantLimitsSource>().LimitsFor(tenant)),
+                sp.GetRequiredService<LokiSharp.Compactor.CompactorMetrics>(), sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddSingleton<CompactorModule>();
+        }
+
+        if (targets.RunsQuerier)
+        {
+            builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>
+            {
+                // The head of this process's ingester, if it runs one; other ingesters' heads come with peers.
+                LokiSharp.Storage.Reading.ILogSource[] sources = targets.RunsIngester
+                    ? [sp.GetRequiredService<Ingester.StreamIngester>(), sp.GetRequiredService<ChunkStore>()]
+                    : [sp.GetRequiredService<ChunkStore>()];
+                return config.Compactor.RetentionEnabled && sp.GetService<LokiSharp.Compactor.StoreCompactor>() is { } compactor
+                    ? [.. sources.Select(s => new LokiSharp.Compactor.Deletion.DeleteFilteringLogSource(s, compactor.DeleteRequests))]
+                    : sources;
+            });
+        }
     }
 
     // The module host, routing, response compression, gRPC and its health service.
@@ -135,14 +167,29 @@ public static class LokiServer
             .AddCheck("modules", () => modules.AllRunning ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(modules.DescribeNotRunning()));
     }
 
-    // Started in this order, stopped in reverse.
-    private static void AddModules(WebApplication app, ModuleRegistry modules)
+    // The target's modules, started in this order and stopped in reverse.
+    private static void AddModules(WebApplication app, ModuleRegistry modules, ModuleTargets targets)
     {
         modules.Add(new ListenerModule());
         modules.Add(app.Services.GetRequiredService<TenantLimitsSource>());
         modules.Add(app.Services.GetRequiredService<StoreModule>());
-        modules.Add(app.Services.GetRequiredService<IngesterModule>());
-        modules.Add(app.Services.GetRequiredService<CompactorModule>());
+        if (targets.RunsIngester)
+        {
+            modules.Add(app.Services.GetRequiredService<IngesterModule>());
+        }
+
+        foreach (var name in new[] { ModuleTargets.Distributor, ModuleTargets.QueryFrontend, ModuleTargets.Querier })
+        {
+            if (targets.Runs(name))
+            {
+                modules.Add(new RouteModule(name));
+            }
+        }
+
+        if (targets.RunsCompactor)
+        {
+            modules.Add(app.Services.GetRequiredService<CompactorModule>());
+        }
     }
 
     private static void UseMiddleware(WebApplication app, LokiConfig config)
@@ -185,21 +232,42 @@ public static class LokiServer
         app.UseEndpoints(static _ => { });
     }
 
-    private static void MapRoutes(WebApplication app)
+    // Each module's route group is mapped only when the target runs the module; the rest answer Go's
+    // "404 page not found" as in Loki, where a module registers its routes when it is initialised.
+    private static void MapRoutes(WebApplication app, ModuleTargets targets)
     {
         var metrics = Metrics.DefaultRegistry;
         app.MapOpsEndpoints();
-        app.MapPushEndpoints();
-        app.MapSnapshotEndpoints();
-        app.MapOtlpEndpoints();
-        app.MapQueryEndpoints();
-        app.MapTailEndpoints();
-        app.MapDetectedEndpoints();
+        app.MapFormatQueryEndpoint();
         app.MapLimitsEndpoints();
-        app.MapDeleteEndpoints();
-        app.MapGrpcService<PusherService>();
         app.MapMetrics("/metrics", metrics);
         app.MapGrpcHealthChecksService();
+
+        if (targets.RunsDistributor)
+        {
+            app.MapPushEndpoints();
+            app.MapOtlpEndpoints();
+        }
+
+        if (targets.RunsIngester)
+        {
+            // Loki's ingester serves logproto.Pusher to distributors; here the same service takes pushes.
+            app.MapGrpcService<PusherService>();
+            app.MapIngesterEndpoints();
+            app.MapSnapshotEndpoints();
+        }
+
+        if (targets.RunsQuerier)
+        {
+            app.MapQueryEndpoints();
+            app.MapTailEndpoints();
+            app.MapDetectedEndpoints();
+        }
+
+        if (targets.RunsCompactor)
+        {
+            app.MapDeleteEndpoints();
+        }
 
         app.Run(static context => PlainText.WriteAsync(context, StatusCodes.Status404NotFound, "404 page not found"));
     }

@@ -3,8 +3,8 @@ using LokiSharp.Storage.Store;
 namespace LokiSharp.Server.Hosting;
 
 /// <summary>
-/// Loki's <c>store</c> module: the chunk store. It seals the index tables of closed periods every hour (they
-/// become immutable files) and is closed after the ingester's final flush.
+/// Loki's <c>store</c> module: the chunk store. When this process writes it, it seals the index tables of closed
+/// periods every hour (they become immutable files); it is closed after the ingester's final flush.
 /// </summary>
 internal sealed partial class StoreModule(ChunkStore store, TimeProvider time, ILogger<StoreModule> logger) : ILokiModule, IDisposable
 {
@@ -14,6 +14,12 @@ internal sealed partial class StoreModule(ChunkStore store, TimeProvider time, I
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // A read-only store belongs to the process that writes it; sealing is that one's job.
+        if (store.ReadOnly)
+        {
+            return Task.CompletedTask;
+        }
+
         _sealer = time.CreateTimer(_ => Seal(), null, TimeSpan.Zero, TimeSpan.FromHours(1));
         return Task.CompletedTask;
     }

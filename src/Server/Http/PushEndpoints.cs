@@ -2,7 +2,7 @@ using LokiSharp.Ingester.Push;
 
 namespace LokiSharp.Server.Http;
 
-/// <summary>The write endpoints: <c>/loki/api/v1/push</c>, legacy <c>/api/prom/push</c>, <c>/flush</c>, <c>/ingester/shutdown</c>.</summary>
+/// <summary>The distributor's push endpoints: <c>/loki/api/v1/push</c> and legacy <c>/api/prom/push</c>.</summary>
 internal static class PushEndpoints
 {
     public static void MapPushEndpoints(this IEndpointRouteBuilder endpoints)
@@ -10,35 +10,6 @@ internal static class PushEndpoints
         var gate = PushGate.From(endpoints.ServiceProvider);
         endpoints.MapPost("/loki/api/v1/push", (HttpContext context) => PushAsync(context, gate, PushEndpoint.V1));
         endpoints.MapPost("/api/prom/push", (HttpContext context) => PushAsync(context, gate, PushEndpoint.Legacy));
-
-        endpoints.MapMethods("/flush", ["GET", "POST"], static async (HttpContext context, Ingester.StreamIngester ingester) =>
-        {
-            // A failed flush (disk full) answers 500 with its reason; the chunks stay in memory and the WAL.
-            await ingester.FlushAsync(force: true, context.RequestAborted).ConfigureAwait(false);
-            context.Response.StatusCode = StatusCodes.Status204NoContent;
-        });
-
-        endpoints.MapMethods("/ingester/shutdown", ["GET", "POST"], static async (HttpContext context, Ingester.StreamIngester ingester,
-            Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, Hosting.ServerState state) =>
-        {
-            if (state.Stopping)
-            {
-                await PlainText.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Ingester is stopping or already stopped.").ConfigureAwait(false);
-                return;
-            }
-
-            var flush = context.Request.Query["flush"].ToString() != "false";
-            if (flush)
-            {
-                await ingester.FlushAsync(force: true, context.RequestAborted).ConfigureAwait(false);
-            }
-
-            context.Response.StatusCode = StatusCodes.Status204NoContent;
-            if (context.Request.Query["terminate"].ToString() != "false")
-            {
-                lifetime.StopApplication();
-            }
-        });
     }
 
     private static async Task PushAsync(HttpContext context, PushGate gate, PushEndpoint endpoint)

@@ -39,7 +39,12 @@ internal static class QueryEndpoints
         endpoints.MapMethods("/loki/api/v1/index/stats", getPost, static context => Handle(context, IndexStatsAsync));
         endpoints.MapMethods("/loki/api/v1/index/volume", getPost, static context => Handle(context, (c, q) => VolumeAsync(c, q, range: false)));
         endpoints.MapMethods("/loki/api/v1/index/volume_range", getPost, static context => Handle(context, (c, q) => VolumeAsync(c, q, range: true)));
-        endpoints.MapMethods("/loki/api/v1/format_query", getPost, static async context =>
+    }
+
+    /// <summary><c>format_query</c> needs no data; Loki serves it whatever the target.</summary>
+    public static void MapFormatQueryEndpoint(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapMethods("/loki/api/v1/format_query", ["GET", "POST"], static async context =>
         {
             string query;
             try
@@ -221,7 +226,7 @@ internal static class QueryEndpoints
             if (cache is not null && MetricResultsCache.Caches(expr))
             {
                 var step = parameters.StepNs;
-                var generation = context.RequestServices.GetRequiredService<LokiSharp.Compactor.StoreCompactor>().DeleteRequests.Generation;
+                var generation = context.RequestServices.GetService<LokiSharp.Compactor.StoreCompactor>()?.DeleteRequests.Generation ?? 0;
                 var request = RangeQueryRequest.For(q.Tenant, expr, parameters, q.Now, q.Limits.MaxCacheFreshnessPerQuery, q.Limits.SplitQueriesByInterval,
                     q.Limits.MaxQuerySeries, generation);
                 var cancellation = context.RequestAborted;

@@ -65,7 +65,14 @@ internal static class TailEndpoints
         }
 
         var categorize = QueryEndpoints.CategorizeLabels(context.Request) && !legacy;
-        var ingester = services.GetRequiredService<Ingester.StreamIngester>();
+        // Live lines come from ingester heads; reaching other processes' ingesters comes with peers (issue #19).
+        if (services.GetService<Ingester.StreamIngester>() is not { } ingester)
+        {
+            await PlainText.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
+                "tail needs an ingester: this instance runs no ingester and cannot reach other instances' ingesters yet").ConfigureAwait(false);
+            return;
+        }
+
         var time = services.GetRequiredService<TimeProvider>();
         var tail = new LogTail(tenant, request.Selector, request.Limit, request.DelayFor, time,
             new LokiSharp.LogQL.Evaluation.QueryMemoryBudget(limits.MaxQueryMemoryBytes.Bytes));

@@ -64,8 +64,12 @@ internal sealed class IndexTable : IDisposable
     public static IndexTable Create(string directory, string name, long start, long length,
         Action<string, string>? onCorruption) => new(directory, name, start, length, onCorruption);
 
-    /// <summary>Loads a table from its files: the newest sealed generation, then the journal.</summary>
-    public static IndexTable? Load(string directory, string name, Action<string, string>? onCorruption)
+    /// <summary>
+    /// Loads a table from its files: the newest sealed generation, then the journal. <paramref name="readOnly"/>
+    /// (another process writes the table): files are never cut, moved or deleted, and a torn journal tail or a
+    /// journal shorter than its header, which is that writer's append in progress, is not reported.
+    /// </summary>
+    public static IndexTable? Load(string directory, string name, bool readOnly, Action<string, string>? onCorruption)
     {
         IndexTable? table = null;
         var generation = -1;
@@ -82,7 +86,7 @@ internal sealed class IndexTable : IDisposable
 
         if (sealedPath is not null)
         {
-            table = LoadFile(directory, name, sealedPath, null, onCorruption, isJournal: false);
+            table = LoadFile(directory, name, sealedPath, null, onCorruption, isJournal: false, readOnly);
             if (table is not null)
             {
                 table._generation = generation;
@@ -92,7 +96,7 @@ internal sealed class IndexTable : IDisposable
         var journal = Path.Combine(directory, name + JournalSuffix);
         if (File.Exists(journal))
         {
-            table = LoadFile(directory, name, journal, table, onCorruption, isJournal: true) ?? table;
+            table = LoadFile(directory, name, journal, table, onCorruption, isJournal: true, readOnly) ?? table;
         }
 
         return table;
@@ -344,7 +348,7 @@ internal sealed class IndexTable : IDisposable
     }
 
     private static IndexTable? LoadFile(string directory, string name, string path, IndexTable? into,
-        Action<string, string>? onCorruption, bool isJournal)
+        Action<string, string>? onCorruption, bool isJournal, bool readOnly)
     {
         byte[] bytes;
         try
@@ -374,6 +378,16 @@ internal sealed class IndexTable : IDisposable
         }
         catch (ChunkCorruptException e)
         {
+            if (readOnly)
+            {
+                if (!isJournal || bytes.Length >= IndexFile.HeaderSize)
+                {
+                    onCorruption?.Invoke(path, e.Message);
+                }
+
+                return into;
+            }
+
             onCorruption?.Invoke(path, e.Message);
             if (isJournal)
             {
@@ -411,7 +425,7 @@ internal sealed class IndexTable : IDisposable
             table._journalIds.Add(labels, table._journalIds.Count);
         }
 
-        if (problem is not null)
+        if (problem is not null && !(readOnly && isJournal))
         {
             onCorruption?.Invoke(path, $"{problem} at byte {valid}; ignoring the rest");
             if (isJournal)

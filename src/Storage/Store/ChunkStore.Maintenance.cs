@@ -17,6 +17,7 @@ public sealed partial class ChunkStore
     /// <returns>Distinct chunks that were listed and are now deleted.</returns>
     public int DeleteChunks(string tenant, IReadOnlyCollection<(long PackId, long Offset)> keys)
     {
+        ThrowIfReadOnly();
         if (keys.Count == 0 || !_tenants.TryGetValue(tenant, out var t))
         {
             return 0;
@@ -58,6 +59,7 @@ public sealed partial class ChunkStore
     /// <returns>The new chunk's ref.</returns>
     public ChunkRef ReplaceChunk(string tenant, LabelSet labels, in ChunkRef old, ChunkWrite replacement)
     {
+        ThrowIfReadOnly();
         ArgumentException.ThrowIfNullOrEmpty(tenant);
         if (replacement.Summary.Entries == 0)
         {
@@ -162,6 +164,7 @@ public sealed partial class ChunkStore
     /// <returns>Bytes freed; 0 when the pack was missing or is still in use (then nothing is deleted).</returns>
     public long DeletePackIfUnreferenced(string tenant, long packId)
     {
+        ThrowIfReadOnly();
         if (!_tenants.TryGetValue(tenant, out var t))
         {
             return 0;
@@ -209,6 +212,7 @@ public sealed partial class ChunkStore
     /// <returns>Tables sealed.</returns>
     public int SealClosedTables(DateTimeOffset now)
     {
+        ThrowIfReadOnly();
         lock (_maintenance)
         {
             return SealClosedTablesLocked(now);
@@ -287,7 +291,8 @@ public sealed partial class ChunkStore
                 }
             }
 
-            if (repair.Count > 0)
+            // Read-only, the repairs stay in memory: the writer applies them when it opens the store.
+            if (repair.Count > 0 && !ReadOnly)
             {
                 table.Append([], [], repair, null);
             }

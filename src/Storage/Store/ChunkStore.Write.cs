@@ -16,6 +16,7 @@ public sealed partial class ChunkStore
     /// </summary>
     public void Write(string tenant, IReadOnlyList<ChunkWrite> chunks)
     {
+        ThrowIfReadOnly();
         ArgumentException.ThrowIfNullOrEmpty(tenant);
         if (chunks.Count == 0)
         {

@@ -48,6 +48,9 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     /// <summary>The settings the store was opened with.</summary>
     public StorageOptions Options { get; }
 
+    /// <summary>Opened by <see cref="OpenReadOnly"/>: writes and maintenance throw.</summary>
+    public bool ReadOnly { get; private init; }
+
     /// <summary>Flush steps, for crash-simulation tests: throwing here aborts the write at that point.</summary>
     internal Action<FlushStep>? FlushHook { get; set; }
 
@@ -61,11 +64,30 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     /// Opens (creating if needed) the store and loads every tenant's index; tables whose period ended more
     /// than <see cref="StorageOptions.SealGracePeriod"/> ago are sealed.
     /// </summary>
-    public static ChunkStore Open(StorageOptions options)
+    public static ChunkStore Open(StorageOptions options) => OpenStore(options, readOnly: false);
+
+    /// <summary>
+    /// Opens the store to read what another process writes there: nothing on disk is created, repaired, sealed
+    /// or deleted (a torn journal tail is most likely that writer's append in progress, so it is neither cut nor
+    /// reported), and the write and maintenance methods throw. What it sees is what was written before it
+    /// opened; a missing directory is an empty store.
+    /// </summary>
+    public static ChunkStore OpenReadOnly(StorageOptions options) => OpenStore(options, readOnly: true);
+
+    private static ChunkStore OpenStore(StorageOptions options, bool readOnly)
     {
         options.Validate();
-        var store = new ChunkStore(options);
-        DurableFile.EnsureDirectory(options.RootDirectory);
+        var store = new ChunkStore(options) { ReadOnly = readOnly };
+        if (readOnly && !Directory.Exists(options.RootDirectory))
+        {
+            return store;
+        }
+
+        if (!readOnly)
+        {
+            DurableFile.EnsureDirectory(options.RootDirectory);
+        }
+
         foreach (var directory in Directory.EnumerateDirectories(options.RootDirectory))
         {
             var name = Path.GetFileName(directory);
@@ -75,12 +97,16 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
             }
 
             var tenant = store.GetTenant(tenantId);
-            DurableFile.DeleteLeftovers(tenant.ChunksPath);
-            DurableFile.DeleteLeftovers(tenant.IndexPath);
+            if (!readOnly)
+            {
+                DurableFile.DeleteLeftovers(tenant.ChunksPath);
+                DurableFile.DeleteLeftovers(tenant.IndexPath);
+            }
+
             foreach (var tableName in IndexTable.Names(tenant.IndexPath))
             {
                 (string Path, string Message)? sealedDamage = null;
-                var table = IndexTable.Load(tenant.IndexPath, tableName, (path, message) =>
+                var table = IndexTable.Load(tenant.IndexPath, tableName, readOnly, (path, message) =>
                 {
                     store.Report(tenantId, path, message);
 
@@ -117,7 +143,11 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
             store.ReconcileDeletes(tenant);
         }
 
-        store.SealClosedTables(DateTimeOffset.UtcNow);
+        if (!readOnly)
+        {
+            store.SealClosedTables(DateTimeOffset.UtcNow);
+        }
+
         return store;
     }
 
@@ -208,6 +238,14 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
         if (Options.OnCorruption is { } report && _reportedSkips.TryAdd((tenant.Id, chunk.PackId, chunk.Offset, block), 0))
         {
             report(new StorageCorruption(tenant.Id, PackFiles.PathOf(tenant.ChunksPath, chunk.PackId), warning, kind));
+        }
+    }
+
+    private void ThrowIfReadOnly()
+    {
+        if (ReadOnly)
+        {
+            throw new InvalidOperationException("the chunk store was opened read-only");
         }
     }
 
