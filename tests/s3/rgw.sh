@@ -82,6 +82,9 @@ osd crush chooseleaf type = 0
 [mon]
 mon data = $dir/mon
 mon initial members = a
+# Commit map changes at once rather than batching them for a second: RGW creates its pools one after another.
+paxos propose interval = 0.01
+paxos min wait = 0.01
 
 [osd]
 osd data = $dir/osd
