@@ -41,8 +41,8 @@ public sealed class RadosGateway : IAsyncLifetime
         if (missing.Count > 0)
         {
             throw new InvalidOperationException(
-                $"the object-storage tests run a real Ceph RADOS Gateway, and {string.Join(", ", missing)} "
-                + "is not installed: apt-get install radosgw ceph-mon ceph-osd ceph-common curl (see README, prerequisites)");
+                $"the object-storage tests run a real Ceph RADOS Gateway, and these programs are missing: {string.Join(", ", missing)}. "
+                + "Install them with apt-get install radosgw ceph-mon ceph-osd ceph-common curl (README, test prerequisites).");
         }
 
         var script = Path.Combine(RepositoryRoot(), "tests", "s3", "rgw.sh");
