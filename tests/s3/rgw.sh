@@ -5,6 +5,9 @@
 #                               <dir>; prints ACCESS_KEY=... SECRET_KEY=... ENDPOINT=... once RGW answers HTTP
 #   rgw.sh stop <dir>           kills the daemons start left pid files for; removes nothing
 #
+# With RGW_OWNER_PID set, start also leaves a watcher that stops the cluster once that process is gone, so a test
+# run that crashes or is killed leaves no daemons behind.
+#
 # Nothing is written outside <dir>: data, keyrings, pid files, admin sockets and logs all live there. The monitor
 # listens on a second free loopback port (picked here); the OSD takes ports from Ceph's 6800-7300 range, which
 # several clusters on one machine share without conflict. Runs as root without systemd (the daemons fork).
@@ -61,7 +64,8 @@ auth client required = cephx
 keyring = $dir/keyring
 run dir = $dir/run
 pid file = $dir/run/\$name.pid
-admin socket = $dir/run/\$name.asok
+# Daemons get fixed socket names (set below); command-line clients one per process.
+admin socket = $dir/run/\$name.\$pid.asok
 log file = $dir/log/\$name.log
 log to stderr = false
 err to stderr = false
@@ -80,6 +84,7 @@ mon max pg per osd = 1000
 osd crush chooseleaf type = 0
 
 [mon]
+admin socket = $dir/run/\$name.asok
 mon data = $dir/mon
 mon initial members = a
 # Commit map changes at once rather than batching them for a second: RGW creates its pools one after another.
@@ -87,12 +92,14 @@ paxos propose interval = 0.01
 paxos min wait = 0.01
 
 [osd]
+admin socket = $dir/run/\$name.asok
 osd data = $dir/osd
 osd objectstore = memstore
 osd journal = $dir/osd/journal
 memstore device bytes = 536870912
 
 [client.rgw.test]
+admin socket = $dir/run/\$name.asok
 rgw data = $dir/rgw
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
 EOF
@@ -147,7 +154,7 @@ start() {
 
   local deadline=$((SECONDS + START_TIMEOUT))
   until curl -s -o /dev/null "http://127.0.0.1:$rgw_port/"; do
-    if ! kill -0 "$(cat "$dir/run/client.rgw.test.pid" 2>/dev/null)" 2>/dev/null; then
+    if ! running "$(cat "$dir/run/client.rgw.test.pid" 2>/dev/null)"; then
       log_tail "$dir/log/client.rgw.test.log"
       die "radosgw exited during start-up"
     fi
@@ -162,15 +169,45 @@ start() {
     --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" >/dev/null 2>>"$dir/log/daemons.out" \
     || { tail -n 20 "$dir/log/daemons.out" >&2; die "radosgw-admin user create failed"; }
 
+  if [ -n "${RGW_OWNER_PID:-}" ]; then
+    "$BASH" "$0" watch "$dir" "$RGW_OWNER_PID" </dev/null >/dev/null 2>&1 &
+    echo "$!" >"$dir/run/watcher.pid"
+  fi
+
   echo "ENDPOINT=http://127.0.0.1:$rgw_port"
   echo "ACCESS_KEY=$ACCESS_KEY"
   echo "SECRET_KEY=$SECRET_KEY"
+}
+
+# Whether a process exists and is not a zombie: in a container whose init does not reap, a killed daemon (which
+# init inherited when it forked into the background) stays a zombie.
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat:0:1}" != Z ]
+}
+
+# Stops the cluster in <dir> once process <owner> has exited (or the watcher is killed by stop).
+watch() {
+  local dir=$1 owner=$2
+  while kill -0 "$owner" 2>/dev/null; do
+    sleep 1
+  done
+  stop "$dir"
 }
 
 stop() {
   local dir=$1 name pid
   [ -d "$dir/run" ] || return 0
   dir=$(cd "$dir" && pwd)
+  if [ -f "$dir/run/watcher.pid" ]; then
+    pid=$(cat "$dir/run/watcher.pid")
+    # The watcher itself may be what runs this stop; it is not killed then.
+    if [ "$pid" != "$$" ] && grep -qF "$dir" "/proc/$pid/cmdline" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+    fi
+  fi
   # Gateway first, monitor last, so no daemon waits on one already gone.
   for name in client.rgw.test osd.0 mon.a; do
     [ -f "$dir/run/$name.pid" ] || continue
@@ -181,7 +218,7 @@ stop() {
     # The data is thrown away: no clean shutdown (memstore would write every object to disk first).
     kill -KILL "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
+      running "$pid" || break
       sleep 0.1
     done
   done
@@ -195,6 +232,10 @@ case "${1:-}" in
   stop)
     [ $# -eq 2 ] || usage
     stop "$2"
+    ;;
+  watch)
+    [ $# -eq 3 ] || usage
+    watch "$2" "$3"
     ;;
   *) usage ;;
 esac

@@ -140,6 +140,8 @@ public sealed class RadosGateway : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // If the test run dies before DisposeAsync, the script's watcher stops the cluster once this process is gone.
+        start.Environment["RGW_OWNER_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.ArgumentList.Add(script);
         foreach (var arg in args)
         {
