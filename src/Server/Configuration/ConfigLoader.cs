@@ -11,7 +11,7 @@ namespace LokiSharp.Server.Configuration;
 public sealed record LoadedConfig(LokiConfig Config, IReadOnlyList<ConfigNotice> Notices, string Source);
 
 /// <summary>Reads Loki YAML configuration files into <see cref="LokiConfig"/>.</summary>
-public static class ConfigLoader
+public static partial class ConfigLoader
 {
     /// <summary>The name the embedded default configuration reports as its source.</summary>
     public const string EmbeddedSource = "embedded default config";
@@ -65,6 +65,7 @@ public static class ConfigLoader
         if (root is not null)
         {
             binder.BindMapping(root, config, "");
+            ApplyCommonS3(root, config, source);
         }
 
         applyFlags?.Invoke(config);
@@ -218,6 +219,8 @@ public static class ConfigLoader
                 Fail(key + ".index.period", "tsdb must always have periodic config for index set to 24h");
             }
         }
+
+        ValidateObjectStores(config, source);
 
         foreach (var rule in config.LimitsConfig.RetentionStream)
         {

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using System.Reflection;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -119,6 +120,11 @@ public static class ConfigYamlWriter
                     foreach (var (name, property) in ConfigBinder.PropertiesOf(value.GetType()))
                     {
                         var propertyValue = property.GetValue(value);
+                        if (propertyValue is string text && property.GetCustomAttribute<SecretAttribute>() is { } secret)
+                        {
+                            propertyValue = secret.Redact(text);
+                        }
+
                         if (propertyValue is not null)
                         {
                             mapping.Add(name, ToNode(propertyValue));

@@ -126,6 +126,13 @@ public sealed class CommonConfig
 public sealed class CommonStorageConfig
 {
     public FilesystemStorageConfig? Filesystem { get; set; }
+
+    /// <summary>
+    /// <c>common.storage.s3</c>, null when absent. As in Loki it is copied into <c>storage_config.aws</c>, whose own
+    /// keys then win one by one. Not used until the chunk store writes to object storage.
+    /// </summary>
+    [InertKey]
+    public AwsStorageConfig? S3 { get; set; }
 }
 
 /// <summary><c>common.storage.filesystem:</c> local directories for chunks and rules.</summary>
@@ -167,6 +174,10 @@ public sealed class PeriodConfig
 
     public string Store { get; set; } = "";
 
+    /// <summary>
+    /// Where the period's chunks go: <c>filesystem</c>, <c>s3</c>/<c>aws</c> or a named store; empty means
+    /// filesystem here (Loki requires a value). See <see cref="ObjectStoreSelection"/>.
+    /// </summary>
     public string ObjectStore { get; set; } = "";
 
     public string Schema { get; set; } = "";
@@ -189,6 +200,17 @@ public sealed class PeriodIndexConfig
 public sealed class StorageConfig
 {
     public FilesystemDirectoryConfig Filesystem { get; set; } = new();
+
+    /// <summary>
+    /// <c>storage_config.aws</c>: the S3 store of periods whose <c>object_store</c> is <c>s3</c> or <c>aws</c>
+    /// (see <see cref="ObjectStoreSelection"/>). Parsed and validated, not used until the chunk store writes to it.
+    /// </summary>
+    [InertKey]
+    public AwsStorageConfig Aws { get; set; } = new();
+
+    /// <summary><c>storage_config.named_stores</c>: stores a period's <c>object_store</c> can name.</summary>
+    [InertKey]
+    public NamedStoresConfig NamedStores { get; set; } = new();
 
     [InertKey]
     public ShipperConfig TsdbShipper { get; set; } = new();
