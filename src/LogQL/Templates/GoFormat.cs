@@ -5,7 +5,7 @@ using LokiSharp.LogQL.Text;
 namespace LokiSharp.LogQL.Templates;
 
 /// <summary>Go's <c>fmt.Sprint</c>, <c>Sprintln</c> and <c>Sprintf</c> over template values.</summary>
-internal static class GoFormat
+public static class GoFormat
 {
     // fmt's tooLarge: widths and precisions of a larger magnitude are refused.
     private const int MaxWidth = 1_000_000;

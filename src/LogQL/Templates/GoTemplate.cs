@@ -40,6 +40,9 @@ public sealed class TemplateContext
 
     /// <summary>The current line.</summary>
     public string Line => _line ??= _lineSource?.Invoke() ?? string.Empty;
+
+    /// <summary>What the functions of a caller's own table (<see cref="TemplateFunctionTable.With"/>) read per execution.</summary>
+    public object? State { get; set; }
 }
 
 /// <summary>
@@ -52,11 +55,12 @@ public sealed class GoTemplate
     private readonly string _name;
     private readonly string _text;
 
-    private GoTemplate(string name, string text, ListNode root)
+    private GoTemplate(string name, string text, ListNode root, TemplateFunctionTable functions)
     {
         _name = name;
         _text = text;
         _root = root;
+        Functions = functions;
         SimpleField = root.Nodes is [ActionNode { Pipe: { Declarations.Count: 0, Commands: [{ Args: [FieldNode { Idents: [var field] }] }] } }] ? field : null;
         IsConstant = root.Nodes.TrueForAll(static n => n is TextNode);
         var parts = new List<(string, string?)>(root.Nodes.Count);
@@ -104,8 +108,12 @@ public sealed class GoTemplate
 
     /// <summary>Parses a template; <paramref name="name"/> appears in error messages (<c>line</c>, <c>label</c>).</summary>
     /// <exception cref="TemplateParseException">The template does not parse or uses an unknown function.</exception>
-    public static GoTemplate Parse(string name, string text) =>
-        new(name, text, TemplateParser.Parse(name, text, TemplateFunctions.Exists));
+    public static GoTemplate Parse(string name, string text) => Parse(name, text, TemplateFunctionTable.Loki);
+
+    /// <summary>Parses a template that may call the functions of <paramref name="functions"/> (and no others).</summary>
+    /// <exception cref="TemplateParseException">The template does not parse or uses an unknown function.</exception>
+    public static GoTemplate Parse(string name, string text, TemplateFunctionTable functions) =>
+        new(name, text, TemplateParser.Parse(name, text, functions.Contains), functions);
 
     /// <summary>Runs the template over <paramref name="data"/>, appending to <paramref name="output"/>.</summary>
     /// <exception cref="TemplateExecutionException">Execution failed; output may hold partial text.</exception>
@@ -114,6 +122,20 @@ public sealed class GoTemplate
         var state = new TemplateExecution(this, output, data, context);
         state.Walk(data, _root);
     }
+
+    /// <summary>
+    /// Runs the template over a map of fields (Go's struct or <c>map[string]any</c> data: <c>.Labels.pod</c>,
+    /// <c>.Value</c>); values are strings, longs, doubles, bools, <see cref="ITemplateData"/>, maps and lists.
+    /// </summary>
+    /// <exception cref="TemplateExecutionException">Execution failed; output may hold partial text.</exception>
+    public void Execute(StringBuilder output, IDictionary<string, object?> data, TemplateContext context)
+    {
+        var state = new TemplateExecution(this, output, data, context);
+        state.Walk(data, _root);
+    }
+
+    /// <summary>The functions the template may call.</summary>
+    internal TemplateFunctionTable Functions { get; }
 
     internal string FormatLocation(int pos)
     {
@@ -146,7 +168,7 @@ internal sealed class TemplateExecution
         public bool IsBreak { get; } = isBreak;
     }
 
-    public TemplateExecution(GoTemplate template, StringBuilder output, ITemplateData data, TemplateContext context)
+    public TemplateExecution(GoTemplate template, StringBuilder output, object data, TemplateContext context)
     {
         _template = template;
         _output = output;
@@ -496,7 +518,7 @@ internal sealed class TemplateExecution
             return final != Missing.Value ? final : value;
         }
 
-        var function = TemplateFunctions.Get(name);
+        var function = _template.Functions.Get(name);
         if (function.MinArgs == function.MaxArgs && argCount != function.MinArgs)
         {
             throw Error("wrong number of args for " + name + ": want " + function.MinArgs.ToString(CultureInfo.InvariantCulture) +

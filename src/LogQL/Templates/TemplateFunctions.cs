@@ -140,6 +140,9 @@ public static class TemplateFunctions
 
     internal static TemplateFunction Get(string name) => Functions[name];
 
+    /// <summary>Every function by name (what <see cref="TemplateFunctionTable.Loki"/> holds).</summary>
+    internal static IReadOnlyDictionary<string, TemplateFunction> All => Functions;
+
     private static bool Equal(object?[] a)
     {
         if (a.Length < 2)

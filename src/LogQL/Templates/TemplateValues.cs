@@ -5,7 +5,7 @@ using LokiSharp.LogQL.Text;
 namespace LokiSharp.LogQL.Templates;
 
 /// <summary>The parameter types template functions declare (Go's reflect kinds that Loki's functions use).</summary>
-internal enum ParameterKind
+public enum ParameterKind
 {
     Any,
     String,
@@ -198,4 +198,4 @@ internal static class TemplateValues
 }
 
 /// <summary>An error returned by a template function; reported as <c>error calling NAME: MESSAGE</c>.</summary>
-internal sealed class TemplateFunctionException(string message) : Exception(message);
+public sealed class TemplateFunctionException(string message) : Exception(message);
