@@ -9,30 +9,49 @@ namespace LokiSharp.Storage.Index;
 
 /// <summary>
 /// Encoding of index files (open-period journals and sealed tables share it): a header naming the period,
-/// then checksummed records defining series and adding chunk refs. See docs/formats/chunk.md.
+/// then checksummed records defining series and adding chunk refs. See docs/formats/chunk.md. Version 3 is the
+/// bucket's index objects (segments, generations): pack ids name a writer; see docs/formats/bucket.md.
 /// </summary>
-internal static class IndexFile
+internal static partial class IndexFile
 {
     public const uint Magic = 0x49534B4C; // "LKSI"
     // Version 2 added tombstone and replacement records; a version-1 reader would take them for a torn tail.
     public const byte Version = 2;
     public const byte MinCompatibleVersion = 2;
+
+    // Bucket index objects; local journals and sealed files stay at version 2.
+    public const byte BucketVersion = 3;
+
+    // The newest version this code reads.
+    public const byte ReaderVersion = 3;
     public const int HeaderSize = 24;
     public const int RecordHeaderSize = 8;
     public const byte SeriesRecord = 1;
     public const byte ChunkRecord = 2;
     public const byte TombstoneRecord = 3;
     public const byte ReplacementRecord = 4;
+    public const byte WriterRecord = 5;
+    public const byte IdentityRecord = 6;
+    public const byte CoverageRecord = 7;
+    public const byte EndOfObjectRecord = 8;
 
     // A record larger than this is treated as corruption rather than allocated.
     private const int MaxRecordSize = 16 * 1024 * 1024;
 
-    public static void WriteHeader(IBufferWriter<byte> output, long periodStart, long periodLength)
+    public static void WriteHeader(IBufferWriter<byte> output, long periodStart, long periodLength) =>
+        WriteHeader(output, periodStart, periodLength, Version, MinCompatibleVersion);
+
+    /// <summary>The header of a bucket index object (version 3).</summary>
+    public static void WriteBucketHeader(IBufferWriter<byte> output, long periodStart, long periodLength) =>
+        WriteHeader(output, periodStart, periodLength, BucketVersion, BucketVersion);
+
+    private static void WriteHeader(IBufferWriter<byte> output, long periodStart, long periodLength, byte version,
+        byte minCompatible)
     {
         var span = output.GetSpan(HeaderSize);
         BinaryPrimitives.WriteUInt32LittleEndian(span, Magic);
-        span[4] = Version;
-        span[5] = MinCompatibleVersion;
+        span[4] = version;
+        span[5] = minCompatible;
         span[6] = 0;
         span[7] = 0;
         BinaryPrimitives.WriteInt64LittleEndian(span[8..], periodStart);
@@ -56,15 +75,22 @@ internal static class IndexFile
         EndRecord(output, start);
     }
 
-    public static void WriteChunk(PooledBufferWriter output, int seriesId, in ChunkRef chunk)
+    public static void WriteChunk(PooledBufferWriter output, int seriesId, in ChunkRef chunk) =>
+        WriteChunk(output, seriesId, chunk, -1);
+
+    /// <summary>
+    /// A chunk record; <paramref name="writerId"/> ≥ 0 (version 3) names the writer record of the chunk's pack.
+    /// </summary>
+    public static void WriteChunk(PooledBufferWriter output, int seriesId, in ChunkRef chunk, int writerId)
     {
         var start = BeginRecord(output);
-        WriteChunkFields(output, ChunkRecord, seriesId, chunk);
+        WriteChunkFields(output, ChunkRecord, seriesId, chunk, writerId);
         EndRecord(output, start);
     }
 
     // The fields chunk and replacement records share: type, time range, series, location, counts.
-    private static void WriteChunkFields(PooledBufferWriter output, byte recordType, int seriesId, in ChunkRef chunk)
+    private static void WriteChunkFields(PooledBufferWriter output, byte recordType, int seriesId, in ChunkRef chunk,
+        int writerId)
     {
         var span = output.GetSpan(1 + 16);
         span[0] = recordType;
@@ -72,7 +98,7 @@ internal static class IndexFile
         BinaryPrimitives.WriteInt64LittleEndian(span[9..], chunk.Through);
         output.Advance(17);
         Varint.Write(output, (ulong)seriesId);
-        Varint.Write(output, (ulong)chunk.PackId);
+        WritePack(output, writerId, chunk.PackId);
         Varint.Write(output, (ulong)chunk.Offset);
         Varint.Write(output, (ulong)chunk.Length);
         Varint.Write(output, (ulong)chunk.Entries);
@@ -80,12 +106,16 @@ internal static class IndexFile
     }
 
     /// <summary>A tombstone: the chunk <paramref name="key"/> is deleted from every table of the tenant.</summary>
-    public static void WriteTombstone(PooledBufferWriter output, (long PackId, long Offset) key)
+    public static void WriteTombstone(PooledBufferWriter output, (long PackId, long Offset) key) =>
+        WriteTombstone(output, key, -1);
+
+    /// <summary>A tombstone whose pack belongs to writer record <paramref name="writerId"/> (version 3) when ≥ 0.</summary>
+    public static void WriteTombstone(PooledBufferWriter output, (long PackId, long Offset) key, int writerId)
     {
         var start = BeginRecord(output);
         output.GetSpan(1)[0] = TombstoneRecord;
         output.Advance(1);
-        Varint.Write(output, (ulong)key.PackId);
+        WritePack(output, writerId, key.PackId);
         Varint.Write(output, (ulong)key.Offset);
         EndRecord(output, start);
     }
@@ -95,11 +125,15 @@ internal static class IndexFile
     /// tenant (the commit point of a rewrite); otherwise loading rolls it back.
     /// </summary>
     public static void WriteReplacement(PooledBufferWriter output, int seriesId, in ChunkRef chunk,
-        (long PackId, long Offset) replaced)
+        (long PackId, long Offset) replaced) => WriteReplacement(output, seriesId, chunk, -1, replaced, -1);
+
+    /// <summary>A replacement whose packs belong to the given writer records (version 3) when the ids are ≥ 0.</summary>
+    public static void WriteReplacement(PooledBufferWriter output, int seriesId, in ChunkRef chunk, int writerId,
+        (long PackId, long Offset) replaced, int replacedWriterId)
     {
         var start = BeginRecord(output);
-        WriteChunkFields(output, ReplacementRecord, seriesId, chunk);
-        Varint.Write(output, (ulong)replaced.PackId);
+        WriteChunkFields(output, ReplacementRecord, seriesId, chunk, writerId);
+        WritePack(output, replacedWriterId, replaced.PackId);
         Varint.Write(output, (ulong)replaced.Offset);
         EndRecord(output, start);
     }
@@ -116,28 +150,54 @@ internal static class IndexFile
     /// <summary>
     /// Reads a whole index file, also reporting tombstones and replacements (chunk, replaced key) in file order.
     /// </summary>
-    /// <exception cref="ChunkCorruptException">The header is missing or foreign.</exception>
+    /// <exception cref="ChunkCorruptException">The header is missing or foreign, or the file is a bucket object.</exception>
     public static long Read(ReadOnlySpan<byte> file, out long periodStart, out long periodLength,
         Action<LabelSet>? onSeries, Action<LabelSet, ChunkRef> onChunk, Action<(long, long)>? onTombstone,
-        Action<LabelSet, ChunkRef, (long, long)>? onReplacement, out string? tailProblem)
+        Action<LabelSet, ChunkRef, (long, long)>? onReplacement, out string? tailProblem) =>
+        Read(file, out periodStart, out periodLength, onSeries, onChunk, onTombstone, onReplacement, null, out tailProblem);
+
+    /// <summary>
+    /// Reads a whole index file. <paramref name="bucket"/> is required for bucket objects (version 3) and
+    /// receives their writer-qualified pack ids, identity and coverage; it must be null for version 1 and 2 files.
+    /// </summary>
+    /// <exception cref="ChunkCorruptException">The header is missing or foreign, or the version does not match
+    /// <paramref name="bucket"/>.</exception>
+    public static long Read(ReadOnlySpan<byte> file, out long periodStart, out long periodLength,
+        Action<LabelSet>? onSeries, Action<LabelSet, ChunkRef> onChunk, Action<(long, long)>? onTombstone,
+        Action<LabelSet, ChunkRef, (long, long)>? onReplacement, BucketRecords? bucket, out string? tailProblem)
     {
         if (file.Length < HeaderSize || BinaryPrimitives.ReadUInt32LittleEndian(file) != Magic)
         {
             throw new ChunkCorruptException("index file header missing or foreign");
         }
 
-        if (file[5] > Version)
+        if (file[5] > ReaderVersion)
         {
-            throw new ChunkCorruptException($"index file needs reader version {file[5]}; this reader is {Version}");
+            throw new ChunkCorruptException($"index file needs reader version {file[5]}; this reader is {ReaderVersion}");
+        }
+
+        var isBucketObject = file[4] >= BucketVersion;
+        if (isBucketObject != bucket is not null)
+        {
+            throw new ChunkCorruptException(isBucketObject
+                ? $"index file version {file[4]} is a bucket object; it is not read as a local file"
+                : $"index file version {file[4]} is not a bucket object (version {BucketVersion} expected)");
         }
 
         periodStart = BinaryPrimitives.ReadInt64LittleEndian(file[8..]);
         periodLength = BinaryPrimitives.ReadInt64LittleEndian(file[16..]);
-        var series = new List<LabelSet>();
+        var state = new ReadState(onSeries, onChunk, onTombstone, onReplacement, bucket);
         var position = HeaderSize;
+        state.Position = position;
         tailProblem = null;
         while (position < file.Length)
         {
+            if (state.Ended)
+            {
+                tailProblem = "data after the end record";
+                break;
+            }
+
             if (file.Length - position < RecordHeaderSize)
             {
                 tailProblem = "truncated record header";
@@ -159,23 +219,28 @@ internal static class IndexFile
                 break;
             }
 
-            if (!Apply(payload, series, onSeries, onChunk, onTombstone, onReplacement))
+            if (!Apply(payload, state))
             {
                 tailProblem = "malformed record";
                 break;
             }
 
             position += RecordHeaderSize + length;
+            state.Position = position;
+        }
+
+        if (tailProblem is null && isBucketObject && !state.Ended)
+        {
+            tailProblem = "end record missing (object truncated)";
         }
 
         return position;
     }
 
-    private static bool Apply(ReadOnlySpan<byte> payload, List<LabelSet> series, Action<LabelSet>? onSeries,
-        Action<LabelSet, ChunkRef> onChunk, Action<(long, long)>? onTombstone,
-        Action<LabelSet, ChunkRef, (long, long)>? onReplacement)
+    private static bool Apply(ReadOnlySpan<byte> payload, ReadState state)
     {
         var p = 1;
+        var series = state.Series;
         switch (payload[0])
         {
             case SeriesRecord:
@@ -204,7 +269,7 @@ internal static class IndexFile
 
                     var labels = LabelSet.From(pairs);
                     series.Add(labels);
-                    onSeries?.Invoke(labels);
+                    state.OnSeries?.Invoke(labels);
                     return true;
                 }
 
@@ -220,14 +285,14 @@ internal static class IndexFile
                     var through = BinaryPrimitives.ReadInt64LittleEndian(payload[9..]);
                     p = 17;
                     if (!Varint.TryRead(payload, ref p, out var id) || id >= (ulong)series.Count ||
-                        !Varint.TryRead(payload, ref p, out var pack) || !Varint.TryRead(payload, ref p, out var offset) ||
+                        !TryReadPack(payload, ref p, state, out var pack) || !Varint.TryRead(payload, ref p, out var offset) ||
                         !Varint.TryRead(payload, ref p, out var length) || !Varint.TryRead(payload, ref p, out var entries) ||
                         !Varint.TryRead(payload, ref p, out var bytes))
                     {
                         return false;
                     }
 
-                    var chunk = new ChunkRef((long)pack, (long)offset, (int)length, from, through, (int)entries, (long)bytes);
+                    var chunk = new ChunkRef(pack, (long)offset, (int)length, from, through, (int)entries, (long)bytes);
                     if (payload[0] == ChunkRecord)
                     {
                         if (p != payload.Length)
@@ -235,24 +300,24 @@ internal static class IndexFile
                             return false;
                         }
 
-                        onChunk(series[(int)id], chunk);
+                        state.OnChunk(series[(int)id], chunk);
                         return true;
                     }
 
-                    if (!Varint.TryRead(payload, ref p, out var replacedPack) ||
+                    if (!TryReadPack(payload, ref p, state, out var replacedPack) ||
                         !Varint.TryRead(payload, ref p, out var replacedOffset) || p != payload.Length)
                     {
                         return false;
                     }
 
-                    if (onReplacement is null)
+                    if (state.OnReplacement is null)
                     {
                         // A reader that does not track rewrites treats the replacement as committed.
-                        onChunk(series[(int)id], chunk);
+                        state.OnChunk(series[(int)id], chunk);
                     }
                     else
                     {
-                        onReplacement(series[(int)id], chunk, ((long)replacedPack, (long)replacedOffset));
+                        state.OnReplacement(series[(int)id], chunk, (replacedPack, (long)replacedOffset));
                     }
 
                     return true;
@@ -260,20 +325,47 @@ internal static class IndexFile
 
             case TombstoneRecord:
                 {
-                    if (!Varint.TryRead(payload, ref p, out var pack) || !Varint.TryRead(payload, ref p, out var offset) ||
+                    if (!TryReadPack(payload, ref p, state, out var pack) || !Varint.TryRead(payload, ref p, out var offset) ||
                         p != payload.Length)
                     {
                         return false;
                     }
 
-                    onTombstone?.Invoke(((long)pack, (long)offset));
+                    state.OnTombstone?.Invoke((pack, (long)offset));
                     return true;
                 }
 
             default:
-                return false;
+                return state.Bucket is not null && ApplyBucketRecord(payload, state);
         }
     }
+
+    // A pack id: a plain varint in local files; in bucket objects a writer record id and the writer's pack id,
+    // turned into the reader's in-memory pack id. Pack-bearing records need the identity record before them.
+    private static bool TryReadPack(ReadOnlySpan<byte> payload, ref int p, ReadState state, out long pack)
+    {
+        pack = 0;
+        if (state.Bucket is not { } bucket)
+        {
+            if (!Varint.TryRead(payload, ref p, out var plain))
+            {
+                return false;
+            }
+
+            pack = (long)plain;
+            return true;
+        }
+
+        if (!state.HasIdentity || !Varint.TryRead(payload, ref p, out var writer) || writer >= (ulong)state.Writers.Count ||
+            !Varint.TryRead(payload, ref p, out var packId) || packId > long.MaxValue)
+        {
+            return false;
+        }
+
+        pack = bucket.PackHandle(state.Writers[(int)writer], (long)packId);
+        return true;
+    }
+
 
     private static int BeginRecord(PooledBufferWriter output)
     {
