@@ -1,5 +1,4 @@
 using Grpc.Core;
-using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Push;
 using LokiSharp.Server.Http;
 
@@ -15,8 +14,7 @@ internal sealed record GrpcPush(PushBatch? Batch, PushRequestException? Error);
 /// (Loki skips it on this path; we do not). Errors carry the HTTP status as the gRPC code, as Loki's httpgrpc does.
 /// </summary>
 [BindServiceMethod(typeof(PusherService), nameof(BindService))]
-internal class PusherService(Ingester.StreamIngester ingester, ITenantLimits limits, PushSizeLimits sizeLimits, TimeProvider time, Tenancy tenancy,
-    Hosting.IngesterModule module)
+internal class PusherService(PushGate gate)
 {
     private static readonly Method<GrpcPush, byte[]> PushMethod = new(
         MethodType.Unary,
@@ -25,9 +23,6 @@ internal class PusherService(Ingester.StreamIngester ingester, ITenantLimits lim
         Marshallers.Create<GrpcPush>(static (_, _) => throw new NotSupportedException("requests are only received"), Decode),
         Marshallers.Create<byte[]>(static (response, context) => context.Complete(response), static context => context.PayloadAsNewBuffer()));
 
-    // Grpc.AspNetCore makes one service per call from the container, where the gate itself is not registered.
-    private readonly PushGate _gate = new(tenancy, module, new PushPipeline(ingester, limits, sizeLimits, time));
-
     public static void BindService(ServiceBinderBase binder, PusherService? service) =>
         binder.AddMethod(PushMethod, service is null ? null : service.Push);
 
@@ -35,13 +30,13 @@ internal class PusherService(Ingester.StreamIngester ingester, ITenantLimits lim
     /// <remarks>Virtual because Grpc.AspNetCore binds only virtual methods declared on the bound type.</remarks>
     public virtual async Task<byte[]> Push(GrpcPush request, ServerCallContext context)
     {
-        var tenant = _gate.TenantOf(context, out var tenantError);
+        var tenant = gate.TenantOf(context, out var tenantError);
         if (tenant is null)
         {
             throw new RpcException(new Status((StatusCode)tenantError.Status, tenantError.Message));
         }
 
-        if (!_gate.Ready)
+        if (!gate.Ready)
         {
             request.Batch?.Dispose();
             throw new RpcException(new Status(StatusCode.Unavailable, PushGate.NotReadyMessage));
@@ -53,7 +48,7 @@ internal class PusherService(Ingester.StreamIngester ingester, ITenantLimits lim
         }
 
         using var batch = request.Batch!;
-        var outcome = await _gate.Pipeline.PushAsync(tenant, batch, context.CancellationToken).ConfigureAwait(false);
+        var outcome = await gate.Pipeline.PushAsync(tenant, batch, context.CancellationToken).ConfigureAwait(false);
         if (outcome.StatusCode != 204)
         {
             throw new RpcException(new Status((StatusCode)outcome.StatusCode, outcome.Message));

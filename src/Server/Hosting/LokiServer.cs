@@ -122,6 +122,10 @@ public static class LokiServer
                 sp.GetRequiredService<ITenantLimits>(), sp.GetRequiredService<IngesterMetrics>(), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton<IngesterModule>();
             builder.Services.AddSingleton<DataSnapshot>();
+
+            // One push pipeline and gate for HTTP, OTLP and gRPC pushes.
+            builder.Services.AddSingleton<Ingester.Push.PushPipeline>();
+            builder.Services.AddSingleton<Http.PushGate>();
         }
 
         if (targets.RunsCompactor)

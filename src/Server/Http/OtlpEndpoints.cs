@@ -9,7 +9,7 @@ internal static class OtlpEndpoints
 {
     public static void MapOtlpEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var gate = PushGate.From(endpoints.ServiceProvider);
+        var gate = endpoints.ServiceProvider.GetRequiredService<PushGate>();
         endpoints.MapPost("/otlp/v1/logs", (HttpContext context) => PushAsync(context, gate));
     }
 

@@ -7,7 +7,7 @@ internal static class PushEndpoints
 {
     public static void MapPushEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var gate = PushGate.From(endpoints.ServiceProvider);
+        var gate = endpoints.ServiceProvider.GetRequiredService<PushGate>();
         endpoints.MapPost("/loki/api/v1/push", (HttpContext context) => PushAsync(context, gate, PushEndpoint.V1));
         endpoints.MapPost("/api/prom/push", (HttpContext context) => PushAsync(context, gate, PushEndpoint.Legacy));
     }

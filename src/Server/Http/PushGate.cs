@@ -1,5 +1,4 @@
 using Grpc.Core;
-using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Push;
 
 namespace LokiSharp.Server.Http;
@@ -18,13 +17,6 @@ internal sealed class PushGate(Tenancy tenancy, Hosting.IngesterModule module, P
 
     /// <summary>The pipeline a push goes through once it passed the gate.</summary>
     public PushPipeline Pipeline { get; } = pipeline;
-
-    /// <summary>The gate and its pipeline over the server's singletons, built once per route.</summary>
-    public static PushGate From(IServiceProvider services) => new(
-        services.GetRequiredService<Tenancy>(),
-        services.GetRequiredService<Hosting.IngesterModule>(),
-        new PushPipeline(services.GetRequiredService<Ingester.StreamIngester>(), services.GetRequiredService<ITenantLimits>(),
-            services.GetRequiredService<PushSizeLimits>(), services.GetRequiredService<TimeProvider>()));
 
     /// <summary>The tenant of an HTTP push, or null with Loki's answer (status, text) for a missing or bad one.</summary>
     public string? TenantOf(HttpRequest request, out (int Status, string Message) error) =>
