@@ -96,17 +96,7 @@ internal ref struct LogfmtDecoder
             if (c <= ' ')
             {
                 _pos = p;
-                if (_pos > start)
-                {
-                    Key = line[start.._pos];
-                    if (multibyte && ContainsInvalid(Key))
-                    {
-                        SyntaxError("invalid key");
-                        return false;
-                    }
-                }
-
-                return true;
+                return EndBareKey(line, start, multibyte);
             }
 
             if (c >= 0x80)
@@ -116,6 +106,12 @@ internal ref struct LogfmtDecoder
         }
 
         _pos = line.Length;
+        return EndBareKey(line, start, multibyte);
+    }
+
+    // A key ended by a space or the end of the line, without a value: kept when not empty and valid UTF-8.
+    private bool EndBareKey(ReadOnlySpan<byte> line, int start, bool multibyte)
+    {
         if (_pos > start)
         {
             Key = line[start.._pos];
