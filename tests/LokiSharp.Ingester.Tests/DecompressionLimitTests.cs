@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using LokiSharp.Ingester.Otlp;
 using LokiSharp.Ingester.Push;
+using LokiSharp.Tests.Shared;
 
 namespace LokiSharp.Ingester.Tests;
 
@@ -41,25 +42,6 @@ public sealed class DecompressionLimitTests
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
-    // Concatenated gzip members inflate as one stream: a cheap way to build a body that inflates to many megabytes.
-    internal static byte[] GzipBomb(int inflatedMegabytes)
-    {
-        using var member = new MemoryStream();
-        using (var gzip = new GZipStream(member, CompressionLevel.SmallestSize, leaveOpen: true))
-        {
-            gzip.Write(new byte[1 << 20]);
-        }
-
-        var one = member.ToArray();
-        var bomb = new byte[one.Length * inflatedMegabytes];
-        for (var i = 0; i < inflatedMegabytes; i++)
-        {
-            one.CopyTo(bomb, i * one.Length);
-        }
-
-        return bomb;
     }
 
     private static byte[] Deflate(byte[] data)
@@ -109,7 +91,7 @@ public sealed class DecompressionLimitTests
     [InlineData("deflate", "application/json")]
     public void Gzip_and_deflate_bombs_are_413_at_the_limit(string encoding, string contentType)
     {
-        var bomb = encoding == "gzip" ? GzipBomb(64) : Deflate(new byte[64 << 20]);
+        var bomb = encoding == "gzip" ? HostileBodies.GzipBomb(64) : Deflate(new byte[64 << 20]);
 
         var error = Assert.Throws<PushRequestException>(() => PushBodyDecoder.Decode(bomb, contentType, encoding, PushEndpoint.V1, Limit));
 
@@ -168,7 +150,7 @@ public sealed class DecompressionLimitTests
     [Fact]
     public void The_default_limit_is_the_wire_limit()
     {
-        var error = Assert.Throws<PushRequestException>(() => PushBodyDecoder.Decode(GzipBomb(101), "application/json", "gzip", PushEndpoint.V1));
+        var error = Assert.Throws<PushRequestException>(() => PushBodyDecoder.Decode(HostileBodies.GzipBomb(101), "application/json", "gzip", PushEndpoint.V1));
 
         Assert.Equal("request body too large: decompressed message size too large than max (104857601 vs 104857600)", error.Message);
     }
@@ -181,7 +163,7 @@ public sealed class DecompressionLimitTests
         byte[] bomb;
         if (encoding == "gzip")
         {
-            bomb = GzipBomb(64);
+            bomb = HostileBodies.GzipBomb(64);
         }
         else
         {

@@ -1,6 +1,7 @@
 using System.Text;
 using LokiSharp.Ingester.Otlp;
 using LokiSharp.Ingester.Push;
+using LokiSharp.Tests.Shared;
 using static LokiSharp.Ingester.Tests.Otlp.OtlpMappingTests;
 
 namespace LokiSharp.Ingester.Tests;
@@ -13,20 +14,6 @@ public sealed class InvalidUtf8Tests
 {
     private const string Fffd = "\uFFFD";
 
-    // A JSON body with raw bytes spliced in where the text says BAD.
-    private static byte[] Body(string json, params byte[] bad)
-    {
-        var parts = json.Split("BAD");
-        var bytes = new List<byte>(Encoding.UTF8.GetBytes(parts[0]));
-        for (var i = 1; i < parts.Length; i++)
-        {
-            bytes.AddRange(bad);
-            bytes.AddRange(Encoding.UTF8.GetBytes(parts[i]));
-        }
-
-        return [.. bytes];
-    }
-
     private static (string Labels, byte[] Line, string Metadata) Single(PushBatch batch)
     {
         var stream = Assert.Single(batch.Streams);
@@ -38,7 +25,7 @@ public sealed class InvalidUtf8Tests
     [Fact]
     public void Invalid_bytes_in_a_v1_line_label_and_metadata_decode_as_U_FFFD()
     {
-        var json = Body("""{"streams":[{"stream":{"app":"aBADb"},"values":[["1","xBADy",{"kBAD":"vBAD"}]]}]}""", 0xff, 0xfe);
+        var json = HostileBodies.WithRawBytes("""{"streams":[{"stream":{"app":"aBADb"},"values":[["1","xBADy",{"kBAD":"vBAD"}]]}]}""", 0xff, 0xfe);
 
         using var batch = PushBodyDecoder.Decode(json, "application/json", null, PushEndpoint.V1);
         var (labels, line, metadata) = Single(batch);
@@ -52,7 +39,7 @@ public sealed class InvalidUtf8Tests
     [Fact]
     public void Invalid_bytes_next_to_escapes_keep_the_escapes_resolved()
     {
-        var json = Body("""{"streams":[{"stream":{"app":"\"BAD\""},"values":[["1","say \"hi\"\tBAD\u00e9\n",{"k":"\\BAD"}]]}]}""", 0xc3);
+        var json = HostileBodies.WithRawBytes("""{"streams":[{"stream":{"app":"\"BAD\""},"values":[["1","say \"hi\"\tBAD\u00e9\n",{"k":"\\BAD"}]]}]}""", 0xc3);
 
         using var batch = PushBodyDecoder.Decode(json, "application/json", null, PushEndpoint.V1);
         var (labels, line, metadata) = Single(batch);
@@ -78,7 +65,7 @@ public sealed class InvalidUtf8Tests
     [Fact]
     public void Invalid_bytes_in_a_legacy_push_decode_as_U_FFFD()
     {
-        var json = Body("""{"streams":[{"labels":"{app=\"aBAD\"}","entries":[{"ts":"2023-11-14T22:13:20Z","line":"xBAD","structuredMetadata":{"k":"vBAD"}}]}]}""", 0x80);
+        var json = HostileBodies.WithRawBytes("""{"streams":[{"labels":"{app=\"aBAD\"}","entries":[{"ts":"2023-11-14T22:13:20Z","line":"xBAD","structuredMetadata":{"k":"vBAD"}}]}]}""", 0x80);
 
         using var batch = PushBodyDecoder.Decode(json, "application/json", null, PushEndpoint.Legacy);
         var (labels, line, metadata) = Single(batch);
@@ -91,7 +78,7 @@ public sealed class InvalidUtf8Tests
     [Fact]
     public void Invalid_bytes_and_lone_surrogates_in_OTLP_JSON_decode_as_U_FFFD()
     {
-        var json = Body("""
+        var json = HostileBodies.WithRawBytes("""
             {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"apiBAD"}}]},
               "scopeLogs":[{"logRecords":[{"timeUnixNano":"1700000000000000000","body":{"stringValue":"helloBAD\ud800"},
                 "attributes":[{"key":"user","value":{"stringValue":"\udc00uBAD"}}]}]}]}]}

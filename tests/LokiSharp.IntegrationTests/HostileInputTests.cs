@@ -8,6 +8,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using LokiSharp.Tests.Logproto;
+using LokiSharp.Tests.Shared;
 
 namespace LokiSharp.IntegrationTests;
 
@@ -96,25 +97,6 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
         Assert.Equal(marker, result[0]!["values"]![0]![1]!.GetValue<string>());
     }
 
-    // Concatenated gzip members inflate as one stream: a few kilobytes that inflate to many megabytes.
-    private static byte[] GzipBomb(int inflatedMegabytes)
-    {
-        using var member = new MemoryStream();
-        using (var gzip = new GZipStream(member, CompressionLevel.SmallestSize, leaveOpen: true))
-        {
-            gzip.Write(new byte[1 << 20]);
-        }
-
-        var one = member.ToArray();
-        var bomb = new byte[one.Length * inflatedMegabytes];
-        for (var i = 0; i < inflatedMegabytes; i++)
-        {
-            one.CopyTo(bomb, i * one.Length);
-        }
-
-        return bomb;
-    }
-
     private static string DecompressedTooLarge(long size) =>
         $"request body too large: decompressed message size too large than max ({size} vs {Limit})";
 
@@ -124,7 +106,7 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
     [InlineData("/api/prom/push", "application/json")]
     public async Task A_gzip_bomb_is_413_at_the_configured_limit(string path, string contentType)
     {
-        var (status, body) = await PostAsync(path, Body(GzipBomb(200), contentType, "gzip"));
+        var (status, body) = await PostAsync(path, Body(HostileBodies.GzipBomb(200), contentType, "gzip"));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Equal(DecompressedTooLarge(Limit + 1) + "\n", body);
@@ -177,7 +159,7 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
         byte[] bomb;
         if (encoding == "gzip")
         {
-            bomb = GzipBomb(200);
+            bomb = HostileBodies.GzipBomb(200);
         }
         else
         {
@@ -223,28 +205,16 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
         await AssertStillServesAsync();
     }
 
-    // A JSON body with raw bytes spliced in where the text says BAD.
-    private static byte[] Splice(string json, byte[] bad)
-    {
-        var parts = json.Split("BAD");
-        var bytes = new List<byte>(Encoding.UTF8.GetBytes(parts[0]));
-        for (var i = 1; i < parts.Length; i++)
-        {
-            bytes.AddRange(bad);
-            bytes.AddRange(Encoding.UTF8.GetBytes(parts[i]));
-        }
-
-        return [.. bytes];
-    }
-
     private static string Labels(JsonNode stream) =>
         string.Join(",", stream["stream"]!.AsObject().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value!.GetValue<string>()));
 
     [Fact]
     public async Task Invalid_UTF8_in_a_JSON_push_is_stored_and_read_back_as_U_FFFD()
     {
-        var v1 = Splice($$"""{"streams":[{"stream":{"test":"utf8-v1","app":"aBAD"},"values":[["{{NowNs(-1_000_000_000)}}","xBADy",{"k":"vBAD"}]]}]}""", [0xff]);
-        var legacy = Splice($$"""{"streams":[{"labels":"{test=\"utf8-legacy\", app=\"aBAD\"}","entries":[{"ts":"{{DateTime.UtcNow.AddSeconds(-1):O}}","line":"xBAD\ud800"}]}]}""", [0xc3]);
+        var v1 = HostileBodies.WithRawBytes($$"""{"streams":[{"stream":{"test":"utf8-v1","app":"aBAD"},"values":[["{{NowNs(-1_000_000_000)}}","xBADy",{"k":"vBAD"}]]}]}""", [0xff]);
+        var legacy = HostileBodies.WithRawBytes(
+            $$"""{"streams":[{"labels":"{test=\"utf8-legacy\", app=\"aBAD\"}","entries":[{"ts":"{{DateTime.UtcNow.AddSeconds(-1):O}}","line":"xBAD\ud800"}]}]}""",
+            [0xc3]);
 
         var (v1Status, v1Body) = await PostAsync("/loki/api/v1/push", Body(v1, "application/json"));
         var (legacyStatus, legacyBody) = await PostAsync("/api/prom/push", Body(legacy, "application/json"));
@@ -265,7 +235,7 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
     [Fact]
     public async Task Invalid_UTF8_in_an_OTLP_JSON_push_is_stored_and_read_back_as_U_FFFD()
     {
-        var json = Splice($$$"""
+        var json = HostileBodies.WithRawBytes($$$"""
             {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"utf8-otlpBAD"}}]},
               "scopeLogs":[{"logRecords":[{"timeUnixNano":"{{{NowNs()}}}","body":{"stringValue":"helloBAD"},
                 "attributes":[{"key":"user","value":{"stringValue":"uBAD\udc00"}}]}]}]}]}
@@ -424,8 +394,8 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
     [Fact]
     public async Task Invalid_UTF8_in_a_label_name_is_a_400_in_JSON_and_protobuf()
     {
-        var json = Splice($$"""{"streams":[{"stream":{"aBAD":"b"},"values":[["{{NowNs()}}","x"]]}]}""", [0xff]);
-        var labels = Splice("{aBAD=\"b\"}", [0xff]);
+        var json = HostileBodies.WithRawBytes($$"""{"streams":[{"stream":{"aBAD":"b"},"values":[["{{NowNs()}}","x"]]}]}""", [0xff]);
+        var labels = HostileBodies.WithRawBytes("{aBAD=\"b\"}", [0xff]);
         var message = new List<byte> { 0x0a };
         var stream = new List<byte> { 0x0a, (byte)labels.Length };
         stream.AddRange(labels);
