@@ -1,0 +1,101 @@
+using System.Text;
+using LokiSharp.LogQL.Labels;
+using LokiSharp.Ruler.RemoteWrite;
+using LokiSharp.Ruler.Tests.Delivery;
+
+namespace LokiSharp.Ruler.Tests.RemoteWrite;
+
+/// <summary>The remote-write client against a recording fake: headers, body, retry decisions, queue bounds.</summary>
+public sealed class RemoteWriteClientTests
+{
+    private static readonly LabelSet Series = LabelSet.From(("__name__", "rec"), ("job", "j"));
+
+    [Fact]
+    public async Task Posts_a_snappy_protobuf_write_request_with_remote_write_headers_auth_and_the_tenant()
+    {
+        using var server = new RecordingHttpServer();
+        var options = new RemoteWriteOptions
+        {
+            Url = new Uri(server.Url, "/api/v1/write"),
+            Headers = new Dictionary<string, string> { ["X-Custom"] = "yes" },
+            BasicAuthUsername = "u",
+            BasicAuthPassword = "p",
+        };
+        var metrics = RemoteWriteTestData.NewMetrics();
+        await using (var client = new RemoteWriteClient(options, metrics))
+        {
+            client.Append("tenant-a", [new RecordedSample(Series, 1_000, 2.5), new RecordedSample(Series, 2_000, 3.5)]);
+            await Eventually.HoldsAsync(() => server.Requests.Count == 1, "posted");
+        }
+
+        var request = server.Requests.Single();
+        Assert.Equal("POST", request.Method);
+        Assert.Equal("/api/v1/write", request.Path);
+        Assert.Equal("snappy", request.Headers["Content-Encoding"]);
+        Assert.Equal("application/x-protobuf", request.Headers["Content-Type"]);
+        Assert.Equal("0.1.0", request.Headers["X-Prometheus-Remote-Write-Version"]);
+        Assert.StartsWith("LokiSharp/", request.Headers["User-Agent"], StringComparison.Ordinal);
+        Assert.Equal("tenant-a", request.Headers["X-Scope-OrgID"]);
+        Assert.Equal("yes", request.Headers["X-Custom"]);
+        Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("u:p")), request.Headers["Authorization"]);
+        var series = Assert.Single(RemoteWriteTestData.Decode(request.Body).Timeseries);
+        Assert.Equal([(1_000L, 2.5), (2_000L, 3.5)], series.Samples.Select(s => (s.Timestamp, s.Value)));
+        var name = RemoteWriteTestData.RemoteName(options.Url);
+        Assert.Equal(2, metrics.Samples.WithLabels("tenant-a", name, options.Url.ToString()).Value);
+    }
+
+    [Fact]
+    public async Task Server_errors_and_429_are_retried_until_accepted()
+    {
+        int[] statuses = [500, 429, 503, 204];
+        using var server = new RecordingHttpServer(i => statuses[Math.Min(i, statuses.Length - 1)]);
+        var options = new RemoteWriteOptions { Url = server.Url, MinBackoff = TimeSpan.FromMilliseconds(1), AddOrgIdHeader = false };
+        var metrics = RemoteWriteTestData.NewMetrics();
+        await using (var client = new RemoteWriteClient(options, metrics))
+        {
+            client.Append("t", [new RecordedSample(Series, 1_000, 1)]);
+            await Eventually.HoldsAsync(() => metrics.Samples.WithLabels("t", RemoteWriteTestData.RemoteName(server.Url), server.Url.ToString()).Value == 1, "delivered");
+        }
+
+        Assert.Equal(4, server.Requests.Count);
+        Assert.All(server.Requests, r => Assert.Null(r.Headers["X-Scope-OrgID"]));
+        Assert.Equal(3, metrics.SamplesRetried.WithLabels("t", RemoteWriteTestData.RemoteName(server.Url), server.Url.ToString()).Value);
+    }
+
+    [Fact]
+    public async Task A_client_error_is_not_retried_and_counts_the_samples_as_failed_while_the_next_batch_goes_out()
+    {
+        using var server = new RecordingHttpServer(i => i == 0 ? 400 : 200);
+        var options = new RemoteWriteOptions { Url = server.Url, MinBackoff = TimeSpan.FromMilliseconds(1) };
+        var metrics = RemoteWriteTestData.NewMetrics();
+        var labels = new[] { "t", RemoteWriteTestData.RemoteName(server.Url), server.Url.ToString() };
+        await using (var client = new RemoteWriteClient(options, metrics))
+        {
+            client.Append("t", [new RecordedSample(Series, 1_000, 1), new RecordedSample(Series, 2_000, 2)]);
+            await Eventually.HoldsAsync(() => metrics.SamplesFailed.WithLabels(labels).Value == 2, "counted as failed");
+            client.Append("t", [new RecordedSample(Series, 3_000, 3)]);
+            await Eventually.HoldsAsync(() => metrics.Samples.WithLabels(labels).Value == 1, "the next batch delivered");
+        }
+
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(0, metrics.SamplesRetried.WithLabels(labels).Value);
+    }
+
+    [Fact]
+    public async Task Batches_hold_at_most_max_samples_per_send_and_a_full_queue_drops_the_oldest()
+    {
+        using var server = new RecordingHttpServer();
+        var options = new RemoteWriteOptions { Url = server.Url, QueueCapacity = 5, MaxSamplesPerSend = 2 };
+        var metrics = RemoteWriteTestData.NewMetrics();
+        var labels = new[] { "t", RemoteWriteTestData.RemoteName(server.Url), server.Url.ToString() };
+        await using (var client = new RemoteWriteClient(options, metrics))
+        {
+            client.Append("t", [.. Enumerable.Range(1, 7).Select(i => new RecordedSample(Series, i * 1_000L, i))]);
+            await Eventually.HoldsAsync(() => metrics.Samples.WithLabels(labels).Value == 5, "the kept samples delivered");
+        }
+
+        Assert.Equal(2, metrics.SamplesDropped.WithLabels(labels).Value);
+        var sent = server.Requests.Select(r => RemoteWriteTestData.Decode(r.Body).Timeseries.Single().Samples.Select(s => s.Value).ToArray()).ToArray();
+        Assert.Equal([[3.0, 4.0], [5.0, 6.0], [7.0]], sent);
+    }
+}
