@@ -57,7 +57,8 @@ public sealed class AlertmanagerDeliveryTests(AlertmanagerFixture alertmanager) 
         await WaitForAlertAsync("OneDown");
         await Eventually.HoldsAsync(() => metrics.Errors.WithLabels("fake", dead + "/api/v2/alerts").Value == 1, "an error counted for the dead one");
         Assert.Equal(0, metrics.Errors.WithLabels("fake", new Uri(alertmanager.Url, "/api/v2/alerts").ToString()).Value);
-        Assert.Equal(0, metrics.Dropped.WithLabels("fake").Value);
+        await Eventually.HoldsAsync(() => metrics.Dropped.WithLabels("fake", dead + "/api/v2/alerts").Value == 1, "the dead one's batch dropped");
+        Assert.Equal(0, metrics.Dropped.WithLabels("fake", new Uri(alertmanager.Url, "/api/v2/alerts").ToString()).Value);
     }
 
     private async Task<JsonElement> WaitForAlertAsync(string alertName)

@@ -84,7 +84,7 @@ public sealed class AlertmanagerNotifierTests
             await Eventually.HoldsAsync(() => server.Requests.Count == 1, "posted");
         }
 
-        Assert.Equal(2, metrics.Dropped.WithLabels("t").Value);
+        Assert.Equal(2, metrics.Dropped.WithLabels("t", new Uri(server.Url, "/api/v2/alerts").ToString()).Value);
         var names = JsonDocument.Parse(server.Requests.Single().Body).RootElement.EnumerateArray()
             .Select(a => a.GetProperty("labels").GetProperty("alertname").GetString());
         Assert.Equal(["A2", "A3", "A4"], names);
@@ -95,15 +95,43 @@ public sealed class AlertmanagerNotifierTests
     {
         using var server = new RecordingHttpServer(_ => 500);
         var metrics = NotifierTestData.NewMetrics();
+        var url = new Uri(server.Url, "/api/v2/alerts").ToString();
         await using (var notifier = new AlertmanagerNotifier(new AlertmanagerNotifierOptions { AlertmanagerUrl = server.Url.ToString() }, metrics))
         {
             notifier.Send("t", [NotifierTestData.Firing("A", NotifierTestData.Now()), NotifierTestData.Firing("B", NotifierTestData.Now())]);
-            await Eventually.HoldsAsync(() => metrics.Dropped.WithLabels("t").Value == 2, "the batch counted as dropped");
+            await Eventually.HoldsAsync(() => metrics.Dropped.WithLabels("t", url).Value == 2, "the batch counted as dropped");
         }
 
-        var url = new Uri(server.Url, "/api/v2/alerts").ToString();
         Assert.Equal(2, metrics.Errors.WithLabels("t", url).Value);
-        Assert.Equal(2, metrics.Sent.WithLabels("t", url).Value);
+        Assert.Equal(0, metrics.Sent.WithLabels("t", url).Value);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task An_Alertmanager_that_never_answers_does_not_hold_up_the_others_and_stopping_drops_its_queue()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var silentUrl = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}";
+        using var server = new RecordingHttpServer();
+        var metrics = NotifierTestData.NewMetrics();
+        var options = new AlertmanagerNotifierOptions
+        {
+            AlertmanagerUrl = $"{silentUrl},{server.Url}",
+            NotificationTimeout = TimeSpan.FromHours(1),
+            DrainTimeout = TimeSpan.FromMilliseconds(100),
+        };
+        await using (var notifier = new AlertmanagerNotifier(options, metrics))
+        {
+            notifier.Send("t", [NotifierTestData.Firing("A", NotifierTestData.Now())]);
+            notifier.Send("t", [NotifierTestData.Firing("B", NotifierTestData.Now())]);
+            await Eventually.HoldsAsync(() => metrics.Sent.WithLabels("t", new Uri(server.Url, "/api/v2/alerts").ToString()).Value == 2,
+                "both alerts delivered to the answering Alertmanager");
+            Assert.Equal(0, metrics.Sent.WithLabels("t", silentUrl + "/api/v2/alerts").Value);
+        }
+
+        // The hung POST is cut at the drain timeout: its alert and the one still queued behind it are dropped.
+        Assert.Equal(2, metrics.Dropped.WithLabels("t", silentUrl + "/api/v2/alerts").Value);
     }
 
     [Fact]
