@@ -70,18 +70,19 @@ public sealed partial class RemoteWriteClient
             using var request = new HttpRequestMessage(HttpMethod.Post, _options.Url) { Content = new ByteArrayContent(body) };
             foreach (var (name, value) in _options.Headers)
             {
-                request.Headers.TryAddWithoutValidation(name, value);
+                // Loki drops any configured X-Scope-OrgID, however spelt, so a header cannot pose as another tenant.
+                if (!name.Trim().Equals("X-Scope-OrgID", StringComparison.OrdinalIgnoreCase))
+                {
+                    request.Headers.TryAddWithoutValidation(name, value);
+                }
             }
 
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
             request.Content.Headers.ContentEncoding.Add("snappy");
-            request.Headers.Remove("User-Agent");
             request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
-            request.Headers.Remove("X-Prometheus-Remote-Write-Version");
             request.Headers.Add("X-Prometheus-Remote-Write-Version", "0.1.0");
             if (_options.AddOrgIdHeader)
             {
-                request.Headers.Remove("X-Scope-OrgID");
                 request.Headers.Add("X-Scope-OrgID", tenant);
             }
 

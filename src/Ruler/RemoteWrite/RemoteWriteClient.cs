@@ -23,10 +23,10 @@ public sealed partial class RemoteWriteClient : IRecordedSampleSink, IAsyncDispo
     private readonly CancellationTokenSource _abort = new();
     private int _disposed;
 
+    /// <summary>Starts the client; throws <see cref="ArgumentException"/> (Prometheus' texts) for invalid options.</summary>
     public RemoteWriteClient(RemoteWriteOptions options, RemoteWriteMetrics metrics, Action<string>? log = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.QueueCapacity, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSamplesPerSend, 1);
+        options.Validate();
         _options = options;
         _metrics = metrics;
         _log = log;

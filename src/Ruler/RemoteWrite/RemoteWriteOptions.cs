@@ -52,4 +52,43 @@ public sealed record RemoteWriteOptions
 
     /// <summary>How long stopping waits for queued samples to be sent.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    // Prometheus' reservedHeaders: the protocol's own and the hop-by-hop ones.
+    private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "host", "content-encoding", "content-length", "content-type", "user-agent", "connection", "keep-alive", "proxy-authenticate",
+        "proxy-authorization", "www-authenticate", "accept-encoding", "x-prometheus-remote-write-version", "x-prometheus-remote-read-version",
+    };
+
+    /// <summary>Throws <see cref="ArgumentException"/> with Prometheus' config error texts for what it refuses to load.</summary>
+    public void Validate()
+    {
+        if (!Url.IsAbsoluteUri || (Url.Scheme != "http" && Url.Scheme != "https"))
+        {
+            throw new ArgumentException($"invalid remote_write url \"{Url}\": expected an absolute http or https URL");
+        }
+
+        foreach (var header in Headers.Keys)
+        {
+            if (header.Equals("authorization", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException(
+                    "authorization header must be changed via the basic_auth, authorization, oauth2, sigv4, azuread or google_iam parameter");
+            }
+
+            if (ReservedHeaders.Contains(header))
+            {
+                throw new ArgumentException($"{header} is a reserved header. It must not be changed");
+            }
+        }
+
+        if ((BasicAuthUsername.Length > 0 || BasicAuthPassword.Length > 0) && AuthorizationCredentials.Length > 0)
+        {
+            throw new ArgumentException("at most one of basic_auth, authorization, oauth2, sigv4, azuread or google_iam must be configured. " +
+                "Currently configured: [basic_auth authorization]");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(QueueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxSamplesPerSend, 1);
+    }
 }

@@ -17,7 +17,7 @@ public sealed class RemoteWriteClientTests
         var options = new RemoteWriteOptions
         {
             Url = new Uri(server.Url, "/api/v1/write"),
-            Headers = new Dictionary<string, string> { ["X-Custom"] = "yes" },
+            Headers = new Dictionary<string, string> { ["X-Custom"] = "yes", [" x-scope-orgid "] = "someone-else" },
             BasicAuthUsername = "u",
             BasicAuthPassword = "p",
         };
@@ -36,12 +36,23 @@ public sealed class RemoteWriteClientTests
         Assert.Equal("0.1.0", request.Headers["X-Prometheus-Remote-Write-Version"]);
         Assert.StartsWith("LokiSharp/", request.Headers["User-Agent"], StringComparison.Ordinal);
         Assert.Equal("tenant-a", request.Headers["X-Scope-OrgID"]);
+        Assert.Single(request.Headers.GetValues("X-Scope-OrgID")!);
         Assert.Equal("yes", request.Headers["X-Custom"]);
         Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("u:p")), request.Headers["Authorization"]);
         var series = Assert.Single(RemoteWriteTestData.Decode(request.Body).Timeseries);
         Assert.Equal([(1_000L, 2.5), (2_000L, 3.5)], series.Samples.Select(s => (s.Timestamp, s.Value)));
         var name = RemoteWriteTestData.RemoteName(options.Url);
         Assert.Equal(2, metrics.Samples.WithLabels("tenant-a", name, options.Url.ToString()).Value);
+    }
+
+    [Theory]
+    [InlineData("X-Prometheus-Remote-Write-Version", "X-Prometheus-Remote-Write-Version is a reserved header. It must not be changed")]
+    [InlineData("content-type", "content-type is a reserved header. It must not be changed")]
+    [InlineData("Authorization", "authorization header must be changed via the basic_auth, authorization, oauth2, sigv4, azuread or google_iam parameter")]
+    public void Headers_the_protocol_owns_are_refused_with_Prometheus_texts(string header, string message)
+    {
+        var options = new RemoteWriteOptions { Url = new Uri("http://prometheus:9090/api/v1/write"), Headers = new Dictionary<string, string> { [header] = "x" } };
+        Assert.Equal(message, Assert.Throws<ArgumentException>(options.Validate).Message);
     }
 
     [Fact]
