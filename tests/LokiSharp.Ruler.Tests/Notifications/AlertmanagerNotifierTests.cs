@@ -135,6 +135,18 @@ public sealed class AlertmanagerNotifierTests
     }
 
     [Fact]
+    public async Task Stopping_sends_what_is_still_queued()
+    {
+        using var server = new RecordingHttpServer();
+        var notifier = new AlertmanagerNotifier(new AlertmanagerNotifierOptions { AlertmanagerUrl = server.Url.ToString() }, NotifierTestData.NewMetrics());
+        var now = NotifierTestData.Now();
+        notifier.Send("t", [.. Enumerable.Range(0, 200).Select(i => NotifierTestData.Firing($"A{i}", now))]);
+        await notifier.DisposeAsync();
+        Assert.Equal(200, server.Requests.Sum(r => JsonDocument.Parse(r.Body).RootElement.GetArrayLength()));
+        notifier.Send("t", [NotifierTestData.Firing("After", now)]);
+    }
+
+    [Fact]
     public void Discovery_needs_an_SRV_name_with_Lokis_message()
     {
         var options = new AlertmanagerNotifierOptions { AlertmanagerUrl = "http://alertmanager:9093", EnableAlertmanagerDiscovery = true };

@@ -93,6 +93,16 @@ public sealed class RemoteWriteClientTests
     }
 
     [Fact]
+    public async Task Stopping_sends_what_is_still_queued()
+    {
+        using var server = new RecordingHttpServer();
+        var client = new RemoteWriteClient(new RemoteWriteOptions { Url = server.Url, MaxSamplesPerSend = 10 }, RemoteWriteTestData.NewMetrics());
+        client.Append("t", [.. Enumerable.Range(1, 95).Select(i => new RecordedSample(Series, i * 1_000L, i))]);
+        await client.DisposeAsync();
+        Assert.Equal(95, server.Requests.Sum(r => RemoteWriteTestData.Decode(r.Body).Timeseries.Single().Samples.Count));
+    }
+
+    [Fact]
     public async Task Batches_hold_at_most_max_samples_per_send_and_a_full_queue_drops_the_oldest()
     {
         using var server = new RecordingHttpServer();
