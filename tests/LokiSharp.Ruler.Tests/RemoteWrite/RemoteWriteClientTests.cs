@@ -93,6 +93,27 @@ public sealed class RemoteWriteClientTests
     }
 
     [Fact]
+    public async Task Several_clients_each_receive_every_sample_while_one_of_them_is_refused()
+    {
+        using var refusing = new RecordingHttpServer(_ => 503);
+        using var accepting = new RecordingHttpServer();
+        var metrics = RemoteWriteTestData.NewMetrics();
+        await using (var clients = new RemoteWriteClients(
+        [
+            new RemoteWriteClient(new RemoteWriteOptions { Url = refusing.Url, Name = "down", MinBackoff = TimeSpan.FromMilliseconds(1), DrainTimeout = TimeSpan.FromMilliseconds(50) }, metrics),
+            new RemoteWriteClient(new RemoteWriteOptions { Url = accepting.Url, Name = "up" }, metrics),
+        ]))
+        {
+            clients.Append("t", [new RecordedSample(Series, 1_000, 1)]);
+            await Eventually.HoldsAsync(() => metrics.Samples.WithLabels("t", "up", accepting.Url.ToString()).Value == 1, "delivered to the one that is up");
+            await Eventually.HoldsAsync(() => metrics.SamplesRetried.WithLabels("t", "down", refusing.Url.ToString()).Value >= 2, "retried on the other");
+        }
+
+        // Still refused when the drain timeout ran out: the retried sample is dropped and counted.
+        Assert.Equal(1, metrics.SamplesDropped.WithLabels("t", "down", refusing.Url.ToString()).Value);
+    }
+
+    [Fact]
     public async Task Stopping_sends_what_is_still_queued()
     {
         using var server = new RecordingHttpServer();

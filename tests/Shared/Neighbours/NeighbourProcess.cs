@@ -15,9 +15,11 @@ public sealed class NeighbourProcess : IDisposable
     // $1 = owner pid, $2 = log file, then the program and its arguments.
     private const string Watcher =
         "owner=$1; log=$2; shift 2; \"$@\" >\"$log\" 2>&1 & child=$!; " +
-        "trap 'kill -9 $child 2>/dev/null; exit 0' TERM INT; " +
+        "trap 'kill -9 $child 2>/dev/null; wait $child; exit 0' TERM INT; " +
         "while kill -0 \"$owner\" 2>/dev/null && kill -0 \"$child\" 2>/dev/null; do sleep 0.2; done; " +
-        "kill -9 $child 2>/dev/null";
+        "kill -9 $child 2>/dev/null; wait $child";
+
+    private const int SigTerm = 15;
 
     private readonly Process _watcher;
 
@@ -76,8 +78,13 @@ public sealed class NeighbourProcess : IDisposable
     {
         try
         {
-            _watcher.Kill(entireProcessTree: true);
-            _watcher.WaitForExit(10_000);
+            // The watcher kills and reaps the program on SIGTERM; killing both at once would leave a zombie to an
+            // init that may not reap it.
+            if (!_watcher.HasExited && (SendSignal(_watcher.Id, SigTerm) != 0 || !_watcher.WaitForExit(10_000)))
+            {
+                _watcher.Kill(entireProcessTree: true);
+                _watcher.WaitForExit(10_000);
+            }
         }
         catch (InvalidOperationException)
         {
@@ -86,6 +93,9 @@ public sealed class NeighbourProcess : IDisposable
 
         _watcher.Dispose();
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     private async Task WaitReadyAsync(string program, Uri readyUrl)
     {
