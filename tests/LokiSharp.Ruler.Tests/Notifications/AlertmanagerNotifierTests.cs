@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using LokiSharp.Ruler.Alerting;
+using LokiSharp.Ruler.Delivery;
 using LokiSharp.Ruler.Notifications;
 using LokiSharp.Ruler.Tests.Delivery;
 
@@ -144,6 +145,32 @@ public sealed class AlertmanagerNotifierTests
         await notifier.DisposeAsync();
         Assert.Equal(200, server.Requests.Sum(r => JsonDocument.Parse(r.Body).RootElement.GetArrayLength()));
         notifier.Send("t", [NotifierTestData.Firing("After", now)]);
+    }
+
+    [Fact]
+    public async Task Https_Alertmanagers_are_verified_against_the_CA_file_or_not_at_all_with_skip_verify()
+    {
+        using var server = new TlsHttpServer();
+        var url = new Uri(server.Url, "/api/v2/alerts").ToString();
+
+        async Task<NotifierMetrics> SendOneAsync(ClientTls tls)
+        {
+            var metrics = NotifierTestData.NewMetrics();
+            var options = new AlertmanagerNotifierOptions
+            {
+                AlertmanagerUrl = server.Url.ToString(),
+                AlertmanagerClient = new AlertmanagerClientOptions { Tls = tls },
+            };
+            await using var notifier = new AlertmanagerNotifier(options, metrics);
+            notifier.Send("t", [NotifierTestData.Firing("A", NotifierTestData.Now())]);
+            await Eventually.HoldsAsync(() => metrics.Sent.WithLabels("t", url).Value + metrics.Errors.WithLabels("t", url).Value == 1, "sent or failed");
+            return metrics;
+        }
+
+        Assert.Equal(1, (await SendOneAsync(new ClientTls())).Errors.WithLabels("t", url).Value);
+        Assert.Equal(1, (await SendOneAsync(new ClientTls(CaFile: server.CaFile))).Sent.WithLabels("t", url).Value);
+        Assert.Equal(1, (await SendOneAsync(new ClientTls(InsecureSkipVerify: true))).Sent.WithLabels("t", url).Value);
+        Assert.Equal(2, server.Requests);
     }
 
     [Fact]
