@@ -215,13 +215,13 @@ public sealed partial class ChunkStore
     /// <returns>Tables sealed.</returns>
     public int SealClosedTables(DateTimeOffset now)
     {
-        ThrowIfReadOnly();
         if (_bucket is not null)
         {
             // A bucket's tables are immutable objects; folding them is the bucket compactor's job (not yet built).
             return 0;
         }
 
+        ThrowIfReadOnly();
         lock (_maintenance)
         {
             return SealClosedTablesLocked(now);
