@@ -99,6 +99,13 @@ internal sealed class BucketLayout : IDisposable
             });
             if (created)
             {
+                // Written through to the cache, as Loki's chunk store does on a flush: this writer's recent chunks,
+                // which its own queries read most, are served locally, even while the bucket is unreachable.
+                for (var i = 0; i < payloads.Count; i++)
+                {
+                    Cache.Add(CacheName(tenant, segments.Writer, packId, offsets[i]), payloads[i].Span);
+                }
+
                 return (packId, offsets);
             }
 
@@ -132,8 +139,7 @@ internal sealed class BucketLayout : IDisposable
     public byte[] ReadChunk(string tenant, in ChunkRef chunk)
     {
         var (writer, packId) = TenantOf(tenant).Packs.PackOf(chunk.PackId);
-        var name = $"{TenantPaths.Encode(tenant)}/{writer}/{packId.ToString("x16", CultureInfo.InvariantCulture)}-" +
-                   $"{chunk.Offset.ToString("x", CultureInfo.InvariantCulture)}.chunk";
+        var name = CacheName(tenant, writer, packId, chunk.Offset);
         if (Cache.TryRead(name, chunk.Length) is { } cached)
         {
             return cached;
@@ -247,6 +253,10 @@ internal sealed class BucketLayout : IDisposable
         _refresh.Dispose();
         _store.Dispose();
     }
+
+    private static string CacheName(string tenant, string writer, long packId, long offset) =>
+        $"{TenantPaths.Encode(tenant)}/{writer}/{packId.ToString("x16", CultureInfo.InvariantCulture)}-" +
+        $"{offset.ToString("x", CultureInfo.InvariantCulture)}.chunk";
 
     // `<tenant>/index/<table>/...`, the tenant decoded.
     private static bool TryParseTable(string key, out string tenant, out string table)

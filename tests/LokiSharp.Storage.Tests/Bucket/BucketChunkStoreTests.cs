@@ -34,13 +34,19 @@ public sealed class BucketChunkStoreTests : IDisposable
         Assert.Empty(warnings);
         Assert.Equal(500, first.Count);
         Assert.Equal("later 199 level=info msg=hello", first[^1].Line);
-        Assert.Equal((0L, 2L), store.ChunkCacheCounts);
 
-        // The second read is answered by the disk cache: no object is read again.
-        var gets = bucket.Reads;
-        Assert.Equal(first, ReadAll(store, "tenant-a", api, new EntryQuery(Base, Base + Day), out _));
-        Assert.Equal((2L, 2L), store.ChunkCacheCounts);
-        Assert.Equal(gets, bucket.Reads);
+        // The writer's flushes were written through to its cache.
+        Assert.Equal((2L, 0L), store.ChunkCacheCounts);
+        Assert.Equal(0, bucket.Reads);
+
+        // Another process reads them from the bucket once, then from its own disk cache.
+        using var reader = Open(bucket, null, cache: "reader-cache");
+        Assert.Equal(first, ReadAll(reader, "tenant-a", api, new EntryQuery(Base, Base + Day), out _));
+        Assert.Equal((0L, 2L), reader.ChunkCacheCounts);
+        var reads = bucket.Reads;
+        Assert.Equal(first, ReadAll(reader, "tenant-a", api, new EntryQuery(Base, Base + Day), out _));
+        Assert.Equal((2L, 2L), reader.ChunkCacheCounts);
+        Assert.Equal(reads, bucket.Reads);
         Assert.Equal(2, Keys("tenant-a/packs/ingester-0/").Count);
         Assert.Equal(2, Keys("tenant-a/index/").Count);
     }
@@ -51,7 +57,7 @@ public sealed class BucketChunkStoreTests : IDisposable
         using var writer = Open(new FileSystemObjectStore(_bucketDir.Path), "ingester-0");
         var api = Labels(("app", "api"));
         writer.Write("tenant-a", [Chunk(api, Lines(Base, Second, 10))]);
-        using var reader = Open(new FileSystemObjectStore(_bucketDir.Path), null);
+        using var reader = Open(new FileSystemObjectStore(_bucketDir.Path), null, cache: "reader-cache");
         Assert.True(reader.ReadOnly);
         Assert.Throws<InvalidOperationException>(() => reader.Write("tenant-a", [Chunk(api, Lines(Base, Second, 1))]));
         Assert.Equal(10, ReadAll(reader, "tenant-a", api, new EntryQuery(Base, Base + Day), out _).Count);
@@ -142,9 +148,9 @@ public sealed class BucketChunkStoreTests : IDisposable
     public void AnInvalidWriterNameIsRefused() =>
         Assert.Throws<ArgumentException>(() => Open(new FileSystemObjectStore(_bucketDir.Path), "Ingester_0!"));
 
-    private ChunkStore Open(IObjectStore objects, string? writer, long cacheBytes = 1 << 20) =>
+    private ChunkStore Open(IObjectStore objects, string? writer, long cacheBytes = 1 << 20, string cache = "cache") =>
         ChunkStore.OpenBucket(new StorageOptions { RootDirectory = Path.Combine(_local.Path, "chunks"), OnCorruption = _reports.Add }, objects,
-            new BucketOptions { Writer = writer, ChunkCacheDirectory = Path.Combine(_local.Path, "cache"), ChunkCacheBytes = cacheBytes });
+            new BucketOptions { Writer = writer, ChunkCacheDirectory = Path.Combine(_local.Path, cache), ChunkCacheBytes = cacheBytes });
 
     private List<string> Keys(string prefix)
     {
