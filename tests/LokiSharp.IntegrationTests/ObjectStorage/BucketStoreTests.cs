@@ -82,6 +82,9 @@ public sealed class BucketStoreTests(RadosGateway gateway) : IClassFixture<Rados
             Assert.Matches("\nloki_cache_hits\\{name=\"chunks-disk-cache\"\\} [1-9]", metrics);
             Assert.Contains("loki_lokisharp_object_store_unreachable 0", metrics, StringComparison.Ordinal);
 
+            Assert.StartsWith("snapshot is not supported when chunks are kept in object storage",
+                await SendAsync(s3, HttpMethod.Post, "/snapshot", null, HttpStatusCode.NotImplemented), StringComparison.Ordinal);
+
             s3.KeepWorkDir = true;
             await s3.KillAsync();
             var restarted = await s3.RestartAsync();
