@@ -145,12 +145,93 @@ public sealed class BucketChunkStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task AFlushRetriesTransientFailuresAndTheHealthSaysWhileTheBucketIsDown()
+    {
+        var flaky = new FlakyStore(new FileSystemObjectStore(_bucketDir.Path));
+        using var store = Open(flaky, "ingester-0");
+        var api = Labels(("app", "api"));
+        flaky.FailuresLeft = 2;
+
+        // Two transient failures, then the put goes through: one flush, nothing lost.
+        store.Write("t", [Chunk(api, Lines(Base, Second, 3))]);
+        Assert.Equal(3, ReadAll(store, "t", api, new EntryQuery(Base, Base + Day), out _).Count);
+        Assert.Equal(2, store.BucketHealth!.Failures["put"]);
+        Assert.False(store.BucketHealth.Unreachable);
+
+        // Down for longer than the attempts: the flush fails, the health says why, and the next flush goes through.
+        flaky.FailuresLeft = int.MaxValue;
+        var error = Assert.Throws<ObjectStoreException>(() => store.Write("t", [Chunk(api, Lines(Base + Second, Second, 2, "later"))]));
+        Assert.True(error.IsTransient);
+        Assert.StartsWith("object store unreachable (put): ", store.BucketHealth.Problem, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ObjectStoreException>(() => store.RefreshAsync());
+        Assert.StartsWith("object store unreachable (refresh): ", store.BucketHealth.Problem, StringComparison.Ordinal);
+
+        flaky.FailuresLeft = 0;
+        store.Write("t", [Chunk(api, Lines(Base + Second, Second, 2, "later"))]);
+        Assert.Null(store.BucketHealth.Problem);
+        Assert.Equal(5, ReadAll(store, "t", api, new EntryQuery(Base, Base + Day), out _).Count);
+        Assert.Equal(2, Keys("t/packs/").Count);
+    }
+
+    [Fact]
     public void AnInvalidWriterNameIsRefused() =>
         Assert.Throws<ArgumentException>(() => Open(new FileSystemObjectStore(_bucketDir.Path), "Ingester_0!"));
 
     private ChunkStore Open(IObjectStore objects, string? writer, long cacheBytes = 1 << 20, string cache = "cache") =>
         ChunkStore.OpenBucket(new StorageOptions { RootDirectory = Path.Combine(_local.Path, "chunks"), OnCorruption = _reports.Add }, objects,
-            new BucketOptions { Writer = writer, ChunkCacheDirectory = Path.Combine(_local.Path, cache), ChunkCacheBytes = cacheBytes });
+            new BucketOptions
+            {
+                Writer = writer,
+                ChunkCacheDirectory = Path.Combine(_local.Path, cache),
+                ChunkCacheBytes = cacheBytes,
+                MinBackoff = TimeSpan.FromMilliseconds(1),
+                MaxBackoff = TimeSpan.FromMilliseconds(4),
+            });
+
+    /// <summary>Fails puts and listings transiently while <see cref="FailuresLeft"/> is above zero.</summary>
+    private sealed class FlakyStore(IObjectStore inner) : IObjectStore
+    {
+        public int FailuresLeft { get; set; }
+
+        public bool SupportsCreateOnly => inner.SupportsCreateOnly;
+
+        public Task PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+            TakeFailure() ? Task.FromException(Transient()) : inner.PutAsync(key, content, cancellationToken);
+
+        public Task PutAsync(string key, Stream content, CancellationToken cancellationToken = default) =>
+            TakeFailure() ? Task.FromException(Transient()) : inner.PutAsync(key, content, cancellationToken);
+
+        public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+            TakeFailure() ? Task.FromException<bool>(Transient()) : inner.TryCreateAsync(key, content, cancellationToken);
+
+        public Task<byte[]> GetAsync(string key, CancellationToken cancellationToken = default) => inner.GetAsync(key, cancellationToken);
+
+        public Task<int> ReadAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+            inner.ReadAsync(key, offset, destination, cancellationToken);
+
+        public Task<long?> HeadAsync(string key, CancellationToken cancellationToken = default) => inner.HeadAsync(key, cancellationToken);
+
+        public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) =>
+            FailuresLeft > 0 ? throw Transient() : inner.ListAsync(prefix, cancellationToken);
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+
+        public void Dispose() => inner.Dispose();
+
+        private static ObjectStoreException Transient() =>
+            new(ObjectStoreErrorKind.Transient, null, "S3 put failed: cannot reach http://127.0.0.1:1: Connection refused");
+
+        private bool TakeFailure()
+        {
+            if (FailuresLeft <= 0)
+            {
+                return false;
+            }
+
+            FailuresLeft--;
+            return true;
+        }
+    }
 
     private List<string> Keys(string prefix)
     {
