@@ -18,25 +18,27 @@ internal static class StoreLayout
     /// <exception cref="ConfigException">Periods name different stores, or the bucket would need what is not built yet.</exception>
     public static ObjectStoreSelection? BucketOf(LokiConfig config, ModuleTargets targets)
     {
-        ObjectStoreSelection? first = null;
+        var selections = new List<ObjectStoreSelection>();
         for (var i = 0; i < config.SchemaConfig.Configs.Count; i++)
         {
-            var selection = ObjectStoreSelection.ForPeriod(config, i);
-            if (first is null)
-            {
-                first = selection;
-            }
-            else if (selection.Kind != first.Kind || (selection.Kind == ObjectStoreKind.S3 && selection.S3 != first.S3) ||
-                     selection.Directory != first.Directory)
+            selections.Add(ObjectStoreSelection.ForPeriod(config, i));
+        }
+
+        // Filesystem-only schemas keep the local layout exactly as before, named directories included.
+        if (!selections.Exists(static s => s.Kind == ObjectStoreKind.S3))
+        {
+            return null;
+        }
+
+        var first = selections[0];
+        for (var i = 1; i < selections.Count; i++)
+        {
+            var selection = selections[i];
+            if (selection.Kind != first.Kind || selection.S3 != first.S3)
             {
                 throw new ConfigException($"key schema_config.configs[{i}].object_store: \"{selection.Name}\" differs from the " +
                     $"first period's \"{first.Name}\"; LokiSharp keeps every period in one store, so all periods must name the same one");
             }
-        }
-
-        if (first is not { Kind: ObjectStoreKind.S3 })
-        {
-            return null;
         }
 
         var block = first.Name is "s3" or "aws" ? "storage_config.aws" : "storage_config.named_stores.aws." + first.Name;
