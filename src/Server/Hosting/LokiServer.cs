@@ -137,7 +137,12 @@ public static class LokiServer
             builder.Services.AddSingleton<CompactorModule>();
         }
 
-        if (targets.RunsQuerier)
+        if (targets.RunsRuler)
+        {
+            AddRuler(builder, config);
+        }
+
+        if (targets.RunsQuerier || targets.RunsRuler)
         {
             builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>
             {
@@ -150,6 +155,48 @@ public static class LokiServer
                     : sources;
             });
         }
+    }
+
+    // The ruler: its options (validated now, so a bad ruler block fails start-up), the rule queries on the same sources
+    // the query API reads, and the Alertmanager and remote-write clients when configured. Until those clients are
+    // registered by their own room code, configuring them fails start-up naming the key instead of dropping alerts.
+    private static void AddRuler(WebApplicationBuilder builder, LokiConfig config)
+    {
+        var options = RoomOptions.Ruler(config);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(sp => new LokiSharp.Ruler.Evaluation.RulerMetrics(sp.GetRequiredService<IMetricFactory>()));
+        builder.Services.AddSingleton(sp => new LokiSharp.Ruler.Rules.LocalRuleStore(options.RuleDirectory));
+        builder.Services.AddSingleton(sp =>
+        {
+            var limits = sp.GetRequiredService<TenantLimitsSource>();
+            var engine = new LokiSharp.Ruler.Evaluation.StoreRuleQueryEngine(sp.GetRequiredService<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(),
+                tenant =>
+                {
+                    var l = limits.LimitsFor(tenant);
+                    return new LokiSharp.Ruler.Evaluation.RuleQueryLimits(l.MaxQuerySeries, l.MaxQueryMemoryBytes.Bytes, l.QueryTimeout);
+                });
+            var notifier = sp.GetService<LokiSharp.Ruler.Notifications.IAlertNotifier>();
+            if (options.Alertmanager.Enabled && notifier is null)
+            {
+                throw new ConfigException("ruler.alertmanager_url is set, but this LokiSharp build cannot send alerts to Alertmanager yet; " +
+                    "remove ruler.alertmanager_url to evaluate alerts without notifications");
+            }
+
+            var sink = sp.GetService<LokiSharp.Ruler.RemoteWrite.IRecordedSampleSink>();
+            if (options.RemoteWrite.Enabled && sink is null)
+            {
+                throw new ConfigException("ruler.remote_write.enabled is true, but this LokiSharp build cannot remote-write recording rules yet; " +
+                    "set ruler.remote_write.enabled: false");
+            }
+
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("ruler");
+            var context = new LokiSharp.Ruler.Evaluation.RulerContext(options, engine, options.Alertmanager.Enabled ? notifier : null,
+                options.RemoteWrite.Enabled ? sink : null, sp.GetRequiredService<LokiSharp.Ruler.Evaluation.RulerMetrics>(),
+                new LokiSharp.Ruler.State.AlertStateStore(options.StateDirectory), sp.GetRequiredService<TimeProvider>(),
+                message => logger.LogWarning("{Message}", message));
+            return new LokiSharp.Ruler.Evaluation.RuleScheduler(context);
+        });
+        builder.Services.AddSingleton<RulerModule>();
     }
 
     // The module host, routing, response compression, gRPC and its health service.
@@ -193,6 +240,11 @@ public static class LokiServer
         if (targets.RunsCompactor)
         {
             modules.Add(app.Services.GetRequiredService<CompactorModule>());
+        }
+
+        if (targets.RunsRuler)
+        {
+            modules.Add(app.Services.GetRequiredService<RulerModule>());
         }
     }
 
@@ -271,6 +323,11 @@ public static class LokiServer
         if (targets.RunsCompactor)
         {
             app.MapDeleteEndpoints();
+        }
+
+        if (targets.RunsRuler)
+        {
+            app.MapRulerEndpoints();
         }
 
         app.Run(static context => PlainText.WriteAsync(context, StatusCodes.Status404NotFound, "404 page not found"));
