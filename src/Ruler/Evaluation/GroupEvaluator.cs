@@ -172,7 +172,7 @@ public sealed class GroupEvaluator
         var sends = alerting.AlertsToSend(time, _context.Options.ResendDelay, Interval);
         if (sends.Count > 0 && _context.Notifier is { } notifier)
         {
-            var url = GeneratorUrl.For(_context.Options.ExternalUrl, rule.Expr, _context.Options.DatasourceUid);
+            var url = GeneratorUrl.For(_context.Options.ExternalUrl, rule.Query.ToString(), _context.Options.DatasourceUid);
             notifier.Send(Key.Tenant, [.. sends.Select(a => AlertNotification.From(a, url))]);
         }
 
