@@ -130,20 +130,26 @@ public sealed class GroupEvaluatorTests : IDisposable
     }
 
     [Fact]
-    public void Query_offset_moves_the_query_time_back()
+    public void Query_offset_moves_the_query_time_back_and_group_labels_reach_the_rules()
     {
         var group = new GroupEvaluator(new GroupKey("t", "ns", "g"), Group("""
             groups:
               - name: g
                 query_offset: 30s
+                labels: {team: web, env: prod}
                 rules:
                   - record: r
                     expr: sum(rate({app="django"} |= "error" [5m]))
+                    labels: {env: dev}
             """), Context());
+        _engine.Vectors[ErrorsQuery] = [new RuleSample(LabelSet.Empty, 1)];
 
         group.Evaluate(At(1), default);
 
         Assert.Equal(("t", ErrorsQuery, At(1) - TimeSpan.FromSeconds(30)), Assert.Single(_engine.Calls));
+        var sample = Assert.Single(_sink.Samples).Sample;
+        Assert.Equal(LabelSet.From(("__name__", "r"), ("cluster", "eu"), ("env", "dev"), ("team", "web")), sample.Labels);
+        Assert.Equal((At(1) - TimeSpan.FromSeconds(30)).ToUnixTimeMilliseconds(), sample.TimestampMs);
         Assert.Equal(TimeSpan.FromMinutes(1), group.Interval);
     }
 

@@ -42,9 +42,19 @@ public sealed class GroupEvaluator
         Schedule = new GroupSchedule(File, key.Group, Interval);
         _metricGroup = File + ";" + key.Group;
         _shouldRestore = restore && context.StateStore is not null;
-        _rules = [.. group.Rules.Select((rule, i) => previous?.TakeRule(rule, i) ?? new RuleEntry(rule, rule.Kind == RuleKind.Alerting
+        _rules = [.. group.Rules.Select(r => WithGroupLabels(group, r)).Select((rule, i) => previous?.TakeRule(rule, i) ?? new RuleEntry(rule,
+            rule.Kind == RuleKind.Alerting
             ? AlertingRule.From(rule, context.Options.ExternalLabels, context.Options.ExternalUrl, restored: !_shouldRestore)
             : null))];
+        if (_context.Metrics is { } metrics)
+        {
+            // Counters exist from the start at 0, as Prometheus' per-group series do.
+            foreach (var counter in new[] { metrics.Evaluations, metrics.EvaluationFailures, metrics.IterationsScheduled, metrics.IterationsMissed })
+            {
+                counter.WithLabels(key.Tenant, _metricGroup);
+            }
+        }
+
         _context.Metrics?.GroupRules.WithLabels(key.Tenant, _metricGroup).Set(_rules.Length);
         _context.Metrics?.GroupInterval.WithLabels(key.Tenant, _metricGroup).Set(Interval.TotalSeconds);
     }
@@ -307,6 +317,19 @@ public sealed class GroupEvaluator
 
             return null;
         }
+    }
+
+    // Prometheus 3 group labels: every rule carries them, its own labels winning.
+    private static RuleDefinition WithGroupLabels(RuleGroup group, RuleDefinition rule)
+    {
+        if (group.Labels.Count == 0)
+        {
+            return rule;
+        }
+
+        var labels = new List<KeyValuePair<string, string>>(group.Labels.Where(g => !rule.Labels.Any(r => r.Key == g.Key)));
+        labels.AddRange(rule.Labels);
+        return rule with { Labels = labels };
     }
 
     /// <summary>Whether two definitions of a rule are the same (Prometheus keeps such a rule's state over a reload).</summary>
