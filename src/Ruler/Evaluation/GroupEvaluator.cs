@@ -19,7 +19,10 @@ public sealed class GroupEvaluator
 {
     private readonly RulerContext _context;
     private readonly RuleEntry[] _rules;
-    private readonly Lock _lock = new();
+    // Evaluations run one at a time (and a reload waits for the old group's); snapshots take only the state lock, so
+    // the rules API never waits for a rule's query.
+    private readonly Lock _evaluationLock = new();
+    private readonly Lock _stateLock = new();
     private readonly string _metricGroup;
     private bool _shouldRestore;
     private bool _savedAlerts;
@@ -80,7 +83,7 @@ public sealed class GroupEvaluator
     /// <summary>Evaluates every rule at slot <paramref name="time"/>.</summary>
     public void Evaluate(DateTimeOffset time, CancellationToken cancellationToken)
     {
-        lock (_lock)
+        lock (_evaluationLock)
         {
             var started = Stopwatch.GetTimestamp();
             var recorded = new List<RecordedSample>();
@@ -90,15 +93,19 @@ public sealed class GroupEvaluator
                 EvaluateRule(entry, time, recorded, cancellationToken);
             }
 
-            if (_shouldRestore)
+            lock (_stateLock)
             {
-                _shouldRestore = false;
-                Restore(time);
+                if (_shouldRestore)
+                {
+                    _shouldRestore = false;
+                    Restore(time);
+                }
+
+                SaveAlerts(time);
+                _lastEvaluation = time;
+                _evaluationTime = Stopwatch.GetElapsedTime(started);
             }
 
-            SaveAlerts(time);
-            _lastEvaluation = time;
-            _evaluationTime = Stopwatch.GetElapsedTime(started);
             if (recorded.Count > 0)
             {
                 _context.Sink?.Append(Key.Tenant, recorded);
@@ -126,7 +133,7 @@ public sealed class GroupEvaluator
     /// <summary>A snapshot for the rules API.</summary>
     public GroupStatus Status()
     {
-        lock (_lock)
+        lock (_stateLock)
         {
             return new GroupStatus(Key, Definition, Interval, _lastEvaluation, _evaluationTime, [.. _rules.Select(static r => r.Status())]);
         }
@@ -140,9 +147,17 @@ public sealed class GroupEvaluator
         try
         {
             var vector = _context.Engine.Query(Key.Tenant, rule.Query, time - QueryOffset, cancellationToken);
-            error = entry.Alerting is { } alerting
-                ? EvaluateAlerting(alerting, rule, vector, time, recorded, cancellationToken)
-                : Record(rule, vector, time - QueryOffset, recorded);
+            if (entry.Alerting is { } alerting)
+            {
+                lock (_stateLock)
+                {
+                    error = EvaluateAlerting(alerting, rule, vector, time, recorded, cancellationToken);
+                }
+            }
+            else
+            {
+                error = Record(rule, vector, time - QueryOffset, recorded);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -162,10 +177,13 @@ public sealed class GroupEvaluator
                 " rule=" + rule.Name + " err=" + error);
         }
 
-        entry.Health = error is null ? RuleHealth.Ok : RuleHealth.Err;
-        entry.LastError = error ?? "";
-        entry.LastEvaluation = time;
-        entry.EvaluationTime = Stopwatch.GetElapsedTime(started);
+        lock (_stateLock)
+        {
+            entry.Health = error is null ? RuleHealth.Ok : RuleHealth.Err;
+            entry.LastError = error ?? "";
+            entry.LastEvaluation = time;
+            entry.EvaluationTime = Stopwatch.GetElapsedTime(started);
+        }
     }
 
     private string? EvaluateAlerting(AlertingRule alerting, RuleDefinition rule, IReadOnlyList<RuleSample> vector, DateTimeOffset time,
@@ -302,7 +320,7 @@ public sealed class GroupEvaluator
     // first equal one elsewhere) keeps its state, as Prometheus' CopyState does for rules of the same name and query.
     private RuleEntry? TakeRule(RuleDefinition rule, int index)
     {
-        lock (_lock)
+        lock (_evaluationLock)
         {
             for (var i = 0; i < _rules.Length; i++)
             {
