@@ -52,5 +52,9 @@ public sealed class RuleSchedulerTests : IDisposable
         Assert.Equal(["broken"], scheduler.Groups("b").Select(g => g.Key.Group));
         Assert.Equal("r1_renamed", scheduler.Groups("a")[0].Rules[0].Definition.Name);
         Assert.Same(g2.Definition, scheduler.Groups("a")[1].Definition);
+
+        // Stopping twice (the module, then the container) is harmless.
+        await scheduler.DisposeAsync();
+        await scheduler.DisposeAsync();
     }
 }

@@ -17,6 +17,7 @@ public sealed class RuleScheduler : IAsyncDisposable
     private readonly Dictionary<GroupKey, RunningGroup> _groups = [];
     private readonly Dictionary<string, HashSet<string>> _knownProblems = new(StringComparer.Ordinal);
     private bool _synced;
+    private int _disposed;
 
     /// <summary>Creates a scheduler with no groups.</summary>
     public RuleScheduler(RulerContext context)
@@ -120,9 +121,14 @@ public sealed class RuleScheduler : IAsyncDisposable
             .Select(static e => e.Status())];
     }
 
-    /// <summary>Stops every group's loop and waits for running evaluations to end.</summary>
+    /// <summary>Stops every group's loop and waits for running evaluations to end; later calls do nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         List<RunningGroup> running;
         lock (_lock)
         {
