@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using LokiSharp.Tests.Neighbours;
 
 namespace LokiSharp.IntegrationTests;
 
@@ -17,7 +18,7 @@ public sealed class RulerTests : IDisposable
 
     public void Dispose() => Directory.Delete(_rules, recursive: true);
 
-    private string Config(bool authEnabled) => $$$"""
+    private string Config(bool authEnabled, string extra = "") => $$$"""
         auth_enabled: {{{(authEnabled ? "true" : "false")}}}
         server: {http_listen_port: ${HTTP_PORT}, grpc_listen_port: ${GRPC_PORT}}
         common: {path_prefix: ${DATA}}
@@ -28,6 +29,7 @@ public sealed class RulerTests : IDisposable
           evaluation_interval: 1s
           poll_interval: 1s
           enable_api: true
+        {{{extra}}}
         """;
 
     private static async Task<(HttpStatusCode Status, string Body, string? ContentType)> SendAsync(LokiProcess server, HttpMethod method, string path,
@@ -78,7 +80,21 @@ public sealed class RulerTests : IDisposable
     }
 
     [Fact]
-    public async Task The_guides_HighErrorRate_alert_goes_pending_then_firing_on_pushed_django_errors()
+    public async Task The_guides_HighErrorRate_alert_goes_pending_then_firing_on_pushed_django_errors_and_reaches_Alertmanager()
+    {
+        var alertmanager = new AlertmanagerFixture();
+        await alertmanager.InitializeAsync();
+        try
+        {
+            await HighErrorRateAsync(alertmanager);
+        }
+        finally
+        {
+            await alertmanager.DisposeAsync();
+        }
+    }
+
+    private async Task HighErrorRateAsync(AlertmanagerFixture alertmanager)
     {
         Directory.CreateDirectory(Path.Combine(_rules, "fake"));
         await File.WriteAllTextAsync(Path.Combine(_rules, "fake", "django.yaml"), """
@@ -97,7 +113,8 @@ public sealed class RulerTests : IDisposable
             """);
         await File.WriteAllTextAsync(Path.Combine(_rules, "fake", "broken.yaml"),
             "groups:\n  - name: broken\n    rules:\n      - alert: LogQuery\n        expr: '{app=\"django\"}'\n");
-        await using var server = await LokiProcess.StartAsync(Config(authEnabled: false));
+        await using var server = await LokiProcess.StartAsync(Config(authEnabled: false,
+            $"  alertmanager_url: {alertmanager.Url}\n  external_url: http://grafana.example\n  resend_delay: 1s\n  external_labels: {{cluster: eu}}"));
 
         // 30 error lines over the last minute (and some healthy ones): 0.1 errors/s over 5m.
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L;
@@ -144,6 +161,21 @@ public sealed class RulerTests : IDisposable
             metrics, StringComparison.Ordinal);
         Assert.Contains("loki_prometheus_rule_evaluations_total{user=\"fake\",rule_group=\"", metrics, StringComparison.Ordinal);
         Assert.Contains("loki_prometheus_rule_evaluation_failures_total{user=\"fake\",rule_group=\"", metrics, StringComparison.Ordinal);
+
+        // The real Alertmanager received the firing alert through its v2 API, with the external labels and Loki's link.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        JsonElement[] received;
+        while ((received = await alertmanager.AlertsAsync("alertname=\"HighErrorRate\"")).Length == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Alertmanager received no alert:\n" + server.Output);
+            await Task.Delay(200);
+        }
+
+        var sent = Assert.Single(received);
+        Assert.Equal("{\"alertname\":\"HighErrorRate\",\"cluster\":\"eu\",\"severity\":\"page\"}", sent.GetProperty("labels").GetRawText());
+        Assert.Equal("100m errors per second", sent.GetProperty("annotations").GetProperty("summary").GetString());
+        Assert.StartsWith("http://grafana.example/explore?left=", sent.GetProperty("generatorURL").GetString(), StringComparison.Ordinal);
+        Assert.Equal("active", sent.GetProperty("status").GetProperty("state").GetString());
     }
 
     [Fact]

@@ -287,11 +287,10 @@ public sealed class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromHours(1), defaults.ForOutageTolerance);
         Assert.Equal(TimeSpan.FromMinutes(10), defaults.ForGracePeriod);
         Assert.Equal("ruler-wal", defaults.StateDirectory);
-        Assert.False(defaults.Alertmanager.Enabled);
-        Assert.True(defaults.Alertmanager.UseV2Api);
-        Assert.Equal(10000, defaults.Alertmanager.QueueCapacity);
-        Assert.Equal(TimeSpan.FromSeconds(10), defaults.Alertmanager.Timeout);
-        Assert.False(defaults.RemoteWrite.Enabled);
+        Assert.False(defaults.NotifiesAlertmanager);
+        Assert.Equal(10000, defaults.Alertmanager.NotificationQueueCapacity);
+        Assert.Equal(TimeSpan.FromSeconds(10), defaults.Alertmanager.NotificationTimeout);
+        Assert.False(defaults.RemoteWriteEnabled);
         Assert.True(Load(MinimalSchema).Ruler.EnableApi);
 
         var loaded = ConfigLoader.LoadText(MinimalSchema + """
@@ -313,7 +312,7 @@ public sealed class ConfigLoaderTests
               enable_alertmanager_v2: true
               notification_queue_capacity: 50
               notification_timeout: 3s
-              alertmanager_client: {basic_auth_username: u, basic_auth_password: p, tls_insecure_skip_verify: true}
+              alertmanager_client: {basic_auth_username: u, basic_auth_password: p, tls_insecure_skip_verify: true, tls_ca_path: /ca.pem}
               for_outage_tolerance: 30m
               for_grace_period: 1m
               resend_delay: 2m
@@ -338,19 +337,24 @@ public sealed class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromSeconds(30), options.PollInterval);
         Assert.Equal("https://grafana.example", options.ExternalUrl);
         Assert.Equal("eu-1", options.ExternalLabels.Get("cluster"));
-        Assert.Equal(["http://am-1:9093", "http://am-2:9093"], options.Alertmanager.Urls);
-        Assert.Equal(50, options.Alertmanager.QueueCapacity);
-        Assert.Equal(TimeSpan.FromSeconds(3), options.Alertmanager.Timeout);
-        Assert.Equal(("u", "p", true), (options.Alertmanager.BasicAuthUsername, options.Alertmanager.BasicAuthPassword, options.Alertmanager.TlsInsecureSkipVerify));
+        Assert.True(options.NotifiesAlertmanager);
+        Assert.Equal("http://am-1:9093, http://am-2:9093", options.Alertmanager.AlertmanagerUrl);
+        Assert.Equal(50, options.Alertmanager.NotificationQueueCapacity);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.Alertmanager.NotificationTimeout);
+        Assert.Equal("eu-1", options.Alertmanager.ExternalLabels.Get("cluster"));
+        var amClient = options.Alertmanager.AlertmanagerClient;
+        Assert.Equal(("u", "p", new LokiSharp.Ruler.Delivery.ClientTls(true, "/ca.pem", null)), (amClient.BasicAuthUsername, amClient.BasicAuthPassword, amClient.Tls));
         Assert.Equal((TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2)),
             (options.ForOutageTolerance, options.ForGracePeriod, options.ResendDelay));
         Assert.Equal("/var/loki/wal-r", options.StateDirectory);
         Assert.False(loaded.Config.Ruler.EnableApi);
-        var client = Assert.Single(options.RemoteWrite.Clients);
+        Assert.True(options.RemoteWriteEnabled);
+        var client = Assert.Single(options.RemoteWriteClients);
         Assert.Equal(("prom", "http://prometheus:9090/api/v1/write", TimeSpan.FromSeconds(5), "w", "s"),
-            (client.Name, client.Url, client.RemoteTimeout, client.BasicAuthUsername, client.BasicAuthPassword));
+            (client.Name, client.Url.ToString(), client.RemoteTimeout, client.BasicAuthUsername, client.BasicAuthPassword));
         Assert.Equal(["X-Env"], client.Headers.Keys);
         Assert.Contains(loaded.Notices, n => n.Key == "ruler.wal.truncate_frequency" && n.Kind == ConfigNoticeKind.Ignored);
+        Assert.Contains(loaded.Notices, n => n.Key == "ruler.enable_alertmanager_v2" && n.Kind == ConfigNoticeKind.Ignored);
     }
 
     [Fact]
@@ -368,6 +372,10 @@ public sealed class ConfigLoaderTests
     [InlineData("ruler:\n  remote_write:\n    enabled: true\n", "invalid ruler remote-write config: remote-write enabled but no clients are configured")]
     [InlineData("ruler:\n  remote_write:\n    enabled: true\n    clients:\n      a: {name: n}\n",
         "invalid ruler remote-write config: remote-write enabled but client 'n' URL for tenant a is not configured")]
+    [InlineData("ruler:\n  remote_write:\n    enabled: true\n    clients:\n      a: {url: /api/v1/write}\n",
+        "invalid ruler remote-write config: client a: invalid remote_write url \"/api/v1/write\": expected an absolute http or https URL")]
+    [InlineData("ruler:\n  remote_write:\n    enabled: true\n    clients:\n      a: {url: 'http://p/w', headers: {Authorization: x}}\n",
+        "invalid ruler remote-write config: client a: authorization header must be changed via the basic_auth, authorization, oauth2, sigv4, azuread or google_iam parameter")]
     public void Ruler_settings_LokiSharp_cannot_run_are_refused_with_the_key(string yaml, string expected)
     {
         var config = Load(MinimalSchema + yaml);
@@ -380,8 +388,8 @@ public sealed class ConfigLoaderTests
     {
         var config = Load(MinimalSchema + "ruler:\n  remote_write:\n    enabled: true\n    client:\n      url: http://p:9090/api/v1/write\n");
 
-        var client = Assert.Single(Hosting.RoomOptions.Ruler(config).RemoteWrite.Clients);
-        Assert.Equal(("default", "http://p:9090/api/v1/write"), (client.Name, client.Url));
+        var client = Assert.Single(Hosting.RoomOptions.Ruler(config).RemoteWriteClients);
+        Assert.Equal(("default", "http://p:9090/api/v1/write"), (client.Name, client.Url.ToString()));
     }
 
     internal const string MinimalSchema =

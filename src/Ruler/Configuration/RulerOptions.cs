@@ -50,9 +50,15 @@ public sealed record RulerOptions
     /// </summary>
     public int MaxConcurrentEvaluations { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
 
-    /// <summary>The Alertmanager client's settings.</summary>
-    public AlertmanagerClientOptions Alertmanager { get; init; } = new();
+    /// <summary>Where and how alerts are sent; no URL: alerts are evaluated but not sent, as in Loki.</summary>
+    public Notifications.AlertmanagerNotifierOptions Alertmanager { get; init; } = new();
 
-    /// <summary>The remote-write client's settings.</summary>
-    public RemoteWriteOptions RemoteWrite { get; init; } = new();
+    /// <summary>Whether any Alertmanager is configured.</summary>
+    public bool NotifiesAlertmanager => Alertmanager.AlertmanagerUrl.Trim().Trim(',').Length > 0;
+
+    /// <summary><c>remote_write.enabled</c>: without it recorded samples are dropped, as in Loki.</summary>
+    public bool RemoteWriteEnabled { get; init; }
+
+    /// <summary>The remote-write clients (<c>remote_write.clients</c>, or the deprecated single <c>client</c>).</summary>
+    public IReadOnlyList<RemoteWrite.RemoteWriteOptions> RemoteWriteClients { get; init; } = [];
 }

@@ -661,6 +661,8 @@ public sealed class RulerConfig
 
     public TimeSpan AlertmanagerRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Only Alertmanager's v2 API exists in current Alertmanagers (v1 went in 0.27); the notifier always uses it.</summary>
+    [InertKey]
     public bool EnableAlertmanagerV2 { get; set; } = true;
 
     public int NotificationQueueCapacity { get; set; } = 10000;
@@ -720,8 +722,12 @@ public sealed class AlertmanagerClientConfig
 
     public string TlsCaPath { get; set; } = "";
 
+    /// <summary>Client certificates are not sent yet.</summary>
+    [InertKey]
     public string TlsCertPath { get; set; } = "";
 
+    /// <inheritdoc cref="TlsCertPath"/>
+    [InertKey]
     public string TlsKeyPath { get; set; } = "";
 
     public string TlsServerName { get; set; } = "";
@@ -757,6 +763,8 @@ public sealed class RulerRemoteWriteConfig
 
     public bool AddOrgIdHeader { get; set; } = true;
 
+    /// <summary>Loki re-reads per-tenant remote-write overrides this often; LokiSharp has no such overrides.</summary>
+    [InertKey]
     public TimeSpan ConfigRefreshPeriod { get; set; } = TimeSpan.FromSeconds(10);
 }
 

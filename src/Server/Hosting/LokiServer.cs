@@ -158,14 +158,36 @@ public static class LokiServer
     }
 
     // The ruler: its options (validated now, so a bad ruler block fails start-up), the rule queries on the same sources
-    // the query API reads, and the Alertmanager and remote-write clients when configured. Until those clients are
-    // registered by their own room code, configuring them fails start-up naming the key instead of dropping alerts.
+    // the query API reads, and the Alertmanager notifier and remote-write clients when configured (the container
+    // disposes them after the ruler module has stopped, draining what is queued).
     private static void AddRuler(WebApplicationBuilder builder, LokiConfig config)
     {
         var options = RoomOptions.Ruler(config);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(sp => new LokiSharp.Ruler.Evaluation.RulerMetrics(sp.GetRequiredService<IMetricFactory>()));
         builder.Services.AddSingleton(sp => new LokiSharp.Ruler.Rules.LocalRuleStore(options.RuleDirectory));
+        if (options.NotifiesAlertmanager)
+        {
+            builder.Services.AddSingleton<LokiSharp.Ruler.Notifications.IAlertNotifier>(sp =>
+            {
+                var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("notifier");
+                var metrics = new LokiSharp.Ruler.Notifications.NotifierMetrics(sp.GetRequiredService<IMetricFactory>());
+                return new LokiSharp.Ruler.Notifications.AlertmanagerNotifier(options.Alertmanager, metrics,
+                    message => logger.LogWarning("{Message}", message));
+            });
+        }
+
+        if (options.RemoteWriteEnabled)
+        {
+            builder.Services.AddSingleton<LokiSharp.Ruler.RemoteWrite.IRecordedSampleSink>(sp =>
+            {
+                var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("remote-write");
+                var metrics = new LokiSharp.Ruler.RemoteWrite.RemoteWriteMetrics(sp.GetRequiredService<IMetricFactory>());
+                return new LokiSharp.Ruler.RemoteWrite.RemoteWriteClients([.. options.RemoteWriteClients.Select(o =>
+                    new LokiSharp.Ruler.RemoteWrite.RemoteWriteClient(o, metrics, message => logger.LogWarning("{Message}", message)))]);
+            });
+        }
+
         builder.Services.AddSingleton(sp =>
         {
             var limits = sp.GetRequiredService<TenantLimitsSource>();
@@ -175,23 +197,9 @@ public static class LokiServer
                     var l = limits.LimitsFor(tenant);
                     return new LokiSharp.Ruler.Evaluation.RuleQueryLimits(l.MaxQuerySeries, l.MaxQueryMemoryBytes.Bytes, l.QueryTimeout);
                 });
-            var notifier = sp.GetService<LokiSharp.Ruler.Notifications.IAlertNotifier>();
-            if (options.Alertmanager.Enabled && notifier is null)
-            {
-                throw new ConfigException("ruler.alertmanager_url is set, but this LokiSharp build cannot send alerts to Alertmanager yet; " +
-                    "remove ruler.alertmanager_url to evaluate alerts without notifications");
-            }
-
-            var sink = sp.GetService<LokiSharp.Ruler.RemoteWrite.IRecordedSampleSink>();
-            if (options.RemoteWrite.Enabled && sink is null)
-            {
-                throw new ConfigException("ruler.remote_write.enabled is true, but this LokiSharp build cannot remote-write recording rules yet; " +
-                    "set ruler.remote_write.enabled: false");
-            }
-
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("ruler");
-            var context = new LokiSharp.Ruler.Evaluation.RulerContext(options, engine, options.Alertmanager.Enabled ? notifier : null,
-                options.RemoteWrite.Enabled ? sink : null, sp.GetRequiredService<LokiSharp.Ruler.Evaluation.RulerMetrics>(),
+            var context = new LokiSharp.Ruler.Evaluation.RulerContext(options, engine, sp.GetService<LokiSharp.Ruler.Notifications.IAlertNotifier>(),
+                sp.GetService<LokiSharp.Ruler.RemoteWrite.IRecordedSampleSink>(), sp.GetRequiredService<LokiSharp.Ruler.Evaluation.RulerMetrics>(),
                 new LokiSharp.Ruler.State.AlertStateStore(options.StateDirectory), sp.GetRequiredService<TimeProvider>(),
                 message => logger.LogWarning("{Message}", message));
             return new LokiSharp.Ruler.Evaluation.RuleScheduler(context);

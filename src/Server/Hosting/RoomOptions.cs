@@ -112,6 +112,8 @@ public static class RoomOptions
         }
 
         var hasPrefix = config.Common.PathPrefix.Length > 0;
+        var externalLabels = LokiSharp.LogQL.Labels.LabelSet.From(
+            ruler.ExternalLabels.Select(static l => new LokiSharp.LogQL.Labels.LabelPair(l.Key, l.Value)));
         return new LokiSharp.Ruler.Configuration.RulerOptions
         {
             RuleDirectory = directory,
@@ -120,38 +122,39 @@ public static class RoomOptions
             PollInterval = ruler.PollInterval,
             ExternalUrl = ruler.ExternalUrl,
             DatasourceUid = ruler.DatasourceUid,
-            ExternalLabels = LokiSharp.LogQL.Labels.LabelSet.From(
-                ruler.ExternalLabels.Select(static l => new LokiSharp.LogQL.Labels.LabelPair(l.Key, l.Value))),
+            ExternalLabels = externalLabels,
             ResendDelay = ruler.ResendDelay,
             ForOutageTolerance = ruler.ForOutageTolerance,
             ForGracePeriod = ruler.ForGracePeriod,
             StateDirectory = hasPrefix && ruler.Wal.Dir == "ruler-wal" ? Path.Combine(config.Common.PathPrefix, "ruler-wal") : ruler.Wal.Dir,
-            Alertmanager = new LokiSharp.Ruler.Configuration.AlertmanagerClientOptions
+            Alertmanager = new LokiSharp.Ruler.Notifications.AlertmanagerNotifierOptions
             {
-                Urls = ruler.AlertmanagerUrl.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                Discovery = ruler.EnableAlertmanagerDiscovery,
-                RefreshInterval = ruler.AlertmanagerRefreshInterval,
-                UseV2Api = ruler.EnableAlertmanagerV2,
-                QueueCapacity = ruler.NotificationQueueCapacity,
-                Timeout = ruler.NotificationTimeout,
-                BasicAuthUsername = ruler.AlertmanagerClient.BasicAuthUsername,
-                BasicAuthPassword = ruler.AlertmanagerClient.BasicAuthPassword,
-                AuthorizationType = ruler.AlertmanagerClient.Type,
-                Credentials = ruler.AlertmanagerClient.Credentials,
-                CredentialsFile = ruler.AlertmanagerClient.CredentialsFile,
-                TlsInsecureSkipVerify = ruler.AlertmanagerClient.TlsInsecureSkipVerify,
-                TlsCaPath = ruler.AlertmanagerClient.TlsCaPath,
-                TlsCertPath = ruler.AlertmanagerClient.TlsCertPath,
-                TlsKeyPath = ruler.AlertmanagerClient.TlsKeyPath,
-                TlsServerName = ruler.AlertmanagerClient.TlsServerName,
+                AlertmanagerUrl = ruler.AlertmanagerUrl,
+                EnableAlertmanagerDiscovery = ruler.EnableAlertmanagerDiscovery,
+                AlertmanagerRefreshInterval = ruler.AlertmanagerRefreshInterval,
+                NotificationQueueCapacity = ruler.NotificationQueueCapacity,
+                NotificationTimeout = ruler.NotificationTimeout,
+                ExternalLabels = externalLabels,
+                AlertmanagerClient = new LokiSharp.Ruler.Notifications.AlertmanagerClientOptions
+                {
+                    BasicAuthUsername = ruler.AlertmanagerClient.BasicAuthUsername,
+                    BasicAuthPassword = ruler.AlertmanagerClient.BasicAuthPassword,
+                    Type = ruler.AlertmanagerClient.Type,
+                    Credentials = ruler.AlertmanagerClient.Credentials,
+                    CredentialsFile = ruler.AlertmanagerClient.CredentialsFile,
+                    Tls = new LokiSharp.Ruler.Delivery.ClientTls(ruler.AlertmanagerClient.TlsInsecureSkipVerify,
+                        NullIfEmpty(ruler.AlertmanagerClient.TlsCaPath), NullIfEmpty(ruler.AlertmanagerClient.TlsServerName)),
+                },
             },
-            RemoteWrite = RulerRemoteWrite(ruler.RemoteWrite),
+            RemoteWriteEnabled = ruler.RemoteWrite.Enabled,
+            RemoteWriteClients = RulerRemoteWrite(ruler.RemoteWrite),
         };
     }
 
     // Loki's RemoteWriteConfig.Validate: when enabled, at least one client and every client with a URL. The deprecated
-    // single `client` stands for a client named "default" when `clients` is empty.
-    private static LokiSharp.Ruler.Configuration.RemoteWriteOptions RulerRemoteWrite(RulerRemoteWriteConfig remote)
+    // single `client` stands for a client named "default" when `clients` is empty. Prometheus' own checks (absolute
+    // URL, reserved headers, one kind of authentication) come from the client's options.
+    private static List<LokiSharp.Ruler.RemoteWrite.RemoteWriteOptions> RulerRemoteWrite(RulerRemoteWriteConfig remote)
     {
         var clients = new List<KeyValuePair<string, RemoteWriteClientConfig>>(remote.Clients);
         if (clients.Count == 0 && remote.Client is { } single)
@@ -159,41 +162,59 @@ public static class RoomOptions
             clients.Add(new("default", single));
         }
 
-        if (remote.Enabled && clients.Count == 0)
+        var options = new List<LokiSharp.Ruler.RemoteWrite.RemoteWriteOptions>();
+        if (!remote.Enabled)
+        {
+            return options;
+        }
+
+        if (clients.Count == 0)
         {
             throw new ConfigException("invalid ruler remote-write config: remote-write enabled but no clients are configured");
         }
 
-        var options = new List<LokiSharp.Ruler.Configuration.RemoteWriteClientOptions>();
         foreach (var (id, client) in clients)
         {
-            if (remote.Enabled && client.Url.Length == 0)
+            if (client.Url.Length == 0)
             {
                 throw new ConfigException(
                     $"invalid ruler remote-write config: remote-write enabled but client '{client.Name}' URL for tenant {id} is not configured");
             }
 
-            options.Add(new LokiSharp.Ruler.Configuration.RemoteWriteClientOptions
+            if (!Uri.TryCreate(client.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             {
+                throw new ConfigException(
+                    $"invalid ruler remote-write config: client {id}: invalid remote_write url \"{client.Url}\": expected an absolute http or https URL");
+            }
+
+            var option = new LokiSharp.Ruler.RemoteWrite.RemoteWriteOptions
+            {
+                Url = url,
                 Name = client.Name.Length > 0 ? client.Name : id,
-                Url = client.Url,
                 RemoteTimeout = client.RemoteTimeout,
                 Headers = client.Headers.Where(static h => !h.Key.Equals("X-Scope-OrgID", StringComparison.OrdinalIgnoreCase))
                     .ToDictionary(static h => h.Key, static h => h.Value, StringComparer.Ordinal),
                 BasicAuthUsername = client.BasicAuth?.Username ?? "",
                 BasicAuthPassword = client.BasicAuth?.Password ?? "",
-                BearerToken = client.BearerToken,
-            });
+                AuthorizationCredentials = client.BearerToken,
+                AddOrgIdHeader = remote.AddOrgIdHeader,
+            };
+            try
+            {
+                option.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ConfigException($"invalid ruler remote-write config: client {id}: {e.Message}");
+            }
+
+            options.Add(option);
         }
 
-        return new LokiSharp.Ruler.Configuration.RemoteWriteOptions
-        {
-            Enabled = remote.Enabled,
-            AddOrgIdHeader = remote.AddOrgIdHeader,
-            ConfigRefreshPeriod = remote.ConfigRefreshPeriod,
-            Clients = options,
-        };
+        return options;
     }
+
+    private static string? NullIfEmpty(string value) => value.Length > 0 ? value : null;
 
     /// <summary>The write path's view of <c>limits_config</c>; the OTLP defaults come from <c>distributor.otlp_config</c>.</summary>
     public static IngestionLimits Ingestion(LimitsConfig limits, IReadOnlyList<string> defaultOtlpIndexLabels) => new()

@@ -30,7 +30,7 @@ internal sealed partial class RulerModule(RuleScheduler scheduler, LocalRuleStor
             LogShardingIgnored();
         }
 
-        if (!options.Alertmanager.Enabled)
+        if (!options.NotifiesAlertmanager)
         {
             LogNoAlertmanager();
         }
