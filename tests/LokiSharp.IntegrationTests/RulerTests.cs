@@ -80,21 +80,23 @@ public sealed class RulerTests : IDisposable
     }
 
     [Fact]
-    public async Task The_guides_HighErrorRate_alert_goes_pending_then_firing_on_pushed_django_errors_and_reaches_Alertmanager()
+    public async Task The_guides_HighErrorRate_alert_goes_pending_then_firing_reaches_Alertmanager_and_the_recording_rule_reaches_Prometheus()
     {
         var alertmanager = new AlertmanagerFixture();
-        await alertmanager.InitializeAsync();
+        var prometheus = new PrometheusFixture();
+        await Task.WhenAll(alertmanager.InitializeAsync(), prometheus.InitializeAsync());
         try
         {
-            await HighErrorRateAsync(alertmanager);
+            await HighErrorRateAsync(alertmanager, prometheus);
         }
         finally
         {
             await alertmanager.DisposeAsync();
+            await prometheus.DisposeAsync();
         }
     }
 
-    private async Task HighErrorRateAsync(AlertmanagerFixture alertmanager)
+    private async Task HighErrorRateAsync(AlertmanagerFixture alertmanager, PrometheusFixture prometheus)
     {
         Directory.CreateDirectory(Path.Combine(_rules, "fake"));
         await File.WriteAllTextAsync(Path.Combine(_rules, "fake", "django.yaml"), """
@@ -114,7 +116,8 @@ public sealed class RulerTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(_rules, "fake", "broken.yaml"),
             "groups:\n  - name: broken\n    rules:\n      - alert: LogQuery\n        expr: '{app=\"django\"}'\n");
         await using var server = await LokiProcess.StartAsync(Config(authEnabled: false,
-            $"  alertmanager_url: {alertmanager.Url}\n  external_url: http://grafana.example\n  resend_delay: 1s\n  external_labels: {{cluster: eu}}"));
+            $"  alertmanager_url: {alertmanager.Url}\n  external_url: http://grafana.example\n  resend_delay: 1s\n  external_labels: {{cluster: eu}}\n" +
+            $"  remote_write: {{enabled: true, clients: {{prom: {{url: \"{prometheus.RemoteWriteUrl}\"}}}}}}"));
 
         // 30 error lines over the last minute (and some healthy ones): 0.1 errors/s over 5m.
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L;
@@ -176,6 +179,19 @@ public sealed class RulerTests : IDisposable
         Assert.Equal("100m errors per second", sent.GetProperty("annotations").GetProperty("summary").GetString());
         Assert.StartsWith("http://grafana.example/explore?left=", sent.GetProperty("generatorURL").GetString(), StringComparison.Ordinal);
         Assert.Equal("active", sent.GetProperty("status").GetProperty("state").GetString());
+
+        // The recording rule's series (30 errors in the 5m window: 0.1/s) and the ALERTS series in the real Prometheus.
+        JsonElement[] series;
+        while ((series = await prometheus.QueryAsync("django:errors:rate5m", DateTimeOffset.UtcNow)).Length == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Prometheus received no recorded series:\n" + server.Output);
+            await Task.Delay(200);
+        }
+
+        var recorded = Assert.Single(series);
+        Assert.Equal("{\"__name__\":\"django:errors:rate5m\",\"cluster\":\"eu\"}", recorded.GetProperty("metric").GetRawText());
+        Assert.Equal("0.1", recorded.GetProperty("value")[1].GetString());
+        Assert.NotEmpty(await prometheus.QueryAsync("ALERTS{alertname=\"HighErrorRate\",alertstate=\"firing\",cluster=\"eu\"}", DateTimeOffset.UtcNow));
     }
 
     [Fact]
