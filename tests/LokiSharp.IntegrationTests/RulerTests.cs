@@ -262,6 +262,22 @@ public sealed class RulerTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Without_enable_api_the_rules_routes_answer_404_and_a_bucket_rule_store_stops_start_up()
+    {
+        await using (var server = await LokiProcess.StartAsync(Config(authEnabled: false).Replace("enable_api: true", "enable_api: false", StringComparison.Ordinal)))
+        {
+            Assert.Equal((HttpStatusCode.NotFound, "404 page not found\n"), await StatusAsync(server, HttpMethod.Get, "/loki/api/v1/rules"));
+            Assert.Equal((HttpStatusCode.NotFound, "404 page not found\n"), await StatusAsync(server, HttpMethod.Get, "/prometheus/api/v1/rules"));
+            Assert.EndsWith("ruler => Running\n", (await StatusAsync(server, HttpMethod.Get, "/services")).Body, StringComparison.Ordinal);
+        }
+
+        var (code, output) = await LokiProcess.RunToExitAsync(Config(authEnabled: false).Replace("type: local", "type: s3", StringComparison.Ordinal));
+        Assert.Equal(1, code);
+        Assert.Contains("error initialising lokisharp: ruler.storage.type \"s3\" is not supported by LokiSharp yet; use type: local with ruler.storage.local.directory",
+            output, StringComparison.Ordinal);
+    }
+
     private static string Indent(string yaml) =>
         string.Concat(yaml.Split('\n').Select((line, i) => (i == 0 ? "    - " : line.Length > 0 ? "      " : "") + line + "\n")).TrimEnd('\n') + "\n";
 }
