@@ -16,6 +16,7 @@ COPY src/Storage/LokiSharp.Storage.csproj src/Storage/
 COPY src/Ingester/LokiSharp.Ingester.csproj src/Ingester/
 COPY src/Querier/LokiSharp.Querier.csproj src/Querier/
 COPY src/Compactor/LokiSharp.Compactor.csproj src/Compactor/
+COPY src/Ruler/LokiSharp.Ruler.csproj src/Ruler/
 COPY src/Server/LokiSharp.Server.csproj src/Server/
 COPY analyzers/LokiSharp.Analyzers/LokiSharp.Analyzers.csproj analyzers/LokiSharp.Analyzers/
 RUN dotnet restore src/Server/LokiSharp.Server.csproj

@@ -84,7 +84,8 @@ public static class Program
         }
         catch (Exception e) when (e is IOException or ConfigException)
         {
-            // Opening the data directories (one locked by another process, say) or the bucket fails before any logger exists.
+            // Opening the data directories (one locked by another process, say), the bucket, or a module's settings
+            // that cannot work (a ruler storage type LokiSharp lacks) fail before any logger exists.
             await Console.Error.WriteLineAsync($"error initialising lokisharp: {e.Message}").ConfigureAwait(false);
             return 1;
         }

@@ -37,7 +37,7 @@ public sealed class HostTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("server => Running\nruntime-config => Running\nstore => Running\ningester => Running\ndistributor => Running\nquery-frontend => Running\n" +
-            "querier => Running\ncompactor => Running\n", body);
+            "querier => Running\ncompactor => Running\nruler => Running\n", body);
     }
 
     [Fact]

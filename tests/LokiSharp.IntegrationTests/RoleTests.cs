@@ -77,13 +77,14 @@ public sealed class RoleTests
     }
 
     [Fact]
-    public async Task Backend_runs_the_compactor_only()
+    public async Task Backend_runs_the_compactor_and_the_ruler()
     {
         await using var server = await LokiProcess.StartAsync(Config("${DATA}"), true, "-target=backend");
 
-        Assert.Equal((HttpStatusCode.OK, "server => Running\nruntime-config => Running\nstore => Running\ncompactor => Running\n"),
+        Assert.Equal((HttpStatusCode.OK, "server => Running\nruntime-config => Running\nstore => Running\ncompactor => Running\nruler => Running\n"),
             await SendAsync(server, HttpMethod.Get, "/services"));
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(server, HttpMethod.Get, "/loki/api/v1/delete")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(server, HttpMethod.Get, "/prometheus/api/v1/rules")).Status);
         Assert.Equal((HttpStatusCode.NotFound, NotFound), await SendAsync(server, HttpMethod.Get, "/loki/api/v1/labels"));
     }
 
@@ -101,7 +102,7 @@ public sealed class RoleTests
     }
 
     [Theory]
-    [InlineData("-target=ruler", "target \"ruler\" is not supported by LokiSharp; it runs all, read, write, backend, distributor, ingester, querier, compactor")]
+    [InlineData("-target=index-gateway", "target \"index-gateway\" is not supported by LokiSharp; it runs all, read, write, backend, distributor, ingester, querier, compactor, ruler")]
     [InlineData("-target=bogus", "unrecognised module name: bogus")]
     public async Task Targets_it_cannot_run_fail_start_up_with_their_name(string flag, string expected)
     {

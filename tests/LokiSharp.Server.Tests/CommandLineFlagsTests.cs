@@ -32,11 +32,11 @@ public sealed class CommandLineFlagsTests
     [Fact]
     public void Flag_values_are_validated_like_file_values()
     {
-        var flags = CommandLineFlags.Parse(["-target=ruler"]);
+        var flags = CommandLineFlags.Parse(["-target=index-gateway"]);
 
         var error = Assert.Throws<ConfigException>(() => ConfigLoader.LoadEmbeddedDefault(flags.ApplyTo));
 
-        Assert.Contains("key target: target \"ruler\" is not supported by LokiSharp", error.Message, StringComparison.Ordinal);
+        Assert.Contains("key target: target \"index-gateway\" is not supported by LokiSharp", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

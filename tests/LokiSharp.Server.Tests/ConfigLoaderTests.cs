@@ -277,6 +277,122 @@ public sealed class ConfigLoaderTests
         Assert.Null(catalog.Find("server.http_listen_prot"));
     }
 
+    [Fact]
+    public void The_ruler_block_has_Lokis_defaults_and_maps_onto_the_rulers_options()
+    {
+        var defaults = Hosting.RoomOptions.Ruler(Load(MinimalSchema));
+        Assert.Equal(Path.Combine("data", "rules"), defaults.RuleDirectory);
+        Assert.Equal(TimeSpan.FromMinutes(1), defaults.EvaluationInterval);
+        Assert.Equal(TimeSpan.FromMinutes(1), defaults.PollInterval);
+        Assert.Equal(TimeSpan.FromMinutes(1), defaults.ResendDelay);
+        Assert.Equal(TimeSpan.FromHours(1), defaults.ForOutageTolerance);
+        Assert.Equal(TimeSpan.FromMinutes(10), defaults.ForGracePeriod);
+        Assert.Equal("ruler-wal", defaults.StateDirectory);
+        Assert.False(defaults.NotifiesAlertmanager);
+        Assert.Equal(10000, defaults.Alertmanager.NotificationQueueCapacity);
+        Assert.Equal(TimeSpan.FromSeconds(10), defaults.Alertmanager.NotificationTimeout);
+        Assert.False(defaults.RemoteWriteEnabled);
+        Assert.True(Load(MinimalSchema).Ruler.EnableApi);
+
+        var loaded = ConfigLoader.LoadText(MinimalSchema + """
+            common:
+              path_prefix: /var/loki
+              storage:
+                filesystem:
+                  rules_directory: /var/loki/rules-common
+            ruler:
+              storage:
+                type: local
+                local:
+                  directory: /etc/loki/rules
+              evaluation_interval: 15s
+              poll_interval: 30s
+              external_url: https://grafana.example
+              external_labels: {cluster: eu-1}
+              alertmanager_url: http://am-1:9093, http://am-2:9093
+              enable_alertmanager_v2: true
+              notification_queue_capacity: 50
+              notification_timeout: 3s
+              alertmanager_client: {basic_auth_username: u, basic_auth_password: p, tls_insecure_skip_verify: true, tls_ca_path: /ca.pem}
+              for_outage_tolerance: 30m
+              for_grace_period: 1m
+              resend_delay: 2m
+              enable_api: false
+              enable_sharding: true
+              wal: {dir: /var/loki/wal-r, truncate_frequency: 1h}
+              remote_write:
+                enabled: true
+                clients:
+                  prom:
+                    url: http://prometheus:9090/api/v1/write
+                    remote_timeout: 5s
+                    headers: {X-Scope-OrgID: dropped, X-Env: prod}
+                    basic_auth: {username: w, password: s}
+              evaluation: {mode: local}
+            """, "r.yaml", false);
+        var options = Hosting.RoomOptions.Ruler(loaded.Config);
+
+        Assert.Equal("/etc/loki/rules", options.RuleDirectory);
+        Assert.Equal("/var/loki/rules-temp", options.RulePath);
+        Assert.Equal(TimeSpan.FromSeconds(15), options.EvaluationInterval);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.PollInterval);
+        Assert.Equal("https://grafana.example", options.ExternalUrl);
+        Assert.Equal("eu-1", options.ExternalLabels.Get("cluster"));
+        Assert.True(options.NotifiesAlertmanager);
+        Assert.Equal("http://am-1:9093, http://am-2:9093", options.Alertmanager.AlertmanagerUrl);
+        Assert.Equal(50, options.Alertmanager.NotificationQueueCapacity);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.Alertmanager.NotificationTimeout);
+        Assert.Equal("eu-1", options.Alertmanager.ExternalLabels.Get("cluster"));
+        var amClient = options.Alertmanager.AlertmanagerClient;
+        Assert.Equal(("u", "p", new LokiSharp.Ruler.Delivery.ClientTls(true, "/ca.pem", null)), (amClient.BasicAuthUsername, amClient.BasicAuthPassword, amClient.Tls));
+        Assert.Equal((TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2)),
+            (options.ForOutageTolerance, options.ForGracePeriod, options.ResendDelay));
+        Assert.Equal("/var/loki/wal-r", options.StateDirectory);
+        Assert.False(loaded.Config.Ruler.EnableApi);
+        Assert.True(options.RemoteWriteEnabled);
+        var client = Assert.Single(options.RemoteWriteClients);
+        Assert.Equal(("prom", "http://prometheus:9090/api/v1/write", TimeSpan.FromSeconds(5), "w", "s"),
+            (client.Name, client.Url.ToString(), client.RemoteTimeout, client.BasicAuthUsername, client.BasicAuthPassword));
+        Assert.Equal(["X-Env"], client.Headers.Keys);
+        Assert.Contains(loaded.Notices, n => n.Key == "ruler.wal.truncate_frequency" && n.Kind == ConfigNoticeKind.Ignored);
+        Assert.Contains(loaded.Notices, n => n.Key == "ruler.enable_alertmanager_v2" && n.Kind == ConfigNoticeKind.Ignored);
+    }
+
+    [Fact]
+    public void The_ruler_reads_the_common_rules_directory_without_a_storage_type()
+    {
+        var config = Load(MinimalSchema + "common:\n  storage:\n    filesystem:\n      rules_directory: /loki/rules\n");
+
+        Assert.Equal("/loki/rules", Hosting.RoomOptions.Ruler(config).RuleDirectory);
+    }
+
+    [Theory]
+    [InlineData("ruler:\n  storage:\n    type: s3\n", "ruler.storage.type \"s3\" is not supported by LokiSharp yet; use type: local with ruler.storage.local.directory")]
+    [InlineData("ruler:\n  storage:\n    type: local\n", "ruler.storage.local.directory: directory required for local rules config")]
+    [InlineData("ruler:\n  evaluation:\n    mode: remote\n", "ruler.evaluation.mode \"remote\" is not supported by LokiSharp; it evaluates rules locally (mode: local)")]
+    [InlineData("ruler:\n  remote_write:\n    enabled: true\n", "invalid ruler remote-write config: remote-write enabled but no clients are configured")]
+    [InlineData("ruler:\n  remote_write:\n    enabled: true\n    clients:\n      a: {name: n}\n",
+        "invalid ruler remote-write config: remote-write enabled but client 'n' URL for tenant a is not configured")]
+    [InlineData("ruler:\n  remote_write:\n    enabled: true\n    clients:\n      a: {url: /api/v1/write}\n",
+        "invalid ruler remote-write config: client a: invalid remote_write url \"/api/v1/write\": expected an absolute http or https URL")]
+    [InlineData("ruler:\n  remote_write:\n    enabled: true\n    clients:\n      a: {url: 'http://p/w', headers: {Authorization: x}}\n",
+        "invalid ruler remote-write config: client a: authorization header must be changed via the basic_auth, authorization, oauth2, sigv4, azuread or google_iam parameter")]
+    public void Ruler_settings_LokiSharp_cannot_run_are_refused_with_the_key(string yaml, string expected)
+    {
+        var config = Load(MinimalSchema + yaml);
+
+        Assert.Equal(expected, Assert.Throws<ConfigException>(() => Hosting.RoomOptions.Ruler(config)).Message);
+    }
+
+    [Fact]
+    public void The_deprecated_single_remote_write_client_is_the_default_client()
+    {
+        var config = Load(MinimalSchema + "ruler:\n  remote_write:\n    enabled: true\n    client:\n      url: http://p:9090/api/v1/write\n");
+
+        var client = Assert.Single(Hosting.RoomOptions.Ruler(config).RemoteWriteClients);
+        Assert.Equal(("default", "http://p:9090/api/v1/write"), (client.Name, client.Url.ToString()));
+    }
+
     internal const string MinimalSchema =
         "schema_config:\n  configs:\n    - from: 2024-01-01\n      store: tsdb\n      schema: v13\n\n";
 

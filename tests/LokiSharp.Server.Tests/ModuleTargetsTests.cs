@@ -6,21 +6,24 @@ namespace LokiSharp.Server.Tests;
 public sealed class ModuleTargetsTests
 {
     [Theory]
-    [InlineData("all", "distributor,ingester,query-frontend,querier,compactor")]
+    [InlineData("all", "distributor,ingester,query-frontend,querier,compactor,ruler")]
     [InlineData("write", "distributor,ingester")]
     [InlineData("read", "query-frontend,querier")]
-    [InlineData("backend", "compactor")]
+    [InlineData("backend", "compactor,ruler")]
+    [InlineData("ruler", "ruler")]
     [InlineData("ingester", "ingester")]
     [InlineData("querier", "querier")]
     [InlineData("compactor", "compactor")]
     [InlineData("querier,compactor", "querier,compactor")]
-    [InlineData("read, backend", "query-frontend,querier,compactor")]
-    [InlineData("write,read,all", "distributor,ingester,query-frontend,querier,compactor")]
+    [InlineData("read, backend", "query-frontend,querier,compactor,ruler")]
+    [InlineData("querier,ruler", "querier,ruler")]
+    [InlineData("write,read,all", "distributor,ingester,query-frontend,querier,compactor,ruler")]
     public void Targets_expand_to_the_union_of_their_modules(string target, string expected)
     {
         var targets = ModuleTargets.Parse(target);
 
-        string[] all = [ModuleTargets.Distributor, ModuleTargets.Ingester, ModuleTargets.QueryFrontend, ModuleTargets.Querier, ModuleTargets.Compactor];
+        string[] all = [ModuleTargets.Distributor, ModuleTargets.Ingester, ModuleTargets.QueryFrontend, ModuleTargets.Querier, ModuleTargets.Compactor,
+            ModuleTargets.Ruler];
         Assert.Equal(expected, string.Join(',', all.Where(targets.Runs)));
     }
 
@@ -31,10 +34,11 @@ public sealed class ModuleTargetsTests
         Assert.True(ModuleTargets.Parse("backend").WritesStore);
         Assert.False(ModuleTargets.Parse("read").WritesStore);
         Assert.False(ModuleTargets.Parse("querier").WritesStore);
+        Assert.False(ModuleTargets.Parse("ruler").WritesStore);
     }
 
     [Theory]
-    [InlineData("ruler", "target \"ruler\" is not supported by LokiSharp; it runs all, read, write, backend, distributor, ingester, querier, compactor")]
+    [InlineData("index-gateway", "target \"index-gateway\" is not supported by LokiSharp; it runs all, read, write, backend, distributor, ingester, querier, compactor, ruler")]
     [InlineData("querier,query-scheduler", "target \"query-scheduler\" is not supported by LokiSharp")]
     [InlineData("query-frontend", "target \"query-frontend\" is not supported by LokiSharp")]
     [InlineData("bloom-gateway", "target \"bloom-gateway\" is not supported by LokiSharp")]

@@ -10,7 +10,7 @@ namespace LokiSharp.Ruler.Alerting;
 /// firing and inactive; resolved alerts are kept (and resent) for <see cref="ResolvedRetention"/>. Pure logic: the
 /// caller runs the query and passes the time. Not thread-safe; one group evaluates it at a time.
 /// </summary>
-public sealed class AlertingRule
+public sealed partial class AlertingRule
 {
     /// <summary>How long a resolved alert is kept and resent, so that Alertmanager hears of the resolution.</summary>
     public static readonly TimeSpan ResolvedRetention = TimeSpan.FromMinutes(15);

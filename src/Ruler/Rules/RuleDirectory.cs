@@ -3,10 +3,15 @@ namespace LokiSharp.Ruler.Rules;
 /// <summary>
 /// The local rule store's layout (Loki's <c>rulestore/local</c>): one folder per tenant under the directory, one
 /// file per namespace named by its file name (<c>&lt;dir&gt;/&lt;tenant&gt;/&lt;namespace&gt;</c>); names starting with a dot
-/// (editor swap files, Kubernetes ConfigMap <c>..data</c> links) are skipped, symbolic links followed.
+/// (editor swap files, Kubernetes ConfigMap <c>..data</c> links) and the temporary files of the rules API's atomic
+/// writes are skipped, symbolic links followed.
 /// </summary>
 public static class RuleDirectory
 {
+    /// <summary>Whether a file of a tenant's folder is a namespace (not hidden, not an unfinished write).</summary>
+    public static bool IsRuleFileName(string name) =>
+        !name.StartsWith('.') && !name.EndsWith(LokiSharp.Storage.Store.DurableFile.TempSuffix, StringComparison.Ordinal);
+
     /// <summary>Every tenant's rule files, parsed: tenant to namespace files, in name order.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<TenantRuleFile>> Load(string directory)
     {
@@ -28,7 +33,7 @@ public static class RuleDirectory
             foreach (var path in Directory.GetFiles(tenantDir).Order(StringComparer.Ordinal))
             {
                 var ns = Path.GetFileName(path);
-                if (ns.StartsWith('.'))
+                if (!IsRuleFileName(ns))
                 {
                     continue;
                 }

@@ -48,7 +48,6 @@ public sealed class LokiConfig
     [InertKey]
     public QuerySchedulerConfig QueryScheduler { get; set; } = new();
 
-    [InertKey]
     public RulerConfig Ruler { get; set; } = new();
 
     [InertKey]
@@ -684,23 +683,61 @@ public sealed class QuerySchedulerConfig
     public bool UseSchedulerRing { get; set; }
 }
 
-/// <summary><c>ruler:</c>.</summary>
+/// <summary>
+/// <c>ruler:</c> Loki's ruler (<c>pkg/ruler/base/ruler.go</c>, <c>pkg/ruler/config.go</c>) with Loki 3.x's defaults. The
+/// ring, sharding, remote evaluation and alert relabelling keys are accepted and logged as ignored.
+/// </summary>
 public sealed class RulerConfig
 {
-    public bool EnableApi { get; set; } = true;
+    public string ExternalUrl { get; set; } = "";
 
-    public string RulePath { get; set; } = "/rules";
+    public string DatasourceUid { get; set; } = "";
 
-    public string AlertmanagerUrl { get; set; } = "";
+    public Dictionary<string, string> ExternalLabels { get; set; } = [];
 
     public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     public RulerStorageConfig Storage { get; set; } = new();
+
+    public string RulePath { get; set; } = "/rules";
+
+    public string AlertmanagerUrl { get; set; } = "";
+
+    public bool EnableAlertmanagerDiscovery { get; set; }
+
+    public TimeSpan AlertmanagerRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Only Alertmanager's v2 API exists in current Alertmanagers (v1 went in 0.27); the notifier always uses it.</summary>
+    [InertKey]
+    public bool EnableAlertmanagerV2 { get; set; } = true;
+
+    public int NotificationQueueCapacity { get; set; } = 10000;
+
+    public TimeSpan NotificationTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public AlertmanagerClientConfig AlertmanagerClient { get; set; } = new();
+
+    public TimeSpan ForOutageTolerance { get; set; } = TimeSpan.FromHours(1);
+
+    public TimeSpan ForGracePeriod { get; set; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan ResendDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Accepted; a single ruler evaluates every group, so sharding has nothing to split (logged when set).</summary>
+    public bool EnableSharding { get; set; }
+
+    public bool EnableApi { get; set; } = true;
+
+    public RulerWalConfig Wal { get; set; } = new();
+
+    public RulerRemoteWriteConfig RemoteWrite { get; set; } = new();
+
+    public RulerEvaluationConfig Evaluation { get; set; } = new();
 }
 
-/// <summary><c>ruler.storage:</c>.</summary>
+/// <summary><c>ruler.storage:</c> where rule files live; LokiSharp reads the <c>local</c> kind.</summary>
 public sealed class RulerStorageConfig
 {
     public string Type { get; set; } = "";
@@ -712,6 +749,106 @@ public sealed class RulerStorageConfig
 public sealed class RulerLocalStorageConfig
 {
     public string Directory { get; set; } = "";
+}
+
+/// <summary><c>ruler.alertmanager_client:</c> how the ruler authenticates to Alertmanager.</summary>
+public sealed class AlertmanagerClientConfig
+{
+    public string BasicAuthUsername { get; set; } = "";
+
+    [Secret]
+    public string BasicAuthPassword { get; set; } = "";
+
+    public string Type { get; set; } = "Bearer";
+
+    [Secret]
+    public string Credentials { get; set; } = "";
+
+    public string CredentialsFile { get; set; } = "";
+
+    public bool TlsInsecureSkipVerify { get; set; }
+
+    public string TlsCaPath { get; set; } = "";
+
+    /// <summary>Client certificates are not sent yet.</summary>
+    [InertKey]
+    public string TlsCertPath { get; set; } = "";
+
+    /// <inheritdoc cref="TlsCertPath"/>
+    [InertKey]
+    public string TlsKeyPath { get; set; } = "";
+
+    public string TlsServerName { get; set; } = "";
+}
+
+/// <summary>
+/// <c>ruler.wal:</c> Loki's recording-rule WAL. LokiSharp keeps only the alert state for restarts under <c>dir</c>;
+/// samples go straight to the remote-write queue, so the truncation settings have nothing to act on.
+/// </summary>
+public sealed class RulerWalConfig
+{
+    public string Dir { get; set; } = "ruler-wal";
+
+    [InertKey]
+    public TimeSpan TruncateFrequency { get; set; } = TimeSpan.FromMinutes(60);
+
+    [InertKey]
+    public TimeSpan MinAge { get; set; } = TimeSpan.FromMinutes(5);
+
+    [InertKey]
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromHours(4);
+}
+
+/// <summary><c>ruler.remote_write:</c> where recording rules' samples are sent.</summary>
+public sealed class RulerRemoteWriteConfig
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>Deprecated single client (Loki 2.x); used as the client <c>default</c> when <c>clients</c> is empty.</summary>
+    public RemoteWriteClientConfig? Client { get; set; }
+
+    public Dictionary<string, RemoteWriteClientConfig> Clients { get; set; } = [];
+
+    public bool AddOrgIdHeader { get; set; } = true;
+
+    /// <summary>Loki re-reads per-tenant remote-write overrides this often; LokiSharp has no such overrides.</summary>
+    [InertKey]
+    public TimeSpan ConfigRefreshPeriod { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>One Prometheus <c>remote_write</c> client of the ruler.</summary>
+public sealed class RemoteWriteClientConfig
+{
+    public string Url { get; set; } = "";
+
+    public string Name { get; set; } = "";
+
+    public TimeSpan RemoteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public Dictionary<string, string> Headers { get; set; } = [];
+
+    public RemoteWriteBasicAuthConfig? BasicAuth { get; set; }
+
+    [Secret]
+    public string BearerToken { get; set; } = "";
+}
+
+/// <summary><c>basic_auth:</c> of a remote-write client.</summary>
+public sealed class RemoteWriteBasicAuthConfig
+{
+    public string Username { get; set; } = "";
+
+    [Secret]
+    public string Password { get; set; } = "";
+}
+
+/// <summary><c>ruler.evaluation:</c>; only the <c>local</c> mode exists in LokiSharp.</summary>
+public sealed class RulerEvaluationConfig
+{
+    public string Mode { get; set; } = "local";
+
+    [InertKey]
+    public TimeSpan MaxJitter { get; set; }
 }
 
 /// <summary><c>analytics:</c> usage reporting, which LokiSharp never sends anywhere.</summary>

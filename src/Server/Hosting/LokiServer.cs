@@ -146,7 +146,12 @@ public static class LokiServer
             builder.Services.AddSingleton<CompactorModule>();
         }
 
-        if (targets.RunsQuerier)
+        if (targets.RunsRuler)
+        {
+            AddRuler(builder, config);
+        }
+
+        if (targets.RunsQuerier || targets.RunsRuler)
         {
             builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>
             {
@@ -159,6 +164,56 @@ public static class LokiServer
                     : sources;
             });
         }
+    }
+
+    // The ruler: its options (validated now, so a bad ruler block fails start-up), the rule queries on the same sources
+    // the query API reads, and the Alertmanager notifier and remote-write clients when configured (the container
+    // disposes them after the ruler module has stopped, draining what is queued).
+    private static void AddRuler(WebApplicationBuilder builder, LokiConfig config)
+    {
+        var options = RoomOptions.Ruler(config);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(sp => new LokiSharp.Ruler.Evaluation.RulerMetrics(sp.GetRequiredService<IMetricFactory>()));
+        builder.Services.AddSingleton(sp => new LokiSharp.Ruler.Rules.LocalRuleStore(options.RuleDirectory));
+        if (options.NotifiesAlertmanager)
+        {
+            builder.Services.AddSingleton<LokiSharp.Ruler.Notifications.IAlertNotifier>(sp =>
+            {
+                var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("notifier");
+                var metrics = new LokiSharp.Ruler.Notifications.NotifierMetrics(sp.GetRequiredService<IMetricFactory>());
+                return new LokiSharp.Ruler.Notifications.AlertmanagerNotifier(options.Alertmanager, metrics,
+                    message => logger.LogWarning("{Message}", message));
+            });
+        }
+
+        if (options.RemoteWriteEnabled)
+        {
+            builder.Services.AddSingleton<LokiSharp.Ruler.RemoteWrite.IRecordedSampleSink>(sp =>
+            {
+                var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("remote-write");
+                var metrics = new LokiSharp.Ruler.RemoteWrite.RemoteWriteMetrics(sp.GetRequiredService<IMetricFactory>());
+                return new LokiSharp.Ruler.RemoteWrite.RemoteWriteClients([.. options.RemoteWriteClients.Select(o =>
+                    new LokiSharp.Ruler.RemoteWrite.RemoteWriteClient(o, metrics, message => logger.LogWarning("{Message}", message)))]);
+            });
+        }
+
+        builder.Services.AddSingleton(sp =>
+        {
+            var limits = sp.GetRequiredService<TenantLimitsSource>();
+            var engine = new LokiSharp.Ruler.Evaluation.StoreRuleQueryEngine(sp.GetRequiredService<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(),
+                tenant =>
+                {
+                    var l = limits.LimitsFor(tenant);
+                    return new LokiSharp.Ruler.Evaluation.RuleQueryLimits(l.MaxQuerySeries, l.MaxQueryMemoryBytes.Bytes, l.QueryTimeout);
+                });
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("ruler");
+            var context = new LokiSharp.Ruler.Evaluation.RulerContext(options, engine, sp.GetService<LokiSharp.Ruler.Notifications.IAlertNotifier>(),
+                sp.GetService<LokiSharp.Ruler.RemoteWrite.IRecordedSampleSink>(), sp.GetRequiredService<LokiSharp.Ruler.Evaluation.RulerMetrics>(),
+                new LokiSharp.Ruler.State.AlertStateStore(options.StateDirectory), sp.GetRequiredService<TimeProvider>(),
+                message => logger.LogWarning("{Message}", message));
+            return new LokiSharp.Ruler.Evaluation.RuleScheduler(context);
+        });
+        builder.Services.AddSingleton<RulerModule>();
     }
 
     // The module host, routing, response compression, gRPC and its health service.
@@ -202,6 +257,11 @@ public static class LokiServer
         if (targets.RunsCompactor)
         {
             modules.Add(app.Services.GetRequiredService<CompactorModule>());
+        }
+
+        if (targets.RunsRuler)
+        {
+            modules.Add(app.Services.GetRequiredService<RulerModule>());
         }
     }
 
@@ -280,6 +340,11 @@ public static class LokiServer
         if (targets.RunsCompactor)
         {
             app.MapDeleteEndpoints();
+        }
+
+        if (targets.RunsRuler)
+        {
+            app.MapRulerEndpoints();
         }
 
         app.Run(static context => PlainText.WriteAsync(context, StatusCodes.Status404NotFound, "404 page not found"));

@@ -10,7 +10,7 @@ namespace LokiSharp.Server.Hosting;
 /// Loki 3.x (pkg/loki/loki.go, up to v3.7) expands <c>read</c> to query-frontend + querier, <c>write</c> to
 /// distributor + ingester + pattern-ingester and <c>backend</c> to query-scheduler, ruler, compactor,
 /// index-gateway and the bloom modules; LokiSharp runs the parts of those it has (its pattern detection is part
-/// of the querier; the ruler joins <c>backend</c> with issue #20). Loki's main branch has since removed the
+/// of the querier). Loki's main branch has since removed the
 /// three aliases; LokiSharp keeps them because 3.x configurations and Helm charts use them.
 /// </remarks>
 public sealed class ModuleTargets
@@ -30,24 +30,28 @@ public sealed class ModuleTargets
     /// <inheritdoc cref="Distributor"/>
     public const string Compactor = "compactor";
 
+    /// <inheritdoc cref="Distributor"/>
+    public const string Ruler = "ruler";
+
     /// <summary>The targets LokiSharp accepts and the modules each runs, in the order <c>-help</c> lists them.</summary>
     public static readonly IReadOnlyList<(string Target, string[] Modules)> Supported =
     [
-        ("all", [Distributor, Ingester, QueryFrontend, Querier, Compactor]),
+        ("all", [Distributor, Ingester, QueryFrontend, Querier, Compactor, Ruler]),
         ("read", [QueryFrontend, Querier]),
         ("write", [Distributor, Ingester]),
-        ("backend", [Compactor]),
+        ("backend", [Compactor, Ruler]),
         (Distributor, [Distributor]),
         (Ingester, [Ingester]),
         (Querier, [Querier]),
         (Compactor, [Compactor]),
+        (Ruler, [Ruler]),
     ];
 
     // Targets Loki 3.x accepts that LokiSharp does not run (its user-visible modules, the aliases' parts, and the
     // internal modules Loki also lets one target). Anything else is a typo, answered in Loki's words.
     private static readonly HashSet<string> LokiOnly = new(StringComparer.Ordinal)
     {
-        QueryFrontend, "query-scheduler", "index-gateway", "ruler", "pattern-ingester", "table-manager",
+        QueryFrontend, "query-scheduler", "index-gateway", "pattern-ingester", "table-manager",
         "ingester-querier", "overrides-exporter", "bloom-planner", "bloom-builder", "bloom-gateway", "ui",
         "ingest-limits", "ingest-limits-frontend", "dataobj-consumer", "dataobj-explorer", "dataobj-index-builder",
         "server", "internal-server", "store", "ring", "overrides", "tenant-configs", "runtime-config", "memberlist-kv",
@@ -79,6 +83,9 @@ public sealed class ModuleTargets
 
     /// <summary>Whether the compactor runs: retention, delete requests and the delete API.</summary>
     public bool RunsCompactor => _modules.Contains(Compactor);
+
+    /// <summary>Whether the ruler runs: rule evaluation and the rules API.</summary>
+    public bool RunsRuler => _modules.Contains(Ruler);
 
     /// <summary>Whether this process writes to the chunk store (and so must be its only writer).</summary>
     public bool WritesStore => RunsIngester || RunsCompactor;

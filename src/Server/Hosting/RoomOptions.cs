@@ -81,6 +81,141 @@ public static class RoomOptions
             }
         }));
 
+    /// <summary>
+    /// The ruler's settings from <c>ruler:</c>. Rules are read from <c>storage.local.directory</c> (<c>type: local</c>) or,
+    /// with no type, from <c>common.storage.filesystem.rules_directory</c> (default <c>&lt;path_prefix&gt;/rules</c>), as Loki's
+    /// common config does; <c>rule_path</c> and <c>wal.dir</c> move under <c>common.path_prefix</c> as in Loki.
+    /// </summary>
+    /// <exception cref="ConfigException">A storage type or evaluation mode LokiSharp lacks, or an incomplete remote write.</exception>
+    public static LokiSharp.Ruler.Configuration.RulerOptions Ruler(LokiConfig config)
+    {
+        var ruler = config.Ruler;
+        var prefix = config.Common.PathPrefix.Length > 0 ? config.Common.PathPrefix : "data";
+        var directory = ruler.Storage.Type switch
+        {
+            "local" => ruler.Storage.Local.Directory.Length > 0
+                ? ruler.Storage.Local.Directory
+                : throw new ConfigException("ruler.storage.local.directory: directory required for local rules config"),
+            "" => config.Common.Storage.Filesystem?.RulesDirectory is { Length: > 0 } rules ? rules : Path.Combine(prefix, "rules"),
+            var other => throw new ConfigException($"ruler.storage.type \"{other}\" is not supported by LokiSharp yet; " +
+                "use type: local with ruler.storage.local.directory"),
+        };
+        if (ruler.Evaluation.Mode != "local")
+        {
+            throw new ConfigException($"ruler.evaluation.mode \"{ruler.Evaluation.Mode}\" is not supported by LokiSharp; " +
+                "it evaluates rules locally (mode: local)");
+        }
+
+        if (ruler.EvaluationInterval <= TimeSpan.Zero || ruler.PollInterval <= TimeSpan.Zero)
+        {
+            throw new ConfigException("ruler.evaluation_interval and ruler.poll_interval must be positive");
+        }
+
+        var hasPrefix = config.Common.PathPrefix.Length > 0;
+        var externalLabels = LokiSharp.LogQL.Labels.LabelSet.From(
+            ruler.ExternalLabels.Select(static l => new LokiSharp.LogQL.Labels.LabelPair(l.Key, l.Value)));
+        return new LokiSharp.Ruler.Configuration.RulerOptions
+        {
+            RuleDirectory = directory,
+            RulePath = hasPrefix && ruler.RulePath == "/rules" ? config.Common.PathPrefix.TrimEnd('/') + "/rules-temp" : ruler.RulePath,
+            EvaluationInterval = ruler.EvaluationInterval,
+            PollInterval = ruler.PollInterval,
+            ExternalUrl = ruler.ExternalUrl,
+            DatasourceUid = ruler.DatasourceUid,
+            ExternalLabels = externalLabels,
+            ResendDelay = ruler.ResendDelay,
+            ForOutageTolerance = ruler.ForOutageTolerance,
+            ForGracePeriod = ruler.ForGracePeriod,
+            StateDirectory = hasPrefix && ruler.Wal.Dir == "ruler-wal" ? Path.Combine(config.Common.PathPrefix, "ruler-wal") : ruler.Wal.Dir,
+            Alertmanager = new LokiSharp.Ruler.Notifications.AlertmanagerNotifierOptions
+            {
+                AlertmanagerUrl = ruler.AlertmanagerUrl,
+                EnableAlertmanagerDiscovery = ruler.EnableAlertmanagerDiscovery,
+                AlertmanagerRefreshInterval = ruler.AlertmanagerRefreshInterval,
+                NotificationQueueCapacity = ruler.NotificationQueueCapacity,
+                NotificationTimeout = ruler.NotificationTimeout,
+                ExternalLabels = externalLabels,
+                AlertmanagerClient = new LokiSharp.Ruler.Notifications.AlertmanagerClientOptions
+                {
+                    BasicAuthUsername = ruler.AlertmanagerClient.BasicAuthUsername,
+                    BasicAuthPassword = ruler.AlertmanagerClient.BasicAuthPassword,
+                    Type = ruler.AlertmanagerClient.Type,
+                    Credentials = ruler.AlertmanagerClient.Credentials,
+                    CredentialsFile = ruler.AlertmanagerClient.CredentialsFile,
+                    Tls = new LokiSharp.Ruler.Delivery.ClientTls(ruler.AlertmanagerClient.TlsInsecureSkipVerify,
+                        NullIfEmpty(ruler.AlertmanagerClient.TlsCaPath), NullIfEmpty(ruler.AlertmanagerClient.TlsServerName)),
+                },
+            },
+            RemoteWriteEnabled = ruler.RemoteWrite.Enabled,
+            RemoteWriteClients = RulerRemoteWrite(ruler.RemoteWrite),
+        };
+    }
+
+    // Loki's RemoteWriteConfig.Validate: when enabled, at least one client and every client with a URL. The deprecated
+    // single `client` stands for a client named "default" when `clients` is empty. Prometheus' own checks (absolute
+    // URL, reserved headers, one kind of authentication) come from the client's options.
+    private static List<LokiSharp.Ruler.RemoteWrite.RemoteWriteOptions> RulerRemoteWrite(RulerRemoteWriteConfig remote)
+    {
+        var clients = new List<KeyValuePair<string, RemoteWriteClientConfig>>(remote.Clients);
+        if (clients.Count == 0 && remote.Client is { } single)
+        {
+            clients.Add(new("default", single));
+        }
+
+        var options = new List<LokiSharp.Ruler.RemoteWrite.RemoteWriteOptions>();
+        if (!remote.Enabled)
+        {
+            return options;
+        }
+
+        if (clients.Count == 0)
+        {
+            throw new ConfigException("invalid ruler remote-write config: remote-write enabled but no clients are configured");
+        }
+
+        foreach (var (id, client) in clients)
+        {
+            if (client.Url.Length == 0)
+            {
+                throw new ConfigException(
+                    $"invalid ruler remote-write config: remote-write enabled but client '{client.Name}' URL for tenant {id} is not configured");
+            }
+
+            if (!Uri.TryCreate(client.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                throw new ConfigException(
+                    $"invalid ruler remote-write config: client {id}: invalid remote_write url \"{client.Url}\": expected an absolute http or https URL");
+            }
+
+            var option = new LokiSharp.Ruler.RemoteWrite.RemoteWriteOptions
+            {
+                Url = url,
+                Name = client.Name.Length > 0 ? client.Name : id,
+                RemoteTimeout = client.RemoteTimeout,
+                Headers = client.Headers.Where(static h => !h.Key.Equals("X-Scope-OrgID", StringComparison.OrdinalIgnoreCase))
+                    .ToDictionary(static h => h.Key, static h => h.Value, StringComparer.Ordinal),
+                BasicAuthUsername = client.BasicAuth?.Username ?? "",
+                BasicAuthPassword = client.BasicAuth?.Password ?? "",
+                AuthorizationCredentials = client.BearerToken,
+                AddOrgIdHeader = remote.AddOrgIdHeader,
+            };
+            try
+            {
+                option.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ConfigException($"invalid ruler remote-write config: client {id}: {e.Message}");
+            }
+
+            options.Add(option);
+        }
+
+        return options;
+    }
+
+    private static string? NullIfEmpty(string value) => value.Length > 0 ? value : null;
+
     /// <summary>The write path's view of <c>limits_config</c>; the OTLP defaults come from <c>distributor.otlp_config</c>.</summary>
     public static IngestionLimits Ingestion(LimitsConfig limits, IReadOnlyList<string> defaultOtlpIndexLabels) => new()
     {
