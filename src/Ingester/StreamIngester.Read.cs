@@ -51,6 +51,11 @@ public sealed partial class StreamIngester
         var tail = new List<HeadEntry>();
         lock (head.Sync)
         {
+            foreach (var (block, _) in head.Retained)
+            {
+                block.Snapshot(query.From, query.Through, query.Filter, parts, tail);
+            }
+
             foreach (var block in head.Sealed)
             {
                 block.Snapshot(query.From, query.Through, query.Filter, parts, tail);
@@ -132,7 +137,7 @@ public sealed partial class StreamIngester
             streamsCount++;
             lock (stream.Sync)
             {
-                foreach (var block in stream.Sealed.Append(stream.Open))
+                foreach (var block in stream.Readable())
                 {
                     if (!block.IsEmpty)
                     {
@@ -158,7 +163,7 @@ public sealed partial class StreamIngester
                 long bytes = 0;
                 lock (stream.Sync)
                 {
-                    foreach (var block in stream.Sealed.Append(stream.Open))
+                    foreach (var block in stream.Readable())
                     {
                         bytes += block.RawBytes;
                     }

@@ -26,6 +26,28 @@ internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tena
 
     public List<HeadBlock> Sealed { get; } = [];
 
+    /// <summary>
+    /// Blocks already stored but kept readable until <c>FlushedAt</c> plus the retain period, so a reader that has not
+    /// yet refreshed its view of the bucket still finds their lines here.
+    /// </summary>
+    public List<(HeadBlock Block, long FlushedAt)> Retained { get; } = [];
+
+    /// <summary>The blocks a read sees: retained, sealed, then the open one.</summary>
+    public IEnumerable<HeadBlock> Readable()
+    {
+        foreach (var (block, _) in Retained)
+        {
+            yield return block;
+        }
+
+        foreach (var block in Sealed)
+        {
+            yield return block;
+        }
+
+        yield return Open;
+    }
+
     public long HighestTimestamp { get; set; } = long.MinValue;
 
     /// <summary>The last accepted entry, to drop an exact resend silently as Loki does.</summary>
@@ -35,12 +57,18 @@ internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tena
 
     public TokenBucket RateLimiter { get; } = new();
 
-    /// <summary>Oldest and newest timestamps across the open and sealed blocks.</summary>
+    /// <summary>Oldest and newest timestamps across the open, sealed and retained blocks.</summary>
     public (long Min, long Max) TimeRange()
     {
         var min = Open.MinTimestamp;
         var max = Open.MaxTimestamp;
         foreach (var block in Sealed)
+        {
+            min = Math.Min(min, block.MinTimestamp);
+            max = Math.Max(max, block.MaxTimestamp);
+        }
+
+        foreach (var (block, _) in Retained)
         {
             min = Math.Min(min, block.MinTimestamp);
             max = Math.Max(max, block.MaxTimestamp);

@@ -40,6 +40,9 @@ public sealed class LokiConfig
 
     public QuerierConfig Querier { get; set; } = new();
 
+    /// <summary><c>ingester_client:</c> how a querier calls other processes' ingesters.</summary>
+    public IngesterClientConfig IngesterClient { get; set; } = new();
+
     [InertKey]
     public FrontendConfig Frontend { get; set; } = new();
 
@@ -52,7 +55,7 @@ public sealed class LokiConfig
     [InertKey]
     public AnalyticsConfig Analytics { get; set; } = new();
 
-    [InertKey]
+    /// <summary><c>memberlist:</c> no gossip; <c>join_members</c> lists the peer ingesters a querier reads.</summary>
     public MemberlistConfig Memberlist { get; set; } = new();
 
     public PatternIngesterConfig PatternIngester { get; set; } = new();
@@ -112,10 +115,9 @@ public sealed class CommonConfig
     [InertKey]
     public int ReplicationFactor { get; set; } = 3;
 
-    [InertKey]
+    /// <summary>Only <c>instance_addr</c> is used: this process's address, so it never reads its own head as a peer.</summary>
     public RingConfig Ring { get; set; } = new();
 
-    [InertKey]
     public string InstanceAddr { get; set; } = "";
 
     [InertKey]
@@ -146,10 +148,12 @@ public sealed class FilesystemStorageConfig
 /// <summary>A hash ring; a single binary only needs its key-value store kind.</summary>
 public sealed class RingConfig
 {
+    [InertKey]
     public KvStoreConfig Kvstore { get; set; } = new();
 
     public string InstanceAddr { get; set; } = "";
 
+    [InertKey]
     public int ReplicationFactor { get; set; } = 3;
 }
 
@@ -212,7 +216,7 @@ public sealed class StorageConfig
     [InertKey]
     public NamedStoresConfig NamedStores { get; set; } = new();
 
-    [InertKey]
+    /// <summary>Only <c>resync_interval</c> is used (how long ingesters keep flushed entries readable).</summary>
     public ShipperConfig TsdbShipper { get; set; } = new();
 
     [InertKey]
@@ -228,11 +232,17 @@ public sealed class FilesystemDirectoryConfig
 /// <summary>An index shipper's local directories.</summary>
 public sealed class ShipperConfig
 {
+    [InertKey]
     public string ActiveIndexDirectory { get; set; } = "";
 
+    [InertKey]
     public string CacheLocation { get; set; } = "";
 
+    [InertKey]
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often readers refresh the index; scale-out ingesters keep flushed entries 3 times this long.</summary>
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary><c>ingester:</c> chunk building and the write-ahead log.</summary>
@@ -246,8 +256,11 @@ public sealed class IngesterConfig
 
     public int ChunkTargetSize { get; set; } = 1572864;
 
-    [InertKey]
+    /// <summary>How long flushed chunks stay readable in the head (scale-out roles keep at least 3 x <c>resync_interval</c>).</summary>
     public TimeSpan ChunkRetainPeriod { get; set; } = TimeSpan.Zero;
+
+    /// <summary><c>ingester.lifecycler:</c> only <c>address</c> is used, to recognise this process among the peers.</summary>
+    public LifecyclerConfig Lifecycler { get; set; } = new();
 
     public TimeSpan MaxChunkAge { get; set; } = TimeSpan.FromHours(2);
 
@@ -596,7 +609,6 @@ public sealed class QuerierConfig
     [InertKey]
     public int MaxConcurrent { get; set; } = 4;
 
-    [InertKey]
     public TimeSpan QueryIngestersWithin { get; set; } = TimeSpan.FromHours(3);
 
     public TimeSpan TailMaxDuration { get; set; } = TimeSpan.FromHours(1);
@@ -681,5 +693,20 @@ public sealed class MemberlistConfig
 
     public int BindPort { get; set; } = 7946;
 
+    [InertKey]
     public bool AbortIfClusterJoinFails { get; set; }
+}
+
+/// <summary><c>ingester.lifecycler:</c> the ring entry of an ingester; LokiSharp has no ring.</summary>
+public sealed class LifecyclerConfig
+{
+    /// <summary>The address this ingester advertises (Loki's default: the first private interface address).</summary>
+    public string Address { get; set; } = "";
+}
+
+/// <summary><c>ingester_client:</c>.</summary>
+public sealed class IngesterClientConfig
+{
+    /// <summary>How long a peer ingester may take to answer a call or send the next batch of a read.</summary>
+    public TimeSpan RemoteTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

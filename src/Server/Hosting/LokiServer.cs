@@ -118,7 +118,7 @@ public static class LokiServer
         if (targets.RunsIngester)
         {
             builder.Services.AddSingleton<IngesterMetrics>();
-            builder.Services.AddSingleton(sp => new Ingester.StreamIngester(RoomOptions.Ingester(config), sp.GetRequiredService<ChunkStore>(),
+            builder.Services.AddSingleton(sp => new Ingester.StreamIngester(RoomOptions.Ingester(config, targets), sp.GetRequiredService<ChunkStore>(),
                 sp.GetRequiredService<ITenantLimits>(), sp.GetRequiredService<IngesterMetrics>(), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton<IngesterModule>();
             builder.Services.AddSingleton<DataSnapshot>();
@@ -139,6 +139,8 @@ public static class LokiServer
 
         if (targets.RunsQuerier)
         {
+            builder.Services.AddSingleton(sp => new LokiSharp.Querier.Peers.PeerSet(RoomOptions.Peers(config), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<LokiSharp.Querier.Peers.PeerSet>().PeersProblem));
             builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>
             {
                 // The head of this process's ingester, if it runs one; other ingesters' heads come with peers.
@@ -257,6 +259,7 @@ public static class LokiServer
         {
             // Loki's ingester serves logproto.Pusher to distributors; here the same service takes pushes.
             app.MapGrpcService<PusherService>();
+            app.MapGrpcService<HeadReadService>();
             app.MapIngesterEndpoints();
             app.MapSnapshotEndpoints();
         }
