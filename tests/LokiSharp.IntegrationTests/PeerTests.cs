@@ -51,6 +51,17 @@ public sealed class PeerTests
     private static async Task PushAsync(LokiProcess server, string json) =>
         Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(server, HttpMethod.Post, "/loki/api/v1/push", json)).Status);
 
+    // Completed peer calls served by a writer, from its request metrics.
+    private static async Task<(long Selects, long Reads)> HeadReadCallsAsync(LokiProcess writer)
+    {
+        var metrics = await GetAsync(writer, "/metrics");
+        long Count(string method) => metrics.Split('\n')
+            .Where(l => l.StartsWith("loki_request_duration_seconds_count{", StringComparison.Ordinal)
+                && l.Contains($"route=\"/lokisharp.headread.v1.HeadReader/{method}\"", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        return (Count("SelectStreams"), Count("ReadEntries"));
+    }
+
     // Timings vary; everything else must match exactly.
     private static string WithoutStats(string json)
     {
@@ -101,6 +112,19 @@ public sealed class PeerTests
             var expected = WithoutStats(await GetAsync(single, path));
             Assert.Equal(expected, WithoutStats(await GetAsync(reader, path)));
         }
+
+        // One selection and one streaming read per query and peer, however many streams the peer holds (two on A).
+        var before = await HeadReadCallsAsync(writerA);
+        await GetAsync(reader, paths[1]);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var after = await HeadReadCallsAsync(writerA);
+        while (after.Reads == before.Reads && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            after = await HeadReadCallsAsync(writerA);
+        }
+
+        Assert.Equal((before.Selects + 1, before.Reads + 1), after);
 
         // Flushed, the entries leave writer A's WAL but stay in its head for the retain period: the reader, which
         // cannot see A's store, still answers the same.

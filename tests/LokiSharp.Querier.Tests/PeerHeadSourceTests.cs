@@ -52,6 +52,26 @@ public sealed class PeerHeadSourceTests
     }
 
     [Fact]
+    public void A_peer_that_accepts_but_never_answers_times_out_into_a_warning()
+    {
+        // The kernel completes the connection; nothing ever answers on it.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        using var peers = new PeerSet(new PeerOptions { Members = [$"127.0.0.1:{port}"], GrpcPort = 1, Timeout = TimeSpan.FromMilliseconds(500) },
+            TimeProvider.System);
+        var warnings = new QueryWarnings();
+        var peer = Assert.Single(peers.ForQuery(warnings, CancellationToken.None));
+
+        Assert.Empty(peer.SelectStreams("t", [new LabelMatcher("app", LogQL.Labels.MatchType.Equal, "a")], Now - (60 * Second), Now));
+        Assert.Equal([$"ingester 127.0.0.1:{port} did not answer (timed out): entries not yet stored that only it holds are missing"], warnings.ToList());
+
+        // Failed once, the peer is not asked again within the query.
+        Assert.Empty(peer.LabelNames("t", [], Now - (60 * Second), Now));
+        Assert.Single(warnings.ToList());
+    }
+
+    [Fact]
     public void A_query_ending_before_query_ingesters_within_does_not_ask_the_peers()
     {
         using var peers = new PeerSet(new PeerOptions { Members = [$"127.0.0.1:{ClosedPort()}"], GrpcPort = 1, QueryIngestersWithin = TimeSpan.FromHours(3) },

@@ -64,8 +64,9 @@ public sealed class PeerSet : IDisposable
             }
         }
 
-        // The first query waits for the first answer, no longer than a peer call may take.
-        first?.Wait(_options.Timeout);
+        // The first query waits for the first answer (a refresh gives up after one interval): without it, it would
+        // silently miss every head.
+        first?.Wait(_options.RefreshInterval + TimeSpan.FromSeconds(1));
         return Volatile.Read(ref _peers);
     }
 
