@@ -9,7 +9,8 @@ namespace LokiSharp.IntegrationTests;
 /// Scale-out reads with real processes on loopback: two <c>-target=write</c> processes, each with its own data
 /// directory, and a <c>-target=read</c> process whose <c>memberlist.join_members</c> names both writers' gRPC ports.
 /// The reader answers from both heads with duplicates removed, exactly as one single binary given the same pushes;
-/// flushed entries stay readable in a writer's head; a writer killed with SIGKILL is named in <c>warnings</c>.
+/// flushed entries stay readable in a writer's head; a writer killed with SIGKILL is named in <c>warnings</c>; a listed
+/// process that runs no ingester is left out without a warning.
 /// </summary>
 public sealed class PeerTests
 {
@@ -81,7 +82,10 @@ public sealed class PeerTests
         await using var writerA = await LokiProcess.StartAsync(Config(), true, "-target=write");
         await using var writerB = await LokiProcess.StartAsync(Config(), true, "-target=write");
         await using var single = await LokiProcess.StartAsync(Config());
-        var members = $"memberlist: {{join_members: ['127.0.0.1:{writerA.GrpcPort}', 'dns+localhost:{writerB.GrpcPort}']}}";
+
+        // A backend behind the same list (as Loki's memberlist Service selects every pod) has no head: it is no peer.
+        await using var backend = await LokiProcess.StartAsync(Config(), true, "-target=backend");
+        var members = $"memberlist: {{join_members: ['127.0.0.1:{writerA.GrpcPort}', 'dns+localhost:{writerB.GrpcPort}', '127.0.0.1:{backend.GrpcPort}']}}";
         await using var reader = await LokiProcess.StartAsync(Config(members), true, "-target=read");
 
         foreach (var push in toA)

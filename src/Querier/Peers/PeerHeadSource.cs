@@ -14,7 +14,7 @@ namespace LokiSharp.Querier.Peers;
 /// warnings and answers nothing more, so the query still answers from the other sources. Per query, not shared.
 /// </summary>
 internal sealed partial class PeerHeadSource(string endpoint, HeadReader.HeadReaderClient client, TimeSpan timeout, long skipBefore,
-    QueryWarnings warnings, CancellationToken cancellationToken) : ILogSource
+    QueryWarnings warnings, Action<string> notIngester, CancellationToken cancellationToken) : ILogSource
 {
     private readonly Lock _lock = new();
     private readonly List<Selection> _selections = [];
@@ -129,17 +129,26 @@ internal sealed partial class PeerHeadSource(string endpoint, HeadReader.HeadRea
 
     /// <summary>
     /// Reports the peer's failure once and stops asking it; the query's own cancellation is rethrown, since then the
-    /// whole query ends.
+    /// whole query ends. A peer that does not serve the head protocol is no ingester: no warning.
     /// </summary>
     internal void Fail(Exception error)
     {
         cancellationToken.ThrowIfCancellationRequested();
 
         // No lock: a read calls this while holding its own lock, which OpenEntries takes under this source's.
-        if (Interlocked.Exchange(ref _failed, 1) == 0)
+        if (Interlocked.Exchange(ref _failed, 1) != 0)
         {
-            warnings.Add(Warning(endpoint, error));
+            return;
         }
+
+        // A process without an ingester (a read or backend pod behind the same headless Service) has no head to miss.
+        if (error is RpcException { StatusCode: StatusCode.Unimplemented })
+        {
+            notIngester(endpoint);
+            return;
+        }
+
+        warnings.Add(Warning(endpoint, error));
     }
 
     /// <summary>The warning naming a peer that did not answer.</summary>

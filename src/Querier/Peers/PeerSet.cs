@@ -18,6 +18,7 @@ public sealed class PeerSet : IDisposable
     private readonly TimeProvider _time;
     private readonly Action<string>? _log;
     private readonly ConcurrentDictionary<string, (GrpcChannel Channel, HeadReader.HeadReaderClient Client)> _channels = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _notIngesters = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private IReadOnlyList<string> _peers = [];
     private long _resolvedAt = long.MinValue;
@@ -86,10 +87,13 @@ public sealed class PeerSet : IDisposable
         var within = _options.QueryIngestersWithin > TimeSpan.Zero
             ? (_time.GetUtcNow() - _options.QueryIngestersWithin).ToUnixTimeMilliseconds() * 1_000_000
             : long.MinValue;
-        var sources = new ILogSource[peers.Count];
-        for (var i = 0; i < sources.Length; i++)
+        var sources = new List<ILogSource>(peers.Count);
+        foreach (var peer in peers)
         {
-            sources[i] = new PeerHeadSource(peers[i], Client(peers[i]), _options.Timeout, within, warnings, cancellationToken);
+            if (!_notIngesters.ContainsKey(peer))
+            {
+                sources.Add(new PeerHeadSource(peer, Client(peer), _options.Timeout, within, warnings, e => _notIngesters[e] = true, cancellationToken));
+            }
         }
 
         return sources;
@@ -139,6 +143,8 @@ public sealed class PeerSet : IDisposable
             _lastFailure = "";
         }
 
+        // Endpoints found to run no ingester are asked again after each resolution: a pod's address may be reused.
+        _notIngesters.Clear();
         Volatile.Write(ref _peers, peers);
         foreach (var (endpoint, entry) in _channels)
         {
