@@ -124,6 +124,7 @@ public sealed partial class StreamIngester
     }
 
     /// <inheritdoc />
+    /// <remarks>Only unflushed blocks count: retained ones are stored already, and the store counts them.</remarks>
     public IndexStats Stats(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through)
     {
         long streamsCount = 0, chunks = 0, bytes = 0, entries = 0;
@@ -134,10 +135,15 @@ public sealed partial class StreamIngester
                 continue;
             }
 
-            streamsCount++;
             lock (stream.Sync)
             {
-                foreach (var block in stream.Readable())
+                if (stream.IsEmpty)
+                {
+                    continue;
+                }
+
+                streamsCount++;
+                foreach (var block in stream.Sealed.Append(stream.Open))
                 {
                     if (!block.IsEmpty)
                     {
@@ -153,6 +159,7 @@ public sealed partial class StreamIngester
     }
 
     /// <inheritdoc />
+    /// <remarks>As <see cref="Stats"/>, only unflushed blocks count.</remarks>
     public IReadOnlyList<SeriesVolume> Volumes(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through)
     {
         var volumes = new List<SeriesVolume>();
@@ -163,13 +170,17 @@ public sealed partial class StreamIngester
                 long bytes = 0;
                 lock (stream.Sync)
                 {
-                    foreach (var block in stream.Readable())
+                    foreach (var block in stream.Sealed.Append(stream.Open))
                     {
                         bytes += block.RawBytes;
                     }
                 }
 
-                volumes.Add(new SeriesVolume(stream.Labels, bytes));
+                // A stream whose blocks are all stored (retained) is counted by the store.
+                if (bytes > 0)
+                {
+                    volumes.Add(new SeriesVolume(stream.Labels, bytes));
+                }
             }
         }
 

@@ -573,6 +573,10 @@ public sealed class WalAndHeadTests : IDisposable
             Assert.Equal([(Now, "kept"), (Now + 1, "after flushing")], ReadAll(ingester));
             Assert.Equal(bytes, ingester.HeadBytes);
 
+            // Stats and volumes are the store's to count once stored.
+            Assert.Equal(default, ingester.Stats("fake", [], 0, long.MaxValue));
+            Assert.Empty(ingester.Volumes("fake", [], 0, long.MaxValue));
+
             // New entries are flushed on their own; the retained block is not stored twice.
             await PushAsync(ingester, "{app=\"web\"}", (Now + 2, "later"));
             time.Now += TimeSpan.FromMinutes(14);

@@ -32,22 +32,6 @@ internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tena
     /// </summary>
     public List<(HeadBlock Block, long FlushedAt)> Retained { get; } = [];
 
-    /// <summary>The blocks a read sees: retained, sealed, then the open one.</summary>
-    public IEnumerable<HeadBlock> Readable()
-    {
-        foreach (var (block, _) in Retained)
-        {
-            yield return block;
-        }
-
-        foreach (var block in Sealed)
-        {
-            yield return block;
-        }
-
-        yield return Open;
-    }
-
     public long HighestTimestamp { get; set; } = long.MinValue;
 
     /// <summary>The last accepted entry, to drop an exact resend silently as Loki does.</summary>
