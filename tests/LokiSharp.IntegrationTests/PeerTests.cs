@@ -10,7 +10,7 @@ namespace LokiSharp.IntegrationTests;
 /// directory, and a <c>-target=read</c> process whose <c>memberlist.join_members</c> names both writers' gRPC ports.
 /// The reader answers from both heads with duplicates removed, exactly as one single binary given the same pushes;
 /// flushed entries stay readable in a writer's head; a writer killed with SIGKILL is named in <c>warnings</c>; a listed
-/// process that runs no ingester is left out without a warning.
+/// process that runs no ingester is left out without a warning; delete requests filter the peers' lines.
 /// </summary>
 public sealed class PeerTests
 {
@@ -86,7 +86,8 @@ public sealed class PeerTests
         // A backend behind the same list (as Loki's memberlist Service selects every pod) has no head: it is no peer.
         await using var backend = await LokiProcess.StartAsync(Config(), true, "-target=backend");
         var members = $"memberlist: {{join_members: ['127.0.0.1:{writerA.GrpcPort}', 'dns+localhost:{writerB.GrpcPort}', '127.0.0.1:{backend.GrpcPort}']}}";
-        await using var reader = await LokiProcess.StartAsync(Config(members), true, "-target=read");
+        var compactor = "compactor: {retention_enabled: true, delete_request_store: filesystem}";
+        await using var reader = await LokiProcess.StartAsync(Config(members + "\n" + compactor), true, "-target=read,backend");
 
         foreach (var push in toA)
         {
@@ -158,5 +159,13 @@ public sealed class PeerTests
         var metric = JsonNode.Parse(await GetAsync(reader, paths[3]))!;
         Assert.Equal(["bulk0", "bulk1", "bulk2", "bulk3", "x", "y"], metric["data"]!["result"]!.AsArray().Select(s => (string)s!["metric"]!["pod"]!));
         Assert.StartsWith(warning, (string)metric["warnings"]![0]!, StringComparison.Ordinal);
+
+        // A delete request received by the reader's compactor hides the lines it covers in the peers' heads too.
+        var deletion = Uri.EscapeDataString("{app=\"peers\", pod=\"y\"}");
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await SendAsync(reader, HttpMethod.Post, $"/loki/api/v1/delete?query={deletion}&start={(now - 600_000_000_000L) / 1_000_000_000L}")).Status);
+        logs = JsonNode.Parse(await GetAsync(reader, "/loki/api/v1/query_range?query=%7Bpod%3D~%22x%7Cy%7Cz%22%7D&limit=100" + range))!;
+        Assert.Equal(["on both", "only on a"],
+            logs["data"]!["result"]!.AsArray().SelectMany(s => s!["values"]!.AsArray().Select(v => (string)v![1]!)).Order(StringComparer.Ordinal));
     }
 }

@@ -17,6 +17,7 @@ public sealed class PeerSet : IDisposable
     private readonly PeerOptions _options;
     private readonly TimeProvider _time;
     private readonly Action<string>? _log;
+    private readonly Func<ILogSource, ILogSource>? _filter;
     private readonly ConcurrentDictionary<string, (GrpcChannel Channel, HeadReader.HeadReaderClient Client)> _channels = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _notIngesters = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
@@ -25,12 +26,16 @@ public sealed class PeerSet : IDisposable
     private Task? _refresh;
     private string _lastFailure = "";
 
-    /// <summary>Creates the set; nothing is resolved until the first query. <paramref name="log"/> hears resolution problems.</summary>
-    public PeerSet(PeerOptions options, TimeProvider time, Action<string>? log = null)
+    /// <summary>
+    /// Creates the set; nothing is resolved until the first query. <paramref name="log"/> hears resolution problems;
+    /// <paramref name="filter"/> wraps each peer source as the local ones are (pending delete requests).
+    /// </summary>
+    public PeerSet(PeerOptions options, TimeProvider time, Action<string>? log = null, Func<ILogSource, ILogSource>? filter = null)
     {
         _options = options;
         _time = time;
         _log = log;
+        _filter = filter;
         _discovery = new PeerDiscovery(options);
         foreach (var ignored in _discovery.Ignored)
         {
@@ -92,7 +97,8 @@ public sealed class PeerSet : IDisposable
         {
             if (!_notIngesters.ContainsKey(peer))
             {
-                sources.Add(new PeerHeadSource(peer, Client(peer), _options.Timeout, within, warnings, e => _notIngesters[e] = true, cancellationToken));
+                var source = new PeerHeadSource(peer, Client(peer), _options.Timeout, within, warnings, e => _notIngesters[e] = true, cancellationToken);
+                sources.Add(_filter is null ? source : _filter(source));
             }
         }
 

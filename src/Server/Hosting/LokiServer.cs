@@ -139,17 +139,21 @@ public static class LokiServer
 
         if (targets.RunsQuerier)
         {
+            // Pending delete requests filter every source, other ingesters' heads included, when the compactor runs here.
+            static Func<LokiSharp.Storage.Reading.ILogSource, LokiSharp.Storage.Reading.ILogSource>? DeleteFilter(IServiceProvider sp, LokiConfig config) =>
+                config.Compactor.RetentionEnabled && sp.GetService<LokiSharp.Compactor.StoreCompactor>() is { } compactor
+                    ? s => new LokiSharp.Compactor.Deletion.DeleteFilteringLogSource(s, compactor.DeleteRequests)
+                    : null;
+
             builder.Services.AddSingleton(sp => new LokiSharp.Querier.Peers.PeerSet(RoomOptions.Peers(config), sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger<LokiSharp.Querier.Peers.PeerSet>().PeersProblem));
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<LokiSharp.Querier.Peers.PeerSet>().PeersProblem, DeleteFilter(sp, config)));
             builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>
             {
                 // The head of this process's ingester, if it runs one; other ingesters' heads come with peers.
                 LokiSharp.Storage.Reading.ILogSource[] sources = targets.RunsIngester
                     ? [sp.GetRequiredService<Ingester.StreamIngester>(), sp.GetRequiredService<ChunkStore>()]
                     : [sp.GetRequiredService<ChunkStore>()];
-                return config.Compactor.RetentionEnabled && sp.GetService<LokiSharp.Compactor.StoreCompactor>() is { } compactor
-                    ? [.. sources.Select(s => new LokiSharp.Compactor.Deletion.DeleteFilteringLogSource(s, compactor.DeleteRequests))]
-                    : sources;
+                return DeleteFilter(sp, config) is { } filter ? [.. sources.Select(filter)] : sources;
             });
         }
     }
