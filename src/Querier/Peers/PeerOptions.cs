@@ -33,7 +33,4 @@ public sealed record PeerOptions
 
     /// <summary>How often names are resolved again: a new pod becomes a peer within this delay.</summary>
     public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromSeconds(15);
-
-    /// <summary>Largest message accepted from a peer (<c>server.grpc_server_max_recv_msg_size</c>).</summary>
-    public int MaxReceiveMessageSize { get; init; } = 4 << 20;
 }

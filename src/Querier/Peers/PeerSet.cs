@@ -110,7 +110,8 @@ public sealed class PeerSet : IDisposable
         var channel = GrpcChannel.ForAddress("http://" + e, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { ConnectTimeout = _options.Timeout, EnableMultipleHttp2Connections = true },
-            MaxReceiveMessageSize = _options.MaxReceiveMessageSize,
+            // The peer bounds its batches (256 KiB plus one entry); an entry may be as long as max_line_size allows.
+            MaxReceiveMessageSize = null,
         });
         return (channel, new HeadReader.HeadReaderClient(channel));
     }).Client;

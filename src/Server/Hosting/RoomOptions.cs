@@ -78,7 +78,6 @@ public static class RoomOptions
         SelfAddresses = [config.Ingester.Lifecycler.Address, config.Common.Ring.InstanceAddr, config.Common.InstanceAddr],
         Timeout = config.IngesterClient.RemoteTimeout,
         QueryIngestersWithin = config.Querier.QueryIngestersWithin,
-        MaxReceiveMessageSize = config.Server.GrpcServerMaxRecvMsgSize,
     };
 
     /// <summary>The compactor's settings from <c>compactor:</c>; the working directory defaults under <c>common.path_prefix</c>.</summary>
