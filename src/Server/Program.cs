@@ -82,9 +82,9 @@ public static class Program
         {
             app = LokiServer.Build(loaded, logLevel, Console.Error);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or ConfigException)
         {
-            // Opening the data directories (one locked by another process, say) fails before any logger exists.
+            // Opening the data directories (one locked by another process, say) or the bucket fails before any logger exists.
             await Console.Error.WriteLineAsync($"error initialising lokisharp: {e.Message}").ConfigureAwait(false);
             return 1;
         }

@@ -260,7 +260,7 @@ public sealed partial class LokiProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         // The server listens on every address, so the port must be free on all of them, not only loopback.
         using var listener = new TcpListener(IPAddress.IPv6Any, 0);

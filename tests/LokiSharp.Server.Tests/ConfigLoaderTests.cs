@@ -109,12 +109,13 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
-    public void An_inert_section_reports_itself_once_and_still_reports_the_deprecated_keys_under_it()
+    public void Unused_shipper_keys_are_reported_one_by_one_and_deprecated_ones_as_deprecated()
     {
         var loaded = ConfigLoader.LoadText(MinimalSchema + "storage_config:\n  boltdb_shipper:\n    active_index_directory: /x\n    shared_store: s3\n", "x.yaml", false);
 
         Assert.Equal(
-            [("storage_config.boltdb_shipper", 8L, ConfigNoticeKind.Ignored), ("storage_config.boltdb_shipper.shared_store", 10L, ConfigNoticeKind.Deprecated)],
+            [("storage_config.boltdb_shipper.active_index_directory", 9L, ConfigNoticeKind.Ignored),
+                ("storage_config.boltdb_shipper.shared_store", 10L, ConfigNoticeKind.Deprecated)],
             loaded.Notices.Select(n => (n.Key, n.Line, n.Kind)));
     }
 

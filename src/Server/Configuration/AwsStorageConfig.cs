@@ -66,15 +66,18 @@ public sealed class AwsHttpConfig
     public TimeSpan Timeout { get; set; }
 
     /// <summary><c>idle_conn_timeout</c>.</summary>
+    [InertKey]
     public TimeSpan IdleConnTimeout { get; set; } = TimeSpan.FromSeconds(90);
 
     /// <summary><c>response_header_timeout</c>: zero means none.</summary>
     public TimeSpan ResponseHeaderTimeout { get; set; }
 
     /// <summary><c>insecure_skip_verify</c>.</summary>
+    [InertKey]
     public bool InsecureSkipVerify { get; set; }
 
     /// <summary><c>ca_file</c>: the CA that signed the endpoint's certificate.</summary>
+    [InertKey]
     public string CaFile { get; set; } = "";
 }
 
@@ -85,9 +88,11 @@ public sealed class AwsSseConfig
     public string Type { get; set; } = "";
 
     /// <summary><c>kms_key_id</c>.</summary>
+    [InertKey]
     public string KmsKeyId { get; set; } = "";
 
     /// <summary><c>kms_encryption_context</c>: a JSON object.</summary>
+    [InertKey]
     public string KmsEncryptionContext { get; set; } = "";
 }
 
@@ -117,22 +122,28 @@ public sealed class NamedStoresConfig
     public Dictionary<string, FilesystemDirectoryConfig> Filesystem { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary><c>azure</c>.</summary>
+    [InertKey]
     public Dictionary<string, UnsupportedNamedStore> Azure { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary><c>bos</c>.</summary>
+    [InertKey]
     public Dictionary<string, UnsupportedNamedStore> Bos { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary><c>gcs</c>.</summary>
+    [InertKey]
     public Dictionary<string, UnsupportedNamedStore> Gcs { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary><c>alibabacloud</c>.</summary>
+    [InertKey]
     [YamlMember(Alias = "alibabacloud")]
     public Dictionary<string, UnsupportedNamedStore> AlibabaCloud { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary><c>swift</c>.</summary>
+    [InertKey]
     public Dictionary<string, UnsupportedNamedStore> Swift { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary><c>cos</c>.</summary>
+    [InertKey]
     public Dictionary<string, UnsupportedNamedStore> Cos { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Loki's start-up checks: a name is not a built-in store type and is defined under one kind only.</summary>

@@ -36,6 +36,8 @@ public sealed class LokiConfig
 
     public CompactorConfig Compactor { get; set; } = new();
 
+    public ChunkStoreConfig ChunkStoreConfig { get; set; } = new();
+
     public QueryRangeConfig QueryRange { get; set; } = new();
 
     public QuerierConfig Querier { get; set; } = new();
@@ -131,9 +133,8 @@ public sealed class CommonStorageConfig
 
     /// <summary>
     /// <c>common.storage.s3</c>, null when absent. As in Loki it is copied into <c>storage_config.aws</c>, whose own
-    /// keys then win one by one. Not used until the chunk store writes to object storage.
+    /// keys then win one by one.
     /// </summary>
-    [InertKey]
     public AwsStorageConfig? S3 { get; set; }
 }
 
@@ -207,20 +208,55 @@ public sealed class StorageConfig
 
     /// <summary>
     /// <c>storage_config.aws</c>: the S3 store of periods whose <c>object_store</c> is <c>s3</c> or <c>aws</c>
-    /// (see <see cref="ObjectStoreSelection"/>). Parsed and validated, not used until the chunk store writes to it.
+    /// (see <see cref="ObjectStoreSelection"/>); the chunk store keeps its bucket layout there.
     /// </summary>
-    [InertKey]
     public AwsStorageConfig Aws { get; set; } = new();
 
     /// <summary><c>storage_config.named_stores</c>: stores a period's <c>object_store</c> can name.</summary>
-    [InertKey]
     public NamedStoresConfig NamedStores { get; set; } = new();
 
-    /// <summary>Only <c>resync_interval</c> is used (how long ingesters keep flushed entries readable).</summary>
+    /// <summary>
+    /// <c>storage_config.tsdb_shipper</c>: only <c>resync_interval</c> applies (how often a bucket's index is refreshed,
+    /// and so how long scale-out ingesters keep flushed entries readable).
+    /// </summary>
     public ShipperConfig TsdbShipper { get; set; } = new();
 
-    [InertKey]
+    /// <summary><c>storage_config.boltdb_shipper</c>: Loki 2.x's; its <c>resync_interval</c> is read when tsdb_shipper's is not set.</summary>
     public ShipperConfig BoltdbShipper { get; set; } = new();
+}
+
+/// <summary><c>chunk_store_config:</c> the chunk cache of a store in object storage.</summary>
+public sealed class ChunkStoreConfig
+{
+    /// <summary>
+    /// <c>chunk_cache_config</c>: LokiSharp's chunk cache of a bucket is on local disk, bounded by
+    /// <c>embedded_cache.max_size_mb</c>; the other cache settings do not apply.
+    /// </summary>
+    public ChunkCacheConfig ChunkCacheConfig { get; set; } = new();
+}
+
+/// <summary><c>chunk_store_config.chunk_cache_config:</c>.</summary>
+public sealed class ChunkCacheConfig
+{
+    public ChunkEmbeddedCacheConfig EmbeddedCache { get; set; } = new();
+
+    [InertKey]
+    public TimeSpan DefaultValidity { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>The chunk cache's size: LokiSharp's disk cache of a bucket's chunks uses <c>max_size_mb</c>, whatever <c>enabled</c> says.</summary>
+public sealed class ChunkEmbeddedCacheConfig
+{
+    [InertKey]
+    public bool Enabled { get; set; }
+
+    public int MaxSizeMb { get; set; } = 100;
+
+    [InertKey]
+    public int MaxSizeItems { get; set; }
+
+    [InertKey]
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary><c>storage_config.filesystem:</c> the chunk directory.</summary>
@@ -229,7 +265,7 @@ public sealed class FilesystemDirectoryConfig
     public string Directory { get; set; } = "";
 }
 
-/// <summary>An index shipper's local directories.</summary>
+/// <summary>An index shipper: how often the index is resynced from the store (its local directories do not apply).</summary>
 public sealed class ShipperConfig
 {
     [InertKey]
@@ -241,7 +277,10 @@ public sealed class ShipperConfig
     [InertKey]
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>How often readers refresh the index; scale-out ingesters keep flushed entries 3 times this long.</summary>
+    /// <summary>
+    /// How often readers of a bucket list and load new index objects (Loki's default 5m); scale-out ingesters keep
+    /// flushed entries 3 times this long.
+    /// </summary>
     public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(5);
 }
 
@@ -259,9 +298,6 @@ public sealed class IngesterConfig
     /// <summary>How long flushed chunks stay readable in the head (scale-out roles keep at least 3 x <c>resync_interval</c>).</summary>
     public TimeSpan ChunkRetainPeriod { get; set; } = TimeSpan.Zero;
 
-    /// <summary><c>ingester.lifecycler:</c> only <c>address</c> is used, to recognise this process among the peers.</summary>
-    public LifecyclerConfig Lifecycler { get; set; } = new();
-
     public TimeSpan MaxChunkAge { get; set; } = TimeSpan.FromHours(2);
 
     public TimeSpan FlushCheckPeriod { get; set; } = TimeSpan.FromSeconds(30);
@@ -273,6 +309,21 @@ public sealed class IngesterConfig
     public int ConcurrentFlushes { get; set; } = 32;
 
     public WalConfig Wal { get; set; } = new();
+
+    public LifecyclerConfig Lifecycler { get; set; } = new();
+}
+
+/// <summary>
+/// <c>ingester.lifecycler:</c> only <c>id</c> (the writer name in a bucket's keys) and <c>address</c> (to recognise this
+/// process among peers) apply.
+/// </summary>
+public sealed class LifecyclerConfig
+{
+    /// <summary>The ingester's stable name; empty means the host name, as in Loki.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>The address this ingester advertises, to recognise this process among the peer ingesters.</summary>
+    public string Address { get; set; } = "";
 }
 
 /// <summary><c>ingester.wal:</c> the write-ahead log.</summary>
@@ -695,13 +746,6 @@ public sealed class MemberlistConfig
 
     [InertKey]
     public bool AbortIfClusterJoinFails { get; set; }
-}
-
-/// <summary><c>ingester.lifecycler:</c> the ring entry of an ingester; LokiSharp has no ring.</summary>
-public sealed class LifecyclerConfig
-{
-    /// <summary>The address this ingester advertises (Loki's default: the first private interface address).</summary>
-    public string Address { get; set; } = "";
 }
 
 /// <summary><c>ingester_client:</c>.</summary>

@@ -101,9 +101,18 @@ public static class LokiServer
     {
         builder.Services.AddSingleton<CorruptionReporter>();
         builder.Services.AddSingleton(_ => DataDirectoryLock.Acquire(RoomOptions.Storage(config, null).RootDirectory));
+        var bucket = StoreLayout.BucketOf(config, targets);
         builder.Services.AddSingleton(sp =>
         {
             var options = RoomOptions.Storage(config, sp.GetRequiredService<CorruptionReporter>().Report);
+            if (bucket is not null)
+            {
+                // The WAL and the chunk cache (emptied at start) are still local: one process per data directory.
+                sp.GetRequiredService<DataDirectoryLock>();
+
+                return StoreLayout.OpenBucket(config, bucket, targets, options);
+            }
+
             if (!targets.WritesStore)
             {
                 return ChunkStore.OpenReadOnly(options);

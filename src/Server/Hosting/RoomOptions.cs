@@ -47,7 +47,7 @@ public static class RoomOptions
     public static IngesterOptions Ingester(LokiConfig config, ModuleTargets? targets = null) => new()
     {
         RetainFlushed = IsScaleOut(config, targets)
-            ? TimeSpan.FromTicks(Math.Max(config.Ingester.ChunkRetainPeriod.Ticks, 3 * config.StorageConfig.TsdbShipper.ResyncInterval.Ticks))
+            ? TimeSpan.FromTicks(Math.Max(config.Ingester.ChunkRetainPeriod.Ticks, 3 * StoreLayout.ResyncInterval(config).Ticks))
             : config.Ingester.ChunkRetainPeriod,
         WalDirectory = config.Ingester.Wal.Dir,
         WalEnabled = config.Ingester.Wal.Enabled,
@@ -62,7 +62,7 @@ public static class RoomOptions
     /// <summary>Whether other processes read this ingester's stored data through a bucket they refresh on their own timer.</summary>
     public static bool IsScaleOut(LokiConfig config, ModuleTargets? targets) =>
         (targets is { RunsIngester: true, RunsQuerier: false })
-        || config.SchemaConfig.Configs.Exists(static p => p.ObjectStore is "s3" or "aws");
+        || Enumerable.Range(0, config.SchemaConfig.Configs.Count).Any(i => ObjectStoreSelection.ForPeriod(config, i).Kind == ObjectStoreKind.S3);
 
     /// <summary>
     /// The peer ingesters a querier reads: <c>memberlist.join_members</c> (the static list and DNS names),

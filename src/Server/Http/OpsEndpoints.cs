@@ -20,11 +20,17 @@ internal static partial class OpsEndpoints
 
     public static void MapOpsEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/ready", static (ServerState state, ModuleRegistry modules) =>
+        endpoints.MapGet("/ready", static (ServerState state, ModuleRegistry modules, LokiSharp.Storage.Store.ChunkStore store) =>
         {
             if (state.Stopping)
             {
                 return PlainText.Result(StatusCodes.Status503ServiceUnavailable, "Application is stopping");
+            }
+
+            // Pushes are still acknowledged from the WAL meanwhile; flushes and refreshes retry until it answers.
+            if (store.BucketHealth?.Problem is { } problem)
+            {
+                return PlainText.Result(StatusCodes.Status503ServiceUnavailable, "Store not ready: " + problem);
             }
 
             return modules.AllRunning

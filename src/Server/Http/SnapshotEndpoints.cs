@@ -8,8 +8,16 @@ internal static class SnapshotEndpoints
 {
     public static void MapSnapshotEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/snapshot", static async (HttpContext context, DataSnapshot snapshot) =>
+        endpoints.MapPost("/snapshot", static async (HttpContext context, DataSnapshot snapshot, Storage.Store.ChunkStore store) =>
         {
+            if (store.IsBucket)
+            {
+                // The bucket owns the stored data's durability; a local snapshot would copy only the WAL.
+                await PlainText.WriteAsync(context, StatusCodes.Status501NotImplemented,
+                    "snapshot is not supported when chunks are kept in object storage (schema_config.configs[].object_store: s3)").ConfigureAwait(false);
+                return;
+            }
+
             var result = await snapshot.TakeAsync(context.RequestAborted).ConfigureAwait(false);
             context.Response.ContentType = "application/json; charset=utf-8";
             await using var json = new Utf8JsonWriter(context.Response.Body);

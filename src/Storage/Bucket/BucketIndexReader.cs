@@ -103,6 +103,32 @@ internal sealed partial class BucketIndexReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// Applies a segment this process has just written (its key exists in the bucket), so the writer's own flush is
+    /// visible to its queries at once rather than after the next refresh; a refresh that meets the key skips it.
+    /// </summary>
+    public void ApplyOwn(string key, (long Start, long Length) period, List<(LabelSet Labels, ChunkRef Chunk)> chunks)
+    {
+        _refresh.Wait();
+        try
+        {
+            var state = _state;
+            if (state.IsLoaded(key))
+            {
+                return;
+            }
+
+            state.Period ??= period;
+            var loaded = new LoadedObject(key) { Identity = new IndexObjectIdentity(IndexFile.SegmentKind, "", 0, 0), Period = period };
+            loaded.Chunks.AddRange(chunks);
+            Apply(state, [loaded]);
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -18,6 +18,7 @@ public sealed partial class ChunkStore
     public int DeleteChunks(string tenant, IReadOnlyCollection<(long PackId, long Offset)> keys)
     {
         ThrowIfReadOnly();
+        ThrowIfBucket("deleting chunks");
         if (keys.Count == 0 || !_tenants.TryGetValue(tenant, out var t))
         {
             return 0;
@@ -60,6 +61,7 @@ public sealed partial class ChunkStore
     public ChunkRef ReplaceChunk(string tenant, LabelSet labels, in ChunkRef old, ChunkWrite replacement)
     {
         ThrowIfReadOnly();
+        ThrowIfBucket("rewriting chunks");
         ArgumentException.ThrowIfNullOrEmpty(tenant);
         if (replacement.Summary.Entries == 0)
         {
@@ -126,7 +128,7 @@ public sealed partial class ChunkStore
     public List<PackFileInfo> UnreferencedPacks(string tenant)
     {
         var result = new List<PackFileInfo>();
-        if (!_tenants.TryGetValue(tenant, out var t) || !Directory.Exists(t.ChunksPath) || !t.DamagedTables.IsEmpty)
+        if (_bucket is not null || !_tenants.TryGetValue(tenant, out var t) || !Directory.Exists(t.ChunksPath) || !t.DamagedTables.IsEmpty)
         {
             // With a damaged index table, a pack that looks unreferenced may hold chunks only the lost records
             // listed: nothing of the tenant is collected until the damaged file is restored or removed.
@@ -165,6 +167,7 @@ public sealed partial class ChunkStore
     public long DeletePackIfUnreferenced(string tenant, long packId)
     {
         ThrowIfReadOnly();
+        ThrowIfBucket("deleting packs");
         if (!_tenants.TryGetValue(tenant, out var t))
         {
             return 0;
@@ -212,6 +215,12 @@ public sealed partial class ChunkStore
     /// <returns>Tables sealed.</returns>
     public int SealClosedTables(DateTimeOffset now)
     {
+        if (_bucket is not null)
+        {
+            // A bucket's tables are immutable objects; folding them is the bucket compactor's job (not yet built).
+            return 0;
+        }
+
         ThrowIfReadOnly();
         lock (_maintenance)
         {

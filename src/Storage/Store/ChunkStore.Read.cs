@@ -1,4 +1,5 @@
 using LokiSharp.LogQL.Labels;
+using LokiSharp.Storage.Bucket;
 using LokiSharp.Storage.Index;
 using LokiSharp.Storage.Reading;
 
@@ -15,7 +16,7 @@ public sealed partial class ChunkStore
     {
         var result = new List<StoredChunk>();
         var seen = new HashSet<(long, long)>();
-        foreach (var table in TablesIn(tenant, long.MinValue, long.MaxValue))
+        foreach (var table in ViewsIn(tenant, long.MinValue, long.MaxValue))
         {
             table.Index.VisitChunks([], long.MinValue, long.MaxValue, (labels, chunk) =>
             {
@@ -33,18 +34,24 @@ public sealed partial class ChunkStore
     /// <summary>Reads the entries of one stored chunk in <c>[query.From, query.Through)</c>.</summary>
     public IEntryIterator OpenChunk(string tenant, in ChunkRef chunk, in EntryQuery query)
     {
-        if (!_tenants.TryGetValue(tenant, out var t))
+        if (TenantToRead(tenant) is not { } t)
         {
             return new ChunkEntryIterator([], query, static _ => default, NoOrigin.Instance);
         }
 
-        return new ChunkEntryIterator([chunk], query,
-            c => new ChunkBytes(_packs.Read(t.ChunksPath, c), 0, c.Length, Rented: true), t);
+        return new ChunkEntryIterator([chunk], query, ChunkLoader(t), t);
     }
 
     /// <summary>Tenants with stored data.</summary>
     public IReadOnlyCollection<string> Tenants()
     {
+        if (_bucket is { } bucket)
+        {
+            var inBucket = new List<string>(bucket.Tenants);
+            inBucket.Sort(StringComparer.Ordinal);
+            return inBucket;
+        }
+
         var names = new List<string>();
         foreach (var (name, tenant) in _tenants)
         {
@@ -63,7 +70,7 @@ public sealed partial class ChunkStore
         long through)
     {
         var result = new List<SelectedStream>();
-        var tables = TablesIn(tenant, from, through);
+        var tables = ViewsIn(tenant, from, through);
         if (tables.Count == 1)
         {
             tables[0].Index.Select(matchers, from, through, result);
@@ -91,6 +98,11 @@ public sealed partial class ChunkStore
     /// <inheritdoc />
     public IReadOnlyList<string> KnownDamage(string tenant, long from, long through)
     {
+        if (_bucket is { } bucket)
+        {
+            return BucketDamage(bucket, tenant, from, through);
+        }
+
         if (!_tenants.TryGetValue(tenant, out var t) || t.DamagedTables.IsEmpty)
         {
             return [];
@@ -113,20 +125,19 @@ public sealed partial class ChunkStore
     public IEntryIterator OpenEntries(string tenant, SelectedStream stream, in EntryQuery query)
     {
         var chunks = ChunksOf(tenant, stream.Labels, query.From, query.Through);
-        if (chunks.Count == 0 || !_tenants.TryGetValue(tenant, out var t))
+        if (chunks.Count == 0 || TenantToRead(tenant) is not { } t)
         {
             return new ChunkEntryIterator([], query, static _ => default, NoOrigin.Instance);
         }
 
-        return new ChunkEntryIterator(chunks, query,
-            c => new ChunkBytes(_packs.Read(t.ChunksPath, c), 0, c.Length, Rented: true), t);
+        return new ChunkEntryIterator(chunks, query, ChunkLoader(t), t);
     }
 
     /// <summary>The chunk refs of one stream overlapping <c>[from, through)</c>, each once.</summary>
     public List<ChunkRef> ChunksOf(string tenant, LabelSet labels, long from, long through)
     {
         var chunks = new List<ChunkRef>();
-        var tables = TablesIn(tenant, from, through);
+        var tables = ViewsIn(tenant, from, through);
         foreach (var table in tables)
         {
             table.Index.ChunksOf(labels, from, through, chunks);
@@ -146,7 +157,7 @@ public sealed partial class ChunkStore
         long through)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var table in TablesIn(tenant, from, through))
+        foreach (var table in ViewsIn(tenant, from, through))
         {
             table.Index.LabelNames(matchers, from, through, names);
         }
@@ -159,7 +170,7 @@ public sealed partial class ChunkStore
         long from, long through)
     {
         var values = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var table in TablesIn(tenant, from, through))
+        foreach (var table in ViewsIn(tenant, from, through))
         {
             table.Index.LabelValues(name, matchers, from, through, values);
         }
@@ -173,7 +184,7 @@ public sealed partial class ChunkStore
         var streams = new HashSet<LabelSet>();
         var chunks = new HashSet<(long, long)>();
         long bytes = 0, entries = 0;
-        foreach (var table in TablesIn(tenant, from, through))
+        foreach (var table in ViewsIn(tenant, from, through))
         {
             table.Index.VisitChunks(matchers, from, through, (labels, chunk) =>
             {
@@ -195,7 +206,7 @@ public sealed partial class ChunkStore
     {
         var volumes = new Dictionary<LabelSet, long>();
         var chunks = new HashSet<(long, long)>();
-        foreach (var table in TablesIn(tenant, from, through))
+        foreach (var table in ViewsIn(tenant, from, through))
         {
             table.Index.VisitChunks(matchers, from, through, (labels, chunk) =>
             {
@@ -215,6 +226,32 @@ public sealed partial class ChunkStore
         result.Sort(static (a, b) => b.Bytes.CompareTo(a.Bytes));
         return result;
     }
+
+    private static List<string> BucketDamage(BucketLayout bucket, string tenant, long from, long through)
+    {
+        var warnings = new List<string>();
+        foreach (var table in bucket.TablesOf(tenant))
+        {
+            if (table.Damaged.Count > 0 && table.Period is { } p && p.Start < through && p.Start + p.Length > from)
+            {
+                foreach (var (key, message) in table.Damaged)
+                {
+                    warnings.Add($"index table {table.Table} is damaged, chunks it lists may be missing: {key}: {message}");
+                }
+            }
+        }
+
+        warnings.Sort(StringComparer.Ordinal);
+        return warnings;
+    }
+
+    // The tenant whose chunks a read opens: any tenant in a bucket (its tables live in the layout), a known one locally.
+    private Tenant? TenantToRead(string tenant) =>
+        _bucket is not null ? GetTenant(tenant) : _tenants.TryGetValue(tenant, out var t) ? t : null;
+
+    private Func<ChunkRef, ChunkBytes> ChunkLoader(Tenant t) => _bucket is { } bucket
+        ? c => new ChunkBytes(bucket.ReadChunk(t.Id, c), 0, c.Length, Rented: true)
+        : c => new ChunkBytes(_packs.Read(t.ChunksPath, c), 0, c.Length, Rented: true);
 
     private static List<string> Sorted(HashSet<string> set)
     {

@@ -13,6 +13,7 @@ public sealed partial class ChunkStore
     /// <returns>The bytes copied rather than linked (index journals, and everything where links are impossible).</returns>
     public long SnapshotTo(string destination)
     {
+        ThrowIfBucket("a snapshot");
         long copied = 0;
         foreach (var tenant in _tenants.Values)
         {

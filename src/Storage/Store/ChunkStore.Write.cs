@@ -1,4 +1,5 @@
 using LokiSharp.LogQL.Labels;
+using LokiSharp.Storage.Bucket;
 using LokiSharp.Storage.Index;
 
 namespace LokiSharp.Storage.Store;
@@ -23,9 +24,6 @@ public sealed partial class ChunkStore
             return;
         }
 
-        var t = GetTenant(tenant);
-        DurableFile.EnsureDirectory(t.ChunksPath);
-        DurableFile.EnsureDirectory(t.IndexPath);
         var payloads = new ReadOnlyMemory<byte>[chunks.Count];
         for (var i = 0; i < chunks.Count; i++)
         {
@@ -37,6 +35,15 @@ public sealed partial class ChunkStore
             payloads[i] = chunks[i].Chunk;
         }
 
+        if (_bucket is { } bucket)
+        {
+            WriteToBucket(bucket, tenant, chunks, payloads);
+            return;
+        }
+
+        var t = GetTenant(tenant);
+        DurableFile.EnsureDirectory(t.ChunksPath);
+        DurableFile.EnsureDirectory(t.IndexPath);
         long packId;
         long[]? offsets;
         var packHook = FlushHook is { } hook ? (Action<DurableStep>)(s => hook(Map(s, pack: true))) : null;
@@ -97,6 +104,42 @@ public sealed partial class ChunkStore
         foreach (var (table, list) in byTable)
         {
             table.Append(list, indexHook);
+        }
+    }
+
+    // One pack object, then one segment per table the chunks overlap; each segment commits the flush for its table
+    // and is applied to this process's index at once (docs/formats/bucket.md).
+    private void WriteToBucket(BucketLayout bucket, string tenant, IReadOnlyList<ChunkWrite> chunks, ReadOnlyMemory<byte>[] payloads)
+    {
+        var (packId, offsets) = bucket.WritePack(tenant, payloads);
+        var byTable = new Dictionary<string, (long Start, long Length, List<(LabelSet, ChunkRef)> Chunks)>(StringComparer.Ordinal);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var c = chunks[i];
+            var chunkRef = new ChunkRef(packId, offsets[i], c.Chunk.Length, c.Summary.MinTime, c.Summary.MaxTime,
+                c.Summary.Entries, c.Summary.UncompressedBytes);
+            var time = c.Summary.MinTime;
+            while (true)
+            {
+                var (name, start, length) = TableAt(time);
+                if (!byTable.TryGetValue(name, out var entry))
+                {
+                    byTable[name] = entry = (start, length, []);
+                }
+
+                entry.Chunks.Add((c.Labels, chunkRef));
+                if (start + length > c.Summary.MaxTime || start + length <= time)
+                {
+                    break;
+                }
+
+                time = start + length;
+            }
+        }
+
+        foreach (var (name, (start, length, list)) in byTable)
+        {
+            bucket.CommitTable(tenant, name, start, length, packId, list);
         }
     }
 

@@ -1,17 +1,22 @@
 using System.Collections.Concurrent;
+using LokiSharp.Storage.Bucket;
 using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Objects;
 using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Storage.Store;
 
 /// <summary>
-/// The filesystem chunk store: per tenant, immutable pack files of chunks and a label index per schema period
-/// (index table). <see cref="Write"/> makes chunks durable and queryable before returning; everything written
-/// is queryable again right after <see cref="Open"/>. Thread-safe.
+/// The chunk store: per tenant, immutable packs of chunks and a label index per schema period (index table).
+/// <see cref="Write"/> makes chunks durable and queryable before returning; everything written is queryable again
+/// right after <see cref="Open"/>. Thread-safe.
 /// </summary>
 /// <remarks>
-/// Layout under <see cref="StorageOptions.RootDirectory"/>: <c>&lt;tenant&gt;/chunks/&lt;packId&gt;.pack</c> and
-/// <c>&lt;tenant&gt;/index/&lt;table&gt;.journal | &lt;table&gt;.g&lt;n&gt;.idx</c>; see docs/formats/chunk.md.
+/// Two layouts. Local (<see cref="Open"/>), under <see cref="StorageOptions.RootDirectory"/>:
+/// <c>&lt;tenant&gt;/chunks/&lt;packId&gt;.pack</c> and <c>&lt;tenant&gt;/index/&lt;table&gt;.journal | &lt;table&gt;.g&lt;n&gt;.idx</c>
+/// (docs/formats/chunk.md). Bucket (<see cref="OpenBucket"/>): immutable packs and index segments per writer in an
+/// object store, refreshed by <see cref="RefreshAsync"/> (docs/formats/bucket.md); the compactor's operations are
+/// not available there yet.
 /// </remarks>
 public sealed partial class ChunkStore : ILogSource, IDisposable
 {
@@ -30,11 +35,13 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     // once per query that meets it. Grows only with the damage found on disk.
     private readonly ConcurrentDictionary<(string Tenant, long PackId, long Offset, int Block), byte> _reportedSkips = new();
     private readonly Lock _maintenance = new();
+    private readonly BucketLayout? _bucket;
     private long _nextPackId;
 
-    private ChunkStore(StorageOptions options)
+    private ChunkStore(StorageOptions options, BucketLayout? bucket = null)
     {
         Options = options;
+        _bucket = bucket;
         _periods = [.. options.SchemaPeriods];
         Array.Sort(_periods, static (a, b) => a.From.CompareTo(b.From));
         if (_periods.Length == 0)
@@ -48,7 +55,19 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     /// <summary>The settings the store was opened with.</summary>
     public StorageOptions Options { get; }
 
-    /// <summary>Opened by <see cref="OpenReadOnly"/>: writes and maintenance throw.</summary>
+    /// <summary>Whether the store keeps its data in a bucket (<see cref="OpenBucket"/>) rather than the local layout.</summary>
+    public bool IsBucket => _bucket is not null;
+
+    /// <summary>Whether the bucket answers, for a bucket store; null for the local layout.</summary>
+    public BucketHealth? BucketHealth => _bucket?.Health;
+
+    /// <summary>Chunk reads answered by the local chunk cache and those that went to the bucket; zeros locally.</summary>
+    public (long Hits, long Misses) ChunkCacheCounts => _bucket is { } b ? (b.Cache.Hits, b.Cache.Misses) : (0, 0);
+
+    /// <summary>How often a bucket store should be refreshed (<see cref="RefreshAsync"/>); null for the local layout.</summary>
+    public TimeSpan? ResyncInterval => _bucket?.Options.ResyncInterval;
+
+    /// <summary>Opened by <see cref="OpenReadOnly"/> (or <see cref="OpenBucket"/> without a writer): writes and maintenance throw.</summary>
     public bool ReadOnly { get; private init; }
 
     /// <summary>Flush steps, for crash-simulation tests: throwing here aborts the write at that point.</summary>
@@ -73,6 +92,46 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     /// opened; a missing directory is an empty store.
     /// </summary>
     public static ChunkStore OpenReadOnly(StorageOptions options) => OpenStore(options, readOnly: true);
+
+    /// <summary>
+    /// Opens a store over a bucket and loads every tenant's tables from it. With <see cref="BucketOptions.Writer"/>
+    /// the store writes (packs and segments under that writer's name), without it it is read-only. The index is
+    /// refreshed by <see cref="RefreshAsync"/>, which the host calls every <see cref="BucketOptions.ResyncInterval"/>.
+    /// Takes ownership of <paramref name="objects"/>.
+    /// </summary>
+    /// <exception cref="ObjectStoreException">The bucket cannot be listed (missing, bad credentials, unreachable).</exception>
+    public static async Task<ChunkStore> OpenBucketAsync(StorageOptions options, IObjectStore objects, BucketOptions bucket,
+        CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        ArgumentNullException.ThrowIfNull(objects);
+        var layout = new BucketLayout(objects, bucket, (tenant, key, message) =>
+            options.OnCorruption?.Invoke(new StorageCorruption(tenant, key, message)));
+        var store = new ChunkStore(options, layout) { ReadOnly = bucket.Writer is null };
+        try
+        {
+            await layout.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
+        return store;
+    }
+
+    /// <inheritdoc cref="OpenBucketAsync"/>
+    public static ChunkStore OpenBucket(StorageOptions options, IObjectStore objects, BucketOptions bucket) =>
+        OpenBucketAsync(options, objects, bucket).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Loads what other writers (and the compactor) put in the bucket since the last refresh: new tenants, tables and
+    /// segments. Nothing for the local layout. A store failure propagates (and marks <see cref="BucketHealth"/>);
+    /// what was loaded before stays queryable.
+    /// </summary>
+    public Task RefreshAsync(CancellationToken cancellationToken = default) =>
+        _bucket?.RefreshAsync(cancellationToken) ?? Task.CompletedTask;
 
     private static ChunkStore OpenStore(StorageOptions options, bool readOnly)
     {
@@ -154,6 +213,7 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _bucket?.Dispose();
         _packs.Dispose();
         foreach (var tenant in _tenants.Values)
         {
@@ -182,7 +242,45 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
         return period;
     }
 
+    /// <summary>The index table holding time <paramref name="time"/>: its name, start and length (ns).</summary>
+    private (string Name, long Start, long Length) TableAt(long time)
+    {
+        var period = PeriodAt(time);
+        var length = period.IndexPeriod.Ticks * 100;
+        var number = FloorDiv(time, length);
+        return (period.IndexPrefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture), number * length, length);
+    }
+
     private static long FloorDiv(long a, long b) => (a / b) - (((a % b) != 0 && ((a < 0) ^ (b < 0))) ? 1 : 0);
+
+    // The tables of either layout that a read over [from, through) must look at, in period order.
+    private List<TableView> ViewsIn(string tenant, long from, long through)
+    {
+        var result = new List<TableView>();
+        if (_bucket is { } bucket)
+        {
+            foreach (var table in bucket.TablesOf(tenant))
+            {
+                if (table.Period is { } period && period.Start < through && period.Start + period.Length > from)
+                {
+                    result.Add(new TableView(table.Table, period.Start, period.Start + period.Length, table.Index));
+                }
+            }
+        }
+        else if (_tenants.TryGetValue(tenant, out var t))
+        {
+            foreach (var table in t.Tables.Values)
+            {
+                if (table.Start < through && table.End > from)
+                {
+                    result.Add(new TableView(table.Name, table.Start, table.End, table.Index));
+                }
+            }
+        }
+
+        result.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        return result;
+    }
 
     private List<IndexTable> TablesIn(string tenant, long from, long through)
     {
@@ -237,7 +335,8 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     {
         if (Options.OnCorruption is { } report && _reportedSkips.TryAdd((tenant.Id, chunk.PackId, chunk.Offset, block), 0))
         {
-            report(new StorageCorruption(tenant.Id, PackFiles.PathOf(tenant.ChunksPath, chunk.PackId), warning, kind));
+            var path = _bucket is { } bucket ? bucket.Describe(tenant.Id, chunk) : PackFiles.PathOf(tenant.ChunksPath, chunk.PackId);
+            report(new StorageCorruption(tenant.Id, path, warning, kind));
         }
     }
 
@@ -246,6 +345,15 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
         if (ReadOnly)
         {
             throw new InvalidOperationException("the chunk store was opened read-only");
+        }
+    }
+
+    // The compactor's operations on a bucket are a later step (docs/formats/bucket.md, "The compactor").
+    private void ThrowIfBucket(string operation)
+    {
+        if (_bucket is not null)
+        {
+            throw new NotSupportedException($"{operation} is not supported yet on a chunk store in object storage (object_store: s3)");
         }
     }
 
@@ -270,21 +378,22 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
 
         public IndexTable TableFor(ChunkStore store, long time)
         {
-            var period = store.PeriodAt(time);
-            var length = period.IndexPeriod.Ticks * 100;
-            var number = FloorDiv(time, length);
-            var name = period.IndexPrefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Tables.GetOrAdd(name, n => IndexTable.Create(IndexPath, n, number * length, length,
+            var (name, start, length) = store.TableAt(time);
+            return Tables.GetOrAdd(name, n => IndexTable.Create(IndexPath, n, start, length,
                 (p, m) => store.Report(Id, p, m)));
         }
 
-        // The pack file name relative to the tenant's chunks directory, and the chunk's offset in it.
-        public string Describe(in ChunkRef chunk) =>
-            $"{PackFiles.NameOf(chunk.PackId)}@{chunk.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        // The pack file name relative to the tenant's chunks directory (the pack key in a bucket), and the chunk's offset in it.
+        public string Describe(in ChunkRef chunk) => store._bucket is { } bucket
+            ? bucket.Describe(Id, chunk)
+            : $"{PackFiles.NameOf(chunk.PackId)}@{chunk.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
         public void Skipped(in ChunkRef chunk, int block, CorruptionKind kind, string warning) =>
             store.ReportSkipped(this, chunk, block, kind, warning);
     }
+
+    /// <summary>An index table of either layout as a read sees it: name, period and label index.</summary>
+    private readonly record struct TableView(string Name, long Start, long End, LabelIndex Index);
 
     /// <summary>A damaged index file of a table: the table's period, the file and what is wrong with it.</summary>
     private readonly record struct IndexDamage(long Start, long End, string Path, string Message);

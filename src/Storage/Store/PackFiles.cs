@@ -65,6 +65,30 @@ internal sealed class PackFiles : IDisposable
         return created ? offsets : null;
     }
 
+    /// <summary>A pack's bytes, as <see cref="TryWrite"/> stores them, for a store that puts whole objects.</summary>
+    public static byte[] Encode(IReadOnlyList<ReadOnlyMemory<byte>> chunks, long[] offsets)
+    {
+        long size = HeaderSize;
+        foreach (var chunk in chunks)
+        {
+            size += chunk.Length;
+        }
+
+        var content = new byte[size];
+        BinaryPrimitives.WriteUInt32LittleEndian(content, Magic);
+        content[4] = 1;
+        content[5] = 1;
+        long offset = HeaderSize;
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            offsets[i] = offset;
+            chunks[i].Span.CopyTo(content.AsSpan((int)offset));
+            offset += chunks[i].Length;
+        }
+
+        return content;
+    }
+
     /// <summary>Reads one chunk into a rented buffer (return it to <see cref="ArrayPool{T}.Shared"/>).</summary>
     /// <exception cref="IOException">The pack is missing or unreadable.</exception>
     /// <exception cref="ChunkCorruptException">The pack is shorter than the index says.</exception>

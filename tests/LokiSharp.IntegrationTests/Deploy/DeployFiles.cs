@@ -22,6 +22,17 @@ internal static partial class DeployFiles
         "loki-datasource.yaml",
     ];
 
+    /// <summary>The scalable shape (write / read / backend and a gateway) under <c>deploy/k8s/scalable</c>.</summary>
+    public static readonly string[] ScalableManifestNames =
+    [
+        "scalable/loki-config.yaml",
+        "scalable/loki-s3-secret.yaml",
+        "scalable/loki-write.yaml",
+        "scalable/loki-read.yaml",
+        "scalable/loki-backend.yaml",
+        "scalable/loki-gateway.yaml",
+    ];
+
     public static readonly string[] ScriptNames = ["install-loki.sh", "validate-loki.sh", "test-loki-comprehensive.sh"];
 
     private static readonly Lazy<string> Root = new(FindRepositoryRoot);
@@ -48,20 +59,21 @@ internal static partial class DeployFiles
             .ToList();
     }
 
-    /// <summary>All objects of all manifests, with the file each came from.</summary>
-    public static List<(string File, YamlMappingNode Object)> AllObjects() =>
-        ManifestNames.SelectMany(file => Documents(file).Select(o => (file, o))).ToList();
+    /// <summary>All objects of the given manifests (by default the single binary's), with the file each came from.</summary>
+    public static List<(string File, YamlMappingNode Object)> AllObjects(IEnumerable<string>? files = null) =>
+        (files ?? ManifestNames).SelectMany(file => Documents(file).Select(o => (file, o))).ToList();
 
-    /// <summary>The one object of <paramref name="kind"/> named <paramref name="name"/>, across all manifests.</summary>
-    public static YamlMappingNode Object(string kind, string name)
+    /// <summary>The one object of <paramref name="kind"/> named <paramref name="name"/>, across the given manifests.</summary>
+    public static YamlMappingNode Object(string kind, string name, IEnumerable<string>? files = null)
     {
-        var matches = AllObjects().Where(o => o.Object.Str("kind") == kind && o.Object.Str("metadata", "name") == name).ToList();
+        var matches = AllObjects(files).Where(o => o.Object.Str("kind") == kind && o.Object.Str("metadata", "name") == name).ToList();
         Assert.True(matches.Count == 1, $"expected exactly one {kind}/{name} in deploy/k8s, found {matches.Count}");
         return matches[0].Object;
     }
 
     /// <summary>A ConfigMap's embedded file (for example <c>loki.yaml</c>) as text.</summary>
-    public static string ConfigMapFile(string configMapName, string key) => Object("ConfigMap", configMapName).Str("data", key);
+    public static string ConfigMapFile(string configMapName, string key, IEnumerable<string>? files = null) =>
+        Object("ConfigMap", configMapName, files).Str("data", key);
 
     /// <summary>Parses YAML text (an embedded config) into its root mapping.</summary>
     public static YamlMappingNode ParseYaml(string text)
@@ -117,6 +129,35 @@ internal static partial class DeployFiles
 
     public static Dictionary<string, string> StringMap(this YamlNode node, params string[] path) =>
         ((YamlMappingNode)node.Get(path)).Children.ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => ((YamlScalarNode)kv.Value).Value ?? "", StringComparer.Ordinal);
+
+    /// <summary>Every scalar under <paramref name="node"/> with its dotted path (<c>a.b[0].c</c>).</summary>
+    public static IEnumerable<KeyValuePair<string, string>> ScalarsUnder(YamlNode node, string prefix = "")
+    {
+        switch (node)
+        {
+            case YamlMappingNode map:
+                foreach (var (key, value) in map.Children)
+                {
+                    var name = prefix.Length == 0 ? ((YamlScalarNode)key).Value! : prefix + "." + ((YamlScalarNode)key).Value;
+                    foreach (var item in ScalarsUnder(value, name))
+                    {
+                        yield return item;
+                    }
+                }
+
+                break;
+            case YamlSequenceNode seq:
+                foreach (var item in seq.Children.SelectMany((child, i) => ScalarsUnder(child, $"{prefix}[{i}]")))
+                {
+                    yield return item;
+                }
+
+                break;
+            case YamlScalarNode { Value: { } value }:
+                yield return new KeyValuePair<string, string>(prefix, value);
+                break;
+        }
+    }
 
     /// <summary>The element of a list of mappings whose <paramref name="key"/> is <paramref name="value"/>.</summary>
     public static YamlNode Named(this IEnumerable<YamlNode> items, string value, string key = "name")

@@ -221,7 +221,7 @@ public sealed partial class ManifestTests
     {
         // The root filesystem is read-only: a path outside /loki would fail at start, or (on /tmp) lose data.
         var mountPath = LokiContainer.Seq("volumeMounts").Named("storage").Str("mountPath");
-        var paths = ScalarsUnder(LokiConfig).Where(kv => kv.Value.StartsWith('/') || kv.Key.EndsWith("_directory", StringComparison.Ordinal)
+        var paths = DeployFiles.ScalarsUnder(LokiConfig).Where(kv => kv.Value.StartsWith('/') || kv.Key.EndsWith("_directory", StringComparison.Ordinal)
             || kv.Key.EndsWith("path_prefix", StringComparison.Ordinal) || kv.Key.EndsWith(".dir", StringComparison.Ordinal)).ToList();
 
         Assert.True(paths.Count >= 7, "expected the config's storage, index, WAL and compactor paths: " + string.Join(", ", paths));
@@ -483,34 +483,6 @@ public sealed partial class ManifestTests
         }
 
         return seen;
-    }
-
-    private static IEnumerable<KeyValuePair<string, string>> ScalarsUnder(YamlNode node, string prefix = "")
-    {
-        switch (node)
-        {
-            case YamlMappingNode map:
-                foreach (var (key, value) in map.Children)
-                {
-                    var name = prefix.Length == 0 ? ((YamlScalarNode)key).Value! : prefix + "." + ((YamlScalarNode)key).Value;
-                    foreach (var item in ScalarsUnder(value, name))
-                    {
-                        yield return item;
-                    }
-                }
-
-                break;
-            case YamlSequenceNode seq:
-                foreach (var item in seq.Children.SelectMany((child, i) => ScalarsUnder(child, $"{prefix}[{i}]")))
-                {
-                    yield return item;
-                }
-
-                break;
-            case YamlScalarNode { Value: { } value }:
-                yield return new KeyValuePair<string, string>(prefix, value);
-                break;
-        }
     }
 
     [GeneratedRegex("<ProjectReference Include=\"([^\"]+)\"")]

@@ -62,12 +62,15 @@ internal sealed class BucketFixture : IDisposable
         _dir.Dispose();
     }
 
-    /// <summary>Counts GETs, and can pretend not to support create-only puts.</summary>
+    /// <summary>Counts GETs and ranged reads, and can pretend not to support create-only puts.</summary>
     internal sealed class CountingStore(IObjectStore inner) : IObjectStore
     {
         private int _gets;
+        private int _reads;
 
         public int Gets => _gets;
+
+        public int Reads => _reads;
 
         public bool CreateOnlyDisabled { get; set; }
 
@@ -88,8 +91,11 @@ internal sealed class BucketFixture : IDisposable
             return inner.GetAsync(key, cancellationToken);
         }
 
-        public Task<int> ReadAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
-            inner.ReadAsync(key, offset, destination, cancellationToken);
+        public Task<int> ReadAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _reads);
+            return inner.ReadAsync(key, offset, destination, cancellationToken);
+        }
 
         public Task<long?> HeadAsync(string key, CancellationToken cancellationToken = default) => inner.HeadAsync(key, cancellationToken);
 
