@@ -182,6 +182,41 @@ public sealed partial class S3ObjectStore : IObjectStore
     }
 
     /// <inheritdoc />
+    public async IAsyncEnumerable<string> ListPrefixesAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ObjectKey.CheckDirectoryPrefix(prefix);
+        string? continuation = null;
+        do
+        {
+            var request = new ListObjectsV2Request
+            {
+                BucketName = _options.BucketName,
+                Prefix = prefix.Length == 0 ? null : prefix,
+                Delimiter = "/",
+                MaxKeys = _options.ListPageSize,
+                ContinuationToken = continuation,
+            };
+            ListObjectsV2Response response;
+            try
+            {
+                response = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsTranslatable(e, cancellationToken))
+            {
+                throw Translate(e, "list", null);
+            }
+
+            foreach (var common in response.CommonPrefixes ?? [])
+            {
+                yield return common;
+            }
+
+            continuation = response.IsTruncated == true ? response.NextContinuationToken : null;
+        }
+        while (!string.IsNullOrEmpty(continuation));
+    }
+
+    /// <inheritdoc />
     public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         ObjectKey.Validate(key);
