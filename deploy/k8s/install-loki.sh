@@ -45,8 +45,10 @@ log "applying Promtail RBAC"
 apply promtail-rbac.yaml || true
 
 loki_config_changed=false
-log "applying LokiSharp config, storage, Service and Deployment"
+log "applying LokiSharp config, rules, storage, Service and Deployment"
 if apply loki-configmap.yaml; then loki_config_changed=true; fi
+# The rules are a mounted folder the ruler reads again every poll_interval: a change needs no restart.
+apply loki-rules.yaml || true
 loki_deployment_changed=false
 if apply loki-deployment.yaml; then loki_deployment_changed=true; fi
 

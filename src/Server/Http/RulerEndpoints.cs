@@ -96,7 +96,11 @@ internal static class RulerEndpoints
             return;
         }
 
-        request.Ruler.Store.Set(request.Tenant, request.Namespace!, group);
+        if (!await WriteAsync(context, request, () => request.Ruler.Store.Set(request.Tenant, request.Namespace!, group)).ConfigureAwait(false))
+        {
+            return;
+        }
+
         request.Ruler.Reload();
         await WriteJsonAsync(context, StatusCodes.Status202Accepted, PrometheusRulesJson.WriteAccepted).ConfigureAwait(false);
     }
@@ -108,7 +112,14 @@ internal static class RulerEndpoints
             return;
         }
 
-        if (!request.Ruler.Store.DeleteGroup(request.Tenant, request.Namespace!, request.Group!))
+        var deleted = false;
+        if (!await WriteAsync(context, request, () => deleted = request.Ruler.Store.DeleteGroup(request.Tenant, request.Namespace!, request.Group!))
+            .ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (!deleted)
         {
             await PlainText.WriteAsync(context, StatusCodes.Status404NotFound, LocalRuleStore.GroupNotFound).ConfigureAwait(false);
             return;
@@ -125,7 +136,13 @@ internal static class RulerEndpoints
             return;
         }
 
-        if (!request.Ruler.Store.DeleteNamespace(request.Tenant, request.Namespace!))
+        var deleted = false;
+        if (!await WriteAsync(context, request, () => deleted = request.Ruler.Store.DeleteNamespace(request.Tenant, request.Namespace!)).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (!deleted)
         {
             await PlainText.WriteAsync(context, StatusCodes.Status404NotFound, LocalRuleStore.NamespaceNotFound).ConfigureAwait(false);
             return;
@@ -164,6 +181,24 @@ internal static class RulerEndpoints
 
         var groups = context.RequestServices.GetRequiredService<RulerModule>().Scheduler.Groups(tenant);
         await WriteJsonAsync(context, StatusCodes.Status200OK, w => PrometheusRulesJson.WriteAlerts(w, groups)).ConfigureAwait(false);
+    }
+
+    // A change to the rule directory; a folder that cannot be written (a read-only ConfigMap mount in Kubernetes, where
+    // Loki's local store refuses every write) answers 500 with the reason, as Loki answers its store's errors.
+    private static async Task<bool> WriteAsync(HttpContext context, RuleRequest request, Action write)
+    {
+        try
+        {
+            write();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var message = $"cannot change namespace {request.Namespace} of tenant {request.Tenant}: " +
+                $"its rule folder {Path.Combine(request.Ruler.Store.Directory, request.Tenant)} is not writable ({e.Message})";
+            await PlainText.WriteAsync(context, StatusCodes.Status500InternalServerError, message).ConfigureAwait(false);
+            return false;
+        }
     }
 
     private sealed record RuleRequest(RulerModule Ruler, string Tenant, string? Namespace, string? Group);

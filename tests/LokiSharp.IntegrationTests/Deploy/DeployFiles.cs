@@ -15,6 +15,7 @@ internal static partial class DeployFiles
     public static readonly string[] ManifestNames =
     [
         "loki-configmap.yaml",
+        "loki-rules.yaml",
         "loki-deployment.yaml",
         "promtail-configmap.yaml",
         "promtail-daemonset.yaml",

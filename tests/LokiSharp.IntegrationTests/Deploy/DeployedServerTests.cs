@@ -12,6 +12,9 @@ public sealed partial class DeployedServerFixture : IAsyncLifetime
 {
     public LokiProcess Server { get; private set; } = null!;
 
+    /// <summary>The ruler's rule directory, with loki-rules.yaml laid out in <c>fake/</c> as the kubelet mounts a ConfigMap.</summary>
+    public string RulesDirectory { get; } = Directory.CreateTempSubdirectory("lokisharp-deploy-rules-").FullName;
+
     /// <summary>The ConfigMap's loki.yaml, exactly as committed.</summary>
     public static string ConfigMapConfig => DeployFiles.ConfigMapFile("loki-config", "loki.yaml");
 
@@ -19,10 +22,13 @@ public sealed partial class DeployedServerFixture : IAsyncLifetime
     /// The ConfigMap's config with the two ports and every /loki path replaced by LokiProcess's
     /// ${HTTP_PORT}, ${GRPC_PORT} and ${DATA}; nothing else changes.
     /// </summary>
-    public static string RedirectedConfig()
+    public static string RedirectedConfig(string rulesDirectory)
     {
         var text = ConfigMapConfig;
-        var redirected = HttpPort().Replace(text, "${1}${HTTP_PORT}");
+        // The ruler's directory holds a ConfigMap mount the test lays out before the start, so it goes elsewhere.
+        Assert.Single(RulerDirectory().Matches(text));
+        var redirected = RulerDirectory().Replace(text, "${1}" + rulesDirectory);
+        redirected = HttpPort().Replace(redirected, "${1}${HTTP_PORT}");
         redirected = GrpcPort().Replace(redirected, "${1}${GRPC_PORT}");
         redirected = LokiPath().Replace(redirected, "${1}${DATA}");
 
@@ -35,11 +41,36 @@ public sealed partial class DeployedServerFixture : IAsyncLifetime
         return redirected;
     }
 
-    public async Task InitializeAsync() => Server = await LokiProcess.StartAsync(RedirectedConfig());
+    public async Task InitializeAsync()
+    {
+        MountRulesConfigMap(Path.Combine(RulesDirectory, "fake"));
+        Server = await LokiProcess.StartAsync(RedirectedConfig(RulesDirectory));
+    }
 
-    public async Task DisposeAsync() => await Server.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Directory.Delete(RulesDirectory, recursive: true);
+    }
+
+    // The kubelet's layout of a ConfigMap volume: the keys in a timestamped hidden folder, `..data` linking to it, and
+    // one link per key through `..data` (so an update swaps one link), which the ruler must read through.
+    private static void MountRulesConfigMap(string folder)
+    {
+        var version = Path.Combine(folder, "..2026_12_06_20_00_00.000000001");
+        Directory.CreateDirectory(version);
+        File.CreateSymbolicLink(Path.Combine(folder, "..data"), Path.GetFileName(version));
+        foreach (var (key, text) in DeployFiles.Object("ConfigMap", "loki-rules").StringMap("data"))
+        {
+            File.WriteAllText(Path.Combine(version, key), text);
+            File.CreateSymbolicLink(Path.Combine(folder, key), Path.Combine("..data", key));
+        }
+    }
 
     private static int CountOf(string text, string value) => Regex.Count(text, Regex.Escape(value));
+
+    [GeneratedRegex(@"(?m)^(\s+directory:\s*)/loki/rules$")]
+    private static partial Regex RulerDirectory();
 
     [GeneratedRegex(@"(?m)^(\s*http_listen_port:\s*)3100$")]
     private static partial Regex HttpPort();
@@ -163,6 +194,53 @@ public sealed partial class DeployedServerTests(DeployedServerFixture fixture) :
             var (status, body) = await GetAsync(path);
             Assert.True(status == HttpStatusCode.OK, $"{probe} {path} answered {(int)status}: {body}");
         }
+    }
+
+    [Fact]
+    public async Task The_ruler_evaluates_the_rules_ConfigMap_mounted_as_tenant_fake_and_the_API_lists_it()
+    {
+        var (status, body) = await GetAsync("/prometheus/api/v1/rules");
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        var group = json.RootElement.GetProperty("data").GetProperty("groups").EnumerateArray().Single();
+        var rules = group.GetProperty("rules").EnumerateArray()
+            .Select(r => (r.GetProperty("name").GetString(), r.GetProperty("type").GetString())).ToList();
+        var (yamlStatus, yaml) = await GetAsync("/loki/api/v1/rules");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("success", json.RootElement.GetProperty("status").GetString());
+        Assert.Equal("jewelry-shop-errors", group.GetProperty("name").GetString());
+        Assert.Equal("jewelry-shop.yaml", group.GetProperty("file").GetString());
+        Assert.Equal(60, group.GetProperty("interval").GetDouble());
+        Assert.Equal([("HighErrorRate", "alerting"), ("NginxHigh5xxRate", "alerting"), ("CeleryTaskFailures", "alerting"), ("PostgresErrors", "alerting")], rules);
+        Assert.Equal(HttpStatusCode.OK, yamlStatus);
+        Assert.StartsWith("jewelry-shop.yaml:\n    - name: jewelry-shop-errors\n", yaml, StringComparison.Ordinal);
+        Assert.DoesNotContain("invalid rule skipped", Server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rules_API_writes_to_the_read_only_ConfigMap_folder_answer_500_with_the_reason_and_reads_go_on()
+    {
+        // As in the pod, tenant fake's rule folder is a read-only mount.
+        var folder = Path.Combine(fixture.RulesDirectory, "fake");
+        using var mount = ReadOnlyMount.Of(folder);
+        await using var server = await LokiProcess.StartWrappedAsync(DeployedServerFixture.RedirectedConfig(fixture.RulesDirectory), mount.Wrapper);
+        const string group = "name: checkout\nrules:\n  - alert: NoOrders\n    expr: 'sum(count_over_time({app=\"django\"} |= \"order created\" [10m])) < 1'\n";
+
+        using var post = await server.Http.PostAsync(new Uri("/loki/api/v1/rules/checkout.yaml", UriKind.Relative),
+            new StringContent(group, System.Text.Encoding.UTF8, "application/yaml"));
+        var postBody = await post.Content.ReadAsStringAsync();
+        using var delete = await server.Http.DeleteAsync(new Uri("/loki/api/v1/rules/jewelry-shop.yaml", UriKind.Relative));
+        var deleteBody = await delete.Content.ReadAsStringAsync();
+        using var list = await server.Http.GetAsync(new Uri("/loki/api/v1/rules", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, post.StatusCode);
+        Assert.StartsWith($"cannot change namespace checkout.yaml of tenant fake: its rule folder {folder} is not writable (", postBody, StringComparison.Ordinal);
+        Assert.Contains("Read-only file system", postBody, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.InternalServerError, delete.StatusCode);
+        Assert.StartsWith($"cannot change namespace jewelry-shop.yaml of tenant fake: its rule folder {folder} is not writable (", deleteBody, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        Assert.Contains("alert: HighErrorRate", await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(folder, "checkout.yaml")));
     }
 
     [Fact]

@@ -56,7 +56,7 @@ public sealed class InstallScriptTests : IDisposable
         Assert.True(exitCode == 0, output);
         var applied = calls.Where(c => c.StartsWith("apply ", StringComparison.Ordinal)).Select(c => Path.GetFileName(c.Split(' ')[4])).ToList();
         Assert.Equal(
-            ["promtail-rbac.yaml", "loki-configmap.yaml", "loki-deployment.yaml", "promtail-configmap.yaml", "promtail-daemonset.yaml", "loki-datasource.yaml"],
+            ["promtail-rbac.yaml", "loki-configmap.yaml", "loki-rules.yaml", "loki-deployment.yaml", "promtail-configmap.yaml", "promtail-daemonset.yaml", "loki-datasource.yaml"],
             applied);
         Assert.All(calls.Where(c => c.StartsWith("apply ", StringComparison.Ordinal)), c => Assert.StartsWith("apply -n jewelry-shop -f ", c, StringComparison.Ordinal));
         // The Deployment and DaemonSet changed themselves, so they roll anyway: no extra restart.
@@ -77,12 +77,22 @@ public sealed class InstallScriptTests : IDisposable
     }
 
     [Fact]
+    public async Task Rerunning_with_only_the_rules_changed_restarts_nothing_as_the_ruler_rereads_its_mount()
+    {
+        var (exitCode, output, calls) = await InstallAsync(new() { ["FAKE_CHANGED"] = "loki-rules.yaml" });
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains(calls, c => c.StartsWith("apply ", StringComparison.Ordinal) && c.Contains("/loki-rules.yaml", StringComparison.Ordinal));
+        Assert.DoesNotContain(calls, c => c.Contains("rollout restart", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Rerunning_with_nothing_changed_restarts_nothing()
     {
         var (exitCode, output, calls) = await InstallAsync(new() { ["FAKE_CHANGED"] = "" });
 
         Assert.True(exitCode == 0, output);
-        Assert.Equal(6, calls.Count(c => c.StartsWith("apply ", StringComparison.Ordinal)));
+        Assert.Equal(DeployFiles.ManifestNames.Length, calls.Count(c => c.StartsWith("apply ", StringComparison.Ordinal)));
         Assert.DoesNotContain(calls, c => c.Contains("rollout restart", StringComparison.Ordinal));
         Assert.DoesNotContain(calls, c => c.Contains("set image", StringComparison.Ordinal));
     }
@@ -100,7 +110,8 @@ public sealed class InstallScriptTests : IDisposable
 
         Assert.True(exitCode == 0, output);
         var mutating = calls.Where(c => !c.StartsWith("get ", StringComparison.Ordinal)).ToList();
-        Assert.Equal(8, mutating.Count);
+        // The namespace, every manifest and the image.
+        Assert.Equal(DeployFiles.ManifestNames.Length + 2, mutating.Count);
         Assert.All(mutating, c => Assert.EndsWith(" --dry-run=server", c, StringComparison.Ordinal));
         Assert.DoesNotContain(calls, c => c.Contains("rollout", StringComparison.Ordinal));
     }

@@ -40,6 +40,7 @@ public sealed partial class ManifestTests
         Assert.Equal(
             [
                 "loki-configmap.yaml: v1 ConfigMap/loki-config",
+                "loki-rules.yaml: v1 ConfigMap/loki-rules",
                 "loki-deployment.yaml: v1 PersistentVolumeClaim/loki-storage",
                 "loki-deployment.yaml: v1 Service/loki",
                 "loki-deployment.yaml: apps/v1 Deployment/loki",
@@ -177,7 +178,9 @@ public sealed partial class ManifestTests
                 if (volume.Has("configMap"))
                 {
                     var configMap = DeployFiles.Object("ConfigMap", volume.Str("configMap", "name"));
-                    foreach (var item in volume.Seq("configMap", "items"))
+                    // Without items every key is mounted: there must be at least one.
+                    Assert.True(volume.Has("configMap", "items") || ((YamlMappingNode)configMap.Get("data")).Children.Count > 0);
+                    foreach (var item in volume.Has("configMap", "items") ? volume.Seq("configMap", "items") : [])
                     {
                         Assert.True(configMap.Has("data", item.Str("key")), $"ConfigMap {volume.Str("configMap", "name")} has no key {item.Str("key")}");
                     }
@@ -286,6 +289,47 @@ public sealed partial class ManifestTests
         Assert.Equal("10m", config.Str("compactor", "compaction_interval"));
         Assert.Equal("true", config.Str("query_range", "results_cache", "cache", "embedded_cache", "enabled"));
         Assert.Equal("500", config.Str("query_range", "results_cache", "cache", "embedded_cache", "max_size_mb"));
+    }
+
+    [Fact]
+    public void Ruler_reads_the_rules_ConfigMap_mounted_read_only_as_tenant_fake_and_notifies_an_Alertmanager_Service()
+    {
+        var ruler = LokiConfig.Get("ruler");
+        var directory = ruler.Str("storage", "local", "directory");
+        var mount = LokiContainer.Seq("volumeMounts").Named("rules");
+
+        Assert.Equal("false", LokiConfig.Str("auth_enabled"));
+        Assert.Equal("local", ruler.Str("storage", "type"));
+        Assert.Equal("/loki/rules", directory);
+        Assert.Equal(directory + "/fake", mount.Str("mountPath"));
+        Assert.Equal("true", mount.Str("readOnly"));
+        Assert.Equal("loki-rules", LokiPod.Seq("volumes").Named("rules").Str("configMap", "name"));
+        Assert.Equal("true", ruler.Str("enable_api"));
+        Assert.Matches(@"^http://alertmanager\.[a-z0-9-]+\.svc\.cluster\.local:9093$", ruler.Str("alertmanager_url"));
+        Assert.Contains(ruler.Str("alertmanager_url"), File.ReadAllText(DeployFiles.PathOf("README.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_rule_of_the_rules_ConfigMap_is_valid_for_the_ruler_with_the_guides_HighErrorRate_first()
+    {
+        var files = DeployFiles.Object("ConfigMap", "loki-rules").StringMap("data");
+        var rules = new List<LokiSharp.Ruler.Rules.RuleDefinition>();
+        foreach (var (name, text) in files)
+        {
+            var parsed = LokiSharp.Ruler.Rules.RuleFileParser.Parse(name, text);
+
+            Assert.True(LokiSharp.Ruler.Rules.RuleDirectory.IsRuleFileName(name), name);
+            Assert.True(parsed.Problems.Count == 0, string.Join("\n", parsed.Problems));
+            rules.AddRange(parsed.Groups.SelectMany(g => g.Rules));
+        }
+
+        Assert.Equal(["HighErrorRate", "NginxHigh5xxRate", "CeleryTaskFailures", "PostgresErrors"], rules.Select(r => r.Name));
+        Assert.All(rules, r => Assert.Equal(LokiSharp.Ruler.Rules.RuleKind.Alerting, r.Kind));
+        Assert.Equal("sum(rate({app=\"django\"} |= \"error\" [5m])) > 10", rules[0].Expr.Trim());
+        // The check can fail: the same file with a log query where a metric query belongs is refused.
+        var broken = LokiSharp.Ruler.Rules.RuleFileParser.Parse("broken.yaml",
+            files.Values.First().Replace("sum(rate({app=\"django\"} |= \"error\" [5m])) > 10", "{app=\"django\"} |= \"error\"", StringComparison.Ordinal));
+        Assert.NotEmpty(broken.Problems);
     }
 
     [Fact]
