@@ -9,9 +9,9 @@ namespace LokiSharp.Ruler.State;
 /// <summary>
 /// Keeps each group's active alerts in the ruler's <c>wal.dir</c> so that <c>for</c> state survives a restart: one JSON
 /// file per group under <c>&lt;dir&gt;/&lt;tenant&gt;/alert-state/</c>, replaced atomically after an evaluation that has
-/// active alerts (or had some before) and removed when none are left. Loki instead reads its <c>ALERTS_FOR_STATE</c>
-/// series back from the ruler's WAL; the file holds the same facts (labels and ActiveAt per alert, and the time
-/// they were last true).
+/// active alerts (or had some before) and removed when none are left. The file holds the facts Prometheus keeps in its
+/// <c>ALERTS_FOR_STATE</c> series (labels and ActiveAt per alert, and the time they were last true); Loki's ruler keeps
+/// none across a restart and re-runs the alert's query at "now minus <c>for</c>" instead (its in-memory store).
 /// </summary>
 public sealed class AlertStateStore(string directory)
 {
