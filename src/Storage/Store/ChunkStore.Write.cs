@@ -112,6 +112,18 @@ public sealed partial class ChunkStore
     private void WriteToBucket(BucketLayout bucket, string tenant, IReadOnlyList<ChunkWrite> chunks, ReadOnlyMemory<byte>[] payloads)
     {
         var (packId, offsets) = bucket.WritePack(tenant, payloads);
+        try
+        {
+            CommitToBucket(bucket, tenant, chunks, packId, offsets);
+        }
+        finally
+        {
+            bucket.PackDone(tenant, packId);
+        }
+    }
+
+    private void CommitToBucket(BucketLayout bucket, string tenant, IReadOnlyList<ChunkWrite> chunks, long packId, long[] offsets)
+    {
         var byTable = new Dictionary<string, (long Start, long Length, List<(LabelSet, ChunkRef)> Chunks)>(StringComparer.Ordinal);
         for (var i = 0; i < chunks.Count; i++)
         {
