@@ -11,7 +11,7 @@ namespace LokiSharp.IntegrationTests.ObjectStorage;
 /// local-disk single binary answers, across a restart and from a separate <c>read</c> process; start-up checks the
 /// bucket; a bucket that goes away loses nothing.
 /// </summary>
-public sealed class BucketStoreTests(RadosGateway gateway) : IClassFixture<RadosGateway>
+public sealed partial class BucketStoreTests(RadosGateway gateway) : IClassFixture<RadosGateway>
 {
     private const string Local = """
         auth_enabled: false
