@@ -18,6 +18,7 @@ internal sealed partial class BucketLayout
     private static readonly TimeSpan SettleTime = TimeSpan.FromMinutes(10);
 
     private readonly HashSet<long> _ownRewritePacks = [];
+    private long _lastSweepRefresh = long.MinValue / 2;
 
     /// <summary>Whether this process may write the compactor's objects.</summary>
     public bool IsCompactor => _compactor is not null;
@@ -168,7 +169,14 @@ internal sealed partial class BucketLayout
             return 0;
         }
 
-        RefreshAsync(CancellationToken.None).GetAwaiter().GetResult();
+        // One listing serves a sweep's consecutive deletes: a segment naming a pack marked a delete delay ago cannot
+        // appear within the second since, unless its put took longer than the delay (which the delay must exceed).
+        if (Environment.TickCount64 - _lastSweepRefresh > 1000)
+        {
+            RefreshAsync(CancellationToken.None).GetAwaiter().GetResult();
+            _lastSweepRefresh = Environment.TickCount64;
+        }
+
         var key = BucketKeys.Pack(tenant, writer, packId);
         if (!_tenants.TryGetValue(tenant, out var t) || IsDamaged(t) || _packsInFlight.ContainsKey(key) ||
             (t.Packs.TryGetHandle(writer, packId, out var handle) && ReferencedHandles(t).Contains(handle)))
