@@ -119,6 +119,60 @@ public sealed class BucketCompactorTests
         Assert.Empty(f.Corruptions);
     }
 
+    [Theory]
+    [InlineData("index-tombstoned")]
+    [InlineData("marks-written")]
+    [InlineData("pack-deleted")]
+    [InlineData("request-applied")]
+    public async Task ACrashAtAnyStepLosesNothingLiveAndARestartedCompactorFinishesTheWork(string step)
+    {
+        using var f = new CompactorFixture(_ => new RetentionPolicy(Days31, []), deleteDelay: TimeSpan.Zero, cancelPeriod: TimeSpan.Zero, bucket: true);
+        var now = NowNs(Start);
+        var streams = Enumerable.Range(0, 3).Select(i => Labels(("app", "s" + i))).ToArray();
+        foreach (var s in streams)
+        {
+            f.Write("t", s, now - (60 * Day), Second, 4, "old");
+            f.Write("t", s, now - (2 * Day), Second, 4, "live");
+        }
+
+        f.Compactor.DeleteRequests.Add(Request("{app=\"s0\"} |= \"live 1\"", now - (3 * Day), now));
+
+        // A pack a writer put but never indexed (it crashed before its segment) is collected too.
+        using (var objects = new FileSystemObjectStore(f.BucketPath))
+        {
+            await objects.PutAsync("t/packs/ingester-9/00000000000000ff.pack", new byte[] { 0x4C, 0x4B, 0x53, 0x50, 1, 1, 0, 0 });
+        }
+
+        f.Compactor.StepHook = s =>
+        {
+            if (s == step)
+            {
+                throw new IOException("injected crash at " + s);
+            }
+        };
+        Assert.Throws<IOException>(() => f.Run(Start));
+
+        f.Reopen(emptyWorkingDirectory: true);
+        f.Run(Start.AddMinutes(10));
+        f.Run(Start.AddMinutes(20));
+
+        using var reader = f.OpenBucket(null, null, "reader");
+        foreach (var source in new Storage.Reading.ILogSource[] { f.Store, reader })
+        {
+            Assert.Equal(["live 0", "live 2", "live 3"], f.Read("t", streams[0], source).Select(e => e.Line));
+            Assert.Equal(["live 0", "live 1", "live 2", "live 3"], f.Read("t", streams[1], source).Select(e => e.Line));
+            Assert.Equal(["live 0", "live 1", "live 2", "live 3"], f.Read("t", streams[2], source).Select(e => e.Line));
+        }
+
+        // Left: the two live writer packs not rewritten, and the rewrite's pack.
+        var packs = Keys(f, "t/packs/");
+        Assert.Equal(3, packs.Count);
+        Assert.Single(packs, k => k.StartsWith("t/packs/compactor/", StringComparison.Ordinal));
+        Assert.Equal(0, f.Run(Start.AddMinutes(30)).PacksPending);
+        Assert.Equal(DeleteRequestStatus.Processed, Assert.Single(f.Compactor.DeleteRequests.All()).Status);
+        Assert.Empty(f.Corruptions);
+    }
+
     [Fact]
     public void StateObjectsAreVersionedNewestWinsAndOlderOnesGoOnceOlderThanTheDelay()
     {
