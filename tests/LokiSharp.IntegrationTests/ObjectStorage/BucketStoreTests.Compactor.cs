@@ -91,6 +91,33 @@ public sealed partial class BucketStoreTests
         Assert.Equal(2, (await KeysAsync(bucket, "compactor/heartbeats/")).Count);
     }
 
+    [Fact]
+    public async Task On_s3_of_two_backends_by_mistake_the_older_steps_down_says_so_and_is_not_ready()
+    {
+        var bucket = await NewBucketAsync();
+        await using var first = await LokiProcess.StartAsync(S3WithRetention(bucket, "unused", "24h"), true, "-target=backend");
+        await using var second = await LokiProcess.StartAsync(S3WithRetention(bucket, "unused", "24h"), true, "-target=backend");
+        var heartbeats = await EventuallyListAsync(async () => await KeysAsync(bucket, "compactor/heartbeats/"), 2);
+        Assert.Equal(2, heartbeats.Count);
+
+        // The first one's next run (every second) sees the second's heartbeat, which has the higher epoch.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        HttpStatusCode status;
+        string body;
+        do
+        {
+            await Task.Delay(200);
+            using var ready = await first.Http.GetAsync(new Uri("/ready", UriKind.Relative));
+            (status, body) = (ready.StatusCode, await ready.Content.ReadAsStringAsync());
+        }
+        while (status == HttpStatusCode.OK && DateTime.UtcNow < deadline);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("Compactor not ready: a newer compactor is running on the bucket: " + heartbeats[1], body.Trim());
+        Assert.Contains("another compactor with a newer epoch is running on the same bucket (" + heartbeats[1] + ")", first.Output, StringComparison.Ordinal);
+        await SendAsync(second, HttpMethod.Get, "/ready", null, HttpStatusCode.OK);
+    }
+
     // A reader sees the compactor's segments after its next refresh: poll (bounded) until the answer is the expected one.
     private static async Task<List<T>> EventuallyListAsync<T>(Func<Task<List<T>>> query, List<T> expected) =>
         await EventuallyListAsync(query, list => list.SequenceEqual(expected));
