@@ -121,7 +121,8 @@ public sealed class StoreCompactor
         {
             if (Heartbeat is { } heartbeat)
             {
-                SteppedDownFor = heartbeat.BeatAndFindNewer(_options.CompactionInterval);
+                SteppedDownFor = heartbeat.BeatAndFindNewer(_options.CompactionInterval, out var othersAlive);
+                _store.SoleCompactor = !othersAlive;
                 if (SteppedDownFor is { } other)
                 {
                     return new CompactionReport(0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, _marks.Count, TimeSpan.Zero) { SteppedDownFor = other };

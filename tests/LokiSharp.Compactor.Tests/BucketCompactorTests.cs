@@ -174,6 +174,29 @@ public sealed class BucketCompactorTests
     }
 
     [Fact]
+    public async Task HeartbeatsTellWhetherAnotherHostIsAliveAndStaleOnesOfOlderCompactorsAreDeleted()
+    {
+        var clock = new ManualClock(Start);
+        using var dir = new TempBucket();
+        async Task Beat(long epoch, string name, DateTimeOffset at) =>
+            await dir.Store.PutAsync($"{CompactorHeartbeat.Prefix}{epoch:x16}-{name}", System.Text.Encoding.ASCII.GetBytes(at.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var heartbeat = new CompactorHeartbeat(dir.Store, 10, "backend-0", clock);
+        var interval = TimeSpan.FromMinutes(10);
+
+        // This host's own previous start, beating a minute ago, is not another compactor; a stale one is deleted.
+        await Beat(4, "backend-0", Start.AddMinutes(-1));
+        await Beat(5, "backend-1", Start.AddHours(-2));
+        Assert.Null(heartbeat.BeatAndFindNewer(interval, out var others));
+        Assert.False(others);
+        Assert.Equal([$"{CompactorHeartbeat.Prefix}{4:x16}-backend-0", heartbeat.Key], dir.Store.ListAsync(CompactorHeartbeat.Prefix).ToBlockingEnumerable().Select(i => i.Key));
+
+        // Another host with an older epoch, alive: this one keeps compacting but knows it is not alone.
+        await Beat(6, "backend-1", Start.AddMinutes(-1));
+        Assert.Null(heartbeat.BeatAndFindNewer(interval, out others));
+        Assert.True(others);
+    }
+
+    [Fact]
     public void StateObjectsAreVersionedNewestWinsAndOlderOnesGoOnceOlderThanTheDelay()
     {
         var clock = new ManualClock(Start);

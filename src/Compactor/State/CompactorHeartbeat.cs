@@ -15,6 +15,9 @@ public sealed class CompactorHeartbeat
     /// <summary>The prefix of every heartbeat key.</summary>
     public const string Prefix = "compactor/heartbeats/";
 
+    // Heartbeats of older compactors silent this long are deleted.
+    private static readonly TimeSpan StaleAfter = TimeSpan.FromHours(1);
+
     private readonly IObjectStore _store;
     private readonly TimeProvider _time;
 
@@ -39,18 +42,21 @@ public sealed class CompactorHeartbeat
     public string Key { get; }
 
     /// <summary>
-    /// Beats, then looks for a compactor with a higher epoch that beat less than three <paramref name="interval"/>s ago.
+    /// Beats, then looks at the other compactors' heartbeats: one with a higher epoch that beat less than three
+    /// <paramref name="interval"/>s ago makes this one step down. <paramref name="othersAlive"/> tells whether any
+    /// compactor under another name beat that recently (a lower epoch under this name is this host's own previous run).
     /// </summary>
-    /// <returns>The other compactor's heartbeat key (its epoch and name), or null when this one is the newest alive.</returns>
-    public string? BeatAndFindNewer(TimeSpan interval)
+    /// <returns>The newer compactor's heartbeat key (its epoch and name), or null when this one is the newest alive.</returns>
+    public string? BeatAndFindNewer(TimeSpan interval, out bool othersAlive)
     {
+        othersAlive = false;
         var now = _time.GetUtcNow().UtcTicks;
         _store.PutAsync(Key, Encoding.ASCII.GetBytes(now.ToString(CultureInfo.InvariantCulture))).GetAwaiter().GetResult();
         foreach (var info in _store.ListAsync(Prefix).ToBlockingEnumerable())
         {
             var name = info.Key.AsSpan(Prefix.Length);
             if (name.Length < 18 || name[16] != '-' ||
-                !long.TryParse(name[..16], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var epoch) || epoch <= Epoch)
+                !long.TryParse(name[..16], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var epoch) || epoch == Epoch)
             {
                 continue;
             }
@@ -65,10 +71,24 @@ public sealed class CompactorHeartbeat
                 continue;
             }
 
-            if (long.TryParse(Encoding.ASCII.GetString(beat), NumberStyles.Integer, CultureInfo.InvariantCulture, out var at) &&
-                now - at < 3 * interval.Ticks)
+            if (!long.TryParse(Encoding.ASCII.GetString(beat), NumberStyles.Integer, CultureInfo.InvariantCulture, out var at))
             {
-                return info.Key;
+                continue;
+            }
+
+            if (now - at < 3 * interval.Ticks)
+            {
+                if (epoch > Epoch)
+                {
+                    return info.Key;
+                }
+
+                othersAlive |= !name[17..].SequenceEqual(Name);
+            }
+            else if (epoch < Epoch && now - at > Math.Max(3 * interval.Ticks, StaleAfter.Ticks))
+            {
+                // A compactor gone for good (an older start of this or another host): one small object less per start.
+                _store.DeleteAsync(info.Key).GetAwaiter().GetResult();
             }
         }
 

@@ -20,6 +20,12 @@ internal sealed partial class BucketLayout
     private readonly HashSet<long> _ownRewritePacks = [];
     private long _lastSweepRefresh = long.MinValue / 2;
 
+    /// <summary>
+    /// Set by the compactor when no other compactor beat recently: a pending replacement another process left is then
+    /// an interrupted rewrite for sure, and is repaired without waiting for the settle time.
+    /// </summary>
+    public bool SoleCompactor { get; set; }
+
     /// <summary>Whether this process may write the compactor's objects.</summary>
     public bool IsCompactor => _compactor is not null;
 
@@ -213,7 +219,8 @@ internal sealed partial class BucketLayout
     // A rewrite that wrote its replacements but no tombstone never committed; if a later tombstone of the old
     // chunk committed it, it would duplicate the rerun's chunk. Its replacement chunk is tombstoned instead: this
     // process's own ones at once (no rewrite of ours is in flight under the maintenance lock), other processes'
-    // once they are older than the settle time (a twin compactor may still be mid-rewrite).
+    // once they are older than the settle time (a twin compactor may still be mid-rewrite), or at once when no other
+    // compactor is alive (SoleCompactor).
     private void RepairInterruptedRewrites(string tenant, BucketTenant t, Action<string, string>? hook)
     {
         var compactor = Compactor();
@@ -224,7 +231,7 @@ internal sealed partial class BucketLayout
             foreach (var (_, chunk, _) in table.PendingReplacements())
             {
                 var (writer, packId) = t.Packs.PackOf(chunk.PackId);
-                if (_ownRewritePacks.Contains(chunk.PackId) || (writer == WriterName.Compactor && packId < settled))
+                if (_ownRewritePacks.Contains(chunk.PackId) || (writer == WriterName.Compactor && (SoleCompactor || packId < settled)))
                 {
                     orphans.Add(chunk.Key);
                 }

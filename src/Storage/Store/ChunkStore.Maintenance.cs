@@ -10,6 +10,22 @@ namespace LokiSharp.Storage.Store;
 public sealed partial class ChunkStore
 {
     /// <summary>
+    /// On a bucket: whether the compactor found no other compactor alive (its heartbeats), so rewrites other processes
+    /// left half done are repaired at once rather than after the settle time. Nothing for the local layout.
+    /// </summary>
+    public bool SoleCompactor
+    {
+        get => _bucket?.SoleCompactor ?? true;
+        set
+        {
+            if (_bucket is { } bucket)
+            {
+                bucket.SoleCompactor = value;
+            }
+        }
+    }
+
+    /// <summary>
     /// Deletes chunks from the index: a tombstone is appended (and fsynced) to the journal of every table
     /// listing each chunk, then the refs disappear from queries. Pack files are not touched; once none of
     /// their chunks is listed, <see cref="UnreferencedPacks"/> reports them. Idempotent.
