@@ -153,7 +153,7 @@ internal sealed partial class BucketLayout
         var referenced = ReferencedHandles(t);
         foreach (var (key, writer, packId, bytes) in listed)
         {
-            if (!inFlight.Contains(key) && !(t.Packs.TryGetHandle(writer, packId, out var handle) && referenced.Contains(handle)))
+            if (!inFlight.Contains(key) && !InUse(t, writer, packId, referenced))
             {
                 result.Add(new PackFileInfo(packId, bytes, BucketKeys.PackName(writer, packId)));
             }
@@ -185,7 +185,7 @@ internal sealed partial class BucketLayout
 
         var key = BucketKeys.Pack(tenant, writer, packId);
         if (!_tenants.TryGetValue(tenant, out var t) || IsDamaged(t) || _packsInFlight.ContainsKey(key) ||
-            (t.Packs.TryGetHandle(writer, packId, out var handle) && ReferencedHandles(t).Contains(handle)))
+            InUse(t, writer, packId, ReferencedHandles(t)))
         {
             return 0;
         }
@@ -265,6 +265,14 @@ internal sealed partial class BucketLayout
         var (writer, packId) = t.Packs.PackOf(key.PackId);
         return new BucketChunkKey(writer, packId, key.Offset);
     }
+
+    // Referenced by a live chunk or a pending replacement; or never indexed anywhere yet and younger than the settle
+    // time: another process may be between the pack's put and its segment's (retries included), which a short
+    // retention_delete_delay alone would not cover. A pack id is its writer's sequence, i.e. its creation time in ticks.
+    private static bool InUse(BucketTenant t, string writer, long packId, HashSet<long> referenced) =>
+        t.Packs.TryGetHandle(writer, packId, out var handle)
+            ? referenced.Contains(handle)
+            : packId > DateTime.UtcNow.Ticks - SettleTime.Ticks;
 
     private static bool IsDamaged(BucketTenant t) => t.Tables.Values.Any(table => table.Damaged.Count > 0);
 

@@ -191,6 +191,26 @@ public sealed class BucketMaintenanceTests : IDisposable
     }
 
     [Fact]
+    public async Task APackNoObjectListsIsCollectedOnlyOnceOlderThanTheSettleTime()
+    {
+        using var writer = Open("ingester-0", null);
+        writer.Write("t", [Chunk(Api, Lines(Base, Second, 3))]);
+        using var compactor = Open(null, Epoch);
+
+        // Another writer between its pack and its segment (a fresh sequence), and a crash leftover (an old one).
+        using var objects = new FileSystemObjectStore(_bucketDir.Path);
+        var pending = BucketKeys.Pack("t", "ingester-1", DateTime.UtcNow.Ticks);
+        var leftover = BucketKeys.Pack("t", "ingester-1", DateTime.UtcNow.AddMinutes(-11).Ticks);
+        await objects.PutAsync(pending, new byte[] { 1 });
+        await objects.PutAsync(leftover, new byte[] { 2 });
+        var name = Assert.Single(compactor.UnreferencedPacks("t")).MarkName;
+        Assert.Equal(leftover, $"t/packs/{name}.pack");
+        Assert.Equal(0, compactor.DeletePackIfUnreferenced("t", pending["t/packs/".Length..^PackFiles.Suffix.Length]));
+        Assert.Equal(1, compactor.DeletePackIfUnreferenced("t", name));
+        Assert.Equal(2, Keys("t/packs/").Count);
+    }
+
+    [Fact]
     public async Task NoPackOfATenantIsCollectedWhileOneOfItsTablesIsDamaged()
     {
         using var writer = Open("ingester-0", null);
