@@ -37,6 +37,12 @@ public sealed record IngesterOptions
     public TimeSpan FlushCheckPeriod { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long a stored block stays readable in the head (zero: it leaves at once). Scale-out roles keep it until
+    /// every reader has refreshed its view of the bucket; its memory stays counted in <see cref="MaxHeadBytes"/>.
+    /// </summary>
+    public TimeSpan RetainFlushed { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
     /// Bound on unflushed head bytes across tenants; pushes beyond it get 429 instead of growing memory.
     /// </summary>
     public long MaxHeadBytes { get; init; } = 2L << 30;

@@ -120,14 +120,23 @@ public sealed partial class StreamIngester
             await Task.WhenAll(markers).ConfigureAwait(false);
         }
 
+        var retain = _options.RetainFlushed > TimeSpan.Zero;
         foreach (var (stream, block, reason) in writes)
         {
             lock (stream.Sync)
             {
                 stream.Sealed.Remove(block);
+                if (retain)
+                {
+                    stream.Retained.Add((block, now));
+                }
             }
 
-            Interlocked.Add(ref _headBytes, -block.RawBytes);
+            if (!retain)
+            {
+                Interlocked.Add(ref _headBytes, -block.RawBytes);
+            }
+
             foreach (var part in block.Parts)
             {
                 _metrics.ChunksFlushed.WithLabels(ReasonLabel(reason)).Inc();
@@ -153,8 +162,10 @@ public sealed partial class StreamIngester
         {
             lock (stream.Sync)
             {
-                // Keep a stream that may still receive writes; an idle, empty one is forgotten as in Loki.
-                if (!stream.IsEmpty || now - stream.LastAppendAt < _options.ChunkIdlePeriod.Ticks)
+                ReleaseRetained(stream, now);
+
+                // Keep a stream that may still receive writes or be read; an idle, empty one is forgotten as in Loki.
+                if (!stream.IsEmpty || stream.Retained.Count > 0 || now - stream.LastAppendAt < _options.ChunkIdlePeriod.Ticks)
                 {
                     continue;
                 }
@@ -165,6 +176,22 @@ public sealed partial class StreamIngester
             _metrics.StreamsRemoved.WithLabels(tenant).Inc();
             _metrics.MemoryStreams.WithLabels(tenant).Dec();
         }
+    }
+
+    // Stored blocks whose retain period is over leave the head, and their memory the head's bound. Under stream.Sync.
+    private void ReleaseRetained(HeadStream stream, long now)
+    {
+        var expiry = _options.RetainFlushed.Ticks;
+        stream.Retained.RemoveAll(retained =>
+        {
+            if (now - retained.FlushedAt < expiry)
+            {
+                return false;
+            }
+
+            Interlocked.Add(ref _headBytes, -retained.Block.RawBytes);
+            return true;
+        });
     }
 
     private async Task DropFlushedSegmentsAsync()

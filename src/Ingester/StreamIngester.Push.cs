@@ -301,9 +301,11 @@ public sealed partial class StreamIngester
     // Appends admitted entries, now durable in the WAL, to the stream's open block.
     private void Apply(HeadStream stream, Admitted admitted, PushBatch batch, long recordId, long walSegment, long now)
     {
+        long held;
         lock (stream.Sync)
         {
             var builder = _builders.Rent();
+            var before = stream.Open.RawBytes;
             try
             {
                 foreach (var entry in admitted.Entries)
@@ -319,6 +321,8 @@ public sealed partial class StreamIngester
                     }
                 }
 
+                // What the head now holds, structured metadata included (a flush releases the same amount).
+                held = stream.Open.RawBytes - before;
                 if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
                 {
                     stream.Open.Seal(builder);
@@ -342,7 +346,7 @@ public sealed partial class StreamIngester
             stream.LastAppendAt = now;
         }
 
-        Interlocked.Add(ref _headBytes, admitted.Bytes);
+        Interlocked.Add(ref _headBytes, held);
     }
 
     // A stream's entries accepted by a push: their raw bytes, the highest timestamp, and the newest entry (for

@@ -51,6 +51,11 @@ public sealed partial class StreamIngester
         var tail = new List<HeadEntry>();
         lock (head.Sync)
         {
+            foreach (var (block, _) in head.Retained)
+            {
+                block.Snapshot(query.From, query.Through, query.Filter, parts, tail);
+            }
+
             foreach (var block in head.Sealed)
             {
                 block.Snapshot(query.From, query.Through, query.Filter, parts, tail);
@@ -119,6 +124,7 @@ public sealed partial class StreamIngester
     }
 
     /// <inheritdoc />
+    /// <remarks>Only unflushed blocks count: retained ones are stored already, and the store counts them.</remarks>
     public IndexStats Stats(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through)
     {
         long streamsCount = 0, chunks = 0, bytes = 0, entries = 0;
@@ -129,9 +135,14 @@ public sealed partial class StreamIngester
                 continue;
             }
 
-            streamsCount++;
             lock (stream.Sync)
             {
+                if (stream.IsEmpty)
+                {
+                    continue;
+                }
+
+                streamsCount++;
                 foreach (var block in stream.Sealed.Append(stream.Open))
                 {
                     if (!block.IsEmpty)
@@ -148,6 +159,7 @@ public sealed partial class StreamIngester
     }
 
     /// <inheritdoc />
+    /// <remarks>As <see cref="Stats"/>, only unflushed blocks count.</remarks>
     public IReadOnlyList<SeriesVolume> Volumes(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through)
     {
         var volumes = new List<SeriesVolume>();
@@ -164,7 +176,11 @@ public sealed partial class StreamIngester
                     }
                 }
 
-                volumes.Add(new SeriesVolume(stream.Labels, bytes));
+                // A stream whose blocks are all stored (retained) is counted by the store.
+                if (bytes > 0)
+                {
+                    volumes.Add(new SeriesVolume(stream.Labels, bytes));
+                }
             }
         }
 

@@ -26,7 +26,7 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     private (StreamIngester Ingester, ChunkStore Store) Open(IngestionLimits? limits = null, TimeSpan? maxChunkAge = null, long maxHeadBytes = 2L << 30,
-        long walSegmentSize = 128L << 20)
+        long walSegmentSize = 128L << 20, TimeSpan retainFlushed = default, TimeProvider? time = null)
     {
         var store = ChunkStore.Open(new StorageOptions { RootDirectory = Path.Combine(_directory, "chunks") });
         var options = new IngesterOptions
@@ -36,9 +36,10 @@ public sealed class WalAndHeadTests : IDisposable
             MaxChunkAge = maxChunkAge ?? TimeSpan.FromHours(2),
             MaxHeadBytes = maxHeadBytes,
             WalSegmentSize = walSegmentSize,
+            RetainFlushed = retainFlushed,
         };
         var ingester = new StreamIngester(options, store, new FixedLimits(limits ?? new IngestionLimits()),
-            new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System);
+            new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), time ?? TimeProvider.System);
         ingester.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         return (ingester, store);
     }
@@ -544,6 +545,70 @@ public sealed class WalAndHeadTests : IDisposable
 
             Assert.Empty(ReadAll(ingester));
             Assert.Single(ingester.SelectStreams("a", [new LabelMatcher("app", MatchType.Equal, "web")], 0, long.MaxValue));
+        }
+    }
+
+    /// <summary>A clock the test moves by hand.</summary>
+    private sealed class ManualTime : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Fact]
+    public async Task Flushed_blocks_stay_readable_and_counted_for_the_retain_period_then_leave()
+    {
+        var time = new ManualTime();
+        var (ingester, store) = Open(retainFlushed: TimeSpan.FromMinutes(15), time: time);
+        using (store)
+        using (ingester)
+        {
+            await PushAsync(ingester, "{app=\"web\"}", (Now, "kept"), (Now + 1, "after flushing"));
+            var bytes = ingester.HeadBytes;
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+
+            // Stored, and still answered by the head (readers remove the duplicate) with its memory still counted.
+            Assert.Equal([(Now, "kept"), (Now + 1, "after flushing")], ReadAll(store));
+            Assert.Equal([(Now, "kept"), (Now + 1, "after flushing")], ReadAll(ingester));
+            Assert.Equal(bytes, ingester.HeadBytes);
+
+            // Stats and volumes are the store's to count once stored.
+            Assert.Equal(default, ingester.Stats("fake", [], 0, long.MaxValue));
+            Assert.Empty(ingester.Volumes("fake", [], 0, long.MaxValue));
+
+            // New entries are flushed on their own; the retained block is not stored twice.
+            await PushAsync(ingester, "{app=\"web\"}", (Now + 2, "later"));
+            time.Now += TimeSpan.FromMinutes(14);
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+            Assert.Equal(3, ReadAll(store).Count);
+            Assert.Equal(3, ReadAll(ingester).Count);
+
+            time.Now += TimeSpan.FromMinutes(2);
+            await ingester.FlushAsync(force: false, CancellationToken.None);
+            Assert.Equal([(Now + 2, "later")], ReadAll(ingester));
+
+            time.Now += TimeSpan.FromMinutes(15);
+            await ingester.FlushAsync(force: false, CancellationToken.None);
+            Assert.Empty(ReadAll(ingester));
+            Assert.Equal(0, ingester.HeadBytes);
+            Assert.Equal(3, ReadAll(store).Count);
+        }
+    }
+
+    [Fact]
+    public async Task Without_a_retain_period_flushed_blocks_leave_the_head_at_once()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            await PushAsync(ingester, "{app=\"web\"}", (Now, "gone from the head"));
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+
+            Assert.Empty(ReadAll(ingester));
+            Assert.Equal(0, ingester.HeadBytes);
+            Assert.Single(ReadAll(store));
         }
     }
 }

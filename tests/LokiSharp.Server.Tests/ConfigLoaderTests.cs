@@ -78,7 +78,7 @@ public sealed class ConfigLoaderTests
 
         var noticed = loaded.Notices.Select(n => (n.Key, n.Kind)).ToList();
         Assert.Contains(("server.log_request_headers", ConfigNoticeKind.Ignored), noticed);
-        Assert.Contains(noticed, n => n.Key.StartsWith("ingester.lifecycler.", StringComparison.Ordinal) && n.Kind == ConfigNoticeKind.Ignored);
+        Assert.Contains(("ingester.lifecycler.final_sleep", ConfigNoticeKind.Ignored), noticed);
         Assert.Contains(("storage_config.boltdb_shipper.shared_store", ConfigNoticeKind.Deprecated), noticed);
         Assert.Contains(("limits_config.enforce_metric_name", ConfigNoticeKind.Deprecated), noticed);
         Assert.Contains(("table_manager", ConfigNoticeKind.Deprecated), noticed);
@@ -395,6 +395,63 @@ public sealed class ConfigLoaderTests
 
     internal const string MinimalSchema =
         "schema_config:\n  configs:\n    - from: 2024-01-01\n      store: tsdb\n      schema: v13\n\n";
+
+    private const string PeriodYaml = "schema_config:\n  configs:\n    - {from: 2024-01-01, store: tsdb, object_store: filesystem, schema: v13, index: {prefix: index_, period: 24h}}\n";
+
+    [Fact]
+    public void Peer_keys_are_read_and_the_rest_of_their_sections_stay_ignored()
+    {
+        var loaded = ConfigLoader.LoadText(PeriodYaml + """
+            server: {grpc_listen_port: 9096}
+            memberlist:
+              join_members: ['dns+loki-memberlist.ns.svc.cluster.local:7946', '10.0.0.9:9300']
+              bind_port: 7947
+              abort_if_cluster_join_fails: true
+            common: {instance_addr: 10.0.0.1, ring: {instance_addr: 10.0.0.2, kvstore: {store: memberlist}}}
+            ingester: {lifecycler: {address: 10.0.0.3}, chunk_retain_period: 1m}
+            ingester_client: {remote_timeout: 2s}
+            querier: {query_ingesters_within: 2h}
+            storage_config: {tsdb_shipper: {resync_interval: 1m, active_index_directory: /x}}
+            """, "loki.yaml", expandEnv: false);
+        var peers = Hosting.RoomOptions.Peers(loaded.Config);
+
+        Assert.Equal(["dns+loki-memberlist.ns.svc.cluster.local:7946", "10.0.0.9:9300"], peers.Members);
+        Assert.Equal((9096, 7947), (peers.GrpcPort, peers.MemberlistPort));
+        Assert.Equal(["10.0.0.3", "10.0.0.2", "10.0.0.1"], peers.SelfAddresses);
+        Assert.Equal(TimeSpan.FromSeconds(2), peers.Timeout);
+        Assert.Equal(TimeSpan.FromHours(2), peers.QueryIngestersWithin);
+        Assert.Equal(TimeSpan.FromMinutes(1), loaded.Config.StorageConfig.TsdbShipper.ResyncInterval);
+        var noticed = loaded.Notices.Select(n => n.Key).ToList();
+        Assert.Equal(["memberlist.abort_if_cluster_join_fails", "common.ring.kvstore", "storage_config.tsdb_shipper.active_index_directory"], noticed);
+    }
+
+    [Fact]
+    public void Peer_keys_default_to_Lokis()
+    {
+        var config = Load(PeriodYaml);
+        var peers = Hosting.RoomOptions.Peers(config);
+
+        Assert.Empty(peers.Members);
+        Assert.Equal(TimeSpan.FromSeconds(5), peers.Timeout);
+        Assert.Equal(TimeSpan.FromHours(3), peers.QueryIngestersWithin);
+        Assert.Equal(TimeSpan.FromMinutes(5), config.StorageConfig.TsdbShipper.ResyncInterval);
+        Assert.Equal(TimeSpan.Zero, config.Ingester.ChunkRetainPeriod);
+    }
+
+    [Theory]
+    [InlineData("all", "filesystem", "0s", 0)]
+    [InlineData("all", "filesystem", "2m", 2)]
+    [InlineData("write", "filesystem", "0s", 15)]
+    [InlineData("ingester", "filesystem", "20m", 20)]
+    [InlineData("all", "s3", "0s", 15)]
+    [InlineData("read", "filesystem", "0s", 0)]
+    public void Scale_out_ingesters_keep_flushed_entries_three_resync_intervals(string target, string store, string retain, int minutes)
+    {
+        var config = Load($"schema_config:\n  configs:\n    - {{from: 2024-01-01, store: tsdb, object_store: {store}, schema: v13, index: {{prefix: index_, period: 24h}}}}\n" +
+            $"ingester: {{chunk_retain_period: {retain}}}\nstorage_config: {{aws: {{bucketnames: logs, region: us-east-1}}}}\n");
+
+        Assert.Equal(TimeSpan.FromMinutes(minutes), Hosting.RoomOptions.Ingester(config, Hosting.ModuleTargets.Parse(target)).RetainFlushed);
+    }
 
     private static LokiConfig Load(string text) => ConfigLoader.LoadText(text, "bad.yaml", expandEnv: false).Config;
 }

@@ -26,6 +26,12 @@ internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tena
 
     public List<HeadBlock> Sealed { get; } = [];
 
+    /// <summary>
+    /// Blocks already stored but kept readable until <c>FlushedAt</c> plus the retain period, so a reader that has not
+    /// yet refreshed its view of the bucket still finds their lines here.
+    /// </summary>
+    public List<(HeadBlock Block, long FlushedAt)> Retained { get; } = [];
+
     public long HighestTimestamp { get; set; } = long.MinValue;
 
     /// <summary>The last accepted entry, to drop an exact resend silently as Loki does.</summary>
@@ -35,12 +41,18 @@ internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tena
 
     public TokenBucket RateLimiter { get; } = new();
 
-    /// <summary>Oldest and newest timestamps across the open and sealed blocks.</summary>
+    /// <summary>Oldest and newest timestamps across the open, sealed and retained blocks.</summary>
     public (long Min, long Max) TimeRange()
     {
         var min = Open.MinTimestamp;
         var max = Open.MaxTimestamp;
         foreach (var block in Sealed)
+        {
+            min = Math.Min(min, block.MinTimestamp);
+            max = Math.Max(max, block.MaxTimestamp);
+        }
+
+        foreach (var (block, _) in Retained)
         {
             min = Math.Min(min, block.MinTimestamp);
             max = Math.Max(max, block.MaxTimestamp);

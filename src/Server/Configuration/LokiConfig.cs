@@ -42,6 +42,9 @@ public sealed class LokiConfig
 
     public QuerierConfig Querier { get; set; } = new();
 
+    /// <summary><c>ingester_client:</c> how a querier calls other processes' ingesters.</summary>
+    public IngesterClientConfig IngesterClient { get; set; } = new();
+
     [InertKey]
     public FrontendConfig Frontend { get; set; } = new();
 
@@ -53,7 +56,7 @@ public sealed class LokiConfig
     [InertKey]
     public AnalyticsConfig Analytics { get; set; } = new();
 
-    [InertKey]
+    /// <summary><c>memberlist:</c> no gossip; <c>join_members</c> lists the peer ingesters a querier reads.</summary>
     public MemberlistConfig Memberlist { get; set; } = new();
 
     public PatternIngesterConfig PatternIngester { get; set; } = new();
@@ -113,10 +116,9 @@ public sealed class CommonConfig
     [InertKey]
     public int ReplicationFactor { get; set; } = 3;
 
-    [InertKey]
+    /// <summary>Only <c>instance_addr</c> is used: this process's address, so it never reads its own head as a peer.</summary>
     public RingConfig Ring { get; set; } = new();
 
-    [InertKey]
     public string InstanceAddr { get; set; } = "";
 
     [InertKey]
@@ -146,10 +148,12 @@ public sealed class FilesystemStorageConfig
 /// <summary>A hash ring; a single binary only needs its key-value store kind.</summary>
 public sealed class RingConfig
 {
+    [InertKey]
     public KvStoreConfig Kvstore { get; set; } = new();
 
     public string InstanceAddr { get; set; } = "";
 
+    [InertKey]
     public int ReplicationFactor { get; set; } = 3;
 }
 
@@ -210,7 +214,10 @@ public sealed class StorageConfig
     /// <summary><c>storage_config.named_stores</c>: stores a period's <c>object_store</c> can name.</summary>
     public NamedStoresConfig NamedStores { get; set; } = new();
 
-    /// <summary><c>storage_config.tsdb_shipper</c>: only <c>resync_interval</c> applies (how often a bucket's index is refreshed).</summary>
+    /// <summary>
+    /// <c>storage_config.tsdb_shipper</c>: only <c>resync_interval</c> applies (how often a bucket's index is refreshed,
+    /// and so how long scale-out ingesters keep flushed entries readable).
+    /// </summary>
     public ShipperConfig TsdbShipper { get; set; } = new();
 
     /// <summary><c>storage_config.boltdb_shipper</c>: Loki 2.x's; its <c>resync_interval</c> is read when tsdb_shipper's is not set.</summary>
@@ -269,7 +276,10 @@ public sealed class ShipperConfig
     [InertKey]
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>How often readers of a bucket list and load new index objects (Loki's default 5m).</summary>
+    /// <summary>
+    /// How often readers of a bucket list and load new index objects (Loki's default 5m); scale-out ingesters keep
+    /// flushed entries 3 times this long.
+    /// </summary>
     public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(5);
 }
 
@@ -284,7 +294,7 @@ public sealed class IngesterConfig
 
     public int ChunkTargetSize { get; set; } = 1572864;
 
-    [InertKey]
+    /// <summary>How long flushed chunks stay readable in the head (scale-out roles keep at least 3 x <c>resync_interval</c>).</summary>
     public TimeSpan ChunkRetainPeriod { get; set; } = TimeSpan.Zero;
 
     public TimeSpan MaxChunkAge { get; set; } = TimeSpan.FromHours(2);
@@ -302,11 +312,17 @@ public sealed class IngesterConfig
     public LifecyclerConfig Lifecycler { get; set; } = new();
 }
 
-/// <summary><c>ingester.lifecycler:</c> only <c>id</c> applies: the writer name in a bucket's keys.</summary>
+/// <summary>
+/// <c>ingester.lifecycler:</c> only <c>id</c> (the writer name in a bucket's keys) and <c>address</c> (to recognise this
+/// process among peers) apply.
+/// </summary>
 public sealed class LifecyclerConfig
 {
     /// <summary>The ingester's stable name; empty means the host name, as in Loki.</summary>
     public string Id { get; set; } = "";
+
+    /// <summary>The address this ingester advertises, to recognise this process among the peer ingesters.</summary>
+    public string Address { get; set; } = "";
 }
 
 /// <summary><c>ingester.wal:</c> the write-ahead log.</summary>
@@ -643,7 +659,6 @@ public sealed class QuerierConfig
     [InertKey]
     public int MaxConcurrent { get; set; } = 4;
 
-    [InertKey]
     public TimeSpan QueryIngestersWithin { get; set; } = TimeSpan.FromHours(3);
 
     public TimeSpan TailMaxDuration { get; set; } = TimeSpan.FromHours(1);
@@ -866,5 +881,13 @@ public sealed class MemberlistConfig
 
     public int BindPort { get; set; } = 7946;
 
+    [InertKey]
     public bool AbortIfClusterJoinFails { get; set; }
+}
+
+/// <summary><c>ingester_client:</c>.</summary>
+public sealed class IngesterClientConfig
+{
+    /// <summary>How long a peer ingester may take to answer a call or send the next batch of a read.</summary>
+    public TimeSpan RemoteTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -127,7 +127,7 @@ public static class LokiServer
         if (targets.RunsIngester)
         {
             builder.Services.AddSingleton<IngesterMetrics>();
-            builder.Services.AddSingleton(sp => new Ingester.StreamIngester(RoomOptions.Ingester(config), sp.GetRequiredService<ChunkStore>(),
+            builder.Services.AddSingleton(sp => new Ingester.StreamIngester(RoomOptions.Ingester(config, targets), sp.GetRequiredService<ChunkStore>(),
                 sp.GetRequiredService<ITenantLimits>(), sp.GetRequiredService<IngesterMetrics>(), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton<IngesterModule>();
             builder.Services.AddSingleton<DataSnapshot>();
@@ -153,15 +153,21 @@ public static class LokiServer
 
         if (targets.RunsQuerier || targets.RunsRuler)
         {
+            // Pending delete requests filter every source, other ingesters' heads included, when the compactor runs here.
+            static Func<LokiSharp.Storage.Reading.ILogSource, LokiSharp.Storage.Reading.ILogSource>? DeleteFilter(IServiceProvider sp, LokiConfig config) =>
+                config.Compactor.RetentionEnabled && sp.GetService<LokiSharp.Compactor.StoreCompactor>() is { } compactor
+                    ? s => new LokiSharp.Compactor.Deletion.DeleteFilteringLogSource(s, compactor.DeleteRequests)
+                    : null;
+
+            builder.Services.AddSingleton(sp => new LokiSharp.Querier.Peers.PeerSet(RoomOptions.Peers(config), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<LokiSharp.Querier.Peers.PeerSet>().PeersProblem, DeleteFilter(sp, config)));
             builder.Services.AddSingleton<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(sp =>
             {
                 // The head of this process's ingester, if it runs one; other ingesters' heads come with peers.
                 LokiSharp.Storage.Reading.ILogSource[] sources = targets.RunsIngester
                     ? [sp.GetRequiredService<Ingester.StreamIngester>(), sp.GetRequiredService<ChunkStore>()]
                     : [sp.GetRequiredService<ChunkStore>()];
-                return config.Compactor.RetentionEnabled && sp.GetService<LokiSharp.Compactor.StoreCompactor>() is { } compactor
-                    ? [.. sources.Select(s => new LokiSharp.Compactor.Deletion.DeleteFilteringLogSource(s, compactor.DeleteRequests))]
-                    : sources;
+                return DeleteFilter(sp, config) is { } filter ? [.. sources.Select(filter)] : sources;
             });
         }
     }
@@ -326,6 +332,7 @@ public static class LokiServer
         {
             // Loki's ingester serves logproto.Pusher to distributors; here the same service takes pushes.
             app.MapGrpcService<PusherService>();
+            app.MapGrpcService<HeadReadService>();
             app.MapIngesterEndpoints();
             app.MapSnapshotEndpoints();
         }

@@ -37,9 +37,18 @@ public static class RoomOptions
         return new LokiSharp.Ingester.Push.PushSizeLimits(body, decompressed);
     }
 
-    /// <summary>The ingester's settings from <c>ingester:</c>.</summary>
-    public static IngesterOptions Ingester(LokiConfig config) => new()
+    /// <summary>
+    /// The ingester's settings from <c>ingester:</c>. In scale-out (<paramref name="targets"/> runs the ingester without
+    /// the querier, or a period stores to S3) flushed blocks stay readable for at least 3 x
+    /// <c>storage_config.tsdb_shipper.resync_interval</c>, Loki's index update delay for queriers, so no line is
+    /// invisible while readers catch up; a single binary on the file system reads its stored chunks at once and keeps
+    /// only <c>chunk_retain_period</c> (0 by default).
+    /// </summary>
+    public static IngesterOptions Ingester(LokiConfig config, ModuleTargets? targets = null) => new()
     {
+        RetainFlushed = IsScaleOut(config, targets)
+            ? TimeSpan.FromTicks(Math.Max(config.Ingester.ChunkRetainPeriod.Ticks, 3 * StoreLayout.ResyncInterval(config).Ticks))
+            : config.Ingester.ChunkRetainPeriod,
         WalDirectory = config.Ingester.Wal.Dir,
         WalEnabled = config.Ingester.Wal.Enabled,
         FlushOnShutdown = !config.Ingester.Wal.Enabled || config.Ingester.Wal.FlushOnShutdown,
@@ -48,6 +57,27 @@ public static class RoomOptions
         ChunkIdlePeriod = config.Ingester.ChunkIdlePeriod,
         FlushCheckPeriod = config.Ingester.FlushCheckPeriod,
         MaxHeadBytes = config.Ingester.Wal.ReplayMemoryCeiling.Bytes,
+    };
+
+    /// <summary>Whether other processes read this ingester's stored data through a bucket they refresh on their own timer.</summary>
+    public static bool IsScaleOut(LokiConfig config, ModuleTargets? targets) =>
+        (targets is { RunsIngester: true, RunsQuerier: false })
+        || Enumerable.Range(0, config.SchemaConfig.Configs.Count).Any(i => ObjectStoreSelection.ForPeriod(config, i).Kind == ObjectStoreKind.S3);
+
+    /// <summary>
+    /// The peer ingesters a querier reads: <c>memberlist.join_members</c> (the static list and DNS names),
+    /// dialled on <c>server.grpc_listen_port</c> unless an entry names another port than <c>memberlist.bind_port</c>;
+    /// this process is recognised by <c>ingester.lifecycler.address</c>, <c>common.ring.instance_addr</c>,
+    /// <c>common.instance_addr</c> and its interfaces; calls wait <c>ingester_client.remote_timeout</c>.
+    /// </summary>
+    public static LokiSharp.Querier.Peers.PeerOptions Peers(LokiConfig config) => new()
+    {
+        Members = config.Memberlist.JoinMembers,
+        GrpcPort = config.Server.GrpcListenPort,
+        MemberlistPort = config.Memberlist.BindPort,
+        SelfAddresses = [config.Ingester.Lifecycler.Address, config.Common.Ring.InstanceAddr, config.Common.InstanceAddr],
+        Timeout = config.IngesterClient.RemoteTimeout,
+        QueryIngestersWithin = config.Querier.QueryIngestersWithin,
     };
 
     /// <summary>The compactor's settings from <c>compactor:</c>; the working directory defaults under <c>common.path_prefix</c>.</summary>

@@ -90,6 +90,17 @@ internal static class StoreLayout
         selection.Name is "s3" or "aws" ? config.StorageConfig.Aws : config.StorageConfig.NamedStores.Aws[selection.Name];
 
     /// <summary>
+    /// <c>storage_config.tsdb_shipper.resync_interval</c>, or Loki 2.x's <c>boltdb_shipper</c> one when only that is set:
+    /// how often readers refresh a bucket's index (and so how long scale-out ingesters keep flushed entries).
+    /// </summary>
+    public static TimeSpan ResyncInterval(LokiConfig config)
+    {
+        var shipper = config.StorageConfig.TsdbShipper.ResyncInterval;
+        var legacy = config.StorageConfig.BoltdbShipper.ResyncInterval;
+        return shipper == new ShipperConfig().ResyncInterval && legacy != shipper ? legacy : shipper;
+    }
+
+    /// <summary>
     /// The bucket settings: the writer name (an ingester's), the compactor's epoch (its start time in ticks, where the
     /// compactor runs), the refresh interval, the chunk cache, and the waits between a flush's attempts (the S3 block's
     /// <c>backoff_config</c> periods).
@@ -109,9 +120,7 @@ internal static class StoreLayout
             }
         }
 
-        var shipper = config.StorageConfig.TsdbShipper.ResyncInterval;
-        var legacy = config.StorageConfig.BoltdbShipper.ResyncInterval;
-        var resync = shipper == new ShipperConfig().ResyncInterval && legacy != shipper ? legacy : shipper;
+        var resync = ResyncInterval(config);
         if (resync <= TimeSpan.Zero)
         {
             throw new ConfigException("key storage_config.tsdb_shipper.resync_interval: must be positive");

@@ -79,7 +79,7 @@ internal static class QueryEndpoints
 
         public QueryMemoryBudget Memory { get; } = new(Limits.MaxQueryMemoryBytes.Bytes);
 
-        public QueryWarnings Warnings { get; } = new();
+        public QueryWarnings Warnings { get; init; } = new();
     }
 
     internal static async Task Handle(HttpContext context, Func<HttpContext, QueryContext, Task> handler)
@@ -108,13 +108,20 @@ internal static class QueryEndpoints
         {
             var parameters = await RequestParams.ReadAsync(context.Request).ConfigureAwait(false);
             var sources = services.GetRequiredService<IReadOnlyList<ILogSource>>();
+            var warnings = new QueryWarnings();
+            if (services.GetService<LokiSharp.Querier.Peers.PeerSet>() is { Configured: true } peers)
+            {
+                // Other ingesters' heads, after the local sources (the first is this process's head, if any).
+                sources = [.. sources, .. peers.ForQuery(warnings, timeout.Token)];
+            }
+
             if (tenants.Count > 1)
             {
                 sources = [.. sources.Select(source => new MultiTenantLogSource(source, tenants))];
             }
 
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
-            await handler(context, new QueryContext(tenant, parameters, limits, sources, now)).ConfigureAwait(false);
+            await handler(context, new QueryContext(tenant, parameters, limits, sources, now) { Warnings = warnings }).ConfigureAwait(false);
         }
         catch (QueryRequestException e)
         {

@@ -26,6 +26,9 @@ internal sealed partial class BucketLayout : IDisposable
     private readonly Action<string, string, string>? _onDamage;
     private readonly SemaphoreSlim _refresh = new(1, 1);
 
+    // Environment.TickCount64 at the end of the last complete refresh (or at open, which loads everything).
+    private long _lastRefreshTicks = Environment.TickCount64;
+
     public BucketLayout(IObjectStore store, BucketOptions options, Action<string, string, string>? onDamage)
     {
         _store = store;
@@ -222,8 +225,10 @@ internal sealed partial class BucketLayout : IDisposable
     }
 
     /// <summary>
-    /// Lists the bucket's index objects, opens the tables not seen before (new tenants included) and loads what is
-    /// new in every table. A store failure propagates after marking the bucket unreachable; nothing is half-applied.
+    /// Finds the tenants and their tables by prefix listings (<c>&lt;tenant&gt;/</c>, then
+    /// <c>&lt;tenant&gt;/index/&lt;table&gt;/</c>: not one key of a pack), opens the tables not seen before and loads
+    /// what is new in every table. A store failure propagates after marking the bucket unreachable; nothing is
+    /// half-applied.
     /// </summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
@@ -231,19 +236,23 @@ internal sealed partial class BucketLayout : IDisposable
         try
         {
             var tables = new List<BucketIndexReader>();
-            await foreach (var info in _store.ListAsync("", cancellationToken).ConfigureAwait(false))
+            await foreach (var tenantPrefix in _store.ListPrefixesAsync("", cancellationToken).ConfigureAwait(false))
             {
-                if (TryParseTable(info.Key, out var tenant, out var table))
+                if (!TenantPaths.TryDecode(tenantPrefix[..^1], out var tenant))
                 {
-                    var reader = TableOf(TenantOf(tenant), tenant, table);
-                    if (tables.Count == 0 || !ReferenceEquals(tables[^1], reader))
+                    continue;
+                }
+
+                await foreach (var tablePrefix in _store.ListPrefixesAsync(tenantPrefix + "index/", cancellationToken).ConfigureAwait(false))
+                {
+                    if (TryParseTable(tablePrefix, out var parsedTenant, out var table) && parsedTenant == tenant)
                     {
-                        tables.Add(reader);
+                        tables.Add(TableOf(TenantOf(tenant), tenant, table));
                     }
                 }
             }
 
-            foreach (var table in tables.Distinct())
+            foreach (var table in tables)
             {
                 await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -253,6 +262,7 @@ internal sealed partial class BucketLayout : IDisposable
                 ApplyTenantTombstones(tenant);
             }
 
+            Interlocked.Exchange(ref _lastRefreshTicks, Environment.TickCount64);
             Health.Succeeded();
         }
         catch (ObjectStoreException e)
@@ -264,6 +274,19 @@ internal sealed partial class BucketLayout : IDisposable
         {
             _refresh.Release();
         }
+    }
+
+    /// <summary>
+    /// When the last complete refresh is more than two resync intervals old (the bucket failing, or a refresh
+    /// that takes too long), the warning a query must carry: other processes' recent flushes may be missing from
+    /// its answer. Null while the view is fresh.
+    /// </summary>
+    public string? StaleViewWarning()
+    {
+        var age = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastRefreshTicks));
+        return age <= 2 * Options.ResyncInterval ? null
+            : $"the object store index was last refreshed {Math.Round(age.TotalSeconds)}s ago (resync_interval " +
+              $"{Options.ResyncInterval.TotalSeconds}s): chunks other processes flushed since then may be missing";
     }
 
     public void Dispose()

@@ -149,6 +149,34 @@ public sealed partial class FileSystemObjectStore : IObjectStore
     }
 
     /// <inheritdoc />
+    public async IAsyncEnumerable<string> ListPrefixesAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ObjectKey.CheckDirectoryPrefix(prefix);
+        await Task.Yield();
+        string[] names;
+        try
+        {
+            names = [.. new DirectoryInfo(prefix.Length == 0 ? _root : PathOf(prefix[..^1])).EnumerateDirectories().Select(d => d.Name)];
+        }
+        catch (DirectoryNotFoundException)
+        {
+            yield break;
+        }
+
+        Array.Sort(names, StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+
+            // As in S3, a prefix exists only while some object is under it (a directory emptied by deletes is none).
+            if (Walk(Path.Combine(prefix.Length == 0 ? _root : PathOf(prefix[..^1]), name), "", "").Any())
+            {
+                yield return prefix + name + "/";
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         ObjectKey.Validate(key);

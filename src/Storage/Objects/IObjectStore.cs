@@ -49,6 +49,13 @@ public interface IObjectStore : IDisposable
     /// </summary>
     IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The "directories" one level below <paramref name="prefix"/> ("" or ending in <c>/</c>): each distinct
+    /// <c>prefix + name + "/"</c> that at least one key starts with, once, in ordinal order (S3's common prefixes with
+    /// the delimiter <c>/</c>). Lets a reader find tenants and tables without listing every object under them.
+    /// </summary>
+    IAsyncEnumerable<string> ListPrefixesAsync(string prefix, CancellationToken cancellationToken = default);
+
     /// <summary>Removes the object; nothing happens when it does not exist.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken = default);
 }

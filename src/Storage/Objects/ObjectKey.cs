@@ -38,6 +38,16 @@ public static class ObjectKey
         }
     }
 
+    /// <summary>Throws unless <paramref name="prefix"/> is "" or a valid prefix ending in <c>/</c>.</summary>
+    public static void CheckDirectoryPrefix(string prefix)
+    {
+        ValidatePrefix(prefix);
+        if (prefix.Length > 0 && prefix[^1] != '/')
+        {
+            throw new ArgumentException($"invalid object key prefix \"{Printable(prefix)}\": a directory prefix ends in '/'", nameof(prefix));
+        }
+    }
+
     private static string? Check(string key, bool isPrefix)
     {
         if (key.Length == 0)

@@ -151,34 +151,26 @@ public sealed partial class S3ObjectStore : IObjectStore
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ObjectKey.ValidatePrefix(prefix);
-        string? continuation = null;
-        do
+        await foreach (var page in ListPagesAsync(prefix, delimiter: null, cancellationToken).ConfigureAwait(false))
         {
-            var request = new ListObjectsV2Request
-            {
-                BucketName = _options.BucketName,
-                Prefix = prefix.Length == 0 ? null : prefix,
-                MaxKeys = _options.ListPageSize,
-                ContinuationToken = continuation,
-            };
-            ListObjectsV2Response response;
-            try
-            {
-                response = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (IsTranslatable(e, cancellationToken))
-            {
-                throw Translate(e, "list", null);
-            }
-
-            foreach (var entry in response.S3Objects ?? [])
+            foreach (var entry in page.S3Objects ?? [])
             {
                 yield return new ObjectInfo(entry.Key, entry.Size ?? 0);
             }
-
-            continuation = response.IsTruncated == true ? response.NextContinuationToken : null;
         }
-        while (!string.IsNullOrEmpty(continuation));
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<string> ListPrefixesAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ObjectKey.CheckDirectoryPrefix(prefix);
+        await foreach (var page in ListPagesAsync(prefix, "/", cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var common in page.CommonPrefixes ?? [])
+            {
+                yield return common;
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -202,6 +194,37 @@ public sealed partial class S3ObjectStore : IObjectStore
 
     /// <summary>Releases the SDK client and its connections.</summary>
     public void Dispose() => _client.Dispose();
+
+    // ListObjectsV2 page by page (continuation tokens), as the caller enumerates.
+    private async IAsyncEnumerable<ListObjectsV2Response> ListPagesAsync(string prefix, string? delimiter,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? continuation = null;
+        do
+        {
+            var request = new ListObjectsV2Request
+            {
+                BucketName = _options.BucketName,
+                Prefix = prefix.Length == 0 ? null : prefix,
+                Delimiter = delimiter,
+                MaxKeys = _options.ListPageSize,
+                ContinuationToken = continuation,
+            };
+            ListObjectsV2Response response;
+            try
+            {
+                response = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsTranslatable(e, cancellationToken))
+            {
+                throw Translate(e, "list", null);
+            }
+
+            yield return response;
+            continuation = response.IsTruncated == true ? response.NextContinuationToken : null;
+        }
+        while (!string.IsNullOrEmpty(continuation));
+    }
 
     private async Task<bool> PutCoreAsync(string key, ReadOnlyMemory<byte> content, bool ifNoneMatch, CancellationToken cancellationToken)
     {

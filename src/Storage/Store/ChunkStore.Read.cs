@@ -230,6 +230,11 @@ public sealed partial class ChunkStore
     private static List<string> BucketDamage(BucketLayout bucket, string tenant, long from, long through)
     {
         var warnings = new List<string>();
+        if (bucket.StaleViewWarning() is { } stale)
+        {
+            warnings.Add(stale);
+        }
+
         foreach (var table in bucket.TablesOf(tenant))
         {
             if (table.Damaged.Count > 0 && table.Period is { } p && p.Start < through && p.Start + p.Length > from)

@@ -74,32 +74,7 @@ public sealed partial class ChunkStore
 
     private void AppendToTables(Tenant t, IReadOnlyList<ChunkWrite> chunks, long packId, long[] offsets)
     {
-
-        var byTable = new Dictionary<IndexTable, List<(LabelSet, ChunkRef)>>();
-        for (var i = 0; i < chunks.Count; i++)
-        {
-            var c = chunks[i];
-            var chunkRef = new ChunkRef(packId, offsets[i], c.Chunk.Length, c.Summary.MinTime, c.Summary.MaxTime,
-                c.Summary.Entries, c.Summary.UncompressedBytes);
-            var time = c.Summary.MinTime;
-            while (true)
-            {
-                var table = t.TableFor(this, time);
-                if (!byTable.TryGetValue(table, out var list))
-                {
-                    byTable[table] = list = [];
-                }
-
-                list.Add((c.Labels, chunkRef));
-                if (table.End > c.Summary.MaxTime || table.End <= time)
-                {
-                    break;
-                }
-
-                time = table.End;
-            }
-        }
-
+        var byTable = ByTable(chunks, packId, offsets, time => { var table = t.TableFor(this, time); return (table, table.End); });
         var indexHook = FlushHook is { } h ? (Action<DurableStep>)(s => h(Map(s, pack: false))) : null;
         foreach (var (table, list) in byTable)
         {
@@ -114,17 +89,26 @@ public sealed partial class ChunkStore
         var (packId, offsets) = bucket.WritePack(tenant, payloads);
         try
         {
-            CommitToBucket(bucket, tenant, chunks, packId, offsets);
+            var byTable = ByTable(chunks, packId, offsets, time => { var table = TableAt(time); return (table, table.Start + table.Length); });
+            foreach (var ((name, start, length), list) in byTable)
+            {
+                bucket.CommitTable(tenant, name, start, length, packId, list);
+            }
         }
         finally
         {
+            // Indexed (or failed): the compactor may judge the pack by the index from now on.
             bucket.PackDone(tenant, packId);
         }
     }
 
-    private void CommitToBucket(BucketLayout bucket, string tenant, IReadOnlyList<ChunkWrite> chunks, long packId, long[] offsets)
+    // The chunks' index entries grouped by the tables (periods) each chunk overlaps: a chunk spanning a period
+    // boundary is listed in every table it touches. tableAt gives the table holding a time and where it ends.
+    private static Dictionary<TTable, List<(LabelSet, ChunkRef)>> ByTable<TTable>(IReadOnlyList<ChunkWrite> chunks, long packId, long[] offsets,
+        Func<long, (TTable Table, long End)> tableAt)
+        where TTable : notnull
     {
-        var byTable = new Dictionary<string, (long Start, long Length, List<(LabelSet, ChunkRef)> Chunks)>(StringComparer.Ordinal);
+        var byTable = new Dictionary<TTable, List<(LabelSet, ChunkRef)>>();
         for (var i = 0; i < chunks.Count; i++)
         {
             var c = chunks[i];
@@ -133,26 +117,23 @@ public sealed partial class ChunkStore
             var time = c.Summary.MinTime;
             while (true)
             {
-                var (name, start, length) = TableAt(time);
-                if (!byTable.TryGetValue(name, out var entry))
+                var (table, end) = tableAt(time);
+                if (!byTable.TryGetValue(table, out var list))
                 {
-                    byTable[name] = entry = (start, length, []);
+                    byTable[table] = list = [];
                 }
 
-                entry.Chunks.Add((c.Labels, chunkRef));
-                if (start + length > c.Summary.MaxTime || start + length <= time)
+                list.Add((c.Labels, chunkRef));
+                if (end > c.Summary.MaxTime || end <= time)
                 {
                     break;
                 }
 
-                time = start + length;
+                time = end;
             }
         }
 
-        foreach (var (name, (start, length, list)) in byTable)
-        {
-            bucket.CommitTable(tenant, name, start, length, packId, list);
-        }
+        return byTable;
     }
 
     private static FlushStep Map(DurableStep step, bool pack) => (step, pack) switch

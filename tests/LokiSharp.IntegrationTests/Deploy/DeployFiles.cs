@@ -71,6 +71,25 @@ internal static partial class DeployFiles
         return matches[0].Object;
     }
 
+    /// <summary>
+    /// Runs the offline Kubernetes schema validator (deploy/k8s/validate) on <paramref name="files"/> and fails the
+    /// test unless every object of them passes. Never skipped: CI installs node and the validator's packages.
+    /// </summary>
+    public static async Task AssertSchemasPassAsync(IReadOnlyList<string> files)
+    {
+        var validateDir = Path.Combine(K8sDirectory, "validate");
+        Assert.True(
+            Directory.Exists(Path.Combine(validateDir, "node_modules", "kubernetes-models")),
+            $"{validateDir}/node_modules is missing: run `npm ci --prefix deploy/k8s/validate` (needs node and npm)");
+
+        var (exitCode, output) = await ExternalTool.RunAsync(
+            "node", ["validate.mjs", .. files.Select(PathOf)], validateDir,
+            installHint: "Install Node.js 18 or later (apt-get install nodejs npm).");
+
+        Assert.True(exitCode == 0, $"kubernetes-models validation failed (exit {exitCode}):\n{output}");
+        Assert.Contains($"{AllObjects(files).Count} objects, 0 failures", output, StringComparison.Ordinal);
+    }
+
     /// <summary>A ConfigMap's embedded file (for example <c>loki.yaml</c>) as text.</summary>
     public static string ConfigMapFile(string configMapName, string key, IEnumerable<string>? files = null) =>
         Object("ConfigMap", configMapName, files).Str("data", key);

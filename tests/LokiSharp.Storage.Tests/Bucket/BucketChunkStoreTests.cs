@@ -174,10 +174,49 @@ public sealed class BucketChunkStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_view_not_refreshed_for_two_resync_intervals_warns_every_query_until_a_refresh_succeeds()
+    {
+        var flaky = new FlakyStore(new FileSystemObjectStore(_bucketDir.Path));
+        using var store = Open(flaky, null, resync: TimeSpan.FromMilliseconds(100));
+        Assert.Empty(store.KnownDamage("t", Base, Base + Day));
+
+        flaky.FailuresLeft = int.MaxValue;
+        await Assert.ThrowsAsync<ObjectStoreException>(() => store.RefreshAsync());
+        await Task.Delay(250);
+        var warning = Assert.Single(store.KnownDamage("t", Base, Base + Day));
+        Assert.Matches(@"^the object store index was last refreshed [0-9]+s ago \(resync_interval 0\.1s\): chunks other processes flushed since then may be missing$", warning);
+
+        flaky.FailuresLeft = 0;
+        await store.RefreshAsync();
+        Assert.Empty(store.KnownDamage("t", Base, Base + Day));
+    }
+
+    [Fact]
+    public async Task A_refresh_lists_prefixes_not_the_objects_under_them()
+    {
+        using (var writer = Open(new FileSystemObjectStore(_bucketDir.Path), "ingester-0"))
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                writer.Write("t", [Chunk(Labels(("app", "api")), Lines(Base + (i * Second), Second, 2))]);
+            }
+        }
+
+        var counting = new BucketFixture.CountingStore(new FileSystemObjectStore(_bucketDir.Path));
+        using var reader = Open(counting, null);
+        var before = counting.Listed;
+        await reader.RefreshAsync();
+
+        // One table: its segments are listed by the table's own refresh; no pack key is ever listed.
+        Assert.DoesNotContain(counting.ListedKeys, k => k.Contains("/packs/", StringComparison.Ordinal));
+        Assert.True(counting.Listed - before <= 5, $"{counting.Listed - before} keys listed for one table of 5 segments");
+    }
+
+    [Fact]
     public void AnInvalidWriterNameIsRefused() =>
         Assert.Throws<ArgumentException>(() => Open(new FileSystemObjectStore(_bucketDir.Path), "Ingester_0!"));
 
-    private ChunkStore Open(IObjectStore objects, string? writer, long cacheBytes = 1 << 20, string cache = "cache") =>
+    private ChunkStore Open(IObjectStore objects, string? writer, long cacheBytes = 1 << 20, string cache = "cache", TimeSpan? resync = null) =>
         ChunkStore.OpenBucket(new StorageOptions { RootDirectory = Path.Combine(_local.Path, "chunks"), OnCorruption = _reports.Add }, objects,
             new BucketOptions
             {
@@ -186,6 +225,7 @@ public sealed class BucketChunkStoreTests : IDisposable
                 ChunkCacheBytes = cacheBytes,
                 MinBackoff = TimeSpan.FromMilliseconds(1),
                 MaxBackoff = TimeSpan.FromMilliseconds(4),
+                ResyncInterval = resync ?? TimeSpan.FromMinutes(5),
             });
 
     /// <summary>Fails puts and listings transiently while <see cref="FailuresLeft"/> is above zero.</summary>
@@ -213,6 +253,9 @@ public sealed class BucketChunkStoreTests : IDisposable
 
         public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) =>
             FailuresLeft > 0 ? throw Transient() : inner.ListAsync(prefix, cancellationToken);
+
+        public IAsyncEnumerable<string> ListPrefixesAsync(string prefix, CancellationToken cancellationToken = default) =>
+            FailuresLeft > 0 ? throw Transient() : inner.ListPrefixesAsync(prefix, cancellationToken);
 
         public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
 

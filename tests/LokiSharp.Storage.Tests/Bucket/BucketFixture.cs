@@ -99,8 +99,22 @@ internal sealed class BucketFixture : IDisposable
 
         public Task<long?> HeadAsync(string key, CancellationToken cancellationToken = default) => inner.HeadAsync(key, cancellationToken);
 
-        public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) =>
-            inner.ListAsync(prefix, cancellationToken);
+        /// <summary>Object keys returned by listings so far.</summary>
+        public int Listed => ListedKeys.Count;
+
+        public System.Collections.Concurrent.ConcurrentQueue<string> ListedKeys { get; } = new();
+
+        public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await foreach (var info in inner.ListAsync(prefix, cancellationToken))
+            {
+                ListedKeys.Enqueue(info.Key);
+                yield return info;
+            }
+        }
+
+        public IAsyncEnumerable<string> ListPrefixesAsync(string prefix, CancellationToken cancellationToken = default) =>
+            inner.ListPrefixesAsync(prefix, cancellationToken);
 
         public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
 

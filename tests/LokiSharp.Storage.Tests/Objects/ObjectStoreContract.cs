@@ -135,6 +135,30 @@ public abstract class ObjectStoreContract : IDisposable
     }
 
     [Fact]
+    public async Task PrefixListingNamesEachDirectoryOnceInOrderWhileItHoldsAnObject()
+    {
+        string[] keys = ["t/a-c", "t/a/b", "t/a/c/d", "t/a0/x", "t/b/y", "t/b/z", "t/e/gone", "t/z"];
+        foreach (var key in keys)
+        {
+            await Store.PutAsync(Prefix + key, Bytes(1));
+        }
+
+        await Store.DeleteAsync(Prefix + "t/e/gone");
+
+        Assert.Equal(["t/a/", "t/a0/", "t/b/"], await ListPrefixes("t/"));
+        Assert.Equal(["t/a/c/"], await ListPrefixes("t/a/"));
+        Assert.Empty(await ListPrefixes("t/b/"));
+        Assert.Empty(await ListPrefixes("none/"));
+        Assert.Contains(Prefix, await Store.ListPrefixesAsync("").ToListAsync());
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.ListPrefixesAsync(Prefix + "t").ToListAsync());
+
+        // Many directories: the listing pages through them.
+        await Parallel.ForEachAsync(Enumerable.Range(0, ManyKeys), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            await Store.PutAsync($"{Prefix}m/{i:D5}/x", Bytes(1), ct));
+        Assert.Equal(Enumerable.Range(0, ManyKeys).Select(i => $"m/{i:D5}/"), await ListPrefixes("m/"));
+    }
+
+    [Fact]
     public async Task ListingReturnsEveryKeyOfAManyPageListing()
     {
         var expected = Enumerable.Range(0, ManyKeys).Select(i => $"many/{i % 3}/{i:D5}").Order(StringComparer.Ordinal).ToList();
@@ -282,6 +306,9 @@ public abstract class ObjectStoreContract : IDisposable
     }
 
     /// <summary>The keys under <see cref="Prefix"/> + <paramref name="prefix"/>, with <see cref="Prefix"/> cut off.</summary>
+    protected async Task<List<string>> ListPrefixes(string prefix) =>
+        [.. (await Store.ListPrefixesAsync(Prefix + prefix).ToListAsync()).Select(p => p[Prefix.Length..])];
+
     protected async Task<List<string>> ListKeys(string prefix)
     {
         var keys = new List<string>();
