@@ -9,6 +9,12 @@ public sealed class CompactorOptions
     /// <summary>Directory for retention marks and delete requests (<c>compactor.working_directory</c>).</summary>
     public required string WorkingDirectory { get; init; }
 
+    /// <summary>
+    /// This compactor's name in its heartbeat key on a bucket (the host name), so another compactor that steps down can
+    /// name it; <see cref="Storage.Bucket.WriterName"/> rules.
+    /// </summary>
+    public string InstanceName { get; init; } = "compactor";
+
     /// <summary>Time between runs (<c>compaction_interval</c>, 10m).</summary>
     public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(10);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LokiSharp.Compactor.Deletion;
 using LokiSharp.Compactor.Retention;
+using LokiSharp.Compactor.State;
 using LokiSharp.Storage.Store;
 
 namespace LokiSharp.Compactor;
@@ -35,7 +36,13 @@ public readonly record struct CompactionReport(
     int PacksDeleted,
     long BytesFreed,
     int PacksPending,
-    TimeSpan Duration);
+    TimeSpan Duration)
+{
+    /// <summary>
+    /// Set when the run did nothing because a compactor with a newer epoch is alive on the same bucket: its heartbeat key.
+    /// </summary>
+    public string? SteppedDownFor { get; init; }
+}
 
 /// <summary>
 /// The compactor: each run compacts index tables, then (when retention is enabled) applies due delete
@@ -55,7 +62,11 @@ public sealed class StoreCompactor
     private readonly SemaphoreSlim _running = new(1, 1);
     private DateTimeOffset _lastRetention = DateTimeOffset.MinValue;
 
-    /// <summary>Creates the compactor; marks and delete requests are loaded from the working directory.</summary>
+    /// <summary>
+    /// Creates the compactor; marks and delete requests are loaded from the working directory, or for a store in a
+    /// bucket from the bucket (the store must have been opened with a compactor epoch then).
+    /// </summary>
+    /// <exception cref="ArgumentException">A bucket store opened without a compactor epoch.</exception>
     public StoreCompactor(ChunkStore store, CompactorOptions options, Func<string, RetentionPolicy> policyFor,
         CompactorMetrics metrics, TimeProvider time)
     {
@@ -65,8 +76,21 @@ public sealed class StoreCompactor
         _metrics = metrics;
         _time = time;
         DurableFile.EnsureDirectory(options.WorkingDirectory);
-        _marks = new PackMarks(options.WorkingDirectory);
-        DeleteRequests = new DeleteRequestStore(Path.Combine(options.WorkingDirectory, "deletion"));
+        ICompactorState state;
+        if (store.Bucket is { } bucket)
+        {
+            var epoch = store.CompactorEpoch ?? throw new ArgumentException(
+                "a compactor over a bucket needs the chunk store opened with its epoch (BucketOptions.CompactorEpoch)", nameof(store));
+            state = new BucketCompactorState(bucket, epoch, options.RetentionDeleteDelay, time);
+            Heartbeat = new CompactorHeartbeat(bucket, epoch, options.InstanceName, time);
+        }
+        else
+        {
+            state = new LocalCompactorState(options.WorkingDirectory);
+        }
+
+        _marks = new PackMarks(state);
+        DeleteRequests = new DeleteRequestStore(state);
         metrics.CompactionInterval.Set(options.CompactionInterval.TotalSeconds);
         metrics.MarkerFilesCurrent.Set(_marks.Count);
     }
@@ -77,6 +101,15 @@ public sealed class StoreCompactor
     /// <summary>The settings in use.</summary>
     public CompactorOptions Options => _options;
 
+    /// <summary>The heartbeat of a compactor over a bucket; null for the local layout.</summary>
+    public CompactorHeartbeat? Heartbeat { get; }
+
+    /// <summary>
+    /// The heartbeat key of a newer compactor alive on the same bucket, as of the last run: while set, this one does
+    /// nothing and reports not ready.
+    /// </summary>
+    public string? SteppedDownFor { get; private set; }
+
     /// <summary>Called after each durable step of a run with its name, for crash-simulation tests.</summary>
     internal Action<string>? StepHook { get; set; }
 
@@ -86,6 +119,19 @@ public sealed class StoreCompactor
         await _running.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (Heartbeat is { } heartbeat)
+            {
+                SteppedDownFor = heartbeat.BeatAndFindNewer(_options.CompactionInterval, out var othersAlive);
+                _store.SoleCompactor = !othersAlive;
+                if (SteppedDownFor is { } other)
+                {
+                    return new CompactionReport(0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, _marks.Count, TimeSpan.Zero) { SteppedDownFor = other };
+                }
+
+                // The newest view of the bucket: what writers flushed and other processes deleted since the last refresh.
+                await _store.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             _metrics.Running.Set(1);
             return Run(cancellationToken);
         }
@@ -248,13 +294,13 @@ public sealed class StoreCompactor
     private int MarkUnreferencedPacks(long nowMs)
     {
         var marked = 0;
-        var unreferenced = new HashSet<(string, long)>();
+        var unreferenced = new HashSet<(string, string)>();
         foreach (var tenant in _store.Tenants())
         {
             foreach (var pack in _store.UnreferencedPacks(tenant))
             {
-                unreferenced.Add((tenant, pack.PackId));
-                if (_marks.Mark(tenant, pack.PackId, nowMs))
+                unreferenced.Add((tenant, pack.MarkName));
+                if (_marks.Mark(tenant, pack.MarkName, nowMs))
                 {
                     marked++;
                 }
@@ -266,7 +312,7 @@ public sealed class StoreCompactor
             if (!unreferenced.Contains(key))
             {
                 // Already deleted (a crash after the delete, before the marks were saved).
-                _marks.Remove(key.Tenant, key.PackId);
+                _marks.Remove(key.Tenant, key.Pack);
             }
         }
 
@@ -281,7 +327,7 @@ public sealed class StoreCompactor
         var delayMs = (long)_options.RetentionDeleteDelay.TotalMilliseconds;
         int deletedPacks = 0;
         long freed = 0;
-        foreach (var ((tenant, packId), markedAt) in _marks.Entries.ToList())
+        foreach (var ((tenant, pack), markedAt) in _marks.Entries.ToList())
         {
             if (markedAt + delayMs > nowMs)
             {
@@ -289,9 +335,9 @@ public sealed class StoreCompactor
             }
 
             var deleteStarted = Stopwatch.GetTimestamp();
-            var bytes = _store.DeletePackIfUnreferenced(tenant, packId);
+            var bytes = _store.DeletePackIfUnreferenced(tenant, pack);
             _metrics.ChunkDeleteDuration.WithLabels("success").Observe(Stopwatch.GetElapsedTime(deleteStarted).TotalSeconds);
-            _marks.Remove(tenant, packId);
+            _marks.Remove(tenant, pack);
             if (bytes > 0)
             {
                 deletedPacks++;

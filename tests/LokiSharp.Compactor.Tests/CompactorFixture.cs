@@ -32,9 +32,20 @@ internal sealed class CompactorFixture : IDisposable
     private readonly Func<string, RetentionPolicy> _policy;
     private readonly CompactorOptions _options;
 
+    private readonly bool _bucket;
+    private int _reopened;
+
+    /// <param name="policy">Retention of each tenant.</param>
+    /// <param name="deleteDelay">retention_delete_delay.</param>
+    /// <param name="cancelPeriod">delete_request_cancel_period.</param>
+    /// <param name="bucket">
+    /// Keep chunks in a bucket (a <see cref="Storage.Objects.FileSystemObjectStore"/> under <see cref="BucketPath"/>) as a
+    /// single binary on s3 does: writer <c>ingester-0</c> and the compactor in one process.
+    /// </param>
     public CompactorFixture(Func<string, RetentionPolicy> policy, TimeSpan? deleteDelay = null,
-        TimeSpan? cancelPeriod = null)
+        TimeSpan? cancelPeriod = null, bool bucket = false)
     {
+        _bucket = bucket;
         _policy = policy;
         _options = new CompactorOptions
         {
@@ -62,20 +73,55 @@ internal sealed class CompactorFixture : IDisposable
 
     public static LabelSet Labels(params (string, string)[] pairs) => LabelSet.From(pairs);
 
-    /// <summary>Restarts: drops the store and compactor without any shutdown work and opens them again.</summary>
-    public void Reopen()
+    /// <summary>The bucket's directory (bucket mode).</summary>
+    public string BucketPath => Path.Combine(_root, "bucket");
+
+    /// <summary>The compactor's working directory.</summary>
+    public string WorkingDirectory => _options.WorkingDirectory;
+
+    /// <summary>
+    /// Restarts: drops the store and compactor without any shutdown work and opens them again. In bucket mode the new
+    /// compactor gets a later epoch, and with <paramref name="emptyWorkingDirectory"/> it starts on an empty working
+    /// directory, as a backend pod that moved.
+    /// </summary>
+    public void Reopen(bool emptyWorkingDirectory = false)
     {
         Store?.Dispose();
-        Store = ChunkStore.Open(new StorageOptions
+        if (emptyWorkingDirectory && Directory.Exists(_options.WorkingDirectory))
+        {
+            Directory.Delete(_options.WorkingDirectory, recursive: true);
+        }
+
+        var storage = new StorageOptions
         {
             RootDirectory = Path.Combine(_root, "chunks"),
             SealGracePeriod = TimeSpan.FromHours(2),
             OnCorruption = Corruptions.Add,
-        });
+        };
+        Store = _bucket
+            ? OpenBucket("ingester-0", Clock.Now.UtcTicks + ++_reopened, "cache" + _reopened)
+            : ChunkStore.Open(storage);
         var registry = Metrics.NewCustomRegistry();
         Compactor = new StoreCompactor(Store, _options, _policy,
             new CompactorMetrics(Metrics.WithCustomRegistry(registry)), Clock);
     }
+
+    /// <summary>Another process on the fixture's bucket: a reader (no writer, no epoch) or a second compactor.</summary>
+    public ChunkStore OpenBucket(string? writer, long? epoch, string cache) => ChunkStore.OpenBucket(
+        new StorageOptions { RootDirectory = Path.Combine(_root, "chunks-" + cache), OnCorruption = Corruptions.Add },
+        new Storage.Objects.FileSystemObjectStore(BucketPath),
+        new Storage.Bucket.BucketOptions { Writer = writer, CompactorEpoch = epoch, ChunkCacheDirectory = Path.Combine(_root, cache) });
+
+    /// <summary>A compactor over <paramref name="store"/> with the fixture's settings and clock.</summary>
+    public StoreCompactor CompactorOver(ChunkStore store, string workingDirectory, string name) =>
+        new(store, new CompactorOptions
+        {
+            WorkingDirectory = Path.Combine(_root, workingDirectory),
+            RetentionEnabled = true,
+            RetentionDeleteDelay = _options.RetentionDeleteDelay,
+            DeleteRequestCancelPeriod = _options.DeleteRequestCancelPeriod,
+            InstanceName = name,
+        }, _policy, new CompactorMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), Clock);
 
     /// <summary>Writes one chunk (its own pack) of <paramref name="count"/> lines spaced by <paramref name="step"/>.</summary>
     public void Write(string tenant, LabelSet labels, long from, long step, int count, string prefix = "line")

@@ -41,13 +41,15 @@ public sealed class StoreLayoutTests
     }
 
     [Fact]
-    public void Retention_on_a_bucket_is_refused_where_the_compactor_runs()
+    public void Retention_on_a_bucket_is_accepted_and_the_compactor_gets_an_epoch_where_it_runs()
     {
         var config = Load(S3 + "compactor:\n  retention_enabled: true\n  delete_request_store: s3\n");
-        var error = Assert.Throws<ConfigException>(() => StoreLayout.BucketOf(config, All));
-        Assert.StartsWith("key compactor.retention_enabled: retention and delete requests on an object store (object_store: s3) are not supported",
-            error.Message, StringComparison.Ordinal);
-        Assert.NotNull(StoreLayout.BucketOf(config, ModuleTargets.Parse("write")));
+        var selection = StoreLayout.BucketOf(config, All)!;
+        var before = DateTime.UtcNow.Ticks;
+        Assert.InRange(StoreLayout.Bucket(config, selection, All).CompactorEpoch!.Value, before, DateTime.UtcNow.Ticks);
+        Assert.NotNull(StoreLayout.Bucket(config, selection, ModuleTargets.Parse("backend")).CompactorEpoch);
+        Assert.Null(StoreLayout.Bucket(config, selection, ModuleTargets.Parse("write")).CompactorEpoch);
+        Assert.Null(StoreLayout.Bucket(config, selection, ModuleTargets.Parse("read")).CompactorEpoch);
     }
 
     [Fact]

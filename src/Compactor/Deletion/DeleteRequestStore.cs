@@ -1,30 +1,26 @@
 using System.Text.Json;
-using LokiSharp.Storage.Store;
+using LokiSharp.Compactor.State;
 
 namespace LokiSharp.Compactor.Deletion;
 
 /// <summary>
-/// The delete requests of every tenant, kept in one JSON file in the compactor's working directory and
-/// rewritten atomically (temp file, fsync, rename, fsync directory) on every change. Thread-safe.
+/// The delete requests of every tenant, kept as one JSON document in the compactor's state (the working directory, or
+/// the bucket for a store in object storage) and saved whole on every change. Thread-safe.
 /// </summary>
 public sealed class DeleteRequestStore
 {
-    private const string FileName = "delete_requests.json";
-
     private readonly Lock _lock = new();
-    private readonly string _path;
+    private readonly ICompactorState _state;
     private readonly List<DeleteRequest> _requests = [];
     private long _generation;
 
-    /// <summary>Loads (or starts) the request file in <paramref name="directory"/>.</summary>
-    public DeleteRequestStore(string directory)
+    /// <summary>Loads (or starts) the requests kept in <paramref name="state"/>.</summary>
+    public DeleteRequestStore(ICompactorState state)
     {
-        DurableFile.EnsureDirectory(directory);
-        DurableFile.DeleteLeftovers(directory);
-        _path = Path.Combine(directory, FileName);
-        if (File.Exists(_path))
+        _state = state;
+        if (state.Load(CompactorStateKind.Deletes) is { } bytes)
         {
-            Load(File.ReadAllBytes(_path));
+            Load(bytes);
         }
     }
 
@@ -133,9 +129,9 @@ public sealed class DeleteRequestStore
     private void SaveLocked()
     {
         _generation++;
-        DurableFile.Replace(_path, stream =>
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
         {
-            using var json = new Utf8JsonWriter(stream);
             json.WriteStartObject();
             json.WriteNumber("generation", _generation);
             json.WriteStartArray("requests");
@@ -154,7 +150,9 @@ public sealed class DeleteRequestStore
 
             json.WriteEndArray();
             json.WriteEndObject();
-        });
+        }
+
+        _state.Save(CompactorStateKind.Deletes, stream.GetBuffer().AsMemory(0, (int)stream.Length));
     }
 
     private void Load(byte[] bytes)

@@ -43,6 +43,12 @@ internal sealed partial class CompactorModule(StoreCompactor compactor, LokiShar
             try
             {
                 var r = await compactor.RunAsync(cancellationToken).ConfigureAwait(false);
+                if (r.SteppedDownFor is { } other)
+                {
+                    LogSteppedDown(other, compactor.Heartbeat?.Key ?? "");
+                    continue;
+                }
+
                 LogRun(r.TablesCompacted, r.RetentionApplied, r.ChunksExpired, r.ChunksDeletedByRequests,
                     r.ChunksRewritten, r.ChunksLeftDamaged, r.LinesDeleted, r.RequestsProcessed, r.PacksMarked, r.PacksDeleted,
                     r.BytesFreed, r.PacksPending, r.Duration.TotalSeconds);
@@ -81,6 +87,10 @@ internal sealed partial class CompactorModule(StoreCompactor compactor, LokiShar
     private partial void LogRun(int tablesCompacted, bool retentionApplied, int chunksExpired, int chunksDeletedByRequests,
         int chunksRewritten, int chunksLeftDamaged, long linesDeleted, int deleteRequestsProcessed, int packsMarked, int packsDeleted,
         long bytesFreed, int packsPendingDelete, double durationSeconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "another compactor with a newer epoch is running on the same bucket " +
+        "({Other}); this one ({Self}) stops compacting and reports not ready until it stops beating - run one compactor per bucket")]
+    private partial void LogSteppedDown(string other, string self);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "compaction run failed; retrying at the next interval")]
     private partial void LogFailed(Exception exception);

@@ -92,7 +92,16 @@ public static class RoomOptions
         RetentionDeleteDelay = config.Compactor.RetentionDeleteDelay,
         DeleteRequestCancelPeriod = config.Compactor.DeleteRequestCancelPeriod,
         DeleteMaxInterval = config.Compactor.DeleteMaxInterval,
+        InstanceName = CompactorName(),
     };
+
+    // The host name (the pod name) names this compactor's heartbeat in a bucket; only a log line of another compactor
+    // shows it, so a name that cannot be a key segment falls back to a fixed one rather than stopping start-up.
+    private static string CompactorName()
+    {
+        var host = System.Net.Dns.GetHostName().ToLowerInvariant();
+        return LokiSharp.Storage.Bucket.WriterName.Problem(host) is null ? host : "backend";
+    }
 
     /// <summary>A tenant's retention from <c>retention_period</c> and <c>retention_stream</c>.</summary>
     /// <exception cref="ConfigException">A rule's selector does not parse.</exception>

@@ -55,12 +55,6 @@ internal static class StoreLayout
                 "only STANDARD (the default) is");
         }
 
-        if (targets.RunsCompactor && config.Compactor.RetentionEnabled)
-        {
-            throw new ConfigException("key compactor.retention_enabled: retention and delete requests on an object store " +
-                $"(object_store: {first.Name}) are not supported by LokiSharp yet; set it to false, or keep chunks on the filesystem");
-        }
-
         return first;
     }
 
@@ -107,8 +101,9 @@ internal static class StoreLayout
     }
 
     /// <summary>
-    /// The bucket settings: the writer name (an ingester's), the refresh interval, the chunk cache, and the waits
-    /// between a flush's attempts (the S3 block's <c>backoff_config</c> periods).
+    /// The bucket settings: the writer name (an ingester's), the compactor's epoch (its start time in ticks, where the
+    /// compactor runs), the refresh interval, the chunk cache, and the waits between a flush's attempts (the S3 block's
+    /// <c>backoff_config</c> periods).
     /// </summary>
     /// <exception cref="ConfigException">The writer name breaks <see cref="WriterName"/>'s rules.</exception>
     public static BucketOptions Bucket(LokiConfig config, ObjectStoreSelection selection, ModuleTargets targets)
@@ -139,6 +134,7 @@ internal static class StoreLayout
             MinBackoff = backoff.MinPeriod > TimeSpan.Zero ? backoff.MinPeriod : defaults.MinBackoff,
             MaxBackoff = backoff.MaxPeriod > TimeSpan.Zero ? backoff.MaxPeriod : defaults.MaxBackoff,
             Writer = writer,
+            CompactorEpoch = targets.RunsCompactor ? DateTime.UtcNow.Ticks : null,
             ResyncInterval = resync,
             ChunkCacheDirectory = Path.Combine(prefix, "chunk-cache"),
             ChunkCacheBytes = Math.Max(0, config.ChunkStoreConfig.ChunkCacheConfig.EmbeddedCache.MaxSizeMb) * (1L << 20),

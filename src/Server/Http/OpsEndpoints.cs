@@ -20,7 +20,7 @@ internal static partial class OpsEndpoints
 
     public static void MapOpsEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/ready", static (ServerState state, ModuleRegistry modules, LokiSharp.Storage.Store.ChunkStore store) =>
+        endpoints.MapGet("/ready", static (ServerState state, ModuleRegistry modules, LokiSharp.Storage.Store.ChunkStore store, IServiceProvider services) =>
         {
             if (state.Stopping)
             {
@@ -31,6 +31,12 @@ internal static partial class OpsEndpoints
             if (store.BucketHealth?.Problem is { } problem)
             {
                 return PlainText.Result(StatusCodes.Status503ServiceUnavailable, "Store not ready: " + problem);
+            }
+
+            // Two compactors on one bucket by mistake: the older one idles and says so (docs/formats/bucket.md).
+            if (services.GetService<LokiSharp.Compactor.StoreCompactor>()?.SteppedDownFor is { } other)
+            {
+                return PlainText.Result(StatusCodes.Status503ServiceUnavailable, "Compactor not ready: a newer compactor is running on the bucket: " + other);
             }
 
             return modules.AllRunning

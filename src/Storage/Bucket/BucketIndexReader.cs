@@ -107,7 +107,16 @@ internal sealed partial class BucketIndexReader : IDisposable
     /// Applies a segment this process has just written (its key exists in the bucket), so the writer's own flush is
     /// visible to its queries at once rather than after the next refresh; a refresh that meets the key skips it.
     /// </summary>
-    public void ApplyOwn(string key, (long Start, long Length) period, List<(LabelSet Labels, ChunkRef Chunk)> chunks)
+    public void ApplyOwn(string key, (long Start, long Length) period, List<(LabelSet Labels, ChunkRef Chunk)> chunks) =>
+        ApplyOwn(key, period, chunks, [], []);
+
+    /// <summary>
+    /// Applies a segment this process has just written with replacements and tombstones too (the compactor's), in
+    /// handle terms, so the compactor's own process sees its deletes and rewrites at once.
+    /// </summary>
+    public void ApplyOwn(string key, (long Start, long Length) period, List<(LabelSet Labels, ChunkRef Chunk)> chunks,
+        IReadOnlyList<(LabelSet Labels, ChunkRef Chunk, (long PackId, long Offset) Replaced)> replacements,
+        IReadOnlyList<(long PackId, long Offset)> tombstones)
     {
         _refresh.Wait();
         try
@@ -121,7 +130,67 @@ internal sealed partial class BucketIndexReader : IDisposable
             state.Period ??= period;
             var loaded = new LoadedObject(key) { Identity = new IndexObjectIdentity(IndexFile.SegmentKind, "", 0, 0), Period = period };
             loaded.Chunks.AddRange(chunks);
+            loaded.Replacements.AddRange(replacements);
+            loaded.Tombstones.AddRange(tombstones);
             Apply(state, [loaded]);
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    /// <summary>Replacements loaded whose rewrite has not committed (no tombstone of the replaced chunk yet).</summary>
+    public List<(LabelSet Labels, ChunkRef Chunk, (long PackId, long Offset) Replaced)> PendingReplacements()
+    {
+        _refresh.Wait();
+        try
+        {
+            return [.. _state.PendingReplacements];
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    /// <summary>The tombstones this table's objects carry (in handle terms), for tenant-wide application.</summary>
+    public List<(long PackId, long Offset)> Tombstones()
+    {
+        _refresh.Wait();
+        try
+        {
+            return [.. _state.Tombstones];
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    /// <summary>
+    /// Applies tombstones other tables of the tenant carry: a tombstone deletes its chunk from every table of the tenant,
+    /// and commits a replacement here whose tombstone a crash left only in another table (docs/formats/bucket.md).
+    /// </summary>
+    public void ApplyTenantTombstones(IReadOnlyCollection<(long PackId, long Offset)> tombstones)
+    {
+        _refresh.Wait();
+        try
+        {
+            var state = _state;
+            var missing = new LoadedObject(string.Empty) { Identity = new IndexObjectIdentity(IndexFile.GenerationKind, "", 0, 0) };
+            foreach (var key in tombstones)
+            {
+                if (!state.Tombstones.Contains(key))
+                {
+                    missing.Tombstones.Add(key);
+                }
+            }
+
+            if (missing.Tombstones.Count > 0)
+            {
+                Apply(state, [missing]);
+            }
         }
         finally
         {

@@ -18,6 +18,27 @@ internal static class BucketKeys
     public static string Pack(string tenant, string writer, long packId) =>
         $"{TenantPaths.Encode(tenant)}/packs/{writer}/{Hex(packId)}{PackFiles.Suffix}";
 
+    /// <summary>The prefix every pack key of a tenant starts with.</summary>
+    public static string PacksPrefix(string tenant) => $"{TenantPaths.Encode(tenant)}/packs/";
+
+    /// <summary>Parses a pack name <c>&lt;writer&gt;/&lt;packId:16 hex&gt;</c> (a key after <see cref="PacksPrefix"/>, without the suffix).</summary>
+    public static bool TryParsePackName(ReadOnlySpan<char> name, out string writer, out long packId)
+    {
+        writer = string.Empty;
+        packId = 0;
+        var slash = name.IndexOf('/');
+        if (slash <= 0 || name.Length - slash - 1 != HexDigits || !TryParseHex(name[(slash + 1)..], out packId))
+        {
+            return false;
+        }
+
+        writer = name[..slash].ToString();
+        return WriterName.Problem(writer, allowReserved: true) is null;
+    }
+
+    /// <summary>The name of a writer's pack as the compactor's marks keep it: <c>&lt;writer&gt;/&lt;packId:16 hex&gt;</c>.</summary>
+    public static string PackName(string writer, long packId) => $"{writer}/{Hex(packId)}";
+
     /// <summary>The prefix every segment key of a table starts with.</summary>
     public static string SegmentsPrefix(string tenant, string table) => $"{TablePrefix(tenant, table)}segments/";
 

@@ -14,12 +14,14 @@ namespace LokiSharp.Storage.Bucket;
 /// the <see cref="ChunkCache"/>; every tenant's tables are loaded from the bucket and refreshed on
 /// <see cref="RefreshAsync"/>. Thread-safe.
 /// </summary>
-internal sealed class BucketLayout : IDisposable
+internal sealed partial class BucketLayout : IDisposable
 {
     private const string IndexSegment = "/index/";
 
     private readonly IObjectStore _store;
     private readonly SegmentWriter? _segments;
+    private readonly SegmentWriter? _compactor;
+    private readonly ConcurrentDictionary<string, byte> _packsInFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, BucketTenant> _tenants = new(StringComparer.Ordinal);
     private readonly Action<string, string, string>? _onDamage;
     private readonly SemaphoreSlim _refresh = new(1, 1);
@@ -38,10 +40,18 @@ internal sealed class BucketLayout : IDisposable
             _segments = new SegmentWriter(store, writer);
         }
 
+        if (options.CompactorEpoch is { } epoch)
+        {
+            _compactor = new SegmentWriter(store, WriterName.Compactor, epoch);
+        }
+
         Cache = new ChunkCache(options.ChunkCacheDirectory, options.ChunkCacheBytes);
     }
 
     public BucketOptions Options { get; }
+
+    /// <summary>The bucket.</summary>
+    public IObjectStore Store => _store;
 
     public ChunkCache Cache { get; }
 
@@ -81,15 +91,25 @@ internal sealed class BucketLayout : IDisposable
     /// Writes a flush's pack: one object under a fresh sequence of this writer (create-only where the store offers
     /// it). Returns the writer's pack id and the chunks' offsets in it.
     /// </summary>
-    public (long PackId, long[] Offsets) WritePack(string tenant, IReadOnlyList<ReadOnlyMemory<byte>> payloads)
+    public (long PackId, long[] Offsets) WritePack(string tenant, IReadOnlyList<ReadOnlyMemory<byte>> payloads) =>
+        WritePack(_segments ?? throw new InvalidOperationException("the chunk store was opened read-only"), tenant, payloads);
+
+    /// <summary>The pack is indexed (or its flush failed): the compactor may judge it by the index from now on.</summary>
+    public void PackDone(string tenant, long packId) => PackDone(tenant, _segments?.Writer ?? "", packId);
+
+    private void PackDone(string tenant, string writer, long packId) => _packsInFlight.TryRemove(BucketKeys.Pack(tenant, writer, packId), out _);
+
+    private (long PackId, long[] Offsets) WritePack(SegmentWriter segments, string tenant, IReadOnlyList<ReadOnlyMemory<byte>> payloads)
     {
-        var segments = _segments ?? throw new InvalidOperationException("the chunk store was opened read-only");
         var offsets = new long[payloads.Count];
         var content = PackFiles.Encode(payloads, offsets);
         for (var taken = 0; ; taken++)
         {
             var packId = segments.NextSequence();
             var key = BucketKeys.Pack(tenant, segments.Writer, packId);
+
+            // In flight until indexed: a pack listed before its segment exists must not look unreferenced.
+            _packsInFlight[key] = 0;
             var created = WithRetry("put", async ct =>
             {
                 if (!_store.SupportsCreateOnly)
@@ -111,6 +131,8 @@ internal sealed class BucketLayout : IDisposable
 
                 return (packId, offsets);
             }
+
+            _packsInFlight.TryRemove(key, out _);
 
             if (taken >= 1000)
             {
@@ -233,6 +255,11 @@ internal sealed class BucketLayout : IDisposable
             foreach (var table in tables)
             {
                 await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var tenant in _tenants.Values)
+            {
+                ApplyTenantTombstones(tenant);
             }
 
             Interlocked.Exchange(ref _lastRefreshTicks, Environment.TickCount64);

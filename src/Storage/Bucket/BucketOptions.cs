@@ -11,6 +11,12 @@ public sealed class BucketOptions
     /// <summary>This process's writer name (<see cref="WriterName"/> rules), or null for a reader that never writes.</summary>
     public string? Writer { get; init; }
 
+    /// <summary>
+    /// The compactor's epoch (its start time in ticks) when this process runs the compactor: its tombstones, rewrites
+    /// and deletes are written as writer <c>compactor</c> with this epoch (docs/formats/bucket.md). Null otherwise.
+    /// </summary>
+    public long? CompactorEpoch { get; init; }
+
     /// <summary>How often the index is refreshed from the bucket (Loki's <c>resync_interval</c>, 5m).</summary>
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(5);
 

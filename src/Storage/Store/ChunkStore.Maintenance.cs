@@ -10,6 +10,22 @@ namespace LokiSharp.Storage.Store;
 public sealed partial class ChunkStore
 {
     /// <summary>
+    /// On a bucket: whether the compactor found no other compactor alive (its heartbeats), so rewrites other processes
+    /// left half done are repaired at once rather than after the settle time. Nothing for the local layout.
+    /// </summary>
+    public bool SoleCompactor
+    {
+        get => _bucket?.SoleCompactor ?? true;
+        set
+        {
+            if (_bucket is { } bucket)
+            {
+                bucket.SoleCompactor = value;
+            }
+        }
+    }
+
+    /// <summary>
     /// Deletes chunks from the index: a tombstone is appended (and fsynced) to the journal of every table
     /// listing each chunk, then the refs disappear from queries. Pack files are not touched; once none of
     /// their chunks is listed, <see cref="UnreferencedPacks"/> reports them. Idempotent.
@@ -18,7 +34,14 @@ public sealed partial class ChunkStore
     public int DeleteChunks(string tenant, IReadOnlyCollection<(long PackId, long Offset)> keys)
     {
         ThrowIfReadOnly();
-        ThrowIfBucket("deleting chunks");
+        if (_bucket is { } bucket)
+        {
+            lock (_maintenance)
+            {
+                return bucket.DeleteChunks(tenant, keys, MaintenanceHook);
+            }
+        }
+
         if (keys.Count == 0 || !_tenants.TryGetValue(tenant, out var t))
         {
             return 0;
@@ -61,7 +84,6 @@ public sealed partial class ChunkStore
     public ChunkRef ReplaceChunk(string tenant, LabelSet labels, in ChunkRef old, ChunkWrite replacement)
     {
         ThrowIfReadOnly();
-        ThrowIfBucket("rewriting chunks");
         ArgumentException.ThrowIfNullOrEmpty(tenant);
         if (replacement.Summary.Entries == 0)
         {
@@ -71,6 +93,14 @@ public sealed partial class ChunkStore
         if (replacement.Summary.MinTime < old.From || replacement.Summary.MaxTime > old.Through)
         {
             throw new ArgumentException("a replacement must lie within the chunk it replaces", nameof(replacement));
+        }
+
+        if (_bucket is { } bucket)
+        {
+            lock (_maintenance)
+            {
+                return bucket.ReplaceChunk(tenant, labels, old, replacement, MaintenanceHook);
+            }
         }
 
         var t = GetTenant(tenant);
@@ -127,8 +157,16 @@ public sealed partial class ChunkStore
     /// </summary>
     public List<PackFileInfo> UnreferencedPacks(string tenant)
     {
+        if (_bucket is { } bucket)
+        {
+            lock (_maintenance)
+            {
+                return bucket.UnreferencedPacks(tenant);
+            }
+        }
+
         var result = new List<PackFileInfo>();
-        if (_bucket is not null || !_tenants.TryGetValue(tenant, out var t) || !Directory.Exists(t.ChunksPath) || !t.DamagedTables.IsEmpty)
+        if (!_tenants.TryGetValue(tenant, out var t) || !Directory.Exists(t.ChunksPath) || !t.DamagedTables.IsEmpty)
         {
             // With a damaged index table, a pack that looks unreferenced may hold chunks only the lost records
             // listed: nothing of the tenant is collected until the damaged file is restored or removed.
@@ -158,6 +196,26 @@ public sealed partial class ChunkStore
 
         result.Sort(static (a, b) => a.PackId.CompareTo(b.PackId));
         return result;
+    }
+
+    /// <summary>
+    /// Deletes a pack by the name <see cref="UnreferencedPacks"/> gave it (<see cref="PackFileInfo.MarkName"/>) if, checked
+    /// again now (in a bucket: after listing the bucket again), no chunk of it is listed and no write is filling it.
+    /// </summary>
+    /// <returns>Bytes freed; 0 when the pack was missing, is still in use or the name does not parse.</returns>
+    public long DeletePackIfUnreferenced(string tenant, string name)
+    {
+        ThrowIfReadOnly();
+        if (_bucket is { } bucket)
+        {
+            lock (_maintenance)
+            {
+                return bucket.DeletePackIfUnreferenced(tenant, name);
+            }
+        }
+
+        return long.TryParse(name, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture,
+            out var packId) ? DeletePackIfUnreferenced(tenant, packId) : 0;
     }
 
     /// <summary>
@@ -192,6 +250,11 @@ public sealed partial class ChunkStore
     /// <summary>Total bytes of <paramref name="tenant"/>'s pack files on disk.</summary>
     public long PackBytes(string tenant)
     {
+        if (_bucket is { } bucket)
+        {
+            return bucket.PackBytes(tenant);
+        }
+
         if (!_tenants.TryGetValue(tenant, out var t) || !Directory.Exists(t.ChunksPath))
         {
             return 0;

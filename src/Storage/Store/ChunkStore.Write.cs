@@ -87,10 +87,18 @@ public sealed partial class ChunkStore
     private void WriteToBucket(BucketLayout bucket, string tenant, IReadOnlyList<ChunkWrite> chunks, ReadOnlyMemory<byte>[] payloads)
     {
         var (packId, offsets) = bucket.WritePack(tenant, payloads);
-        var byTable = ByTable(chunks, packId, offsets, time => { var table = TableAt(time); return (table, table.Start + table.Length); });
-        foreach (var ((name, start, length), list) in byTable)
+        try
         {
-            bucket.CommitTable(tenant, name, start, length, packId, list);
+            var byTable = ByTable(chunks, packId, offsets, time => { var table = TableAt(time); return (table, table.Start + table.Length); });
+            foreach (var ((name, start, length), list) in byTable)
+            {
+                bucket.CommitTable(tenant, name, start, length, packId, list);
+            }
+        }
+        finally
+        {
+            // Indexed (or failed): the compactor may judge the pack by the index from now on.
+            bucket.PackDone(tenant, packId);
         }
     }
 

@@ -58,6 +58,12 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
     /// <summary>Whether the store keeps its data in a bucket (<see cref="OpenBucket"/>) rather than the local layout.</summary>
     public bool IsBucket => _bucket is not null;
 
+    /// <summary>The bucket of a store opened by <see cref="OpenBucket"/> (the compactor keeps its state there); else null.</summary>
+    public IObjectStore? Bucket => _bucket?.Store;
+
+    /// <summary>The compactor epoch the bucket store was opened with (<see cref="BucketOptions.CompactorEpoch"/>).</summary>
+    public long? CompactorEpoch => _bucket?.Options.CompactorEpoch;
+
     /// <summary>Whether the bucket answers, for a bucket store; null for the local layout.</summary>
     public BucketHealth? BucketHealth => _bucket?.Health;
 
@@ -107,7 +113,7 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
         ArgumentNullException.ThrowIfNull(objects);
         var layout = new BucketLayout(objects, bucket, (tenant, key, message) =>
             options.OnCorruption?.Invoke(new StorageCorruption(tenant, key, message)));
-        var store = new ChunkStore(options, layout) { ReadOnly = bucket.Writer is null };
+        var store = new ChunkStore(options, layout) { ReadOnly = bucket.Writer is null && bucket.CompactorEpoch is null };
         try
         {
             await layout.RefreshAsync(cancellationToken).ConfigureAwait(false);
