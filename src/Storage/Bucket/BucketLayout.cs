@@ -277,14 +277,14 @@ internal sealed partial class BucketLayout : IDisposable
     }
 
     /// <summary>
-    /// When the last complete refresh is more than two resync intervals old (the bucket failing, or a refresh
-    /// that takes too long), the warning a query must carry: other processes' recent flushes may be missing from
-    /// its answer. Null while the view is fresh.
+    /// When the last complete refresh is older than <see cref="BucketOptions.StaleViewLimit"/> (the bucket failing, or
+    /// refreshes that take too long), the warning a query must carry: other processes' recent flushes may be missing
+    /// from its answer. Null while the view is fresh.
     /// </summary>
     public string? StaleViewWarning()
     {
         var age = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastRefreshTicks));
-        return age <= 2 * Options.ResyncInterval ? null
+        return age <= Options.StaleViewLimit ? null
             : $"the object store index was last refreshed {Math.Round(age.TotalSeconds)}s ago (resync_interval " +
               $"{Options.ResyncInterval.TotalSeconds}s): chunks other processes flushed since then may be missing";
     }

@@ -20,6 +20,16 @@ public sealed class BucketOptions
     /// <summary>How often the index is refreshed from the bucket (Loki's <c>resync_interval</c>, 5m).</summary>
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How old the last complete refresh may get before every query warns that recent flushes of other processes may
+    /// be missing: by default two resync intervals, and never less than 30 s, so a short interval (tests, small set-ups)
+    /// does not turn one slow refresh on a busy machine into a warning.
+    /// </summary>
+    public TimeSpan? StaleViewAfter { get; init; }
+
+    /// <summary>The effective <see cref="StaleViewAfter"/>.</summary>
+    internal TimeSpan StaleViewLimit => StaleViewAfter ?? TimeSpan.FromTicks(Math.Max(2 * ResyncInterval.Ticks, TimeSpan.FromSeconds(30).Ticks));
+
     /// <summary>Where chunk bytes read from the bucket are cached.</summary>
     public required string ChunkCacheDirectory { get; init; }
 

@@ -226,6 +226,7 @@ public sealed class BucketChunkStoreTests : IDisposable
                 MinBackoff = TimeSpan.FromMilliseconds(1),
                 MaxBackoff = TimeSpan.FromMilliseconds(4),
                 ResyncInterval = resync ?? TimeSpan.FromMinutes(5),
+                StaleViewAfter = resync * 2,
             });
 
     /// <summary>Fails puts and listings transiently while <see cref="FailuresLeft"/> is above zero.</summary>
