@@ -70,7 +70,16 @@ internal static class StoreLayout
         IObjectStore? objects = null;
         try
         {
-            objects = new S3ObjectStore(selection.S3!);
+            var s3 = new S3ObjectStore(selection.S3!);
+            objects = s3;
+            if (bucket.Writer is not null || bucket.CompactorEpoch is not null)
+            {
+                // Writers create every key with If-None-Match where the server honours it, so not even a clock gone back
+                // across a restart can overwrite an object (docs/formats/bucket.md, sequences).
+                var probe = $"writers/{bucket.Writer ?? "compactor"}/create-only-probe-{Guid.NewGuid():N}";
+                s3.DetectConditionalWritesAsync(probe).GetAwaiter().GetResult();
+            }
+
             return ChunkStore.OpenBucket(storage, objects, bucket);
         }
         catch (ObjectStoreException e)

@@ -14,6 +14,7 @@ public sealed partial class S3ObjectStore : IObjectStore
 {
     private readonly IAmazonS3 _client;
     private readonly S3ObjectStoreOptions _options;
+    private volatile bool _conditionalWrites;
 
     /// <summary>Creates the client; nothing is sent until the first operation.</summary>
     public S3ObjectStore(S3ObjectStoreOptions options)
@@ -24,13 +25,47 @@ public sealed partial class S3ObjectStore : IObjectStore
         var config = options.ToClientConfig();
         var credentials = options.ToCredentials();
         _client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
+        _conditionalWrites = options.ConditionalWrites;
     }
 
     /// <summary>The options the store was made with.</summary>
     public S3ObjectStoreOptions Options => _options;
 
     /// <inheritdoc />
-    public bool SupportsCreateOnly => _options.ConditionalWrites;
+    public bool SupportsCreateOnly => _conditionalWrites;
+
+    /// <summary>
+    /// Finds out whether the server honours <c>If-None-Match: *</c> on PUT (AWS since 2024, Ceph RGW, MinIO) unless
+    /// <see cref="S3ObjectStoreOptions.ConditionalWrites"/> already says so: creates <paramref name="probeKey"/> twice
+    /// with the header, and the second must be refused (412); then deletes it. Afterwards
+    /// <see cref="SupportsCreateOnly"/> is the answer, so writers use create-only puts exactly where the server supports
+    /// them. A server that rejects or ignores the header is no error; a bucket that cannot be written is.
+    /// </summary>
+    public async Task<bool> DetectConditionalWritesAsync(string probeKey, CancellationToken cancellationToken = default)
+    {
+        if (_conditionalWrites)
+        {
+            return true;
+        }
+
+        ObjectKey.Validate(probeKey);
+        bool supported;
+        try
+        {
+            supported = await PutCoreAsync(probeKey, "probe"u8.ToArray(), ifNoneMatch: true, cancellationToken).ConfigureAwait(false)
+                && !await PutCoreAsync(probeKey, "probe"u8.ToArray(), ifNoneMatch: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.Permanent
+            || e.InnerException is Amazon.Runtime.AmazonServiceException { ErrorCode: "NotImplemented" })
+        {
+            // 400/501: the server does not take the header at all.
+            supported = false;
+        }
+
+        await DeleteAsync(probeKey, cancellationToken).ConfigureAwait(false);
+        _conditionalWrites = supported;
+        return supported;
+    }
 
     /// <inheritdoc />
     public Task PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
@@ -55,7 +90,7 @@ public sealed partial class S3ObjectStore : IObjectStore
     public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
         ObjectKey.Validate(key);
-        if (!_options.ConditionalWrites)
+        if (!_conditionalWrites)
         {
             throw new NotSupportedException("create-only puts need conditional writes (If-None-Match), which are turned off for this bucket");
         }

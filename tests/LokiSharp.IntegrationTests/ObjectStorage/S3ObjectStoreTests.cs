@@ -43,6 +43,21 @@ public sealed class S3ObjectStoreTests(GatewayBucket bucket) : ObjectStoreContra
     protected override int ManyKeys => 25;
 
     protected override IObjectStore CreateStore() => new S3ObjectStore(bucket.Options with { ListPageSize = 7 });
+
+    [Fact]
+    public async Task Conditional_writes_are_detected_where_the_server_honours_them_and_the_probe_is_removed()
+    {
+        using var store = new S3ObjectStore(bucket.Options);
+        Assert.False(store.SupportsCreateOnly);
+
+        Assert.True(await store.DetectConditionalWritesAsync(Prefix + "probe"));
+
+        Assert.True(store.SupportsCreateOnly);
+        Assert.Null(await store.HeadAsync(Prefix + "probe"));
+        Assert.True(await store.TryCreateAsync(Prefix + "once", new byte[] { 1 }));
+        Assert.False(await store.TryCreateAsync(Prefix + "once", new byte[] { 2 }));
+        Assert.Equal([1], await store.GetAsync(Prefix + "once"));
+    }
 }
 
 /// <summary>
