@@ -80,6 +80,57 @@ public sealed class RulerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_backend_ruler_alerts_on_lines_only_a_write_process_holds_and_fails_the_rule_when_that_writer_is_gone()
+    {
+        Directory.CreateDirectory(Path.Combine(_rules, "fake"));
+        await File.WriteAllTextAsync(Path.Combine(_rules, "fake", "django.yaml"), """
+            groups:
+              - name: django
+                rules:
+                  - alert: HighErrorRate
+                    expr: sum(count_over_time({app="django"} |= "error" [5m])) > 10
+                    for: 1s
+            """);
+        var writer = await LokiProcess.StartAsync(Config(authEnabled: false), true, "-target=write");
+        await using var backend = await LokiProcess.StartAsync(
+            Config(authEnabled: false, $"memberlist: {{join_members: ['127.0.0.1:{writer.GrpcPort}']}}\ningester_client: {{remote_timeout: 1s}}"), true,
+            "-target=backend");
+        try
+        {
+            // The lines are in the writer's head only: the backend's own store is empty.
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L;
+            var values = string.Join(",", Enumerable.Range(0, 20).Select(i =>
+                $"[\"{(now - (i * 1_000_000_000L)).ToString(CultureInfo.InvariantCulture)}\",\"GET /api 500 error: boom\"]"));
+            using (var push = await writer.Http.PostAsync(new Uri("/loki/api/v1/push", UriKind.Relative),
+                new StringContent("{\"streams\":[{\"stream\":{\"app\":\"django\"},\"values\":[" + values + "]}]}", Encoding.UTF8, "application/json")))
+            {
+                Assert.Equal(HttpStatusCode.NoContent, push.StatusCode);
+            }
+
+            var firing = await WaitForAlertAsync(backend, "firing");
+            Assert.Equal("2e+01", firing.GetProperty("value").GetString());
+        }
+        finally
+        {
+            await writer.DisposeAsync();
+        }
+
+        // The writer gone, the rule cannot see all the data: it fails (health err, the peer named) instead of resolving.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        string rules;
+        do
+        {
+            rules = (await SendAsync(backend, HttpMethod.Get, "/prometheus/api/v1/rules")).Body;
+            await Task.Delay(200);
+        }
+        while (!rules.Contains("\"health\":\"err\"", StringComparison.Ordinal) && DateTime.UtcNow < deadline);
+
+        Assert.Contains("\"health\":\"err\"", rules, StringComparison.Ordinal);
+        Assert.Contains("did not answer", rules, StringComparison.Ordinal);
+        Assert.Contains("\"state\":\"firing\"", rules, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_guides_HighErrorRate_alert_goes_pending_then_firing_reaches_Alertmanager_and_the_recording_rule_reaches_Prometheus()
     {
         var alertmanager = new AlertmanagerFixture();

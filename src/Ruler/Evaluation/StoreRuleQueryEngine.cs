@@ -10,15 +10,33 @@ namespace LokiSharp.Ruler.Evaluation;
 
 /// <summary>
 /// Rule queries on the engine <c>/loki/api/v1/query</c> uses: the Querier's <see cref="StoredSampleSource"/> over the
-/// same log sources (this process's head and the chunk store) feeding LogQL's <see cref="MetricQueryEvaluator"/>,
-/// under the tenant's series, memory and time limits.
+/// same log sources (this process's head and the chunk store, and in scale-out the other ingesters' heads) feeding
+/// LogQL's <see cref="MetricQueryEvaluator"/>, under the tenant's series, memory and time limits. A query that met a
+/// warning (an ingester that did not answer, damaged data) fails: a rule must not alert, or resolve, on part of the
+/// data without saying so.
 /// </summary>
-public sealed class StoreRuleQueryEngine(IReadOnlyList<ILogSource> sources, Func<string, RuleQueryLimits> limits) : IRuleQueryEngine
+public sealed class StoreRuleQueryEngine : IRuleQueryEngine
 {
+    private readonly Func<QueryWarnings, CancellationToken, IReadOnlyList<ILogSource>> _sources;
+    private readonly Func<string, RuleQueryLimits> _limits;
+
+    /// <summary>An engine over sources chosen per query (they may report to the query's warnings).</summary>
+    public StoreRuleQueryEngine(Func<QueryWarnings, CancellationToken, IReadOnlyList<ILogSource>> sources, Func<string, RuleQueryLimits> limits)
+    {
+        _sources = sources;
+        _limits = limits;
+    }
+
+    /// <summary>An engine over fixed sources.</summary>
+    public StoreRuleQueryEngine(IReadOnlyList<ILogSource> sources, Func<string, RuleQueryLimits> limits)
+        : this((_, _) => sources, limits)
+    {
+    }
+
     /// <inheritdoc />
     public IReadOnlyList<RuleSample> Query(string tenant, SampleExpr expr, DateTimeOffset time, CancellationToken cancellationToken)
     {
-        var tenantLimits = limits(tenant);
+        var tenantLimits = _limits(tenant);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (tenantLimits.QueryTimeout > TimeSpan.Zero)
         {
@@ -26,7 +44,8 @@ public sealed class StoreRuleQueryEngine(IReadOnlyList<ILogSource> sources, Func
         }
 
         var memory = new QueryMemoryBudget(tenantLimits.MaxQueryMemoryBytes);
-        var source = new StoredSampleSource(sources, tenant, new QueryStatistics(), new QueryWarnings(), memory);
+        var warnings = new QueryWarnings();
+        var source = new StoredSampleSource(_sources(warnings, timeout.Token), tenant, new QueryStatistics(), warnings, memory);
         var evaluator = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxQuerySeries = tenantLimits.MaxQuerySeries }, memory);
         MetricResult result;
         try
@@ -36,6 +55,11 @@ public sealed class StoreRuleQueryEngine(IReadOnlyList<ILogSource> sources, Func
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException("query timed out after " + tenantLimits.QueryTimeout);
+        }
+
+        if (warnings.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join("; ", warnings.ToList()));
         }
 
         return result switch

@@ -206,7 +206,10 @@ public static class LokiServer
         builder.Services.AddSingleton(sp =>
         {
             var limits = sp.GetRequiredService<TenantLimitsSource>();
-            var engine = new LokiSharp.Ruler.Evaluation.StoreRuleQueryEngine(sp.GetRequiredService<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>(),
+            var local = sp.GetRequiredService<IReadOnlyList<LokiSharp.Storage.Reading.ILogSource>>();
+            var peers = sp.GetService<LokiSharp.Querier.Peers.PeerSet>();
+            var engine = new LokiSharp.Ruler.Evaluation.StoreRuleQueryEngine(
+                (warnings, cancellationToken) => peers is { Configured: true } ? [.. local, .. peers.ForQuery(warnings, cancellationToken)] : local,
                 tenant =>
                 {
                     var l = limits.LimitsFor(tenant);
