@@ -168,6 +168,20 @@ public sealed partial class ScalableManifestTests
         Assert.Equal("loki-gateway", service.Str("spec", "selector", "app"));
     }
 
+    [Fact]
+    public void The_backend_ruler_reads_deploy_k8s_rules_for_tenant_fake_and_the_writers_heads()
+    {
+        var backend = Workload("StatefulSet", "loki-backend");
+        var mount = Container(backend).Seq("volumeMounts").Named("rules");
+        var configMap = Pod(backend).Seq("volumes").Named("rules").Str("configMap", "name");
+
+        Assert.Equal(LokiConfig.Str("ruler", "storage", "local", "directory") + "/fake", mount.Str("mountPath"));
+        Assert.Equal("true", mount.Str("readOnly"));
+        Assert.NotEmpty(DeployFiles.Object("ConfigMap", configMap).StringMap("data"));
+        Assert.Contains("-target=backend", Container(backend).Seq("args").Select(a => a.Str()));
+        Assert.NotEmpty(LokiConfig.Seq("memberlist", "join_members"));
+    }
+
     [Theory]
     [InlineData("/loki/api/v1/push", "write")]
     [InlineData("/api/prom/push", "write")]
