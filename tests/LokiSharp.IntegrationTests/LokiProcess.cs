@@ -151,6 +151,19 @@ public sealed partial class LokiProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>One request (a JSON body when <paramref name="json"/> is given) and the answer's status and text.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        using var response = await Http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     /// <summary>Polls <c>/ready</c> until it answers 200.</summary>
     public async Task WaitReadyAsync(TimeSpan timeout)
     {

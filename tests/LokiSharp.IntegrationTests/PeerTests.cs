@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace LokiSharp.IntegrationTests;
@@ -30,27 +29,15 @@ public sealed class PeerTests
         return $$"""{"streams":[{"stream":{"app":"peers","pod":"{{pod}}"},"values":[{{items}}]}]}""";
     }
 
-    private static async Task<(HttpStatusCode Status, string Body)> SendAsync(LokiProcess server, HttpMethod method, string path, string? json = null)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        }
-
-        using var response = await server.Http.SendAsync(request);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
-    }
-
     private static async Task<string> GetAsync(LokiProcess server, string path)
     {
-        var (status, body) = await SendAsync(server, HttpMethod.Get, path);
+        var (status, body) = await server.SendAsync(HttpMethod.Get, path);
         Assert.True(status == HttpStatusCode.OK, $"{path}: {status} {body}");
         return body;
     }
 
     private static async Task PushAsync(LokiProcess server, string json) =>
-        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(server, HttpMethod.Post, "/loki/api/v1/push", json)).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await server.SendAsync(HttpMethod.Post, "/loki/api/v1/push", json)).Status);
 
     // Completed peer calls served by a writer, from its request metrics.
     private static async Task<(long Selects, long Reads)> HeadReadCallsAsync(LokiProcess writer)
@@ -143,7 +130,7 @@ public sealed class PeerTests
 
         // Flushed, the entries leave writer A's WAL but stay in its head for the retain period: the reader, which
         // cannot see A's store, still answers the same.
-        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(writerA, HttpMethod.Post, "/flush")).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await writerA.SendAsync(HttpMethod.Post, "/flush")).Status);
         Assert.Equal(WithoutStats(await GetAsync(single, paths[0])), WithoutStats(await GetAsync(reader, paths[0])));
 
         // A dead writer: the reader answers from the other head and says which peer it could not read.
@@ -163,7 +150,7 @@ public sealed class PeerTests
         // A delete request received by the reader's compactor hides the lines it covers in the peers' heads too.
         var deletion = Uri.EscapeDataString("{app=\"peers\", pod=\"y\"}");
         Assert.Equal(HttpStatusCode.NoContent,
-            (await SendAsync(reader, HttpMethod.Post, $"/loki/api/v1/delete?query={deletion}&start={(now - 600_000_000_000L) / 1_000_000_000L}")).Status);
+            (await reader.SendAsync(HttpMethod.Post, $"/loki/api/v1/delete?query={deletion}&start={(now - 600_000_000_000L) / 1_000_000_000L}")).Status);
         logs = JsonNode.Parse(await GetAsync(reader, "/loki/api/v1/query_range?query=%7Bpod%3D~%22x%7Cy%7Cz%22%7D&limit=100" + range))!;
         Assert.Equal(["on both", "only on a"],
             logs["data"]!["result"]!.AsArray().SelectMany(s => s!["values"]!.AsArray().Select(v => (string)v![1]!)).Order(StringComparer.Ordinal));

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
 
 namespace LokiSharp.IntegrationTests;
 
@@ -21,18 +20,6 @@ public sealed class RoleTests
         compactor: {compaction_interval: 1h, retention_enabled: true, delete_request_store: filesystem}
         """;
 
-    private static async Task<(HttpStatusCode Status, string Body)> SendAsync(LokiProcess server, HttpMethod method, string path, string? json = null)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        }
-
-        using var response = await server.Http.SendAsync(request);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
-    }
-
     private static string Push(long ns) =>
         $$"""{"streams":[{"stream":{"app":"roles"},"values":[["{{ns.ToString(CultureInfo.InvariantCulture)}}","hello from the writer"]]}]}""";
 
@@ -47,11 +34,11 @@ public sealed class RoleTests
             await using (var writer = await LokiProcess.StartAsync(Config(shared), true, "-target=write"))
             {
                 Assert.Equal((HttpStatusCode.OK, "server => Running\nruntime-config => Running\nstore => Running\ningester => Running\ndistributor => Running\n"),
-                    await SendAsync(writer, HttpMethod.Get, "/services"));
-                Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(writer, HttpMethod.Post, "/loki/api/v1/push", Push(now))).Status);
-                Assert.Equal((HttpStatusCode.NotFound, NotFound), await SendAsync(writer, HttpMethod.Get, query));
-                Assert.Equal((HttpStatusCode.NotFound, NotFound), await SendAsync(writer, HttpMethod.Get, "/loki/api/v1/delete"));
-                Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(writer, HttpMethod.Post, "/flush")).Status);
+                    await writer.SendAsync(HttpMethod.Get, "/services"));
+                Assert.Equal(HttpStatusCode.NoContent, (await writer.SendAsync(HttpMethod.Post, "/loki/api/v1/push", Push(now))).Status);
+                Assert.Equal((HttpStatusCode.NotFound, NotFound), await writer.SendAsync(HttpMethod.Get, query));
+                Assert.Equal((HttpStatusCode.NotFound, NotFound), await writer.SendAsync(HttpMethod.Get, "/loki/api/v1/delete"));
+                Assert.Equal(HttpStatusCode.NoContent, (await writer.SendAsync(HttpMethod.Post, "/flush")).Status);
 
                 // A second process writing the same directory would corrupt it: it is refused at start-up.
                 var (code, output) = await LokiProcess.RunToExitAsync(Config(shared), "-target=backend");
@@ -60,14 +47,14 @@ public sealed class RoleTests
 
                 await using var reader = await LokiProcess.StartAsync(Config(shared), true, "-target=read");
                 Assert.Equal((HttpStatusCode.OK, "server => Running\nruntime-config => Running\nstore => Running\nquery-frontend => Running\nquerier => Running\n"),
-                    await SendAsync(reader, HttpMethod.Get, "/services"));
-                var (status, body) = await SendAsync(reader, HttpMethod.Get, query);
+                    await reader.SendAsync(HttpMethod.Get, "/services"));
+                var (status, body) = await reader.SendAsync(HttpMethod.Get, query);
                 Assert.Equal(HttpStatusCode.OK, status);
                 Assert.Contains("hello from the writer", body, StringComparison.Ordinal);
-                Assert.Equal((HttpStatusCode.NotFound, NotFound), await SendAsync(reader, HttpMethod.Post, "/loki/api/v1/push", Push(now)));
-                Assert.Equal((HttpStatusCode.NotFound, NotFound), await SendAsync(reader, HttpMethod.Post, "/flush"));
-                Assert.Equal(HttpStatusCode.OK, (await SendAsync(reader, HttpMethod.Get, "/ready")).Status);
-                Assert.Contains("target: read", (await SendAsync(reader, HttpMethod.Get, "/config")).Body, StringComparison.Ordinal);
+                Assert.Equal((HttpStatusCode.NotFound, NotFound), await reader.SendAsync(HttpMethod.Post, "/loki/api/v1/push", Push(now)));
+                Assert.Equal((HttpStatusCode.NotFound, NotFound), await reader.SendAsync(HttpMethod.Post, "/flush"));
+                Assert.Equal(HttpStatusCode.OK, (await reader.SendAsync(HttpMethod.Get, "/ready")).Status);
+                Assert.Contains("target: read", (await reader.SendAsync(HttpMethod.Get, "/config")).Body, StringComparison.Ordinal);
             }
         }
         finally
@@ -82,10 +69,10 @@ public sealed class RoleTests
         await using var server = await LokiProcess.StartAsync(Config("${DATA}"), true, "-target=backend");
 
         Assert.Equal((HttpStatusCode.OK, "server => Running\nruntime-config => Running\nstore => Running\ncompactor => Running\nruler => Running\n"),
-            await SendAsync(server, HttpMethod.Get, "/services"));
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(server, HttpMethod.Get, "/loki/api/v1/delete")).Status);
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(server, HttpMethod.Get, "/prometheus/api/v1/rules")).Status);
-        Assert.Equal((HttpStatusCode.NotFound, NotFound), await SendAsync(server, HttpMethod.Get, "/loki/api/v1/labels"));
+            await server.SendAsync(HttpMethod.Get, "/services"));
+        Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Get, "/loki/api/v1/delete")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Get, "/prometheus/api/v1/rules")).Status);
+        Assert.Equal((HttpStatusCode.NotFound, NotFound), await server.SendAsync(HttpMethod.Get, "/loki/api/v1/labels"));
     }
 
     [Fact]
@@ -94,10 +81,10 @@ public sealed class RoleTests
         await using var server = await LokiProcess.StartAsync(Config("${DATA}"), true, "-target=querier,compactor");
 
         Assert.Equal((HttpStatusCode.OK, "server => Running\nruntime-config => Running\nstore => Running\nquerier => Running\ncompactor => Running\n"),
-            await SendAsync(server, HttpMethod.Get, "/services"));
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(server, HttpMethod.Get, "/loki/api/v1/labels")).Status);
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(server, HttpMethod.Get, "/loki/api/v1/delete")).Status);
-        Assert.Equal((HttpStatusCode.NotFound, NotFound), await SendAsync(server, HttpMethod.Post, "/loki/api/v1/push", Push(1)));
+            await server.SendAsync(HttpMethod.Get, "/services"));
+        Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Get, "/loki/api/v1/labels")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Get, "/loki/api/v1/delete")).Status);
+        Assert.Equal((HttpStatusCode.NotFound, NotFound), await server.SendAsync(HttpMethod.Post, "/loki/api/v1/push", Push(1)));
         Assert.False(Directory.Exists(Path.Combine(server.WorkDir, "data", "wal")));
     }
 
