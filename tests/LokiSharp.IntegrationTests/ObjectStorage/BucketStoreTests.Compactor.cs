@@ -114,7 +114,14 @@ public sealed partial class BucketStoreTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("Compactor not ready: a newer compactor is running on the bucket: " + heartbeats[1], body.Trim());
-        Assert.Contains("another compactor with a newer epoch is running on the same bucket (" + heartbeats[1] + ")", first.Output, StringComparison.Ordinal);
+        // The log line reaches the captured output a moment after /ready changes: wait for it (bounded), then assert.
+        var logged = "another compactor with a newer epoch is running on the same bucket (" + heartbeats[1] + ")";
+        for (var wait = DateTime.UtcNow.AddSeconds(10); !first.Output.Contains(logged, StringComparison.Ordinal) && DateTime.UtcNow < wait;)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(logged, first.Output, StringComparison.Ordinal);
         await SendAsync(second, HttpMethod.Get, "/ready", null, HttpStatusCode.OK);
     }
 
