@@ -199,6 +199,26 @@ public sealed class ValidationTests
     public void Level_detection_follows_Loki(string line, string expected) =>
         Assert.Equal(expected, LevelDetector.Detect(LabelSet.Empty, [], Encoding.UTF8.GetBytes(line)));
 
+    // Long lines are scanned 32 positions at a time: a level word is found after every left boundary, at every
+    // position (across block edges and in the tail), in either case, and the earliest of two still wins.
+    [Fact]
+    public void Level_words_are_found_at_every_position_of_a_long_line()
+    {
+        foreach (var boundary in " \t\n[({\"'=|")
+        {
+            for (var position = 1; position < 80; position++)
+            {
+                var prefix = new string('x', position - 1) + boundary;
+                Assert.Equal("error", Detect(prefix + "Error " + new string('y', position % 40)));
+                Assert.Equal("debug", Detect(prefix + "DEBUG " + new string('z', position % 37) + " error"));
+                Assert.Equal("warn", Detect(prefix + "x warn"));
+                Assert.Equal("unknown", Detect(prefix + "xerror " + new string('q', position % 33)));
+            }
+        }
+
+        static string Detect(string line) => LevelDetector.Detect(LabelSet.Empty, [], Encoding.UTF8.GetBytes(line));
+    }
+
     [Fact]
     public void Level_label_wins_over_the_line()
     {
