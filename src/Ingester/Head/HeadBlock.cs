@@ -8,17 +8,15 @@ namespace LokiSharp.Ingester.Head;
 /// <remarks>32 bytes: a busy stream's tail holds thousands, so the arrival order within the block is an int.</remarks>
 internal readonly record struct HeadEntry(long Timestamp, byte[] Segment, int Offset, int LineLength, int MetadataLength, int Sequence);
 
-/// <summary>A compressed run of a block's entries: a complete chunk of one block, sorted by time.</summary>
-internal sealed record HeadPart(byte[] Chunk, ChunkSummary Summary, int Entries);
-
 /// <summary>
 /// Entries of one stream not yet in the store. Recent entries stay uncompressed (the tail) in segments of up to
 /// <see cref="SegmentPool.MaxSize"/>. Every <see cref="PartSize"/> raw bytes the tail is sorted and compressed
-/// into a part, a one-block chunk, which is what keeps the head a few times smaller than the raw data; flushing
-/// stores the parts as they are. The segments of a compressed tail go back to <see cref="SegmentPool"/>, so
+/// into a part, a one-block chunk, which is what keeps the head a few times smaller than the raw data; parts go to
+/// the spill (<see cref="HeadSpill"/>) when there is one, so the process keeps only the tails. Flushing stores the
+/// parts as they are. The segments of a compressed tail go back to <see cref="SegmentPool"/>, so
 /// readers get copies of tail entries, never the segments. Not thread-safe: the owning stream's lock guards it.
 /// </summary>
-internal sealed class HeadBlock(int partSize)
+internal sealed class HeadBlock(int partSize, HeadSpill? spill)
 {
     // Segments grow from small (many quiet streams) to large (busy ones), doubling per segment.
     private const int MinSegmentSize = SegmentPool.MinSize;
@@ -57,7 +55,7 @@ internal sealed class HeadBlock(int partSize)
     /// <summary>Line plus metadata bytes held, compressed or not (what the cut decision and limits count).</summary>
     public long RawBytes { get; private set; }
 
-    /// <summary>Bytes actually held in memory: compressed parts plus the uncompressed tail.</summary>
+    /// <summary>Bytes actually held in memory: parts not spilled plus the uncompressed tail.</summary>
     public long MemoryBytes { get; private set; }
 
     public int EntryCount => _partEntries + _tail.Count;
@@ -145,11 +143,12 @@ internal sealed class HeadBlock(int partSize)
     }
 
     /// <summary>
-    /// Gives a reader what it needs for <c>[from, through)</c>: the overlapping parts, which never change, and
-    /// copies of the overlapping tail entries in one new array, since tail segments are reused once compressed.
-    /// Tail entries whose line fails <paramref name="filter"/> are left out, so a selective query copies little.
+    /// Gives a reader what it needs for <c>[from, through)</c>: the overlapping parts, which never change (spilled
+    /// ones with their file held open for the reader until it ends the read), and copies of the overlapping tail
+    /// entries in one new array, since tail segments are reused once compressed. Tail entries whose line fails
+    /// <paramref name="filter"/> are left out, so a selective query copies little.
     /// </summary>
-    public void Snapshot(long from, long through, Storage.ContentIndex.LiteralPrefilter? filter, List<ReadOnlyMemory<byte>> parts, List<HeadEntry> tail)
+    public void Snapshot(long from, long through, Storage.ContentIndex.LiteralPrefilter? filter, HeadReadSet parts, List<HeadEntry> tail)
     {
         if (IsEmpty || MaxTimestamp < from || MinTimestamp >= through)
         {
@@ -160,7 +159,7 @@ internal sealed class HeadBlock(int partSize)
         {
             if (part.Summary.MaxTime >= from && part.Summary.MinTime < through)
             {
-                parts.Add(part.Chunk);
+                parts.Add(part);
             }
         }
 
@@ -194,6 +193,17 @@ internal sealed class HeadBlock(int partSize)
         }
     }
 
+    /// <summary>The block left the head (stored, or its retain period is over): its parts' spill space is given back.</summary>
+    /// <remarks>Under the owning stream's lock, as every reader's snapshot is.</remarks>
+    public void Release()
+    {
+        foreach (var part in _parts)
+        {
+            MemoryBytes -= part.MemoryBytes;
+            part.Release();
+        }
+    }
+
     private void CompressTail(ChunkBuilder builder)
     {
         builder.Reset();
@@ -217,10 +227,8 @@ internal sealed class HeadBlock(int partSize)
         var output = _compressed ??= new ArrayBufferWriter<byte>(64 * 1024);
         output.ResetWrittenCount();
         var summary = builder.Finish(output);
-        // Pinned: parts live until the block is stored, and the pinned heap never copies them between generations.
-        var chunk = GC.AllocateUninitializedArray<byte>(output.WrittenCount, pinned: true);
-        output.WrittenSpan.CopyTo(chunk);
-        _parts.Add(new HeadPart(chunk, summary, _tail.Count));
+        var part = HeadPart.Create(output.WrittenSpan, summary, _tail.Count, spill);
+        _parts.Add(part);
         _partEntries += _tail.Count;
         _tail.Clear();
 
@@ -240,7 +248,7 @@ internal sealed class HeadBlock(int partSize)
             _tailSegments.Add(_segment);
         }
 
-        MemoryBytes += chunk.Length + _segment.Length;
+        MemoryBytes += part.MemoryBytes + _segment.Length;
         _tailBytes = 0;
     }
 
