@@ -75,6 +75,9 @@ public sealed partial class StreamIngester : ILogSource, IDisposable
     /// <summary>Compressed head bytes kept in spill files rather than in memory.</summary>
     internal long SpilledBytes => _spill?.Bytes ?? 0;
 
+    /// <summary>Spill files still open, holding disk space.</summary>
+    internal int OpenSpillFiles => _spill?.OpenFiles ?? 0;
+
     /// <summary>Unflushed bytes held in memory.</summary>
     public long HeadBytes => Interlocked.Read(ref _headBytes);
 

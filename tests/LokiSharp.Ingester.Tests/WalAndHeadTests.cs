@@ -294,6 +294,7 @@ public sealed class WalAndHeadTests : IDisposable
             rows.Reverse();
             Assert.Equal(expected, rows);
             Assert.Equal(0, ingester.SpilledBytes);
+            Assert.Equal(0, ingester.OpenSpillFiles);
             Assert.Empty(ReadAll(ingester));
             Assert.Equal(expected, ReadAll(store));
         }

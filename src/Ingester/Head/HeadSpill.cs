@@ -37,6 +37,18 @@ internal sealed class HeadSpill : IDisposable
     /// <summary>Compressed bytes written to spill files and not yet released.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
+    /// <summary>Spill files still open (each holding disk space until closed).</summary>
+    public int OpenFiles
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _open.Count;
+            }
+        }
+    }
+
     /// <summary>
     /// Writes <paramref name="chunk"/> to the current spill file; false (and nothing written) when the disk refuses,
     /// so the caller keeps the part in memory: a full disk costs memory, never an acknowledged entry.
@@ -90,6 +102,17 @@ internal sealed class HeadSpill : IDisposable
     {
         Interlocked.Add(ref _bytes, -length);
         file.Release(length);
+
+        // A current file whose parts have all left takes no more: it closes (once its readers are done) and gives
+        // its space back, rather than holding the dead bytes of a quiet head until it would have filled up.
+        lock (_sync)
+        {
+            if (ReferenceEquals(file, _current) && file.IsEmpty)
+            {
+                _current = null;
+                file.Retire();
+            }
+        }
     }
 
     /// <inheritdoc />

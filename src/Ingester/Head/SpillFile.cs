@@ -19,6 +19,18 @@ internal sealed class SpillFile(SafeFileHandle handle, Action<SpillFile> closed)
     /// <summary>Bytes handed out so far; the next part goes here.</summary>
     public long Reserved { get; private set; }
 
+    /// <summary>Whether every part written here has been released.</summary>
+    public bool IsEmpty
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _live == 0;
+            }
+        }
+    }
+
     /// <summary>Space for a part of <paramref name="length"/> bytes; called under <see cref="HeadSpill"/>'s lock.</summary>
     public long Reserve(int length)
     {
