@@ -143,13 +143,14 @@ public sealed partial class StreamIngester
             var markers = new List<Task>(writes.Count);
             foreach (var (stream, block, _) in writes)
             {
-                if (block.RecordIds.Count == 0)
+                var ids = block.RecordIds;
+                if (ids.Count == 0)
                 {
                     continue;
                 }
 
-                var marker = new ArrayBufferWriter<byte>(64 + (block.RecordIds.Count * 4));
-                WalRecord.WriteFlushed(marker, tenant, stream.LabelsText, block.RecordIds);
+                var marker = new ArrayBufferWriter<byte>(64 + (ids.Count * 4));
+                WalRecord.WriteFlushed(marker, tenant, stream.LabelsText, ids);
                 markers.Add(_wal.AppendAsync(marker.WrittenMemory));
             }
 

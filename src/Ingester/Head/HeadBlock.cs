@@ -36,7 +36,12 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill)
     private const int EntryHeader = 16;
 
     private readonly List<HeadPart> _parts = [];
-    private readonly List<long> _recordIds = [];
+
+    // WAL record ids as zigzag varint deltas: a stream in every push of a long-lived block gathers thousands, and
+    // consecutive ids differ by little, so one byte each instead of eight.
+    private readonly ArrayBufferWriter<byte> _recordIds = new(16);
+    private long _lastRecordId;
+    private int _recordCount;
 
     // Every segment the tail's entries are in, the current one last (none before the first append and after
     // sealing); the tail starts at _tailStart in the first and ends at _tailEnds[i] in every one but the current,
@@ -58,8 +63,23 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill)
     /// <summary>The compressed parts, oldest first.</summary>
     public IReadOnlyList<HeadPart> Parts => _parts;
 
-    /// <summary>Ids of the WAL records whose entries for this stream are in this block, in append order.</summary>
-    public IReadOnlyList<long> RecordIds => _recordIds;
+    /// <summary>Ids of the WAL records whose entries for this stream are in this block, in append order (a new list each call).</summary>
+    public IReadOnlyList<long> RecordIds
+    {
+        get
+        {
+            var ids = new List<long>(_recordCount);
+            var encoded = _recordIds.WrittenSpan;
+            var id = 0L;
+            for (var position = 0; Varint.TryRead(encoded, ref position, out var zigzag);)
+            {
+                id += (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
+                ids.Add(id);
+            }
+
+            return ids;
+        }
+    }
 
     /// <summary>Line plus metadata bytes held, compressed or not (what the cut decision and limits count).</summary>
     public long RawBytes { get; private set; }
@@ -136,9 +156,12 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill)
         MaxTimestamp = Math.Max(MaxTimestamp, timestamp);
         OldestWalSegment = Math.Min(OldestWalSegment, walSegment);
         // A push appends all its entries of a stream under one lock, so a record's id arrives as one run.
-        if (recordId > 0 && (_recordIds.Count == 0 || _recordIds[^1] != recordId))
+        if (recordId > 0 && (_recordCount == 0 || _lastRecordId != recordId))
         {
-            _recordIds.Add(recordId);
+            var delta = recordId - _lastRecordId;
+            Varint.Write(_recordIds, (ulong)((delta << 1) ^ (delta >> 63)));
+            _lastRecordId = recordId;
+            _recordCount++;
         }
 
         if (_tailBytes >= PartSize)
