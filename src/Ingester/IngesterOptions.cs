@@ -47,6 +47,16 @@ public sealed record IngesterOptions
     /// </summary>
     public long MaxHeadBytes { get; init; } = 2L << 30;
 
+    /// <summary>
+    /// Whether compressed head parts are written to unlinked scratch files and read back on demand, so they sit in
+    /// the kernel's page cache instead of the process's resident memory. The WAL, not these files, keeps the head
+    /// crash-safe; when the disk refuses a part it stays in memory.
+    /// </summary>
+    public bool SpillHead { get; init; } = true;
+
+    /// <summary>Directory of the head's spill files; null: <c>head-spill</c> under <see cref="WalDirectory"/>.</summary>
+    public string? SpillDirectory { get; init; }
+
     /// <summary>How many per-entry errors an out-of-order or rate-limit answer lists (<c>max_returned_stream_errors</c>).</summary>
     public int MaxReturnedStreamErrors { get; init; } = 10;
 }

@@ -13,6 +13,9 @@ namespace LokiSharp.Ingester;
 /// </content>
 public sealed partial class StreamIngester
 {
+    // Compressed bytes stored per pack at most when a flush stores many blocks (a forced flush of the whole head).
+    private const long FlushBatchBytes = 64L << 20;
+
     /// <summary>Cuts the blocks that are due (all of them when <paramref name="force"/>) and stores them.</summary>
     public async Task FlushAsync(bool force, CancellationToken cancellationToken)
     {
@@ -72,9 +75,9 @@ public sealed partial class StreamIngester
                     }
                 }
 
-                if (writes.Count > 0)
+                foreach (var batch in Batches(writes))
                 {
-                    await StoreAsync(tenant, writes, now).ConfigureAwait(false);
+                    await StoreAsync(tenant, batch, now).ConfigureAwait(false);
                 }
 
                 RemoveIdleStreams(tenant, streams, now);
@@ -88,6 +91,38 @@ public sealed partial class StreamIngester
         }
     }
 
+    // Blocks to store, in groups of at most FlushBatchBytes of parts (a block is never split): spilled parts are read
+    // back into memory to be stored, so a flush of the whole head holds one group at a time, not the whole head.
+    private static IEnumerable<List<(HeadStream Stream, HeadBlock Block, FlushReason Reason)>> Batches(
+        List<(HeadStream Stream, HeadBlock Block, FlushReason Reason)> writes)
+    {
+        var batch = new List<(HeadStream Stream, HeadBlock Block, FlushReason Reason)>();
+        long bytes = 0;
+        foreach (var write in writes)
+        {
+            long size = 0;
+            foreach (var part in write.Block.Parts)
+            {
+                size += part.Length;
+            }
+
+            if (batch.Count > 0 && bytes + size > FlushBatchBytes)
+            {
+                yield return batch;
+                batch = [];
+                bytes = 0;
+            }
+
+            batch.Add(write);
+            bytes += size;
+        }
+
+        if (batch.Count > 0)
+        {
+            yield return batch;
+        }
+    }
+
     private async Task StoreAsync(string tenant, List<(HeadStream Stream, HeadBlock Block, FlushReason Reason)> writes, long now)
     {
         // The head already holds each block as compressed one-block chunks; they are stored as they are.
@@ -96,24 +131,26 @@ public sealed partial class StreamIngester
         {
             foreach (var part in block.Parts)
             {
-                chunks.Add(new ChunkWrite(stream.Labels, part.Chunk, part.Summary));
+                chunks.Add(new ChunkWrite(stream.Labels, part.Load(), part.Summary));
             }
         }
 
         _store.Write(tenant, chunks);
+        chunks.Clear();
 
         if (_wal is not null)
         {
             var markers = new List<Task>(writes.Count);
             foreach (var (stream, block, _) in writes)
             {
-                if (block.RecordIds.Count == 0)
+                var ids = block.RecordIds;
+                if (ids.Count == 0)
                 {
                     continue;
                 }
 
-                var marker = new ArrayBufferWriter<byte>(64 + (block.RecordIds.Count * 4));
-                WalRecord.WriteFlushed(marker, tenant, stream.LabelsText, block.RecordIds);
+                var marker = new ArrayBufferWriter<byte>(64 + (ids.Count * 4));
+                WalRecord.WriteFlushed(marker, tenant, stream.LabelsText, ids);
                 markers.Add(_wal.AppendAsync(marker.WrittenMemory));
             }
 
@@ -130,6 +167,10 @@ public sealed partial class StreamIngester
                 {
                     stream.Retained.Add((block, now));
                 }
+                else
+                {
+                    block.Release();
+                }
             }
 
             if (!retain)
@@ -141,9 +182,9 @@ public sealed partial class StreamIngester
             {
                 _metrics.ChunksFlushed.WithLabels(ReasonLabel(reason)).Inc();
                 _metrics.ChunkEntries.Observe(part.Entries);
-                _metrics.ChunkSize.Observe(part.Chunk.Length);
+                _metrics.ChunkSize.Observe(part.Length);
                 _metrics.ChunkAge.Observe(TimeSpan.FromTicks(Math.Max(0, now - block.CreatedAt)).TotalSeconds);
-                _metrics.ChunkUtilization.Observe(Math.Min(1, part.Chunk.Length / (double)_options.ChunkTargetSize));
+                _metrics.ChunkUtilization.Observe(Math.Min(1, part.Length / (double)_options.ChunkTargetSize));
             }
         }
     }
@@ -190,6 +231,7 @@ public sealed partial class StreamIngester
             }
 
             Interlocked.Add(ref _headBytes, -retained.Block.RawBytes);
+            retained.Block.Release();
             return true;
         });
     }

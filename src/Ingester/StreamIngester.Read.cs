@@ -47,7 +47,7 @@ public sealed partial class StreamIngester
             return new HeadEntryIterator([]);
         }
 
-        var parts = new List<ReadOnlyMemory<byte>>();
+        var parts = new HeadReadSet();
         var tail = new List<HeadEntry>();
         lock (head.Sync)
         {
@@ -75,7 +75,21 @@ public sealed partial class StreamIngester
         }
 
         var recent = new HeadEntryIterator(entries);
-        return parts.Count == 0 ? recent : new MergedEntryIterator(ChunkEntryReader.Open(parts, query), recent, query.Direction);
+        return PartsIterator(parts, query) is { } compressed ? new MergedEntryIterator(compressed, recent, query.Direction) : recent;
+    }
+
+    // The compressed parts a read took: spilled ones read from their files as the query reaches them, and in-memory
+    // ones (kept when the spill refused them) merged in.
+    private static IEntryIterator? PartsIterator(HeadReadSet parts, in EntryQuery query)
+    {
+        IEntryIterator? spilled = parts.Spilled.Count == 0 ? null : new SpilledEntryIterator(ChunkEntryReader.Open(parts.Spilled, query), parts);
+        if (parts.InMemory.Count == 0)
+        {
+            return spilled;
+        }
+
+        var inMemory = ChunkEntryReader.Open(parts.InMemory, query);
+        return spilled is null ? inMemory : new MergedEntryIterator(inMemory, spilled, query.Direction);
     }
 
     // Tails fed by one client at a time arrive in order; checking costs a fraction of sorting.

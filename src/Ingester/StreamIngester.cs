@@ -35,6 +35,9 @@ public sealed partial class StreamIngester : ILogSource, IDisposable
     // Head blocks compress their tail on the appending thread; ChunkBuilder is not thread-safe, so each append borrows one.
     private readonly ChunkBuilderPool _builders;
     private readonly int _partSize;
+
+    // Where compressed head parts live instead of the managed heap; null when off or its directory is unusable.
+    private readonly HeadSpill? _spill;
     private WriteAheadLog? _wal;
     private Task? _flushLoop;
     private long _recordId;
@@ -54,6 +57,7 @@ public sealed partial class StreamIngester : ILogSource, IDisposable
         _validator = new PushValidator(metrics, time);
         _partSize = store.Options.TargetBlockSize;
         _builders = new ChunkBuilderPool(store.Options.CreateChunkBuilder);
+        _spill = options.SpillHead ? OpenSpill(options.SpillDirectory ?? Path.Combine(options.WalDirectory, "head-spill")) : null;
     }
 
     /// <summary>Problems met while replaying the WAL, for the start-up log.</summary>
@@ -67,6 +71,12 @@ public sealed partial class StreamIngester : ILogSource, IDisposable
 
     /// <summary>Raised when a periodic flush fails (disk full, I/O error); it is retried on the next tick.</summary>
     public event Action<Exception>? FlushFailed;
+
+    /// <summary>Compressed head bytes kept in spill files rather than in memory.</summary>
+    internal long SpilledBytes => _spill?.Bytes ?? 0;
+
+    /// <summary>Spill files still open, holding disk space.</summary>
+    internal int OpenSpillFiles => _spill?.OpenFiles ?? 0;
 
     /// <summary>Unflushed bytes held in memory.</summary>
     public long HeadBytes => Interlocked.Read(ref _headBytes);
@@ -111,5 +121,19 @@ public sealed partial class StreamIngester : ILogSource, IDisposable
         _stopping.Dispose();
         _flushLock.Dispose();
         _builders.Dispose();
+        _spill?.Dispose();
+    }
+
+    // An unusable spill directory costs memory, not the start: parts then stay in memory as without a spill.
+    private static HeadSpill? OpenSpill(string directory)
+    {
+        try
+        {
+            return new HeadSpill(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

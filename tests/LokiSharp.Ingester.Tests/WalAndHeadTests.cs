@@ -26,7 +26,7 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     private (StreamIngester Ingester, ChunkStore Store) Open(IngestionLimits? limits = null, TimeSpan? maxChunkAge = null, long maxHeadBytes = 2L << 30,
-        long walSegmentSize = 128L << 20, TimeSpan retainFlushed = default, TimeProvider? time = null)
+        long walSegmentSize = 128L << 20, TimeSpan retainFlushed = default, TimeProvider? time = null, string? spillDirectory = null)
     {
         var store = ChunkStore.Open(new StorageOptions { RootDirectory = Path.Combine(_directory, "chunks") });
         var options = new IngesterOptions
@@ -37,6 +37,7 @@ public sealed class WalAndHeadTests : IDisposable
             MaxHeadBytes = maxHeadBytes,
             WalSegmentSize = walSegmentSize,
             RetainFlushed = retainFlushed,
+            SpillDirectory = spillDirectory,
         };
         var ingester = new StreamIngester(options, store, new FixedLimits(limits ?? new IngestionLimits()),
             new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), time ?? TimeProvider.System);
@@ -254,6 +255,98 @@ public sealed class WalAndHeadTests : IDisposable
             await restarted.FlushAsync(force: true, CancellationToken.None);
             Assert.Equal(expected, ReadAll(store2));
             Assert.Empty(ReadAll(restarted));
+        }
+    }
+
+    [Fact]
+    public async Task Compressed_parts_are_spilled_to_unlinked_files_readable_by_a_read_begun_before_the_flush_that_stores_them()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            var line = new string('s', 300);
+            var expected = Enumerable.Range(0, 3000).Select(i => (Now + i, $"{i:D4} {line}")).ToList();
+            foreach (var push in expected.Chunk(250))
+            {
+                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", push)).StatusCode);
+            }
+
+            // Several parts are out of memory, and the spill directory shows no file: a crash leaves nothing behind.
+            Assert.True(ingester.SpilledBytes > 0);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_directory, "wal", "head-spill")));
+            Assert.Equal(expected, ReadAll(ingester));
+
+            // A read taken before the flush goes on reading the spilled parts after they were stored and released.
+            var stream = ingester.SelectStreams("fake", [], 0, long.MaxValue)[0];
+            var rows = new List<(long, string)>();
+            using (var entries = ingester.OpenEntries("fake", stream, new EntryQuery(0, long.MaxValue, Direction.Backward)))
+            {
+                Assert.True(entries.MoveNext());
+                rows.Add((entries.Current.Timestamp, Encoding.UTF8.GetString(entries.Current.Line)));
+                await ingester.FlushAsync(force: true, CancellationToken.None);
+                while (entries.MoveNext())
+                {
+                    rows.Add((entries.Current.Timestamp, Encoding.UTF8.GetString(entries.Current.Line)));
+                }
+            }
+
+            rows.Reverse();
+            Assert.Equal(expected, rows);
+            Assert.Equal(0, ingester.SpilledBytes);
+            Assert.Equal(0, ingester.OpenSpillFiles);
+            Assert.Empty(ReadAll(ingester));
+            Assert.Equal(expected, ReadAll(store));
+        }
+    }
+
+    [Fact]
+    public async Task Without_a_usable_spill_directory_parts_stay_in_memory_and_everything_works()
+    {
+        var blocked = Path.Combine(_directory, "not-a-directory");
+        await File.WriteAllTextAsync(blocked, "a file where the spill directory would be");
+        var (ingester, store) = Open(spillDirectory: blocked);
+        using (store)
+        using (ingester)
+        {
+            var line = new string('m', 300);
+            var expected = Enumerable.Range(0, 2000).Select(i => (Now + i, $"{i:D4} {line}")).ToList();
+            foreach (var push in expected.Chunk(250))
+            {
+                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", push)).StatusCode);
+            }
+
+            Assert.Equal(0, ingester.SpilledBytes);
+            Assert.Equal(expected, ReadAll(ingester));
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+            Assert.Equal(expected, ReadAll(store));
+        }
+    }
+
+    [Fact]
+    public async Task Spilled_parts_of_a_retained_block_stay_readable_until_the_retain_period_is_over()
+    {
+        var time = new ManualTime();
+        var (ingester, store) = Open(retainFlushed: TimeSpan.FromMinutes(15), time: time);
+        using (store)
+        using (ingester)
+        {
+            var line = new string('r', 300);
+            var expected = Enumerable.Range(0, 2000).Select(i => (Now + i, $"{i:D4} {line}")).ToList();
+            foreach (var push in expected.Chunk(250))
+            {
+                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", push)).StatusCode);
+            }
+
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+            Assert.True(ingester.SpilledBytes > 0);
+            Assert.Equal(expected, ReadAll(ingester));
+            Assert.Equal(expected, ReadAll(store));
+
+            time.Now += TimeSpan.FromMinutes(16);
+            await ingester.FlushAsync(force: false, CancellationToken.None);
+            Assert.Equal(0, ingester.SpilledBytes);
+            Assert.Empty(ReadAll(ingester));
         }
     }
 

@@ -1,24 +1,24 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.Storage.Chunks;
 
 namespace LokiSharp.Ingester.Head;
 
-/// <summary>Where one uncompressed head entry's bytes are: a segment of its block and the line and metadata lengths there.</summary>
-/// <remarks>32 bytes: a busy stream's tail holds thousands, so the arrival order within the block is an int.</remarks>
+/// <summary>Where one uncompressed head entry's bytes are: a segment of its block (or a reader's copy) and the line and metadata lengths there.</summary>
+/// <remarks>Made on the fly from a tail's segments, for readers and compression; the tail itself keeps no list of them.</remarks>
 internal readonly record struct HeadEntry(long Timestamp, byte[] Segment, int Offset, int LineLength, int MetadataLength, int Sequence);
-
-/// <summary>A compressed run of a block's entries: a complete chunk of one block, sorted by time.</summary>
-internal sealed record HeadPart(byte[] Chunk, ChunkSummary Summary, int Entries);
 
 /// <summary>
 /// Entries of one stream not yet in the store. Recent entries stay uncompressed (the tail) in segments of up to
-/// <see cref="SegmentPool.MaxSize"/>. Every <see cref="PartSize"/> raw bytes the tail is sorted and compressed
-/// into a part, a one-block chunk, which is what keeps the head a few times smaller than the raw data; flushing
-/// stores the parts as they are. The segments of a compressed tail go back to <see cref="SegmentPool"/>, so
+/// <see cref="SegmentPool.MaxSize"/>, each entry a 16-byte header (timestamp, line and metadata lengths) followed by
+/// its line and metadata, so a tail needs no index beside its bytes. Every <see cref="PartSize"/> raw bytes the tail is sorted and compressed
+/// into a part, a one-block chunk, which is what keeps the head a few times smaller than the raw data; parts go to
+/// the spill (<see cref="HeadSpill"/>) when there is one, so the process keeps only the tails. Flushing stores the
+/// parts as they are. The segments of a compressed tail go back to <see cref="SegmentPool"/>, so
 /// readers get copies of tail entries, never the segments. Not thread-safe: the owning stream's lock guards it.
 /// </summary>
-internal sealed class HeadBlock(int partSize)
+internal sealed class HeadBlock(int partSize, HeadSpill? spill)
 {
     // Segments grow from small (many quiet streams) to large (busy ones), doubling per segment.
     private const int MinSegmentSize = SegmentPool.MinSize;
@@ -32,17 +32,29 @@ internal sealed class HeadBlock(int partSize)
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? _compressed;
 
-    private readonly List<HeadEntry> _tail = [];
-    private readonly List<HeadPart> _parts = [];
-    private readonly List<long> _recordIds = [];
+    // Timestamp, line length, metadata length: the header before each tail entry's bytes in its segment.
+    private const int EntryHeader = 16;
 
-    // Every segment the tail's entries are in, the current one last.
+    private readonly List<HeadPart> _parts = [];
+
+    // WAL record ids as zigzag varint deltas: a stream in every push of a long-lived block gathers thousands, and
+    // consecutive ids differ by little, so one byte each instead of eight.
+    private readonly ArrayBufferWriter<byte> _recordIds = new(16);
+    private long _lastRecordId;
+    private int _recordCount;
+
+    // Every segment the tail's entries are in, the current one last (none before the first append and after
+    // sealing); the tail starts at _tailStart in the first and ends at _tailEnds[i] in every one but the current,
+    // where it ends at _segmentUsed.
     private readonly List<byte[]> _tailSegments = [];
+    private readonly List<int> _tailEnds = [];
     private byte[] _segment = [];
     private int _segmentUsed;
+    private int _tailStart;
+    private int _tailCount;
+    private long _tailLast;
     private long _tailBytes;
     private bool _tailUnsorted;
-    private int _sequence;
     private int _partEntries;
 
     /// <summary>Raw bytes after which the tail is compressed into a part.</summary>
@@ -51,16 +63,31 @@ internal sealed class HeadBlock(int partSize)
     /// <summary>The compressed parts, oldest first.</summary>
     public IReadOnlyList<HeadPart> Parts => _parts;
 
-    /// <summary>Ids of the WAL records whose entries for this stream are in this block, in append order.</summary>
-    public IReadOnlyList<long> RecordIds => _recordIds;
+    /// <summary>Ids of the WAL records whose entries for this stream are in this block, in append order (a new list each call).</summary>
+    public IReadOnlyList<long> RecordIds
+    {
+        get
+        {
+            var ids = new List<long>(_recordCount);
+            var encoded = _recordIds.WrittenSpan;
+            var id = 0L;
+            for (var position = 0; Varint.TryRead(encoded, ref position, out var zigzag);)
+            {
+                id += (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
+                ids.Add(id);
+            }
+
+            return ids;
+        }
+    }
 
     /// <summary>Line plus metadata bytes held, compressed or not (what the cut decision and limits count).</summary>
     public long RawBytes { get; private set; }
 
-    /// <summary>Bytes actually held in memory: compressed parts plus the uncompressed tail.</summary>
+    /// <summary>Bytes actually held in memory: parts not spilled plus the uncompressed tail.</summary>
     public long MemoryBytes { get; private set; }
 
-    public int EntryCount => _partEntries + _tail.Count;
+    public int EntryCount => _partEntries + _tailCount;
 
     public long MinTimestamp { get; private set; } = long.MaxValue;
 
@@ -89,20 +116,35 @@ internal sealed class HeadBlock(int partSize)
         ChunkBuilder builder)
     {
         var size = line.Length + encodedMetadata.Length;
-        if (size > _segment.Length - _segmentUsed)
+        if (EntryHeader + size > _segment.Length - _segmentUsed)
         {
+            if (_segment.Length > 0)
+            {
+                _tailEnds.Add(_segmentUsed);
+            }
+
             // Contents undefined: every byte a reader can see is written before it is referenced.
-            _segment = SegmentPool.Shared.Rent(Math.Max(Math.Clamp(_segment.Length * 2, MinSegmentSize, MaxSegmentSize), size));
+            _segment = SegmentPool.Shared.Rent(Math.Max(Math.Clamp(_segment.Length * 2, MinSegmentSize, MaxSegmentSize), EntryHeader + size));
             _segmentUsed = 0;
+            if (_tailSegments.Count == 0)
+            {
+                _tailStart = 0;
+            }
+
             _tailSegments.Add(_segment);
             MemoryBytes += _segment.Length;
         }
 
-        _tailUnsorted |= _tail.Count > 0 && timestamp < _tail[^1].Timestamp;
-        line.CopyTo(_segment.AsSpan(_segmentUsed));
-        encodedMetadata.CopyTo(_segment.AsSpan(_segmentUsed + line.Length));
-        _tail.Add(new HeadEntry(timestamp, _segment, _segmentUsed, line.Length, encodedMetadata.Length, _sequence++));
-        _segmentUsed += size;
+        _tailUnsorted |= _tailCount > 0 && timestamp < _tailLast;
+        _tailLast = timestamp;
+        var target = _segment.AsSpan(_segmentUsed, EntryHeader + size);
+        BinaryPrimitives.WriteInt64LittleEndian(target, timestamp);
+        BinaryPrimitives.WriteInt32LittleEndian(target[8..], line.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(target[12..], encodedMetadata.Length);
+        line.CopyTo(target[EntryHeader..]);
+        encodedMetadata.CopyTo(target[(EntryHeader + line.Length)..]);
+        _tailCount++;
+        _segmentUsed += EntryHeader + size;
         _tailBytes += size;
         RawBytes += size;
         if (EntryCount == 1)
@@ -114,9 +156,12 @@ internal sealed class HeadBlock(int partSize)
         MaxTimestamp = Math.Max(MaxTimestamp, timestamp);
         OldestWalSegment = Math.Min(OldestWalSegment, walSegment);
         // A push appends all its entries of a stream under one lock, so a record's id arrives as one run.
-        if (recordId > 0 && (_recordIds.Count == 0 || _recordIds[^1] != recordId))
+        if (recordId > 0 && (_recordCount == 0 || _lastRecordId != recordId))
         {
-            _recordIds.Add(recordId);
+            var delta = recordId - _lastRecordId;
+            Varint.Write(_recordIds, (ulong)((delta << 1) ^ (delta >> 63)));
+            _lastRecordId = recordId;
+            _recordCount++;
         }
 
         if (_tailBytes >= PartSize)
@@ -128,7 +173,7 @@ internal sealed class HeadBlock(int partSize)
     /// <summary>Compresses whatever is left uncompressed; the block then holds parts only and takes no more appends.</summary>
     public void Seal(ChunkBuilder builder)
     {
-        if (_tail.Count > 0)
+        if (_tailCount > 0)
         {
             CompressTail(builder);
         }
@@ -140,16 +185,19 @@ internal sealed class HeadBlock(int partSize)
         }
 
         _tailSegments.Clear();
+        _tailEnds.Clear();
+        _tailStart = 0;
         _segment = [];
         _segmentUsed = 0;
     }
 
     /// <summary>
-    /// Gives a reader what it needs for <c>[from, through)</c>: the overlapping parts, which never change, and
-    /// copies of the overlapping tail entries in one new array, since tail segments are reused once compressed.
-    /// Tail entries whose line fails <paramref name="filter"/> are left out, so a selective query copies little.
+    /// Gives a reader what it needs for <c>[from, through)</c>: the overlapping parts, which never change (spilled
+    /// ones with their file held open for the reader until it ends the read), and copies of the overlapping tail
+    /// entries in one new array, since tail segments are reused once compressed. Tail entries whose line fails
+    /// <paramref name="filter"/> are left out, so a selective query copies little.
     /// </summary>
-    public void Snapshot(long from, long through, Storage.ContentIndex.LiteralPrefilter? filter, List<ReadOnlyMemory<byte>> parts, List<HeadEntry> tail)
+    public void Snapshot(long from, long through, Storage.ContentIndex.LiteralPrefilter? filter, HeadReadSet parts, List<HeadEntry> tail)
     {
         if (IsEmpty || MaxTimestamp < from || MinTimestamp >= through)
         {
@@ -160,15 +208,17 @@ internal sealed class HeadBlock(int partSize)
         {
             if (part.Summary.MaxTime >= from && part.Summary.MinTime < through)
             {
-                parts.Add(part.Chunk);
+                parts.Add(part);
             }
         }
 
-        // Matching entries are noted first (positions into the tail), then copied into one array of the exact size.
+        // Matching entries are noted first (positions into the segments), then copied into one array of the exact size.
         var first = tail.Count;
         var bytes = 0;
-        foreach (var entry in _tail)
+        var sequence = _partEntries;
+        for (var cursor = new TailCursor(this); cursor.MoveNext(); sequence++)
         {
+            var entry = cursor.Entry(sequence);
             if (entry.Timestamp >= from && entry.Timestamp < through
                 && (filter is null || filter.Matches(entry.Segment.AsSpan(entry.Offset, entry.LineLength))))
             {
@@ -194,35 +244,43 @@ internal sealed class HeadBlock(int partSize)
         }
     }
 
+    /// <summary>The block left the head (stored, or its retain period is over): its parts' spill space is given back.</summary>
+    /// <remarks>Under the owning stream's lock, as every reader's snapshot is.</remarks>
+    public void Release()
+    {
+        foreach (var part in _parts)
+        {
+            MemoryBytes -= part.MemoryBytes;
+            part.Release();
+        }
+    }
+
     private void CompressTail(ChunkBuilder builder)
     {
         builder.Reset();
-        var tail = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tail);
 
         // A tail is out of time order when concurrent pushes of one stream were appended in another order than
         // their timestamps; one push alone arrives sorted, so a tail fed by a single client never needs this.
         if (_tailUnsorted)
         {
-            AppendInTimeOrder(builder, tail);
+            AppendInTimeOrder(builder);
             _tailUnsorted = false;
         }
         else
         {
-            foreach (ref readonly var entry in tail)
+            for (var cursor = new TailCursor(this); cursor.MoveNext();)
             {
-                Append(builder, entry);
+                Append(builder, cursor.Entry(0));
             }
         }
 
         var output = _compressed ??= new ArrayBufferWriter<byte>(64 * 1024);
         output.ResetWrittenCount();
         var summary = builder.Finish(output);
-        // Pinned: parts live until the block is stored, and the pinned heap never copies them between generations.
-        var chunk = GC.AllocateUninitializedArray<byte>(output.WrittenCount, pinned: true);
-        output.WrittenSpan.CopyTo(chunk);
-        _parts.Add(new HeadPart(chunk, summary, _tail.Count));
-        _partEntries += _tail.Count;
-        _tail.Clear();
+        var part = HeadPart.Create(output.WrittenSpan, summary, _tailCount, spill);
+        _parts.Add(part);
+        _partEntries += _tailCount;
+        _tailCount = 0;
 
         // Segments before the current one hold compressed entries only; the rest of the current one stays in use.
         foreach (var segment in _tailSegments)
@@ -235,12 +293,14 @@ internal sealed class HeadBlock(int partSize)
         }
 
         _tailSegments.Clear();
+        _tailEnds.Clear();
         if (_segment.Length > 0)
         {
             _tailSegments.Add(_segment);
         }
 
-        MemoryBytes += chunk.Length + _segment.Length;
+        _tailStart = _segmentUsed;
+        MemoryBytes += part.MemoryBytes + _segment.Length;
         _tailBytes = 0;
     }
 
@@ -249,20 +309,24 @@ internal sealed class HeadBlock(int partSize)
             new StructuredMetadata(entry.Segment.AsSpan(entry.Offset + entry.LineLength, entry.MetadataLength)));
 
     // Appends the tail ordered by timestamp, then arrival. The order is found by sorting timestamps with positions
-    // (primitives, no comparer), which costs a fraction of sorting the 32-byte entries; the tail is in arrival
-    // order, so a position is also the arrival rank that breaks ties the unstable sort may have shuffled.
-    private static void AppendInTimeOrder(ChunkBuilder builder, ReadOnlySpan<HeadEntry> tail)
+    // (primitives, no comparer); a position is also the arrival rank that breaks ties the unstable sort may have
+    // shuffled, and indexes where the entry is (segment and offset, one long each).
+    private void AppendInTimeOrder(ChunkBuilder builder)
     {
-        var timestamps = ArrayPool<long>.Shared.Rent(tail.Length);
-        var positions = ArrayPool<int>.Shared.Rent(tail.Length);
+        var count = _tailCount;
+        var timestamps = ArrayPool<long>.Shared.Rent(count);
+        var positions = ArrayPool<int>.Shared.Rent(count);
+        var places = ArrayPool<long>.Shared.Rent(count);
         try
         {
-            var keys = timestamps.AsSpan(0, tail.Length);
-            var order = positions.AsSpan(0, tail.Length);
-            for (var i = 0; i < tail.Length; i++)
+            var keys = timestamps.AsSpan(0, count);
+            var order = positions.AsSpan(0, count);
+            var at = 0;
+            for (var cursor = new TailCursor(this); cursor.MoveNext(); at++)
             {
-                keys[i] = tail[i].Timestamp;
-                order[i] = i;
+                keys[at] = cursor.Timestamp;
+                order[at] = at;
+                places[at] = cursor.Place;
             }
 
             keys.Sort(order);
@@ -284,13 +348,59 @@ internal sealed class HeadBlock(int partSize)
 
             foreach (var position in order)
             {
-                Append(builder, tail[position]);
+                Append(builder, EntryAt(places[position], 0));
             }
         }
         finally
         {
             ArrayPool<long>.Shared.Return(timestamps);
             ArrayPool<int>.Shared.Return(positions);
+            ArrayPool<long>.Shared.Return(places);
+        }
+    }
+
+    // The tail entry at a place from TailCursor.Place: segment index in the high half, offset in the low half.
+    private HeadEntry EntryAt(long place, int sequence) => Read(_tailSegments[(int)(place >> 32)], (int)place, sequence);
+
+    private static HeadEntry Read(byte[] segment, int offset, int sequence)
+    {
+        var header = segment.AsSpan(offset, EntryHeader);
+        return new HeadEntry(BinaryPrimitives.ReadInt64LittleEndian(header), segment, offset + EntryHeader,
+            BinaryPrimitives.ReadInt32LittleEndian(header[8..]), BinaryPrimitives.ReadInt32LittleEndian(header[12..]), sequence);
+    }
+
+    /// <summary>Walks the tail's entries in arrival order.</summary>
+    private struct TailCursor(HeadBlock block)
+    {
+        private int _segment;
+        private int _offset = -1;
+        private int _next = block._tailStart;
+
+        public readonly long Timestamp => BinaryPrimitives.ReadInt64LittleEndian(block._tailSegments[_segment].AsSpan(_offset));
+
+        public readonly long Place => ((long)_segment << 32) | (uint)_offset;
+
+        public readonly HeadEntry Entry(int sequence) => Read(block._tailSegments[_segment], _offset, sequence);
+
+        public bool MoveNext()
+        {
+            var segments = block._tailSegments;
+            while (_segment < segments.Count)
+            {
+                var end = _segment < block._tailEnds.Count ? block._tailEnds[_segment] : block._segmentUsed;
+                if (_next < end)
+                {
+                    _offset = _next;
+                    var header = segments[_segment].AsSpan(_offset + 8, 8);
+                    _next = _offset + EntryHeader + BinaryPrimitives.ReadInt32LittleEndian(header) + BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
+                    return true;
+                }
+
+                _segment++;
+                _next = 0;
+            }
+
+            return false;
         }
     }
 }

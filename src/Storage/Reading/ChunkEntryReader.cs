@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Index;
@@ -48,6 +49,52 @@ public static class ChunkEntryReader
             var segment = segments[(int)c.PackId];
             return new ChunkBytes(segment.Array!, segment.Offset, segment.Count, Rented: false);
         }, InMemoryOrigin.Instance);
+    }
+
+    /// <summary>
+    /// Iterates the entries of one stream's chunks kept in files (an ingester's spilled head), each read into a
+    /// rented buffer only when the iterator reaches it, as stored chunks are; the handles must stay open until
+    /// the iterator is disposed.
+    /// </summary>
+    public static IEntryIterator Open(IReadOnlyList<FileChunk> chunks, in EntryQuery query)
+    {
+        var refs = new List<ChunkRef>(chunks.Count);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var c = chunks[i];
+            if (c.MinTime < query.Through && c.MaxTime >= query.From)
+            {
+                refs.Add(new ChunkRef(i, c.Offset, c.Length, c.MinTime, c.MaxTime, c.Entries, 0));
+            }
+        }
+
+        return new ChunkEntryIterator(refs, query, c => Read(chunks[(int)c.PackId].File, c), InMemoryOrigin.Instance);
+    }
+
+    private static ChunkBytes Read(Microsoft.Win32.SafeHandles.SafeFileHandle file, in ChunkRef chunk)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(chunk.Length);
+        try
+        {
+            var read = 0;
+            while (read < chunk.Length)
+            {
+                var n = RandomAccess.Read(file, buffer.AsSpan(read, chunk.Length - read), chunk.Offset + read);
+                if (n == 0)
+                {
+                    throw new ChunkCorruptException($"file ends before chunk at offset {chunk.Offset} (+{chunk.Length} bytes)");
+                }
+
+                read += n;
+            }
+
+            return new ChunkBytes(buffer, 0, chunk.Length, Rented: true);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
     }
 
     /// <summary>Chunks held in memory: named by their position; nothing on disk to report.</summary>
