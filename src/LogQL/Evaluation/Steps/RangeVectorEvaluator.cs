@@ -522,6 +522,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         public GrowableArray<int> SegmentRank;
 
+        // The index of each segment's latest run (count-only functions), -1 before its first.
+        private GrowableArray<int> _segmentLastRecord;
+
         public List<LabelSet> SegmentLabels { get; } = [];
 
         public GrowableArray<int> RecordSegment;
@@ -568,6 +571,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             SegmentSeries.Release(memory);
             SegmentCursor.Release(memory);
             SegmentRank.Release(memory);
+            _segmentLastRecord.Release(memory);
             memory?.Release(_seriesReserved);
             _seriesReserved = 0;
         }
@@ -623,6 +627,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
             var segment = SegmentSeries.Count;
             SegmentSeries.Add(series, memory);
+            _segmentLastRecord.Add(-1, memory);
             SegmentCursor.Add(_cursor, memory);
             SegmentRank.Add(0, memory);
             SegmentLabels.Add(labels);
@@ -633,10 +638,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         public void AddCount(int segment, int firstStep, int endStep, long ts)
         {
-            var n = RecordSegment.Count;
-            if (n > 0 && RecordSegment[n - 1] == segment)
+            // The segment's own last run, not the log's: a stream whose lines alternate between series (parsed labels)
+            // would otherwise start a run per line, and sorting those runs grew faster than the data.
+            ref var lastRecord = ref _segmentLastRecord[segment];
+            if (lastRecord >= 0)
             {
-                ref var last = ref Runs[n - 1];
+                ref var last = ref Runs[lastRecord];
                 if (last.FirstStep == firstStep && last.EndStep == endStep)
                 {
                     last.Count++;
@@ -644,6 +651,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 }
             }
 
+            lastRecord = RecordSegment.Count;
             RecordSegment.Add(segment, memory);
             Runs.Add(new Run(firstStep, endStep, 1), memory);
             Note(segment, firstStep, endStep, ts);
