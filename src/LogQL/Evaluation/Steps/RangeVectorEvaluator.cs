@@ -23,10 +23,18 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 internal sealed class RangeVectorEvaluator : StepEvaluator
 {
     private const int CancellationPollInterval = 4096;
-    // Shorter slices hold fewer series at once, but measured no lower peak (the per-line garbage dominates) while
-    // each one re-opens every stream's chunks; an hour keeps that cost small.
+    // Each slice re-opens every stream's chunks, so slices grow to an hour (or two ranges) when they hold few series;
+    // but a parser can make every line its own series, so the first slice is short and a slice holding more than
+    // TargetSeriesPerSlice makes the next ones shorter: a slice's memory follows its series, not the query's length.
     private const long MinSliceNs = 3600L * 1_000_000_000L;
+    private const long FirstSliceNs = 600L * 1_000_000_000L;
     private const int RangesPerSlice = 2;
+    private const int TargetSeriesPerSlice = 100_000;
+    private const int SliceGrowth = 4;
+    // How many series' first appearances are remembered across slices for series that pause (beyond that, only for
+    // series still in their windows at a slice's end), so the order of a step's samples does not depend on slicing.
+    private const int OriginsKeptForPausedSeries = 10_000;
+    private const long OriginBytes = 64;
 
     private readonly Func<long, long, IReadOnlyList<ISampleCursor>> _select;
     private readonly Func<LabelSet, LabelSet> _seriesKey;
@@ -35,7 +43,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly long _firstStepNs;
     private readonly long _step;
     private readonly long _steps;
-    private readonly long _sliceSteps;
+    private readonly long _minSliceSteps;
+    private readonly long _maxSliceSteps;
+    private long _sliceSteps;
+    private Dictionary<LabelSet, (int Step, long Timestamp)> _origins = [];
+    private long _originsReserved;
+    private bool _keepPausedOrigins = true;
     private readonly long _lastNs;
     private readonly long _range;
     private readonly long _offset;
@@ -91,14 +104,17 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         _steps = parameters.IsInstant ? 1 : ((parameters.EndNs - parameters.StartNs) / _step) + 1;
         _lastNs = parameters.EndNs - _offset;
         // At least one range long, so a slice's carried tail never reaches past the next slice.
-        var sliceNs = Math.Max(MinSliceNs, RangesPerSlice * _range);
-        _sliceSteps = Math.Max(1, (sliceNs / _step) + (sliceNs % _step > 0 ? 1 : 0));
+        _maxSliceSteps = StepsIn(Math.Max(MinSliceNs, RangesPerSlice * _range));
+        _minSliceSteps = StepsIn(RangesPerSlice * _range);
+        _sliceSteps = Math.Min(_maxSliceSteps, Math.Max(_minSliceSteps, StepsIn(FirstSliceNs)));
         var function = RangeFunction.Of(expr.Op);
         _countOnly = function.IsCountOnly(expr);
         _countValue = function.CountValue;
         _rangeSeconds = RangeAccumulator.GoSeconds(_range);
         _accumulator = function.AccumulatorFactory(expr)();
     }
+
+    private long StepsIn(long ns) => Math.Max(1, (ns / _step) + (ns % _step > 0 ? 1 : 0));
 
     public override bool Next(out long timestampMs, out List<VectorSample> vector)
     {
@@ -125,7 +141,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         var order = series.Order;
         while (_nextSeries < order.Length && series.FirstStep[order[_nextSeries]] <= step)
         {
-            _active.Add(order[_nextSeries++]);
+            Activate(series.Rank, order[_nextSeries++]);
         }
 
         var kept = 0;
@@ -185,6 +201,35 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         return true;
     }
 
+    /// <summary>
+    /// Adds a series to the active ones, kept in rank order (where it first appeared in the query): a series starting
+    /// now goes last, one that paused across slices back to its place.
+    /// </summary>
+    private void Activate(int[] rank, int id)
+    {
+        if (_active.Count == 0 || rank[_active[^1]] < rank[id])
+        {
+            _active.Add(id);
+            return;
+        }
+
+        int low = 0, high = _active.Count;
+        while (low < high)
+        {
+            var mid = (low + high) >>> 1;
+            if (rank[_active[mid]] < rank[id])
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid;
+            }
+        }
+
+        _active.Insert(low, id);
+    }
+
     public override void Dispose()
     {
         DisposeCursors();
@@ -193,6 +238,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         ReleaseTails(_carry);
         _carry = [];
         _spareLogs.Clear();
+        _origins = [];
+        _memory?.Release(_originsReserved);
+        _originsReserved = 0;
     }
 
     private static void ReleaseTails(SliceLog[] logs)
@@ -268,8 +316,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 DrainInParallel(drained);
             }
 
-            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory);
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins);
             _carry = [.. logs];
+            KeepOrigins();
+            var held = _series.Labels.Length;
+            _sliceSteps = Math.Clamp(held > TargetSeriesPerSlice ? _sliceSteps * TargetSeriesPerSlice / held : _sliceSteps * SliceGrowth,
+                _minSliceSteps, _maxSliceSteps);
         }
         catch
         {
@@ -284,6 +336,57 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 log.Release();
             }
         }
+    }
+
+    /// <summary>
+    /// Remembers where each series of this slice first appeared (its step and sample, from an earlier slice when it
+    /// began there), for the series the next slice may hold: those in their windows at this slice's end, and while
+    /// they are few, every series seen. The next slice orders its series by these, as one slice would.
+    /// </summary>
+    private void KeepOrigins()
+    {
+        if (_sliceEnd >= _steps)
+        {
+            return;
+        }
+
+        var series = _series;
+        var next = new Dictionary<LabelSet, (int Step, long Timestamp)>();
+        for (var id = 0; id < series.Labels.Length; id++)
+        {
+            if (_keepPausedOrigins || series.EndStep[id] >= _sliceEnd)
+            {
+                next[series.Labels[id]] = series.Origin[id];
+            }
+        }
+
+        if (_keepPausedOrigins)
+        {
+            foreach (var (labels, origin) in _origins)
+            {
+                next.TryAdd(labels, origin);
+            }
+
+            if (next.Count > OriginsKeptForPausedSeries)
+            {
+                // Too many to remember: from here on only series still in their windows keep their place.
+                _keepPausedOrigins = false;
+                next.Clear();
+                for (var id = 0; id < series.Labels.Length; id++)
+                {
+                    if (series.EndStep[id] >= _sliceEnd)
+                    {
+                        next[series.Labels[id]] = series.Origin[id];
+                    }
+                }
+            }
+        }
+
+        var bytes = next.Count * OriginBytes;
+        _memory?.Reserve(bytes);
+        _memory?.Release(_originsReserved);
+        _originsReserved = bytes;
+        _origins = next;
     }
 
     private SliceLog RentLog() => _spareLogs.TryPop(out var log) ? log : new SliceLog(_seriesKey, _seriesLimit, _memory);
@@ -751,7 +854,14 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             return (from, to);
         }
 
-        public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory)
+        /// <summary>Each series' first step and first sample, from the slice where it began.</summary>
+        public (int Step, long Timestamp)[] Origin { get; private set; } = [];
+
+        /// <summary>Each series' place among the slice's series by origin then labels: the order of a step's samples.</summary>
+        public int[] Rank { get; private set; } = [];
+
+        public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory,
+            Dictionary<LabelSet, (int Step, long Timestamp)> origins)
         {
             // Number the series across workers, in worker order then first sight. Sized for the workers' series up
             // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
@@ -848,20 +958,54 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 order[i] = i;
             }
 
-            // Deterministic whatever the load order: by first step, first sample, then labels.
+            // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
+            // first sample in the query (a series carried from an earlier slice began there), then labels.
             var firstStep = result.FirstStep;
             var names = result.Labels;
+            var origin = result.Origin = new (int Step, long Timestamp)[n];
+            var carried = false;
+            for (var i = 0; i < n; i++)
+            {
+                if (origins.Count > 0 && origins.TryGetValue(names[i], out var earlier))
+                {
+                    origin[i] = earlier;
+                    carried = true;
+                }
+                else
+                {
+                    origin[i] = (firstStep[i], firstTimestamp[i]);
+                }
+            }
+
             Array.Sort(order, (a, b) =>
             {
                 var c = firstStep[a].CompareTo(firstStep[b]);
                 if (c == 0)
                 {
-                    c = firstTimestamp[a].CompareTo(firstTimestamp[b]);
+                    c = origin[a].CompareTo(origin[b]);
                 }
 
                 return c != 0 ? c : LabelOrder.Instance.Compare(names[a], names[b]);
             });
             result.Order = order;
+            var rank = result.Rank = new int[n];
+            if (carried)
+            {
+                // A series that began in an earlier slice can rank before one that began earlier in this slice.
+                var byOrigin = (int[])order.Clone();
+                Array.Sort(byOrigin, (a, b) =>
+                {
+                    var c = origin[a].CompareTo(origin[b]);
+                    return c != 0 ? c : LabelOrder.Instance.Compare(names[a], names[b]);
+                });
+                order = byOrigin;
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                rank[order[i]] = i;
+            }
+
             return result;
         }
 
