@@ -180,11 +180,14 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         }
 
         _active.RemoveRange(kept, _active.Count - kept);
-        foreach (var sample in _vector)
+        if (series.AnyFails)
         {
-            if (ErrorLabels.FailsQuery(sample.Labels))
+            foreach (var sample in _vector)
             {
-                throw MetricQueryException.PipelineError(sample.Labels);
+                if (ErrorLabels.FailsQuery(sample.Labels))
+                {
+                    throw MetricQueryException.PipelineError(sample.Labels);
+                }
             }
         }
 
@@ -857,6 +860,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         /// <summary>Each series' first step and first sample, from the slice where it began.</summary>
         public (int Step, long Timestamp)[] Origin { get; private set; } = [];
 
+        /// <summary>Whether some series carries an error that fails the query (checked per series, not per step).</summary>
+        public bool AnyFails { get; private set; }
+
         /// <summary>Each series' place among the slice's series by origin then labels: the order of a step's samples.</summary>
         public int[] Rank { get; private set; } = [];
 
@@ -966,6 +972,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             var carried = false;
             for (var i = 0; i < n; i++)
             {
+                result.AnyFails |= ErrorLabels.FailsQuery(names[i]);
                 if (origins.Count > 0 && origins.TryGetValue(names[i], out var earlier))
                 {
                     origin[i] = earlier;
