@@ -94,6 +94,12 @@ public sealed class SampleExtractor
     /// <summary>Where values come from.</summary>
     public SampleValueSource Source { get; }
 
+    /// <summary>
+    /// The only labels a sample keeps, when the grouping keeps named labels (<c>by</c>, or a pushed-down <c>sum by</c>;
+    /// empty for <c>by ()</c>); null when samples keep every label but some.
+    /// </summary>
+    public IReadOnlyList<string>? KeptLabels => LabelMode is OutputLabelMode.Keep or OutputLabelMode.None ? GroupNames : null;
+
     /// <summary>The unwrap clause, when <see cref="Source"/> is <see cref="SampleValueSource.Unwrap"/>.</summary>
     public UnwrapExpr? Unwrap { get; }
 
