@@ -23,13 +23,14 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 internal sealed class RangeVectorEvaluator : StepEvaluator
 {
     private const int CancellationPollInterval = 4096;
-    // Each slice re-opens every stream's chunks, so slices grow to an hour (or two ranges) when they hold few series;
-    // but a parser can make every line its own series, so the first slice is short and a slice holding more than
-    // TargetSeriesPerSlice makes the next ones shorter: a slice's memory follows its series, not the query's length.
+    // Each slice re-opens every stream's chunks, so slices are an hour (or two ranges) long when they hold few series;
+    // but a parser can make every line its own series: a first slice whose worker meets more than
+    // FirstSliceSeriesLimit series starts over shorter, and a slice holding more than TargetSeriesPerSlice makes the
+    // next ones shorter (growing back by SliceGrowth when few), so a slice's memory follows its series.
     private const long MinSliceNs = 3600L * 1_000_000_000L;
-    private const long FirstSliceNs = 600L * 1_000_000_000L;
     private const int RangesPerSlice = 2;
     private const int TargetSeriesPerSlice = 100_000;
+    private const int FirstSliceSeriesLimit = 200_000;
     private const int SliceGrowth = 4;
     // How many series' first appearances are remembered across slices for series that pause (beyond that, only for
     // series still in their windows at a slice's end), so the order of a step's samples does not depend on slicing.
@@ -106,7 +107,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         // At least one range long, so a slice's carried tail never reaches past the next slice.
         _maxSliceSteps = StepsIn(Math.Max(MinSliceNs, RangesPerSlice * _range));
         _minSliceSteps = StepsIn(RangesPerSlice * _range);
-        _sliceSteps = Math.Min(_maxSliceSteps, Math.Max(_minSliceSteps, StepsIn(FirstSliceNs)));
+        _sliceSteps = _maxSliceSteps;
         var function = RangeFunction.Of(expr.Op);
         _countOnly = function.IsCountOnly(expr);
         _countValue = function.CountValue;
@@ -270,6 +271,26 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     /// </summary>
     private void LoadSlice(long first)
     {
+        while (true)
+        {
+            // Only a slice with nothing carried into it can simply start over.
+            var restartable = _carry.Length == 0 && _sliceSteps > _minSliceSteps;
+            var readThrough = _readThrough;
+            try
+            {
+                LoadSlice(first, restartable ? FirstSliceSeriesLimit : 0);
+                return;
+            }
+            catch (SliceTooLargeException) when (restartable)
+            {
+                _readThrough = readThrough;
+                _sliceSteps = Math.Max(_minSliceSteps, _sliceSteps / SliceGrowth);
+            }
+        }
+    }
+
+    private void LoadSlice(long first, int workerSeriesLimit)
+    {
         DisposeCursors();
         _active.Clear();
         _series.Release();
@@ -308,6 +329,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             for (var i = 0; i < workers; i++)
             {
                 logs.Add(drained[i] = RentLog());
+                drained[i].RestartAbove = workerSeriesLimit;
             }
 
             if (workers == 1)
@@ -392,7 +414,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         _origins = next;
     }
 
-    private SliceLog RentLog() => _spareLogs.TryPop(out var log) ? log : new SliceLog(_seriesKey, _seriesLimit, _memory);
+    private SliceLog RentLog()
+    {
+        var log = _spareLogs.TryPop(out var spare) ? spare : new SliceLog(_seriesKey, _seriesLimit, _memory);
+        log.RestartAbove = 0;
+        return log;
+    }
 
     private static bool HasTail(SliceLog[] logs)
     {
@@ -592,6 +619,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         private static long CeilDiv(long a, long b) => (a / b) + (a % b > 0 ? 1 : 0);
     }
 
+    /// <summary>A first slice met too many series: it starts over shorter.</summary>
+    private sealed class SliceTooLargeException : Exception;
+
     /// <summary>Samples counted in windows <c>[FirstStep, EndStep)</c>.</summary>
     private record struct Run(int FirstStep, int EndStep, long Count);
 
@@ -652,6 +682,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         public int RecordCount => RecordSegment.Count;
 
+        /// <summary>How many series this worker may meet before the slice starts over shorter; 0 for no limit.</summary>
+        public int RestartAbove { get; set; }
+
         public int TailCount => TailCursor.Count;
 
         public void BeginCursor(int order) => _cursor = order;
@@ -705,6 +738,11 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             if (!_seriesIds.TryGetValue(key, out var series))
             {
                 series = SeriesKeys.Count;
+                if (RestartAbove > 0 && series >= RestartAbove)
+                {
+                    throw new SliceTooLargeException();
+                }
+
                 if (seriesLimit > 0 && series >= seriesLimit)
                 {
                     // This worker alone has seen more series than the whole result may hold.

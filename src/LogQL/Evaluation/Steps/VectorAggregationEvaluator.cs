@@ -67,7 +67,7 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
                 var key = GroupLabels(sample.Labels);
                 if (!_groups.TryGetValue(key, out group))
                 {
-                    group = new Group(key, sample.Value) { Probe = _byNames is null ? null : (string?[])_probe.Clone() };
+                    group = new Group(key, sample.Value);
                     _groups.Add(key, group);
                     _order.Add(group);
                     Start(group, sample);
@@ -112,20 +112,39 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
 
         foreach (var group in _order)
         {
-            var probe = group.Probe!;
-            var same = true;
-            for (var i = 0; i < probe.Length && same; i++)
-            {
-                same = ReferenceEquals(probe[i], _probe[i]) || string.Equals(probe[i], _probe[i], StringComparison.Ordinal);
-            }
-
-            if (same)
+            if (HasProbedValues(group.Labels))
             {
                 return group;
             }
         }
 
         return null;
+    }
+
+    // Whether a group's labels (the grouped names present, sorted like _byNames) hold exactly the probed values.
+    private bool HasProbedValues(LabelSet key)
+    {
+        var pairs = key.AsSpan();
+        var j = 0;
+        for (var i = 0; i < _byNames!.Length; i++)
+        {
+            var value = _probe[i];
+            if (j < pairs.Length && string.Equals(pairs[j].Name, _byNames[i], StringComparison.Ordinal))
+            {
+                if (value is null || !(ReferenceEquals(pairs[j].Value, value) || string.Equals(pairs[j].Value, value, StringComparison.Ordinal)))
+                {
+                    return false;
+                }
+
+                j++;
+            }
+            else if (value is not null)
+            {
+                return false;
+            }
+        }
+
+        return j == pairs.Length;
     }
 
     private LabelSet GroupLabels(LabelSet labels)
@@ -301,8 +320,5 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
         public int Count { get; set; } = 1;
 
         public List<VectorSample>? Heap { get; set; }
-
-        /// <summary>For "by" groupings, the values of the grouped names (null when absent), in name order.</summary>
-        public string?[]? Probe { get; init; }
     }
 }
