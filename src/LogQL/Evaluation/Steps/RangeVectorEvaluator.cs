@@ -24,13 +24,11 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 {
     private const int CancellationPollInterval = 4096;
     // Each slice re-opens every stream's chunks, so slices are an hour (or two ranges) long when they hold few series;
-    // but a parser can make every line its own series: a first slice whose worker meets more than
-    // FirstSliceSeriesLimit series starts over shorter, and a slice holding more than TargetSeriesPerSlice makes the
-    // next ones shorter (growing back by SliceGrowth when few), so a slice's memory follows its series.
+    // but a parser can make every line its own series: a first slice whose worker meets more than twice the target
+    // series starts over shorter, and a slice holding more than the target makes the next ones shorter (growing back
+    // by SliceGrowth when few), so a slice's memory follows its series.
     private const long MinSliceNs = 3600L * 1_000_000_000L;
     private const int RangesPerSlice = 2;
-    private const int TargetSeriesPerSlice = 100_000;
-    private const int FirstSliceSeriesLimit = 200_000;
     private const int SliceGrowth = 4;
     // How many series' first appearances are remembered across slices for series that pause (beyond that, only for
     // series still in their windows at a slice's end), so the order of a step's samples does not depend on slicing.
@@ -46,6 +44,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly long _steps;
     private readonly long _minSliceSteps;
     private readonly long _maxSliceSteps;
+    private readonly int _targetSeries;
     private long _sliceSteps;
     private Dictionary<LabelSet, (int Step, long Timestamp)> _origins = [];
     private long _originsReserved;
@@ -88,9 +87,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     /// </param>
     /// <param name="select">Opens the cursors of the samples in <c>(start, end]</c> (Unix ns, offset applied).</param>
     /// <param name="memory">The query's memory budget, or null for none.</param>
+    /// <param name="targetSeries">Series a slice may hold before later slices get shorter (<see cref="MetricQueryLimits.SliceSeriesTarget"/>).</param>
     public RangeVectorEvaluator(RangeAggregationExpr expr, Func<long, long, IReadOnlyList<ISampleCursor>> select, MetricQueryParameters parameters,
-        LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation, QueryMemoryBudget? memory = null)
+        LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation, QueryMemoryBudget? memory = null,
+        int targetSeries = 100_000)
     {
+        _targetSeries = Math.Max(1, targetSeries);
         _memory = memory;
         _select = select;
         _seriesKey = LabelSets.RangeGrouping(expr.Grouping);
@@ -278,7 +280,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             var readThrough = _readThrough;
             try
             {
-                LoadSlice(first, restartable ? FirstSliceSeriesLimit : 0);
+                LoadSlice(first, restartable ? 2 * _targetSeries : 0);
                 return;
             }
             catch (SliceTooLargeException) when (restartable)
@@ -345,7 +347,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             _carry = [.. logs];
             KeepOrigins();
             var held = _series.Labels.Length;
-            _sliceSteps = Math.Clamp(held > TargetSeriesPerSlice ? _sliceSteps * TargetSeriesPerSlice / held : _sliceSteps * SliceGrowth,
+            _sliceSteps = Math.Clamp(held > _targetSeries ? _sliceSteps * _targetSeries / held : _sliceSteps * SliceGrowth,
                 _minSliceSteps, _maxSliceSteps);
         }
         catch
