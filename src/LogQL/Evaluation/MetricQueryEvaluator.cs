@@ -180,7 +180,7 @@ public sealed class MetricQueryEvaluator
         var seriesLimit = ReferenceEquals(expr, context.Root) && absent is null ? Math.Max(0, _limits.MaxQuerySeries) : 0;
         return new RangeVectorEvaluator(expr,
             (from, through) => _source.Select(new SampleSelection(expr, from, through) { SumGrouping = sumGrouping }, context.Cancellation),
-            parameters, absent, seriesLimit, _limits.MaxParallelism, context.Cancellation, _memory);
+            parameters, absent, seriesLimit, _limits.MaxParallelism, context.Cancellation, _memory, _limits.SliceSeriesTarget);
     }
 
     private VectorResult CollectVector(StepEvaluator root, SampleExpr expr)

@@ -62,4 +62,11 @@ public sealed record MetricQueryLimits
 
     /// <summary>Most threads reading one range aggregation's cursors at once (default: one per processor).</summary>
     public int MaxParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Series one slice of a range query's steps may hold before later slices get shorter (a first slice meeting twice
+    /// as many in one reader starts over shorter): what bounds the memory of queries where every line is a series.
+    /// Results do not depend on it.
+    /// </summary>
+    public int SliceSeriesTarget { get; init; } = 100_000;
 }

@@ -94,6 +94,12 @@ public sealed class SampleExtractor
     /// <summary>Where values come from.</summary>
     public SampleValueSource Source { get; }
 
+    /// <summary>
+    /// The only labels a sample keeps, when the grouping keeps named labels (<c>by</c>, or a pushed-down <c>sum by</c>;
+    /// empty for <c>by ()</c>); null when samples keep every label but some.
+    /// </summary>
+    public IReadOnlyList<string>? KeptLabels => LabelMode is OutputLabelMode.Keep or OutputLabelMode.None ? GroupNames : null;
+
     /// <summary>The unwrap clause, when <see cref="Source"/> is <see cref="SampleValueSource.Unwrap"/>.</summary>
     public UnwrapExpr? Unwrap { get; }
 
@@ -195,6 +201,9 @@ public sealed class StreamSampleExtractor
     private readonly Dictionary<LabelsResult, LabelsResult> _grouped = new(ReferenceEqualityComparer.Instance);
     private readonly LabelPair[] _kept;
     private LabelPair[] _remaining = [];
+    // The previous entry's kept pairs (left in _kept) and their result, in Keep and None modes.
+    private LabelsResult? _lastKept;
+    private int _lastKeptCount = -1;
 
     internal StreamSampleExtractor(SampleExtractor owner, StreamPipeline pipeline, StreamPipeline? hinted, LabelPredicate[] postFilters)
     {
@@ -293,16 +302,26 @@ public sealed class StreamSampleExtractor
         {
             // Only the kept labels matter: look them up instead of building the full set.
             var n = 0;
+            var same = _lastKept is not null;
             foreach (var name in _owner.GroupNames)
             {
                 var kept = name == PipelineLabels.ErrorDetails ? (state.ErrorDetails.Length != 0 ? state.ErrorDetails : null) : state.Get(name);
                 if (kept is not null)
                 {
+                    same &= n < _lastKeptCount && ReferenceEquals(_kept[n].Name, name) && ReferenceEquals(_kept[n].Value, kept);
                     _kept[n++] = new LabelPair(name, kept);
                 }
             }
 
-            return _owner.Results.Get(_kept.AsSpan(0, n), state);
+            // Kept values are mostly the very strings of the previous entry (stream labels, parsers' reused values):
+            // the same pairs give the same result without hashing them again.
+            if (same && n == _lastKeptCount)
+            {
+                return _lastKept!;
+            }
+
+            _lastKeptCount = n;
+            return _lastKept = _owner.Results.Get(_kept.AsSpan(0, n), state);
         }
 
         if (!state.IsUnchanged)

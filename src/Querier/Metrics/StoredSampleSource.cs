@@ -35,6 +35,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         var literals = first.Pipeline.LiteralRequirements;
         var query = new EntryQuery(from, through, Direction.Forward, literals.Count > 0 ? new LiteralPrefilter(literals) : null, memory);
         SampleValueSource? direct = first.Pipeline.IsNoop && first.Source != SampleValueSource.Unwrap ? first.Source : null;
+        var kept = direct is null ? null : first.KeptLabels;
 
         var byStream = new Dictionary<LabelSet, List<IEntryIterator>>();
         foreach (var source in sources)
@@ -54,7 +55,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         var cursors = new List<ISampleCursor>(byStream.Count);
         foreach (var (labels, iterators) in byStream)
         {
-            cursors.Add(new StreamSampleCursor(labels, iterators, extractors, direct, stats, warnings, cancellationToken));
+            cursors.Add(new StreamSampleCursor(labels, iterators, extractors, direct, kept, stats, warnings, cancellationToken));
         }
 
         return cursors;
@@ -86,6 +87,12 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private readonly bool[] _live;
         private readonly ExtractorPool _pool;
         private readonly SampleValueSource? _direct;
+        private readonly IReadOnlyList<string>? _keptNames;
+        // The last metadata pairs seen (the decoder hands out one array per distinct metadata) and whether they leave
+        // the kept labels and the error alone; the labels a sample of this stream then gets whatever its metadata.
+        private LabelPair[]? _lastPairs;
+        private bool _lastPairsInert;
+        private LabelSet? _keptStreamLabels;
         private readonly QueryStatistics _stats;
         private readonly QueryWarnings? _warnings;
         private readonly CancellationToken _cancellationToken;
@@ -103,8 +110,9 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private long _duplicates;
 
         public StreamSampleCursor(LabelSet streamLabels, List<IEntryIterator> iterators, ExtractorPool pool, SampleValueSource? direct,
-            QueryStatistics stats, QueryWarnings? warnings, CancellationToken cancellationToken)
+            IReadOnlyList<string>? kept, QueryStatistics stats, QueryWarnings? warnings, CancellationToken cancellationToken)
         {
+            _keptNames = kept;
             _warnings = warnings;
             _streamLabels = streamLabels;
             _iterators = [.. iterators];
@@ -195,7 +203,25 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             }
 
             _extractor ??= Rent().Extractor.ForStream(_streamLabels);
-            if (!_extractor.Process(entry.Timestamp, entry.Line, _context!.Metadata.Decode(entry.Metadata), out var value, out var labels))
+            var metadata = _context!.Metadata.Decode(entry.Metadata);
+            if (_direct is { } countOrBytes && _keptNames is not null && IsInert(metadata))
+            {
+                // No stages, and metadata that neither names a kept label nor sets an error: the sample's labels are
+                // those of an entry without metadata, the same for every entry of the stream.
+                if (_keptStreamLabels is null)
+                {
+                    _extractor.Process(entry.Timestamp, entry.Line, [], out _, out var plain);
+                    _keptStreamLabels = plain.All;
+                }
+
+                _kept++;
+                TimestampNs = entry.Timestamp;
+                Value = countOrBytes == SampleValueSource.Bytes ? entry.Line.Length : 1;
+                Labels = _keptStreamLabels;
+                return true;
+            }
+
+            if (!_extractor.Process(entry.Timestamp, entry.Line, metadata, out var value, out var labels))
             {
                 return false;
             }
@@ -236,6 +262,40 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             var hash = new HashCode();
             hash.AddBytes(entry.Line);
             return !_linesAtTimestamp.Add(hash.ToHashCode());
+        }
+
+        private bool IsInert(LabelPair[] metadata)
+        {
+            if (ReferenceEquals(metadata, _lastPairs))
+            {
+                return _lastPairsInert;
+            }
+
+            var inert = true;
+            foreach (var pair in metadata)
+            {
+                var name = pair.Name;
+                if (name is PipelineLabels.Error or PipelineLabels.ErrorDetails)
+                {
+                    inert = false;
+                    break;
+                }
+
+                foreach (var kept in _keptNames!)
+                {
+                    // A metadata name taken by a stream label is written with the _extracted suffix.
+                    if (kept == name || (kept.Length == name.Length + PipelineLabels.DuplicateSuffix.Length &&
+                        kept.StartsWith(name, StringComparison.Ordinal) && kept.EndsWith(PipelineLabels.DuplicateSuffix, StringComparison.Ordinal)))
+                    {
+                        inert = false;
+                        break;
+                    }
+                }
+            }
+
+            _lastPairs = metadata;
+            _lastPairsInert = inert;
+            return inert;
         }
 
         private ExtractionContext Rent() => _context = _pool.Rent();

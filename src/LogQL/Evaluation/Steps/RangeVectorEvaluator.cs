@@ -23,10 +23,17 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 internal sealed class RangeVectorEvaluator : StepEvaluator
 {
     private const int CancellationPollInterval = 4096;
-    // Shorter slices hold fewer series at once, but measured no lower peak (the per-line garbage dominates) while
-    // each one re-opens every stream's chunks; an hour keeps that cost small.
+    // Each slice re-opens every stream's chunks, so slices are an hour (or two ranges) long when they hold few series;
+    // but a parser can make every line its own series: a first slice whose worker meets more than twice the target
+    // series starts over shorter, and a slice holding more than the target makes the next ones shorter (growing back
+    // by SliceGrowth when few), so a slice's memory follows its series.
     private const long MinSliceNs = 3600L * 1_000_000_000L;
     private const int RangesPerSlice = 2;
+    private const int SliceGrowth = 4;
+    // How many series' first appearances are remembered across slices for series that pause (beyond that, only for
+    // series still in their windows at a slice's end), so the order of a step's samples does not depend on slicing.
+    private const int OriginsKeptForPausedSeries = 10_000;
+    private const long OriginBytes = 64;
 
     private readonly Func<long, long, IReadOnlyList<ISampleCursor>> _select;
     private readonly Func<LabelSet, LabelSet> _seriesKey;
@@ -35,7 +42,13 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private readonly long _firstStepNs;
     private readonly long _step;
     private readonly long _steps;
-    private readonly long _sliceSteps;
+    private readonly long _minSliceSteps;
+    private readonly long _maxSliceSteps;
+    private readonly int _targetSeries;
+    private long _sliceSteps;
+    private Dictionary<LabelSet, (int Step, long Timestamp)> _origins = [];
+    private long _originsReserved;
+    private bool _keepPausedOrigins = true;
     private readonly long _lastNs;
     private readonly long _range;
     private readonly long _offset;
@@ -74,9 +87,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     /// </param>
     /// <param name="select">Opens the cursors of the samples in <c>(start, end]</c> (Unix ns, offset applied).</param>
     /// <param name="memory">The query's memory budget, or null for none.</param>
+    /// <param name="targetSeries">Series a slice may hold before later slices get shorter (<see cref="MetricQueryLimits.SliceSeriesTarget"/>).</param>
     public RangeVectorEvaluator(RangeAggregationExpr expr, Func<long, long, IReadOnlyList<ISampleCursor>> select, MetricQueryParameters parameters,
-        LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation, QueryMemoryBudget? memory = null)
+        LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation, QueryMemoryBudget? memory = null,
+        int targetSeries = 100_000)
     {
+        _targetSeries = Math.Max(1, targetSeries);
         _memory = memory;
         _select = select;
         _seriesKey = LabelSets.RangeGrouping(expr.Grouping);
@@ -91,14 +107,17 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         _steps = parameters.IsInstant ? 1 : ((parameters.EndNs - parameters.StartNs) / _step) + 1;
         _lastNs = parameters.EndNs - _offset;
         // At least one range long, so a slice's carried tail never reaches past the next slice.
-        var sliceNs = Math.Max(MinSliceNs, RangesPerSlice * _range);
-        _sliceSteps = Math.Max(1, (sliceNs / _step) + (sliceNs % _step > 0 ? 1 : 0));
+        _maxSliceSteps = StepsIn(Math.Max(MinSliceNs, RangesPerSlice * _range));
+        _minSliceSteps = StepsIn(RangesPerSlice * _range);
+        _sliceSteps = _maxSliceSteps;
         var function = RangeFunction.Of(expr.Op);
         _countOnly = function.IsCountOnly(expr);
         _countValue = function.CountValue;
         _rangeSeconds = RangeAccumulator.GoSeconds(_range);
         _accumulator = function.AccumulatorFactory(expr)();
     }
+
+    private long StepsIn(long ns) => Math.Max(1, (ns / _step) + (ns % _step > 0 ? 1 : 0));
 
     public override bool Next(out long timestampMs, out List<VectorSample> vector)
     {
@@ -125,7 +144,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         var order = series.Order;
         while (_nextSeries < order.Length && series.FirstStep[order[_nextSeries]] <= step)
         {
-            _active.Add(order[_nextSeries++]);
+            Activate(series.Rank, order[_nextSeries++]);
         }
 
         var kept = 0;
@@ -164,11 +183,14 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         }
 
         _active.RemoveRange(kept, _active.Count - kept);
-        foreach (var sample in _vector)
+        if (series.AnyFails)
         {
-            if (ErrorLabels.FailsQuery(sample.Labels))
+            foreach (var sample in _vector)
             {
-                throw MetricQueryException.PipelineError(sample.Labels);
+                if (ErrorLabels.FailsQuery(sample.Labels))
+                {
+                    throw MetricQueryException.PipelineError(sample.Labels);
+                }
             }
         }
 
@@ -185,6 +207,35 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         return true;
     }
 
+    /// <summary>
+    /// Adds a series to the active ones, kept in rank order (where it first appeared in the query): a series starting
+    /// now goes last, one that paused across slices back to its place.
+    /// </summary>
+    private void Activate(int[] rank, int id)
+    {
+        if (_active.Count == 0 || rank[_active[^1]] < rank[id])
+        {
+            _active.Add(id);
+            return;
+        }
+
+        int low = 0, high = _active.Count;
+        while (low < high)
+        {
+            var mid = (low + high) >>> 1;
+            if (rank[_active[mid]] < rank[id])
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid;
+            }
+        }
+
+        _active.Insert(low, id);
+    }
+
     public override void Dispose()
     {
         DisposeCursors();
@@ -193,6 +244,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         ReleaseTails(_carry);
         _carry = [];
         _spareLogs.Clear();
+        _origins = [];
+        _memory?.Release(_originsReserved);
+        _originsReserved = 0;
     }
 
     private static void ReleaseTails(SliceLog[] logs)
@@ -218,6 +272,26 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     /// is read twice, and a series is held only while its samples are within a range of the slice.
     /// </summary>
     private void LoadSlice(long first)
+    {
+        while (true)
+        {
+            // Only a slice with nothing carried into it can simply start over.
+            var restartable = _carry.Length == 0 && _sliceSteps > _minSliceSteps;
+            var readThrough = _readThrough;
+            try
+            {
+                LoadSlice(first, restartable ? 2 * _targetSeries : 0);
+                return;
+            }
+            catch (SliceTooLargeException) when (restartable)
+            {
+                _readThrough = readThrough;
+                _sliceSteps = Math.Max(_minSliceSteps, _sliceSteps / SliceGrowth);
+            }
+        }
+    }
+
+    private void LoadSlice(long first, int workerSeriesLimit)
     {
         DisposeCursors();
         _active.Clear();
@@ -257,6 +331,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             for (var i = 0; i < workers; i++)
             {
                 logs.Add(drained[i] = RentLog());
+                drained[i].RestartAbove = workerSeriesLimit;
             }
 
             if (workers == 1)
@@ -268,8 +343,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 DrainInParallel(drained);
             }
 
-            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory);
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins);
             _carry = [.. logs];
+            KeepOrigins();
+            var held = _series.Labels.Length;
+            _sliceSteps = Math.Clamp(held > _targetSeries ? _sliceSteps * _targetSeries / held : _sliceSteps * SliceGrowth,
+                _minSliceSteps, _maxSliceSteps);
         }
         catch
         {
@@ -286,7 +365,63 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         }
     }
 
-    private SliceLog RentLog() => _spareLogs.TryPop(out var log) ? log : new SliceLog(_seriesKey, _seriesLimit, _memory);
+    /// <summary>
+    /// Remembers where each series of this slice first appeared (its step and sample, from an earlier slice when it
+    /// began there), for the series the next slice may hold: those in their windows at this slice's end, and while
+    /// they are few, every series seen. The next slice orders its series by these, as one slice would.
+    /// </summary>
+    private void KeepOrigins()
+    {
+        if (_sliceEnd >= _steps)
+        {
+            return;
+        }
+
+        var series = _series;
+        var next = new Dictionary<LabelSet, (int Step, long Timestamp)>();
+        for (var id = 0; id < series.Labels.Length; id++)
+        {
+            if (_keepPausedOrigins || series.EndStep[id] >= _sliceEnd)
+            {
+                next[series.Labels[id]] = series.Origin[id];
+            }
+        }
+
+        if (_keepPausedOrigins)
+        {
+            foreach (var (labels, origin) in _origins)
+            {
+                next.TryAdd(labels, origin);
+            }
+
+            if (next.Count > OriginsKeptForPausedSeries)
+            {
+                // Too many to remember: from here on only series still in their windows keep their place.
+                _keepPausedOrigins = false;
+                next.Clear();
+                for (var id = 0; id < series.Labels.Length; id++)
+                {
+                    if (series.EndStep[id] >= _sliceEnd)
+                    {
+                        next[series.Labels[id]] = series.Origin[id];
+                    }
+                }
+            }
+        }
+
+        var bytes = next.Count * OriginBytes;
+        _memory?.Reserve(bytes);
+        _memory?.Release(_originsReserved);
+        _originsReserved = bytes;
+        _origins = next;
+    }
+
+    private SliceLog RentLog()
+    {
+        var log = _spareLogs.TryPop(out var spare) ? spare : new SliceLog(_seriesKey, _seriesLimit, _memory);
+        log.RestartAbove = 0;
+        return log;
+    }
 
     private static bool HasTail(SliceLog[] logs)
     {
@@ -486,6 +621,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         private static long CeilDiv(long a, long b) => (a / b) + (a % b > 0 ? 1 : 0);
     }
 
+    /// <summary>A first slice met too many series: it starts over shorter.</summary>
+    private sealed class SliceTooLargeException : Exception;
+
     /// <summary>Samples counted in windows <c>[FirstStep, EndStep)</c>.</summary>
     private record struct Run(int FirstStep, int EndStep, long Count);
 
@@ -522,6 +660,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         public GrowableArray<int> SegmentRank;
 
+        // The index of each segment's latest run (count-only functions), -1 before its first.
+        private GrowableArray<int> _segmentLastRecord;
+
         public List<LabelSet> SegmentLabels { get; } = [];
 
         public GrowableArray<int> RecordSegment;
@@ -542,6 +683,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
         public GrowableArray<LabelSet> TailLabels;
 
         public int RecordCount => RecordSegment.Count;
+
+        /// <summary>How many series this worker may meet before the slice starts over shorter; 0 for no limit.</summary>
+        public int RestartAbove { get; set; }
 
         public int TailCount => TailCursor.Count;
 
@@ -568,6 +712,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             SegmentSeries.Release(memory);
             SegmentCursor.Release(memory);
             SegmentRank.Release(memory);
+            _segmentLastRecord.Release(memory);
             memory?.Release(_seriesReserved);
             _seriesReserved = 0;
         }
@@ -595,6 +740,11 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             if (!_seriesIds.TryGetValue(key, out var series))
             {
                 series = SeriesKeys.Count;
+                if (RestartAbove > 0 && series >= RestartAbove)
+                {
+                    throw new SliceTooLargeException();
+                }
+
                 if (seriesLimit > 0 && series >= seriesLimit)
                 {
                     // This worker alone has seen more series than the whole result may hold.
@@ -623,6 +773,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
             var segment = SegmentSeries.Count;
             SegmentSeries.Add(series, memory);
+            _segmentLastRecord.Add(-1, memory);
             SegmentCursor.Add(_cursor, memory);
             SegmentRank.Add(0, memory);
             SegmentLabels.Add(labels);
@@ -633,10 +784,12 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
 
         public void AddCount(int segment, int firstStep, int endStep, long ts)
         {
-            var n = RecordSegment.Count;
-            if (n > 0 && RecordSegment[n - 1] == segment)
+            // The segment's own last run, not the log's: a stream whose lines alternate between series (parsed labels)
+            // would otherwise start a run per line, and sorting those runs grew faster than the data.
+            ref var lastRecord = ref _segmentLastRecord[segment];
+            if (lastRecord >= 0)
             {
-                ref var last = ref Runs[n - 1];
+                ref var last = ref Runs[lastRecord];
                 if (last.FirstStep == firstStep && last.EndStep == endStep)
                 {
                     last.Count++;
@@ -644,6 +797,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 }
             }
 
+            lastRecord = RecordSegment.Count;
             RecordSegment.Add(segment, memory);
             Runs.Add(new Run(firstStep, endStep, 1), memory);
             Note(segment, firstStep, endStep, ts);
@@ -743,7 +897,17 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             return (from, to);
         }
 
-        public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory)
+        /// <summary>Each series' first step and first sample, from the slice where it began.</summary>
+        public (int Step, long Timestamp)[] Origin { get; private set; } = [];
+
+        /// <summary>Whether some series carries an error that fails the query (checked per series, not per step).</summary>
+        public bool AnyFails { get; private set; }
+
+        /// <summary>Each series' place among the slice's series by origin then labels: the order of a step's samples.</summary>
+        public int[] Rank { get; private set; } = [];
+
+        public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory,
+            Dictionary<LabelSet, (int Step, long Timestamp)> origins)
         {
             // Number the series across workers, in worker order then first sight. Sized for the workers' series up
             // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
@@ -840,20 +1004,55 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 order[i] = i;
             }
 
-            // Deterministic whatever the load order: by first step, first sample, then labels.
+            // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
+            // first sample in the query (a series carried from an earlier slice began there), then labels.
             var firstStep = result.FirstStep;
             var names = result.Labels;
+            var origin = result.Origin = new (int Step, long Timestamp)[n];
+            var carried = false;
+            for (var i = 0; i < n; i++)
+            {
+                result.AnyFails |= ErrorLabels.FailsQuery(names[i]);
+                if (origins.Count > 0 && origins.TryGetValue(names[i], out var earlier))
+                {
+                    origin[i] = earlier;
+                    carried = true;
+                }
+                else
+                {
+                    origin[i] = (firstStep[i], firstTimestamp[i]);
+                }
+            }
+
             Array.Sort(order, (a, b) =>
             {
                 var c = firstStep[a].CompareTo(firstStep[b]);
                 if (c == 0)
                 {
-                    c = firstTimestamp[a].CompareTo(firstTimestamp[b]);
+                    c = origin[a].CompareTo(origin[b]);
                 }
 
                 return c != 0 ? c : LabelOrder.Instance.Compare(names[a], names[b]);
             });
             result.Order = order;
+            var rank = result.Rank = new int[n];
+            if (carried)
+            {
+                // A series that began in an earlier slice can rank before one that began earlier in this slice.
+                var byOrigin = (int[])order.Clone();
+                Array.Sort(byOrigin, (a, b) =>
+                {
+                    var c = origin[a].CompareTo(origin[b]);
+                    return c != 0 ? c : LabelOrder.Instance.Compare(names[a], names[b]);
+                });
+                order = byOrigin;
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                rank[order[i]] = i;
+            }
+
             return result;
         }
 

@@ -10,6 +10,7 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 internal sealed class VectorAggregationEvaluator : StepEvaluator
 {
     private const int GroupCacheLimit = 65_536;
+    private const int MaxProbedGroups = 16;
 
     private static readonly Func<VectorSample, VectorSample, bool> ByValue =
         static (a, b) => double.IsNaN(a.Value) || a.Value < b.Value;
@@ -25,6 +26,9 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
     private readonly Dictionary<LabelSet, Group> _groups = [];
     private readonly List<Group> _order = [];
     private readonly List<VectorSample> _vector = [];
+    // For "by" groupings: the grouped names, and the current sample's values of them (null when absent).
+    private readonly string[]? _byNames;
+    private readonly string?[] _probe = [];
 
     public VectorAggregationEvaluator(VectorAggregationExpr expr, StepEvaluator inner)
     {
@@ -32,6 +36,11 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
         _op = expr.Op == VectorOp.ApproxTopk ? VectorOp.Topk : expr.Op;
         _k = expr.Parameter;
         _groupOf = LabelSets.VectorGrouping(expr.Grouping);
+        if (expr.Grouping is { Without: false, Labels.IsEmpty: false } by)
+        {
+            _byNames = [.. new SortedSet<string>(by.Labels, StringComparer.Ordinal)];
+            _probe = new string?[_byNames.Length];
+        }
     }
 
     public override bool Next(out long timestampMs, out List<VectorSample> vector)
@@ -52,14 +61,18 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
         _order.Clear();
         foreach (var sample in input)
         {
-            var key = GroupLabels(sample.Labels);
-            if (!_groups.TryGetValue(key, out var group))
+            var group = FindByProbe(sample.Labels);
+            if (group is null)
             {
-                group = new Group(key, sample.Value);
-                _groups.Add(key, group);
-                _order.Add(group);
-                Start(group, sample);
-                continue;
+                var key = GroupLabels(sample.Labels);
+                if (!_groups.TryGetValue(key, out group))
+                {
+                    group = new Group(key, sample.Value);
+                    _groups.Add(key, group);
+                    _order.Add(group);
+                    Start(group, sample);
+                    continue;
+                }
             }
 
             Accumulate(group, sample);
@@ -74,6 +87,65 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
     }
 
     public override void Dispose() => _inner.Dispose();
+
+    /// <summary>
+    /// For a "by" grouping into few groups, the group whose values of the grouped names are the sample's, found by
+    /// comparing those values: many series (a parser's labels) would otherwise each derive and hash their group's
+    /// labels at every step. Null when not found this way (the caller then looks the group up by its labels).
+    /// </summary>
+    private Group? FindByProbe(LabelSet labels)
+    {
+        if (_byNames is null)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < _byNames.Length; i++)
+        {
+            _probe[i] = labels.Get(_byNames[i]);
+        }
+
+        if (_order.Count > MaxProbedGroups)
+        {
+            return null;
+        }
+
+        foreach (var group in _order)
+        {
+            if (HasProbedValues(group.Labels))
+            {
+                return group;
+            }
+        }
+
+        return null;
+    }
+
+    // Whether a group's labels (the grouped names present, sorted like _byNames) hold exactly the probed values.
+    private bool HasProbedValues(LabelSet key)
+    {
+        var pairs = key.AsSpan();
+        var j = 0;
+        for (var i = 0; i < _byNames!.Length; i++)
+        {
+            var value = _probe[i];
+            if (j < pairs.Length && string.Equals(pairs[j].Name, _byNames[i], StringComparison.Ordinal))
+            {
+                if (value is null || !(ReferenceEquals(pairs[j].Value, value) || string.Equals(pairs[j].Value, value, StringComparison.Ordinal)))
+                {
+                    return false;
+                }
+
+                j++;
+            }
+            else if (value is not null)
+            {
+                return false;
+            }
+        }
+
+        return j == pairs.Length;
+    }
 
     private LabelSet GroupLabels(LabelSet labels)
     {
