@@ -51,6 +51,7 @@ internal sealed class ChunkEntryIterator : IEntryIterator
     private readonly List<string> _warnings = [];
     private int _nextPending;
     private ChunkCursor? _current;
+    private bool _disposed;
 
     public ChunkEntryIterator(List<ChunkRef> chunks, in EntryQuery query, Func<ChunkRef, ChunkBytes> load, IChunkOrigin origin)
     {
@@ -125,6 +126,11 @@ internal sealed class ChunkEntryIterator : IEntryIterator
 
         _active.Clear();
         _current = null;
+        if (!_disposed)
+        {
+            _disposed = true;
+            BlockReadTotals.Add(Stats);
+        }
     }
 
     /// <summary>Records a skipped chunk (<paramref name="block"/> -1) or block: a warning for the query, a report to the origin.</summary>
@@ -223,6 +229,7 @@ internal sealed class ChunkEntryIterator : IEntryIterator
             {
                 var layout = ChunkLayout.Parse(data.Span);
                 owner.Stats.Chunks++;
+                owner.Stats.LoadedBytes += data.Length;
                 return new ChunkCursor(chunk, data, layout, query, owner) { _reserved = reserved };
             }
             catch (ChunkCorruptException e)
@@ -311,6 +318,7 @@ internal sealed class ChunkEntryIterator : IEntryIterator
                 if (_query.Filter is not null && !_query.Filter.MayMatchBlock(ChunkLayout.FilterOf(chunk, info)))
                 {
                     _stats.BlocksSkippedByContent++;
+                    _stats.SkippedByContentBytes += info.CompressedSize;
                     continue;
                 }
 
@@ -329,6 +337,7 @@ internal sealed class ChunkEntryIterator : IEntryIterator
 
                 _stats.BlocksDecoded++;
                 _stats.DecompressedBytes += info.RawSize;
+                _stats.CompressedBytes += info.CompressedSize;
                 _entry = _forward ? _block.LowerBound(_query.From) - 1 : _block.LowerBound(_query.Through);
                 _blockLoaded = true;
                 return;
