@@ -315,7 +315,7 @@ internal sealed class ChunkEntryIterator : IEntryIterator
                     continue;
                 }
 
-                if (_query.Filter is not null && !_query.Filter.MayMatchBlock(ChunkLayout.FilterOf(chunk, info)))
+                if (_query.Filter is not null && !_query.Filter.MayMatchBlock(ChunkLayout.FilterOf(chunk, info), ChunkLayout.IdFilterOf(chunk, info)))
                 {
                     _stats.BlocksSkippedByContent++;
                     _stats.SkippedByContentBytes += info.CompressedSize;
