@@ -41,9 +41,10 @@ internal interface IChunkOrigin
 /// direction, only once the entry they could precede is reached, so non-overlapping chunks are read one at a
 /// time; overlapping ones are merged.
 /// </summary>
-internal sealed class ChunkEntryIterator : IEntryIterator
+internal sealed partial class ChunkEntryIterator : IEntryIterator
 {
     private readonly Func<ChunkRef, ChunkBytes> _load;
+    private readonly ChunkRangeReader? _peek;
     private readonly IChunkOrigin _origin;
     private readonly ChunkRef[] _pending;
     private readonly EntryQuery _query;
@@ -53,10 +54,12 @@ internal sealed class ChunkEntryIterator : IEntryIterator
     private ChunkCursor? _current;
     private bool _disposed;
 
-    public ChunkEntryIterator(List<ChunkRef> chunks, in EntryQuery query, Func<ChunkRef, ChunkBytes> load, IChunkOrigin origin)
+    public ChunkEntryIterator(List<ChunkRef> chunks, in EntryQuery query, Func<ChunkRef, ChunkBytes> load, IChunkOrigin origin,
+        ChunkRangeReader? peek = null)
     {
         _query = query;
         _load = load;
+        _peek = peek;
         _origin = origin;
         _pending = [.. chunks];
         if (query.Direction == Direction.Forward)
@@ -102,6 +105,11 @@ internal sealed class ChunkEntryIterator : IEntryIterator
             }
 
             _nextPending++;
+            if (!MayMatch(next))
+            {
+                continue;
+            }
+
             var cursor = ChunkCursor.Open(next, _query, _load, this);
             if (cursor is not null)
             {
