@@ -171,8 +171,10 @@ def run_one(perf, w, args, name, kind, q, t0, t1):
         cpus.append(perf.cpu_seconds(args.pid) - c0)
         peaks.append(perf.rss_peak_mb(args.pid))
         blocks = block_delta(before, metrics(w, args.url))
-    res = {"query": q, "kind": kind, "status": code, "wall_s": sorted(times)[len(times) // 2],
+    res = {"query": q, "kind": kind, "status": code, "wall_s": sorted(times)[len(times) // 2], "wall_first_s": times[0],
            "cpu_s": sorted(cpus)[len(cpus) // 2], "peak_rss_mb": max(peaks), "response_bytes": len(body)}
+    if code != 200:
+        res["error"] = body[:300].decode(errors="replace")
     res.update(stats_of(body))
     res.update(blocks)
     return res

@@ -30,6 +30,8 @@ public sealed class ChunkBuilder : IDisposable
     // random, so their grams take more room; a block of JSON lines with a 16-digit id each needs about 6%.
     private const double IdFilterShare = 7.0 / 3;
 
+    private const int MinIdFilterBytes = 64;
+
     private readonly NGramFilterBuilder? _filter;
     private readonly bool _tokenize;
 
@@ -290,7 +292,8 @@ public sealed class ChunkBuilder : IDisposable
         var crc = Crc32C.Compute(_payload.WrittenSpan.Slice(offset, compressedSize));
         var filterOffset = _filters.WrittenCount;
         var filterSize = _filter?.WriteAndClear(_filters, (int)(compressedSize * _filterRatio)) ?? 0;
-        var idFilterSize = _filter?.WriteIdsAndClear(_filters, (int)(compressedSize * _filterRatio * IdFilterShare)) ?? 0;
+        // At least the smallest filter, so that a small block without ids (a flushed tail) still tells so.
+        var idFilterSize = _filter?.WriteIdsAndClear(_filters, Math.Max(MinIdFilterBytes, (int)(compressedSize * _filterRatio * IdFilterShare))) ?? 0;
         _blocks.Add(new BlockInfo(_blockMin, _blockMax, offset, compressedSize, raw.Length, _blockEntries, crc,
             filterOffset, filterSize, idFilterSize));
         ClearBlock();

@@ -44,7 +44,7 @@ internal interface IChunkOrigin
 internal sealed partial class ChunkEntryIterator : IEntryIterator
 {
     private readonly Func<ChunkRef, ChunkBytes> _load;
-    private readonly ChunkRangeReader? _peek;
+    private readonly ChunkTailSource? _tails;
     private readonly IChunkOrigin _origin;
     private readonly ChunkRef[] _pending;
     private readonly EntryQuery _query;
@@ -55,11 +55,11 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
     private bool _disposed;
 
     public ChunkEntryIterator(List<ChunkRef> chunks, in EntryQuery query, Func<ChunkRef, ChunkBytes> load, IChunkOrigin origin,
-        ChunkRangeReader? peek = null)
+        ChunkTailSource? tails = null)
     {
         _query = query;
         _load = load;
-        _peek = peek;
+        _tails = tails;
         _origin = origin;
         _pending = [.. chunks];
         if (query.Direction == Direction.Forward)

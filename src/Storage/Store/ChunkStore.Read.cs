@@ -254,11 +254,19 @@ public sealed partial class ChunkStore
     private Tenant? TenantToRead(string tenant) =>
         _bucket is not null ? GetTenant(tenant) : _tenants.TryGetValue(tenant, out var t) ? t : null;
 
-    // Reads part of a chunk in a local pack (a line-filtered read peeks at the block table first); chunks in a bucket
-    // are read whole, through the chunk cache.
-    private ChunkRangeReader? ChunkPeek(Tenant t) => _bucket is null
-        ? (in ChunkRef c, int start, Span<byte> destination) => _packs.ReadRange(t.ChunksPath, c, start, destination)
-        : null;
+    // A line-filtered read looks at a local chunk's block table and filters first (cached); chunks in a bucket are
+    // read whole, through the chunk cache.
+    private ChunkTailSource? ChunkPeek(Tenant t)
+    {
+        if (_bucket is not null)
+        {
+            return null;
+        }
+
+        var directory = t.ChunksPath;
+        ChunkRangeReader read = (in ChunkRef c, int start, Span<byte> destination) => _packs.ReadRange(directory, c, start, destination);
+        return (in ChunkRef c, out int bytesRead) => _tails.Get(directory, c, read, out bytesRead);
+    }
 
     private Func<ChunkRef, ChunkBytes> ChunkLoader(Tenant t) => _bucket is { } bucket
         ? c => new ChunkBytes(bucket.ReadChunk(t.Id, c), 0, c.Length, Rented: true)

@@ -170,6 +170,13 @@ public sealed class ChunkStoreTests
         Assert.Equal(80, it.Stats.BlocksDecoded + it.Stats.BlocksSkippedByContent); // two blocks a chunk
         var stored = store.ChunksOf("t", s, Base, Base + Day).Sum(c => (long)c.Length);
         Assert.True(it.Stats.LoadedBytes < stored / 4, $"loaded {it.Stats.LoadedBytes} of {stored} bytes");
+
+        // Again: the tails are cached, only the needle's chunk is read.
+        using var again = store.OpenEntries("t", new SelectedStream(s, 0), new EntryQuery(Base, Base + Day, Filter: new LiteralPrefilter(needle)));
+        Assert.True(again.MoveNext());
+        Assert.False(again.MoveNext());
+        var needleChunk = store.ChunksOf("t", s, Base, Base + Day).Single(c => c.From <= found[0] && c.Through >= found[0]);
+        Assert.Equal(needleChunk.Length, again.Stats.LoadedBytes);
     }
 
     [Fact]
