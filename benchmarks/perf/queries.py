@@ -3,14 +3,16 @@
 
   queries.py --url URL --pid PID --mb 512 [--ingest] [--shared DIR] [--out FILE.json] [--repeat 1]
 
-With --ingest it first pushes the dataset (perf.py's ingest: same batches, 4 connections), so the queries read the
-head; without it the server must already hold the dataset (e.g. after perf.py run, which flushes: the store).
+With --ingest it first pushes the dataset (perf.py's ingest: same batches, 4 connections), so the queries read what
+the head holds (and what it flushed on its own during ingest), as perf.py's queries do; without it the server must
+already hold the dataset (e.g. after perf.py run, which flushes at its end: then the queries read the store).
 A needle is a django request_id (16 hex digits) that occurs exactly once in the dataset: picked from the decoded
 batches at fixed positions (middle and last batch) and checked to occur once over all of them. Each needle is
 searched over all streams as a log query (limit 100) and as an instant sum(count_over_time(...[3h])).
 
 For every query: wall s, server CPU-s (utime+stime from /proc/PID/stat), peak RSS during the query (VmHWM after
-`echo 5 > /proc/PID/clear_refs` reset it to the current RSS), the response's stats (bytes and lines processed,
+`echo 5 > /proc/PID/clear_refs` reset it to the current RSS, which is also printed: memory the GC kept from earlier
+queries counts in both), the response's stats (bytes and lines processed,
 chunks) and what the server's block readers did (loki_lokisharp_query_blocks_total / _block_bytes_total from /metrics:
 blocks considered, skipped by time, skipped by content filter, decoded; compressed bytes of the decoded ones).
 Standard library only; imports perf.py and lokiwire.py from --shared/tools.
@@ -156,10 +158,11 @@ def block_delta(before, after):
 
 
 def run_one(perf, w, args, name, kind, q, t0, t1):
-    times, cpus, peaks, code, body, blocks = [], [], [], None, b"", {}
+    times, cpus, peaks, starts, code, body, blocks = [], [], [], [], None, b"", {}
     for _ in range(args.repeat):
         before = metrics(w, args.url)
         clear_peak(args.pid)
+        starts.append(perf.rss_now_mb(args.pid))
         c0 = perf.cpu_seconds(args.pid)
         t = time.time()
         if kind == "needle_logs":
@@ -172,7 +175,8 @@ def run_one(perf, w, args, name, kind, q, t0, t1):
         peaks.append(perf.rss_peak_mb(args.pid))
         blocks = block_delta(before, metrics(w, args.url))
     res = {"query": q, "kind": kind, "status": code, "wall_s": sorted(times)[len(times) // 2], "wall_first_s": times[0],
-           "cpu_s": sorted(cpus)[len(cpus) // 2], "peak_rss_mb": max(peaks), "response_bytes": len(body)}
+           "cpu_s": sorted(cpus)[len(cpus) // 2], "peak_rss_mb": max(peaks), "rss_start_mb": starts[0],
+           "response_bytes": len(body)}
     if code != 200:
         res["error"] = body[:300].decode(errors="replace")
     res.update(stats_of(body))
@@ -209,11 +213,11 @@ def main():
         todo.append((f"needle_{name}_count", "instant", f"sum(count_over_time({sel} [3h]))"))
     for name, kind, q in todo:
         res["queries"][name] = run_one(perf, w, args, name, kind, q, t0, t1)
-    print(f"{'query':22} {'status':>6} {'wall s':>8} {'cpu s':>7} {'peak MB':>8} {'blocks':>7} {'decoded':>7} "
+    print(f"{'query':22} {'status':>6} {'wall s':>8} {'cpu s':>7} {'start MB':>8} {'peak MB':>8} {'blocks':>7} {'decoded':>7} "
           f"{'by filt':>7} {'read MB':>8} {'result':>8}")
     for name, r in res["queries"].items():
         result = r.get("result_value") if r.get("result_value") is not None else r.get("result_entries")
-        print(f"{name:22} {r['status']:>6} {r['wall_s']:8.3f} {r['cpu_s']:7.2f} {r['peak_rss_mb']:8.0f} "
+        print(f"{name:22} {r['status']:>6} {r['wall_s']:8.3f} {r['cpu_s']:7.2f} {r['rss_start_mb']:8.0f} {r['peak_rss_mb']:8.0f} "
               f"{r.get('blocks_considered', '-'):>7} {r.get('blocks_decoded', '-'):>7} {r.get('blocks_skipped_content', '-'):>7} "
               f"{r.get('block_bytes_decoded', 0) / 2**20:8.1f} {str(result):>8}")
     if args.out:
