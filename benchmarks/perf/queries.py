@@ -159,7 +159,7 @@ def block_delta(before, after):
 
 def run_one(perf, w, args, name, kind, q, t0, t1):
     times, cpus, peaks, starts, code, body, blocks = [], [], [], [], None, b"", {}
-    for _ in range(args.repeat):
+    for _ in range(args.needle_repeat if name.startswith("needle_") else args.repeat):
         before = metrics(w, args.url)
         clear_peak(args.pid)
         starts.append(perf.rss_now_mb(args.pid))
@@ -191,7 +191,8 @@ def main():
     ap.add_argument("--mb", type=int, default=512)
     ap.add_argument("--shared", default=os.environ.get("SHARED", os.path.normpath(os.path.join(here, "../../../shared"))))
     ap.add_argument("--ingest", action="store_true", help="push the dataset first (queries then read the head)")
-    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each of perf.py's queries (median reported)")
+    ap.add_argument("--needle-repeat", type=int, default=5, help="runs of each needle query (median reported; the first run's wall too)")
     ap.add_argument("--skip-perf-queries", action="store_true", help="run the needle queries only")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()

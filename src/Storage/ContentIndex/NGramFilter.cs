@@ -438,8 +438,9 @@ internal sealed class NGramFilterBuilder : IDisposable
 
     /// <summary>
     /// Folds the id grams to at most <paramref name="budgetBytes"/> and writes them (an empty filter when the block has
-    /// none); returns the bytes written, 0 when no useful filter fits. Clears them for the next block. Sized at one to two
-    /// bits per gram: a 16-digit id tests 9 grams, so a filter 40% full (63% at most) passes 0.03% (2%) of the blocks.
+    /// none); returns the bytes written, 0 when no useful filter fits. Clears them for the next block. Sized at two to four
+    /// bits per gram: a 16-digit id tests 9 grams, so a filter 22-39% full passes at most 0.02% of the blocks (one to two
+    /// bits, 39-63% full, let 0.3% through: at 6,500 blocks a needle search decoded 7-9 blocks instead of 1-2).
     /// </summary>
     public int WriteIdsAndClear(IBufferWriter<byte> output, int budgetBytes)
     {
@@ -456,7 +457,7 @@ internal sealed class NGramFilterBuilder : IDisposable
             distinct += BitOperations.PopCount(word);
         }
 
-        var written = WriteFolded(output, scratch, BitOperations.RoundUpToPowerOf2((uint)distinct), budgetBytes, MaxIdFill);
+        var written = WriteFolded(output, scratch, BitOperations.RoundUpToPowerOf2((uint)distinct * 2), budgetBytes, MaxIdFill);
         scratch.Clear();
         _idsDirty = false;
         return written;
