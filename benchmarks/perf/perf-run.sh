@@ -23,3 +23,7 @@ python3 "$shared/tools/perf.py" run --name lokisharp --url "http://127.0.0.1:$po
   --flush-url "http://127.0.0.1:$port/flush" --data-dir "$dir/data" --out "$out" >/dev/null
 python3 "$shared/tools/perf.py" table "$ref" "$out"
 echo "server log and data: $dir"
+# Per-query cost (wall, CPU-s, peak RSS) of perf.py's queries and of needle searches (a request id occurring once,
+# as a limit=100 log query and as count_over_time), with the blocks and bytes the readers touched, over the flushed
+# store (perf.py flushed above). For the head path run queries.py --ingest against a fresh server.
+python3 "$here/queries.py" --url "http://127.0.0.1:$port" --pid "$pid" --mb "$mb" --shared "$shared" --out "${out%.json}-queries.json"

@@ -9,13 +9,15 @@ using MatchType = LokiSharp.LogQL.Labels.MatchType;
 namespace LokiSharp.Benchmarks.Storage;
 
 /// <summary>
-/// <c>count_over_time({app="shop"} |= "declined")</c> over 64 MB of stored logs, with and without the content
-/// index; setup prints the block-skip rate and the stored/raw ratio of chunks + index.
+/// <c>count_over_time({app="shop"} |= "declined")</c> over 64 or 256 MB of stored logs, with and without the content
+/// index, and the same for a trace id that occurs exactly once (the id filter's case); setup prints the block-skip
+/// rates, the blocks and bytes the id needle reads, and the stored/raw ratio of chunks + index.
+/// Short run of the id cases: <c>--filter *NeedleQueryBenchmarks.IdNeedle* --job short</c>.
 /// </summary>
 public class NeedleQueryBenchmarks
 {
-    private const int RawBytes = 64 * 1024 * 1024;
     private readonly List<Sample> _samples = [];
+    private string _idNeedle = string.Empty;
     private string _root = string.Empty;
     private ChunkStore? _store;
     private SelectedStream _stream;
@@ -26,13 +28,17 @@ public class NeedleQueryBenchmarks
     [Params("snappy", "zstd")]
     public string Encoding { get; set; } = "snappy";
 
+    /// <summary>Raw megabytes of log lines stored.</summary>
+    [Params(64, 256)]
+    public int MegaBytes { get; set; } = 64;
+
     /// <summary>Writes the data set.</summary>
     [GlobalSetup]
     public void Setup()
     {
         _root = Directory.CreateTempSubdirectory("lokisharp-bench-").FullName;
         _store = ChunkStore.Open(new StorageOptions { RootDirectory = _root, ChunkEncoding = Encoding });
-        var lines = SyntheticLogs.Generate(RawBytes);
+        var lines = SyntheticLogs.Generate(MegaBytes * 1024 * 1024);
         var labels = LabelSet.From(("app", "shop"), ("namespace", "jewelry-shop"));
         using var builder = _store.Options.CreateChunkBuilder();
         var writes = new List<ChunkWrite>();
@@ -64,8 +70,44 @@ public class NeedleQueryBenchmarks
         ILogSource source = _store;
         var stats = source.ExtractSamples("bench", _stream, new EntryQuery(_from, _through, Filter: new LiteralPrefilter("declined")), null, _samples);
         var total = stats.BlocksDecoded + stats.BlocksSkippedByContent;
-        Console.WriteLine($"// {Encoding}: stored (chunks + index) / raw = {(double)stored / raw:F3}; needle matches = {_samples.Count}; " +
+        Console.WriteLine($"// {Encoding} {MegaBytes} MB: stored (chunks + index) / raw = {(double)stored / raw:F3}; needle matches = {_samples.Count}; " +
             $"blocks skipped by content index = {stats.BlocksSkippedByContent}/{total} ({(double)stats.BlocksSkippedByContent / total:P1})");
+
+        // The id needle: the trace id of the middle line, which occurs in no other line (checked).
+        var middle = System.Text.Encoding.ASCII.GetString(lines[lines.Count / 2].Line);
+        var at = middle.IndexOf("trace_id=", StringComparison.Ordinal) + "trace_id=".Length;
+        _idNeedle = middle.Substring(at, 16);
+        var needle = System.Text.Encoding.ASCII.GetBytes(_idNeedle);
+        var occurrences = lines.Count(l => l.Line.AsSpan().IndexOf(needle) >= 0);
+        if (occurrences != 1)
+        {
+            throw new InvalidOperationException($"trace id {_idNeedle} occurs in {occurrences} lines");
+        }
+
+        _samples.Clear();
+        stats = source.ExtractSamples("bench", _stream, new EntryQuery(_from, _through, Filter: new LiteralPrefilter(_idNeedle)), null, _samples);
+        total = stats.BlocksDecoded + stats.BlocksSkippedByContent;
+        Console.WriteLine($"// {Encoding} {MegaBytes} MB: id needle {_idNeedle} matches = {_samples.Count}; blocks read = {stats.BlocksDecoded}/{total}; " +
+            $"chunk bytes loaded = {stats.LoadedBytes}/{stored} (decoded {stats.CompressedBytes})");
+    }
+
+    /// <summary>count_over_time of a trace id that occurs once, using the content and id filters.</summary>
+    [Benchmark]
+    public int IdNeedleCount() => Count(new LiteralPrefilter(_idNeedle), useContentIndex: true);
+
+    /// <summary>The same id needle as a log query: the first (only) matching line, newest first.</summary>
+    [Benchmark]
+    public int IdNeedleLogs()
+    {
+        ILogSource source = _store!;
+        var count = 0;
+        using var it = source.OpenEntries("bench", _stream, new EntryQuery(_from, _through, Direction.Backward, new LiteralPrefilter(_idNeedle)));
+        while (count < 100 && it.MoveNext())
+        {
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>The needle query using content filters.</summary>

@@ -393,6 +393,7 @@ public static class LokiServer
         // Loki dashboards read process_resident_memory_bytes; prometheus-net names it process_working_set_bytes.
         var resident = Metrics.CreateGauge("process_resident_memory_bytes", "Resident memory size in bytes.");
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() => resident.Set(Environment.WorkingSet));
+        BlockReadMetrics.Register();
     }
 
     private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols)

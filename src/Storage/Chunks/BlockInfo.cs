@@ -10,6 +10,9 @@ namespace LokiSharp.Storage.Chunks;
 /// <param name="Crc">CRC-32C of the compressed payload.</param>
 /// <param name="FilterOffset">Byte offset of the block's content filter from the start of the chunk.</param>
 /// <param name="FilterSize">Content filter length in bytes; 0 when the block has none (it may contain anything).</param>
+/// <param name="IdFilterSize">
+/// Id filter length in bytes, 0 when none; it follows the content filter, at <c>FilterOffset + FilterSize</c>.
+/// </param>
 public readonly record struct BlockInfo(
     long MinTime,
     long MaxTime,
@@ -19,7 +22,8 @@ public readonly record struct BlockInfo(
     int EntryCount,
     uint Crc,
     int FilterOffset,
-    int FilterSize)
+    int FilterSize,
+    int IdFilterSize = 0)
 {
     /// <summary>Whether the block may hold entries in <c>[from, through]</c> (inclusive, ns).</summary>
     public bool Overlaps(long from, long through) => MinTime <= through && MaxTime >= from;

@@ -26,6 +26,12 @@ public sealed class ChunkBuilder : IDisposable
     private readonly PooledBufferWriter _payload = new(64 * 1024);
     private readonly PooledBufferWriter _filters = new(1024);
     private readonly List<BlockInfo> _blocks = [];
+    // The id filter's budget relative to the content filter's (0.07 of the compressed block by default): ids are
+    // random, so their grams take more room; a block of JSON lines with a 16-digit id each needs about 6%.
+    private const double IdFilterShare = 7.0 / 3;
+
+    private const int MinIdFilterBytes = 64;
+
     private readonly NGramFilterBuilder? _filter;
     private readonly bool _tokenize;
 
@@ -186,7 +192,7 @@ public sealed class ChunkBuilder : IDisposable
         header[4] = ChunkFormat.Version;
         header[5] = ChunkFormat.MinCompatibleVersion;
         header[6] = (byte)_codec.Encoding;
-        header[7] = _filter is null ? (byte)0 : ChunkFormat.FlagContentFilters;
+        header[7] = _filter is null ? (byte)0 : (byte)(ChunkFormat.FlagContentFilters | ChunkFormat.FlagIdFilters);
         output.Advance(ChunkFormat.HeaderSize);
         output.Write(_payload.WrittenSpan);
 
@@ -205,9 +211,10 @@ public sealed class ChunkBuilder : IDisposable
             BinaryPrimitives.WriteInt32LittleEndian(row[24..], b.RawSize);
             BinaryPrimitives.WriteInt32LittleEndian(row[28..], b.EntryCount);
             BinaryPrimitives.WriteUInt32LittleEndian(row[32..], b.Crc);
-            BinaryPrimitives.WriteInt32LittleEndian(row[36..], b.FilterSize == 0 ? 0 : b.FilterOffset + filtersOffset);
+            var anyFilter = b.FilterSize + b.IdFilterSize != 0;
+            BinaryPrimitives.WriteInt32LittleEndian(row[36..], anyFilter ? b.FilterOffset + filtersOffset : 0);
             BinaryPrimitives.WriteInt32LittleEndian(row[40..], b.FilterSize);
-            BinaryPrimitives.WriteInt32LittleEndian(row[44..], 0);
+            BinaryPrimitives.WriteInt32LittleEndian(row[44..], b.IdFilterSize);
         }
 
         _filters.WrittenSpan.CopyTo(section[(filtersOffset - tableOffset)..]);
@@ -285,8 +292,10 @@ public sealed class ChunkBuilder : IDisposable
         var crc = Crc32C.Compute(_payload.WrittenSpan.Slice(offset, compressedSize));
         var filterOffset = _filters.WrittenCount;
         var filterSize = _filter?.WriteAndClear(_filters, (int)(compressedSize * _filterRatio)) ?? 0;
+        // At least the smallest filter, so that a small block without ids (a flushed tail) still tells so.
+        var idFilterSize = _filter?.WriteIdsAndClear(_filters, Math.Max(MinIdFilterBytes, (int)(compressedSize * _filterRatio * IdFilterShare))) ?? 0;
         _blocks.Add(new BlockInfo(_blockMin, _blockMax, offset, compressedSize, raw.Length, _blockEntries, crc,
-            filterOffset, filterSize));
+            filterOffset, filterSize, idFilterSize));
         ClearBlock();
     }
 

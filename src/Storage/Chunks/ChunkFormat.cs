@@ -32,4 +32,7 @@ public static class ChunkFormat
 
     /// <summary>Header flag: blocks carry content (n-gram) filters.</summary>
     public const byte FlagContentFilters = 1;
+
+    /// <summary>Header flag: blocks may carry id filters (block table row offset 44, after the content filter).</summary>
+    public const byte FlagIdFilters = 2;
 }

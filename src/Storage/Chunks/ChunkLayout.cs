@@ -96,13 +96,18 @@ public sealed class ChunkLayout
                 BinaryPrimitives.ReadInt32LittleEndian(row[28..]),
                 BinaryPrimitives.ReadUInt32LittleEndian(row[32..]),
                 BinaryPrimitives.ReadInt32LittleEndian(row[36..]),
-                BinaryPrimitives.ReadInt32LittleEndian(row[40..]));
+                BinaryPrimitives.ReadInt32LittleEndian(row[40..]),
+                BinaryPrimitives.ReadInt32LittleEndian(row[44..]));
             if (block.Offset < ChunkFormat.HeaderSize || block.CompressedSize < 0 ||
                 (long)block.Offset + block.CompressedSize > tableOffset || block.RawSize < 0 ||
                 block.EntryCount < 0 || block.MinTime > block.MaxTime || block.FilterSize < 0 ||
                 (block.FilterSize > 0 && (block.FilterOffset < filtersStart ||
                                           (long)block.FilterOffset + block.FilterSize > footerStart ||
-                                          (block.FilterSize & (block.FilterSize - 1)) != 0)))
+                                          (block.FilterSize & (block.FilterSize - 1)) != 0)) ||
+                block.IdFilterSize < 0 ||
+                (block.IdFilterSize > 0 && (block.FilterOffset < filtersStart ||
+                                            (long)block.FilterOffset + block.FilterSize + block.IdFilterSize > footerStart ||
+                                            (block.IdFilterSize & (block.IdFilterSize - 1)) != 0)))
             {
                 throw new ChunkCorruptException($"chunk block {i} descriptor is invalid");
             }
@@ -116,4 +121,8 @@ public sealed class ChunkLayout
     /// <summary>The content filter bytes of a block within the chunk (empty when it has none).</summary>
     public static ReadOnlySpan<byte> FilterOf(ReadOnlySpan<byte> chunk, in BlockInfo block) =>
         block.FilterSize == 0 ? default : chunk.Slice(block.FilterOffset, block.FilterSize);
+
+    /// <summary>The id filter bytes of a block within the chunk (empty when it has none).</summary>
+    public static ReadOnlySpan<byte> IdFilterOf(ReadOnlySpan<byte> chunk, in BlockInfo block) =>
+        block.IdFilterSize == 0 ? default : chunk.Slice(block.FilterOffset + block.FilterSize, block.IdFilterSize);
 }

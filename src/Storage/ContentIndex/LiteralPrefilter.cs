@@ -86,10 +86,10 @@ public sealed class LiteralPrefilter
         }
     }
 
-    /// <summary>Whether a block with this content filter may hold a matching line.</summary>
-    public bool MayMatchBlock(ReadOnlySpan<byte> blockFilter)
+    /// <summary>Whether a block with this content filter and id filter (either may be empty) may hold a matching line.</summary>
+    public bool MayMatchBlock(ReadOnlySpan<byte> blockFilter, ReadOnlySpan<byte> idFilter = default)
     {
-        if (blockFilter.IsEmpty)
+        if (blockFilter.IsEmpty && idFilter.IsEmpty)
         {
             return true;
         }
@@ -101,7 +101,7 @@ public sealed class LiteralPrefilter
             {
                 any = r.IgnoreCase is { } ci
                     ? NGramFilter.MayContainIgnoreCase(blockFilter, ci[i].Lower)
-                    : NGramFilter.MayContain(blockFilter, r.Alternatives[i]);
+                    : NGramFilter.MayContain(blockFilter, r.Alternatives[i]) && NGramFilter.MayContainId(idFilter, r.Alternatives[i]);
             }
 
             if (!any)

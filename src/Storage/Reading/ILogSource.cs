@@ -139,6 +139,15 @@ public sealed class ReadStats
     /// <summary>Bytes decompressed.</summary>
     public long DecompressedBytes { get; set; }
 
+    /// <summary>Compressed bytes of the blocks decompressed.</summary>
+    public long CompressedBytes { get; set; }
+
+    /// <summary>Compressed bytes of the blocks skipped by their content filter.</summary>
+    public long SkippedByContentBytes { get; set; }
+
+    /// <summary>Encoded chunk bytes loaded (read from disk or the bucket, or handed over from memory).</summary>
+    public long LoadedBytes { get; set; }
+
     /// <summary>Adds another read's counters.</summary>
     public void Add(ReadStats other)
     {
@@ -148,5 +157,8 @@ public sealed class ReadStats
         BlocksSkippedByContent += other.BlocksSkippedByContent;
         Corrupt += other.Corrupt;
         DecompressedBytes += other.DecompressedBytes;
+        CompressedBytes += other.CompressedBytes;
+        SkippedByContentBytes += other.SkippedByContentBytes;
+        LoadedBytes += other.LoadedBytes;
     }
 }

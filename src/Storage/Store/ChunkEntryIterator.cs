@@ -41,9 +41,10 @@ internal interface IChunkOrigin
 /// direction, only once the entry they could precede is reached, so non-overlapping chunks are read one at a
 /// time; overlapping ones are merged.
 /// </summary>
-internal sealed class ChunkEntryIterator : IEntryIterator
+internal sealed partial class ChunkEntryIterator : IEntryIterator
 {
     private readonly Func<ChunkRef, ChunkBytes> _load;
+    private readonly ChunkTailSource? _tails;
     private readonly IChunkOrigin _origin;
     private readonly ChunkRef[] _pending;
     private readonly EntryQuery _query;
@@ -51,11 +52,14 @@ internal sealed class ChunkEntryIterator : IEntryIterator
     private readonly List<string> _warnings = [];
     private int _nextPending;
     private ChunkCursor? _current;
+    private bool _disposed;
 
-    public ChunkEntryIterator(List<ChunkRef> chunks, in EntryQuery query, Func<ChunkRef, ChunkBytes> load, IChunkOrigin origin)
+    public ChunkEntryIterator(List<ChunkRef> chunks, in EntryQuery query, Func<ChunkRef, ChunkBytes> load, IChunkOrigin origin,
+        ChunkTailSource? tails = null)
     {
         _query = query;
         _load = load;
+        _tails = tails;
         _origin = origin;
         _pending = [.. chunks];
         if (query.Direction == Direction.Forward)
@@ -101,6 +105,11 @@ internal sealed class ChunkEntryIterator : IEntryIterator
             }
 
             _nextPending++;
+            if (!MayMatch(next))
+            {
+                continue;
+            }
+
             var cursor = ChunkCursor.Open(next, _query, _load, this);
             if (cursor is not null)
             {
@@ -125,6 +134,11 @@ internal sealed class ChunkEntryIterator : IEntryIterator
 
         _active.Clear();
         _current = null;
+        if (!_disposed)
+        {
+            _disposed = true;
+            BlockReadTotals.Add(Stats);
+        }
     }
 
     /// <summary>Records a skipped chunk (<paramref name="block"/> -1) or block: a warning for the query, a report to the origin.</summary>
@@ -223,6 +237,7 @@ internal sealed class ChunkEntryIterator : IEntryIterator
             {
                 var layout = ChunkLayout.Parse(data.Span);
                 owner.Stats.Chunks++;
+                owner.Stats.LoadedBytes += data.Length;
                 return new ChunkCursor(chunk, data, layout, query, owner) { _reserved = reserved };
             }
             catch (ChunkCorruptException e)
@@ -308,9 +323,10 @@ internal sealed class ChunkEntryIterator : IEntryIterator
                     continue;
                 }
 
-                if (_query.Filter is not null && !_query.Filter.MayMatchBlock(ChunkLayout.FilterOf(chunk, info)))
+                if (_query.Filter is not null && !_query.Filter.MayMatchBlock(ChunkLayout.FilterOf(chunk, info), ChunkLayout.IdFilterOf(chunk, info)))
                 {
                     _stats.BlocksSkippedByContent++;
+                    _stats.SkippedByContentBytes += info.CompressedSize;
                     continue;
                 }
 
@@ -329,6 +345,7 @@ internal sealed class ChunkEntryIterator : IEntryIterator
 
                 _stats.BlocksDecoded++;
                 _stats.DecompressedBytes += info.RawSize;
+                _stats.CompressedBytes += info.CompressedSize;
                 _entry = _forward ? _block.LowerBound(_query.From) - 1 : _block.LowerBound(_query.Through);
                 _blockLoaded = true;
                 return;

@@ -39,7 +39,7 @@ public sealed partial class ChunkStore
             return new ChunkEntryIterator([], query, static _ => default, NoOrigin.Instance);
         }
 
-        return new ChunkEntryIterator([chunk], query, ChunkLoader(t), t);
+        return new ChunkEntryIterator([chunk], query, ChunkLoader(t), t, ChunkPeek(t));
     }
 
     /// <summary>Tenants with stored data.</summary>
@@ -130,7 +130,7 @@ public sealed partial class ChunkStore
             return new ChunkEntryIterator([], query, static _ => default, NoOrigin.Instance);
         }
 
-        return new ChunkEntryIterator(chunks, query, ChunkLoader(t), t);
+        return new ChunkEntryIterator(chunks, query, ChunkLoader(t), t, ChunkPeek(t));
     }
 
     /// <summary>The chunk refs of one stream overlapping <c>[from, through)</c>, each once.</summary>
@@ -253,6 +253,20 @@ public sealed partial class ChunkStore
     // The tenant whose chunks a read opens: any tenant in a bucket (its tables live in the layout), a known one locally.
     private Tenant? TenantToRead(string tenant) =>
         _bucket is not null ? GetTenant(tenant) : _tenants.TryGetValue(tenant, out var t) ? t : null;
+
+    // A line-filtered read looks at a local chunk's block table and filters first (cached); chunks in a bucket are
+    // read whole, through the chunk cache.
+    private ChunkTailSource? ChunkPeek(Tenant t)
+    {
+        if (_bucket is not null)
+        {
+            return null;
+        }
+
+        var directory = t.ChunksPath;
+        ChunkRangeReader read = (in ChunkRef c, int start, Span<byte> destination) => _packs.ReadRange(directory, c, start, destination);
+        return (in ChunkRef c, out int bytesRead) => _tails.Get(directory, c, read, out bytesRead);
+    }
 
     private Func<ChunkRef, ChunkBytes> ChunkLoader(Tenant t) => _bucket is { } bucket
         ? c => new ChunkBytes(bucket.ReadChunk(t.Id, c), 0, c.Length, Rented: true)

@@ -28,6 +28,7 @@ public sealed partial class ChunkStore : ILogSource, IDisposable
 
     private readonly ConcurrentDictionary<string, Tenant> _tenants = new(StringComparer.Ordinal);
     private readonly PackFiles _packs = new();
+    private readonly ChunkTailCache _tails = new(ChunkTailCache.DefaultMaxBytes);
     private readonly SchemaPeriod[] _periods;
     private readonly ConcurrentDictionary<long, byte> _packsInFlight = new();
 

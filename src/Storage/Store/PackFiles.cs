@@ -94,31 +94,38 @@ internal sealed class PackFiles : IDisposable
     /// <exception cref="ChunkCorruptException">The pack is shorter than the index says.</exception>
     public byte[] Read(string chunksDirectory, in ChunkRef chunk)
     {
-        var path = PathOf(chunksDirectory, chunk.PackId);
-        var handle = _handles.GetOrAdd(path, static p =>
-            File.OpenHandle(p, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.RandomAccess));
         var buffer = ArrayPool<byte>.Shared.Rent(chunk.Length);
         try
         {
-            var read = 0;
-            while (read < chunk.Length)
-            {
-                var n = RandomAccess.Read(handle, buffer.AsSpan(read, chunk.Length - read), chunk.Offset + read);
-                if (n == 0)
-                {
-                    throw new ChunkCorruptException(
-                        $"pack {path} ends before chunk at offset {chunk.Offset} (+{chunk.Length} bytes)");
-                }
-
-                read += n;
-            }
-
+            ReadRange(chunksDirectory, chunk, 0, buffer.AsSpan(0, chunk.Length));
             return buffer;
         }
         catch
         {
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
+        }
+    }
+
+    /// <summary>Reads <c>destination.Length</c> bytes of one chunk from byte <paramref name="start"/> of it.</summary>
+    /// <exception cref="IOException">The pack is missing or unreadable.</exception>
+    /// <exception cref="ChunkCorruptException">The pack is shorter than the index says.</exception>
+    public void ReadRange(string chunksDirectory, in ChunkRef chunk, int start, Span<byte> destination)
+    {
+        var path = PathOf(chunksDirectory, chunk.PackId);
+        var handle = _handles.GetOrAdd(path, static p =>
+            File.OpenHandle(p, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.RandomAccess));
+        var read = 0;
+        while (read < destination.Length)
+        {
+            var n = RandomAccess.Read(handle, destination[read..], chunk.Offset + start + read);
+            if (n == 0)
+            {
+                throw new ChunkCorruptException(
+                    $"pack {path} ends before chunk at offset {chunk.Offset} (+{chunk.Length} bytes)");
+            }
+
+            read += n;
         }
     }
 

@@ -129,6 +129,57 @@ public sealed class ChunkStoreTests
     }
 
     [Fact]
+    public void NeedleIdSearchLoadsOnlyTheChunksThatMayHoldIt()
+    {
+        using var dir = new TempDirectory();
+        using var store = ChunkStore.Open(Options(dir.Path));
+        var s = Labels(("app", "shop"));
+        var rng = new Random(7);
+        string Id() => rng.NextInt64().ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+        var needle = "";
+        var chunks = new List<(long, string)>[40];
+        for (var c = 0; c < chunks.Length; c++)
+        {
+            chunks[c] = [.. Enumerable.Range(0, 2000).Select(i =>
+            {
+                var id = Id();
+                if (c == 23 && i == 1234)
+                {
+                    needle = id;
+                }
+
+                // As the perf dataset's django lines: one id among a hundred bytes of other fields.
+                return (Base + (((c * 2000) + i) * Second), $"{{\"level\":\"info\",\"message\":\"order created\",\"logger\":\"shop.views\"," +
+                    $"\"status\":{200 + (i % 3)},\"duration_ms\":{rng.Next(90_000) / 100.0},\"user\":{{\"id\":{rng.Next(500)}}},\"request_id\":\"{id}\"}}");
+            })];
+        }
+
+        store.Write("t", [.. chunks.Select(lines => Chunk(s, lines, blockSize: 256 * 1024))]);
+        using var it = store.OpenEntries("t", new SelectedStream(s, 0), new EntryQuery(Base, Base + Day, Filter: new LiteralPrefilter(needle)));
+        var found = new List<long>();
+        while (it.MoveNext())
+        {
+            found.Add(it.Current.Timestamp);
+        }
+
+        Assert.Equal([Base + (((23 * 2000) + 1234) * Second)], found);
+
+        // Every chunk is referenced; all but the needle's (and rare false positives) are judged from their tails alone.
+        Assert.Equal(40, it.Stats.Chunks);
+        Assert.True(it.Stats.BlocksDecoded is >= 1 and <= 3, $"decoded {it.Stats.BlocksDecoded}, skipped {it.Stats.BlocksSkippedByContent}");
+        Assert.Equal(80, it.Stats.BlocksDecoded + it.Stats.BlocksSkippedByContent); // two blocks a chunk
+        var stored = store.ChunksOf("t", s, Base, Base + Day).Sum(c => (long)c.Length);
+        Assert.True(it.Stats.LoadedBytes < stored / 4, $"loaded {it.Stats.LoadedBytes} of {stored} bytes");
+
+        // Again: the tails are cached, only the needle's chunk is read.
+        using var again = store.OpenEntries("t", new SelectedStream(s, 0), new EntryQuery(Base, Base + Day, Filter: new LiteralPrefilter(needle)));
+        Assert.True(again.MoveNext());
+        Assert.False(again.MoveNext());
+        var needleChunk = store.ChunksOf("t", s, Base, Base + Day).Single(c => c.From <= found[0] && c.Through >= found[0]);
+        Assert.Equal(needleChunk.Length, again.Stats.LoadedBytes);
+    }
+
+    [Fact]
     public void SampleExtractionCountsWithoutStrings()
     {
         using var dir = new TempDirectory();
