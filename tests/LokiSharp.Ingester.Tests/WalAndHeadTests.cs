@@ -391,6 +391,43 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
+    public async Task A_needle_search_over_spilled_parts_reads_their_tables_and_filters_not_the_parts()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            // Letters that barely compress, so a part is far larger than its table and filters; ids hold digits.
+            const string needle = "7f3a9c1b2e4d5f60";
+            var random = new Random(7);
+            var all = Enumerable.Range(0, 3000).Select(i => (Ts: Now + i,
+                Line: $"{i:D4} request_id={(i == 1234 ? needle : $"{i:x16}")} {new string(random.GetItems<char>("abcdefghijklmnopqrstuvwxyz", 300))}"))
+                .ToArray();
+            foreach (var push in all.Chunk(250))
+            {
+                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", push)).StatusCode);
+            }
+
+            Assert.True(ingester.SpilledBytes > 0);
+            var pipeline = LogQL.Pipeline.LogPipeline.Compile(LogQL.Syntax.LogQLParser.ParseLogSelector($"{{app=\"web\"}} |= \"{needle}\""));
+            var filter = new Storage.ContentIndex.LiteralPrefilter(pipeline.LiteralRequirements);
+            var stream = ingester.SelectStreams("fake", [], 0, long.MaxValue)[0];
+            var rows = new List<(long, string)>();
+            using var entries = ingester.OpenEntries("fake", stream, new EntryQuery(0, long.MaxValue, Filter: filter));
+            while (entries.MoveNext())
+            {
+                rows.Add((entries.Current.Timestamp, Encoding.UTF8.GetString(entries.Current.Line)));
+            }
+
+            Assert.Equal([(all[1234].Ts, all[1234].Line)], rows);
+
+            // At most the part holding the needle is loaded whole; of the others only their tables and filters.
+            Assert.True(entries.Stats.BlocksSkippedByContent > 0);
+            Assert.True(entries.Stats.LoadedBytes < ingester.SpilledBytes / 2, $"loaded {entries.Stats.LoadedBytes} of {ingester.SpilledBytes}");
+        }
+    }
+
+    [Fact]
     public async Task A_filtered_head_read_returns_the_matching_lines_of_parts_and_tail()
     {
         var (ingester, store) = Open();

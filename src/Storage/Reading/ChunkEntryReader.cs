@@ -112,7 +112,12 @@ public static class ChunkEntryReader
             }
         }
 
-        return new ChunkEntryIterator(refs, query, c => Read(chunks[(int)c.PackId].File, c), InMemoryOrigin.Instance);
+        // A line-filtered read looks at a part's block table and filters first, as for stored chunks, so a needle search
+        // reads a few KB per spilled part instead of the part.
+        ChunkRangeReader range = (in ChunkRef c, int start, Span<byte> destination) =>
+            ReadExactly(chunks[(int)c.PackId].File, c.Offset + start, destination);
+        return new ChunkEntryIterator(refs, query, c => Read(chunks[(int)c.PackId].File, c), InMemoryOrigin.Instance,
+            (in ChunkRef c, out int bytesRead) => ChunkTail.Read(range, c, out bytesRead));
     }
 
     private static ChunkBytes Read(Microsoft.Win32.SafeHandles.SafeFileHandle file, in ChunkRef chunk)
@@ -120,24 +125,28 @@ public static class ChunkEntryReader
         var buffer = ArrayPool<byte>.Shared.Rent(chunk.Length);
         try
         {
-            var read = 0;
-            while (read < chunk.Length)
-            {
-                var n = RandomAccess.Read(file, buffer.AsSpan(read, chunk.Length - read), chunk.Offset + read);
-                if (n == 0)
-                {
-                    throw new ChunkCorruptException($"file ends before chunk at offset {chunk.Offset} (+{chunk.Length} bytes)");
-                }
-
-                read += n;
-            }
-
+            ReadExactly(file, chunk.Offset, buffer.AsSpan(0, chunk.Length));
             return new ChunkBytes(buffer, 0, chunk.Length, Rented: true);
         }
         catch
         {
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
+        }
+    }
+
+    private static void ReadExactly(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, Span<byte> destination)
+    {
+        var read = 0;
+        while (read < destination.Length)
+        {
+            var n = RandomAccess.Read(file, destination[read..], offset + read);
+            if (n == 0)
+            {
+                throw new ChunkCorruptException($"file ends before chunk bytes at offset {offset} (+{destination.Length} bytes)");
+            }
+
+            read += n;
         }
     }
 
