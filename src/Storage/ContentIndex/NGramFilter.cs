@@ -388,49 +388,9 @@ internal sealed class NGramFilterBuilder : IDisposable
             distinct += BitOperations.PopCount(word);
         }
 
-        var budgetBits = (long)budgetBytes * 8;
-        var written = 0;
-        if (budgetBits >= NGramFilter.MinBits && distinct > 0)
-        {
-            // Aim for ~8 bits per gram (a few % false positives per gram) but never above the budget.
-            var wanted = BitOperations.RoundUpToPowerOf2((uint)Math.Min(distinct * 8L, 1L << NGramFilter.ScratchBits));
-            var bits = (int)Math.Min(wanted, BitOperations.RoundUpToPowerOf2((uint)(budgetBits + 1)) >> 1);
-            bits = Math.Max(bits, NGramFilter.MinBits);
-            var words = bits / 64;
-            var folded = ArrayPool<ulong>.Shared.Rent(words);
-            try
-            {
-                var target = folded.AsSpan(0, words);
-                target.Clear();
-                for (var i = 0; i < scratch.Length; i++)
-                {
-                    target[i & (words - 1)] |= scratch[i];
-                }
-
-                var set = 0;
-                foreach (var word in target)
-                {
-                    set += BitOperations.PopCount(word);
-                }
-
-                if (set <= bits * MaxFill)
-                {
-                    var span = output.GetSpan(words * 8);
-                    for (var i = 0; i < words; i++)
-                    {
-                        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(span[(i * 8)..], target[i]);
-                    }
-
-                    output.Advance(words * 8);
-                    written = words * 8;
-                }
-            }
-            finally
-            {
-                ArrayPool<ulong>.Shared.Return(folded);
-            }
-        }
-
+        // Aim for ~8 bits per gram (a few % false positives per gram) but never above the budget.
+        var written = distinct == 0 ? 0 : WriteFolded(output, scratch,
+            BitOperations.RoundUpToPowerOf2((uint)Math.Min(distinct * 8L, 1L << NGramFilter.ScratchBits)), budgetBytes, MaxFill);
         scratch.Clear();
         _dirty = false;
         return written;
