@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Ingest only, for working on the write path: builds a Release server from a tree (or takes a built one with BIN=...),
 # starts it on a private data dir with the reference config, pushes /tmp/perfdata-$MB with perf.py's 4-connection client
 # and prints ingest CPU-s per GB raw, RSS and the GC counts. PROFILE=1 also records the server with Linux perf (a perf
@@ -6,16 +7,17 @@
 # Usage: [MB=2048] [BIN=dir] [PROFILE=1] benchmarks/perf/ingest-profile.sh [tree] [http-port]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=perf-lib.sh
+source "$here/perf-lib.sh"
 tree=${1:-$(cd "$here/../.." && pwd)}
 port=${2:-3300}
 shared=${SHARED:-$(cd "$tree/.." && pwd)/shared}
 mb=${MB:-512}
 dir=$(mktemp -d /tmp/lokisharp-ingest-XXXXXX)
-sed -e "s/http_listen_port: 3300/http_listen_port: $port/" -e "s/grpc_listen_port: 9300/grpc_listen_port: $((port + 1))/" \
-    -e "s#path_prefix: ./data#path_prefix: $dir/data#" "$here/loki-perf.yaml" >"$dir/loki.yaml"
+perf_config "$dir" "$port"
 bin=${BIN:-$dir/bin}
 if [ -z "${BIN:-}" ]; then
-  dotnet build -c Release "$tree/src/Server" -o "$bin" -v q -nologo >"$dir/build.log" 2>&1 || { tail -30 "$dir/build.log"; exit 1; }
+  perf_build "$tree" "$bin" "$dir/build.log"
 fi
 profile=${PROFILE:-0}
 DOTNET_PerfMapEnabled=$profile DOTNET_EnableWriteXorExecute=$((1 - profile)) \
@@ -23,7 +25,7 @@ DOTNET_PerfMapEnabled=$profile DOTNET_EnableWriteXorExecute=$((1 - profile)) \
 pid=$!
 recorder=
 trap 'kill "$pid" 2>/dev/null || true; [ -z "$recorder" ] || kill -INT "$recorder" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.3; done
+perf_wait_ready "$port"
 if [ "$profile" = 1 ]; then
   perf record -F 499 -g -p "$pid" -o "$dir/perf.data" 2>"$dir/perf.log" &
   recorder=$!

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Where resident memory goes right after ingest: builds a Release server from a tree, starts it on a private data dir
 # with the reference config, pushes /tmp/perfdata-<MB> as perf.py does (4 connections), then prints VmRSS split into
 # anonymous / file-backed / shared (JIT code under W^X) memory and the GC's view (heap sizes per generation,
@@ -7,20 +8,21 @@
 # Extra environment for the server (e.g. DOTNET_GCgen0size=0x400000) is passed with SERVER_ENV="K=V K2=V2".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=perf-lib.sh
+source "$here/perf-lib.sh"
 tree=${1:-$(cd "$here/../.." && pwd)}
 port=${2:-3300}
 shared=${SHARED:-$(cd "$tree/.." && pwd)/shared}
 mb=${MB:-512}
 counters=${DOTNET_COUNTERS:-$HOME/.dotnet/tools/dotnet-counters}
 dir=$(mktemp -d /tmp/lokisharp-memory-XXXXXX)
-sed -e "s/http_listen_port: 3300/http_listen_port: $port/" -e "s/grpc_listen_port: 9300/grpc_listen_port: $((port + 1))/" \
-    -e "s#path_prefix: ./data#path_prefix: $dir/data#" "$here/loki-perf.yaml" >"$dir/loki.yaml"
-dotnet build -c Release "$tree/src/Server" -o "$dir/bin" -v q -nologo >"$dir/build.log" 2>&1 || { tail -30 "$dir/build.log"; exit 1; }
+perf_config "$dir" "$port"
+perf_build "$tree" "$dir/bin" "$dir/build.log"
 read -r -a server_env <<<"${SERVER_ENV:-}"
 env "${server_env[@]}" dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/loki.yaml" >"$dir/server.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.3; done
+perf_wait_ready "$port"
 if [ -x "$counters" ]; then
   "$counters" collect -p "$pid" --refresh-interval 1 --format csv -o "$dir/counters.csv" --counters System.Runtime >/dev/null 2>&1 &
   cpid=$!

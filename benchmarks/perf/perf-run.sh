@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Builds a Release server from a tree, starts it on a private data dir with the reference config (limits raised as
 # for the Loki reference run), runs ../shared/tools/perf.py (MB=512: 335 MB ingest, MB=2048: 1,340 MB, + the reference
 # queries) and prints the table against Loki 2.7.5 at that size. Usage: [MB=2048] benchmarks/perf/perf-run.sh [tree] [http-port] [out.json]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=perf-lib.sh
+source "$here/perf-lib.sh"
 tree=${1:-$(cd "$here/../.." && pwd)}
 port=${2:-3300}
 out=${3:-$PWD/lokisharp-perf.json}
@@ -12,13 +15,12 @@ mb=${MB:-512}
 ref="$shared/benchmarks/loki-2.7.5-perf.json"
 [ "$mb" = 512 ] || ref="$shared/benchmarks/loki-2.7.5-perf-$mb.json"
 dir=$(mktemp -d /tmp/lokisharp-perf-XXXXXX)
-sed -e "s/http_listen_port: 3300/http_listen_port: $port/" -e "s/grpc_listen_port: 9300/grpc_listen_port: $((port + 1))/" \
-    -e "s#path_prefix: ./data#path_prefix: $dir/data#" "$here/loki-perf.yaml" >"$dir/loki.yaml"
-dotnet build -c Release "$tree/src/Server" -o "$dir/bin" -v q -nologo >"$dir/build.log" 2>&1 || { tail -30 "$dir/build.log"; exit 1; }
+perf_config "$dir" "$port"
+perf_build "$tree" "$dir/bin" "$dir/build.log"
 dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/loki.yaml" >"$dir/server.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.3; done
+perf_wait_ready "$port"
 python3 "$shared/tools/perf.py" run --name lokisharp --url "http://127.0.0.1:$port" --pid "$pid" --mb "$mb" \
   --flush-url "http://127.0.0.1:$port/flush" --data-dir "$dir/data" --out "$out" >/dev/null
 python3 "$shared/tools/perf.py" table "$ref" "$out"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The perf workload through Loki's scalable shape on a real bucket versus the single binary on disk, one machine:
 # the single binary alone on local disk first, then a throw-away Ceph RGW (tests/s3/rgw.sh) with two -target=write
 # processes and one -target=read,backend process, all on the reference config (loki-perf.yaml; object_store s3 for
@@ -7,6 +8,8 @@
 # Usage: benchmarks/perf/scaleout-run.sh [tree] [mb]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=perf-lib.sh
+source "$here/perf-lib.sh"
 tree=${1:-$(cd "$here/../.." && pwd)}
 mb=${2:-512}
 export SHARED=${SHARED:-$(cd "$tree/.." && pwd)/shared}
@@ -18,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dotnet build -c Release "$tree/src/Server" -o "$dir/bin" -v q -nologo >"$dir/build.log" 2>&1 || { tail -30 "$dir/build.log"; exit 1; }
+perf_build "$tree" "$dir/bin" "$dir/build.log"
 python3 "$SHARED/tools/perf.py" gen --mb "$mb" >/dev/null
 
 # config <name> <http-port> [bucket yaml]: loki-perf.yaml on private ports and directory; with a bucket, its

@@ -1,0 +1,18 @@
+# shellcheck shell=bash
+# Shared by the perf scripts (sourced): a private config, a Release build and waiting for /ready.
+
+# perf_config DIR PORT: writes DIR/loki.yaml, the reference config on http PORT, grpc PORT+1 and data under DIR/data.
+perf_config() {
+  sed -e "s/http_listen_port: 3300/http_listen_port: $2/" -e "s/grpc_listen_port: 9300/grpc_listen_port: $(($2 + 1))/" \
+      -e "s#path_prefix: ./data#path_prefix: $1/data#" "$(dirname "${BASH_SOURCE[0]}")/loki-perf.yaml" >"$1/loki.yaml"
+}
+
+# perf_build TREE OUT LOG: a Release build of TREE's server into OUT; on failure prints the log's tail and fails.
+perf_build() {
+  dotnet build -c Release "$1/src/Server" -o "$2" -v q -nologo >"$3" 2>&1 || { tail -30 "$3"; return 1; }
+}
+
+# perf_wait_ready PORT: up to 30 s for the server's /ready.
+perf_wait_ready() {
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/ready" >/dev/null && return 0; sleep 0.3; done
+}
