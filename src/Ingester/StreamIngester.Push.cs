@@ -210,7 +210,7 @@ public sealed partial class StreamIngester
             return null;
         }
 
-        var created = new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize, _spill);
+        var created = new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize, _spill, _tails);
         var stream = streams.GetOrAdd(labels, created);
         if (ReferenceEquals(stream, created))
         {

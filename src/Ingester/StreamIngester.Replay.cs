@@ -107,7 +107,7 @@ public sealed partial class StreamIngester
             var streams = _tenants.GetOrAdd(tenant, static _ => new ConcurrentDictionary<LabelSet, HeadStream>());
             if (!streams.TryGetValue(labels, out var stream))
             {
-                stream = streams.GetOrAdd(labels, new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize, _spill));
+                stream = streams.GetOrAdd(labels, new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize, _spill, _tails));
                 _metrics.StreamsCreated.WithLabels(tenant).Inc();
                 _metrics.MemoryStreams.WithLabels(tenant).Inc();
             }

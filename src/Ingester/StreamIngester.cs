@@ -38,6 +38,7 @@ public sealed partial class StreamIngester : ILogSource, IDisposable
 
     // Where compressed head parts live instead of the managed heap; null when off or its directory is unusable.
     private readonly HeadSpill? _spill;
+    private readonly TailBudget _tails = new(TailBudget.DefaultBytes);
     private WriteAheadLog? _wal;
     private Task? _flushLoop;
     private long _recordId;

@@ -18,7 +18,7 @@ internal readonly record struct HeadEntry(long Timestamp, byte[] Segment, int Of
 /// parts as they are. The segments of a compressed tail go back to <see cref="SegmentPool"/>, so
 /// readers get copies of tail entries, never the segments. Not thread-safe: the owning stream's lock guards it.
 /// </summary>
-internal sealed class HeadBlock(int partSize, HeadSpill? spill)
+internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tails = null)
 {
     // Segments grow from small (many quiet streams) to large (busy ones), doubling per segment.
     private const int MinSegmentSize = SegmentPool.MinSize;
@@ -133,6 +133,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill)
 
             _tailSegments.Add(_segment);
             MemoryBytes += _segment.Length;
+            tails?.Add(_segment.Length);
         }
 
         _tailUnsorted |= _tailCount > 0 && timestamp < _tailLast;
@@ -164,7 +165,9 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill)
             _recordCount++;
         }
 
-        if (_tailBytes >= PartSize)
+        // Past the ingester's tail budget, a tail of a quarter part is compressed early, so the first fill of many
+        // streams does not hold every tail near the part size at once.
+        if (_tailBytes >= PartSize || (tails is { IsOver: true } && _tailBytes >= PartSize / 4))
         {
             CompressTail(builder);
         }
@@ -179,6 +182,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill)
         }
 
         MemoryBytes -= _segment.Length;
+        tails?.Add(-_segment.Length);
         if (_segment.Length > 0)
         {
             SegmentPool.Shared.Return(_segment);
@@ -288,6 +292,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill)
             MemoryBytes -= segment.Length;
             if (!ReferenceEquals(segment, _segment))
             {
+                tails?.Add(-segment.Length);
                 SegmentPool.Shared.Return(segment);
             }
         }

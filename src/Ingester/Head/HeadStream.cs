@@ -7,7 +7,7 @@ namespace LokiSharp.Ingester.Head;
 /// what Loki's stream keeps for its write checks (newest timestamp, the last entry for duplicate detection, a
 /// per-stream rate limiter). <see cref="Sync"/> guards everything.
 /// </summary>
-internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tenant, int partSize, HeadSpill? spill)
+internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tenant, int partSize, HeadSpill? spill, TailBudget? tails = null)
 {
     public Lock Sync { get; } = new();
 
@@ -19,10 +19,10 @@ internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tena
 
     public string Tenant { get; } = tenant;
 
-    public HeadBlock Open { get; set; } = new(partSize, spill);
+    public HeadBlock Open { get; set; } = new(partSize, spill, tails);
 
     /// <summary>A fresh block for appends, after the open one is sealed.</summary>
-    public HeadBlock NewBlock() => new(partSize, spill);
+    public HeadBlock NewBlock() => new(partSize, spill, tails);
 
     public List<HeadBlock> Sealed { get; } = [];
 

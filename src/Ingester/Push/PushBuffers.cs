@@ -14,7 +14,7 @@ public static class PushBuffers
     public const int MaxPooledLength = 4 << 20;
 
     /// <summary>Buffers kept per size: enough for the pushes in flight on a small box at once.</summary>
-    public const int PerSize = 8;
+    public const int PerSize = 4;
 
     /// <summary>The shared instance.</summary>
     public static ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Create(MaxPooledLength, PerSize);
