@@ -157,6 +157,82 @@ public sealed class ReferenceEvaluatorTests
         Assert.Equal(Bits(whole), Bits(sliced));
     }
 
+    /// <summary>
+    /// A first slice whose cursors each hold a few of many series: once the cursors read so far project the worker well
+    /// past its series limit, it starts over shorter without reading up to the limit, and the answer keeps its bits.
+    /// </summary>
+    [Fact]
+    public void A_first_slice_projected_past_its_series_limit_starts_over_after_one_cursor()
+    {
+        // 20 streams, each line its own series: 30 per stream in the first hour's slice, 600 in all (limit: 2 x 40).
+        var source = new CountingSource(streams: 20, seriesPerHour: 30, hours: 2);
+        var parameters = MetricQueryParameters.Range(600 * Second, 2 * 3600 * Second, 60 * Second);
+        const string query = "sum by (task) (count_over_time({app=\"celery\"}[5m]))";
+        var whole = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0 }).Evaluate(Eval.Parse(query), parameters);
+        source.Reads.Clear();
+        var sliced = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0, SliceSeriesTarget = 40 })
+            .Evaluate(Eval.Parse(query), parameters);
+        Assert.True(source.Reads.Count > 2, $"{source.Reads.Count} selections");
+
+        // Reading up to the limit would have taken 81 samples; the first stream's 30 (and its window's lead) project 600.
+        Assert.InRange(source.Reads[0], 1, 40);
+        Assert.Equal(Bits(whole), Bits(sliced));
+    }
+
+    private sealed class CountingSource(int streams, int seriesPerHour, int hours) : ISampleSource
+    {
+        public List<int> Reads { get; } = [];
+
+        public IReadOnlyList<ISampleCursor> Select(SampleSelection selection, CancellationToken cancellationToken)
+        {
+            var selectionIndex = Reads.Count;
+            Reads.Add(0);
+            var cursors = new List<ISampleCursor>();
+            for (var s = 0; s < streams; s++)
+            {
+                var points = new List<(long, LabelSet)>();
+                for (var i = 0; i < seriesPerHour * hours; i++)
+                {
+                    var ts = (i * 3600 * Second / seriesPerHour) + (s * Second) + Second;
+                    if (ts > selection.StartExclusiveNs && ts <= selection.EndInclusiveNs)
+                    {
+                        points.Add((ts, LabelSet.From(("app", "celery"), ("task", "t" + (i % 3)), ("id", s + "-" + i))));
+                    }
+                }
+
+                cursors.Add(new CountingCursor(points, () => Reads[selectionIndex]++));
+            }
+
+            return cursors;
+        }
+    }
+
+    private sealed class CountingCursor(List<(long Ts, LabelSet Labels)> points, Action read) : ISampleCursor
+    {
+        private int _at = -1;
+
+        public long TimestampNs => points[_at].Ts;
+
+        public double Value => 1;
+
+        public LabelSet Labels => points[_at].Labels;
+
+        public bool MoveNext()
+        {
+            if (++_at >= points.Count)
+            {
+                return false;
+            }
+
+            read();
+            return true;
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
     private static void Check(int seed, long scale)
     {
         var random = new Random(seed);

@@ -30,6 +30,10 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private const long MinSliceNs = 3600L * 1_000_000_000L;
     private const int RangesPerSlice = 2;
     private const int SliceGrowth = 4;
+
+    // A restartable slice starts over as soon as its worker's series, scaled to its share of the cursors, exceed this
+    // many times the limit; a projection nearer the limit waits for the limit itself.
+    private const int EarlyRestartMargin = 2;
     // How many series' first appearances are remembered across slices for series that pause (beyond that, only for
     // series still in their windows at a slice's end), so the order of a step's samples does not depend on slicing.
     private const int OriginsKeptForPausedSeries = 10_000;
@@ -67,6 +71,8 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     // last one fills them without growing new large arrays.
     private readonly Stack<SliceLog> _spareLogs = new();
     private int _cursorBase;
+    // Workers draining the current slice (each takes about its share of the cursors).
+    private int _workers = 1;
     private long _readThrough = long.MinValue;
     private long _carryFrom = long.MaxValue;
     private SliceSeries _series = SliceSeries.Empty;
@@ -327,6 +333,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             _cursors = [.. _select(Math.Max(_firstStepNs + (first * _step) - _range, _readThrough), end)];
             _readThrough = end;
             var workers = Math.Max(1, Math.Min(_parallelism, _cursors.Length));
+            _workers = workers;
             var drained = new SliceLog[workers];
             for (var i = 0; i < workers; i++)
             {
@@ -522,6 +529,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
     private void DrainCursors(SliceLog log, CancellationToken token)
     {
         var cells = new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range);
+        var drained = 0;
         for (var i = 0; i < _cursors.Length; i++)
         {
             var cursor = Interlocked.Exchange(ref _cursors[i], null);
@@ -535,6 +543,14 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             {
                 log.BeginCursor(_cursorBase + i);
                 Drain(cursor, log, ref cells, token);
+            }
+
+            drained++;
+            if (log.RestartAbove > 0 &&
+                (long)log.SeriesKeys.Count * _cursors.Length > (long)log.RestartAbove * EarlyRestartMargin * drained * _workers)
+            {
+                // The cursors drained so far project well past the limit: start over now rather than after reading up to it.
+                throw new SliceTooLargeException();
             }
         }
     }
