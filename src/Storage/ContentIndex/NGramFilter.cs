@@ -297,49 +297,102 @@ internal sealed class NGramFilterBuilder : IDisposable
     }
 
     // The digit-bearing grams of every run of at least IdRunLength letters and digits (see NGramFilter.MayContainId).
+    // Runs are found 32 bytes at a time from two vector masks (letter-or-digit, digit); only runs long enough and holding
+    // a digit are walked byte by byte, and most lines have none (timestamps and words make short runs).
     private void AddIdGrams(ReadOnlySpan<byte> line)
     {
-        ref var ids = ref MemoryMarshal.GetArrayDataReference(_ids);
-        var runStart = 0;
-        var lastDigit = int.MinValue;
-        for (var i = 0; i <= line.Length; i++)
+        var runStart = -1;
+        var runDigit = false;
+        for (var offset = 0; offset < line.Length; offset += 32)
         {
-            if (i < line.Length && NGramFilter.IsIdByte(line[i]))
+            var length = Math.Min(32, line.Length - offset);
+            var chunk = line.Slice(offset, length);
+            var id = (ulong)IdMask(chunk);
+            var digit = (ulong)DigitMask(chunk);
+            var all = (1UL << length) - 1;
+            var position = 0;
+            while (position < length)
             {
-                if ((uint)(line[i] - '0') <= 9)
+                if (runStart < 0)
                 {
-                    lastDigit = i;
-                }
-
-                continue;
-            }
-
-            // A run ends before i: [runStart, i).
-            if (i - runStart >= NGramFilter.IdRunLength && lastDigit >= runStart)
-            {
-                var run = line[runStart..i];
-                ulong gram = 0;
-                var runDigit = -NGramFilter.IdGramLength;
-                for (var j = 0; j < run.Length; j++)
-                {
-                    var b = run[j];
-                    gram = (gram << 8) | b;
-                    if ((uint)(b - '0') <= 9)
+                    var ahead = id >> position;
+                    if (ahead == 0)
                     {
-                        runDigit = j;
+                        break;
                     }
 
-                    if (j >= NGramFilter.IdGramLength - 1 && j - runDigit < NGramFilter.IdGramLength)
-                    {
-                        var h = NGramFilter.IdHash(gram);
-                        Unsafe.Add(ref ids, (nint)(h >> 6)) |= 1UL << (int)(h & 63);
-                        _idsDirty = true;
-                    }
+                    position += BitOperations.TrailingZeroCount(ahead);
+                    runStart = offset + position;
+                    runDigit = false;
                 }
-            }
 
-            runStart = i + 1;
+                var stop = (~id & all) >> position;
+                var end = stop == 0 ? length : position + BitOperations.TrailingZeroCount(stop);
+                runDigit |= (digit & (((1UL << end) - 1) ^ ((1UL << position) - 1))) != 0;
+                if (end == length)
+                {
+                    break; // the run goes on into the next chunk
+                }
+
+                AddIdRun(line[runStart..(offset + end)], runDigit);
+                runStart = -1;
+                position = end + 1;
+            }
         }
+
+        if (runStart >= 0)
+        {
+            AddIdRun(line[runStart..], runDigit);
+        }
+    }
+
+    private void AddIdRun(ReadOnlySpan<byte> run, bool hasDigit)
+    {
+        if (run.Length < NGramFilter.IdRunLength || !hasDigit)
+        {
+            return;
+        }
+
+        ref var ids = ref MemoryMarshal.GetArrayDataReference(_ids);
+        ulong gram = 0;
+        var runDigit = -NGramFilter.IdGramLength;
+        for (var j = 0; j < run.Length; j++)
+        {
+            var b = run[j];
+            gram = (gram << 8) | b;
+            if ((uint)(b - '0') <= 9)
+            {
+                runDigit = j;
+            }
+
+            if (j >= NGramFilter.IdGramLength - 1 && j - runDigit < NGramFilter.IdGramLength)
+            {
+                var h = NGramFilter.IdHash(gram);
+                Unsafe.Add(ref ids, (nint)(h >> 6)) |= 1UL << (int)(h & 63);
+                _idsDirty = true;
+            }
+        }
+    }
+
+    // Bit i set when chunk[i] is an ASCII letter or digit (NGramFilter.IsIdByte); chunk holds at most 32 bytes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint IdMask(ReadOnlySpan<byte> chunk)
+    {
+        if (Vector256.IsHardwareAccelerated && chunk.Length == Vector256<byte>.Count)
+        {
+            var bytes = Vector256.Create(chunk);
+            var digits = Vector256.LessThan(bytes - Vector256.Create((byte)'0'), Vector256.Create((byte)10));
+            var letters = Vector256.LessThan((bytes | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)26));
+            return (digits | letters).ExtractMostSignificantBits();
+        }
+
+        var mask = 0u;
+        for (var i = 0; i < chunk.Length; i++)
+        {
+            mask |= (NGramFilter.IsIdByte(chunk[i]) ? 1u : 0u) << i;
+        }
+
+        return mask;
     }
 
     // Bit i set when chunk[i] is an ASCII digit; chunk holds at most 32 bytes.
