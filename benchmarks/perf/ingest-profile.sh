@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# shellcheck source-path=SCRIPTDIR
 # Ingest only, for working on the write path: builds a Release server from a tree (or takes a built one with BIN=...),
 # starts it on a private data dir with the reference config, pushes /tmp/perfdata-$MB with perf.py's 4-connection client
 # and prints ingest CPU-s per GB raw, RSS and the GC counts. PROFILE=1 also records the server with Linux perf (a perf
@@ -7,7 +6,7 @@
 # Usage: [MB=2048] [BIN=dir] [PROFILE=1] benchmarks/perf/ingest-profile.sh [tree] [http-port]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=perf-lib.sh
+# shellcheck source=/dev/null
 source "$here/perf-lib.sh"
 tree=${1:-$(cd "$here/../.." && pwd)}
 port=${2:-3300}

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# shellcheck source-path=SCRIPTDIR
 # Where resident memory goes right after ingest: builds a Release server from a tree, starts it on a private data dir
 # with the reference config, pushes /tmp/perfdata-<MB> as perf.py does (4 connections), then prints VmRSS split into
 # anonymous / file-backed / shared (JIT code under W^X) memory and the GC's view (heap sizes per generation,
@@ -8,7 +7,7 @@
 # Extra environment for the server (e.g. DOTNET_GCgen0size=0x400000) is passed with SERVER_ENV="K=V K2=V2".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=perf-lib.sh
+# shellcheck source=/dev/null
 source "$here/perf-lib.sh"
 tree=${1:-$(cd "$here/../.." && pwd)}
 port=${2:-3300}

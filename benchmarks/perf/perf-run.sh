@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# shellcheck source-path=SCRIPTDIR
 # Builds a Release server from a tree, starts it on a private data dir with the reference config (limits raised as
 # for the Loki reference run), runs ../shared/tools/perf.py (MB=512: 335 MB ingest, MB=2048: 1,340 MB, + the reference
 # queries) and prints the table against Loki 2.7.5 at that size. Usage: [MB=2048] benchmarks/perf/perf-run.sh [tree] [http-port] [out.json]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=perf-lib.sh
+# shellcheck source=/dev/null
 source "$here/perf-lib.sh"
 tree=${1:-$(cd "$here/../.." && pwd)}
 port=${2:-3300}
@@ -16,6 +15,8 @@ ref="$shared/benchmarks/loki-2.7.5-perf.json"
 [ "$mb" = 512 ] || ref="$shared/benchmarks/loki-2.7.5-perf-$mb.json"
 dir=$(mktemp -d /tmp/lokisharp-perf-XXXXXX)
 perf_config "$dir" "$port"
+# ENCODING=zstd stores chunks with zstd instead of the reference run's snappy.
+sed -i "s/chunk_encoding: snappy/chunk_encoding: ${ENCODING:-snappy}/" "$dir/loki.yaml"
 perf_build "$tree" "$dir/bin" "$dir/build.log"
 dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/loki.yaml" >"$dir/server.log" 2>&1 &
 pid=$!

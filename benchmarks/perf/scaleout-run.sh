@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# shellcheck source-path=SCRIPTDIR
 # The perf workload through Loki's scalable shape on a real bucket versus the single binary on disk, one machine:
 # the single binary alone on local disk first, then a throw-away Ceph RGW (tests/s3/rgw.sh) with two -target=write
 # processes and one -target=read,backend process, all on the reference config (loki-perf.yaml; object_store s3 for
@@ -8,7 +7,7 @@
 # Usage: benchmarks/perf/scaleout-run.sh [tree] [mb]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=perf-lib.sh
+# shellcheck source=/dev/null
 source "$here/perf-lib.sh"
 tree=${1:-$(cd "$here/../.." && pwd)}
 mb=${2:-512}
