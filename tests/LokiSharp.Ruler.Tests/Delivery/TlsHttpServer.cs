@@ -90,6 +90,13 @@ internal sealed class TlsHttpServer : IDisposable
                     head.Append((char)buffer[0]);
                 }
 
+                // A client that refused our certificate closes after the handshake (.NET checks the certificate once the
+                // handshake is done), so the read ends before a request head: no request, and nothing to answer.
+                if (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+                {
+                    return;
+                }
+
                 var length = head.ToString().Split("\r\n").Where(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
                     .Select(l => int.Parse(l["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
                 await tls.ReadExactlyAsync(new byte[length]);
