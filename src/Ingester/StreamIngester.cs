@@ -5,6 +5,7 @@ using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Tail;
 using LokiSharp.Ingester.Wal;
 using LokiSharp.LogQL.Labels;
+using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Reading;
 using LokiSharp.Storage.Store;
 
@@ -38,7 +39,7 @@ public sealed partial class StreamIngester : ILogSource, IDisposable
 
     // Where compressed head parts live instead of the managed heap; null when off or its directory is unusable.
     private readonly HeadSpill? _spill;
-    private readonly TailBudget _tails = new(TailBudget.DefaultBytes);
+    private readonly TailBudget? _tails;
     private WriteAheadLog? _wal;
     private Task? _flushLoop;
     private long _recordId;
@@ -58,6 +59,9 @@ public sealed partial class StreamIngester : ILogSource, IDisposable
         _validator = new PushValidator(metrics, time);
         _partSize = store.Options.TargetBlockSize;
         _builders = new ChunkBuilderPool(store.Options.CreateChunkBuilder);
+        // The tail budget makes smaller head parts, hence smaller stored blocks: codecs picked for size would lose
+        // about 6% of their ratio (zstd 0.151 -> 0.160 of raw on the reference load), so they keep full-size parts.
+        _tails = ChunkBuilder.IsPickedForSize(store.Options.Encoding) ? null : new TailBudget(TailBudget.DefaultBytes);
         _spill = options.SpillHead ? OpenSpill(options.SpillDirectory ?? Path.Combine(options.WalDirectory, "head-spill")) : null;
     }
 

@@ -55,9 +55,12 @@ public sealed class ChunkBuilder : IDisposable
 
             // Codecs picked for size get tokenized lines; those picked for speed (and none) keep lines
             // contiguous, so their readers never rebuild a line.
-            tokenizeLines: encoding is ChunkEncoding.Zstd or ChunkEncoding.Gzip or ChunkEncoding.Flate)
+            tokenizeLines: IsPickedForSize(encoding))
     {
     }
+
+    /// <summary>Whether users pick <paramref name="encoding"/> for small chunks rather than for speed (zstd, gzip, flate).</summary>
+    public static bool IsPickedForSize(ChunkEncoding encoding) => encoding is ChunkEncoding.Zstd or ChunkEncoding.Gzip or ChunkEncoding.Flate;
 
     /// <summary>Creates a builder choosing whether lines are tokenized (tests use it with uncompressed blocks).</summary>
     internal ChunkBuilder(ChunkEncoding encoding, int targetBlockSize, double contentFilterRatio, bool tokenizeLines)
