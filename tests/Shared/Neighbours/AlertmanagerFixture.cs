@@ -7,7 +7,7 @@ namespace LokiSharp.Tests.Neighbours;
 /// The real Alertmanager (<c>/usr/bin/prometheus-alertmanager</c>, Debian's package) on a free loopback port, with
 /// clustering off and a receiver that notifies nobody: tests read what it received through its own v2 API.
 /// </summary>
-public sealed class AlertmanagerFixture : IAsyncLifetime
+public sealed class AlertmanagerFixture() : NeighbourFixture("lokisharp-alertmanager-")
 {
     public const string Program = "/usr/bin/prometheus-alertmanager";
 
@@ -19,26 +19,22 @@ public sealed class AlertmanagerFixture : IAsyncLifetime
           - name: nobody
         """;
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("lokisharp-alertmanager-").FullName;
-    private NeighbourProcess? _process;
 
     /// <summary>The base URL, e.g. <c>http://127.0.0.1:40123</c>.</summary>
     public Uri Url { get; private set; } = null!;
 
-    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(10) };
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         var port = NeighbourProcess.FreePort();
         Url = new Uri($"http://127.0.0.1:{port}");
-        var configFile = Path.Combine(_directory, "alertmanager.yml");
+        var configFile = Path.Combine(WorkDirectory, "alertmanager.yml");
         await File.WriteAllTextAsync(configFile, Config);
-        _process = await NeighbourProcess.StartAsync(Program,
+        Process = await NeighbourProcess.StartAsync(Program,
             [
                 $"--config.file={configFile}", $"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-                $"--storage.path={Path.Combine(_directory, "data")}",
+                $"--storage.path={Path.Combine(WorkDirectory, "data")}",
             ],
-            Path.Combine(_directory, "alertmanager.log"), new Uri(Url, "/-/ready"));
+            Path.Combine(WorkDirectory, "alertmanager.log"), new Uri(Url, "/-/ready"));
     }
 
     /// <summary>Alertmanager's <c>GET /api/v2/alerts</c> (active alerts), optionally filtered by a label matcher.</summary>
@@ -47,20 +43,5 @@ public sealed class AlertmanagerFixture : IAsyncLifetime
         var query = filter is null ? "" : "?filter=" + Uri.EscapeDataString(filter);
         var alerts = await Http.GetFromJsonAsync<JsonElement[]>(new Uri(Url, "/api/v2/alerts" + query));
         return alerts ?? [];
-    }
-
-    public Task DisposeAsync()
-    {
-        _process?.Dispose();
-        Http.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
-        return Task.CompletedTask;
     }
 }

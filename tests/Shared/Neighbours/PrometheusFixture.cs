@@ -8,13 +8,11 @@ namespace LokiSharp.Tests.Neighbours;
 /// The real Prometheus (<c>/usr/bin/prometheus</c>, Debian's package) on a loopback port with its remote-write
 /// receiver on and nothing to scrape: tests write to <see cref="RemoteWriteUrl"/> and read back with PromQL.
 /// </summary>
-public sealed class PrometheusFixture : IAsyncLifetime
+public sealed class PrometheusFixture : NeighbourFixture
 {
     public const string Program = "/usr/bin/prometheus";
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("lokisharp-prometheus-").FullName;
     private readonly int _port;
-    private NeighbourProcess? _process;
 
     /// <summary>A fixture for a free port; <see cref="InitializeAsync"/> starts it (xunit does for class fixtures).</summary>
     public PrometheusFixture()
@@ -23,6 +21,7 @@ public sealed class PrometheusFixture : IAsyncLifetime
     }
 
     private PrometheusFixture(int port)
+        : base("lokisharp-prometheus-")
     {
         _port = port;
         Url = new Uri($"http://127.0.0.1:{port}");
@@ -36,18 +35,16 @@ public sealed class PrometheusFixture : IAsyncLifetime
     /// <summary>The remote-write receiver, <c>/api/v1/write</c>.</summary>
     public Uri RemoteWriteUrl => new(Url, "/api/v1/write");
 
-    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(10) };
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        var configFile = Path.Combine(_directory, "prometheus.yml");
+        var configFile = Path.Combine(WorkDirectory, "prometheus.yml");
         await File.WriteAllTextAsync(configFile, "global:\n  scrape_interval: 1h\n");
-        _process = await NeighbourProcess.StartAsync(Program,
+        Process = await NeighbourProcess.StartAsync(Program,
             [
                 $"--config.file={configFile}", $"--web.listen-address=127.0.0.1:{_port}",
-                $"--storage.tsdb.path={Path.Combine(_directory, "data")}", "--web.enable-remote-write-receiver",
+                $"--storage.tsdb.path={Path.Combine(WorkDirectory, "data")}", "--web.enable-remote-write-receiver",
             ],
-            Path.Combine(_directory, "prometheus.log"), new Uri(Url, "/-/ready"));
+            Path.Combine(WorkDirectory, "prometheus.log"), new Uri(Url, "/-/ready"));
     }
 
     /// <summary>A PromQL instant query at <paramref name="time"/>: the <c>data.result</c> array.</summary>
@@ -57,20 +54,5 @@ public sealed class PrometheusFixture : IAsyncLifetime
         var url = new Uri(Url, $"/api/v1/query?query={Uri.EscapeDataString(promql)}&time={seconds}");
         var body = await Http.GetFromJsonAsync<JsonElement>(url);
         return [.. body.GetProperty("data").GetProperty("result").EnumerateArray()];
-    }
-
-    public Task DisposeAsync()
-    {
-        _process?.Dispose();
-        Http.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
-        return Task.CompletedTask;
     }
 }
