@@ -750,6 +750,9 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             TailLabels.Add(labels, memory);
         }
 
+        /// <summary>This worker's number of the series <paramref name="key"/> (labels after grouping), if it met it.</summary>
+        public bool TryGetSeries(LabelSet key, out int series) => _seriesIds.TryGetValue(key, out series);
+
         public int SegmentOf(LabelSet labels)
         {
             var key = seriesKey(labels);
@@ -933,7 +936,7 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 seen += log.SeriesKeys.Count;
             }
 
-            var ids = new Dictionary<LabelSet, int>(seen);
+            // A series met by an earlier worker is found in that worker's own table, so no table of all series is built.
             var labels = new List<LabelSet>(seen);
             var localToGlobal = new int[logs.Length][];
             var total = 0;
@@ -944,7 +947,16 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 for (var i = 0; i < map.Length; i++)
                 {
                     var key = log.SeriesKeys[i];
-                    if (!ids.TryGetValue(key, out var id))
+                    var id = -1;
+                    for (var v = 0; v < w && id < 0; v++)
+                    {
+                        if (logs[v].TryGetSeries(key, out var local))
+                        {
+                            id = localToGlobal[v][local];
+                        }
+                    }
+
+                    if (id < 0)
                     {
                         id = labels.Count;
                         if (seriesLimit > 0 && id >= seriesLimit)
@@ -952,7 +964,6 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                             throw MetricQueryException.SeriesLimit(seriesLimit);
                         }
 
-                        ids.Add(key, id);
                         labels.Add(key);
                     }
 
@@ -1014,18 +1025,13 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             RankSharedSegments(logs, localToGlobal, segments);
             result.Gather(logs, localToGlobal, segments, total, countOnly);
 
-            var order = new int[n];
-            for (var i = 0; i < n; i++)
-            {
-                order[i] = i;
-            }
-
             // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
             // first sample in the query (a series carried from an earlier slice began there), then labels.
             var firstStep = result.FirstStep;
             var names = result.Labels;
             var origin = result.Origin = new (int Step, long Timestamp)[n];
             var carried = false;
+            var keys = new SeriesOrderKey[n];
             for (var i = 0; i < n; i++)
             {
                 result.AnyFails |= ErrorLabels.FailsQuery(names[i]);
@@ -1038,30 +1044,22 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 {
                     origin[i] = (firstStep[i], firstTimestamp[i]);
                 }
+
+                keys[i] = new SeriesOrderKey(firstStep[i], origin[i].Step, origin[i].Timestamp);
             }
 
-            Array.Sort(order, (a, b) =>
-            {
-                var c = firstStep[a].CompareTo(firstStep[b]);
-                if (c == 0)
-                {
-                    c = origin[a].CompareTo(origin[b]);
-                }
-
-                return c != 0 ? c : LabelOrder.Instance.Compare(names[a], names[b]);
-            });
+            var order = SortByKeyThenLabels(keys, names);
             result.Order = order;
             var rank = result.Rank = new int[n];
             if (carried)
             {
                 // A series that began in an earlier slice can rank before one that began earlier in this slice.
-                var byOrigin = (int[])order.Clone();
-                Array.Sort(byOrigin, (a, b) =>
+                for (var i = 0; i < n; i++)
                 {
-                    var c = origin[a].CompareTo(origin[b]);
-                    return c != 0 ? c : LabelOrder.Instance.Compare(names[a], names[b]);
-                });
-                order = byOrigin;
+                    keys[i] = new SeriesOrderKey(0, origin[i].Step, origin[i].Timestamp);
+                }
+
+                order = SortByKeyThenLabels(keys, names);
             }
 
             for (var i = 0; i < n; i++)
@@ -1070,6 +1068,38 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
             }
 
             return result;
+        }
+
+        /// <summary>
+        /// The series ids ordered by <paramref name="keys"/> (which it reorders), ties by labels: sorting on plain keys
+        /// and comparing labels only within runs of equal keys keeps the sort cheap when every line is a series.
+        /// </summary>
+        private static int[] SortByKeyThenLabels(SeriesOrderKey[] keys, LabelSet[] names)
+        {
+            var order = new int[keys.Length];
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+
+            Array.Sort(keys, order);
+            for (var start = 0; start < keys.Length;)
+            {
+                var end = start + 1;
+                while (end < keys.Length && keys[end].Equals(keys[start]))
+                {
+                    end++;
+                }
+
+                if (end - start > 1)
+                {
+                    Array.Sort(order, start, end - start, new SeriesLabelOrder(names));
+                }
+
+                start = end;
+            }
+
+            return order;
         }
 
         /// <summary>
@@ -1224,6 +1254,27 @@ internal sealed class RangeVectorEvaluator : StepEvaluator
                 Values[from + i] = values[keys[i].Position];
             }
         }
+    }
+
+    /// <summary>Where a series goes among a slice's: its first step in the slice, then its first step and sample in the query.</summary>
+    private readonly record struct SeriesOrderKey(int FirstStep, int OriginStep, long OriginTimestamp) : IComparable<SeriesOrderKey>
+    {
+        public int CompareTo(SeriesOrderKey other)
+        {
+            var c = FirstStep.CompareTo(other.FirstStep);
+            if (c == 0)
+            {
+                c = OriginStep.CompareTo(other.OriginStep);
+            }
+
+            return c != 0 ? c : OriginTimestamp.CompareTo(other.OriginTimestamp);
+        }
+    }
+
+    /// <summary>Series ids by their labels, for ties of <see cref="SeriesOrderKey"/>.</summary>
+    private sealed class SeriesLabelOrder(LabelSet[] names) : IComparer<int>
+    {
+        public int Compare(int x, int y) => LabelOrder.Instance.Compare(names[x], names[y]);
     }
 
     private sealed class RunComparer(bool byEnd) : IComparer<Run>
