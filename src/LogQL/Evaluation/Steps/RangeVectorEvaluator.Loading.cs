@@ -1,0 +1,379 @@
+using System.Runtime.ExceptionServices;
+using LokiSharp.LogQL.Labels;
+
+namespace LokiSharp.LogQL.Evaluation.Steps;
+
+/// <content>
+/// Loading a slice: replaying the carried samples, draining the cursors on the workers, placing samples in windows.
+/// </content>
+internal sealed partial class RangeVectorEvaluator
+{
+    /// <summary>
+    /// Replaces the previous slice with the one starting at <paramref name="first"/>: replays the samples the previous
+    /// slice carried over (those within a range of this slice's first step), drains the cursors of the samples after
+    /// the previous slice in parallel, then gathers each series' samples and orders the series for the steps. Nothing
+    /// is read twice, and a series is held only while its samples are within a range of the slice.
+    /// </summary>
+    private void LoadSlice(long first)
+    {
+        while (true)
+        {
+            // Only a slice with nothing carried into it can simply start over.
+            var restartable = _carry.Length == 0 && _sliceSteps > _minSliceSteps;
+            var readThrough = _readThrough;
+            try
+            {
+                LoadSlice(first, restartable ? 2 * _targetSeries : 0);
+                return;
+            }
+            catch (SliceTooLargeException) when (restartable)
+            {
+                _readThrough = readThrough;
+                _sliceSteps = Math.Max(_minSliceSteps, _sliceSteps / SliceGrowth);
+            }
+        }
+    }
+
+    private void LoadSlice(long first, int workerSeriesLimit)
+    {
+        DisposeCursors();
+        _active.Clear();
+        _series.Release();
+        _series = SliceSeries.Empty;
+        _nextSeries = 0;
+        _sliceStart = first;
+        _sliceEnd = Math.Min(_steps, first + _sliceSteps);
+        _carryFrom = _sliceEnd < _steps ? _firstStepNs + (_sliceEnd * _step) - _range : long.MaxValue;
+        var end = _sliceEnd == _steps ? _lastNs : _firstStepNs + ((_sliceEnd - 1) * _step);
+        var previous = _carry;
+        _carry = [];
+        var logs = new List<SliceLog>();
+        try
+        {
+            if (HasTail(previous))
+            {
+                var carried = RentLog();
+                logs.Add(carried);
+                Replay(previous, carried);
+            }
+
+            ReleaseTails(previous);
+            foreach (var log in previous)
+            {
+                _spareLogs.Push(log);
+            }
+
+            previous = [];
+
+            // Cursor numbers grow across slices, so carried segments keep their rank among this slice's.
+            _cursorBase += _cursors.Length;
+            _cursors = [.. _select(Math.Max(_firstStepNs + (first * _step) - _range, _readThrough), end)];
+            _readThrough = end;
+            var workers = Math.Max(1, Math.Min(_parallelism, _cursors.Length));
+            _workers = workers;
+            var drained = new SliceLog[workers];
+            for (var i = 0; i < workers; i++)
+            {
+                logs.Add(drained[i] = RentLog());
+                drained[i].RestartAbove = workerSeriesLimit;
+            }
+
+            if (workers == 1)
+            {
+                DrainCursors(drained[0], _cancellation);
+            }
+            else
+            {
+                DrainInParallel(drained);
+            }
+
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins);
+            _carry = [.. logs];
+            KeepOrigins();
+            var held = _series.Labels.Length;
+            _sliceSteps = Math.Clamp(held > _targetSeries ? _sliceSteps * _targetSeries / held : _sliceSteps * SliceGrowth,
+                _minSliceSteps, _maxSliceSteps);
+        }
+        catch
+        {
+            ReleaseTails(previous);
+            ReleaseTails([.. logs]);
+            throw;
+        }
+        finally
+        {
+            foreach (var log in logs)
+            {
+                log.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Remembers where each series of this slice first appeared (its step and sample, from an earlier slice when it
+    /// began there), for the series the next slice may hold: those in their windows at this slice's end, and while
+    /// they are few, every series seen. The next slice orders its series by these, as one slice would.
+    /// </summary>
+    private void KeepOrigins()
+    {
+        if (_sliceEnd >= _steps)
+        {
+            return;
+        }
+
+        var series = _series;
+        var next = new Dictionary<LabelSet, (int Step, long Timestamp)>();
+        for (var id = 0; id < series.Labels.Length; id++)
+        {
+            if (_keepPausedOrigins || series.EndStep[id] >= _sliceEnd)
+            {
+                next[series.Labels[id]] = series.Origin[id];
+            }
+        }
+
+        if (_keepPausedOrigins)
+        {
+            foreach (var (labels, origin) in _origins)
+            {
+                next.TryAdd(labels, origin);
+            }
+
+            if (next.Count > OriginsKeptForPausedSeries)
+            {
+                // Too many to remember: from here on only series still in their windows keep their place.
+                _keepPausedOrigins = false;
+                next.Clear();
+                for (var id = 0; id < series.Labels.Length; id++)
+                {
+                    if (series.EndStep[id] >= _sliceEnd)
+                    {
+                        next[series.Labels[id]] = series.Origin[id];
+                    }
+                }
+            }
+        }
+
+        var bytes = next.Count * OriginBytes;
+        _memory?.Reserve(bytes);
+        _memory?.Release(_originsReserved);
+        _originsReserved = bytes;
+        _origins = next;
+    }
+
+    private SliceLog RentLog()
+    {
+        var log = _spareLogs.TryPop(out var spare) ? spare : new SliceLog(_seriesKey, _seriesLimit, _memory);
+        log.RestartAbove = 0;
+        return log;
+    }
+
+    private static bool HasTail(SliceLog[] logs)
+    {
+        foreach (var log in logs)
+        {
+            if (log.TailCount > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Feeds the previous slice's tail samples into this slice, each cursor's under its own number as before.</summary>
+    private void Replay(SliceLog[] previous, SliceLog carried)
+    {
+        var cells = new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range);
+        foreach (var log in previous)
+        {
+            var cursor = -1;
+            LabelSet? lastLabels = null;
+            var segment = -1;
+            for (var r = 0; r < log.TailCount; r++)
+            {
+                if (log.TailCursor[r] != cursor)
+                {
+                    cursor = log.TailCursor[r];
+                    carried.BeginCursor(cursor);
+                    lastLabels = null;
+                }
+
+                Accept(carried, ref cells, ref lastLabels, ref segment, log.TailTimestamps[r], log.TailValues[r], log.TailLabels[r]);
+            }
+        }
+    }
+
+    private void DrainInParallel(SliceLog[] logs)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_cancellation);
+        var token = stop.Token;
+        var tasks = new Task[logs.Length - 1];
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            var log = logs[i + 1];
+            tasks[i] = Task.Run(() => DrainOrStop(log, stop, token), CancellationToken.None);
+        }
+
+        // This thread works too, so the query progresses even when the pool is slow to start the others.
+        var failures = new List<Exception>();
+        try
+        {
+            DrainOrStop(logs[0], stop, token);
+        }
+        catch (Exception e)
+        {
+            failures.Add(e);
+        }
+
+        foreach (var task in tasks)
+        {
+            try
+            {
+                task.GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
+        }
+
+        if (failures.Count == 0)
+        {
+            return;
+        }
+
+        _cancellation.ThrowIfCancellationRequested();
+
+        // The first real failure stopped the others; their cancellations are only its echo.
+        var cause = failures.Find(static e => e is not OperationCanceledException) ?? failures[0];
+        ExceptionDispatchInfo.Capture(cause).Throw();
+    }
+
+    private void DrainOrStop(SliceLog log, CancellationTokenSource stop, CancellationToken token)
+    {
+        try
+        {
+            DrainCursors(log, token);
+        }
+        catch
+        {
+            stop.Cancel();
+            throw;
+        }
+    }
+
+    /// <summary>Takes cursors one by one until none is left; each cursor is read by exactly one worker.</summary>
+    private void DrainCursors(SliceLog log, CancellationToken token)
+    {
+        var cells = new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range);
+        var drained = 0;
+        for (var i = 0; i < _cursors.Length; i++)
+        {
+            var cursor = Interlocked.Exchange(ref _cursors[i], null);
+            if (cursor is null)
+            {
+                continue;
+            }
+
+            token.ThrowIfCancellationRequested();
+            using (cursor)
+            {
+                log.BeginCursor(_cursorBase + i);
+                Drain(cursor, log, ref cells, token);
+            }
+
+            drained++;
+            if (log.RestartAbove > 0 &&
+                (long)log.SeriesKeys.Count * _cursors.Length > (long)log.RestartAbove * EarlyRestartMargin * drained * _workers)
+            {
+                // The cursors drained so far project well past the limit: start over now rather than after reading up to it.
+                throw new SliceTooLargeException();
+            }
+        }
+    }
+
+    private void Drain(ISampleCursor cursor, SliceLog log, ref WindowCells cells, CancellationToken token)
+    {
+        LabelSet? lastLabels = null;
+        var segment = -1;
+        var poll = 0;
+        while (cursor.MoveNext())
+        {
+            if (++poll == CancellationPollInterval)
+            {
+                poll = 0;
+                token.ThrowIfCancellationRequested();
+            }
+
+            Accept(log, ref cells, ref lastLabels, ref segment, cursor.TimestampNs, cursor.Value, cursor.Labels);
+        }
+    }
+
+    /// <summary>Records one sample in the windows of this slice that contain it, and keeps it for the next slice if its windows reach there.</summary>
+    private void Accept(SliceLog log, ref WindowCells cells, ref LabelSet? lastLabels, ref int segment, long ts, double value, LabelSet labels)
+    {
+        if (ts > _carryFrom)
+        {
+            log.AddTail(ts, value, labels);
+        }
+
+        if (!cells.Contains(ts))
+        {
+            cells.MoveTo(ts);
+        }
+
+        if (cells.FirstStep >= cells.EndStep)
+        {
+            return;
+        }
+
+        if (!ReferenceEquals(labels, lastLabels))
+        {
+            lastLabels = labels;
+            segment = log.SegmentOf(labels);
+        }
+
+        if (_countOnly)
+        {
+            log.AddCount(segment, cells.FirstStep, cells.EndStep, ts);
+        }
+        else
+        {
+            log.AddSample(segment, cells.FirstStep, cells.EndStep, ts, value);
+        }
+    }
+
+    /// <summary>
+    /// Which steps' windows contain a timestamp: steps <c>[FirstStep, EndStep)</c> within the slice, constant between
+    /// consecutive window edges, so time-ordered samples recompute it only when they cross an edge.
+    /// </summary>
+    private struct WindowCells(long firstStepNs, long step, long firstStep, long endStep, long range)
+    {
+        private long _low = long.MaxValue;
+        private long _high = long.MinValue;
+
+        public int FirstStep { get; private set; }
+
+        public int EndStep { get; private set; }
+
+        public readonly bool Contains(long ts) => ts > _low && ts <= _high;
+
+        public void MoveTo(long ts)
+        {
+            // Steps k with t_k ≥ ts start at the number of steps before ts; windows still open end past ts - range.
+            var first = Math.Clamp(CeilDiv(ts - firstStepNs, step), firstStep, endStep);
+            var end = Math.Clamp(CeilDiv(ts + range - firstStepNs, step), firstStep, endStep);
+            FirstStep = (int)first;
+            EndStep = (int)end;
+            _low = Math.Max(first > firstStep ? At(first - 1) : long.MinValue, end > firstStep ? At(end - 1) - range : long.MinValue);
+            _high = Math.Min(first < endStep ? At(first) : long.MaxValue, end < endStep ? At(end) - range : long.MaxValue);
+        }
+
+        private readonly long At(long k) => firstStepNs + (k * step);
+
+        private static long CeilDiv(long a, long b) => (a / b) + (a % b > 0 ? 1 : 0);
+    }
+
+    /// <summary>A first slice met too many series: it starts over shorter.</summary>
+    private sealed class SliceTooLargeException : Exception;
+}

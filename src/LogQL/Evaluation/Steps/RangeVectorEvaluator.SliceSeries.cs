@@ -1,0 +1,447 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using LokiSharp.LogQL.Labels;
+
+namespace LokiSharp.LogQL.Evaluation.Steps;
+
+/// <content>
+/// A slice's series gathered for the steps, and their order.
+/// </content>
+internal sealed partial class RangeVectorEvaluator
+{
+    /// <summary>The series of one slice with their samples (or runs) gathered into contiguous ranges.</summary>
+    private sealed class SliceSeries
+    {
+        public static SliceSeries Empty { get; } = new();
+
+        public LabelSet[] Labels { get; private set; } = [];
+
+        public int[] FirstStep { get; private set; } = [];
+
+        public int[] EndStep { get; private set; } = [];
+
+        /// <summary>Series ids by first step, first sample, then labels.</summary>
+        public int[] Order { get; private set; } = [];
+
+        public long[] Timestamps { get; private set; } = [];
+
+        public double[] Values { get; private set; } = [];
+
+        private QueryMemoryBudget? _memory;
+        private long _reserved;
+        private int[] _start = [];
+        private Run[] _byFirst = [];
+        private Run[] _byEnd = [];
+        private int[] _cursorA = [];
+        private int[] _cursorB = [];
+        private long[] _counts = [];
+
+        /// <summary>How many samples lie in the window of <paramref name="step"/>; steps must be asked in order.</summary>
+        public long CountAt(int id, int step)
+        {
+            var end = _start[id + 1];
+            ref var nextFirst = ref _cursorA[id];
+            ref var nextEnd = ref _cursorB[id];
+            ref var count = ref _counts[id];
+            while (nextFirst < end && _byFirst[nextFirst].FirstStep <= step)
+            {
+                count += _byFirst[nextFirst++].Count;
+            }
+
+            while (nextEnd < end && _byEnd[nextEnd].EndStep <= step)
+            {
+                count -= _byEnd[nextEnd++].Count;
+            }
+
+            return count;
+        }
+
+        /// <summary>The sample index range inside <c>(low, high]</c>; windows must be asked in time order.</summary>
+        public (int From, int To) WindowAt(int id, long low, long high)
+        {
+            var end = _start[id + 1];
+            ref var from = ref _cursorA[id];
+            ref var to = ref _cursorB[id];
+            while (to < end && Timestamps[to] <= high)
+            {
+                to++;
+            }
+
+            while (from < to && Timestamps[from] <= low)
+            {
+                from++;
+            }
+
+            return (from, to);
+        }
+
+        /// <summary>Each series' first step and first sample, from the slice where it began.</summary>
+        public (int Step, long Timestamp)[] Origin { get; private set; } = [];
+
+        /// <summary>Whether some series carries an error that fails the query (checked per series, not per step).</summary>
+        public bool AnyFails { get; private set; }
+
+        /// <summary>Each series' place among the slice's series by origin then labels: the order of a step's samples.</summary>
+        public int[] Rank { get; private set; } = [];
+
+        public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory,
+            Dictionary<LabelSet, (int Step, long Timestamp)> origins)
+        {
+            // Number the series across workers, in worker order then first sight. Sized for the workers' series up
+            // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
+            var seen = 0;
+            foreach (var log in logs)
+            {
+                seen += log.SeriesKeys.Count;
+            }
+
+            // A series met by an earlier worker is found in that worker's own table, so no table of all series is built.
+            var labels = new List<LabelSet>(seen);
+            var localToGlobal = new int[logs.Length][];
+            var total = 0;
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                var map = localToGlobal[w] = new int[log.SeriesKeys.Count];
+                for (var i = 0; i < map.Length; i++)
+                {
+                    var key = log.SeriesKeys[i];
+                    var id = -1;
+                    for (var v = 0; v < w && id < 0; v++)
+                    {
+                        if (logs[v].TryGetSeries(key, out var local))
+                        {
+                            id = localToGlobal[v][local];
+                        }
+                    }
+
+                    if (id < 0)
+                    {
+                        id = labels.Count;
+                        if (seriesLimit > 0 && id >= seriesLimit)
+                        {
+                            throw MetricQueryException.SeriesLimit(seriesLimit);
+                        }
+
+                        labels.Add(key);
+                    }
+
+                    map[i] = id;
+                }
+
+                total += log.RecordCount;
+            }
+
+            // The gathered columns (two of runs, or timestamps and values), the ranks and merge keys built on the way,
+            // and the per-series arrays. Held until the slice is released.
+            var n = labels.Count;
+            var reserved = (total * (countOnly ? 2L * Unsafe.SizeOf<Run>() : 16L + 4L)) + (n * 64L);
+            memory?.Reserve(reserved);
+            var result = new SliceSeries
+            {
+                _memory = memory,
+                _reserved = reserved,
+                Labels = [.. labels],
+                FirstStep = new int[n],
+                EndStep = new int[n],
+                _start = new int[n + 1],
+                _cursorA = new int[n],
+                _cursorB = new int[n],
+                _counts = countOnly ? new long[n] : [],
+            };
+            var firstTimestamp = new long[n];
+            Array.Fill(result.FirstStep, int.MaxValue);
+            Array.Fill(firstTimestamp, long.MaxValue);
+            var segments = new int[n];
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                var map = localToGlobal[w];
+                for (var i = 0; i < map.Length; i++)
+                {
+                    var id = map[i];
+                    result.FirstStep[id] = Math.Min(result.FirstStep[id], log.SeriesFirstStep[i]);
+                    result.EndStep[id] = Math.Max(result.EndStep[id], log.SeriesEndStep[i]);
+                    firstTimestamp[id] = Math.Min(firstTimestamp[id], log.SeriesFirstTimestamp[i]);
+                }
+
+                for (var s = 0; s < log.SegmentSeries.Count; s++)
+                {
+                    segments[map[log.SegmentSeries[s]]]++;
+                }
+
+                for (var r = 0; r < log.RecordCount; r++)
+                {
+                    result._start[map[log.SegmentSeries[log.RecordSegment[r]]] + 1]++;
+                }
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                result._start[i + 1] += result._start[i];
+            }
+
+            RankSharedSegments(logs, localToGlobal, segments);
+            result.Gather(logs, localToGlobal, segments, total, countOnly);
+
+            // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
+            // first sample in the query (a series carried from an earlier slice began there), then labels.
+            var firstStep = result.FirstStep;
+            var names = result.Labels;
+            var origin = result.Origin = new (int Step, long Timestamp)[n];
+            var carried = false;
+            var keys = new SeriesOrderKey[n];
+            for (var i = 0; i < n; i++)
+            {
+                result.AnyFails |= ErrorLabels.FailsQuery(names[i]);
+                if (origins.Count > 0 && origins.TryGetValue(names[i], out var earlier))
+                {
+                    origin[i] = earlier;
+                    carried = true;
+                }
+                else
+                {
+                    origin[i] = (firstStep[i], firstTimestamp[i]);
+                }
+
+                keys[i] = new SeriesOrderKey(firstStep[i], origin[i].Step, origin[i].Timestamp);
+            }
+
+            var order = SortByKeyThenLabels(keys, names);
+            result.Order = order;
+            var rank = result.Rank = new int[n];
+            if (carried)
+            {
+                // A series that began in an earlier slice can rank before one that began earlier in this slice.
+                for (var i = 0; i < n; i++)
+                {
+                    keys[i] = new SeriesOrderKey(0, origin[i].Step, origin[i].Timestamp);
+                }
+
+                order = SortByKeyThenLabels(keys, names);
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                rank[order[i]] = i;
+            }
+
+            return result;
+        }
+
+        /// <summary>
+        /// The series ids ordered by <paramref name="keys"/> (which it reorders), ties by labels: sorting on plain keys
+        /// and comparing labels only within runs of equal keys keeps the sort cheap when every line is a series.
+        /// </summary>
+        private static int[] SortByKeyThenLabels(SeriesOrderKey[] keys, LabelSet[] names)
+        {
+            var order = new int[keys.Length];
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+
+            Array.Sort(keys, order);
+            for (var start = 0; start < keys.Length;)
+            {
+                var end = start + 1;
+                while (end < keys.Length && keys[end].Equals(keys[start]))
+                {
+                    end++;
+                }
+
+                if (end - start > 1)
+                {
+                    Array.Sort(order, start, end - start, new SeriesLabelOrder(names));
+                }
+
+                start = end;
+            }
+
+            return order;
+        }
+
+        /// <summary>
+        /// For series fed by several segments, ranks the segments by sample labels then cursor order: the order in
+        /// which their samples at one timestamp are folded, as Loki's sample heap orders them.
+        /// </summary>
+        private static void RankSharedSegments(SliceLog[] logs, int[][] localToGlobal, int[] segments)
+        {
+            var shared = new List<(int Series, string Labels, int Cursor, int Worker, int Segment)>();
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                for (var s = 0; s < log.SegmentSeries.Count; s++)
+                {
+                    var id = localToGlobal[w][log.SegmentSeries[s]];
+                    if (segments[id] > 1)
+                    {
+                        shared.Add((id, log.SegmentLabels[s].ToString(), log.SegmentCursor[s], w, s));
+                    }
+                }
+            }
+
+            if (shared.Count == 0)
+            {
+                return;
+            }
+
+            shared.Sort(static (a, b) =>
+            {
+                var c = a.Series.CompareTo(b.Series);
+                if (c == 0)
+                {
+                    c = string.CompareOrdinal(a.Labels, b.Labels);
+                }
+
+                return c != 0 ? c : a.Cursor.CompareTo(b.Cursor);
+            });
+            var rank = 0;
+            for (var i = 0; i < shared.Count; i++)
+            {
+                rank = i > 0 && shared[i].Series == shared[i - 1].Series ? rank + 1 : 0;
+                logs[shared[i].Worker].SegmentRank[shared[i].Segment] = rank;
+            }
+        }
+
+        private void Gather(SliceLog[] logs, int[][] localToGlobal, int[] segments, int total, bool countOnly)
+        {
+            var fill = (int[])_start.Clone();
+            var ranks = ArrayPool<int>.Shared.Rent(Math.Max(1, total));
+            if (countOnly)
+            {
+                _byFirst = ArrayPool<Run>.Shared.Rent(Math.Max(1, total));
+            }
+            else
+            {
+                Timestamps = ArrayPool<long>.Shared.Rent(Math.Max(1, total));
+                Values = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
+            }
+
+            for (var w = 0; w < logs.Length; w++)
+            {
+                var log = logs[w];
+                var map = localToGlobal[w];
+                for (var r = 0; r < log.RecordCount; r++)
+                {
+                    var segment = log.RecordSegment[r];
+                    var at = fill[map[log.SegmentSeries[segment]]]++;
+                    ranks[at] = log.SegmentRank[segment];
+                    if (countOnly)
+                    {
+                        _byFirst[at] = log.Runs[r];
+                    }
+                    else
+                    {
+                        Timestamps[at] = log.Timestamps[r];
+                        Values[at] = log.Values[r];
+                    }
+                }
+            }
+
+            if (countOnly)
+            {
+                _byEnd = ArrayPool<Run>.Shared.Rent(Math.Max(1, total));
+                _byFirst.AsSpan(0, total).CopyTo(_byEnd);
+            }
+
+            for (var id = 0; id < segments.Length; id++)
+            {
+                // One segment's records are already in time order (so in window order); only shared series are merged.
+                if (segments[id] > 1)
+                {
+                    MergeSegments(id, ranks, countOnly);
+                }
+
+                _cursorA[id] = _cursorB[id] = _start[id];
+            }
+
+            ArrayPool<int>.Shared.Return(ranks);
+        }
+
+        /// <summary>Returns the pooled sample and run arrays; the series must not be read afterwards.</summary>
+        public void Release()
+        {
+            if (ReferenceEquals(this, Empty))
+            {
+                return;
+            }
+
+            Return(Timestamps);
+            Return(Values);
+            Return(_byFirst);
+            Return(_byEnd);
+            Timestamps = [];
+            Values = [];
+            _byFirst = _byEnd = [];
+            _memory?.Release(_reserved);
+            _reserved = 0;
+        }
+
+        private static void Return<T>(T[] array)
+        {
+            if (array.Length > 0)
+            {
+                ArrayPool<T>.Shared.Return(array);
+            }
+        }
+
+        private void MergeSegments(int id, int[] ranks, bool countOnly)
+        {
+            var from = _start[id];
+            var length = _start[id + 1] - from;
+            if (countOnly)
+            {
+                Array.Sort(_byFirst, from, length, RunComparer.ByFirst);
+                Array.Sort(_byEnd, from, length, RunComparer.ByEnd);
+                return;
+            }
+
+            // Stable by time, then segment rank; equal keys come from one segment, already in its order.
+            var keys = new (long Timestamp, int Rank, int Position)[length];
+            var values = new double[length];
+            for (var i = 0; i < length; i++)
+            {
+                keys[i] = (Timestamps[from + i], ranks[from + i], i);
+                values[i] = Values[from + i];
+            }
+
+            Array.Sort(keys);
+            for (var i = 0; i < length; i++)
+            {
+                Timestamps[from + i] = keys[i].Timestamp;
+                Values[from + i] = values[keys[i].Position];
+            }
+        }
+    }
+
+    /// <summary>Where a series goes among a slice's: its first step in the slice, then its first step and sample in the query.</summary>
+    private readonly record struct SeriesOrderKey(int FirstStep, int OriginStep, long OriginTimestamp) : IComparable<SeriesOrderKey>
+    {
+        public int CompareTo(SeriesOrderKey other)
+        {
+            var c = FirstStep.CompareTo(other.FirstStep);
+            if (c == 0)
+            {
+                c = OriginStep.CompareTo(other.OriginStep);
+            }
+
+            return c != 0 ? c : OriginTimestamp.CompareTo(other.OriginTimestamp);
+        }
+    }
+
+    /// <summary>Series ids by their labels, for ties of <see cref="SeriesOrderKey"/>.</summary>
+    private sealed class SeriesLabelOrder(LabelSet[] names) : IComparer<int>
+    {
+        public int Compare(int x, int y) => LabelOrder.Instance.Compare(names[x], names[y]);
+    }
+
+    private sealed class RunComparer(bool byEnd) : IComparer<Run>
+    {
+        public static RunComparer ByFirst { get; } = new(false);
+
+        public static RunComparer ByEnd { get; } = new(true);
+
+        public int Compare(Run x, Run y) => byEnd ? x.EndStep.CompareTo(y.EndStep) : x.FirstStep.CompareTo(y.FirstStep);
+    }
+}
