@@ -13,6 +13,10 @@ public sealed class JsonParserStep : PipelineStep
     public const int MaxNestingDepth = JsonScanner.MaxNestingDepth;
 
     private readonly ParserHints? _hints;
+    private readonly EarlyFilterVerdict? _verdict;
+
+    // Returned up the walk when the following filter drops the line (compared by reference).
+    private static readonly string Dropped = new('-', 1);
     private static readonly Func<byte[], ParsedKey> ByPath = static path => new ParsedKey(NameOfPath(path));
     private readonly KeyCache<ParsedKey> _topKeys = new();
     // Nested keys are cached by their path: each key's length (4 bytes) then its bytes, from the outermost object.
@@ -31,7 +35,11 @@ public sealed class JsonParserStep : PipelineStep
     {
     }
 
-    internal JsonParserStep(ParserHints? hints) => _hints = hints;
+    internal JsonParserStep(ParserHints? hints, EarlyFilterVerdict? verdict = null)
+    {
+        _hints = hints;
+        _verdict = verdict;
+    }
 
     /// <inheritdoc />
     public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
@@ -40,6 +48,14 @@ public sealed class JsonParserStep : PipelineStep
         _position = 0;
         _onTrack = true;
         var error = ParseObject(line, labels, depth: 0, extract: true);
+        if (ReferenceEquals(error, Dropped))
+        {
+            // The keys after this one were not met: while the line matched the previous one so far, the previous
+            // line's later keys still follow from the same path, so they stay.
+            _keys.EndLine(_onTrack ? Math.Max(_position, _keys.Count) : _position);
+            return false;
+        }
+
         _keys.EndLine(_position);
         if (error is not null)
         {
@@ -117,9 +133,9 @@ public sealed class JsonParserStep : PipelineStep
             switch (kind)
             {
                 case JsonKind.String or JsonKind.Number or JsonKind.Boolean:
-                    if (extract)
+                    if (extract && SetLeaf(parsed ?? LeafKey(keyBytes, depth, position), value, kind, escaped, labels))
                     {
-                        SetLeaf(parsed ?? LeafKey(keyBytes, depth, position), value, kind, escaped, labels);
+                        return Dropped;
                     }
 
                     break;
@@ -223,17 +239,18 @@ public sealed class JsonParserStep : PipelineStep
         return sb.ToString();
     }
 
-    private void SetLeaf(ParsedKey parsed, ReadOnlySpan<byte> raw, JsonKind kind, bool escaped, LineLabels labels)
+    // Returns whether the following filter now drops the line.
+    private bool SetLeaf(ParsedKey parsed, ReadOnlySpan<byte> raw, JsonKind kind, bool escaped, LineLabels labels)
     {
         if (parsed.Name.Length == 0)
         {
-            return;
+            return false;
         }
 
         var name = parsed.Resolve(labels, _hints, out var wanted, out var shadowsStream);
         if (!wanted || labels.WasExtracted(name))
         {
-            return;
+            return false;
         }
 
         string text;
@@ -251,5 +268,6 @@ public sealed class JsonParserStep : PipelineStep
         }
 
         labels.SetExtracted(name, text, shadowsStream, parsed.HashTerm(name, text));
+        return _verdict is not null && _verdict.Drops(name, labels);
     }
 }

@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using LokiSharp.LogQL.Labels;
 
@@ -177,10 +179,16 @@ internal sealed class ParsedKey(string name)
     private bool _wanted;
     private bool _suffixedWanted;
     private bool _shadowsStream;
+    // Whether an entry's structured metadata cannot change the resolution: the stream already takes the name, or the
+    // query reads neither the name nor its suffixed form (the caller then skips the value whatever it is named).
+    private bool _metadataIrrelevant;
     private const int ValueSlots = 16;
     private byte[]? _valueBytes;
     private int[]? _valueLengths;
     private string[]? _valueTexts;
+    // Per value slot: the hash term of the slot's text under the name it was last written with.
+    private int[]? _slotTerms;
+    private string?[]? _slotTermNames;
     private int _lastSlot;
 
     private bool? _wantsUnder;
@@ -203,7 +211,7 @@ internal sealed class ParsedKey(string name)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public string Resolve(LineLabels labels, ParserHints? hints, out bool wanted, out bool shadowsStream)
     {
-        if (ReferenceEquals(_resolvedFor, labels.StreamNames) && !labels.HasMetadata)
+        if (ReferenceEquals(_resolvedFor, labels.StreamNames) && (_metadataIrrelevant || !labels.HasMetadata))
         {
             wanted = _wanted;
             shadowsStream = _shadowsStream;
@@ -221,6 +229,7 @@ internal sealed class ParsedKey(string name)
             _wanted = hints is null || hints.Wants(_resolved);
             _suffixedWanted = hints is null || hints.Wants(Suffixed);
             _shadowsStream = labels.StreamHas(_resolved);
+            _metadataIrrelevant = !ReferenceEquals(_resolved, Name) || !(_wanted || _suffixedWanted);
             _resolvedFor = labels.StreamNames;
         }
 
@@ -241,18 +250,38 @@ internal sealed class ParsedKey(string name)
 
     private string Suffixed => _suffixed ??= Name + PipelineLabels.DuplicateSuffix;
 
-    /// <summary><see cref="LabelsResultCache.HashTerm"/> of the label, remembered for a repeated name and value.</summary>
+    /// <summary>
+    /// <see cref="LabelsResultCache.HashTerm"/> of the label, remembered for a repeated name and value, and per value
+    /// slot for the values <see cref="Decode"/> reuses (status codes that alternate line by line).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int HashTerm(string name, string value)
     {
         if (!ReferenceEquals(name, _termName) || !ReferenceEquals(value, _termValue))
         {
-            _term = LabelsResultCache.HashTerm(new LabelPair(name, value));
+            _term = SlotHashTerm(name, value);
             _termName = name;
             _termValue = value;
         }
 
         return _term;
+    }
+
+    private int SlotHashTerm(string name, string value)
+    {
+        var slot = _lastSlot;
+        if (_valueTexts is not { } texts || !ReferenceEquals(texts[slot], value))
+        {
+            return LabelsResultCache.HashTerm(new LabelPair(name, value));
+        }
+
+        if (!ReferenceEquals(_slotTermNames![slot], name))
+        {
+            _slotTerms![slot] = LabelsResultCache.HashTerm(new LabelPair(name, value));
+            _slotTermNames[slot] = name;
+        }
+
+        return _slotTerms![slot];
     }
 
     /// <summary>
@@ -286,10 +315,12 @@ internal sealed class ParsedKey(string name)
             _valueBytes = new byte[ValueSlots * MaxCachedValue];
             _valueLengths = new int[ValueSlots];
             _valueTexts = new string[ValueSlots];
+            _slotTerms = new int[ValueSlots];
+            _slotTermNames = new string?[ValueSlots];
             Array.Fill(_valueLengths, -1);
         }
 
-        var slot = FastHash.Of(value) & (ValueSlots - 1);
+        var slot = SlotOf(value);
         var cached = _valueBytes.AsSpan(slot * MaxCachedValue, MaxCachedValue);
         _lastSlot = slot;
         if (_valueLengths![slot] == value.Length && ShortBytes.Equal(value, cached[..value.Length]))
@@ -301,7 +332,33 @@ internal sealed class ParsedKey(string name)
         value.CopyTo(cached);
         _valueLengths[slot] = value.Length;
         _valueTexts![slot] = text;
+        _slotTermNames![slot] = null;
         return text;
+    }
+
+    // A value's slot from its length and a few of its bytes (first and last words): cheaper than hashing every byte,
+    // and a collision only costs a decode.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SlotOf(ReadOnlySpan<byte> value)
+    {
+        ref var start = ref MemoryMarshal.GetReference(value);
+        var n = value.Length;
+        ulong bits;
+        if (n >= sizeof(ulong))
+        {
+            var last = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, n - sizeof(ulong)));
+            bits = Unsafe.ReadUnaligned<ulong>(ref start) ^ BitOperations.RotateLeft(last, 29);
+        }
+        else if (n >= sizeof(uint))
+        {
+            bits = ((ulong)Unsafe.ReadUnaligned<uint>(ref start) << 32) | Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, n - sizeof(uint)));
+        }
+        else
+        {
+            bits = n == 0 ? 0 : start | ((ulong)Unsafe.Add(ref start, n / 2) << 8) | ((ulong)Unsafe.Add(ref start, n - 1) << 16);
+        }
+
+        return (int)(((bits ^ (ulong)n) * 0x9E3779B97F4A7C15) >> 60) & (ValueSlots - 1);
     }
 }
 
@@ -413,6 +470,9 @@ internal sealed class KeyPositions
 
         _count = count;
     }
+
+    /// <summary>How many keys the last line had (see <see cref="EndLine"/>).</summary>
+    public int Count => _count;
 
     /// <summary>Sets the entry of the key recorded at <paramref name="position"/>.</summary>
     public void SetEntry(int position, ParsedKey entry)

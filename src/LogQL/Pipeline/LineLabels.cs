@@ -64,6 +64,8 @@ public sealed class LineLabels
     private readonly string?[] _metadataNames = new string?[MetadataNameSlots];
     private readonly bool[] _metadataShadows = new bool[MetadataNameSlots];
     private int _metadataCount;
+    // One bit per metadata name added for the entry (see MaskBit): most "is it metadata?" answers need no comparison.
+    private ulong _metadataMask;
     private LabelPair[] _parsed = new LabelPair[8];
     private int _parsedCount;
     private string[] _deleted = new string[4];
@@ -119,6 +121,7 @@ public sealed class LineLabels
         // Stale references past the counts are left in place: they are overwritten by the next entry, and the arrays
         // belong to this stream pipeline alone.
         _metadataCount = 0;
+        _metadataMask = 0;
         _parsedCount = 0;
         _deletedCount = 0;
         _extractedCount = 0;
@@ -165,6 +168,7 @@ public sealed class LineLabels
 
             _parsedHashValid = false;
             _streamShadowed |= shadowsStream;
+            _metadataMask |= MaskBit(name);
             Upsert(ref _metadata, ref _metadataCount, new LabelPair(name, pair.Value));
         }
     }
@@ -195,7 +199,7 @@ public sealed class LineLabels
     public bool StreamHas(string name) => _stream.Get(name) is not null;
 
     /// <summary>Whether structured metadata currently holds <paramref name="name"/>.</summary>
-    public bool MetadataHas(string name) => IndexOf(_metadata, _metadataCount, name) >= 0;
+    public bool MetadataHas(string name) => (_metadataMask & MaskBit(name)) != 0 && IndexOf(_metadata, _metadataCount, name) >= 0;
 
     /// <summary>
     /// The name a parser must write <paramref name="name"/> under: with <c>_extracted</c> appended when a stream
@@ -289,6 +293,7 @@ public sealed class LineLabels
         }
         else
         {
+            _metadataMask |= MaskBit(name);
             Upsert(ref _metadata, ref _metadataCount, new LabelPair(name, value));
         }
     }
@@ -301,7 +306,7 @@ public sealed class LineLabels
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void SetExtracted(string name, string value, bool shadowsStream, int hashTerm)
     {
-        if (_metadataCount != 0 || _parsedCount == _parsed.Length || _extractedCount == _extracted.Length)
+        if ((_metadataMask & MaskBit(name)) != 0 || _parsedCount == _parsed.Length || _extractedCount == _extracted.Length)
         {
             PrepareExtracted(name);
         }
@@ -316,7 +321,7 @@ public sealed class LineLabels
     // SetExtracted's rare cases: metadata of the same name gives way, and full arrays grow.
     private void PrepareExtracted(string name)
     {
-        if (_metadataCount != 0)
+        if (MetadataHas(name))
         {
             RemoveAt(ref _metadata, ref _metadataCount, name);
             _parsedHashValid = false;

@@ -67,11 +67,22 @@ public sealed class LogPipeline
         var compiled = new List<PipelineStep>();
         var requirements = new List<LiteralRequirement>();
         var lineRewritten = false;
-        foreach (var stage in stages)
+        List<StageExpr> list = [.. stages];
+        foreach (var stage in list)
         {
             var step = StageCompiler.Compile(stage, lineRewritten ? null : requirements, hints);
             compiled.Add(step);
             lineRewritten |= step.RewritesLine;
+        }
+
+        // A json parser followed by a label filter stops walking a line as soon as the filter is sure to drop it.
+        for (var i = 0; i + 1 < compiled.Count; i++)
+        {
+            if (compiled[i] is JsonParserStep && compiled[i + 1] is LabelFilterStep filter && list[i + 1] is LabelFilterExpr expr &&
+                EarlyFilterVerdict.For(expr.Filter, filter.Predicate) is { } verdict)
+            {
+                compiled[i] = new JsonParserStep(hints, verdict);
+            }
         }
 
         return new LogPipeline([.. compiled], requirements);

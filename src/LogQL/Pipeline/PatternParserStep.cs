@@ -53,7 +53,8 @@ public sealed class PatternParserStep : PipelineStep
             var (key, following) = _captures[c];
             ReadOnlySpan<byte> value;
             var stop = false;
-            var i = following is null ? -1 : rest.IndexOf(following);
+            // Most literals between captures are one byte (a space, a quote): the single-byte search is cheaper.
+            var i = following is null ? -1 : following.Length == 1 ? rest.IndexOf(following[0]) : rest.IndexOf(following);
             if (i < 0)
             {
                 value = rest;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Text;
@@ -204,6 +205,13 @@ public sealed class StreamSampleExtractor
     // The previous entry's kept pairs (left in _kept) and their result, in Keep and None modes.
     private LabelsResult? _lastKept;
     private int _lastKeptCount = -1;
+    // Results of recently kept values by the identity of the value strings, one per group name (null when absent):
+    // parsers hand out one string per repeated value, so values that alternate line by line (status codes) find
+    // their result without hashing the pairs.
+    private const int KeptSlots = 8;
+    private readonly string?[] _keptValues;
+    private readonly string?[][] _slotValues = new string?[KeptSlots][];
+    private readonly LabelsResult?[] _slotResults = new LabelsResult?[KeptSlots];
 
     internal StreamSampleExtractor(SampleExtractor owner, StreamPipeline pipeline, StreamPipeline? hinted, LabelPredicate[] postFilters)
     {
@@ -212,6 +220,7 @@ public sealed class StreamSampleExtractor
         _hinted = hinted;
         _postFilters = postFilters;
         _kept = new LabelPair[owner.GroupNames.Length];
+        _keptValues = new string?[owner.GroupNames.Length];
     }
 
     /// <summary>
@@ -303,11 +312,16 @@ public sealed class StreamSampleExtractor
             // Only the kept labels matter: look them up instead of building the full set.
             var n = 0;
             var same = _lastKept is not null;
-            foreach (var name in _owner.GroupNames)
+            var identity = 0;
+            var names = _owner.GroupNames;
+            for (var i = 0; i < names.Length; i++)
             {
+                var name = names[i];
                 var kept = name == PipelineLabels.ErrorDetails ? (state.ErrorDetails.Length != 0 ? state.ErrorDetails : null) : state.Get(name);
+                _keptValues[i] = kept;
                 if (kept is not null)
                 {
+                    identity = (identity * 31) + RuntimeHelpers.GetHashCode(kept);
                     same &= n < _lastKeptCount && ReferenceEquals(_kept[n].Name, name) && ReferenceEquals(_kept[n].Value, kept);
                     _kept[n++] = new LabelPair(name, kept);
                 }
@@ -321,7 +335,17 @@ public sealed class StreamSampleExtractor
             }
 
             _lastKeptCount = n;
-            return _lastKept = _owner.Results.Get(_kept.AsSpan(0, n), state);
+            var slot = (int)((uint)(identity * -1640531535) >> 29);
+            var values = _slotValues[slot] ??= new string?[_keptValues.Length];
+            if (_slotResults[slot] is { } known && SameReferences(values, _keptValues))
+            {
+                return _lastKept = known;
+            }
+
+            _lastKept = _owner.Results.Get(_kept.AsSpan(0, n), state);
+            _keptValues.CopyTo(values, 0);
+            _slotResults[slot] = _lastKept;
+            return _lastKept;
         }
 
         if (!state.IsUnchanged)
@@ -369,6 +393,19 @@ public sealed class StreamSampleExtractor
         }
 
         return result;
+    }
+
+    private static bool SameReferences(string?[] a, string?[] b)
+    {
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (!ReferenceEquals(a[i], b[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Loki's unwrap conversions: float (Go <c>ParseFloat</c>), humanised bytes, Go durations in seconds.</summary>
