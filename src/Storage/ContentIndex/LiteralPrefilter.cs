@@ -101,7 +101,7 @@ public sealed class LiteralPrefilter
             {
                 any = r.IgnoreCase is { } ci
                     ? NGramFilter.MayContainIgnoreCase(blockFilter, ci[i].Lower)
-                    : NGramFilter.MayContain(blockFilter, r.Alternatives[i]) && NGramFilter.MayContainId(idFilter, r.Alternatives[i]);
+                    : NGramFilter.AllSet(idFilter, r.IdProbes[i]) && NGramFilter.AllSet(blockFilter, r.TextProbes[i]);
             }
 
             if (!any)
@@ -145,6 +145,12 @@ public sealed class LiteralPrefilter
         public byte[][] Alternatives { get; } = alternatives;
 
         public IgnoreCaseLiteral[]? IgnoreCase { get; } = ignoreCase;
+
+        // Each alternative's gram hashes, derived once per query rather than once per block tested (a needle search
+        // tests every block of every stream).
+        public uint[]?[] TextProbes { get; } = [.. alternatives.Select(a => NGramFilter.TextProbe(a))];
+
+        public uint[]?[] IdProbes { get; } = [.. alternatives.Select(a => NGramFilter.IdProbe(a))];
 
         public bool IsMetBy(ReadOnlySpan<byte> line)
         {
