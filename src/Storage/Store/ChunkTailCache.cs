@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Storage.Store;
 
@@ -13,33 +14,34 @@ internal sealed class ChunkTailCache(long maxBytes)
     /// <summary>The bound the store uses: the tails of about 10,000 one-block chunks (some 2.5 GB of raw lines).</summary>
     public const long DefaultMaxBytes = 64L * 1024 * 1024;
 
-    private readonly ConcurrentDictionary<(string Directory, long PackId, long Offset), ChunkTail> _tails = new();
-    private long _bytes;
+    // Keyed by chunks directory first, so that a search resolves its tenant's directory once, not once per chunk.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<(long PackId, long Offset), ChunkTail>> _directories = new();
+    private readonly ChunkTailBudget _budget = new(maxBytes);
 
     /// <summary>Bytes held.</summary>
-    public long Bytes => Interlocked.Read(ref _bytes);
+    public long Bytes => _budget.Bytes;
 
-    /// <summary>The chunk's tail, read (and kept while there is room) on a miss; null when it does not check out.</summary>
-    public ChunkTail? Get(string directory, in ChunkRef chunk, ChunkRangeReader read, out int bytesRead)
+    /// <summary>The tails of the chunks in <paramref name="directory"/>, read with <paramref name="read"/> on a miss.</summary>
+    public ChunkTailSource For(string directory, ChunkRangeReader read)
+    {
+        var tails = _directories.GetOrAdd(directory, static _ => new());
+        return (in ChunkRef c, out int bytesRead) => Get(tails, c, read, out bytesRead);
+    }
+
+    // The chunk's tail, read (and kept while there is room) on a miss; null when it does not check out.
+    private ChunkTail? Get(ConcurrentDictionary<(long, long), ChunkTail> tails, in ChunkRef chunk, ChunkRangeReader read, out int bytesRead)
     {
         bytesRead = 0;
-        var key = (directory, chunk.PackId, chunk.Offset);
-        if (_tails.TryGetValue(key, out var tail))
+        var key = (chunk.PackId, chunk.Offset);
+        if (tails.TryGetValue(key, out var tail))
         {
             return tail;
         }
 
         tail = ChunkTail.Read(read, chunk, out bytesRead);
-        if (tail is not null && Interlocked.Add(ref _bytes, tail.Section.Length) <= maxBytes)
+        if (tail is not null && _budget.TryTake(tail.Section.Length) && !tails.TryAdd(key, tail))
         {
-            if (!_tails.TryAdd(key, tail))
-            {
-                Interlocked.Add(ref _bytes, -tail.Section.Length);
-            }
-        }
-        else if (tail is not null)
-        {
-            Interlocked.Add(ref _bytes, -tail.Section.Length);
+            _budget.Give(tail.Section.Length);
         }
 
         return tail;
