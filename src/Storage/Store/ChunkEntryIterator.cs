@@ -105,7 +105,7 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
             }
 
             _nextPending++;
-            if (!MayMatch(next))
+            if (!MayMatch(_nextPending - 1))
             {
                 continue;
             }
