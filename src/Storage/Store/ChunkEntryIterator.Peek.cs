@@ -62,10 +62,36 @@ internal sealed partial class ChunkEntryIterator
         var verdicts = _verdicts!;
         var count = Math.Min(verdicts.Length, _pending.Length - from);
         var tails = _judgedTails.AsSpan(0, count);
+        var sieve = _sieve?.Invoke(_query.Filter!);
+        _touched += (int)(sieve?.Touch(_pending.AsSpan(from, count)) ?? 0);
         for (var i = 0; i < count; i++)
         {
-            tails[i] = _tails!(_pending[from + i], out var bytesRead);
-            verdicts[(from + i) % verdicts.Length] = new Verdict { BytesRead = bytesRead };
+            ref var verdict = ref verdicts[(from + i) % verdicts.Length];
+            var chunk = _pending[from + i];
+            var (outcome, skippedBytes) = (SieveOutcome.Unknown, 0);
+            tails[i] = null;
+            if (sieve is not null)
+            {
+                outcome = sieve.Judge(chunk, _query.From, _query.Through, out tails[i], out skippedBytes);
+            }
+
+            // A sieved skip counts as the full check of its one block would have.
+            switch (outcome)
+            {
+                case SieveOutcome.SkippedByTime:
+                    tails[i] = null;
+                    verdict = new Verdict { Sieved = true, SkippedByTime = 1 };
+                    break;
+                case SieveOutcome.SkippedByContent:
+                    tails[i] = null;
+                    verdict = new Verdict { Sieved = true, SkippedByContent = 1, SkippedBytes = skippedBytes };
+                    break;
+                default:
+                    var bytesRead = 0;
+                    tails[i] ??= _tails!(chunk, out bytesRead);
+                    verdict = new Verdict { BytesRead = bytesRead };
+                    break;
+            }
         }
 
         // Touch every block table first, so their loads are in flight together before any filter is looked at.
@@ -79,6 +105,11 @@ internal sealed partial class ChunkEntryIterator
         for (var i = 0; i < count; i++)
         {
             ref var verdict = ref verdicts[(from + i) % verdicts.Length];
+            if (verdict.Sieved)
+            {
+                continue;
+            }
+
             if (tails[i] is not { } tail)
             {
                 verdict.MayMatch = true;
@@ -133,6 +164,7 @@ internal sealed partial class ChunkEntryIterator
     /// <summary>What peeking found for one pending chunk; its counts are added when the chunk is reached.</summary>
     private struct Verdict
     {
+        public bool Sieved;
         public bool MayMatch;
         public int BytesRead;
         public int SkippedByTime;

@@ -130,7 +130,7 @@ public sealed partial class ChunkStore
             return new ChunkEntryIterator([], query, static _ => default, NoOrigin.Instance);
         }
 
-        return new ChunkEntryIterator(chunks, query, ChunkLoader(t), t, ChunkPeek(t));
+        return new ChunkEntryIterator(chunks, query, ChunkLoader(t), t, ChunkPeek(t), _bucket is null ? _tails.SieveFor(t.ChunksPath) : null);
     }
 
     /// <summary>The chunk refs of one stream overlapping <c>[from, through)</c>, each once.</summary>

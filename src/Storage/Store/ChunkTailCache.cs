@@ -15,7 +15,7 @@ internal sealed class ChunkTailCache(long maxBytes)
     public const long DefaultMaxBytes = 64L * 1024 * 1024;
 
     // Keyed by chunks directory first, so that a search resolves its tenant's directory once, not once per chunk.
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<(long PackId, long Offset), ChunkTail>> _directories = new();
+    private readonly ConcurrentDictionary<string, ChunkTailTable> _directories = new();
     private readonly ChunkTailBudget _budget = new(maxBytes);
 
     /// <summary>Bytes held.</summary>
@@ -28,20 +28,28 @@ internal sealed class ChunkTailCache(long maxBytes)
         return (in ChunkRef c, out int bytesRead) => Get(tails, c, read, out bytesRead);
     }
 
+    /// <summary>The sieve over the tails kept for <paramref name="directory"/>.</summary>
+    public ChunkSieveSource SieveFor(string directory)
+    {
+        var tails = _directories.GetOrAdd(directory, static _ => new());
+        return filter => new ChunkSieve(tails, tails.Candidates(filter));
+    }
+
     // The chunk's tail, read (and kept while there is room) on a miss; null when it does not check out.
-    private ChunkTail? Get(ConcurrentDictionary<(long, long), ChunkTail> tails, in ChunkRef chunk, ChunkRangeReader read, out int bytesRead)
+    private ChunkTail? Get(ChunkTailTable tails, in ChunkRef chunk, ChunkRangeReader read, out int bytesRead)
     {
         bytesRead = 0;
-        var key = (chunk.PackId, chunk.Offset);
-        if (tails.TryGetValue(key, out var tail))
+        if (tails.Find(chunk.PackId, chunk.Offset) is { } kept)
         {
-            return tail;
+            return kept;
         }
 
-        tail = ChunkTail.Read(read, chunk, out bytesRead);
-        if (tail is not null && _budget.TryTake(tail.Section.Length) && !tails.TryAdd(key, tail))
+        // A sieve column costs its id filter's bits again, twice over while its rows have room to grow.
+        var tail = ChunkTail.Read(read, chunk, out bytesRead);
+        var cost = tail is null ? 0 : tail.Section.Length + (2L * ChunkTailTable.SieveFilter(tail, out _, out _, out _).Length);
+        if (tail is not null && _budget.TryTake(cost) && !tails.TryAdd(chunk.PackId, chunk.Offset, tail, sieve: true))
         {
-            _budget.Give(tail.Section.Length);
+            _budget.Give(cost);
         }
 
         return tail;
