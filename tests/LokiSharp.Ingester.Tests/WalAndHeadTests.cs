@@ -428,6 +428,52 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
+    public async Task A_repeated_needle_search_over_spilled_parts_reads_no_table_or_filter_again()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            const string needle = "7f3a9c1b2e4d5f60";
+            var random = new Random(11);
+            var all = Enumerable.Range(0, 3000).Select(i => (Ts: Now + i,
+                Line: $"{i:D4} request_id={(i == 2345 ? needle : $"{i:x16}")} {new string(random.GetItems<char>("abcdefghijklmnopqrstuvwxyz", 300))}"))
+                .ToArray();
+            foreach (var push in all.Chunk(250))
+            {
+                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", push)).StatusCode);
+            }
+
+            Assert.True(ingester.SpilledBytes > 0);
+            var pipeline = LogQL.Pipeline.LogPipeline.Compile(LogQL.Syntax.LogQLParser.ParseLogSelector($"{{app=\"web\"}} |= \"{needle}\""));
+            var stream = ingester.SelectStreams("fake", [], 0, long.MaxValue)[0];
+            (List<(long, string)> Rows, ReadStats Stats) Search()
+            {
+                var filter = new Storage.ContentIndex.LiteralPrefilter(pipeline.LiteralRequirements);
+                var rows = new List<(long, string)>();
+                using var entries = ingester.OpenEntries("fake", stream, new EntryQuery(0, long.MaxValue, Filter: filter));
+                while (entries.MoveNext())
+                {
+                    rows.Add((entries.Current.Timestamp, Encoding.UTF8.GetString(entries.Current.Line)));
+                }
+
+                return (rows, entries.Stats);
+            }
+
+            var first = Search();
+            var second = Search();
+            Assert.Equal([(all[2345].Ts, all[2345].Line)], first.Rows);
+            Assert.Equal(first.Rows, second.Rows);
+            Assert.True(first.Stats.BlocksSkippedByContent > 0);
+            Assert.Equal(first.Stats.BlocksSkippedByContent, second.Stats.BlocksSkippedByContent);
+            Assert.Equal(first.Stats.BlocksDecoded, second.Stats.BlocksDecoded);
+
+            // The first search read every skipped part's tail; the second finds them kept and loads only the part it decodes.
+            Assert.True(second.Stats.LoadedBytes < first.Stats.LoadedBytes, $"loaded {second.Stats.LoadedBytes}, then {first.Stats.LoadedBytes}");
+        }
+    }
+
+    [Fact]
     public async Task A_filtered_head_read_returns_the_matching_lines_of_parts_and_tail()
     {
         var (ingester, store) = Open();

@@ -13,6 +13,7 @@ internal sealed class HeadPart
     private readonly SpillFile? _file;
     private readonly long _offset;
     private byte[]? _memory;
+    private FileChunkTail? _tail;
     private bool _released;
 
     private HeadPart(ChunkSummary summary, int entries, int length, HeadSpill? spill, SpillFile? file, long offset, byte[]? memory)
@@ -61,7 +62,10 @@ internal sealed class HeadPart
     {
         file = _file!;
         file.BeginRead();
-        return new FileChunk(file.Handle, _offset, Length, Summary.MinTime, Summary.MaxTime, Entries);
+
+        // Made by the first read, not at spill time: parts no search reaches cost no memory.
+        _tail ??= new FileChunkTail(_spill!.Tails);
+        return new FileChunk(file.Handle, _offset, Length, Summary.MinTime, Summary.MaxTime, Entries, _tail);
     }
 
     /// <summary>The chunk's bytes for storing: the in-memory array, or a new copy read from the spill file.</summary>
@@ -98,6 +102,7 @@ internal sealed class HeadPart
 
         _released = true;
         _memory = null;
+        _tail?.Release();
         if (_file is not null)
         {
             _spill!.Release(_file, Length);

@@ -12,6 +12,12 @@ internal sealed class HeadSpill : IDisposable
     /// <summary>Bytes after which a spill file takes no more parts; it is closed once every part in it is released.</summary>
     public const long FileSize = 64L << 20;
 
+    /// <summary>
+    /// Bytes of part tails (block tables and filters, about 1 KB a part) that filtered searches keep in memory: the
+    /// tails of some 30,000 parts. Only searches fill it, so memory after ingest is unchanged.
+    /// </summary>
+    public const long TailBytes = 32L << 20;
+
     private const string Suffix = ".spill";
 
     private readonly string _directory;
@@ -33,6 +39,9 @@ internal sealed class HeadSpill : IDisposable
             TryDelete(stale);
         }
     }
+
+    /// <summary>The bound on the part tails kept for filtered searches (<see cref="TailBytes"/>).</summary>
+    public Storage.Reading.ChunkTailBudget Tails { get; } = new(TailBytes);
 
     /// <summary>Compressed bytes written to spill files and not yet released.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);

@@ -101,7 +101,7 @@ public sealed class LiteralPrefilter
             {
                 any = r.IgnoreCase is { } ci
                     ? NGramFilter.MayContainIgnoreCase(blockFilter, ci[i].Lower)
-                    : NGramFilter.MayContain(blockFilter, r.Alternatives[i]) && NGramFilter.MayContainId(idFilter, r.Alternatives[i]);
+                    : NGramFilter.AllSet(idFilter, r.IdProbes[i]) && NGramFilter.AllSet(blockFilter, r.TextProbes[i]);
             }
 
             if (!any)
@@ -111,6 +111,56 @@ public sealed class LiteralPrefilter
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The columns of transposed id filters of one size (<paramref name="rows"/>[p] has bit c set when column c's filter
+    /// has bit p) whose filter may hold a matching line, into <paramref name="result"/> (one bit per column). It answers
+    /// as <see cref="MayMatchBlock"/> would from the id filter alone: an alternative it cannot test (ignoring case, or
+    /// without an id run) lets every column through, and the text filter is left to the caller's own check.
+    /// </summary>
+    internal void MayMatchColumns(ulong[][] rows, Span<ulong> result)
+    {
+        result.Fill(ulong.MaxValue);
+        var mask = (uint)rows.Length - 1;
+        var any = new ulong[result.Length];
+        var alternative = new ulong[result.Length];
+        foreach (var r in _requirements)
+        {
+            Array.Clear(any);
+            var untested = false;
+            for (var i = 0; i < r.Alternatives.Length && !untested; i++)
+            {
+                if (r.IgnoreCase is not null || r.IdProbes[i] is not { } probe)
+                {
+                    untested = true;
+                    continue;
+                }
+
+                alternative.AsSpan().Fill(ulong.MaxValue);
+                foreach (var h in probe)
+                {
+                    var row = rows[h & mask];
+                    for (var w = 0; w < alternative.Length; w++)
+                    {
+                        alternative[w] &= row[w];
+                    }
+                }
+
+                for (var w = 0; w < any.Length; w++)
+                {
+                    any[w] |= alternative[w];
+                }
+            }
+
+            if (!untested)
+            {
+                for (var w = 0; w < result.Length; w++)
+                {
+                    result[w] &= any[w];
+                }
+            }
+        }
     }
 
     /// <summary>Whether <paramref name="line"/> meets every requirement.</summary>
@@ -145,6 +195,12 @@ public sealed class LiteralPrefilter
         public byte[][] Alternatives { get; } = alternatives;
 
         public IgnoreCaseLiteral[]? IgnoreCase { get; } = ignoreCase;
+
+        // Each alternative's gram hashes, derived once per query rather than once per block tested (a needle search
+        // tests every block of every stream).
+        public uint[]?[] TextProbes { get; } = [.. alternatives.Select(a => NGramFilter.TextProbe(a))];
+
+        public uint[]?[] IdProbes { get; } = [.. alternatives.Select(a => NGramFilter.IdProbe(a))];
 
         public bool IsMetBy(ReadOnlySpan<byte> line)
         {

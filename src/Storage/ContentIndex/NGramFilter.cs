@@ -202,6 +202,115 @@ public static class NGramFilter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool IsIdByte(byte b) => (uint)(b - '0') <= 9 || (uint)((b | 0x20) - 'a') <= 'z' - 'a';
 
+    /// <summary>
+    /// The hashes <see cref="MayContain"/> tests for <paramref name="literal"/>, at full scratch width, so a search
+    /// derives them once and tests each block with <see cref="AllSet"/>; null when it tests none (always may).
+    /// </summary>
+    internal static uint[]? TextProbe(ReadOnlySpan<byte> literal)
+    {
+        if (literal.Length < GramLength)
+        {
+            return null;
+        }
+
+        var hashes = new List<uint>();
+        uint gram = 0;
+        var lastDigit = -1;
+        for (var i = 0; i < literal.Length; i++)
+        {
+            var b = literal[i];
+            gram = (gram << 8) | b;
+            if ((uint)(b - '0') <= 9)
+            {
+                lastDigit = i;
+            }
+
+            if (i - lastDigit >= GramLength)
+            {
+                hashes.Add(Hash(gram));
+            }
+        }
+
+        return hashes.Count == 0 ? null : [.. hashes];
+    }
+
+    /// <summary>The hashes <see cref="MayContainId"/> tests for <paramref name="literal"/>, as <see cref="TextProbe"/>.</summary>
+    internal static uint[]? IdProbe(ReadOnlySpan<byte> literal)
+    {
+        if (literal.Length < IdRunLength)
+        {
+            return null;
+        }
+
+        var hashes = new List<uint>();
+        var start = 0;
+        while (start < literal.Length)
+        {
+            while (start < literal.Length && !IsIdByte(literal[start]))
+            {
+                start++;
+            }
+
+            var end = start;
+            while (end < literal.Length && IsIdByte(literal[end]))
+            {
+                end++;
+            }
+
+            if (end - start >= IdRunLength)
+            {
+                ulong gram = 0;
+                var lastDigit = -IdGramLength;
+                for (var i = start; i < end; i++)
+                {
+                    var b = literal[i];
+                    gram = (gram << 8) | b;
+                    if ((uint)(b - '0') <= 9)
+                    {
+                        lastDigit = i - start;
+                    }
+
+                    if (i - start >= IdGramLength - 1 && i - start - lastDigit < IdGramLength)
+                    {
+                        hashes.Add(IdHash(gram));
+                    }
+                }
+            }
+
+            start = end;
+        }
+
+        return hashes.Count == 0 ? null : [.. hashes];
+    }
+
+    /// <summary>
+    /// Whether every bit of <paramref name="probe"/> (from <see cref="TextProbe"/> or <see cref="IdProbe"/>) is set in
+    /// <paramref name="filter"/>: the same answer as the literal's own test, without deriving its grams again. An
+    /// empty filter and a null probe always pass.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool AllSet(ReadOnlySpan<byte> filter, uint[]? probe)
+    {
+        if (probe is null || filter.IsEmpty)
+        {
+            return true;
+        }
+
+        // Filters are folds of the scratch filter, so a hash's bit in one is its low bits.
+        var mask = (uint)(filter.Length * 8) - 1;
+        ref var bytes = ref MemoryMarshal.GetReference(filter);
+        foreach (var h in probe)
+        {
+            var bit = h & mask;
+            if ((Unsafe.Add(ref bytes, (nint)(bit >> 3)) & (1 << (int)(bit & 7))) == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Whether every literal in <paramref name="literals"/> may be in the block.</summary>
     public static bool MayContainAll(ReadOnlySpan<byte> filter, IReadOnlyList<byte[]> literals)
     {

@@ -113,11 +113,13 @@ public static class ChunkEntryReader
         }
 
         // A line-filtered read looks at a part's block table and filters first, as for stored chunks, so a needle search
-        // reads a few KB per spilled part instead of the part.
+        // reads a few KB per spilled part instead of the part, and nothing once the part keeps its tail.
         ChunkRangeReader range = (in ChunkRef c, int start, Span<byte> destination) =>
             ReadExactly(chunks[(int)c.PackId].File, c.Offset + start, destination);
         return new ChunkEntryIterator(refs, query, c => Read(chunks[(int)c.PackId].File, c), InMemoryOrigin.Instance,
-            (in ChunkRef c, out int bytesRead) => ChunkTail.Read(range, c, out bytesRead));
+            (in ChunkRef c, out int bytesRead) => chunks[(int)c.PackId].Tail is { } kept
+                ? kept.Get(range, c, out bytesRead)
+                : ChunkTail.Read(range, c, out bytesRead));
     }
 
     private static ChunkBytes Read(Microsoft.Win32.SafeHandles.SafeFileHandle file, in ChunkRef chunk)

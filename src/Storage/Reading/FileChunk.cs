@@ -9,4 +9,6 @@ namespace LokiSharp.Storage.Reading;
 /// <param name="MinTime">First entry timestamp, Unix ns.</param>
 /// <param name="MaxTime">Last entry timestamp, Unix ns (inclusive).</param>
 /// <param name="Entries">Entry count.</param>
-public readonly record struct FileChunk(SafeFileHandle File, long Offset, int Length, long MinTime, long MaxTime, int Entries);
+/// <param name="Tail">Where a line-filtered read keeps the chunk's tail between searches, or null to read it each time.</param>
+public readonly record struct FileChunk(SafeFileHandle File, long Offset, int Length, long MinTime, long MaxTime, int Entries,
+    FileChunkTail? Tail = null);

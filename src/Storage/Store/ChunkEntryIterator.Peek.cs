@@ -13,27 +13,119 @@ internal delegate ChunkTail? ChunkTailSource(in ChunkRef chunk, out int bytesRea
 /// </content>
 internal sealed partial class ChunkEntryIterator
 {
+    // Chunks judged together: a needle search skips nearly every chunk, and the time per chunk is spent waiting for
+    // memory (the cached tail, its block table, a filter bit). Judging a run of chunks stage by stage lets those waits
+    // overlap instead of following one another.
+    private const int JudgeWindow = 64;
+
+    private Verdict[]? _verdicts;
+    private ChunkTail?[]? _judgedTails;
+    private int _judged;
+    private int _touched;
+
     /// <summary>
-    /// False when no block of <paramref name="chunk"/> in the query's time range may hold a matching line (the skip is
-    /// counted); true when one may, or when the tail does not check out (the full read then reports the damage).
+    /// False when no block of pending chunk <paramref name="index"/> in the query's time range may hold a matching line
+    /// (the skip is counted); true when one may, or when the tail does not check out (the full read then reports the
+    /// damage).
     /// </summary>
-    private bool MayMatch(in ChunkRef chunk)
+    private bool MayMatch(int index)
     {
-        if (_tails is null || _query.Filter is not { IsEmpty: false } filter)
+        if (_tails is null || _query.Filter is not { IsEmpty: false })
         {
             return true;
         }
 
-        var tail = _tails(chunk, out var bytesRead);
-        Stats.LoadedBytes += bytesRead;
-        return tail is null || AnyBlockMayMatch(tail.Section, tail.TableOffset, tail.BlockCount, filter);
+        _verdicts ??= new Verdict[Math.Min(_pending.Length, JudgeWindow)];
+        _judgedTails ??= new ChunkTail?[_verdicts.Length];
+        if (index >= _judged)
+        {
+            Judge(index);
+        }
+
+        // Counted when the chunk is reached, as if judged then: a search that stops early counts only what it reached.
+        var verdict = _verdicts[index % _verdicts.Length];
+        Stats.LoadedBytes += verdict.BytesRead;
+        if (verdict.MayMatch)
+        {
+            return true;
+        }
+
+        Stats.Chunks++;
+        Stats.BlocksSkippedByTime += verdict.SkippedByTime;
+        Stats.BlocksSkippedByContent += verdict.SkippedByContent;
+        Stats.SkippedByContentBytes += verdict.SkippedBytes;
+        return false;
     }
 
-    private bool AnyBlockMayMatch(ReadOnlySpan<byte> section, int tableOffset, int blockCount, ContentIndex.LiteralPrefilter filter)
+    private void Judge(int from)
+    {
+        var verdicts = _verdicts!;
+        var count = Math.Min(verdicts.Length, _pending.Length - from);
+        var tails = _judgedTails.AsSpan(0, count);
+        var sieve = _sieve?.Invoke(_query.Filter!);
+        _touched += (int)(sieve?.Touch(_pending.AsSpan(from, count)) ?? 0);
+        for (var i = 0; i < count; i++)
+        {
+            ref var verdict = ref verdicts[(from + i) % verdicts.Length];
+            var chunk = _pending[from + i];
+            var (outcome, skippedBytes) = (SieveOutcome.Unknown, 0);
+            tails[i] = null;
+            if (sieve is not null)
+            {
+                outcome = sieve.Judge(chunk, _query.From, _query.Through, out tails[i], out skippedBytes);
+            }
+
+            // A sieved skip counts as the full check of its one block would have.
+            switch (outcome)
+            {
+                case SieveOutcome.SkippedByTime:
+                    tails[i] = null;
+                    verdict = new Verdict { Sieved = true, SkippedByTime = 1 };
+                    break;
+                case SieveOutcome.SkippedByContent:
+                    tails[i] = null;
+                    verdict = new Verdict { Sieved = true, SkippedByContent = 1, SkippedBytes = skippedBytes };
+                    break;
+                default:
+                    var bytesRead = 0;
+                    tails[i] ??= _tails!(chunk, out bytesRead);
+                    verdict = new Verdict { BytesRead = bytesRead };
+                    break;
+            }
+        }
+
+        // Touch every block table first, so their loads are in flight together before any filter is looked at.
+        var touched = 0;
+        foreach (var tail in tails)
+        {
+            touched += tail is { Section.Length: > 0 } t ? t.Section[0] : 0;
+        }
+
+        _touched = touched; // kept, so the loads are not dropped
+        for (var i = 0; i < count; i++)
+        {
+            ref var verdict = ref verdicts[(from + i) % verdicts.Length];
+            if (verdict.Sieved)
+            {
+                continue;
+            }
+
+            if (tails[i] is not { } tail)
+            {
+                verdict.MayMatch = true;
+                continue;
+            }
+
+            Judge(tail.Section, tail.TableOffset, tail.BlockCount, _query.Filter!, ref verdict);
+        }
+
+        tails.Clear();
+        _judged = from + count;
+    }
+
+    private void Judge(ReadOnlySpan<byte> section, int tableOffset, int blockCount, ContentIndex.LiteralPrefilter filter, ref Verdict verdict)
     {
         var filtersStart = blockCount * ChunkFormat.BlockInfoSize;
-        int skippedByTime = 0, skippedByContent = 0;
-        long skippedBytes = 0;
         for (var i = 0; i < blockCount; i++)
         {
             var row = section[(i * ChunkFormat.BlockInfoSize)..];
@@ -41,7 +133,7 @@ internal sealed partial class ChunkEntryIterator
             var max = BinaryPrimitives.ReadInt64LittleEndian(row[8..]);
             if (!(min < _query.Through && max >= _query.From))
             {
-                skippedByTime++;
+                verdict.SkippedByTime++;
                 continue;
             }
 
@@ -52,25 +144,31 @@ internal sealed partial class ChunkEntryIterator
             if (filterSize < 0 || idSize < 0 ||
                 (filterSize + idSize > 0 && (filterAt < filtersStart || (long)filterAt + filterSize + idSize > section.Length)))
             {
-                return true;
+                verdict.MayMatch = true;
+                return;
             }
 
             var text = filterSize == 0 ? default : section.Slice(filterAt, filterSize);
             var ids = idSize == 0 ? default : section.Slice(filterAt + filterSize, idSize);
             if (filter.MayMatchBlock(text, ids))
             {
-                return true;
+                verdict.MayMatch = true;
+                return;
             }
 
-            skippedByContent++;
-            skippedBytes += BinaryPrimitives.ReadInt32LittleEndian(row[20..]);
+            verdict.SkippedByContent++;
+            verdict.SkippedBytes += BinaryPrimitives.ReadInt32LittleEndian(row[20..]);
         }
+    }
 
-        // Counted as the full read would have: the chunk is referenced, its blocks skipped.
-        Stats.Chunks++;
-        Stats.BlocksSkippedByTime += skippedByTime;
-        Stats.BlocksSkippedByContent += skippedByContent;
-        Stats.SkippedByContentBytes += skippedBytes;
-        return false;
+    /// <summary>What peeking found for one pending chunk; its counts are added when the chunk is reached.</summary>
+    private struct Verdict
+    {
+        public bool Sieved;
+        public bool MayMatch;
+        public int BytesRead;
+        public int SkippedByTime;
+        public int SkippedByContent;
+        public long SkippedBytes;
     }
 }

@@ -45,6 +45,7 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
 {
     private readonly Func<ChunkRef, ChunkBytes> _load;
     private readonly ChunkTailSource? _tails;
+    private readonly ChunkSieveSource? _sieve;
     private readonly IChunkOrigin _origin;
     private readonly ChunkRef[] _pending;
     private readonly EntryQuery _query;
@@ -55,16 +56,27 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
     private bool _disposed;
 
     public ChunkEntryIterator(List<ChunkRef> chunks, in EntryQuery query, Func<ChunkRef, ChunkBytes> load, IChunkOrigin origin,
-        ChunkTailSource? tails = null)
+        ChunkTailSource? tails = null, ChunkSieveSource? sieve = null)
     {
         _query = query;
         _load = load;
         _tails = tails;
+        _sieve = sieve;
         _origin = origin;
         _pending = [.. chunks];
+
+        // The index lists a stream's chunks in time order as a rule: when their keys strictly increase, the order a sort
+        // would give is that one (or its reverse) and unique, so the sort is spared.
         if (query.Direction == Direction.Forward)
         {
-            Array.Sort(_pending, static (a, b) => a.From.CompareTo(b.From));
+            if (!StrictlyIncreasing(_pending, static c => c.From))
+            {
+                Array.Sort(_pending, static (a, b) => a.From.CompareTo(b.From));
+            }
+        }
+        else if (StrictlyIncreasing(_pending, static c => c.Through))
+        {
+            Array.Reverse(_pending);
         }
         else
         {
@@ -105,7 +117,7 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
             }
 
             _nextPending++;
-            if (!MayMatch(next))
+            if (!MayMatch(_nextPending - 1))
             {
                 continue;
             }
@@ -139,6 +151,19 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
             _disposed = true;
             BlockReadTotals.Add(Stats);
         }
+    }
+
+    private static bool StrictlyIncreasing(ChunkRef[] chunks, Func<ChunkRef, long> key)
+    {
+        for (var i = 1; i < chunks.Length; i++)
+        {
+            if (key(chunks[i]) <= key(chunks[i - 1]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Records a skipped chunk (<paramref name="block"/> -1) or block: a warning for the query, a report to the origin.</summary>

@@ -130,7 +130,7 @@ public sealed partial class ChunkStore
             return new ChunkEntryIterator([], query, static _ => default, NoOrigin.Instance);
         }
 
-        return new ChunkEntryIterator(chunks, query, ChunkLoader(t), t, ChunkPeek(t));
+        return new ChunkEntryIterator(chunks, query, ChunkLoader(t), t, ChunkPeek(t), _bucket is null ? _tails.SieveFor(t.ChunksPath) : null);
     }
 
     /// <summary>The chunk refs of one stream overlapping <c>[from, through)</c>, each once.</summary>
@@ -265,7 +265,7 @@ public sealed partial class ChunkStore
 
         var directory = t.ChunksPath;
         ChunkRangeReader read = (in ChunkRef c, int start, Span<byte> destination) => _packs.ReadRange(directory, c, start, destination);
-        return (in ChunkRef c, out int bytesRead) => _tails.Get(directory, c, read, out bytesRead);
+        return _tails.For(directory, read);
     }
 
     private Func<ChunkRef, ChunkBytes> ChunkLoader(Tenant t) => _bucket is { } bucket

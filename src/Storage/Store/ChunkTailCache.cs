@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Storage.Store;
 
@@ -13,33 +14,42 @@ internal sealed class ChunkTailCache(long maxBytes)
     /// <summary>The bound the store uses: the tails of about 10,000 one-block chunks (some 2.5 GB of raw lines).</summary>
     public const long DefaultMaxBytes = 64L * 1024 * 1024;
 
-    private readonly ConcurrentDictionary<(string Directory, long PackId, long Offset), ChunkTail> _tails = new();
-    private long _bytes;
+    // Keyed by chunks directory first, so that a search resolves its tenant's directory once, not once per chunk.
+    private readonly ConcurrentDictionary<string, ChunkTailTable> _directories = new();
+    private readonly ChunkTailBudget _budget = new(maxBytes);
 
     /// <summary>Bytes held.</summary>
-    public long Bytes => Interlocked.Read(ref _bytes);
+    public long Bytes => _budget.Bytes;
 
-    /// <summary>The chunk's tail, read (and kept while there is room) on a miss; null when it does not check out.</summary>
-    public ChunkTail? Get(string directory, in ChunkRef chunk, ChunkRangeReader read, out int bytesRead)
+    /// <summary>The tails of the chunks in <paramref name="directory"/>, read with <paramref name="read"/> on a miss.</summary>
+    public ChunkTailSource For(string directory, ChunkRangeReader read)
+    {
+        var tails = _directories.GetOrAdd(directory, static _ => new());
+        return (in ChunkRef c, out int bytesRead) => Get(tails, c, read, out bytesRead);
+    }
+
+    /// <summary>The sieve over the tails kept for <paramref name="directory"/>.</summary>
+    public ChunkSieveSource SieveFor(string directory)
+    {
+        var tails = _directories.GetOrAdd(directory, static _ => new());
+        return filter => new ChunkSieve(tails, tails.Candidates(filter));
+    }
+
+    // The chunk's tail, read (and kept while there is room) on a miss; null when it does not check out.
+    private ChunkTail? Get(ChunkTailTable tails, in ChunkRef chunk, ChunkRangeReader read, out int bytesRead)
     {
         bytesRead = 0;
-        var key = (directory, chunk.PackId, chunk.Offset);
-        if (_tails.TryGetValue(key, out var tail))
+        if (tails.Find(chunk.PackId, chunk.Offset) is { } kept)
         {
-            return tail;
+            return kept;
         }
 
-        tail = ChunkTail.Read(read, chunk, out bytesRead);
-        if (tail is not null && Interlocked.Add(ref _bytes, tail.Section.Length) <= maxBytes)
+        // A sieve column costs its id filter's bits again, twice over while its rows have room to grow.
+        var tail = ChunkTail.Read(read, chunk, out bytesRead);
+        var cost = tail is null ? 0 : tail.Section.Length + (2L * ChunkTailTable.SieveFilter(tail, out _, out _, out _).Length);
+        if (tail is not null && _budget.TryTake(cost) && !tails.TryAdd(chunk.PackId, chunk.Offset, tail, sieve: true))
         {
-            if (!_tails.TryAdd(key, tail))
-            {
-                Interlocked.Add(ref _bytes, -tail.Section.Length);
-            }
-        }
-        else if (tail is not null)
-        {
-            Interlocked.Add(ref _bytes, -tail.Section.Length);
+            _budget.Give(cost);
         }
 
         return tail;
