@@ -137,7 +137,7 @@ public static class LevelDetector
         {
             level = JsonLevel(trimmed);
         }
-        else if (line.IndexOf((byte)'=') >= 0)
+        else if (MayHoldLevelKey(line))
         {
             level = LogfmtLevel(line);
         }
@@ -188,6 +188,35 @@ public static class LevelDetector
     }
 
     private static readonly byte[][] LevelFieldsUtf8 = Array.ConvertAll(LevelFields, Encoding.UTF8.GetBytes);
+
+    // Whether some '=' follows the last three letters of a level field (vel, lvl, ity, ext in any case): a level key is
+    // always right before an '=', so a line without such an '=' (most logfmt-like lines: access logs, SQL) has none, and
+    // the logfmt scan, which would split the whole line into keys and values, cannot find one.
+    private const int SuffixVel = ('v' << 16) | ('e' << 8) | 'l';
+    private const int SuffixLvl = ('l' << 16) | ('v' << 8) | 'l';
+    private const int SuffixIty = ('i' << 16) | ('t' << 8) | 'y';
+    private const int SuffixExt = ('e' << 16) | ('x' << 8) | 't';
+
+    private static bool MayHoldLevelKey(ReadOnlySpan<byte> line)
+    {
+        var at = line.IndexOf((byte)'=');
+        while (at >= 0)
+        {
+            if (at >= 3)
+            {
+                var suffix = ((line[at - 3] | 0x20) << 16) | ((line[at - 2] | 0x20) << 8) | (line[at - 1] | 0x20);
+                if (suffix is SuffixVel or SuffixLvl or SuffixIty or SuffixExt)
+                {
+                    return true;
+                }
+            }
+
+            var next = line[(at + 1)..].IndexOf((byte)'=');
+            at = next < 0 ? -1 : at + 1 + next;
+        }
+
+        return false;
+    }
 
     // The known level of the most preferred level key present, or null (also when that key's value is no level).
     // Once the most preferred key of all is seen nothing later can change the answer, so the scan stops there.

@@ -325,9 +325,11 @@ public static class NGramFilter
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static uint Hash(uint gram) => (gram * 0x9E3779B1u) >> (32 - ScratchBits);
 
     /// <summary>The id filter's hash of an 8-byte gram (first byte highest): a 64-bit mix whose every bit depends on every byte.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static uint IdHash(ulong gram)
     {
         var h = gram * 0x9E3779B97F4A7C15UL;
@@ -367,169 +369,139 @@ internal sealed class NGramFilterBuilder : IDisposable
             return;
         }
 
-        // Grams are 4 bytes (GramLength), read as one big-endian uint. The line is taken 32 bytes at a time: one
-        // vector compare gives the chunk's digit positions, from which the grams to index (no digit among their 4
-        // bytes) follow as a bit mask; each such gram is read from the line directly. No per-byte branch and no
-        // byte-to-byte dependency, where building grams a byte at a time with a digit test per byte is bound by both.
+        _dirty = true;
+        if (line.Length < Chunk)
+        {
+            // Padded with zero bytes (neither digits nor id bytes) so that one 32-byte pass classifies it.
+            Span<byte> padded = stackalloc byte[Chunk];
+            padded.Clear();
+            line.CopyTo(padded);
+            AddChunks(padded, line.Length);
+        }
+        else
+        {
+            AddChunks(line, line.Length);
+        }
+    }
+
+    private const int Chunk = 32;
+
+    // Both filters in one pass over the line, 32 bytes at a time: one vector classification gives the chunk's digit
+    // and id-byte (ASCII letter or digit) positions, and from those bit masks alone follow the grams to index.
+    // A text gram (4 bytes, GramLength) is indexed when none of its bytes is a digit. An id gram (8 bytes,
+    // IdGramLength) is indexed when all its bytes are id bytes and one is a digit: that is exactly every digit-bearing
+    // gram of every run of at least IdRunLength letters and digits (see NGramFilter.MayContainId), so runs need no
+    // walking. Each gram is then read from the line directly, first byte highest, as the query side builds it.
+    // line holds at least Chunk bytes (a short line comes padded); only its first length bytes are the line.
+    private void AddChunks(ReadOnlySpan<byte> line, int length)
+    {
         ref var start = ref MemoryMarshal.GetReference(line);
         ref var scratch = ref MemoryMarshal.GetArrayDataReference(_scratch);
-        var behind = 0b111UL; // digit bits of the 3 bytes before the chunk; the line's start counts as digits
-        var anyDigit = 0u;
-        for (var offset = 0; offset < line.Length; offset += 32)
-        {
-            var length = Math.Min(32, line.Length - offset);
-            var chunkDigits = DigitMask(line.Slice(offset, length));
-            anyDigit |= chunkDigits;
-            var digits = ((ulong)chunkDigits << 3) | behind;
+        ref var ids = ref MemoryMarshal.GetArrayDataReference(_ids);
 
-            // Bit j: a digit among bytes offset+j-3 .. offset+j, i.e. in the gram ending at offset+j.
-            var covered = digits | (digits >> 1) | (digits >> 2) | (digits >> 3);
-            var indexed = ~covered & ((1UL << length) - 1);
-            behind = digits >> 32;
-            while (indexed != 0)
+        // Masks carry the 7 bytes before the chunk in their low bits (bit k is byte offset + k - 7). Before the line's
+        // start those count as digits (no text gram starts before the line) and as non-id bytes (nor does an id gram).
+        var digitsBehind = 0x7FUL;
+        var idsBehind = 0UL;
+        var anyId = false;
+        for (var offset = 0; offset < length; offset += Chunk)
+        {
+            var count = Math.Min(Chunk, length - offset);
+            uint digitMask, idMask;
+            if (offset + Chunk <= line.Length)
             {
-                var end = offset + BitOperations.TrailingZeroCount(indexed);
-                indexed &= indexed - 1;
-                // The gram's 4 bytes, first byte highest, as the query side builds it.
+                Classify(ref Unsafe.Add(ref start, offset), out digitMask, out idMask);
+            }
+            else
+            {
+                // The line's last Chunk bytes, shifted so that bit 0 is this chunk's first byte.
+                Classify(ref Unsafe.Add(ref start, line.Length - Chunk), out digitMask, out idMask);
+                digitMask >>= Chunk - count;
+                idMask >>= Chunk - count;
+            }
+
+            var digits = ((ulong)digitMask << 7) | digitsBehind;
+            var idBytes = ((ulong)idMask << 7) | idsBehind;
+            digitsBehind = digits >> Chunk;
+            idsBehind = idBytes >> Chunk;
+            var inChunk = (1UL << count) - 1;
+
+            // Bit j of digits4: a digit among bytes j-3 .. j of the chunk, i.e. in the 4-byte gram ending at j;
+            // of digits8, in the 8-byte gram ending at j; of idRun8, all 8 bytes of that gram are id bytes.
+            var digits2 = digits | (digits >> 1);
+            var digits4Wide = digits2 | (digits2 >> 2);
+            var digits4 = digits4Wide >> 4;
+            var digits8 = digits4Wide | digits4;
+            var idRun2 = idBytes & (idBytes >> 1);
+            var idRun4 = idRun2 & (idRun2 >> 2);
+            var idRun8 = idRun4 & (idRun4 >> 4);
+
+            var text = ~digits4 & inChunk;
+            while (text != 0)
+            {
+                var end = offset + BitOperations.TrailingZeroCount(text);
+                text &= text - 1;
                 var raw = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, end - 3));
-                var gram = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(raw) : raw;
-                var h = NGramFilter.Hash(gram);
+                var h = NGramFilter.Hash(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(raw) : raw);
                 Unsafe.Add(ref scratch, (nint)(h >> 6)) |= 1UL << (int)(h & 63);
             }
-        }
 
-        _dirty = true;
-        if (anyDigit != 0 && line.Length >= NGramFilter.IdRunLength)
-        {
-            AddIdGrams(line);
-        }
-    }
-
-    // The digit-bearing grams of every run of at least IdRunLength letters and digits (see NGramFilter.MayContainId).
-    // Runs are found 32 bytes at a time from two vector masks (letter-or-digit, digit); only runs long enough and holding
-    // a digit are walked byte by byte, and most lines have none (timestamps and words make short runs).
-    private void AddIdGrams(ReadOnlySpan<byte> line)
-    {
-        var runStart = -1;
-        var runDigit = false;
-        for (var offset = 0; offset < line.Length; offset += 32)
-        {
-            var length = Math.Min(32, line.Length - offset);
-            var chunk = line.Slice(offset, length);
-            var id = (ulong)IdMask(chunk);
-            var digit = (ulong)DigitMask(chunk);
-            var all = (1UL << length) - 1;
-            var position = 0;
-            while (position < length)
+            var id = idRun8 & digits8 & inChunk;
+            anyId |= id != 0;
+            while (id != 0)
             {
-                if (runStart < 0)
-                {
-                    var ahead = id >> position;
-                    if (ahead == 0)
-                    {
-                        break;
-                    }
-
-                    position += BitOperations.TrailingZeroCount(ahead);
-                    runStart = offset + position;
-                    runDigit = false;
-                }
-
-                var stop = (~id & all) >> position;
-                var end = stop == 0 ? length : position + BitOperations.TrailingZeroCount(stop);
-                runDigit |= (digit & (((1UL << end) - 1) ^ ((1UL << position) - 1))) != 0;
-                if (end == length)
-                {
-                    break; // the run goes on into the next chunk
-                }
-
-                AddIdRun(line[runStart..(offset + end)], runDigit);
-                runStart = -1;
-                position = end + 1;
+                var end = offset + BitOperations.TrailingZeroCount(id);
+                id &= id - 1;
+                var raw = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, end - 7));
+                var h = NGramFilter.IdHash(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(raw) : raw);
+                Unsafe.Add(ref ids, (nint)(h >> 6)) |= 1UL << (int)(h & 63);
             }
         }
 
-        if (runStart >= 0)
-        {
-            AddIdRun(line[runStart..], runDigit);
-        }
+        _idsDirty |= anyId;
     }
 
-    private void AddIdRun(ReadOnlySpan<byte> run, bool hasDigit)
+    // Bit i of digits: byte i of the 32 at chunk is an ASCII digit; of ids: an ASCII letter or digit (NGramFilter.IsIdByte).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Classify(ref byte chunk, out uint digits, out uint ids)
     {
-        if (run.Length < NGramFilter.IdRunLength || !hasDigit)
+        if (Vector256.IsHardwareAccelerated)
         {
+            var bytes = Vector256.LoadUnsafe(ref chunk);
+            var digit = Vector256.LessThan(bytes - Vector256.Create((byte)'0'), Vector256.Create((byte)10));
+            var letter = Vector256.LessThan((bytes | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)26));
+            digits = digit.ExtractMostSignificantBits();
+            ids = (digit | letter).ExtractMostSignificantBits();
             return;
         }
 
-        ref var ids = ref MemoryMarshal.GetArrayDataReference(_ids);
-        ulong gram = 0;
-        var runDigit = -NGramFilter.IdGramLength;
-        for (var j = 0; j < run.Length; j++)
+        if (Vector128.IsHardwareAccelerated)
         {
-            var b = run[j];
-            gram = (gram << 8) | b;
-            if ((uint)(b - '0') <= 9)
-            {
-                runDigit = j;
-            }
+            Classify128(ref chunk, out var lowDigits, out var lowIds);
+            Classify128(ref Unsafe.Add(ref chunk, Vector128<byte>.Count), out var highDigits, out var highIds);
+            digits = lowDigits | (highDigits << Vector128<byte>.Count);
+            ids = lowIds | (highIds << Vector128<byte>.Count);
+            return;
+        }
 
-            if (j >= NGramFilter.IdGramLength - 1 && j - runDigit < NGramFilter.IdGramLength)
-            {
-                var h = NGramFilter.IdHash(gram);
-                Unsafe.Add(ref ids, (nint)(h >> 6)) |= 1UL << (int)(h & 63);
-                _idsDirty = true;
-            }
+        digits = 0;
+        ids = 0;
+        for (var i = 0; i < Chunk; i++)
+        {
+            var b = Unsafe.Add(ref chunk, i);
+            digits |= ((uint)(b - '0') <= 9 ? 1u : 0u) << i;
+            ids |= (NGramFilter.IsIdByte(b) ? 1u : 0u) << i;
         }
     }
 
-    // Bit i set when chunk[i] is an ASCII letter or digit (NGramFilter.IsIdByte); chunk holds at most 32 bytes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint IdMask(ReadOnlySpan<byte> chunk)
+    private static void Classify128(ref byte chunk, out uint digits, out uint ids)
     {
-        if (Vector256.IsHardwareAccelerated && chunk.Length == Vector256<byte>.Count)
-        {
-            var bytes = Vector256.Create(chunk);
-            var digits = Vector256.LessThan(bytes - Vector256.Create((byte)'0'), Vector256.Create((byte)10));
-            var letters = Vector256.LessThan((bytes | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)26));
-            return (digits | letters).ExtractMostSignificantBits();
-        }
-
-        var mask = 0u;
-        for (var i = 0; i < chunk.Length; i++)
-        {
-            mask |= (NGramFilter.IsIdByte(chunk[i]) ? 1u : 0u) << i;
-        }
-
-        return mask;
-    }
-
-    // Bit i set when chunk[i] is an ASCII digit; chunk holds at most 32 bytes.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint DigitMask(ReadOnlySpan<byte> chunk)
-    {
-        if (Vector256.IsHardwareAccelerated && chunk.Length == Vector256<byte>.Count)
-        {
-            var bytes = Vector256.Create(chunk);
-            return Vector256.LessThan(bytes - Vector256.Create((byte)'0'), Vector256.Create((byte)10)).ExtractMostSignificantBits();
-        }
-
-        if (Vector128.IsHardwareAccelerated && chunk.Length == 2 * Vector128<byte>.Count)
-        {
-            var zero = Vector128.Create((byte)'0');
-            var ten = Vector128.Create((byte)10);
-            var low = Vector128.LessThan(Vector128.Create(chunk) - zero, ten).ExtractMostSignificantBits();
-            var high = Vector128.LessThan(Vector128.Create(chunk[Vector128<byte>.Count..]) - zero, ten).ExtractMostSignificantBits();
-            return low | (high << Vector128<byte>.Count);
-        }
-
-        var mask = 0u;
-        for (var i = 0; i < chunk.Length; i++)
-        {
-            mask |= ((uint)(chunk[i] - '0') <= 9 ? 1u : 0u) << i;
-        }
-
-        return mask;
+        var bytes = Vector128.LoadUnsafe(ref chunk);
+        var digit = Vector128.LessThan(bytes - Vector128.Create((byte)'0'), Vector128.Create((byte)10));
+        var letter = Vector128.LessThan((bytes | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)26));
+        digits = digit.ExtractMostSignificantBits();
+        ids = (digit | letter).ExtractMostSignificantBits();
     }
 
     /// <summary>
@@ -543,19 +515,11 @@ internal sealed class NGramFilterBuilder : IDisposable
             return 0;
         }
 
-        var scratch = _scratch.AsSpan(0, ScratchWords);
-        var distinct = 0;
-        foreach (var word in scratch)
-        {
-            distinct += BitOperations.PopCount(word);
-        }
+        _dirty = false;
 
         // Aim for ~8 bits per gram (a few % false positives per gram) but never above the budget.
-        var written = distinct == 0 ? 0 : WriteFolded(output, scratch,
-            BitOperations.RoundUpToPowerOf2((uint)Math.Min(distinct * 8L, 1L << NGramFilter.ScratchBits)), budgetBytes, MaxFill);
-        scratch.Clear();
-        _dirty = false;
-        return written;
+        return WriteFoldedAndClear(output, _scratch, budgetBytes, MaxFill,
+            distinct => distinct == 0 ? 0 : BitOperations.RoundUpToPowerOf2((uint)Math.Min(distinct * 8L, 1L << NGramFilter.ScratchBits)));
     }
 
     /// <summary>
@@ -569,44 +533,59 @@ internal sealed class NGramFilterBuilder : IDisposable
         if (!_idsDirty)
         {
             // An all-zero filter of the smallest size: the block holds no id, so every id needle skips it.
-            return WriteFolded(output, [], NGramFilter.MinBits, budgetBytes, MaxIdFill);
+            return WriteFoldedAndClear(output, null, budgetBytes, MaxIdFill, _ => NGramFilter.MinBits);
         }
 
-        var scratch = _ids.AsSpan(0, ScratchWords);
-        var distinct = 0;
-        foreach (var word in scratch)
-        {
-            distinct += BitOperations.PopCount(word);
-        }
-
-        var written = WriteFolded(output, scratch, BitOperations.RoundUpToPowerOf2((uint)distinct * 2), budgetBytes, MaxIdFill);
-        scratch.Clear();
         _idsDirty = false;
-        return written;
+        return WriteFoldedAndClear(output, _ids, budgetBytes, MaxIdFill, distinct => BitOperations.RoundUpToPowerOf2((uint)distinct * 2));
     }
 
-    // Folds scratch to the wanted bits (a power of two, bounded by the budget and MinBits) and writes it unless fuller than maxFill.
-    private static int WriteFolded(IBufferWriter<byte> output, ReadOnlySpan<ulong> scratch, uint wanted, int budgetBytes, double maxFill)
+    // Folds scratch (null: an empty one) to the bits wanted for its count of set bits (a power of two, bounded by the budget
+    // and MinBits; 0 writes nothing) and writes it unless fuller than maxFill; clears scratch. One pass over the scratch
+    // counts, folds to the largest size the budget allows and clears; that fold is then folded further, as folding twice
+    // to powers of two is folding once to the smaller.
+    private static int WriteFoldedAndClear(IBufferWriter<byte> output, ulong[]? scratch, int budgetBytes, double maxFill, Func<int, uint> wantedBits)
     {
         var budgetBits = (long)budgetBytes * 8;
-        if (budgetBits < NGramFilter.MinBits)
-        {
-            return 0;
-        }
-
-        var bits = (int)Math.Min(Math.Min(wanted, 1u << NGramFilter.ScratchBits), BitOperations.RoundUpToPowerOf2((uint)(budgetBits + 1)) >> 1);
-        bits = Math.Max(bits, NGramFilter.MinBits);
-        var words = bits / 64;
-        var folded = ArrayPool<ulong>.Shared.Rent(words);
+        var largest = budgetBits < NGramFilter.MinBits
+            ? NGramFilter.MinBits
+            : (int)Math.Min(1L << NGramFilter.ScratchBits, (long)BitOperations.RoundUpToPowerOf2((ulong)(budgetBits + 1)) >> 1);
+        var largestWords = largest / 64;
+        var folded = ArrayPool<ulong>.Shared.Rent(largestWords);
         try
         {
-            var target = folded.AsSpan(0, words);
+            var target = folded.AsSpan(0, largestWords);
             target.Clear();
-            for (var i = 0; i < scratch.Length; i++)
+            var distinct = 0;
+            if (scratch is not null)
             {
-                target[i & (words - 1)] |= scratch[i];
+                ref var source = ref MemoryMarshal.GetArrayDataReference(scratch);
+                ref var into = ref MemoryMarshal.GetReference(target);
+                var mask = largestWords - 1;
+                for (var i = 0; i < ScratchWords; i++)
+                {
+                    var word = Unsafe.Add(ref source, i);
+                    distinct += BitOperations.PopCount(word);
+                    Unsafe.Add(ref into, i & mask) |= word;
+                }
+
+                scratch.AsSpan(0, ScratchWords).Clear();
             }
 
+            var wanted = wantedBits(distinct);
+            if (wanted == 0 || budgetBits < NGramFilter.MinBits)
+            {
+                return 0;
+            }
+
+            var bits = Math.Max((int)Math.Min(wanted, (uint)largest), NGramFilter.MinBits);
+            var words = bits / 64;
+            for (var i = words; i < largestWords; i++)
+            {
+                target[i & (words - 1)] |= target[i];
+            }
+
+            target = target[..words];
             var set = 0;
             foreach (var word in target)
             {
