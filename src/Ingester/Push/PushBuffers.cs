@@ -13,8 +13,12 @@ public static class PushBuffers
     /// <summary>Largest buffer kept for reuse; bigger pushes allocate and let the GC take theirs.</summary>
     public const int MaxPooledLength = 4 << 20;
 
-    /// <summary>Buffers kept per size: enough for the pushes in flight on a small box at once.</summary>
-    public const int PerSize = 4;
+    /// <summary>
+    /// Buffers kept per size: enough for the pushes in flight on a small box at once. A push holds up to three at a
+    /// time (body, decoded message, WAL record), mostly of one size class: with 4 per size, four client connections
+    /// kept missing (61 full GCs per reference ingest at 512 MB; 9 with 16 per size, at the same resident memory).
+    /// </summary>
+    public const int PerSize = 16;
 
     /// <summary>The shared instance.</summary>
     public static ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Create(MaxPooledLength, PerSize);
