@@ -15,8 +15,8 @@ internal sealed class ReceiveBlockPool : MemoryPool<byte>
     /// <summary>The size of every pooled block.</summary>
     public const int BlockSize = 64 * 1024;
 
-    /// <summary>Idle blocks kept for reuse (4 MiB).</summary>
-    public const int MaxIdleBlocks = 64;
+    /// <summary>Idle blocks kept for reuse (1 MiB).</summary>
+    public const int MaxIdleBlocks = 16;
 
     private readonly ConcurrentQueue<Block> _idle = new();
     private int _idleCount;
