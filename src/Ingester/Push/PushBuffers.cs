@@ -13,12 +13,8 @@ public static class PushBuffers
     /// <summary>Largest buffer kept for reuse; bigger pushes allocate and let the GC take theirs.</summary>
     public const int MaxPooledLength = 4 << 20;
 
-    /// <summary>
-    /// Buffers kept per size: enough for the pushes in flight on a small box at once. A push holds up to three at a
-    /// time (body and message while decoding, then message and WAL record), mostly of one size class: with 4 per size, four client connections
-    /// kept missing (61 full GCs per reference ingest at 512 MB; 9 with 8 or 16 per size).
-    /// </summary>
-    public const int PerSize = 8;
+    /// <summary>Buffers kept per size: enough for the pushes in flight on a small box at once.</summary>
+    public const int PerSize = 4;
 
     /// <summary>The shared instance.</summary>
     public static ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Create(MaxPooledLength, PerSize);
