@@ -139,20 +139,34 @@ public sealed partial class StreamIngester
 
         var recordCapacity = bytes + (lines * 24) + (accepted.Count * 256L) + 256;
         using var record = new PooledBufferWriter(checked((int)Math.Min(int.MaxValue, recordCapacity)), PushBuffers.Pool);
-        WalRecord.BeginEntries(record, recordId, tenant, accepted.Count);
+
+        // Metadata most entries share (the detected level alone) is written once, at the head of the record.
+        var metadataTable = new WalMetadataTable();
+        foreach (var (_, admitted) in accepted)
+        {
+            foreach (var entry in admitted.Entries)
+            {
+                if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
+                {
+                    metadataTable.Add(shared);
+                }
+            }
+        }
+
+        WalRecord.BeginEntries(record, recordId, tenant, metadataTable.Entries, accepted.Count);
         foreach (var (head, admitted) in accepted)
         {
-            WalRecord.BeginStream(record, head.LabelsText, admitted.Entries.Count);
+            WalRecord.BeginStream(record, head.LabelsText, admitted.Entries.Count, out var previous);
             foreach (var entry in admitted.Entries)
             {
                 var line = batch.Bytes(entry.LineStart, entry.LineLength);
                 if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
                 {
-                    WalRecord.WriteEntry(record, entry.TimestampNs, line, shared);
+                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, metadataTable.IndexOf(shared));
                 }
                 else
                 {
-                    WalRecord.WriteEntry(record, entry.TimestampNs, line, entry.Metadata);
+                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, entry.Metadata);
                 }
             }
         }

@@ -65,27 +65,22 @@ public sealed partial class StreamIngester
         Dictionary<string, LabelSet> parsedLabels)
     {
         var reader = new WalRecord.Reader(record);
-        if (reader.ReadKind() != WalRecord.EntriesKind)
+        if (!WalRecord.IsEntries(reader.ReadKind()))
         {
             return;
         }
 
-        var recordId = reader.ReadVarint();
+        reader.ReadEntriesHeader(out var recordId, out var tenant, out var streamCount);
         _recordId = Math.Max(_recordId, recordId);
-        var tenant = reader.ReadString();
-        var streamCount = reader.ReadVarint();
         var now = _time.GetUtcNow().UtcTicks;
         for (var s = 0; s < streamCount; s++)
         {
-            var labelsText = reader.ReadString();
-            var entryCount = reader.ReadVarint();
+            reader.ReadStreamHeader(out var labelsText, out var entryCount);
             if (flushed.TryGetValue((tenant, labelsText), out var ids) && ids.Contains(recordId))
             {
                 for (var e = 0; e < entryCount; e++)
                 {
-                    reader.ReadVarint();
-                    reader.ReadBytes();
-                    reader.ReadMetadata();
+                    reader.ReadEntry(out _, out _, out _);
                 }
 
                 continue;
@@ -127,9 +122,7 @@ public sealed partial class StreamIngester
                 ReadOnlySpan<byte> metadata = default;
                 for (var e = 0; e < entryCount; e++)
                 {
-                    timestamp = reader.ReadVarint();
-                    line = reader.ReadBytes();
-                    metadata = reader.ReadMetadata();
+                    reader.ReadEntry(out timestamp, out line, out metadata);
                     stream.Open.AppendEncoded(timestamp, line, metadata, recordId, segment, now, builder);
                     highest = Math.Max(highest, timestamp);
                     bytes += line.Length + metadata.Length;

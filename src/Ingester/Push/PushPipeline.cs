@@ -24,6 +24,7 @@ public sealed class PushPipeline(StreamIngester ingester, ITenantLimits limits, 
         }
 
         var (buffer, length) = await ReadAsync(body.Content, body.Length, maxBodySize, cancellationToken).ConfigureAwait(false);
+        PushBatch batch;
         try
         {
             if (length > maxBodySize)
@@ -31,8 +32,7 @@ public sealed class PushPipeline(StreamIngester ingester, ITenantLimits limits, 
                 return Refused(PushBodyDecoder.TooLarge(length, maxBodySize));
             }
 
-            using var batch = Decode(tenant, body, buffer.AsMemory(0, length));
-            return await ingester.PushAsync(tenant, batch, cancellationToken).ConfigureAwait(false);
+            batch = Decode(tenant, body, buffer.AsMemory(0, length));
         }
         catch (PushRequestException e)
         {
@@ -40,7 +40,14 @@ public sealed class PushPipeline(StreamIngester ingester, ITenantLimits limits, 
         }
         finally
         {
+            // Every decoder copies what it keeps into the batch: the body goes back to the pool before the WAL wait,
+            // so a push holds two large buffers at a time, not three.
             PushBuffers.Pool.Return(buffer);
+        }
+
+        using (batch)
+        {
+            return await PushAsync(tenant, batch, cancellationToken).ConfigureAwait(false);
         }
     }
 

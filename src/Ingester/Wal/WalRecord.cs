@@ -9,52 +9,78 @@ namespace LokiSharp.Ingester.Wal;
 /// The WAL's record format. An entries record carries the accepted entries of one push per stream; a flushed
 /// record says which entries records of a stream are now in chunks, so replay after a crash does not store
 /// them twice. Integers are varints, strings length-prefixed UTF-8, metadata in the chunk format's encoding.
+/// Entries are written in the compact format (kind 3: timestamps as deltas within a stream, repeated metadata as
+/// references to a table at the head of the record); the first format (kind 1) is still read, so a WAL written
+/// before an upgrade replays.
 /// </summary>
 public static class WalRecord
 {
-    /// <summary>Kind byte of an entries record.</summary>
+    /// <summary>Kind byte of an entries record of the first format: absolute timestamps, metadata inline.</summary>
     public const byte EntriesKind = 1;
 
     /// <summary>Kind byte of a flushed record.</summary>
     public const byte FlushedKind = 2;
 
-    /// <summary>Starts an entries record: kind, record id, tenant and stream count.</summary>
-    public static void BeginEntries(IBufferWriter<byte> output, long recordId, string tenant, int streams)
+    /// <summary>Kind byte of a compact entries record, the one written now.</summary>
+    public const byte CompactEntriesKind = 3;
+
+    /// <summary>Whether <paramref name="kind"/> is an entries record of either format.</summary>
+    public static bool IsEntries(byte kind) => kind is EntriesKind or CompactEntriesKind;
+
+    /// <summary>
+    /// Starts a compact entries record: kind, record id, tenant, the metadata table (encoded structured metadata that
+    /// entries refer to by position) and the stream count.
+    /// </summary>
+    public static void BeginEntries(IBufferWriter<byte> output, long recordId, string tenant, IReadOnlyList<byte[]> metadataTable, int streams)
     {
-        output.GetSpan(1)[0] = EntriesKind;
+        output.GetSpan(1)[0] = CompactEntriesKind;
         output.Advance(1);
         Varint.Write(output, (ulong)recordId);
         WriteString(output, tenant);
+        Varint.Write(output, (ulong)metadataTable.Count);
+        foreach (var encoded in metadataTable)
+        {
+            output.Write(encoded);
+        }
+
         Varint.Write(output, (ulong)streams);
     }
 
-    /// <summary>Starts a stream inside an entries record.</summary>
-    public static void BeginStream(IBufferWriter<byte> output, string labels, int entries)
+    /// <summary>Starts a stream inside an entries record; its first entry's timestamp is a delta from zero.</summary>
+    public static void BeginStream(IBufferWriter<byte> output, string labels, int entries, out long previousTimestamp)
     {
-        WriteString(output, labels);
+        output.Write(LabelsBytes(labels));
         Varint.Write(output, (ulong)entries);
+        previousTimestamp = 0;
     }
 
-    /// <summary>Writes one entry of the current stream.</summary>
-    public static void WriteEntry(IBufferWriter<byte> output, long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> metadata)
+    /// <summary>Writes one entry of the current stream whose metadata is entry <paramref name="metadataIndex"/> of the record's table.</summary>
+    public static void WriteEntry(IBufferWriter<byte> output, ref long previousTimestamp, long timestamp, ReadOnlySpan<byte> line, int metadataIndex)
     {
-        Varint.Write(output, (ulong)timestamp);
-        Varint.Write(output, (ulong)line.Length);
-        output.Write(line);
-        StructuredMetadata.Encode(output, metadata);
-    }
-
-    /// <summary>Writes one entry of the current stream whose metadata is already encoded (<see cref="StructuredMetadata"/>).</summary>
-    public static void WriteEntry(IBufferWriter<byte> output, long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<byte> encodedMetadata)
-    {
-        // One span for the whole entry: two varints, the line and the metadata.
-        var span = output.GetSpan((2 * Varint.MaxLength) + line.Length + encodedMetadata.Length);
-        var written = Varint.Write(span, (ulong)timestamp);
+        // One span for the whole entry: three varints and the line.
+        var span = output.GetSpan((3 * Varint.MaxLength) + line.Length);
+        var written = Varint.Write(span, ZigZag(unchecked(timestamp - previousTimestamp)));
         written += Varint.Write(span[written..], (ulong)line.Length);
         line.CopyTo(span[written..]);
         written += line.Length;
-        encodedMetadata.CopyTo(span[written..]);
-        output.Advance(written + encodedMetadata.Length);
+        written += Varint.Write(span[written..], (ulong)metadataIndex + 1);
+        output.Advance(written);
+        previousTimestamp = timestamp;
+    }
+
+    /// <summary>Writes one entry of the current stream with its metadata inline.</summary>
+    public static void WriteEntry(IBufferWriter<byte> output, ref long previousTimestamp, long timestamp, ReadOnlySpan<byte> line,
+        ReadOnlySpan<LabelPair> metadata)
+    {
+        var span = output.GetSpan((3 * Varint.MaxLength) + line.Length);
+        var written = Varint.Write(span, ZigZag(unchecked(timestamp - previousTimestamp)));
+        written += Varint.Write(span[written..], (ulong)line.Length);
+        line.CopyTo(span[written..]);
+        written += line.Length;
+        span[written++] = 0; // no table entry: the metadata follows
+        output.Advance(written);
+        StructuredMetadata.Encode(output, metadata);
+        previousTimestamp = timestamp;
     }
 
     /// <summary>Writes a flushed record: these record ids of the stream are stored in chunks.</summary>
@@ -71,14 +97,24 @@ public static class WalRecord
         }
     }
 
+    // Timestamps within a push are mostly ascending but may step back: signed deltas, small either way.
+    private static ulong ZigZag(long value) => (ulong)((value << 1) ^ (value >> 63));
+
+    private static long UnZigZag(ulong value) => (long)(value >> 1) ^ -(long)(value & 1);
+
     /// <summary>A cursor over one record's bytes.</summary>
     public ref struct Reader(ReadOnlySpan<byte> record)
     {
         private readonly ReadOnlySpan<byte> _record = record;
         private int _position;
+        private byte _kind;
+        private long _previousTimestamp;
+
+        // The compact format's metadata table: where each entry's encoding lies in the record.
+        private (int Start, int Length)[] _metadataTable = [];
 
         /// <summary>The record kind.</summary>
-        public byte ReadKind() => _position < _record.Length ? _record[_position++] : throw Corrupt();
+        public byte ReadKind() => _kind = _position < _record.Length ? _record[_position++] : throw Corrupt();
 
         public long ReadVarint() => Varint.TryRead(_record, ref _position, out var value) ? (long)value : throw Corrupt();
 
@@ -86,19 +122,81 @@ public static class WalRecord
 
         public ReadOnlySpan<byte> ReadBytes()
         {
-            var length = (int)ReadVarint();
+            var length = ReadVarint();
             if (length < 0 || length > _record.Length - _position)
             {
                 throw Corrupt();
             }
 
-            var bytes = _record.Slice(_position, length);
-            _position += length;
+            var bytes = _record.Slice(_position, (int)length);
+            _position += (int)length;
             return bytes;
         }
 
+        /// <summary>Reads the start of an entries record of either format, after <see cref="ReadKind"/>.</summary>
+        public void ReadEntriesHeader(out long recordId, out string tenant, out long streams)
+        {
+            recordId = ReadVarint();
+            tenant = ReadString();
+            if (_kind == CompactEntriesKind)
+            {
+                var count = ReadVarint();
+                if (count < 0 || count > _record.Length - _position)
+                {
+                    throw Corrupt();
+                }
+
+                _metadataTable = new (int, int)[count];
+                for (var i = 0; i < _metadataTable.Length; i++)
+                {
+                    var start = _position;
+                    ReadMetadata();
+                    _metadataTable[i] = (start, _position - start);
+                }
+            }
+
+            streams = ReadVarint();
+        }
+
+        /// <summary>Reads the start of a stream of an entries record: its labels and entry count.</summary>
+        public void ReadStreamHeader(out string labels, out long entries)
+        {
+            labels = ReadString();
+            entries = ReadVarint();
+            _previousTimestamp = 0;
+        }
+
+        /// <summary>Reads one entry of the current stream; its metadata in the encoding of <see cref="StructuredMetadata"/>.</summary>
+        public void ReadEntry(out long timestamp, out ReadOnlySpan<byte> line, out ReadOnlySpan<byte> metadata)
+        {
+            if (_kind != CompactEntriesKind)
+            {
+                timestamp = ReadVarint();
+                line = ReadBytes();
+                metadata = ReadMetadata();
+                return;
+            }
+
+            timestamp = _previousTimestamp = unchecked(_previousTimestamp + UnZigZag((ulong)ReadVarint()));
+            line = ReadBytes();
+            var reference = ReadVarint();
+            if (reference == 0)
+            {
+                metadata = ReadMetadata();
+            }
+            else if (reference <= _metadataTable.Length)
+            {
+                var (start, length) = _metadataTable[reference - 1];
+                metadata = _record.Slice(start, length);
+            }
+            else
+            {
+                throw Corrupt();
+            }
+        }
+
         /// <summary>Reads encoded structured metadata and returns its bytes (for <see cref="StructuredMetadata"/>).</summary>
-        public ReadOnlySpan<byte> ReadMetadata()
+        private ReadOnlySpan<byte> ReadMetadata()
         {
             var start = _position;
             var count = ReadVarint();
@@ -112,6 +210,27 @@ public static class WalRecord
         }
 
         private static InvalidDataException Corrupt() => new("malformed WAL record");
+    }
+
+    // A head stream's label text is one string for its lifetime and goes into every record that holds the stream:
+    // its length-prefixed UTF-8 form is kept per string instance, one per slot of the instance's hash.
+    private static readonly EncodedLabels?[] RecentLabels = new EncodedLabels?[1024];
+
+    private sealed record EncodedLabels(string Text, byte[] Bytes);
+
+    private static byte[] LabelsBytes(string labels)
+    {
+        ref var slot = ref RecentLabels[System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(labels) & (RecentLabels.Length - 1)];
+        if (Volatile.Read(ref slot) is { } recent && ReferenceEquals(recent.Text, labels))
+        {
+            return recent.Bytes;
+        }
+
+        var writer = new ArrayBufferWriter<byte>(labels.Length + Varint.MaxLength);
+        WriteString(writer, labels);
+        var bytes = writer.WrittenSpan.ToArray();
+        Volatile.Write(ref slot, new EncodedLabels(labels, bytes));
+        return bytes;
     }
 
     private static void WriteString(IBufferWriter<byte> output, string value)

@@ -27,7 +27,10 @@ public readonly record struct WalDamage(string Segment, long Offset, string Reas
 public sealed class WriteAheadLog : IDisposable
 {
     private const uint Magic = 0x57534B4C; // "LKSW"
-    private const uint Version = 1;
+    // Version 2 segments hold compact entries records (WalRecord.CompactEntriesKind); version 1 segments, written
+    // before, are still replayed. A build that reads only version 1 reports a newer segment instead of skipping its records.
+    private const uint Version = 2;
+    private const uint FirstVersion = 1;
     private const int HeaderSize = 8;
     private const int FrameSize = 8;
     private const string Suffix = ".wal";
@@ -459,9 +462,9 @@ public sealed class WriteAheadLog : IDisposable
         }
 
         var version = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4));
-        if (version != Version)
+        if (version is < FirstVersion or > Version)
         {
-            damage.Add(new WalDamage(path, 4, $"unsupported segment version {version} (this build reads {Version})", Truncated: false));
+            damage.Add(new WalDamage(path, 4, $"unsupported segment version {version} (this build reads {FirstVersion} to {Version})", Truncated: false));
             return;
         }
 
@@ -529,7 +532,7 @@ public sealed class WriteAheadLog : IDisposable
         for (var offset = start; offset <= bytes.Length - FrameSize - 1; offset++)
         {
             var kind = bytes[offset + FrameSize];
-            if (kind is not (WalRecord.EntriesKind or WalRecord.FlushedKind))
+            if (!WalRecord.IsEntries(kind) && kind != WalRecord.FlushedKind)
             {
                 continue;
             }

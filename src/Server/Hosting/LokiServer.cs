@@ -61,6 +61,7 @@ public static class LokiServer
     private static void ConfigureListeners(WebApplicationBuilder builder, LokiConfig config)
     {
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Server.GracefulShutdownTimeout + config.ShutdownDelay);
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, ReceiveBlockPoolFactory>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
@@ -11,6 +13,14 @@ public static class Crc32C
 
     // Slicing-by-8 tables for machines without a CRC32C instruction.
     private static readonly uint[] Table = BuildTable();
+
+    // Bytes per lane when three lanes run interleaved: the CRC32C instruction takes 3 cycles but a new one can start
+    // every cycle, so three independent lanes go about three times as fast as one. Inputs shorter than three lanes
+    // (24 KiB) take the single lane.
+    private const int LaneBytes = 8 * 1024;
+
+    // The register after LaneBytes zero bytes, as 4 tables by byte of the register: joins the lanes' registers.
+    private static readonly uint[] ShiftTable = BuildShiftTable(LaneBytes);
 
     /// <summary>The CRC-32C of <paramref name="data"/>.</summary>
     public static uint Compute(ReadOnlySpan<byte> data) => Append(0, data);
@@ -42,6 +52,38 @@ public static class Crc32C
     internal static uint AppendSoftwareForTest(uint crc, ReadOnlySpan<byte> data) => ~AppendSoftware(~crc, data);
 
     private static uint AppendSse64(uint state, ReadOnlySpan<byte> data)
+    {
+        // Lanes A, B and C are consecutive; the register over A||B||C is Z(Z(A) ^ B) ^ C, where A starts from the
+        // incoming register, B and C from zero, and Z is the register's change over LaneBytes zero bytes (linear).
+        while (data.Length >= 3 * LaneBytes)
+        {
+            ulong a = state, b = 0, c = 0;
+            ref var lane = ref MemoryMarshal.GetReference(data);
+            for (var i = 0; i < LaneBytes; i += 8)
+            {
+                // x64 is little-endian: plain unaligned reads, in bounds as the loop condition checked 3 lanes.
+                a = Sse42.X64.Crc32(a, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref lane, i)));
+                b = Sse42.X64.Crc32(b, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref lane, LaneBytes + i)));
+                c = Sse42.X64.Crc32(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref lane, (2 * LaneBytes) + i)));
+            }
+
+            state = Shift(Shift((uint)a) ^ (uint)b) ^ (uint)c;
+            data = data[(3 * LaneBytes)..];
+        }
+
+        return AppendSse64Lane(state, data);
+    }
+
+    internal static uint AppendOneLaneForTest(uint crc, ReadOnlySpan<byte> data) =>
+        Sse42.X64.IsSupported ? ~AppendSse64Lane(~crc, data) : Append(crc, data);
+
+    private static uint Shift(uint state)
+    {
+        var t = ShiftTable;
+        return t[state & 0xFF] ^ t[256 + ((state >> 8) & 0xFF)] ^ t[512 + ((state >> 16) & 0xFF)] ^ t[768 + (state >> 24)];
+    }
+
+    private static uint AppendSse64Lane(uint state, ReadOnlySpan<byte> data)
     {
         ulong s = state;
         var i = 0;
@@ -111,6 +153,42 @@ public static class Crc32C
         }
 
         return state;
+    }
+
+    // For each byte position and value of the register, the register after `zeros` zero bytes (software steps; once).
+    private static uint[] BuildShiftTable(int zeros)
+    {
+        var basis = new uint[32];
+        for (var bit = 0; bit < 32; bit++)
+        {
+            var state = 1u << bit;
+            for (var n = 0; n < zeros; n++)
+            {
+                state = Table[state & 0xFF] ^ (state >> 8);
+            }
+
+            basis[bit] = state;
+        }
+
+        var table = new uint[4 * 256];
+        for (var position = 0; position < 4; position++)
+        {
+            for (var value = 0; value < 256; value++)
+            {
+                uint shifted = 0;
+                for (var bit = 0; bit < 8; bit++)
+                {
+                    if ((value & (1 << bit)) != 0)
+                    {
+                        shifted ^= basis[(position * 8) + bit];
+                    }
+                }
+
+                table[(position * 256) + value] = shifted;
+            }
+        }
+
+        return table;
     }
 
     private static uint[] BuildTable()

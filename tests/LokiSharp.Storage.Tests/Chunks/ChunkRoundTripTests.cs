@@ -205,4 +205,25 @@ public sealed class ChunkRoundTripTests
         Assert.Equal(Crc32C.Compute(random), Crc32C.Append(Crc32C.Compute(random.AsSpan(0, 333)), random.AsSpan(333)));
         Assert.Equal(0u, Crc32C.Compute([]));
     }
+
+    [Theory]
+    [InlineData(24 * 1024 - 1)]
+    [InlineData(24 * 1024)]
+    [InlineData(24 * 1024 + 1)]
+    [InlineData(48 * 1024 + 13)]
+    [InlineData(300_001)]
+    public void Crc32CWithInterleavedLanesMatchesOneLaneAndSoftwareAtEveryLengthAndSplit(int length)
+    {
+        var data = new byte[length];
+        new Random(length).NextBytes(data);
+        var expected = Crc32C.AppendSoftwareForTest(0, data);
+        Assert.Equal(expected, Crc32C.Compute(data));
+        Assert.Equal(expected, Crc32C.AppendOneLaneForTest(0, data));
+        foreach (var split in (int[])[1, 7, 8191, length / 2, length - 3])
+        {
+            Assert.Equal(expected, Crc32C.Append(Crc32C.Compute(data.AsSpan(0, split)), data.AsSpan(split)));
+        }
+
+        Assert.Equal(Crc32C.AppendSoftwareForTest(0x12345678, data), Crc32C.Append(0x12345678, data));
+    }
 }
