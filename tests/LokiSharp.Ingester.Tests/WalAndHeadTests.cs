@@ -519,33 +519,13 @@ public sealed class WalAndHeadTests : IDisposable
         using (store)
         using (ingester)
         {
-            // Letters that barely compress, so a part is far larger than its table and filters; ids hold digits.
-            const string needle = "7f3a9c1b2e4d5f60";
-            var random = new Random(7);
-            var all = Enumerable.Range(0, 3000).Select(i => (Ts: Now + i,
-                Line: $"{i:D4} request_id={(i == 1234 ? needle : $"{i:x16}")} {new string(random.GetItems<char>("abcdefghijklmnopqrstuvwxyz", 300))}"))
-                .ToArray();
-            foreach (var push in all.Chunk(250))
-            {
-                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", push)).StatusCode);
-            }
-
-            Assert.True(ingester.SpilledBytes > 0);
-            var pipeline = LogQL.Pipeline.LogPipeline.Compile(LogQL.Syntax.LogQLParser.ParseLogSelector($"{{app=\"web\"}} |= \"{needle}\""));
-            var filter = new Storage.ContentIndex.LiteralPrefilter(pipeline.LiteralRequirements);
-            var stream = ingester.SelectStreams("fake", [], 0, long.MaxValue)[0];
-            var rows = new List<(long, string)>();
-            using var entries = ingester.OpenEntries("fake", stream, new EntryQuery(0, long.MaxValue, Filter: filter));
-            while (entries.MoveNext())
-            {
-                rows.Add((entries.Current.Timestamp, Encoding.UTF8.GetString(entries.Current.Line)));
-            }
-
+            var all = await PushSpilledNeedleLinesAsync(ingester, at: 1234, seed: 7);
+            var (rows, stats) = SearchNeedle(ingester);
             Assert.Equal([(all[1234].Ts, all[1234].Line)], rows);
 
             // At most the part holding the needle is loaded whole; of the others only their tables and filters.
-            Assert.True(entries.Stats.BlocksSkippedByContent > 0);
-            Assert.True(entries.Stats.LoadedBytes < ingester.SpilledBytes / 2, $"loaded {entries.Stats.LoadedBytes} of {ingester.SpilledBytes}");
+            Assert.True(stats.BlocksSkippedByContent > 0);
+            Assert.True(stats.LoadedBytes < ingester.SpilledBytes / 2, $"loaded {stats.LoadedBytes} of {ingester.SpilledBytes}");
         }
     }
 
@@ -556,34 +536,9 @@ public sealed class WalAndHeadTests : IDisposable
         using (store)
         using (ingester)
         {
-            const string needle = "7f3a9c1b2e4d5f60";
-            var random = new Random(11);
-            var all = Enumerable.Range(0, 3000).Select(i => (Ts: Now + i,
-                Line: $"{i:D4} request_id={(i == 2345 ? needle : $"{i:x16}")} {new string(random.GetItems<char>("abcdefghijklmnopqrstuvwxyz", 300))}"))
-                .ToArray();
-            foreach (var push in all.Chunk(250))
-            {
-                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", push)).StatusCode);
-            }
-
-            Assert.True(ingester.SpilledBytes > 0);
-            var pipeline = LogQL.Pipeline.LogPipeline.Compile(LogQL.Syntax.LogQLParser.ParseLogSelector($"{{app=\"web\"}} |= \"{needle}\""));
-            var stream = ingester.SelectStreams("fake", [], 0, long.MaxValue)[0];
-            (List<(long, string)> Rows, ReadStats Stats) Search()
-            {
-                var filter = new Storage.ContentIndex.LiteralPrefilter(pipeline.LiteralRequirements);
-                var rows = new List<(long, string)>();
-                using var entries = ingester.OpenEntries("fake", stream, new EntryQuery(0, long.MaxValue, Filter: filter));
-                while (entries.MoveNext())
-                {
-                    rows.Add((entries.Current.Timestamp, Encoding.UTF8.GetString(entries.Current.Line)));
-                }
-
-                return (rows, entries.Stats);
-            }
-
-            var first = Search();
-            var second = Search();
+            var all = await PushSpilledNeedleLinesAsync(ingester, at: 2345, seed: 11);
+            var first = SearchNeedle(ingester);
+            var second = SearchNeedle(ingester);
             Assert.Equal([(all[2345].Ts, all[2345].Line)], first.Rows);
             Assert.Equal(first.Rows, second.Rows);
             Assert.True(first.Stats.BlocksSkippedByContent > 0);
@@ -593,6 +548,43 @@ public sealed class WalAndHeadTests : IDisposable
             // The first search read every skipped part's tail; the second finds them kept and loads only the part it decodes.
             Assert.True(second.Stats.LoadedBytes < first.Stats.LoadedBytes, $"loaded {second.Stats.LoadedBytes}, then {first.Stats.LoadedBytes}");
         }
+    }
+
+    private const string Needle = "7f3a9c1b2e4d5f60";
+
+    /// <summary>
+    /// 3,000 lines of one stream, spilled to head parts: letters that barely compress (so a part is far larger than its
+    /// table and filters) after a request id with digits, <see cref="Needle"/> only on line <paramref name="at"/>.
+    /// </summary>
+    private static async Task<(long Ts, string Line)[]> PushSpilledNeedleLinesAsync(StreamIngester ingester, int at, int seed)
+    {
+        var random = new Random(seed);
+        var all = Enumerable.Range(0, 3000).Select(i => (Ts: Now + i,
+            Line: $"{i:D4} request_id={(i == at ? Needle : $"{i:x16}")} {new string(random.GetItems<char>("abcdefghijklmnopqrstuvwxyz", 300))}"))
+            .ToArray();
+        foreach (var push in all.Chunk(250))
+        {
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", push)).StatusCode);
+        }
+
+        Assert.True(ingester.SpilledBytes > 0);
+        return all;
+    }
+
+    /// <summary>The head's lines holding <see cref="Needle"/>, read through the line filter's content prefilter, with the read's stats.</summary>
+    private static (List<(long, string)> Rows, ReadStats Stats) SearchNeedle(StreamIngester ingester)
+    {
+        var pipeline = LogQL.Pipeline.LogPipeline.Compile(LogQL.Syntax.LogQLParser.ParseLogSelector($"{{app=\"web\"}} |= \"{Needle}\""));
+        var filter = new Storage.ContentIndex.LiteralPrefilter(pipeline.LiteralRequirements);
+        var stream = ingester.SelectStreams("fake", [], 0, long.MaxValue)[0];
+        var rows = new List<(long, string)>();
+        using var entries = ingester.OpenEntries("fake", stream, new EntryQuery(0, long.MaxValue, Filter: filter));
+        while (entries.MoveNext())
+        {
+            rows.Add((entries.Current.Timestamp, Encoding.UTF8.GetString(entries.Current.Line)));
+        }
+
+        return (rows, entries.Stats);
     }
 
     [Fact]

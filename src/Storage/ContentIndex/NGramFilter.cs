@@ -29,37 +29,7 @@ public static class NGramFilter
     /// Whether a block with <paramref name="filter"/> may contain <paramref name="literal"/>. An empty filter
     /// (block without one) and literals with no indexable gram always may.
     /// </summary>
-    public static bool MayContain(ReadOnlySpan<byte> filter, ReadOnlySpan<byte> literal)
-    {
-        if (filter.IsEmpty || literal.Length < GramLength)
-        {
-            return true;
-        }
-
-        var mask = (uint)(filter.Length * 8) - 1;
-        uint gram = 0;
-        var lastDigit = -1; // also keeps the first GramLength-1 partial grams out
-        for (var i = 0; i < literal.Length; i++)
-        {
-            var b = literal[i];
-            gram = (gram << 8) | b;
-            if ((uint)(b - '0') <= 9)
-            {
-                lastDigit = i;
-            }
-
-            if (i - lastDigit >= GramLength)
-            {
-                var bit = Hash(gram) & mask;
-                if ((filter[(int)(bit >> 3)] & (1 << (int)(bit & 7))) == 0)
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
+    public static bool MayContain(ReadOnlySpan<byte> filter, ReadOnlySpan<byte> literal) => AllSet(filter, TextProbe(literal));
 
     /// <summary>
     /// Whether a block with <paramref name="filter"/> may contain <paramref name="lowerLiteral"/> (ASCII, lower case) in
@@ -139,72 +109,16 @@ public static class NGramFilter
     /// such runs lies inside a run of the line at least as long, so those grams of the literal are in the filter.
     /// An empty filter (block without one) and literals without such a run always may.
     /// </summary>
-    public static bool MayContainId(ReadOnlySpan<byte> idFilter, ReadOnlySpan<byte> literal)
-    {
-        if (idFilter.IsEmpty || literal.Length < IdRunLength)
-        {
-            return true;
-        }
-
-        var mask = (uint)(idFilter.Length * 8) - 1;
-        var start = 0;
-        while (start < literal.Length)
-        {
-            while (start < literal.Length && !IsIdByte(literal[start]))
-            {
-                start++;
-            }
-
-            var end = start;
-            while (end < literal.Length && IsIdByte(literal[end]))
-            {
-                end++;
-            }
-
-            if (end - start >= IdRunLength && !IdGramsSet(idFilter, mask, literal[start..end]))
-            {
-                return false;
-            }
-
-            start = end;
-        }
-
-        return true;
-    }
-
-    private static bool IdGramsSet(ReadOnlySpan<byte> filter, uint mask, ReadOnlySpan<byte> run)
-    {
-        ulong gram = 0;
-        var lastDigit = -IdGramLength;
-        for (var i = 0; i < run.Length; i++)
-        {
-            var b = run[i];
-            gram = (gram << 8) | b;
-            if ((uint)(b - '0') <= 9)
-            {
-                lastDigit = i;
-            }
-
-            if (i >= IdGramLength - 1 && i - lastDigit < IdGramLength)
-            {
-                var bit = IdHash(gram) & mask;
-                if ((filter[(int)(bit >> 3)] & (1 << (int)(bit & 7))) == 0)
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
+    public static bool MayContainId(ReadOnlySpan<byte> idFilter, ReadOnlySpan<byte> literal) => AllSet(idFilter, IdProbe(literal));
 
     /// <summary>ASCII letter or digit: the bytes an id run is made of.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool IsIdByte(byte b) => (uint)(b - '0') <= 9 || (uint)((b | 0x20) - 'a') <= 'z' - 'a';
 
     /// <summary>
-    /// The hashes <see cref="MayContain"/> tests for <paramref name="literal"/>, at full scratch width, so a search
-    /// derives them once and tests each block with <see cref="AllSet"/>; null when it tests none (always may).
+    /// The hashes of <paramref name="literal"/>'s indexable grams (those without a digit), at full scratch width: what
+    /// <see cref="MayContain"/> tests, derived once per search and tested per block with <see cref="AllSet"/>; null
+    /// when there is none (always may).
     /// </summary>
     internal static uint[]? TextProbe(ReadOnlySpan<byte> literal)
     {
@@ -234,7 +148,10 @@ public static class NGramFilter
         return hashes.Count == 0 ? null : [.. hashes];
     }
 
-    /// <summary>The hashes <see cref="MayContainId"/> tests for <paramref name="literal"/>, as <see cref="TextProbe"/>.</summary>
+    /// <summary>
+    /// The hashes of the digit-bearing 8-byte grams of <paramref name="literal"/>'s runs of at least
+    /// <see cref="IdRunLength"/> letters and digits: what <see cref="MayContainId"/> tests, as <see cref="TextProbe"/>.
+    /// </summary>
     internal static uint[]? IdProbe(ReadOnlySpan<byte> literal)
     {
         if (literal.Length < IdRunLength)
@@ -303,20 +220,6 @@ public static class NGramFilter
         {
             var bit = h & mask;
             if ((Unsafe.Add(ref bytes, (nint)(bit >> 3)) & (1 << (int)(bit & 7))) == 0)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>Whether every literal in <paramref name="literals"/> may be in the block.</summary>
-    public static bool MayContainAll(ReadOnlySpan<byte> filter, IReadOnlyList<byte[]> literals)
-    {
-        for (var i = 0; i < literals.Count; i++)
-        {
-            if (!MayContain(filter, literals[i]))
             {
                 return false;
             }
