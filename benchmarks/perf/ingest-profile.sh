@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # tree, port, shared and mb are set by perf_args (perf-lib.sh)
 # Ingest only, for working on the write path: builds a Release server from a tree (or takes a built one with BIN=...),
 # starts it on a private data dir with the reference config, pushes /tmp/perfdata-$MB with perf.py's 4-connection client
 # and prints ingest CPU-s per GB raw, RSS and the GC counts. PROFILE=1 also records the server with Linux perf (a perf
@@ -8,10 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
 source "$here/perf-lib.sh"
-tree=${1:-$(cd "$here/../.." && pwd)}
-port=${2:-3300}
-shared=${SHARED:-$(cd "$tree/.." && pwd)/shared}
-mb=${MB:-512}
+perf_args "$@"
 dir=$(mktemp -d /tmp/lokisharp-ingest-XXXXXX)
 perf_config "$dir" "$port"
 bin=${BIN:-$dir/bin}

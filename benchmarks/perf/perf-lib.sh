@@ -1,6 +1,15 @@
 # shellcheck shell=bash
 # Shared by the perf scripts (sourced): a private config, a Release build and waiting for /ready.
 
+# perf_args [TREE] [PORT]: the scripts' common arguments and settings, as globals: tree (default: this checkout), port
+# (default 3300), shared (SHARED, default: ../shared next to the tree) and mb (MB, default 512).
+perf_args() {
+  # shellcheck disable=SC2034 # read by the sourcing script
+  tree=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)} port=${2:-3300}
+  # shellcheck disable=SC2034
+  shared=${SHARED:-$(cd "$tree/.." && pwd)/shared} mb=${MB:-512}
+}
+
 # perf_config DIR PORT: writes DIR/loki.yaml, the reference config on http PORT, grpc PORT+1 and data under DIR/data.
 perf_config() {
   sed -e "s/http_listen_port: 3300/http_listen_port: $2/" -e "s/grpc_listen_port: 9300/grpc_listen_port: $(($2 + 1))/" \
