@@ -84,9 +84,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     /// <summary>Line plus metadata bytes held, compressed or not (what the cut decision and limits count).</summary>
     public long RawBytes { get; private set; }
 
-    /// <summary>Bytes actually held in memory: parts not spilled plus the uncompressed tail.</summary>
-    public long MemoryBytes { get; private set; }
-
     public int EntryCount => _partEntries + _tailCount;
 
     public long MinTimestamp { get; private set; } = long.MaxValue;
@@ -132,7 +129,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             }
 
             _tailSegments.Add(_segment);
-            MemoryBytes += _segment.Length;
             tails?.Add(_segment.Length);
         }
 
@@ -181,7 +177,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             CompressTail(builder);
         }
 
-        MemoryBytes -= _segment.Length;
         tails?.Add(-_segment.Length);
         if (_segment.Length > 0)
         {
@@ -254,7 +249,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     {
         foreach (var part in _parts)
         {
-            MemoryBytes -= part.MemoryBytes;
             part.Release();
         }
     }
@@ -289,7 +283,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         // Segments before the current one hold compressed entries only; the rest of the current one stays in use.
         foreach (var segment in _tailSegments)
         {
-            MemoryBytes -= segment.Length;
             if (!ReferenceEquals(segment, _segment))
             {
                 tails?.Add(-segment.Length);
@@ -305,7 +298,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         }
 
         _tailStart = _segmentUsed;
-        MemoryBytes += part.MemoryBytes + _segment.Length;
         _tailBytes = 0;
     }
 

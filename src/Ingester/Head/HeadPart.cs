@@ -34,9 +34,6 @@ internal sealed class HeadPart
     /// <summary>Encoded chunk length.</summary>
     public int Length { get; }
 
-    /// <summary>Bytes this part holds in process memory: none once spilled.</summary>
-    public int MemoryBytes => _memory?.Length ?? 0;
-
     /// <summary>The chunk's bytes in memory, or null when they are in a spill file.</summary>
     public byte[]? InMemory => _memory;
 
