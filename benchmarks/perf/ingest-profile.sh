@@ -22,7 +22,7 @@ DOTNET_PerfMapEnabled=$profile DOTNET_EnableWriteXorExecute=$((1 - profile)) \
 pid=$!
 recorder=
 trap 'kill "$pid" 2>/dev/null || true; [ -z "$recorder" ] || kill -INT "$recorder" 2>/dev/null || true' EXIT
-perf_wait_ready "$port"
+perf_wait_ready "$port" "$dir/server.log"
 if [ "$profile" = 1 ]; then
   perf record -F 499 -g -p "$pid" -o "$dir/perf.data" 2>"$dir/perf.log" &
   recorder=$!

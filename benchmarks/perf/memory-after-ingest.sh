@@ -19,7 +19,7 @@ read -r -a server_env <<<"${SERVER_ENV:-}"
 env "${server_env[@]}" dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/loki.yaml" >"$dir/server.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
-perf_wait_ready "$port"
+perf_wait_ready "$port" "$dir/server.log"
 if [ -x "$counters" ]; then
   "$counters" collect -p "$pid" --refresh-interval 1 --format csv -o "$dir/counters.csv" --counters System.Runtime >/dev/null 2>&1 &
   cpid=$!

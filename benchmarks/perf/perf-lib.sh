@@ -21,7 +21,10 @@ perf_build() {
   dotnet build -c Release "$1/src/Server" -o "$2" -v q -nologo >"$3" 2>&1 || { tail -30 "$3"; return 1; }
 }
 
-# perf_wait_ready PORT: up to 30 s for the server's /ready.
+# perf_wait_ready PORT [LOG]: up to 60 s for the server's /ready; fails (showing LOG's tail, if given) when it never comes.
 perf_wait_ready() {
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/ready" >/dev/null && return 0; sleep 0.3; done
+  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$1/ready" >/dev/null && return 0; sleep 0.3; done
+  echo "the server on port $1 did not become ready" >&2
+  if [ -n "${2:-}" ]; then tail -20 "$2" >&2; fi
+  return 1
 }

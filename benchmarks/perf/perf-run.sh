@@ -19,7 +19,7 @@ perf_build "$tree" "$dir/bin" "$dir/build.log"
 dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/loki.yaml" >"$dir/server.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
-perf_wait_ready "$port"
+perf_wait_ready "$port" "$dir/server.log"
 python3 "$shared/tools/perf.py" run --name lokisharp --url "http://127.0.0.1:$port" --pid "$pid" --mb "$mb" \
   --flush-url "http://127.0.0.1:$port/flush" --data-dir "$dir/data" --out "$out" >/dev/null
 python3 "$shared/tools/perf.py" table "$ref" "$out"
