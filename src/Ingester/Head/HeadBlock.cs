@@ -162,8 +162,8 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         }
 
         // Past the ingester's tail budget, a tail of a quarter part is compressed early, so the first fill of many
-        // streams does not hold every tail near the part size at once.
-        if (_tailBytes >= PartSize || (tails is { IsOver: true } && _tailBytes >= PartSize / 4))
+        // streams does not hold every tail near the part size at once (the shared counter is read only past a quarter).
+        if (_tailBytes >= PartSize || (_tailBytes >= PartSize / 4 && tails is { IsOver: true }))
         {
             CompressTail(builder);
         }
