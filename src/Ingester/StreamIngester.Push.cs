@@ -156,7 +156,7 @@ public sealed partial class StreamIngester
         WalRecord.BeginEntries(record, recordId, tenant, metadataTable.Entries, accepted.Count);
         foreach (var (head, admitted) in accepted)
         {
-            WalRecord.BeginStream(record, head.LabelsText, admitted.Entries.Count, out var previous);
+            WalRecord.BeginStream(record, head.WalLabels, admitted.Entries.Count, out var previous);
             foreach (var entry in admitted.Entries)
             {
                 var line = batch.Bytes(entry.LineStart, entry.LineLength);

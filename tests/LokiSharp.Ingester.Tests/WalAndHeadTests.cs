@@ -212,7 +212,7 @@ public sealed class WalAndHeadTests : IDisposable
             wal.Start();
             var record = new ArrayBufferWriter<byte>();
             WalRecord.BeginEntries(record, 99, "fake", [], 1);
-            WalRecord.BeginStream(record, "{app=", 1, out var previous);
+            WalRecord.BeginStream(record, WalRecord.EncodeLabels("{app="), 1, out var previous);
             WalRecord.WriteEntry(record, ref previous, Now + 1, "lost"u8, ReadOnlySpan<LabelPair>.Empty);
             await wal.AppendAsync(record.WrittenMemory);
             await wal.AppendAsync(new byte[] { WalRecord.EntriesKind, 0xFF });

@@ -46,10 +46,13 @@ public static class WalRecord
         Varint.Write(output, (ulong)streams);
     }
 
-    /// <summary>Starts a stream inside an entries record; its first entry's timestamp is a delta from zero.</summary>
-    public static void BeginStream(IBufferWriter<byte> output, string labels, int entries, out long previousTimestamp)
+    /// <summary>
+    /// Starts a stream inside an entries record, its labels given as <see cref="EncodeLabels"/> wrote them (once per head
+    /// stream, which goes into every record holding it); its first entry's timestamp is a delta from zero.
+    /// </summary>
+    public static void BeginStream(IBufferWriter<byte> output, ReadOnlySpan<byte> encodedLabels, int entries, out long previousTimestamp)
     {
-        output.Write(LabelsBytes(labels));
+        output.Write(encodedLabels);
         Varint.Write(output, (ulong)entries);
         previousTimestamp = 0;
     }
@@ -212,25 +215,12 @@ public static class WalRecord
         private static InvalidDataException Corrupt() => new("malformed WAL record");
     }
 
-    // A head stream's label text is one string for its lifetime and goes into every record that holds the stream:
-    // its length-prefixed UTF-8 form is kept per string instance, one per slot of the instance's hash.
-    private static readonly EncodedLabels?[] RecentLabels = new EncodedLabels?[1024];
-
-    private sealed record EncodedLabels(string Text, byte[] Bytes);
-
-    private static byte[] LabelsBytes(string labels)
+    /// <summary>A stream's label text as an entries record holds it (length-prefixed UTF-8), for <see cref="BeginStream"/>.</summary>
+    public static byte[] EncodeLabels(string labels)
     {
-        ref var slot = ref RecentLabels[System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(labels) & (RecentLabels.Length - 1)];
-        if (Volatile.Read(ref slot) is { } recent && ReferenceEquals(recent.Text, labels))
-        {
-            return recent.Bytes;
-        }
-
         var writer = new ArrayBufferWriter<byte>(labels.Length + Varint.MaxLength);
         WriteString(writer, labels);
-        var bytes = writer.WrittenSpan.ToArray();
-        Volatile.Write(ref slot, new EncodedLabels(labels, bytes));
-        return bytes;
+        return writer.WrittenSpan.ToArray();
     }
 
     private static void WriteString(IBufferWriter<byte> output, string value)
