@@ -73,7 +73,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             var id = 0L;
             for (var position = 0; Varint.TryRead(encoded, ref position, out var zigzag);)
             {
-                id += (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
+                id += Varint.UnZigZag(zigzag);
                 ids.Add(id);
             }
 
@@ -156,7 +156,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         if (recordId > 0 && (_recordCount == 0 || _lastRecordId != recordId))
         {
             var delta = recordId - _lastRecordId;
-            Varint.Write(_recordIds, (ulong)((delta << 1) ^ (delta >> 63)));
+            Varint.Write(_recordIds, Varint.ZigZag(delta));
             _lastRecordId = recordId;
             _recordCount++;
         }

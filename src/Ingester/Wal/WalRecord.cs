@@ -58,31 +58,28 @@ public static class WalRecord
     }
 
     /// <summary>Writes one entry of the current stream whose metadata is entry <paramref name="metadataIndex"/> of the record's table.</summary>
-    public static void WriteEntry(IBufferWriter<byte> output, ref long previousTimestamp, long timestamp, ReadOnlySpan<byte> line, int metadataIndex)
-    {
-        // One span for the whole entry: three varints and the line.
-        var span = output.GetSpan((3 * Varint.MaxLength) + line.Length);
-        var written = Varint.Write(span, ZigZag(unchecked(timestamp - previousTimestamp)));
-        written += Varint.Write(span[written..], (ulong)line.Length);
-        line.CopyTo(span[written..]);
-        written += line.Length;
-        written += Varint.Write(span[written..], (ulong)metadataIndex + 1);
-        output.Advance(written);
-        previousTimestamp = timestamp;
-    }
+    public static void WriteEntry(IBufferWriter<byte> output, ref long previousTimestamp, long timestamp, ReadOnlySpan<byte> line, int metadataIndex) =>
+        WriteEntryWith(output, ref previousTimestamp, timestamp, line, (ulong)metadataIndex + 1);
 
     /// <summary>Writes one entry of the current stream with its metadata inline.</summary>
     public static void WriteEntry(IBufferWriter<byte> output, ref long previousTimestamp, long timestamp, ReadOnlySpan<byte> line,
         ReadOnlySpan<LabelPair> metadata)
     {
+        WriteEntryWith(output, ref previousTimestamp, timestamp, line, tableReference: 0); // no table entry: the metadata follows
+        StructuredMetadata.Encode(output, metadata);
+    }
+
+    // Timestamps within a push mostly ascend but may step back: zigzag deltas are small either way. One span for the
+    // whole entry: the delta, the line's length, the line and the table reference (0: metadata inline).
+    private static void WriteEntryWith(IBufferWriter<byte> output, ref long previousTimestamp, long timestamp, ReadOnlySpan<byte> line, ulong tableReference)
+    {
         var span = output.GetSpan((3 * Varint.MaxLength) + line.Length);
-        var written = Varint.Write(span, ZigZag(unchecked(timestamp - previousTimestamp)));
+        var written = Varint.Write(span, Varint.ZigZag(unchecked(timestamp - previousTimestamp)));
         written += Varint.Write(span[written..], (ulong)line.Length);
         line.CopyTo(span[written..]);
         written += line.Length;
-        span[written++] = 0; // no table entry: the metadata follows
+        written += Varint.Write(span[written..], tableReference);
         output.Advance(written);
-        StructuredMetadata.Encode(output, metadata);
         previousTimestamp = timestamp;
     }
 
@@ -99,11 +96,6 @@ public static class WalRecord
             Varint.Write(output, (ulong)id);
         }
     }
-
-    // Timestamps within a push are mostly ascending but may step back: signed deltas, small either way.
-    private static ulong ZigZag(long value) => (ulong)((value << 1) ^ (value >> 63));
-
-    private static long UnZigZag(ulong value) => (long)(value >> 1) ^ -(long)(value & 1);
 
     /// <summary>A cursor over one record's bytes.</summary>
     public ref struct Reader(ReadOnlySpan<byte> record)
@@ -180,7 +172,7 @@ public static class WalRecord
                 return;
             }
 
-            timestamp = _previousTimestamp = unchecked(_previousTimestamp + UnZigZag((ulong)ReadVarint()));
+            timestamp = _previousTimestamp = unchecked(_previousTimestamp + Varint.UnZigZag((ulong)ReadVarint()));
             line = ReadBytes();
             var reference = ReadVarint();
             if (reference == 0)
