@@ -72,7 +72,7 @@ public static class ChunkEntryReader
         long bytes = 0;
         foreach (var block in layout.Blocks)
         {
-            if (!(block.MinTime < query.Through && block.MaxTime >= query.From))
+            if (!block.Overlaps(query.From, query.Through))
             {
                 byTime++;
             }
