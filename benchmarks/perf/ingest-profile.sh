@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # tree, port, shared and mb are set by perf_args (perf-lib.sh)
 # Ingest only, for working on the write path: builds a Release server from a tree (or takes a built one with BIN=...),
 # starts it on a private data dir with the reference config, pushes /tmp/perfdata-$MB with perf.py's 4-connection client
 # and prints ingest CPU-s per GB raw, RSS and the GC counts. PROFILE=1 also records the server with Linux perf (a perf
@@ -8,10 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
 source "$here/perf-lib.sh"
-tree=${1:-$(cd "$here/../.." && pwd)}
-port=${2:-3300}
-shared=${SHARED:-$(cd "$tree/.." && pwd)/shared}
-mb=${MB:-512}
+perf_args "$@"
 dir=$(mktemp -d /tmp/lokisharp-ingest-XXXXXX)
 perf_config "$dir" "$port"
 bin=${BIN:-$dir/bin}
@@ -24,7 +22,7 @@ DOTNET_PerfMapEnabled=$profile DOTNET_EnableWriteXorExecute=$((1 - profile)) \
 pid=$!
 recorder=
 trap 'kill "$pid" 2>/dev/null || true; [ -z "$recorder" ] || kill -INT "$recorder" 2>/dev/null || true' EXIT
-perf_wait_ready "$port"
+perf_wait_ready "$port" "$dir/server.log"
 if [ "$profile" = 1 ]; then
   perf record -F 499 -g -p "$pid" -o "$dir/perf.data" 2>"$dir/perf.log" &
   recorder=$!

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # tree, port, shared and mb are set by perf_args (perf-lib.sh)
 # Where resident memory goes right after ingest: builds a Release server from a tree, starts it on a private data dir
 # with the reference config, pushes /tmp/perfdata-<MB> as perf.py does (4 connections), then prints VmRSS split into
 # anonymous / file-backed / shared (JIT code under W^X) memory and the GC's view (heap sizes per generation,
@@ -9,10 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
 source "$here/perf-lib.sh"
-tree=${1:-$(cd "$here/../.." && pwd)}
-port=${2:-3300}
-shared=${SHARED:-$(cd "$tree/.." && pwd)/shared}
-mb=${MB:-512}
+perf_args "$@"
 counters=${DOTNET_COUNTERS:-$HOME/.dotnet/tools/dotnet-counters}
 dir=$(mktemp -d /tmp/lokisharp-memory-XXXXXX)
 perf_config "$dir" "$port"
@@ -21,7 +19,7 @@ read -r -a server_env <<<"${SERVER_ENV:-}"
 env "${server_env[@]}" dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/loki.yaml" >"$dir/server.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
-perf_wait_ready "$port"
+perf_wait_ready "$port" "$dir/server.log"
 if [ -x "$counters" ]; then
   "$counters" collect -p "$pid" --refresh-interval 1 --format csv -o "$dir/counters.csv" --counters System.Runtime >/dev/null 2>&1 &
   cpid=$!

@@ -1,6 +1,15 @@
 # shellcheck shell=bash
 # Shared by the perf scripts (sourced): a private config, a Release build and waiting for /ready.
 
+# perf_args [TREE] [PORT]: the scripts' common arguments and settings, as globals: tree (default: this checkout), port
+# (default 3300), shared (SHARED, default: ../shared next to the tree) and mb (MB, default 512).
+perf_args() {
+  # shellcheck disable=SC2034 # read by the sourcing script
+  tree=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)} port=${2:-3300}
+  # shellcheck disable=SC2034
+  shared=${SHARED:-$(cd "$tree/.." && pwd)/shared} mb=${MB:-512}
+}
+
 # perf_config DIR PORT: writes DIR/loki.yaml, the reference config on http PORT, grpc PORT+1 and data under DIR/data.
 perf_config() {
   sed -e "s/http_listen_port: 3300/http_listen_port: $2/" -e "s/grpc_listen_port: 9300/grpc_listen_port: $(($2 + 1))/" \
@@ -12,7 +21,10 @@ perf_build() {
   dotnet build -c Release "$1/src/Server" -o "$2" -v q -nologo >"$3" 2>&1 || { tail -30 "$3"; return 1; }
 }
 
-# perf_wait_ready PORT: up to 30 s for the server's /ready.
+# perf_wait_ready PORT [LOG]: up to 60 s for the server's /ready; fails (showing LOG's tail, if given) when it never comes.
 perf_wait_ready() {
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/ready" >/dev/null && return 0; sleep 0.3; done
+  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$1/ready" >/dev/null && return 0; sleep 0.3; done
+  echo "the server on port $1 did not become ready" >&2
+  if [ -n "${2:-}" ]; then tail -20 "$2" >&2; fi
+  return 1
 }

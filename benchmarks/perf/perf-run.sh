@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # tree, port, shared and mb are set by perf_args (perf-lib.sh)
 # Builds a Release server from a tree, starts it on a private data dir with the reference config (limits raised as
 # for the Loki reference run), runs ../shared/tools/perf.py (MB=512: 335 MB ingest, MB=2048: 1,340 MB, + the reference
 # queries) and prints the table against Loki 2.7.5 at that size. Usage: [MB=2048] benchmarks/perf/perf-run.sh [tree] [http-port] [out.json]
@@ -6,11 +7,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
 source "$here/perf-lib.sh"
-tree=${1:-$(cd "$here/../.." && pwd)}
-port=${2:-3300}
+perf_args "$@"
 out=${3:-$PWD/lokisharp-perf.json}
-shared=${SHARED:-$(cd "$tree/.." && pwd)/shared}
-mb=${MB:-512}
 ref="$shared/benchmarks/loki-2.7.5-perf.json"
 [ "$mb" = 512 ] || ref="$shared/benchmarks/loki-2.7.5-perf-$mb.json"
 dir=$(mktemp -d /tmp/lokisharp-perf-XXXXXX)
@@ -21,7 +19,7 @@ perf_build "$tree" "$dir/bin" "$dir/build.log"
 dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/loki.yaml" >"$dir/server.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
-perf_wait_ready "$port"
+perf_wait_ready "$port" "$dir/server.log"
 python3 "$shared/tools/perf.py" run --name lokisharp --url "http://127.0.0.1:$port" --pid "$pid" --mb "$mb" \
   --flush-url "http://127.0.0.1:$port/flush" --data-dir "$dir/data" --out "$out" >/dev/null
 python3 "$shared/tools/perf.py" table "$ref" "$out"

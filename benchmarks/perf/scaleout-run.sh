@@ -45,10 +45,7 @@ start() {
   config "$name" "$port" "${4:-}" >"$dir/$name/loki.yaml"
   dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/$name/loki.yaml" -target="$target" >"$dir/$name/server.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && return 0; sleep 0.3; done
-  echo "$name did not become ready:" >&2
-  tail -20 "$dir/$name/server.log" >&2
-  exit 1
+  perf_wait_ready "$port" "$dir/$name/server.log" || exit 1
 }
 
 # 1. The single binary on local disk.

@@ -140,29 +140,33 @@ public sealed partial class StreamIngester
         var recordCapacity = bytes + (lines * 24) + (accepted.Count * 256L) + 256;
         using var record = new PooledBufferWriter(checked((int)Math.Min(int.MaxValue, recordCapacity)), PushBuffers.Pool);
 
-        // Metadata most entries share (the detected level alone) is written once, at the head of the record.
-        var metadataTable = new WalMetadataTable();
+        // Metadata most entries share (the detected level alone) is written once, at the head of the record: the
+        // table holds the shared arrays the push uses, and tablePosition maps a shared array's number to its place there.
+        var metadataTable = new List<byte[]>(PushValidator.SharedCount);
+        var tablePosition = new int[PushValidator.SharedCount];
+        Array.Fill(tablePosition, -1);
         foreach (var (_, admitted) in accepted)
         {
             foreach (var entry in admitted.Entries)
             {
-                if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
+                if (PushValidator.SharedIndex(entry.Metadata) is >= 0 and var shared && tablePosition[shared] < 0)
                 {
-                    metadataTable.Add(shared);
+                    tablePosition[shared] = metadataTable.Count;
+                    metadataTable.Add(PushValidator.SharedEncodingAt(shared));
                 }
             }
         }
 
-        WalRecord.BeginEntries(record, recordId, tenant, metadataTable.Entries, accepted.Count);
+        WalRecord.BeginEntries(record, recordId, tenant, metadataTable, accepted.Count);
         foreach (var (head, admitted) in accepted)
         {
-            WalRecord.BeginStream(record, head.LabelsText, admitted.Entries.Count, out var previous);
+            WalRecord.BeginStream(record, head.WalLabels, admitted.Entries.Count, out var previous);
             foreach (var entry in admitted.Entries)
             {
                 var line = batch.Bytes(entry.LineStart, entry.LineLength);
-                if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
+                if (PushValidator.SharedIndex(entry.Metadata) is >= 0 and var shared)
                 {
-                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, metadataTable.IndexOf(shared));
+                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, tablePosition[shared]);
                 }
                 else
                 {

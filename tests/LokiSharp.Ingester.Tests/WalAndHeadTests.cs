@@ -25,6 +25,14 @@ public sealed class WalAndHeadTests : IDisposable
         public IngestionLimits For(string tenant) => limits;
     }
 
+    /// <summary>A crash and a start on the same directory: the process dies without StopAsync (nothing flushed, WAL only).</summary>
+    private (StreamIngester Ingester, ChunkStore Store) Restart(StreamIngester ingester, ChunkStore store)
+    {
+        ingester.Dispose();
+        store.Dispose();
+        return Open();
+    }
+
     private (StreamIngester Ingester, ChunkStore Store) Open(IngestionLimits? limits = null, TimeSpan? maxChunkAge = null, long maxHeadBytes = 2L << 30,
         long walSegmentSize = 128L << 20, TimeSpan retainFlushed = default, TimeProvider? time = null, string? spillDirectory = null)
     {
@@ -204,7 +212,7 @@ public sealed class WalAndHeadTests : IDisposable
             wal.Start();
             var record = new ArrayBufferWriter<byte>();
             WalRecord.BeginEntries(record, 99, "fake", [], 1);
-            WalRecord.BeginStream(record, "{app=", 1, out var previous);
+            WalRecord.BeginStream(record, WalRecord.EncodeLabels("{app="), 1, out var previous);
             WalRecord.WriteEntry(record, ref previous, Now + 1, "lost"u8, ReadOnlySpan<LabelPair>.Empty);
             await wal.AppendAsync(record.WrittenMemory);
             await wal.AppendAsync(new byte[] { WalRecord.EntriesKind, 0xFF });
@@ -276,10 +284,7 @@ public sealed class WalAndHeadTests : IDisposable
 
         // A push after the upgrade goes to a new segment in the compact format; both replay after a crash.
         Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now, "new one"))).StatusCode);
-        ingester.Dispose();
-        store.Dispose();
-
-        var (restarted, store2) = Open();
+        var (restarted, store2) = Restart(ingester, store);
         using (store2)
         using (restarted)
         {
@@ -311,10 +316,7 @@ public sealed class WalAndHeadTests : IDisposable
         var before = ReadAllWithMetadata(ingester);
         Assert.Equal(5, before.Count);
         Assert.Contains((Now + 2, "level=info stepped back", "trace_id=t1,detected_level=info"), before);
-        ingester.Dispose();
-        store.Dispose();
-
-        var (restarted, store2) = Open();
+        var (restarted, store2) = Restart(ingester, store);
         using (store2)
         using (restarted)
         {
@@ -641,10 +643,7 @@ public sealed class WalAndHeadTests : IDisposable
         Assert.All(pushes, p => Assert.Equal(204, p.Result.StatusCode));
 
         // No StopAsync: the process dies with everything only in the head and the WAL.
-        ingester.Dispose();
-        store.Dispose();
-
-        var (restarted, store2) = Open();
+        var (restarted, store2) = Restart(ingester, store);
         using (store2)
         using (restarted)
         {
@@ -660,10 +659,7 @@ public sealed class WalAndHeadTests : IDisposable
         await PushAsync(ingester, "{app=\"web\"}", (Now, "flushed"));
         await ingester.FlushAsync(force: true, CancellationToken.None);
         await PushAsync(ingester, "{app=\"web\"}", (Now + 1, "unflushed"));
-        ingester.Dispose();
-        store.Dispose();
-
-        var (restarted, store2) = Open();
+        var (restarted, store2) = Restart(ingester, store);
         using (store2)
         using (restarted)
         {
@@ -693,10 +689,7 @@ public sealed class WalAndHeadTests : IDisposable
         Assert.True(new FileInfo(segments[0]).Length < 64, $"segment holds {new FileInfo(segments[0]).Length} bytes");
 
         await PushAsync(ingester, "{app=\"web\"}", (Now + 100, "after the flush"));
-        ingester.Dispose();
-        store.Dispose();
-
-        var (restarted, store2) = Open();
+        var (restarted, store2) = Restart(ingester, store);
         using (store2)
         using (restarted)
         {

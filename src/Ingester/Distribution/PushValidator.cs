@@ -324,21 +324,30 @@ public sealed class PushValidator
     /// arrays shared by all entries with no metadata of their own, so the head and the WAL copy those bytes instead of
     /// encoding the same pair for every entry; null for any other metadata. The array is shared: never write to it.
     /// </summary>
-    public static byte[]? SharedEncoding(LabelPair[] metadata)
+    public static byte[]? SharedEncoding(LabelPair[] metadata) => SharedIndex(metadata) is >= 0 and var i ? OnlyLevelEncoded[i].Encoded : null;
+
+    /// <summary>How many shared metadata arrays there are (<see cref="SharedIndex"/> is below this).</summary>
+    public static int SharedCount => OnlyLevelEncoded.Length;
+
+    /// <summary>The number of <paramref name="metadata"/> among the shared arrays (see <see cref="SharedEncoding"/>), or -1.</summary>
+    public static int SharedIndex(LabelPair[] metadata)
     {
         if (metadata.Length == 1)
         {
-            foreach (var (pairs, encoded) in OnlyLevelEncoded)
+            for (var i = 0; i < OnlyLevelEncoded.Length; i++)
             {
-                if (ReferenceEquals(pairs, metadata))
+                if (ReferenceEquals(OnlyLevelEncoded[i].Pairs, metadata))
                 {
-                    return encoded;
+                    return i;
                 }
             }
         }
 
-        return null;
+        return -1;
     }
+
+    /// <summary>The encoding of shared array number <paramref name="index"/>.</summary>
+    public static byte[] SharedEncodingAt(int index) => OnlyLevelEncoded[index].Encoded;
 
     // Most entries carry no metadata of their own, only the detected level: they share one array per level
     // (metadata arrays are never written after validation).

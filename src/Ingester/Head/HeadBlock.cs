@@ -73,7 +73,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             var id = 0L;
             for (var position = 0; Varint.TryRead(encoded, ref position, out var zigzag);)
             {
-                id += (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
+                id += Varint.UnZigZag(zigzag);
                 ids.Add(id);
             }
 
@@ -83,9 +83,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
 
     /// <summary>Line plus metadata bytes held, compressed or not (what the cut decision and limits count).</summary>
     public long RawBytes { get; private set; }
-
-    /// <summary>Bytes actually held in memory: parts not spilled plus the uncompressed tail.</summary>
-    public long MemoryBytes { get; private set; }
 
     public int EntryCount => _partEntries + _tailCount;
 
@@ -132,7 +129,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             }
 
             _tailSegments.Add(_segment);
-            MemoryBytes += _segment.Length;
             tails?.Add(_segment.Length);
         }
 
@@ -160,14 +156,14 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         if (recordId > 0 && (_recordCount == 0 || _lastRecordId != recordId))
         {
             var delta = recordId - _lastRecordId;
-            Varint.Write(_recordIds, (ulong)((delta << 1) ^ (delta >> 63)));
+            Varint.Write(_recordIds, Varint.ZigZag(delta));
             _lastRecordId = recordId;
             _recordCount++;
         }
 
         // Past the ingester's tail budget, a tail of a quarter part is compressed early, so the first fill of many
-        // streams does not hold every tail near the part size at once.
-        if (_tailBytes >= PartSize || (tails is { IsOver: true } && _tailBytes >= PartSize / 4))
+        // streams does not hold every tail near the part size at once (the shared counter is read only past a quarter).
+        if (_tailBytes >= PartSize || (_tailBytes >= PartSize / 4 && tails is { IsOver: true }))
         {
             CompressTail(builder);
         }
@@ -181,7 +177,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             CompressTail(builder);
         }
 
-        MemoryBytes -= _segment.Length;
         tails?.Add(-_segment.Length);
         if (_segment.Length > 0)
         {
@@ -254,7 +249,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     {
         foreach (var part in _parts)
         {
-            MemoryBytes -= part.MemoryBytes;
             part.Release();
         }
     }
@@ -289,7 +283,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         // Segments before the current one hold compressed entries only; the rest of the current one stays in use.
         foreach (var segment in _tailSegments)
         {
-            MemoryBytes -= segment.Length;
             if (!ReferenceEquals(segment, _segment))
             {
                 tails?.Add(-segment.Length);
@@ -305,7 +298,6 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         }
 
         _tailStart = _segmentUsed;
-        MemoryBytes += part.MemoryBytes + _segment.Length;
         _tailBytes = 0;
     }
 

@@ -34,9 +34,6 @@ internal sealed class HeadPart
     /// <summary>Encoded chunk length.</summary>
     public int Length { get; }
 
-    /// <summary>Bytes this part holds in process memory: none once spilled.</summary>
-    public int MemoryBytes => _memory?.Length ?? 0;
-
     /// <summary>The chunk's bytes in memory, or null when they are in a spill file.</summary>
     public byte[]? InMemory => _memory;
 
@@ -77,16 +74,9 @@ internal sealed class HeadPart
         }
 
         var bytes = GC.AllocateUninitializedArray<byte>(Length);
-        var read = 0;
-        while (read < Length)
+        if (FileReads.ReadFully(_file!.Handle, bytes, _offset) < Length)
         {
-            var n = RandomAccess.Read(_file!.Handle, bytes.AsSpan(read), _offset + read);
-            if (n == 0)
-            {
-                throw new IOException($"head spill file ends before part at offset {_offset} (+{Length} bytes)");
-            }
-
-            read += n;
+            throw new IOException($"head spill file ends before part at offset {_offset} (+{Length} bytes)");
         }
 
         return bytes;

@@ -14,8 +14,6 @@ internal sealed class HeadReadSet
 
     public List<FileChunk> Spilled { get; } = [];
 
-    public bool IsEmpty => InMemory.Count == 0 && Spilled.Count == 0;
-
     /// <summary>Takes <paramref name="part"/> for reading; under the owning stream's lock.</summary>
     public void Add(HeadPart part)
     {

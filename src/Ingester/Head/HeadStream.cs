@@ -9,11 +9,16 @@ namespace LokiSharp.Ingester.Head;
 /// </summary>
 internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tenant, int partSize, HeadSpill? spill, TailBudget? tails = null)
 {
+    private byte[]? _walLabels;
+
     public Lock Sync { get; } = new();
 
     public LabelSet Labels { get; } = labels;
 
     public string LabelsText { get; } = labels.ToString();
+
+    /// <summary><see cref="LabelsText"/> as the WAL's entries records hold it, encoded once for the stream's lifetime.</summary>
+    public byte[] WalLabels => _walLabels ??= Wal.WalRecord.EncodeLabels(LabelsText);
 
     public ulong Fingerprint { get; } = fingerprint;
 

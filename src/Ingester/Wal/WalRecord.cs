@@ -46,40 +46,40 @@ public static class WalRecord
         Varint.Write(output, (ulong)streams);
     }
 
-    /// <summary>Starts a stream inside an entries record; its first entry's timestamp is a delta from zero.</summary>
-    public static void BeginStream(IBufferWriter<byte> output, string labels, int entries, out long previousTimestamp)
+    /// <summary>
+    /// Starts a stream inside an entries record, its labels given as <see cref="EncodeLabels"/> wrote them (once per head
+    /// stream, which goes into every record holding it); its first entry's timestamp is a delta from zero.
+    /// </summary>
+    public static void BeginStream(IBufferWriter<byte> output, ReadOnlySpan<byte> encodedLabels, int entries, out long previousTimestamp)
     {
-        output.Write(LabelsBytes(labels));
+        output.Write(encodedLabels);
         Varint.Write(output, (ulong)entries);
         previousTimestamp = 0;
     }
 
     /// <summary>Writes one entry of the current stream whose metadata is entry <paramref name="metadataIndex"/> of the record's table.</summary>
-    public static void WriteEntry(IBufferWriter<byte> output, ref long previousTimestamp, long timestamp, ReadOnlySpan<byte> line, int metadataIndex)
-    {
-        // One span for the whole entry: three varints and the line.
-        var span = output.GetSpan((3 * Varint.MaxLength) + line.Length);
-        var written = Varint.Write(span, ZigZag(unchecked(timestamp - previousTimestamp)));
-        written += Varint.Write(span[written..], (ulong)line.Length);
-        line.CopyTo(span[written..]);
-        written += line.Length;
-        written += Varint.Write(span[written..], (ulong)metadataIndex + 1);
-        output.Advance(written);
-        previousTimestamp = timestamp;
-    }
+    public static void WriteEntry(IBufferWriter<byte> output, ref long previousTimestamp, long timestamp, ReadOnlySpan<byte> line, int metadataIndex) =>
+        WriteEntryWith(output, ref previousTimestamp, timestamp, line, (ulong)metadataIndex + 1);
 
     /// <summary>Writes one entry of the current stream with its metadata inline.</summary>
     public static void WriteEntry(IBufferWriter<byte> output, ref long previousTimestamp, long timestamp, ReadOnlySpan<byte> line,
         ReadOnlySpan<LabelPair> metadata)
     {
+        WriteEntryWith(output, ref previousTimestamp, timestamp, line, tableReference: 0); // no table entry: the metadata follows
+        StructuredMetadata.Encode(output, metadata);
+    }
+
+    // Timestamps within a push mostly ascend but may step back: zigzag deltas are small either way. One span for the
+    // whole entry: the delta, the line's length, the line and the table reference (0: metadata inline).
+    private static void WriteEntryWith(IBufferWriter<byte> output, ref long previousTimestamp, long timestamp, ReadOnlySpan<byte> line, ulong tableReference)
+    {
         var span = output.GetSpan((3 * Varint.MaxLength) + line.Length);
-        var written = Varint.Write(span, ZigZag(unchecked(timestamp - previousTimestamp)));
+        var written = Varint.Write(span, Varint.ZigZag(unchecked(timestamp - previousTimestamp)));
         written += Varint.Write(span[written..], (ulong)line.Length);
         line.CopyTo(span[written..]);
         written += line.Length;
-        span[written++] = 0; // no table entry: the metadata follows
+        written += Varint.Write(span[written..], tableReference);
         output.Advance(written);
-        StructuredMetadata.Encode(output, metadata);
         previousTimestamp = timestamp;
     }
 
@@ -96,11 +96,6 @@ public static class WalRecord
             Varint.Write(output, (ulong)id);
         }
     }
-
-    // Timestamps within a push are mostly ascending but may step back: signed deltas, small either way.
-    private static ulong ZigZag(long value) => (ulong)((value << 1) ^ (value >> 63));
-
-    private static long UnZigZag(ulong value) => (long)(value >> 1) ^ -(long)(value & 1);
 
     /// <summary>A cursor over one record's bytes.</summary>
     public ref struct Reader(ReadOnlySpan<byte> record)
@@ -177,7 +172,7 @@ public static class WalRecord
                 return;
             }
 
-            timestamp = _previousTimestamp = unchecked(_previousTimestamp + UnZigZag((ulong)ReadVarint()));
+            timestamp = _previousTimestamp = unchecked(_previousTimestamp + Varint.UnZigZag((ulong)ReadVarint()));
             line = ReadBytes();
             var reference = ReadVarint();
             if (reference == 0)
@@ -212,25 +207,12 @@ public static class WalRecord
         private static InvalidDataException Corrupt() => new("malformed WAL record");
     }
 
-    // A head stream's label text is one string for its lifetime and goes into every record that holds the stream:
-    // its length-prefixed UTF-8 form is kept per string instance, one per slot of the instance's hash.
-    private static readonly EncodedLabels?[] RecentLabels = new EncodedLabels?[1024];
-
-    private sealed record EncodedLabels(string Text, byte[] Bytes);
-
-    private static byte[] LabelsBytes(string labels)
+    /// <summary>A stream's label text as an entries record holds it (length-prefixed UTF-8), for <see cref="BeginStream"/>.</summary>
+    public static byte[] EncodeLabels(string labels)
     {
-        ref var slot = ref RecentLabels[System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(labels) & (RecentLabels.Length - 1)];
-        if (Volatile.Read(ref slot) is { } recent && ReferenceEquals(recent.Text, labels))
-        {
-            return recent.Bytes;
-        }
-
         var writer = new ArrayBufferWriter<byte>(labels.Length + Varint.MaxLength);
         WriteString(writer, labels);
-        var bytes = writer.WrittenSpan.ToArray();
-        Volatile.Write(ref slot, new EncodedLabels(labels, bytes));
-        return bytes;
+        return writer.WrittenSpan.ToArray();
     }
 
     private static void WriteString(IBufferWriter<byte> output, string value)

@@ -28,32 +28,18 @@ internal sealed class EarlyFilterVerdict
     public static EarlyFilterVerdict? For(LabelFilter filter, LabelPredicate predicate)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        return Collect(filter, names) ? new EarlyFilterVerdict(predicate, [.. names]) : null;
+        ParserHints.AddNames(filter, names);
+        return HasIp(filter) || names.Contains(PipelineLabels.Error) || names.Contains(PipelineLabels.ErrorDetails)
+            ? null
+            : new EarlyFilterVerdict(predicate, [.. names]);
     }
 
-    private static bool Collect(LabelFilter filter, HashSet<string> names)
+    private static bool HasIp(LabelFilter filter) => filter switch
     {
-        var name = filter switch
-        {
-            BinaryLabelFilter b => Collect(b.Left, names) && Collect(b.Right, names) ? string.Empty : null,
-            StringLabelFilter s => s.Matcher.Name,
-            NumericLabelFilter n => n.Name,
-            DurationLabelFilter d => d.Name,
-            BytesLabelFilter b => b.Name,
-            _ => null,
-        };
-        if (name is null || name is PipelineLabels.Error or PipelineLabels.ErrorDetails)
-        {
-            return false;
-        }
-
-        if (name.Length != 0)
-        {
-            names.Add(name);
-        }
-
-        return true;
-    }
+        BinaryLabelFilter b => HasIp(b.Left) || HasIp(b.Right),
+        IpLabelFilter => true,
+        _ => false,
+    };
 
     /// <summary>
     /// Whether the line is certain to be dropped by the filter, now that the parser extracted <paramref name="name"/>:

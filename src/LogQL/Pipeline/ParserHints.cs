@@ -109,7 +109,8 @@ internal sealed class ParserHints
         }
     }
 
-    private static void AddNames(LabelFilter filter, HashSet<string> names)
+    /// <summary>Adds the label names <paramref name="filter"/> reads to <paramref name="names"/>.</summary>
+    internal static void AddNames(LabelFilter filter, HashSet<string> names)
     {
         switch (filter)
         {

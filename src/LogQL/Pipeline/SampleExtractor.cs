@@ -202,12 +202,9 @@ public sealed class StreamSampleExtractor
     private readonly Dictionary<LabelsResult, LabelsResult> _grouped = new(ReferenceEqualityComparer.Instance);
     private readonly LabelPair[] _kept;
     private LabelPair[] _remaining = [];
-    // The previous entry's kept pairs (left in _kept) and their result, in Keep and None modes.
-    private LabelsResult? _lastKept;
-    private int _lastKeptCount = -1;
-    // Results of recently kept values by the identity of the value strings, one per group name (null when absent):
-    // parsers hand out one string per repeated value, so values that alternate line by line (status codes) find
-    // their result without hashing the pairs.
+    // Results of recently kept values (Keep and None modes) by the identity of the value strings, one per group name
+    // (null when absent): stream labels and parsers' reused values are the very strings of earlier entries, so a
+    // repeated or alternating value (status codes) finds its result without building and hashing the pairs.
     private const int KeptSlots = 8;
     private readonly string?[] _keptValues;
     private readonly string?[][] _slotValues = new string?[KeptSlots][];
@@ -310,8 +307,6 @@ public sealed class StreamSampleExtractor
         if (_owner.LabelMode is OutputLabelMode.Keep or OutputLabelMode.None)
         {
             // Only the kept labels matter: look them up instead of building the full set.
-            var n = 0;
-            var same = _lastKept is not null;
             var identity = 0;
             var names = _owner.GroupNames;
             for (var i = 0; i < names.Length; i++)
@@ -322,30 +317,29 @@ public sealed class StreamSampleExtractor
                 if (kept is not null)
                 {
                     identity = (identity * 31) + RuntimeHelpers.GetHashCode(kept);
-                    same &= n < _lastKeptCount && ReferenceEquals(_kept[n].Name, name) && ReferenceEquals(_kept[n].Value, kept);
-                    _kept[n++] = new LabelPair(name, kept);
                 }
             }
 
-            // Kept values are mostly the very strings of the previous entry (stream labels, parsers' reused values):
-            // the same pairs give the same result without hashing them again.
-            if (same && n == _lastKeptCount)
-            {
-                return _lastKept!;
-            }
-
-            _lastKeptCount = n;
             var slot = (int)((uint)(identity * -1640531535) >> 29);
             var values = _slotValues[slot] ??= new string?[_keptValues.Length];
             if (_slotResults[slot] is { } known && SameReferences(values, _keptValues))
             {
-                return _lastKept = known;
+                return known;
             }
 
-            _lastKept = _owner.Results.Get(_kept.AsSpan(0, n), state);
+            var n = 0;
+            for (var i = 0; i < names.Length; i++)
+            {
+                if (_keptValues[i] is { } kept)
+                {
+                    _kept[n++] = new LabelPair(names[i], kept);
+                }
+            }
+
+            var found = _owner.Results.Get(_kept.AsSpan(0, n), state);
             _keptValues.CopyTo(values, 0);
-            _slotResults[slot] = _lastKept;
-            return _lastKept;
+            _slotResults[slot] = found;
+            return found;
         }
 
         if (!state.IsUnchanged)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Storage.Bucket;
 
@@ -77,19 +78,7 @@ internal sealed class ChunkCache
         try
         {
             using var handle = File.OpenHandle(PathOf(name), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
-            var read = 0;
-            while (read < length)
-            {
-                var n = RandomAccess.Read(handle, buffer.AsSpan(read, length - read), read);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                read += n;
-            }
-
-            if (read == length)
+            if (FileReads.ReadFully(handle, buffer.AsSpan(0, length), 0) == length)
             {
                 Interlocked.Increment(ref _hits);
                 return buffer;

@@ -25,6 +25,6 @@ public readonly record struct BlockInfo(
     int FilterSize,
     int IdFilterSize = 0)
 {
-    /// <summary>Whether the block may hold entries in <c>[from, through]</c> (inclusive, ns).</summary>
-    public bool Overlaps(long from, long through) => MinTime <= through && MaxTime >= from;
+    /// <summary>Whether the block may hold entries in <c>[from, through)</c> (ns), as <c>ChunkRef.Overlaps</c>.</summary>
+    public bool Overlaps(long from, long through) => MinTime < through && MaxTime >= from;
 }

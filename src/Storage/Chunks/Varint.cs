@@ -26,6 +26,12 @@ public static class Varint
         output.Advance(Write(span, value));
     }
 
+    /// <summary>A signed value folded so that small magnitudes of either sign make small varints (protobuf's zigzag).</summary>
+    public static ulong ZigZag(long value) => (ulong)((value << 1) ^ (value >> 63));
+
+    /// <summary>The inverse of <see cref="ZigZag"/>.</summary>
+    public static long UnZigZag(ulong value) => (long)(value >> 1) ^ -(long)(value & 1);
+
     /// <summary>Reads a varint at <paramref name="position"/>, advancing it; false when truncated or overlong.</summary>
     public static bool TryRead(ReadOnlySpan<byte> source, ref int position, out ulong value)
     {

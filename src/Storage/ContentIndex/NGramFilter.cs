@@ -96,15 +96,16 @@ public static class NGramFilter
         }
     }
 
-    /// <summary>Bytes per id gram: ids draw from few symbols (hex has 65,536 4-byte grams), so their grams are longer.</summary>
+    /// <summary>
+    /// Bytes per id gram, and the shortest run of ASCII letters and digits whose grams the id filter holds (the build's
+    /// bit masks rely on the two being one length): ids draw from few symbols (hex has 65,536 4-byte grams), so their
+    /// grams are longer.
+    /// </summary>
     public const int IdGramLength = 8;
-
-    /// <summary>Shortest run of ASCII letters and digits whose digit-bearing grams the id filter holds.</summary>
-    public const int IdRunLength = IdGramLength;
 
     /// <summary>
     /// Whether a block with id filter <paramref name="idFilter"/> may contain <paramref name="literal"/>. The id filter
-    /// holds the 8-byte grams with an ASCII digit inside runs of at least <see cref="IdRunLength"/> letters and digits
+    /// holds the 8-byte grams with an ASCII digit inside runs of at least <see cref="IdGramLength"/> letters and digits
     /// (request and trace ids, hashes, long numbers), which the text filter leaves out. Wherever a literal occurs, each of its own
     /// such runs lies inside a run of the line at least as long, so those grams of the literal are in the filter.
     /// An empty filter (block without one) and literals without such a run always may.
@@ -150,11 +151,11 @@ public static class NGramFilter
 
     /// <summary>
     /// The hashes of the digit-bearing 8-byte grams of <paramref name="literal"/>'s runs of at least
-    /// <see cref="IdRunLength"/> letters and digits: what <see cref="MayContainId"/> tests, as <see cref="TextProbe"/>.
+    /// <see cref="IdGramLength"/> letters and digits: what <see cref="MayContainId"/> tests, as <see cref="TextProbe"/>.
     /// </summary>
     internal static uint[]? IdProbe(ReadOnlySpan<byte> literal)
     {
-        if (literal.Length < IdRunLength)
+        if (literal.Length < IdGramLength)
         {
             return null;
         }
@@ -174,7 +175,7 @@ public static class NGramFilter
                 end++;
             }
 
-            if (end - start >= IdRunLength)
+            if (end - start >= IdGramLength)
             {
                 ulong gram = 0;
                 var lastDigit = -IdGramLength;
@@ -293,7 +294,7 @@ internal sealed class NGramFilterBuilder : IDisposable
     // and id-byte (ASCII letter or digit) positions, and from those bit masks alone follow the grams to index.
     // A text gram (4 bytes, GramLength) is indexed when none of its bytes is a digit. An id gram (8 bytes,
     // IdGramLength) is indexed when all its bytes are id bytes and one is a digit: that is exactly every digit-bearing
-    // gram of every run of at least IdRunLength letters and digits (see NGramFilter.MayContainId), so runs need no
+    // gram of every run of at least IdGramLength letters and digits (see NGramFilter.MayContainId), so runs need no
     // walking. Each gram is then read from the line directly, first byte highest, as the query side builds it.
     // line holds at least Chunk bytes (a short line comes padded); only its first length bytes are the line.
     private void AddChunks(ReadOnlySpan<byte> line, int length)

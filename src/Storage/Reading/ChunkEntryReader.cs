@@ -72,7 +72,7 @@ public static class ChunkEntryReader
         long bytes = 0;
         foreach (var block in layout.Blocks)
         {
-            if (!(block.MinTime < query.Through && block.MaxTime >= query.From))
+            if (!block.Overlaps(query.From, query.Through))
             {
                 byTime++;
             }
@@ -139,16 +139,9 @@ public static class ChunkEntryReader
 
     private static void ReadExactly(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, Span<byte> destination)
     {
-        var read = 0;
-        while (read < destination.Length)
+        if (FileReads.ReadFully(file, destination, offset) < destination.Length)
         {
-            var n = RandomAccess.Read(file, destination[read..], offset + read);
-            if (n == 0)
-            {
-                throw new ChunkCorruptException($"file ends before chunk bytes at offset {offset} (+{destination.Length} bytes)");
-            }
-
-            read += n;
+            throw new ChunkCorruptException($"file ends before chunk bytes at offset {offset} (+{destination.Length} bytes)");
         }
     }
 

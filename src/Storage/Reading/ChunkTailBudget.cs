@@ -9,9 +9,6 @@ public sealed class ChunkTailBudget(long maxBytes)
 {
     private long _bytes;
 
-    /// <summary>Bytes taken and not given back.</summary>
-    public long Bytes => Interlocked.Read(ref _bytes);
-
     /// <summary>Takes <paramref name="bytes"/> when they fit; false (nothing taken) when they do not.</summary>
     public bool TryTake(long bytes)
     {

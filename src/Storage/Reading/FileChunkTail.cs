@@ -16,9 +16,6 @@ public sealed class FileChunkTail(ChunkTailBudget budget)
     private ChunkTail? _tail;
     private bool _released;
 
-    /// <summary>Bytes it holds.</summary>
-    public int Bytes => Volatile.Read(ref _tail)?.Section.Length ?? 0;
-
     /// <summary>The chunk left its owner: the tail is dropped and its bytes given back to the budget. Idempotent.</summary>
     public void Release()
     {

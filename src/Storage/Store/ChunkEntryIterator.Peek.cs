@@ -22,6 +22,7 @@ internal sealed partial class ChunkEntryIterator
     private ChunkTail?[]? _judgedTails;
     private int _judged;
     private int _touched;
+    private ChunkSieve? _sieveOfSearch;
 
     /// <summary>
     /// False when no block of pending chunk <paramref name="index"/> in the query's time range may hold a matching line
@@ -62,7 +63,8 @@ internal sealed partial class ChunkEntryIterator
         var verdicts = _verdicts!;
         var count = Math.Min(verdicts.Length, _pending.Length - from);
         var tails = _judgedTails.AsSpan(0, count);
-        var sieve = _sieve?.Invoke(_query.Filter!);
+        // One sieve per search: columns kept after it was made only count as may-match, so no window needs a new one.
+        var sieve = _sieveOfSearch ??= _sieve?.Invoke(_query.Filter!);
         _touched += (int)(sieve?.Touch(_pending.AsSpan(from, count)) ?? 0);
         for (var i = 0; i < count; i++)
         {
@@ -101,7 +103,7 @@ internal sealed partial class ChunkEntryIterator
             touched += tail is { Section.Length: > 0 } t ? t.Section[0] : 0;
         }
 
-        _touched = touched; // kept, so the loads are not dropped
+        _touched += touched; // kept, so the loads are not dropped
         for (var i = 0; i < count; i++)
         {
             ref var verdict = ref verdicts[(from + i) % verdicts.Length];

@@ -342,7 +342,7 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
                     return;
                 }
 
-                if (!(info.MinTime < _query.Through && info.MaxTime >= _query.From))
+                if (!info.Overlaps(_query.From, _query.Through))
                 {
                     _stats.BlocksSkippedByTime++;
                     continue;

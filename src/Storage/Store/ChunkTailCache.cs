@@ -18,9 +18,6 @@ internal sealed class ChunkTailCache(long maxBytes)
     private readonly ConcurrentDictionary<string, ChunkTailTable> _directories = new();
     private readonly ChunkTailBudget _budget = new(maxBytes);
 
-    /// <summary>Bytes held.</summary>
-    public long Bytes => _budget.Bytes;
-
     /// <summary>The tails of the chunks in <paramref name="directory"/>, read with <paramref name="read"/> on a miss.</summary>
     public ChunkTailSource For(string directory, ChunkRangeReader read)
     {

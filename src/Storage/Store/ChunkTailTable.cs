@@ -19,18 +19,6 @@ internal sealed class ChunkTailTable
     private Slot[] _slots = new Slot[1024];
     private int _count;
 
-    /// <summary>Bytes the sieve's rows take.</summary>
-    public long SieveBytes
-    {
-        get
-        {
-            lock (_sync)
-            {
-                return _sieve.Bytes;
-            }
-        }
-    }
-
     /// <summary>The tail kept for the chunk at <paramref name="offset"/> of pack <paramref name="packId"/>, or null.</summary>
     public ChunkTail? Find(long packId, long offset) => Find(Volatile.Read(ref _slots), packId, offset, out _);
 

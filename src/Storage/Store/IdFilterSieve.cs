@@ -15,9 +15,6 @@ internal sealed class IdFilterSieve
     private int _version;
     private SieveCandidates? _last;
 
-    /// <summary>Bytes the rows take (capacity included).</summary>
-    public long Bytes { get; private set; }
-
     /// <summary>Adds a column for a chunk whose one block has <paramref name="idFilter"/>; returns its group and column.</summary>
     public (int Group, int Column) Add(ReadOnlySpan<byte> idFilter)
     {
@@ -27,7 +24,6 @@ internal sealed class IdFilterSieve
             group = new Group(bits, _byIndex.Count);
             _groups.Add(bits, group);
             _byIndex.Add(group);
-            Bytes += (long)bits * 8;
         }
 
         var column = group.Columns;
@@ -38,8 +34,6 @@ internal sealed class IdFilterSieve
             {
                 Array.Resize(ref group.Rows[p], group.Rows[p].Length * 2);
             }
-
-            Bytes += (long)bits * 8 * (group.Rows[0].Length / 2);
         }
 
         var bit = 1UL << (column & 63);

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Reading;
 using Microsoft.Win32.SafeHandles;
 
 namespace LokiSharp.Storage.Store;
@@ -115,17 +116,10 @@ internal sealed class PackFiles : IDisposable
         var path = PathOf(chunksDirectory, chunk.PackId);
         var handle = _handles.GetOrAdd(path, static p =>
             File.OpenHandle(p, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.RandomAccess));
-        var read = 0;
-        while (read < destination.Length)
+        if (FileReads.ReadFully(handle, destination, chunk.Offset + start) < destination.Length)
         {
-            var n = RandomAccess.Read(handle, destination[read..], chunk.Offset + start + read);
-            if (n == 0)
-            {
-                throw new ChunkCorruptException(
-                    $"pack {path} ends before chunk at offset {chunk.Offset} (+{chunk.Length} bytes)");
-            }
-
-            read += n;
+            throw new ChunkCorruptException(
+                $"pack {path} ends before chunk bytes at offset {chunk.Offset + start} (+{destination.Length} bytes)");
         }
     }
 

@@ -66,24 +66,8 @@ public sealed class IdFilterTests
             entries[i] = entries[i] with { Line = [.. entries[i].Line, .. Encoding.ASCII.GetBytes(" id=" + id + "x9" + id[..rng.Next(1, 16)])] };
         }
 
-        var chunk = ChunkRoundTripTests.Build(entries, ChunkEncoding.Zstd, 64 * 1024, 0.5);
-        var layout = ChunkLayout.Parse(chunk);
-        Assert.Contains(layout.Blocks, b => b.IdFilterSize > 0);
-        var index = 0;
-        foreach (var block in layout.Blocks)
-        {
-            var filter = ChunkLayout.IdFilterOf(chunk, block);
-            for (var i = 0; i < block.EntryCount; i++, index++)
-            {
-                var line = entries[index].Line;
-                for (var k = 0; k < 6 && line.Length > 0; k++)
-                {
-                    var start = rng.Next(line.Length);
-                    var length = rng.Next(1, Math.Min(60, line.Length - start) + 1);
-                    Assert.True(NGramFilter.MayContainId(filter, line.AsSpan(start, length)));
-                }
-            }
-        }
+        NGramFilterTests.ForRandomSubstrings(rng, entries, idFilters: true, 6, 60,
+            (filter, part) => Assert.True(NGramFilter.MayContainId(filter, part)));
     }
 
     [Fact]

@@ -98,28 +98,34 @@ public sealed class NGramFilterTests
             }
         });
 
-    private delegate void SubstringCheck(ReadOnlySpan<byte> filter, ReadOnlySpan<byte> part);
+    internal delegate void SubstringCheck(ReadOnlySpan<byte> filter, ReadOnlySpan<byte> part);
 
     // Builds a zstd chunk of adversarial random lines and hands three random substrings of every line, with the
     // filter of the block holding it, to the check.
-    private static void ForRandomSubstrings(int seed, SubstringCheck check)
+    private static void ForRandomSubstrings(int seed, SubstringCheck check) =>
+        ForRandomSubstrings(new Random(seed), ChunkRoundTripTests.RandomEntries(seed, 600, adversarial: true), idFilters: false, 3, 40, check);
+
+    /// <summary>
+    /// Builds a zstd chunk of <paramref name="entries"/> and hands <paramref name="perLine"/> random substrings (up to
+    /// <paramref name="maxLength"/> bytes) of every line, with the text or id filter of the block holding it, to the check.
+    /// </summary>
+    internal static void ForRandomSubstrings(Random rng, List<ChunkRoundTripTests.Entry> entries, bool idFilters, int perLine, int maxLength,
+        SubstringCheck check)
     {
-        var rng = new Random(seed);
-        var entries = ChunkRoundTripTests.RandomEntries(seed, 600, adversarial: true);
         var chunk = ChunkRoundTripTests.Build(entries, ChunkEncoding.Zstd, 64 * 1024, 0.5);
         var layout = ChunkLayout.Parse(chunk);
-        Assert.Contains(layout.Blocks, b => b.FilterSize > 0);
+        Assert.Contains(layout.Blocks, b => (idFilters ? b.IdFilterSize : b.FilterSize) > 0);
         var index = 0;
         foreach (var block in layout.Blocks)
         {
-            var filter = ChunkLayout.FilterOf(chunk, block);
+            var filter = idFilters ? ChunkLayout.IdFilterOf(chunk, block) : ChunkLayout.FilterOf(chunk, block);
             for (var i = 0; i < block.EntryCount; i++, index++)
             {
                 var line = entries[index].Line;
-                for (var k = 0; k < 3 && line.Length > 0; k++)
+                for (var k = 0; k < perLine && line.Length > 0; k++)
                 {
                     var start = rng.Next(line.Length);
-                    var length = rng.Next(1, Math.Min(40, line.Length - start) + 1);
+                    var length = rng.Next(1, Math.Min(maxLength, line.Length - start) + 1);
                     check(filter, line.AsSpan(start, length));
                 }
             }

@@ -70,7 +70,6 @@ internal sealed partial class RangeVectorEvaluator
             _cursors = [.. _select(Math.Max(_firstStepNs + (first * _step) - _range, _readThrough), end)];
             _readThrough = end;
             var workers = Math.Max(1, Math.Min(_parallelism, _cursors.Length));
-            _workers = workers;
             var drained = new SliceLog[workers];
             for (var i = 0; i < workers; i++)
             {
@@ -80,7 +79,7 @@ internal sealed partial class RangeVectorEvaluator
 
             if (workers == 1)
             {
-                DrainCursors(drained[0], _cancellation);
+                DrainCursors(drained[0], 1, _cancellation);
             }
             else
             {
@@ -211,14 +210,14 @@ internal sealed partial class RangeVectorEvaluator
         for (var i = 0; i < tasks.Length; i++)
         {
             var log = logs[i + 1];
-            tasks[i] = Task.Run(() => DrainOrStop(log, stop, token), CancellationToken.None);
+            tasks[i] = Task.Run(() => DrainOrStop(log, logs.Length, stop, token), CancellationToken.None);
         }
 
         // This thread works too, so the query progresses even when the pool is slow to start the others.
         var failures = new List<Exception>();
         try
         {
-            DrainOrStop(logs[0], stop, token);
+            DrainOrStop(logs[0], logs.Length, stop, token);
         }
         catch (Exception e)
         {
@@ -249,11 +248,11 @@ internal sealed partial class RangeVectorEvaluator
         ExceptionDispatchInfo.Capture(cause).Throw();
     }
 
-    private void DrainOrStop(SliceLog log, CancellationTokenSource stop, CancellationToken token)
+    private void DrainOrStop(SliceLog log, int workers, CancellationTokenSource stop, CancellationToken token)
     {
         try
         {
-            DrainCursors(log, token);
+            DrainCursors(log, workers, token);
         }
         catch
         {
@@ -262,8 +261,8 @@ internal sealed partial class RangeVectorEvaluator
         }
     }
 
-    /// <summary>Takes cursors one by one until none is left; each cursor is read by exactly one worker.</summary>
-    private void DrainCursors(SliceLog log, CancellationToken token)
+    /// <summary>Takes cursors one by one until none is left; each cursor is read by exactly one of the <paramref name="workers"/>.</summary>
+    private void DrainCursors(SliceLog log, int workers, CancellationToken token)
     {
         var cells = new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range);
         var drained = 0;
@@ -284,7 +283,7 @@ internal sealed partial class RangeVectorEvaluator
 
             drained++;
             if (log.RestartAbove > 0 &&
-                (long)log.SeriesKeys.Count * _cursors.Length > (long)log.RestartAbove * EarlyRestartMargin * drained * _workers)
+                (long)log.SeriesKeys.Count * _cursors.Length > (long)log.RestartAbove * EarlyRestartMargin * drained * workers)
             {
                 // The cursors drained so far project well past the limit: start over now rather than after reading up to it.
                 throw new SliceTooLargeException();

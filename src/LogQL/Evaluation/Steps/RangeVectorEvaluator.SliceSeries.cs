@@ -242,6 +242,7 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             Array.Sort(keys, order);
+            SeriesLabelOrder? byLabels = null;
             for (var start = 0; start < keys.Length;)
             {
                 var end = start + 1;
@@ -252,7 +253,8 @@ internal sealed partial class RangeVectorEvaluator
 
                 if (end - start > 1)
                 {
-                    Array.Sort(order, start, end - start, new SeriesLabelOrder(names));
+                    byLabels ??= new SeriesLabelOrder(names);
+                    Array.Sort(order, start, end - start, byLabels);
                 }
 
                 start = end;

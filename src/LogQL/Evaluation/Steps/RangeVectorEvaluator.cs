@@ -68,8 +68,6 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator
     // last one fills them without growing new large arrays.
     private readonly Stack<SliceLog> _spareLogs = new();
     private int _cursorBase;
-    // Workers draining the current slice (each takes about its share of the cursors).
-    private int _workers = 1;
     private long _readThrough = long.MinValue;
     private long _carryFrom = long.MaxValue;
     private SliceSeries _series = SliceSeries.Empty;
