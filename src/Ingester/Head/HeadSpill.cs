@@ -40,8 +40,8 @@ internal sealed class HeadSpill : IDisposable
         }
     }
 
-    /// <summary>The bound on the part tails kept for filtered searches (<see cref="TailBytes"/>).</summary>
-    public Storage.Reading.ChunkTailBudget Tails { get; } = new(TailBytes);
+    /// <summary>The part tails kept for filtered searches, within <see cref="TailBytes"/>, and their sieve.</summary>
+    public Storage.Reading.FileChunkTails Tails { get; } = new(TailBytes);
 
     /// <summary>Compressed bytes written to spill files and not yet released.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
