@@ -20,7 +20,7 @@ public sealed class FileChunkSearch
     /// </summary>
     public bool TrySkip(FileChunkTail? tail, long from, long through, ReadStats skipped)
     {
-        if (tail?.Kept is not { } kept)
+        if (tail is null || !tail.TryGetKept(out var kept))
         {
             return false;
         }

@@ -12,7 +12,7 @@ internal sealed class FileChunkSieve(IReadOnlyList<FileChunk> files, SieveCandid
         long sum = 0;
         foreach (ref readonly var c in chunks)
         {
-            sum += files[(int)c.PackId].Tail?.Kept is null ? 0 : 1;
+            sum += files[(int)c.PackId].Tail?.TryGetKept(out _) == true ? 1 : 0;
         }
 
         return sum;
@@ -21,7 +21,7 @@ internal sealed class FileChunkSieve(IReadOnlyList<FileChunk> files, SieveCandid
     /// <inheritdoc />
     protected override ChunkTail? Find(in ChunkRef chunk, out SieveEntry entry)
     {
-        if (files[(int)chunk.PackId].Tail?.Kept is { } kept)
+        if (files[(int)chunk.PackId].Tail is { } holder && holder.TryGetKept(out var kept))
         {
             entry = kept.Entry;
             return kept.Tail;

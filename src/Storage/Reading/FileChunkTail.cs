@@ -12,27 +12,44 @@ namespace LokiSharp.Storage.Reading;
 /// <param name="owner">The bound and sieve its tail is kept in; past the bound the tail is read each time.</param>
 public sealed class FileChunkTail(FileChunkTails owner)
 {
+    // Kept at most once in its life (none, then kept, then released for good), so what is kept is written once, before
+    // the state says so, and read in place: a search ruling out thousands of parts reads no further object per part.
+    private const int None = 0;
+    private const int KeptState = 1;
+    private const int Released = 2;
+
     private readonly Lock _sync = new();
-    private KeptTail? _kept;
-    private bool _released;
+    private int _state;
+    private KeptTail _kept;
 
     /// <summary>The bound and sieve the tail is kept in.</summary>
     internal FileChunkTails Owner => owner;
 
-    /// <summary>The tail kept now, with its sieve entry, or null.</summary>
-    internal KeptTail? Kept => Volatile.Read(ref _kept);
+    /// <summary>Whether a tail is kept now; <paramref name="kept"/> is it, with its sieve entry.</summary>
+    internal bool TryGetKept(out KeptTail kept)
+    {
+        if (Volatile.Read(ref _state) == KeptState)
+        {
+            kept = _kept;
+            return true;
+        }
+
+        kept = default;
+        return false;
+    }
 
     /// <summary>The chunk left its owner: the tail is dropped and its bytes and sieve column given back. Idempotent.</summary>
     public void Release()
     {
         lock (_sync)
         {
-            _released = true;
-            if (_kept is { } kept)
+            var was = _state;
+
+            // Released before its column is cleared: a search that still finds it kept made its candidates before the clear.
+            Volatile.Write(ref _state, Released);
+            if (was == KeptState)
             {
-                // Unpublished before its column is cleared: a search that still finds it made its candidates before the clear.
-                Volatile.Write(ref _kept, null);
-                owner.Drop(kept);
+                owner.Drop(_kept);
             }
         }
     }
@@ -41,7 +58,7 @@ public sealed class FileChunkTail(FileChunkTails owner)
     internal ChunkTail? Get(ChunkRangeReader read, in ChunkRef chunk, out int bytesRead)
     {
         bytesRead = 0;
-        if (Volatile.Read(ref _kept) is { } kept)
+        if (TryGetKept(out var kept))
         {
             return kept.Tail;
         }
@@ -54,9 +71,10 @@ public sealed class FileChunkTail(FileChunkTails owner)
 
         lock (_sync)
         {
-            if (_kept is null && !_released && owner.TryKeep(tail) is { } taken)
+            if (_state == None && owner.TryKeep(tail) is { } taken)
             {
-                Volatile.Write(ref _kept, taken);
+                _kept = taken;
+                Volatile.Write(ref _state, KeptState);
             }
         }
 

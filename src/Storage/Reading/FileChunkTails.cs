@@ -69,4 +69,4 @@ public sealed class FileChunkTails(long maxBytes)
 }
 
 /// <summary>A tail kept by <see cref="FileChunkTails"/>: the tail, its sieve entry (group -1: none) and the bytes it counts.</summary>
-internal sealed record KeptTail(ChunkTail Tail, SieveEntry Entry, long Cost);
+internal readonly record struct KeptTail(ChunkTail Tail, SieveEntry Entry, long Cost);
