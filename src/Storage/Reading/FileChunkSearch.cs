@@ -25,19 +25,6 @@ public sealed class FileChunkSearch
             return false;
         }
 
-        switch (ChunkSieve.Judge(kept.Entry, _candidates, from, through, out var skippedBytes))
-        {
-            case SieveOutcome.SkippedByTime:
-                skipped.Chunks++;
-                skipped.BlocksSkippedByTime++;
-                return true;
-            case SieveOutcome.SkippedByContent:
-                skipped.Chunks++;
-                skipped.BlocksSkippedByContent++;
-                skipped.SkippedByContentBytes += skippedBytes;
-                return true;
-            default:
-                return false;
-        }
+        return ChunkSieve.CountSkip(ChunkSieve.Judge(kept.Entry, _candidates, from, through, out var skippedBytes), skippedBytes, skipped);
     }
 }

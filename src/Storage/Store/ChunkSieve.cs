@@ -1,5 +1,6 @@
 using LokiSharp.Storage.ContentIndex;
 using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Storage.Store;
 
@@ -62,6 +63,28 @@ internal abstract class ChunkSieve(SieveCandidates candidates)
 
         skippedBytes = entry.CompressedSize;
         return SieveOutcome.SkippedByContent;
+    }
+
+    /// <summary>
+    /// Counts a sieved skip into <paramref name="stats"/> as the full check of the chunk's one block would have; false
+    /// (nothing counted) for <see cref="SieveOutcome.Unknown"/>.
+    /// </summary>
+    public static bool CountSkip(SieveOutcome outcome, int skippedBytes, ReadStats stats)
+    {
+        switch (outcome)
+        {
+            case SieveOutcome.SkippedByTime:
+                stats.Chunks++;
+                stats.BlocksSkippedByTime++;
+                return true;
+            case SieveOutcome.SkippedByContent:
+                stats.Chunks++;
+                stats.BlocksSkippedByContent++;
+                stats.SkippedByContentBytes += skippedBytes;
+                return true;
+            default:
+                return false;
+        }
     }
 
     private static SieveOutcome Unknown(out int skippedBytes)
