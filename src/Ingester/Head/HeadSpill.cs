@@ -13,8 +13,9 @@ internal sealed class HeadSpill : IDisposable
     public const long FileSize = 64L << 20;
 
     /// <summary>
-    /// Bytes of part tails (block tables and filters, about 1 KB a part) that filtered searches keep in memory: the
-    /// tails of some 30,000 parts. Only searches fill it, so memory after ingest is unchanged.
+    /// Bytes of part tails (block tables and filters, about 1 KB a part) that filtered searches keep in memory, with
+    /// their id filter sieve columns: the tails of some 30,000 parts. Only searches fill it, so memory after ingest is
+    /// unchanged.
     /// </summary>
     public const long TailBytes = 32L << 20;
 
