@@ -552,16 +552,55 @@ public sealed class WalAndHeadTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_needle_search_finds_lines_in_parts_whose_sieve_columns_were_reused_and_in_the_tail()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            var all = await PushSpilledNeedleLinesAsync(ingester, at: 100, seed: 3);
+            Assert.Equal([(all[100].Ts, all[100].Line)], SearchNeedle(ingester).Rows);
+
+            // The parts leave the head (their kept tails and sieve columns are given back); new parts take the columns.
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+            Assert.Equal(0, ingester.SpilledBytes);
+            var next = await PushSpilledNeedleLinesAsync(ingester, at: 1700, seed: 5, from: 10_000);
+
+            // A needle no part holds: the first search reads every part's tail; the second rules them all out from the
+            // sieve, opening none, and counts what the first did.
+            var (absent, reread) = (SearchNeedle(ingester, "0123456789abcdef"), SearchNeedle(ingester, "0123456789abcdef"));
+            Assert.Empty(absent.Rows);
+            Assert.Empty(reread.Rows);
+            Assert.True(absent.Stats.BlocksSkippedByContent > 1);
+            Assert.Equal((absent.Stats.Chunks, absent.Stats.BlocksSkippedByContent, absent.Stats.SkippedByContentBytes, absent.Stats.BlocksDecoded),
+                (reread.Stats.Chunks, reread.Stats.BlocksSkippedByContent, reread.Stats.SkippedByContentBytes, reread.Stats.BlocksDecoded));
+            Assert.True(absent.Stats.LoadedBytes > 0);
+            Assert.Equal(0, reread.Stats.LoadedBytes);
+
+            var first = SearchNeedle(ingester);
+            var second = SearchNeedle(ingester);
+            Assert.Equal([(next[1700].Ts, next[1700].Line)], first.Rows);
+            Assert.Equal(first.Rows, second.Rows);
+            Assert.True(second.Stats.BlocksSkippedByContent > 0);
+
+            // The last line is still in the uncompressed tail: found there, and a needle found nowhere returns nothing.
+            var last = await PushSpilledNeedleLinesAsync(ingester, at: 2999, seed: 9, from: 20_000);
+            Assert.Equal([(next[1700].Ts, next[1700].Line), (last[2999].Ts, last[2999].Line)], SearchNeedle(ingester).Rows);
+            Assert.Empty(SearchNeedle(ingester, "0123456789abcdef").Rows);
+        }
+    }
+
     private const string Needle = "7f3a9c1b2e4d5f60";
 
     /// <summary>
     /// 3,000 lines of one stream, spilled to head parts: letters that barely compress (so a part is far larger than its
     /// table and filters) after a request id with digits, <see cref="Needle"/> only on line <paramref name="at"/>.
     /// </summary>
-    private static async Task<(long Ts, string Line)[]> PushSpilledNeedleLinesAsync(StreamIngester ingester, int at, int seed)
+    private static async Task<(long Ts, string Line)[]> PushSpilledNeedleLinesAsync(StreamIngester ingester, int at, int seed, int from = 0)
     {
         var random = new Random(seed);
-        var all = Enumerable.Range(0, 3000).Select(i => (Ts: Now + i,
+        var all = Enumerable.Range(0, 3000).Select(i => (Ts: Now + from + i,
             Line: $"{i:D4} request_id={(i == at ? Needle : $"{i:x16}")} {new string(random.GetItems<char>("abcdefghijklmnopqrstuvwxyz", 300))}"))
             .ToArray();
         foreach (var push in all.Chunk(250))
@@ -574,9 +613,9 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     /// <summary>The head's lines holding <see cref="Needle"/>, read through the line filter's content prefilter, with the read's stats.</summary>
-    private static (List<(long, string)> Rows, ReadStats Stats) SearchNeedle(StreamIngester ingester)
+    private static (List<(long, string)> Rows, ReadStats Stats) SearchNeedle(StreamIngester ingester, string needle = Needle)
     {
-        var pipeline = LogQL.Pipeline.LogPipeline.Compile(LogQL.Syntax.LogQLParser.ParseLogSelector($"{{app=\"web\"}} |= \"{Needle}\""));
+        var pipeline = LogQL.Pipeline.LogPipeline.Compile(LogQL.Syntax.LogQLParser.ParseLogSelector($"{{app=\"web\"}} |= \"{needle}\""));
         var filter = new Storage.ContentIndex.LiteralPrefilter(pipeline.LiteralRequirements);
         var stream = ingester.SelectStreams("fake", [], 0, long.MaxValue)[0];
         var rows = new List<(long, string)>();

@@ -211,6 +211,11 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             }
         }
 
+        if (filter is not null && !TailMayMatch(filter))
+        {
+            return;
+        }
+
         // Matching entries are noted first (positions into the segments), then copied into one array of the exact size.
         var first = tail.Count;
         var bytes = 0;
@@ -241,6 +246,24 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             entry = entry with { Segment = copy, Offset = used };
             used += size;
         }
+    }
+
+    // A needle search rules out a whole tail with one vectorised search per segment instead of one per entry: a line
+    // lies within one segment, so a segment without the filter's literals holds no matching line (the headers and
+    // metadata between lines can only let more through, never fewer).
+    private bool TailMayMatch(Storage.ContentIndex.LiteralPrefilter filter)
+    {
+        for (var i = 0; i < _tailSegments.Count; i++)
+        {
+            var start = i == 0 ? _tailStart : 0;
+            var end = i < _tailEnds.Count ? _tailEnds[i] : _segmentUsed;
+            if (end > start && filter.Matches(_tailSegments[i].AsSpan(start, end - start)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The block left the head (stored, or its retain period is over): its parts' spill space is given back.</summary>

@@ -51,18 +51,21 @@ internal sealed class HeadPart
         return new HeadPart(summary, entries, chunk.Length, null, null, 0, copy);
     }
 
-    /// <summary>
-    /// The part for a reader, who must call <see cref="SpillFile.EndRead"/> on <paramref name="file"/> when done;
-    /// called under the owning stream's lock, so the part cannot be released meanwhile.
-    /// </summary>
-    public FileChunk BeginRead(out SpillFile file)
-    {
-        file = _file!;
-        file.BeginRead();
+    /// <summary>Where searches keep the spilled part's tail, once one has read it; null before.</summary>
+    public FileChunkTail? Tail => _tail;
 
+    /// <summary>The spill file holding the part, or null when it is in memory.</summary>
+    public SpillFile? File => _file;
+
+    /// <summary>
+    /// The spilled part for a reader, who must hold <see cref="File"/> open (<see cref="SpillFile.BeginRead"/>) until it
+    /// is done; called under the owning stream's lock, so the part cannot be released meanwhile.
+    /// </summary>
+    public FileChunk ForRead()
+    {
         // Made by the first read, not at spill time: parts no search reaches cost no memory.
         _tail ??= new FileChunkTail(_spill!.Tails);
-        return new FileChunk(file.Handle, _offset, Length, Summary.MinTime, Summary.MaxTime, Entries, _tail);
+        return new FileChunk(_file!.Handle, _offset, Length, Summary.MinTime, Summary.MaxTime, Entries, _tail);
     }
 
     /// <summary>The chunk's bytes for storing: the in-memory array, or a new copy read from the spill file.</summary>

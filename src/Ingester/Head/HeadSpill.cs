@@ -13,8 +13,9 @@ internal sealed class HeadSpill : IDisposable
     public const long FileSize = 64L << 20;
 
     /// <summary>
-    /// Bytes of part tails (block tables and filters, about 1 KB a part) that filtered searches keep in memory: the
-    /// tails of some 30,000 parts. Only searches fill it, so memory after ingest is unchanged.
+    /// Bytes of part tails (block tables and filters, about 1 KB a part) that filtered searches keep in memory, with
+    /// their id filter sieve columns: the tails of some 30,000 parts. Only searches fill it, so memory after ingest is
+    /// unchanged.
     /// </summary>
     public const long TailBytes = 32L << 20;
 
@@ -40,8 +41,8 @@ internal sealed class HeadSpill : IDisposable
         }
     }
 
-    /// <summary>The bound on the part tails kept for filtered searches (<see cref="TailBytes"/>).</summary>
-    public Storage.Reading.ChunkTailBudget Tails { get; } = new(TailBytes);
+    /// <summary>The part tails kept for filtered searches, within <see cref="TailBytes"/>, and their sieve.</summary>
+    public Storage.Reading.FileChunkTails Tails { get; } = new(TailBytes);
 
     /// <summary>Compressed bytes written to spill files and not yet released.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);

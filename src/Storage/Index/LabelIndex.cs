@@ -196,7 +196,10 @@ public sealed class LabelIndex : IDisposable
         {
             if (_ids.TryGetValue(labels, out var id))
             {
-                foreach (var c in _series[id].Chunks)
+                // Sized once: a search over every stream collects every chunk, and growing by doubling copied each list twice.
+                var chunks = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_series[id].Chunks);
+                output.EnsureCapacity(output.Count + chunks.Length);
+                foreach (ref readonly var c in chunks)
                 {
                     if (c.Overlaps(from, through))
                     {

@@ -116,10 +116,14 @@ public static class ChunkEntryReader
         // reads a few KB per spilled part instead of the part, and nothing once the part keeps its tail.
         ChunkRangeReader range = (in ChunkRef c, int start, Span<byte> destination) =>
             ReadExactly(chunks[(int)c.PackId].File, c.Offset + start, destination);
+        // Parts whose tails are kept are judged through their owner's sieve first (one owner per ingester).
+        ChunkSieveSource? sieve = chunks.Count > 0 && chunks[0].Tail is { } first
+            ? filter => new FileChunkSieve(chunks, first.Owner.Candidates(filter))
+            : null;
         return new ChunkEntryIterator(refs, query, c => Read(chunks[(int)c.PackId].File, c), InMemoryOrigin.Instance,
             (in ChunkRef c, out int bytesRead) => chunks[(int)c.PackId].Tail is { } kept
                 ? kept.Get(range, c, out bytesRead)
-                : ChunkTail.Read(range, c, out bytesRead));
+                : ChunkTail.Read(range, c, out bytesRead), sieve);
     }
 
     private static ChunkBytes Read(Microsoft.Win32.SafeHandles.SafeFileHandle file, in ChunkRef chunk)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Storage.Store;
 
@@ -23,6 +24,7 @@ internal sealed partial class ChunkEntryIterator
     private int _judged;
     private int _touched;
     private ChunkSieve? _sieveOfSearch;
+    private ReadStats? _ruledOut;
 
     /// <summary>
     /// False when no block of pending chunk <paramref name="index"/> in the query's time range may hold a matching line
@@ -56,6 +58,33 @@ internal sealed partial class ChunkEntryIterator
         Stats.BlocksSkippedByContent += verdict.SkippedByContent;
         Stats.SkippedByContentBytes += verdict.SkippedBytes;
         return false;
+    }
+
+    /// <summary>
+    /// What reading <paramref name="chunks"/> would count when the search's sieve rules out every one of them; null when
+    /// one may match or there is no sieve. A needle search rules out nearly every stream's chunks so, before they are
+    /// sorted; the reader then has nothing pending and counts the skips on its first advance, when it would have
+    /// reached them all.
+    /// </summary>
+    private ReadStats? RuleOutAll(ReadOnlySpan<ChunkRef> chunks)
+    {
+        if (_tails is null || _sieve is null || _query.Filter is not { IsEmpty: false } filter || chunks.IsEmpty)
+        {
+            return null;
+        }
+
+        var sieve = _sieveOfSearch ??= _sieve(filter);
+        _touched += (int)sieve.Touch(chunks);
+        var stats = new ReadStats();
+        foreach (ref readonly var chunk in chunks)
+        {
+            if (!ChunkSieve.CountSkip(sieve.Judge(chunk, _query.From, _query.Through, out _, out var skippedBytes), skippedBytes, stats))
+            {
+                return null;
+            }
+        }
+
+        return stats;
     }
 
     private void Judge(int from)

@@ -63,6 +63,13 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
         _tails = tails;
         _sieve = sieve;
         _origin = origin;
+        if (RuleOutAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(chunks)) is { } ruledOut)
+        {
+            _ruledOut = ruledOut;
+            _pending = [];
+            return;
+        }
+
         _pending = [.. chunks];
 
         // The index lists a stream's chunks in time order as a rule: when their keys strictly increase, the order a sort
@@ -92,6 +99,12 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
 
     public bool MoveNext()
     {
+        if (_ruledOut is { } ruledOut)
+        {
+            _ruledOut = null;
+            Stats.Add(ruledOut);
+        }
+
         if (_current is not null && !_current.MoveNext())
         {
             _active.Remove(_current);

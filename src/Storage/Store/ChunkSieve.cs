@@ -1,5 +1,6 @@
 using LokiSharp.Storage.ContentIndex;
 using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Storage.Store;
 
@@ -20,13 +21,13 @@ internal enum SieveOutcome
 }
 
 /// <summary>
-/// Judges chunks from their table slots and the sieve's candidate columns for one filter, so that a chunk the filter
-/// rules out costs a slot read and a bit, not its tail's block table and filter.
+/// Judges chunks from their kept sieve entries and the sieve's candidate columns for one filter, so that a chunk the
+/// filter rules out costs an entry read and a bit, not its tail's block table and filter.
 /// </summary>
-internal sealed class ChunkSieve(ChunkTailTable table, SieveCandidates candidates)
+internal abstract class ChunkSieve(SieveCandidates candidates)
 {
-    /// <summary>Starts the slot reads of <paramref name="chunks"/>, about to be judged, together.</summary>
-    public long Touch(ReadOnlySpan<ChunkRef> chunks) => table.Touch(chunks);
+    /// <summary>Starts the entry reads of <paramref name="chunks"/>, about to be judged, together; the value only keeps the reads.</summary>
+    public abstract long Touch(ReadOnlySpan<ChunkRef> chunks);
 
     /// <summary>
     /// The outcome for <paramref name="chunk"/> in <c>[from, through)</c>; on <see cref="SieveOutcome.Unknown"/>,
@@ -34,9 +35,18 @@ internal sealed class ChunkSieve(ChunkTailTable table, SieveCandidates candidate
     /// </summary>
     public SieveOutcome Judge(in ChunkRef chunk, long from, long through, out ChunkTail? tail, out int skippedBytes)
     {
+        tail = Find(chunk, out var entry);
+        return tail is null ? Unknown(out skippedBytes) : Judge(entry, candidates, from, through, out skippedBytes);
+    }
+
+    /// <summary>
+    /// The outcome for a chunk with sieve entry <paramref name="entry"/> (group -1: none), as
+    /// <see cref="Judge(in ChunkRef, long, long, out ChunkTail?, out int)"/>.
+    /// </summary>
+    public static SieveOutcome Judge(in SieveEntry entry, SieveCandidates candidates, long from, long through, out int skippedBytes)
+    {
         skippedBytes = 0;
-        tail = table.Find(chunk.PackId, chunk.Offset, out var entry);
-        if (tail is null || entry.Group < 0)
+        if (entry.Group < 0)
         {
             return SieveOutcome.Unknown;
         }
@@ -46,7 +56,7 @@ internal sealed class ChunkSieve(ChunkTailTable table, SieveCandidates candidate
             return SieveOutcome.SkippedByTime;
         }
 
-        if (candidates.MayMatch(entry.Group, entry.Column))
+        if (candidates.MayMatch(entry))
         {
             return SieveOutcome.Unknown;
         }
@@ -54,4 +64,35 @@ internal sealed class ChunkSieve(ChunkTailTable table, SieveCandidates candidate
         skippedBytes = entry.CompressedSize;
         return SieveOutcome.SkippedByContent;
     }
+
+    /// <summary>
+    /// Counts a sieved skip into <paramref name="stats"/> as the full check of the chunk's one block would have; false
+    /// (nothing counted) for <see cref="SieveOutcome.Unknown"/>.
+    /// </summary>
+    public static bool CountSkip(SieveOutcome outcome, int skippedBytes, ReadStats stats)
+    {
+        switch (outcome)
+        {
+            case SieveOutcome.SkippedByTime:
+                stats.Chunks++;
+                stats.BlocksSkippedByTime++;
+                return true;
+            case SieveOutcome.SkippedByContent:
+                stats.Chunks++;
+                stats.BlocksSkippedByContent++;
+                stats.SkippedByContentBytes += skippedBytes;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static SieveOutcome Unknown(out int skippedBytes)
+    {
+        skippedBytes = 0;
+        return SieveOutcome.Unknown;
+    }
+
+    /// <summary>The chunk's kept tail and sieve entry (<see cref="SieveEntry.Group"/> -1: none), or null.</summary>
+    protected abstract ChunkTail? Find(in ChunkRef chunk, out SieveEntry entry);
 }

@@ -29,7 +29,7 @@ internal sealed class ChunkTailCache(long maxBytes)
     public ChunkSieveSource SieveFor(string directory)
     {
         var tails = _directories.GetOrAdd(directory, static _ => new());
-        return filter => new ChunkSieve(tails, tails.Candidates(filter));
+        return filter => new TableChunkSieve(tails, tails.Candidates(filter));
     }
 
     // The chunk's tail, read (and kept while there is room) on a miss; null when it does not check out.

@@ -79,11 +79,11 @@ internal sealed class ChunkTailTable
                 Volatile.Write(ref _slots, grown);
             }
 
-            var entry = new SieveEntry(-1, 0, 0, 0, 0);
+            var entry = new SieveEntry(-1, 0, 0, 0, 0, 0);
             if (sieve && SieveFilter(tail, out var min, out var max, out var size) is { Length: > 0 } ids)
             {
                 var (group, column) = _sieve.Add(ids);
-                entry = new SieveEntry(group, column, min, max, size);
+                entry = new SieveEntry(group, column, min, max, size, _sieve.Version);
             }
 
             Insert(_slots, new Slot { PackId = packId, Offset = offset, Entry = entry, Tail = tail });
@@ -177,4 +177,5 @@ internal sealed class ChunkTailTable
 /// <param name="MinTime">The block's first timestamp.</param>
 /// <param name="MaxTime">The block's last timestamp.</param>
 /// <param name="CompressedSize">The block's compressed size.</param>
-internal readonly record struct SieveEntry(int Group, int Column, long MinTime, long MaxTime, int CompressedSize);
+/// <param name="AddedAt">The sieve's version after the column was added.</param>
+internal readonly record struct SieveEntry(int Group, int Column, long MinTime, long MaxTime, int CompressedSize, int AddedAt);

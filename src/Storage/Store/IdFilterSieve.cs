@@ -6,7 +6,8 @@ namespace LokiSharp.Storage.Store;
 /// The id filters of cached one-block chunk tails, transposed: one column per chunk, grouped by filter size, and per
 /// filter bit a row telling which columns have it set. A search tests its few id grams against rows, a handful of
 /// words for hundreds of chunks, instead of one filter per chunk, where each test waits on memory; then each chunk
-/// looks up one bit. Not thread-safe: its owner (<see cref="ChunkTailTable"/>) calls it under its lock.
+/// looks up one bit. A removed column is cleared and reused by a later add. Not thread-safe: its owner
+/// (<see cref="ChunkTailTable"/>, <see cref="Reading.FileChunkTails"/>) calls it under its lock.
 /// </summary>
 internal sealed class IdFilterSieve
 {
@@ -15,7 +16,13 @@ internal sealed class IdFilterSieve
     private int _version;
     private SieveCandidates? _last;
 
-    /// <summary>Adds a column for a chunk whose one block has <paramref name="idFilter"/>; returns its group and column.</summary>
+    /// <summary>Counts adds and removes: candidates made at a version reflect exactly the columns added at or before it.</summary>
+    public int Version => _version;
+
+    /// <summary>
+    /// Adds a column for a chunk whose one block has <paramref name="idFilter"/>; returns its group and column (the
+    /// <see cref="Version"/> after the add is the column's, for <see cref="SieveCandidates.MayMatch(in SieveEntry)"/>).
+    /// </summary>
     public (int Group, int Column) Add(ReadOnlySpan<byte> idFilter)
     {
         var bits = idFilter.Length * 8;
@@ -26,9 +33,10 @@ internal sealed class IdFilterSieve
             _byIndex.Add(group);
         }
 
-        var column = group.Columns;
+        var reused = group.Free.TryPop(out var column);
+        column = reused ? column : group.Columns;
         var word = column >> 6;
-        if (word >= group.Rows[0].Length)
+        if (!reused && word >= group.Rows[0].Length)
         {
             for (var p = 0; p < bits; p++)
             {
@@ -48,9 +56,29 @@ internal sealed class IdFilterSieve
             }
         }
 
-        group.Columns++;
+        group.Columns += reused ? 0 : 1;
         _version++;
         return (group.Index, column);
+    }
+
+    /// <summary>Clears the column <see cref="Add"/> made for <paramref name="idFilter"/>, for a later add to reuse.</summary>
+    public void Remove(int group, int column, ReadOnlySpan<byte> idFilter)
+    {
+        var rows = _byIndex[group].Rows;
+        var word = column >> 6;
+        var bit = 1UL << (column & 63);
+        for (var i = 0; i < idFilter.Length; i++)
+        {
+            var b = idFilter[i];
+            while (b != 0)
+            {
+                rows[(i * 8) + System.Numerics.BitOperations.TrailingZeroCount(b)][word] &= ~bit;
+                b &= (byte)(b - 1);
+            }
+        }
+
+        _byIndex[group].Free.Push(column);
+        _version++;
     }
 
     /// <summary>The columns <paramref name="filter"/> may match, as of now; the last answer is reused while nothing is added.</summary>
@@ -81,6 +109,8 @@ internal sealed class IdFilterSieve
         public int Columns { get; set; }
 
         public ulong[][] Rows { get; } = [.. Enumerable.Range(0, bits).Select(_ => new ulong[1])];
+
+        public Stack<int> Free { get; } = new();
     }
 }
 
@@ -93,4 +123,10 @@ internal sealed class SieveCandidates(LiteralPrefilter filter, int version, ulon
 
     public bool MayMatch(int group, int column) =>
         group >= columns.Length || column >= columns[group] || (byGroup[group][column >> 6] & (1UL << (column & 63))) != 0;
+
+    /// <summary>
+    /// Whether the chunk of <paramref name="entry"/> may match; a column added after these candidates were made (or
+    /// reused since) may, since they do not reflect its filter.
+    /// </summary>
+    public bool MayMatch(in SieveEntry entry) => entry.AddedAt > Version || MayMatch(entry.Group, entry.Column);
 }

@@ -240,6 +240,12 @@ public sealed class ChunkStoreTests
         Assert.Equal(Base + (5555 * Second), needle.Current.Timestamp);
         Assert.False(needle.MoveNext());
         Assert.True(needle.Stats.BlocksSkippedByContent >= 115, $"skipped {needle.Stats.BlocksSkippedByContent}");
+
+        // A needle no chunk holds is ruled out for every chunk at once; the skips count when the reader is first advanced.
+        using var absent = store.OpenEntries("t", new SelectedStream(s, 0), new EntryQuery(Base, Base + Day, Filter: new LiteralPrefilter("ffffffff00000000")));
+        Assert.Equal(0, absent.Stats.Chunks);
+        Assert.False(absent.MoveNext());
+        Assert.Equal((120, 120, 0), (absent.Stats.Chunks, absent.Stats.BlocksSkippedByContent, absent.Stats.BlocksDecoded));
     }
 
     [Fact]

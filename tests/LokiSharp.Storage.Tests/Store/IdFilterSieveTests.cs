@@ -56,4 +56,35 @@ public sealed class IdFilterSieveTests
         var (g2, col2) = sieve.Add(new byte[64]);
         Assert.True(stale.MayMatch(g2, col2));
     }
+
+    [Fact]
+    public void A_removed_column_is_reused_and_candidates_made_before_the_reuse_let_it_through()
+    {
+        var sieve = new IdFilterSieve();
+        var prefilter = new LiteralPrefilter("5106a8ab4a9a9328");
+        var matching = new byte[64];
+        foreach (var h in NGramFilter.IdProbe(System.Text.Encoding.ASCII.GetBytes("5106a8ab4a9a9328"))!)
+        {
+            matching[(h & 511) >> 3] |= (byte)(1 << (int)(h & 7));
+        }
+
+        var (group, kept) = sieve.Add(new byte[64]);
+        var (_, removed) = sieve.Add(matching);
+        var before = sieve.Candidates(prefilter);
+        Assert.True(before.MayMatch(group, removed));
+        Assert.False(before.MayMatch(group, kept));
+
+        // The removed column is cleared: candidates made now rule it out, and the next add takes it.
+        sieve.Remove(group, removed, matching);
+        Assert.False(sieve.Candidates(prefilter).MayMatch(group, removed));
+        var stale = sieve.Candidates(prefilter);
+        var (again, column) = sieve.Add(matching);
+        Assert.Equal((group, removed), (again, column));
+        var entry = new SieveEntry(again, column, 0, 0, 0, sieve.Version);
+
+        // Candidates made before the reuse cannot speak for the new filter; ones made after see it.
+        Assert.True(stale.MayMatch(entry));
+        Assert.True(sieve.Candidates(prefilter).MayMatch(entry));
+        Assert.False(sieve.Candidates(prefilter).MayMatch(entry with { Column = kept }));
+    }
 }
