@@ -2,8 +2,10 @@
 # shellcheck disable=SC2154 # tree, port, shared and mb are set by perf_args (perf-lib.sh)
 # Ingest only, for working on the write path: builds a Release server from a tree (or takes a built one with BIN=...),
 # starts it on a private data dir with the reference config, pushes /tmp/perfdata-$MB with perf.py's 4-connection client
-# and prints ingest CPU-s per GB raw, RSS and the GC counts. PROFILE=1 also records the server with Linux perf (a perf
-# map, W^X off so JIT code resolves) and prints where the CPU went by stage (ingest_profile.py classify).
+# and prints ingest CPU-s per GB raw, RSS and the GC counts, a per-second timeline of CPU against WAL bytes (what a run
+# pays once shows as a dearer first half) and context switches by thread. PROFILE=1 also records the server with Linux
+# perf (a perf map, W^X off so JIT code resolves), counts the methods JIT-compiled during the ingest and prints where
+# the CPU went by stage (ingest_profile.py classify).
 # Usage: [MB=2048] [BIN=dir] [PROFILE=1] benchmarks/perf/ingest-profile.sh [tree] [http-port]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,7 +30,8 @@ if [ "$profile" = 1 ]; then
   recorder=$!
   sleep 0.5
 fi
-python3 "$here/ingest_profile.py" ingest --shared "$shared" --url "http://127.0.0.1:$port" --pid "$pid" --mb "$mb"
+python3 "$here/ingest_profile.py" ingest --shared "$shared" --url "http://127.0.0.1:$port" --pid "$pid" --mb "$mb" \
+  --wal "$dir/data/wal"
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^dotnet_collection_count_total' || true
 if [ -n "$recorder" ]; then
   kill -INT "$recorder"

@@ -1,6 +1,10 @@
 """Ingest-only measuring for the write path (see ingest-profile.sh).
 
 ingest:   pushes /tmp/perfdata-<mb> with perf.py's own 4-connection client and prints the server's CPU-s per GB raw.
+          With --wal it also samples, once a second, the server's CPU and the bytes its WAL holds (progress read from
+          disk, so the server does no extra work) and prints that timeline, the CPU-s per WAL GB of the first and the
+          second half of the run (a warm-up or other fixed cost shows as a dearer first half) and the context switches
+          of the server's threads by thread name.
 classify: splits a `perf record -g` profile of the server into write-path stages. Each sample goes to the stage of the
           frame nearest its leaf that names one (so time in the kernel or CoreLib called from the WAL counts as WAL),
           JIT and runtime-native leaves go to their own rows, and the rest is listed by leaf.
@@ -12,6 +16,8 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 
 STAGES = [
     ("content-index build", r"ContentIndex|NGramFilter"),
@@ -27,6 +33,58 @@ STAGES = [
 ]
 
 
+def wal_bytes(wal):
+    total = 0
+    for name in os.listdir(wal):
+        if name.endswith(".wal"):
+            try:
+                total += os.path.getsize(os.path.join(wal, name))
+            except OSError:
+                pass  # a segment deleted after a flush
+    return total
+
+
+def thread_switches(pid):
+    """Voluntary and involuntary context switches per thread name (the runtime names its threads)."""
+    by_name = collections.defaultdict(lambda: [0, 0])
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            for line in open(f"/proc/{pid}/task/{tid}/status"):
+                if line.startswith("voluntary_ctxt_switches"):
+                    by_name[name][0] += int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches"):
+                    by_name[name][1] += int(line.split()[1])
+        except OSError:
+            pass  # the thread ended
+    return by_name
+
+
+def jitted_methods(perf_map):
+    if not os.path.exists(perf_map):
+        return None
+    with open(perf_map) as f:
+        return sum(1 for line in f if "[Optimized]" in line or "[OptimizedTier1]" in line)
+
+
+def print_timeline(samples, switches0, switches1):
+    print("timeline (s, server CPU-s in the second, WAL MB written in it, CPU-s per WAL GB):")
+    for (t0, c0, w0), (t1, c1, w1) in zip(samples, samples[1:]):
+        mb = (w1 - w0) / 2**20
+        print(f"  {t1:5.1f} {c1 - c0:5.2f} {mb:7.1f} {(c1 - c0) / max(mb, 0.01) * 1024:7.2f}")
+    t_end, c_end, w_end = samples[-1]
+    half = next((s for s in samples if s[2] >= w_end / 2), samples[-1])
+    c_start, w_start = samples[0][1], samples[0][2]
+    first = (half[1] - c_start) / max(half[2] - w_start, 1) * 2**30
+    second = (c_end - half[1]) / max(w_end - half[2], 1) * 2**30
+    print(f"CPU-s per WAL GB: first half {first:.2f}, second half {second:.2f}")
+    print("context switches during the ingest (voluntary, involuntary) by thread name:")
+    for name, (v, n) in sorted(switches1.items(), key=lambda kv: -sum(kv[1])):
+        v0, n0 = switches0.get(name, (0, 0))
+        if v - v0 or n - n0:
+            print(f"  {name:20s} {v - v0:7d} {n - n0:7d}")
+
+
 def ingest(args):
     sys.path.insert(0, os.path.join(args.shared, "tools"))
     import perf  # noqa: E402  (the shared load tool: same client, same CPU sampling)
@@ -34,9 +92,34 @@ def ingest(args):
     folder = f"/tmp/perfdata-{args.mb}"
     meta = json.load(open(os.path.join(folder, "meta.json")))
     raw_mb = meta["raw_bytes"] / 2**20
+    samples = []
+    done = threading.Event()
+
+    def sample():
+        start = time.time()
+        while True:
+            samples.append((time.time() - start, perf.cpu_seconds(args.pid), wal_bytes(args.wal)))
+            if done.wait(1.0):
+                samples.append((time.time() - start, perf.cpu_seconds(args.pid), wal_bytes(args.wal)))
+                return
+
+    # With a perf map (PROFILE=1) every JIT-compiled method is a line of it: the lines added meanwhile are the JIT work
+    # the ingest paid (TieredCompilation is off, so each is compiled once, fully optimized, at its first call).
+    perf_map = f"/tmp/perf-{args.pid}.map"
+    jitted0 = jitted_methods(perf_map)
+    sampler = threading.Thread(target=sample) if args.wal else None
+    switches0 = thread_switches(args.pid)
     cpu0 = perf.cpu_seconds(args.pid)
+    if sampler:
+        sampler.start()
     wall, errors = perf.ingest(args.url, folder, 4)
     cpu = perf.cpu_seconds(args.pid) - cpu0
+    done.set()
+    if sampler:
+        sampler.join()
+        print_timeline(samples, switches0, thread_switches(args.pid))
+    if jitted0 is not None:
+        print(f"methods JIT-compiled during the ingest: {jitted_methods(perf_map) - jitted0}")
     print(json.dumps({"raw_mb": round(raw_mb, 1), "ingest_wall_s": round(wall, 2), "ingest_cpu_s": round(cpu, 2),
                       "ingest_cpu_s_per_gb": round(cpu / (raw_mb / 1024), 2), "push_errors": len(errors),
                       "rss_after_ingest_mb": round(perf.rss_now_mb(args.pid))}))
@@ -89,6 +172,7 @@ def main():
     i.add_argument("--url", required=True)
     i.add_argument("--pid", type=int, required=True)
     i.add_argument("--mb", type=int, default=512)
+    i.add_argument("--wal", help="the server's WAL directory: also print the timeline and context switches")
     c = sub.add_parser("classify")
     c.add_argument("data")
     c.add_argument("--top", type=int, default=20)

@@ -256,7 +256,7 @@ public sealed partial class StreamIngester
 
             // The previous accepted entry, for Loki's silent drop of an exact resend: from an earlier push it is
             // kept as copies; within this push it is referenced in the batch, so nothing is copied per entry.
-            var previousTimestamp = stream.LastEntry?.Timestamp ?? long.MinValue;
+            var previousTimestamp = stream.Last?.Timestamp ?? long.MinValue;
             ValidatedEntry? previousInBatch = null;
             var entries = validated.Entries;
             for (var i = 0; i < entries.Count; i++)
@@ -358,7 +358,7 @@ public sealed partial class StreamIngester
             stream.HighestTimestamp = Math.Max(stream.HighestTimestamp, admitted.Highest);
             if (admitted.Newest is { } newest)
             {
-                stream.LastEntry = (newest.TimestampNs, batch.Bytes(newest.LineStart, newest.LineLength).ToArray(), EncodedMetadata(newest.Metadata));
+                stream.KeepLast(newest.TimestampNs, batch.Bytes(newest.LineStart, newest.LineLength), EncodedMetadata(newest.Metadata));
             }
 
             stream.LastAppendAt = now;
@@ -379,7 +379,7 @@ public sealed partial class StreamIngester
                 && previous.Metadata.AsSpan().SequenceEqual(entry.Metadata);
         }
 
-        return stream.LastEntry is { } last && line.SequenceEqual(last.Line) && EncodedMetadata(entry.Metadata).AsSpan().SequenceEqual(last.Metadata);
+        return stream.Last is { } last && line.SequenceEqual(last.Line) && EncodedMetadata(entry.Metadata).AsSpan().SequenceEqual(last.Metadata);
     }
 
     // Loki's ingester answer for rejected entries of one stream: one line per entry (up to a limit), then a summary.

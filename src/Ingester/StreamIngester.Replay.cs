@@ -130,7 +130,7 @@ public sealed partial class StreamIngester
 
                 // Only the stream's last entry is kept for the resend check, not a copy of every one.
                 stream.HighestTimestamp = highest;
-                stream.LastEntry = (timestamp, line.ToArray(), metadata.ToArray());
+                stream.KeepLast(timestamp, line, metadata.ToArray());
                 stream.LastAppendAt = now;
                 if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
                 {

@@ -820,6 +820,30 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
+    public async Task The_resend_check_compares_the_whole_last_line_whatever_the_lengths_before_it()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            // The last line is kept in a buffer reused from push to push: a shorter line after a longer one, and a
+            // line of the same length with other bytes, must still compare by their own bytes only.
+            await PushAsync(ingester, "{app=\"web\"}", (Now, "a long line that leaves a large buffer behind"));
+            await PushAsync(ingester, "{app=\"web\"}", (Now + 1, "short"));
+            var resend = await PushAsync(ingester, "{app=\"web\"}", (Now + 1, "short"));
+            var sameLength = await PushAsync(ingester, "{app=\"web\"}", (Now + 1, "shore"));
+            var longer = await PushAsync(ingester, "{app=\"web\"}", (Now + 1, "shore, then a longer line than any before it"));
+            var longerResend = await PushAsync(ingester, "{app=\"web\"}", (Now + 1, "shore, then a longer line than any before it"));
+
+            Assert.Equal([204, 204, 204, 204], new[] { resend.StatusCode, sameLength.StatusCode, longer.StatusCode, longerResend.StatusCode });
+            Assert.Equal(
+                [(Now, "a long line that leaves a large buffer behind"), (Now + 1, "short"), (Now + 1, "shore"),
+                    (Now + 1, "shore, then a longer line than any before it")],
+                ReadAll(ingester));
+        }
+    }
+
+    [Fact]
     public async Task The_stream_limit_answers_429_and_keeps_existing_streams()
     {
         var (ingester, store) = Open(new IngestionLimits { MaxGlobalStreamsPerUser = 1 });

@@ -39,8 +39,19 @@ internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tena
 
     public long HighestTimestamp { get; set; } = long.MinValue;
 
-    /// <summary>The last accepted entry, to drop an exact resend silently as Loki does.</summary>
-    public (long Timestamp, byte[] Line, byte[] Metadata)? LastEntry { get; set; }
+    /// <summary>The last accepted entry, to drop an exact resend silently as Loki does (null before the first).</summary>
+    public LastEntry? Last { get; private set; }
+
+    /// <summary>Keeps a copy of the newest accepted entry for the next push's resend check.</summary>
+    /// <remarks>
+    /// Every push replaces it, so its line goes into the stream's one buffer instead of a new array each push (on the
+    /// reference push load at 512 MB that copy per stream per push was 34 of the 259 MB allocated during the ingest).
+    /// </remarks>
+    public void KeepLast(long timestamp, ReadOnlySpan<byte> line, byte[] encodedMetadata)
+    {
+        var last = Last ??= new LastEntry();
+        last.Set(timestamp, line, encodedMetadata);
+    }
 
     public long LastAppendAt { get; set; }
 
