@@ -9,10 +9,18 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 /// </content>
 internal sealed partial class RangeVectorEvaluator
 {
-    /// <summary>The series of one slice with their samples (or runs) gathered into contiguous ranges.</summary>
+    /// <summary>
+    /// The series of one slice with their samples (or runs) gathered into contiguous ranges. Its per-series arrays
+    /// come from the shared pool (so they may be longer than <see cref="Count"/>) and go back with the slice: when
+    /// every line is its own series they are large, and allocating them anew for each slice churned the large object
+    /// heap, which triggered a background collection of the whole heap every few slices.
+    /// </summary>
     private sealed class SliceSeries
     {
         public static SliceSeries Empty { get; } = new();
+
+        /// <summary>How many series the slice holds (the arrays below may be longer).</summary>
+        public int Count { get; private set; }
 
         public LabelSet[] Labels { get; private set; } = [];
 
@@ -96,14 +104,15 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             // A series met by an earlier worker is found in that worker's own table, so no table of all series is built.
-            var labels = new List<LabelSet>(seen);
+            var labels = Rent<LabelSet>(seen);
+            var n = 0;
             var localToGlobal = new int[logs.Length][];
             var total = 0;
             for (var w = 0; w < logs.Length; w++)
             {
                 var log = logs[w];
-                var map = localToGlobal[w] = new int[log.SeriesKeys.Count];
-                for (var i = 0; i < map.Length; i++)
+                var map = localToGlobal[w] = Rent<int>(log.SeriesKeys.Count);
+                for (var i = 0; i < log.SeriesKeys.Count; i++)
                 {
                     var key = log.SeriesKeys[i];
                     var id = -1;
@@ -117,13 +126,14 @@ internal sealed partial class RangeVectorEvaluator
 
                     if (id < 0)
                     {
-                        id = labels.Count;
+                        id = n;
                         if (seriesLimit > 0 && id >= seriesLimit)
                         {
+                            ReturnAll(labels, localToGlobal);
                             throw MetricQueryException.SeriesLimit(seriesLimit);
                         }
 
-                        labels.Add(key);
+                        labels[n++] = key;
                     }
 
                     map[i] = id;
@@ -134,30 +144,86 @@ internal sealed partial class RangeVectorEvaluator
 
             // The gathered columns (two of runs, or timestamps and values), the ranks and merge keys built on the way,
             // and the per-series arrays. Held until the slice is released.
-            var n = labels.Count;
             var reserved = (total * (countOnly ? 2L * Unsafe.SizeOf<Run>() : 16L + 4L)) + (n * 64L);
-            memory?.Reserve(reserved);
+            try
+            {
+                memory?.Reserve(reserved);
+            }
+            catch
+            {
+                ReturnAll(labels, localToGlobal);
+                throw;
+            }
+
             var result = new SliceSeries
             {
                 _memory = memory,
                 _reserved = reserved,
-                Labels = [.. labels],
-                FirstStep = new int[n],
-                EndStep = new int[n],
-                _start = new int[n + 1],
-                _cursorA = new int[n],
-                _cursorB = new int[n],
-                _counts = countOnly ? new long[n] : [],
+                Count = n,
+                Labels = labels,
+                FirstStep = Rent<int>(n),
+                EndStep = Rent<int>(n),
+                _start = Rent<int>(n + 1),
+                _cursorA = Rent<int>(n),
+                _cursorB = Rent<int>(n),
+                _counts = countOnly ? Rent<long>(n) : [],
+                Origin = Rent<(int Step, long Timestamp)>(n),
+                Rank = Rent<int>(n),
+                Order = Rent<int>(n),
             };
-            var firstTimestamp = new long[n];
-            Array.Fill(result.FirstStep, int.MaxValue);
-            Array.Fill(firstTimestamp, long.MaxValue);
-            var segments = new int[n];
+            var firstTimestamp = Rent<long>(n);
+            var segments = Rent<int>(n);
+            var keys = Rent<SeriesOrderKey>(n);
+            try
+            {
+                result.Fill(logs, localToGlobal, origins, countOnly, total, firstTimestamp, segments, keys);
+            }
+            catch
+            {
+                result.Release();
+                throw;
+            }
+            finally
+            {
+                Return(firstTimestamp);
+                Return(segments);
+                Return(keys);
+                foreach (var map in localToGlobal)
+                {
+                    Return(map ?? []);
+                }
+            }
+
+            return result;
+        }
+
+        private static T[] Rent<T>(int length) => ArrayPool<T>.Shared.Rent(Math.Max(1, length));
+
+        private static void ReturnAll(LabelSet[] labels, int[]?[] maps)
+        {
+            Return(labels);
+            foreach (var map in maps)
+            {
+                Return(map ?? []);
+            }
+        }
+
+        private void Fill(SliceLog[] logs, int[][] localToGlobal, Dictionary<LabelSet, (int Step, long Timestamp)> origins, bool countOnly,
+            int total, long[] firstTimestamp, int[] segments, SeriesOrderKey[] keys)
+        {
+            var n = Count;
+            var result = this;
+            result.FirstStep.AsSpan(0, n).Fill(int.MaxValue);
+            result.EndStep.AsSpan(0, n).Clear();
+            result._start.AsSpan(0, n + 1).Clear();
+            result._counts.AsSpan(0, countOnly ? n : 0).Clear();
+            firstTimestamp.AsSpan(0, n).Fill(long.MaxValue);
+            segments.AsSpan(0, n).Clear();
             for (var w = 0; w < logs.Length; w++)
             {
                 var log = logs[w];
                 var map = localToGlobal[w];
-                for (var i = 0; i < map.Length; i++)
+                for (var i = 0; i < log.SeriesKeys.Count; i++)
                 {
                     var id = map[i];
                     result.FirstStep[id] = Math.Min(result.FirstStep[id], log.SeriesFirstStep[i]);
@@ -181,16 +247,15 @@ internal sealed partial class RangeVectorEvaluator
                 result._start[i + 1] += result._start[i];
             }
 
-            RankSharedSegments(logs, localToGlobal, segments);
-            result.Gather(logs, localToGlobal, segments, total, countOnly);
+            RankSharedSegments(logs, localToGlobal, segments, n);
+            result.Gather(logs, localToGlobal, segments, n, total, countOnly);
 
             // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
             // first sample in the query (a series carried from an earlier slice began there), then labels.
             var firstStep = result.FirstStep;
             var names = result.Labels;
-            var origin = result.Origin = new (int Step, long Timestamp)[n];
+            var origin = result.Origin;
             var carried = false;
-            var keys = new SeriesOrderKey[n];
             for (var i = 0; i < n; i++)
             {
                 result.AnyFails |= ErrorLabels.FailsQuery(names[i]);
@@ -207,9 +272,9 @@ internal sealed partial class RangeVectorEvaluator
                 keys[i] = new SeriesOrderKey(firstStep[i], origin[i].Step, origin[i].Timestamp);
             }
 
-            var order = SortByKeyThenLabels(keys, names);
-            result.Order = order;
-            var rank = result.Rank = new int[n];
+            var order = result.Order;
+            SortByKeyThenLabels(keys, names, order, n);
+            var rank = result.Rank;
             if (carried)
             {
                 // A series that began in an earlier slice can rank before one that began earlier in this slice.
@@ -218,35 +283,42 @@ internal sealed partial class RangeVectorEvaluator
                     keys[i] = new SeriesOrderKey(0, origin[i].Step, origin[i].Timestamp);
                 }
 
-                order = SortByKeyThenLabels(keys, names);
+                // The slice's order is kept; the rank order is sorted in the rank array's place, then inverted into it.
+                var byOrigin = Rent<int>(n);
+                SortByKeyThenLabels(keys, names, byOrigin, n);
+                for (var i = 0; i < n; i++)
+                {
+                    rank[byOrigin[i]] = i;
+                }
+
+                Return(byOrigin);
+                return;
             }
 
             for (var i = 0; i < n; i++)
             {
                 rank[order[i]] = i;
             }
-
-            return result;
         }
 
         /// <summary>
-        /// The series ids ordered by <paramref name="keys"/> (which it reorders), ties by labels: sorting on plain keys
-        /// and comparing labels only within runs of equal keys keeps the sort cheap when every line is a series.
+        /// Fills <paramref name="order"/> with the first <paramref name="n"/> series ids ordered by <paramref name="keys"/>
+        /// (which it reorders), ties by labels: sorting on plain keys and comparing labels only within runs of equal keys
+        /// keeps the sort cheap when every line is a series.
         /// </summary>
-        private static int[] SortByKeyThenLabels(SeriesOrderKey[] keys, LabelSet[] names)
+        private static void SortByKeyThenLabels(SeriesOrderKey[] keys, LabelSet[] names, int[] order, int n)
         {
-            var order = new int[keys.Length];
-            for (var i = 0; i < order.Length; i++)
+            for (var i = 0; i < n; i++)
             {
                 order[i] = i;
             }
 
-            Array.Sort(keys, order);
+            Array.Sort(keys, order, 0, n);
             SeriesLabelOrder? byLabels = null;
-            for (var start = 0; start < keys.Length;)
+            for (var start = 0; start < n;)
             {
                 var end = start + 1;
-                while (end < keys.Length && keys[end].Equals(keys[start]))
+                while (end < n && keys[end].Equals(keys[start]))
                 {
                     end++;
                 }
@@ -259,16 +331,19 @@ internal sealed partial class RangeVectorEvaluator
 
                 start = end;
             }
-
-            return order;
         }
 
         /// <summary>
         /// For series fed by several segments, ranks the segments by sample labels then cursor order: the order in
         /// which their samples at one timestamp are folded, as Loki's sample heap orders them.
         /// </summary>
-        private static void RankSharedSegments(SliceLog[] logs, int[][] localToGlobal, int[] segments)
+        private static void RankSharedSegments(SliceLog[] logs, int[][] localToGlobal, int[] segments, int n)
         {
+            if (segments.AsSpan(0, n).IndexOfAnyExcept(0, 1) < 0)
+            {
+                return;
+            }
+
             var shared = new List<(int Series, string Labels, int Cursor, int Worker, int Segment)>();
             for (var w = 0; w < logs.Length; w++)
             {
@@ -306,9 +381,10 @@ internal sealed partial class RangeVectorEvaluator
             }
         }
 
-        private void Gather(SliceLog[] logs, int[][] localToGlobal, int[] segments, int total, bool countOnly)
+        private void Gather(SliceLog[] logs, int[][] localToGlobal, int[] segments, int n, int total, bool countOnly)
         {
-            var fill = (int[])_start.Clone();
+            var fill = Rent<int>(n + 1);
+            _start.AsSpan(0, n + 1).CopyTo(fill);
             var ranks = ArrayPool<int>.Shared.Rent(Math.Max(1, total));
             if (countOnly)
             {
@@ -347,7 +423,7 @@ internal sealed partial class RangeVectorEvaluator
                 _byFirst.AsSpan(0, total).CopyTo(_byEnd);
             }
 
-            for (var id = 0; id < segments.Length; id++)
+            for (var id = 0; id < n; id++)
             {
                 // One segment's records are already in time order (so in window order); only shared series are merged.
                 if (segments[id] > 1)
@@ -359,6 +435,7 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             ArrayPool<int>.Shared.Return(ranks);
+            Return(fill);
         }
 
         /// <summary>Returns the pooled sample and run arrays; the series must not be read afterwards.</summary>
@@ -376,6 +453,27 @@ internal sealed partial class RangeVectorEvaluator
             Timestamps = [];
             Values = [];
             _byFirst = _byEnd = [];
+
+            // Cleared, so the pool does not keep this slice's label sets alive.
+            if (Labels.Length > 0)
+            {
+                ArrayPool<LabelSet>.Shared.Return(Labels, clearArray: true);
+            }
+
+            Return(FirstStep);
+            Return(EndStep);
+            Return(Order);
+            Return(Origin);
+            Return(Rank);
+            Return(_start);
+            Return(_cursorA);
+            Return(_cursorB);
+            Return(_counts);
+            Labels = [];
+            FirstStep = EndStep = Order = Rank = _start = _cursorA = _cursorB = [];
+            Origin = [];
+            _counts = [];
+            Count = 0;
             _memory?.Release(_reserved);
             _reserved = 0;
         }
