@@ -86,7 +86,7 @@ internal sealed partial class RangeVectorEvaluator
                 DrainInParallel(drained);
             }
 
-            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins);
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf);
             _seriesEpoch++;
             _carry = [.. logs];
             KeepOrigins();
@@ -96,8 +96,19 @@ internal sealed partial class RangeVectorEvaluator
         }
         catch
         {
+            // Emptied (in finally) and kept for a restarted slice; the evaluator's disposal gives their memory back.
             ReleaseTails(previous);
             ReleaseTails([.. logs]);
+            foreach (var log in previous)
+            {
+                _spareLogs.Push(log);
+            }
+
+            foreach (var log in logs)
+            {
+                _spareLogs.Push(log);
+            }
+
             throw;
         }
         finally

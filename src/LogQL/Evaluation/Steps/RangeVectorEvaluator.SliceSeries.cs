@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using LokiSharp.LogQL.Labels;
 
@@ -36,6 +35,7 @@ internal sealed partial class RangeVectorEvaluator
         public double[] Values { get; private set; } = [];
 
         private QueryMemoryBudget? _memory;
+        private ArrayShelf? _shelf;
         private long _reserved;
         private int[] _start = [];
         private Run[] _byFirst = [];
@@ -93,7 +93,7 @@ internal sealed partial class RangeVectorEvaluator
         public int[] Rank { get; private set; } = [];
 
         public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory,
-            Dictionary<LabelSet, (int Step, long Timestamp)> origins)
+            Dictionary<LabelSet, (int Step, long Timestamp)> origins, ArrayShelf shelf)
         {
             // Number the series across workers, in worker order then first sight. Sized for the workers' series up
             // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
@@ -104,14 +104,14 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             // A series met by an earlier worker is found in that worker's own table, so no table of all series is built.
-            var labels = Rent<LabelSet>(seen);
+            var labels = shelf.Take<LabelSet>(seen);
             var n = 0;
             var localToGlobal = new int[logs.Length][];
             var total = 0;
             for (var w = 0; w < logs.Length; w++)
             {
                 var log = logs[w];
-                var map = localToGlobal[w] = Rent<int>(log.SeriesKeys.Count);
+                var map = localToGlobal[w] = shelf.Take<int>(log.SeriesKeys.Count);
                 for (var i = 0; i < log.SeriesKeys.Count; i++)
                 {
                     var key = log.SeriesKeys[i];
@@ -129,7 +129,7 @@ internal sealed partial class RangeVectorEvaluator
                         id = n;
                         if (seriesLimit > 0 && id >= seriesLimit)
                         {
-                            ReturnAll(labels, localToGlobal);
+                            ReturnAll(shelf, labels, localToGlobal);
                             throw MetricQueryException.SeriesLimit(seriesLimit);
                         }
 
@@ -151,29 +151,30 @@ internal sealed partial class RangeVectorEvaluator
             }
             catch
             {
-                ReturnAll(labels, localToGlobal);
+                ReturnAll(shelf, labels, localToGlobal);
                 throw;
             }
 
             var result = new SliceSeries
             {
                 _memory = memory,
+                _shelf = shelf,
                 _reserved = reserved,
                 Count = n,
                 Labels = labels,
-                FirstStep = Rent<int>(n),
-                EndStep = Rent<int>(n),
-                _start = Rent<int>(n + 1),
-                _cursorA = Rent<int>(n),
-                _cursorB = Rent<int>(n),
-                _counts = countOnly ? Rent<long>(n) : [],
-                Origin = Rent<(int Step, long Timestamp)>(n),
-                Rank = Rent<int>(n),
-                Order = Rent<int>(n),
+                FirstStep = shelf.Take<int>(n),
+                EndStep = shelf.Take<int>(n),
+                _start = shelf.Take<int>(n + 1),
+                _cursorA = shelf.Take<int>(n),
+                _cursorB = shelf.Take<int>(n),
+                _counts = countOnly ? shelf.Take<long>(n) : [],
+                Origin = shelf.Take<(int Step, long Timestamp)>(n),
+                Rank = shelf.Take<int>(n),
+                Order = shelf.Take<int>(n),
             };
-            var firstTimestamp = Rent<long>(n);
-            var segments = Rent<int>(n);
-            var keys = Rent<SeriesOrderKey>(n);
+            var firstTimestamp = shelf.Take<long>(n);
+            var segments = shelf.Take<int>(n);
+            var keys = shelf.Take<SeriesOrderKey>(n);
             try
             {
                 result.Fill(logs, localToGlobal, origins, countOnly, total, firstTimestamp, segments, keys);
@@ -185,26 +186,24 @@ internal sealed partial class RangeVectorEvaluator
             }
             finally
             {
-                Return(firstTimestamp);
-                Return(segments);
-                Return(keys);
+                shelf.Put(firstTimestamp);
+                shelf.Put(segments);
+                shelf.Put(keys);
                 foreach (var map in localToGlobal)
                 {
-                    Return(map ?? []);
+                    shelf.Put(map ?? []);
                 }
             }
 
             return result;
         }
 
-        private static T[] Rent<T>(int length) => ArrayPool<T>.Shared.Rent(Math.Max(1, length));
-
-        private static void ReturnAll(LabelSet[] labels, int[]?[] maps)
+        private static void ReturnAll(ArrayShelf shelf, LabelSet[] labels, int[]?[] maps)
         {
-            Return(labels);
+            shelf.Put(labels);
             foreach (var map in maps)
             {
-                Return(map ?? []);
+                shelf.Put(map ?? []);
             }
         }
 
@@ -284,14 +283,14 @@ internal sealed partial class RangeVectorEvaluator
                 }
 
                 // The slice's order is kept; the rank order is sorted in the rank array's place, then inverted into it.
-                var byOrigin = Rent<int>(n);
+                var byOrigin = _shelf!.Take<int>(n);
                 SortByKeyThenLabels(keys, names, byOrigin, n);
                 for (var i = 0; i < n; i++)
                 {
                     rank[byOrigin[i]] = i;
                 }
 
-                Return(byOrigin);
+                _shelf!.Put(byOrigin);
                 return;
             }
 
@@ -383,17 +382,18 @@ internal sealed partial class RangeVectorEvaluator
 
         private void Gather(SliceLog[] logs, int[][] localToGlobal, int[] segments, int n, int total, bool countOnly)
         {
-            var fill = Rent<int>(n + 1);
+            var shelf = _shelf!;
+            var fill = shelf.Take<int>(n + 1);
             _start.AsSpan(0, n + 1).CopyTo(fill);
-            var ranks = ArrayPool<int>.Shared.Rent(Math.Max(1, total));
+            var ranks = shelf.Take<int>(total);
             if (countOnly)
             {
-                _byFirst = ArrayPool<Run>.Shared.Rent(Math.Max(1, total));
+                _byFirst = shelf.Take<Run>(total);
             }
             else
             {
-                Timestamps = ArrayPool<long>.Shared.Rent(Math.Max(1, total));
-                Values = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
+                Timestamps = shelf.Take<long>(total);
+                Values = shelf.Take<double>(total);
             }
 
             for (var w = 0; w < logs.Length; w++)
@@ -419,7 +419,7 @@ internal sealed partial class RangeVectorEvaluator
 
             if (countOnly)
             {
-                _byEnd = ArrayPool<Run>.Shared.Rent(Math.Max(1, total));
+                _byEnd = shelf.Take<Run>(total);
                 _byFirst.AsSpan(0, total).CopyTo(_byEnd);
             }
 
@@ -434,11 +434,11 @@ internal sealed partial class RangeVectorEvaluator
                 _cursorA[id] = _cursorB[id] = _start[id];
             }
 
-            ArrayPool<int>.Shared.Return(ranks);
-            Return(fill);
+            shelf.Put(ranks);
+            shelf.Put(fill);
         }
 
-        /// <summary>Returns the pooled sample and run arrays; the series must not be read afterwards.</summary>
+        /// <summary>Gives the slice's arrays back to the shelf; the series must not be read afterwards.</summary>
         public void Release()
         {
             if (ReferenceEquals(this, Empty))
@@ -446,29 +446,24 @@ internal sealed partial class RangeVectorEvaluator
                 return;
             }
 
-            Return(Timestamps);
-            Return(Values);
-            Return(_byFirst);
-            Return(_byEnd);
+            var shelf = _shelf!;
+            shelf.Put(Timestamps);
+            shelf.Put(Values);
+            shelf.Put(_byFirst);
+            shelf.Put(_byEnd);
+            shelf.Put(Labels);
+            shelf.Put(FirstStep);
+            shelf.Put(EndStep);
+            shelf.Put(Order);
+            shelf.Put(Origin);
+            shelf.Put(Rank);
+            shelf.Put(_start);
+            shelf.Put(_cursorA);
+            shelf.Put(_cursorB);
+            shelf.Put(_counts);
             Timestamps = [];
             Values = [];
             _byFirst = _byEnd = [];
-
-            // Cleared, so the pool does not keep this slice's label sets alive.
-            if (Labels.Length > 0)
-            {
-                ArrayPool<LabelSet>.Shared.Return(Labels, clearArray: true);
-            }
-
-            Return(FirstStep);
-            Return(EndStep);
-            Return(Order);
-            Return(Origin);
-            Return(Rank);
-            Return(_start);
-            Return(_cursorA);
-            Return(_cursorB);
-            Return(_counts);
             Labels = [];
             FirstStep = EndStep = Order = Rank = _start = _cursorA = _cursorB = [];
             Origin = [];
@@ -476,14 +471,6 @@ internal sealed partial class RangeVectorEvaluator
             Count = 0;
             _memory?.Release(_reserved);
             _reserved = 0;
-        }
-
-        private static void Return<T>(T[] array)
-        {
-            if (array.Length > 0)
-            {
-                ArrayPool<T>.Shared.Return(array);
-            }
         }
 
         private void MergeSegments(int id, int[] ranks, bool countOnly)

@@ -71,6 +71,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     // Logs of earlier slices, emptied: their series tables keep their capacity, so a slice of as many series as the
     // last one fills them without growing new large arrays.
     private readonly Stack<SliceLog> _spareLogs = new();
+    private readonly ArrayShelf _shelf = new();
     private int _cursorBase;
     private long _readThrough = long.MinValue;
     private long _carryFrom = long.MaxValue;
@@ -258,9 +259,17 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         DisposeCursors();
         _series.Release();
         _series = SliceSeries.Empty;
-        ReleaseTails(_carry);
+        foreach (var log in _carry)
+        {
+            log.ReleaseAll();
+        }
+
         _carry = [];
-        _spareLogs.Clear();
+        while (_spareLogs.TryPop(out var spare))
+        {
+            spare.ReleaseAll();
+        }
+
         _origins = [];
         _spareOrigins = [];
         _memory?.Release(_originsReserved);
