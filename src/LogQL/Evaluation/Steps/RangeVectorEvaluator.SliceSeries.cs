@@ -18,6 +18,9 @@ internal sealed partial class RangeVectorEvaluator
     {
         public static SliceSeries Empty { get; } = new();
 
+        // Beyond this many ascending runs the keys are sorted whole rather than merged.
+        private const int MaxMergedRuns = 4096;
+
         /// <summary>How many series the slice holds (the arrays below may be longer).</summary>
         public int Count { get; private set; }
 
@@ -272,7 +275,7 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             var order = result.Order;
-            SortByKeyThenLabels(keys, names, order, n);
+            SortByKeyThenLabels(keys, names, order, n, _shelf!);
             var rank = result.Rank;
             if (carried)
             {
@@ -284,7 +287,7 @@ internal sealed partial class RangeVectorEvaluator
 
                 // The slice's order is kept; the rank order is sorted in the rank array's place, then inverted into it.
                 var byOrigin = _shelf!.Take<int>(n);
-                SortByKeyThenLabels(keys, names, byOrigin, n);
+                SortByKeyThenLabels(keys, names, byOrigin, n, _shelf!);
                 for (var i = 0; i < n; i++)
                 {
                     rank[byOrigin[i]] = i;
@@ -305,14 +308,14 @@ internal sealed partial class RangeVectorEvaluator
         /// (which it reorders), ties by labels: sorting on plain keys and comparing labels only within runs of equal keys
         /// keeps the sort cheap when every line is a series.
         /// </summary>
-        private static void SortByKeyThenLabels(SeriesOrderKey[] keys, LabelSet[] names, int[] order, int n)
+        private static void SortByKeyThenLabels(SeriesOrderKey[] keys, LabelSet[] names, int[] order, int n, ArrayShelf shelf)
         {
             for (var i = 0; i < n; i++)
             {
                 order[i] = i;
             }
 
-            Array.Sort(keys, order, 0, n);
+            SortByKey(keys, order, n, shelf);
             SeriesLabelOrder? byLabels = null;
             for (var start = 0; start < n;)
             {
@@ -330,6 +333,98 @@ internal sealed partial class RangeVectorEvaluator
 
                 start = end;
             }
+        }
+
+        /// <summary>
+        /// Sorts the first <paramref name="n"/> keys with their ids. Series are numbered as the workers met them, cursor
+        /// by cursor and in time within a cursor, so the keys are mostly a few ascending runs (about one per cursor):
+        /// those are merged, in about n·log(runs) cheap steps instead of a full sort's n·log(n). Keys in no such
+        /// order are sorted whole. Equal keys may end in any order (the caller orders them by labels).
+        /// </summary>
+        private static void SortByKey(SeriesOrderKey[] keys, int[] order, int n, ArrayShelf shelf)
+        {
+            var runs = new List<int> { 0 };
+            for (var i = 1; i < n; i++)
+            {
+                if (keys[i].CompareTo(keys[i - 1]) < 0)
+                {
+                    runs.Add(i);
+                    if (runs.Count > MaxMergedRuns)
+                    {
+                        Array.Sort(keys, order, 0, n);
+                        return;
+                    }
+                }
+            }
+
+            if (runs.Count == 1)
+            {
+                return;
+            }
+
+            runs.Add(n);
+            var keysFrom = keys;
+            var orderFrom = order;
+            var keysTo = shelf.Take<SeriesOrderKey>(n);
+            var orderTo = shelf.Take<int>(n);
+            var spareKeys = keysTo;
+            var spareOrder = orderTo;
+            while (runs.Count > 2)
+            {
+                // Merges neighbouring runs pairwise, halving their number, between the arrays and their spares in turn.
+                var merged = new List<int>((runs.Count / 2) + 2);
+                var r = 0;
+                for (; r + 2 < runs.Count; r += 2)
+                {
+                    merged.Add(runs[r]);
+                    Merge(keysFrom, orderFrom, keysTo, orderTo, runs[r], runs[r + 1], runs[r + 2]);
+                }
+
+                if (r + 1 < runs.Count)
+                {
+                    merged.Add(runs[r]);
+                    Array.Copy(keysFrom, runs[r], keysTo, runs[r], runs[r + 1] - runs[r]);
+                    Array.Copy(orderFrom, runs[r], orderTo, runs[r], runs[r + 1] - runs[r]);
+                }
+
+                merged.Add(n);
+                runs = merged;
+                (keysFrom, keysTo) = (keysTo, keysFrom);
+                (orderFrom, orderTo) = (orderTo, orderFrom);
+            }
+
+            if (!ReferenceEquals(keysFrom, keys))
+            {
+                Array.Copy(keysFrom, keys, n);
+                Array.Copy(orderFrom, order, n);
+            }
+
+            shelf.Put(spareKeys);
+            shelf.Put(spareOrder);
+        }
+
+        private static void Merge(SeriesOrderKey[] keys, int[] order, SeriesOrderKey[] keysTo, int[] orderTo, int from, int middle, int end)
+        {
+            int a = from, b = middle, to = from;
+            while (a < middle && b < end)
+            {
+                if (keys[b].CompareTo(keys[a]) < 0)
+                {
+                    keysTo[to] = keys[b];
+                    orderTo[to++] = order[b++];
+                }
+                else
+                {
+                    keysTo[to] = keys[a];
+                    orderTo[to++] = order[a++];
+                }
+            }
+
+            Array.Copy(keys, a, keysTo, to, middle - a);
+            Array.Copy(order, a, orderTo, to, middle - a);
+            to += middle - a;
+            Array.Copy(keys, b, keysTo, to, end - b);
+            Array.Copy(order, b, orderTo, to, end - b);
         }
 
         /// <summary>
