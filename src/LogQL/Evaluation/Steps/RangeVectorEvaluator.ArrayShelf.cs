@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace LokiSharp.LogQL.Evaluation.Steps;
@@ -10,21 +11,23 @@ internal sealed partial class RangeVectorEvaluator
     /// <summary>
     /// Arrays kept by one query between its slices, so a slice of about as many series as the last one takes the last
     /// one's arrays instead of allocating new large ones: when every line is its own series they are large, and a new
-    /// set per slice churned the large object heap, which set off background collections of the whole heap. Used by
-    /// the query's own thread only (slices are gathered and released there). Arrays of references are cleared when put
-    /// back, so the shelf never keeps label sets alive.
+    /// set per slice churned the large object heap, which set off background collections of the whole heap (the shared
+    /// pool, which a slice's arrays go through only between queries, missed them). Used by the query's own thread only
+    /// (slices are gathered and released there). Arrays of references are cleared when put back, so the shelf never
+    /// keeps label sets alive.
     /// </summary>
     private sealed class ArrayShelf
     {
         // More than a slice uses of one type at once (its columns and scratch arrays), so a slice always finds its own.
         private const int MaxPerType = 24;
-        private readonly Dictionary<Type, List<Array>> _free = [];
+        private readonly Dictionary<Type, (List<Array> Arrays, Action<Array> ToPool)> _free = [];
 
         /// <summary>An array at least <paramref name="length"/> long (the shortest such on the shelf), its content undefined.</summary>
         public T[] Take<T>(int length)
         {
-            if (_free.TryGetValue(typeof(T), out var arrays))
+            if (_free.TryGetValue(typeof(T), out var shelf))
             {
+                var arrays = shelf.Arrays;
                 var best = -1;
                 for (var i = 0; i < arrays.Count; i++)
                 {
@@ -43,8 +46,7 @@ internal sealed partial class RangeVectorEvaluator
                 }
             }
 
-            // Some room beyond the need, so the next slice, a little larger, still fits.
-            return new T[Math.Max(16, length + (length >> 3))];
+            return ArrayPool<T>.Shared.Rent(Math.Max(16, length));
         }
 
         /// <summary>Puts an array back for a later slice (the shortest goes when the shelf is full).</summary>
@@ -60,11 +62,12 @@ internal sealed partial class RangeVectorEvaluator
                 Array.Clear(array);
             }
 
-            if (!_free.TryGetValue(typeof(T), out var arrays))
+            if (!_free.TryGetValue(typeof(T), out var shelf))
             {
-                _free[typeof(T)] = arrays = [];
+                _free[typeof(T)] = shelf = ([], static a => ArrayPool<T>.Shared.Return((T[])a));
             }
 
+            var arrays = shelf.Arrays;
             arrays.Add(array);
             if (arrays.Count > MaxPerType)
             {
@@ -77,8 +80,23 @@ internal sealed partial class RangeVectorEvaluator
                     }
                 }
 
+                ArrayPool<T>.Shared.Return((T[])arrays[shortest]);
                 arrays[shortest] = arrays[^1];
                 arrays.RemoveAt(arrays.Count - 1);
+            }
+        }
+
+        /// <summary>Returns every array on the shelf to the shared pool, for later queries, when the query is done.</summary>
+        public void Empty()
+        {
+            foreach (var (arrays, toPool) in _free.Values)
+            {
+                foreach (var array in arrays)
+                {
+                    toPool(array);
+                }
+
+                arrays.Clear();
             }
         }
     }

@@ -259,6 +259,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         DisposeCursors();
         _series.Release();
         _series = SliceSeries.Empty;
+        _shelf.Empty();
         foreach (var log in _carry)
         {
             log.ReleaseAll();
