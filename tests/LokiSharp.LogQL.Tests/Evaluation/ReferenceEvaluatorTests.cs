@@ -158,6 +158,40 @@ public sealed class ReferenceEvaluatorTests
     }
 
     /// <summary>
+    /// An aggregation right above a range aggregation remembers each series' group by the number the range evaluator
+    /// gives the series in its slice; a label_replace that changes nothing in between hides the numbers, so the groups
+    /// come from the labels at every step: both give the same bits, over slices that renumber the series (by few and
+    /// by many groups, without, and topk, whose groups keep the samples themselves).
+    /// </summary>
+    [Theory]
+    [InlineData("avg by (task) ({0})")]
+    [InlineData("sum by (id) ({0})")]
+    [InlineData("max without (id) ({0})")]
+    [InlineData("count by (task, missing) ({0})")]
+    [InlineData("topk by (task) (2, {0})")]
+    [InlineData("stddev({0})")]
+    public void Groups_remembered_per_numbered_series_are_the_groups_of_their_labels(string outer)
+    {
+        var random = new Random(5);
+        var source = new InMemorySampleSource();
+        for (var i = 0; i < 2000; i++)
+        {
+            var labels = LabelSet.From(("app", "celery"), ("task", "t" + (i % 3)), ("id", (i % 40).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("line", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            source.AddNs(labels, [((long)(i * 1.7 * Second), random.NextDouble() * 1e6)]);
+        }
+
+        var parameters = MetricQueryParameters.Range(600 * Second, 3600 * Second, 60 * Second);
+        var limits = new MetricQueryLimits { MaxParallelism = 2, MaxQuerySeries = 0, SliceSeriesTarget = 40 };
+        const string inner = "avg_over_time({app=\"celery\"} | unwrap v [5m])";
+        var numbered = new MetricQueryEvaluator(source, limits).Evaluate(Eval.Parse(string.Format(null, outer, inner)), parameters);
+        var byLabels = new MetricQueryEvaluator(source, limits)
+            .Evaluate(Eval.Parse(string.Format(null, outer, "label_replace(" + inner + ", \"nothing\", \"\", \"\", \"\")")), parameters);
+        Assert.NotEmpty(((MatrixResult)numbered).Series);
+        Assert.Equal(Bits(byLabels), Bits(numbered));
+    }
+
+    /// <summary>
     /// A first slice whose cursors each hold a few of many series: once the cursors read so far project the worker well
     /// past its series limit, it starts over shorter without reading up to the limit, and the answer keeps its bits.
     /// </summary>

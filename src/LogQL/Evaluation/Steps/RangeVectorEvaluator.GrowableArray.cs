@@ -32,6 +32,17 @@ internal sealed partial class RangeVectorEvaluator
             _items![Count++] = item;
         }
 
+        /// <summary>Empties the column but keeps its array (and what it reserved) for the next slice's log.</summary>
+        public void Reset()
+        {
+            if (_items is not null && RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+            {
+                Array.Clear(_items, 0, Count);
+            }
+
+            Count = 0;
+        }
+
         public void Release(QueryMemoryBudget? memory)
         {
             if (_items is not null)

@@ -86,17 +86,29 @@ internal sealed partial class RangeVectorEvaluator
                 DrainInParallel(drained);
             }
 
-            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins);
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf);
+            _seriesEpoch++;
             _carry = [.. logs];
             KeepOrigins();
-            var held = _series.Labels.Length;
+            var held = _series.Count;
             _sliceSteps = Math.Clamp(held > _targetSeries ? _sliceSteps * _targetSeries / held : _sliceSteps * SliceGrowth,
                 _minSliceSteps, _maxSliceSteps);
         }
         catch
         {
+            // Emptied (in finally) and kept for a restarted slice; the evaluator's disposal gives their memory back.
             ReleaseTails(previous);
             ReleaseTails([.. logs]);
+            foreach (var log in previous)
+            {
+                _spareLogs.Push(log);
+            }
+
+            foreach (var log in logs)
+            {
+                _spareLogs.Push(log);
+            }
+
             throw;
         }
         finally
@@ -121,8 +133,11 @@ internal sealed partial class RangeVectorEvaluator
         }
 
         var series = _series;
-        var next = new Dictionary<LabelSet, (int Step, long Timestamp)>();
-        for (var id = 0; id < series.Labels.Length; id++)
+
+        // The two tables take turns, so a query of many series does not build a large new one per slice.
+        var next = _spareOrigins;
+        next.Clear();
+        for (var id = 0; id < series.Count; id++)
         {
             if (_keepPausedOrigins || series.EndStep[id] >= _sliceEnd)
             {
@@ -142,7 +157,7 @@ internal sealed partial class RangeVectorEvaluator
                 // Too many to remember: from here on only series still in their windows keep their place.
                 _keepPausedOrigins = false;
                 next.Clear();
-                for (var id = 0; id < series.Labels.Length; id++)
+                for (var id = 0; id < series.Count; id++)
                 {
                     if (series.EndStep[id] >= _sliceEnd)
                     {
@@ -156,7 +171,9 @@ internal sealed partial class RangeVectorEvaluator
         _memory?.Reserve(bytes);
         _memory?.Release(_originsReserved);
         _originsReserved = bytes;
+        _spareOrigins = _origins;
         _origins = next;
+        _spareOrigins.Clear();
     }
 
     private SliceLog RentLog()

@@ -75,18 +75,49 @@ internal sealed partial class RangeVectorEvaluator
         public void BeginCursor(int order) => _cursor = order;
 
         /// <summary>
-        /// Returns the per-record and per-series columns to the pool and forgets the series (keeping the tables'
-        /// capacity for reuse), once the slice is gathered: a log carried to the next slice keeps only its tail.
+        /// Empties the per-record and per-series columns and forgets the series, keeping every table's capacity (and
+        /// what it reserved) for a later slice's log, once the slice is gathered: a log carried to the next slice keeps
+        /// only its tail. A new array per column and slice churned the large object heap when every line is a series.
         /// </summary>
         public void Release()
         {
+            RecordSegment.Reset();
+            Timestamps.Reset();
+            Values.Reset();
+            Runs.Reset();
+            _seriesIds.Clear();
+            SeriesKeys.Clear();
+            SegmentLabels.Clear();
+            SeriesFirstTimestamp.Reset();
+            SeriesFirstStep.Reset();
+            SeriesEndStep.Reset();
+            _seriesLastCursor.Reset();
+            _seriesLastSegment.Reset();
+            SegmentSeries.Reset();
+            SegmentCursor.Reset();
+            SegmentRank.Reset();
+            _segmentLastRecord.Reset();
+            memory?.Release(_seriesReserved);
+            _seriesReserved = 0;
+        }
+
+        /// <summary>Empties the carried samples' columns (keeping their capacity) once the next slice has replayed them.</summary>
+        public void ReleaseTail()
+        {
+            TailCursor.Reset();
+            TailTimestamps.Reset();
+            TailValues.Reset();
+            TailLabels.Reset();
+        }
+
+        /// <summary>Returns every column to the pool and gives back what they reserved, when the query is done with the log.</summary>
+        public void ReleaseAll()
+        {
+            Release();
             RecordSegment.Release(memory);
             Timestamps.Release(memory);
             Values.Release(memory);
             Runs.Release(memory);
-            _seriesIds.Clear();
-            SeriesKeys.Clear();
-            SegmentLabels.Clear();
             SeriesFirstTimestamp.Release(memory);
             SeriesFirstStep.Release(memory);
             SeriesEndStep.Release(memory);
@@ -96,13 +127,6 @@ internal sealed partial class RangeVectorEvaluator
             SegmentCursor.Release(memory);
             SegmentRank.Release(memory);
             _segmentLastRecord.Release(memory);
-            memory?.Release(_seriesReserved);
-            _seriesReserved = 0;
-        }
-
-        /// <summary>Returns the carried samples' columns to the pool once the next slice has replayed them.</summary>
-        public void ReleaseTail()
-        {
             TailCursor.Release(memory);
             TailTimestamps.Release(memory);
             TailValues.Release(memory);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using LokiSharp.LogQL.Labels;
 
@@ -9,10 +8,21 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 /// </content>
 internal sealed partial class RangeVectorEvaluator
 {
-    /// <summary>The series of one slice with their samples (or runs) gathered into contiguous ranges.</summary>
+    /// <summary>
+    /// The series of one slice with their samples (or runs) gathered into contiguous ranges. Its per-series arrays
+    /// come from the shared pool (so they may be longer than <see cref="Count"/>) and go back with the slice: when
+    /// every line is its own series they are large, and allocating them anew for each slice churned the large object
+    /// heap, which triggered a background collection of the whole heap every few slices.
+    /// </summary>
     private sealed class SliceSeries
     {
         public static SliceSeries Empty { get; } = new();
+
+        // Beyond this many ascending runs the keys are sorted whole rather than merged.
+        private const int MaxMergedRuns = 4096;
+
+        /// <summary>How many series the slice holds (the arrays below may be longer).</summary>
+        public int Count { get; private set; }
 
         public LabelSet[] Labels { get; private set; } = [];
 
@@ -28,6 +38,7 @@ internal sealed partial class RangeVectorEvaluator
         public double[] Values { get; private set; } = [];
 
         private QueryMemoryBudget? _memory;
+        private ArrayShelf? _shelf;
         private long _reserved;
         private int[] _start = [];
         private Run[] _byFirst = [];
@@ -85,7 +96,7 @@ internal sealed partial class RangeVectorEvaluator
         public int[] Rank { get; private set; } = [];
 
         public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory,
-            Dictionary<LabelSet, (int Step, long Timestamp)> origins)
+            Dictionary<LabelSet, (int Step, long Timestamp)> origins, ArrayShelf shelf)
         {
             // Number the series across workers, in worker order then first sight. Sized for the workers' series up
             // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
@@ -96,14 +107,15 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             // A series met by an earlier worker is found in that worker's own table, so no table of all series is built.
-            var labels = new List<LabelSet>(seen);
+            var labels = shelf.Take<LabelSet>(seen);
+            var n = 0;
             var localToGlobal = new int[logs.Length][];
             var total = 0;
             for (var w = 0; w < logs.Length; w++)
             {
                 var log = logs[w];
-                var map = localToGlobal[w] = new int[log.SeriesKeys.Count];
-                for (var i = 0; i < map.Length; i++)
+                var map = localToGlobal[w] = shelf.Take<int>(log.SeriesKeys.Count);
+                for (var i = 0; i < log.SeriesKeys.Count; i++)
                 {
                     var key = log.SeriesKeys[i];
                     var id = -1;
@@ -117,13 +129,14 @@ internal sealed partial class RangeVectorEvaluator
 
                     if (id < 0)
                     {
-                        id = labels.Count;
+                        id = n;
                         if (seriesLimit > 0 && id >= seriesLimit)
                         {
+                            ReturnAll(shelf, labels, localToGlobal);
                             throw MetricQueryException.SeriesLimit(seriesLimit);
                         }
 
-                        labels.Add(key);
+                        labels[n++] = key;
                     }
 
                     map[i] = id;
@@ -134,30 +147,85 @@ internal sealed partial class RangeVectorEvaluator
 
             // The gathered columns (two of runs, or timestamps and values), the ranks and merge keys built on the way,
             // and the per-series arrays. Held until the slice is released.
-            var n = labels.Count;
             var reserved = (total * (countOnly ? 2L * Unsafe.SizeOf<Run>() : 16L + 4L)) + (n * 64L);
-            memory?.Reserve(reserved);
+            try
+            {
+                memory?.Reserve(reserved);
+            }
+            catch
+            {
+                ReturnAll(shelf, labels, localToGlobal);
+                throw;
+            }
+
             var result = new SliceSeries
             {
                 _memory = memory,
+                _shelf = shelf,
                 _reserved = reserved,
-                Labels = [.. labels],
-                FirstStep = new int[n],
-                EndStep = new int[n],
-                _start = new int[n + 1],
-                _cursorA = new int[n],
-                _cursorB = new int[n],
-                _counts = countOnly ? new long[n] : [],
+                Count = n,
+                Labels = labels,
+                FirstStep = shelf.Take<int>(n),
+                EndStep = shelf.Take<int>(n),
+                _start = shelf.Take<int>(n + 1),
+                _cursorA = shelf.Take<int>(n),
+                _cursorB = shelf.Take<int>(n),
+                _counts = countOnly ? shelf.Take<long>(n) : [],
+                Origin = shelf.Take<(int Step, long Timestamp)>(n),
+                Rank = shelf.Take<int>(n),
+                Order = shelf.Take<int>(n),
             };
-            var firstTimestamp = new long[n];
-            Array.Fill(result.FirstStep, int.MaxValue);
-            Array.Fill(firstTimestamp, long.MaxValue);
-            var segments = new int[n];
+            var firstTimestamp = shelf.Take<long>(n);
+            var segments = shelf.Take<int>(n);
+            var keys = shelf.Take<SeriesOrderKey>(n);
+            try
+            {
+                result.Fill(logs, localToGlobal, origins, countOnly, total, firstTimestamp, segments, keys);
+            }
+            catch
+            {
+                result.Release();
+                throw;
+            }
+            finally
+            {
+                shelf.Put(firstTimestamp);
+                shelf.Put(segments);
+                shelf.Put(keys);
+                foreach (var map in localToGlobal)
+                {
+                    shelf.Put(map ?? []);
+                }
+            }
+
+            return result;
+        }
+
+        private static void ReturnAll(ArrayShelf shelf, LabelSet[] labels, int[]?[] maps)
+        {
+            shelf.Put(labels);
+            foreach (var map in maps)
+            {
+                shelf.Put(map ?? []);
+            }
+        }
+
+        private void Fill(SliceLog[] logs, int[][] localToGlobal, Dictionary<LabelSet, (int Step, long Timestamp)> origins, bool countOnly,
+            int total, long[] firstTimestamp, int[] segments, SeriesOrderKey[] keys)
+        {
+            var n = Count;
+            var result = this;
+            result.FirstStep.AsSpan(0, n).Fill(int.MaxValue);
+            result.EndStep.AsSpan(0, n).Clear();
+            result._start.AsSpan(0, n + 1).Clear();
+            result._counts.AsSpan(0, countOnly ? n : 0).Clear();
+            firstTimestamp.AsSpan(0, n).Fill(long.MaxValue);
+            segments.AsSpan(0, n).Clear();
             for (var w = 0; w < logs.Length; w++)
             {
                 var log = logs[w];
                 var map = localToGlobal[w];
-                for (var i = 0; i < map.Length; i++)
+                for (var i = 0; i < log.SeriesKeys.Count; i++)
                 {
                     var id = map[i];
                     result.FirstStep[id] = Math.Min(result.FirstStep[id], log.SeriesFirstStep[i]);
@@ -181,16 +249,15 @@ internal sealed partial class RangeVectorEvaluator
                 result._start[i + 1] += result._start[i];
             }
 
-            RankSharedSegments(logs, localToGlobal, segments);
-            result.Gather(logs, localToGlobal, segments, total, countOnly);
+            RankSharedSegments(logs, localToGlobal, segments, n);
+            result.Gather(logs, localToGlobal, segments, n, total, countOnly);
 
             // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
             // first sample in the query (a series carried from an earlier slice began there), then labels.
             var firstStep = result.FirstStep;
             var names = result.Labels;
-            var origin = result.Origin = new (int Step, long Timestamp)[n];
+            var origin = result.Origin;
             var carried = false;
-            var keys = new SeriesOrderKey[n];
             for (var i = 0; i < n; i++)
             {
                 result.AnyFails |= ErrorLabels.FailsQuery(names[i]);
@@ -207,9 +274,9 @@ internal sealed partial class RangeVectorEvaluator
                 keys[i] = new SeriesOrderKey(firstStep[i], origin[i].Step, origin[i].Timestamp);
             }
 
-            var order = SortByKeyThenLabels(keys, names);
-            result.Order = order;
-            var rank = result.Rank = new int[n];
+            var order = result.Order;
+            SortByKeyThenLabels(keys, names, order, n, _shelf!);
+            var rank = result.Rank;
             if (carried)
             {
                 // A series that began in an earlier slice can rank before one that began earlier in this slice.
@@ -218,35 +285,42 @@ internal sealed partial class RangeVectorEvaluator
                     keys[i] = new SeriesOrderKey(0, origin[i].Step, origin[i].Timestamp);
                 }
 
-                order = SortByKeyThenLabels(keys, names);
+                // The slice's order is kept; the rank order is sorted in the rank array's place, then inverted into it.
+                var byOrigin = _shelf!.Take<int>(n);
+                SortByKeyThenLabels(keys, names, byOrigin, n, _shelf!);
+                for (var i = 0; i < n; i++)
+                {
+                    rank[byOrigin[i]] = i;
+                }
+
+                _shelf!.Put(byOrigin);
+                return;
             }
 
             for (var i = 0; i < n; i++)
             {
                 rank[order[i]] = i;
             }
-
-            return result;
         }
 
         /// <summary>
-        /// The series ids ordered by <paramref name="keys"/> (which it reorders), ties by labels: sorting on plain keys
-        /// and comparing labels only within runs of equal keys keeps the sort cheap when every line is a series.
+        /// Fills <paramref name="order"/> with the first <paramref name="n"/> series ids ordered by <paramref name="keys"/>
+        /// (which it reorders), ties by labels: sorting on plain keys and comparing labels only within runs of equal keys
+        /// keeps the sort cheap when every line is a series.
         /// </summary>
-        private static int[] SortByKeyThenLabels(SeriesOrderKey[] keys, LabelSet[] names)
+        private static void SortByKeyThenLabels(SeriesOrderKey[] keys, LabelSet[] names, int[] order, int n, ArrayShelf shelf)
         {
-            var order = new int[keys.Length];
-            for (var i = 0; i < order.Length; i++)
+            for (var i = 0; i < n; i++)
             {
                 order[i] = i;
             }
 
-            Array.Sort(keys, order);
+            SortByKey(keys, order, n, shelf);
             SeriesLabelOrder? byLabels = null;
-            for (var start = 0; start < keys.Length;)
+            for (var start = 0; start < n;)
             {
                 var end = start + 1;
-                while (end < keys.Length && keys[end].Equals(keys[start]))
+                while (end < n && keys[end].Equals(keys[start]))
                 {
                     end++;
                 }
@@ -259,16 +333,111 @@ internal sealed partial class RangeVectorEvaluator
 
                 start = end;
             }
+        }
 
-            return order;
+        /// <summary>
+        /// Sorts the first <paramref name="n"/> keys with their ids. Series are numbered as the workers met them, cursor
+        /// by cursor and in time within a cursor, so the keys are mostly a few ascending runs (about one per cursor):
+        /// those are merged, in about n·log(runs) cheap steps instead of a full sort's n·log(n). Keys in no such
+        /// order are sorted whole. Equal keys may end in any order (the caller orders them by labels).
+        /// </summary>
+        private static void SortByKey(SeriesOrderKey[] keys, int[] order, int n, ArrayShelf shelf)
+        {
+            var runs = new List<int> { 0 };
+            for (var i = 1; i < n; i++)
+            {
+                if (keys[i].CompareTo(keys[i - 1]) < 0)
+                {
+                    runs.Add(i);
+                    if (runs.Count > MaxMergedRuns)
+                    {
+                        Array.Sort(keys, order, 0, n);
+                        return;
+                    }
+                }
+            }
+
+            if (runs.Count == 1)
+            {
+                return;
+            }
+
+            runs.Add(n);
+            var keysFrom = keys;
+            var orderFrom = order;
+            var keysTo = shelf.Take<SeriesOrderKey>(n);
+            var orderTo = shelf.Take<int>(n);
+            var spareKeys = keysTo;
+            var spareOrder = orderTo;
+            while (runs.Count > 2)
+            {
+                // Merges neighbouring runs pairwise, halving their number, between the arrays and their spares in turn.
+                var merged = new List<int>((runs.Count / 2) + 2);
+                var r = 0;
+                for (; r + 2 < runs.Count; r += 2)
+                {
+                    merged.Add(runs[r]);
+                    Merge(keysFrom, orderFrom, keysTo, orderTo, runs[r], runs[r + 1], runs[r + 2]);
+                }
+
+                if (r + 1 < runs.Count)
+                {
+                    merged.Add(runs[r]);
+                    Array.Copy(keysFrom, runs[r], keysTo, runs[r], runs[r + 1] - runs[r]);
+                    Array.Copy(orderFrom, runs[r], orderTo, runs[r], runs[r + 1] - runs[r]);
+                }
+
+                merged.Add(n);
+                runs = merged;
+                (keysFrom, keysTo) = (keysTo, keysFrom);
+                (orderFrom, orderTo) = (orderTo, orderFrom);
+            }
+
+            if (!ReferenceEquals(keysFrom, keys))
+            {
+                Array.Copy(keysFrom, keys, n);
+                Array.Copy(orderFrom, order, n);
+            }
+
+            shelf.Put(spareKeys);
+            shelf.Put(spareOrder);
+        }
+
+        private static void Merge(SeriesOrderKey[] keys, int[] order, SeriesOrderKey[] keysTo, int[] orderTo, int from, int middle, int end)
+        {
+            int a = from, b = middle, to = from;
+            while (a < middle && b < end)
+            {
+                if (keys[b].CompareTo(keys[a]) < 0)
+                {
+                    keysTo[to] = keys[b];
+                    orderTo[to++] = order[b++];
+                }
+                else
+                {
+                    keysTo[to] = keys[a];
+                    orderTo[to++] = order[a++];
+                }
+            }
+
+            Array.Copy(keys, a, keysTo, to, middle - a);
+            Array.Copy(order, a, orderTo, to, middle - a);
+            to += middle - a;
+            Array.Copy(keys, b, keysTo, to, end - b);
+            Array.Copy(order, b, orderTo, to, end - b);
         }
 
         /// <summary>
         /// For series fed by several segments, ranks the segments by sample labels then cursor order: the order in
         /// which their samples at one timestamp are folded, as Loki's sample heap orders them.
         /// </summary>
-        private static void RankSharedSegments(SliceLog[] logs, int[][] localToGlobal, int[] segments)
+        private static void RankSharedSegments(SliceLog[] logs, int[][] localToGlobal, int[] segments, int n)
         {
+            if (segments.AsSpan(0, n).IndexOfAnyExcept(0, 1) < 0)
+            {
+                return;
+            }
+
             var shared = new List<(int Series, string Labels, int Cursor, int Worker, int Segment)>();
             for (var w = 0; w < logs.Length; w++)
             {
@@ -306,18 +475,20 @@ internal sealed partial class RangeVectorEvaluator
             }
         }
 
-        private void Gather(SliceLog[] logs, int[][] localToGlobal, int[] segments, int total, bool countOnly)
+        private void Gather(SliceLog[] logs, int[][] localToGlobal, int[] segments, int n, int total, bool countOnly)
         {
-            var fill = (int[])_start.Clone();
-            var ranks = ArrayPool<int>.Shared.Rent(Math.Max(1, total));
+            var shelf = _shelf!;
+            var fill = shelf.Take<int>(n + 1);
+            _start.AsSpan(0, n + 1).CopyTo(fill);
+            var ranks = shelf.Take<int>(total);
             if (countOnly)
             {
-                _byFirst = ArrayPool<Run>.Shared.Rent(Math.Max(1, total));
+                _byFirst = shelf.Take<Run>(total);
             }
             else
             {
-                Timestamps = ArrayPool<long>.Shared.Rent(Math.Max(1, total));
-                Values = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
+                Timestamps = shelf.Take<long>(total);
+                Values = shelf.Take<double>(total);
             }
 
             for (var w = 0; w < logs.Length; w++)
@@ -343,11 +514,11 @@ internal sealed partial class RangeVectorEvaluator
 
             if (countOnly)
             {
-                _byEnd = ArrayPool<Run>.Shared.Rent(Math.Max(1, total));
+                _byEnd = shelf.Take<Run>(total);
                 _byFirst.AsSpan(0, total).CopyTo(_byEnd);
             }
 
-            for (var id = 0; id < segments.Length; id++)
+            for (var id = 0; id < n; id++)
             {
                 // One segment's records are already in time order (so in window order); only shared series are merged.
                 if (segments[id] > 1)
@@ -358,10 +529,11 @@ internal sealed partial class RangeVectorEvaluator
                 _cursorA[id] = _cursorB[id] = _start[id];
             }
 
-            ArrayPool<int>.Shared.Return(ranks);
+            shelf.Put(ranks);
+            shelf.Put(fill);
         }
 
-        /// <summary>Returns the pooled sample and run arrays; the series must not be read afterwards.</summary>
+        /// <summary>Gives the slice's arrays back to the shelf; the series must not be read afterwards.</summary>
         public void Release()
         {
             if (ReferenceEquals(this, Empty))
@@ -369,23 +541,31 @@ internal sealed partial class RangeVectorEvaluator
                 return;
             }
 
-            Return(Timestamps);
-            Return(Values);
-            Return(_byFirst);
-            Return(_byEnd);
+            var shelf = _shelf!;
+            shelf.Put(Timestamps);
+            shelf.Put(Values);
+            shelf.Put(_byFirst);
+            shelf.Put(_byEnd);
+            shelf.Put(Labels);
+            shelf.Put(FirstStep);
+            shelf.Put(EndStep);
+            shelf.Put(Order);
+            shelf.Put(Origin);
+            shelf.Put(Rank);
+            shelf.Put(_start);
+            shelf.Put(_cursorA);
+            shelf.Put(_cursorB);
+            shelf.Put(_counts);
             Timestamps = [];
             Values = [];
             _byFirst = _byEnd = [];
+            Labels = [];
+            FirstStep = EndStep = Order = Rank = _start = _cursorA = _cursorB = [];
+            Origin = [];
+            _counts = [];
+            Count = 0;
             _memory?.Release(_reserved);
             _reserved = 0;
-        }
-
-        private static void Return<T>(T[] array)
-        {
-            if (array.Length > 0)
-            {
-                ArrayPool<T>.Shared.Return(array);
-            }
         }
 
         private void MergeSegments(int id, int[] ranks, bool countOnly)

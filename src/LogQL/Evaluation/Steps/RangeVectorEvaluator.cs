@@ -17,7 +17,7 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 /// <see cref="QueryMemoryBudget"/> as they grow and released with the slice, so a slice too large for it fails the
 /// query rather than the process.
 /// </summary>
-internal sealed partial class RangeVectorEvaluator : StepEvaluator
+internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbering
 {
     private const int CancellationPollInterval = 4096;
     // Each slice re-opens every stream's chunks, so slices are an hour (or two ranges) long when they hold few series;
@@ -48,6 +48,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator
     private readonly int _targetSeries;
     private long _sliceSteps;
     private Dictionary<LabelSet, (int Step, long Timestamp)> _origins = [];
+    private Dictionary<LabelSet, (int Step, long Timestamp)> _spareOrigins = [];
     private long _originsReserved;
     private bool _keepPausedOrigins = true;
     private readonly long _lastNs;
@@ -62,11 +63,15 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator
     private readonly RangeAccumulator _accumulator;
     private readonly List<int> _active = [];
     private readonly List<VectorSample> _vector = [];
+    // The slice's number (id) of each sample's series in _vector.
+    private readonly List<int> _vectorSeries = [];
+    private int _seriesEpoch;
     private ISampleCursor?[] _cursors = [];
     private SliceLog[] _carry = [];
     // Logs of earlier slices, emptied: their series tables keep their capacity, so a slice of as many series as the
     // last one fills them without growing new large arrays.
     private readonly Stack<SliceLog> _spareLogs = new();
+    private readonly ArrayShelf _shelf = new();
     private int _cursorBase;
     private long _readThrough = long.MinValue;
     private long _carryFrom = long.MaxValue;
@@ -118,6 +123,15 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator
         _accumulator = function.AccumulatorFactory(expr)();
     }
 
+    /// <inheritdoc />
+    public List<int>? VectorSeries => _absentLabels is null ? _vectorSeries : null;
+
+    /// <inheritdoc />
+    public int SeriesEpoch => _seriesEpoch;
+
+    /// <inheritdoc />
+    public int SeriesCount => _series.Count;
+
     private long StepsIn(long ns) => Math.Max(1, (ns / _step) + (ns % _step > 0 ? 1 : 0));
 
     public override bool Next(out long timestampMs, out List<VectorSample> vector)
@@ -125,6 +139,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator
         _cancellation.ThrowIfCancellationRequested();
         vector = _vector;
         _vector.Clear();
+        _vectorSeries.Clear();
         if (++_stepIndex >= _steps)
         {
             timestampMs = 0;
@@ -143,7 +158,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator
         timestampMs = (rangeEnd / 1_000_000) + (_offset / 1_000_000);
         var series = _series;
         var order = series.Order;
-        while (_nextSeries < order.Length && series.FirstStep[order[_nextSeries]] <= step)
+        while (_nextSeries < series.Count && series.FirstStep[order[_nextSeries]] <= step)
         {
             Activate(series.Rank, order[_nextSeries++]);
         }
@@ -158,6 +173,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator
                 if (count > 0)
                 {
                     _vector.Add(new VectorSample(series.Labels[id], timestampMs, _countValue!(count, _rangeSeconds)));
+                    _vectorSeries.Add(id);
                 }
             }
             else
@@ -174,6 +190,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator
                     }
 
                     _vector.Add(new VectorSample(series.Labels[id], timestampMs, _accumulator.Result()));
+                    _vectorSeries.Add(id);
                 }
             }
 
@@ -242,10 +259,20 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator
         DisposeCursors();
         _series.Release();
         _series = SliceSeries.Empty;
-        ReleaseTails(_carry);
+        _shelf.Empty();
+        foreach (var log in _carry)
+        {
+            log.ReleaseAll();
+        }
+
         _carry = [];
-        _spareLogs.Clear();
+        while (_spareLogs.TryPop(out var spare))
+        {
+            spare.ReleaseAll();
+        }
+
         _origins = [];
+        _spareOrigins = [];
         _memory?.Release(_originsReserved);
         _originsReserved = 0;
     }

@@ -23,7 +23,14 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
     private readonly int _k;
     private readonly Func<LabelSet, LabelSet> _groupOf;
     private readonly Dictionary<LabelSet, LabelSet> _groupCache = [];
-    private readonly Dictionary<LabelSet, Group> _groups = [];
+    // The group labels met so far, numbered, and each one's group in the current step (null when it has none yet).
+    private readonly Dictionary<LabelSet, int> _keyNumbers = [];
+    private readonly List<LabelSet> _keys = [];
+    private readonly List<Group?> _keyGroups = [];
+    // With a numbering inner evaluator: each series' key number (-1 when not derived yet) in the epoch _seriesEpoch.
+    private readonly ISeriesNumbering? _numbering;
+    private int[] _seriesKeys = [];
+    private int _seriesEpoch = -1;
     private readonly List<Group> _order = [];
     private readonly List<VectorSample> _vector = [];
     // For "by" groupings: the grouped names, and the current sample's values of them (null when absent).
@@ -33,6 +40,7 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
     public VectorAggregationEvaluator(VectorAggregationExpr expr, StepEvaluator inner)
     {
         _inner = inner;
+        _numbering = inner as ISeriesNumbering;
         _op = expr.Op == VectorOp.ApproxTopk ? VectorOp.Topk : expr.Op;
         _k = expr.Parameter;
         _groupOf = LabelSets.VectorGrouping(expr.Grouping);
@@ -57,22 +65,35 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
             return true;
         }
 
-        _groups.Clear();
         _order.Clear();
-        foreach (var sample in input)
+        var numbers = NumbersOf(input);
+        for (var i = 0; i < input.Count; i++)
         {
-            var group = FindByProbe(sample.Labels);
+            var sample = input[i];
+            int key;
+            if (numbers is null)
+            {
+                key = KeyNumberOf(sample.Labels);
+            }
+            else
+            {
+                ref var known = ref _seriesKeys[numbers[i]];
+                if (known < 0)
+                {
+                    known = KeyNumberOf(sample.Labels);
+                }
+
+                key = known;
+            }
+
+            var group = _keyGroups[key];
             if (group is null)
             {
-                var key = GroupLabels(sample.Labels);
-                if (!_groups.TryGetValue(key, out group))
-                {
-                    group = new Group(key, sample.Value);
-                    _groups.Add(key, group);
-                    _order.Add(group);
-                    Start(group, sample);
-                    continue;
-                }
+                group = new Group(_keys[key], key, sample.Value);
+                _keyGroups[key] = group;
+                _order.Add(group);
+                Start(group, sample);
+                continue;
             }
 
             Accumulate(group, sample);
@@ -81,23 +102,81 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
         foreach (var group in _order)
         {
             Emit(group, timestampMs);
+            _keyGroups[group.KeyNumber] = null;
         }
 
         return true;
     }
 
+    /// <summary>
+    /// The series numbers of <paramref name="input"/> when the inner evaluator gives them (null otherwise), with the
+    /// per-series key numbers reset when its numbering changed; the key table is emptied first when it grew too large.
+    /// </summary>
+    private List<int>? NumbersOf(List<VectorSample> input)
+    {
+        if (_keys.Count >= GroupCacheLimit)
+        {
+            // Bounded so that high-cardinality groupings cannot grow the table without limit; numbers derived from it go too.
+            _keys.Clear();
+            _keyNumbers.Clear();
+            _keyGroups.Clear();
+            _seriesEpoch = -1;
+        }
+
+        var numbers = _numbering?.VectorSeries;
+        if (numbers is null || numbers.Count != input.Count)
+        {
+            return null;
+        }
+
+        if (_seriesEpoch != _numbering!.SeriesEpoch)
+        {
+            var count = _numbering.SeriesCount;
+            if (_seriesKeys.Length < count)
+            {
+                _seriesKeys = new int[Math.Max(count, _seriesKeys.Length * 2)];
+            }
+
+            _seriesKeys.AsSpan(0, count).Fill(-1);
+            _seriesEpoch = _numbering.SeriesEpoch;
+        }
+
+        return numbers;
+    }
+
+    /// <summary>The number of the group labels of a sample's <paramref name="labels"/>, numbering them when new.</summary>
+    private int KeyNumberOf(LabelSet labels)
+    {
+        var found = FindByProbe(labels);
+        if (found >= 0)
+        {
+            return found;
+        }
+
+        var key = GroupLabels(labels);
+        if (!_keyNumbers.TryGetValue(key, out var number))
+        {
+            number = _keys.Count;
+            _keys.Add(key);
+            _keyGroups.Add(null);
+            _keyNumbers.Add(key, number);
+        }
+
+        return number;
+    }
+
     public override void Dispose() => _inner.Dispose();
 
     /// <summary>
-    /// For a "by" grouping into few groups, the group whose values of the grouped names are the sample's, found by
-    /// comparing those values: many series (a parser's labels) would otherwise each derive and hash their group's
-    /// labels at every step. Null when not found this way (the caller then looks the group up by its labels).
+    /// For a "by" grouping into few groups, the number of the group labels that hold the sample's values of the grouped
+    /// names, found by comparing those values: many series (a parser's labels) would otherwise each derive and hash
+    /// their group's labels. -1 when not found this way (the caller then looks the group up by its labels).
     /// </summary>
-    private Group? FindByProbe(LabelSet labels)
+    private int FindByProbe(LabelSet labels)
     {
-        if (_byNames is null)
+        if (_byNames is null || _keys.Count > MaxProbedGroups)
         {
-            return null;
+            return -1;
         }
 
         for (var i = 0; i < _byNames.Length; i++)
@@ -105,20 +184,15 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
             _probe[i] = labels.Get(_byNames[i]);
         }
 
-        if (_order.Count > MaxProbedGroups)
+        for (var k = 0; k < _keys.Count; k++)
         {
-            return null;
-        }
-
-        foreach (var group in _order)
-        {
-            if (HasProbedValues(group.Labels))
+            if (HasProbedValues(_keys[k]))
             {
-                return group;
+                return k;
             }
         }
 
-        return null;
+        return -1;
     }
 
     // Whether a group's labels (the grouped names present, sorted like _byNames) hold exactly the probed values.
@@ -309,9 +383,11 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
         }
     }
 
-    private sealed class Group(LabelSet labels, double first)
+    private sealed class Group(LabelSet labels, int keyNumber, double first)
     {
         public LabelSet Labels { get; } = labels;
+
+        public int KeyNumber { get; } = keyNumber;
 
         public double Value { get; set; } = first;
 

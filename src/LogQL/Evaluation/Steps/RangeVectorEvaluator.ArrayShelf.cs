@@ -1,0 +1,103 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace LokiSharp.LogQL.Evaluation.Steps;
+
+/// <content>
+/// The arrays one query's slices take and give back.
+/// </content>
+internal sealed partial class RangeVectorEvaluator
+{
+    /// <summary>
+    /// Arrays kept by one query between its slices, so a slice of about as many series as the last one takes the last
+    /// one's arrays instead of allocating new large ones: when every line is its own series they are large, and a new
+    /// set per slice churned the large object heap, which set off background collections of the whole heap (the shared
+    /// pool, which a slice's arrays go through only between queries, missed them). Used by the query's own thread only
+    /// (slices are gathered and released there). Arrays of references are cleared when put back, so the shelf never
+    /// keeps label sets alive.
+    /// </summary>
+    private sealed class ArrayShelf
+    {
+        // More than a slice uses of one type at once (its columns and scratch arrays), so a slice always finds its own.
+        private const int MaxPerType = 24;
+        private readonly Dictionary<Type, (List<Array> Arrays, Action<Array> ToPool)> _free = [];
+
+        /// <summary>An array at least <paramref name="length"/> long (the shortest such on the shelf), its content undefined.</summary>
+        public T[] Take<T>(int length)
+        {
+            if (_free.TryGetValue(typeof(T), out var shelf))
+            {
+                var arrays = shelf.Arrays;
+                var best = -1;
+                for (var i = 0; i < arrays.Count; i++)
+                {
+                    if (arrays[i].Length >= length && (best < 0 || arrays[i].Length < arrays[best].Length))
+                    {
+                        best = i;
+                    }
+                }
+
+                if (best >= 0)
+                {
+                    var found = (T[])arrays[best];
+                    arrays[best] = arrays[^1];
+                    arrays.RemoveAt(arrays.Count - 1);
+                    return found;
+                }
+            }
+
+            return ArrayPool<T>.Shared.Rent(Math.Max(16, length));
+        }
+
+        /// <summary>Puts an array back for a later slice (the shortest goes when the shelf is full).</summary>
+        public void Put<T>(T[] array)
+        {
+            if (array.Length == 0)
+            {
+                return;
+            }
+
+            if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+            {
+                Array.Clear(array);
+            }
+
+            if (!_free.TryGetValue(typeof(T), out var shelf))
+            {
+                _free[typeof(T)] = shelf = ([], static a => ArrayPool<T>.Shared.Return((T[])a));
+            }
+
+            var arrays = shelf.Arrays;
+            arrays.Add(array);
+            if (arrays.Count > MaxPerType)
+            {
+                var shortest = 0;
+                for (var i = 1; i < arrays.Count; i++)
+                {
+                    if (arrays[i].Length < arrays[shortest].Length)
+                    {
+                        shortest = i;
+                    }
+                }
+
+                ArrayPool<T>.Shared.Return((T[])arrays[shortest]);
+                arrays[shortest] = arrays[^1];
+                arrays.RemoveAt(arrays.Count - 1);
+            }
+        }
+
+        /// <summary>Returns every array on the shelf to the shared pool, for later queries, when the query is done.</summary>
+        public void Empty()
+        {
+            foreach (var (arrays, toPool) in _free.Values)
+            {
+                foreach (var array in arrays)
+                {
+                    toPool(array);
+                }
+
+                arrays.Clear();
+            }
+        }
+    }
+}
