@@ -16,7 +16,9 @@ internal sealed class SnappyCodec : BlockCodec
         return written;
     }
 
-    public override void Decompress(ReadOnlySpan<byte> compressed, Span<byte> raw)
+    // Snappier's span overload decompresses into a pooled buffer, then copies it out and clears it; its writer
+    // overload decompresses straight into the writer's memory, so the block's raw bytes are written once.
+    public override unsafe void Decompress(ReadOnlySpan<byte> compressed, Span<byte> raw)
     {
         int length;
         try
@@ -33,10 +35,16 @@ internal sealed class SnappyCodec : BlockCodec
             throw SizeMismatch(raw.Length, length);
         }
 
-        var written = Snappy.Decompress(compressed, raw);
-        if (written != raw.Length)
+        fixed (byte* source = compressed)
+        fixed (byte* target = raw)
         {
-            throw SizeMismatch(raw.Length, written);
+            using var input = new PinnedBytes(source, compressed.Length);
+            using var output = new PinnedBytes(target, raw.Length);
+            Snappy.Decompress(new ReadOnlySequence<byte>(input.Memory), output);
+            if (output.Written != raw.Length)
+            {
+                throw SizeMismatch(raw.Length, output.Written);
+            }
         }
     }
 }
