@@ -253,7 +253,9 @@ public sealed class StreamSampleExtractor
     // Results of recently kept values (Keep and None modes) by the identity of the value strings, one per group name
     // (null when absent): stream labels and parsers' reused values are the very strings of earlier entries, so a
     // repeated or alternating value (status codes) finds its result without building and hashing the pairs.
-    private const int KeptSlots = 8;
+    // 32 slots: a status code or level grouping has a handful of values, which 8 slots often made collide.
+    private const int KeptSlotBits = 5;
+    private const int KeptSlots = 1 << KeptSlotBits;
     private readonly string?[] _keptValues;
     private readonly string?[][] _slotValues = new string?[KeptSlots][];
     private readonly LabelsResult?[] _slotResults = new LabelsResult?[KeptSlots];
@@ -368,7 +370,7 @@ public sealed class StreamSampleExtractor
                 }
             }
 
-            var slot = (int)((uint)(identity * -1640531535) >> 29);
+            var slot = (int)((uint)(identity * -1640531535) >> (32 - KeptSlotBits));
             var values = _slotValues[slot] ??= new string?[_keptValues.Length];
             if (_slotResults[slot] is { } known && SameReferences(values, _keptValues))
             {

@@ -220,7 +220,21 @@ public sealed class DecodedBlock : IDisposable
         for (var i = 0; i < n; i++)
         {
             _metaStarts[i] = p;
-            p = SkipMetadata(raw, p, block, i);
+            var last = i > 0 ? _metaLengths[i - 1] : 0;
+            if (p < raw.Length && raw[p] == 0)
+            {
+                p++;
+            }
+            else if (last > 1 && last <= raw.Length - p && raw.Slice(p, last).SequenceEqual(raw.Slice(_metaStarts[i - 1], last)))
+            {
+                // The bytes of the previous entry's metadata again (a stream's detected_level): they parse the same way.
+                p += last;
+            }
+            else
+            {
+                p = SkipMetadata(raw, p, block, i);
+            }
+
             _metaLengths[i] = p - _metaStarts[i];
         }
 
