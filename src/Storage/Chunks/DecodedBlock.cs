@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using LokiSharp.Storage.Codecs;
 using LokiSharp.Storage.Hashing;
 
@@ -198,6 +199,9 @@ public sealed class DecodedBlock : IDisposable
         }
 
         var ts = block.MinTime;
+        // When no delta of this width times the divisor can overflow (the usual case), the product is compared with
+        // what is left of the block's range directly, sparing a 64-bit division per entry.
+        var productFits = (8 * width) + (64 - BitOperations.LeadingZeroCount(divisor)) <= 64;
         for (var i = 0; i < n; i++)
         {
             ulong delta = 0;
@@ -207,7 +211,7 @@ public sealed class DecodedBlock : IDisposable
             }
 
             // Checked against the block's range before multiplying, so a forged delta cannot overflow.
-            if (delta > (ulong)(block.MaxTime - ts) / divisor)
+            if (productFits ? delta * divisor > (ulong)(block.MaxTime - ts) : delta > (ulong)(block.MaxTime - ts) / divisor)
             {
                 throw Corrupt(block, i);
             }
