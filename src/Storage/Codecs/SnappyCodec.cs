@@ -6,6 +6,12 @@ namespace LokiSharp.Storage.Codecs;
 /// <summary>Snappy block format through Snappier.</summary>
 internal sealed class SnappyCodec : BlockCodec
 {
+    [ThreadStatic]
+    private static PinnedBytes? _input;
+
+    [ThreadStatic]
+    private static PinnedBytes? _output;
+
     public override ChunkEncoding Encoding => ChunkEncoding.Snappy;
 
     public override int Compress(ReadOnlySpan<byte> raw, IBufferWriter<byte> output)
@@ -38,12 +44,21 @@ internal sealed class SnappyCodec : BlockCodec
         fixed (byte* source = compressed)
         fixed (byte* target = raw)
         {
-            using var input = new PinnedBytes(source, compressed.Length);
-            using var output = new PinnedBytes(target, raw.Length);
-            Snappy.Decompress(new ReadOnlySequence<byte>(input.Memory), output);
-            if (output.Written != raw.Length)
+            // Per thread, pointed at this call's bytes and away from them after.
+            var input = (_input ??= new PinnedBytes()).Point(source, compressed.Length);
+            var output = (_output ??= new PinnedBytes()).Point(target, raw.Length);
+            try
             {
-                throw SizeMismatch(raw.Length, output.Written);
+                Snappy.Decompress(new ReadOnlySequence<byte>(input.Memory), output);
+                if (output.Written != raw.Length)
+                {
+                    throw SizeMismatch(raw.Length, output.Written);
+                }
+            }
+            finally
+            {
+                input.Point(null, 0);
+                output.Point(null, 0);
             }
         }
     }
