@@ -12,12 +12,14 @@ internal sealed class ChunkSource : ILogSource
 {
     private readonly Dictionary<LabelSet, List<ReadOnlyMemory<byte>>> _chunks = [];
 
-    public void Add(LabelSet labels, List<(long Ts, string Line)> entries)
+    public void Add(LabelSet labels, List<(long Ts, string Line)> entries) => Add(labels, [.. entries.Select(e => (e.Ts, e.Line, Array.Empty<LabelPair>()))]);
+
+    public void Add(LabelSet labels, List<(long Ts, string Line, LabelPair[] Metadata)> entries)
     {
         using var builder = new ChunkBuilder(ChunkEncoding.Snappy, targetBlockSize: 4096);
-        foreach (var (ts, line) in entries)
+        foreach (var (ts, line, metadata) in entries)
         {
-            builder.Append(ts, line);
+            builder.Append(ts, line, metadata);
         }
 
         var output = new ArrayBufferWriter<byte>();

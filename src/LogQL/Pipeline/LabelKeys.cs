@@ -183,6 +183,7 @@ internal sealed class ParsedKey(string name)
     // query reads neither the name nor its suffixed form (the caller then skips the value whatever it is named).
     private bool _metadataIrrelevant;
     private const int ValueSlots = 16;
+    private const int ValueProbes = 4;
     private byte[]? _valueBytes;
     private int[]? _valueLengths;
     private string[]? _valueTexts;
@@ -320,19 +321,33 @@ internal sealed class ParsedKey(string name)
             Array.Fill(_valueLengths, -1);
         }
 
-        var slot = SlotOf(value);
-        var cached = _valueBytes.AsSpan(slot * MaxCachedValue, MaxCachedValue);
-        _lastSlot = slot;
-        if (_valueLengths![slot] == value.Length && ShortBytes.Equal(value, cached[..value.Length]))
+        // A value is looked for in a few slots from its own, so a handful of alternating values (status codes) that
+        // share a slot do not keep evicting each other, each eviction costing a decode and a string.
+        var home = SlotOf(value);
+        var free = -1;
+        for (var probe = 0; probe < ValueProbes; probe++)
         {
-            return _valueTexts![slot];
+            var slot = (home + probe) & (ValueSlots - 1);
+            var length = _valueLengths![slot];
+            if (length == value.Length && ShortBytes.Equal(value, _valueBytes.AsSpan(slot * MaxCachedValue, length)))
+            {
+                _lastSlot = slot;
+                return _valueTexts![slot];
+            }
+
+            if (length < 0 && free < 0)
+            {
+                free = slot;
+            }
         }
 
+        var target = free >= 0 ? free : home;
         var text = LabelKeys.DecodeValue(value);
-        value.CopyTo(cached);
-        _valueLengths[slot] = value.Length;
-        _valueTexts![slot] = text;
-        _slotTermNames![slot] = null;
+        value.CopyTo(_valueBytes.AsSpan(target * MaxCachedValue, MaxCachedValue));
+        _valueLengths![target] = value.Length;
+        _valueTexts![target] = text;
+        _slotTermNames![target] = null;
+        _lastSlot = target;
         return text;
     }
 

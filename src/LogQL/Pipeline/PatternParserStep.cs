@@ -29,6 +29,21 @@ public sealed class PatternParserStep : PipelineStep
         }
     }
 
+    /// <summary>The names of the named captures (<c>&lt;_&gt;</c> extracts nothing).</summary>
+    internal IEnumerable<string> CaptureNames
+    {
+        get
+        {
+            foreach (var (key, _) in _captures)
+            {
+                if (key is not null)
+                {
+                    yield return key.Name;
+                }
+            }
+        }
+    }
+
     /// <inheritdoc />
     public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
     {

@@ -76,6 +76,46 @@ public sealed class SampleExtractor
         {
             _hinted = LogPipeline.Compile(stages, Hints);
         }
+
+        MetadataNamesRead = NamesMetadataCanChange(_pipeline, source, LabelMode, names);
+    }
+
+    // Known only when samples keep named labels and every stage is a line filter or a pattern parser: those read no
+    // label, write only their captures and never set an error. Then a metadata pair can change a sample only by
+    // being kept (under its name or, taken by a stream label, its suffixed form), by taking a capture's name (which
+    // the capture is then written under with the suffix), or by being an error label.
+    private static HashSet<string>? NamesMetadataCanChange(LogPipeline pipeline, SampleValueSource source, OutputLabelMode mode, HashSet<string> kept)
+    {
+        if (source == SampleValueSource.Unwrap || mode is not (OutputLabelMode.Keep or OutputLabelMode.None))
+        {
+            return null;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal) { PipelineLabels.Error, PipelineLabels.ErrorDetails };
+        foreach (var step in pipeline.Stages)
+        {
+            switch (step)
+            {
+                case LineFilterStep:
+                    break;
+                case PatternParserStep pattern:
+                    names.UnionWith(pattern.CaptureNames);
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        foreach (var name in kept)
+        {
+            names.Add(name);
+            if (name.EndsWith(PipelineLabels.DuplicateSuffix, StringComparison.Ordinal))
+            {
+                names.Add(name[..^PipelineLabels.DuplicateSuffix.Length]);
+            }
+        }
+
+        return names;
     }
 
     internal OutputLabelMode LabelMode { get; }
@@ -100,6 +140,14 @@ public sealed class SampleExtractor
     /// empty for <c>by ()</c>); null when samples keep every label but some.
     /// </summary>
     public IReadOnlyList<string>? KeptLabels => LabelMode is OutputLabelMode.Keep or OutputLabelMode.None ? GroupNames : null;
+
+    /// <summary>
+    /// The structured metadata names that can change a sample, when they are a known few; an entry whose metadata
+    /// names none of them gives the same sample as the entry without metadata, so the reader may leave it out. Null
+    /// when any name may matter (stages that read labels, parsers that extract names met in the line, samples keeping
+    /// every label but some).
+    /// </summary>
+    public IReadOnlySet<string>? MetadataNamesRead { get; }
 
     /// <summary>The unwrap clause, when <see cref="Source"/> is <see cref="SampleValueSource.Unwrap"/>.</summary>
     public UnwrapExpr? Unwrap { get; }
@@ -205,7 +253,9 @@ public sealed class StreamSampleExtractor
     // Results of recently kept values (Keep and None modes) by the identity of the value strings, one per group name
     // (null when absent): stream labels and parsers' reused values are the very strings of earlier entries, so a
     // repeated or alternating value (status codes) finds its result without building and hashing the pairs.
-    private const int KeptSlots = 8;
+    // 32 slots: a status code or level grouping has a handful of values, which 8 slots often made collide.
+    private const int KeptSlotBits = 5;
+    private const int KeptSlots = 1 << KeptSlotBits;
     private readonly string?[] _keptValues;
     private readonly string?[][] _slotValues = new string?[KeptSlots][];
     private readonly LabelsResult?[] _slotResults = new LabelsResult?[KeptSlots];
@@ -320,7 +370,7 @@ public sealed class StreamSampleExtractor
                 }
             }
 
-            var slot = (int)((uint)(identity * -1640531535) >> 29);
+            var slot = (int)((uint)(identity * -1640531535) >> (32 - KeptSlotBits));
             var values = _slotValues[slot] ??= new string?[_keptValues.Length];
             if (_slotResults[slot] is { } known && SameReferences(values, _keptValues))
             {

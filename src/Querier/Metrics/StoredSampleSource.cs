@@ -35,7 +35,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         var literals = first.Pipeline.LiteralRequirements;
         var query = new EntryQuery(from, through, Direction.Forward, literals.Count > 0 ? new LiteralPrefilter(literals) : null, memory);
         SampleValueSource? direct = first.Pipeline.IsNoop && first.Source != SampleValueSource.Unwrap ? first.Source : null;
-        var kept = direct is null ? null : first.KeptLabels;
+        var metadataNames = first.MetadataNamesRead;
 
         var byStream = new Dictionary<LabelSet, List<IEntryIterator>>();
         foreach (var source in sources)
@@ -55,7 +55,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         var cursors = new List<ISampleCursor>(byStream.Count);
         foreach (var (labels, iterators) in byStream)
         {
-            cursors.Add(new StreamSampleCursor(labels, iterators, extractors, direct, kept, stats, warnings, cancellationToken));
+            cursors.Add(new StreamSampleCursor(labels, iterators, extractors, direct, metadataNames, stats, warnings, cancellationToken));
         }
 
         return cursors;
@@ -87,9 +87,9 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private readonly bool[] _live;
         private readonly ExtractorPool _pool;
         private readonly SampleValueSource? _direct;
-        private readonly IReadOnlyList<string>? _keptNames;
-        // The last metadata pairs seen (the decoder hands out one array per distinct metadata) and whether they leave
-        // the kept labels and the error alone; the labels a sample of this stream then gets whatever its metadata.
+        private readonly IReadOnlySet<string>? _metadataNames;
+        // The last metadata pairs seen (the decoder hands out one array per distinct metadata) and whether they name
+        // none of the labels metadata can change a sample through (then the entry is run as if it had none).
         private LabelPair[]? _lastPairs;
         private bool _lastPairsInert;
         private LabelSet? _keptStreamLabels;
@@ -110,9 +110,9 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private long _duplicates;
 
         public StreamSampleCursor(LabelSet streamLabels, List<IEntryIterator> iterators, ExtractorPool pool, SampleValueSource? direct,
-            IReadOnlyList<string>? kept, QueryStatistics stats, QueryWarnings? warnings, CancellationToken cancellationToken)
+            IReadOnlySet<string>? metadataNames, QueryStatistics stats, QueryWarnings? warnings, CancellationToken cancellationToken)
         {
-            _keptNames = kept;
+            _metadataNames = metadataNames;
             _warnings = warnings;
             _streamLabels = streamLabels;
             _iterators = [.. iterators];
@@ -204,21 +204,26 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
 
             _extractor ??= Rent().Extractor.ForStream(_streamLabels);
             var metadata = _context!.Metadata.Decode(entry.Metadata);
-            if (_direct is { } countOrBytes && _keptNames is not null && IsInert(metadata))
+            if (metadata.Length > 0 && _metadataNames is not null && IsInert(metadata))
             {
-                // No stages, and metadata that neither names a kept label nor sets an error: the sample's labels are
-                // those of an entry without metadata, the same for every entry of the stream.
-                if (_keptStreamLabels is null)
+                if (_direct is { } countOrBytes)
                 {
-                    _extractor.Process(entry.Timestamp, entry.Line, [], out _, out var plain);
-                    _keptStreamLabels = plain.All;
+                    // No stages: the sample's labels are those of an entry without metadata, the same for every entry.
+                    if (_keptStreamLabels is null)
+                    {
+                        _extractor.Process(entry.Timestamp, entry.Line, [], out _, out var plain);
+                        _keptStreamLabels = plain.All;
+                    }
+
+                    _kept++;
+                    TimestampNs = entry.Timestamp;
+                    Value = countOrBytes == SampleValueSource.Bytes ? entry.Line.Length : 1;
+                    Labels = _keptStreamLabels;
+                    return true;
                 }
 
-                _kept++;
-                TimestampNs = entry.Timestamp;
-                Value = countOrBytes == SampleValueSource.Bytes ? entry.Line.Length : 1;
-                Labels = _keptStreamLabels;
-                return true;
+                // The stages never see this metadata: without it they take their per-stream shortcuts.
+                metadata = [];
             }
 
             if (!_extractor.Process(entry.Timestamp, entry.Line, metadata, out var value, out var labels))
@@ -274,22 +279,10 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             var inert = true;
             foreach (var pair in metadata)
             {
-                var name = pair.Name;
-                if (name is PipelineLabels.Error or PipelineLabels.ErrorDetails)
+                if (_metadataNames!.Contains(pair.Name))
                 {
                     inert = false;
                     break;
-                }
-
-                foreach (var kept in _keptNames!)
-                {
-                    // A metadata name taken by a stream label is written with the _extracted suffix.
-                    if (kept == name || (kept.Length == name.Length + PipelineLabels.DuplicateSuffix.Length &&
-                        kept.StartsWith(name, StringComparison.Ordinal) && kept.EndsWith(PipelineLabels.DuplicateSuffix, StringComparison.Ordinal)))
-                    {
-                        inert = false;
-                        break;
-                    }
                 }
             }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using LokiSharp.Storage.Codecs;
 using LokiSharp.Storage.Hashing;
 
@@ -198,6 +199,9 @@ public sealed class DecodedBlock : IDisposable
         }
 
         var ts = block.MinTime;
+        // When no delta of this width times the divisor can overflow (the usual case), the product is compared with
+        // what is left of the block's range directly, sparing a 64-bit division per entry.
+        var productFits = (8 * width) + (64 - BitOperations.LeadingZeroCount(divisor)) <= 64;
         for (var i = 0; i < n; i++)
         {
             ulong delta = 0;
@@ -207,7 +211,7 @@ public sealed class DecodedBlock : IDisposable
             }
 
             // Checked against the block's range before multiplying, so a forged delta cannot overflow.
-            if (delta > (ulong)(block.MaxTime - ts) / divisor)
+            if (productFits ? delta * divisor > (ulong)(block.MaxTime - ts) : delta > (ulong)(block.MaxTime - ts) / divisor)
             {
                 throw Corrupt(block, i);
             }
@@ -220,7 +224,21 @@ public sealed class DecodedBlock : IDisposable
         for (var i = 0; i < n; i++)
         {
             _metaStarts[i] = p;
-            p = SkipMetadata(raw, p, block, i);
+            var last = i > 0 ? _metaLengths[i - 1] : 0;
+            if (p < raw.Length && raw[p] == 0)
+            {
+                p++;
+            }
+            else if (last > 1 && last <= raw.Length - p && raw.Slice(p, last).SequenceEqual(raw.Slice(_metaStarts[i - 1], last)))
+            {
+                // The bytes of the previous entry's metadata again (a stream's detected_level): they parse the same way.
+                p += last;
+            }
+            else
+            {
+                p = SkipMetadata(raw, p, block, i);
+            }
+
             _metaLengths[i] = p - _metaStarts[i];
         }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace LokiSharp.Storage.Chunks;
 
@@ -33,7 +34,22 @@ public static class Varint
     public static long UnZigZag(ulong value) => (long)(value >> 1) ^ -(long)(value & 1);
 
     /// <summary>Reads a varint at <paramref name="position"/>, advancing it; false when truncated or overlong.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryRead(ReadOnlySpan<byte> source, ref int position, out ulong value)
+    {
+        // Block readers call this per entry and column, and most values (lengths, counts) fit one byte.
+        var p = position;
+        if ((uint)p < (uint)source.Length && source[p] < 0x80)
+        {
+            value = source[p];
+            position = p + 1;
+            return true;
+        }
+
+        return TryReadLong(source, ref position, out value);
+    }
+
+    private static bool TryReadLong(ReadOnlySpan<byte> source, ref int position, out ulong value)
     {
         value = 0;
         var shift = 0;

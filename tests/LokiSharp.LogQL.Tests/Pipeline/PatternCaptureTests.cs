@@ -45,6 +45,27 @@ public sealed class PatternCaptureTests
         Assert.True(checkedLabels > 4_000, "too few labels extracted: " + checkedLabels);
     }
 
+    [Fact]
+    public void AlternatingShortValuesAreDecodedOnceEach()
+    {
+        // Status codes alternate line by line; each value's string is made once and then shared by every line with it.
+        string[] statuses = ["200", "301", "304", "400", "403", "404", "500", "502", "503", "204", "302", "401"];
+        var pipeline = PipelineRunner.Compile("{app=\"web\"} | pattern `<_> \"<_> <_> <_>\" <status> <_>`");
+        var first = new Dictionary<string, string>();
+        var random = new Random(7);
+        for (var i = 0; i < 2000; i++)
+        {
+            var status = statuses[random.Next(i < 1000 ? 8 : statuses.Length)];
+            var line = $"10.0.0.{i % 9} - - [24/Nov/2026:10:00:00 +0000] \"GET /p/{i} HTTP/1.1\" {status} {i * 7} \"-\"";
+            var got = PipelineRunner.Run(pipeline, Encoding.UTF8.GetBytes(line)).Label("status");
+            Assert.Equal(status, got);
+            if (i < 1000 && !first.TryAdd(status, got!))
+            {
+                Assert.Same(first[status], got);
+            }
+        }
+    }
+
     // A pattern of captures (named c0, c1... or unnamed) each followed by a literal, the last one maybe by none.
     private static (string Text, string? Leading, List<(string? Name, string? Following)> Captures) RandomPattern(Random random, bool manyLiterals)
     {

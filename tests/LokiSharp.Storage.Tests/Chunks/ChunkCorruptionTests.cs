@@ -64,6 +64,33 @@ public sealed class ChunkCorruptionTests
         Assert.Throws<ChunkCorruptException>(() => ChunkLayout.Parse(chunk));
     }
 
+    [Theory]
+    [InlineData(1L)]
+    [InlineData(1_000_000_000L)]
+    public void ForgedTimestampDeltasPastTheBlocksRangeFail(long unit)
+    {
+        // Uncompressed blocks whose timestamp planes are rewritten (checksum recomputed): a delta reaching past the
+        // block's maximum time fails, whether the reader compares products or divides.
+        var entries = Enumerable.Range(0, 200)
+            .Select(i => new ChunkRoundTripTests.Entry(1_700_000_000_000_000_000L + (i * 3 * unit), [(byte)'x'], []))
+            .ToList();
+        var chunk = ChunkRoundTripTests.Build(entries, ChunkEncoding.None, 4 * 1024);
+        var layout = ChunkLayout.Parse(chunk);
+        var info = layout.Blocks[0];
+        var payload = chunk.AsSpan(info.Offset, info.CompressedSize);
+        var p = 0;
+        Assert.True(Varint.TryRead(payload, ref p, out _));
+        var width = payload[p++];
+        Assert.InRange(width, (byte)1, (byte)7);
+        payload.Slice(p + ((width - 1) * info.EntryCount) + (info.EntryCount / 2), 1).Fill(0xFF);
+        var forged = info with { Crc = LokiSharp.Storage.Hashing.Crc32C.Compute(payload) };
+        using var block = new DecodedBlock();
+        Assert.Throws<ChunkCorruptException>(() => block.Decode(chunk, layout.Encoding, forged));
+        var clean = ChunkRoundTripTests.Build(entries, ChunkEncoding.None, 4 * 1024);
+        block.Decode(clean, layout.Encoding, layout.Blocks[^1]);
+        Assert.Equal(layout.Blocks[^1].MaxTime, block.TimestampAt(block.Count - 1));
+    }
+
     [Fact]
     public void ForgedPayloadWithValidChecksumStillFailsCleanly()
     {

@@ -116,6 +116,36 @@ public sealed class ChunkRoundTripTests
 
     [Theory]
     [MemberData(nameof(Encodings))]
+    public void RunsOfRepeatedMetadataRoundTrip(ChunkEncoding encoding)
+    {
+        // Readers skip an entry's metadata by comparing it with the previous entry's: runs, a value that extends the
+        // previous one, a pair more, none, and back again must all come out as written.
+        LabelPair[][] shapes =
+        [
+            [new LabelPair("detected_level", "info")],
+            [new LabelPair("detected_level", "info")],
+            [new LabelPair("detected_level", "infox")],
+            [new LabelPair("detected_level", "info"), new LabelPair("trace_id", "00ff")],
+            [],
+            [new LabelPair("detected_level", "info")],
+            [new LabelPair("", "")],
+            [new LabelPair("", "")],
+        ];
+        var entries = new List<Entry>();
+        for (var i = 0; i < 2000; i++)
+        {
+            var shape = shapes[(i / 3) % shapes.Length];
+            entries.Add(new Entry(1_700_000_000_000_000_000L + i, System.Text.Encoding.UTF8.GetBytes($"line {i % 7} took={i}ms"), shape));
+        }
+
+        foreach (var tokenize in new[] { false, true })
+        {
+            AssertSame(entries, ReadAll(Build(entries, encoding, 4 * 1024, tokenizeLines: tokenize)));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Encodings))]
     public void RandomEntriesRoundTrip(ChunkEncoding encoding)
     {
         var entries = RandomEntries(1, 3000, adversarial: false);
