@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.Storage.ContentIndex;
 using LokiSharp.Storage.Reading;
@@ -385,6 +386,41 @@ public sealed class ChunkStoreTests
         var report = Assert.Single(reports);
         Assert.Equal(CorruptionKind.Chunk, report.Kind);
         Assert.Equal(packs[0], report.Path);
+    }
+
+    [Fact]
+    public void AFilterSizeTheFullReadRejectsIsReportedNotRuledOutByALineFilter()
+    {
+        using var dir = new TempDirectory();
+        var reports = new List<StorageCorruption>();
+        var s = Labels(("app", "api"));
+        using (var store = ChunkStore.Open(new StorageOptions { RootDirectory = dir.Path, OnCorruption = reports.Add }))
+        {
+            var rng = new Random(5);
+            var lines = Enumerable.Range(0, 20_000).Select(i => (Base + (i * Second),
+                $"level=info method=GET path=/api/items/{rng.Next(1000)} status=200 user=u{rng.Next(500)} took={rng.Next(900)}ms"));
+            store.Write("t", [Chunk(s, lines, blockSize: 64 * 1024)]);
+        }
+
+        // Block 0's content filter size made one byte short of its power of two, under a section checksum that agrees:
+        // the tail checks out, but the full read rejects the row.
+        var pack = Directory.GetFiles(Path.Combine(dir.Path, "t", "chunks")).Single();
+        var bytes = File.ReadAllBytes(pack);
+        const int chunkStart = 8;
+        var footer = bytes.AsSpan().LastIndexOf(BitConverter.GetBytes(LokiSharp.Storage.Chunks.ChunkFormat.FooterMagic)) - 12;
+        var tableAt = chunkStart + BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(footer));
+        var filterSize = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(tableAt + 40));
+        Assert.True(filterSize > 1 && int.IsPow2(filterSize), $"filter size {filterSize}");
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(tableAt + 40), filterSize - 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(footer + 8), LokiSharp.Storage.Hashing.Crc32C.Compute(bytes.AsSpan(tableAt..footer)));
+        File.WriteAllBytes(pack, bytes);
+
+        using var reopened = ChunkStore.Open(new StorageOptions { RootDirectory = dir.Path, OnCorruption = reports.Add });
+        var found = ReadAll(reopened, "t", s, new EntryQuery(Base, Base + Day, Filter: new LiteralPrefilter("declined")), out var warnings);
+
+        Assert.Empty(found);
+        Assert.StartsWith($"skipped corrupt chunk {Path.GetFileName(pack)}@8 ", Assert.Single(warnings), StringComparison.Ordinal);
+        Assert.Equal(CorruptionKind.Chunk, Assert.Single(reports).Kind);
     }
 
     [Fact]
