@@ -100,14 +100,8 @@ public sealed class ChunkLayout
                 BinaryPrimitives.ReadInt32LittleEndian(row[44..]));
             if (block.Offset < ChunkFormat.HeaderSize || block.CompressedSize < 0 ||
                 (long)block.Offset + block.CompressedSize > tableOffset || block.RawSize < 0 ||
-                block.EntryCount < 0 || block.MinTime > block.MaxTime || block.FilterSize < 0 ||
-                (block.FilterSize > 0 && (block.FilterOffset < filtersStart ||
-                                          (long)block.FilterOffset + block.FilterSize > footerStart ||
-                                          (block.FilterSize & (block.FilterSize - 1)) != 0)) ||
-                block.IdFilterSize < 0 ||
-                (block.IdFilterSize > 0 && (block.FilterOffset < filtersStart ||
-                                            (long)block.FilterOffset + block.FilterSize + block.IdFilterSize > footerStart ||
-                                            (block.IdFilterSize & (block.IdFilterSize - 1)) != 0)))
+                block.EntryCount < 0 || block.MinTime > block.MaxTime ||
+                !FiltersFit(block.FilterOffset, block.FilterSize, block.IdFilterSize, filtersStart, footerStart))
             {
                 throw new ChunkCorruptException($"chunk block {i} descriptor is invalid");
             }
@@ -117,6 +111,15 @@ public sealed class ChunkLayout
 
         return new ChunkLayout(version, encoding, flags, blocks);
     }
+
+    /// <summary>
+    /// Whether a block row's content and id filters, laid end to end from <paramref name="filterOffset"/>, have the
+    /// power-of-two sizes the writer gives them (or none) and lie within <c>[filtersStart, end)</c>. Readers that judge
+    /// a chunk from its tail alone use it too, so that a row the full read rejects never rules its chunk out.
+    /// </summary>
+    public static bool FiltersFit(int filterOffset, int filterSize, int idSize, long filtersStart, long end) =>
+        filterSize >= 0 && idSize >= 0 && (filterSize & (filterSize - 1)) == 0 && (idSize & (idSize - 1)) == 0 &&
+        ((long)filterSize + idSize == 0 || (filterOffset >= filtersStart && (long)filterOffset + filterSize + idSize <= end));
 
     /// <summary>The content filter bytes of a block within the chunk (empty when it has none).</summary>
     public static ReadOnlySpan<byte> FilterOf(ReadOnlySpan<byte> chunk, in BlockInfo block) =>

@@ -172,10 +172,8 @@ internal sealed partial class ChunkEntryIterator
             var filterAt = BinaryPrimitives.ReadInt32LittleEndian(row[36..]) - tableOffset;
             var filterSize = BinaryPrimitives.ReadInt32LittleEndian(row[40..]);
             var idSize = BinaryPrimitives.ReadInt32LittleEndian(row[44..]);
-            // Checked as ChunkLayout.Parse checks them: a row it would reject must not rule its chunk out here, since
-            // the full read is what reports the chunk as damaged (a filter is tested by masking with its size).
-            if (filterSize < 0 || idSize < 0 || (filterSize & (filterSize - 1)) != 0 || (idSize & (idSize - 1)) != 0 ||
-                (filterSize + idSize > 0 && (filterAt < filtersStart || (long)filterAt + filterSize + idSize > section.Length)))
+            // A row the full read rejects must not rule its chunk out: the full read reports the damage.
+            if (!ChunkLayout.FiltersFit(filterAt, filterSize, idSize, filtersStart, section.Length))
             {
                 verdict.MayMatch = true;
                 return;

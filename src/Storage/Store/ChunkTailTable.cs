@@ -106,8 +106,7 @@ internal sealed class ChunkTailTable
         var filterAt = BinaryPrimitives.ReadInt32LittleEndian(row[36..]) - tail.TableOffset;
         var filterSize = BinaryPrimitives.ReadInt32LittleEndian(row[40..]);
         var idSize = BinaryPrimitives.ReadInt32LittleEndian(row[44..]);
-        if (filterSize < 0 || idSize <= 0 || (idSize & (idSize - 1)) != 0 || filterAt < ChunkFormat.BlockInfoSize ||
-            (long)filterAt + filterSize + idSize > section.Length)
+        if (idSize == 0 || !ChunkLayout.FiltersFit(filterAt, filterSize, idSize, ChunkFormat.BlockInfoSize, section.Length))
         {
             return default;
         }
