@@ -168,13 +168,14 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
     public override void Dispose() => _inner.Dispose();
 
     /// <summary>
-    /// For a "by" grouping into few groups, the number of the group labels that hold the sample's values of the grouped
-    /// names, found by comparing those values: many series (a parser's labels) would otherwise each derive and hash
-    /// their group's labels. -1 when not found this way (the caller then looks the group up by its labels).
+    /// For a "by" grouping into few groups per step, the number of the step's group whose labels hold the sample's values
+    /// of the grouped names, found by comparing those values: many series (a parser's labels) would otherwise each
+    /// derive and hash their group's labels. -1 when not found this way (the caller then looks the group up by its
+    /// labels), so a query whose groups over time are many but per step few keeps probing.
     /// </summary>
     private int FindByProbe(LabelSet labels)
     {
-        if (_byNames is null || _keys.Count > MaxProbedGroups)
+        if (_byNames is null || _order.Count > MaxProbedGroups)
         {
             return -1;
         }
@@ -184,11 +185,11 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
             _probe[i] = labels.Get(_byNames[i]);
         }
 
-        for (var k = 0; k < _keys.Count; k++)
+        foreach (var group in _order)
         {
-            if (HasProbedValues(_keys[k]))
+            if (HasProbedValues(group.Labels))
             {
-                return k;
+                return group.KeyNumber;
             }
         }
 
