@@ -136,12 +136,6 @@ public sealed class SampleExtractor
     public SampleValueSource Source { get; }
 
     /// <summary>
-    /// The only labels a sample keeps, when the grouping keeps named labels (<c>by</c>, or a pushed-down <c>sum by</c>;
-    /// empty for <c>by ()</c>); null when samples keep every label but some.
-    /// </summary>
-    public IReadOnlyList<string>? KeptLabels => LabelMode is OutputLabelMode.Keep or OutputLabelMode.None ? GroupNames : null;
-
-    /// <summary>
     /// The structured metadata names that can change a sample, when they are a known few; an entry whose metadata
     /// names none of them gives the same sample as the entry without metadata, so the reader may leave it out. Null
     /// when any name may matter (stages that read labels, parsers that extract names met in the line, samples keeping
