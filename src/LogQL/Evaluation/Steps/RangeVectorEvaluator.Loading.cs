@@ -88,8 +88,8 @@ internal sealed partial class RangeVectorEvaluator
 
             _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf);
             _seriesEpoch++;
-            _carry = [.. logs];
             KeepOrigins();
+            _carry = [.. logs];
             var held = _series.Count;
             _sliceSteps = Math.Clamp(held > _targetSeries ? _sliceSteps * _targetSeries / held : _sliceSteps * SliceGrowth,
                 _minSliceSteps, _maxSliceSteps);
