@@ -43,13 +43,16 @@ public sealed class StoredSampleMetadataTests
     public void Samples_equal_those_of_the_query_that_reads_all_metadata(string query)
     {
         var reference = query.Replace(" [5m]", " | drop no_such_label [5m]", StringComparison.Ordinal);
+        var withoutErrors = "";
         foreach (var selector in new[] { "{app=\"nginx\"}", "{app=\"nginx\", pod!=\"nginx-2\"}" })
         {
             var fast = Values(query.Replace("{app=\"nginx\"}", selector, StringComparison.Ordinal));
             Assert.Equal(Values(reference.Replace("{app=\"nginx\"}", selector, StringComparison.Ordinal)), fast);
-            Assert.Contains("\"values\"", Values(query.Replace("{app=\"nginx\"}", "{app=\"nginx\", pod!=\"nginx-2\"}", StringComparison.Ordinal)),
-                StringComparison.Ordinal);
+            withoutErrors = fast;
         }
+
+        // Without the stream whose metadata sets __error__, the query has samples to compare.
+        Assert.Contains("\"values\"", withoutErrors, StringComparison.Ordinal);
     }
 
     [Fact]
