@@ -47,7 +47,9 @@ public sealed partial class StreamIngester
             return new HeadEntryIterator([]);
         }
 
-        var parts = new HeadReadSet();
+        // A line-filtered search judges spilled parts through the sieve of their kept tails before it opens any.
+        var search = query.Filter is { IsEmpty: false } filter && _spill is not null ? _spill.Tails.Search(filter) : null;
+        var parts = new HeadReadSet(search, query.From, query.Through);
         var tail = new List<HeadEntry>();
         lock (head.Sync)
         {
@@ -82,7 +84,9 @@ public sealed partial class StreamIngester
     // ones (kept when the spill refused them) merged in.
     private static IEntryIterator? PartsIterator(HeadReadSet parts, in EntryQuery query)
     {
-        IEntryIterator? spilled = parts.Spilled.Count == 0 ? null : new SpilledEntryIterator(ChunkEntryReader.Open(parts.Spilled, query), parts);
+        IEntryIterator? spilled = parts.Spilled.Count > 0 ? new SpilledEntryIterator(ChunkEntryReader.Open(parts.Spilled, query), parts)
+            : parts.AllRuledOut is { } ruledOut ? new RuledOutPartsIterator(ruledOut)
+            : null;
         if (parts.InMemory.Count == 0)
         {
             return spilled;

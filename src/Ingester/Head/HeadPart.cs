@@ -51,6 +51,9 @@ internal sealed class HeadPart
         return new HeadPart(summary, entries, chunk.Length, null, null, 0, copy);
     }
 
+    /// <summary>Where searches keep the spilled part's tail, once one has read it; null before.</summary>
+    public FileChunkTail? Tail => _tail;
+
     /// <summary>The spill file holding the part, or null when it is in memory.</summary>
     public SpillFile? File => _file;
 

@@ -55,6 +55,9 @@ public sealed class FileChunkTails(long maxBytes)
         _budget.Give(kept.Cost);
     }
 
+    /// <summary>A search for <paramref name="filter"/> over the tails kept now: rules out chunks from their sieve entries alone.</summary>
+    public FileChunkSearch Search(LiteralPrefilter filter) => new(Candidates(filter));
+
     /// <summary>The sieve columns <paramref name="filter"/> may match, as of now.</summary>
     internal SieveCandidates Candidates(LiteralPrefilter filter)
     {
