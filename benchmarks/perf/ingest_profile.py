@@ -72,7 +72,7 @@ def print_timeline(samples, switches0, switches1):
     for (t0, c0, w0), (t1, c1, w1) in zip(samples, samples[1:]):
         mb = (w1 - w0) / 2**20
         print(f"  {t1:5.1f} {c1 - c0:5.2f} {mb:7.1f} {(c1 - c0) / max(mb, 0.01) * 1024:7.2f}")
-    t_end, c_end, w_end = samples[-1]
+    _, c_end, w_end = samples[-1]
     half = next((s for s in samples if s[2] >= w_end / 2), samples[-1])
     c_start, w_start = samples[0][1], samples[0][2]
     first = (half[1] - c_start) / max(half[2] - w_start, 1) * 2**30

@@ -174,8 +174,9 @@ def run_one(perf, w, args, name, kind, q, t0, t1):
         cpus.append(perf.cpu_seconds(args.pid) - c0)
         peaks.append(perf.rss_peak_mb(args.pid))
         blocks = block_delta(before, metrics(w, args.url))
+    warm = cpus[1:] or cpus
     res = {"query": q, "kind": kind, "status": code, "wall_s": sorted(times)[len(times) // 2], "wall_first_s": times[0], "wall_min_s": min(times),
-           "cpu_s": sorted(cpus)[len(cpus) // 2], "cpu_ms_warm": sum(cpus[1:] or cpus) * 1000 / len(cpus[1:] or cpus), "peak_rss_mb": max(peaks), "rss_start_mb": starts[0],
+           "cpu_s": sorted(cpus)[len(cpus) // 2], "cpu_ms_warm": sum(warm) * 1000 / len(warm), "peak_rss_mb": max(peaks), "rss_start_mb": starts[0],
            "response_bytes": len(body)}
     if code != 200:
         res["error"] = body[:300].decode(errors="replace")
