@@ -256,7 +256,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         for (var i = 0; i < _tailSegments.Count; i++)
         {
             var start = i == 0 ? _tailStart : 0;
-            var end = i < _tailEnds.Count ? _tailEnds[i] : _segmentUsed;
+            var end = TailEnd(i);
             if (end > start && filter.Matches(_tailSegments[i].AsSpan(start, end - start)))
             {
                 return true;
@@ -382,6 +382,9 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     // The tail entry at a place from TailCursor.Place: segment index in the high half, offset in the low half.
     private HeadEntry EntryAt(long place, int sequence) => Read(_tailSegments[(int)(place >> 32)], (int)place, sequence);
 
+    // Where the tail's entries end in tail segment i: sealed segments keep their end, the current one is still filling.
+    private int TailEnd(int i) => i < _tailEnds.Count ? _tailEnds[i] : _segmentUsed;
+
     private static HeadEntry Read(byte[] segment, int offset, int sequence)
     {
         var header = segment.AsSpan(offset, EntryHeader);
@@ -407,7 +410,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             var segments = block._tailSegments;
             while (_segment < segments.Count)
             {
-                var end = _segment < block._tailEnds.Count ? block._tailEnds[_segment] : block._segmentUsed;
+                var end = block.TailEnd(_segment);
                 if (_next < end)
                 {
                     _offset = _next;
