@@ -29,7 +29,8 @@ internal sealed class RecordingHttpServer : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close alone: after a Stop, the managed listener's Close looks its endpoint up again and binds the port anew,
+        // which fails ("Address already in use") while a client that was never answered still holds a connection.
         _listener.Close();
         try
         {
