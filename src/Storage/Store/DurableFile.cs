@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace LokiSharp.Storage.Store;
 
 /// <summary>
-/// Crash-safe file primitives: content is written under a temporary name, fsynced, renamed into place and the
-/// directory fsynced, so a reader sees either no file or the complete file.
+/// Crash-safe file primitives: content is written under a temporary name, fsynced, renamed (or, create-only, linked)
+/// into place and the directory fsynced, so a reader sees either no file or the complete file.
 /// </summary>
 public static partial class DurableFile
 {
@@ -26,11 +26,7 @@ public static partial class DurableFile
             }
 
             hook?.Invoke(DurableStep.Synced);
-            try
-            {
-                File.Move(temp, path, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(path))
+            if (!PlaceIfAbsent(temp, path))
             {
                 return false;
             }
@@ -45,6 +41,40 @@ public static partial class DurableFile
             {
                 File.Delete(temp);
             }
+        }
+    }
+
+    // Gives the finished file its final name unless that name exists, as one step: racing writers get one winner.
+    // File.Move without overwrite is no such step on Unix (it checks for the name, then renames over whatever came
+    // in between), so a hard link places the file there; the temporary name is removed by the caller.
+    private static bool PlaceIfAbsent(string temp, string path)
+    {
+        const int alreadyExists = 17;
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        {
+            if (Link(temp, path) == 0)
+            {
+                return true;
+            }
+
+            if (Marshal.GetLastPInvokeError() == alreadyExists && File.Exists(path))
+            {
+                return false;
+            }
+
+            // Other failures (a directory by that name, a missing directory, no hard links on this file system)
+            // take File.Move's path, which reports them as .NET does or, where links are impossible, still places
+            // the file.
+        }
+
+        try
+        {
+            File.Move(temp, path, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return false;
         }
     }
 
