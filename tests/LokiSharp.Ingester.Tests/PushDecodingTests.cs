@@ -169,6 +169,22 @@ public sealed class PushDecodingTests
         Assert.Contains(text, error.Message, StringComparison.Ordinal);
     }
 
+    // Snappy blocks that lie: a literal longer than the declared length, a copy reaching before the first byte, a literal
+    // cut short by the end of the body, a copy whose offset is zero, a declared length the elements do not fill.
+    [Theory]
+    [InlineData("05" + "24" + "61616161616161616161")]
+    [InlineData("0a" + "08" + "616263" + "0164")]
+    [InlineData("0a" + "24" + "61626364")]
+    [InlineData("0a" + "08" + "616263" + "0100")]
+    [InlineData("0a" + "08" + "616263")]
+    public void A_snappy_block_that_lies_about_its_content_is_refused_as_corrupt(string hex)
+    {
+        var error = Assert.Throws<PushRequestException>(() => PushBodyDecoder.Decode(Convert.FromHexString(hex), "application/x-protobuf", null, PushEndpoint.V1));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Equal("snappy: corrupt input", error.Message);
+    }
+
     [Theory]
     [InlineData(10_000_000_000L, long.MaxValue)]
     [InlineData(-10_000_000_000L, long.MinValue)]
