@@ -185,6 +185,31 @@ public sealed class PushDecodingTests
         Assert.Equal("snappy: corrupt input", error.Message);
     }
 
+    [Fact]
+    public void Varints_of_every_length_decode_to_their_values()
+    {
+        // Seconds from one byte to ten (negative), nanoseconds from one to five, line lengths from one byte to three:
+        // each at the start, the middle and the end of the message, where fewer than eight bytes are left.
+        long[] seconds = [0, 1, 127, 128, 16_383, 16_384, (1L << 21) - 1, 1L << 21, 1L << 28, 1L << 35, 1L << 42, 1L << 49,
+            1_700_000_000, 9_000_000_000, -1, -5_000_000_000];
+        int[] nanos = [0, 1, 127, 128, 16_384, 999_999_999];
+        int[] lengths = [1, 127, 128, 16_383, 16_384, 70_000];
+        var request = new PushRequest();
+        var stream = new StreamAdapter { Labels = "{a=\"b\"}" };
+        var expected = new List<(long, int)>();
+        for (var i = 0; i < seconds.Length * nanos.Length; i++)
+        {
+            var (s, n, length) = (seconds[i % seconds.Length], nanos[i % nanos.Length], lengths[i % lengths.Length]);
+            stream.Entries.Add(new EntryAdapter { Timestamp = new Timestamp { Seconds = s, Nanos = n }, Line = new string('x', length) });
+            expected.Add((s > 9_223_372_034 ? long.MaxValue : (s * 1_000_000_000) + n, length)); // past int64 ns: pinned (test above)
+        }
+
+        request.Streams.Add(stream);
+        using var batch = PushBodyDecoder.Decode(Protobuf(request), "application/x-protobuf", null, PushEndpoint.V1);
+
+        Assert.Equal(expected, batch.Entries.ToArray().Select(e => (e.TimestampNs, e.LineLength)));
+    }
+
     [Theory]
     [InlineData(10_000_000_000L, long.MaxValue)]
     [InlineData(-10_000_000_000L, long.MinValue)]
