@@ -128,8 +128,8 @@ public sealed partial class StreamIngester
     // racing with the push keeps it.
     private async Task<long> LogAsync(string tenant, long recordId, List<(HeadStream Stream, Admitted Entries)> accepted, PushBatch batch)
     {
-        // Sized for the framing too (timestamp and length varints, metadata counts, one label text per stream), so the
-        // record is written into one buffer and not regrown half way.
+        // Sized for the framing too (timestamp and length varints, metadata counts, one label text per stream, the shared
+        // metadata table), so the record is written into one buffer and not regrown half way.
         long bytes = 0, lines = 0;
         foreach (var (_, admitted) in accepted)
         {
@@ -137,27 +137,13 @@ public sealed partial class StreamIngester
             lines += admitted.Entries.Count;
         }
 
-        var recordCapacity = bytes + (lines * 24) + (accepted.Count * 256L) + 256;
+        var recordCapacity = bytes + (lines * 24) + (accepted.Count * 256L) + 512;
         using var record = new PooledBufferWriter(checked((int)Math.Min(int.MaxValue, recordCapacity)), PushBuffers.Pool);
 
-        // Metadata most entries share (the detected level alone) is written once, at the head of the record: the
-        // table holds the shared arrays the push uses, and tablePosition maps a shared array's number to its place there.
-        var metadataTable = new List<byte[]>(PushValidator.SharedCount);
-        var tablePosition = new int[PushValidator.SharedCount];
-        Array.Fill(tablePosition, -1);
-        foreach (var (_, admitted) in accepted)
-        {
-            foreach (var entry in admitted.Entries)
-            {
-                if (PushValidator.SharedIndex(entry.Metadata) is >= 0 and var shared && tablePosition[shared] < 0)
-                {
-                    tablePosition[shared] = metadataTable.Count;
-                    metadataTable.Add(PushValidator.SharedEncodingAt(shared));
-                }
-            }
-        }
-
-        WalRecord.BeginEntries(record, recordId, tenant, metadataTable, accepted.Count);
+        // Metadata most entries share (the detected level alone) is written once, at the head of the record: the table
+        // holds every shared array in its own order (a few hundred bytes), so an entry refers to its shared array by that
+        // number and the push is walked once, not first to find which shared arrays it uses.
+        WalRecord.BeginEntries(record, recordId, tenant, PushValidator.SharedEncodings, accepted.Count);
         foreach (var (head, admitted) in accepted)
         {
             WalRecord.BeginStream(record, head.WalLabels, admitted.Entries.Count, out var previous);
@@ -166,7 +152,7 @@ public sealed partial class StreamIngester
                 var line = batch.Bytes(entry.LineStart, entry.LineLength);
                 if (PushValidator.SharedIndex(entry.Metadata) is >= 0 and var shared)
                 {
-                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, tablePosition[shared]);
+                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, shared);
                 }
                 else
                 {

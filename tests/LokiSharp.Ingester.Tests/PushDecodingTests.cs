@@ -169,6 +169,47 @@ public sealed class PushDecodingTests
         Assert.Contains(text, error.Message, StringComparison.Ordinal);
     }
 
+    // Snappy blocks that lie: a literal longer than the declared length, a copy reaching before the first byte, a literal
+    // cut short by the end of the body, a copy whose offset is zero, a declared length the elements do not fill.
+    [Theory]
+    [InlineData("05" + "24" + "61616161616161616161")]
+    [InlineData("0a" + "08" + "616263" + "0164")]
+    [InlineData("0a" + "24" + "61626364")]
+    [InlineData("0a" + "08" + "616263" + "0100")]
+    [InlineData("0a" + "08" + "616263")]
+    public void A_snappy_block_that_lies_about_its_content_is_refused_as_corrupt(string hex)
+    {
+        var error = Assert.Throws<PushRequestException>(() => PushBodyDecoder.Decode(Convert.FromHexString(hex), "application/x-protobuf", null, PushEndpoint.V1));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Equal("snappy: corrupt input", error.Message);
+    }
+
+    [Fact]
+    public void Varints_of_every_length_decode_to_their_values()
+    {
+        // Seconds from one byte to ten (negative), nanoseconds from one to five, line lengths from one byte to three:
+        // each at the start, the middle and the end of the message, where fewer than eight bytes are left.
+        long[] seconds = [0, 1, 127, 128, 16_383, 16_384, (1L << 21) - 1, 1L << 21, 1L << 28, 1L << 35, 1L << 42, 1L << 49,
+            1_700_000_000, 9_000_000_000, -1, -5_000_000_000];
+        int[] nanos = [0, 1, 127, 128, 16_384, 999_999_999];
+        int[] lengths = [1, 127, 128, 16_383, 16_384, 70_000];
+        var request = new PushRequest();
+        var stream = new StreamAdapter { Labels = "{a=\"b\"}" };
+        var expected = new List<(long, int)>();
+        for (var i = 0; i < seconds.Length * nanos.Length; i++)
+        {
+            var (s, n, length) = (seconds[i % seconds.Length], nanos[i % nanos.Length], lengths[i % lengths.Length]);
+            stream.Entries.Add(new EntryAdapter { Timestamp = new Timestamp { Seconds = s, Nanos = n }, Line = new string('x', length) });
+            expected.Add((s > 9_223_372_034 ? long.MaxValue : (s * 1_000_000_000) + n, length)); // past int64 ns: pinned (test above)
+        }
+
+        request.Streams.Add(stream);
+        using var batch = PushBodyDecoder.Decode(Protobuf(request), "application/x-protobuf", null, PushEndpoint.V1);
+
+        Assert.Equal(expected, batch.Entries.ToArray().Select(e => (e.TimestampNs, e.LineLength)));
+    }
+
     [Theory]
     [InlineData(10_000_000_000L, long.MaxValue)]
     [InlineData(-10_000_000_000L, long.MinValue)]

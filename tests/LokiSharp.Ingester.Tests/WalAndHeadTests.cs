@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using LokiSharp.Ingester.Distribution;
 using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Push;
 using LokiSharp.Ingester.Wal;
@@ -227,6 +228,39 @@ public sealed class WalAndHeadTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_compact_record_whose_table_holds_only_the_encodings_it_uses_replays_beside_records_with_the_whole_table()
+    {
+        // Builds before this one wrote into a record's table only the shared encodings its entries used, in order of
+        // first use; now every record holds all of them. Both tables are read by position.
+        var (ingester, _) = Open();
+        Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now, "level=info whole table"))).StatusCode);
+        ingester.Dispose();
+        using (var wal = WriteAheadLog.Open(Path.Combine(_directory, "wal"), 128L << 20))
+        {
+            wal.Replay((_, _) => { }, []);
+            wal.Start();
+            var error = new ArrayBufferWriter<byte>();
+            LokiSharp.Storage.Chunks.StructuredMetadata.Encode(error, [new LabelPair("detected_level", "error")]);
+            var record = new ArrayBufferWriter<byte>();
+            WalRecord.BeginEntries(record, 99, "fake", [error.WrittenSpan.ToArray()], 1);
+            WalRecord.BeginStream(record, WalRecord.EncodeLabels("{app=\"web\"}"), 2, out var previous);
+            WalRecord.WriteEntry(record, ref previous, Now + 1, "level=error used table"u8, 0);
+            WalRecord.WriteEntry(record, ref previous, Now + 2, "own metadata"u8, [new LabelPair("trace_id", "t9")]);
+            await wal.AppendAsync(record.WrittenMemory);
+        }
+
+        var (reopened, _) = Open();
+        using (reopened)
+        {
+            Assert.Empty(reopened.ReplayDamage);
+            Assert.Equal(
+                [(Now, "level=info whole table", "detected_level=info"), (Now + 1, "level=error used table", "detected_level=error"),
+                    (Now + 2, "own metadata", "trace_id=t9")],
+                ReadAllWithMetadata(reopened));
+        }
+    }
+
     // A version 1 segment as builds before the compact entries record wrote it (docs/formats/wal.md, kind 1): record 7
     // holds two entries of {app="web"} (metadata detected_level=info, then trace_id=abc and detected_level=error),
     // record 8 one entry, and a flushed record marks record 8 as stored.
@@ -337,10 +371,12 @@ public sealed class WalAndHeadTests : IDisposable
         store.Dispose();
 
         // Per entry: a timestamp delta of 1 ms (3 bytes), the line length (1) and the metadata reference (1). The first
-        // record format spent 9 bytes on the timestamp and 22 on detected_level=info.
+        // record format spent 9 bytes on the timestamp and 22 on detected_level=info. Once per record: the framing and
+        // the table of every shared metadata encoding.
         var segment = new FileInfo(Assert.Single(Directory.GetFiles(Path.Combine(_directory, "wal"))));
         var perEntry = line.Length + 5;
-        Assert.InRange(segment.Length, 200 * perEntry, (200 * perEntry) + 128);
+        var table = PushValidator.SharedEncodings.Sum(encoded => encoded.Length);
+        Assert.InRange(segment.Length, (200 * perEntry) + table, (200 * perEntry) + table + 128);
     }
 
     [Fact]

@@ -316,8 +316,20 @@ public sealed class PushValidator
         return pairs;
     }
 
-    private static LabelPair[] LevelOnly(string level) =>
-        OnlyLevel.TryGetValue(level, out var shared) ? shared : [new LabelPair(LevelDetector.DetectedLevel, level)];
+    // The detector answers with its own level strings, so comparing references finds the shared array without hashing
+    // the level per entry; a level given otherwise (an equal string elsewhere) still finds it by value.
+    private static LabelPair[] LevelOnly(string level)
+    {
+        foreach (var (pairs, _) in OnlyLevelEncoded)
+        {
+            if (ReferenceEquals(pairs[0].Value, level))
+            {
+                return pairs;
+            }
+        }
+
+        return OnlyLevel.TryGetValue(level, out var shared) ? shared : [new LabelPair(LevelDetector.DetectedLevel, level)];
+    }
 
     /// <summary>
     /// The chunk encoding (<see cref="StructuredMetadata"/>) of an entry's validated metadata when it is one of the
@@ -346,14 +358,16 @@ public sealed class PushValidator
         return -1;
     }
 
-    /// <summary>The encoding of shared array number <paramref name="index"/>.</summary>
-    public static byte[] SharedEncodingAt(int index) => OnlyLevelEncoded[index].Encoded;
+    /// <summary>The encodings of the shared arrays, entry <c>i</c> that of shared array number <c>i</c> (see <see cref="SharedIndex"/>).</summary>
+    public static IReadOnlyList<byte[]> SharedEncodings => SharedEncoded;
 
     // Most entries carry no metadata of their own, only the detected level: they share one array per level
     // (metadata arrays are never written after validation).
     private static readonly Dictionary<string, LabelPair[]> OnlyLevel = BuildOnlyLevel();
 
     private static readonly (LabelPair[] Pairs, byte[] Encoded)[] OnlyLevelEncoded = EncodeOnlyLevel();
+
+    private static readonly byte[][] SharedEncoded = Array.ConvertAll(OnlyLevelEncoded, shared => shared.Encoded);
 
     private static Dictionary<string, LabelPair[]> BuildOnlyLevel()
     {

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Numerics;
 using System.Text;
 
 namespace LokiSharp.Ingester.Push;
@@ -226,6 +228,25 @@ public static class ProtobufPushDecoder
 
         private ulong ReadLongVarint()
         {
+            // With 8 bytes at hand, one load finds the varint's last byte (the first without the continuation bit) and
+            // gathers the 7-bit groups of the bytes up to it: timestamps' seconds and nanoseconds take 5 bytes each.
+            if (_buffer.Length - _position >= sizeof(ulong))
+            {
+                var word = BinaryPrimitives.ReadUInt64LittleEndian(_buffer[_position..]);
+                var ends = ~word & 0x8080808080808080UL;
+                if (ends != 0)
+                {
+                    var bytes = (BitOperations.TrailingZeroCount(ends) >> 3) + 1;
+                    _position += bytes;
+                    var x = (bytes == sizeof(ulong) ? word : word & ((1UL << (bytes * 8)) - 1)) & 0x7F7F7F7F7F7F7F7FUL;
+
+                    // Adjacent groups joined pairwise: 7-bit groups into 14 bits per 16, then 28 per 32, then 56.
+                    x = ((x & 0x7F007F007F007F00UL) >> 1) | (x & 0x007F007F007F007FUL);
+                    x = ((x & 0x3FFF00003FFF0000UL) >> 2) | (x & 0x00003FFF00003FFFUL);
+                    return ((x & 0x0FFFFFFF00000000UL) >> 4) | (x & 0x000000000FFFFFFFUL);
+                }
+            }
+
             ulong result = 0;
             for (var shift = 0; shift < 64; shift += 7)
             {

@@ -22,7 +22,9 @@ public readonly record struct WalDamage(string Segment, long Offset, string Reas
 /// <remarks>
 /// Microsoft.FASTER's FasterLog was considered; its managed Linux device gives no clear guarantee that a
 /// commit has reached the disk (fdatasync), which is the whole point here, so the log is this small explicit
-/// implementation instead. The format is docs/formats/wal.md.
+/// implementation instead. The format is docs/formats/wal.md. Committing on the thread of the first push that finds no
+/// commit running (no commit thread, no hop to it and back) was measured on the reference push load: the same CPU-s per
+/// GB, with a thread-pool thread blocked in each fsync, so the commit thread stays.
 /// </remarks>
 public sealed class WriteAheadLog : IDisposable
 {

@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LokiSharp.Storage.ContentIndex;
 
@@ -303,6 +304,8 @@ internal sealed class NGramFilterBuilder : IDisposable
         ref var scratch = ref MemoryMarshal.GetArrayDataReference(_scratch);
         ref var ids = ref MemoryMarshal.GetArrayDataReference(_ids);
 
+        Span<uint> hashes = stackalloc uint[Chunk];
+
         // Masks carry the 7 bytes before the chunk in their low bits (bit k is byte offset + k - 7). Before the line's
         // start those count as digits (no text gram starts before the line) and as non-id bytes (nor does an id gram).
         var digitsBehind = 0x7FUL;
@@ -341,13 +344,32 @@ internal sealed class NGramFilterBuilder : IDisposable
             var idRun8 = idRun4 & (idRun4 >> 4);
 
             var text = ~digits4 & inChunk;
-            while (text != 0)
+            if (Avx2.IsSupported)
             {
-                var end = offset + BitOperations.TrailingZeroCount(text);
-                text &= text - 1;
-                var raw = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, end - 3));
-                var h = NGramFilter.Hash(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(raw) : raw);
-                Unsafe.Add(ref scratch, (nint)(h >> 6)) |= 1UL << (int)(h & 63);
+                // The chunk's 32 gram hashes eight at a time, then only the indexed ones set their bits.
+                ref var hashed = ref MemoryMarshal.GetReference(hashes);
+                for (var group = 0; group < Chunk; group += 8)
+                {
+                    HashEightGrams(ref start, line.Length, offset + group).StoreUnsafe(ref hashed, (nuint)group);
+                }
+
+                while (text != 0)
+                {
+                    var h = Unsafe.Add(ref hashed, BitOperations.TrailingZeroCount(text));
+                    text &= text - 1;
+                    Unsafe.Add(ref scratch, (nint)(h >> 6)) |= 1UL << (int)h;
+                }
+            }
+            else
+            {
+                while (text != 0)
+                {
+                    var end = offset + BitOperations.TrailingZeroCount(text);
+                    text &= text - 1;
+                    var raw = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, end - 3));
+                    var h = NGramFilter.Hash(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(raw) : raw);
+                    Unsafe.Add(ref scratch, (nint)(h >> 6)) |= 1UL << (int)(h & 63);
+                }
             }
 
             var id = idRun8 & digits8 & inChunk;
@@ -363,6 +385,25 @@ internal sealed class NGramFilterBuilder : IDisposable
         }
 
         _idsDirty |= anyId;
+    }
+
+    // The text hashes of the grams ending at bytes end .. end + 7 (line holds at least Chunk bytes), lane k the gram
+    // ending at end + k. The 16-byte window read stays inside the line; every gram that is indexed (starts at or after
+    // the line's first byte, ends before its last) comes out right, the others are never used.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> HashEightGrams(ref byte line, int lineLength, int end)
+    {
+        var window = Math.Min(Math.Max(end - 3, 0), lineLength - Vector128<byte>.Count);
+        var bytes = Vector256.Create(Vector128.LoadUnsafe(ref line, (nuint)window));
+
+        // Byte m of lane k is the gram's byte m places before its last (window index k - m + shift), so each lane reads
+        // the gram first byte highest, as NGramFilter.Hash wants. An index below 0 wraps to 0xFD..0xFF, which selects a
+        // zero byte: only grams starting before the window get one, and those are not indexed.
+        var gramBytes = Vector256.Create(
+            (byte)0, 0xFF, 0xFE, 0xFD, 1, 0, 0xFF, 0xFE, 2, 1, 0, 0xFF, 3, 2, 1, 0,
+            4, 3, 2, 1, 5, 4, 3, 2, 6, 5, 4, 3, 7, 6, 5, 4);
+        var grams = Avx2.Shuffle(bytes, gramBytes + Vector256.Create((byte)(end - window))).AsUInt32();
+        return (grams * 0x9E3779B1u) >> (32 - NGramFilter.ScratchBits);
     }
 
     // Bit i of digits: byte i of the 32 at chunk is an ASCII digit; of ids: an ASCII letter or digit (NGramFilter.IsIdByte).

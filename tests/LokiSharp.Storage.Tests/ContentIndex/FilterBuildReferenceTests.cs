@@ -50,6 +50,31 @@ public sealed class FilterBuildReferenceTests
     }
 
     [Fact]
+    public void EveryLineLengthAndGramPositionBuildsTheReferenceFilter()
+    {
+        // Each length from 4 to 200 bytes, so the last chunk's grams and the hashing window's edges fall at every
+        // place; digits scattered so that indexed and unindexed grams meet at every position of a 32-byte chunk.
+        var rng = new Random(7);
+        using var builder = new NGramFilterBuilder();
+        for (var length = 4; length <= 200; length++)
+        {
+            var reference = new ReferenceBuild();
+            for (var i = 0; i < 8; i++)
+            {
+                var line = RandomBytes(rng, length, i % 2 == 0 ? "abcdefgh ijk=\"é0" : "abcdefghijklmnopqrstuvwxyz");
+                builder.AddLine(line);
+                reference.AddLine(line);
+            }
+
+            using var output = new PooledBufferWriter();
+            var text = builder.WriteAndClear(output, 1 << 16);
+            builder.WriteIdsAndClear(output, 1 << 16);
+            Assert.Equal(Convert.ToHexString(reference.Text(1 << 16)), Convert.ToHexString(output.WrittenSpan[..text]));
+            Assert.Equal(Convert.ToHexString(reference.Ids(1 << 16)), Convert.ToHexString(output.WrittenSpan[text..]));
+        }
+    }
+
+    [Fact]
     public void ClearForgetsEverythingAdded()
     {
         using var builder = new NGramFilterBuilder();
