@@ -93,6 +93,10 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
 
     public ReadStats Stats { get; } = new();
 
+    /// <summary>A reader with nothing to read, counting <paramref name="ruledOut"/> (the skips of a stream ruled out whole) on its first advance.</summary>
+    public static ChunkEntryIterator RuledOut(in EntryQuery query, IChunkOrigin origin, ReadStats ruledOut) =>
+        new([], query, static _ => default, origin) { _ruledOut = ruledOut };
+
     public IReadOnlyList<string> Warnings => _warnings;
 
     public LogEntry Current => _current is null ? default : _current.Current;

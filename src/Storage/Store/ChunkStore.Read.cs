@@ -124,6 +124,11 @@ public sealed partial class ChunkStore
     /// <inheritdoc />
     public IEntryIterator OpenEntries(string tenant, SelectedStream stream, in EntryQuery query)
     {
+        if (RuledOut(tenant, stream.Labels, query, out var t0) is { } ruledOut && t0 is not null)
+        {
+            return ChunkEntryIterator.RuledOut(query, t0, ruledOut);
+        }
+
         var chunks = ChunksOf(tenant, stream.Labels, query.From, query.Through);
         if (chunks.Count == 0 || TenantToRead(tenant) is not { } t)
         {
@@ -131,6 +136,29 @@ public sealed partial class ChunkStore
         }
 
         return new ChunkEntryIterator(chunks, query, ChunkLoader(t), t, ChunkPeek(t), _bucket is null ? _tails.SieveFor(t.ChunksPath) : null);
+    }
+
+    /// <summary>
+    /// What reading a stream would count when the sieve rules out every chunk of it a line-filtered search would read,
+    /// judged from the stream's <see cref="StreamSieve"/> kept by the index (local chunks in one index table only);
+    /// null when one may match, or when the search is not judged so.
+    /// </summary>
+    private ReadStats? RuledOut(string tenant, LabelSet labels, in EntryQuery query, out Tenant? t)
+    {
+        t = null;
+        if (_bucket is not null || query.Filter is not { IsEmpty: false } filter || !_tenants.TryGetValue(tenant, out t))
+        {
+            return null;
+        }
+
+        var tables = ViewsIn(tenant, query.From, query.Through);
+        if (tables.Count != 1)
+        {
+            return null;
+        }
+
+        var tails = _tails.TableFor(t.ChunksPath);
+        return tables[0].Index.SummaryOf(labels, tails.Summarizer)?.RuleOutAll(tails.Candidates(filter), query.From, query.Through);
     }
 
     /// <summary>The chunk refs of one stream overlapping <c>[from, through)</c>, each once.</summary>

@@ -14,10 +14,14 @@ internal sealed class IdFilterSieve
     private readonly Dictionary<int, Group> _groups = [];
     private readonly List<Group> _byIndex = [];
     private int _version;
+    private int _removals;
     private SieveCandidates? _last;
 
     /// <summary>Counts adds and removes: candidates made at a version reflect exactly the columns added at or before it.</summary>
     public int Version => _version;
+
+    /// <summary>Counts removes: an entry kept from before a remove may name a column cleared (or reused) since.</summary>
+    public int Removals => Volatile.Read(ref _removals);
 
     /// <summary>
     /// Adds a column for a chunk whose one block has <paramref name="idFilter"/>; returns its group and column (the
@@ -79,6 +83,7 @@ internal sealed class IdFilterSieve
 
         _byIndex[group].Free.Push(column);
         _version++;
+        Volatile.Write(ref _removals, _removals + 1);
     }
 
     /// <summary>The columns <paramref name="filter"/> may match, as of now; the last answer is reused while nothing is added.</summary>

@@ -250,6 +250,42 @@ public sealed class ChunkStoreTests
     }
 
     [Fact]
+    public void AStreamRuledOutWholeIsJudgedAgainOnceItGainsAChunkOrTheRangeChanges()
+    {
+        // Once its tails are cached, a stream the sieve rules out whole is judged from the summary the index keeps of it;
+        // a chunk written to the stream later, holding the needle, must be found, and other ranges counted as read.
+        using var dir = new TempDirectory();
+        using var store = ChunkStore.Open(Options(dir.Path));
+        var s = Labels(("app", "shop"));
+        const string needle = "ffffffff00000000";
+        store.Write("t", [.. Enumerable.Range(0, 30).Select(c => Chunk(s, Enumerable.Range(0, 100).Select(i =>
+            (Base + (((c * 100) + i) * Second), $"GET /orders/{i} request_id={(c * 1_000_003L) + (i * 7919L):x16}")), blockSize: 256 * 1024))]);
+        (int Rows, int Chunks, int ByTime, int ByContent) Search(long from, long through)
+        {
+            using var it = store.OpenEntries("t", new SelectedStream(s, 0), new EntryQuery(from, through, Filter: new LiteralPrefilter(needle)));
+            var rows = 0;
+            while (it.MoveNext())
+            {
+                rows++;
+            }
+
+            return (rows, it.Stats.Chunks, it.Stats.BlocksSkippedByTime, it.Stats.BlocksSkippedByContent);
+        }
+
+        Assert.Equal((0, 30, 0, 30), Search(Base, Base + Day));
+        Assert.Equal((0, 30, 0, 30), Search(Base, Base + Day));
+
+        // Chunks 5 to 9 overlap [500 s, 1000 s); none overlaps [5000 s, 6000 s).
+        Assert.Equal((0, 5, 0, 5), Search(Base + (500 * Second), Base + (1000 * Second)));
+        Assert.Equal((0, 0, 0, 0), Search(Base + (5000 * Second), Base + (6000 * Second)));
+
+        store.Write("t", [Chunk(s, [(Base + (3000 * Second), $"GET /orders request_id={needle}")])]);
+        Assert.Equal((1, 31, 0, 30), Search(Base, Base + Day));
+        Assert.Equal((1, 31, 0, 30), Search(Base, Base + Day));
+        Assert.Equal((0, 30, 0, 30), Search(Base, Base + (3000 * Second)));
+    }
+
+    [Fact]
     public void SampleExtractionCountsWithoutStrings()
     {
         using var dir = new TempDirectory();
