@@ -124,9 +124,9 @@ public sealed partial class ChunkStore
     /// <inheritdoc />
     public IEntryIterator OpenEntries(string tenant, SelectedStream stream, in EntryQuery query)
     {
-        if (RuledOut(tenant, stream.Labels, query, out var t0) is { } ruledOut && t0 is not null)
+        if (OpenJudged(tenant, stream.Labels, query) is { } judged)
         {
-            return ChunkEntryIterator.RuledOut(query, t0, ruledOut);
+            return judged;
         }
 
         var chunks = ChunksOf(tenant, stream.Labels, query.From, query.Through);
@@ -139,14 +139,13 @@ public sealed partial class ChunkStore
     }
 
     /// <summary>
-    /// What reading a stream would count when the sieve rules out every chunk of it a line-filtered search would read,
-    /// judged from the stream's <see cref="StreamSieve"/> kept by the index (local chunks in one index table only);
-    /// null when one may match, or when the search is not judged so.
+    /// A line-filtered read of a stream of local chunks in one index table, judged from the stream's
+    /// <see cref="StreamSieve"/> kept by the index: a stream whose every chunk the sieve rules out costs a pass over it,
+    /// and one that may match reads its chunks with their sieve entries at hand. Null when the read is not judged so.
     /// </summary>
-    private ReadStats? RuledOut(string tenant, LabelSet labels, in EntryQuery query, out Tenant? t)
+    private ChunkEntryIterator? OpenJudged(string tenant, LabelSet labels, in EntryQuery query)
     {
-        t = null;
-        if (_bucket is not null || query.Filter is not { IsEmpty: false } filter || !_tenants.TryGetValue(tenant, out t))
+        if (_bucket is not null || query.Filter is not { IsEmpty: false } filter || !_tenants.TryGetValue(tenant, out var t))
         {
             return null;
         }
@@ -158,7 +157,19 @@ public sealed partial class ChunkStore
         }
 
         var tails = _tails.TableFor(t.ChunksPath);
-        return tables[0].Index.SummaryOf(labels, tails.Summarizer)?.RuleOutAll(tails.Candidates(filter), query.From, query.Through);
+        if (tables[0].Index.SummaryOf(labels, tails.Summarizer) is not { } summary)
+        {
+            return null;
+        }
+
+        var candidates = tails.Candidates(filter);
+        if (summary.RuleOutAll(candidates, query.From, query.Through) is { } ruledOut)
+        {
+            return ChunkEntryIterator.RuledOut(query, t, ruledOut);
+        }
+
+        var (chunks, entries) = summary.Overlapping(query.From, query.Through, query.Direction);
+        return new ChunkEntryIterator(chunks, entries, candidates, query, ChunkLoader(t), t, ChunkPeek(t)!);
     }
 
     /// <summary>The chunk refs of one stream overlapping <c>[from, through)</c>, each once.</summary>

@@ -129,6 +129,26 @@ internal sealed class SieveCandidates(LiteralPrefilter filter, int version, ulon
     public bool MayMatch(int group, int column) =>
         group >= columns.Length || column >= columns[group] || (byGroup[group][column >> 6] & (1UL << (column & 63))) != 0;
 
+    /// <summary>Whether any of the columns <paramref name="ofGroup"/> of <paramref name="group"/> may match.</summary>
+    public bool AnyMayMatch(int group, ReadOnlySpan<int> ofGroup)
+    {
+        if (group >= columns.Length)
+        {
+            return true;
+        }
+
+        var (bits, known) = (byGroup[group], columns[group]);
+        foreach (var column in ofGroup)
+        {
+            if (column >= known || (bits[column >> 6] & (1UL << (column & 63))) != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// Whether the chunk of <paramref name="entry"/> may match; a column added after these candidates were made (or
     /// reused since) may, since they do not reflect its filter.
