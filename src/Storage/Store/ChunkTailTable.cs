@@ -90,13 +90,7 @@ internal sealed class ChunkTailTable
                 Volatile.Write(ref _slots, grown);
             }
 
-            var entry = new SieveEntry(-1, 0, 0, 0, 0, 0);
-            if (sieve && SieveFilter(tail, out var min, out var max, out var size) is { Length: > 0 } ids)
-            {
-                var (group, column) = _sieve.Add(ids);
-                entry = new SieveEntry(group, column, min, max, size, _sieve.Version);
-            }
-
+            var entry = sieve ? _sieve.Add(tail) : SieveEntry.None;
             Insert(_slots, new Slot { PackId = packId, Offset = offset, Entry = entry, Tail = tail });
             Volatile.Write(ref _count, _count + 1);
             return true;
@@ -139,7 +133,7 @@ internal sealed class ChunkTailTable
             var tail = Volatile.Read(ref slot.Tail);
             if (tail is null)
             {
-                entry = default;
+                entry = SieveEntry.None;
                 return null;
             }
 

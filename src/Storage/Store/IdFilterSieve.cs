@@ -48,39 +48,32 @@ internal sealed class IdFilterSieve
             }
         }
 
-        var bit = 1UL << (column & 63);
-        for (var i = 0; i < idFilter.Length; i++)
-        {
-            var b = idFilter[i];
-            while (b != 0)
-            {
-                var k = System.Numerics.BitOperations.TrailingZeroCount(b);
-                group.Rows[(i * 8) + k][word] |= bit;
-                b &= (byte)(b - 1);
-            }
-        }
-
+        SetColumn(group.Rows, idFilter, column, on: true);
         group.Columns += reused ? 0 : 1;
         _version++;
         return (group.Index, column);
     }
 
-    /// <summary>Clears the column <see cref="Add"/> made for <paramref name="idFilter"/>, for a later add to reuse.</summary>
-    public void Remove(int group, int column, ReadOnlySpan<byte> idFilter)
+    /// <summary>
+    /// Adds a column for <paramref name="tail"/>'s one block's id filter (see <see cref="ChunkTailTable.SieveFilter"/>); its
+    /// entry, or <see cref="SieveEntry.None"/> when the tail has no such filter.
+    /// </summary>
+    public SieveEntry Add(ChunkTail tail)
     {
-        var rows = _byIndex[group].Rows;
-        var word = column >> 6;
-        var bit = 1UL << (column & 63);
-        for (var i = 0; i < idFilter.Length; i++)
+        var ids = ChunkTailTable.SieveFilter(tail, out var min, out var max, out var size);
+        if (ids.IsEmpty)
         {
-            var b = idFilter[i];
-            while (b != 0)
-            {
-                rows[(i * 8) + System.Numerics.BitOperations.TrailingZeroCount(b)][word] &= ~bit;
-                b &= (byte)(b - 1);
-            }
+            return SieveEntry.None;
         }
 
+        var (group, column) = Add(ids);
+        return new SieveEntry(group, column, min, max, size, _version);
+    }
+
+    /// <summary>Clears the column <see cref="Add(ReadOnlySpan{byte})"/> made for <paramref name="idFilter"/>, for a later add to reuse.</summary>
+    public void Remove(int group, int column, ReadOnlySpan<byte> idFilter)
+    {
+        SetColumn(_byIndex[group].Rows, idFilter, column, on: false);
         _byIndex[group].Free.Push(column);
         _version++;
         Volatile.Write(ref _removals, _removals + 1);
@@ -105,6 +98,23 @@ internal sealed class IdFilterSieve
 
         _last = new SieveCandidates(filter, _version, byGroup, columns);
         return _last;
+    }
+
+    // Sets (or clears) the column's bit in the row of each bit set in the filter.
+    private static void SetColumn(ulong[][] rows, ReadOnlySpan<byte> idFilter, int column, bool on)
+    {
+        var word = column >> 6;
+        var bit = 1UL << (column & 63);
+        for (var i = 0; i < idFilter.Length; i++)
+        {
+            var b = idFilter[i];
+            while (b != 0)
+            {
+                ref var row = ref rows[(i * 8) + System.Numerics.BitOperations.TrailingZeroCount(b)][word];
+                row = on ? row | bit : row & ~bit;
+                b &= (byte)(b - 1);
+            }
+        }
     }
 
     private sealed class Group(int bits, int index)
