@@ -78,13 +78,19 @@ internal sealed partial class ChunkEntryIterator
         }
 
         var sieve = _sieveOfSearch ??= _sieve(filter);
-        _touched += (int)sieve.Touch(chunks);
         var stats = new ReadStats();
-        foreach (ref readonly var chunk in chunks)
+
+        // A window at a time: a stream whose first chunks may match stops after touching one window, not every chunk.
+        for (var start = 0; start < chunks.Length; start += JudgeWindow)
         {
-            if (!ChunkSieve.CountSkip(sieve.Judge(chunk, _query.From, _query.Through, out _, out var skippedBytes), skippedBytes, stats))
+            var window = chunks.Slice(start, Math.Min(JudgeWindow, chunks.Length - start));
+            _touched += (int)sieve.Touch(window);
+            foreach (ref readonly var chunk in window)
             {
-                return null;
+                if (!ChunkSieve.CountSkip(sieve.Judge(chunk, _query.From, _query.Through, out _, out var skippedBytes), skippedBytes, stats))
+                {
+                    return null;
+                }
             }
         }
 
