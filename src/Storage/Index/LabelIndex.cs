@@ -89,6 +89,7 @@ public sealed class LabelIndex : IDisposable
         {
             foreach (var s in _series)
             {
+                s.Summary = null;
                 s.Chunks.RemoveAll(c =>
                 {
                     if (!keys.Contains(c.Key))
@@ -207,6 +208,39 @@ public sealed class LabelIndex : IDisposable
                     }
                 }
             }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// The summary a reader keeps of the chunk list of <paramref name="labels"/>' series: <paramref name="summarize"/> gets the
+    /// list and the summary kept so far (null when none, or when the list changed since it was made) and returns the one to
+    /// keep. Null when the series is unknown. Lets a search judge a stream without copying its chunk list each time.
+    /// </summary>
+    public T? SummaryOf<T>(LabelSet labels, SeriesSummarizer<T> summarize)
+        where T : class
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            if (!_ids.TryGetValue(labels, out var id))
+            {
+                return null;
+            }
+
+            // Readers may race to replace a stale summary: each made its own from the same list, so either may stay.
+            var series = _series[id];
+            var kept = Volatile.Read(ref series.Summary) as T;
+            var summary = summarize(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(series.Chunks), kept);
+            if (!ReferenceEquals(summary, kept))
+            {
+                Volatile.Write(ref series.Summary, summary);
+            }
+
+            return summary;
         }
         finally
         {
@@ -561,10 +595,14 @@ public sealed class LabelIndex : IDisposable
 
         public ulong Fingerprint { get; } = fingerprint;
 
+        // A reader's summary of Chunks (see SummaryOf), dropped whenever the list changes.
+        public object? Summary;
+
         public List<ChunkRef> Chunks { get; } = [];
 
         public void Add(in ChunkRef chunk)
         {
+            Summary = null;
             Chunks.Add(chunk);
             _min = Math.Min(_min, chunk.From);
             _max = Math.Max(_max, chunk.Through);
@@ -589,3 +627,10 @@ public sealed class LabelIndex : IDisposable
         }
     }
 }
+
+/// <summary>
+/// Makes a reader's summary of a series' chunk list (<see cref="LabelIndex.SummaryOf{T}"/>), or returns
+/// <paramref name="kept"/>, the one made before, when it still holds.
+/// </summary>
+public delegate T SeriesSummarizer<T>(ReadOnlySpan<ChunkRef> chunks, T? kept)
+    where T : class;

@@ -27,7 +27,7 @@ internal sealed class FileChunkSieve(IReadOnlyList<FileChunk> files, SieveCandid
             return kept.Tail;
         }
 
-        entry = new SieveEntry(-1, 0, 0, 0, 0, 0);
+        entry = SieveEntry.None;
         return null;
     }
 }

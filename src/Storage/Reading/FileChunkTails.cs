@@ -20,21 +20,16 @@ public sealed class FileChunkTails(long maxBytes)
     internal KeptTail? TryKeep(ChunkTail tail)
     {
         // A sieve column costs its id filter's bits again, twice over while its rows have room to grow.
-        var ids = ChunkTailTable.SieveFilter(tail, out var min, out var max, out var size);
-        var cost = tail.Section.Length + (2L * ids.Length);
+        var cost = tail.Section.Length + (2L * ChunkTailTable.SieveFilter(tail, out _, out _, out _).Length);
         if (!_budget.TryTake(cost))
         {
             return null;
         }
 
-        var entry = new SieveEntry(-1, 0, 0, 0, 0, 0);
-        if (!ids.IsEmpty)
+        SieveEntry entry;
+        lock (_sync)
         {
-            lock (_sync)
-            {
-                var (group, column) = _sieve.Add(ids);
-                entry = new SieveEntry(group, column, min, max, size, _sieve.Version);
-            }
+            entry = _sieve.Add(tail);
         }
 
         return new KeptTail(tail, entry, cost);

@@ -26,6 +26,10 @@ internal sealed partial class ChunkEntryIterator
     private ChunkSieve? _sieveOfSearch;
     private ReadStats? _ruledOut;
 
+    // The pending chunks' sieve entries and the search's candidates, when the reader was given them (see StreamSieve).
+    private readonly SieveEntry[]? _entries;
+    private readonly SieveCandidates? _candidates;
+
     /// <summary>
     /// False when no block of pending chunk <paramref name="index"/> in the query's time range may hold a matching line
     /// (the skip is counted); true when one may, or when the tail does not check out (the full read then reports the
@@ -74,13 +78,19 @@ internal sealed partial class ChunkEntryIterator
         }
 
         var sieve = _sieveOfSearch ??= _sieve(filter);
-        _touched += (int)sieve.Touch(chunks);
         var stats = new ReadStats();
-        foreach (ref readonly var chunk in chunks)
+
+        // A window at a time: a stream whose first chunks may match stops after touching one window, not every chunk.
+        for (var start = 0; start < chunks.Length; start += JudgeWindow)
         {
-            if (!ChunkSieve.CountSkip(sieve.Judge(chunk, _query.From, _query.Through, out _, out var skippedBytes), skippedBytes, stats))
+            var window = chunks.Slice(start, Math.Min(JudgeWindow, chunks.Length - start));
+            _touched += (int)sieve.Touch(window);
+            foreach (ref readonly var chunk in window)
             {
-                return null;
+                if (!ChunkSieve.CountSkip(sieve.Judge(chunk, _query.From, _query.Through, out _, out var skippedBytes), skippedBytes, stats))
+                {
+                    return null;
+                }
             }
         }
 
@@ -93,7 +103,7 @@ internal sealed partial class ChunkEntryIterator
         var count = Math.Min(verdicts.Length, _pending.Length - from);
         var tails = _judgedTails.AsSpan(0, count);
         // One sieve per search: columns kept after it was made only count as may-match, so no window needs a new one.
-        var sieve = _sieveOfSearch ??= _sieve?.Invoke(_query.Filter!);
+        var sieve = _entries is null ? _sieveOfSearch ??= _sieve?.Invoke(_query.Filter!) : null;
         _touched += (int)(sieve?.Touch(_pending.AsSpan(from, count)) ?? 0);
         for (var i = 0; i < count; i++)
         {
@@ -101,7 +111,11 @@ internal sealed partial class ChunkEntryIterator
             var chunk = _pending[from + i];
             var (outcome, skippedBytes) = (SieveOutcome.Unknown, 0);
             tails[i] = null;
-            if (sieve is not null)
+            if (_entries is not null)
+            {
+                outcome = ChunkSieve.Judge(_entries[from + i], _candidates!, _query.From, _query.Through, out skippedBytes);
+            }
+            else if (sieve is not null)
             {
                 outcome = sieve.Judge(chunk, _query.From, _query.Through, out tails[i], out skippedBytes);
             }

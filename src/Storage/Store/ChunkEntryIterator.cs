@@ -71,27 +71,32 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
         }
 
         _pending = [.. chunks];
+        Order(_pending, query.Direction);
+    }
 
-        // The index lists a stream's chunks in time order as a rule: when their keys strictly increase, the order a sort
-        // would give is that one (or its reverse) and unique, so the sort is spared.
-        if (query.Direction == Direction.Forward)
-        {
-            if (!StrictlyIncreasing(_pending, static c => c.From))
-            {
-                Array.Sort(_pending, static (a, b) => a.From.CompareTo(b.From));
-            }
-        }
-        else if (StrictlyIncreasing(_pending, static c => c.Through))
-        {
-            Array.Reverse(_pending);
-        }
-        else
-        {
-            Array.Sort(_pending, static (a, b) => b.Through.CompareTo(a.Through));
-        }
+    /// <summary>
+    /// Reads chunks whose sieve entries are known (<see cref="StreamSieve"/>), already in the order the reader reads them
+    /// (<see cref="OrderOf"/>): <paramref name="entries"/>[i] is <paramref name="chunks"/>[i]'s (<see cref="SieveEntry.None"/>:
+    /// none), judged against <paramref name="candidates"/>; a chunk they do not rule out is judged from its tail. Both
+    /// arrays become the reader's.
+    /// </summary>
+    public ChunkEntryIterator(ChunkRef[] chunks, SieveEntry[] entries, SieveCandidates candidates, in EntryQuery query,
+        Func<ChunkRef, ChunkBytes> load, IChunkOrigin origin, ChunkTailSource tails)
+    {
+        _query = query;
+        _load = load;
+        _tails = tails;
+        _origin = origin;
+        _pending = chunks;
+        _entries = entries;
+        _candidates = candidates;
     }
 
     public ReadStats Stats { get; } = new();
+
+    /// <summary>A reader with nothing to read, counting <paramref name="ruledOut"/> (the skips of a stream ruled out whole) on its first advance.</summary>
+    public static ChunkEntryIterator RuledOut(in EntryQuery query, IChunkOrigin origin, ReadStats ruledOut) =>
+        new([], query, static _ => default, origin) { _ruledOut = ruledOut };
 
     public IReadOnlyList<string> Warnings => _warnings;
 
@@ -165,6 +170,64 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
             BlockReadTotals.Add(Stats);
         }
     }
+
+    // The index lists a stream's chunks in time order as a rule: when their keys strictly increase, the order a sort would
+    // give is that one (or its reverse) and unique, so the sort is spared.
+    private static void Order(ChunkRef[] chunks, Direction direction)
+    {
+        if (direction == Direction.Forward)
+        {
+            if (!StrictlyIncreasing(chunks, static c => c.From))
+            {
+                Array.Sort(chunks, ByFrom);
+            }
+        }
+        else if (StrictlyIncreasing(chunks, static c => c.Through))
+        {
+            Array.Reverse(chunks);
+        }
+        else
+        {
+            Array.Sort(chunks, ByThroughDescending);
+        }
+    }
+
+    /// <summary>
+    /// The order a reader reads <paramref name="chunks"/> in for <paramref name="direction"/>, as positions: the reader of
+    /// <c>chunks[order[0]], chunks[order[1]], ...</c> needs no ordering of its own.
+    /// </summary>
+    public static int[] OrderOf(ChunkRef[] chunks, Direction direction)
+    {
+        var order = new int[chunks.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        // Sorting positions by the same comparison orders them as sorting the chunks would (one algorithm, asked the same
+        // questions, gives the same answers), so chunks with equal keys keep the order Order gives them.
+        if (direction == Direction.Forward)
+        {
+            if (!StrictlyIncreasing(chunks, static c => c.From))
+            {
+                Array.Sort(order, (a, b) => ByFrom(chunks[a], chunks[b]));
+            }
+        }
+        else if (StrictlyIncreasing(chunks, static c => c.Through))
+        {
+            Array.Reverse(order);
+        }
+        else
+        {
+            Array.Sort(order, (a, b) => ByThroughDescending(chunks[a], chunks[b]));
+        }
+
+        return order;
+    }
+
+    private static int ByFrom(ChunkRef a, ChunkRef b) => a.From.CompareTo(b.From);
+
+    private static int ByThroughDescending(ChunkRef a, ChunkRef b) => b.Through.CompareTo(a.Through);
 
     private static bool StrictlyIncreasing(ChunkRef[] chunks, Func<ChunkRef, long> key)
     {

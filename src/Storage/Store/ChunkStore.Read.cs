@@ -124,6 +124,11 @@ public sealed partial class ChunkStore
     /// <inheritdoc />
     public IEntryIterator OpenEntries(string tenant, SelectedStream stream, in EntryQuery query)
     {
+        if (OpenJudged(tenant, stream.Labels, query) is { } judged)
+        {
+            return judged;
+        }
+
         var chunks = ChunksOf(tenant, stream.Labels, query.From, query.Through);
         if (chunks.Count == 0 || TenantToRead(tenant) is not { } t)
         {
@@ -131,6 +136,40 @@ public sealed partial class ChunkStore
         }
 
         return new ChunkEntryIterator(chunks, query, ChunkLoader(t), t, ChunkPeek(t), _bucket is null ? _tails.SieveFor(t.ChunksPath) : null);
+    }
+
+    /// <summary>
+    /// A line-filtered read of a stream of local chunks in one index table, judged from the stream's
+    /// <see cref="StreamSieve"/> kept by the index: a stream whose every chunk the sieve rules out costs a pass over it,
+    /// and one that may match reads its chunks with their sieve entries at hand. Null when the read is not judged so.
+    /// </summary>
+    private ChunkEntryIterator? OpenJudged(string tenant, LabelSet labels, in EntryQuery query)
+    {
+        if (_bucket is not null || query.Filter is not { IsEmpty: false } filter || !_tenants.TryGetValue(tenant, out var t))
+        {
+            return null;
+        }
+
+        var tables = ViewsIn(tenant, query.From, query.Through);
+        if (tables.Count != 1)
+        {
+            return null;
+        }
+
+        var tails = _tails.TableFor(t.ChunksPath);
+        if (tables[0].Index.SummaryOf(labels, tails.Summarizer) is not { } summary)
+        {
+            return null;
+        }
+
+        var candidates = tails.Candidates(filter);
+        if (summary.RuleOutAll(candidates, query.From, query.Through) is { } ruledOut)
+        {
+            return ChunkEntryIterator.RuledOut(query, t, ruledOut);
+        }
+
+        var (chunks, entries) = summary.Overlapping(query.From, query.Through, query.Direction);
+        return new ChunkEntryIterator(chunks, entries, candidates, query, ChunkLoader(t), t, ChunkPeek(t)!);
     }
 
     /// <summary>The chunk refs of one stream overlapping <c>[from, through)</c>, each once.</summary>

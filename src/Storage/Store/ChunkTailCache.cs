@@ -25,6 +25,9 @@ internal sealed class ChunkTailCache(long maxBytes)
         return (in ChunkRef c, out int bytesRead) => Get(tails, c, read, out bytesRead);
     }
 
+    /// <summary>The tails kept for <paramref name="directory"/>.</summary>
+    public ChunkTailTable TableFor(string directory) => _directories.GetOrAdd(directory, static _ => new());
+
     /// <summary>The sieve over the tails kept for <paramref name="directory"/>.</summary>
     public ChunkSieveSource SieveFor(string directory)
     {

@@ -19,6 +19,17 @@ internal sealed class ChunkTailTable
     private Slot[] _slots = new Slot[1024];
     private int _count;
 
+    public ChunkTailTable() => Summarizer = (chunks, kept) => StreamSieve.Summarize(this, chunks, kept);
+
+    /// <summary>Tails kept.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Columns removed from the sieve (see <see cref="IdFilterSieve.Removals"/>).</summary>
+    public int SieveRemovals => _sieve.Removals;
+
+    /// <summary>Makes (or keeps) a stream's <see cref="StreamSieve"/> over this table, for <see cref="LabelIndex.SummaryOf{T}"/>.</summary>
+    public SeriesSummarizer<StreamSieve> Summarizer { get; }
+
     /// <summary>The tail kept for the chunk at <paramref name="offset"/> of pack <paramref name="packId"/>, or null.</summary>
     public ChunkTail? Find(long packId, long offset) => Find(Volatile.Read(ref _slots), packId, offset, out _);
 
@@ -79,15 +90,9 @@ internal sealed class ChunkTailTable
                 Volatile.Write(ref _slots, grown);
             }
 
-            var entry = new SieveEntry(-1, 0, 0, 0, 0, 0);
-            if (sieve && SieveFilter(tail, out var min, out var max, out var size) is { Length: > 0 } ids)
-            {
-                var (group, column) = _sieve.Add(ids);
-                entry = new SieveEntry(group, column, min, max, size, _sieve.Version);
-            }
-
+            var entry = sieve ? _sieve.Add(tail) : SieveEntry.None;
             Insert(_slots, new Slot { PackId = packId, Offset = offset, Entry = entry, Tail = tail });
-            _count++;
+            Volatile.Write(ref _count, _count + 1);
             return true;
         }
     }
@@ -128,7 +133,7 @@ internal sealed class ChunkTailTable
             var tail = Volatile.Read(ref slot.Tail);
             if (tail is null)
             {
-                entry = default;
+                entry = SieveEntry.None;
                 return null;
             }
 
@@ -177,4 +182,8 @@ internal sealed class ChunkTailTable
 /// <param name="MaxTime">The block's last timestamp.</param>
 /// <param name="CompressedSize">The block's compressed size.</param>
 /// <param name="AddedAt">The sieve's version after the column was added.</param>
-internal readonly record struct SieveEntry(int Group, int Column, long MinTime, long MaxTime, int CompressedSize, int AddedAt);
+internal readonly record struct SieveEntry(int Group, int Column, long MinTime, long MaxTime, int CompressedSize, int AddedAt)
+{
+    /// <summary>The entry of a chunk without a sieve column.</summary>
+    public static SieveEntry None { get; } = new(-1, 0, 0, 0, 0, 0);
+}

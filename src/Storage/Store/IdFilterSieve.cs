@@ -14,10 +14,14 @@ internal sealed class IdFilterSieve
     private readonly Dictionary<int, Group> _groups = [];
     private readonly List<Group> _byIndex = [];
     private int _version;
+    private int _removals;
     private SieveCandidates? _last;
 
     /// <summary>Counts adds and removes: candidates made at a version reflect exactly the columns added at or before it.</summary>
     public int Version => _version;
+
+    /// <summary>Counts removes: an entry kept from before a remove may name a column cleared (or reused) since.</summary>
+    public int Removals => Volatile.Read(ref _removals);
 
     /// <summary>
     /// Adds a column for a chunk whose one block has <paramref name="idFilter"/>; returns its group and column (the
@@ -44,41 +48,35 @@ internal sealed class IdFilterSieve
             }
         }
 
-        var bit = 1UL << (column & 63);
-        for (var i = 0; i < idFilter.Length; i++)
-        {
-            var b = idFilter[i];
-            while (b != 0)
-            {
-                var k = System.Numerics.BitOperations.TrailingZeroCount(b);
-                group.Rows[(i * 8) + k][word] |= bit;
-                b &= (byte)(b - 1);
-            }
-        }
-
+        SetColumn(group.Rows, idFilter, column, on: true);
         group.Columns += reused ? 0 : 1;
         _version++;
         return (group.Index, column);
     }
 
-    /// <summary>Clears the column <see cref="Add"/> made for <paramref name="idFilter"/>, for a later add to reuse.</summary>
-    public void Remove(int group, int column, ReadOnlySpan<byte> idFilter)
+    /// <summary>
+    /// Adds a column for <paramref name="tail"/>'s one block's id filter (see <see cref="ChunkTailTable.SieveFilter"/>); its
+    /// entry, or <see cref="SieveEntry.None"/> when the tail has no such filter.
+    /// </summary>
+    public SieveEntry Add(ChunkTail tail)
     {
-        var rows = _byIndex[group].Rows;
-        var word = column >> 6;
-        var bit = 1UL << (column & 63);
-        for (var i = 0; i < idFilter.Length; i++)
+        var ids = ChunkTailTable.SieveFilter(tail, out var min, out var max, out var size);
+        if (ids.IsEmpty)
         {
-            var b = idFilter[i];
-            while (b != 0)
-            {
-                rows[(i * 8) + System.Numerics.BitOperations.TrailingZeroCount(b)][word] &= ~bit;
-                b &= (byte)(b - 1);
-            }
+            return SieveEntry.None;
         }
 
+        var (group, column) = Add(ids);
+        return new SieveEntry(group, column, min, max, size, _version);
+    }
+
+    /// <summary>Clears the column <see cref="Add(ReadOnlySpan{byte})"/> made for <paramref name="idFilter"/>, for a later add to reuse.</summary>
+    public void Remove(int group, int column, ReadOnlySpan<byte> idFilter)
+    {
+        SetColumn(_byIndex[group].Rows, idFilter, column, on: false);
         _byIndex[group].Free.Push(column);
         _version++;
+        Volatile.Write(ref _removals, _removals + 1);
     }
 
     /// <summary>The columns <paramref name="filter"/> may match, as of now; the last answer is reused while nothing is added.</summary>
@@ -102,6 +100,23 @@ internal sealed class IdFilterSieve
         return _last;
     }
 
+    // Sets (or clears) the column's bit in the row of each bit set in the filter.
+    private static void SetColumn(ulong[][] rows, ReadOnlySpan<byte> idFilter, int column, bool on)
+    {
+        var word = column >> 6;
+        var bit = 1UL << (column & 63);
+        for (var i = 0; i < idFilter.Length; i++)
+        {
+            var b = idFilter[i];
+            while (b != 0)
+            {
+                ref var row = ref rows[(i * 8) + System.Numerics.BitOperations.TrailingZeroCount(b)][word];
+                row = on ? row | bit : row & ~bit;
+                b &= (byte)(b - 1);
+            }
+        }
+    }
+
     private sealed class Group(int bits, int index)
     {
         public int Index { get; } = index;
@@ -123,6 +138,26 @@ internal sealed class SieveCandidates(LiteralPrefilter filter, int version, ulon
 
     public bool MayMatch(int group, int column) =>
         group >= columns.Length || column >= columns[group] || (byGroup[group][column >> 6] & (1UL << (column & 63))) != 0;
+
+    /// <summary>Whether any of the columns <paramref name="ofGroup"/> of <paramref name="group"/> may match.</summary>
+    public bool AnyMayMatch(int group, ReadOnlySpan<int> ofGroup)
+    {
+        if (group >= columns.Length)
+        {
+            return true;
+        }
+
+        var (bits, known) = (byGroup[group], columns[group]);
+        foreach (var column in ofGroup)
+        {
+            if (column >= known || (bits[column >> 6] & (1UL << (column & 63))) != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// Whether the chunk of <paramref name="entry"/> may match; a column added after these candidates were made (or

@@ -250,6 +250,65 @@ public sealed class ChunkStoreTests
     }
 
     [Fact]
+    public void AStreamRuledOutWholeIsJudgedAgainOnceItGainsAChunkOrTheRangeChanges()
+    {
+        // Once its tails are cached, a stream the sieve rules out whole is judged from the summary the index keeps of it;
+        // a chunk written to the stream later, holding the needle, must be found, and other ranges counted as read.
+        using var dir = new TempDirectory();
+        using var store = ChunkStore.Open(Options(dir.Path));
+        var s = Labels(("app", "shop"));
+        const string needle = "ffffffff00000000";
+        store.Write("t", [.. Enumerable.Range(0, 30).Select(c => Chunk(s, Enumerable.Range(0, 100).Select(i =>
+            (Base + (((c * 100) + i) * Second), $"GET /orders/{i} request_id={(c * 1_000_003L) + (i * 7919L):x16}")), blockSize: 256 * 1024))]);
+        long skippedBytes = 0;
+        (int Rows, int Chunks, int ByTime, int ByContent) Search(long from, long through) => SearchIn(from, through, Direction.Forward).Counts;
+        (List<long> Rows, (int Rows, int Chunks, int ByTime, int ByContent) Counts) SearchIn(long from, long through, Direction direction)
+        {
+            using var it = store.OpenEntries("t", new SelectedStream(s, 0), new EntryQuery(from, through, direction, new LiteralPrefilter(needle)));
+            var rows = new List<long>();
+            while (it.MoveNext())
+            {
+                rows.Add(it.Current.Timestamp);
+            }
+
+            skippedBytes = it.Stats.SkippedByContentBytes;
+            return (rows, (rows.Count, it.Stats.Chunks, it.Stats.BlocksSkippedByTime, it.Stats.BlocksSkippedByContent));
+        }
+
+        // The first search judges each chunk's tail in full; the second rules the stream out from its summary alone.
+        Assert.Equal((0, 30, 0, 30), Search(Base, Base + Day));
+        var bytesOfFirst = skippedBytes;
+        Assert.Equal((0, 30, 0, 30), Search(Base, Base + Day));
+        Assert.Equal(bytesOfFirst, skippedBytes);
+
+        // Chunks 5 to 9 overlap [500 s, 1000 s); none overlaps [5000 s, 6000 s).
+        Assert.Equal((0, 5, 0, 5), Search(Base + (500 * Second), Base + (1000 * Second)));
+        Assert.Equal((0, 0, 0, 0), Search(Base + (5000 * Second), Base + (6000 * Second)));
+
+        store.Write("t", [Chunk(s, [(Base + (3000 * Second), $"GET /orders request_id={needle}")])]);
+        Assert.Equal((1, 31, 0, 30), Search(Base, Base + Day));
+        Assert.Equal((1, 31, 0, 30), Search(Base, Base + Day));
+        Assert.Equal((0, 30, 0, 30), Search(Base, Base + (3000 * Second)));
+
+        // A chunk overlapping chunks 1 and 2 takes the stream's chunks out of time order: the reader sorts them with
+        // their sieve entries, in both directions.
+        var late = Base + (200 * Second) + (Second / 2);
+        store.Write("t", [Chunk(s, [(late - Second, "GET /late request_id=0000000011111111"), (late, $"GET /late request_id={needle}")])]);
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var forward = SearchIn(Base, Base + Day, Direction.Forward);
+            Assert.Equal([late, Base + (3000 * Second)], forward.Rows);
+            Assert.Equal((2, 32, 0, 30), forward.Counts);
+            var backward = SearchIn(Base, Base + Day, Direction.Backward);
+            Assert.Equal([Base + (3000 * Second), late], backward.Rows);
+            Assert.Equal((2, 32, 0, 30), backward.Counts);
+            var some = SearchIn(Base + (150 * Second), Base + (300 * Second), Direction.Backward);
+            Assert.Equal([late], some.Rows);
+            Assert.Equal((1, 3, 0, 2), some.Counts);
+        }
+    }
+
+    [Fact]
     public void SampleExtractionCountsWithoutStrings()
     {
         using var dir = new TempDirectory();

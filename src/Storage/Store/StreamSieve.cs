@@ -1,0 +1,176 @@
+using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Reading;
+
+namespace LokiSharp.Storage.Store;
+
+/// <summary>
+/// One stream's chunks as its directory's sieve sees them (<see cref="ChunkTailTable"/>): per chunk its time range in the
+/// index and its sieve entry, in one array (the chunk refs apart, for a stream that may match). A needle search rules out
+/// nearly every stream; with this summary that costs a pass over a few words per chunk, not a copy of the stream's chunk
+/// list and a table lookup per chunk (and, when all its chunks have columns in one group, one bit test per chunk). Made by
+/// searches and kept by the index with the stream's chunk list (<see cref="LabelIndex.SummaryOf{T}"/>, dropped when the
+/// list changes); made again when the table's sieve has lost a column since (a kept entry may name a cleared or reused
+/// column), or when the table has kept more tails while some of the stream's chunks had none.
+/// </summary>
+internal sealed class StreamSieve
+{
+    private readonly ChunkTailTable _table;
+    private readonly Chunk[] _chunks;
+    private readonly ChunkRef[] _refs;
+    private readonly int _removals;
+    private readonly int _tails;
+    private readonly bool _complete;
+
+    // The order a reader reads all chunks in, per direction, made on first use.
+    private int[]? _forward;
+    private int[]? _backward;
+
+    // When every chunk has a column in one group: the columns, and what a search whose range covers every chunk and
+    // block needs to rule them all out at once (one bit test per chunk).
+    private readonly int _group = -1;
+    private readonly int[] _columns = [];
+    private readonly int _addedAt;
+    private readonly long _latestFrom = long.MinValue;
+    private readonly long _earliestThrough = long.MaxValue;
+    private readonly long _latestMinTime = long.MinValue;
+    private readonly long _earliestMaxTime = long.MaxValue;
+    private readonly long _bytes;
+
+    private StreamSieve(ChunkTailTable table, ReadOnlySpan<ChunkRef> chunks)
+    {
+        // Read before the entries: a tail kept or a column removed meanwhile makes this summary stale, not wrong.
+        _table = table;
+        _removals = table.SieveRemovals;
+        _tails = table.Count;
+        _complete = true;
+        _chunks = new Chunk[chunks.Length];
+        _refs = chunks.ToArray();
+        for (var i = 0; i < chunks.Length; i++)
+        {
+            ref readonly var c = ref chunks[i];
+            var entry = table.Find(c.PackId, c.Offset, out var kept) is null ? SieveEntry.None : kept;
+            _chunks[i] = new Chunk(c.From, c.Through, entry);
+            _complete &= entry.Group >= 0;
+        }
+
+        if (!_complete || chunks.IsEmpty || !OneGroup(_chunks))
+        {
+            return;
+        }
+
+        _group = _chunks[0].Entry.Group;
+        _columns = new int[chunks.Length];
+        for (var i = 0; i < _chunks.Length; i++)
+        {
+            ref readonly var c = ref _chunks[i];
+            _columns[i] = c.Entry.Column;
+            _addedAt = Math.Max(_addedAt, c.Entry.AddedAt);
+            _latestFrom = Math.Max(_latestFrom, c.From);
+            _earliestThrough = Math.Min(_earliestThrough, c.Through);
+            _latestMinTime = Math.Max(_latestMinTime, c.Entry.MinTime);
+            _earliestMaxTime = Math.Min(_earliestMaxTime, c.Entry.MaxTime);
+            _bytes += c.Entry.CompressedSize;
+        }
+    }
+
+    /// <summary>The summary of <paramref name="chunks"/> over <paramref name="table"/>: <paramref name="kept"/> while it holds.</summary>
+    public static StreamSieve Summarize(ChunkTailTable table, ReadOnlySpan<ChunkRef> chunks, StreamSieve? kept) =>
+        kept is not null && kept.Holds(table) ? kept : new StreamSieve(table, chunks);
+
+    /// <summary>
+    /// What reading the stream's chunks overlapping <c>[from, through)</c> would count when <paramref name="candidates"/>
+    /// rule out every one of them (as <see cref="ChunkEntryIterator"/>'s own judging would); null when one may match.
+    /// </summary>
+    public ReadStats? RuleOutAll(SieveCandidates candidates, long from, long through)
+    {
+        // Every chunk overlaps the range and every block lies in it: each chunk counts as one block skipped by content.
+        if (_group >= 0 && _addedAt <= candidates.Version && _latestFrom < through && _earliestThrough >= from &&
+            _latestMinTime < through && _earliestMaxTime >= from)
+        {
+            return candidates.AnyMayMatch(_group, _columns)
+                ? null
+                : new ReadStats { Chunks = _columns.Length, BlocksSkippedByContent = _columns.Length, SkippedByContentBytes = _bytes };
+        }
+
+        var stats = new ReadStats();
+        foreach (ref readonly var c in _chunks.AsSpan())
+        {
+            // The index lists only the chunks overlapping the range; the others are not counted at all.
+            if (c.From < through && c.Through >= from &&
+                !ChunkSieve.CountSkip(ChunkSieve.Judge(c.Entry, candidates, from, through, out var skippedBytes), skippedBytes, stats))
+            {
+                return null;
+            }
+        }
+
+        return stats;
+    }
+
+    /// <summary>
+    /// The stream's chunks overlapping <c>[from, through)</c>, each with its sieve entry, in the order a reader reads them
+    /// in <paramref name="direction"/> (see <see cref="ChunkEntryIterator.OrderOf"/>).
+    /// </summary>
+    public (ChunkRef[] Chunks, SieveEntry[] Entries) Overlapping(long from, long through, Direction direction)
+    {
+        var count = 0;
+        foreach (ref readonly var c in _chunks.AsSpan())
+        {
+            count += c.From < through && c.Through >= from ? 1 : 0;
+        }
+
+        // The order of all chunks is kept per direction (a stream read again is read in the same order); a part of them
+        // is ordered afresh, as a sort of that part alone would order it.
+        var (chunks, entries) = (new ChunkRef[count], new SieveEntry[count]);
+        for (int i = 0, n = 0; n < count; i++)
+        {
+            if (_chunks[i].From < through && _chunks[i].Through >= from)
+            {
+                (chunks[n], entries[n]) = (_refs[i], _chunks[i].Entry);
+                n++;
+            }
+        }
+
+        int[] order;
+        if (count == _chunks.Length)
+        {
+            ref var kept = ref direction == Direction.Forward ? ref _forward : ref _backward;
+            order = Volatile.Read(ref kept) ?? Keep(ref kept, ChunkEntryIterator.OrderOf(chunks, direction));
+        }
+        else
+        {
+            order = ChunkEntryIterator.OrderOf(chunks, direction);
+        }
+
+        var (ordered, orderedEntries) = (new ChunkRef[count], new SieveEntry[count]);
+        for (var i = 0; i < count; i++)
+        {
+            (ordered[i], orderedEntries[i]) = (chunks[order[i]], entries[order[i]]);
+        }
+
+        return (ordered, orderedEntries);
+
+        static int[] Keep(ref int[]? kept, int[] order)
+        {
+            Volatile.Write(ref kept, order);
+            return order;
+        }
+    }
+
+    private static bool OneGroup(Chunk[] chunks)
+    {
+        foreach (ref readonly var c in chunks.AsSpan())
+        {
+            if (c.Entry.Group != chunks[0].Entry.Group)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool Holds(ChunkTailTable table) =>
+        ReferenceEquals(table, _table) && _removals == table.SieveRemovals && (_complete || _tails == table.Count);
+
+    private readonly record struct Chunk(long From, long Through, SieveEntry Entry);
+}
