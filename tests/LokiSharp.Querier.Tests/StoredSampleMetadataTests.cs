@@ -1,12 +1,7 @@
-using System.Buffers;
-using System.Text.Json;
-using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
-using LokiSharp.LogQL.Syntax;
 using LokiSharp.Querier.Logs;
 using LokiSharp.Querier.Metrics;
-using LokiSharp.Querier.Responses;
 
 namespace LokiSharp.Querier.Tests;
 
@@ -82,26 +77,15 @@ public sealed class StoredSampleMetadataTests
     private static string Values(string query)
     {
         var stats = new QueryStatistics();
-        var evaluator = new MetricQueryEvaluator(new StoredSampleSource([Data.Value], "fake", stats),
-            new MetricQueryLimits { MaxQuerySeries = 0, MaxParallelism = 2 });
-        MetricResult result;
         try
         {
-            result = evaluator.Evaluate((SampleExpr)LogQLParser.Parse(query), MetricQueryParameters.Range(Start, End, 60 * Second));
+            return MetricQueryJson.Result(MetricQueryJson.Of(new StoredSampleSource([Data.Value], "fake", stats), stats, query,
+                MetricQueryParameters.Range(Start, End, 60 * Second), new MetricQueryLimits { MaxQuerySeries = 0, MaxParallelism = 2 }));
         }
         catch (MetricQueryException e)
         {
             return "error: " + e.Message;
         }
-
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            LokiJson.WriteMetric(writer, result, stats, []);
-        }
-
-        using var document = JsonDocument.Parse(buffer.WrittenMemory);
-        return document.RootElement.GetProperty("data").GetProperty("result").GetRawText();
     }
 
     /// <summary>

@@ -1,13 +1,9 @@
-using System.Buffers;
-using System.Text;
-using System.Text.Json;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Evaluation;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.Querier.Logs;
 using LokiSharp.Querier.Metrics;
-using LokiSharp.Querier.Responses;
 
 namespace LokiSharp.Querier.Tests;
 
@@ -106,29 +102,21 @@ public sealed class StoredSampleSourceTests
 
     private static string Json(string query, bool instant, int parallelism)
     {
-        var result = Evaluate(query, instant, parallelism, out var stats);
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            LokiJson.WriteMetric(writer, result, stats, []);
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var stats = new QueryStatistics();
+        return MetricQueryJson.Of(Source(stats), stats, query, Parameters(instant), new MetricQueryLimits { MaxQuerySeries = 0, MaxParallelism = parallelism });
     }
 
-    private static string Values(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.GetProperty("data").GetProperty("result").GetRawText();
-    }
+    private static string Values(string json) => MetricQueryJson.Result(json);
 
     private static MetricResult Evaluate(string query, bool instant, int parallelism, out QueryStatistics stats, MetricQueryLimits? limits = null, long? time = null)
     {
         stats = new QueryStatistics();
         var evaluator = new MetricQueryEvaluator(Source(stats), limits ?? new MetricQueryLimits { MaxQuerySeries = 0, MaxParallelism = parallelism });
-        var parameters = instant ? MetricQueryParameters.Instant(time ?? Start + (10 * 60 * Second)) : MetricQueryParameters.Range(Start, End, 60 * Second);
-        return evaluator.Evaluate((SampleExpr)LogQLParser.Parse(query), parameters);
+        return evaluator.Evaluate((SampleExpr)LogQLParser.Parse(query), Parameters(instant, time));
     }
+
+    private static MetricQueryParameters Parameters(bool instant, long? time = null) =>
+        instant ? MetricQueryParameters.Instant(time ?? Start + (10 * 60 * Second)) : MetricQueryParameters.Range(Start, End, 60 * Second);
 
     private static StoredSampleSource Source(QueryStatistics stats) => new([Data.Value.Store, Data.Value.Head], Tenant, stats);
 

@@ -68,21 +68,22 @@ public sealed class LogPipeline
         var requirements = new List<LiteralRequirement>();
         var lineRewritten = false;
         List<StageExpr> list = [.. stages];
-        foreach (var stage in list)
+        for (var i = 0; i < list.Count; i++)
         {
-            var step = StageCompiler.Compile(stage, lineRewritten ? null : requirements, hints);
+            if (list[i] is JsonParserExpr { Extractions.IsEmpty: true } && i + 1 < list.Count && list[i + 1] is LabelFilterExpr expr)
+            {
+                // A json parser followed by a label filter stops walking a line as soon as the filter is sure to drop
+                // it: the filter is compiled first, and the parser once, with the filter's verdict.
+                var filter = (LabelFilterStep)StageCompiler.Compile(expr, lineRewritten ? null : requirements, hints);
+                compiled.Add(new JsonParserStep(hints, EarlyFilterVerdict.For(expr.Filter, filter.Predicate)));
+                compiled.Add(filter);
+                i++;
+                continue;
+            }
+
+            var step = StageCompiler.Compile(list[i], lineRewritten ? null : requirements, hints);
             compiled.Add(step);
             lineRewritten |= step.RewritesLine;
-        }
-
-        // A json parser followed by a label filter stops walking a line as soon as the filter is sure to drop it.
-        for (var i = 0; i + 1 < compiled.Count; i++)
-        {
-            if (compiled[i] is JsonParserStep && compiled[i + 1] is LabelFilterStep filter && list[i + 1] is LabelFilterExpr expr &&
-                EarlyFilterVerdict.For(expr.Filter, filter.Predicate) is { } verdict)
-            {
-                compiled[i] = new JsonParserStep(hints, verdict);
-            }
         }
 
         return new LogPipeline([.. compiled], requirements);

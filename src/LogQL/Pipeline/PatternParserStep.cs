@@ -29,8 +29,8 @@ public sealed class PatternParserStep : PipelineStep
         }
     }
 
-    /// <summary>The names of the named captures (<c>&lt;_&gt;</c> extracts nothing).</summary>
-    internal IEnumerable<string> CaptureNames
+    /// <summary>The names of the named captures (<c>&lt;_&gt;</c> extracts nothing): the only labels the stage writes.</summary>
+    internal override IEnumerable<string> FixedLabelsWritten
     {
         get
         {

@@ -14,4 +14,11 @@ public abstract class PipelineStep
 
     /// <summary>Whether the stage may replace the line (later line filters then see different text).</summary>
     public virtual bool RewritesLine => false;
+
+    /// <summary>
+    /// For a stage that reads no label, never sets an error and writes only labels it names up front: those names
+    /// (empty for a stage that writes none). Null, the default, when the stage may read or write others: then an
+    /// entry's structured metadata can change a sample through it in ways not known in advance.
+    /// </summary>
+    internal virtual IEnumerable<string>? FixedLabelsWritten => null;
 }

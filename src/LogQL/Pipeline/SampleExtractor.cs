@@ -80,10 +80,10 @@ public sealed class SampleExtractor
         MetadataNamesRead = NamesMetadataCanChange(_pipeline, source, LabelMode, names);
     }
 
-    // Known only when samples keep named labels and every stage is a line filter or a pattern parser: those read no
-    // label, write only their captures and never set an error. Then a metadata pair can change a sample only by
-    // being kept (under its name or, taken by a stream label, its suffixed form), by taking a capture's name (which
-    // the capture is then written under with the suffix), or by being an error label.
+    // Known only when samples keep named labels and every stage names the labels it writes up front
+    // (PipelineStep.FixedLabelsWritten: line filters, pattern parsers). Then a metadata pair can change a sample only by
+    // being kept (under its name or, taken by a stream label, its suffixed form), by taking a written label's name
+    // (which the stage then writes with the suffix), or by being an error label.
     private static HashSet<string>? NamesMetadataCanChange(LogPipeline pipeline, SampleValueSource source, OutputLabelMode mode, HashSet<string> kept)
     {
         if (source == SampleValueSource.Unwrap || mode is not (OutputLabelMode.Keep or OutputLabelMode.None))
@@ -94,16 +94,12 @@ public sealed class SampleExtractor
         var names = new HashSet<string>(StringComparer.Ordinal) { PipelineLabels.Error, PipelineLabels.ErrorDetails };
         foreach (var step in pipeline.Stages)
         {
-            switch (step)
+            if (step.FixedLabelsWritten is not { } written)
             {
-                case LineFilterStep:
-                    break;
-                case PatternParserStep pattern:
-                    names.UnionWith(pattern.CaptureNames);
-                    break;
-                default:
-                    return null;
+                return null;
             }
+
+            names.UnionWith(written);
         }
 
         foreach (var name in kept)

@@ -195,11 +195,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             if (_direct is { } direct && entry.Metadata.Encoded.Length <= 1)
             {
                 // No stages and no metadata: the sample is the stream's, its value the count or the line length.
-                _kept++;
-                TimestampNs = entry.Timestamp;
-                Value = direct == SampleValueSource.Bytes ? entry.Line.Length : 1;
-                Labels = _streamLabels;
-                return true;
+                return Emit(entry.Timestamp, DirectValue(direct, entry), _streamLabels);
             }
 
             _extractor ??= Rent().Extractor.ForStream(_streamLabels);
@@ -215,26 +211,26 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
                         _keptStreamLabels = plain.All;
                     }
 
-                    _kept++;
-                    TimestampNs = entry.Timestamp;
-                    Value = countOrBytes == SampleValueSource.Bytes ? entry.Line.Length : 1;
-                    Labels = _keptStreamLabels;
-                    return true;
+                    return Emit(entry.Timestamp, DirectValue(countOrBytes, entry), _keptStreamLabels);
                 }
 
                 // The stages never see this metadata: without it they take their per-stream shortcuts.
                 metadata = [];
             }
 
-            if (!_extractor.Process(entry.Timestamp, entry.Line, metadata, out var value, out var labels))
-            {
-                return false;
-            }
+            return _extractor.Process(entry.Timestamp, entry.Line, metadata, out var value, out var labels) &&
+                Emit(entry.Timestamp, value, labels.All);
+        }
 
+        private static double DirectValue(SampleValueSource source, LogEntry entry) => source == SampleValueSource.Bytes ? entry.Line.Length : 1;
+
+        /// <summary>Makes the sample the cursor's current one (always true, for the callers' returns).</summary>
+        private bool Emit(long timestampNs, double value, LabelSet labels)
+        {
             _kept++;
-            TimestampNs = entry.Timestamp;
+            TimestampNs = timestampNs;
             Value = value;
-            Labels = labels.All;
+            Labels = labels;
             return true;
         }
 
