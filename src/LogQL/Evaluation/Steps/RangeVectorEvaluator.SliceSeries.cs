@@ -108,105 +108,109 @@ internal sealed partial class RangeVectorEvaluator
 
             // A series met by an earlier worker is found in that worker's own table, so no table of all series is built.
             var labels = shelf.Take<LabelSet>(seen);
-            var n = 0;
             var localToGlobal = new int[logs.Length][];
-            var total = 0;
-            for (var w = 0; w < logs.Length; w++)
-            {
-                var log = logs[w];
-                var map = localToGlobal[w] = shelf.Take<int>(log.SeriesKeys.Count);
-                for (var i = 0; i < log.SeriesKeys.Count; i++)
-                {
-                    var key = log.SeriesKeys[i];
-                    var id = -1;
-                    for (var v = 0; v < w && id < 0; v++)
-                    {
-                        if (logs[v].TryGetSeries(key, out var local))
-                        {
-                            id = localToGlobal[v][local];
-                        }
-                    }
-
-                    if (id < 0)
-                    {
-                        id = n;
-                        if (seriesLimit > 0 && id >= seriesLimit)
-                        {
-                            ReturnAll(shelf, labels, localToGlobal);
-                            throw MetricQueryException.SeriesLimit(seriesLimit);
-                        }
-
-                        labels[n++] = key;
-                    }
-
-                    map[i] = id;
-                }
-
-                total += log.RecordCount;
-            }
-
-            // The gathered columns (two of runs, or timestamps and values), the ranks and merge keys built on the way,
-            // and the per-series arrays. Held until the slice is released.
-            var reserved = (total * (countOnly ? 2L * Unsafe.SizeOf<Run>() : 16L + 4L)) + (n * 64L);
+            SliceSeries? result = null;
             try
             {
+                var n = 0;
+                var total = 0;
+                for (var w = 0; w < logs.Length; w++)
+                {
+                    var log = logs[w];
+                    var map = localToGlobal[w] = shelf.Take<int>(log.SeriesKeys.Count);
+                    for (var i = 0; i < log.SeriesKeys.Count; i++)
+                    {
+                        var key = log.SeriesKeys[i];
+                        var id = -1;
+                        for (var v = 0; v < w && id < 0; v++)
+                        {
+                            if (logs[v].TryGetSeries(key, out var local))
+                            {
+                                id = localToGlobal[v][local];
+                            }
+                        }
+
+                        if (id < 0)
+                        {
+                            id = n;
+                            if (seriesLimit > 0 && id >= seriesLimit)
+                            {
+                                throw MetricQueryException.SeriesLimit(seriesLimit);
+                            }
+
+                            labels[n++] = key;
+                        }
+
+                        map[i] = id;
+                    }
+
+                    total += log.RecordCount;
+                }
+
+                // The gathered columns (two of runs, or timestamps and values), the ranks and merge keys built on the way,
+                // and the per-series arrays. Held until the slice is released.
+                var reserved = (total * (countOnly ? 2L * Unsafe.SizeOf<Run>() : 16L + 4L)) + (n * 64L);
                 memory?.Reserve(reserved);
+                result = new SliceSeries
+                {
+                    _memory = memory,
+                    _shelf = shelf,
+                    _reserved = reserved,
+                    Count = n,
+                    Labels = labels,
+                    FirstStep = shelf.Take<int>(n),
+                    EndStep = shelf.Take<int>(n),
+                    _start = shelf.Take<int>(n + 1),
+                    _cursorA = shelf.Take<int>(n),
+                    _cursorB = shelf.Take<int>(n),
+                    _counts = countOnly ? shelf.Take<long>(n) : [],
+                    Origin = shelf.Take<(int Step, long Timestamp)>(n),
+                    Rank = shelf.Take<int>(n),
+                    Order = shelf.Take<int>(n),
+                };
+                result.Fill(logs, localToGlobal, origins, countOnly, total);
+                return result;
             }
             catch
             {
-                ReturnAll(shelf, labels, localToGlobal);
+                // The labels are the result's once it exists; its release gives them back.
+                if (result is null)
+                {
+                    shelf.Put(labels);
+                }
+                else
+                {
+                    result.Release();
+                }
+
                 throw;
             }
-
-            var result = new SliceSeries
+            finally
             {
-                _memory = memory,
-                _shelf = shelf,
-                _reserved = reserved,
-                Count = n,
-                Labels = labels,
-                FirstStep = shelf.Take<int>(n),
-                EndStep = shelf.Take<int>(n),
-                _start = shelf.Take<int>(n + 1),
-                _cursorA = shelf.Take<int>(n),
-                _cursorB = shelf.Take<int>(n),
-                _counts = countOnly ? shelf.Take<long>(n) : [],
-                Origin = shelf.Take<(int Step, long Timestamp)>(n),
-                Rank = shelf.Take<int>(n),
-                Order = shelf.Take<int>(n),
-            };
+                foreach (var map in localToGlobal)
+                {
+                    shelf.Put(map ?? []);
+                }
+            }
+        }
+
+        private void Fill(SliceLog[] logs, int[][] localToGlobal, Dictionary<LabelSet, (int Step, long Timestamp)> origins, bool countOnly,
+            int total)
+        {
+            var n = Count;
+            var shelf = _shelf!;
             var firstTimestamp = shelf.Take<long>(n);
             var segments = shelf.Take<int>(n);
             var keys = shelf.Take<SeriesOrderKey>(n);
             try
             {
-                result.Fill(logs, localToGlobal, origins, countOnly, total, firstTimestamp, segments, keys);
-            }
-            catch
-            {
-                result.Release();
-                throw;
+                Fill(logs, localToGlobal, origins, countOnly, total, firstTimestamp, segments, keys);
             }
             finally
             {
                 shelf.Put(firstTimestamp);
                 shelf.Put(segments);
                 shelf.Put(keys);
-                foreach (var map in localToGlobal)
-                {
-                    shelf.Put(map ?? []);
-                }
-            }
-
-            return result;
-        }
-
-        private static void ReturnAll(ArrayShelf shelf, LabelSet[] labels, int[]?[] maps)
-        {
-            shelf.Put(labels);
-            foreach (var map in maps)
-            {
-                shelf.Put(map ?? []);
             }
         }
 
@@ -214,11 +218,10 @@ internal sealed partial class RangeVectorEvaluator
             int total, long[] firstTimestamp, int[] segments, SeriesOrderKey[] keys)
         {
             var n = Count;
-            var result = this;
-            result.FirstStep.AsSpan(0, n).Fill(int.MaxValue);
-            result.EndStep.AsSpan(0, n).Clear();
-            result._start.AsSpan(0, n + 1).Clear();
-            result._counts.AsSpan(0, countOnly ? n : 0).Clear();
+            FirstStep.AsSpan(0, n).Fill(int.MaxValue);
+            EndStep.AsSpan(0, n).Clear();
+            _start.AsSpan(0, n + 1).Clear();
+            _counts.AsSpan(0, countOnly ? n : 0).Clear();
             firstTimestamp.AsSpan(0, n).Fill(long.MaxValue);
             segments.AsSpan(0, n).Clear();
             for (var w = 0; w < logs.Length; w++)
@@ -228,8 +231,8 @@ internal sealed partial class RangeVectorEvaluator
                 for (var i = 0; i < log.SeriesKeys.Count; i++)
                 {
                     var id = map[i];
-                    result.FirstStep[id] = Math.Min(result.FirstStep[id], log.SeriesFirstStep[i]);
-                    result.EndStep[id] = Math.Max(result.EndStep[id], log.SeriesEndStep[i]);
+                    FirstStep[id] = Math.Min(FirstStep[id], log.SeriesFirstStep[i]);
+                    EndStep[id] = Math.Max(EndStep[id], log.SeriesEndStep[i]);
                     firstTimestamp[id] = Math.Min(firstTimestamp[id], log.SeriesFirstTimestamp[i]);
                 }
 
@@ -240,27 +243,27 @@ internal sealed partial class RangeVectorEvaluator
 
                 for (var r = 0; r < log.RecordCount; r++)
                 {
-                    result._start[map[log.SegmentSeries[log.RecordSegment[r]]] + 1]++;
+                    _start[map[log.SegmentSeries[log.RecordSegment[r]]] + 1]++;
                 }
             }
 
             for (var i = 0; i < n; i++)
             {
-                result._start[i + 1] += result._start[i];
+                _start[i + 1] += _start[i];
             }
 
             RankSharedSegments(logs, localToGlobal, segments, n);
-            result.Gather(logs, localToGlobal, segments, n, total, countOnly);
+            Gather(logs, localToGlobal, segments, n, total, countOnly);
 
             // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
             // first sample in the query (a series carried from an earlier slice began there), then labels.
-            var firstStep = result.FirstStep;
-            var names = result.Labels;
-            var origin = result.Origin;
+            var firstStep = FirstStep;
+            var names = Labels;
+            var origin = Origin;
             var carried = false;
             for (var i = 0; i < n; i++)
             {
-                result.AnyFails |= ErrorLabels.FailsQuery(names[i]);
+                AnyFails |= ErrorLabels.FailsQuery(names[i]);
                 if (origins.Count > 0 && origins.TryGetValue(names[i], out var earlier))
                 {
                     origin[i] = earlier;
@@ -274,9 +277,9 @@ internal sealed partial class RangeVectorEvaluator
                 keys[i] = new SeriesOrderKey(firstStep[i], origin[i].Step, origin[i].Timestamp);
             }
 
-            var order = result.Order;
+            var order = Order;
             SortByKeyThenLabels(keys, names, order, n, _shelf!);
-            var rank = result.Rank;
+            var rank = Rank;
             if (carried)
             {
                 // A series that began in an earlier slice can rank before one that began earlier in this slice.

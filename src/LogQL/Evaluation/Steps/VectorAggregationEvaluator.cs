@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using LokiSharp.LogQL.Ast;
 using LokiSharp.LogQL.Labels;
 
@@ -22,7 +23,8 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
     private readonly VectorOp _op;
     private readonly int _k;
     private readonly Func<LabelSet, LabelSet> _groupOf;
-    private readonly Dictionary<LabelSet, LabelSet> _groupCache = [];
+    // Without a numbering inner evaluator: each series' key number, so a known series costs one lookup per step.
+    private readonly Dictionary<LabelSet, int> _seriesKeyNumbers = [];
     // The group labels met so far, numbered, and each one's group in the current step (null when it has none yet).
     private readonly Dictionary<LabelSet, int> _keyNumbers = [];
     private readonly List<LabelSet> _keys = [];
@@ -73,7 +75,7 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
             int key;
             if (numbers is null)
             {
-                key = KeyNumberOf(sample.Labels);
+                key = SeriesKeyNumberOf(sample.Labels);
             }
             else
             {
@@ -120,6 +122,7 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
             _keys.Clear();
             _keyNumbers.Clear();
             _keyGroups.Clear();
+            _seriesKeyNumbers.Clear();
             _seriesEpoch = -1;
         }
 
@@ -144,7 +147,32 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
         return numbers;
     }
 
-    /// <summary>The number of the group labels of a sample's <paramref name="labels"/>, numbering them when new.</summary>
+    /// <summary>
+    /// The key number of a series the inner evaluator does not number, remembered per series (bounded): one lookup for a
+    /// series met before.
+    /// </summary>
+    private int SeriesKeyNumberOf(LabelSet labels)
+    {
+        if (_seriesKeyNumbers.TryGetValue(labels, out var number))
+        {
+            return number;
+        }
+
+        // Bounded so that high-cardinality inputs cannot grow the table without limit.
+        if (_seriesKeyNumbers.Count >= GroupCacheLimit)
+        {
+            _seriesKeyNumbers.Clear();
+        }
+
+        number = KeyNumberOf(labels);
+        _seriesKeyNumbers.Add(labels, number);
+        return number;
+    }
+
+    /// <summary>
+    /// The number of the group labels of a sample's <paramref name="labels"/>, numbering them when new. Not remembered
+    /// per series: callers do that (by series number or in <see cref="_seriesKeyNumbers"/>).
+    /// </summary>
     private int KeyNumberOf(LabelSet labels)
     {
         var found = FindByProbe(labels);
@@ -153,13 +181,13 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
             return found;
         }
 
-        var key = GroupLabels(labels);
-        if (!_keyNumbers.TryGetValue(key, out var number))
+        var key = _groupOf(labels);
+        ref var number = ref CollectionsMarshal.GetValueRefOrAddDefault(_keyNumbers, key, out var exists);
+        if (!exists)
         {
             number = _keys.Count;
             _keys.Add(key);
             _keyGroups.Add(null);
-            _keyNumbers.Add(key, number);
         }
 
         return number;
@@ -220,24 +248,6 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
         }
 
         return j == pairs.Length;
-    }
-
-    private LabelSet GroupLabels(LabelSet labels)
-    {
-        if (_groupCache.TryGetValue(labels, out var key))
-        {
-            return key;
-        }
-
-        // Bounded so that high-cardinality inputs cannot grow the cache without limit.
-        if (_groupCache.Count >= GroupCacheLimit)
-        {
-            _groupCache.Clear();
-        }
-
-        key = _groupOf(labels);
-        _groupCache.Add(labels, key);
-        return key;
     }
 
     private void Start(Group group, VectorSample sample)
