@@ -338,9 +338,6 @@ public sealed class PushValidator
     /// </summary>
     public static byte[]? SharedEncoding(LabelPair[] metadata) => SharedIndex(metadata) is >= 0 and var i ? OnlyLevelEncoded[i].Encoded : null;
 
-    /// <summary>How many shared metadata arrays there are (<see cref="SharedIndex"/> is below this).</summary>
-    public static int SharedCount => OnlyLevelEncoded.Length;
-
     /// <summary>The number of <paramref name="metadata"/> among the shared arrays (see <see cref="SharedEncoding"/>), or -1.</summary>
     public static int SharedIndex(LabelPair[] metadata)
     {

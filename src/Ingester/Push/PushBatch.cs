@@ -48,9 +48,6 @@ public sealed class PushBatch : IDisposable
     /// <summary>The message area of a batch made by <see cref="ForMessage"/>.</summary>
     public Span<byte> Message => _arena.AsSpan(0, _messageLength);
 
-    /// <summary>The same bytes as <see cref="Message"/>, as memory (for a decompressor that writes through a writer).</summary>
-    public Memory<byte> MessageMemory => _arena.AsMemory(0, _messageLength);
-
     /// <summary>The streams in request order.</summary>
     public IReadOnlyList<PushStream> Streams => _streams;
 

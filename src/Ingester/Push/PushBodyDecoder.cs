@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.IO.Compression;
+using LokiSharp.Storage.Codecs;
 
 namespace LokiSharp.Ingester.Push;
 
@@ -31,24 +31,24 @@ public static class PushBodyDecoder
         byte[]? inflated = null;
         try
         {
-            var payload = body;
+            var payload = body.Span;
             switch (contentEncoding?.Trim().ToLowerInvariant())
             {
                 case null or "" or "snappy" or "identity":
                     break;
                 case "gzip":
                     inflated = Inflate(body, static s => new GZipStream(s, CompressionMode.Decompress), maxDecompressedSize, out var gzipLength);
-                    payload = inflated.AsMemory(0, gzipLength);
+                    payload = inflated.AsSpan(0, gzipLength);
                     break;
                 case "deflate":
                     inflated = Inflate(body, static s => new ZLibStream(s, CompressionMode.Decompress), maxDecompressedSize, out var deflateLength);
-                    payload = inflated.AsMemory(0, deflateLength);
+                    payload = inflated.AsSpan(0, deflateLength);
                     break;
                 default:
                     throw new PushRequestException(400, $"Content-Encoding \"{contentEncoding}\" not supported");
             }
 
-            return mediaType == "application/json" ? DecodeJson(payload.Span, endpoint) : DecodeProtobuf(payload, maxDecompressedSize);
+            return mediaType == "application/json" ? DecodeJson(payload, endpoint) : DecodeProtobuf(payload, maxDecompressedSize);
         }
         finally
         {
@@ -86,10 +86,10 @@ public static class PushBodyDecoder
         }
     }
 
-    private static PushBatch DecodeProtobuf(ReadOnlyMemory<byte> compressed, long maxDecompressedSize)
+    private static PushBatch DecodeProtobuf(ReadOnlySpan<byte> compressed, long maxDecompressedSize)
     {
         // The block declares its decoded length up front: check it before allocating anything that size.
-        var declared = SnappyDecodedLength(compressed.Span);
+        var declared = SnappyDecodedLength(compressed);
         if (declared > maxDecompressedSize || declared > Array.MaxLength)
         {
             throw BoundedDecompression.DecompressedTooLarge(declared, maxDecompressedSize);
@@ -105,19 +105,18 @@ public static class PushBodyDecoder
         var batch = PushBatch.ForMessage((int)declared);
         try
         {
-            // Snappier's span overload decompresses into a pooled buffer, then copies it out and clears it; through a
-            // writer it decompresses straight into the arena.
-            var message = new MemoryWriter(batch.MessageMemory);
+            // The chunk codec decompresses straight into the arena (Snappier's span overload would decompress into a
+            // pooled buffer, copy it out and clear it), and refuses a block that does not fill it exactly.
             try
             {
-                Snappier.Snappy.Decompress(new ReadOnlySequence<byte>(compressed), message);
+                BlockCodec.For(ChunkEncoding.Snappy).Decompress(compressed, batch.Message);
             }
             catch (Exception e) when (e is InvalidDataException or ArgumentException)
             {
                 throw new PushRequestException(400, "snappy: corrupt input");
             }
 
-            ProtobufPushDecoder.Decode(batch.Message[..message.Written], batch);
+            ProtobufPushDecoder.Decode(batch.Message, batch);
             return batch;
         }
         catch

@@ -41,6 +41,9 @@ public sealed class JsonParserStep : PipelineStep
         _verdict = verdict;
     }
 
+    /// <summary>Whether the parser stops a line early for the label filter after it.</summary>
+    public bool StopsEarly => _verdict is not null;
+
     /// <inheritdoc />
     public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels)
     {

@@ -10,5 +10,5 @@ public sealed class LineFilterStep(LineMatcher matcher) : PipelineStep
     public override bool Process(long timestampNs, ref ReadOnlySpan<byte> line, LineLabels labels) => Matcher.Matches(line);
 
     /// <summary>A line filter reads and writes no label.</summary>
-    internal override IEnumerable<string> FixedLabelsWritten => [];
+    internal override IEnumerable<string> LabelsWrittenIfInert => [];
 }

@@ -30,7 +30,7 @@ public sealed class PatternParserStep : PipelineStep
     }
 
     /// <summary>The names of the named captures (<c>&lt;_&gt;</c> extracts nothing): the only labels the stage writes.</summary>
-    internal override IEnumerable<string> FixedLabelsWritten
+    internal override IEnumerable<string> LabelsWrittenIfInert
     {
         get
         {

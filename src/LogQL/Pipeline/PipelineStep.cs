@@ -16,9 +16,9 @@ public abstract class PipelineStep
     public virtual bool RewritesLine => false;
 
     /// <summary>
-    /// For a stage that reads no label, never sets an error and writes only labels it names up front: those names
-    /// (empty for a stage that writes none). Null, the default, when the stage may read or write others: then an
-    /// entry's structured metadata can change a sample through it in ways not known in advance.
+    /// For an inert stage, one that reads no label (not even to drop or keep it), never sets an error and writes only
+    /// labels it names up front: those names (empty for a stage that writes none). Null, the default, for every other
+    /// stage: an entry's structured metadata can then change a sample through it in ways not known in advance.
     /// </summary>
-    internal virtual IEnumerable<string>? FixedLabelsWritten => null;
+    internal virtual IEnumerable<string>? LabelsWrittenIfInert => null;
 }

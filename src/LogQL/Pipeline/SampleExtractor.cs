@@ -81,7 +81,7 @@ public sealed class SampleExtractor
     }
 
     // Known only when samples keep named labels and every stage names the labels it writes up front
-    // (PipelineStep.FixedLabelsWritten: line filters, pattern parsers). Then a metadata pair can change a sample only by
+    // (PipelineStep.LabelsWrittenIfInert: line filters, pattern parsers). Then a metadata pair can change a sample only by
     // being kept (under its name or, taken by a stream label, its suffixed form), by taking a written label's name
     // (which the stage then writes with the suffix), or by being an error label.
     private static HashSet<string>? NamesMetadataCanChange(LogPipeline pipeline, SampleValueSource source, OutputLabelMode mode, HashSet<string> kept)
@@ -94,7 +94,7 @@ public sealed class SampleExtractor
         var names = new HashSet<string>(StringComparer.Ordinal) { PipelineLabels.Error, PipelineLabels.ErrorDetails };
         foreach (var step in pipeline.Stages)
         {
-            if (step.FixedLabelsWritten is not { } written)
+            if (step.LabelsWrittenIfInert is not { } written)
             {
                 return null;
             }

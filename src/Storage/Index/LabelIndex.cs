@@ -89,8 +89,7 @@ public sealed class LabelIndex : IDisposable
         {
             foreach (var s in _series)
             {
-                s.Summary = null;
-                s.Chunks.RemoveAll(c =>
+                if (s.Chunks.RemoveAll(c =>
                 {
                     if (!keys.Contains(c.Key))
                     {
@@ -99,7 +98,11 @@ public sealed class LabelIndex : IDisposable
 
                     removed.Add(c);
                     return true;
-                });
+                }) > 0)
+                {
+                    // A reader's summary of the list is dropped only when the list changed.
+                    s.Summary = null;
+                }
             }
 
             foreach (var c in removed)

@@ -50,23 +50,19 @@ public static partial class DurableFile
     private static bool PlaceIfAbsent(string temp, string path)
     {
         const int alreadyExists = 17;
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        if (TryLink(temp, path, out var errno))
         {
-            if (Link(temp, path) == 0)
-            {
-                return true;
-            }
-
-            if (Marshal.GetLastPInvokeError() == alreadyExists && File.Exists(path))
-            {
-                return false;
-            }
-
-            // Other failures (a directory by that name, a missing directory, no hard links on this file system)
-            // take File.Move's path, which reports them as .NET does or, where links are impossible, still places
-            // the file.
+            return true;
         }
 
+        if (errno == alreadyExists && File.Exists(path))
+        {
+            return false;
+        }
+
+        // Other failures (a directory by that name, a missing directory, no hard links on this file system or
+        // platform) take File.Move's path, which reports them as .NET does or, where links are impossible, still
+        // places the file.
         try
         {
             File.Move(temp, path, overwrite: false);
@@ -178,17 +174,14 @@ public static partial class DurableFile
     public static long LinkOrCopy(string source, string destination)
     {
         const int noSuchFile = 2;
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        if (TryLink(source, destination, out var errno))
         {
-            if (Link(source, destination) == 0)
-            {
-                return 0;
-            }
+            return 0;
+        }
 
-            if (Marshal.GetLastPInvokeError() == noSuchFile && !File.Exists(source))
-            {
-                return -1;
-            }
+        if (errno == noSuchFile && !File.Exists(source))
+        {
+            return -1;
         }
 
         try
@@ -204,7 +197,7 @@ public static partial class DurableFile
 
     /// <summary>
     /// Links every file of <paramref name="source"/> not yet in <paramref name="destination"/>, leaving out
-    /// temporary files of unfinished writes; for directories whose files are only ever created by rename.
+    /// temporary files of unfinished writes; for directories whose files are only ever created by rename or link.
     /// Returns the bytes copied where a link was impossible.
     /// </summary>
     public static long LinkFiles(string source, string destination)
@@ -249,6 +242,24 @@ public static partial class DurableFile
         }
 
         output.Flush(flushToDisk: true);
+    }
+
+    // A hard link where the platform has them; errno is the failure's, 0 where no link was tried.
+    private static bool TryLink(string existing, string created, out int errno)
+    {
+        errno = 0;
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+        {
+            return false;
+        }
+
+        if (Link(existing, created) == 0)
+        {
+            return true;
+        }
+
+        errno = Marshal.GetLastPInvokeError();
+        return false;
     }
 
     [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -48,12 +48,13 @@ internal sealed class StreamSieve
         for (var i = 0; i < chunks.Length; i++)
         {
             ref readonly var c = ref chunks[i];
-            var entry = table.Find(c.PackId, c.Offset, out var kept) is null ? SieveEntry.None : kept;
-            _chunks[i] = new Chunk(c.From, c.Through, entry);
-            _complete &= entry.Group >= 0;
+            // Complete once every chunk's tail is kept: the table only ever adds, so nothing new can be learnt then.
+            var cached = table.Find(c.PackId, c.Offset, out var kept) is not null;
+            _chunks[i] = new Chunk(c.From, c.Through, cached ? kept : SieveEntry.None);
+            _complete &= cached;
         }
 
-        if (!_complete || chunks.IsEmpty || !OneGroup(_chunks))
+        if (chunks.IsEmpty || !OneGroup(_chunks))
         {
             return;
         }
@@ -96,7 +97,7 @@ internal sealed class StreamSieve
         foreach (ref readonly var c in _chunks.AsSpan())
         {
             // The index lists only the chunks overlapping the range; the others are not counted at all.
-            if (c.From < through && c.Through >= from &&
+            if (c.Overlaps(from, through) &&
                 !ChunkSieve.CountSkip(ChunkSieve.Judge(c.Entry, candidates, from, through, out var skippedBytes), skippedBytes, stats))
             {
                 return null;
@@ -115,7 +116,7 @@ internal sealed class StreamSieve
         var count = 0;
         foreach (ref readonly var c in _chunks.AsSpan())
         {
-            count += c.From < through && c.Through >= from ? 1 : 0;
+            count += c.Overlaps(from, through) ? 1 : 0;
         }
 
         // The order of all chunks is kept per direction (a stream read again is read in the same order); a part of them
@@ -123,7 +124,7 @@ internal sealed class StreamSieve
         var (chunks, entries) = (new ChunkRef[count], new SieveEntry[count]);
         for (int i = 0, n = 0; n < count; i++)
         {
-            if (_chunks[i].From < through && _chunks[i].Through >= from)
+            if (_chunks[i].Overlaps(from, through))
             {
                 (chunks[n], entries[n]) = (_refs[i], _chunks[i].Entry);
                 n++;
@@ -156,11 +157,12 @@ internal sealed class StreamSieve
         }
     }
 
+    // Every chunk has a column, all in one group.
     private static bool OneGroup(Chunk[] chunks)
     {
         foreach (ref readonly var c in chunks.AsSpan())
         {
-            if (c.Entry.Group != chunks[0].Entry.Group)
+            if (c.Entry.Group < 0 || c.Entry.Group != chunks[0].Entry.Group)
             {
                 return false;
             }
@@ -172,5 +174,8 @@ internal sealed class StreamSieve
     private bool Holds(ChunkTailTable table) =>
         ReferenceEquals(table, _table) && _removals == table.SieveRemovals && (_complete || _tails == table.Count);
 
-    private readonly record struct Chunk(long From, long Through, SieveEntry Entry);
+    private readonly record struct Chunk(long From, long Through, SieveEntry Entry)
+    {
+        public bool Overlaps(long from, long through) => ChunkRef.Overlap(From, Through, from, through);
+    }
 }

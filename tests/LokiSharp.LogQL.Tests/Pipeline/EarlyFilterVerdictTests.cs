@@ -77,6 +77,18 @@ public sealed class EarlyFilterVerdictTests
     ];
 
     [Theory]
+    [InlineData("| json | status >= 500", true)]
+    [InlineData("| json | status >= 500 or user_plan = \"gold\"", true)]
+    [InlineData("| json | line_format \"x\" | status >= 500", false)]
+    [InlineData("| json" + Separator + " | status >= 500", false)]
+    public void OnlyAParserRightBeforeALabelFilterStopsEarly(string stages, bool stops)
+    {
+        // The outcome tests below compare against the parser that never stops early: they would pass if none did.
+        var pipeline = PipelineRunner.Compile("{app=\"web\"} " + stages);
+        Assert.Equal(stops, Assert.IsType<JsonParserStep>(pipeline.Stages[0]).StopsEarly);
+    }
+
+    [Theory]
     [MemberData(nameof(Filters))]
     public void LogPipelinesKeepEveryOutcome(string filter)
     {

@@ -52,6 +52,21 @@ public sealed class SampleExtractorTests
         Assert.Equal(labels, result.All.ToString());
     }
 
+    [Theory]
+    [InlineData("count_over_time({app=\"web\"} |= \"x\" | pattern \"<b> <_>\" [1m])", "a,b,pod,pod_extracted,__error__,__error_details__")]
+    [InlineData("count_over_time({app=\"web\"} |= \"x\" [1m])", "a,pod,pod_extracted,__error__,__error_details__")]
+    [InlineData("count_over_time({app=\"web\"} | json [1m])", null)]
+    [InlineData("count_over_time({app=\"web\"} | drop no_such_label [1m])", null)]
+    [InlineData("count_over_time({app=\"web\"} | pattern \"<a> <_>\" | a = \"b\" [1m])", null)]
+    public void The_metadata_names_a_sample_can_depend_on_are_known_only_for_line_filters_and_pattern_captures(string query, string? names)
+    {
+        // What lets the store skip the structured metadata no kept label, capture or error label names; a stage that
+        // reads labels or writes names met in the line makes every name matter (null).
+        var expr = (RangeAggregationExpr)LogQLParser.ParseSampleExpr(query);
+        var extractor = SampleExtractor.Compile(expr.Op, expr.Range, new Grouping(false, new EquatableArray<string>(["a", "pod_extracted"])));
+        Assert.Equal(names?.Split(',').Order(StringComparer.Ordinal), extractor.MetadataNamesRead?.Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void MissingOrEmptyUnwrappedLabelsAreSkipped()
     {
