@@ -261,8 +261,19 @@ internal sealed class NGramFilterBuilder : IDisposable
     private bool _dirty;
     private bool _idsDirty;
 
+    // Whether text grams are hashed eight at a time (AVX2); false builds the same filters one gram at a time, as on
+    // CPUs without it (ARM, older x64), and lets tests on any machine check that path.
+    private readonly bool _hashEightAtATime;
+
     public NGramFilterBuilder()
+        : this(hashEightAtATime: true)
     {
+    }
+
+    /// <summary>A builder that hashes one gram at a time even where the CPU could do eight (for tests).</summary>
+    internal NGramFilterBuilder(bool hashEightAtATime)
+    {
+        _hashEightAtATime = hashEightAtATime && Avx2.IsSupported;
         Array.Clear(_scratch, 0, ScratchWords);
         Array.Clear(_ids, 0, ScratchWords);
     }
@@ -344,7 +355,7 @@ internal sealed class NGramFilterBuilder : IDisposable
             var idRun8 = idRun4 & (idRun4 >> 4);
 
             var text = ~digits4 & inChunk;
-            if (Avx2.IsSupported)
+            if (_hashEightAtATime)
             {
                 // The chunk's 32 gram hashes eight at a time, then only the indexed ones set their bits.
                 ref var hashed = ref MemoryMarshal.GetReference(hashes);
