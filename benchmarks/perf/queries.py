@@ -145,6 +145,21 @@ def stats_of(body):
     }
 
 
+def needle_queries(needles):
+    """The two searches per needle, as (name, kind, query): a limit=100 log query and an instant count over the range."""
+    todo = []
+    for name, value, _ in needles:
+        sel = '{namespace="jewelry-shop"} |= "' + value + '"'
+        todo.append((f"needle_{name}_logs", "needle_logs", sel))
+        todo.append((f"needle_{name}_count", "instant", f"sum(count_over_time({sel} [3h]))"))
+    return todo
+
+
+def query_range(meta):
+    """The queries' time range: the dataset's, with a minute's margin at the end."""
+    return meta["t0"], meta["t1"] + 60 * 10**9
+
+
 def block_delta(before, after):
     d = {}
     for key, value in after.items():
@@ -172,14 +187,16 @@ def run_one(perf, w, args, name, kind, q, t0, t1):
         else:
             code, body = perf.run_query(args.url, kind, q, t0, t1)
         times.append(time.time() - t)
-        execs.append(stats_of(body).get("exec_time_s") or 0.0)
+        if code == 200:
+            # A failed query has no execTime: a 0 would pull the median down.
+            execs.append(stats_of(body).get("exec_time_s") or 0.0)
         cpus.append(perf.cpu_seconds(args.pid) - c0)
         peaks.append(perf.rss_peak_mb(args.pid))
         blocks = block_delta(before, metrics(w, args.url))
     warm = cpus[1:] or cpus
     res = {"query": q, "kind": kind, "status": code, "wall_s": sorted(times)[len(times) // 2], "wall_first_s": times[0], "wall_min_s": min(times),
            "cpu_s": sorted(cpus)[len(cpus) // 2], "cpu_ms_warm": sum(warm) * 1000 / len(warm), "peak_rss_mb": max(peaks), "rss_start_mb": starts[0],
-           "response_bytes": len(body), "exec_ms": sorted(execs)[len(execs) // 2] * 1000}
+           "response_bytes": len(body), "exec_ms": sorted(execs)[len(execs) // 2] * 1000 if execs else float("nan")}
     if code != 200:
         res["error"] = body[:300].decode(errors="replace")
     res.update(stats_of(body))
@@ -209,12 +226,8 @@ def main():
         res["ingest_wall_s"], res["push_errors"] = wall, len(errors)
         time.sleep(2)
     res["rss_before_queries_mb"] = perf.rss_now_mb(args.pid)
-    t0, t1 = meta["t0"], meta["t1"] + 60 * 10**9
-    todo = [] if args.skip_perf_queries else list(perf.QUERIES)
-    for name, value, _ in needles:
-        sel = '{namespace="jewelry-shop"} |= "' + value + '"'
-        todo.append((f"needle_{name}_logs", "needle_logs", sel))
-        todo.append((f"needle_{name}_count", "instant", f"sum(count_over_time({sel} [3h]))"))
+    t0, t1 = query_range(meta)
+    todo = ([] if args.skip_perf_queries else list(perf.QUERIES)) + needle_queries(needles)
     for name, kind, q in todo:
         res["queries"][name] = run_one(perf, w, args, name, kind, q, t0, t1)
     # Needles take milliseconds: their median and fastest run are also printed in ms (a loaded machine moves the median),

@@ -18,10 +18,7 @@ public readonly record struct ChunkRef(
     long UncompressedBytes)
 {
     /// <summary>Whether the chunk may hold entries in <c>[from, through)</c>.</summary>
-    public bool Overlaps(long from, long through) => Overlap(From, Through, from, through);
-
-    /// <summary>Whether a chunk spanning <c>[chunkFrom, chunkThrough]</c> may hold entries in <c>[from, through)</c>.</summary>
-    public static bool Overlap(long chunkFrom, long chunkThrough, long from, long through) => chunkFrom < through && chunkThrough >= from;
+    public bool Overlaps(long from, long through) => From < through && Through >= from;
 
     /// <summary>Identity of the chunk independent of which index table lists it.</summary>
     public (long PackId, long Offset) Key => (PackId, Offset);

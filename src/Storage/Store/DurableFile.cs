@@ -105,7 +105,7 @@ public static partial class DurableFile
     /// <summary>Makes a directory's entries (creations, renames, deletions) durable.</summary>
     public static void SyncDirectory(string directory)
     {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+        if (!HasPosixFileCalls)
         {
             // Windows cannot open directories for flushing; NTFS journals metadata itself.
             return;
@@ -244,11 +244,14 @@ public static partial class DurableFile
         output.Flush(flushToDisk: true);
     }
 
+    // Where libc's open/fsync/link below exist; elsewhere (Windows) the callers take .NET's own paths.
+    private static bool HasPosixFileCalls => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD();
+
     // A hard link where the platform has them; errno is the failure's, 0 where no link was tried.
     private static bool TryLink(string existing, string created, out int errno)
     {
         errno = 0;
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+        if (!HasPosixFileCalls)
         {
             return false;
         }

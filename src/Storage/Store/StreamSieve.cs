@@ -4,19 +4,19 @@ using LokiSharp.Storage.Reading;
 namespace LokiSharp.Storage.Store;
 
 /// <summary>
-/// One stream's chunks as its directory's sieve sees them (<see cref="ChunkTailTable"/>): per chunk its time range in the
-/// index and its sieve entry, in one array (the chunk refs apart, for a stream that may match). A needle search rules out
-/// nearly every stream; with this summary that costs a pass over a few words per chunk, not a copy of the stream's chunk
-/// list and a table lookup per chunk (and, when all its chunks have columns in one group, one bit test per chunk). Made by
-/// searches and kept by the index with the stream's chunk list (<see cref="LabelIndex.SummaryOf{T}"/>, dropped when the
-/// list changes); made again when the table's sieve has lost a column since (a kept entry may name a cleared or reused
-/// column), or when the table has kept more tails while some of the stream's chunks had none.
+/// One stream's chunks as its directory's sieve sees them (<see cref="ChunkTailTable"/>): the chunk refs and, beside them,
+/// each chunk's sieve entry. A needle search rules out nearly every stream; with this summary that costs a pass over a
+/// few words per chunk, not a copy of the stream's chunk list and a table lookup per chunk (and, when all its chunks have
+/// columns in one group, one bit test per chunk). Made by searches and kept by the index with the stream's chunk list
+/// (<see cref="LabelIndex.SummaryOf{T}"/>, dropped when the list changes); made again when the table's sieve has lost a
+/// column since (a kept entry may name a cleared or reused column), or when the table has kept more tails while some of
+/// the stream's chunks had none.
 /// </summary>
 internal sealed class StreamSieve
 {
     private readonly ChunkTailTable _table;
-    private readonly Chunk[] _chunks;
     private readonly ChunkRef[] _refs;
+    private readonly SieveEntry[] _entries;
     private readonly int _removals;
     private readonly int _tails;
     private readonly bool _complete;
@@ -43,34 +43,33 @@ internal sealed class StreamSieve
         _removals = table.SieveRemovals;
         _tails = table.Count;
         _complete = true;
-        _chunks = new Chunk[chunks.Length];
         _refs = chunks.ToArray();
+        _entries = new SieveEntry[chunks.Length];
         for (var i = 0; i < chunks.Length; i++)
         {
-            ref readonly var c = ref chunks[i];
             // Complete once every chunk's tail is kept: the table only ever adds, so nothing new can be learnt then.
-            var cached = table.Find(c.PackId, c.Offset, out var kept) is not null;
-            _chunks[i] = new Chunk(c.From, c.Through, cached ? kept : SieveEntry.None);
+            var cached = table.Find(chunks[i].PackId, chunks[i].Offset, out var kept) is not null;
+            _entries[i] = cached ? kept : SieveEntry.None;
             _complete &= cached;
         }
 
-        if (chunks.IsEmpty || !OneGroup(_chunks))
+        if (chunks.IsEmpty || !OneGroup(_entries))
         {
             return;
         }
 
-        _group = _chunks[0].Entry.Group;
+        _group = _entries[0].Group;
         _columns = new int[chunks.Length];
-        for (var i = 0; i < _chunks.Length; i++)
+        for (var i = 0; i < _entries.Length; i++)
         {
-            ref readonly var c = ref _chunks[i];
-            _columns[i] = c.Entry.Column;
-            _addedAt = Math.Max(_addedAt, c.Entry.AddedAt);
-            _latestFrom = Math.Max(_latestFrom, c.From);
-            _earliestThrough = Math.Min(_earliestThrough, c.Through);
-            _latestMinTime = Math.Max(_latestMinTime, c.Entry.MinTime);
-            _earliestMaxTime = Math.Min(_earliestMaxTime, c.Entry.MaxTime);
-            _bytes += c.Entry.CompressedSize;
+            ref readonly var entry = ref _entries[i];
+            _columns[i] = entry.Column;
+            _addedAt = Math.Max(_addedAt, entry.AddedAt);
+            _latestFrom = Math.Max(_latestFrom, _refs[i].From);
+            _earliestThrough = Math.Min(_earliestThrough, _refs[i].Through);
+            _latestMinTime = Math.Max(_latestMinTime, entry.MinTime);
+            _earliestMaxTime = Math.Min(_earliestMaxTime, entry.MaxTime);
+            _bytes += entry.CompressedSize;
         }
     }
 
@@ -94,11 +93,11 @@ internal sealed class StreamSieve
         }
 
         var stats = new ReadStats();
-        foreach (ref readonly var c in _chunks.AsSpan())
+        for (var i = 0; i < _refs.Length; i++)
         {
             // The index lists only the chunks overlapping the range; the others are not counted at all.
-            if (c.Overlaps(from, through) &&
-                !ChunkSieve.CountSkip(ChunkSieve.Judge(c.Entry, candidates, from, through, out var skippedBytes), skippedBytes, stats))
+            if (_refs[i].Overlaps(from, through) &&
+                !ChunkSieve.CountSkip(ChunkSieve.Judge(_entries[i], candidates, from, through, out var skippedBytes), skippedBytes, stats))
             {
                 return null;
             }
@@ -114,7 +113,7 @@ internal sealed class StreamSieve
     public (ChunkRef[] Chunks, SieveEntry[] Entries) Overlapping(long from, long through, Direction direction)
     {
         var count = 0;
-        foreach (ref readonly var c in _chunks.AsSpan())
+        foreach (ref readonly var c in _refs.AsSpan())
         {
             count += c.Overlaps(from, through) ? 1 : 0;
         }
@@ -124,15 +123,15 @@ internal sealed class StreamSieve
         var (chunks, entries) = (new ChunkRef[count], new SieveEntry[count]);
         for (int i = 0, n = 0; n < count; i++)
         {
-            if (_chunks[i].Overlaps(from, through))
+            if (_refs[i].Overlaps(from, through))
             {
-                (chunks[n], entries[n]) = (_refs[i], _chunks[i].Entry);
+                (chunks[n], entries[n]) = (_refs[i], _entries[i]);
                 n++;
             }
         }
 
         int[] order;
-        if (count == _chunks.Length)
+        if (count == _refs.Length)
         {
             ref var kept = ref direction == Direction.Forward ? ref _forward : ref _backward;
             order = Volatile.Read(ref kept) ?? Keep(ref kept, ChunkEntryIterator.OrderOf(chunks, direction));
@@ -158,11 +157,11 @@ internal sealed class StreamSieve
     }
 
     // Every chunk has a column, all in one group.
-    private static bool OneGroup(Chunk[] chunks)
+    private static bool OneGroup(SieveEntry[] entries)
     {
-        foreach (ref readonly var c in chunks.AsSpan())
+        foreach (ref readonly var entry in entries.AsSpan())
         {
-            if (c.Entry.Group < 0 || c.Entry.Group != chunks[0].Entry.Group)
+            if (entry.Group < 0 || entry.Group != entries[0].Group)
             {
                 return false;
             }
@@ -173,9 +172,4 @@ internal sealed class StreamSieve
 
     private bool Holds(ChunkTailTable table) =>
         ReferenceEquals(table, _table) && _removals == table.SieveRemovals && (_complete || _tails == table.Count);
-
-    private readonly record struct Chunk(long From, long Through, SieveEntry Entry)
-    {
-        public bool Overlaps(long from, long through) => ChunkRef.Overlap(From, Through, from, through);
-    }
 }
