@@ -73,7 +73,11 @@ public sealed class ChunkBuilder : IDisposable
         _filterRatio = contentFilterRatio;
         if (contentFilterRatio > 0)
         {
-            _filter = new NGramFilterBuilder();
+            // Scratch filters as large as the filters of a block of the target size that did not compress at all: a
+            // larger block (a long last line) may get smaller filters than its budget, never wrong ones.
+            var textBudget = (long)(targetBlockSize * contentFilterRatio);
+            _filter = new NGramFilterBuilder(NGramFilterBuilder.BitsForBudget(textBudget),
+                NGramFilterBuilder.BitsForBudget(Math.Max(MinIdFilterBytes, (long)(targetBlockSize * contentFilterRatio * IdFilterShare))));
         }
     }
 
