@@ -150,9 +150,9 @@ public sealed partial class StreamIngester
             foreach (var entry in admitted.Entries)
             {
                 var line = batch.Bytes(entry.LineStart, entry.LineLength);
-                if (PushValidator.SharedIndex(entry.Metadata) is >= 0 and var shared)
+                if (entry.Shared >= 0)
                 {
-                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, shared);
+                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, entry.Shared);
                 }
                 else
                 {
@@ -315,9 +315,9 @@ public sealed partial class StreamIngester
                 foreach (var entry in admitted.Entries)
                 {
                     var line = batch.Bytes(entry.LineStart, entry.LineLength);
-                    if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
+                    if (entry.Shared >= 0)
                     {
-                        stream.Open.AppendEncoded(entry.TimestampNs, line, shared, recordId, walSegment, now, builder);
+                        stream.Open.AppendEncoded(entry.TimestampNs, line, PushValidator.SharedEncodingAt(entry.Shared), recordId, walSegment, now, builder);
                     }
                     else
                     {

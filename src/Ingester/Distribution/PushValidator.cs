@@ -9,8 +9,12 @@ using LokiSharp.Storage.Chunks;
 
 namespace LokiSharp.Ingester.Distribution;
 
-/// <summary>An accepted entry: line bytes still in the push batch's arena, metadata sanitised and enriched.</summary>
-public readonly record struct ValidatedEntry(long TimestampNs, int LineStart, int LineLength, LabelPair[] Metadata);
+/// <summary>
+/// An accepted entry: line bytes still in the push batch's arena, metadata sanitised and enriched. <c>Shared</c> is the
+/// number of <c>Metadata</c> among the arrays shared by entries with no metadata of their own
+/// (<see cref="PushValidator.SharedEncodings"/>), or -1: found once here, the WAL and the head take its encoding by it.
+/// </summary>
+public readonly record struct ValidatedEntry(long TimestampNs, int LineStart, int LineLength, LabelPair[] Metadata, int Shared = -1);
 
 /// <summary>A stream of a push that passed label validation, with its accepted entries.</summary>
 public sealed class ValidatedStream(LabelSet labels, int capacity = 0)
@@ -165,7 +169,7 @@ public sealed class PushValidator
                     continue;
                 }
 
-                var enriched = Enrich(labelLevel, metadata, batch.Line(entry)[..lineLength], limits);
+                var enriched = Enrich(labelLevel, metadata, batch.Line(entry)[..lineLength], limits, out var shared);
                 var timestamp = entry.TimestampNs;
                 if (limits.IncrementDuplicateTimestamp && validated.Entries.Count > 0)
                 {
@@ -176,7 +180,7 @@ public sealed class PushValidator
                     }
                 }
 
-                validated.Entries.Add(new ValidatedEntry(timestamp, entry.LineStart, lineLength, enriched));
+                validated.Entries.Add(new ValidatedEntry(timestamp, entry.LineStart, lineLength, enriched, shared));
                 validated.Bytes += size;
             }
 
@@ -281,14 +285,17 @@ public sealed class PushValidator
         return LabelSet.From(pairs);
     }
 
-    private static LabelPair[] Enrich(string? labelLevel, ReadOnlySpan<MetadataPair> metadata, ReadOnlySpan<byte> line, IngestionLimits limits)
+    // The entry's metadata; shared is its number among the shared arrays, or -1.
+    private static LabelPair[] Enrich(string? labelLevel, ReadOnlySpan<MetadataPair> metadata, ReadOnlySpan<byte> line, IngestionLimits limits,
+        out int shared)
     {
         var discoverLevel = limits.DiscoverLogLevels && limits.AllowStructuredMetadata;
         var hasLevel = false;
         var count = metadata.Length;
+        shared = -1;
         if (count == 0)
         {
-            return discoverLevel ? LevelOnly(LevelDetector.Detect(labelLevel, metadata, line)) : [];
+            return discoverLevel ? LevelOnly(LevelDetector.Detect(labelLevel, metadata, line), out shared) : [];
         }
 
         var pairs = new LabelPair[count + (discoverLevel ? 1 : 0)];
@@ -318,17 +325,25 @@ public sealed class PushValidator
 
     // The detector answers with its own level strings, so comparing references finds the shared array without hashing
     // the level per entry; a level given otherwise (an equal string elsewhere) still finds it by value.
-    private static LabelPair[] LevelOnly(string level)
+    private static LabelPair[] LevelOnly(string level, out int shared)
     {
-        foreach (var (pairs, _) in OnlyLevelEncoded)
+        for (var i = 0; i < OnlyLevelEncoded.Length; i++)
         {
-            if (ReferenceEquals(pairs[0].Value, level))
+            if (ReferenceEquals(OnlyLevelEncoded[i].Pairs[0].Value, level))
             {
-                return pairs;
+                shared = i;
+                return OnlyLevelEncoded[i].Pairs;
             }
         }
 
-        return OnlyLevel.TryGetValue(level, out var shared) ? shared : [new LabelPair(LevelDetector.DetectedLevel, level)];
+        if (OnlyLevel.TryGetValue(level, out var pairs))
+        {
+            shared = SharedIndex(pairs);
+            return pairs;
+        }
+
+        shared = -1;
+        return [new LabelPair(LevelDetector.DetectedLevel, level)];
     }
 
     /// <summary>
@@ -354,6 +369,9 @@ public sealed class PushValidator
 
         return -1;
     }
+
+    /// <summary>The encoding of shared array number <paramref name="index"/> (see <see cref="ValidatedEntry"/>'s <c>Shared</c>).</summary>
+    public static byte[] SharedEncodingAt(int index) => SharedEncoded[index];
 
     /// <summary>The encodings of the shared arrays, entry <c>i</c> that of shared array number <c>i</c> (see <see cref="SharedIndex"/>).</summary>
     public static IReadOnlyList<byte[]> SharedEncodings => SharedEncoded;
