@@ -312,6 +312,13 @@ public sealed partial class StreamIngester
             var before = stream.Open.RawBytes;
             try
             {
+                // A push's own run of the stream's entries, sorted as a client sends them, lets the head order an
+                // unsorted tail by runs (pushes overtaking each other on several connections) instead of by entries.
+                if (admitted.Entries.Count >= MinRunEntries)
+                {
+                    stream.Open.StartRun();
+                }
+
                 foreach (var entry in admitted.Entries)
                 {
                     var line = batch.Bytes(entry.LineStart, entry.LineLength);
@@ -352,6 +359,9 @@ public sealed partial class StreamIngester
 
         Interlocked.Add(ref _headBytes, held);
     }
+
+    // Fewer entries of a stream in a push join the head's run before them (a run costs the head 16 bytes until compressed).
+    private const int MinRunEntries = 8;
 
     // A stream's entries accepted by a push: their raw bytes, the highest timestamp, and the newest entry (for
     // the next push's resend check).

@@ -529,6 +529,41 @@ public sealed class WalAndHeadTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(20)] // runs apart in time: compressed run by run
+    [InlineData(11)] // each run's first timestamp is the previous run's last: ties, arrival order decides
+    [InlineData(6)] // runs overlapping in time: every entry sorted
+    public async Task Pushes_of_a_stream_that_overtake_each_other_are_compressed_in_time_then_arrival_order(int step)
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            // Runs of 12 entries, each a push, sent in an order shuffled within windows of four (as pushes over four
+            // connections arrive); lines long enough that the tail is compressed a few times along the way.
+            var line = new string('q', 600);
+            var rng = new Random(step);
+            var runs = Enumerable.Range(0, 120)
+                .Select(run => Enumerable.Range(0, 12).Select(i => (Ts: Now + (run * step) + i, Line: $"{run:D3}-{i:D2} {line}")).ToArray())
+                .ToList();
+            var sent = new List<(long Ts, string Line)>();
+            for (var window = 0; window < runs.Count; window += 4)
+            {
+                foreach (var run in runs.Skip(window).Take(4).OrderBy(_ => rng.Next()))
+                {
+                    Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", run)).StatusCode);
+                    sent.AddRange(run);
+                }
+            }
+
+            // Time order, then arrival (a stable sort of what was sent).
+            var expected = sent.Select((entry, arrival) => (entry, arrival)).OrderBy(e => e.entry.Ts).ThenBy(e => e.arrival).Select(e => e.entry).ToList();
+            Assert.Equal(expected, ReadAll(ingester));
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+            Assert.Equal(expected, ReadAll(store));
+        }
+    }
+
     [Fact]
     public async Task Entries_larger_than_a_tail_segment_are_kept_whole_between_small_ones()
     {
