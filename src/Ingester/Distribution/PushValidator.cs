@@ -27,6 +27,9 @@ public sealed class ValidatedStream(LabelSet labels, int capacity = 0)
 
     /// <summary>Line plus metadata bytes of the accepted entries.</summary>
     public long Bytes { get; set; }
+
+    /// <summary>The shared metadata arrays the entries use: bit <c>i</c> for <see cref="ValidatedEntry"/>'s <c>Shared</c> <c>i</c>.</summary>
+    public int SharedUsed { get; set; }
 }
 
 /// <summary>The outcome of validating one push: what may be written and the grouped errors of the rest.</summary>
@@ -182,6 +185,7 @@ public sealed class PushValidator
 
                 validated.Entries.Add(new ValidatedEntry(timestamp, entry.LineStart, lineLength, enriched, shared));
                 validated.Bytes += size;
+                validated.SharedUsed |= shared >= 0 ? 1 << shared : 0;
             }
 
             if (validated.Entries.Count > 0)
