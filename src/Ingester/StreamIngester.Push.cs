@@ -31,6 +31,19 @@ public sealed partial class StreamIngester
 
         var limits = _limits.For(tenant);
         var validated = _validator.Validate(tenant, batch, limits);
+        try
+        {
+            return await PushValidatedAsync(tenant, batch, limits, validated).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Nothing of the validated push is referred to past this point (tails get copies): its lists are reused.
+            _validator.Return(validated);
+        }
+    }
+
+    private async Task<PushOutcome> PushValidatedAsync(string tenant, PushBatch batch, IngestionLimits limits, ValidatedPush validated)
+    {
         if (validated.Streams.Count == 0)
         {
             return validated.Errors.Any ? new PushOutcome(400, validated.Errors.ToString()) : new PushOutcome(204, "");

@@ -20,7 +20,7 @@ public readonly record struct ValidatedEntry(long TimestampNs, int LineStart, in
 public sealed class ValidatedStream(LabelSet labels, int capacity = 0)
 {
     /// <summary>Stream labels, including an added <c>service_name</c>.</summary>
-    public LabelSet Labels { get; } = labels;
+    public LabelSet Labels { get; private set; } = labels;
 
     /// <summary>Accepted entries in request order.</summary>
     public List<ValidatedEntry> Entries { get; } = new(capacity);
@@ -30,11 +30,27 @@ public sealed class ValidatedStream(LabelSet labels, int capacity = 0)
 
     /// <summary>The shared metadata arrays the entries use: bit <c>i</c> for <see cref="ValidatedEntry"/>'s <c>Shared</c> <c>i</c>.</summary>
     public int SharedUsed { get; set; }
+
+    // Made ready for another stream of a later push, keeping the entries' capacity.
+    internal void Reuse(LabelSet labels, int capacity)
+    {
+        Labels = labels;
+        Entries.Clear();
+        Entries.EnsureCapacity(capacity);
+        Bytes = 0;
+        SharedUsed = 0;
+    }
 }
 
 /// <summary>The outcome of validating one push: what may be written and the grouped errors of the rest.</summary>
 public sealed class ValidatedPush
 {
+    // Streams (with their entry lists) of an earlier push, for the next one (see PushValidator.Return); a push's streams
+    // and entries are what validation allocated most, per push and stream.
+    private const int MaxSpareStreams = 1024;
+    private const int MaxSpareEntries = 4096;
+    private readonly List<ValidatedStream> _spare = [];
+
     public List<ValidatedStream> Streams { get; } = [];
 
     public GroupedErrors Errors { get; } = new();
@@ -44,6 +60,42 @@ public sealed class ValidatedPush
 
     /// <summary>Accepted bytes (line + metadata) across streams.</summary>
     public long Bytes { get; set; }
+
+    internal ValidatedStream NewStream(LabelSet labels, int capacity)
+    {
+        if (_spare.Count == 0)
+        {
+            return new ValidatedStream(labels, capacity);
+        }
+
+        var stream = _spare[^1];
+        _spare.RemoveAt(_spare.Count - 1);
+        stream.Reuse(labels, capacity);
+        return stream;
+    }
+
+    // A stream validation made and did not keep (no entry passed).
+    internal void Recycle(ValidatedStream stream)
+    {
+        if (_spare.Count < MaxSpareStreams && stream.Entries.Capacity <= MaxSpareEntries)
+        {
+            _spare.Add(stream);
+        }
+    }
+
+    // Empty again, its streams kept for reuse (within bounds, so one huge push does not stay resident).
+    internal void Clear()
+    {
+        foreach (var stream in Streams)
+        {
+            Recycle(stream);
+        }
+
+        Streams.Clear();
+        Errors.Clear();
+        Lines = 0;
+        Bytes = 0;
+    }
 }
 
 /// <summary>
@@ -65,16 +117,22 @@ public sealed class PushValidator
     private readonly IngesterMetrics _metrics;
     private readonly TimeProvider _time;
 
+    // Results of finished pushes, ready for the next ones (a few: as many as pushes run at once, roughly).
+    private readonly ValidatedPush?[] _spare = new ValidatedPush?[4];
+
     public PushValidator(IngesterMetrics metrics, TimeProvider time)
     {
         _metrics = metrics;
         _time = time;
     }
 
-    /// <summary>Validates every stream and entry of <paramref name="batch"/>.</summary>
+    /// <summary>
+    /// Validates every stream and entry of <paramref name="batch"/>. The caller may hand the result back with
+    /// <see cref="Return"/> once nothing of it is used any more.
+    /// </summary>
     public ValidatedPush Validate(string tenant, PushBatch batch, IngestionLimits limits)
     {
-        var result = new ValidatedPush();
+        var result = Rent();
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000;
         var oldest = limits.RejectOldSamples ? now - limits.RejectOldSamplesMaxAge.Ticks * 100 : long.MinValue;
         var newest = now + limits.CreationGracePeriod.Ticks * 100;
@@ -113,7 +171,7 @@ public sealed class PushValidator
             }
 
             var (labels, labelsText, labelLevel, _, _) = accepted;
-            var validated = new ValidatedStream(labels, entries.Length);
+            var validated = result.NewStream(labels, entries.Length);
             foreach (ref readonly var entry in entries)
             {
                 var lineLength = entry.LineLength;
@@ -194,9 +252,39 @@ public sealed class PushValidator
                 result.Lines += validated.Entries.Count;
                 result.Bytes += validated.Bytes;
             }
+            else
+            {
+                result.Recycle(validated);
+            }
         }
 
         return result;
+    }
+
+    /// <summary>Takes back a result of <see cref="Validate"/> that nothing refers to any more (its streams and entries are reused).</summary>
+    public void Return(ValidatedPush push)
+    {
+        push.Clear();
+        for (var i = 0; i < _spare.Length; i++)
+        {
+            if (Interlocked.CompareExchange(ref _spare[i], push, null) is null)
+            {
+                return;
+            }
+        }
+    }
+
+    private ValidatedPush Rent()
+    {
+        for (var i = 0; i < _spare.Length; i++)
+        {
+            if (Interlocked.Exchange(ref _spare[i], null) is { } spare)
+            {
+                return spare;
+            }
+        }
+
+        return new ValidatedPush();
     }
 
     private static ReadOnlySpan<byte> LineOf(PushBatch batch, ValidatedEntry entry) => batch.Bytes(entry.LineStart, entry.LineLength);
