@@ -158,7 +158,21 @@ public sealed class ChunkBuilder : IDisposable
 
     private void EndEntry(long timestamp, ReadOnlySpan<byte> line, long metaBytes)
     {
-        _filter?.AddLine(line);
+        if (_filter is not null)
+        {
+            // The block's previous line (the filter holds the block's lines so far) is right before this one in _lines.
+            if (_blockEntries > 0)
+            {
+                var lines = _lines.WrittenSpan;
+                var previousLength = _lineLengths[^2];
+                _filter.AddLine(line, lines.Slice(lines.Length - line.Length - previousLength, previousLength));
+            }
+            else
+            {
+                _filter.AddLine(line);
+            }
+        }
+
         _blockMax = timestamp;
         _lastTime = timestamp;
         _blockEntries++;

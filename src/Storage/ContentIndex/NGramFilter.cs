@@ -342,6 +342,19 @@ internal sealed class NGramFilterBuilder : IDisposable
         }
     }
 
+    /// <summary>
+    /// Adds <paramref name="line"/> when <paramref name="previous"/> is a line added since the last write or clear: the
+    /// grams within the bytes both lines start with are set already, so only those reaching past them are hashed (lines
+    /// of one stream often share their first bytes, a template or JSON keys). The filters come out the same.
+    /// </summary>
+    public void AddLine(ReadOnlySpan<byte> line, ReadOnlySpan<byte> previous)
+    {
+        // A gram (at most IdGramLength bytes) that ends past the shared bytes starts at most IdGramLength - 1 before their
+        // end: the rest of the line from there holds every such gram, and grams of the line only.
+        var skip = line.CommonPrefixLength(previous) - (NGramFilter.IdGramLength - 1);
+        AddLine(skip > 0 ? line[skip..] : line);
+    }
+
     private const int Chunk = 32;
 
     // Both filters in one pass over the line, 32 bytes at a time: one vector classification gives the chunk's digit

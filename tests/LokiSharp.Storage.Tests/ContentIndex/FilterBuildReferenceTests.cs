@@ -116,6 +116,44 @@ public sealed class FilterBuildReferenceTests
         Assert.True(sameSizes >= 58, $"{sameSizes} of 60 blocks with the reference's sizes");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LinesAddedAfterTheLineTheyStartLikeBuildTheReferenceFilter(bool hashEightAtATime)
+    {
+        // Each line shares a first part of any length with the one before it (none, shorter than a gram, the whole line),
+        // then goes its own way, with digits and id runs on both sides of where they part.
+        var rng = new Random(12);
+        using var builder = new NGramFilterBuilder(hashEightAtATime);
+        for (var block = 0; block < 40; block++)
+        {
+            var reference = new ReferenceBuild();
+            byte[] previous = [];
+            for (var i = 0; i < 1 + rng.Next(300); i++)
+            {
+                var shared = Math.Min(previous.Length, rng.Next(4) == 0 ? previous.Length : rng.Next(60));
+                var line = (byte[])[.. previous.AsSpan(0, shared), .. Line(rng, block)];
+                if (i == 0)
+                {
+                    builder.AddLine(line);
+                }
+                else
+                {
+                    builder.AddLine(line, previous);
+                }
+
+                reference.AddLine(line);
+                previous = line;
+            }
+
+            using var output = new PooledBufferWriter();
+            var text = builder.WriteAndClear(output, 1 << 13);
+            builder.WriteIdsAndClear(output, 1 << 14);
+            Assert.Equal(Convert.ToHexString(reference.Text(1 << 13)), Convert.ToHexString(output.WrittenSpan[..text]));
+            Assert.Equal(Convert.ToHexString(reference.Ids(1 << 14)), Convert.ToHexString(output.WrittenSpan[text..]));
+        }
+    }
+
     [Fact]
     public void ClearForgetsEverythingAdded()
     {
