@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using LokiSharp.Ingester.Distribution;
 using LokiSharp.Ingester.Head;
@@ -30,6 +31,19 @@ public sealed partial class StreamIngester
 
         var limits = _limits.For(tenant);
         var validated = _validator.Validate(tenant, batch, limits);
+        try
+        {
+            return await PushValidatedAsync(tenant, batch, limits, validated).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Nothing of the validated push is referred to past this point (tails get copies): its lists are reused.
+            _validator.Return(validated);
+        }
+    }
+
+    private async Task<PushOutcome> PushValidatedAsync(string tenant, PushBatch batch, IngestionLimits limits, ValidatedPush validated)
+    {
         if (validated.Streams.Count == 0)
         {
             return validated.Errors.Any ? new PushOutcome(400, validated.Errors.ToString()) : new PushOutcome(204, "");
@@ -131,28 +145,41 @@ public sealed partial class StreamIngester
         // Sized for the framing too (timestamp and length varints, metadata counts, one label text per stream, the shared
         // metadata table), so the record is written into one buffer and not regrown half way.
         long bytes = 0, lines = 0;
+        var sharedUsed = 0;
         foreach (var (_, admitted) in accepted)
         {
             bytes += admitted.Bytes;
             lines += admitted.Entries.Count;
+            sharedUsed |= admitted.SharedUsed;
         }
 
         var recordCapacity = bytes + (lines * 24) + (accepted.Count * 256L) + 512;
         using var record = new PooledBufferWriter(checked((int)Math.Min(int.MaxValue, recordCapacity)), PushBuffers.Pool);
 
         // Metadata most entries share (the detected level alone) is written once, at the head of the record: the table
-        // holds every shared array in its own order (a few hundred bytes), so an entry refers to its shared array by that
-        // number and the push is walked once, not first to find which shared arrays it uses.
-        WalRecord.BeginEntries(record, recordId, tenant, PushValidator.SharedEncodings, accepted.Count);
+        // holds the shared arrays validation saw the push's streams use, in their shared order, so an entry refers to its
+        // array by its rank there and the push is walked once; a push of one level does not carry all eight.
+        var table = new byte[BitOperations.PopCount((uint)sharedUsed)][];
+        Span<int> rank = stackalloc int[32];
+        for (var (i, used) = (0, 0); i < 32; i++)
+        {
+            if ((sharedUsed & (1 << i)) != 0)
+            {
+                rank[i] = used;
+                table[used++] = PushValidator.SharedEncodingAt(i);
+            }
+        }
+
+        WalRecord.BeginEntries(record, recordId, tenant, table, accepted.Count);
         foreach (var (head, admitted) in accepted)
         {
             WalRecord.BeginStream(record, head.WalLabels, admitted.Entries.Count, out var previous);
             foreach (var entry in admitted.Entries)
             {
                 var line = batch.Bytes(entry.LineStart, entry.LineLength);
-                if (PushValidator.SharedIndex(entry.Metadata) is >= 0 and var shared)
+                if (entry.Shared >= 0)
                 {
-                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, shared);
+                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, rank[entry.Shared]);
                 }
                 else
                 {
@@ -287,7 +314,7 @@ public sealed partial class StreamIngester
                 }
 
                 _metrics.Discard("per_stream_rate_limit", stream.Tenant, limits.RetentionHours, batch.Format, accepted.Count, acceptedBytes);
-                return (new Admitted([], 0, highest, null), FailureMessage(stream, failures, validated.Entries.Count), true);
+                return (new Admitted([], 0, highest, null, 0), FailureMessage(stream, failures, validated.Entries.Count), true);
             }
 
             // The stream counts as active from here: a flush while the WAL commit runs must not forget it as idle
@@ -297,7 +324,7 @@ public sealed partial class StreamIngester
                 stream.LastAppendAt = now;
             }
 
-            var admitted = new Admitted(accepted, acceptedBytes, highest, previousInBatch);
+            var admitted = new Admitted(accepted, acceptedBytes, highest, previousInBatch, validated.SharedUsed);
             return (admitted, failures is { Count: > 0 } ? FailureMessage(stream, failures, validated.Entries.Count) : null, false);
         }
     }
@@ -312,12 +339,19 @@ public sealed partial class StreamIngester
             var before = stream.Open.RawBytes;
             try
             {
+                // A push's own run of the stream's entries, sorted as a client sends them, lets the head order an
+                // unsorted tail by runs (pushes overtaking each other on several connections) instead of by entries.
+                if (admitted.Entries.Count >= MinRunEntries)
+                {
+                    stream.Open.StartRun();
+                }
+
                 foreach (var entry in admitted.Entries)
                 {
                     var line = batch.Bytes(entry.LineStart, entry.LineLength);
-                    if (PushValidator.SharedEncoding(entry.Metadata) is { } shared)
+                    if (entry.Shared >= 0)
                     {
-                        stream.Open.AppendEncoded(entry.TimestampNs, line, shared, recordId, walSegment, now, builder);
+                        stream.Open.AppendEncoded(entry.TimestampNs, line, PushValidator.SharedEncodingAt(entry.Shared), recordId, walSegment, now, builder);
                     }
                     else
                     {
@@ -353,9 +387,12 @@ public sealed partial class StreamIngester
         Interlocked.Add(ref _headBytes, held);
     }
 
-    // A stream's entries accepted by a push: their raw bytes, the highest timestamp, and the newest entry (for
-    // the next push's resend check).
-    private readonly record struct Admitted(List<ValidatedEntry> Entries, long Bytes, long Highest, ValidatedEntry? Newest);
+    // Fewer entries of a stream in a push join the head's run before them (a run costs the head 16 bytes until compressed).
+    private const int MinRunEntries = 8;
+
+    // A stream's entries accepted by a push: their raw bytes, the highest timestamp, the newest entry (for the next
+    // push's resend check) and the shared metadata arrays validation saw (ValidatedStream.SharedUsed).
+    private readonly record struct Admitted(List<ValidatedEntry> Entries, long Bytes, long Highest, ValidatedEntry? Newest, int SharedUsed);
 
     private static bool IsResend(HeadStream stream, PushBatch batch, ValidatedEntry? previousInBatch, ValidatedEntry entry, ReadOnlySpan<byte> line)
     {

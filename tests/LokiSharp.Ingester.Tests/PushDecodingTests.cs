@@ -210,6 +210,23 @@ public sealed class PushDecodingTests
         Assert.Equal(expected, batch.Entries.ToArray().Select(e => (e.TimestampNs, e.LineLength)));
     }
 
+    [Fact]
+    public void A_timestamp_varint_cut_at_the_timestamps_end_is_a_400_though_the_entry_goes_on()
+    {
+        // Nanoseconds 0x80 0x80 ends the 3-byte timestamp with its continuation bit set; the line field after it would end
+        // the varint if the reader took bytes past the timestamp.
+        byte[] entry = [0x0A, 0x03, 0x10, 0x80, 0x80, 0x12, 0x05, .. "hello"u8];
+        byte[] labels = [.. "{a=\"b\"}"u8];
+        byte[] stream = [0x0A, (byte)labels.Length, .. labels, 0x12, (byte)entry.Length, .. entry];
+        byte[] message = [0x0A, (byte)stream.Length, .. stream];
+
+        var error = Assert.Throws<PushRequestException>(() =>
+            PushBodyDecoder.Decode(Snappier.Snappy.CompressToArray(message), "application/x-protobuf", null, PushEndpoint.V1));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Equal("proto: unexpected end of message", error.Message);
+    }
+
     [Theory]
     [InlineData(10_000_000_000L, long.MaxValue)]
     [InlineData(-10_000_000_000L, long.MinValue)]

@@ -46,6 +46,43 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void A_returned_result_is_reused_for_the_next_push_with_nothing_of_the_one_before()
+    {
+        var validator = new PushValidator(new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System);
+        ValidatedPush Push(params (string Labels, long Ts, string Line)[] entries)
+        {
+            using var batch = new PushBatch();
+            foreach (var (labels, ts, line) in entries)
+            {
+                batch.BeginStream(labels);
+                batch.AddEntry(ts, Encoding.UTF8.GetBytes(line));
+            }
+
+            return validator.Validate("fake", batch, new IngestionLimits());
+        }
+
+        var first = Push(("{app=\"a\"}", Now, "level=error one"), ("{app=\"b\"}", Now, "level=info two"), ("{app=\"c\"}", Now + (1L << 62), "too new"));
+        Assert.Equal(2, first.Streams.Count);
+        Assert.True(first.Errors.Any);
+        var streams = first.Streams.ToList();
+        validator.Return(first);
+
+        var second = Push(("{app=\"d\"}", Now + 1, "level=warn three"));
+        Assert.Same(first, second);
+        var stream = Assert.Single(second.Streams);
+        Assert.Contains(stream, streams);
+        Assert.Equal("{app=\"d\", service_name=\"d\"}", stream.Labels.ToString());
+        var entry = Assert.Single(stream.Entries);
+        Assert.Equal((Now + 1, "warn"), (entry.TimestampNs, entry.Metadata[0].Value));
+        Assert.Equal(1 << entry.Shared, stream.SharedUsed);
+        Assert.Equal((1, "level=warn three".Length), (second.Lines, stream.Bytes));
+        Assert.False(second.Errors.Any);
+
+        // Not returned: the next push gets a result of its own.
+        Assert.NotSame(second, Push(("{app=\"e\"}", Now, "x")));
+    }
+
+    [Fact]
     public void A_stream_seen_before_is_checked_again_under_new_limits()
     {
         var validator = new PushValidator(new IngesterMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System);

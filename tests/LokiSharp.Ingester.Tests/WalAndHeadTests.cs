@@ -232,7 +232,8 @@ public sealed class WalAndHeadTests : IDisposable
     public async Task A_compact_record_whose_table_holds_only_the_encodings_it_uses_replays_beside_records_with_the_whole_table()
     {
         // Builds before this one wrote into a record's table only the shared encodings its entries used, in order of
-        // first use; now every record holds all of them. Both tables are read by position.
+        // first use; then every record held all of them; now those its streams use, in their shared order. All are read
+        // by position.
         var (ingester, _) = Open();
         Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now, "level=info whole table"))).StatusCode);
         ingester.Dispose();
@@ -372,11 +373,34 @@ public sealed class WalAndHeadTests : IDisposable
 
         // Per entry: a timestamp delta of 1 ms (3 bytes), the line length (1) and the metadata reference (1). The first
         // record format spent 9 bytes on the timestamp and 22 on detected_level=info. Once per record: the framing and
-        // the table of every shared metadata encoding.
+        // the table of the shared metadata encodings the push uses (detected_level=info alone).
         var segment = new FileInfo(Assert.Single(Directory.GetFiles(Path.Combine(_directory, "wal"))));
         var perEntry = line.Length + 5;
-        var table = PushValidator.SharedEncodings.Sum(encoded => encoded.Length);
-        Assert.InRange(segment.Length, (200 * perEntry) + table, (200 * perEntry) + table + 128);
+        var info = new ArrayBufferWriter<byte>();
+        LokiSharp.Storage.Chunks.StructuredMetadata.Encode(info, [new LabelPair("detected_level", "info")]);
+        Assert.InRange(segment.Length, (200 * perEntry) + info.WrittenCount, (200 * perEntry) + info.WrittenCount + 100);
+    }
+
+    [Fact]
+    public async Task A_push_of_one_line_writes_a_record_of_its_line_and_its_level_not_every_shared_encoding()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now, "level=warn one line"))).StatusCode);
+        }
+
+        // The segment header and the record: framing, record id, tenant, a table of one encoding, the labels, one entry.
+        var segment = new FileInfo(Assert.Single(Directory.GetFiles(Path.Combine(_directory, "wal"))));
+        var all = PushValidator.SharedEncodings.Sum(encoded => encoded.Length);
+        Assert.True(segment.Length < 120 && segment.Length < all, $"{segment.Length} bytes (every shared encoding alone is {all})");
+        var (restarted, store2) = Open();
+        using (store2)
+        using (restarted)
+        {
+            Assert.Equal([(Now, "level=warn one line", "detected_level=warn")], ReadAllWithMetadata(restarted));
+        }
     }
 
     [Fact]
@@ -526,6 +550,41 @@ public sealed class WalAndHeadTests : IDisposable
             Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", tied)).StatusCode);
 
             Assert.Equal([.. tied, .. newer], ReadAll(ingester));
+        }
+    }
+
+    [Theory]
+    [InlineData(20)] // runs apart in time: compressed run by run
+    [InlineData(11)] // each run's first timestamp is the previous run's last: ties, arrival order decides
+    [InlineData(6)] // runs overlapping in time: every entry sorted
+    public async Task Pushes_of_a_stream_that_overtake_each_other_are_compressed_in_time_then_arrival_order(int step)
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            // Runs of 12 entries, each a push, sent in an order shuffled within windows of four (as pushes over four
+            // connections arrive); lines long enough that the tail is compressed a few times along the way.
+            var line = new string('q', 600);
+            var rng = new Random(step);
+            var runs = Enumerable.Range(0, 120)
+                .Select(run => Enumerable.Range(0, 12).Select(i => (Ts: Now + (run * step) + i, Line: $"{run:D3}-{i:D2} {line}")).ToArray())
+                .ToList();
+            var sent = new List<(long Ts, string Line)>();
+            for (var window = 0; window < runs.Count; window += 4)
+            {
+                foreach (var run in runs.Skip(window).Take(4).OrderBy(_ => rng.Next()))
+                {
+                    Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", run)).StatusCode);
+                    sent.AddRange(run);
+                }
+            }
+
+            // Time order, then arrival (a stable sort of what was sent).
+            var expected = sent.Select((entry, arrival) => (entry, arrival)).OrderBy(e => e.entry.Ts).ThenBy(e => e.arrival).Select(e => e.entry).ToList();
+            Assert.Equal(expected, ReadAll(ingester));
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+            Assert.Equal(expected, ReadAll(store));
         }
     }
 

@@ -28,6 +28,9 @@ public sealed class GroupedErrors
         _groups.Add((message, 1));
     }
 
+    /// <summary>Forgets every error added.</summary>
+    public void Clear() => _groups.Clear();
+
     /// <summary>The combined message.</summary>
     public override string ToString()
     {

@@ -9,25 +9,48 @@ using LokiSharp.Storage.Chunks;
 
 namespace LokiSharp.Ingester.Distribution;
 
-/// <summary>An accepted entry: line bytes still in the push batch's arena, metadata sanitised and enriched.</summary>
-public readonly record struct ValidatedEntry(long TimestampNs, int LineStart, int LineLength, LabelPair[] Metadata);
+/// <summary>
+/// An accepted entry: line bytes still in the push batch's arena, metadata sanitised and enriched. <c>Shared</c> is the
+/// number of <c>Metadata</c> among the arrays shared by entries with no metadata of their own
+/// (<see cref="PushValidator.SharedEncodings"/>), or -1: found once here, the WAL and the head take its encoding by it.
+/// </summary>
+public readonly record struct ValidatedEntry(long TimestampNs, int LineStart, int LineLength, LabelPair[] Metadata, int Shared = -1);
 
 /// <summary>A stream of a push that passed label validation, with its accepted entries.</summary>
 public sealed class ValidatedStream(LabelSet labels, int capacity = 0)
 {
     /// <summary>Stream labels, including an added <c>service_name</c>.</summary>
-    public LabelSet Labels { get; } = labels;
+    public LabelSet Labels { get; private set; } = labels;
 
     /// <summary>Accepted entries in request order.</summary>
     public List<ValidatedEntry> Entries { get; } = new(capacity);
 
     /// <summary>Line plus metadata bytes of the accepted entries.</summary>
     public long Bytes { get; set; }
+
+    /// <summary>The shared metadata arrays the entries use: bit <c>i</c> for <see cref="ValidatedEntry"/>'s <c>Shared</c> <c>i</c>.</summary>
+    public int SharedUsed { get; set; }
+
+    // Made ready for another stream of a later push, keeping the entries' capacity.
+    internal void Reuse(LabelSet labels, int capacity)
+    {
+        Labels = labels;
+        Entries.Clear();
+        Entries.EnsureCapacity(capacity);
+        Bytes = 0;
+        SharedUsed = 0;
+    }
 }
 
 /// <summary>The outcome of validating one push: what may be written and the grouped errors of the rest.</summary>
 public sealed class ValidatedPush
 {
+    // Streams (with their entry lists) of an earlier push, for the next one (see PushValidator.Return); a push's streams
+    // and entries are what validation allocated most, per push and stream.
+    private const int MaxSpareStreams = 1024;
+    private const int MaxSpareEntries = 4096;
+    private readonly List<ValidatedStream> _spare = [];
+
     public List<ValidatedStream> Streams { get; } = [];
 
     public GroupedErrors Errors { get; } = new();
@@ -37,6 +60,42 @@ public sealed class ValidatedPush
 
     /// <summary>Accepted bytes (line + metadata) across streams.</summary>
     public long Bytes { get; set; }
+
+    internal ValidatedStream NewStream(LabelSet labels, int capacity)
+    {
+        if (_spare.Count == 0)
+        {
+            return new ValidatedStream(labels, capacity);
+        }
+
+        var stream = _spare[^1];
+        _spare.RemoveAt(_spare.Count - 1);
+        stream.Reuse(labels, capacity);
+        return stream;
+    }
+
+    // A stream validation made and did not keep (no entry passed).
+    internal void Recycle(ValidatedStream stream)
+    {
+        if (_spare.Count < MaxSpareStreams && stream.Entries.Capacity <= MaxSpareEntries)
+        {
+            _spare.Add(stream);
+        }
+    }
+
+    // Empty again, its streams kept for reuse (within bounds, so one huge push does not stay resident).
+    internal void Clear()
+    {
+        foreach (var stream in Streams)
+        {
+            Recycle(stream);
+        }
+
+        Streams.Clear();
+        Errors.Clear();
+        Lines = 0;
+        Bytes = 0;
+    }
 }
 
 /// <summary>
@@ -58,16 +117,22 @@ public sealed class PushValidator
     private readonly IngesterMetrics _metrics;
     private readonly TimeProvider _time;
 
+    // Results of finished pushes, ready for the next ones (a few: as many as pushes run at once, roughly).
+    private readonly ValidatedPush?[] _spare = new ValidatedPush?[4];
+
     public PushValidator(IngesterMetrics metrics, TimeProvider time)
     {
         _metrics = metrics;
         _time = time;
     }
 
-    /// <summary>Validates every stream and entry of <paramref name="batch"/>.</summary>
+    /// <summary>
+    /// Validates every stream and entry of <paramref name="batch"/>. The caller may hand the result back with
+    /// <see cref="Return"/> once nothing of it is used any more.
+    /// </summary>
     public ValidatedPush Validate(string tenant, PushBatch batch, IngestionLimits limits)
     {
-        var result = new ValidatedPush();
+        var result = Rent();
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000;
         var oldest = limits.RejectOldSamples ? now - limits.RejectOldSamplesMaxAge.Ticks * 100 : long.MinValue;
         var newest = now + limits.CreationGracePeriod.Ticks * 100;
@@ -106,7 +171,7 @@ public sealed class PushValidator
             }
 
             var (labels, labelsText, labelLevel, _, _) = accepted;
-            var validated = new ValidatedStream(labels, entries.Length);
+            var validated = result.NewStream(labels, entries.Length);
             foreach (ref readonly var entry in entries)
             {
                 var lineLength = entry.LineLength;
@@ -165,7 +230,7 @@ public sealed class PushValidator
                     continue;
                 }
 
-                var enriched = Enrich(labelLevel, metadata, batch.Line(entry)[..lineLength], limits);
+                var enriched = Enrich(labelLevel, metadata, batch.Line(entry)[..lineLength], limits, out var shared);
                 var timestamp = entry.TimestampNs;
                 if (limits.IncrementDuplicateTimestamp && validated.Entries.Count > 0)
                 {
@@ -176,8 +241,9 @@ public sealed class PushValidator
                     }
                 }
 
-                validated.Entries.Add(new ValidatedEntry(timestamp, entry.LineStart, lineLength, enriched));
+                validated.Entries.Add(new ValidatedEntry(timestamp, entry.LineStart, lineLength, enriched, shared));
                 validated.Bytes += size;
+                validated.SharedUsed |= shared >= 0 ? 1 << shared : 0;
             }
 
             if (validated.Entries.Count > 0)
@@ -186,9 +252,39 @@ public sealed class PushValidator
                 result.Lines += validated.Entries.Count;
                 result.Bytes += validated.Bytes;
             }
+            else
+            {
+                result.Recycle(validated);
+            }
         }
 
         return result;
+    }
+
+    /// <summary>Takes back a result of <see cref="Validate"/> that nothing refers to any more (its streams and entries are reused).</summary>
+    public void Return(ValidatedPush push)
+    {
+        push.Clear();
+        for (var i = 0; i < _spare.Length; i++)
+        {
+            if (Interlocked.CompareExchange(ref _spare[i], push, null) is null)
+            {
+                return;
+            }
+        }
+    }
+
+    private ValidatedPush Rent()
+    {
+        for (var i = 0; i < _spare.Length; i++)
+        {
+            if (Interlocked.Exchange(ref _spare[i], null) is { } spare)
+            {
+                return spare;
+            }
+        }
+
+        return new ValidatedPush();
     }
 
     private static ReadOnlySpan<byte> LineOf(PushBatch batch, ValidatedEntry entry) => batch.Bytes(entry.LineStart, entry.LineLength);
@@ -281,14 +377,17 @@ public sealed class PushValidator
         return LabelSet.From(pairs);
     }
 
-    private static LabelPair[] Enrich(string? labelLevel, ReadOnlySpan<MetadataPair> metadata, ReadOnlySpan<byte> line, IngestionLimits limits)
+    // The entry's metadata; shared is its number among the shared arrays, or -1.
+    private static LabelPair[] Enrich(string? labelLevel, ReadOnlySpan<MetadataPair> metadata, ReadOnlySpan<byte> line, IngestionLimits limits,
+        out int shared)
     {
         var discoverLevel = limits.DiscoverLogLevels && limits.AllowStructuredMetadata;
         var hasLevel = false;
         var count = metadata.Length;
+        shared = -1;
         if (count == 0)
         {
-            return discoverLevel ? LevelOnly(LevelDetector.Detect(labelLevel, metadata, line)) : [];
+            return discoverLevel ? LevelOnly(LevelDetector.Detect(labelLevel, metadata, line), out shared) : [];
         }
 
         var pairs = new LabelPair[count + (discoverLevel ? 1 : 0)];
@@ -318,17 +417,25 @@ public sealed class PushValidator
 
     // The detector answers with its own level strings, so comparing references finds the shared array without hashing
     // the level per entry; a level given otherwise (an equal string elsewhere) still finds it by value.
-    private static LabelPair[] LevelOnly(string level)
+    private static LabelPair[] LevelOnly(string level, out int shared)
     {
-        foreach (var (pairs, _) in OnlyLevelEncoded)
+        for (var i = 0; i < OnlyLevelEncoded.Length; i++)
         {
-            if (ReferenceEquals(pairs[0].Value, level))
+            if (ReferenceEquals(OnlyLevelEncoded[i].Pairs[0].Value, level))
             {
-                return pairs;
+                shared = i;
+                return OnlyLevelEncoded[i].Pairs;
             }
         }
 
-        return OnlyLevel.TryGetValue(level, out var shared) ? shared : [new LabelPair(LevelDetector.DetectedLevel, level)];
+        if (OnlyLevel.TryGetValue(level, out var pairs))
+        {
+            shared = SharedIndex(pairs);
+            return pairs;
+        }
+
+        shared = -1;
+        return [new LabelPair(LevelDetector.DetectedLevel, level)];
     }
 
     /// <summary>
@@ -354,6 +461,9 @@ public sealed class PushValidator
 
         return -1;
     }
+
+    /// <summary>The encoding of shared array number <paramref name="index"/> (see <see cref="ValidatedEntry"/>'s <c>Shared</c>).</summary>
+    public static byte[] SharedEncodingAt(int index) => SharedEncoded[index];
 
     /// <summary>The encodings of the shared arrays, entry <c>i</c> that of shared array number <c>i</c> (see <see cref="SharedIndex"/>).</summary>
     public static IReadOnlyList<byte[]> SharedEncodings => SharedEncoded;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.Storage.Chunks;
 
@@ -56,6 +57,14 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     private long _tailBytes;
     private bool _tailUnsorted;
     private int _partEntries;
+
+    // Where the tail's runs start, in arrival order: a run is a push of many entries (StartRun) or what follows a step
+    // back in time, and holds its entries in time order. Pushes of one stream that overtake each other on several
+    // connections leave a tail of runs that do not overlap in time: compressing then orders the runs, not every entry
+    // (see AppendRuns). Past MaxRuns a tail's runs are not kept and it is sorted entry by entry.
+    private readonly List<TailRun> _runs = [];
+    private bool _runRequested;
+    private const int MaxRuns = 256;
 
     /// <summary>Raw bytes after which the tail is compressed into a part.</summary>
     public int PartSize { get; } = partSize;
@@ -132,7 +141,14 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             tails?.Add(_segment.Length);
         }
 
-        _tailUnsorted |= _tailCount > 0 && timestamp < _tailLast;
+        var stepsBack = _tailCount > 0 && timestamp < _tailLast;
+        _tailUnsorted |= stepsBack;
+        if ((_tailCount == 0 || stepsBack || _runRequested) && _runs.Count <= MaxRuns)
+        {
+            _runs.Add(new TailRun(((long)(_tailSegments.Count - 1) << 32) | (uint)_segmentUsed, _tailCount));
+        }
+
+        _runRequested = false;
         _tailLast = timestamp;
         var target = _segment.AsSpan(_segmentUsed, EntryHeader + size);
         BinaryPrimitives.WriteInt64LittleEndian(target, timestamp);
@@ -169,6 +185,12 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         }
     }
 
+    /// <summary>
+    /// The next entry starts a run: the caller appends a push's many entries of this stream, in time order, one after the
+    /// other (pushes of a few entries are better left to join the run before them).
+    /// </summary>
+    public void StartRun() => _runRequested = true;
+
     /// <summary>Compresses whatever is left uncompressed; the block then holds parts only and takes no more appends.</summary>
     public void Seal(ChunkBuilder builder)
     {
@@ -185,6 +207,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
 
         _tailSegments.Clear();
         _tailEnds.Clear();
+        _runs.Capacity = 0;
         _tailStart = 0;
         _segment = [];
         _segmentUsed = 0;
@@ -284,7 +307,12 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         // their timestamps; one push alone arrives sorted, so a tail fed by a single client never needs this.
         if (_tailUnsorted)
         {
-            AppendInTimeOrder(builder);
+            if (_runs.Count > MaxRuns || !AppendRuns(builder))
+            {
+                builder.Reset();
+                AppendInTimeOrder(builder);
+            }
+
             _tailUnsorted = false;
         }
         else
@@ -302,6 +330,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         _parts.Add(part);
         _partEntries += _tailCount;
         _tailCount = 0;
+        _runs.Clear();
 
         // Segments before the current one hold compressed entries only; the rest of the current one stays in use.
         foreach (var segment in _tailSegments)
@@ -327,6 +356,72 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     private static void Append(ChunkBuilder builder, in HeadEntry entry) =>
         builder.Append(entry.Timestamp, entry.Segment.AsSpan(entry.Offset, entry.LineLength),
             new StructuredMetadata(entry.Segment.AsSpan(entry.Offset + entry.LineLength, entry.MetadataLength)));
+
+    // Appends the tail ordered by timestamp, then arrival, when its runs do not overlap: runs ordered by their first
+    // timestamps (then arrival) and appended one after the other are that order when each entry is at or after the one
+    // before it (and a tie arrived later), which is checked on the way. False when it is not; the builder then holds
+    // part of the tail and must be reset.
+    private bool AppendRuns(ChunkBuilder builder)
+    {
+        var count = _runs.Count;
+        var runs = CollectionsMarshal.AsSpan(_runs);
+        var firsts = ArrayPool<long>.Shared.Rent(count);
+        var positions = ArrayPool<int>.Shared.Rent(count);
+        try
+        {
+            var keys = firsts.AsSpan(0, count);
+            var order = positions.AsSpan(0, count);
+            for (var i = 0; i < count; i++)
+            {
+                keys[i] = EntryAt(runs[i].Place, 0).Timestamp;
+                order[i] = i;
+            }
+
+            // Runs of one first timestamp: arrival order (their number), which the unstable sort may have shuffled.
+            keys.Sort(order);
+            for (var start = 0; start < count;)
+            {
+                var end = start + 1;
+                while (end < count && keys[end] == keys[start])
+                {
+                    end++;
+                }
+
+                if (end - start > 1)
+                {
+                    order[start..end].Sort();
+                }
+
+                start = end;
+            }
+
+            var (previous, previousArrival) = (long.MinValue, -1);
+            foreach (var run in order)
+            {
+                var first = runs[run].Index;
+                var entries = (run + 1 < count ? runs[run + 1].Index : _tailCount) - first;
+                var cursor = new TailCursor(this, runs[run].Place);
+                for (var n = 0; n < entries && cursor.MoveNext(); n++)
+                {
+                    var entry = cursor.Entry(0);
+                    if (entry.Timestamp < previous || (entry.Timestamp == previous && first + n < previousArrival))
+                    {
+                        return false;
+                    }
+
+                    Append(builder, entry);
+                    (previous, previousArrival) = (entry.Timestamp, first + n);
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(firsts);
+            ArrayPool<int>.Shared.Return(positions);
+        }
+    }
 
     // Appends the tail ordered by timestamp, then arrival. The order is found by sorting timestamps with positions
     // (primitives, no comparer); a position is also the arrival rank that breaks ties the unstable sort may have
@@ -392,12 +487,22 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             BinaryPrimitives.ReadInt32LittleEndian(header[8..]), BinaryPrimitives.ReadInt32LittleEndian(header[12..]), sequence);
     }
 
-    /// <summary>Walks the tail's entries in arrival order.</summary>
+    // Where a run of tail entries starts: its first entry's TailCursor.Place and number in the tail.
+    private readonly record struct TailRun(long Place, int Index);
+
+    /// <summary>Walks the tail's entries in arrival order, from its start or from an entry's place.</summary>
     private struct TailCursor(HeadBlock block)
     {
         private int _segment;
         private int _offset = -1;
         private int _next = block._tailStart;
+
+        public TailCursor(HeadBlock block, long place)
+            : this(block)
+        {
+            _segment = (int)(place >> 32);
+            _next = (int)place;
+        }
 
         public readonly long Timestamp => BinaryPrimitives.ReadInt64LittleEndian(block._tailSegments[_segment].AsSpan(_offset));
 

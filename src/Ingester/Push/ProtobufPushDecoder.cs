@@ -88,7 +88,8 @@ public static class ProtobufPushDecoder
             switch (field)
             {
                 case 1 when wire == LengthDelimited:
-                    var timestamp = new WireReader(reader.ReadBytes());
+                    // Read within the entry, so the 8-byte varint load reaches past the timestamp's last byte.
+                    var timestamp = reader.ReadMessage();
                     while (!timestamp.End)
                     {
                         var (tsField, tsWire) = timestamp.ReadTag();
@@ -195,12 +196,42 @@ public static class ProtobufPushDecoder
         return text;
     }
 
-    private ref struct WireReader(ReadOnlySpan<byte> buffer)
+    // Reads _buffer up to _end; the bytes after _end (the rest of an enclosing message) are only ever loaded to find
+    // where a varint ends, never taken as part of one.
+    private ref struct WireReader
     {
-        private readonly ReadOnlySpan<byte> _buffer = buffer;
+        private readonly ReadOnlySpan<byte> _buffer;
+        private readonly int _end;
         private int _position;
 
-        public readonly bool End => _position >= _buffer.Length;
+        public WireReader(ReadOnlySpan<byte> buffer)
+        {
+            _buffer = buffer;
+            _end = buffer.Length;
+        }
+
+        private WireReader(ReadOnlySpan<byte> buffer, int start, int end)
+        {
+            _buffer = buffer;
+            _position = start;
+            _end = end;
+        }
+
+        public readonly bool End => _position >= _end;
+
+        /// <summary>A reader of the length-delimited field's bytes that may look past them (see the type's remarks).</summary>
+        public WireReader ReadMessage()
+        {
+            var length = ReadVarint();
+            if (length > (ulong)(_end - _position))
+            {
+                throw Invalid("unexpected end of message");
+            }
+
+            var start = _position;
+            _position += (int)length;
+            return new WireReader(_buffer, start, _position);
+        }
 
         public (int Field, int Wire) ReadTag()
         {
@@ -218,7 +249,7 @@ public static class ProtobufPushDecoder
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public ulong ReadVarint()
         {
-            if (_position < _buffer.Length && _buffer[_position] < 0x80)
+            if (_position < _end && _buffer[_position] < 0x80)
             {
                 return _buffer[_position++];
             }
@@ -234,9 +265,9 @@ public static class ProtobufPushDecoder
             {
                 var word = BinaryPrimitives.ReadUInt64LittleEndian(_buffer[_position..]);
                 var ends = ~word & 0x8080808080808080UL;
-                if (ends != 0)
+                var bytes = (BitOperations.TrailingZeroCount(ends) >> 3) + 1;
+                if (ends != 0 && bytes <= _end - _position)
                 {
-                    var bytes = (BitOperations.TrailingZeroCount(ends) >> 3) + 1;
                     _position += bytes;
                     var x = (bytes == sizeof(ulong) ? word : word & ((1UL << (bytes * 8)) - 1)) & 0x7F7F7F7F7F7F7F7FUL;
 
@@ -250,7 +281,7 @@ public static class ProtobufPushDecoder
             ulong result = 0;
             for (var shift = 0; shift < 64; shift += 7)
             {
-                if (_position >= _buffer.Length)
+                if (_position >= _end)
                 {
                     throw Invalid("unexpected end of message");
                 }
@@ -269,7 +300,7 @@ public static class ProtobufPushDecoder
         public ReadOnlySpan<byte> ReadBytes()
         {
             var length = ReadVarint();
-            if (length > (ulong)(_buffer.Length - _position))
+            if (length > (ulong)(_end - _position))
             {
                 throw Invalid("unexpected end of message");
             }
@@ -302,7 +333,7 @@ public static class ProtobufPushDecoder
 
         private void Advance(int count)
         {
-            if (_buffer.Length - _position < count)
+            if (_end - _position < count)
             {
                 throw Invalid("unexpected end of message");
             }

@@ -73,7 +73,11 @@ public sealed class ChunkBuilder : IDisposable
         _filterRatio = contentFilterRatio;
         if (contentFilterRatio > 0)
         {
-            _filter = new NGramFilterBuilder();
+            // Scratch filters as large as the filters of a block of the target size that did not compress at all: a
+            // larger block (a long last line) may get smaller filters than its budget, never wrong ones.
+            var textBudget = (long)(targetBlockSize * contentFilterRatio);
+            _filter = new NGramFilterBuilder(NGramFilterBuilder.BitsForBudget(textBudget),
+                NGramFilterBuilder.BitsForBudget(Math.Max(MinIdFilterBytes, (long)(targetBlockSize * contentFilterRatio * IdFilterShare))));
         }
     }
 
@@ -154,7 +158,21 @@ public sealed class ChunkBuilder : IDisposable
 
     private void EndEntry(long timestamp, ReadOnlySpan<byte> line, long metaBytes)
     {
-        _filter?.AddLine(line);
+        if (_filter is not null)
+        {
+            // The block's previous line (the filter holds the block's lines so far) is right before this one in _lines.
+            if (_blockEntries > 0)
+            {
+                var lines = _lines.WrittenSpan;
+                var previousLength = _lineLengths[^2];
+                _filter.AddLine(line, lines.Slice(lines.Length - line.Length - previousLength, previousLength));
+            }
+            else
+            {
+                _filter.AddLine(line);
+            }
+        }
+
         _blockMax = timestamp;
         _lastTime = timestamp;
         _blockEntries++;

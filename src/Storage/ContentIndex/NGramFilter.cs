@@ -248,16 +248,19 @@ public static class NGramFilter
 /// <summary>Accumulates the grams of one block and writes its folded filter.</summary>
 internal sealed class NGramFilterBuilder : IDisposable
 {
-    private const int ScratchWords = (1 << NGramFilter.ScratchBits) / 64;
-
     // Above this share of set bits a stored filter rejects too little to be worth its bytes.
     private const double MaxFill = 0.8;
 
     // Above this share of set bits an id filter rejects too little: a 16-digit id's 9 grams still pass 13% of blocks.
     private const double MaxIdFill = 0.8;
 
-    private ulong[] _scratch = ArrayPool<ulong>.Shared.Rent(ScratchWords);
-    private ulong[] _ids = ArrayPool<ulong>.Shared.Rent(ScratchWords);
+    // The scratch filters are indexed by the low bits of the hashes (what every fold keeps), so one no larger than the
+    // largest filter a block can store builds the same filters as the full ScratchBits: the default block's text filter
+    // fits 4 KB and its id filter 16 KB, where bits set at random stay in the L1 cache (2 x 128 KB did not).
+    private readonly int _textWords;
+    private readonly int _idWords;
+    private ulong[] _scratch;
+    private ulong[] _ids;
     private bool _dirty;
     private bool _idsDirty;
 
@@ -272,12 +275,51 @@ internal sealed class NGramFilterBuilder : IDisposable
 
     /// <summary>A builder that hashes one gram at a time even where the CPU could do eight (for tests).</summary>
     internal NGramFilterBuilder(bool hashEightAtATime)
+        : this(1 << NGramFilter.ScratchBits, 1 << NGramFilter.ScratchBits, hashEightAtATime)
     {
-        _hashEightAtATime = hashEightAtATime && Avx2.IsSupported;
-        Array.Clear(_scratch, 0, ScratchWords);
-        Array.Clear(_ids, 0, ScratchWords);
     }
 
+    /// <summary>
+    /// A builder whose filters hold at most <paramref name="textBits"/> and <paramref name="idBits"/> bits (powers of two,
+    /// at least <see cref="NGramFilter.MinBits"/>, at most 2^<see cref="NGramFilter.ScratchBits"/>): a block whose
+    /// budget allows more gets a filter of that size, with as many false positives as its grams make.
+    /// </summary>
+    internal NGramFilterBuilder(int textBits, int idBits, bool hashEightAtATime = true)
+    {
+        _hashEightAtATime = hashEightAtATime && Avx2.IsSupported;
+        _textWords = ScratchWordsFor(textBits);
+        _idWords = ScratchWordsFor(idBits);
+        _scratch = ArrayPool<ulong>.Shared.Rent(_textWords);
+        _ids = ArrayPool<ulong>.Shared.Rent(_idWords);
+        Array.Clear(_scratch, 0, _textWords);
+        Array.Clear(_ids, 0, _idWords);
+    }
+
+    /// <summary>
+    /// The smallest scratch (in bits) that still builds the largest filter a budget of <paramref name="budgetBytes"/> allows:
+    /// the largest power of two within the budget, at least <see cref="NGramFilter.MinBits"/>, at most the full scratch.
+    /// </summary>
+    internal static int BitsForBudget(long budgetBytes)
+    {
+        var budgetBits = budgetBytes * 8;
+        return budgetBits < NGramFilter.MinBits * 2
+            ? NGramFilter.MinBits
+            : (int)Math.Min(1L << NGramFilter.ScratchBits, (long)BitOperations.RoundUpToPowerOf2((ulong)(budgetBits + 1)) >> 1);
+    }
+
+    private static int ScratchWordsFor(int bits)
+    {
+        if (bits < NGramFilter.MinBits || bits > 1 << NGramFilter.ScratchBits || !BitOperations.IsPow2(bits))
+        {
+            throw new ArgumentOutOfRangeException(nameof(bits), bits, "a power of two between the smallest filter and the full scratch");
+        }
+
+        return bits / 64;
+    }
+
+    // Locals are not zeroed (SkipLocalsInit): the padded copy is cleared where it needs to be, and the hash buffer is
+    // written before it is read.
+    [SkipLocalsInit]
     public void AddLine(ReadOnlySpan<byte> line)
     {
         if (line.Length < NGramFilter.GramLength)
@@ -300,6 +342,19 @@ internal sealed class NGramFilterBuilder : IDisposable
         }
     }
 
+    /// <summary>
+    /// Adds <paramref name="line"/> when <paramref name="previous"/> is a line added since the last write or clear: the
+    /// grams within the bytes both lines start with are set already, so only those reaching past them are hashed (lines
+    /// of one stream often share their first bytes, a template or JSON keys). The filters come out the same.
+    /// </summary>
+    public void AddLine(ReadOnlySpan<byte> line, ReadOnlySpan<byte> previous)
+    {
+        // A gram (at most IdGramLength bytes) that ends past the shared bytes starts at most IdGramLength - 1 before their
+        // end: the rest of the line from there holds every such gram, and grams of the line only.
+        var skip = line.CommonPrefixLength(previous) - (NGramFilter.IdGramLength - 1);
+        AddLine(skip > 0 ? line[skip..] : line);
+    }
+
     private const int Chunk = 32;
 
     // Both filters in one pass over the line, 32 bytes at a time: one vector classification gives the chunk's digit
@@ -309,11 +364,14 @@ internal sealed class NGramFilterBuilder : IDisposable
     // gram of every run of at least IdGramLength letters and digits (see NGramFilter.MayContainId), so runs need no
     // walking. Each gram is then read from the line directly, first byte highest, as the query side builds it.
     // line holds at least Chunk bytes (a short line comes padded); only its first length bytes are the line.
+    [SkipLocalsInit]
     private void AddChunks(ReadOnlySpan<byte> line, int length)
     {
         ref var start = ref MemoryMarshal.GetReference(line);
         ref var scratch = ref MemoryMarshal.GetArrayDataReference(_scratch);
         ref var ids = ref MemoryMarshal.GetArrayDataReference(_ids);
+        var textMask = (uint)(_textWords * 64) - 1;
+        var idLowBits = (uint)(_idWords * 64) - 1;
 
         Span<uint> hashes = stackalloc uint[Chunk];
 
@@ -355,13 +413,15 @@ internal sealed class NGramFilterBuilder : IDisposable
             var idRun8 = idRun4 & (idRun4 >> 4);
 
             var text = ~digits4 & inChunk;
-            if (_hashEightAtATime)
+            // A chunk without a text gram (digits only) hashes nothing.
+            if (text != 0 && _hashEightAtATime)
             {
                 // The chunk's 32 gram hashes eight at a time, then only the indexed ones set their bits.
                 ref var hashed = ref MemoryMarshal.GetReference(hashes);
+                var lowBits = Vector256.Create(textMask);
                 for (var group = 0; group < Chunk; group += 8)
                 {
-                    HashEightGrams(ref start, line.Length, offset + group).StoreUnsafe(ref hashed, (nuint)group);
+                    (HashEightGrams(ref start, line.Length, offset + group) & lowBits).StoreUnsafe(ref hashed, (nuint)group);
                 }
 
                 while (text != 0)
@@ -378,7 +438,7 @@ internal sealed class NGramFilterBuilder : IDisposable
                     var end = offset + BitOperations.TrailingZeroCount(text);
                     text &= text - 1;
                     var raw = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, end - 3));
-                    var h = NGramFilter.Hash(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(raw) : raw);
+                    var h = NGramFilter.Hash(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(raw) : raw) & textMask;
                     Unsafe.Add(ref scratch, (nint)(h >> 6)) |= 1UL << (int)(h & 63);
                 }
             }
@@ -390,7 +450,7 @@ internal sealed class NGramFilterBuilder : IDisposable
                 var end = offset + BitOperations.TrailingZeroCount(id);
                 id &= id - 1;
                 var raw = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, end - 7));
-                var h = NGramFilter.IdHash(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(raw) : raw);
+                var h = NGramFilter.IdHash(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(raw) : raw) & idLowBits;
                 Unsafe.Add(ref ids, (nint)(h >> 6)) |= 1UL << (int)(h & 63);
             }
         }
@@ -474,7 +534,7 @@ internal sealed class NGramFilterBuilder : IDisposable
         _dirty = false;
 
         // Aim for ~8 bits per gram (a few % false positives per gram) but never above the budget.
-        return WriteFoldedAndClear(output, _scratch, budgetBytes, MaxFill,
+        return WriteFoldedAndClear(output, _scratch, _textWords, budgetBytes, MaxFill,
             distinct => distinct == 0 ? 0 : BitOperations.RoundUpToPowerOf2((uint)Math.Min(distinct * 8L, 1L << NGramFilter.ScratchBits)));
     }
 
@@ -489,23 +549,24 @@ internal sealed class NGramFilterBuilder : IDisposable
         if (!_idsDirty)
         {
             // An all-zero filter of the smallest size: the block holds no id, so every id needle skips it.
-            return WriteFoldedAndClear(output, null, budgetBytes, MaxIdFill, _ => NGramFilter.MinBits);
+            return WriteFoldedAndClear(output, null, _idWords, budgetBytes, MaxIdFill, _ => NGramFilter.MinBits);
         }
 
         _idsDirty = false;
-        return WriteFoldedAndClear(output, _ids, budgetBytes, MaxIdFill, distinct => BitOperations.RoundUpToPowerOf2((uint)distinct * 2));
+        return WriteFoldedAndClear(output, _ids, _idWords, budgetBytes, MaxIdFill, distinct => BitOperations.RoundUpToPowerOf2((uint)distinct * 2));
     }
 
     // Folds scratch (null: an empty one) to the bits wanted for its count of set bits (a power of two, bounded by the budget
     // and MinBits; 0 writes nothing) and writes it unless fuller than maxFill; clears scratch. One pass over the scratch
     // counts, folds to the largest size the budget allows and clears; that fold is then folded further, as folding twice
     // to powers of two is folding once to the smaller.
-    private static int WriteFoldedAndClear(IBufferWriter<byte> output, ulong[]? scratch, int budgetBytes, double maxFill, Func<int, uint> wantedBits)
+    private static int WriteFoldedAndClear(IBufferWriter<byte> output, ulong[]? scratch, int scratchWords, int budgetBytes, double maxFill,
+        Func<int, uint> wantedBits)
     {
         var budgetBits = (long)budgetBytes * 8;
         var largest = budgetBits < NGramFilter.MinBits
             ? NGramFilter.MinBits
-            : (int)Math.Min(1L << NGramFilter.ScratchBits, (long)BitOperations.RoundUpToPowerOf2((ulong)(budgetBits + 1)) >> 1);
+            : (int)Math.Min(scratchWords * 64L, (long)BitOperations.RoundUpToPowerOf2((ulong)(budgetBits + 1)) >> 1);
         var largestWords = largest / 64;
         var folded = ArrayPool<ulong>.Shared.Rent(largestWords);
         try
@@ -518,14 +579,15 @@ internal sealed class NGramFilterBuilder : IDisposable
                 ref var source = ref MemoryMarshal.GetArrayDataReference(scratch);
                 ref var into = ref MemoryMarshal.GetReference(target);
                 var mask = largestWords - 1;
-                for (var i = 0; i < ScratchWords; i++)
+                for (var i = 0; i < scratchWords; i++)
                 {
                     var word = Unsafe.Add(ref source, i);
                     distinct += BitOperations.PopCount(word);
                     Unsafe.Add(ref into, i & mask) |= word;
                 }
 
-                scratch.AsSpan(0, ScratchWords).Clear();
+                scratch.AsSpan(0, scratchWords).Clear();
+                distinct = DistinctGrams(distinct, scratchWords * 64);
             }
 
             var wanted = wantedBits(distinct);
@@ -568,18 +630,30 @@ internal sealed class NGramFilterBuilder : IDisposable
         }
     }
 
+    // The grams that set `set` of `bits` bits (linear counting): a scratch smaller than the full one sets fewer bits per
+    // gram once it fills, and the count sizes the filter. The full scratch keeps its count of bits as it was.
+    private static int DistinctGrams(int set, int bits)
+    {
+        if (bits == 1 << NGramFilter.ScratchBits || set == 0)
+        {
+            return set;
+        }
+
+        return set >= bits ? bits * 16 : (int)Math.Min(bits * 16L, Math.Round(-bits * Math.Log(1 - ((double)set / bits))));
+    }
+
     /// <summary>Forgets the grams added since the last write.</summary>
     public void Clear()
     {
         if (_dirty)
         {
-            _scratch.AsSpan(0, ScratchWords).Clear();
+            _scratch.AsSpan(0, _textWords).Clear();
             _dirty = false;
         }
 
         if (_idsDirty)
         {
-            _ids.AsSpan(0, ScratchWords).Clear();
+            _ids.AsSpan(0, _idWords).Clear();
             _idsDirty = false;
         }
     }

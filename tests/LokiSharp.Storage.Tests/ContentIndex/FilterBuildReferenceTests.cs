@@ -77,6 +77,83 @@ public sealed class FilterBuildReferenceTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ScratchesSizedForTheLargestFilterBuildTheReferenceBits(bool hashEightAtATime)
+    {
+        // A chunk builder sizes its scratches for the largest filters its blocks can store (BitsForBudget): each stored
+        // filter is then the reference scratch folded to the stored size, and its size is the reference's whenever that
+        // fits the scratch (sizing counts the grams from the smaller scratch's bits).
+        var rng = new Random(41);
+        var (textBits, idBits) = (NGramFilterBuilder.BitsForBudget(7864), NGramFilterBuilder.BitsForBudget(7864 * 7 / 3));
+        Assert.Equal((1 << 15, 1 << 17), (textBits, idBits));
+        using var builder = new NGramFilterBuilder(textBits, idBits, hashEightAtATime);
+        var (texts, sameSizes) = (0, 0);
+        for (var block = 0; block < 60; block++)
+        {
+            var reference = new ReferenceBuild();
+            var lines = 1 + rng.Next(block % 3 == 0 ? 20 : 2000);
+            for (var i = 0; i < lines; i++)
+            {
+                var line = Line(rng, block);
+                builder.AddLine(line);
+                reference.AddLine(line);
+            }
+
+            var budget = block % 5 == 0 ? 40 + rng.Next(200) : 256 + rng.Next(7864 - 256);
+            using var output = new PooledBufferWriter();
+            var text = builder.WriteAndClear(output, budget);
+            var ids = builder.WriteIdsAndClear(output, Math.Max(64, budget * 7 / 3));
+            Assert.True(text * 8 <= textBits && ids * 8 <= idBits, $"{text} and {ids} bytes");
+            Assert.Equal(Convert.ToHexString(reference.TextFoldedTo(text)), Convert.ToHexString(output.WrittenSpan[..text]));
+            Assert.Equal(Convert.ToHexString(reference.IdsFoldedTo(ids)), Convert.ToHexString(output.WrittenSpan[text..]));
+            texts += text > 0 ? 1 : 0;
+            sameSizes += text == reference.Text(budget).Length && ids == reference.Ids(Math.Max(64, budget * 7 / 3)).Length ? 1 : 0;
+        }
+
+        Assert.True(texts > 30, $"{texts} text filters");
+        Assert.True(sameSizes >= 58, $"{sameSizes} of 60 blocks with the reference's sizes");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LinesAddedAfterTheLineTheyStartLikeBuildTheReferenceFilter(bool hashEightAtATime)
+    {
+        // Each line shares a first part of any length with the one before it (none, shorter than a gram, the whole line),
+        // then goes its own way, with digits and id runs on both sides of where they part.
+        var rng = new Random(12);
+        using var builder = new NGramFilterBuilder(hashEightAtATime);
+        for (var block = 0; block < 40; block++)
+        {
+            var reference = new ReferenceBuild();
+            byte[] previous = [];
+            for (var i = 0; i < 1 + rng.Next(300); i++)
+            {
+                var shared = Math.Min(previous.Length, rng.Next(4) == 0 ? previous.Length : rng.Next(60));
+                var line = (byte[])[.. previous.AsSpan(0, shared), .. Line(rng, block)];
+                if (i == 0)
+                {
+                    builder.AddLine(line);
+                }
+                else
+                {
+                    builder.AddLine(line, previous);
+                }
+
+                reference.AddLine(line);
+                previous = line;
+            }
+
+            using var output = new PooledBufferWriter();
+            var text = builder.WriteAndClear(output, 1 << 13);
+            builder.WriteIdsAndClear(output, 1 << 14);
+            Assert.Equal(Convert.ToHexString(reference.Text(1 << 13)), Convert.ToHexString(output.WrittenSpan[..text]));
+            Assert.Equal(Convert.ToHexString(reference.Ids(1 << 14)), Convert.ToHexString(output.WrittenSpan[text..]));
+        }
+    }
+
     [Fact]
     public void ClearForgetsEverythingAdded()
     {
@@ -237,6 +314,27 @@ public sealed class FilterBuildReferenceTests
             }
 
             return bytes;
+        }
+
+        public byte[] TextFoldedTo(int bytes) => FoldTo(_text, bytes);
+
+        public byte[] IdsFoldedTo(int bytes) => FoldTo(_ids, bytes);
+
+        private static byte[] FoldTo(ulong[] scratch, int bytes)
+        {
+            var folded = new ulong[bytes / 8];
+            for (var i = 0; i < scratch.Length && folded.Length > 0; i++)
+            {
+                folded[i % folded.Length] |= scratch[i];
+            }
+
+            var result = new byte[bytes];
+            for (var i = 0; i < folded.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(result.AsSpan(i * 8), folded[i]);
+            }
+
+            return result;
         }
 
         private static int Count(ulong[] scratch)

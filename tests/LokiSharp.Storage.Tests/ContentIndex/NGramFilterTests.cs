@@ -1,3 +1,4 @@
+using System.Text;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Codecs;
 using LokiSharp.Storage.ContentIndex;
@@ -97,6 +98,25 @@ public sealed class NGramFilterTests
                 Assert.True(NGramFilter.MayContainIgnoreCase(filter, lower));
             }
         });
+
+    [Fact]
+    public void LinesStartingLikeTheLineBeforeThemHaveEveryGramIndexed()
+    {
+        // The chunk builder hashes only the grams of a line that reach past the bytes it shares with the block's previous
+        // line: lines here share first parts of any length (into ids and digits too), across block cuts.
+        var rng = new Random(17);
+        var entries = ChunkRoundTripTests.RandomEntries(17, 3000, adversarial: true);
+        for (var i = 1; i < entries.Count; i++)
+        {
+            var previous = entries[i - 1].Line;
+            var shared = Math.Min(previous.Length, rng.Next(3) == 0 ? previous.Length : rng.Next(80));
+            var id = Convert.ToHexString(BitConverter.GetBytes(rng.NextInt64())).ToLowerInvariant();
+            entries[i] = entries[i] with { Line = [.. previous.AsSpan(0, shared), .. Encoding.ASCII.GetBytes(id[..rng.Next(16)]), .. entries[i].Line] };
+        }
+
+        ForRandomSubstrings(rng, entries, idFilters: false, 4, 40, (filter, part) => Assert.True(NGramFilter.MayContain(filter, part)));
+        ForRandomSubstrings(rng, entries, idFilters: true, 4, 40, (filter, part) => Assert.True(NGramFilter.MayContainId(filter, part)));
+    }
 
     internal delegate void SubstringCheck(ReadOnlySpan<byte> filter, ReadOnlySpan<byte> part);
 
