@@ -86,7 +86,7 @@ internal sealed partial class RangeVectorEvaluator
                 DrainInParallel(drained);
             }
 
-            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf);
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf, _projection);
             _seriesEpoch++;
             KeepOrigins();
             _carry = [.. logs];
@@ -141,17 +141,13 @@ internal sealed partial class RangeVectorEvaluator
         {
             if (_keepPausedOrigins || series.EndStep[id] >= _sliceEnd)
             {
-                next[series.Labels[id]] = series.Origin[id];
+                next.TryAdd(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
             }
         }
 
         if (_keepPausedOrigins)
         {
-            foreach (var (labels, origin) in _origins)
-            {
-                next.TryAdd(labels, origin);
-            }
-
+            next.TryAddAll(_origins);
             if (next.Count > OriginsKeptForPausedSeries)
             {
                 // Too many to remember: from here on only series still in their windows keep their place.
@@ -161,16 +157,12 @@ internal sealed partial class RangeVectorEvaluator
                 {
                     if (series.EndStep[id] >= _sliceEnd)
                     {
-                        next[series.Labels[id]] = series.Origin[id];
+                        next.TryAdd(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
                     }
                 }
             }
         }
 
-        var bytes = next.Count * OriginBytes;
-        _memory?.Reserve(bytes);
-        _memory?.Release(_originsReserved);
-        _originsReserved = bytes;
         _spareOrigins = _origins;
         _origins = next;
         _spareOrigins.Clear();
@@ -178,7 +170,7 @@ internal sealed partial class RangeVectorEvaluator
 
     private SliceLog RentLog()
     {
-        var log = _spareLogs.TryPop(out var spare) ? spare : new SliceLog(_seriesKey, _seriesLimit, _memory);
+        var log = _spareLogs.TryPop(out var spare) ? spare : new SliceLog(_seriesKey, _projection is null, _seriesLimit, _memory);
         log.RestartAbove = 0;
         return log;
     }
@@ -203,7 +195,7 @@ internal sealed partial class RangeVectorEvaluator
         foreach (var log in previous)
         {
             var cursor = -1;
-            LabelSet? lastLabels = null;
+            var lastKey = -1;
             var segment = -1;
             for (var r = 0; r < log.TailCount; r++)
             {
@@ -211,10 +203,33 @@ internal sealed partial class RangeVectorEvaluator
                 {
                     cursor = log.TailCursor[r];
                     carried.BeginCursor(cursor);
-                    lastLabels = null;
+                    lastKey = -1;
                 }
 
-                Accept(carried, ref cells, ref lastLabels, ref segment, log.TailTimestamps[r], log.TailValues[r], log.TailLabels[r]);
+                var ts = log.TailTimestamps[r];
+                var value = log.TailValues[r];
+                if (ts > _carryFrom)
+                {
+                    carried.AddTail(ts, value, log.TailKey(r), log.TailHash(r));
+                }
+
+                if (!cells.Contains(ts))
+                {
+                    cells.MoveTo(ts);
+                }
+
+                if (cells.FirstStep >= cells.EndStep)
+                {
+                    continue;
+                }
+
+                if (log.TailKeyStart(r) != lastKey)
+                {
+                    lastKey = log.TailKeyStart(r);
+                    segment = carried.SegmentOf(log.TailKey(r), log.TailHash(r));
+                }
+
+                Record(carried, ref cells, segment, ts, value);
             }
         }
     }
@@ -300,7 +315,7 @@ internal sealed partial class RangeVectorEvaluator
 
             drained++;
             if (log.RestartAbove > 0 &&
-                (long)log.SeriesKeys.Count * _cursors.Length > (long)log.RestartAbove * EarlyRestartMargin * drained * workers)
+                (long)log.SeriesCount * _cursors.Length > (long)log.RestartAbove * EarlyRestartMargin * drained * workers)
             {
                 // The cursors drained so far project well past the limit: start over now rather than after reading up to it.
                 throw new SliceTooLargeException();
@@ -349,6 +364,11 @@ internal sealed partial class RangeVectorEvaluator
             segment = log.SegmentOf(labels);
         }
 
+        Record(log, ref cells, segment, ts, value);
+    }
+
+    private void Record(SliceLog log, ref WindowCells cells, int segment, long ts, double value)
+    {
         if (_countOnly)
         {
             log.AddCount(segment, cells.FirstStep, cells.EndStep, ts);

@@ -14,18 +14,27 @@ internal sealed partial class RangeVectorEvaluator
     /// What one worker read in a slice, in flat arrays: its records (a sample, or for count-only functions a run of
     /// samples in the same windows), each tagged with its segment (one cursor's samples of one series, ranked among
     /// other cursors' by the labels of its first sample), and the series (labels after grouping) of each segment.
-    /// No object per sample or per series. Column growth and each new series are reserved in <paramref name="memory"/>.
+    /// No object per sample or per series (a sample's labels are not kept: the series' and the carried samples' pairs
+    /// are copied into columns). Column growth and each new series are reserved in <paramref name="memory"/>.
+    /// <paramref name="seriesKey"/> is the range aggregation's grouping, null when a series is its samples' labels;
+    /// <paramref name="keepLabels"/> keeps each series' first label set for the steps (when they are not projected).
     /// </summary>
-    private sealed class SliceLog(Func<LabelSet, LabelSet> seriesKey, int seriesLimit, QueryMemoryBudget? memory)
+    private sealed class SliceLog(Func<LabelSet, LabelSet>? seriesKey, bool keepLabels, int seriesLimit, QueryMemoryBudget? memory)
     {
         // A series' entries in the tables below, besides its labels.
         private const long SeriesBytes = 96;
 
-        private readonly Dictionary<LabelSet, int> _seriesIds = [];
+        private readonly SeriesKeyTable _seriesKeys = new(memory);
+        // With a grouping, the labels of each segment's first sample (they decide the order of segments sharing a series).
+        private readonly List<LabelSet>? _segmentLabels = seriesKey is null ? null : [];
         private int _cursor;
         private long _seriesReserved;
+        private GrowableArray<LabelSet> _seriesLabels;
+        private GrowableArray<LabelPair> _tailPairs;
+        private LabelSet? _lastTailLabels;
 
-        public List<LabelSet> SeriesKeys { get; } = [];
+        /// <summary>How many series this log met.</summary>
+        public int SeriesCount => _seriesKeys.Count;
 
         public GrowableArray<long> SeriesFirstTimestamp;
 
@@ -46,7 +55,6 @@ internal sealed partial class RangeVectorEvaluator
         // The index of each segment's latest run (count-only functions), -1 before its first.
         private GrowableArray<int> _segmentLastRecord;
 
-        public List<LabelSet> SegmentLabels { get; } = [];
 
         public GrowableArray<int> RecordSegment;
 
@@ -63,7 +71,12 @@ internal sealed partial class RangeVectorEvaluator
 
         public GrowableArray<double> TailValues;
 
-        public GrowableArray<LabelSet> TailLabels;
+        // Where each carried sample's labels lie in _tailPairs, and their hash.
+        private GrowableArray<int> _tailKeyStart;
+
+        private GrowableArray<int> _tailKeyLength;
+
+        private GrowableArray<int> _tailHash;
 
         public int RecordCount => RecordSegment.Count;
 
@@ -85,9 +98,9 @@ internal sealed partial class RangeVectorEvaluator
             Timestamps.Reset();
             Values.Reset();
             Runs.Reset();
-            _seriesIds.Clear();
-            SeriesKeys.Clear();
-            SegmentLabels.Clear();
+            _seriesKeys.Reset();
+            _seriesLabels.Reset();
+            _segmentLabels?.Clear();
             SeriesFirstTimestamp.Reset();
             SeriesFirstStep.Reset();
             SeriesEndStep.Reset();
@@ -107,7 +120,11 @@ internal sealed partial class RangeVectorEvaluator
             TailCursor.Reset();
             TailTimestamps.Reset();
             TailValues.Reset();
-            TailLabels.Reset();
+            _tailPairs.Reset();
+            _tailKeyStart.Reset();
+            _tailKeyLength.Reset();
+            _tailHash.Reset();
+            _lastTailLabels = null;
         }
 
         /// <summary>Returns every column to the pool and gives back what they reserved, when the query is done with the log.</summary>
@@ -130,26 +147,109 @@ internal sealed partial class RangeVectorEvaluator
             TailCursor.Release(memory);
             TailTimestamps.Release(memory);
             TailValues.Release(memory);
-            TailLabels.Release(memory);
+            _tailPairs.Release(memory);
+            _tailKeyStart.Release(memory);
+            _tailKeyLength.Release(memory);
+            _tailHash.Release(memory);
+            _seriesKeys.Release();
+            _seriesLabels.Release(memory);
         }
 
         public void AddTail(long ts, double value, LabelSet labels)
         {
+            // Consecutive samples of one series usually share their label set: its pairs are copied once.
+            if (!ReferenceEquals(labels, _lastTailLabels))
+            {
+                _lastTailLabels = labels;
+                AddTailKey(labels.AsSpan(), labels.GetHashCode());
+            }
+            else
+            {
+                _tailKeyStart.Add(_tailKeyStart[^1], memory);
+                _tailKeyLength.Add(_tailKeyLength[^1], memory);
+                _tailHash.Add(_tailHash[^1], memory);
+            }
+
+            AddTailSample(ts, value);
+        }
+
+        /// <summary>Carries a sample whose labels are given by their sorted pairs and hash (a replayed carried sample).</summary>
+        public void AddTail(long ts, double value, ReadOnlySpan<LabelPair> labels, int hash)
+        {
+            _lastTailLabels = null;
+            AddTailKey(labels, hash);
+            AddTailSample(ts, value);
+        }
+
+        /// <summary>The sorted label pairs of carried sample <paramref name="r"/>.</summary>
+        public ReadOnlySpan<LabelPair> TailKey(int r) => _tailPairs.AsSpan(_tailKeyStart[r], _tailKeyLength[r]);
+
+        /// <summary>The hash of carried sample <paramref name="r"/>'s labels.</summary>
+        public int TailHash(int r) => _tailHash[r];
+
+        /// <summary>Where carried sample <paramref name="r"/>'s labels start: samples that share them share it.</summary>
+        public int TailKeyStart(int r) => _tailKeyStart[r];
+
+        private void AddTailKey(ReadOnlySpan<LabelPair> labels, int hash)
+        {
+            _tailKeyStart.Add(_tailPairs.Count, memory);
+            _tailKeyLength.Add(labels.Length, memory);
+            _tailHash.Add(hash, memory);
+            foreach (var pair in labels)
+            {
+                _tailPairs.Add(pair, memory);
+            }
+        }
+
+        private void AddTailSample(long ts, double value)
+        {
             TailCursor.Add(_cursor, memory);
             TailTimestamps.Add(ts, memory);
             TailValues.Add(value, memory);
-            TailLabels.Add(labels, memory);
         }
 
-        /// <summary>This worker's number of the series <paramref name="key"/> (labels after grouping), if it met it.</summary>
-        public bool TryGetSeries(LabelSet key, out int series) => _seriesIds.TryGetValue(key, out series);
+        /// <summary>This worker's number of the series with the sorted pairs <paramref name="key"/>, if it met it.</summary>
+        public bool TryGetSeries(ReadOnlySpan<LabelPair> key, int hash, out int series)
+        {
+            series = _seriesKeys.Find(key, hash);
+            return series >= 0;
+        }
+
+        /// <summary>The sorted pairs of series <paramref name="series"/> (until the log changes).</summary>
+        public ReadOnlySpan<LabelPair> SeriesKey(int series) => _seriesKeys.KeyOf(series);
+
+        /// <summary>The hash of series <paramref name="series"/>'s labels.</summary>
+        public int SeriesHash(int series) => _seriesKeys.HashOf(series);
+
+        /// <summary>The labels of series <paramref name="series"/>: those kept, or else a new set.</summary>
+        public LabelSet SeriesLabels(int series) => keepLabels ? _seriesLabels[series] : _seriesKeys.LabelsOf(series);
+
+        /// <summary>
+        /// The text of segment <paramref name="segment"/>'s first sample labels; empty without a grouping, where every
+        /// segment of a series has the series' labels, so they never decide between them.
+        /// </summary>
+        public string SegmentText(int segment) => _segmentLabels is null ? string.Empty : _segmentLabels[segment].ToString();
 
         public int SegmentOf(LabelSet labels)
         {
-            var key = seriesKey(labels);
-            if (!_seriesIds.TryGetValue(key, out var series))
+            var key = seriesKey is null ? labels : seriesKey(labels);
+            return SegmentOf(key.AsSpan(), key.GetHashCode(), key, labels);
+        }
+
+        /// <summary>The segment of a sample whose labels are given by their sorted pairs and hash (a replayed carried sample).</summary>
+        public int SegmentOf(ReadOnlySpan<LabelPair> labels, int hash) =>
+            seriesKey is null && !keepLabels ? SegmentOf(labels, hash, null, null) : SegmentOf(LabelSet.FromSorted(labels.ToArray(), hash));
+
+        /// <param name="key">The series' sorted pairs.</param>
+        /// <param name="hash">Their hash.</param>
+        /// <param name="keySet">The series' label set, when there is one (kept with <c>keepLabels</c>).</param>
+        /// <param name="labels">The sample's labels, when there is a grouping.</param>
+        private int SegmentOf(ReadOnlySpan<LabelPair> key, int hash, LabelSet? keySet, LabelSet? labels)
+        {
+            var series = _seriesKeys.Find(key, hash);
+            if (series < 0)
             {
-                series = SeriesKeys.Count;
+                series = SeriesCount;
                 if (RestartAbove > 0 && series >= RestartAbove)
                 {
                     throw new SliceTooLargeException();
@@ -168,8 +268,12 @@ internal sealed partial class RangeVectorEvaluator
                     _seriesReserved += bytes;
                 }
 
-                _seriesIds.Add(key, series);
-                SeriesKeys.Add(key);
+                _seriesKeys.Add(key, hash);
+                if (keepLabels)
+                {
+                    _seriesLabels.Add(keySet!, memory);
+                }
+
                 SeriesFirstTimestamp.Add(long.MaxValue, memory);
                 SeriesFirstStep.Add(int.MaxValue, memory);
                 SeriesEndStep.Add(0, memory);
@@ -186,7 +290,7 @@ internal sealed partial class RangeVectorEvaluator
             _segmentLastRecord.Add(-1, memory);
             SegmentCursor.Add(_cursor, memory);
             SegmentRank.Add(0, memory);
-            SegmentLabels.Add(labels);
+            _segmentLabels?.Add(labels!);
             _seriesLastCursor[series] = _cursor;
             _seriesLastSegment[series] = segment;
             return segment;
