@@ -195,7 +195,7 @@ internal sealed partial class RangeVectorEvaluator
         foreach (var log in previous)
         {
             var cursor = -1;
-            var lastKey = -1;
+            var lastSeries = -1;
             var segment = -1;
             for (var r = 0; r < log.TailCount; r++)
             {
@@ -203,30 +203,26 @@ internal sealed partial class RangeVectorEvaluator
                 {
                     cursor = log.TailCursor[r];
                     carried.BeginCursor(cursor);
-                    lastKey = -1;
+                    lastSeries = -1;
                 }
 
                 var ts = log.TailTimestamps[r];
-                var value = log.TailValues[r];
-                if (ts > _carryFrom)
-                {
-                    carried.AddTail(ts, value, log.TailKey(r), log.TailHash(r));
-                }
-
-                if (!cells.Contains(ts))
-                {
-                    cells.MoveTo(ts);
-                }
-
-                if (cells.FirstStep >= cells.EndStep)
+                if (!InWindows(ref cells, ts))
                 {
                     continue;
                 }
 
-                if (log.TailKeyStart(r) != lastKey)
+                if (log.TailSeries(r) != lastSeries)
                 {
-                    lastKey = log.TailKeyStart(r);
-                    segment = carried.SegmentOf(log.TailKey(r), log.TailHash(r));
+                    lastSeries = log.TailSeries(r);
+                    segment = log.SegmentIn(carried, r);
+                }
+
+                var value = log.TailValues[r];
+                if (ts > _carryFrom)
+                {
+                    // Slices are at least a range long, so this does not happen; kept for the rule's sake.
+                    carried.AddTail(ts, value, segment, log.TailLabels(r));
                 }
 
                 Record(carried, ref cells, segment, ts, value);
@@ -343,17 +339,7 @@ internal sealed partial class RangeVectorEvaluator
     /// <summary>Records one sample in the windows of this slice that contain it, and keeps it for the next slice if its windows reach there.</summary>
     private void Accept(SliceLog log, ref WindowCells cells, ref LabelSet? lastLabels, ref int segment, long ts, double value, LabelSet labels)
     {
-        if (ts > _carryFrom)
-        {
-            log.AddTail(ts, value, labels);
-        }
-
-        if (!cells.Contains(ts))
-        {
-            cells.MoveTo(ts);
-        }
-
-        if (cells.FirstStep >= cells.EndStep)
+        if (!InWindows(ref cells, ts))
         {
             return;
         }
@@ -364,7 +350,31 @@ internal sealed partial class RangeVectorEvaluator
             segment = log.SegmentOf(labels);
         }
 
+        if (ts > _carryFrom)
+        {
+            log.AddTail(ts, value, segment, labels);
+        }
+
         Record(log, ref cells, segment, ts, value);
+    }
+
+    /// <summary>
+    /// Whether a sample falls in some window of this slice. A sample the next slice needs always does: it lies within a
+    /// range before this slice's end, read up to its last step.
+    /// </summary>
+    private bool InWindows(ref WindowCells cells, long ts)
+    {
+        if (!cells.Contains(ts))
+        {
+            cells.MoveTo(ts);
+        }
+
+        if (cells.FirstStep < cells.EndStep)
+        {
+            return true;
+        }
+
+        return ts <= _carryFrom ? false : throw new InvalidOperationException("A sample carried to the next slice lies in no window of its own.");
     }
 
     private void Record(SliceLog log, ref WindowCells cells, int segment, long ts, double value)

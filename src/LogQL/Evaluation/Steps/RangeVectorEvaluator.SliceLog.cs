@@ -30,8 +30,6 @@ internal sealed partial class RangeVectorEvaluator
         private int _cursor;
         private long _seriesReserved;
         private GrowableArray<LabelSet> _seriesLabels;
-        private GrowableArray<LabelPair> _tailPairs;
-        private LabelSet? _lastTailLabels;
 
         /// <summary>How many series this log met.</summary>
         public int SeriesCount => _seriesKeys.Count;
@@ -71,12 +69,11 @@ internal sealed partial class RangeVectorEvaluator
 
         public GrowableArray<double> TailValues;
 
-        // Where each carried sample's labels lie in _tailPairs, and their hash.
-        private GrowableArray<int> _tailKeyStart;
+        // Each carried sample's series in this log (whose labels stay until the tail is replayed), and with a grouping
+        // the sample's own labels.
+        private GrowableArray<int> _tailSeries;
 
-        private GrowableArray<int> _tailKeyLength;
-
-        private GrowableArray<int> _tailHash;
+        private GrowableArray<LabelSet> _tailLabels;
 
         public int RecordCount => RecordSegment.Count;
 
@@ -90,7 +87,8 @@ internal sealed partial class RangeVectorEvaluator
         /// <summary>
         /// Empties the per-record and per-series columns and forgets the series, keeping every table's capacity (and
         /// what it reserved) for a later slice's log, once the slice is gathered: a log carried to the next slice keeps
-        /// only its tail. A new array per column and slice churned the large object heap when every line is a series.
+        /// only its tail (and its series' labels, until the tail is replayed). A new array per column and slice churned the
+        /// large object heap when every line is a series.
         /// </summary>
         public void Release()
         {
@@ -98,8 +96,12 @@ internal sealed partial class RangeVectorEvaluator
             Timestamps.Reset();
             Values.Reset();
             Runs.Reset();
-            _seriesKeys.Reset();
-            _seriesLabels.Reset();
+            if (TailCount == 0)
+            {
+                _seriesKeys.Reset();
+                _seriesLabels.Reset();
+            }
+
             _segmentLabels?.Clear();
             SeriesFirstTimestamp.Reset();
             SeriesFirstStep.Reset();
@@ -120,11 +122,10 @@ internal sealed partial class RangeVectorEvaluator
             TailCursor.Reset();
             TailTimestamps.Reset();
             TailValues.Reset();
-            _tailPairs.Reset();
-            _tailKeyStart.Reset();
-            _tailKeyLength.Reset();
-            _tailHash.Reset();
-            _lastTailLabels = null;
+            _tailSeries.Reset();
+            _tailLabels.Reset();
+            _seriesKeys.Reset();
+            _seriesLabels.Reset();
         }
 
         /// <summary>Returns every column to the pool and gives back what they reserved, when the query is done with the log.</summary>
@@ -147,65 +148,44 @@ internal sealed partial class RangeVectorEvaluator
             TailCursor.Release(memory);
             TailTimestamps.Release(memory);
             TailValues.Release(memory);
-            _tailPairs.Release(memory);
-            _tailKeyStart.Release(memory);
-            _tailKeyLength.Release(memory);
-            _tailHash.Release(memory);
+            _tailSeries.Release(memory);
+            _tailLabels.Release(memory);
             _seriesKeys.Release();
             _seriesLabels.Release(memory);
         }
 
-        public void AddTail(long ts, double value, LabelSet labels)
-        {
-            // Consecutive samples of one series usually share their label set: its pairs are copied once.
-            if (!ReferenceEquals(labels, _lastTailLabels))
-            {
-                _lastTailLabels = labels;
-                AddTailKey(labels.AsSpan(), labels.GetHashCode());
-            }
-            else
-            {
-                _tailKeyStart.Add(_tailKeyStart[^1], memory);
-                _tailKeyLength.Add(_tailKeyLength[^1], memory);
-                _tailHash.Add(_tailHash[^1], memory);
-            }
-
-            AddTailSample(ts, value);
-        }
-
-        /// <summary>Carries a sample whose labels are given by their sorted pairs and hash (a replayed carried sample).</summary>
-        public void AddTail(long ts, double value, ReadOnlySpan<LabelPair> labels, int hash)
-        {
-            _lastTailLabels = null;
-            AddTailKey(labels, hash);
-            AddTailSample(ts, value);
-        }
-
-        /// <summary>The sorted label pairs of carried sample <paramref name="r"/>.</summary>
-        public ReadOnlySpan<LabelPair> TailKey(int r) => _tailPairs.AsSpan(_tailKeyStart[r], _tailKeyLength[r]);
-
-        /// <summary>The hash of carried sample <paramref name="r"/>'s labels.</summary>
-        public int TailHash(int r) => _tailHash[r];
-
-        /// <summary>Where carried sample <paramref name="r"/>'s labels start: samples that share them share it.</summary>
-        public int TailKeyStart(int r) => _tailKeyStart[r];
-
-        private void AddTailKey(ReadOnlySpan<LabelPair> labels, int hash)
-        {
-            _tailKeyStart.Add(_tailPairs.Count, memory);
-            _tailKeyLength.Add(labels.Length, memory);
-            _tailHash.Add(hash, memory);
-            foreach (var pair in labels)
-            {
-                _tailPairs.Add(pair, memory);
-            }
-        }
-
-        private void AddTailSample(long ts, double value)
+        /// <summary>
+        /// Carries a sample of <paramref name="segment"/> into the next slice; <paramref name="labels"/> are the sample's
+        /// own, kept only with a grouping (without one they are the series').
+        /// </summary>
+        public void AddTail(long ts, double value, int segment, LabelSet? labels)
         {
             TailCursor.Add(_cursor, memory);
             TailTimestamps.Add(ts, memory);
             TailValues.Add(value, memory);
+            _tailSeries.Add(SegmentSeries[segment], memory);
+            if (seriesKey is not null)
+            {
+                _tailLabels.Add(labels!, memory);
+            }
+        }
+
+        /// <summary>Carried sample <paramref name="r"/>'s own labels with a grouping, else null.</summary>
+        public LabelSet? TailLabels(int r) => seriesKey is null ? null : _tailLabels[r];
+
+        /// <summary>The series (in this log) of carried sample <paramref name="r"/>.</summary>
+        public int TailSeries(int r) => _tailSeries[r];
+
+        /// <summary>Carried sample <paramref name="r"/>'s segment in <paramref name="next"/>, the log replaying it.</summary>
+        public int SegmentIn(SliceLog next, int r)
+        {
+            if (seriesKey is not null)
+            {
+                return next.SegmentOf(_tailLabels[r]);
+            }
+
+            var series = _tailSeries[r];
+            return keepLabels ? next.SegmentOf(_seriesLabels[series]) : next.SegmentOf(_seriesKeys.KeyOf(series), _seriesKeys.HashOf(series));
         }
 
         /// <summary>This worker's number of the series with the sorted pairs <paramref name="key"/>, if it met it.</summary>
@@ -236,9 +216,8 @@ internal sealed partial class RangeVectorEvaluator
             return SegmentOf(key.AsSpan(), key.GetHashCode(), key, labels);
         }
 
-        /// <summary>The segment of a sample whose labels are given by their sorted pairs and hash (a replayed carried sample).</summary>
-        public int SegmentOf(ReadOnlySpan<LabelPair> labels, int hash) =>
-            seriesKey is null && !keepLabels ? SegmentOf(labels, hash, null, null) : SegmentOf(LabelSet.FromSorted(labels.ToArray(), hash));
+        /// <summary>The segment of a replayed sample given by its series' pairs and hash (no grouping, labels not kept).</summary>
+        private int SegmentOf(ReadOnlySpan<LabelPair> labels, int hash) => SegmentOf(labels, hash, null, null);
 
         /// <param name="key">The series' sorted pairs.</param>
         /// <param name="hash">Their hash.</param>
