@@ -195,7 +195,7 @@ internal sealed partial class RangeVectorEvaluator
         foreach (var log in previous)
         {
             var cursor = -1;
-            var lastSeries = -1;
+            var lastSeries = int.MinValue;
             var segment = -1;
             for (var r = 0; r < log.TailCount; r++)
             {
@@ -203,12 +203,18 @@ internal sealed partial class RangeVectorEvaluator
                 {
                     cursor = log.TailCursor[r];
                     carried.BeginCursor(cursor);
-                    lastSeries = -1;
+                    lastSeries = int.MinValue;
                 }
 
                 var ts = log.TailTimestamps[r];
+                var value = log.TailValues[r];
                 if (!InWindows(ref cells, ts))
                 {
+                    if (ts > _carryFrom)
+                    {
+                        carried.AddTail(ts, value, -1, log.TailLabels(r));
+                    }
+
                     continue;
                 }
 
@@ -218,10 +224,9 @@ internal sealed partial class RangeVectorEvaluator
                     segment = log.SegmentIn(carried, r);
                 }
 
-                var value = log.TailValues[r];
                 if (ts > _carryFrom)
                 {
-                    // Slices are at least a range long, so this does not happen; kept for the rule's sake.
+                    // Slices are at least a range long, so a replayed sample is not carried again; kept for the rule's sake.
                     carried.AddTail(ts, value, segment, log.TailLabels(r));
                 }
 
@@ -341,6 +346,12 @@ internal sealed partial class RangeVectorEvaluator
     {
         if (!InWindows(ref cells, ts))
         {
+            if (ts > _carryFrom)
+            {
+                // Only from a cursor giving samples past the slice's end: carried with its own labels.
+                log.AddTail(ts, value, -1, labels);
+            }
+
             return;
         }
 
@@ -358,10 +369,7 @@ internal sealed partial class RangeVectorEvaluator
         Record(log, ref cells, segment, ts, value);
     }
 
-    /// <summary>
-    /// Whether a sample falls in some window of this slice. A sample the next slice needs always does: it lies within a
-    /// range before this slice's end, read up to its last step.
-    /// </summary>
+    /// <summary>Whether a sample falls in some window of this slice.</summary>
     private bool InWindows(ref WindowCells cells, long ts)
     {
         if (!cells.Contains(ts))
@@ -369,12 +377,7 @@ internal sealed partial class RangeVectorEvaluator
             cells.MoveTo(ts);
         }
 
-        if (cells.FirstStep < cells.EndStep)
-        {
-            return true;
-        }
-
-        return ts <= _carryFrom ? false : throw new InvalidOperationException("A sample carried to the next slice lies in no window of its own.");
+        return cells.FirstStep < cells.EndStep;
     }
 
     private void Record(SliceLog log, ref WindowCells cells, int segment, long ts, double value)

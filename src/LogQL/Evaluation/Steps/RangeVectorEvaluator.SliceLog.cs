@@ -75,6 +75,10 @@ internal sealed partial class RangeVectorEvaluator
 
         private GrowableArray<LabelSet> _tailLabels;
 
+        // The labels of carried samples that lie in no window of this slice (so have no series here), numbered ~series.
+        // Consecutive such samples of one label set share a number.
+        private GrowableArray<LabelSet> _tailOrphans;
+
         public int RecordCount => RecordSegment.Count;
 
         /// <summary>How many series this worker may meet before the slice starts over shorter; 0 for no limit.</summary>
@@ -124,6 +128,7 @@ internal sealed partial class RangeVectorEvaluator
             TailValues.Reset();
             _tailSeries.Reset();
             _tailLabels.Reset();
+            _tailOrphans.Reset();
             _seriesKeys.Reset();
             _seriesLabels.Reset();
         }
@@ -150,28 +155,45 @@ internal sealed partial class RangeVectorEvaluator
             TailValues.Release(memory);
             _tailSeries.Release(memory);
             _tailLabels.Release(memory);
+            _tailOrphans.Release(memory);
             _seriesKeys.Release();
             _seriesLabels.Release(memory);
         }
 
         /// <summary>
-        /// Carries a sample of <paramref name="segment"/> into the next slice; <paramref name="labels"/> are the sample's
-        /// own, kept only with a grouping (without one they are the series').
+        /// Carries a sample of <paramref name="segment"/> (-1 when it lies in no window of this slice) into the next slice;
+        /// <paramref name="labels"/> are the sample's own, kept with a grouping or without a segment (else they are the
+        /// series').
         /// </summary>
-        public void AddTail(long ts, double value, int segment, LabelSet? labels)
+        public void AddTail(long ts, double value, int segment, LabelSet labels)
         {
             TailCursor.Add(_cursor, memory);
             TailTimestamps.Add(ts, memory);
             TailValues.Add(value, memory);
-            _tailSeries.Add(SegmentSeries[segment], memory);
+            if (segment >= 0)
+            {
+                _tailSeries.Add(SegmentSeries[segment], memory);
+            }
+            else
+            {
+                if (_tailOrphans.Count == 0 || !ReferenceEquals(_tailOrphans[_tailOrphans.Count - 1], labels))
+                {
+                    _tailOrphans.Add(labels, memory);
+                }
+
+                _tailSeries.Add(~(_tailOrphans.Count - 1), memory);
+            }
+
             if (seriesKey is not null)
             {
-                _tailLabels.Add(labels!, memory);
+                _tailLabels.Add(labels, memory);
             }
         }
 
-        /// <summary>Carried sample <paramref name="r"/>'s own labels with a grouping, else null.</summary>
-        public LabelSet? TailLabels(int r) => seriesKey is null ? null : _tailLabels[r];
+        /// <summary>Carried sample <paramref name="r"/>'s own labels (or, without a grouping, its series').</summary>
+        public LabelSet TailLabels(int r) => seriesKey is not null ? _tailLabels[r] : _tailSeries[r] is var series && series < 0
+            ? _tailOrphans[~series]
+            : SeriesLabels(series);
 
         /// <summary>The series (in this log) of carried sample <paramref name="r"/>.</summary>
         public int TailSeries(int r) => _tailSeries[r];
@@ -185,6 +207,11 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             var series = _tailSeries[r];
+            if (series < 0)
+            {
+                return next.SegmentOf(_tailOrphans[~series]);
+            }
+
             return keepLabels ? next.SegmentOf(_seriesLabels[series]) : next.SegmentOf(_seriesKeys.KeyOf(series), _seriesKeys.HashOf(series));
         }
 
