@@ -53,7 +53,6 @@ internal sealed partial class RangeVectorEvaluator
         // The index of each segment's latest run (count-only functions), -1 before its first.
         private GrowableArray<int> _segmentLastRecord;
 
-
         public GrowableArray<int> RecordSegment;
 
         public GrowableArray<long> Timestamps;
