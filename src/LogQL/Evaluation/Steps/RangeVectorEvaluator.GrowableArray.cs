@@ -22,6 +22,8 @@ internal sealed partial class RangeVectorEvaluator
 
         public readonly ref T this[int index] => ref _items![index];
 
+        public readonly ReadOnlySpan<T> AsSpan(int start, int length) => _items.AsSpan(start, length);
+
         public void Add(T item, QueryMemoryBudget? memory)
         {
             if (_items is null || Count == _items.Length)
