@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace LokiSharp.LogQL.Evaluation.Steps;
@@ -50,7 +49,7 @@ internal sealed partial class RangeVectorEvaluator
             if (_items is not null)
             {
                 // Pooled arrays of references are cleared, so they do not keep label sets alive.
-                ArrayPool<T>.Shared.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+                ColumnPool.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
                 _items = null;
             }
 
@@ -61,7 +60,7 @@ internal sealed partial class RangeVectorEvaluator
 
         private void Grow(QueryMemoryBudget? memory)
         {
-            var grown = ArrayPool<T>.Shared.Rent(Math.Max(16, Count * 2));
+            var grown = ColumnPool.Rent<T>(Math.Max(16, Count * 2));
             if (memory is not null)
             {
                 // The old array is still held while it is copied; what it held is released with it below.
@@ -74,7 +73,7 @@ internal sealed partial class RangeVectorEvaluator
             if (_items is not null)
             {
                 _items.AsSpan(0, Count).CopyTo(grown);
-                ArrayPool<T>.Shared.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+                ColumnPool.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
             }
 
             _items = grown;

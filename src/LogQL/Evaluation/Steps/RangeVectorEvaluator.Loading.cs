@@ -170,7 +170,7 @@ internal sealed partial class RangeVectorEvaluator
 
     private SliceLog RentLog()
     {
-        var log = _spareLogs.TryPop(out var spare) ? spare : new SliceLog(_seriesKey, _projection is null, _seriesLimit, _memory);
+        var log = _spareLogs.TryPop(out var spare) ? spare : new SliceLog(_seriesKey, _projection is null, _seriesLimit, _memory, _shelf);
         log.RestartAbove = 0;
         return log;
     }

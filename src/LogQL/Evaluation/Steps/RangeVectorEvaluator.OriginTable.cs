@@ -11,9 +11,9 @@ internal sealed partial class RangeVectorEvaluator
     /// Each remembered series' first step and first sample in the query, by its labels' pairs; no object per series, as
     /// it holds up to a slice's worth of them across the next slice's loading.
     /// </summary>
-    private sealed class OriginTable(QueryMemoryBudget? memory)
+    private sealed class OriginTable(QueryMemoryBudget? memory, ArrayShelf shelf)
     {
-        private readonly SeriesKeyTable _keys = new(memory);
+        private readonly SeriesKeyTable _keys = new(memory, shelf);
         private GrowableArray<(int Step, long Timestamp)> _origins;
 
         public int Count => _keys.Count;

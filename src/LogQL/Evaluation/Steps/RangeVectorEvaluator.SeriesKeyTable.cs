@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using LokiSharp.LogQL.Labels;
 
 namespace LokiSharp.LogQL.Evaluation.Steps;
@@ -14,10 +14,15 @@ internal sealed partial class RangeVectorEvaluator
     /// an open-addressing table of numbers, found by hash and then compared pair by pair. When every line is its own
     /// series (a parser's labels), a label set kept per series survived every collection of its slice's loading (copied
     /// on each promotion, then reclaimed only by full collections): the collector's work grew with the slice.
+    /// The pairs' array is given to the query's shelf whenever the table empties and taken from it when the table grows,
+    /// so the tables of a query (every worker's log and both origin tables, kept between slices) share the arrays
+    /// of those in use at once instead of each keeping the largest it ever needed.
     /// </summary>
-    private sealed class SeriesKeyTable(QueryMemoryBudget? memory)
+    private sealed class SeriesKeyTable(QueryMemoryBudget? memory, ArrayShelf shelf)
     {
-        private GrowableArray<LabelPair> _pairs;
+        private LabelPair[] _pairs = [];
+        private int _pairCount;
+        private long _pairsReserved;
         private GrowableArray<int> _start;
         private GrowableArray<int> _hash;
 
@@ -32,7 +37,7 @@ internal sealed partial class RangeVectorEvaluator
         public ReadOnlySpan<LabelPair> KeyOf(int series)
         {
             var start = _start[series];
-            var end = series + 1 < _start.Count ? _start[series + 1] : _pairs.Count;
+            var end = series + 1 < _start.Count ? _start[series + 1] : _pairCount;
             return _pairs.AsSpan(start, end - start);
         }
 
@@ -75,12 +80,15 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             var series = Count;
-            _start.Add(_pairs.Count, memory);
-            _hash.Add(hash, memory);
-            foreach (var pair in key)
+            if (_pairCount + key.Length > _pairs.Length)
             {
-                _pairs.Add(pair, memory);
+                GrowPairs(_pairCount + key.Length);
             }
+
+            _start.Add(_pairCount, memory);
+            _hash.Add(hash, memory);
+            key.CopyTo(_pairs.AsSpan(_pairCount));
+            _pairCount += key.Length;
 
             Place(series);
             return series;
@@ -94,27 +102,59 @@ internal sealed partial class RangeVectorEvaluator
                 _slots.AsSpan(0, 1 << _slotBits).Clear();
             }
 
-            _pairs.Reset();
             _start.Reset();
             _hash.Reset();
+            ReleasePairs();
         }
 
         /// <summary>Returns the columns and table to the pool and what they reserved.</summary>
         public void Release()
         {
             Reset();
-            _pairs.Release(memory);
             _start.Release(memory);
             _hash.Release(memory);
             if (_slots.Length > 0)
             {
-                ArrayPool<int>.Shared.Return(_slots);
+                ColumnPool.Return(_slots);
             }
 
             _slots = [];
             _slotBits = 0;
             memory?.Release(_slotsReserved);
             _slotsReserved = 0;
+        }
+
+        private void GrowPairs(int needed)
+        {
+            // Grown by half, not doubled: the pairs are most of a slice's memory when every line is a series.
+            var grown = shelf.Take<LabelPair>(Math.Max(needed, _pairs.Length + (_pairs.Length / 2)));
+            if (memory is not null)
+            {
+                var bytes = (long)grown.Length * Unsafe.SizeOf<LabelPair>();
+                memory.Reserve(bytes);
+                memory.Release(_pairsReserved);
+                _pairsReserved = bytes;
+            }
+
+            // The outgrown array is left to the collector, not shelved: the shelf would keep every size a table grew
+            // through until the query ends, and only arrays of a full table (given back when it empties) fit another.
+            _pairs.AsSpan(0, _pairCount).CopyTo(grown);
+            _pairs = grown;
+        }
+
+        // The pairs' array goes to the shelf (cleared, so it keeps no strings alive) for whichever table grows next.
+        private void ReleasePairs()
+        {
+            if (_pairs.Length > 0)
+            {
+                _pairs.AsSpan(0, _pairCount).Clear();
+                shelf.Put(_pairs, cleared: true);
+                _pairs = [];
+            }
+
+            _pairCount = 0;
+            memory?.Release(_pairsReserved);
+            _pairsReserved = 0;
         }
 
         private int SlotOf(int hash) => (int)(((uint)hash * 0x9E3779B9u) >> (32 - _slotBits));
@@ -134,7 +174,7 @@ internal sealed partial class RangeVectorEvaluator
         private void Grow()
         {
             var bits = Math.Max(6, _slotBits + 1);
-            var grown = ArrayPool<int>.Shared.Rent(1 << bits);
+            var grown = ColumnPool.Rent<int>(1 << bits);
             if (memory is not null)
             {
                 var bytes = (long)grown.Length * sizeof(int);
@@ -145,7 +185,7 @@ internal sealed partial class RangeVectorEvaluator
 
             if (_slots.Length > 0)
             {
-                ArrayPool<int>.Shared.Return(_slots);
+                ColumnPool.Return(_slots);
             }
 
             _slots = grown;

@@ -19,12 +19,13 @@ internal sealed partial class RangeVectorEvaluator
     /// <paramref name="seriesKey"/> is the range aggregation's grouping, null when a series is its samples' labels;
     /// <paramref name="keepLabels"/> keeps each series' first label set for the steps (when they are not projected).
     /// </summary>
-    private sealed class SliceLog(Func<LabelSet, LabelSet>? seriesKey, bool keepLabels, int seriesLimit, QueryMemoryBudget? memory)
+    private sealed class SliceLog(Func<LabelSet, LabelSet>? seriesKey, bool keepLabels, int seriesLimit, QueryMemoryBudget? memory,
+        ArrayShelf shelf)
     {
         // A series' entries in the tables below, besides its labels.
         private const long SeriesBytes = 96;
 
-        private readonly SeriesKeyTable _seriesKeys = new(memory);
+        private readonly SeriesKeyTable _seriesKeys = new(memory, shelf);
         // With a grouping, the labels of each segment's first sample (they decide the order of segments sharing a series).
         private readonly List<LabelSet>? _segmentLabels = seriesKey is null ? null : [];
         private int _cursor;

@@ -105,8 +105,8 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation, QueryMemoryBudget? memory = null,
         int targetSeries = 100_000, IEnumerable<string>? keptLabels = null)
     {
-        _origins = _originsA = new OriginTable(memory);
-        _spareOrigins = _originsB = new OriginTable(memory);
+        _origins = _originsA = new OriginTable(memory, _shelf);
+        _spareOrigins = _originsB = new OriginTable(memory, _shelf);
         _projection = keptLabels is null || absentLabels is not null ? null : new LabelProjection(keptLabels);
         _targetSeries = Math.Max(1, targetSeries);
         _memory = memory;
@@ -269,7 +269,6 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         DisposeCursors();
         _series.Release();
         _series = SliceSeries.Empty;
-        _shelf.Empty();
         foreach (var log in _carry)
         {
             log.ReleaseAll();
@@ -283,6 +282,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
 
         _originsA.Release();
         _originsB.Release();
+        _shelf.Empty();
     }
 
     private static void ReleaseTails(SliceLog[] logs)
