@@ -170,6 +170,8 @@ public sealed class ReferenceEvaluatorTests
     [InlineData("count by (task, missing) ({0})")]
     [InlineData("topk by (task) (2, {0})")]
     [InlineData("stddev({0})")]
+    [InlineData("stdvar by () ({0})")]
+    [InlineData("min by (id, task) ({0})")]
     public void Groups_remembered_per_numbered_series_are_the_groups_of_their_labels(string outer)
     {
         var random = new Random(5);
@@ -189,6 +191,35 @@ public sealed class ReferenceEvaluatorTests
             .Evaluate(Eval.Parse(string.Format(null, outer, "label_replace(" + inner + ", \"nothing\", \"\", \"\", \"\")")), parameters);
         Assert.NotEmpty(((MatrixResult)numbered).Series);
         Assert.Equal(Bits(byLabels), Bits(numbered));
+    }
+
+    /// <summary>
+    /// Under a <c>by</c> aggregation the range steps hand on only the grouped labels, but a series carrying an error still
+    /// fails the query naming its whole labels, as when the steps hand on whole label sets (hidden by a label_replace).
+    /// </summary>
+    [Theory]
+    [InlineData("avg by (task) ({0})")]
+    [InlineData("sum by (task, id) ({0})")]
+    public void A_failing_series_under_a_by_aggregation_is_named_whole(string outer)
+    {
+        var source = new InMemorySampleSource();
+        for (var i = 0; i < 200; i++)
+        {
+            var labels = i == 150
+                ? LabelSet.From(("app", "celery"), ("task", "t1"), ("__error__", "SampleExtractionErr"), ("line", "150"))
+                : LabelSet.From(("app", "celery"), ("task", "t" + (i % 3)), ("line", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            source.AddNs(labels, [((long)(i * 17 * Second), i)]);
+        }
+
+        var parameters = MetricQueryParameters.Range(600 * Second, 3600 * Second, 60 * Second);
+        var limits = new MetricQueryLimits { MaxParallelism = 2, MaxQuerySeries = 0, SliceSeriesTarget = 40 };
+        const string inner = "avg_over_time({app=\"celery\"} | unwrap v [5m])";
+        var projected = Assert.Throws<MetricQueryException>(() =>
+            new MetricQueryEvaluator(source, limits).Evaluate(Eval.Parse(string.Format(null, outer, inner)), parameters));
+        var whole = Assert.Throws<MetricQueryException>(() => new MetricQueryEvaluator(source, limits)
+            .Evaluate(Eval.Parse(string.Format(null, outer, "label_replace(" + inner + ", \"nothing\", \"\", \"\", \"\")")), parameters));
+        Assert.Contains("line=\"150\"", projected.Message, StringComparison.Ordinal);
+        Assert.Equal(whole.Message, projected.Message);
     }
 
     /// <summary>

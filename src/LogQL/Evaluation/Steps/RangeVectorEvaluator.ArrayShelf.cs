@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace LokiSharp.LogQL.Evaluation.Steps;
@@ -12,19 +11,21 @@ internal sealed partial class RangeVectorEvaluator
     /// Arrays kept by one query between its slices, so a slice of about as many series as the last one takes the last
     /// one's arrays instead of allocating new large ones: when every line is its own series they are large, and a new
     /// set per slice churned the large object heap, which set off background collections of the whole heap (the shared
-    /// pool, which a slice's arrays go through only between queries, missed them). Used by the query's own thread only
-    /// (slices are gathered and released there). Arrays of references are cleared when put back, so the shelf never
-    /// keeps label sets alive.
+    /// pool, which a slice's arrays go through only between queries, missed them). Locked: the workers' series tables
+    /// take and put their pair arrays while draining in parallel (rarely: when a table grows). Arrays of references are
+    /// cleared when put back, so the shelf never keeps label sets alive.
     /// </summary>
     private sealed class ArrayShelf
     {
         // More than a slice uses of one type at once (its columns and scratch arrays), so a slice always finds its own.
         private const int MaxPerType = 24;
         private readonly Dictionary<Type, (List<Array> Arrays, Action<Array> ToPool)> _free = [];
+        private readonly Lock _lock = new();
 
         /// <summary>An array at least <paramref name="length"/> long (the shortest such on the shelf), its content undefined.</summary>
         public T[] Take<T>(int length)
         {
+            using var held = _lock.EnterScope();
             if (_free.TryGetValue(typeof(T), out var shelf))
             {
                 var arrays = shelf.Arrays;
@@ -46,25 +47,30 @@ internal sealed partial class RangeVectorEvaluator
                 }
             }
 
-            return ArrayPool<T>.Shared.Rent(Math.Max(16, length));
+            return ColumnPool.Rent<T>(Math.Max(16, length));
         }
 
-        /// <summary>Puts an array back for a later slice (the shortest goes when the shelf is full).</summary>
-        public void Put<T>(T[] array)
+        /// <summary>
+        /// Puts an array back for a later slice (the shortest goes when the shelf is full); <paramref name="cleared"/> when
+        /// the caller cleared what it used.
+        /// </summary>
+        public void Put<T>(T[] array, bool cleared = false)
         {
             if (array.Length == 0)
             {
                 return;
             }
 
-            if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+            if (!cleared && RuntimeHelpers.IsReferenceOrContainsReferences<T>())
             {
                 Array.Clear(array);
             }
 
+            using var held = _lock.EnterScope();
+
             if (!_free.TryGetValue(typeof(T), out var shelf))
             {
-                _free[typeof(T)] = shelf = ([], static a => ArrayPool<T>.Shared.Return((T[])a));
+                _free[typeof(T)] = shelf = ([], static a => ColumnPool.Return((T[])a));
             }
 
             var arrays = shelf.Arrays;
@@ -80,7 +86,7 @@ internal sealed partial class RangeVectorEvaluator
                     }
                 }
 
-                ArrayPool<T>.Shared.Return((T[])arrays[shortest]);
+                ColumnPool.Return((T[])arrays[shortest]);
                 arrays[shortest] = arrays[^1];
                 arrays.RemoveAt(arrays.Count - 1);
             }
@@ -89,6 +95,7 @@ internal sealed partial class RangeVectorEvaluator
         /// <summary>Returns every array on the shelf to the shared pool, for later queries, when the query is done.</summary>
         public void Empty()
         {
+            using var held = _lock.EnterScope();
             foreach (var (arrays, toPool) in _free.Values)
             {
                 foreach (var array in arrays)

@@ -86,7 +86,7 @@ internal sealed partial class RangeVectorEvaluator
                 DrainInParallel(drained);
             }
 
-            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf);
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf, _projection);
             _seriesEpoch++;
             KeepOrigins();
             _carry = [.. logs];
@@ -141,17 +141,13 @@ internal sealed partial class RangeVectorEvaluator
         {
             if (_keepPausedOrigins || series.EndStep[id] >= _sliceEnd)
             {
-                next[series.Labels[id]] = series.Origin[id];
+                next.TryAdd(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
             }
         }
 
         if (_keepPausedOrigins)
         {
-            foreach (var (labels, origin) in _origins)
-            {
-                next.TryAdd(labels, origin);
-            }
-
+            next.TryAddAll(_origins);
             if (next.Count > OriginsKeptForPausedSeries)
             {
                 // Too many to remember: from here on only series still in their windows keep their place.
@@ -161,16 +157,12 @@ internal sealed partial class RangeVectorEvaluator
                 {
                     if (series.EndStep[id] >= _sliceEnd)
                     {
-                        next[series.Labels[id]] = series.Origin[id];
+                        next.TryAdd(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
                     }
                 }
             }
         }
 
-        var bytes = next.Count * OriginBytes;
-        _memory?.Reserve(bytes);
-        _memory?.Release(_originsReserved);
-        _originsReserved = bytes;
         _spareOrigins = _origins;
         _origins = next;
         _spareOrigins.Clear();
@@ -178,7 +170,7 @@ internal sealed partial class RangeVectorEvaluator
 
     private SliceLog RentLog()
     {
-        var log = _spareLogs.TryPop(out var spare) ? spare : new SliceLog(_seriesKey, _seriesLimit, _memory);
+        var log = _spareLogs.TryPop(out var spare) ? spare : new SliceLog(_seriesKey, _projection is null, _seriesLimit, _memory, _shelf);
         log.RestartAbove = 0;
         return log;
     }
@@ -203,7 +195,7 @@ internal sealed partial class RangeVectorEvaluator
         foreach (var log in previous)
         {
             var cursor = -1;
-            LabelSet? lastLabels = null;
+            var lastSeries = int.MinValue;
             var segment = -1;
             for (var r = 0; r < log.TailCount; r++)
             {
@@ -211,10 +203,34 @@ internal sealed partial class RangeVectorEvaluator
                 {
                     cursor = log.TailCursor[r];
                     carried.BeginCursor(cursor);
-                    lastLabels = null;
+                    lastSeries = int.MinValue;
                 }
 
-                Accept(carried, ref cells, ref lastLabels, ref segment, log.TailTimestamps[r], log.TailValues[r], log.TailLabels[r]);
+                var ts = log.TailTimestamps[r];
+                var value = log.TailValues[r];
+                if (!InWindows(ref cells, ts))
+                {
+                    if (ts > _carryFrom)
+                    {
+                        carried.AddTail(ts, value, -1, log.TailLabels(r));
+                    }
+
+                    continue;
+                }
+
+                if (log.TailSeries(r) != lastSeries)
+                {
+                    lastSeries = log.TailSeries(r);
+                    segment = log.SegmentIn(carried, r);
+                }
+
+                if (ts > _carryFrom)
+                {
+                    // Slices are at least a range long, so a replayed sample is not carried again; kept for the rule's sake.
+                    carried.AddTail(ts, value, segment, log.TailLabels(r));
+                }
+
+                Record(carried, ref cells, segment, ts, value);
             }
         }
     }
@@ -300,7 +316,7 @@ internal sealed partial class RangeVectorEvaluator
 
             drained++;
             if (log.RestartAbove > 0 &&
-                (long)log.SeriesKeys.Count * _cursors.Length > (long)log.RestartAbove * EarlyRestartMargin * drained * workers)
+                (long)log.SeriesCount * _cursors.Length > (long)log.RestartAbove * EarlyRestartMargin * drained * workers)
             {
                 // The cursors drained so far project well past the limit: start over now rather than after reading up to it.
                 throw new SliceTooLargeException();
@@ -328,18 +344,14 @@ internal sealed partial class RangeVectorEvaluator
     /// <summary>Records one sample in the windows of this slice that contain it, and keeps it for the next slice if its windows reach there.</summary>
     private void Accept(SliceLog log, ref WindowCells cells, ref LabelSet? lastLabels, ref int segment, long ts, double value, LabelSet labels)
     {
-        if (ts > _carryFrom)
+        if (!InWindows(ref cells, ts))
         {
-            log.AddTail(ts, value, labels);
-        }
+            if (ts > _carryFrom)
+            {
+                // Only from a cursor giving samples past the slice's end: carried with its own labels.
+                log.AddTail(ts, value, -1, labels);
+            }
 
-        if (!cells.Contains(ts))
-        {
-            cells.MoveTo(ts);
-        }
-
-        if (cells.FirstStep >= cells.EndStep)
-        {
             return;
         }
 
@@ -349,6 +361,27 @@ internal sealed partial class RangeVectorEvaluator
             segment = log.SegmentOf(labels);
         }
 
+        if (ts > _carryFrom)
+        {
+            log.AddTail(ts, value, segment, labels);
+        }
+
+        Record(log, ref cells, segment, ts, value);
+    }
+
+    /// <summary>Whether a sample falls in some window of this slice.</summary>
+    private bool InWindows(ref WindowCells cells, long ts)
+    {
+        if (!cells.Contains(ts))
+        {
+            cells.MoveTo(ts);
+        }
+
+        return cells.FirstStep < cells.EndStep;
+    }
+
+    private void Record(SliceLog log, ref WindowCells cells, int segment, long ts, double value)
+    {
         if (_countOnly)
         {
             log.AddCount(segment, cells.FirstStep, cells.EndStep, ts);

@@ -40,6 +40,10 @@ internal sealed partial class RangeVectorEvaluator
         private QueryMemoryBudget? _memory;
         private ArrayShelf? _shelf;
         private long _reserved;
+        // The logs the slice was gathered from, and where each series' full labels lie in them (until they are released).
+        private SliceLog[] _logs = [];
+        private int[] _keyLog = [];
+        private int[] _keyLocal = [];
         private int[] _start = [];
         private Run[] _byFirst = [];
         private Run[] _byEnd = [];
@@ -96,18 +100,20 @@ internal sealed partial class RangeVectorEvaluator
         public int[] Rank { get; private set; } = [];
 
         public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory,
-            Dictionary<LabelSet, (int Step, long Timestamp)> origins, ArrayShelf shelf)
+            OriginTable origins, ArrayShelf shelf, LabelProjection? projection)
         {
             // Number the series across workers, in worker order then first sight. Sized for the workers' series up
             // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
             var seen = 0;
             foreach (var log in logs)
             {
-                seen += log.SeriesKeys.Count;
+                seen += log.SeriesCount;
             }
 
             // A series met by an earlier worker is found in that worker's own table, so no table of all series is built.
             var labels = shelf.Take<LabelSet>(seen);
+            var keyLog = shelf.Take<int>(seen);
+            var keyLocal = shelf.Take<int>(seen);
             var localToGlobal = new int[logs.Length][];
             SliceSeries? result = null;
             try
@@ -117,14 +123,15 @@ internal sealed partial class RangeVectorEvaluator
                 for (var w = 0; w < logs.Length; w++)
                 {
                     var log = logs[w];
-                    var map = localToGlobal[w] = shelf.Take<int>(log.SeriesKeys.Count);
-                    for (var i = 0; i < log.SeriesKeys.Count; i++)
+                    var map = localToGlobal[w] = shelf.Take<int>(log.SeriesCount);
+                    for (var i = 0; i < log.SeriesCount; i++)
                     {
-                        var key = log.SeriesKeys[i];
+                        var key = log.SeriesKey(i);
+                        var hash = log.SeriesHash(i);
                         var id = -1;
                         for (var v = 0; v < w && id < 0; v++)
                         {
-                            if (logs[v].TryGetSeries(key, out var local))
+                            if (logs[v].TryGetSeries(key, hash, out var local))
                             {
                                 id = localToGlobal[v][local];
                             }
@@ -138,7 +145,8 @@ internal sealed partial class RangeVectorEvaluator
                                 throw MetricQueryException.SeriesLimit(seriesLimit);
                             }
 
-                            labels[n++] = key;
+                            keyLog[n] = w;
+                            keyLocal[n++] = i;
                         }
 
                         map[i] = id;
@@ -156,6 +164,9 @@ internal sealed partial class RangeVectorEvaluator
                     _memory = memory,
                     _shelf = shelf,
                     _reserved = reserved,
+                    _logs = logs,
+                    _keyLog = keyLog,
+                    _keyLocal = keyLocal,
                     Count = n,
                     Labels = labels,
                     FirstStep = shelf.Take<int>(n),
@@ -169,14 +180,17 @@ internal sealed partial class RangeVectorEvaluator
                     Order = shelf.Take<int>(n),
                 };
                 result.Fill(logs, localToGlobal, origins, countOnly, total);
+                result.NameSeries(projection);
                 return result;
             }
             catch
             {
-                // The labels are the result's once it exists; its release gives them back.
+                // The labels and key places are the result's once it exists; its release gives them back.
                 if (result is null)
                 {
                     shelf.Put(labels);
+                    shelf.Put(keyLog);
+                    shelf.Put(keyLocal);
                 }
                 else
                 {
@@ -194,7 +208,25 @@ internal sealed partial class RangeVectorEvaluator
             }
         }
 
-        private void Fill(SliceLog[] logs, int[][] localToGlobal, Dictionary<LabelSet, (int Step, long Timestamp)> origins, bool countOnly,
+        /// <summary>The sorted pairs of series <paramref name="id"/>'s labels; only while the slice's logs are not released.</summary>
+        public ReadOnlySpan<LabelPair> KeyOf(int id) => _logs[_keyLog[id]].SeriesKey(_keyLocal[id]);
+
+        /// <summary>The hash of series <paramref name="id"/>'s labels; only while the slice's logs are not released.</summary>
+        public int HashOf(int id) => _logs[_keyLog[id]].SeriesHash(_keyLocal[id]);
+
+        /// <summary>
+        /// Gives each series the labels the steps hand on: projected when the aggregation above reads only some, unless a
+        /// series fails the query (its error names the whole series); else the series' own.
+        /// </summary>
+        private void NameSeries(LabelProjection? projection)
+        {
+            for (var id = 0; id < Count; id++)
+            {
+                Labels[id] = projection is null || AnyFails ? _logs[_keyLog[id]].SeriesLabels(_keyLocal[id]) : projection.Of(KeyOf(id));
+            }
+        }
+
+        private void Fill(SliceLog[] logs, int[][] localToGlobal, OriginTable origins, bool countOnly,
             int total)
         {
             var n = Count;
@@ -214,7 +246,7 @@ internal sealed partial class RangeVectorEvaluator
             }
         }
 
-        private void Fill(SliceLog[] logs, int[][] localToGlobal, Dictionary<LabelSet, (int Step, long Timestamp)> origins, bool countOnly,
+        private void Fill(SliceLog[] logs, int[][] localToGlobal, OriginTable origins, bool countOnly,
             int total, long[] firstTimestamp, int[] segments, SeriesOrderKey[] keys)
         {
             var n = Count;
@@ -228,7 +260,7 @@ internal sealed partial class RangeVectorEvaluator
             {
                 var log = logs[w];
                 var map = localToGlobal[w];
-                for (var i = 0; i < log.SeriesKeys.Count; i++)
+                for (var i = 0; i < log.SeriesCount; i++)
                 {
                     var id = map[i];
                     FirstStep[id] = Math.Min(FirstStep[id], log.SeriesFirstStep[i]);
@@ -258,13 +290,13 @@ internal sealed partial class RangeVectorEvaluator
             // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
             // first sample in the query (a series carried from an earlier slice began there), then labels.
             var firstStep = FirstStep;
-            var names = Labels;
             var origin = Origin;
             var carried = false;
             for (var i = 0; i < n; i++)
             {
-                AnyFails |= ErrorLabels.FailsQuery(names[i]);
-                if (origins.Count > 0 && origins.TryGetValue(names[i], out var earlier))
+                var key = KeyOf(i);
+                AnyFails |= ErrorLabels.FailsQuery(key);
+                if (origins.Count > 0 && origins.TryGet(key, HashOf(i), out var earlier))
                 {
                     origin[i] = earlier;
                     carried = true;
@@ -278,7 +310,7 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             var order = Order;
-            SortByKeyThenLabels(keys, names, order, n, _shelf!);
+            SortByKeyThenLabels(keys, this, order, n, _shelf!);
             var rank = Rank;
             if (carried)
             {
@@ -290,7 +322,7 @@ internal sealed partial class RangeVectorEvaluator
 
                 // The slice's order is kept; the rank order is sorted in the rank array's place, then inverted into it.
                 var byOrigin = _shelf!.Take<int>(n);
-                SortByKeyThenLabels(keys, names, byOrigin, n, _shelf!);
+                SortByKeyThenLabels(keys, this, byOrigin, n, _shelf!);
                 for (var i = 0; i < n; i++)
                 {
                     rank[byOrigin[i]] = i;
@@ -311,7 +343,7 @@ internal sealed partial class RangeVectorEvaluator
         /// (which it reorders), ties by labels: sorting on plain keys and comparing labels only within runs of equal keys
         /// keeps the sort cheap when every line is a series.
         /// </summary>
-        private static void SortByKeyThenLabels(SeriesOrderKey[] keys, LabelSet[] names, int[] order, int n, ArrayShelf shelf)
+        private static void SortByKeyThenLabels(SeriesOrderKey[] keys, SliceSeries names, int[] order, int n, ArrayShelf shelf)
         {
             for (var i = 0; i < n; i++)
             {
@@ -450,7 +482,7 @@ internal sealed partial class RangeVectorEvaluator
                     var id = localToGlobal[w][log.SegmentSeries[s]];
                     if (segments[id] > 1)
                     {
-                        shared.Add((id, log.SegmentLabels[s].ToString(), log.SegmentCursor[s], w, s));
+                        shared.Add((id, log.SegmentText(s), log.SegmentCursor[s], w, s));
                     }
                 }
             }
@@ -550,6 +582,10 @@ internal sealed partial class RangeVectorEvaluator
             shelf.Put(_byFirst);
             shelf.Put(_byEnd);
             shelf.Put(Labels);
+            shelf.Put(_keyLog);
+            shelf.Put(_keyLocal);
+            _logs = [];
+            _keyLog = _keyLocal = [];
             shelf.Put(FirstStep);
             shelf.Put(EndStep);
             shelf.Put(Order);
@@ -616,9 +652,9 @@ internal sealed partial class RangeVectorEvaluator
     }
 
     /// <summary>Series ids by their labels, for ties of <see cref="SeriesOrderKey"/>.</summary>
-    private sealed class SeriesLabelOrder(LabelSet[] names) : IComparer<int>
+    private sealed class SeriesLabelOrder(SliceSeries names) : IComparer<int>
     {
-        public int Compare(int x, int y) => LabelOrder.Instance.Compare(names[x], names[y]);
+        public int Compare(int x, int y) => LabelOrder.Compare(names.KeyOf(x), names.KeyOf(y));
     }
 
     private sealed class RunComparer(bool byEnd) : IComparer<Run>

@@ -1,0 +1,200 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using LokiSharp.LogQL.Labels;
+
+namespace LokiSharp.LogQL.Evaluation.Steps;
+
+/// <content>
+/// The distinct series labels one slice log met, kept without an object per series.
+/// </content>
+internal sealed partial class RangeVectorEvaluator
+{
+    /// <summary>
+    /// The distinct label sets of one slice log's series, numbered in the order met: their pairs in one pooled column and
+    /// an open-addressing table of numbers, found by hash and then compared pair by pair. When every line is its own
+    /// series (a parser's labels), a label set kept per series survived every collection of its slice's loading (copied
+    /// on each promotion, then reclaimed only by full collections): the collector's work grew with the slice.
+    /// The pairs' array is given to the query's shelf whenever the table empties and taken from it when the table grows,
+    /// so the tables of a query (every worker's log and both origin tables, kept between slices) share the arrays
+    /// of those in use at once instead of each keeping the largest it ever needed.
+    /// </summary>
+    private sealed class SeriesKeyTable(QueryMemoryBudget? memory, ArrayShelf shelf)
+    {
+        private LabelPair[] _pairs = [];
+        private int _pairCount;
+        private long _pairsReserved;
+        private GrowableArray<int> _start;
+        private GrowableArray<int> _hash;
+
+        // Series number + 1 per slot (0 for empty); the used part is a power of two at most half full.
+        private int[] _slots = [];
+        private int _slotBits;
+        private long _slotsReserved;
+
+        public int Count => _hash.Count;
+
+        /// <summary>The sorted pairs of series <paramref name="series"/>, valid until the table changes.</summary>
+        public ReadOnlySpan<LabelPair> KeyOf(int series)
+        {
+            var start = _start[series];
+            var end = series + 1 < _start.Count ? _start[series + 1] : _pairCount;
+            return _pairs.AsSpan(start, end - start);
+        }
+
+        /// <summary>The <see cref="LabelSet.GetHashCode"/> of series <paramref name="series"/>.</summary>
+        public int HashOf(int series) => _hash[series];
+
+        /// <summary>A new label set equal to series <paramref name="series"/>.</summary>
+        public LabelSet LabelsOf(int series) => LabelSet.FromSorted(KeyOf(series).ToArray(), _hash[series]);
+
+        /// <summary>The number of the series with these pairs (sorted, as a label set holds them), or -1.</summary>
+        public int Find(ReadOnlySpan<LabelPair> key, int hash)
+        {
+            if (Count == 0)
+            {
+                return -1;
+            }
+
+            var mask = (1 << _slotBits) - 1;
+            for (var slot = SlotOf(hash); ; slot = (slot + 1) & mask)
+            {
+                var found = _slots[slot] - 1;
+                if (found < 0)
+                {
+                    return -1;
+                }
+
+                if (_hash[found] == hash && KeyOf(found).SequenceEqual(key))
+                {
+                    return found;
+                }
+            }
+        }
+
+        /// <summary>Numbers a series <see cref="Find"/> did not find.</summary>
+        public int Add(ReadOnlySpan<LabelPair> key, int hash)
+        {
+            if ((Count + 1) * 2 > (1 << _slotBits))
+            {
+                Grow();
+            }
+
+            var series = Count;
+            if (_pairCount + key.Length > _pairs.Length)
+            {
+                GrowPairs(_pairCount + key.Length);
+            }
+
+            _start.Add(_pairCount, memory);
+            _hash.Add(hash, memory);
+            key.CopyTo(_pairs.AsSpan(_pairCount));
+            _pairCount += key.Length;
+
+            Place(series);
+            return series;
+        }
+
+        /// <summary>Forgets every series, keeping the columns' and table's capacity for the next slice.</summary>
+        public void Reset()
+        {
+            if (Count > 0)
+            {
+                _slots.AsSpan(0, 1 << _slotBits).Clear();
+            }
+
+            _start.Reset();
+            _hash.Reset();
+            ReleasePairs();
+        }
+
+        /// <summary>Returns the columns and table to the pool and what they reserved.</summary>
+        public void Release()
+        {
+            Reset();
+            _start.Release(memory);
+            _hash.Release(memory);
+            if (_slots.Length > 0)
+            {
+                ColumnPool.Return(_slots);
+            }
+
+            _slots = [];
+            _slotBits = 0;
+            memory?.Release(_slotsReserved);
+            _slotsReserved = 0;
+        }
+
+        private void GrowPairs(int needed)
+        {
+            // Grown by half, not doubled: the pairs are most of a slice's memory when every line is a series.
+            var grown = shelf.Take<LabelPair>(Math.Max(needed, _pairs.Length + (_pairs.Length / 2)));
+            if (memory is not null)
+            {
+                var bytes = (long)grown.Length * Unsafe.SizeOf<LabelPair>();
+                memory.Reserve(bytes);
+                memory.Release(_pairsReserved);
+                _pairsReserved = bytes;
+            }
+
+            // The outgrown array is left to the collector, not shelved: the shelf would keep every size a table grew
+            // through until the query ends, and only arrays of a full table (given back when it empties) fit another.
+            _pairs.AsSpan(0, _pairCount).CopyTo(grown);
+            _pairs = grown;
+        }
+
+        // The pairs' array goes to the shelf (cleared, so it keeps no strings alive) for whichever table grows next.
+        private void ReleasePairs()
+        {
+            if (_pairs.Length > 0)
+            {
+                _pairs.AsSpan(0, _pairCount).Clear();
+                shelf.Put(_pairs, cleared: true);
+                _pairs = [];
+            }
+
+            _pairCount = 0;
+            memory?.Release(_pairsReserved);
+            _pairsReserved = 0;
+        }
+
+        private int SlotOf(int hash) => (int)(((uint)hash * 0x9E3779B9u) >> (32 - _slotBits));
+
+        private void Place(int series)
+        {
+            var mask = (1 << _slotBits) - 1;
+            var slot = SlotOf(_hash[series]);
+            while (_slots[slot] != 0)
+            {
+                slot = (slot + 1) & mask;
+            }
+
+            _slots[slot] = series + 1;
+        }
+
+        private void Grow()
+        {
+            var bits = Math.Max(6, _slotBits + 1);
+            var grown = ColumnPool.Rent<int>(1 << bits);
+            if (memory is not null)
+            {
+                var bytes = (long)grown.Length * sizeof(int);
+                memory.Reserve(bytes);
+                memory.Release(_slotsReserved);
+                _slotsReserved = bytes;
+            }
+
+            if (_slots.Length > 0)
+            {
+                ColumnPool.Return(_slots);
+            }
+
+            _slots = grown;
+            _slotBits = BitOperations.Log2((uint)grown.Length);
+            _slots.AsSpan(0, 1 << _slotBits).Clear();
+            for (var series = 0; series < Count; series++)
+            {
+                Place(series);
+            }
+        }
+    }
+}
