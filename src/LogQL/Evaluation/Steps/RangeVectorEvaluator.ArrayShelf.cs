@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using LokiSharp.LogQL.Labels;
 
 namespace LokiSharp.LogQL.Evaluation.Steps;
 
@@ -19,8 +20,37 @@ internal sealed partial class RangeVectorEvaluator
     {
         // More than a slice uses of one type at once (its columns and scratch arrays), so a slice always finds its own.
         private const int MaxPerType = 24;
+        /// <summary>The label pairs in one chunk of a series key table, as a power of two (512 KB).</summary>
+        public const int PairChunkBits = 15;
+
+        public const int PairChunkLength = 1 << PairChunkBits;
+
         private readonly Dictionary<Type, (List<Array> Arrays, Action<Array> ToPool)> _free = [];
+        // Chunks of series key tables, emptied; as many as the query's tables held at once, left to the collector when
+        // it ends (the shared pool would keep them resident after the query).
+        private readonly Stack<LabelPair[]> _pairChunks = new();
         private readonly Lock _lock = new();
+
+        /// <summary>A chunk of <see cref="PairChunkLength"/> pairs, cleared.</summary>
+        public LabelPair[] TakePairChunk()
+        {
+            using (_lock.EnterScope())
+            {
+                if (_pairChunks.TryPop(out var chunk))
+                {
+                    return chunk;
+                }
+            }
+
+            return new LabelPair[PairChunkLength];
+        }
+
+        /// <summary>Keeps a chunk (cleared by the caller) for the next table that grows.</summary>
+        public void PutPairChunk(LabelPair[] chunk)
+        {
+            using var held = _lock.EnterScope();
+            _pairChunks.Push(chunk);
+        }
 
         /// <summary>An array at least <paramref name="length"/> long (the shortest such on the shelf), its content undefined.</summary>
         public T[] Take<T>(int length)
@@ -105,6 +135,8 @@ internal sealed partial class RangeVectorEvaluator
 
                 arrays.Clear();
             }
+
+            _pairChunks.Clear();
         }
     }
 }

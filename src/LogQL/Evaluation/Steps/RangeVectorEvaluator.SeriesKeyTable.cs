@@ -14,15 +14,21 @@ internal sealed partial class RangeVectorEvaluator
     /// an open-addressing table of numbers, found by hash and then compared pair by pair. When every line is its own
     /// series (a parser's labels), a label set kept per series survived every collection of its slice's loading (copied
     /// on each promotion, then reclaimed only by full collections): the collector's work grew with the slice.
-    /// The pairs' array is given to the query's shelf whenever the table empties and taken from it when the table grows,
-    /// so the tables of a query (every worker's log and both origin tables, kept between slices) share the arrays
-    /// of those in use at once instead of each keeping the largest it ever needed.
+    /// The pairs' chunks are given to the query's shelf whenever the table empties and taken from it when the table grows,
+    /// so the tables of a query (every worker's log and both origin tables, kept between slices) share the chunks
+    /// of those in use at once instead of each keeping the largest array it ever needed.
     /// </summary>
     private sealed class SeriesKeyTable(QueryMemoryBudget? memory, ArrayShelf shelf)
     {
-        private LabelPair[] _pairs = [];
-        private int _pairCount;
+        // The pairs, in chunks of the shelf's chunk length (a longer key gets a chunk of its own): a table grows by
+        // a chunk at a time, so it never copies its pairs nor leaves outgrown arrays behind, and an emptied table's
+        // chunks serve whichever table of the query grows next.
+        private const int FirstChunkLength = 64;
+        private readonly List<LabelPair[]> _chunks = [];
+        // How many pairs each chunk holds.
+        private readonly List<int> _chunkFill = [];
         private long _pairsReserved;
+        // Where each series' pairs begin: chunk number times the chunk length, plus the offset in it.
         private GrowableArray<int> _start;
         private GrowableArray<int> _hash;
 
@@ -37,8 +43,12 @@ internal sealed partial class RangeVectorEvaluator
         public ReadOnlySpan<LabelPair> KeyOf(int series)
         {
             var start = _start[series];
-            var end = series + 1 < _start.Count ? _start[series + 1] : _pairCount;
-            return _pairs.AsSpan(start, end - start);
+            var chunk = start >>> ArrayShelf.PairChunkBits;
+            var offset = start & (ArrayShelf.PairChunkLength - 1);
+            var end = series + 1 < _start.Count && _start[series + 1] >>> ArrayShelf.PairChunkBits == chunk
+                ? _start[series + 1] & (ArrayShelf.PairChunkLength - 1)
+                : _chunkFill[chunk];
+            return _chunks[chunk].AsSpan(offset, end - offset);
         }
 
         /// <summary>The <see cref="LabelSet.GetHashCode"/> of series <paramref name="series"/>.</summary>
@@ -80,15 +90,17 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             var series = Count;
-            if (_pairCount + key.Length > _pairs.Length)
+            var chunk = _chunks.Count - 1;
+            if (chunk < 0 || _chunkFill[chunk] + key.Length > _chunks[chunk].Length || _chunkFill[chunk] >= ArrayShelf.PairChunkLength)
             {
-                GrowPairs(_pairCount + key.Length);
+                chunk = AddChunk(key.Length);
             }
 
-            _start.Add(_pairCount, memory);
+            var offset = _chunkFill[chunk];
+            _start.Add((chunk << ArrayShelf.PairChunkBits) + offset, memory);
             _hash.Add(hash, memory);
-            key.CopyTo(_pairs.AsSpan(_pairCount));
-            _pairCount += key.Length;
+            key.CopyTo(_chunks[chunk].AsSpan(offset));
+            _chunkFill[chunk] = offset + key.Length;
 
             Place(series);
             return series;
@@ -124,35 +136,47 @@ internal sealed partial class RangeVectorEvaluator
             _slotsReserved = 0;
         }
 
-        private void GrowPairs(int needed)
+        private int AddChunk(int needed)
         {
-            // Grown by half, not doubled: the pairs are most of a slice's memory when every line is a series.
-            var grown = shelf.Take<LabelPair>(Math.Max(needed, _pairs.Length + (_pairs.Length / 2)));
-            if (memory is not null)
+            if (_chunks.Count >= int.MaxValue >> ArrayShelf.PairChunkBits)
             {
-                var bytes = (long)grown.Length * Unsafe.SizeOf<LabelPair>();
-                memory.Reserve(bytes);
-                memory.Release(_pairsReserved);
-                _pairsReserved = bytes;
+                // Series numbers address the pairs as chunk and offset in an int; a budget stops a query long before.
+                throw new InvalidOperationException("A series key table cannot address more label pairs.");
             }
 
-            // The outgrown array is left to the collector, not shelved: the shelf would keep every size a table grew
-            // through until the query ends, and only arrays of a full table (given back when it empties) fit another.
-            _pairs.AsSpan(0, _pairCount).CopyTo(grown);
-            _pairs = grown;
+            // A table's first chunks are short (most queries have few series), each four times the last up to the
+            // shelf's chunk length; every chunk still spans a whole chunk length of the addresses.
+            var length = _chunks.Count == 0 ? FirstChunkLength : Math.Min(_chunks[^1].Length * 4, ArrayShelf.PairChunkLength);
+            var chunk = needed > ArrayShelf.PairChunkLength ? new LabelPair[needed]
+                : needed > length || length == ArrayShelf.PairChunkLength ? shelf.TakePairChunk()
+                : shelf.Take<LabelPair>(length);
+            var bytes = (long)chunk.Length * Unsafe.SizeOf<LabelPair>();
+            memory?.Reserve(bytes);
+            _pairsReserved += bytes;
+            _chunks.Add(chunk);
+            _chunkFill.Add(0);
+            return _chunks.Count - 1;
         }
 
-        // The pairs' array goes to the shelf (cleared, so it keeps no strings alive) for whichever table grows next.
+        // The chunks go back to the shelf (cleared, so they keep no strings alive) for whichever table grows next.
         private void ReleasePairs()
         {
-            if (_pairs.Length > 0)
+            for (var i = 0; i < _chunks.Count; i++)
             {
-                _pairs.AsSpan(0, _pairCount).Clear();
-                shelf.Put(_pairs, cleared: true);
-                _pairs = [];
+                var chunk = _chunks[i];
+                chunk.AsSpan(0, _chunkFill[i]).Clear();
+                if (chunk.Length == ArrayShelf.PairChunkLength)
+                {
+                    shelf.PutPairChunk(chunk);
+                }
+                else if (chunk.Length < ArrayShelf.PairChunkLength)
+                {
+                    shelf.Put(chunk, cleared: true);
+                }
             }
 
-            _pairCount = 0;
+            _chunks.Clear();
+            _chunkFill.Clear();
             memory?.Release(_pairsReserved);
             _pairsReserved = 0;
         }
