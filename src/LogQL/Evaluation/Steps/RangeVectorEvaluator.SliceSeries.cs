@@ -159,26 +159,36 @@ internal sealed partial class RangeVectorEvaluator
                 // and the per-series arrays. Held until the slice is released.
                 var reserved = (total * (countOnly ? 2L * Unsafe.SizeOf<Run>() : 16L + 4L)) + (n * 64L);
                 memory?.Reserve(reserved);
-                result = new SliceSeries
+                try
                 {
-                    _memory = memory,
-                    _shelf = shelf,
-                    _reserved = reserved,
-                    _logs = logs,
-                    _keyLog = keyLog,
-                    _keyLocal = keyLocal,
-                    Count = n,
-                    Labels = labels,
-                    FirstStep = shelf.Take<int>(n),
-                    EndStep = shelf.Take<int>(n),
-                    _start = shelf.Take<int>(n + 1),
-                    _cursorA = shelf.Take<int>(n),
-                    _cursorB = shelf.Take<int>(n),
-                    _counts = countOnly ? shelf.Take<long>(n) : [],
-                    Origin = shelf.Take<(int Step, long Timestamp)>(n),
-                    Rank = shelf.Take<int>(n),
-                    Order = shelf.Take<int>(n),
-                };
+                    result = new SliceSeries
+                    {
+                        _memory = memory,
+                        _shelf = shelf,
+                        _reserved = reserved,
+                        _logs = logs,
+                        _keyLog = keyLog,
+                        _keyLocal = keyLocal,
+                        Count = n,
+                        Labels = labels,
+                        FirstStep = shelf.Take<int>(n),
+                        EndStep = shelf.Take<int>(n),
+                        _start = shelf.Take<int>(n + 1),
+                        _cursorA = shelf.Take<int>(n),
+                        _cursorB = shelf.Take<int>(n),
+                        _counts = countOnly ? shelf.Take<long>(n) : [],
+                        Origin = shelf.Take<(int Step, long Timestamp)>(n),
+                        Rank = shelf.Take<int>(n),
+                        Order = shelf.Take<int>(n),
+                    };
+                }
+                catch
+                {
+                    // Out of memory before the result holds the reservation: nothing else would give it back.
+                    memory?.Release(reserved);
+                    throw;
+                }
+
                 result.Fill(logs, localToGlobal, origins, countOnly, total);
                 result.NameSeries(projection);
                 return result;
