@@ -236,8 +236,7 @@ internal sealed partial class RangeVectorEvaluator
             }
         }
 
-        private void Fill(SliceLog[] logs, int[][] localToGlobal, OriginTable origins, bool countOnly,
-            int total)
+        private void Fill(SliceLog[] logs, int[][] localToGlobal, OriginTable origins, bool countOnly, int total)
         {
             var n = Count;
             var shelf = _shelf!;
@@ -246,105 +245,98 @@ internal sealed partial class RangeVectorEvaluator
             var keys = shelf.Take<SeriesOrderKey>(n);
             try
             {
-                Fill(logs, localToGlobal, origins, countOnly, total, firstTimestamp, segments, keys);
+                FirstStep.AsSpan(0, n).Fill(int.MaxValue);
+                EndStep.AsSpan(0, n).Clear();
+                _start.AsSpan(0, n + 1).Clear();
+                _counts.AsSpan(0, countOnly ? n : 0).Clear();
+                firstTimestamp.AsSpan(0, n).Fill(long.MaxValue);
+                segments.AsSpan(0, n).Clear();
+                for (var w = 0; w < logs.Length; w++)
+                {
+                    var log = logs[w];
+                    var map = localToGlobal[w];
+                    for (var i = 0; i < log.SeriesCount; i++)
+                    {
+                        var id = map[i];
+                        FirstStep[id] = Math.Min(FirstStep[id], log.SeriesFirstStep[i]);
+                        EndStep[id] = Math.Max(EndStep[id], log.SeriesEndStep[i]);
+                        firstTimestamp[id] = Math.Min(firstTimestamp[id], log.SeriesFirstTimestamp[i]);
+                    }
+
+                    for (var s = 0; s < log.SegmentSeries.Count; s++)
+                    {
+                        segments[map[log.SegmentSeries[s]]]++;
+                    }
+
+                    for (var r = 0; r < log.RecordCount; r++)
+                    {
+                        _start[map[log.SegmentSeries[log.RecordSegment[r]]] + 1]++;
+                    }
+                }
+
+                for (var i = 0; i < n; i++)
+                {
+                    _start[i + 1] += _start[i];
+                }
+
+                RankSharedSegments(logs, localToGlobal, segments, n);
+                Gather(logs, localToGlobal, segments, n, total, countOnly);
+
+                // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
+                // first sample in the query (a series carried from an earlier slice began there), then labels.
+                var firstStep = FirstStep;
+                var origin = Origin;
+                var carried = false;
+                for (var i = 0; i < n; i++)
+                {
+                    var key = KeyOf(i);
+                    AnyFails |= ErrorLabels.FailsQuery(key);
+                    if (origins.Count > 0 && origins.TryGet(key, HashOf(i), out var earlier))
+                    {
+                        origin[i] = earlier;
+                        carried = true;
+                    }
+                    else
+                    {
+                        origin[i] = (firstStep[i], firstTimestamp[i]);
+                    }
+
+                    keys[i] = new SeriesOrderKey(firstStep[i], origin[i].Step, origin[i].Timestamp);
+                }
+
+                var order = Order;
+                SortByKeyThenLabels(keys, this, order, n, _shelf!);
+                var rank = Rank;
+                if (carried)
+                {
+                    // A series that began in an earlier slice can rank before one that began earlier in this slice.
+                    for (var i = 0; i < n; i++)
+                    {
+                        keys[i] = new SeriesOrderKey(0, origin[i].Step, origin[i].Timestamp);
+                    }
+
+                    // The slice's order is kept; the rank order is sorted in the rank array's place, then inverted into it.
+                    var byOrigin = _shelf!.Take<int>(n);
+                    SortByKeyThenLabels(keys, this, byOrigin, n, _shelf!);
+                    for (var i = 0; i < n; i++)
+                    {
+                        rank[byOrigin[i]] = i;
+                    }
+
+                    _shelf!.Put(byOrigin);
+                    return;
+                }
+
+                for (var i = 0; i < n; i++)
+                {
+                    rank[order[i]] = i;
+                }
             }
             finally
             {
                 shelf.Put(firstTimestamp);
                 shelf.Put(segments);
                 shelf.Put(keys);
-            }
-        }
-
-        private void Fill(SliceLog[] logs, int[][] localToGlobal, OriginTable origins, bool countOnly,
-            int total, long[] firstTimestamp, int[] segments, SeriesOrderKey[] keys)
-        {
-            var n = Count;
-            FirstStep.AsSpan(0, n).Fill(int.MaxValue);
-            EndStep.AsSpan(0, n).Clear();
-            _start.AsSpan(0, n + 1).Clear();
-            _counts.AsSpan(0, countOnly ? n : 0).Clear();
-            firstTimestamp.AsSpan(0, n).Fill(long.MaxValue);
-            segments.AsSpan(0, n).Clear();
-            for (var w = 0; w < logs.Length; w++)
-            {
-                var log = logs[w];
-                var map = localToGlobal[w];
-                for (var i = 0; i < log.SeriesCount; i++)
-                {
-                    var id = map[i];
-                    FirstStep[id] = Math.Min(FirstStep[id], log.SeriesFirstStep[i]);
-                    EndStep[id] = Math.Max(EndStep[id], log.SeriesEndStep[i]);
-                    firstTimestamp[id] = Math.Min(firstTimestamp[id], log.SeriesFirstTimestamp[i]);
-                }
-
-                for (var s = 0; s < log.SegmentSeries.Count; s++)
-                {
-                    segments[map[log.SegmentSeries[s]]]++;
-                }
-
-                for (var r = 0; r < log.RecordCount; r++)
-                {
-                    _start[map[log.SegmentSeries[log.RecordSegment[r]]] + 1]++;
-                }
-            }
-
-            for (var i = 0; i < n; i++)
-            {
-                _start[i + 1] += _start[i];
-            }
-
-            RankSharedSegments(logs, localToGlobal, segments, n);
-            Gather(logs, localToGlobal, segments, n, total, countOnly);
-
-            // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
-            // first sample in the query (a series carried from an earlier slice began there), then labels.
-            var firstStep = FirstStep;
-            var origin = Origin;
-            var carried = false;
-            for (var i = 0; i < n; i++)
-            {
-                var key = KeyOf(i);
-                AnyFails |= ErrorLabels.FailsQuery(key);
-                if (origins.Count > 0 && origins.TryGet(key, HashOf(i), out var earlier))
-                {
-                    origin[i] = earlier;
-                    carried = true;
-                }
-                else
-                {
-                    origin[i] = (firstStep[i], firstTimestamp[i]);
-                }
-
-                keys[i] = new SeriesOrderKey(firstStep[i], origin[i].Step, origin[i].Timestamp);
-            }
-
-            var order = Order;
-            SortByKeyThenLabels(keys, this, order, n, _shelf!);
-            var rank = Rank;
-            if (carried)
-            {
-                // A series that began in an earlier slice can rank before one that began earlier in this slice.
-                for (var i = 0; i < n; i++)
-                {
-                    keys[i] = new SeriesOrderKey(0, origin[i].Step, origin[i].Timestamp);
-                }
-
-                // The slice's order is kept; the rank order is sorted in the rank array's place, then inverted into it.
-                var byOrigin = _shelf!.Take<int>(n);
-                SortByKeyThenLabels(keys, this, byOrigin, n, _shelf!);
-                for (var i = 0; i < n; i++)
-                {
-                    rank[byOrigin[i]] = i;
-                }
-
-                _shelf!.Put(byOrigin);
-                return;
-            }
-
-            for (var i = 0; i < n; i++)
-            {
-                rank[order[i]] = i;
             }
         }
 
