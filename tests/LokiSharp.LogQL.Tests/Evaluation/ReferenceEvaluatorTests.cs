@@ -194,6 +194,39 @@ public sealed class ReferenceEvaluatorTests
     }
 
     /// <summary>
+    /// More distinct groups than the aggregation's key table keeps (65,536): the table starts over mid-query, and each group
+    /// still gets exactly its own series' values, whether the range evaluator numbers the series (over slices that number
+    /// them anew) or a label_replace hides the numbers.
+    /// </summary>
+    [Theory]
+    [InlineData("sum by (id) ({0})")]
+    [InlineData("max without (task) ({0})")]
+    public void Groups_past_the_key_table_limit_get_their_own_series_values(string outer)
+    {
+        const int series = 70_000;
+        var source = new InMemorySampleSource();
+        for (var i = 0; i < series; i++)
+        {
+            var labels = LabelSet.From(("app", "celery"), ("task", "t" + (i % 3)), ("id", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            source.AddNs(labels, [((600 * Second) + ((i + 1) * (3000 * Second / series)), i)]);
+        }
+
+        var parameters = MetricQueryParameters.Range(600 * Second, 3600 * Second, 60 * Second);
+        var limits = new MetricQueryLimits { MaxParallelism = 2, MaxQuerySeries = 0, SliceSeriesTarget = 20_000 };
+        const string inner = "max_over_time({app=\"celery\"} | unwrap v [5m])";
+        var expected = ById(new MetricQueryEvaluator(source, limits).Evaluate(Eval.Parse(inner), parameters));
+        Assert.Equal(series, expected.Count);
+        var numbered = new MetricQueryEvaluator(source, limits).Evaluate(Eval.Parse(string.Format(null, outer, inner)), parameters);
+        var byLabels = new MetricQueryEvaluator(source, limits)
+            .Evaluate(Eval.Parse(string.Format(null, outer, "label_replace(" + inner + ", \"nothing\", \"\", \"\", \"\")")), parameters);
+        Assert.Equal(expected, ById(numbered));
+        Assert.Equal(expected, ById(byLabels));
+
+        static Dictionary<string, string> ById(MetricResult result) => ((MatrixResult)result).Series.ToDictionary(
+            s => s.Labels.Get("id")!, s => string.Join(" ", s.Points.Select(p => p.TimestampMs + "=" + BitConverter.DoubleToInt64Bits(p.Value))));
+    }
+
+    /// <summary>
     /// Under a <c>by</c> aggregation the range steps hand on only the grouped labels, but a series carrying an error still
     /// fails the query naming its whole labels, as when the steps hand on whole label sets (hidden by a label_replace).
     /// </summary>
