@@ -29,8 +29,12 @@ public sealed class LabelOrder : IComparer<LabelSet>
             return 1;
         }
 
-        var a = x.AsSpan();
-        var b = y.AsSpan();
+        return Compare(x.AsSpan(), y.AsSpan());
+    }
+
+    /// <summary>The order of <see cref="Compare(LabelSet, LabelSet)"/> for two sets' sorted pairs.</summary>
+    public static int Compare(ReadOnlySpan<LabelPair> a, ReadOnlySpan<LabelPair> b)
+    {
         var n = Math.Min(a.Length, b.Length);
         for (var i = 0; i < n; i++)
         {

@@ -133,6 +133,15 @@ public sealed class MetricQueryEvaluator
             case VectorAggregationExpr { Op: VectorOp.Sum, Inner: RangeAggregationExpr { Grouping: null } range } vector
                 when RangeFunction.Of(range.Op).SumsAcrossSeries:
                 return new VectorAggregationEvaluator(vector, BuildRange(range, context, vector.Grouping));
+            case VectorAggregationExpr
+            {
+                Op: VectorOp.Sum or VectorOp.Avg or VectorOp.Count or VectorOp.Max or VectorOp.Min or VectorOp.Stddev or VectorOp.Stdvar,
+                Grouping: { Without: false } by,
+                Inner: RangeAggregationExpr range,
+            } vector:
+                // These read a series' labels only through their grouping, so the range steps hand on just the grouped
+                // labels: when every line is its own series, its whole label set need not be built for the steps.
+                return new VectorAggregationEvaluator(vector, BuildRange(range, context, keptLabels: by.Labels));
             case VectorAggregationExpr vector:
                 return new VectorAggregationEvaluator(vector, Build(vector.Inner, context));
             case BinaryOpExpr { Left: LiteralExpr left } binary:
@@ -173,14 +182,15 @@ public sealed class MetricQueryEvaluator
         }
     }
 
-    private RangeVectorEvaluator BuildRange(RangeAggregationExpr expr, BuildContext context, Grouping? sumGrouping = null)
+    private RangeVectorEvaluator BuildRange(RangeAggregationExpr expr, BuildContext context, Grouping? sumGrouping = null,
+        IEnumerable<string>? keptLabels = null)
     {
         var parameters = context.Parameters;
         var absent = expr.Op == RangeOp.AbsentOverTime ? AbsentLabels(expr.Range.Left) : null;
         var seriesLimit = ReferenceEquals(expr, context.Root) && absent is null ? Math.Max(0, _limits.MaxQuerySeries) : 0;
         return new RangeVectorEvaluator(expr,
             (from, through) => _source.Select(new SampleSelection(expr, from, through) { SumGrouping = sumGrouping }, context.Cancellation),
-            parameters, absent, seriesLimit, _limits.MaxParallelism, context.Cancellation, _memory, _limits.SliceSeriesTarget);
+            parameters, absent, seriesLimit, _limits.MaxParallelism, context.Cancellation, _memory, _limits.SliceSeriesTarget, keptLabels);
     }
 
     private VectorResult CollectVector(StepEvaluator root, SampleExpr expr)

@@ -73,4 +73,24 @@ internal static class ErrorLabels
     /// <summary>Whether a sample with these labels fails the query when it reaches a step (Loki's rule).</summary>
     public static bool FailsQuery(LabelSet labels) =>
         labels.Get(Error) is not null && labels.Get(PreserveError) != "true";
+
+    /// <summary>The rule of <see cref="FailsQuery(LabelSet)"/> for a set's pairs.</summary>
+    public static bool FailsQuery(ReadOnlySpan<LabelPair> labels)
+    {
+        string? error = null;
+        string? preserve = null;
+        foreach (var pair in labels)
+        {
+            if (pair.Name == Error)
+            {
+                error = pair.Value;
+            }
+            else if (pair.Name == PreserveError)
+            {
+                preserve = pair.Value;
+            }
+        }
+
+        return error is not null && preserve != "true";
+    }
 }

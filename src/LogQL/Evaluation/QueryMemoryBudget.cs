@@ -63,10 +63,13 @@ public sealed class QueryMemoryBudget
     public void Release(long bytes) => Interlocked.Add(ref _reserved, -bytes);
 
     /// <summary>An estimate of what a label set costs held in memory and written out: its strings and pair array.</summary>
-    public static long EstimateLabels(LabelSet labels)
+    public static long EstimateLabels(LabelSet labels) => EstimateLabels(labels.AsSpan());
+
+    /// <summary>The estimate of <see cref="EstimateLabels(LabelSet)"/> for a set's sorted pairs.</summary>
+    public static long EstimateLabels(ReadOnlySpan<LabelPair> labels)
     {
         long bytes = ObjectOverhead;
-        foreach (var pair in labels.AsSpan())
+        foreach (var pair in labels)
         {
             // UTF-16 strings plus their JSON text.
             bytes += ObjectOverhead + (3L * (pair.Name.Length + pair.Value.Length));

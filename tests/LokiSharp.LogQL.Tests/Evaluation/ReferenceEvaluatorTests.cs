@@ -170,6 +170,8 @@ public sealed class ReferenceEvaluatorTests
     [InlineData("count by (task, missing) ({0})")]
     [InlineData("topk by (task) (2, {0})")]
     [InlineData("stddev({0})")]
+    [InlineData("stdvar by () ({0})")]
+    [InlineData("min by (id, task) ({0})")]
     public void Groups_remembered_per_numbered_series_are_the_groups_of_their_labels(string outer)
     {
         var random = new Random(5);
@@ -192,8 +194,70 @@ public sealed class ReferenceEvaluatorTests
     }
 
     /// <summary>
-    /// A first slice whose cursors each hold a few of many series: once the cursors read so far project the worker well
-    /// past its series limit, it starts over shorter without reading up to the limit, and the answer keeps its bits.
+    /// More distinct groups than the aggregation's key table keeps (65,536): the table starts over mid-query, and each group
+    /// still gets exactly its own series' values, whether the range evaluator numbers the series (over slices that number
+    /// them anew) or a label_replace hides the numbers.
+    /// </summary>
+    [Theory]
+    [InlineData("sum by (id) ({0})")]
+    [InlineData("max without (task) ({0})")]
+    public void Groups_past_the_key_table_limit_get_their_own_series_values(string outer)
+    {
+        const int series = 70_000;
+        var source = new InMemorySampleSource();
+        for (var i = 0; i < series; i++)
+        {
+            var labels = LabelSet.From(("app", "celery"), ("task", "t" + (i % 3)), ("id", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            source.AddNs(labels, [((600 * Second) + ((i + 1) * (3000 * Second / series)), i)]);
+        }
+
+        var parameters = MetricQueryParameters.Range(600 * Second, 3600 * Second, 60 * Second);
+        var limits = new MetricQueryLimits { MaxParallelism = 2, MaxQuerySeries = 0, SliceSeriesTarget = 20_000 };
+        const string inner = "max_over_time({app=\"celery\"} | unwrap v [5m])";
+        var expected = ById(new MetricQueryEvaluator(source, limits).Evaluate(Eval.Parse(inner), parameters));
+        Assert.Equal(series, expected.Count);
+        var numbered = new MetricQueryEvaluator(source, limits).Evaluate(Eval.Parse(string.Format(null, outer, inner)), parameters);
+        var byLabels = new MetricQueryEvaluator(source, limits)
+            .Evaluate(Eval.Parse(string.Format(null, outer, "label_replace(" + inner + ", \"nothing\", \"\", \"\", \"\")")), parameters);
+        Assert.Equal(expected, ById(numbered));
+        Assert.Equal(expected, ById(byLabels));
+
+        static Dictionary<string, string> ById(MetricResult result) => ((MatrixResult)result).Series.ToDictionary(
+            s => s.Labels.Get("id")!, s => string.Join(" ", s.Points.Select(p => p.TimestampMs + "=" + BitConverter.DoubleToInt64Bits(p.Value))));
+    }
+
+    /// <summary>
+    /// Under a <c>by</c> aggregation the range steps hand on only the grouped labels, but a series carrying an error still
+    /// fails the query naming its whole labels, as when the steps hand on whole label sets (hidden by a label_replace).
+    /// </summary>
+    [Theory]
+    [InlineData("avg by (task) ({0})")]
+    [InlineData("sum by (task, id) ({0})")]
+    public void A_failing_series_under_a_by_aggregation_is_named_whole(string outer)
+    {
+        var source = new InMemorySampleSource();
+        for (var i = 0; i < 200; i++)
+        {
+            var labels = i == 150
+                ? LabelSet.From(("app", "celery"), ("task", "t1"), ("__error__", "SampleExtractionErr"), ("line", "150"))
+                : LabelSet.From(("app", "celery"), ("task", "t" + (i % 3)), ("line", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            source.AddNs(labels, [((long)(i * 17 * Second), i)]);
+        }
+
+        var parameters = MetricQueryParameters.Range(600 * Second, 3600 * Second, 60 * Second);
+        var limits = new MetricQueryLimits { MaxParallelism = 2, MaxQuerySeries = 0, SliceSeriesTarget = 40 };
+        const string inner = "avg_over_time({app=\"celery\"} | unwrap v [5m])";
+        var projected = Assert.Throws<MetricQueryException>(() =>
+            new MetricQueryEvaluator(source, limits).Evaluate(Eval.Parse(string.Format(null, outer, inner)), parameters));
+        var whole = Assert.Throws<MetricQueryException>(() => new MetricQueryEvaluator(source, limits)
+            .Evaluate(Eval.Parse(string.Format(null, outer, "label_replace(" + inner + ", \"nothing\", \"\", \"\", \"\")")), parameters));
+        Assert.Contains("line=\"150\"", projected.Message, StringComparison.Ordinal);
+        Assert.Equal(whole.Message, projected.Message);
+    }
+
+    /// <summary>
+    /// A first slice whose cursors each hold a few of many series: once the cursors read so far project the slice past
+    /// twice its series target, it starts over shorter without reading up to the limit, and the answer keeps its bits.
     /// </summary>
     [Fact]
     public void A_first_slice_projected_past_its_series_limit_starts_over_after_one_cursor()
@@ -213,14 +277,47 @@ public sealed class ReferenceEvaluatorTests
         Assert.Equal(Bits(whole), Bits(sliced));
     }
 
+    /// <summary>
+    /// A first slice that starts over is cut to the length its first cursor projects to hold about the target series
+    /// (here a third of the hour: 120 series projected against 40), not to a fixed quarter of the hour, which held half as
+    /// many again as the target; it starts over once, and the answer keeps its bits.
+    /// </summary>
+    [Fact]
+    public void A_first_slice_that_starts_over_is_cut_to_the_length_projected_to_hold_the_target()
+    {
+        // 4 streams of 28 series an hour: the first slice's 64 minutes (its hour and the lead of a range) hold 30 per stream.
+        var source = new CountingSource(streams: 4, seriesPerHour: 28, hours: 2);
+        var parameters = MetricQueryParameters.Range(600 * Second, 2 * 3600 * Second, 60 * Second);
+        const string query = "sum by (task) (count_over_time({app=\"celery\"}[5m]))";
+        var whole = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0 }).Evaluate(Eval.Parse(query), parameters);
+        source.Reads.Clear();
+        source.Ends.Clear();
+        var sliced = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0, SliceSeriesTarget = 40 })
+            .Evaluate(Eval.Parse(query), parameters);
+
+        // The first try ends at its 60th step; the second holds 60 x 40 / 120 = 20 steps (a quarter would be 15).
+        Assert.Equal((600 + (59 * 60)) * Second, source.Ends[0]);
+        Assert.Equal((600 + (19 * 60)) * Second, source.Ends[1]);
+        for (var i = 2; i < source.Ends.Count; i++)
+        {
+            Assert.True(source.Ends[i] > source.Ends[i - 1], "started over again");
+        }
+
+        Assert.Equal(Bits(whole), Bits(sliced));
+    }
+
     private sealed class CountingSource(int streams, int seriesPerHour, int hours) : ISampleSource
     {
         public List<int> Reads { get; } = [];
+
+        // The end of each selection's time range.
+        public List<long> Ends { get; } = [];
 
         public IReadOnlyList<ISampleCursor> Select(SampleSelection selection, CancellationToken cancellationToken)
         {
             var selectionIndex = Reads.Count;
             Reads.Add(0);
+            Ends.Add(selection.EndInclusiveNs);
             var cursors = new List<ISampleCursor>();
             for (var s = 0; s < streams; s++)
             {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace LokiSharp.LogQL.Evaluation.Steps;
@@ -21,6 +20,8 @@ internal sealed partial class RangeVectorEvaluator
         public int Count { get; private set; }
 
         public readonly ref T this[int index] => ref _items![index];
+
+        public readonly ReadOnlySpan<T> AsSpan(int start, int length) => _items.AsSpan(start, length);
 
         public void Add(T item, QueryMemoryBudget? memory)
         {
@@ -48,7 +49,7 @@ internal sealed partial class RangeVectorEvaluator
             if (_items is not null)
             {
                 // Pooled arrays of references are cleared, so they do not keep label sets alive.
-                ArrayPool<T>.Shared.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+                ColumnPool.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
                 _items = null;
             }
 
@@ -59,7 +60,7 @@ internal sealed partial class RangeVectorEvaluator
 
         private void Grow(QueryMemoryBudget? memory)
         {
-            var grown = ArrayPool<T>.Shared.Rent(Math.Max(16, Count * 2));
+            var grown = ColumnPool.Rent<T>(Math.Max(16, Count * 2));
             if (memory is not null)
             {
                 // The old array is still held while it is copied; what it held is released with it below.
@@ -72,7 +73,7 @@ internal sealed partial class RangeVectorEvaluator
             if (_items is not null)
             {
                 _items.AsSpan(0, Count).CopyTo(grown);
-                ArrayPool<T>.Shared.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+                ColumnPool.Return(_items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
             }
 
             _items = grown;

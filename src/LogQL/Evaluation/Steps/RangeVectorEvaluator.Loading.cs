@@ -26,10 +26,15 @@ internal sealed partial class RangeVectorEvaluator
                 LoadSlice(first, restartable ? 2 * _targetSeries : 0);
                 return;
             }
-            catch (SliceTooLargeException) when (restartable)
+            catch (SliceTooLargeException tooLarge) when (restartable)
             {
+                // Shortened to hold about the target, as projected from the cursors drained so far (at 4x the lines, a
+                // quarter as long a slice held over three times the target, and the restarted first slice was the
+                // largest of the query); without a projection, by the growth factor.
                 _readThrough = readThrough;
-                _sliceSteps = Math.Max(_minSliceSteps, _sliceSteps / SliceGrowth);
+                _sliceSteps = Math.Max(_minSliceSteps, tooLarge.ProjectedSeries > 0
+                    ? _sliceSteps * _targetSeries / tooLarge.ProjectedSeries
+                    : _sliceSteps / SliceGrowth);
             }
         }
     }
@@ -79,14 +84,14 @@ internal sealed partial class RangeVectorEvaluator
 
             if (workers == 1)
             {
-                DrainCursors(drained[0], 1, _cancellation);
+                DrainCursors(drained[0], _cancellation);
             }
             else
             {
                 DrainInParallel(drained);
             }
 
-            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf);
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf, _projection);
             _seriesEpoch++;
             KeepOrigins();
             _carry = [.. logs];
@@ -141,17 +146,13 @@ internal sealed partial class RangeVectorEvaluator
         {
             if (_keepPausedOrigins || series.EndStep[id] >= _sliceEnd)
             {
-                next[series.Labels[id]] = series.Origin[id];
+                next.TryAdd(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
             }
         }
 
         if (_keepPausedOrigins)
         {
-            foreach (var (labels, origin) in _origins)
-            {
-                next.TryAdd(labels, origin);
-            }
-
+            next.TryAddAll(_origins);
             if (next.Count > OriginsKeptForPausedSeries)
             {
                 // Too many to remember: from here on only series still in their windows keep their place.
@@ -161,16 +162,12 @@ internal sealed partial class RangeVectorEvaluator
                 {
                     if (series.EndStep[id] >= _sliceEnd)
                     {
-                        next[series.Labels[id]] = series.Origin[id];
+                        next.TryAdd(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
                     }
                 }
             }
         }
 
-        var bytes = next.Count * OriginBytes;
-        _memory?.Reserve(bytes);
-        _memory?.Release(_originsReserved);
-        _originsReserved = bytes;
         _spareOrigins = _origins;
         _origins = next;
         _spareOrigins.Clear();
@@ -178,7 +175,7 @@ internal sealed partial class RangeVectorEvaluator
 
     private SliceLog RentLog()
     {
-        var log = _spareLogs.TryPop(out var spare) ? spare : new SliceLog(_seriesKey, _seriesLimit, _memory);
+        var log = _spareLogs.TryPop(out var spare) ? spare : new SliceLog(_seriesKey, _projection is null, _seriesLimit, _memory, _shelf);
         log.RestartAbove = 0;
         return log;
     }
@@ -203,7 +200,7 @@ internal sealed partial class RangeVectorEvaluator
         foreach (var log in previous)
         {
             var cursor = -1;
-            LabelSet? lastLabels = null;
+            var lastSeries = int.MinValue;
             var segment = -1;
             for (var r = 0; r < log.TailCount; r++)
             {
@@ -211,10 +208,34 @@ internal sealed partial class RangeVectorEvaluator
                 {
                     cursor = log.TailCursor[r];
                     carried.BeginCursor(cursor);
-                    lastLabels = null;
+                    lastSeries = int.MinValue;
                 }
 
-                Accept(carried, ref cells, ref lastLabels, ref segment, log.TailTimestamps[r], log.TailValues[r], log.TailLabels[r]);
+                var ts = log.TailTimestamps[r];
+                var value = log.TailValues[r];
+                if (!InWindows(ref cells, ts))
+                {
+                    if (ts > _carryFrom)
+                    {
+                        carried.AddTail(ts, value, -1, log.TailLabels(r));
+                    }
+
+                    continue;
+                }
+
+                if (log.TailSeries(r) != lastSeries)
+                {
+                    lastSeries = log.TailSeries(r);
+                    segment = log.SegmentIn(carried, r);
+                }
+
+                if (ts > _carryFrom)
+                {
+                    // Slices are at least a range long, so a replayed sample is not carried again; kept for the rule's sake.
+                    carried.AddTail(ts, value, segment, log.TailLabels(r));
+                }
+
+                Record(carried, ref cells, segment, ts, value);
             }
         }
     }
@@ -227,14 +248,14 @@ internal sealed partial class RangeVectorEvaluator
         for (var i = 0; i < tasks.Length; i++)
         {
             var log = logs[i + 1];
-            tasks[i] = Task.Run(() => DrainOrStop(log, logs.Length, stop, token), CancellationToken.None);
+            tasks[i] = Task.Run(() => DrainOrStop(log, stop, token), CancellationToken.None);
         }
 
         // This thread works too, so the query progresses even when the pool is slow to start the others.
         var failures = new List<Exception>();
         try
         {
-            DrainOrStop(logs[0], logs.Length, stop, token);
+            DrainOrStop(logs[0], stop, token);
         }
         catch (Exception e)
         {
@@ -265,11 +286,11 @@ internal sealed partial class RangeVectorEvaluator
         ExceptionDispatchInfo.Capture(cause).Throw();
     }
 
-    private void DrainOrStop(SliceLog log, int workers, CancellationTokenSource stop, CancellationToken token)
+    private void DrainOrStop(SliceLog log, CancellationTokenSource stop, CancellationToken token)
     {
         try
         {
-            DrainCursors(log, workers, token);
+            DrainCursors(log, token);
         }
         catch
         {
@@ -278,8 +299,8 @@ internal sealed partial class RangeVectorEvaluator
         }
     }
 
-    /// <summary>Takes cursors one by one until none is left; each cursor is read by exactly one of the <paramref name="workers"/>.</summary>
-    private void DrainCursors(SliceLog log, int workers, CancellationToken token)
+    /// <summary>Takes cursors one by one until none is left; each cursor is read by exactly one worker.</summary>
+    private void DrainCursors(SliceLog log, CancellationToken token)
     {
         var cells = new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range);
         var drained = 0;
@@ -299,11 +320,12 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             drained++;
-            if (log.RestartAbove > 0 &&
-                (long)log.SeriesKeys.Count * _cursors.Length > (long)log.RestartAbove * EarlyRestartMargin * drained * workers)
+            var projected = (long)log.SeriesCount * _cursors.Length / drained;
+            if (log.RestartAbove > 0 && projected > (long)_targetSeries * EarlyRestartMargin)
             {
-                // The cursors drained so far project well past the limit: start over now rather than after reading up to it.
-                throw new SliceTooLargeException();
+                // The cursors drained so far project the slice well past the target: start over now, shorter, rather
+                // than hold them all (the first slice is the one most often the largest).
+                throw new SliceTooLargeException(projected);
             }
         }
     }
@@ -328,18 +350,14 @@ internal sealed partial class RangeVectorEvaluator
     /// <summary>Records one sample in the windows of this slice that contain it, and keeps it for the next slice if its windows reach there.</summary>
     private void Accept(SliceLog log, ref WindowCells cells, ref LabelSet? lastLabels, ref int segment, long ts, double value, LabelSet labels)
     {
-        if (ts > _carryFrom)
+        if (!InWindows(ref cells, ts))
         {
-            log.AddTail(ts, value, labels);
-        }
+            if (ts > _carryFrom)
+            {
+                // Only from a cursor giving samples past the slice's end: carried with its own labels.
+                log.AddTail(ts, value, -1, labels);
+            }
 
-        if (!cells.Contains(ts))
-        {
-            cells.MoveTo(ts);
-        }
-
-        if (cells.FirstStep >= cells.EndStep)
-        {
             return;
         }
 
@@ -349,6 +367,27 @@ internal sealed partial class RangeVectorEvaluator
             segment = log.SegmentOf(labels);
         }
 
+        if (ts > _carryFrom)
+        {
+            log.AddTail(ts, value, segment, labels);
+        }
+
+        Record(log, ref cells, segment, ts, value);
+    }
+
+    /// <summary>Whether a sample falls in some window of this slice.</summary>
+    private bool InWindows(ref WindowCells cells, long ts)
+    {
+        if (!cells.Contains(ts))
+        {
+            cells.MoveTo(ts);
+        }
+
+        return cells.FirstStep < cells.EndStep;
+    }
+
+    private void Record(SliceLog log, ref WindowCells cells, int segment, long ts, double value)
+    {
         if (_countOnly)
         {
             log.AddCount(segment, cells.FirstStep, cells.EndStep, ts);
@@ -390,6 +429,12 @@ internal sealed partial class RangeVectorEvaluator
         private static long CeilDiv(long a, long b) => (a / b) + (a % b > 0 ? 1 : 0);
     }
 
-    /// <summary>A first slice met too many series: it starts over shorter.</summary>
-    private sealed class SliceTooLargeException : Exception;
+    /// <summary>
+    /// A first slice met too many series: it starts over shorter. <paramref name="projectedSeries"/> is how many the
+    /// whole slice was projected to hold, 0 when not known.
+    /// </summary>
+    private sealed class SliceTooLargeException(long projectedSeries = 0) : Exception
+    {
+        public long ProjectedSeries { get; } = projectedSeries;
+    }
 }

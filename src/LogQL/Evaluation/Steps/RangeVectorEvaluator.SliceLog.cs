@@ -14,18 +14,26 @@ internal sealed partial class RangeVectorEvaluator
     /// What one worker read in a slice, in flat arrays: its records (a sample, or for count-only functions a run of
     /// samples in the same windows), each tagged with its segment (one cursor's samples of one series, ranked among
     /// other cursors' by the labels of its first sample), and the series (labels after grouping) of each segment.
-    /// No object per sample or per series. Column growth and each new series are reserved in <paramref name="memory"/>.
+    /// No object per sample or per series (a sample's labels are not kept: the series' and the carried samples' pairs
+    /// are copied into columns). Column growth and each new series are reserved in <paramref name="memory"/>.
+    /// <paramref name="seriesKey"/> is the range aggregation's grouping, null when a series is its samples' labels;
+    /// <paramref name="keepLabels"/> keeps each series' first label set for the steps (when they are not projected).
     /// </summary>
-    private sealed class SliceLog(Func<LabelSet, LabelSet> seriesKey, int seriesLimit, QueryMemoryBudget? memory)
+    private sealed class SliceLog(Func<LabelSet, LabelSet>? seriesKey, bool keepLabels, int seriesLimit, QueryMemoryBudget? memory,
+        ArrayShelf shelf)
     {
         // A series' entries in the tables below, besides its labels.
         private const long SeriesBytes = 96;
 
-        private readonly Dictionary<LabelSet, int> _seriesIds = [];
+        private readonly SeriesKeyTable _seriesKeys = new(memory, shelf);
+        // With a grouping, the labels of each segment's first sample (they decide the order of segments sharing a series).
+        private readonly List<LabelSet>? _segmentLabels = seriesKey is null ? null : [];
         private int _cursor;
         private long _seriesReserved;
+        private GrowableArray<LabelSet> _seriesLabels;
 
-        public List<LabelSet> SeriesKeys { get; } = [];
+        /// <summary>How many series this log met.</summary>
+        public int SeriesCount => _seriesKeys.Count;
 
         public GrowableArray<long> SeriesFirstTimestamp;
 
@@ -46,8 +54,6 @@ internal sealed partial class RangeVectorEvaluator
         // The index of each segment's latest run (count-only functions), -1 before its first.
         private GrowableArray<int> _segmentLastRecord;
 
-        public List<LabelSet> SegmentLabels { get; } = [];
-
         public GrowableArray<int> RecordSegment;
 
         public GrowableArray<long> Timestamps;
@@ -63,7 +69,15 @@ internal sealed partial class RangeVectorEvaluator
 
         public GrowableArray<double> TailValues;
 
-        public GrowableArray<LabelSet> TailLabels;
+        // Each carried sample's series in this log (whose labels stay until the tail is replayed), and with a grouping
+        // the sample's own labels.
+        private GrowableArray<int> _tailSeries;
+
+        private GrowableArray<LabelSet> _tailLabels;
+
+        // The labels of carried samples that lie in no window of this slice (so have no series here), numbered ~series.
+        // Consecutive such samples of one label set share a number.
+        private GrowableArray<LabelSet> _tailOrphans;
 
         public int RecordCount => RecordSegment.Count;
 
@@ -77,7 +91,8 @@ internal sealed partial class RangeVectorEvaluator
         /// <summary>
         /// Empties the per-record and per-series columns and forgets the series, keeping every table's capacity (and
         /// what it reserved) for a later slice's log, once the slice is gathered: a log carried to the next slice keeps
-        /// only its tail. A new array per column and slice churned the large object heap when every line is a series.
+        /// only its tail (and its series' labels, until the tail is replayed). A new array per column and slice churned the
+        /// large object heap when every line is a series.
         /// </summary>
         public void Release()
         {
@@ -85,9 +100,13 @@ internal sealed partial class RangeVectorEvaluator
             Timestamps.Reset();
             Values.Reset();
             Runs.Reset();
-            _seriesIds.Clear();
-            SeriesKeys.Clear();
-            SegmentLabels.Clear();
+            if (TailCount == 0)
+            {
+                _seriesKeys.Reset();
+                _seriesLabels.Reset();
+            }
+
+            _segmentLabels?.Clear();
             SeriesFirstTimestamp.Reset();
             SeriesFirstStep.Reset();
             SeriesEndStep.Reset();
@@ -107,7 +126,11 @@ internal sealed partial class RangeVectorEvaluator
             TailCursor.Reset();
             TailTimestamps.Reset();
             TailValues.Reset();
-            TailLabels.Reset();
+            _tailSeries.Reset();
+            _tailLabels.Reset();
+            _tailOrphans.Reset();
+            _seriesKeys.Reset();
+            _seriesLabels.Reset();
         }
 
         /// <summary>Returns every column to the pool and gives back what they reserved, when the query is done with the log.</summary>
@@ -130,26 +153,109 @@ internal sealed partial class RangeVectorEvaluator
             TailCursor.Release(memory);
             TailTimestamps.Release(memory);
             TailValues.Release(memory);
-            TailLabels.Release(memory);
+            _tailSeries.Release(memory);
+            _tailLabels.Release(memory);
+            _tailOrphans.Release(memory);
+            _seriesKeys.Release();
+            _seriesLabels.Release(memory);
         }
 
-        public void AddTail(long ts, double value, LabelSet labels)
+        /// <summary>
+        /// Carries a sample of <paramref name="segment"/> (-1 when it lies in no window of this slice) into the next slice;
+        /// <paramref name="labels"/> are the sample's own, kept with a grouping or without a segment (else they are the
+        /// series').
+        /// </summary>
+        public void AddTail(long ts, double value, int segment, LabelSet labels)
         {
             TailCursor.Add(_cursor, memory);
             TailTimestamps.Add(ts, memory);
             TailValues.Add(value, memory);
-            TailLabels.Add(labels, memory);
+            if (segment >= 0)
+            {
+                _tailSeries.Add(SegmentSeries[segment], memory);
+            }
+            else
+            {
+                if (_tailOrphans.Count == 0 || !ReferenceEquals(_tailOrphans[_tailOrphans.Count - 1], labels))
+                {
+                    _tailOrphans.Add(labels, memory);
+                }
+
+                _tailSeries.Add(~(_tailOrphans.Count - 1), memory);
+            }
+
+            if (seriesKey is not null)
+            {
+                _tailLabels.Add(labels, memory);
+            }
         }
 
-        /// <summary>This worker's number of the series <paramref name="key"/> (labels after grouping), if it met it.</summary>
-        public bool TryGetSeries(LabelSet key, out int series) => _seriesIds.TryGetValue(key, out series);
+        /// <summary>Carried sample <paramref name="r"/>'s own labels (or, without a grouping, its series').</summary>
+        public LabelSet TailLabels(int r) => seriesKey is not null ? _tailLabels[r] : _tailSeries[r] is var series && series < 0
+            ? _tailOrphans[~series]
+            : SeriesLabels(series);
+
+        /// <summary>The series (in this log) of carried sample <paramref name="r"/>.</summary>
+        public int TailSeries(int r) => _tailSeries[r];
+
+        /// <summary>Carried sample <paramref name="r"/>'s segment in <paramref name="next"/>, the log replaying it.</summary>
+        public int SegmentIn(SliceLog next, int r)
+        {
+            if (seriesKey is not null)
+            {
+                return next.SegmentOf(_tailLabels[r]);
+            }
+
+            var series = _tailSeries[r];
+            if (series < 0)
+            {
+                return next.SegmentOf(_tailOrphans[~series]);
+            }
+
+            return keepLabels ? next.SegmentOf(_seriesLabels[series]) : next.SegmentOf(_seriesKeys.KeyOf(series), _seriesKeys.HashOf(series));
+        }
+
+        /// <summary>This worker's number of the series with the sorted pairs <paramref name="key"/>, if it met it.</summary>
+        public bool TryGetSeries(ReadOnlySpan<LabelPair> key, int hash, out int series)
+        {
+            series = _seriesKeys.Find(key, hash);
+            return series >= 0;
+        }
+
+        /// <summary>The sorted pairs of series <paramref name="series"/> (until the log changes).</summary>
+        public ReadOnlySpan<LabelPair> SeriesKey(int series) => _seriesKeys.KeyOf(series);
+
+        /// <summary>The hash of series <paramref name="series"/>'s labels.</summary>
+        public int SeriesHash(int series) => _seriesKeys.HashOf(series);
+
+        /// <summary>The labels of series <paramref name="series"/>: those kept, or else a new set.</summary>
+        public LabelSet SeriesLabels(int series) => keepLabels ? _seriesLabels[series] : _seriesKeys.LabelsOf(series);
+
+        /// <summary>
+        /// The text of segment <paramref name="segment"/>'s first sample labels; empty without a grouping, where every
+        /// segment of a series has the series' labels, so they never decide between them.
+        /// </summary>
+        public string SegmentText(int segment) => _segmentLabels is null ? string.Empty : _segmentLabels[segment].ToString();
 
         public int SegmentOf(LabelSet labels)
         {
-            var key = seriesKey(labels);
-            if (!_seriesIds.TryGetValue(key, out var series))
+            var key = seriesKey is null ? labels : seriesKey(labels);
+            return SegmentOf(key.AsSpan(), key.GetHashCode(), key, labels);
+        }
+
+        /// <summary>The segment of a replayed sample given by its series' pairs and hash (no grouping, labels not kept).</summary>
+        private int SegmentOf(ReadOnlySpan<LabelPair> labels, int hash) => SegmentOf(labels, hash, null, null);
+
+        /// <param name="key">The series' sorted pairs.</param>
+        /// <param name="hash">Their hash.</param>
+        /// <param name="keySet">The series' label set, when there is one (kept with <c>keepLabels</c>).</param>
+        /// <param name="labels">The sample's labels, when there is a grouping.</param>
+        private int SegmentOf(ReadOnlySpan<LabelPair> key, int hash, LabelSet? keySet, LabelSet? labels)
+        {
+            var series = _seriesKeys.Find(key, hash);
+            if (series < 0)
             {
-                series = SeriesKeys.Count;
+                series = SeriesCount;
                 if (RestartAbove > 0 && series >= RestartAbove)
                 {
                     throw new SliceTooLargeException();
@@ -168,8 +274,12 @@ internal sealed partial class RangeVectorEvaluator
                     _seriesReserved += bytes;
                 }
 
-                _seriesIds.Add(key, series);
-                SeriesKeys.Add(key);
+                _seriesKeys.Add(key, hash);
+                if (keepLabels)
+                {
+                    _seriesLabels.Add(keySet!, memory);
+                }
+
                 SeriesFirstTimestamp.Add(long.MaxValue, memory);
                 SeriesFirstStep.Add(int.MaxValue, memory);
                 SeriesEndStep.Add(0, memory);
@@ -186,7 +296,7 @@ internal sealed partial class RangeVectorEvaluator
             _segmentLastRecord.Add(-1, memory);
             SegmentCursor.Add(_cursor, memory);
             SegmentRank.Add(0, memory);
-            SegmentLabels.Add(labels);
+            _segmentLabels?.Add(labels!);
             _seriesLastCursor[series] = _cursor;
             _seriesLastSegment[series] = segment;
             return segment;

@@ -40,6 +40,10 @@ internal sealed partial class RangeVectorEvaluator
         private QueryMemoryBudget? _memory;
         private ArrayShelf? _shelf;
         private long _reserved;
+        // The logs the slice was gathered from, and where each series' full labels lie in them (until they are released).
+        private SliceLog[] _logs = [];
+        private int[] _keyLog = [];
+        private int[] _keyLocal = [];
         private int[] _start = [];
         private Run[] _byFirst = [];
         private Run[] _byEnd = [];
@@ -96,18 +100,20 @@ internal sealed partial class RangeVectorEvaluator
         public int[] Rank { get; private set; } = [];
 
         public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory,
-            Dictionary<LabelSet, (int Step, long Timestamp)> origins, ArrayShelf shelf)
+            OriginTable origins, ArrayShelf shelf, LabelProjection? projection)
         {
             // Number the series across workers, in worker order then first sight. Sized for the workers' series up
             // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
             var seen = 0;
             foreach (var log in logs)
             {
-                seen += log.SeriesKeys.Count;
+                seen += log.SeriesCount;
             }
 
             // A series met by an earlier worker is found in that worker's own table, so no table of all series is built.
             var labels = shelf.Take<LabelSet>(seen);
+            var keyLog = shelf.Take<int>(seen);
+            var keyLocal = shelf.Take<int>(seen);
             var localToGlobal = new int[logs.Length][];
             SliceSeries? result = null;
             try
@@ -117,14 +123,15 @@ internal sealed partial class RangeVectorEvaluator
                 for (var w = 0; w < logs.Length; w++)
                 {
                     var log = logs[w];
-                    var map = localToGlobal[w] = shelf.Take<int>(log.SeriesKeys.Count);
-                    for (var i = 0; i < log.SeriesKeys.Count; i++)
+                    var map = localToGlobal[w] = shelf.Take<int>(log.SeriesCount);
+                    for (var i = 0; i < log.SeriesCount; i++)
                     {
-                        var key = log.SeriesKeys[i];
+                        var key = log.SeriesKey(i);
+                        var hash = log.SeriesHash(i);
                         var id = -1;
                         for (var v = 0; v < w && id < 0; v++)
                         {
-                            if (logs[v].TryGetSeries(key, out var local))
+                            if (logs[v].TryGetSeries(key, hash, out var local))
                             {
                                 id = localToGlobal[v][local];
                             }
@@ -138,7 +145,8 @@ internal sealed partial class RangeVectorEvaluator
                                 throw MetricQueryException.SeriesLimit(seriesLimit);
                             }
 
-                            labels[n++] = key;
+                            keyLog[n] = w;
+                            keyLocal[n++] = i;
                         }
 
                         map[i] = id;
@@ -151,32 +159,48 @@ internal sealed partial class RangeVectorEvaluator
                 // and the per-series arrays. Held until the slice is released.
                 var reserved = (total * (countOnly ? 2L * Unsafe.SizeOf<Run>() : 16L + 4L)) + (n * 64L);
                 memory?.Reserve(reserved);
-                result = new SliceSeries
+                try
                 {
-                    _memory = memory,
-                    _shelf = shelf,
-                    _reserved = reserved,
-                    Count = n,
-                    Labels = labels,
-                    FirstStep = shelf.Take<int>(n),
-                    EndStep = shelf.Take<int>(n),
-                    _start = shelf.Take<int>(n + 1),
-                    _cursorA = shelf.Take<int>(n),
-                    _cursorB = shelf.Take<int>(n),
-                    _counts = countOnly ? shelf.Take<long>(n) : [],
-                    Origin = shelf.Take<(int Step, long Timestamp)>(n),
-                    Rank = shelf.Take<int>(n),
-                    Order = shelf.Take<int>(n),
-                };
+                    result = new SliceSeries
+                    {
+                        _memory = memory,
+                        _shelf = shelf,
+                        _reserved = reserved,
+                        _logs = logs,
+                        _keyLog = keyLog,
+                        _keyLocal = keyLocal,
+                        Count = n,
+                        Labels = labels,
+                        FirstStep = shelf.Take<int>(n),
+                        EndStep = shelf.Take<int>(n),
+                        _start = shelf.Take<int>(n + 1),
+                        _cursorA = shelf.Take<int>(n),
+                        _cursorB = shelf.Take<int>(n),
+                        _counts = countOnly ? shelf.Take<long>(n) : [],
+                        Origin = shelf.Take<(int Step, long Timestamp)>(n),
+                        Rank = shelf.Take<int>(n),
+                        Order = shelf.Take<int>(n),
+                    };
+                }
+                catch
+                {
+                    // Out of memory before the result holds the reservation: nothing else would give it back.
+                    memory?.Release(reserved);
+                    throw;
+                }
+
                 result.Fill(logs, localToGlobal, origins, countOnly, total);
+                result.NameSeries(projection);
                 return result;
             }
             catch
             {
-                // The labels are the result's once it exists; its release gives them back.
+                // The labels and key places are the result's once it exists; its release gives them back.
                 if (result is null)
                 {
                     shelf.Put(labels);
+                    shelf.Put(keyLog);
+                    shelf.Put(keyLocal);
                 }
                 else
                 {
@@ -194,8 +218,25 @@ internal sealed partial class RangeVectorEvaluator
             }
         }
 
-        private void Fill(SliceLog[] logs, int[][] localToGlobal, Dictionary<LabelSet, (int Step, long Timestamp)> origins, bool countOnly,
-            int total)
+        /// <summary>The sorted pairs of series <paramref name="id"/>'s labels; only while the slice's logs are not released.</summary>
+        public ReadOnlySpan<LabelPair> KeyOf(int id) => _logs[_keyLog[id]].SeriesKey(_keyLocal[id]);
+
+        /// <summary>The hash of series <paramref name="id"/>'s labels; only while the slice's logs are not released.</summary>
+        public int HashOf(int id) => _logs[_keyLog[id]].SeriesHash(_keyLocal[id]);
+
+        /// <summary>
+        /// Gives each series the labels the steps hand on: projected when the aggregation above reads only some, unless a
+        /// series fails the query (its error names the whole series); else the series' own.
+        /// </summary>
+        private void NameSeries(LabelProjection? projection)
+        {
+            for (var id = 0; id < Count; id++)
+            {
+                Labels[id] = projection is null || AnyFails ? _logs[_keyLog[id]].SeriesLabels(_keyLocal[id]) : projection.Of(KeyOf(id));
+            }
+        }
+
+        private void Fill(SliceLog[] logs, int[][] localToGlobal, OriginTable origins, bool countOnly, int total)
         {
             var n = Count;
             var shelf = _shelf!;
@@ -204,7 +245,92 @@ internal sealed partial class RangeVectorEvaluator
             var keys = shelf.Take<SeriesOrderKey>(n);
             try
             {
-                Fill(logs, localToGlobal, origins, countOnly, total, firstTimestamp, segments, keys);
+                FirstStep.AsSpan(0, n).Fill(int.MaxValue);
+                EndStep.AsSpan(0, n).Clear();
+                _start.AsSpan(0, n + 1).Clear();
+                _counts.AsSpan(0, countOnly ? n : 0).Clear();
+                firstTimestamp.AsSpan(0, n).Fill(long.MaxValue);
+                segments.AsSpan(0, n).Clear();
+                for (var w = 0; w < logs.Length; w++)
+                {
+                    var log = logs[w];
+                    var map = localToGlobal[w];
+                    for (var i = 0; i < log.SeriesCount; i++)
+                    {
+                        var id = map[i];
+                        FirstStep[id] = Math.Min(FirstStep[id], log.SeriesFirstStep[i]);
+                        EndStep[id] = Math.Max(EndStep[id], log.SeriesEndStep[i]);
+                        firstTimestamp[id] = Math.Min(firstTimestamp[id], log.SeriesFirstTimestamp[i]);
+                    }
+
+                    for (var s = 0; s < log.SegmentSeries.Count; s++)
+                    {
+                        segments[map[log.SegmentSeries[s]]]++;
+                    }
+
+                    for (var r = 0; r < log.RecordCount; r++)
+                    {
+                        _start[map[log.SegmentSeries[log.RecordSegment[r]]] + 1]++;
+                    }
+                }
+
+                for (var i = 0; i < n; i++)
+                {
+                    _start[i + 1] += _start[i];
+                }
+
+                RankSharedSegments(logs, localToGlobal, segments, n);
+                Gather(logs, localToGlobal, segments, n, total, countOnly);
+
+                // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
+                // first sample in the query (a series carried from an earlier slice began there), then labels.
+                var firstStep = FirstStep;
+                var origin = Origin;
+                var carried = false;
+                for (var i = 0; i < n; i++)
+                {
+                    var key = KeyOf(i);
+                    AnyFails |= ErrorLabels.FailsQuery(key);
+                    if (origins.Count > 0 && origins.TryGet(key, HashOf(i), out var earlier))
+                    {
+                        origin[i] = earlier;
+                        carried = true;
+                    }
+                    else
+                    {
+                        origin[i] = (firstStep[i], firstTimestamp[i]);
+                    }
+
+                    keys[i] = new SeriesOrderKey(firstStep[i], origin[i].Step, origin[i].Timestamp);
+                }
+
+                var order = Order;
+                SortByKeyThenLabels(keys, this, order, n, _shelf!);
+                var rank = Rank;
+                if (carried)
+                {
+                    // A series that began in an earlier slice can rank before one that began earlier in this slice.
+                    for (var i = 0; i < n; i++)
+                    {
+                        keys[i] = new SeriesOrderKey(0, origin[i].Step, origin[i].Timestamp);
+                    }
+
+                    // The slice's order is kept; the rank order is sorted in the rank array's place, then inverted into it.
+                    var byOrigin = _shelf!.Take<int>(n);
+                    SortByKeyThenLabels(keys, this, byOrigin, n, _shelf!);
+                    for (var i = 0; i < n; i++)
+                    {
+                        rank[byOrigin[i]] = i;
+                    }
+
+                    _shelf!.Put(byOrigin);
+                    return;
+                }
+
+                for (var i = 0; i < n; i++)
+                {
+                    rank[order[i]] = i;
+                }
             }
             finally
             {
@@ -214,104 +340,12 @@ internal sealed partial class RangeVectorEvaluator
             }
         }
 
-        private void Fill(SliceLog[] logs, int[][] localToGlobal, Dictionary<LabelSet, (int Step, long Timestamp)> origins, bool countOnly,
-            int total, long[] firstTimestamp, int[] segments, SeriesOrderKey[] keys)
-        {
-            var n = Count;
-            FirstStep.AsSpan(0, n).Fill(int.MaxValue);
-            EndStep.AsSpan(0, n).Clear();
-            _start.AsSpan(0, n + 1).Clear();
-            _counts.AsSpan(0, countOnly ? n : 0).Clear();
-            firstTimestamp.AsSpan(0, n).Fill(long.MaxValue);
-            segments.AsSpan(0, n).Clear();
-            for (var w = 0; w < logs.Length; w++)
-            {
-                var log = logs[w];
-                var map = localToGlobal[w];
-                for (var i = 0; i < log.SeriesKeys.Count; i++)
-                {
-                    var id = map[i];
-                    FirstStep[id] = Math.Min(FirstStep[id], log.SeriesFirstStep[i]);
-                    EndStep[id] = Math.Max(EndStep[id], log.SeriesEndStep[i]);
-                    firstTimestamp[id] = Math.Min(firstTimestamp[id], log.SeriesFirstTimestamp[i]);
-                }
-
-                for (var s = 0; s < log.SegmentSeries.Count; s++)
-                {
-                    segments[map[log.SegmentSeries[s]]]++;
-                }
-
-                for (var r = 0; r < log.RecordCount; r++)
-                {
-                    _start[map[log.SegmentSeries[log.RecordSegment[r]]] + 1]++;
-                }
-            }
-
-            for (var i = 0; i < n; i++)
-            {
-                _start[i + 1] += _start[i];
-            }
-
-            RankSharedSegments(logs, localToGlobal, segments, n);
-            Gather(logs, localToGlobal, segments, n, total, countOnly);
-
-            // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
-            // first sample in the query (a series carried from an earlier slice began there), then labels.
-            var firstStep = FirstStep;
-            var names = Labels;
-            var origin = Origin;
-            var carried = false;
-            for (var i = 0; i < n; i++)
-            {
-                AnyFails |= ErrorLabels.FailsQuery(names[i]);
-                if (origins.Count > 0 && origins.TryGetValue(names[i], out var earlier))
-                {
-                    origin[i] = earlier;
-                    carried = true;
-                }
-                else
-                {
-                    origin[i] = (firstStep[i], firstTimestamp[i]);
-                }
-
-                keys[i] = new SeriesOrderKey(firstStep[i], origin[i].Step, origin[i].Timestamp);
-            }
-
-            var order = Order;
-            SortByKeyThenLabels(keys, names, order, n, _shelf!);
-            var rank = Rank;
-            if (carried)
-            {
-                // A series that began in an earlier slice can rank before one that began earlier in this slice.
-                for (var i = 0; i < n; i++)
-                {
-                    keys[i] = new SeriesOrderKey(0, origin[i].Step, origin[i].Timestamp);
-                }
-
-                // The slice's order is kept; the rank order is sorted in the rank array's place, then inverted into it.
-                var byOrigin = _shelf!.Take<int>(n);
-                SortByKeyThenLabels(keys, names, byOrigin, n, _shelf!);
-                for (var i = 0; i < n; i++)
-                {
-                    rank[byOrigin[i]] = i;
-                }
-
-                _shelf!.Put(byOrigin);
-                return;
-            }
-
-            for (var i = 0; i < n; i++)
-            {
-                rank[order[i]] = i;
-            }
-        }
-
         /// <summary>
         /// Fills <paramref name="order"/> with the first <paramref name="n"/> series ids ordered by <paramref name="keys"/>
         /// (which it reorders), ties by labels: sorting on plain keys and comparing labels only within runs of equal keys
         /// keeps the sort cheap when every line is a series.
         /// </summary>
-        private static void SortByKeyThenLabels(SeriesOrderKey[] keys, LabelSet[] names, int[] order, int n, ArrayShelf shelf)
+        private static void SortByKeyThenLabels(SeriesOrderKey[] keys, SliceSeries names, int[] order, int n, ArrayShelf shelf)
         {
             for (var i = 0; i < n; i++)
             {
@@ -450,7 +484,7 @@ internal sealed partial class RangeVectorEvaluator
                     var id = localToGlobal[w][log.SegmentSeries[s]];
                     if (segments[id] > 1)
                     {
-                        shared.Add((id, log.SegmentLabels[s].ToString(), log.SegmentCursor[s], w, s));
+                        shared.Add((id, log.SegmentText(s), log.SegmentCursor[s], w, s));
                     }
                 }
             }
@@ -550,6 +584,10 @@ internal sealed partial class RangeVectorEvaluator
             shelf.Put(_byFirst);
             shelf.Put(_byEnd);
             shelf.Put(Labels);
+            shelf.Put(_keyLog);
+            shelf.Put(_keyLocal);
+            _logs = [];
+            _keyLog = _keyLocal = [];
             shelf.Put(FirstStep);
             shelf.Put(EndStep);
             shelf.Put(Order);
@@ -616,9 +654,9 @@ internal sealed partial class RangeVectorEvaluator
     }
 
     /// <summary>Series ids by their labels, for ties of <see cref="SeriesOrderKey"/>.</summary>
-    private sealed class SeriesLabelOrder(LabelSet[] names) : IComparer<int>
+    private sealed class SeriesLabelOrder(SliceSeries names) : IComparer<int>
     {
-        public int Compare(int x, int y) => LabelOrder.Instance.Compare(names[x], names[y]);
+        public int Compare(int x, int y) => LabelOrder.Compare(names.KeyOf(x), names.KeyOf(y));
     }
 
     private sealed class RunComparer(bool byEnd) : IComparer<Run>

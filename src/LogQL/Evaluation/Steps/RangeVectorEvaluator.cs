@@ -28,16 +28,16 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     private const int RangesPerSlice = 2;
     private const int SliceGrowth = 4;
 
-    // A restartable slice starts over as soon as its worker's series, scaled to its share of the cursors, exceed this
-    // many times the limit; a projection nearer the limit waits for the limit itself.
+    // A restartable slice starts over as soon as a worker's series per drained cursor, times all the cursors, exceed
+    // this many times the target series.
     private const int EarlyRestartMargin = 2;
     // How many series' first appearances are remembered across slices for series that pause (beyond that, only for
     // series still in their windows at a slice's end), so the order of a step's samples does not depend on slicing.
     private const int OriginsKeptForPausedSeries = 10_000;
-    private const long OriginBytes = 64;
 
     private readonly Func<long, long, IReadOnlyList<ISampleCursor>> _select;
-    private readonly Func<LabelSet, LabelSet> _seriesKey;
+    // The range aggregation's grouping, null without one.
+    private readonly Func<LabelSet, LabelSet>? _seriesKey;
     private readonly CancellationToken _cancellation;
     private readonly int _parallelism;
     private readonly long _firstStepNs;
@@ -47,9 +47,12 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     private readonly long _maxSliceSteps;
     private readonly int _targetSeries;
     private long _sliceSteps;
-    private Dictionary<LabelSet, (int Step, long Timestamp)> _origins = [];
-    private Dictionary<LabelSet, (int Step, long Timestamp)> _spareOrigins = [];
-    private long _originsReserved;
+    private readonly OriginTable _originsA;
+    private readonly OriginTable _originsB;
+    private OriginTable _origins;
+    private OriginTable _spareOrigins;
+    // The kept labels of the aggregation above, or null when the steps hand on whole label sets.
+    private readonly LabelProjection? _projection;
     private bool _keepPausedOrigins = true;
     private readonly long _lastNs;
     private readonly long _range;
@@ -94,14 +97,21 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     /// <param name="select">Opens the cursors of the samples in <c>(start, end]</c> (Unix ns, offset applied).</param>
     /// <param name="memory">The query's memory budget, or null for none.</param>
     /// <param name="targetSeries">Series a slice may hold before later slices get shorter (<see cref="MetricQueryLimits.SliceSeriesTarget"/>).</param>
+    /// <param name="keptLabels">
+    /// When the aggregation above groups <c>by</c> these names and reads nothing else of a series' labels, the steps hand
+    /// on each series with only these (as that grouping keeps them); null to hand on whole label sets.
+    /// </param>
     public RangeVectorEvaluator(RangeAggregationExpr expr, Func<long, long, IReadOnlyList<ISampleCursor>> select, MetricQueryParameters parameters,
         LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation, QueryMemoryBudget? memory = null,
-        int targetSeries = 100_000)
+        int targetSeries = 100_000, IEnumerable<string>? keptLabels = null)
     {
+        _origins = _originsA = new OriginTable(memory, _shelf);
+        _spareOrigins = _originsB = new OriginTable(memory, _shelf);
+        _projection = keptLabels is null || absentLabels is not null ? null : new LabelProjection(keptLabels);
         _targetSeries = Math.Max(1, targetSeries);
         _memory = memory;
         _select = select;
-        _seriesKey = LabelSets.RangeGrouping(expr.Grouping);
+        _seriesKey = expr.Grouping is null ? null : LabelSets.RangeGrouping(expr.Grouping);
         _seriesLimit = seriesLimit;
         _parallelism = Math.Max(1, parallelism);
         _cancellation = cancellation;
@@ -259,7 +269,6 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         DisposeCursors();
         _series.Release();
         _series = SliceSeries.Empty;
-        _shelf.Empty();
         foreach (var log in _carry)
         {
             log.ReleaseAll();
@@ -271,10 +280,9 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
             spare.ReleaseAll();
         }
 
-        _origins = [];
-        _spareOrigins = [];
-        _memory?.Release(_originsReserved);
-        _originsReserved = 0;
+        _originsA.Release();
+        _originsB.Release();
+        _shelf.Empty();
     }
 
     private static void ReleaseTails(SliceLog[] logs)

@@ -23,7 +23,8 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
     private readonly VectorOp _op;
     private readonly int _k;
     private readonly Func<LabelSet, LabelSet> _groupOf;
-    // Without a numbering inner evaluator: each series' key number, so a known series costs one lookup per step.
+    // Each series' key number by its labels (bounded), so a known series costs one lookup per step without a numbering
+    // inner evaluator, and one per slice with one.
     private readonly Dictionary<LabelSet, int> _seriesKeyNumbers = [];
     // The group labels met so far, numbered, and each one's group in the current step (null when it has none yet).
     private readonly Dictionary<LabelSet, int> _keyNumbers = [];
@@ -82,7 +83,9 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
                 ref var known = ref _seriesKeys[numbers[i]];
                 if (known < 0)
                 {
-                    known = KeyNumberOf(sample.Labels);
+                    // Numbers restart with each slice of the inner evaluator: a series met in an earlier slice is found by
+                    // its labels, not derived again (a new group label set per series and slice).
+                    known = FindByProbe(sample.Labels) is var probed and >= 0 ? probed : SeriesKeyNumberOf(sample.Labels);
                 }
 
                 key = known;
@@ -148,8 +151,8 @@ internal sealed class VectorAggregationEvaluator : StepEvaluator
     }
 
     /// <summary>
-    /// The key number of a series the inner evaluator does not number, remembered per series (bounded): one lookup for a
-    /// series met before.
+    /// The key number of a series, remembered per series (bounded): one lookup for a series met before, whether the inner
+    /// evaluator does not number its series or numbered it anew in a later slice.
     /// </summary>
     private int SeriesKeyNumberOf(LabelSet labels)
     {

@@ -1,0 +1,60 @@
+using LokiSharp.LogQL.Labels;
+
+namespace LokiSharp.LogQL.Evaluation.Steps;
+
+/// <content>
+/// Where series first appeared, remembered between slices.
+/// </content>
+internal sealed partial class RangeVectorEvaluator
+{
+    /// <summary>
+    /// Each remembered series' first step and first sample in the query, by its labels' pairs; no object per series, as
+    /// it holds up to a slice's worth of them across the next slice's loading.
+    /// </summary>
+    private sealed class OriginTable(QueryMemoryBudget? memory, ArrayShelf shelf)
+    {
+        private readonly SeriesKeyTable _keys = new(memory, shelf);
+        private GrowableArray<(int Step, long Timestamp)> _origins;
+
+        public int Count => _keys.Count;
+
+        public bool TryGet(ReadOnlySpan<LabelPair> key, int hash, out (int Step, long Timestamp) origin)
+        {
+            var found = Count == 0 ? -1 : _keys.Find(key, hash);
+            origin = found < 0 ? default : _origins[found];
+            return found >= 0;
+        }
+
+        /// <summary>Remembers a series' origin unless it is remembered already.</summary>
+        public void TryAdd(ReadOnlySpan<LabelPair> key, int hash, (int Step, long Timestamp) origin)
+        {
+            if (_keys.Find(key, hash) < 0)
+            {
+                _keys.Add(key, hash);
+                _origins.Add(origin, memory);
+            }
+        }
+
+        /// <summary>Adds what <paramref name="other"/> remembers and this table does not.</summary>
+        public void TryAddAll(OriginTable other)
+        {
+            for (var i = 0; i < other.Count; i++)
+            {
+                TryAdd(other._keys.KeyOf(i), other._keys.HashOf(i), other._origins[i]);
+            }
+        }
+
+        /// <summary>Forgets every series, keeping the capacity.</summary>
+        public void Clear()
+        {
+            _keys.Reset();
+            _origins.Reset();
+        }
+
+        public void Release()
+        {
+            _keys.Release();
+            _origins.Release(memory);
+        }
+    }
+}
