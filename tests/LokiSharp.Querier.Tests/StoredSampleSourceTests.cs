@@ -4,6 +4,9 @@ using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.Querier.Logs;
 using LokiSharp.Querier.Metrics;
+using LokiSharp.Storage.Chunks;
+using LokiSharp.Storage.Index;
+using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Querier.Tests;
 
@@ -36,6 +39,7 @@ public sealed class StoredSampleSourceTests
         { "quantile_over_time(0.9, {app=\"celery\"} | logfmt | unwrap duration(runtime) [5m]) by (task)", false },
         { "stddev_over_time({app=\"celery\"} | logfmt | unwrap duration(runtime) [3m] offset 1m)", false },
         { "bytes_rate({namespace=\"shop\"}[1m])", false },
+        { "sum by (status) (count_over_time({app=\"nginx\"} | pattern \"<_> \\\"<_> <_> <_>\\\" <status> <_>\" [5m]))", false },
         { "sum by (app) (bytes_over_time({namespace=\"shop\"} | logfmt [5m]))", false },
         { "topk(3, sum by (pod) (count_over_time({namespace=\"shop\"}[5m])))", true },
         { "sum by (app) (rate({namespace=\"shop\"}[1m])) / on (app) group_left sum by (app) (rate({namespace=\"shop\"}[5m]))", false },
@@ -49,6 +53,21 @@ public sealed class StoredSampleSourceTests
         var parallel = Json(query, instant, parallelism: 4);
         Assert.Equal(serial, parallel);
         Assert.Contains("\"value", serial, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Queries))]
+    public void Entries_read_in_runs_give_the_same_json_and_statistics_as_one_by_one(string query, bool instant)
+    {
+        // Runs end inside blocks (where the other source's next entry is older), at ties with it, and at block ends.
+        var runStats = new QueryStatistics();
+        var runs = MetricQueryJson.Of(Source(runStats), runStats, query, Parameters(instant), new MetricQueryLimits { MaxQuerySeries = 0 });
+        var oneStats = new QueryStatistics();
+        var oneByOne = MetricQueryJson.Of(new StoredSampleSource([new OneByOne(Data.Value.Store), new OneByOne(Data.Value.Head)], Tenant, oneStats),
+            oneStats, query, Parameters(instant), new MetricQueryLimits { MaxQuerySeries = 0 });
+        Assert.Equal(oneByOne, runs);
+        Assert.Equal((oneStats.Duplicates, oneStats.TotalLinesProcessed, oneStats.TotalBytesProcessed, oneStats.PostFilterLines),
+            (runStats.Duplicates, runStats.TotalLinesProcessed, runStats.TotalBytesProcessed, runStats.PostFilterLines));
     }
 
     [Fact]
@@ -117,6 +136,40 @@ public sealed class StoredSampleSourceTests
         instant ? MetricQueryParameters.Instant(time ?? Start + (10 * 60 * Second)) : MetricQueryParameters.Range(Start, End, 60 * Second);
 
     private static StoredSampleSource Source(QueryStatistics stats) => new([Data.Value.Store, Data.Value.Head], Tenant, stats);
+
+    /// <summary>A source whose iterators hand out entries one by one only (no runs), as wrapping sources do.</summary>
+    private sealed class OneByOne(ChunkSource inner) : ILogSource
+    {
+        public IReadOnlyList<SelectedStream> SelectStreams(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
+            inner.SelectStreams(tenant, matchers, from, through);
+
+        public IEntryIterator OpenEntries(string tenant, SelectedStream stream, in EntryQuery query) =>
+            new Entries(inner.OpenEntries(tenant, stream, query));
+
+        public IReadOnlyCollection<string> LabelNames(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
+            throw new NotSupportedException();
+
+        public IReadOnlyCollection<string> LabelValues(string tenant, string name, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
+            throw new NotSupportedException();
+
+        public IndexStats Stats(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) => throw new NotSupportedException();
+
+        public IReadOnlyList<SeriesVolume> Volumes(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
+            throw new NotSupportedException();
+
+        private sealed class Entries(IEntryIterator inner) : IEntryIterator
+        {
+            public LogEntry Current => inner.Current;
+
+            public ReadStats Stats => inner.Stats;
+
+            public IReadOnlyList<string> Warnings => inner.Warnings;
+
+            public bool MoveNext() => inner.MoveNext();
+
+            public void Dispose() => inner.Dispose();
+        }
+    }
 
     /// <summary>
     /// Twelve streams in three apps, lines at irregular intervals (several streams share timestamps), with logfmt and

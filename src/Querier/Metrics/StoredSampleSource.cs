@@ -85,6 +85,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private readonly LabelSet _streamLabels;
         private readonly IEntryIterator[] _iterators;
         private readonly bool[] _live;
+        private readonly bool[] _handsOutRuns;
         private readonly ExtractorPool _pool;
         private readonly SampleValueSource? _direct;
         private readonly IReadOnlySet<string>? _metadataNames;
@@ -109,6 +110,13 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private long _kept;
         private long _duplicates;
 
+        // The run being read (IEntryIterator.TryTakeRun): entries _runNext to _runEnd of _runBlock, from iterator _runSource.
+        private DecodedBlock? _runBlock;
+        private LiteralPrefilter? _runFilter;
+        private int _runNext;
+        private int _runEnd;
+        private int _runSource;
+
         public StreamSampleCursor(LabelSet streamLabels, List<IEntryIterator> iterators, ExtractorPool pool, SampleValueSource? direct,
             IReadOnlySet<string>? metadataNames, QueryStatistics stats, QueryWarnings? warnings, CancellationToken cancellationToken)
         {
@@ -117,6 +125,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             _streamLabels = streamLabels;
             _iterators = [.. iterators];
             _live = new bool[iterators.Count];
+            _handsOutRuns = [.. iterators.Select(static i => i.HandsOutRuns)];
             _pool = pool;
             _direct = direct;
             _stats = stats;
@@ -142,10 +151,38 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
 
             while (true)
             {
+                if (_runNext < _runEnd)
+                {
+                    if (++_processed % 4096 == 0)
+                    {
+                        _cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    var entry = _runBlock![_runNext++];
+                    if ((_runFilter is null || _runFilter.Matches(entry.Line)) && ExtractSample(entry))
+                    {
+                        return true;
+                    }
+
+                    continue;
+                }
+
+                if (_runBlock is not null)
+                {
+                    // The run's last entry is its iterator's current one: move past it.
+                    _runBlock = null;
+                    _live[_runSource] = _iterators[_runSource].MoveNext();
+                }
+
                 var next = Oldest();
                 if (next < 0)
                 {
                     return false;
+                }
+
+                if (_handsOutRuns[next] && TryTakeRun(next))
+                {
+                    continue;
                 }
 
                 if (++_processed % 4096 == 0)
@@ -182,6 +219,51 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             return next;
         }
 
+        /// <summary>
+        /// Reads the entries the source's iterator can hand out at once, up to the oldest entry another source holds: no
+        /// entry of the run shares a timestamp with one still to come from another source, so none is a duplicate.
+        /// </summary>
+        private bool TryTakeRun(int source)
+        {
+            var before = long.MaxValue;
+            if (_iterators.Length > 1)
+            {
+                // An entry at the timestamp of one already taken from another source may repeat it: checked one by one.
+                if (_trackingDuplicates && _iterators[source].Current.Timestamp == _lastTimestamp)
+                {
+                    return false;
+                }
+
+                for (var i = 0; i < _iterators.Length; i++)
+                {
+                    if (i != source && _live[i])
+                    {
+                        before = Math.Min(before, _iterators[i].Current.Timestamp);
+                    }
+                }
+            }
+
+            if (!_iterators[source].TryTakeRun(before, out var run))
+            {
+                return false;
+            }
+
+            if (_iterators.Length > 1)
+            {
+                // As the one-by-one check would leave it after these entries: no other source had their timestamps.
+                _lastTimestamp = run.Block.TimestampAt(run.End - 1);
+                _trackingDuplicates = false;
+                _linesAtTimestamp.Clear();
+            }
+
+            _runBlock = run.Block;
+            _runFilter = run.Filter;
+            _runNext = run.Start;
+            _runEnd = run.End;
+            _runSource = source;
+            return true;
+        }
+
         private bool Extract(int source, LogEntry entry)
         {
             if (_iterators.Length > 1 && IsDuplicate(source, entry))
@@ -190,6 +272,11 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
                 return false;
             }
 
+            return ExtractSample(entry);
+        }
+
+        private bool ExtractSample(LogEntry entry)
+        {
             _lines++;
             _bytes += entry.Line.Length;
             if (_direct is { } direct && entry.Metadata.Encoded.Length <= 1)
