@@ -4,9 +4,6 @@ using LokiSharp.LogQL.Labels;
 using LokiSharp.LogQL.Syntax;
 using LokiSharp.Querier.Logs;
 using LokiSharp.Querier.Metrics;
-using LokiSharp.Storage.Chunks;
-using LokiSharp.Storage.Index;
-using LokiSharp.Storage.Reading;
 
 namespace LokiSharp.Querier.Tests;
 
@@ -63,7 +60,7 @@ public sealed class StoredSampleSourceTests
         var runStats = new QueryStatistics();
         var runs = MetricQueryJson.Of(Source(runStats), runStats, query, Parameters(instant), new MetricQueryLimits { MaxQuerySeries = 0 });
         var oneStats = new QueryStatistics();
-        var oneByOne = MetricQueryJson.Of(new StoredSampleSource([new OneByOne(Data.Value.Store), new OneByOne(Data.Value.Head)], Tenant, oneStats),
+        var oneByOne = MetricQueryJson.Of(new StoredSampleSource([new OneByOneSource(Data.Value.Store), new OneByOneSource(Data.Value.Head)], Tenant, oneStats),
             oneStats, query, Parameters(instant), new MetricQueryLimits { MaxQuerySeries = 0 });
         Assert.Equal(oneByOne, runs);
         Assert.Equal((oneStats.Duplicates, oneStats.TotalLinesProcessed, oneStats.TotalBytesProcessed, oneStats.PostFilterLines),
@@ -136,40 +133,6 @@ public sealed class StoredSampleSourceTests
         instant ? MetricQueryParameters.Instant(time ?? Start + (10 * 60 * Second)) : MetricQueryParameters.Range(Start, End, 60 * Second);
 
     private static StoredSampleSource Source(QueryStatistics stats) => new([Data.Value.Store, Data.Value.Head], Tenant, stats);
-
-    /// <summary>A source whose iterators hand out entries one by one only (no runs), as wrapping sources do.</summary>
-    private sealed class OneByOne(ChunkSource inner) : ILogSource
-    {
-        public IReadOnlyList<SelectedStream> SelectStreams(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
-            inner.SelectStreams(tenant, matchers, from, through);
-
-        public IEntryIterator OpenEntries(string tenant, SelectedStream stream, in EntryQuery query) =>
-            new Entries(inner.OpenEntries(tenant, stream, query));
-
-        public IReadOnlyCollection<string> LabelNames(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
-            throw new NotSupportedException();
-
-        public IReadOnlyCollection<string> LabelValues(string tenant, string name, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
-            throw new NotSupportedException();
-
-        public IndexStats Stats(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) => throw new NotSupportedException();
-
-        public IReadOnlyList<SeriesVolume> Volumes(string tenant, IReadOnlyList<LabelMatcher> matchers, long from, long through) =>
-            throw new NotSupportedException();
-
-        private sealed class Entries(IEntryIterator inner) : IEntryIterator
-        {
-            public LogEntry Current => inner.Current;
-
-            public ReadStats Stats => inner.Stats;
-
-            public IReadOnlyList<string> Warnings => inner.Warnings;
-
-            public bool MoveNext() => inner.MoveNext();
-
-            public void Dispose() => inner.Dispose();
-        }
-    }
 
     /// <summary>
     /// Twelve streams in three apps, lines at irregular intervals (several streams share timestamps), with logfmt and

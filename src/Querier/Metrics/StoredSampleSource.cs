@@ -117,6 +117,10 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private int _runEnd;
         private int _runSource;
 
+        // The run entry last given to the extractor, and the metadata pairs decoded for an entry (null when none was).
+        private int _runDecoded = -2;
+        private LabelPair[]? _decoded;
+
         public StreamSampleCursor(LabelSet streamLabels, List<IEntryIterator> iterators, ExtractorPool pool, SampleValueSource? direct,
             IReadOnlySet<string>? metadataNames, QueryStatistics stats, QueryWarnings? warnings, CancellationToken cancellationToken)
         {
@@ -158,8 +162,17 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
                         _cancellationToken.ThrowIfCancellationRequested();
                     }
 
-                    var entry = _runBlock![_runNext++];
-                    if ((_runFilter is null || _runFilter.Matches(entry.Line)) && ExtractSample(entry))
+                    var index = _runNext++;
+                    var entry = _runBlock![index];
+                    if (_runFilter is not null && !_runFilter.Matches(entry.Line))
+                    {
+                        continue;
+                    }
+
+                    // An entry repeating the previous one's metadata bytes takes the pairs decoded for it.
+                    var repeats = index == _runDecoded + 1 && _runBlock.MetadataRepeatsPrevious(index);
+                    _runDecoded = index;
+                    if (ExtractSample(entry, repeats))
                     {
                         return true;
                     }
@@ -257,6 +270,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             }
 
             _runBlock = run.Block;
+            _runDecoded = -2;
             _runFilter = run.Filter;
             _runNext = run.Start;
             _runEnd = run.End;
@@ -275,7 +289,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             return ExtractSample(entry);
         }
 
-        private bool ExtractSample(LogEntry entry)
+        private bool ExtractSample(LogEntry entry, bool metadataRepeats = false)
         {
             _lines++;
             _bytes += entry.Line.Length;
@@ -286,7 +300,8 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             }
 
             _extractor ??= Rent().Extractor.ForStream(_streamLabels);
-            var metadata = _context!.Metadata.Decode(entry.Metadata);
+            var metadata = metadataRepeats && _decoded is not null ? _decoded : _context!.Metadata.Decode(entry.Metadata);
+            _decoded = metadata;
             if (metadata.Length > 0 && _metadataNames is not null && IsInert(metadata))
             {
                 if (_direct is { } countOrBytes)
