@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using LokiSharp.Storage.Codecs;
 using LokiSharp.Storage.Hashing;
 
@@ -46,8 +47,9 @@ public sealed class DecodedBlock : IDisposable
     /// Whether the entry at <paramref name="index"/> carries the same metadata bytes as the one before it (known from
     /// indexing; false when not known, e.g. in row blocks), so a reader can reuse what it made of them.
     /// </summary>
-    public bool MetadataRepeatsPrevious(int index) =>
-        index > 0 && _metaStarts[index] == _metaStarts[index - 1] && _metaLengths[index] == _metaLengths[index - 1] && _metaLengths[index] > 1;
+    /// <remarks>Every entry's metadata takes a byte at least, so only a repeat shares its start with the entry before.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool MetadataRepeatsPrevious(int index) => (uint)(index - 1) < (uint)(Count - 1) && _metaStarts[index] == _metaStarts[index - 1];
 
     /// <summary>The timestamp of the entry at <paramref name="index"/>.</summary>
     public long TimestampAt(int index) => _timestamps[index];
