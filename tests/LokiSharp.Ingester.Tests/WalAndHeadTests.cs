@@ -484,6 +484,66 @@ public sealed class WalAndHeadTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_head_read_in_runs_hands_out_what_one_by_one_does_across_overlapping_parts_and_the_tail(bool spill)
+    {
+        string? blocked = null;
+        if (!spill)
+        {
+            blocked = Path.Combine(_directory, "not-a-directory");
+            await File.WriteAllTextAsync(blocked, "a file where the spill directory would be");
+        }
+
+        var (ingester, store) = Open(spillDirectory: blocked);
+        using (store)
+        using (ingester)
+        {
+            // Parts of the first pushes and of the later ones interleave in time, share timestamps with each other and the
+            // tail, and the tail (not compressed yet) holds entries older than the newest parts.
+            var line = new string('r', 200);
+            foreach (var (offset, step, count, name) in new[] { (0, 4, 3000, "a"), (6002, 4, 1000, "b"), (8000, 8, 300, "c"), (4, 40, 40, "d") })
+            {
+                var entries = Enumerable.Range(0, count).Select(i => (Now + offset + ((long)i * step), $"{name}-{i:D4} {line}")).ToArray();
+                Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", entries)).StatusCode);
+            }
+
+            Assert.Equal(spill, ingester.SpilledBytes > 0);
+            var stream = ingester.SelectStreams("fake", [], 0, long.MaxValue)[0];
+            var query = new EntryQuery(Now + 3, Now + 11_000);
+            using var oneByOne = ingester.OpenEntries("fake", stream, query);
+            var expected = new List<(long, string)>();
+            while (oneByOne.MoveNext())
+            {
+                expected.Add((oneByOne.Current.Timestamp, Encoding.UTF8.GetString(oneByOne.Current.Line)));
+            }
+
+            using var inRuns = ingester.OpenEntries("fake", stream, query);
+            Assert.True(inRuns.HandsOutRuns);
+            var read = new List<(long, string)>();
+            var longest = 0;
+            while (inRuns.MoveNext())
+            {
+                if (!inRuns.TryTakeRun(long.MaxValue, out var run))
+                {
+                    read.Add((inRuns.Current.Timestamp, Encoding.UTF8.GetString(inRuns.Current.Line)));
+                    continue;
+                }
+
+                longest = Math.Max(longest, run.End - run.Start);
+                for (var i = run.Start; i < run.End; i++)
+                {
+                    read.Add((run.Block[i].Timestamp, Encoding.UTF8.GetString(run.Block[i].Line)));
+                }
+            }
+
+            Assert.Equal(expected, read);
+            Assert.True(longest > 1);
+            Assert.Contains(expected, e => e.Item2.StartsWith("d-", StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public async Task Without_a_usable_spill_directory_parts_stay_in_memory_and_everything_works()
     {

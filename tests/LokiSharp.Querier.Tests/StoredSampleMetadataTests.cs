@@ -50,6 +50,17 @@ public sealed class StoredSampleMetadataTests
         Assert.Contains("\"values\"", withoutErrors, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(Queries))]
+    public void Entries_read_in_runs_reuse_repeated_metadata_as_one_by_one_reads_decode_it(string query)
+    {
+        foreach (var selector in new[] { "{app=\"nginx\"}", "{app=\"nginx\", pod!=\"nginx-2\"}" })
+        {
+            var selected = query.Replace("{app=\"nginx\"}", selector, StringComparison.Ordinal);
+            Assert.Equal(Values(selected, new OneByOneSource(Data.Value)), Values(selected));
+        }
+    }
+
     [Fact]
     public void Error_label_in_metadata_fails_the_query_as_before()
     {
@@ -74,12 +85,12 @@ public sealed class StoredSampleMetadataTests
         Assert.Contains("\"detected_level\":\"info\"", json, StringComparison.Ordinal);
     }
 
-    private static string Values(string query)
+    private static string Values(string query, Storage.Reading.ILogSource? source = null)
     {
         var stats = new QueryStatistics();
         try
         {
-            return MetricQueryJson.Result(MetricQueryJson.Of(new StoredSampleSource([Data.Value], "fake", stats), stats, query,
+            return MetricQueryJson.Result(MetricQueryJson.Of(new StoredSampleSource([source ?? Data.Value], "fake", stats), stats, query,
                 MetricQueryParameters.Range(Start, End, 60 * Second), new MetricQueryLimits { MaxQuerySeries = 0, MaxParallelism = 2 }));
         }
         catch (MetricQueryException e)

@@ -65,6 +65,39 @@ internal sealed class MergedEntryIterator(IEntryIterator first, IEntryIterator s
         return true;
     }
 
+    public bool HandsOutRuns => direction == Direction.Forward && (first.HandsOutRuns || second.HandsOutRuns);
+
+    /// <summary>
+    /// A run of the side the current entry is from, up to the other side's current entry: the first side's entries come
+    /// first on equal timestamps, so its run takes those too.
+    /// </summary>
+    public bool TryTakeRun(long before, out EntryRun run)
+    {
+        if (!_started || direction != Direction.Forward || !(_firstLive || _secondLive))
+        {
+            run = default;
+            return false;
+        }
+
+        if (_currentIsFirst)
+        {
+            if (_secondLive)
+            {
+                var other = second.Current.Timestamp;
+                before = Math.Min(before, other == long.MaxValue ? other : other + 1);
+            }
+
+            return first.TryTakeRun(before, out run);
+        }
+
+        if (_firstLive)
+        {
+            before = Math.Min(before, first.Current.Timestamp);
+        }
+
+        return second.TryTakeRun(before, out run);
+    }
+
     public void Dispose()
     {
         first.Dispose();

@@ -16,6 +16,10 @@ internal sealed class SpilledEntryIterator(IEntryIterator inner, HeadReadSet par
 
     public bool MoveNext() => inner.MoveNext();
 
+    public bool HandsOutRuns => inner.HandsOutRuns;
+
+    public bool TryTakeRun(long before, out EntryRun run) => inner.TryTakeRun(before, out run);
+
     public void Dispose()
     {
         if (_disposed)

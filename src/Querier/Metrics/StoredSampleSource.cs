@@ -85,6 +85,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private readonly LabelSet _streamLabels;
         private readonly IEntryIterator[] _iterators;
         private readonly bool[] _live;
+        private readonly bool[] _handsOutRuns;
         private readonly ExtractorPool _pool;
         private readonly SampleValueSource? _direct;
         private readonly IReadOnlySet<string>? _metadataNames;
@@ -109,6 +110,17 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private long _kept;
         private long _duplicates;
 
+        // The run being read (IEntryIterator.TryTakeRun): entries _runNext to _runEnd of _runBlock, from iterator _runSource.
+        private DecodedBlock? _runBlock;
+        private LiteralPrefilter? _runFilter;
+        private int _runNext;
+        private int _runEnd;
+        private int _runSource;
+
+        // The run entry last given to the extractor, and the metadata pairs decoded for an entry (null when none was).
+        private int _runDecoded = -2;
+        private LabelPair[]? _decoded;
+
         public StreamSampleCursor(LabelSet streamLabels, List<IEntryIterator> iterators, ExtractorPool pool, SampleValueSource? direct,
             IReadOnlySet<string>? metadataNames, QueryStatistics stats, QueryWarnings? warnings, CancellationToken cancellationToken)
         {
@@ -117,6 +129,7 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             _streamLabels = streamLabels;
             _iterators = [.. iterators];
             _live = new bool[iterators.Count];
+            _handsOutRuns = [.. iterators.Select(static i => i.HandsOutRuns)];
             _pool = pool;
             _direct = direct;
             _stats = stats;
@@ -142,10 +155,47 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
 
             while (true)
             {
+                if (_runNext < _runEnd)
+                {
+                    if (++_processed % 4096 == 0)
+                    {
+                        _cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    var index = _runNext++;
+                    var entry = _runBlock![index];
+                    if (_runFilter is not null && !_runFilter.Matches(entry.Line))
+                    {
+                        continue;
+                    }
+
+                    // An entry repeating the previous one's metadata bytes takes the pairs decoded for it.
+                    var repeats = index == _runDecoded + 1 && _runBlock.MetadataRepeatsPrevious(index);
+                    _runDecoded = index;
+                    if (ExtractSample(entry, repeats))
+                    {
+                        return true;
+                    }
+
+                    continue;
+                }
+
+                if (_runBlock is not null)
+                {
+                    // The run's last entry is its iterator's current one: move past it.
+                    _runBlock = null;
+                    _live[_runSource] = _iterators[_runSource].MoveNext();
+                }
+
                 var next = Oldest();
                 if (next < 0)
                 {
                     return false;
+                }
+
+                if (_handsOutRuns[next] && TryTakeRun(next))
+                {
+                    continue;
                 }
 
                 if (++_processed % 4096 == 0)
@@ -182,6 +232,52 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             return next;
         }
 
+        /// <summary>
+        /// Reads the entries the source's iterator can hand out at once, up to the oldest entry another source holds: no
+        /// entry of the run shares a timestamp with one still to come from another source, so none is a duplicate.
+        /// </summary>
+        private bool TryTakeRun(int source)
+        {
+            var before = long.MaxValue;
+            if (_iterators.Length > 1)
+            {
+                // An entry at the timestamp of one already taken from another source may repeat it: checked one by one.
+                if (_trackingDuplicates && _iterators[source].Current.Timestamp == _lastTimestamp)
+                {
+                    return false;
+                }
+
+                for (var i = 0; i < _iterators.Length; i++)
+                {
+                    if (i != source && _live[i])
+                    {
+                        before = Math.Min(before, _iterators[i].Current.Timestamp);
+                    }
+                }
+            }
+
+            if (!_iterators[source].TryTakeRun(before, out var run))
+            {
+                return false;
+            }
+
+            if (_iterators.Length > 1)
+            {
+                // As the one-by-one check would leave it after these entries: no other source had their timestamps.
+                _lastTimestamp = run.Block.TimestampAt(run.End - 1);
+                _trackingDuplicates = false;
+                _linesAtTimestamp.Clear();
+            }
+
+            _runBlock = run.Block;
+            _runDecoded = -2;
+            _runFilter = run.Filter;
+            _runNext = run.Start;
+            _runEnd = run.End;
+            _runSource = source;
+            return true;
+        }
+
         private bool Extract(int source, LogEntry entry)
         {
             if (_iterators.Length > 1 && IsDuplicate(source, entry))
@@ -190,6 +286,11 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
                 return false;
             }
 
+            return ExtractSample(entry);
+        }
+
+        private bool ExtractSample(LogEntry entry, bool metadataRepeats = false)
+        {
             _lines++;
             _bytes += entry.Line.Length;
             if (_direct is { } direct && entry.Metadata.Encoded.Length <= 1)
@@ -199,7 +300,8 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             }
 
             _extractor ??= Rent().Extractor.ForStream(_streamLabels);
-            var metadata = _context!.Metadata.Decode(entry.Metadata);
+            var metadata = metadataRepeats && _decoded is not null ? _decoded : _context!.Metadata.Decode(entry.Metadata);
+            _decoded = metadata;
             if (metadata.Length > 0 && _metadataNames is not null && IsInert(metadata))
             {
                 if (_direct is { } countOrBytes)

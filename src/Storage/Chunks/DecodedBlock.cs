@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using LokiSharp.Storage.Codecs;
 using LokiSharp.Storage.Hashing;
 
@@ -41,6 +42,14 @@ public sealed class DecodedBlock : IDisposable
         _timestamps[index],
         LineAt(index),
         new StructuredMetadata(_raw.AsSpan(_metaStarts[index], _metaLengths[index])));
+
+    /// <summary>
+    /// Whether the entry at <paramref name="index"/> carries the same metadata bytes as the one before it (known from
+    /// indexing; false when not known, e.g. in row blocks), so a reader can reuse what it made of them.
+    /// </summary>
+    /// <remarks>Every entry's metadata takes a byte at least, so only a repeat shares its start with the entry before.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool MetadataRepeatsPrevious(int index) => (uint)(index - 1) < (uint)(Count - 1) && _metaStarts[index] == _metaStarts[index - 1];
 
     /// <summary>The timestamp of the entry at <paramref name="index"/>.</summary>
     public long TimestampAt(int index) => _timestamps[index];
@@ -223,7 +232,7 @@ public sealed class DecodedBlock : IDisposable
         p += width * n;
         for (var i = 0; i < n; i++)
         {
-            _metaStarts[i] = p;
+            var start = p;
             var last = i > 0 ? _metaLengths[i - 1] : 0;
             if (p < raw.Length && raw[p] == 0)
             {
@@ -231,15 +240,20 @@ public sealed class DecodedBlock : IDisposable
             }
             else if (last > 1 && last <= raw.Length - p && raw.Slice(p, last).SequenceEqual(raw.Slice(_metaStarts[i - 1], last)))
             {
-                // The bytes of the previous entry's metadata again (a stream's detected_level): they parse the same way.
+                // The bytes of the previous entry's metadata again (a stream's detected_level): they parse the same way, and
+                // the entry is pointed at the first copy, so readers see the repeat (MetadataRepeatsPrevious) without comparing.
                 p += last;
+                _metaStarts[i] = _metaStarts[i - 1];
+                _metaLengths[i] = last;
+                continue;
             }
             else
             {
                 p = SkipMetadata(raw, p, block, i);
             }
 
-            _metaLengths[i] = p - _metaStarts[i];
+            _metaStarts[i] = start;
+            _metaLengths[i] = p - start;
         }
 
         if (p >= raw.Length)

@@ -84,6 +84,24 @@ public interface IEntryIterator : IDisposable
 
     /// <summary>Problems met and skipped (corrupt blocks, missing files), for the query's warnings.</summary>
     IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>
+    /// Whether <see cref="TryTakeRun"/> can ever hand out a run, so a reader asks only iterators that may (false by default).
+    /// </summary>
+    bool HandsOutRuns => false;
+
+    /// <summary>
+    /// Once <see cref="MoveNext"/> returned true, reading forward: hands out the current entry and the entries this iterator
+    /// would return after it that lie in the same decoded block and are older than <paramref name="before"/>, and leaves the
+    /// iterator on the last of them, so the next <see cref="MoveNext"/> continues after the run. A reader walks a run without
+    /// a call per entry through the iterator's layers. False (the default) when the iterator cannot, or the current entry is
+    /// not older than <paramref name="before"/>: nothing moved, <see cref="Current"/> is read as usual.
+    /// </summary>
+    bool TryTakeRun(long before, out EntryRun run)
+    {
+        run = default;
+        return false;
+    }
 }
 
 /// <summary>Which way entries are returned.</summary>

@@ -155,6 +155,40 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
         }
     }
 
+    /// <inheritdoc />
+    public bool HandsOutRuns => _query.Direction == Direction.Forward;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <see cref="MoveNext"/> returns the oldest open chunk's entry (ties to the chunk opened first) and opens the next
+    /// pending chunk before an entry not older than its start, so the run stops before the oldest timestamp another open
+    /// chunk or the next pending chunk could give.
+    /// </remarks>
+    public bool TryTakeRun(long before, out EntryRun run)
+    {
+        run = default;
+        if (_current is null || _query.Direction != Direction.Forward)
+        {
+            return false;
+        }
+
+        before = Math.Min(before, _query.Through);
+        foreach (var cursor in _active)
+        {
+            if (!ReferenceEquals(cursor, _current))
+            {
+                before = Math.Min(before, cursor.Timestamp);
+            }
+        }
+
+        if (_nextPending < _pending.Length)
+        {
+            before = Math.Min(before, _pending[_nextPending].From);
+        }
+
+        return _current.TryTakeRun(before, out run);
+    }
+
     public void Dispose()
     {
         foreach (var cursor in _active)
@@ -383,6 +417,27 @@ internal sealed partial class ChunkEntryIterator : IEntryIterator
             }
 
             return false;
+        }
+
+        /// <summary>
+        /// The current entry and those after it in its block older than <paramref name="before"/>; the cursor moves to the
+        /// last of them. False when the current entry is not older.
+        /// </summary>
+        public bool TryTakeRun(long before, out EntryRun run)
+        {
+            if (!_blockLoaded || Timestamp >= before)
+            {
+                run = default;
+                return false;
+            }
+
+            // Entries of a block are in time order: the run ends at the first not older than the limit.
+            var start = _entry;
+            var end = Math.Max(start + 1, _block.LowerBound(before));
+            _entry = end - 1;
+            Timestamp = _block.TimestampAt(_entry);
+            run = new EntryRun(_block, start, end, _query.Filter);
+            return true;
         }
 
         public void Dispose()

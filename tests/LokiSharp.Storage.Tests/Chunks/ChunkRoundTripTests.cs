@@ -140,7 +140,27 @@ public sealed class ChunkRoundTripTests
 
         foreach (var tokenize in new[] { false, true })
         {
-            AssertSame(entries, ReadAll(Build(entries, encoding, 4 * 1024, tokenizeLines: tokenize)));
+            var chunk = Build(entries, encoding, 4 * 1024, tokenizeLines: tokenize);
+            AssertSame(entries, ReadAll(chunk));
+
+            // A repeat is reported exactly where an entry's metadata bytes equal the previous entry's in the block (none for
+            // an entry without metadata), so readers may reuse what they decoded for the previous entry.
+            var layout = ChunkLayout.Parse(chunk);
+            using var block = new DecodedBlock();
+            var repeats = 0;
+            foreach (var info in layout.Blocks)
+            {
+                block.Decode(chunk, layout.Encoding, info);
+                Assert.False(block.MetadataRepeatsPrevious(0));
+                for (var i = 1; i < block.Count; i++)
+                {
+                    var same = block[i].Metadata.Encoded.Length > 1 && block[i].Metadata.Encoded.SequenceEqual(block[i - 1].Metadata.Encoded);
+                    Assert.Equal(same, block.MetadataRepeatsPrevious(i));
+                    repeats += same ? 1 : 0;
+                }
+            }
+
+            Assert.True(repeats > entries.Count / 2);
         }
     }
 

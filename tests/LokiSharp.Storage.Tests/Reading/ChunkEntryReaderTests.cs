@@ -34,6 +34,50 @@ public sealed class ChunkEntryReaderTests
         Assert.Equal([19, 17, 15, 13, 11], r.Select(e => (int)((e.Item1 - Base) / Second)));
     }
 
+    [Theory]
+    [InlineData(long.MaxValue, null)]
+    [InlineData(long.MaxValue, "odd")]
+    [InlineData(Base + (700 * Second), null)]
+    public void RunsHandOutWhatMoveNextWouldInTheSameOrder(long before, string? filter)
+    {
+        // Three chunks of one stream: two overlapping in time with shared timestamps, a third starting inside the first.
+        var s = Labels(("app", "a"));
+        var a = Chunk(s, Lines(Base, 2 * Second, 600, "even")).Chunk;
+        var b = Chunk(s, Lines(Base, 3 * Second, 100, "odd")).Chunk;
+        var c = Chunk(s, Lines(Base + (1000 * Second), Second, 300, "late odd")).Chunk;
+        var query = new EntryQuery(Base + (5 * Second), Base + (1250 * Second), Filter: filter is null ? null : new LiteralPrefilter(filter));
+        using var oneByOne = ChunkEntryReader.Open([a, b, c], query);
+        var expected = Read(oneByOne);
+
+        using var inRuns = ChunkEntryReader.Open([a, b, c], query);
+        Assert.True(inRuns.HandsOutRuns);
+        var read = new List<(long, string)>();
+        var longest = 0;
+        while (inRuns.MoveNext())
+        {
+            if (!inRuns.TryTakeRun(before, out var run))
+            {
+                Assert.True(inRuns.Current.Timestamp >= before || expected[read.Count].Item1 == expected[read.Count + 1].Item1);
+                read.Add((inRuns.Current.Timestamp, System.Text.Encoding.UTF8.GetString(inRuns.Current.Line)));
+                continue;
+            }
+
+            longest = Math.Max(longest, run.End - run.Start);
+            for (var i = run.Start; i < run.End; i++)
+            {
+                var entry = run.Block[i];
+                Assert.True(entry.Timestamp < before);
+                if (run.Filter is null || run.Filter.Matches(entry.Line))
+                {
+                    read.Add((entry.Timestamp, System.Text.Encoding.UTF8.GetString(entry.Line)));
+                }
+            }
+        }
+
+        Assert.Equal(expected, read);
+        Assert.True(longest > 1);
+    }
+
     [Fact]
     public void CorruptInMemoryChunkIsAWarning()
     {
