@@ -28,8 +28,8 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     private const int RangesPerSlice = 2;
     private const int SliceGrowth = 4;
 
-    // A restartable slice starts over as soon as a worker's series per drained cursor, times all the cursors, exceed
-    // this many times the target series.
+    // A restartable slice starts over as soon as its worker's series, scaled to its share of the cursors, exceed this
+    // many times the limit; a projection nearer the limit waits for the limit itself.
     private const int EarlyRestartMargin = 2;
     // How many series' first appearances are remembered across slices for series that pause (beyond that, only for
     // series still in their windows at a slice's end), so the order of a step's samples does not depend on slicing.
