@@ -134,31 +134,33 @@ internal sealed partial class RangeVectorEvaluator
 
         var series = _series;
 
-        // The two tables take turns, so a query of many series does not build a large new one per slice.
+        // The two tables take turns, so a query of many series does not build a large new one per slice. A slice's
+        // series are distinct, so they are added without a search.
         var next = _spareOrigins;
         next.Clear();
-        for (var id = 0; id < series.Count; id++)
+        if (_keepPausedOrigins && series.Count <= OriginsKeptForPausedSeries)
         {
-            if (_keepPausedOrigins || series.EndStep[id] >= _sliceEnd)
+            for (var id = 0; id < series.Count; id++)
             {
-                next.TryAdd(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
+                next.Add(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
             }
+
+            _keepPausedOrigins = next.TryAddAll(_origins, OriginsKeptForPausedSeries);
+        }
+        else
+        {
+            _keepPausedOrigins = false;
         }
 
-        if (_keepPausedOrigins)
+        if (!_keepPausedOrigins)
         {
-            next.TryAddAll(_origins);
-            if (next.Count > OriginsKeptForPausedSeries)
+            // Too many to remember: from here on only series still in their windows keep their place.
+            next.Clear();
+            for (var id = 0; id < series.Count; id++)
             {
-                // Too many to remember: from here on only series still in their windows keep their place.
-                _keepPausedOrigins = false;
-                next.Clear();
-                for (var id = 0; id < series.Count; id++)
+                if (series.EndStep[id] >= _sliceEnd)
                 {
-                    if (series.EndStep[id] >= _sliceEnd)
-                    {
-                        next.TryAdd(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
-                    }
+                    next.Add(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
                 }
             }
         }

@@ -47,8 +47,6 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     private readonly long _maxSliceSteps;
     private readonly int _targetSeries;
     private long _sliceSteps;
-    private readonly OriginTable _originsA;
-    private readonly OriginTable _originsB;
     private OriginTable _origins;
     private OriginTable _spareOrigins;
     // The kept labels of the aggregation above, or null when the steps hand on whole label sets.
@@ -105,8 +103,8 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation, QueryMemoryBudget? memory = null,
         int targetSeries = 100_000, IEnumerable<string>? keptLabels = null)
     {
-        _origins = _originsA = new OriginTable(memory, _shelf);
-        _spareOrigins = _originsB = new OriginTable(memory, _shelf);
+        _origins = new OriginTable(memory, _shelf);
+        _spareOrigins = new OriginTable(memory, _shelf);
         _projection = keptLabels is null || absentLabels is not null ? null : new LabelProjection(keptLabels);
         _targetSeries = Math.Max(1, targetSeries);
         _memory = memory;
@@ -280,8 +278,8 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
             spare.ReleaseAll();
         }
 
-        _originsA.Release();
-        _originsB.Release();
+        _origins.Release();
+        _spareOrigins.Release();
         _shelf.Empty();
     }
 
