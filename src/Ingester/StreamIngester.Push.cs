@@ -378,7 +378,7 @@ public sealed partial class StreamIngester
             stream.HighestTimestamp = Math.Max(stream.HighestTimestamp, admitted.Highest);
             if (admitted.Newest is { } newest)
             {
-                stream.KeepLast(newest.TimestampNs, batch.Bytes(newest.LineStart, newest.LineLength), EncodedMetadata(newest.Metadata));
+                stream.KeepLast(newest.TimestampNs, batch.Bytes(newest.LineStart, newest.LineLength), EncodedMetadata(newest));
             }
 
             stream.LastAppendAt = now;
@@ -387,7 +387,7 @@ public sealed partial class StreamIngester
         Interlocked.Add(ref _headBytes, held);
     }
 
-    // Fewer entries of a stream in a push join the head's run before them (a run costs the head 16 bytes until compressed).
+    // Fewer entries of a stream in a push join the head's run before them (a run costs the head 24 bytes until compressed).
     private const int MinRunEntries = 8;
 
     // A stream's entries accepted by a push: their raw bytes, the highest timestamp, the newest entry (for the next
@@ -402,7 +402,7 @@ public sealed partial class StreamIngester
                 && previous.Metadata.AsSpan().SequenceEqual(entry.Metadata);
         }
 
-        return stream.Last is { } last && line.SequenceEqual(last.Line) && EncodedMetadata(entry.Metadata).AsSpan().SequenceEqual(last.Metadata);
+        return stream.Last is { } last && line.SequenceEqual(last.Line) && EncodedMetadata(entry).AsSpan().SequenceEqual(last.Metadata);
     }
 
     // Loki's ingester answer for rejected entries of one stream: one line per entry (up to a limit), then a summary.
@@ -429,15 +429,15 @@ public sealed partial class StreamIngester
         _ => bytes.ToString(CultureInfo.InvariantCulture) + "B",
     };
 
-    private static byte[] EncodedMetadata(LabelPair[] metadata)
+    private static byte[] EncodedMetadata(in ValidatedEntry entry)
     {
-        if (PushValidator.SharedEncoding(metadata) is { } shared)
+        if (entry.Shared >= 0)
         {
-            return shared;
+            return PushValidator.SharedEncodingAt(entry.Shared);
         }
 
         var writer = new ArrayBufferWriter<byte>(16);
-        StructuredMetadata.Encode(writer, metadata);
+        StructuredMetadata.Encode(writer, entry.Metadata);
         return writer.WrittenSpan.ToArray();
     }
 }

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using LokiSharp.Ingester.Distribution;
 using LokiSharp.LoadTest;
 using LokiSharp.Storage.Chunks;
+using LokiSharp.Storage.Codecs;
 using LokiSharp.Storage.ContentIndex;
 
 namespace LokiSharp.Benchmarks.Push;
@@ -21,10 +22,6 @@ public class IngestHotPathBenchmarks
     private NGramFilterBuilder _filter = null!;
     private NGramFilterBuilder _blockFilter = null!;
 
-    // A default block's text filter budget when it does not compress (256 KiB at 3%): what a chunk builder sizes its
-    // filter scratches for.
-    private const int BlockFilterBudget = 256 * 1024 * 3 / 100;
-
     /// <summary>Raw line bytes per operation.</summary>
     public long RawBytes { get; private set; }
 
@@ -39,7 +36,8 @@ public class IngestHotPathBenchmarks
         }
 
         _filter = new NGramFilterBuilder();
-        _blockFilter = new NGramFilterBuilder(NGramFilterBuilder.BitsForBudget(BlockFilterBudget), NGramFilterBuilder.BitsForBudget(BlockFilterBudget * 7 / 3));
+        // Sized as a chunk builder sizes it for a default block (256 KiB, filters at 3%).
+        _blockFilter = ChunkBuilder.NewFilterBuilder(ChunkEncoding.Snappy, 256 * 1024, 0.03);
     }
 
     [GlobalCleanup]

@@ -12,7 +12,7 @@ namespace LokiSharp.Ingester.Distribution;
 /// <summary>
 /// An accepted entry: line bytes still in the push batch's arena, metadata sanitised and enriched. <c>Shared</c> is the
 /// number of <c>Metadata</c> among the arrays shared by entries with no metadata of their own
-/// (<see cref="PushValidator.SharedEncodings"/>), or -1: found once here, the WAL and the head take its encoding by it.
+/// (<see cref="PushValidator.SharedEncodingAt"/>), or -1: found once here, the WAL and the head take its encoding by it.
 /// </summary>
 public readonly record struct ValidatedEntry(long TimestampNs, int LineStart, int LineLength, LabelPair[] Metadata, int Shared = -1);
 
@@ -46,10 +46,12 @@ public sealed class ValidatedStream(LabelSet labels, int capacity = 0)
 public sealed class ValidatedPush
 {
     // Streams (with their entry lists) of an earlier push, for the next one (see PushValidator.Return); a push's streams
-    // and entries are what validation allocated most, per push and stream.
+    // and entries are what validation allocated most, per push and stream. What is kept is bounded in entries in all
+    // (64 Ki of 32 bytes: 2 MiB per kept push), so a burst of huge pushes does not stay resident.
     private const int MaxSpareStreams = 1024;
-    private const int MaxSpareEntries = 4096;
+    private const int MaxSpareEntries = 64 * 1024;
     private readonly List<ValidatedStream> _spare = [];
+    private int _spareEntries;
 
     public List<ValidatedStream> Streams { get; } = [];
 
@@ -70,6 +72,7 @@ public sealed class ValidatedPush
 
         var stream = _spare[^1];
         _spare.RemoveAt(_spare.Count - 1);
+        _spareEntries -= stream.Entries.Capacity;
         stream.Reuse(labels, capacity);
         return stream;
     }
@@ -77,9 +80,10 @@ public sealed class ValidatedPush
     // A stream validation made and did not keep (no entry passed).
     internal void Recycle(ValidatedStream stream)
     {
-        if (_spare.Count < MaxSpareStreams && stream.Entries.Capacity <= MaxSpareEntries)
+        if (_spare.Count < MaxSpareStreams && _spareEntries + stream.Entries.Capacity <= MaxSpareEntries)
         {
             _spare.Add(stream);
+            _spareEntries += stream.Entries.Capacity;
         }
     }
 
@@ -92,6 +96,11 @@ public sealed class ValidatedPush
         }
 
         Streams.Clear();
+        if (Streams.Capacity > MaxSpareStreams)
+        {
+            Streams.Capacity = 0;
+        }
+
         Errors.Clear();
         Lines = 0;
         Bytes = 0;
@@ -419,19 +428,18 @@ public sealed class PushValidator
     // the level per entry; a level given otherwise (an equal string elsewhere) still finds it by value.
     private static LabelPair[] LevelOnly(string level, out int shared)
     {
-        for (var i = 0; i < OnlyLevelEncoded.Length; i++)
+        for (var i = 0; i < Shared.Length; i++)
         {
-            if (ReferenceEquals(OnlyLevelEncoded[i].Pairs[0].Value, level))
+            if (ReferenceEquals(Shared[i].Pairs[0].Value, level))
             {
                 shared = i;
-                return OnlyLevelEncoded[i].Pairs;
+                return Shared[i].Pairs;
             }
         }
 
-        if (OnlyLevel.TryGetValue(level, out var pairs))
+        if (SharedByLevel.TryGetValue(level, out shared))
         {
-            shared = SharedIndex(pairs);
-            return pairs;
+            return Shared[shared].Pairs;
         }
 
         shared = -1;
@@ -439,66 +447,30 @@ public sealed class PushValidator
     }
 
     /// <summary>
-    /// The chunk encoding (<see cref="StructuredMetadata"/>) of an entry's validated metadata when it is one of the
-    /// arrays shared by all entries with no metadata of their own, so the head and the WAL copy those bytes instead of
-    /// encoding the same pair for every entry; null for any other metadata. The array is shared: never write to it.
+    /// The chunk encoding (<see cref="StructuredMetadata"/>) of shared array number <paramref name="index"/>
+    /// (<see cref="ValidatedEntry"/>'s <c>Shared</c>): the head and the WAL copy those bytes instead of encoding the same
+    /// pair for every entry. The array is shared: never write to it.
     /// </summary>
-    public static byte[]? SharedEncoding(LabelPair[] metadata) => SharedIndex(metadata) is >= 0 and var i ? OnlyLevelEncoded[i].Encoded : null;
+    public static byte[] SharedEncodingAt(int index) => Shared[index].Encoded;
 
-    /// <summary>The number of <paramref name="metadata"/> among the shared arrays (see <see cref="SharedEncoding"/>), or -1.</summary>
-    public static int SharedIndex(LabelPair[] metadata)
-    {
-        if (metadata.Length == 1)
-        {
-            for (var i = 0; i < OnlyLevelEncoded.Length; i++)
-            {
-                if (ReferenceEquals(OnlyLevelEncoded[i].Pairs, metadata))
-                {
-                    return i;
-                }
-            }
-        }
-
-        return -1;
-    }
-
-    /// <summary>The encoding of shared array number <paramref name="index"/> (see <see cref="ValidatedEntry"/>'s <c>Shared</c>).</summary>
-    public static byte[] SharedEncodingAt(int index) => SharedEncoded[index];
-
-    /// <summary>The encodings of the shared arrays, entry <c>i</c> that of shared array number <c>i</c> (see <see cref="SharedIndex"/>).</summary>
-    public static IReadOnlyList<byte[]> SharedEncodings => SharedEncoded;
+    /// <summary>How many shared arrays there are (the <c>Shared</c> numbers of <see cref="ValidatedEntry"/> run below it).</summary>
+    public static int SharedCount => Shared.Length;
 
     // Most entries carry no metadata of their own, only the detected level: they share one array per level
-    // (metadata arrays are never written after validation).
-    private static readonly Dictionary<string, LabelPair[]> OnlyLevel = BuildOnlyLevel();
+    // (metadata arrays are never written after validation), found by level value.
+    private static readonly (LabelPair[] Pairs, byte[] Encoded)[] Shared = EncodeShared();
 
-    private static readonly (LabelPair[] Pairs, byte[] Encoded)[] OnlyLevelEncoded = EncodeOnlyLevel();
+    private static readonly Dictionary<string, int> SharedByLevel =
+        Enumerable.Range(0, Shared.Length).ToDictionary(i => Shared[i].Pairs[0].Value, StringComparer.Ordinal);
 
-    private static readonly byte[][] SharedEncoded = Array.ConvertAll(OnlyLevelEncoded, shared => shared.Encoded);
-
-    private static Dictionary<string, LabelPair[]> BuildOnlyLevel()
-    {
-        var levels = new Dictionary<string, LabelPair[]>(StringComparer.Ordinal);
-        foreach (var level in (string[])["info", "unknown", "error", "warn", "debug", "trace", "critical", "fatal"])
+    private static (LabelPair[] Pairs, byte[] Encoded)[] EncodeShared() =>
+        Array.ConvertAll((string[])["info", "unknown", "error", "warn", "debug", "trace", "critical", "fatal"], level =>
         {
-            levels[level] = [new LabelPair(LevelDetector.DetectedLevel, level)];
-        }
-
-        return levels;
-    }
-
-    private static (LabelPair[] Pairs, byte[] Encoded)[] EncodeOnlyLevel()
-    {
-        var encoded = new List<(LabelPair[] Pairs, byte[] Encoded)>();
-        foreach (var pairs in OnlyLevel.Values)
-        {
+            LabelPair[] pairs = [new LabelPair(LevelDetector.DetectedLevel, level)];
             var writer = new System.Buffers.ArrayBufferWriter<byte>();
             StructuredMetadata.Encode(writer, pairs);
-            encoded.Add((pairs, writer.WrittenSpan.ToArray()));
-        }
-
-        return [.. encoded];
-    }
+            return (pairs, writer.WrittenSpan.ToArray());
+        });
 
     /// <summary>Loki's structured-metadata name rule: non-alphanumerics become <c>_</c>, runs collapse, a leading digit gets <c>key_</c>.</summary>
     public static string SanitiseName(string name)

@@ -64,6 +64,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     // (see AppendRuns). Past MaxRuns a tail's runs are not kept and it is sorted entry by entry.
     private readonly List<TailRun> _runs = [];
     private bool _runRequested;
+    private bool _runsOverflowed;
     private const int MaxRuns = 256;
 
     /// <summary>Raw bytes after which the tail is compressed into a part.</summary>
@@ -143,9 +144,9 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
 
         var stepsBack = _tailCount > 0 && timestamp < _tailLast;
         _tailUnsorted |= stepsBack;
-        if ((_tailCount == 0 || stepsBack || _runRequested) && _runs.Count <= MaxRuns)
+        if (_tailCount == 0 || stepsBack || _runRequested)
         {
-            _runs.Add(new TailRun(((long)(_tailSegments.Count - 1) << 32) | (uint)_segmentUsed, _tailCount));
+            StartTailRun();
         }
 
         _runRequested = false;
@@ -190,6 +191,23 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     /// other (pushes of a few entries are better left to join the run before them).
     /// </summary>
     public void StartRun() => _runRequested = true;
+
+    // The entry about to be appended starts a run, which ends the run before it at the last entry appended.
+    private void StartTailRun()
+    {
+        if (_runs.Count == MaxRuns)
+        {
+            _runsOverflowed = true;
+            return;
+        }
+
+        if (_runs.Count > 0)
+        {
+            CollectionsMarshal.AsSpan(_runs)[^1].Last = _tailLast;
+        }
+
+        _runs.Add(new TailRun(((long)(_tailSegments.Count - 1) << 32) | (uint)_segmentUsed, _tailCount));
+    }
 
     /// <summary>Compresses whatever is left uncompressed; the block then holds parts only and takes no more appends.</summary>
     public void Seal(ChunkBuilder builder)
@@ -307,9 +325,8 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         // their timestamps; one push alone arrives sorted, so a tail fed by a single client never needs this.
         if (_tailUnsorted)
         {
-            if (_runs.Count > MaxRuns || !AppendRuns(builder))
+            if (_runsOverflowed || !AppendRuns(builder))
             {
-                builder.Reset();
                 AppendInTimeOrder(builder);
             }
 
@@ -331,6 +348,13 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         _partEntries += _tailCount;
         _tailCount = 0;
         _runs.Clear();
+        _runsOverflowed = false;
+
+        // A tail of many runs leaves no large list behind for the rest of the block's life.
+        if (_runs.Capacity > 64)
+        {
+            _runs.Capacity = 0;
+        }
 
         // Segments before the current one hold compressed entries only; the rest of the current one stays in use.
         foreach (var segment in _tailSegments)
@@ -357,14 +381,15 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         builder.Append(entry.Timestamp, entry.Segment.AsSpan(entry.Offset, entry.LineLength),
             new StructuredMetadata(entry.Segment.AsSpan(entry.Offset + entry.LineLength, entry.MetadataLength)));
 
-    // Appends the tail ordered by timestamp, then arrival, when its runs do not overlap: runs ordered by their first
-    // timestamps (then arrival) and appended one after the other are that order when each entry is at or after the one
-    // before it (and a tie arrived later), which is checked on the way. False when it is not; the builder then holds
-    // part of the tail and must be reset.
+    // Appends the tail ordered by timestamp, then arrival, when its runs do not overlap; false (nothing appended) when
+    // they do. Each run is in that order within itself, so runs ordered by their first timestamps (then arrival) and
+    // appended one after the other are that order when each run starts after the one before it ends (or at the same
+    // time, having arrived later).
     private bool AppendRuns(ChunkBuilder builder)
     {
         var count = _runs.Count;
         var runs = CollectionsMarshal.AsSpan(_runs);
+        runs[^1].Last = _tailLast;
         var firsts = ArrayPool<long>.Shared.Rent(count);
         var positions = ArrayPool<int>.Shared.Rent(count);
         try
@@ -377,40 +402,23 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
                 order[i] = i;
             }
 
-            // Runs of one first timestamp: arrival order (their number), which the unstable sort may have shuffled.
-            keys.Sort(order);
-            for (var start = 0; start < count;)
+            SortByTimeThenArrival(keys, order);
+            for (var k = 1; k < count; k++)
             {
-                var end = start + 1;
-                while (end < count && keys[end] == keys[start])
+                var (before, run) = (order[k - 1], order[k]);
+                if (keys[k] < runs[before].Last || (keys[k] == runs[before].Last && run < before))
                 {
-                    end++;
+                    return false;
                 }
-
-                if (end - start > 1)
-                {
-                    order[start..end].Sort();
-                }
-
-                start = end;
             }
 
-            var (previous, previousArrival) = (long.MinValue, -1);
             foreach (var run in order)
             {
-                var first = runs[run].Index;
-                var entries = (run + 1 < count ? runs[run + 1].Index : _tailCount) - first;
+                var entries = (run + 1 < count ? runs[run + 1].Index : _tailCount) - runs[run].Index;
                 var cursor = new TailCursor(this, runs[run].Place);
                 for (var n = 0; n < entries && cursor.MoveNext(); n++)
                 {
-                    var entry = cursor.Entry(0);
-                    if (entry.Timestamp < previous || (entry.Timestamp == previous && first + n < previousArrival))
-                    {
-                        return false;
-                    }
-
-                    Append(builder, entry);
-                    (previous, previousArrival) = (entry.Timestamp, first + n);
+                    Append(builder, cursor.Entry(0));
                 }
             }
 
@@ -423,9 +431,8 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         }
     }
 
-    // Appends the tail ordered by timestamp, then arrival. The order is found by sorting timestamps with positions
-    // (primitives, no comparer); a position is also the arrival rank that breaks ties the unstable sort may have
-    // shuffled, and indexes where the entry is (segment and offset, one long each).
+    // Appends the tail ordered by timestamp, then arrival. The order is found by sorting timestamps with positions;
+    // a position is also the arrival rank, and indexes where the entry is (segment and offset, one long each).
     private void AppendInTimeOrder(ChunkBuilder builder)
     {
         var count = _tailCount;
@@ -444,23 +451,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
                 places[at] = cursor.Place;
             }
 
-            keys.Sort(order);
-            for (var start = 0; start < keys.Length;)
-            {
-                var end = start + 1;
-                while (end < keys.Length && keys[end] == keys[start])
-                {
-                    end++;
-                }
-
-                if (end - start > 1)
-                {
-                    order[start..end].Sort();
-                }
-
-                start = end;
-            }
-
+            SortByTimeThenArrival(keys, order);
             foreach (var position in order)
             {
                 Append(builder, EntryAt(places[position], 0));
@@ -471,6 +462,28 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             ArrayPool<long>.Shared.Return(timestamps);
             ArrayPool<int>.Shared.Return(positions);
             ArrayPool<long>.Shared.Return(places);
+        }
+    }
+
+    // Sorts timestamps with their arrival ranks (primitives, no comparer), then puts the ranks of equal timestamps back
+    // in arrival order, which the unstable sort may have shuffled: a stable sort by time.
+    private static void SortByTimeThenArrival(Span<long> keys, Span<int> order)
+    {
+        keys.Sort(order);
+        for (var start = 0; start < keys.Length;)
+        {
+            var end = start + 1;
+            while (end < keys.Length && keys[end] == keys[start])
+            {
+                end++;
+            }
+
+            if (end - start > 1)
+            {
+                order[start..end].Sort();
+            }
+
+            start = end;
         }
     }
 
@@ -487,8 +500,12 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             BinaryPrimitives.ReadInt32LittleEndian(header[8..]), BinaryPrimitives.ReadInt32LittleEndian(header[12..]), sequence);
     }
 
-    // Where a run of tail entries starts: its first entry's TailCursor.Place and number in the tail.
-    private readonly record struct TailRun(long Place, int Index);
+    // A run of tail entries: where it starts (its first entry's TailCursor.Place and number in the tail) and its last
+    // timestamp (set when the next run starts, or at compressing).
+    private record struct TailRun(long Place, int Index)
+    {
+        public long Last;
+    }
 
     /// <summary>Walks the tail's entries in arrival order, from its start or from an entry's place.</summary>
     private struct TailCursor(HeadBlock block)

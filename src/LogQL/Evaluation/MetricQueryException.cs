@@ -71,8 +71,7 @@ internal static class ErrorLabels
     public const string PreserveError = "__preserve_error__";
 
     /// <summary>Whether a sample with these labels fails the query when it reaches a step (Loki's rule).</summary>
-    public static bool FailsQuery(LabelSet labels) =>
-        labels.Get(Error) is not null && labels.Get(PreserveError) != "true";
+    public static bool FailsQuery(LabelSet labels) => FailsQuery(labels.AsSpan());
 
     /// <summary>The rule of <see cref="FailsQuery(LabelSet)"/> for a set's pairs.</summary>
     public static bool FailsQuery(ReadOnlySpan<LabelPair> labels)

@@ -73,12 +73,20 @@ public sealed class ChunkBuilder : IDisposable
         _filterRatio = contentFilterRatio;
         if (contentFilterRatio > 0)
         {
-            // Scratch filters as large as the filters of a block of the target size that did not compress at all: a
-            // larger block (a long last line) may get smaller filters than its budget, never wrong ones.
-            var textBudget = (long)(targetBlockSize * contentFilterRatio);
-            _filter = new NGramFilterBuilder(NGramFilterBuilder.BitsForBudget(textBudget),
-                NGramFilterBuilder.BitsForBudget(Math.Max(MinIdFilterBytes, (long)(targetBlockSize * contentFilterRatio * IdFilterShare))));
+            _filter = NewFilterBuilder(encoding, targetBlockSize, contentFilterRatio);
         }
+    }
+
+    /// <summary>
+    /// A filter builder whose scratches are as large as the filters of a block of the target size that did not compress
+    /// at all (twice that uncompressed, where the block's own columns can take it past the next power of two): a larger
+    /// block (a long last line) may get smaller filters than its budget, never wrong ones.
+    /// </summary>
+    internal static NGramFilterBuilder NewFilterBuilder(ChunkEncoding encoding, int targetBlockSize, double contentFilterRatio)
+    {
+        var largestBlock = encoding == ChunkEncoding.None ? 2L * targetBlockSize : targetBlockSize;
+        return new NGramFilterBuilder(NGramFilterBuilder.BitsForBudget((long)(largestBlock * contentFilterRatio)),
+            NGramFilterBuilder.BitsForBudget(Math.Max(MinIdFilterBytes, (long)(largestBlock * contentFilterRatio * IdFilterShare))));
     }
 
     /// <summary>Block compression.</summary>

@@ -563,10 +563,7 @@ internal sealed class NGramFilterBuilder : IDisposable
     private static int WriteFoldedAndClear(IBufferWriter<byte> output, ulong[]? scratch, int scratchWords, int budgetBytes, double maxFill,
         Func<int, uint> wantedBits)
     {
-        var budgetBits = (long)budgetBytes * 8;
-        var largest = budgetBits < NGramFilter.MinBits
-            ? NGramFilter.MinBits
-            : (int)Math.Min(scratchWords * 64L, (long)BitOperations.RoundUpToPowerOf2((ulong)(budgetBits + 1)) >> 1);
+        var largest = Math.Min(scratchWords * 64, BitsForBudget(budgetBytes));
         var largestWords = largest / 64;
         var folded = ArrayPool<ulong>.Shared.Rent(largestWords);
         try
@@ -591,7 +588,7 @@ internal sealed class NGramFilterBuilder : IDisposable
             }
 
             var wanted = wantedBits(distinct);
-            if (wanted == 0 || budgetBits < NGramFilter.MinBits)
+            if (wanted == 0 || budgetBytes * 8L < NGramFilter.MinBits)
             {
                 return 0;
             }

@@ -256,8 +256,8 @@ public sealed class ReferenceEvaluatorTests
     }
 
     /// <summary>
-    /// A first slice whose cursors each hold a few of many series: once the cursors read so far project the slice past
-    /// twice its series target, it starts over shorter without reading up to the limit, and the answer keeps its bits.
+    /// A first slice whose cursors each hold a few of many series: once the cursors read so far project the worker well
+    /// past its series limit, it starts over shorter without reading up to the limit, and the answer keeps its bits.
     /// </summary>
     [Fact]
     public void A_first_slice_projected_past_its_series_limit_starts_over_after_one_cursor()
@@ -277,47 +277,14 @@ public sealed class ReferenceEvaluatorTests
         Assert.Equal(Bits(whole), Bits(sliced));
     }
 
-    /// <summary>
-    /// A first slice that starts over is cut to the length its first cursor projects to hold about the target series
-    /// (here a third of the hour: 120 series projected against 40), not to a fixed quarter of the hour, which held half as
-    /// many again as the target; it starts over once, and the answer keeps its bits.
-    /// </summary>
-    [Fact]
-    public void A_first_slice_that_starts_over_is_cut_to_the_length_projected_to_hold_the_target()
-    {
-        // 4 streams of 28 series an hour: the first slice's 64 minutes (its hour and the lead of a range) hold 30 per stream.
-        var source = new CountingSource(streams: 4, seriesPerHour: 28, hours: 2);
-        var parameters = MetricQueryParameters.Range(600 * Second, 2 * 3600 * Second, 60 * Second);
-        const string query = "sum by (task) (count_over_time({app=\"celery\"}[5m]))";
-        var whole = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0 }).Evaluate(Eval.Parse(query), parameters);
-        source.Reads.Clear();
-        source.Ends.Clear();
-        var sliced = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0, SliceSeriesTarget = 40 })
-            .Evaluate(Eval.Parse(query), parameters);
-
-        // The first try ends at its 60th step; the second holds 60 x 40 / 120 = 20 steps (a quarter would be 15).
-        Assert.Equal((600 + (59 * 60)) * Second, source.Ends[0]);
-        Assert.Equal((600 + (19 * 60)) * Second, source.Ends[1]);
-        for (var i = 2; i < source.Ends.Count; i++)
-        {
-            Assert.True(source.Ends[i] > source.Ends[i - 1], "started over again");
-        }
-
-        Assert.Equal(Bits(whole), Bits(sliced));
-    }
-
     private sealed class CountingSource(int streams, int seriesPerHour, int hours) : ISampleSource
     {
         public List<int> Reads { get; } = [];
-
-        // The end of each selection's time range.
-        public List<long> Ends { get; } = [];
 
         public IReadOnlyList<ISampleCursor> Select(SampleSelection selection, CancellationToken cancellationToken)
         {
             var selectionIndex = Reads.Count;
             Reads.Add(0);
-            Ends.Add(selection.EndInclusiveNs);
             var cursors = new List<ISampleCursor>();
             for (var s = 0; s < streams; s++)
             {

@@ -45,15 +45,24 @@ internal sealed partial class RangeVectorEvaluator
 
             lock (KeptLock)
             {
+                // The shortest that fits, and no more than twice the length.
+                var best = -1;
                 for (var i = 0; i < Kept.Count; i++)
                 {
-                    if (Kept[i] is T[] kept && kept.Length >= length && kept.Length <= 2L * length)
+                    if (Kept[i] is T[] kept && kept.Length >= length && kept.Length <= 2L * length &&
+                        (best < 0 || kept.Length < Kept[best].Length))
                     {
-                        Kept[i] = Kept[^1];
-                        Kept.RemoveAt(Kept.Count - 1);
-                        _keptBytes -= BytesOf<T>(kept.Length);
-                        return kept;
+                        best = i;
                     }
+                }
+
+                if (best >= 0)
+                {
+                    var kept = (T[])Kept[best];
+                    Kept[best] = Kept[^1];
+                    Kept.RemoveAt(Kept.Count - 1);
+                    _keptBytes -= BytesOf<T>(kept.Length);
+                    return kept;
                 }
             }
 

@@ -26,15 +26,10 @@ internal sealed partial class RangeVectorEvaluator
                 LoadSlice(first, restartable ? 2 * _targetSeries : 0);
                 return;
             }
-            catch (SliceTooLargeException tooLarge) when (restartable)
+            catch (SliceTooLargeException) when (restartable)
             {
-                // Shortened to hold about the target, as projected from the cursors drained so far (at 4x the lines, a
-                // quarter as long a slice held over three times the target, and the restarted first slice was the
-                // largest of the query); without a projection, by the growth factor.
                 _readThrough = readThrough;
-                _sliceSteps = Math.Max(_minSliceSteps, tooLarge.ProjectedSeries > 0
-                    ? _sliceSteps * _targetSeries / tooLarge.ProjectedSeries
-                    : _sliceSteps / SliceGrowth);
+                _sliceSteps = Math.Max(_minSliceSteps, _sliceSteps / SliceGrowth);
             }
         }
     }
@@ -84,7 +79,7 @@ internal sealed partial class RangeVectorEvaluator
 
             if (workers == 1)
             {
-                DrainCursors(drained[0], _cancellation);
+                DrainCursors(drained[0], 1, _cancellation);
             }
             else
             {
@@ -139,31 +134,33 @@ internal sealed partial class RangeVectorEvaluator
 
         var series = _series;
 
-        // The two tables take turns, so a query of many series does not build a large new one per slice.
+        // The two tables take turns, so a query of many series does not build a large new one per slice. A slice's
+        // series are distinct, so they are added without a search.
         var next = _spareOrigins;
         next.Clear();
-        for (var id = 0; id < series.Count; id++)
+        if (_keepPausedOrigins && series.Count <= OriginsKeptForPausedSeries)
         {
-            if (_keepPausedOrigins || series.EndStep[id] >= _sliceEnd)
+            for (var id = 0; id < series.Count; id++)
             {
-                next.TryAdd(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
+                next.Add(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
             }
+
+            _keepPausedOrigins = next.TryAddAll(_origins, OriginsKeptForPausedSeries);
+        }
+        else
+        {
+            _keepPausedOrigins = false;
         }
 
-        if (_keepPausedOrigins)
+        if (!_keepPausedOrigins)
         {
-            next.TryAddAll(_origins);
-            if (next.Count > OriginsKeptForPausedSeries)
+            // Too many to remember: from here on only series still in their windows keep their place.
+            next.Clear();
+            for (var id = 0; id < series.Count; id++)
             {
-                // Too many to remember: from here on only series still in their windows keep their place.
-                _keepPausedOrigins = false;
-                next.Clear();
-                for (var id = 0; id < series.Count; id++)
+                if (series.EndStep[id] >= _sliceEnd)
                 {
-                    if (series.EndStep[id] >= _sliceEnd)
-                    {
-                        next.TryAdd(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
-                    }
+                    next.Add(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
                 }
             }
         }
@@ -248,14 +245,14 @@ internal sealed partial class RangeVectorEvaluator
         for (var i = 0; i < tasks.Length; i++)
         {
             var log = logs[i + 1];
-            tasks[i] = Task.Run(() => DrainOrStop(log, stop, token), CancellationToken.None);
+            tasks[i] = Task.Run(() => DrainOrStop(log, logs.Length, stop, token), CancellationToken.None);
         }
 
         // This thread works too, so the query progresses even when the pool is slow to start the others.
         var failures = new List<Exception>();
         try
         {
-            DrainOrStop(logs[0], stop, token);
+            DrainOrStop(logs[0], logs.Length, stop, token);
         }
         catch (Exception e)
         {
@@ -286,11 +283,11 @@ internal sealed partial class RangeVectorEvaluator
         ExceptionDispatchInfo.Capture(cause).Throw();
     }
 
-    private void DrainOrStop(SliceLog log, CancellationTokenSource stop, CancellationToken token)
+    private void DrainOrStop(SliceLog log, int workers, CancellationTokenSource stop, CancellationToken token)
     {
         try
         {
-            DrainCursors(log, token);
+            DrainCursors(log, workers, token);
         }
         catch
         {
@@ -299,8 +296,8 @@ internal sealed partial class RangeVectorEvaluator
         }
     }
 
-    /// <summary>Takes cursors one by one until none is left; each cursor is read by exactly one worker.</summary>
-    private void DrainCursors(SliceLog log, CancellationToken token)
+    /// <summary>Takes cursors one by one until none is left; each cursor is read by exactly one of the <paramref name="workers"/>.</summary>
+    private void DrainCursors(SliceLog log, int workers, CancellationToken token)
     {
         var cells = new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range);
         var drained = 0;
@@ -320,12 +317,11 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             drained++;
-            var projected = (long)log.SeriesCount * _cursors.Length / drained;
-            if (log.RestartAbove > 0 && projected > (long)_targetSeries * EarlyRestartMargin)
+            if (log.RestartAbove > 0 &&
+                (long)log.SeriesCount * _cursors.Length > (long)log.RestartAbove * EarlyRestartMargin * drained * workers)
             {
-                // The cursors drained so far project the slice well past the target: start over now, shorter, rather
-                // than hold them all (the first slice is the one most often the largest).
-                throw new SliceTooLargeException(projected);
+                // The cursors drained so far project well past the limit: start over now rather than after reading up to it.
+                throw new SliceTooLargeException();
             }
         }
     }
@@ -429,12 +425,6 @@ internal sealed partial class RangeVectorEvaluator
         private static long CeilDiv(long a, long b) => (a / b) + (a % b > 0 ? 1 : 0);
     }
 
-    /// <summary>
-    /// A first slice met too many series: it starts over shorter. <paramref name="projectedSeries"/> is how many the
-    /// whole slice was projected to hold, 0 when not known.
-    /// </summary>
-    private sealed class SliceTooLargeException(long projectedSeries = 0) : Exception
-    {
-        public long ProjectedSeries { get; } = projectedSeries;
-    }
+    /// <summary>A first slice met too many series: it starts over shorter.</summary>
+    private sealed class SliceTooLargeException : Exception;
 }

@@ -20,28 +20,35 @@ internal sealed partial class RangeVectorEvaluator
 
         public bool TryGet(ReadOnlySpan<LabelPair> key, int hash, out (int Step, long Timestamp) origin)
         {
-            var found = Count == 0 ? -1 : _keys.Find(key, hash);
+            var found = _keys.Find(key, hash);
             origin = found < 0 ? default : _origins[found];
             return found >= 0;
         }
 
-        /// <summary>Remembers a series' origin unless it is remembered already.</summary>
-        public void TryAdd(ReadOnlySpan<LabelPair> key, int hash, (int Step, long Timestamp) origin)
+        /// <summary>Remembers the origin of a series not remembered yet.</summary>
+        public void Add(ReadOnlySpan<LabelPair> key, int hash, (int Step, long Timestamp) origin)
         {
-            if (_keys.Find(key, hash) < 0)
-            {
-                _keys.Add(key, hash);
-                _origins.Add(origin, memory);
-            }
+            _keys.Add(key, hash);
+            _origins.Add(origin, memory);
         }
 
-        /// <summary>Adds what <paramref name="other"/> remembers and this table does not.</summary>
-        public void TryAddAll(OriginTable other)
+        /// <summary>
+        /// Adds what <paramref name="other"/> remembers and this table does not, while it holds at most
+        /// <paramref name="limit"/> series; false once it holds more.
+        /// </summary>
+        public bool TryAddAll(OriginTable other, int limit)
         {
-            for (var i = 0; i < other.Count; i++)
+            for (var i = 0; i < other.Count && Count <= limit; i++)
             {
-                TryAdd(other._keys.KeyOf(i), other._keys.HashOf(i), other._origins[i]);
+                var key = other._keys.KeyOf(i);
+                var hash = other._keys.HashOf(i);
+                if (_keys.Find(key, hash) < 0)
+                {
+                    Add(key, hash, other._origins[i]);
+                }
             }
+
+            return Count <= limit;
         }
 
         /// <summary>Forgets every series, keeping the capacity.</summary>

@@ -28,8 +28,8 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     private const int RangesPerSlice = 2;
     private const int SliceGrowth = 4;
 
-    // A restartable slice starts over as soon as a worker's series per drained cursor, times all the cursors, exceed
-    // this many times the target series.
+    // A restartable slice starts over as soon as its worker's series, scaled to its share of the cursors, exceed this
+    // many times the limit; a projection nearer the limit waits for the limit itself.
     private const int EarlyRestartMargin = 2;
     // How many series' first appearances are remembered across slices for series that pause (beyond that, only for
     // series still in their windows at a slice's end), so the order of a step's samples does not depend on slicing.
@@ -47,8 +47,6 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     private readonly long _maxSliceSteps;
     private readonly int _targetSeries;
     private long _sliceSteps;
-    private readonly OriginTable _originsA;
-    private readonly OriginTable _originsB;
     private OriginTable _origins;
     private OriginTable _spareOrigins;
     // The kept labels of the aggregation above, or null when the steps hand on whole label sets.
@@ -105,8 +103,8 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation, QueryMemoryBudget? memory = null,
         int targetSeries = 100_000, IEnumerable<string>? keptLabels = null)
     {
-        _origins = _originsA = new OriginTable(memory, _shelf);
-        _spareOrigins = _originsB = new OriginTable(memory, _shelf);
+        _origins = new OriginTable(memory, _shelf);
+        _spareOrigins = new OriginTable(memory, _shelf);
         _projection = keptLabels is null || absentLabels is not null ? null : new LabelProjection(keptLabels);
         _targetSeries = Math.Max(1, targetSeries);
         _memory = memory;
@@ -280,8 +278,8 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
             spare.ReleaseAll();
         }
 
-        _originsA.Release();
-        _originsB.Release();
+        _origins.Release();
+        _spareOrigins.Release();
         _shelf.Empty();
     }
 
