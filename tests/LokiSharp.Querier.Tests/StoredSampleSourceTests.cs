@@ -58,10 +58,13 @@ public sealed class StoredSampleSourceTests
     {
         // Runs end inside blocks (where the other source's next entry is older), at ties with it, and at block ends.
         var runStats = new QueryStatistics();
-        var runs = MetricQueryJson.Of(Source(runStats), runStats, query, Parameters(instant), new MetricQueryLimits { MaxQuerySeries = 0 });
+        PassThroughSource[] counted = [new(Data.Value.Store, runs: true), new(Data.Value.Head, runs: true)];
+        var runs = MetricQueryJson.Of(new StoredSampleSource(counted, Tenant, runStats), runStats, query, Parameters(instant),
+            new MetricQueryLimits { MaxQuerySeries = 0 });
         var oneStats = new QueryStatistics();
-        var oneByOne = MetricQueryJson.Of(new StoredSampleSource([new OneByOneSource(Data.Value.Store), new OneByOneSource(Data.Value.Head)], Tenant, oneStats),
+        var oneByOne = MetricQueryJson.Of(new StoredSampleSource([new PassThroughSource(Data.Value.Store), new PassThroughSource(Data.Value.Head)], Tenant, oneStats),
             oneStats, query, Parameters(instant), new MetricQueryLimits { MaxQuerySeries = 0 });
+        Assert.True(counted.Sum(source => source.RunsTaken) > 0, "no run was taken");
         Assert.Equal(oneByOne, runs);
         Assert.Equal((oneStats.Duplicates, oneStats.TotalLinesProcessed, oneStats.TotalBytesProcessed, oneStats.PostFilterLines),
             (runStats.Duplicates, runStats.TotalLinesProcessed, runStats.TotalBytesProcessed, runStats.PostFilterLines));

@@ -110,11 +110,10 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
         private long _kept;
         private long _duplicates;
 
-        // The run being read (IEntryIterator.TryTakeRun): entries _runNext to _runEnd of _runBlock, from iterator _runSource.
-        private DecodedBlock? _runBlock;
-        private LiteralPrefilter? _runFilter;
+        // The run being read (IEntryIterator.TryTakeRun), while _inRun: its entries from _runNext on, from iterator _runSource.
+        private EntryRun _run;
+        private bool _inRun;
         private int _runNext;
-        private int _runEnd;
         private int _runSource;
 
         // The run entry last given to the extractor, and the metadata pairs decoded for an entry (null when none was).
@@ -155,22 +154,20 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
 
             while (true)
             {
-                if (_runNext < _runEnd)
+                if (_inRun && _runNext < _run.End)
                 {
-                    if (++_processed % 4096 == 0)
-                    {
-                        _cancellationToken.ThrowIfCancellationRequested();
-                    }
-
+                    Tick();
                     var index = _runNext++;
-                    var entry = _runBlock![index];
-                    if (_runFilter is not null && !_runFilter.Matches(entry.Line))
+                    var entry = _run.Block[index];
+
+                    // The run's first entry passed the filter already.
+                    if (index > _run.Start && _run.Filter is { } filter && !filter.Matches(entry.Line))
                     {
                         continue;
                     }
 
                     // An entry repeating the previous one's metadata bytes takes the pairs decoded for it.
-                    var repeats = index == _runDecoded + 1 && _runBlock.MetadataRepeatsPrevious(index);
+                    var repeats = index == _runDecoded + 1 && _run.Block.MetadataRepeatsPrevious(index);
                     _runDecoded = index;
                     if (ExtractSample(entry, repeats))
                     {
@@ -180,28 +177,25 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
                     continue;
                 }
 
-                if (_runBlock is not null)
+                if (_inRun)
                 {
                     // The run's last entry is its iterator's current one: move past it.
-                    _runBlock = null;
+                    _inRun = false;
                     _live[_runSource] = _iterators[_runSource].MoveNext();
                 }
 
-                var next = Oldest();
+                var next = Oldest(out var before);
                 if (next < 0)
                 {
                     return false;
                 }
 
-                if (_handsOutRuns[next] && TryTakeRun(next))
+                if (_handsOutRuns[next] && TryTakeRun(next, before))
                 {
                     continue;
                 }
 
-                if (++_processed % 4096 == 0)
-                {
-                    _cancellationToken.ThrowIfCancellationRequested();
-                }
+                Tick();
 
                 var iterator = _iterators[next];
                 var accepted = Extract(next, iterator.Current);
@@ -213,47 +207,55 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
             }
         }
 
-        private int Oldest()
+        // The source holding the oldest entry (the first of equals), or -1; before: the oldest entry any other source holds.
+        private int Oldest(out long before)
         {
+            before = long.MaxValue;
             if (_iterators.Length == 1)
             {
                 return _live[0] ? 0 : -1;
             }
 
-            var next = -1;
+            var (next, oldest) = (-1, long.MaxValue);
             for (var i = 0; i < _iterators.Length; i++)
             {
-                if (_live[i] && (next < 0 || _iterators[i].Current.Timestamp < _iterators[next].Current.Timestamp))
+                if (!_live[i])
                 {
-                    next = i;
+                    continue;
+                }
+
+                var timestamp = _iterators[i].Current.Timestamp;
+                if (next < 0 || timestamp < oldest)
+                {
+                    (before, next, oldest) = (oldest, i, timestamp);
+                }
+                else
+                {
+                    before = Math.Min(before, timestamp);
                 }
             }
 
             return next;
         }
 
+        private void Tick()
+        {
+            if (++_processed % 4096 == 0)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
         /// <summary>
         /// Reads the entries the source's iterator can hand out at once, up to the oldest entry another source holds: no
         /// entry of the run shares a timestamp with one still to come from another source, so none is a duplicate.
         /// </summary>
-        private bool TryTakeRun(int source)
+        private bool TryTakeRun(int source, long before)
         {
-            var before = long.MaxValue;
-            if (_iterators.Length > 1)
+            // An entry at the timestamp of one already taken from another source may repeat it: checked one by one.
+            if (_iterators.Length > 1 && _trackingDuplicates && _iterators[source].Current.Timestamp == _lastTimestamp)
             {
-                // An entry at the timestamp of one already taken from another source may repeat it: checked one by one.
-                if (_trackingDuplicates && _iterators[source].Current.Timestamp == _lastTimestamp)
-                {
-                    return false;
-                }
-
-                for (var i = 0; i < _iterators.Length; i++)
-                {
-                    if (i != source && _live[i])
-                    {
-                        before = Math.Min(before, _iterators[i].Current.Timestamp);
-                    }
-                }
+                return false;
             }
 
             if (!_iterators[source].TryTakeRun(before, out var run))
@@ -269,12 +271,8 @@ public sealed class StoredSampleSource(IReadOnlyList<ILogSource> sources, string
                 _linesAtTimestamp.Clear();
             }
 
-            _runBlock = run.Block;
+            (_run, _inRun, _runNext, _runSource) = (run, true, run.Start, source);
             _runDecoded = -2;
-            _runFilter = run.Filter;
-            _runNext = run.Start;
-            _runEnd = run.End;
-            _runSource = source;
             return true;
         }
 

@@ -93,7 +93,8 @@ public interface IEntryIterator : IDisposable
     /// <summary>
     /// Once <see cref="MoveNext"/> returned true, reading forward: hands out the current entry and the entries this iterator
     /// would return after it that lie in the same decoded block and are older than <paramref name="before"/>, and leaves the
-    /// iterator on the last of them, so the next <see cref="MoveNext"/> continues after the run. A reader walks a run without
+    /// iterator at the run's end: the reader must call <see cref="MoveNext"/> next (not <see cref="Current"/>, which may be
+    /// an entry the filter drops, nor another TryTakeRun), which continues after the run. A reader walks a run without
     /// a call per entry through the iterator's layers. False (the default) when the iterator cannot, or the current entry is
     /// not older than <paramref name="before"/>: nothing moved, <see cref="Current"/> is read as usual.
     /// </summary>
