@@ -21,14 +21,7 @@ public sealed class FilterBuildReferenceTests
         var (texts, idBits) = (0, 0);
         for (var block = 0; block < 60; block++)
         {
-            var reference = new ReferenceBuild();
-            var lines = 1 + rng.Next(block % 3 == 0 ? 20 : 2000);
-            for (var i = 0; i < lines; i++)
-            {
-                var line = Line(rng, block);
-                builder.AddLine(line);
-                reference.AddLine(line);
-            }
+            var reference = AddBlock(rng, block, builder);
 
             var budget = block % 5 == 0 ? 40 + rng.Next(200) : 256 + rng.Next(1 << 14);
             using var output = new PooledBufferWriter();
@@ -47,6 +40,21 @@ public sealed class FilterBuildReferenceTests
         // The sample reaches both filters' sizing and folding, not only their empty cases.
         Assert.True(texts > 30, $"{texts} text filters");
         Assert.True(idBits > 30, $"{idBits} id filters with an id");
+    }
+
+    // A block of 1 to 2000 lines of the block's kind, added to the builder and to a reference build, which is returned.
+    private static ReferenceBuild AddBlock(Random rng, int block, NGramFilterBuilder builder)
+    {
+        var reference = new ReferenceBuild();
+        var lines = 1 + rng.Next(block % 3 == 0 ? 20 : 2000);
+        for (var i = 0; i < lines; i++)
+        {
+            var line = Line(rng, block);
+            builder.AddLine(line);
+            reference.AddLine(line);
+        }
+
+        return reference;
     }
 
     [Theory]
@@ -92,14 +100,7 @@ public sealed class FilterBuildReferenceTests
         var (texts, sameSizes) = (0, 0);
         for (var block = 0; block < 60; block++)
         {
-            var reference = new ReferenceBuild();
-            var lines = 1 + rng.Next(block % 3 == 0 ? 20 : 2000);
-            for (var i = 0; i < lines; i++)
-            {
-                var line = Line(rng, block);
-                builder.AddLine(line);
-                reference.AddLine(line);
-            }
+            var reference = AddBlock(rng, block, builder);
 
             var budget = block % 5 == 0 ? 40 + rng.Next(200) : 256 + rng.Next(7864 - 256);
             using var output = new PooledBufferWriter();
