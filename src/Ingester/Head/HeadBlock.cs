@@ -67,6 +67,9 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     private bool _runsOverflowed;
     private const int MaxRuns = 256;
 
+    /// <summary>Unsorted tails compressed in the order of their runs rather than by sorting every entry (for tests).</summary>
+    internal int TailsOrderedByRuns { get; private set; }
+
     /// <summary>Raw bytes after which the tail is compressed into a part.</summary>
     public int PartSize { get; } = partSize;
 
@@ -328,6 +331,10 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
             if (_runsOverflowed || !AppendRuns(builder))
             {
                 AppendInTimeOrder(builder);
+            }
+            else
+            {
+                TailsOrderedByRuns++;
             }
 
             _tailUnsorted = false;
