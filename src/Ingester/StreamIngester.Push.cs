@@ -160,8 +160,8 @@ public sealed partial class StreamIngester
         // holds the shared arrays validation saw the push's streams use, in their shared order, so an entry refers to its
         // array by its rank there and the push is walked once; a push of one level does not carry all eight.
         var table = new byte[BitOperations.PopCount((uint)sharedUsed)][];
-        Span<int> rank = stackalloc int[32];
-        for (var (i, used) = (0, 0); i < 32; i++)
+        Span<int> rank = stackalloc int[PushValidator.SharedCount];
+        for (var (i, used) = (0, 0); i < rank.Length; i++)
         {
             if ((sharedUsed & (1 << i)) != 0)
             {

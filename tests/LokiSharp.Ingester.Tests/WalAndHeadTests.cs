@@ -202,22 +202,12 @@ public sealed class WalAndHeadTests : IDisposable
     [Fact]
     public async Task A_record_with_intact_framing_but_unreadable_content_is_reported_and_the_ingester_starts()
     {
-        var (ingester, _) = Open();
-        Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now, "kept"))).StatusCode);
-        ingester.Dispose();
-
         // A record the framing accepts but whose stream labels do not parse, between two good pushes' records.
-        using (var wal = WriteAheadLog.Open(Path.Combine(_directory, "wal"), 128L << 20))
-        {
-            wal.Replay((_, _) => { }, []);
-            wal.Start();
-            var record = new ArrayBufferWriter<byte>();
-            WalRecord.BeginEntries(record, 99, "fake", [], 1);
-            WalRecord.BeginStream(record, WalRecord.EncodeLabels("{app="), 1, out var previous);
-            WalRecord.WriteEntry(record, ref previous, Now + 1, "lost"u8, ReadOnlySpan<LabelPair>.Empty);
-            await wal.AppendAsync(record.WrittenMemory);
-            await wal.AppendAsync(new byte[] { WalRecord.EntriesKind, 0xFF });
-        }
+        var record = new ArrayBufferWriter<byte>();
+        WalRecord.BeginEntries(record, 99, "fake", [], 1);
+        WalRecord.BeginStream(record, WalRecord.EncodeLabels("{app="), 1, out var previous);
+        WalRecord.WriteEntry(record, ref previous, Now + 1, "lost"u8, ReadOnlySpan<LabelPair>.Empty);
+        await PushThenAppendRecordsAsync((Now, "kept"), record.WrittenMemory, new byte[] { WalRecord.EntriesKind, 0xFF });
 
         var (reopened, _) = Open();
         using (reopened)
@@ -234,25 +224,17 @@ public sealed class WalAndHeadTests : IDisposable
         // Builds before this one wrote into a record's table only the shared encodings its entries used, in order of
         // first use; then every record held all of them; now those its streams use, in their shared order. All are read
         // by position.
-        var (ingester, _) = Open();
-        Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now, "level=info used encodings only"))).StatusCode);
-        ingester.Dispose();
-        using (var wal = WriteAheadLog.Open(Path.Combine(_directory, "wal"), 128L << 20))
-        {
-            wal.Replay((_, _) => { }, []);
-            wal.Start();
-            // The whole table, as builds before the table of used encodings wrote every record; the entry refers to
-            // "error" by its place in it.
-            var table = Enumerable.Range(0, PushValidator.SharedCount).Select(PushValidator.SharedEncodingAt).ToArray();
-            var error = Array.FindIndex(table, encoded => Encoding.UTF8.GetString(encoded).Contains("error", StringComparison.Ordinal));
-            Assert.True(error >= 1);
-            var record = new ArrayBufferWriter<byte>();
-            WalRecord.BeginEntries(record, 99, "fake", table, 1);
-            WalRecord.BeginStream(record, WalRecord.EncodeLabels("{app=\"web\"}"), 2, out var previous);
-            WalRecord.WriteEntry(record, ref previous, Now + 1, "level=error whole table"u8, error);
-            WalRecord.WriteEntry(record, ref previous, Now + 2, "own metadata"u8, [new LabelPair("trace_id", "t9")]);
-            await wal.AppendAsync(record.WrittenMemory);
-        }
+        // The whole table, as builds before the table of used encodings wrote every record; the entry refers to "error"
+        // by its place in it.
+        var table = Enumerable.Range(0, PushValidator.SharedCount).Select(PushValidator.SharedEncodingAt).ToArray();
+        var error = Array.FindIndex(table, encoded => Encoding.UTF8.GetString(encoded).Contains("error", StringComparison.Ordinal));
+        Assert.True(error >= 1);
+        var record = new ArrayBufferWriter<byte>();
+        WalRecord.BeginEntries(record, 99, "fake", table, 1);
+        WalRecord.BeginStream(record, WalRecord.EncodeLabels("{app=\"web\"}"), 2, out var previous);
+        WalRecord.WriteEntry(record, ref previous, Now + 1, "level=error whole table"u8, error);
+        WalRecord.WriteEntry(record, ref previous, Now + 2, "own metadata"u8, [new LabelPair("trace_id", "t9")]);
+        await PushThenAppendRecordsAsync((Now, "level=info used encodings only"), record.WrittenMemory);
 
         var (reopened, _) = Open();
         using (reopened)
@@ -262,6 +244,21 @@ public sealed class WalAndHeadTests : IDisposable
                 [(Now, "level=info used encodings only", "detected_level=info"), (Now + 1, "level=error whole table", "detected_level=error"),
                     (Now + 2, "own metadata", "trace_id=t9")],
                 ReadAllWithMetadata(reopened));
+        }
+    }
+
+    // Pushes one entry of {app="web"} through an ingester, closes it, then appends records written by hand to its WAL.
+    private async Task PushThenAppendRecordsAsync((long Ts, string Line) pushed, params ReadOnlyMemory<byte>[] records)
+    {
+        var (ingester, _) = Open();
+        Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", pushed)).StatusCode);
+        ingester.Dispose();
+        using var wal = WriteAheadLog.Open(Path.Combine(_directory, "wal"), 128L << 20);
+        wal.Replay((_, _) => { }, []);
+        wal.Start();
+        foreach (var record in records)
+        {
+            await wal.AppendAsync(record);
         }
     }
 

@@ -42,6 +42,16 @@ public sealed class FilterBuildReferenceTests
         Assert.True(idBits > 30, $"{idBits} id filters with an id");
     }
 
+    // The builder writes (and clears) the filters the reference build makes at these budgets.
+    private static void AssertWritesTheReference(NGramFilterBuilder builder, ReferenceBuild reference, int textBudget, int idBudget)
+    {
+        using var output = new PooledBufferWriter();
+        var text = builder.WriteAndClear(output, textBudget);
+        builder.WriteIdsAndClear(output, idBudget);
+        Assert.Equal(Convert.ToHexString(reference.Text(textBudget)), Convert.ToHexString(output.WrittenSpan[..text]));
+        Assert.Equal(Convert.ToHexString(reference.Ids(idBudget)), Convert.ToHexString(output.WrittenSpan[text..]));
+    }
+
     // A block of 1 to 2000 lines of the block's kind, added to the builder and to a reference build, which is returned.
     private static ReferenceBuild AddBlock(Random rng, int block, NGramFilterBuilder builder)
     {
@@ -77,11 +87,7 @@ public sealed class FilterBuildReferenceTests
                 reference.AddLine(line);
             }
 
-            using var output = new PooledBufferWriter();
-            var text = builder.WriteAndClear(output, 1 << 16);
-            builder.WriteIdsAndClear(output, 1 << 16);
-            Assert.Equal(Convert.ToHexString(reference.Text(1 << 16)), Convert.ToHexString(output.WrittenSpan[..text]));
-            Assert.Equal(Convert.ToHexString(reference.Ids(1 << 16)), Convert.ToHexString(output.WrittenSpan[text..]));
+            AssertWritesTheReference(builder, reference, 1 << 16, 1 << 16);
         }
     }
 
@@ -134,24 +140,13 @@ public sealed class FilterBuildReferenceTests
             {
                 var shared = Math.Min(previous.Length, rng.Next(4) == 0 ? previous.Length : rng.Next(60));
                 var line = (byte[])[.. previous.AsSpan(0, shared), .. Line(rng, block)];
-                if (i == 0)
-                {
-                    builder.AddLine(line);
-                }
-                else
-                {
-                    builder.AddLine(line, previous);
-                }
+                builder.AddLine(line, previous);
 
                 reference.AddLine(line);
                 previous = line;
             }
 
-            using var output = new PooledBufferWriter();
-            var text = builder.WriteAndClear(output, 1 << 13);
-            builder.WriteIdsAndClear(output, 1 << 14);
-            Assert.Equal(Convert.ToHexString(reference.Text(1 << 13)), Convert.ToHexString(output.WrittenSpan[..text]));
-            Assert.Equal(Convert.ToHexString(reference.Ids(1 << 14)), Convert.ToHexString(output.WrittenSpan[text..]));
+            AssertWritesTheReference(builder, reference, 1 << 13, 1 << 14);
         }
     }
 
@@ -164,11 +159,7 @@ public sealed class FilterBuildReferenceTests
         builder.AddLine("served request abcdef9876543210 in time"u8);
         var reference = new ReferenceBuild();
         reference.AddLine("served request abcdef9876543210 in time"u8.ToArray());
-        using var output = new PooledBufferWriter();
-        var text = builder.WriteAndClear(output, 4096);
-        builder.WriteIdsAndClear(output, 4096);
-        Assert.Equal(Convert.ToHexString(reference.Text(4096)), Convert.ToHexString(output.WrittenSpan[..text]));
-        Assert.Equal(Convert.ToHexString(reference.Ids(4096)), Convert.ToHexString(output.WrittenSpan[text..]));
+        AssertWritesTheReference(builder, reference, 4096, 4096);
     }
 
     // Lines of every shape the build special-cases: short, long, digits at 32-byte chunk edges, id runs crossing
