@@ -168,7 +168,14 @@ public sealed class DecodedBlock : IDisposable
                 throw Corrupt(block, i);
             }
 
-            ts = i == 0 ? block.MinTime + (long)delta : ts + (long)delta;
+            // Writers keep a block's entries in order, so a delta is never negative: one that would wrap (a forged block
+            // with a valid CRC) fails here, before runs of the block are handed out on the promise of ordered timestamps.
+            if (delta > (ulong)(block.MaxTime - ts))
+            {
+                throw Corrupt(block, i);
+            }
+
+            ts += (long)delta;
             if (ts < block.MinTime || ts > block.MaxTime)
             {
                 throw Corrupt(block, i);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Codecs;
 
@@ -89,6 +90,40 @@ public sealed class ChunkCorruptionTests
         var clean = ChunkRoundTripTests.Build(entries, ChunkEncoding.None, 4 * 1024);
         block.Decode(clean, layout.Encoding, layout.Blocks[^1]);
         Assert.Equal(layout.Blocks[^1].MaxTime, block.TimestampAt(block.Count - 1));
+    }
+
+    [Theory]
+    [InlineData(0UL, true)]
+    [InlineData(ulong.MaxValue - 4, false)]
+    public void VersionOneRowsWithADeltaThatWrapsNegativeFail(ulong secondDelta, bool readable)
+    {
+        // A hand-made version-1 block (uncompressed, valid CRC): the first entry 10 ns after the block's minimum, the
+        // second `secondDelta` later. A delta of 2^64 - 5 lands 5 ns back, still inside [min, max], but out of order.
+        var fixture = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Chunks", "Fixtures", "v1-none.chunk"));
+        using var writer = new PooledBufferWriter();
+        writer.Write(fixture.AsSpan(0, 8));
+        foreach (var delta in new[] { 10UL, secondDelta })
+        {
+            Varint.Write(writer, delta);
+            Varint.Write(writer, 1UL);
+            writer.Write("x"u8);
+            Varint.Write(writer, 0UL);
+        }
+
+        var chunk = writer.WrittenSpan.ToArray();
+        var payload = chunk.AsSpan(8);
+        const long min = 1_700_000_000_000_000_000L;
+        var info = new BlockInfo(min, min + 10, 8, payload.Length, payload.Length, 2, LokiSharp.Storage.Hashing.Crc32C.Compute(payload), 0, 0);
+        using var block = new DecodedBlock();
+        if (readable)
+        {
+            block.Decode(chunk, ChunkEncoding.None, info);
+            Assert.Equal(min + 10, block.TimestampAt(1));
+        }
+        else
+        {
+            Assert.Throws<ChunkCorruptException>(() => block.Decode(chunk, ChunkEncoding.None, info));
+        }
     }
 
     [Fact]
