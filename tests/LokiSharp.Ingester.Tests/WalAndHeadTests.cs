@@ -106,6 +106,40 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
+    public async Task A_burst_of_appends_and_rolls_replays_in_order_from_the_segments_the_appends_were_told()
+    {
+        // Thousands of appends queued while a commit is running make commits of hundreds of records (more buffers than
+        // one pwritev takes), and the rolls among them cut segments in the middle of a commit.
+        var path = Path.Combine(_directory, "wal-burst");
+        var appends = new List<(string Text, Task<long> Segment)>();
+        using (var wal = WriteAheadLog.Open(path, 1L << 30))
+        {
+            wal.Start();
+            var rolls = new List<Task<long>>();
+            for (var i = 0; i < 3000; i++)
+            {
+                var text = "record " + i + new string('x', i % 50);
+                appends.Add((text, wal.AppendAsync(Encoding.UTF8.GetBytes(text))));
+                if (i % 1000 == 999)
+                {
+                    rolls.Add(wal.RollAsync());
+                }
+            }
+
+            await Task.WhenAll(appends.Select(a => (Task)a.Segment).Concat(rolls));
+        }
+
+        var damage = new List<WalDamage>();
+        var replayed = new List<(long Segment, string Text)>();
+        using var reopened = WriteAheadLog.Open(path, 1L << 30);
+        reopened.Replay((segment, record) => replayed.Add((segment, Encoding.UTF8.GetString(record))), damage);
+
+        Assert.Empty(damage);
+        Assert.Equal(appends.Select(a => (a.Segment.Result, a.Text)), replayed);
+        Assert.Equal([1000, 1000, 1000], replayed.GroupBy(r => r.Segment).Select(g => g.Count()));
+    }
+
+    [Fact]
     public async Task A_torn_tail_is_truncated_and_reported_not_fatal()
     {
         var path = Path.Combine(_directory, "wal-torn");
