@@ -12,8 +12,7 @@ internal sealed partial class RangeVectorEvaluator
     /// The series of one slice with their samples (or runs) gathered into contiguous ranges. Its per-series arrays
     /// come from the shared pool (so they may be longer than <see cref="Count"/>) and go back with the slice: when
     /// every line is its own series they are large, and allocating them anew for each slice churned the large object
-    /// heap, which triggered a background collection of the whole heap every few slices. Series are numbered in the
-    /// order the steps take them up: by first step in the slice, then first step and first sample in the query, then labels.
+    /// heap, which triggered a background collection of the whole heap every few slices.
     /// </summary>
     private sealed class SliceSeries
     {
@@ -30,6 +29,9 @@ internal sealed partial class RangeVectorEvaluator
         public int[] FirstStep { get; private set; } = [];
 
         public int[] EndStep { get; private set; } = [];
+
+        /// <summary>Series ids by first step, first sample, then labels.</summary>
+        public int[] Order { get; private set; } = [];
 
         public long[] Timestamps { get; private set; } = [];
 
@@ -177,6 +179,7 @@ internal sealed partial class RangeVectorEvaluator
                         _counts = countOnly ? shelf.Take<long>(n) : [],
                         Origin = shelf.Take<(int Step, long Timestamp)>(n),
                         Rank = shelf.Take<int>(n),
+                        Order = shelf.Take<int>(n),
                     };
                 }
                 catch
@@ -240,7 +243,6 @@ internal sealed partial class RangeVectorEvaluator
             var firstTimestamp = shelf.Take<long>(n);
             var segments = shelf.Take<int>(n);
             var keys = shelf.Take<SeriesOrderKey>(n);
-            var order = shelf.Take<int>(n);
             try
             {
                 FirstStep.AsSpan(0, n).Fill(int.MaxValue);
@@ -260,7 +262,25 @@ internal sealed partial class RangeVectorEvaluator
                         EndStep[id] = Math.Max(EndStep[id], log.SeriesEndStep[i]);
                         firstTimestamp[id] = Math.Min(firstTimestamp[id], log.SeriesFirstTimestamp[i]);
                     }
+
+                    for (var s = 0; s < log.SegmentSeries.Count; s++)
+                    {
+                        segments[map[log.SegmentSeries[s]]]++;
+                    }
+
+                    for (var r = 0; r < log.RecordCount; r++)
+                    {
+                        _start[map[log.SegmentSeries[log.RecordSegment[r]]] + 1]++;
+                    }
                 }
+
+                for (var i = 0; i < n; i++)
+                {
+                    _start[i + 1] += _start[i];
+                }
+
+                RankSharedSegments(logs, localToGlobal, segments, n);
+                Gather(logs, localToGlobal, segments, n, total, countOnly);
 
                 // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
                 // first sample in the query (a series carried from an earlier slice began there), then labels.
@@ -284,7 +304,8 @@ internal sealed partial class RangeVectorEvaluator
                     keys[i] = new SeriesOrderKey(firstStep[i], origin[i].Step, origin[i].Timestamp);
                 }
 
-                SortByKeyThenLabels(keys, this, order, n, shelf);
+                var order = Order;
+                SortByKeyThenLabels(keys, this, order, n, _shelf!);
                 var rank = Rank;
                 if (carried)
                 {
@@ -295,100 +316,28 @@ internal sealed partial class RangeVectorEvaluator
                     }
 
                     // The slice's order is kept; the rank order is sorted in the rank array's place, then inverted into it.
-                    var byOrigin = shelf.Take<int>(n);
-                    SortByKeyThenLabels(keys, this, byOrigin, n, shelf);
+                    var byOrigin = _shelf!.Take<int>(n);
+                    SortByKeyThenLabels(keys, this, byOrigin, n, _shelf!);
                     for (var i = 0; i < n; i++)
                     {
                         rank[byOrigin[i]] = i;
                     }
 
-                    shelf.Put(byOrigin);
-                }
-                else
-                {
-                    for (var i = 0; i < n; i++)
-                    {
-                        rank[order[i]] = i;
-                    }
-                }
-
-                Renumber(logs, localToGlobal, order);
-                for (var w = 0; w < logs.Length; w++)
-                {
-                    var log = logs[w];
-                    var map = localToGlobal[w];
-                    for (var s = 0; s < log.SegmentSeries.Count; s++)
-                    {
-                        segments[map[log.SegmentSeries[s]]]++;
-                    }
-
-                    for (var r = 0; r < log.RecordCount; r++)
-                    {
-                        _start[map[log.SegmentSeries[log.RecordSegment[r]]] + 1]++;
-                    }
+                    _shelf!.Put(byOrigin);
+                    return;
                 }
 
                 for (var i = 0; i < n; i++)
                 {
-                    _start[i + 1] += _start[i];
+                    rank[order[i]] = i;
                 }
-
-                RankSharedSegments(logs, localToGlobal, segments, n);
-                Gather(logs, localToGlobal, segments, n, total, countOnly);
             }
             finally
             {
                 shelf.Put(firstTimestamp);
                 shelf.Put(segments);
                 shelf.Put(keys);
-                shelf.Put(order);
             }
-        }
-
-        /// <summary>
-        /// Numbers the series in the slice's order (<paramref name="order"/>, old ids by first step, origin, labels) rather
-        /// than as the workers met them: the steps take the series up in about that order, so with many series their
-        /// columns (and the samples, gathered by id) are then read in sequence instead of at random over the slice.
-        /// </summary>
-        private void Renumber(SliceLog[] logs, int[][] localToGlobal, int[] order)
-        {
-            var n = Count;
-            var shelf = _shelf!;
-            var newId = shelf.Take<int>(n);
-            for (var i = 0; i < n; i++)
-            {
-                newId[order[i]] = i;
-            }
-
-            for (var w = 0; w < logs.Length; w++)
-            {
-                var map = localToGlobal[w];
-                for (var i = 0; i < logs[w].SeriesCount; i++)
-                {
-                    map[i] = newId[map[i]];
-                }
-            }
-
-            shelf.Put(newId);
-            FirstStep = InOrder(FirstStep, order);
-            EndStep = InOrder(EndStep, order);
-            Origin = InOrder(Origin, order);
-            Rank = InOrder(Rank, order);
-            _keyLog = InOrder(_keyLog, order);
-            _keyLocal = InOrder(_keyLocal, order);
-        }
-
-        /// <summary>A per-series column reordered to the ids <see cref="Renumber"/> gives; the old one goes back to the shelf.</summary>
-        private T[] InOrder<T>(T[] column, int[] order)
-        {
-            var reordered = _shelf!.Take<T>(Count);
-            for (var i = 0; i < Count; i++)
-            {
-                reordered[i] = column[order[i]];
-            }
-
-            _shelf.Put(column);
-            return reordered;
         }
 
         /// <summary>
@@ -641,6 +590,7 @@ internal sealed partial class RangeVectorEvaluator
             _keyLog = _keyLocal = [];
             shelf.Put(FirstStep);
             shelf.Put(EndStep);
+            shelf.Put(Order);
             shelf.Put(Origin);
             shelf.Put(Rank);
             shelf.Put(_start);
@@ -651,7 +601,7 @@ internal sealed partial class RangeVectorEvaluator
             Values = [];
             _byFirst = _byEnd = [];
             Labels = [];
-            FirstStep = EndStep = Rank = _start = _cursorA = _cursorB = [];
+            FirstStep = EndStep = Order = Rank = _start = _cursorA = _cursorB = [];
             Origin = [];
             _counts = [];
             Count = 0;

@@ -169,11 +169,11 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
 
         // Loki truncates both parts to milliseconds separately.
         timestampMs = (rangeEnd / 1_000_000) + (_offset / 1_000_000);
-        // Series are numbered by first step.
         var series = _series;
-        while (_nextSeries < series.Count && series.FirstStep[_nextSeries] <= step)
+        var order = series.Order;
+        while (_nextSeries < series.Count && series.FirstStep[order[_nextSeries]] <= step)
         {
-            Activate(series.Rank, _nextSeries++);
+            Activate(series.Rank, order[_nextSeries++]);
         }
 
         var kept = 0;
