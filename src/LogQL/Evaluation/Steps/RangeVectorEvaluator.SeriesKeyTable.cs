@@ -11,7 +11,7 @@ internal sealed partial class RangeVectorEvaluator
 {
     /// <summary>
     /// The distinct label sets of one slice log's series, numbered in the order met: their pairs in one pooled column and
-    /// an open-addressing table of numbers with their hashes, found by hash and then compared pair by pair. When every line is its own
+    /// an open-addressing table of numbers, found by hash and then compared pair by pair. When every line is its own
     /// series (a parser's labels), a label set kept per series survived every collection of its slice's loading (copied
     /// on each promotion, then reclaimed only by full collections): the collector's work grew with the slice.
     /// The pairs' chunks are given to the query's shelf whenever the table empties and taken from it when the table grows,
@@ -32,10 +32,8 @@ internal sealed partial class RangeVectorEvaluator
         private GrowableArray<int> _start;
         private GrowableArray<int> _hash;
 
-        // Per slot the series' hash (high half) and number + 1 (low half; 0 for empty); the used part is a power of two at
-        // most half full. The hash beside the number lets a probe pass other series without reading their columns: when
-        // every line is its own series nearly every lookup misses, and each probe's read of _hash was a cache miss.
-        private long[] _slots = [];
+        // Series number + 1 per slot (0 for empty); the used part is a power of two at most half full.
+        private int[] _slots = [];
         private int _slotBits;
         private long _slotsReserved;
 
@@ -70,15 +68,15 @@ internal sealed partial class RangeVectorEvaluator
             var mask = (1 << _slotBits) - 1;
             for (var slot = SlotOf(hash); ; slot = (slot + 1) & mask)
             {
-                var entry = _slots[slot];
-                if (entry == 0)
+                var found = _slots[slot] - 1;
+                if (found < 0)
                 {
                     return -1;
                 }
 
-                if ((int)(entry >> 32) == hash && KeyOf((int)entry - 1).SequenceEqual(key))
+                if (_hash[found] == hash && KeyOf(found).SequenceEqual(key))
                 {
-                    return (int)entry - 1;
+                    return found;
                 }
             }
         }
@@ -188,23 +186,22 @@ internal sealed partial class RangeVectorEvaluator
         private void Place(int series)
         {
             var mask = (1 << _slotBits) - 1;
-            var hash = _hash[series];
-            var slot = SlotOf(hash);
+            var slot = SlotOf(_hash[series]);
             while (_slots[slot] != 0)
             {
                 slot = (slot + 1) & mask;
             }
 
-            _slots[slot] = ((long)hash << 32) | (uint)(series + 1);
+            _slots[slot] = series + 1;
         }
 
         private void Grow()
         {
             var bits = Math.Max(6, _slotBits + 1);
-            var grown = ColumnPool.Rent<long>(1 << bits);
+            var grown = ColumnPool.Rent<int>(1 << bits);
             if (memory is not null)
             {
-                var bytes = (long)grown.Length * sizeof(long);
+                var bytes = (long)grown.Length * sizeof(int);
                 memory.Reserve(bytes);
                 memory.Release(_slotsReserved);
                 _slotsReserved = bytes;
