@@ -277,6 +277,56 @@ public sealed class ReferenceEvaluatorTests
         Assert.Equal(Bits(whole), Bits(sliced));
     }
 
+    /// <summary>
+    /// A first slice whose cursors each hold thousands of series: the worker's projection from the share of the slice's time
+    /// its first cursor read already passes the limit well, so it starts over within that cursor instead of reading it whole.
+    /// </summary>
+    [Fact]
+    public void A_first_slice_projected_past_its_series_limit_starts_over_within_its_first_cursor()
+    {
+        // 4 streams of 9,000 series an hour, each line its own series; limit 2 x 5,000. The first cursor holds about 10,000
+        // samples of the first slice; the projection is polled every 4,096 samples.
+        var source = new CountingSource(streams: 4, seriesPerHour: 9000, hours: 2);
+        var parameters = MetricQueryParameters.Range(600 * Second, 2 * 3600 * Second, 60 * Second);
+        const string query = "sum by (task) (count_over_time({app=\"celery\"}[5m]))";
+        var whole = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0 }).Evaluate(Eval.Parse(query), parameters);
+        source.Reads.Clear();
+        var sliced = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0, SliceSeriesTarget = 5000 })
+            .Evaluate(Eval.Parse(query), parameters);
+        Assert.True(source.Reads.Count > 2, $"{source.Reads.Count} selections");
+        Assert.InRange(source.Reads[0], 1, 4096);
+        Assert.Equal(Bits(whole), Bits(sliced));
+    }
+
+    /// <summary>
+    /// A few series whose samples crowd the start of a long first slice: when the worker polls its projection within the
+    /// cursor, the share of time read is tiny, but with so few series met the slice does not start over.
+    /// </summary>
+    [Fact]
+    public void A_few_series_crowding_the_start_of_a_cursor_do_not_start_the_slice_over()
+    {
+        var source = new InMemorySampleSource();
+        for (var s = 0; s < 3; s++)
+        {
+            var points = new List<(long, double)>();
+            for (var i = 0; i < 5000; i++)
+            {
+                points.Add(((301 * Second) + (i * Second / 1000), i));
+            }
+
+            source.AddNs(LabelSet.From(("app", "celery"), ("pod", "p" + s)), points);
+        }
+
+        var parameters = MetricQueryParameters.Range(600 * Second, 2 * 3600 * Second, 60 * Second);
+        const string query = "sum(count_over_time({app=\"celery\"}[5m]))";
+        var whole = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0 }).Evaluate(Eval.Parse(query), parameters);
+        var selections = source.Selections.Count;
+        var sliced = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0, SliceSeriesTarget = 40 })
+            .Evaluate(Eval.Parse(query), parameters);
+        Assert.Equal(selections, source.Selections.Count - selections);
+        Assert.Equal(Bits(whole), Bits(sliced));
+    }
+
     private sealed class CountingSource(int streams, int seriesPerHour, int hours) : ISampleSource
     {
         public List<int> Reads { get; } = [];

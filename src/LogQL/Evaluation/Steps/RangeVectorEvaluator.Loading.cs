@@ -67,7 +67,8 @@ internal sealed partial class RangeVectorEvaluator
 
             // Cursor numbers grow across slices, so carried segments keep their rank among this slice's.
             _cursorBase += _cursors.Length;
-            _cursors = [.. _select(Math.Max(_firstStepNs + (first * _step) - _range, _readThrough), end)];
+            _readFrom = Math.Max(_firstStepNs + (first * _step) - _range, _readThrough);
+            _cursors = [.. _select(_readFrom, end)];
             _readThrough = end;
             var workers = Math.Max(1, Math.Min(_parallelism, _cursors.Length));
             var drained = new SliceLog[workers];
@@ -313,20 +314,18 @@ internal sealed partial class RangeVectorEvaluator
             using (cursor)
             {
                 log.BeginCursor(_cursorBase + i);
-                Drain(cursor, log, ref cells, token);
+                Drain(cursor, log, ref cells, drained, workers, token);
             }
 
             drained++;
-            if (log.RestartAbove > 0 &&
-                (long)log.SeriesCount * _cursors.Length > (long)log.RestartAbove * EarlyRestartMargin * drained * workers)
+            if (ProjectsPastLimit(log, drained, workers))
             {
-                // The cursors drained so far project well past the limit: start over now rather than after reading up to it.
                 throw new SliceTooLargeException();
             }
         }
     }
 
-    private void Drain(ISampleCursor cursor, SliceLog log, ref WindowCells cells, CancellationToken token)
+    private void Drain(ISampleCursor cursor, SliceLog log, ref WindowCells cells, int drained, int workers, CancellationToken token)
     {
         LabelSet? lastLabels = null;
         var segment = -1;
@@ -337,11 +336,31 @@ internal sealed partial class RangeVectorEvaluator
             {
                 poll = 0;
                 token.ThrowIfCancellationRequested();
+
+                // Within a cursor too: when every line is its own series, one cursor of a first slice far too long is
+                // already a large part of the query's reading, thrown away when the slice starts over. Only once the
+                // worker met a fair part of its limit, so a few series early in a cursor's time do not project far.
+                if ((long)log.SeriesCount * EarlyRestartEvidence >= log.RestartAbove &&
+                    ProjectsPastLimit(log, drained + ShareRead(cursor.TimestampNs), workers))
+                {
+                    throw new SliceTooLargeException();
+                }
             }
 
             Accept(log, ref cells, ref lastLabels, ref segment, cursor.TimestampNs, cursor.Value, cursor.Labels);
         }
     }
+
+    /// <summary>
+    /// Whether a worker's series, scaled from the <paramref name="cursorsRead"/> cursors it read to its share of all, project
+    /// well past its restart limit: the slice then starts over now rather than after reading up to the limit.
+    /// </summary>
+    private bool ProjectsPastLimit(SliceLog log, double cursorsRead, int workers) =>
+        log.RestartAbove > 0 && (double)log.SeriesCount * _cursors.Length > (double)log.RestartAbove * EarlyRestartMargin * cursorsRead * workers;
+
+    /// <summary>How much of the slice's reading a cursor has done when at <paramref name="ts"/>, taking its samples as spread evenly.</summary>
+    private double ShareRead(long ts) =>
+        _readThrough > _readFrom ? Math.Clamp((double)(ts - _readFrom) / (_readThrough - _readFrom), 0, 1) : 1;
 
     /// <summary>Records one sample in the windows of this slice that contain it, and keeps it for the next slice if its windows reach there.</summary>
     private void Accept(SliceLog log, ref WindowCells cells, ref LabelSet? lastLabels, ref int segment, long ts, double value, LabelSet labels)

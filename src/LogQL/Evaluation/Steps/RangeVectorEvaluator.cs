@@ -31,6 +31,9 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     // A restartable slice starts over as soon as its worker's series, scaled to its share of the cursors, exceed this
     // many times the limit; a projection nearer the limit waits for the limit itself.
     private const int EarlyRestartMargin = 2;
+    // Within a cursor, the projection (from the share of the slice's time read) counts once a worker met this fraction
+    // (one in so many) of its limit.
+    private const int EarlyRestartEvidence = 16;
     // How many series' first appearances are remembered across slices for series that pause (beyond that, only for
     // series still in their windows at a slice's end), so the order of a step's samples does not depend on slicing.
     private const int OriginsKeptForPausedSeries = 10_000;
@@ -75,6 +78,8 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     private readonly ArrayShelf _shelf = new();
     private int _cursorBase;
     private long _readThrough = long.MinValue;
+    // Where the slice's cursors begin (they end at _readThrough).
+    private long _readFrom;
     private long _carryFrom = long.MaxValue;
     private SliceSeries _series = SliceSeries.Empty;
     private int _nextSeries;
