@@ -64,9 +64,17 @@ public sealed record MetricQueryLimits
     public int MaxParallelism { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
-    /// Series one slice of a range query's steps may hold before later slices get shorter (a first slice meeting twice
-    /// as many in one reader starts over shorter): what bounds the memory of queries where every line is a series.
-    /// Results do not depend on it.
+    /// Series one slice of a range query's steps may hold before later slices get shorter (a first slice starts over
+    /// shorter when one of its readers meets <see cref="SliceSeriesPerReader"/>): what bounds the memory of queries where
+    /// every line is a series. Results do not depend on it.
     /// </summary>
     public int SliceSeriesTarget { get; init; } = 100_000;
+
+    /// <summary>
+    /// Series one of <paramref name="readers"/> readers of a first slice may meet before the slice starts over shorter:
+    /// twice the target for one or two readers, a share of four times the target beyond, so what a first slice holds does
+    /// not grow with the processors (with eight, the reference logfmt query at 2048 MB held 1.6 million series in its
+    /// first slice and failed the query's memory limit).
+    /// </summary>
+    public static int SliceSeriesPerReader(int target, int readers) => (int)Math.Max(1, 4L * Math.Max(1, target) / Math.Max(2, readers));
 }

@@ -256,45 +256,65 @@ public sealed class ReferenceEvaluatorTests
     }
 
     /// <summary>
-    /// A first slice whose cursors each hold a few of many series: once the cursors read so far project the worker well
-    /// past its series limit, it starts over shorter without reading up to the limit, and the answer keeps its bits.
+    /// A first slice whose cursors hold many series: once what the worker read projects it well past its series limit, the
+    /// slice starts over shorter without reading up to the limit, and the answer keeps its bits. With a few series per
+    /// cursor the projection is taken after each cursor; with thousands, within the first cursor (it is polled every
+    /// 4,096 samples from the share of the slice's time read), instead of reading that cursor whole.
     /// </summary>
-    [Fact]
-    public void A_first_slice_projected_past_its_series_limit_starts_over_after_one_cursor()
+    [Theory]
+    // 20 streams, each line its own series: 30 per stream in the first hour's slice, 600 in all (limit: 2 x 40). Reading up
+    // to the limit would have taken 81 samples; the first stream's 30 (and its window's lead) project 600.
+    [InlineData(20, 30, 40, 40)]
+    // 4 streams of 9,000 series an hour (limit 2 x 5,000): the first cursor holds about 10,000 samples of the first slice.
+    [InlineData(4, 9000, 5000, 4096)]
+    public void A_first_slice_projected_past_its_series_limit_starts_over_early(int streams, int seriesPerHour, int target, int firstReadAtMost)
     {
-        // 20 streams, each line its own series: 30 per stream in the first hour's slice, 600 in all (limit: 2 x 40).
-        var source = new CountingSource(streams: 20, seriesPerHour: 30, hours: 2);
+        var source = new CountingSource(streams, seriesPerHour, hours: 2);
         var parameters = MetricQueryParameters.Range(600 * Second, 2 * 3600 * Second, 60 * Second);
         const string query = "sum by (task) (count_over_time({app=\"celery\"}[5m]))";
         var whole = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0 }).Evaluate(Eval.Parse(query), parameters);
         source.Reads.Clear();
-        var sliced = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0, SliceSeriesTarget = 40 })
+        var sliced = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0, SliceSeriesTarget = target })
             .Evaluate(Eval.Parse(query), parameters);
         Assert.True(source.Reads.Count > 2, $"{source.Reads.Count} selections");
-
-        // Reading up to the limit would have taken 81 samples; the first stream's 30 (and its window's lead) project 600.
-        Assert.InRange(source.Reads[0], 1, 40);
+        Assert.InRange(source.Reads[0], 1, firstReadAtMost);
         Assert.Equal(Bits(whole), Bits(sliced));
     }
 
     /// <summary>
-    /// A first slice whose cursors each hold thousands of series: the worker's projection from the share of the slice's time
-    /// its first cursor read already passes the limit well, so it starts over within that cursor instead of reading it whole.
+    /// Readers share what a first slice may meet before it starts over: twice the target for one or two, four times the
+    /// target in all beyond, so a first slice's series do not grow with the processors.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 2000)]
+    [InlineData(2, 2000)]
+    [InlineData(4, 1000)]
+    [InlineData(8, 500)]
+    [InlineData(64, 62)]
+    public void Readers_share_the_series_a_first_slice_may_meet_before_it_starts_over(int readers, int perReader)
+    {
+        Assert.Equal(perReader, MetricQueryLimits.SliceSeriesPerReader(1000, readers));
+        Assert.Equal(1, MetricQueryLimits.SliceSeriesPerReader(1, 64));
+    }
+
+    /// <summary>
+    /// Eight workers over eight cursors of about 610 series each (4,900 against a target of 1,000): each cursor passes its
+    /// worker's share, so the first slice starts over, and the answer keeps the bits of one worker's whole read.
     /// </summary>
     [Fact]
-    public void A_first_slice_projected_past_its_series_limit_starts_over_within_its_first_cursor()
+    public void Eight_workers_starting_a_first_slice_over_answer_as_one_reading_it_whole()
     {
-        // 4 streams of 9,000 series an hour, each line its own series; limit 2 x 5,000. The first cursor holds about 10,000
-        // samples of the first slice; the projection is polled every 4,096 samples.
-        var source = new CountingSource(streams: 4, seriesPerHour: 9000, hours: 2);
+        var source = new CountingSource(streams: 8, seriesPerHour: 320, hours: 2);
         var parameters = MetricQueryParameters.Range(600 * Second, 2 * 3600 * Second, 60 * Second);
         const string query = "sum by (task) (count_over_time({app=\"celery\"}[5m]))";
         var whole = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0 }).Evaluate(Eval.Parse(query), parameters);
+        var readOnce = source.Reads.Sum();
         source.Reads.Clear();
-        var sliced = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1, MaxQuerySeries = 0, SliceSeriesTarget = 5000 })
+        var sliced = new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 8, MaxQuerySeries = 0, SliceSeriesTarget = 1000 })
             .Evaluate(Eval.Parse(query), parameters);
-        Assert.True(source.Reads.Count > 2, $"{source.Reads.Count} selections");
-        Assert.InRange(source.Reads[0], 1, 4096);
+
+        // Slices read nothing twice; only a slice that started over did.
+        Assert.True(source.Reads.Sum() > readOnce, $"{string.Join(",", source.Reads)} samples read, {readOnce} without slicing");
         Assert.Equal(Bits(whole), Bits(sliced));
     }
 

@@ -23,7 +23,7 @@ internal sealed partial class RangeVectorEvaluator
             var readThrough = _readThrough;
             try
             {
-                LoadSlice(first, restartable ? 2 * _targetSeries : 0);
+                LoadSlice(first, restartable);
                 return;
             }
             catch (SliceTooLargeException) when (restartable)
@@ -34,7 +34,7 @@ internal sealed partial class RangeVectorEvaluator
         }
     }
 
-    private void LoadSlice(long first, int workerSeriesLimit)
+    private void LoadSlice(long first, bool restartable)
     {
         DisposeCursors();
         _active.Clear();
@@ -75,7 +75,7 @@ internal sealed partial class RangeVectorEvaluator
             for (var i = 0; i < workers; i++)
             {
                 logs.Add(drained[i] = RentLog());
-                drained[i].RestartAbove = workerSeriesLimit;
+                drained[i].RestartAbove = restartable ? MetricQueryLimits.SliceSeriesPerReader(_targetSeries, workers) : 0;
             }
 
             if (workers == 1)
