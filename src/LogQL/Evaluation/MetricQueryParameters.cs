@@ -73,8 +73,8 @@ public sealed record MetricQueryLimits
     /// <summary>
     /// Series one of <paramref name="readers"/> readers of a first slice may meet before the slice starts over shorter:
     /// twice the target for one or two readers, a share of four times the target beyond, so what a first slice holds does
-    /// not grow with the processors (with eight, the reference logfmt query at 2048 MB held 1.6 million series in its
-    /// first slice and failed the query's memory limit).
+    /// not grow with the processors (with eight readers, twice the target each, a first slice of the reference logfmt query
+    /// at 2048 MB could hold 1.6 million series, and the query failed its memory limit).
     /// </summary>
     public static int SliceSeriesPerReader(int target, int readers) => (int)Math.Max(1, 4L * Math.Max(1, target) / Math.Max(2, readers));
 }
