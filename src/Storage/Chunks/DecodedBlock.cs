@@ -169,17 +169,14 @@ public sealed class DecodedBlock : IDisposable
             }
 
             // Writers keep a block's entries in order, so a delta is never negative: one that would wrap (a forged block
-            // with a valid CRC) fails here, before runs of the block are handed out on the promise of ordered timestamps.
+            // with a valid CRC) or pass the block's maximum fails here, as in columnar blocks. Timestamps then stay in
+            // [min, max] (the layout refuses min > max), the order runs of the block are handed out on.
             if (delta > (ulong)(block.MaxTime - ts))
             {
                 throw Corrupt(block, i);
             }
 
             ts += (long)delta;
-            if (ts < block.MinTime || ts > block.MaxTime)
-            {
-                throw Corrupt(block, i);
-            }
 
             _timestamps[i] = ts;
             _lineStarts[i] = p;
