@@ -87,7 +87,8 @@ internal sealed partial class RangeVectorEvaluator
                 DrainInParallel(drained);
             }
 
-            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf, _projection);
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf, _projection,
+                new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range));
             _seriesEpoch++;
             KeepOrigins();
             _carry = [.. logs];
@@ -122,53 +123,27 @@ internal sealed partial class RangeVectorEvaluator
     }
 
     /// <summary>
-    /// Remembers where each series of this slice first appeared (its step and sample, from an earlier slice when it
-    /// began there), for the series the next slice may hold: those in their windows at this slice's end, and while
-    /// they are few, every series seen. The next slice orders its series by these, as one slice would.
+    /// Remembers where the runs of non-empty windows in this slice's last step began (in this slice or an earlier one): the
+    /// runs that go on into the next slice's first step keep their place there, as in one slice. No other series is
+    /// remembered: one that pauses starts a new run when it comes back, wherever the slices end.
     /// </summary>
     private void KeepOrigins()
     {
+        _origins.Clear();
         if (_sliceEnd >= _steps)
         {
             return;
         }
 
         var series = _series;
-
-        // The two tables take turns, so a query of many series does not build a large new one per slice. A slice's
-        // series are distinct, so they are added without a search.
-        var next = _spareOrigins;
-        next.Clear();
-        if (_keepPausedOrigins && series.Count <= OriginsKeptForPausedSeries)
+        for (var id = 0; id < series.Count; id++)
         {
-            for (var id = 0; id < series.Count; id++)
+            // A series' windows end at the slice's end only when its last step's window holds a sample.
+            if (series.EndStep[id] >= _sliceEnd)
             {
-                next.Add(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
-            }
-
-            _keepPausedOrigins = next.TryAddAll(_origins, OriginsKeptForPausedSeries);
-        }
-        else
-        {
-            _keepPausedOrigins = false;
-        }
-
-        if (!_keepPausedOrigins)
-        {
-            // Too many to remember: from here on only series still in their windows keep their place.
-            next.Clear();
-            for (var id = 0; id < series.Count; id++)
-            {
-                if (series.EndStep[id] >= _sliceEnd)
-                {
-                    next.Add(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
-                }
+                _origins.Add(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
             }
         }
-
-        _spareOrigins = _origins;
-        _origins = next;
-        _spareOrigins.Clear();
     }
 
     private SliceLog RentLog()
@@ -419,6 +394,10 @@ internal sealed partial class RangeVectorEvaluator
     /// </summary>
     private struct WindowCells(long firstStepNs, long step, long firstStep, long endStep, long range)
     {
+        public readonly long SliceStart => firstStep;
+
+        public readonly long Range => range;
+
         private long _low = long.MaxValue;
         private long _high = long.MinValue;
 

@@ -32,25 +32,6 @@ internal sealed partial class RangeVectorEvaluator
             _origins.Add(origin, memory);
         }
 
-        /// <summary>
-        /// Adds what <paramref name="other"/> remembers and this table does not, while it holds at most
-        /// <paramref name="limit"/> series; false once it holds more.
-        /// </summary>
-        public bool TryAddAll(OriginTable other, int limit)
-        {
-            for (var i = 0; i < other.Count && Count <= limit; i++)
-            {
-                var key = other._keys.KeyOf(i);
-                var hash = other._keys.HashOf(i);
-                if (_keys.Find(key, hash) < 0)
-                {
-                    Add(key, hash, other._origins[i]);
-                }
-            }
-
-            return Count <= limit;
-        }
-
         /// <summary>Forgets every series, keeping the capacity.</summary>
         public void Clear()
         {
