@@ -3,13 +3,13 @@ using LokiSharp.LogQL.Labels;
 namespace LokiSharp.LogQL.Evaluation.Steps;
 
 /// <content>
-/// Where series first appeared, remembered between slices.
+/// Where the runs of non-empty windows going on across a slice's end began, remembered for the next slice.
 /// </content>
 internal sealed partial class RangeVectorEvaluator
 {
     /// <summary>
-    /// Each remembered series' first step and first sample in the query, by its labels' pairs; no object per series, as
-    /// it holds up to a slice's worth of them across the next slice's loading.
+    /// Each remembered series' run's first step and first sample in the query, by its labels' pairs; no object per series,
+    /// as it holds up to a slice's worth of them across the next slice's loading.
     /// </summary>
     private sealed class OriginTable(QueryMemoryBudget? memory, ArrayShelf shelf)
     {
