@@ -88,9 +88,8 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf, _projection,
-                new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range));
+                new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range), last: _sliceEnd >= _steps);
             _seriesEpoch++;
-            KeepOrigins();
             _carry = [.. logs];
             var held = _series.Count;
             _sliceSteps = Math.Clamp(held > _targetSeries ? _sliceSteps * _targetSeries / held : _sliceSteps * SliceGrowth,
@@ -118,30 +117,6 @@ internal sealed partial class RangeVectorEvaluator
             foreach (var log in logs)
             {
                 log.Release();
-            }
-        }
-    }
-
-    /// <summary>
-    /// Remembers where the runs of non-empty windows in this slice's last step began (in this slice or an earlier one): the
-    /// runs that go on into the next slice's first step keep their place there, as in one slice. No other series is
-    /// remembered: one that pauses starts a new run when it comes back, wherever the slices end.
-    /// </summary>
-    private void KeepOrigins()
-    {
-        _origins.Clear();
-        if (_sliceEnd >= _steps)
-        {
-            return;
-        }
-
-        var series = _series;
-        for (var id = 0; id < series.Count; id++)
-        {
-            // A series' windows end at the slice's end only when its last step's window holds a sample.
-            if (series.EndStep[id] >= _sliceEnd)
-            {
-                _origins.Add(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
             }
         }
     }
@@ -395,6 +370,8 @@ internal sealed partial class RangeVectorEvaluator
     private struct WindowCells(long firstStepNs, long step, long firstStep, long endStep, long range)
     {
         public readonly long SliceStart => firstStep;
+
+        public readonly long SliceEnd => endStep;
 
         public readonly long Range => range;
 

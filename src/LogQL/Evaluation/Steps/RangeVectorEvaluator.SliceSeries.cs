@@ -49,7 +49,8 @@ internal sealed partial class RangeVectorEvaluator
         private QueryMemoryBudget? _memory;
         private ArrayShelf? _shelf;
         private long _reserved;
-        // The logs the slice was gathered from, and where each series' full labels lie in them (until they are released).
+        // The logs the slice is gathered from, and where each series' full labels lie in them: only while it is built, as
+        // the logs are emptied once it is.
         private SliceLog[] _logs = [];
         private int[] _keyLog = [];
         private int[] _keyLocal = [];
@@ -106,11 +107,12 @@ internal sealed partial class RangeVectorEvaluator
         public bool AnyFails { get; private set; }
 
         /// <summary>
-        /// Gathers the series the workers' <paramref name="logs"/> met in the slice whose windows are <paramref name="cells"/>;
-        /// <paramref name="origins"/> tells where the runs of non-empty windows at the previous slice's last step began.
+        /// Gathers the series the workers' <paramref name="logs"/> met in the slice whose windows are <paramref name="cells"/>.
+        /// <paramref name="origins"/> tells where the runs of non-empty windows at the previous slice's last step began, and
+        /// then where those at this slice's last step did (nothing when <paramref name="last"/>, the query's last slice).
         /// </summary>
         public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory,
-            OriginTable origins, ArrayShelf shelf, LabelProjection? projection, WindowCells cells)
+            OriginTable origins, ArrayShelf shelf, LabelProjection? projection, WindowCells cells, bool last)
         {
             // Number the series across workers, in worker order then first sight. Sized for the workers' series up
             // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
@@ -199,6 +201,13 @@ internal sealed partial class RangeVectorEvaluator
 
                 result.Fill(logs, localToGlobal, origins, countOnly, total, cells);
                 result.NameSeries(projection);
+                result.KeepOrigins(origins, cells, last);
+
+                // The series' pairs go with the logs: nothing reads them past this point.
+                result._logs = [];
+                shelf.Put(result._keyLog);
+                shelf.Put(result._keyLocal);
+                result._keyLog = result._keyLocal = [];
                 return result;
             }
             catch
@@ -226,11 +235,35 @@ internal sealed partial class RangeVectorEvaluator
             }
         }
 
-        /// <summary>The sorted pairs of series <paramref name="id"/>'s labels; only while the slice's logs are not released.</summary>
-        public ReadOnlySpan<LabelPair> KeyOf(int id) => _logs[_keyLog[id]].SeriesKey(_keyLocal[id]);
+        /// <summary>The sorted pairs of series <paramref name="id"/>'s labels, while the slice is built.</summary>
+        private ReadOnlySpan<LabelPair> KeyOf(int id) => _logs[_keyLog[id]].SeriesKey(_keyLocal[id]);
 
-        /// <summary>The hash of series <paramref name="id"/>'s labels; only while the slice's logs are not released.</summary>
-        public int HashOf(int id) => _logs[_keyLog[id]].SeriesHash(_keyLocal[id]);
+        /// <summary>The hash of series <paramref name="id"/>'s labels, while the slice is built.</summary>
+        private int HashOf(int id) => _logs[_keyLog[id]].SeriesHash(_keyLocal[id]);
+
+        /// <summary>
+        /// Replaces <paramref name="origins"/> with where the runs of non-empty windows in this slice's last step began (in
+        /// this slice or an earlier one): the runs that go on into the next slice's first step keep their place there, as in
+        /// one slice. No other series is remembered: one that pauses starts a new run when it comes back, wherever the
+        /// slices end.
+        /// </summary>
+        private void KeepOrigins(OriginTable origins, WindowCells cells, bool last)
+        {
+            origins.Clear();
+            if (last)
+            {
+                return;
+            }
+
+            for (var id = 0; id < Count; id++)
+            {
+                // A series' windows end at the slice's end only when its last step's window holds a sample.
+                if (EndStep[id] >= cells.SliceEnd)
+                {
+                    origins.Add(KeyOf(id), HashOf(id), Origin[id]);
+                }
+            }
+        }
 
         /// <summary>
         /// Gives each series the labels the steps hand on: projected when the aggregation above reads only some, unless a
@@ -639,6 +672,12 @@ internal sealed partial class RangeVectorEvaluator
             shelf.Put(fill);
         }
 
+        /// <summary>Runs by their series' labels, for ties of <see cref="SeriesOrderKey"/>.</summary>
+        private sealed class SeriesLabelOrder(SliceSeries names, int[] seriesOf) : IComparer<int>
+        {
+            public int Compare(int x, int y) => LabelOrder.Compare(names.KeyOf(seriesOf[x]), names.KeyOf(seriesOf[y]));
+        }
+
         /// <summary>Gives the slice's arrays back to the shelf; the series must not be read afterwards.</summary>
         public void Release()
         {
@@ -721,12 +760,6 @@ internal sealed partial class RangeVectorEvaluator
 
             return c != 0 ? c : OriginTimestamp.CompareTo(other.OriginTimestamp);
         }
-    }
-
-    /// <summary>Runs by their series' labels, for ties of <see cref="SeriesOrderKey"/>.</summary>
-    private sealed class SeriesLabelOrder(SliceSeries names, int[] seriesOf) : IComparer<int>
-    {
-        public int Compare(int x, int y) => LabelOrder.Compare(names.KeyOf(seriesOf[x]), names.KeyOf(seriesOf[y]));
     }
 
     private sealed class RunComparer(bool byEnd) : IComparer<Run>
