@@ -378,7 +378,10 @@ public sealed class ReferenceEvaluatorTests
         Assert.All(bits, b => Assert.Equal(bits[0], b));
     }
 
-    /// <summary>Streams of lines that are each their own series; every seventh line's series comes back after a pause.</summary>
+    /// <summary>
+    /// Streams of lines that are each their own series (some a burst of lines); every seventh line's series comes back after
+    /// a pause.
+    /// </summary>
     private sealed class ParsedLinesSource : ISampleSource
     {
         private readonly List<(long Ts, double Value, LabelSet Labels)>[] _streams;
@@ -398,6 +401,12 @@ public sealed class ReferenceEvaluatorTests
                 if (i % 7 == 0)
                 {
                     stream.Add((ts + (pauseSeconds * Second), random.NextDouble() * 1e15, labels));
+                }
+
+                // Bursts of up to 12 lines, so counts (and rates) differ between series and their order shows in an average.
+                for (var extra = random.Next(12); extra > 0; extra--)
+                {
+                    stream.Add((ts + extra, random.NextDouble() * 1e15, labels));
                 }
             }
 
