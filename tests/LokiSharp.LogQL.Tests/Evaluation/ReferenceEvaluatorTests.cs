@@ -347,6 +347,101 @@ public sealed class ReferenceEvaluatorTests
         Assert.Equal(Bits(whole), Bits(sliced));
     }
 
+    /// <summary>
+    /// Lines spread over eight streams, each line its own series (as a parser's labels make), a seventh of them coming
+    /// back later (after a pause longer than the range, so some of them are in their windows at a slice's end, not at the
+    /// next slice's first step, and back within that slice): far more series than a slice holds, and a first slice that
+    /// one worker starts over (at twice the target) but two, four or eight do not (a share of four times the target each).
+    /// The slices therefore end at other steps, yet each step's samples must reach the aggregation in the same order:
+    /// the bits do not depend on how many workers read the samples.
+    /// </summary>
+    [Theory]
+    [InlineData("avg by (task) (avg_over_time({app=\"celery\"} | unwrap v [5m]))", 1500)]
+    [InlineData("sum by (task) (sum_over_time({app=\"celery\"} | unwrap v [5m]))", 1500)]
+    [InlineData("avg by (task) (rate({app=\"celery\"}[5m]))", 1500)]
+    [InlineData("avg by (task) (avg_over_time({app=\"celery\"} | unwrap v [5m]))", 400)]
+    [InlineData("avg by (task) (rate({app=\"celery\"}[5m]))", 400)]
+    public void Workers_slicing_many_pausing_series_differently_give_the_same_bits(string query, int pauseSeconds)
+    {
+        var source = new ParsedLinesSource(streams: 8, linesPerHour: 12_000, hours: 3, pauseSeconds, seed: 3);
+        var parameters = MetricQueryParameters.Range(600 * Second, 3 * 3600 * Second, 60 * Second);
+        var bits = new List<string>();
+        foreach (var workers in new[] { 1, 2, 4, 8 })
+        {
+            var selections = source.Selections;
+            var limits = new MetricQueryLimits { MaxParallelism = workers, MaxQuerySeries = 0, SliceSeriesTarget = 4000 };
+            bits.Add(Bits(new MetricQueryEvaluator(source, limits).Evaluate(Eval.Parse(query), parameters)));
+            Assert.True(source.Selections > selections + 2, $"{workers} workers: {source.Selections - selections} selections");
+        }
+
+        Assert.NotEmpty(bits[0]);
+        Assert.All(bits, b => Assert.Equal(bits[0], b));
+    }
+
+    /// <summary>
+    /// Streams of lines that are each their own series (some a burst of lines); every seventh line's series comes back after
+    /// a pause.
+    /// </summary>
+    private sealed class ParsedLinesSource : ISampleSource
+    {
+        private readonly List<(long Ts, double Value, LabelSet Labels)>[] _streams;
+
+        public ParsedLinesSource(int streams, int linesPerHour, int hours, int pauseSeconds, int seed)
+        {
+            var random = new Random(seed);
+            _streams = [.. Enumerable.Range(0, streams).Select(_ => new List<(long, double, LabelSet)>())];
+            for (var i = 0; i < linesPerHour * hours; i++)
+            {
+                var labels = LabelSet.From(("app", "celery"), ("task", "t" + (i % 3)), ("id", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                var ts = (i * 3600 * Second / linesPerHour) + Second;
+                var stream = _streams[i % streams];
+
+                // Large and small values, so folding them in another order would change the low bits.
+                stream.Add((ts, random.Next(2) == 0 ? random.Next(0, 1000) : random.NextDouble() * 1e15, labels));
+                if (i % 7 == 0)
+                {
+                    stream.Add((ts + (pauseSeconds * Second), random.NextDouble() * 1e15, labels));
+                }
+
+                // Bursts of up to 12 lines, so counts (and rates) differ between series and their order shows in an average.
+                for (var extra = random.Next(12); extra > 0; extra--)
+                {
+                    stream.Add((ts + extra, random.NextDouble() * 1e15, labels));
+                }
+            }
+
+            foreach (var stream in _streams)
+            {
+                stream.Sort((a, b) => a.Ts.CompareTo(b.Ts));
+            }
+        }
+
+        public int Selections { get; private set; }
+
+        public IReadOnlyList<ISampleCursor> Select(SampleSelection selection, CancellationToken cancellationToken)
+        {
+            Selections++;
+            return [.. _streams.Select(s => new LineCursor([.. s.Where(p => p.Ts > selection.StartExclusiveNs && p.Ts <= selection.EndInclusiveNs)]))];
+        }
+    }
+
+    private sealed class LineCursor(List<(long Ts, double Value, LabelSet Labels)> points) : ISampleCursor
+    {
+        private int _at = -1;
+
+        public long TimestampNs => points[_at].Ts;
+
+        public double Value => points[_at].Value;
+
+        public LabelSet Labels => points[_at].Labels;
+
+        public bool MoveNext() => ++_at < points.Count;
+
+        public void Dispose()
+        {
+        }
+    }
+
     private sealed class CountingSource(int streams, int seriesPerHour, int hours) : ISampleSource
     {
         public List<int> Reads { get; } = [];

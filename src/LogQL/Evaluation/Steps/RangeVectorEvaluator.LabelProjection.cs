@@ -18,13 +18,16 @@ internal sealed partial class RangeVectorEvaluator
         private const int MaxInterned = 65_536;
         private readonly string[] _names;
         private readonly Dictionary<string, LabelSet> _single = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, LabelSet> _several = new(StringComparer.Ordinal);
+        // By each name's value (null when absent): looked up with the scratch values, so a series met again costs no key.
+        private readonly Dictionary<string?[], LabelSet> _several = new(ValuesComparer.Instance);
         private readonly LabelPair[] _scratch;
+        private readonly string?[] _values;
 
         public LabelProjection(IEnumerable<string> names)
         {
             _names = [.. new SortedSet<string>(names, StringComparer.Ordinal)];
             _scratch = new LabelPair[_names.Length];
+            _values = new string?[_names.Length];
         }
 
         /// <summary>The kept labels of a series' sorted pairs <paramref name="labels"/>, as a <c>by</c> grouping keeps them.</summary>
@@ -53,32 +56,26 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             var n = 0;
-            var key = new System.Text.StringBuilder();
-            foreach (var name in _names)
+            for (var i = 0; i < _names.Length; i++)
             {
-                var value = ValueOf(labels, name);
-                if (value is null)
+                var value = _values[i] = ValueOf(labels, _names[i]);
+                if (value is not null)
                 {
-                    key.Append('-');
-                    continue;
+                    _scratch[n++] = new LabelPair(_names[i], value);
                 }
-
-                // Length-prefixed, so values holding the separators cannot collide.
-                key.Append(value.Length).Append(':').Append(value);
-                _scratch[n++] = new LabelPair(name, value);
             }
 
-            var text = key.ToString();
-            if (!_several.TryGetValue(text, out var found))
+            if (!_several.TryGetValue(_values, out var found))
             {
                 found = n == 0 ? LabelSet.Empty : LabelSet.FromSorted(_scratch.AsSpan(0, n).ToArray());
-                Intern(_several, text, found);
+                Intern(_several, [.. _values], found);
             }
 
             return found;
         }
 
-        private static void Intern(Dictionary<string, LabelSet> table, string key, LabelSet set)
+        private static void Intern<TKey>(Dictionary<TKey, LabelSet> table, TKey key, LabelSet set)
+            where TKey : notnull
         {
             if (table.Count >= MaxInterned)
             {
@@ -86,6 +83,26 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             table.Add(key, set);
+        }
+
+        /// <summary>Value lists compared value by value (ordinal; an absent value equals only an absent one).</summary>
+        private sealed class ValuesComparer : IEqualityComparer<string?[]>
+        {
+            public static ValuesComparer Instance { get; } = new();
+
+            public bool Equals(string?[]? x, string?[]? y) =>
+                x is not null && y is not null && x.AsSpan().SequenceEqual(y, StringComparer.Ordinal);
+
+            public int GetHashCode(string?[] values)
+            {
+                var hash = default(HashCode);
+                foreach (var value in values)
+                {
+                    hash.Add(value is null ? -1 : StringComparer.Ordinal.GetHashCode(value));
+                }
+
+                return hash.ToHashCode();
+            }
         }
 
         private static string? ValueOf(ReadOnlySpan<LabelPair> labels, string name)

@@ -87,9 +87,9 @@ internal sealed partial class RangeVectorEvaluator
                 DrainInParallel(drained);
             }
 
-            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf, _projection);
+            _series = SliceSeries.Build([.. logs], _countOnly, _seriesLimit, _memory, _origins, _shelf, _projection,
+                new WindowCells(_firstStepNs, _step, _sliceStart, _sliceEnd, _range), last: _sliceEnd >= _steps);
             _seriesEpoch++;
-            KeepOrigins();
             _carry = [.. logs];
             var held = _series.Count;
             _sliceSteps = Math.Clamp(held > _targetSeries ? _sliceSteps * _targetSeries / held : _sliceSteps * SliceGrowth,
@@ -119,56 +119,6 @@ internal sealed partial class RangeVectorEvaluator
                 log.Release();
             }
         }
-    }
-
-    /// <summary>
-    /// Remembers where each series of this slice first appeared (its step and sample, from an earlier slice when it
-    /// began there), for the series the next slice may hold: those in their windows at this slice's end, and while
-    /// they are few, every series seen. The next slice orders its series by these, as one slice would.
-    /// </summary>
-    private void KeepOrigins()
-    {
-        if (_sliceEnd >= _steps)
-        {
-            return;
-        }
-
-        var series = _series;
-
-        // The two tables take turns, so a query of many series does not build a large new one per slice. A slice's
-        // series are distinct, so they are added without a search.
-        var next = _spareOrigins;
-        next.Clear();
-        if (_keepPausedOrigins && series.Count <= OriginsKeptForPausedSeries)
-        {
-            for (var id = 0; id < series.Count; id++)
-            {
-                next.Add(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
-            }
-
-            _keepPausedOrigins = next.TryAddAll(_origins, OriginsKeptForPausedSeries);
-        }
-        else
-        {
-            _keepPausedOrigins = false;
-        }
-
-        if (!_keepPausedOrigins)
-        {
-            // Too many to remember: from here on only series still in their windows keep their place.
-            next.Clear();
-            for (var id = 0; id < series.Count; id++)
-            {
-                if (series.EndStep[id] >= _sliceEnd)
-                {
-                    next.Add(series.KeyOf(id), series.HashOf(id), series.Origin[id]);
-                }
-            }
-        }
-
-        _spareOrigins = _origins;
-        _origins = next;
-        _spareOrigins.Clear();
     }
 
     private SliceLog RentLog()
@@ -419,6 +369,12 @@ internal sealed partial class RangeVectorEvaluator
     /// </summary>
     private struct WindowCells(long firstStepNs, long step, long firstStep, long endStep, long range)
     {
+        public readonly long SliceStart => firstStep;
+
+        public readonly long SliceEnd => endStep;
+
+        public readonly long Range => range;
+
         private long _low = long.MaxValue;
         private long _high = long.MinValue;
 

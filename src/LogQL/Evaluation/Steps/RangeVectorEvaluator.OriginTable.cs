@@ -3,13 +3,13 @@ using LokiSharp.LogQL.Labels;
 namespace LokiSharp.LogQL.Evaluation.Steps;
 
 /// <content>
-/// Where series first appeared, remembered between slices.
+/// Where the runs of non-empty windows going on across a slice's end began, remembered for the next slice.
 /// </content>
 internal sealed partial class RangeVectorEvaluator
 {
     /// <summary>
-    /// Each remembered series' first step and first sample in the query, by its labels' pairs; no object per series, as
-    /// it holds up to a slice's worth of them across the next slice's loading.
+    /// Each remembered series' run's first step and first sample in the query, by its labels' pairs; no object per series,
+    /// as it holds up to a slice's worth of them across the next slice's loading.
     /// </summary>
     private sealed class OriginTable(QueryMemoryBudget? memory, ArrayShelf shelf)
     {
@@ -30,25 +30,6 @@ internal sealed partial class RangeVectorEvaluator
         {
             _keys.Add(key, hash);
             _origins.Add(origin, memory);
-        }
-
-        /// <summary>
-        /// Adds what <paramref name="other"/> remembers and this table does not, while it holds at most
-        /// <paramref name="limit"/> series; false once it holds more.
-        /// </summary>
-        public bool TryAddAll(OriginTable other, int limit)
-        {
-            for (var i = 0; i < other.Count && Count <= limit; i++)
-            {
-                var key = other._keys.KeyOf(i);
-                var hash = other._keys.HashOf(i);
-                if (_keys.Find(key, hash) < 0)
-                {
-                    Add(key, hash, other._origins[i]);
-                }
-            }
-
-            return Count <= limit;
         }
 
         /// <summary>Forgets every series, keeping the capacity.</summary>

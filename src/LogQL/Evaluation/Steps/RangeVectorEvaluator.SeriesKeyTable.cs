@@ -15,7 +15,7 @@ internal sealed partial class RangeVectorEvaluator
     /// series (a parser's labels), a label set kept per series survived every collection of its slice's loading (copied
     /// on each promotion, then reclaimed only by full collections): the collector's work grew with the slice.
     /// The pairs' chunks are given to the query's shelf whenever the table empties and taken from it when the table grows,
-    /// so the tables of a query (every worker's log and both origin tables, kept between slices) share the chunks
+    /// so the tables of a query (every worker's log and the origin table, kept between slices) share the chunks
     /// of those in use at once instead of each keeping the largest array it ever needed.
     /// </summary>
     private sealed class SeriesKeyTable(QueryMemoryBudget? memory, ArrayShelf shelf)

@@ -7,8 +7,8 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 /// </content>
 internal sealed partial class RangeVectorEvaluator
 {
-    /// <summary>Samples counted in windows <c>[FirstStep, EndStep)</c>.</summary>
-    private record struct Run(int FirstStep, int EndStep, long Count);
+    /// <summary>Samples counted in windows <c>[FirstStep, EndStep)</c>, the first of them at <c>FirstTimestamp</c>.</summary>
+    private record struct Run(int FirstStep, int EndStep, long Count, long FirstTimestamp);
 
     /// <summary>
     /// What one worker read in a slice, in flat arrays: its records (a sample, or for count-only functions a run of
@@ -319,7 +319,7 @@ internal sealed partial class RangeVectorEvaluator
 
             lastRecord = RecordSegment.Count;
             RecordSegment.Add(segment, memory);
-            Runs.Add(new Run(firstStep, endStep, 1), memory);
+            Runs.Add(new Run(firstStep, endStep, 1, ts), memory);
             Note(segment, firstStep, endStep, ts);
         }
 

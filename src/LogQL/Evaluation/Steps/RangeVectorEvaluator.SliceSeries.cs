@@ -30,8 +30,17 @@ internal sealed partial class RangeVectorEvaluator
 
         public int[] EndStep { get; private set; } = [];
 
-        /// <summary>Series ids by first step, first sample, then labels.</summary>
-        public int[] Order { get; private set; } = [];
+        /// <summary>
+        /// The series ids in the order they become active at the steps: each time a run of non-empty windows begins, by the
+        /// run's first step, first step and sample of the run in the query (a run carried from an earlier slice began
+        /// there), then labels. A series that pauses within the slice appears once per run.
+        /// </summary>
+        public int[] Activations { get; private set; } = [];
+
+        /// <summary>The step at which each of <see cref="Activations"/> becomes active.</summary>
+        public int[] ActivationStep { get; private set; } = [];
+
+        public int ActivationCount { get; private set; }
 
         public long[] Timestamps { get; private set; } = [];
 
@@ -40,7 +49,8 @@ internal sealed partial class RangeVectorEvaluator
         private QueryMemoryBudget? _memory;
         private ArrayShelf? _shelf;
         private long _reserved;
-        // The logs the slice was gathered from, and where each series' full labels lie in them (until they are released).
+        // The logs the slice is gathered from, and where each series' full labels lie in them: only while it is built, as
+        // the logs are emptied once it is.
         private SliceLog[] _logs = [];
         private int[] _keyLog = [];
         private int[] _keyLocal = [];
@@ -90,17 +100,19 @@ internal sealed partial class RangeVectorEvaluator
             return (from, to);
         }
 
-        /// <summary>Each series' first step and first sample, from the slice where it began.</summary>
+        /// <summary>The first step and first sample of each series' last run of non-empty windows, from the slice where it began.</summary>
         public (int Step, long Timestamp)[] Origin { get; private set; } = [];
 
         /// <summary>Whether some series carries an error that fails the query (checked per series, not per step).</summary>
         public bool AnyFails { get; private set; }
 
-        /// <summary>Each series' place among the slice's series by origin then labels: the order of a step's samples.</summary>
-        public int[] Rank { get; private set; } = [];
-
+        /// <summary>
+        /// Gathers the series the workers' <paramref name="logs"/> met in the slice whose windows are <paramref name="cells"/>.
+        /// <paramref name="origins"/> tells where the runs of non-empty windows at the previous slice's last step began, and
+        /// then where those at this slice's last step did (nothing when <paramref name="last"/>, the query's last slice).
+        /// </summary>
         public static SliceSeries Build(SliceLog[] logs, bool countOnly, int seriesLimit, QueryMemoryBudget? memory,
-            OriginTable origins, ArrayShelf shelf, LabelProjection? projection)
+            OriginTable origins, ArrayShelf shelf, LabelProjection? projection, WindowCells cells, bool last)
         {
             // Number the series across workers, in worker order then first sight. Sized for the workers' series up
             // front: with many series, growing by doubling would leave a trail of large arrays behind each slice.
@@ -178,8 +190,6 @@ internal sealed partial class RangeVectorEvaluator
                         _cursorB = shelf.Take<int>(n),
                         _counts = countOnly ? shelf.Take<long>(n) : [],
                         Origin = shelf.Take<(int Step, long Timestamp)>(n),
-                        Rank = shelf.Take<int>(n),
-                        Order = shelf.Take<int>(n),
                     };
                 }
                 catch
@@ -189,8 +199,15 @@ internal sealed partial class RangeVectorEvaluator
                     throw;
                 }
 
-                result.Fill(logs, localToGlobal, origins, countOnly, total);
+                result.Fill(logs, localToGlobal, origins, countOnly, total, cells);
                 result.NameSeries(projection);
+                result.KeepOrigins(origins, cells, last);
+
+                // The series' pairs go with the logs: nothing reads them past this point.
+                result._logs = [];
+                shelf.Put(result._keyLog);
+                shelf.Put(result._keyLocal);
+                result._keyLog = result._keyLocal = [];
                 return result;
             }
             catch
@@ -218,11 +235,35 @@ internal sealed partial class RangeVectorEvaluator
             }
         }
 
-        /// <summary>The sorted pairs of series <paramref name="id"/>'s labels; only while the slice's logs are not released.</summary>
-        public ReadOnlySpan<LabelPair> KeyOf(int id) => _logs[_keyLog[id]].SeriesKey(_keyLocal[id]);
+        /// <summary>The sorted pairs of series <paramref name="id"/>'s labels, while the slice is built.</summary>
+        private ReadOnlySpan<LabelPair> KeyOf(int id) => _logs[_keyLog[id]].SeriesKey(_keyLocal[id]);
 
-        /// <summary>The hash of series <paramref name="id"/>'s labels; only while the slice's logs are not released.</summary>
-        public int HashOf(int id) => _logs[_keyLog[id]].SeriesHash(_keyLocal[id]);
+        /// <summary>The hash of series <paramref name="id"/>'s labels, while the slice is built.</summary>
+        private int HashOf(int id) => _logs[_keyLog[id]].SeriesHash(_keyLocal[id]);
+
+        /// <summary>
+        /// Replaces <paramref name="origins"/> with where the runs of non-empty windows in this slice's last step began (in
+        /// this slice or an earlier one): the runs that go on into the next slice's first step keep their place there, as in
+        /// one slice. No other series is remembered: one that pauses starts a new run when it comes back, wherever the
+        /// slices end.
+        /// </summary>
+        private void KeepOrigins(OriginTable origins, WindowCells cells, bool last)
+        {
+            origins.Clear();
+            if (last)
+            {
+                return;
+            }
+
+            for (var id = 0; id < Count; id++)
+            {
+                // A series' windows end at the slice's end only when its last step's window holds a sample.
+                if (EndStep[id] >= cells.SliceEnd)
+                {
+                    origins.Add(KeyOf(id), HashOf(id), Origin[id]);
+                }
+            }
+        }
 
         /// <summary>
         /// Gives each series the labels the steps hand on: projected when the aggregation above reads only some, unless a
@@ -236,13 +277,14 @@ internal sealed partial class RangeVectorEvaluator
             }
         }
 
-        private void Fill(SliceLog[] logs, int[][] localToGlobal, OriginTable origins, bool countOnly, int total)
+        private void Fill(SliceLog[] logs, int[][] localToGlobal, OriginTable origins, bool countOnly, int total, WindowCells cells)
         {
             var n = Count;
             var shelf = _shelf!;
             var firstTimestamp = shelf.Take<long>(n);
             var segments = shelf.Take<int>(n);
-            var keys = shelf.Take<SeriesOrderKey>(n);
+            var keys = Array.Empty<SeriesOrderKey>();
+            var activationSeries = Array.Empty<int>();
             try
             {
                 FirstStep.AsSpan(0, n).Fill(int.MaxValue);
@@ -282,19 +324,23 @@ internal sealed partial class RangeVectorEvaluator
                 RankSharedSegments(logs, localToGlobal, segments, n);
                 Gather(logs, localToGlobal, segments, n, total, countOnly);
 
-                // Deterministic whatever the load order and slicing: by first step in the slice, then by first step and
-                // first sample in the query (a series carried from an earlier slice began there), then labels.
+                // Deterministic whatever the load order and slicing: a step's samples come in the order their series' current
+                // runs of non-empty windows began (step, then first sample), then labels. A run that goes on from the previous
+                // slice's last step into this one's first began where the previous slice said; any other run begins here.
+                // Only runs are remembered across slices, never series that paused, so nothing is forgotten.
                 var firstStep = FirstStep;
                 var origin = Origin;
-                var carried = false;
+                var resumes = FindResumes(cells, countOnly);
+                var events = n + resumes.Count;
+                keys = shelf.Take<SeriesOrderKey>(events);
+                activationSeries = shelf.Take<int>(events);
                 for (var i = 0; i < n; i++)
                 {
                     var key = KeyOf(i);
                     AnyFails |= ErrorLabels.FailsQuery(key);
-                    if (origins.Count > 0 && origins.TryGet(key, HashOf(i), out var earlier))
+                    if (firstStep[i] == cells.SliceStart && origins.Count > 0 && origins.TryGet(key, HashOf(i), out var earlier))
                     {
                         origin[i] = earlier;
-                        carried = true;
                     }
                     else
                     {
@@ -302,34 +348,33 @@ internal sealed partial class RangeVectorEvaluator
                     }
 
                     keys[i] = new SeriesOrderKey(firstStep[i], origin[i].Step, origin[i].Timestamp);
+                    activationSeries[i] = i;
                 }
 
-                var order = Order;
-                SortByKeyThenLabels(keys, this, order, n, _shelf!);
-                var rank = Rank;
-                if (carried)
+                // In time order per series, so each series' origin ends as its last run's.
+                for (var r = 0; r < resumes.Count; r++)
                 {
-                    // A series that began in an earlier slice can rank before one that began earlier in this slice.
-                    for (var i = 0; i < n; i++)
-                    {
-                        keys[i] = new SeriesOrderKey(0, origin[i].Step, origin[i].Timestamp);
-                    }
-
-                    // The slice's order is kept; the rank order is sorted in the rank array's place, then inverted into it.
-                    var byOrigin = _shelf!.Take<int>(n);
-                    SortByKeyThenLabels(keys, this, byOrigin, n, _shelf!);
-                    for (var i = 0; i < n; i++)
-                    {
-                        rank[byOrigin[i]] = i;
-                    }
-
-                    _shelf!.Put(byOrigin);
-                    return;
+                    var (step, timestamp, id) = resumes[r];
+                    keys[n + r] = new SeriesOrderKey(step, step, timestamp);
+                    activationSeries[n + r] = id;
+                    origin[id] = (step, timestamp);
                 }
 
-                for (var i = 0; i < n; i++)
+                if (resumes.Count > 0)
                 {
-                    rank[order[i]] = i;
+                    var bytes = resumes.Count * 8L;
+                    _memory?.Reserve(bytes);
+                    _reserved += bytes;
+                }
+
+                var order = Activations = shelf.Take<int>(events);
+                var activationStep = ActivationStep = shelf.Take<int>(events);
+                ActivationCount = events;
+                SortByKeyThenLabels(keys, this, activationSeries, order, events, shelf);
+                for (var i = 0; i < events; i++)
+                {
+                    order[i] = activationSeries[order[i]];
+                    activationStep[i] = keys[i].FirstStep;
                 }
             }
             finally
@@ -337,15 +382,72 @@ internal sealed partial class RangeVectorEvaluator
                 shelf.Put(firstTimestamp);
                 shelf.Put(segments);
                 shelf.Put(keys);
+                shelf.Put(activationSeries);
             }
         }
 
         /// <summary>
-        /// Fills <paramref name="order"/> with the first <paramref name="n"/> series ids ordered by <paramref name="keys"/>
-        /// (which it reorders), ties by labels: sorting on plain keys and comparing labels only within runs of equal keys
-        /// keeps the sort cheap when every line is a series.
+        /// Where series pause within the slice and come back: for each step whose window is empty between two that are not,
+        /// the step after it and the first sample there, per series in time order. Consecutive samples further apart than
+        /// a range are the only candidates, so this costs a comparison per sample.
         /// </summary>
-        private static void SortByKeyThenLabels(SeriesOrderKey[] keys, SliceSeries names, int[] order, int n, ArrayShelf shelf)
+        private List<(int Step, long Timestamp, int Series)> FindResumes(WindowCells cells, bool countOnly)
+        {
+            var resumes = new List<(int Step, long Timestamp, int Series)>();
+            for (var id = 0; id < Count; id++)
+            {
+                var from = _start[id];
+                var to = _start[id + 1];
+                if (countOnly)
+                {
+                    // Runs by first step; a run beginning past every earlier run's end follows an empty window.
+                    var covered = to > from ? _byFirst[from].EndStep : 0;
+                    for (var r = from + 1; r < to; r++)
+                    {
+                        var run = _byFirst[r];
+                        if (run.FirstStep > covered)
+                        {
+                            var timestamp = run.FirstTimestamp;
+                            while (r + 1 < to && _byFirst[r + 1].FirstStep == run.FirstStep)
+                            {
+                                timestamp = Math.Min(timestamp, _byFirst[++r].FirstTimestamp);
+                                covered = Math.Max(covered, _byFirst[r].EndStep);
+                            }
+
+                            resumes.Add((run.FirstStep, timestamp, id));
+                        }
+
+                        covered = Math.Max(covered, run.EndStep);
+                    }
+
+                    continue;
+                }
+
+                for (var j = from + 1; j < to; j++)
+                {
+                    // A window empty between two samples lies a range after the first and before the second.
+                    if (Timestamps[j] - Timestamps[j - 1] > cells.Range)
+                    {
+                        cells.MoveTo(Timestamps[j - 1]);
+                        var covered = cells.EndStep;
+                        cells.MoveTo(Timestamps[j]);
+                        if (cells.FirstStep > covered)
+                        {
+                            resumes.Add((cells.FirstStep, Timestamps[j], id));
+                        }
+                    }
+                }
+            }
+
+            return resumes;
+        }
+
+        /// <summary>
+        /// Fills <paramref name="order"/> with the first <paramref name="n"/> indices of <paramref name="keys"/> in their order
+        /// (it reorders the keys), ties by the labels of the series <paramref name="seriesOf"/> gives each: sorting on plain
+        /// keys and comparing labels only within runs of equal keys keeps the sort cheap when every line is a series.
+        /// </summary>
+        private static void SortByKeyThenLabels(SeriesOrderKey[] keys, SliceSeries names, int[] seriesOf, int[] order, int n, ArrayShelf shelf)
         {
             for (var i = 0; i < n; i++)
             {
@@ -364,7 +466,7 @@ internal sealed partial class RangeVectorEvaluator
 
                 if (end - start > 1)
                 {
-                    byLabels ??= new SeriesLabelOrder(names);
+                    byLabels ??= new SeriesLabelOrder(names, seriesOf);
                     Array.Sort(order, start, end - start, byLabels);
                 }
 
@@ -570,6 +672,12 @@ internal sealed partial class RangeVectorEvaluator
             shelf.Put(fill);
         }
 
+        /// <summary>Runs by their series' labels, for ties of <see cref="SeriesOrderKey"/>.</summary>
+        private sealed class SeriesLabelOrder(SliceSeries names, int[] seriesOf) : IComparer<int>
+        {
+            public int Compare(int x, int y) => LabelOrder.Compare(names.KeyOf(seriesOf[x]), names.KeyOf(seriesOf[y]));
+        }
+
         /// <summary>Gives the slice's arrays back to the shelf; the series must not be read afterwards.</summary>
         public void Release()
         {
@@ -590,9 +698,9 @@ internal sealed partial class RangeVectorEvaluator
             _keyLog = _keyLocal = [];
             shelf.Put(FirstStep);
             shelf.Put(EndStep);
-            shelf.Put(Order);
+            shelf.Put(Activations);
+            shelf.Put(ActivationStep);
             shelf.Put(Origin);
-            shelf.Put(Rank);
             shelf.Put(_start);
             shelf.Put(_cursorA);
             shelf.Put(_cursorB);
@@ -601,7 +709,8 @@ internal sealed partial class RangeVectorEvaluator
             Values = [];
             _byFirst = _byEnd = [];
             Labels = [];
-            FirstStep = EndStep = Order = Rank = _start = _cursorA = _cursorB = [];
+            FirstStep = EndStep = Activations = ActivationStep = _start = _cursorA = _cursorB = [];
+            ActivationCount = 0;
             Origin = [];
             _counts = [];
             Count = 0;
@@ -638,7 +747,7 @@ internal sealed partial class RangeVectorEvaluator
         }
     }
 
-    /// <summary>Where a series goes among a slice's: its first step in the slice, then its first step and sample in the query.</summary>
+    /// <summary>Where a run of non-empty windows goes among a slice's: its first step in the slice, then its first step and sample in the query.</summary>
     private readonly record struct SeriesOrderKey(int FirstStep, int OriginStep, long OriginTimestamp) : IComparable<SeriesOrderKey>
     {
         public int CompareTo(SeriesOrderKey other)
@@ -651,12 +760,6 @@ internal sealed partial class RangeVectorEvaluator
 
             return c != 0 ? c : OriginTimestamp.CompareTo(other.OriginTimestamp);
         }
-    }
-
-    /// <summary>Series ids by their labels, for ties of <see cref="SeriesOrderKey"/>.</summary>
-    private sealed class SeriesLabelOrder(SliceSeries names) : IComparer<int>
-    {
-        public int Compare(int x, int y) => LabelOrder.Compare(names.KeyOf(x), names.KeyOf(y));
     }
 
     private sealed class RunComparer(bool byEnd) : IComparer<Run>

@@ -11,8 +11,10 @@ namespace LokiSharp.LogQL.Evaluation.Steps;
 /// worker), each worker appending samples to flat arrays; then every series' samples are gathered and each step's
 /// window <c>(t − offset − range, t − offset]</c> is computed per series, whole. Count-only functions keep only how
 /// many samples fall into each run of windows; other functions fold each window's samples in time order (ties
-/// between cursors by the labels of their first sample in the series, then cursor order), so results never depend
-/// on how many workers loaded them.
+/// between cursors by the labels of their first sample in the series, then cursor order). A step's samples go on in the
+/// order their series' current runs of non-empty windows began (step, first sample, then labels), which needs only the
+/// runs going on across a slice's end to be remembered; so results depend neither on how many workers loaded them nor
+/// on where the slices end.
 /// <c>absent_over_time</c> emits its single sample on empty steps. The slice's columns are reserved in the query's
 /// <see cref="QueryMemoryBudget"/> as they grow and released with the slice, so a slice too large for it fails the
 /// query rather than the process.
@@ -34,9 +36,6 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     // Within a cursor, the projection (from the share of the slice's time read) counts once a worker met this fraction
     // (one in so many) of its limit.
     private const int EarlyRestartEvidence = 16;
-    // How many series' first appearances are remembered across slices for series that pause (beyond that, only for
-    // series still in their windows at a slice's end), so the order of a step's samples does not depend on slicing.
-    private const int OriginsKeptForPausedSeries = 10_000;
 
     private readonly Func<long, long, IReadOnlyList<ISampleCursor>> _select;
     // The range aggregation's grouping, null without one.
@@ -50,11 +49,10 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     private readonly long _maxSliceSteps;
     private readonly int _targetSeries;
     private long _sliceSteps;
-    private OriginTable _origins;
-    private OriginTable _spareOrigins;
+    // Where the runs of non-empty windows at the last slice's end began.
+    private readonly OriginTable _origins;
     // The kept labels of the aggregation above, or null when the steps hand on whole label sets.
     private readonly LabelProjection? _projection;
-    private bool _keepPausedOrigins = true;
     private readonly long _lastNs;
     private readonly long _range;
     private readonly long _offset;
@@ -109,7 +107,6 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         int targetSeries = 100_000, IEnumerable<string>? keptLabels = null)
     {
         _origins = new OriginTable(memory, _shelf);
-        _spareOrigins = new OriginTable(memory, _shelf);
         _projection = keptLabels is null || absentLabels is not null ? null : new LabelProjection(keptLabels);
         _targetSeries = Math.Max(1, targetSeries);
         _memory = memory;
@@ -170,16 +167,21 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         // Loki truncates both parts to milliseconds separately.
         timestampMs = (rangeEnd / 1_000_000) + (_offset / 1_000_000);
         var series = _series;
-        var order = series.Order;
-        while (_nextSeries < series.Count && series.FirstStep[order[_nextSeries]] <= step)
+
+        // Every run becoming active now began after those already active, so it goes last: the active series stay in the
+        // order their runs began.
+        var activations = series.Activations;
+        var activationStep = series.ActivationStep;
+        while (_nextSeries < series.ActivationCount && activationStep[_nextSeries] <= step)
         {
-            Activate(series.Rank, order[_nextSeries++]);
+            _active.Add(activations[_nextSeries++]);
         }
 
         var kept = 0;
         for (var i = 0; i < _active.Count; i++)
         {
             var id = _active[i];
+            var live = false;
             if (_countOnly)
             {
                 var count = series.CountAt(id, step);
@@ -187,6 +189,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
                 {
                     _vector.Add(new VectorSample(series.Labels[id], timestampMs, _countValue!(count, _rangeSeconds)));
                     _vectorSeries.Add(id);
+                    live = true;
                 }
             }
             else
@@ -204,10 +207,12 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
 
                     _vector.Add(new VectorSample(series.Labels[id], timestampMs, _accumulator.Result()));
                     _vectorSeries.Add(id);
+                    live = true;
                 }
             }
 
-            if (series.EndStep[id] > step + 1)
+            // An empty window ends the series' run; when it comes back, its next run is activated anew.
+            if (live && series.EndStep[id] > step + 1)
             {
                 _active[kept++] = id;
             }
@@ -238,35 +243,6 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         return true;
     }
 
-    /// <summary>
-    /// Adds a series to the active ones, kept in rank order (where it first appeared in the query): a series starting
-    /// now goes last, one that paused across slices back to its place.
-    /// </summary>
-    private void Activate(int[] rank, int id)
-    {
-        if (_active.Count == 0 || rank[_active[^1]] < rank[id])
-        {
-            _active.Add(id);
-            return;
-        }
-
-        int low = 0, high = _active.Count;
-        while (low < high)
-        {
-            var mid = (low + high) >>> 1;
-            if (rank[_active[mid]] < rank[id])
-            {
-                low = mid + 1;
-            }
-            else
-            {
-                high = mid;
-            }
-        }
-
-        _active.Insert(low, id);
-    }
-
     public override void Dispose()
     {
         DisposeCursors();
@@ -284,7 +260,6 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         }
 
         _origins.Release();
-        _spareOrigins.Release();
         _shelf.Empty();
     }
 
