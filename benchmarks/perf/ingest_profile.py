@@ -8,12 +8,14 @@ ingest:   pushes /tmp/perfdata-<mb> with perf.py's own 4-connection client and p
 classify: splits a `perf record -g` profile of the server into write-path stages. Each sample goes to the stage of the
           frame nearest its leaf that names one (so time in the kernel or CoreLib called from the WAL counts as WAL),
           JIT and runtime-native leaves go to their own rows, and the rest is listed by leaf.
+ab-summary: summarises the runs ingest-ab.sh wrote: per build, and per pair (B minus A).
 """
 import argparse
 import collections
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -164,6 +166,27 @@ def classify(args):
     print(f"samples: {total}")
 
 
+def ab_summary(args):
+    runs = [json.loads(line) for line in open(args.runs) if line.strip()]
+    by_build = collections.defaultdict(dict)
+    for r in runs:
+        by_build[r["build"]][r["pair"]] = r
+    for build in sorted(by_build):
+        cpu = [r["run"]["ingest_cpu_s_per_gb"] for r in by_build[build].values()]
+        rss = [r["run"]["rss_after_ingest_mb"] for r in by_build[build].values()]
+        load = [r["load1"] for r in by_build[build].values()]
+        print(f"{build}: n={len(cpu)} CPU-s/GB median {statistics.median(cpu):.2f} mean {statistics.mean(cpu):.2f} "
+              f"range {min(cpu):.2f}-{max(cpu):.2f}; RSS {min(rss)}-{max(rss)} MB; load {min(load):.1f}-{max(load):.1f}")
+    pairs = sorted(set(by_build["A"]) & set(by_build["B"]))
+    if pairs:
+        diffs = [by_build["B"][p]["run"]["ingest_cpu_s_per_gb"] - by_build["A"][p]["run"]["ingest_cpu_s_per_gb"]
+                 for p in pairs]
+        median_a = statistics.median(by_build["A"][p]["run"]["ingest_cpu_s_per_gb"] for p in pairs)
+        print(f"B - A over {len(pairs)} pairs: median {statistics.median(diffs):+.2f} CPU-s/GB "
+              f"({100 * statistics.median(diffs) / median_a:+.1f}% of A's median), mean {statistics.mean(diffs):+.2f}; "
+              f"B cheaper in {sum(d < 0 for d in diffs)} of {len(pairs)}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -176,8 +199,10 @@ def main():
     c = sub.add_parser("classify")
     c.add_argument("data")
     c.add_argument("--top", type=int, default=20)
+    s = sub.add_parser("ab-summary")
+    s.add_argument("runs", help="the JSON lines ingest-ab.sh wrote")
     args = ap.parse_args()
-    ingest(args) if args.cmd == "ingest" else classify(args)
+    {"ingest": ingest, "classify": classify, "ab-summary": ab_summary}[args.cmd](args)
 
 
 if __name__ == "__main__":
