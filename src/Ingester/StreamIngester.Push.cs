@@ -346,18 +346,7 @@ public sealed partial class StreamIngester
                     stream.Open.StartRun();
                 }
 
-                foreach (var entry in admitted.Entries)
-                {
-                    var line = batch.Bytes(entry.LineStart, entry.LineLength);
-                    if (entry.Shared >= 0)
-                    {
-                        stream.Open.AppendEncoded(entry.TimestampNs, line, PushValidator.SharedEncodingAt(entry.Shared), recordId, walSegment, now, builder);
-                    }
-                    else
-                    {
-                        stream.Open.Append(entry.TimestampNs, line, entry.Metadata, recordId, walSegment, now, builder);
-                    }
-                }
+                stream.Open.AppendPush(batch, admitted.Entries, recordId, walSegment, now, builder);
 
                 // What the head now holds, structured metadata included (a flush releases the same amount).
                 held = stream.Open.RawBytes - before;

@@ -1,5 +1,7 @@
 using System.Text;
+using LokiSharp.Ingester.Distribution;
 using LokiSharp.Ingester.Head;
+using LokiSharp.Ingester.Push;
 using LokiSharp.Storage.Chunks;
 using LokiSharp.Storage.Codecs;
 
@@ -67,5 +69,56 @@ public sealed class HeadRunTests
 
         block.Seal(builder);
         Assert.Equal(1, block.TailsOrderedByRuns);
+    }
+
+    [Fact]
+    public void A_push_appended_at_once_leaves_the_block_as_its_entries_appended_one_by_one()
+    {
+        // Pushes of entries with their own metadata and with a shared array's, stepping back in time, into parts of 4 KB so
+        // that tails are compressed in the middle of a push: parts, record ids, WAL segment, times and sizes must be alike.
+        var rng = new Random(8);
+        var (byPush, byEntry) = (new HeadBlock(4096, null), new HeadBlock(4096, null));
+        using var builder = new ChunkBuilder(ChunkEncoding.Snappy);
+        for (var push = 1; push <= 12; push++)
+        {
+            using var batch = new PushBatch();
+            batch.BeginStream("{app=\"web\"}");
+            var entries = new List<ValidatedEntry>();
+            var count = 1 + rng.Next(60);
+            for (var i = 0; i < count; i++)
+            {
+                var timestamp = 1_000_000 + (push * 100) + rng.Next(-150, 100);
+                batch.AddEntry(timestamp, $"push {push} entry {i} {new string('x', rng.Next(120))}");
+                var added = batch.Entries[^1];
+                entries.Add(rng.Next(3) == 0
+                    ? new ValidatedEntry(timestamp, added.LineStart, added.LineLength, [new("trace_id", $"t{rng.Next(1000)}")])
+                    : new ValidatedEntry(timestamp, added.LineStart, added.LineLength, [], rng.Next(PushValidator.SharedCount)));
+            }
+
+            var (record, segment, now) = (push * 3L, 40L - push, push * 1000L);
+            byPush.StartRun();
+            byPush.AppendPush(batch, entries, record, segment, now, builder);
+            byEntry.StartRun();
+            foreach (var entry in entries)
+            {
+                var line = batch.Bytes(entry.LineStart, entry.LineLength);
+                if (entry.Shared >= 0)
+                {
+                    byEntry.AppendEncoded(entry.TimestampNs, line, PushValidator.SharedEncodingAt(entry.Shared), record, segment, now, builder);
+                }
+                else
+                {
+                    byEntry.Append(entry.TimestampNs, line, entry.Metadata, record, segment, now, builder);
+                }
+            }
+        }
+
+        Assert.True(byEntry.Parts.Count > 3, $"{byEntry.Parts.Count} parts");
+        byPush.Seal(builder);
+        byEntry.Seal(builder);
+        Assert.Equal(byEntry.Parts.Select(p => Convert.ToHexString(p.Load())), byPush.Parts.Select(p => Convert.ToHexString(p.Load())));
+        Assert.Equal(byEntry.RecordIds, byPush.RecordIds);
+        Assert.Equal((byEntry.EntryCount, byEntry.RawBytes, byEntry.MinTimestamp, byEntry.MaxTimestamp, byEntry.OldestWalSegment, byEntry.CreatedAt),
+            (byPush.EntryCount, byPush.RawBytes, byPush.MinTimestamp, byPush.MaxTimestamp, byPush.OldestWalSegment, byPush.CreatedAt));
     }
 }

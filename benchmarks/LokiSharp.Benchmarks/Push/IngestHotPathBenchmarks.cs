@@ -2,7 +2,6 @@ using BenchmarkDotNet.Attributes;
 using LokiSharp.Ingester.Distribution;
 using LokiSharp.LoadTest;
 using LokiSharp.Storage.Chunks;
-using LokiSharp.Storage.Codecs;
 using LokiSharp.Storage.ContentIndex;
 
 namespace LokiSharp.Benchmarks.Push;
@@ -37,7 +36,7 @@ public class IngestHotPathBenchmarks
 
         _filter = new NGramFilterBuilder();
         // Sized as a chunk builder sizes it for a default block (256 KiB, filters at 3%).
-        _blockFilter = ChunkBuilder.NewFilterBuilder(ChunkEncoding.Snappy, 256 * 1024, 0.03);
+        _blockFilter = ChunkBuilder.NewFilterBuilder(256 * 1024, 0.03);
     }
 
     [GlobalCleanup]

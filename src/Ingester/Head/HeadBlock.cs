@@ -1,6 +1,9 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using LokiSharp.Ingester.Distribution;
+using LokiSharp.Ingester.Push;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.Storage.Chunks;
 
@@ -115,34 +118,72 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     public void Append(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> metadata, long recordId, long walSegment, long now,
         ChunkBuilder builder)
     {
-        var writer = _scratch ??= new ArrayBufferWriter<byte>(256);
-        writer.ResetWrittenCount();
-        StructuredMetadata.Encode(writer, metadata);
-        AppendEncoded(timestamp, line, writer.WrittenSpan, recordId, walSegment, now, builder);
+        NoteSource(recordId, walSegment, now);
+        AppendToTail(timestamp, line, Encode(metadata), builder);
     }
 
     /// <summary>Appends one entry whose metadata is already in the chunk encoding (WAL replay).</summary>
     public void AppendEncoded(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<byte> encodedMetadata, long recordId, long walSegment, long now,
         ChunkBuilder builder)
     {
+        NoteSource(recordId, walSegment, now);
+        AppendToTail(timestamp, line, encodedMetadata, builder);
+    }
+
+    /// <summary>
+    /// Appends a push's entries of this stream in their order, as appending them one at a time would (an entry with a shared
+    /// metadata array takes its encoding as it is): the record, WAL segment and time they share are noted once.
+    /// </summary>
+    public void AppendPush(PushBatch batch, List<ValidatedEntry> entries, long recordId, long walSegment, long now, ChunkBuilder builder)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        NoteSource(recordId, walSegment, now);
+        foreach (ref readonly var entry in CollectionsMarshal.AsSpan(entries))
+        {
+            var line = batch.Bytes(entry.LineStart, entry.LineLength);
+            AppendToTail(entry.TimestampNs, line, entry.Shared >= 0 ? PushValidator.SharedEncodingAt(entry.Shared) : Encode(entry.Metadata), builder);
+        }
+    }
+
+    // The metadata in the chunk encoding, in this thread's scratch (valid until the next call).
+    private static ReadOnlySpan<byte> Encode(ReadOnlySpan<LabelPair> metadata)
+    {
+        var writer = _scratch ??= new ArrayBufferWriter<byte>(256);
+        writer.ResetWrittenCount();
+        StructuredMetadata.Encode(writer, metadata);
+        return writer.WrittenSpan;
+    }
+
+    // What entries about to be appended share: the WAL record holding them, its segment, the time of the append.
+    private void NoteSource(long recordId, long walSegment, long now)
+    {
+        if (IsEmpty)
+        {
+            CreatedAt = now;
+        }
+
+        OldestWalSegment = Math.Min(OldestWalSegment, walSegment);
+        // A push appends all its entries of a stream under one lock, so a record's id arrives as one run.
+        if (recordId > 0 && (_recordCount == 0 || _lastRecordId != recordId))
+        {
+            var delta = recordId - _lastRecordId;
+            Varint.Write(_recordIds, Varint.ZigZag(delta));
+            _lastRecordId = recordId;
+            _recordCount++;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AppendToTail(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<byte> encodedMetadata, ChunkBuilder builder)
+    {
         var size = line.Length + encodedMetadata.Length;
         if (EntryHeader + size > _segment.Length - _segmentUsed)
         {
-            if (_segment.Length > 0)
-            {
-                _tailEnds.Add(_segmentUsed);
-            }
-
-            // Contents undefined: every byte a reader can see is written before it is referenced.
-            _segment = SegmentPool.Shared.Rent(Math.Max(Math.Clamp(_segment.Length * 2, MinSegmentSize, MaxSegmentSize), EntryHeader + size));
-            _segmentUsed = 0;
-            if (_tailSegments.Count == 0)
-            {
-                _tailStart = 0;
-            }
-
-            _tailSegments.Add(_segment);
-            tails?.Add(_segment.Length);
+            NextSegment(size);
         }
 
         var stepsBack = _tailCount > 0 && timestamp < _tailLast;
@@ -164,22 +205,8 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         _segmentUsed += EntryHeader + size;
         _tailBytes += size;
         RawBytes += size;
-        if (EntryCount == 1)
-        {
-            CreatedAt = now;
-        }
-
         MinTimestamp = Math.Min(MinTimestamp, timestamp);
         MaxTimestamp = Math.Max(MaxTimestamp, timestamp);
-        OldestWalSegment = Math.Min(OldestWalSegment, walSegment);
-        // A push appends all its entries of a stream under one lock, so a record's id arrives as one run.
-        if (recordId > 0 && (_recordCount == 0 || _lastRecordId != recordId))
-        {
-            var delta = recordId - _lastRecordId;
-            Varint.Write(_recordIds, Varint.ZigZag(delta));
-            _lastRecordId = recordId;
-            _recordCount++;
-        }
 
         // Past the ingester's tail budget, a tail of a quarter part is compressed early, so the first fill of many
         // streams does not hold every tail near the part size at once (the shared counter is read only past a quarter).
@@ -187,6 +214,26 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         {
             CompressTail(builder);
         }
+    }
+
+    // A segment with room for an entry of size bytes after its header becomes the current one.
+    private void NextSegment(int size)
+    {
+        if (_segment.Length > 0)
+        {
+            _tailEnds.Add(_segmentUsed);
+        }
+
+        // Contents undefined: every byte a reader can see is written before it is referenced.
+        _segment = SegmentPool.Shared.Rent(Math.Max(Math.Clamp(_segment.Length * 2, MinSegmentSize, MaxSegmentSize), EntryHeader + size));
+        _segmentUsed = 0;
+        if (_tailSegments.Count == 0)
+        {
+            _tailStart = 0;
+        }
+
+        _tailSegments.Add(_segment);
+        tails?.Add(_segment.Length);
     }
 
     /// <summary>

@@ -73,18 +73,19 @@ public sealed class ChunkBuilder : IDisposable
         _filterRatio = contentFilterRatio;
         if (contentFilterRatio > 0)
         {
-            _filter = NewFilterBuilder(encoding, targetBlockSize, contentFilterRatio);
+            _filter = NewFilterBuilder(targetBlockSize, contentFilterRatio);
         }
     }
 
     /// <summary>
-    /// A filter builder whose scratches are as large as the filters of a block of the target size that did not compress
-    /// at all (twice that uncompressed, where the block's own columns can take it past the next power of two): a larger
-    /// block (a long last line) may get smaller filters than its budget, never wrong ones.
+    /// A filter builder whose scratches are as large as the filters of a block of twice the target size that did not
+    /// compress at all: a block is cut once its lines pass the target, its timestamp and length columns can take its raw
+    /// bytes to about twice that (short lines), and short random lines barely compress, under any codec. A larger block
+    /// (a long last line) may get smaller filters than its budget, never wrong ones.
     /// </summary>
-    internal static NGramFilterBuilder NewFilterBuilder(ChunkEncoding encoding, int targetBlockSize, double contentFilterRatio)
+    internal static NGramFilterBuilder NewFilterBuilder(int targetBlockSize, double contentFilterRatio)
     {
-        var largestBlock = encoding == ChunkEncoding.None ? 2L * targetBlockSize : targetBlockSize;
+        var largestBlock = 2L * targetBlockSize;
         return new NGramFilterBuilder(NGramFilterBuilder.BitsForBudget((long)(largestBlock * contentFilterRatio)),
             NGramFilterBuilder.BitsForBudget(Math.Max(MinIdFilterBytes, (long)(largestBlock * contentFilterRatio * IdFilterShare))));
     }
