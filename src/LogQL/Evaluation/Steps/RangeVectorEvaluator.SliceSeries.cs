@@ -362,7 +362,9 @@ internal sealed partial class RangeVectorEvaluator
 
                 if (resumes.Count > 0)
                 {
-                    var bytes = resumes.Count * 8L;
+                    // What a resume adds to the slice while it is held: its place in the two activation columns. The keys
+                    // and the list are gone once the slice is built, as are the series' own scratch arrays.
+                    var bytes = resumes.Count * 2L * sizeof(int);
                     _memory?.Reserve(bytes);
                     _reserved += bytes;
                 }
