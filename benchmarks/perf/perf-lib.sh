@@ -11,7 +11,16 @@ perf_args() {
 }
 
 # perf_config DIR PORT: writes DIR/loki.yaml, the reference config on http PORT, grpc PORT+1 and data under DIR/data.
+# Fails when either port already has a listener (a server still shutting down from an earlier run): /ready would then
+# be answered by that server while the measured process has died on its bind.
 perf_config() {
+  local busy
+  for busy in "$2" $(($2 + 1)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$busy") 2>/dev/null; then
+      echo "port $busy is already in use: stop what listens there or pick another port" >&2
+      return 1
+    fi
+  done
   sed -e "s/http_listen_port: 3300/http_listen_port: $2/" -e "s/grpc_listen_port: 9300/grpc_listen_port: $(($2 + 1))/" \
       -e "s#path_prefix: ./data#path_prefix: $1/data#" "$(dirname "${BASH_SOURCE[0]}")/loki-perf.yaml" >"$1/loki.yaml"
 }
