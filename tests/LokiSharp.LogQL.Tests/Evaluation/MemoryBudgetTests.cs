@@ -129,6 +129,31 @@ public sealed class MemoryBudgetTests
         Assert.InRange(budget.ReservedBytes, 0, 64 * 1024);
     }
 
+    [Fact]
+    public void A_series_labels_are_counted_once()
+    {
+        // 2,000 series of 21 labels with long names shared by every series (as the index's and a parser's names are)
+        // and short values. A series holds its pairs (16 bytes each, in its key table's chunks) and its values' strings;
+        // the columns and slice arrays add about a hundred bytes a series.
+        const int streams = 2000;
+        var names = Enumerable.Range(0, 20).Select(i => "a_rather_long_label_name_shared_by_series_" + i).ToArray();
+        var source = new InMemorySampleSource();
+        long held = 0;
+        for (var s = 0; s < streams; s++)
+        {
+            var labels = LabelSet.From(names.Select(n => new LabelPair(n, "v" + s)).Append(new LabelPair("app", "a")));
+            held += labels.Count * (16 + QueryMemoryBudget.ObjectOverhead) + labels.Sum(p => 2L * p.Value.Length);
+            source.AddNs(labels, [(InMemorySampleSource.Ns(1 + (s * 0.02)), 1.0)]);
+        }
+
+        var budget = new QueryMemoryBudget(64 * Megabyte);
+        var result = (VectorResult)new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1 }, budget)
+            .Evaluate(Parse("sum(count_over_time({app=\"a\"}[1m]))"), MetricQueryParameters.Instant(InMemorySampleSource.Ns(60)));
+
+        Assert.Equal(streams, Assert.Single(result.Samples).Value);
+        Assert.InRange(budget.PeakBytes, held, 2 * held);
+    }
+
     /// <summary>A source that notes how many bytes the budget holds whenever the evaluator opens cursors (once a slice).</summary>
     private sealed class ReservedAtSelect(ISampleSource inner, QueryMemoryBudget budget) : ISampleSource
     {
