@@ -133,15 +133,15 @@ public sealed class MemoryBudgetTests
     public void A_series_labels_are_counted_once()
     {
         // 2,000 series of 21 labels with long names shared by every series (as the index's and a parser's names are)
-        // and short values. A series holds its pairs (16 bytes each, in its key table's chunks) and its values' strings;
-        // the columns and slice arrays add about a hundred bytes a series.
+        // and short values of their own. A series holds its pairs (16 bytes each, in its key table's chunks) and its
+        // values' strings; the columns and slice arrays add about a hundred bytes a series.
         const int streams = 2000;
         var names = Enumerable.Range(0, 20).Select(i => "a_rather_long_label_name_shared_by_series_" + i).ToArray();
         var source = new InMemorySampleSource();
         long held = 0;
         for (var s = 0; s < streams; s++)
         {
-            var labels = LabelSet.From(names.Select(n => new LabelPair(n, "v" + s)).Append(new LabelPair("app", "a")));
+            var labels = LabelSet.From(names.Select((n, i) => new LabelPair(n, s + "/" + i)).Append(new LabelPair("app", "a")));
             held += labels.Count * (16 + QueryMemoryBudget.ObjectOverhead) + labels.Sum(p => 2L * p.Value.Length);
             source.AddNs(labels, [(InMemorySampleSource.Ns(1 + (s * 0.02)), 1.0)]);
         }

@@ -17,9 +17,9 @@ internal sealed partial class RangeVectorEvaluator
     /// cleared when put back, so the shelf never keeps label sets alive.
     /// A shelved pair chunk stays reserved in <paramref name="memory"/>: the table that gives it up hands its reservation
     /// to the shelf, the next table to take it gets it back, and <see cref="Empty"/> releases it. The other arrays are
-    /// not counted while shelved: their owner, a slice's series, reserves its estimate of every array it will take
-    /// before it takes them, and keeps it until the slice is released; counted on the shelf too, they would be counted
-    /// twice while the next slice is built.
+    /// not counted while shelved: a slice's series, which takes them, reserves its estimate of them all while it is
+    /// built and until it is released; counted on the shelf as well, those the next slice takes would be counted twice
+    /// while it is built.
     /// </summary>
     private sealed class ArrayShelf(QueryMemoryBudget? memory)
     {
