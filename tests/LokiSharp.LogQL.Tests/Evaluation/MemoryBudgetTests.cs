@@ -1,4 +1,5 @@
 using LokiSharp.LogQL.Evaluation;
+using LokiSharp.LogQL.Labels;
 using static LokiSharp.LogQL.Tests.Evaluation.Eval;
 
 namespace LokiSharp.LogQL.Tests.Evaluation;
@@ -94,5 +95,74 @@ public sealed class MemoryBudgetTests
         var ok = (VectorResult)new MetricQueryEvaluator(source, limits, roomy).Evaluate(Parse("count_over_time({app=\"a\"}[1m])"), instant);
         Assert.Equal(2000, ok.Samples.Count);
         Assert.InRange(roomy.ReservedBytes, 2000 * 48L, 2000 * 512L);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void Pair_chunks_a_slice_gave_up_stay_counted_until_the_query_ends(int parallelism)
+    {
+        // 4,000 streams of 40 labels, each with one line in the first half hour of a two-hour query: the first slice's key
+        // tables hold 160,000 pairs, whose chunks the query keeps (on its shelf) while the next slices load.
+        const int streams = 4000;
+        var names = Enumerable.Range(0, 39).Select(i => "label" + i).ToArray();
+        var source = new InMemorySampleSource();
+        for (var s = 0; s < streams; s++)
+        {
+            var value = "v" + s;
+            source.AddNs(LabelSet.From(names.Select(n => new LabelPair(n, value)).Append(new LabelPair("app", "a"))),
+                [(InMemorySampleSource.Ns(10 + (s * 0.25)), 1.0)]);
+        }
+
+        var budget = new QueryMemoryBudget(64 * Megabyte);
+        var watched = new ReservedAtSelect(source, budget);
+        var result = (MatrixResult)new MetricQueryEvaluator(watched, new MetricQueryLimits { MaxParallelism = parallelism }, budget)
+            .Evaluate(Parse("sum(count_over_time({app=\"a\"}[1m]))"), MetricQueryParameters.Range(0, InMemorySampleSource.Ns(7200), InMemorySampleSource.Ns(60)));
+
+        Assert.Equal(streams, Assert.Single(result.Series).Points.Sum(p => p.Value));
+        Assert.True(watched.Reserved.Count >= 2, "the query ran in more than one slice");
+        const long pairBytes = streams * 40L * 16;
+        Assert.True(watched.Reserved[1] >= pairBytes,
+            $"reserved when the second slice opened its cursors: {watched.Reserved[1]} bytes, fewer than the first slice's {pairBytes} bytes of pairs");
+
+        // Once the query is done, only its result stays reserved: the shelf gave back what it held.
+        Assert.InRange(budget.ReservedBytes, 0, 64 * 1024);
+    }
+
+    [Fact]
+    public void A_series_labels_are_counted_once()
+    {
+        // 2,000 series of 21 labels with long names shared by every series (as the index's and a parser's names are)
+        // and short values of their own. A series holds its pairs (16 bytes each, in its key table's chunks) and its
+        // values' strings; the columns and slice arrays add about a hundred bytes a series.
+        const int streams = 2000;
+        var names = Enumerable.Range(0, 20).Select(i => "a_rather_long_label_name_shared_by_series_" + i).ToArray();
+        var source = new InMemorySampleSource();
+        long held = 0;
+        for (var s = 0; s < streams; s++)
+        {
+            var labels = LabelSet.From(names.Select((n, i) => new LabelPair(n, s + "/" + i)).Append(new LabelPair("app", "a")));
+            held += labels.Count * (16 + QueryMemoryBudget.ObjectOverhead) + labels.Sum(p => 2L * p.Value.Length);
+            source.AddNs(labels, [(InMemorySampleSource.Ns(1 + (s * 0.02)), 1.0)]);
+        }
+
+        var budget = new QueryMemoryBudget(64 * Megabyte);
+        var result = (VectorResult)new MetricQueryEvaluator(source, new MetricQueryLimits { MaxParallelism = 1 }, budget)
+            .Evaluate(Parse("sum(count_over_time({app=\"a\"}[1m]))"), MetricQueryParameters.Instant(InMemorySampleSource.Ns(60)));
+
+        Assert.Equal(streams, Assert.Single(result.Samples).Value);
+        Assert.InRange(budget.PeakBytes, held, 2 * held);
+    }
+
+    /// <summary>A source that notes how many bytes the budget holds whenever the evaluator opens cursors (once a slice).</summary>
+    private sealed class ReservedAtSelect(ISampleSource inner, QueryMemoryBudget budget) : ISampleSource
+    {
+        public List<long> Reserved { get; } = [];
+
+        public IReadOnlyList<ISampleCursor> Select(SampleSelection selection, CancellationToken cancellationToken)
+        {
+            Reserved.Add(budget.ReservedBytes);
+            return inner.Select(selection, cancellationToken);
+        }
     }
 }

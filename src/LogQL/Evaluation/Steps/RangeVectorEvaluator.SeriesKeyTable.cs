@@ -147,37 +147,43 @@ internal sealed partial class RangeVectorEvaluator
             // A table's first chunks are short (most queries have few series), each four times the last up to the
             // shelf's chunk length; every chunk still spans a whole chunk length of the addresses.
             var length = _chunks.Count == 0 ? FirstChunkLength : Math.Min(_chunks[^1].Length * 4, ArrayShelf.PairChunkLength);
-            var chunk = needed > ArrayShelf.PairChunkLength ? new LabelPair[needed]
-                : needed > length || length == ArrayShelf.PairChunkLength ? shelf.TakePairChunk()
-                : shelf.Take<LabelPair>(length);
-            var bytes = (long)chunk.Length * Unsafe.SizeOf<LabelPair>();
-            memory?.Reserve(bytes);
-            _pairsReserved += bytes;
+            LabelPair[] chunk;
+            if (needed > ArrayShelf.PairChunkLength)
+            {
+                memory?.Reserve((long)needed * Unsafe.SizeOf<LabelPair>());
+                chunk = new LabelPair[needed];
+            }
+            else
+            {
+                // Reserved by the shelf: a shelved chunk comes with the reservation it kept there.
+                chunk = shelf.TakePairs(needed > length ? ArrayShelf.PairChunkLength : length);
+            }
+
+            _pairsReserved += (long)chunk.Length * Unsafe.SizeOf<LabelPair>();
             _chunks.Add(chunk);
             _chunkFill.Add(0);
             return _chunks.Count - 1;
         }
 
-        // The chunks go back to the shelf (cleared, so they keep no strings alive) for whichever table grows next.
+        // The chunks go back to the shelf (cleared, so they keep no strings alive) for whichever table grows next, with
+        // their reservation: only a chunk longer than the shelf keeps (a single long key's) is released here.
         private void ReleasePairs()
         {
+            var shelved = 0L;
             for (var i = 0; i < _chunks.Count; i++)
             {
                 var chunk = _chunks[i];
                 chunk.AsSpan(0, _chunkFill[i]).Clear();
-                if (chunk.Length == ArrayShelf.PairChunkLength)
+                if (chunk.Length <= ArrayShelf.PairChunkLength)
                 {
-                    shelf.PutPairChunk(chunk);
-                }
-                else if (chunk.Length < ArrayShelf.PairChunkLength)
-                {
-                    shelf.Put(chunk, cleared: true);
+                    shelf.PutPairs(chunk);
+                    shelved += (long)chunk.Length * Unsafe.SizeOf<LabelPair>();
                 }
             }
 
             _chunks.Clear();
             _chunkFill.Clear();
-            memory?.Release(_pairsReserved);
+            memory?.Release(_pairsReserved - shelved);
             _pairsReserved = 0;
         }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LokiSharp.LogQL.Labels;
 
 namespace LokiSharp.LogQL.Evaluation.Steps;
@@ -15,16 +16,13 @@ internal sealed partial class RangeVectorEvaluator
     /// samples in the same windows), each tagged with its segment (one cursor's samples of one series, ranked among
     /// other cursors' by the labels of its first sample), and the series (labels after grouping) of each segment.
     /// No object per sample or per series (a sample's labels are not kept: the series' and the carried samples' pairs
-    /// are copied into columns). Column growth and each new series are reserved in <paramref name="memory"/>.
+    /// are copied into columns). Column growth and each new series' labels are reserved in <paramref name="memory"/>.
     /// <paramref name="seriesKey"/> is the range aggregation's grouping, null when a series is its samples' labels;
     /// <paramref name="keepLabels"/> keeps each series' first label set for the steps (when they are not projected).
     /// </summary>
     private sealed class SliceLog(Func<LabelSet, LabelSet>? seriesKey, bool keepLabels, int seriesLimit, QueryMemoryBudget? memory,
         ArrayShelf shelf)
     {
-        // A series' entries in the tables below, besides its labels.
-        private const long SeriesBytes = 96;
-
         private readonly SeriesKeyTable _seriesKeys = new(memory, shelf);
         // With a grouping, the labels of each segment's first sample (they decide the order of segments sharing a series).
         private readonly List<LabelSet>? _segmentLabels = seriesKey is null ? null : [];
@@ -269,7 +267,7 @@ internal sealed partial class RangeVectorEvaluator
 
                 if (memory is not null)
                 {
-                    var bytes = SeriesBytes + QueryMemoryBudget.EstimateLabels(key);
+                    var bytes = LabelBytes(key, keepLabels);
                     memory.Reserve(bytes);
                     _seriesReserved += bytes;
                 }
@@ -300,6 +298,23 @@ internal sealed partial class RangeVectorEvaluator
             _seriesLastCursor[series] = _cursor;
             _seriesLastSegment[series] = segment;
             return segment;
+        }
+
+        /// <summary>
+        /// What a new series holds that no column counts. Its entries in the series and key columns, the key table's slots
+        /// and its label pairs (in the table's chunks) are reserved as those grow; left are the label values' strings,
+        /// which the pairs keep alive (a parser's values are new per line; names are shared: the stream's from the index,
+        /// a parser's from its key cache), and with <paramref name="kept"/> the label set's object and pair array.
+        /// </summary>
+        private static long LabelBytes(ReadOnlySpan<LabelPair> key, bool kept)
+        {
+            var bytes = kept ? (2 * QueryMemoryBudget.ObjectOverhead) + ((long)key.Length * Unsafe.SizeOf<LabelPair>()) : 0;
+            foreach (var pair in key)
+            {
+                bytes += QueryMemoryBudget.ObjectOverhead + (2L * pair.Value.Length);
+            }
+
+            return bytes;
         }
 
         public void AddCount(int segment, int firstStep, int endStep, long ts)

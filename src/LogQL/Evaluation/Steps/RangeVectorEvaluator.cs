@@ -73,7 +73,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     // Logs of earlier slices, emptied: their series tables keep their capacity, so a slice of as many series as the
     // last one fills them without growing new large arrays.
     private readonly Stack<SliceLog> _spareLogs = new();
-    private readonly ArrayShelf _shelf = new();
+    private readonly ArrayShelf _shelf;
     private int _cursorBase;
     private long _readThrough = long.MinValue;
     // Where the slice's cursors begin (they end at _readThrough).
@@ -106,6 +106,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         LabelSet? absentLabels, int seriesLimit, int parallelism, CancellationToken cancellation, QueryMemoryBudget? memory = null,
         int targetSeries = 100_000, IEnumerable<string>? keptLabels = null)
     {
+        _shelf = new ArrayShelf(memory);
         _origins = new OriginTable(memory, _shelf);
         _projection = keptLabels is null || absentLabels is not null ? null : new LabelProjection(keptLabels);
         _targetSeries = Math.Max(1, targetSeries);
