@@ -369,7 +369,7 @@ public sealed class ReferenceEvaluatorTests
         foreach (var workers in new[] { 1, 2, 4, 8 })
         {
             var selections = source.Selections;
-            var limits = new MetricQueryLimits { MaxParallelism = workers, MaxQuerySeries = 0, SliceSeriesTarget = 4000 };
+            var limits = new MetricQueryLimits { MaxParallelism = workers, MaxQuerySeries = 0, SliceSeriesTarget = 5000 };
             bits.Add(Bits(new MetricQueryEvaluator(source, limits).Evaluate(Eval.Parse(query), parameters)));
             Assert.True(source.Selections > selections + 2, $"{workers} workers: {source.Selections - selections} selections");
         }

@@ -28,6 +28,11 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
     // by SliceGrowth when few), so a slice's memory follows its series.
     private const long MinSliceNs = 3600L * 1_000_000_000L;
     private const int RangesPerSlice = 2;
+    // The shortest a slice gets when it holds more series than the target (every line its own series after a parser); at
+    // most the longest. A slice carries its last range of samples into the next, so at two ranges half of a short slice's
+    // samples are read twice, at four a quarter: over the 2048 reference store, logfmt + unwrap avg by task took 4% fewer
+    // CPU-seconds for 10-20% more peak memory (one slice holds twice the series).
+    private const int MinRangesPerSlice = 4;
     private const int SliceGrowth = 4;
 
     // A restartable slice starts over as soon as its worker's series, scaled to its share of the cursors, exceed this
@@ -125,7 +130,7 @@ internal sealed partial class RangeVectorEvaluator : StepEvaluator, ISeriesNumbe
         _lastNs = parameters.EndNs - _offset;
         // At least one range long, so a slice's carried tail never reaches past the next slice.
         _maxSliceSteps = StepsIn(Math.Max(MinSliceNs, RangesPerSlice * _range));
-        _minSliceSteps = StepsIn(RangesPerSlice * _range);
+        _minSliceSteps = Math.Min(_maxSliceSteps, StepsIn(MinRangesPerSlice * _range));
         _sliceSteps = _maxSliceSteps;
         var function = RangeFunction.Of(expr.Op);
         _countOnly = function.IsCountOnly(expr);
