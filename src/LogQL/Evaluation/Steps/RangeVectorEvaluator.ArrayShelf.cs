@@ -35,7 +35,7 @@ internal sealed partial class RangeVectorEvaluator
         // collector when it ends (the shared pool would keep them resident after the query); and a table's shorter
         // first ones, returned to the shared pool then.
         private readonly Stack<LabelPair[]> _pairChunks = new();
-        private readonly List<LabelPair[]> _shortPairChunks = [];
+        private readonly List<Array> _shortPairChunks = [];
         // What the shelved pair chunks hold, reserved in the budget.
         private long _pairBytes;
         private readonly Lock _lock = new();
@@ -94,18 +94,7 @@ internal sealed partial class RangeVectorEvaluator
             _shortPairChunks.Add(chunk);
             if (_shortPairChunks.Count > MaxPerType)
             {
-                var shortest = 0;
-                for (var i = 1; i < _shortPairChunks.Count; i++)
-                {
-                    if (_shortPairChunks[i].Length < _shortPairChunks[shortest].Length)
-                    {
-                        shortest = i;
-                    }
-                }
-
-                var evicted = _shortPairChunks[shortest];
-                _shortPairChunks[shortest] = _shortPairChunks[^1];
-                _shortPairChunks.RemoveAt(_shortPairChunks.Count - 1);
+                var evicted = (LabelPair[])RemoveShortest(_shortPairChunks, 0)!;
                 ColumnPool.Return(evicted);
                 _pairBytes -= BytesOf(evicted);
                 memory?.Release(BytesOf(evicted));
@@ -116,25 +105,9 @@ internal sealed partial class RangeVectorEvaluator
         public T[] Take<T>(int length)
         {
             using var held = _lock.EnterScope();
-            if (_free.TryGetValue(typeof(T), out var shelf))
+            if (_free.TryGetValue(typeof(T), out var shelf) && RemoveShortest(shelf.Arrays, length) is { } found)
             {
-                var arrays = shelf.Arrays;
-                var best = -1;
-                for (var i = 0; i < arrays.Count; i++)
-                {
-                    if (arrays[i].Length >= length && (best < 0 || arrays[i].Length < arrays[best].Length))
-                    {
-                        best = i;
-                    }
-                }
-
-                if (best >= 0)
-                {
-                    var found = (T[])arrays[best];
-                    arrays[best] = arrays[^1];
-                    arrays.RemoveAt(arrays.Count - 1);
-                    return found;
-                }
+                return (T[])found;
             }
 
             return ColumnPool.Rent<T>(Math.Max(16, length));
@@ -167,18 +140,7 @@ internal sealed partial class RangeVectorEvaluator
             arrays.Add(array);
             if (arrays.Count > MaxPerType)
             {
-                var shortest = 0;
-                for (var i = 1; i < arrays.Count; i++)
-                {
-                    if (arrays[i].Length < arrays[shortest].Length)
-                    {
-                        shortest = i;
-                    }
-                }
-
-                ColumnPool.Return((T[])arrays[shortest]);
-                arrays[shortest] = arrays[^1];
-                arrays.RemoveAt(arrays.Count - 1);
+                ColumnPool.Return((T[])RemoveShortest(arrays, 0)!);
             }
         }
 
@@ -201,7 +163,7 @@ internal sealed partial class RangeVectorEvaluator
 
             foreach (var chunk in _shortPairChunks)
             {
-                ColumnPool.Return(chunk);
+                ColumnPool.Return((LabelPair[])chunk);
             }
 
             _shortPairChunks.Clear();
@@ -216,12 +178,15 @@ internal sealed partial class RangeVectorEvaluator
         private LabelPair[]? TakeWhole() => _pairChunks.TryPop(out var chunk) ? chunk : null;
 
         // The shortest shelved short chunk of at least length pairs; called under the lock.
-        private LabelPair[]? TakeShort(int length)
+        private LabelPair[]? TakeShort(int length) => (LabelPair[]?)RemoveShortest(_shortPairChunks, length);
+
+        // Takes the shortest of arrays at least minLength long out of the list (the last takes its place); null when none is.
+        private static Array? RemoveShortest(List<Array> arrays, int minLength)
         {
             var best = -1;
-            for (var i = 0; i < _shortPairChunks.Count; i++)
+            for (var i = 0; i < arrays.Count; i++)
             {
-                if (_shortPairChunks[i].Length >= length && (best < 0 || _shortPairChunks[i].Length < _shortPairChunks[best].Length))
+                if (arrays[i].Length >= minLength && (best < 0 || arrays[i].Length < arrays[best].Length))
                 {
                     best = i;
                 }
@@ -232,9 +197,9 @@ internal sealed partial class RangeVectorEvaluator
                 return null;
             }
 
-            var found = _shortPairChunks[best];
-            _shortPairChunks[best] = _shortPairChunks[^1];
-            _shortPairChunks.RemoveAt(_shortPairChunks.Count - 1);
+            var found = arrays[best];
+            arrays[best] = arrays[^1];
+            arrays.RemoveAt(arrays.Count - 1);
             return found;
         }
     }
