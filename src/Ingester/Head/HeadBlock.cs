@@ -114,15 +114,10 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
 
     public bool IsEmpty => EntryCount == 0;
 
-    /// <summary>Appends one entry; compresses the tail with <paramref name="builder"/> when it reaches <see cref="PartSize"/>.</summary>
-    public void Append(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> metadata, long recordId, long walSegment, long now,
-        ChunkBuilder builder)
-    {
-        NoteSource(recordId, walSegment, now);
-        AppendToTail(timestamp, line, Encode(metadata), builder);
-    }
-
-    /// <summary>Appends one entry whose metadata is already in the chunk encoding (WAL replay).</summary>
+    /// <summary>
+    /// Appends one entry whose metadata is already in the chunk encoding (WAL replay); compresses the tail with
+    /// <paramref name="builder"/> when it reaches <see cref="PartSize"/>.
+    /// </summary>
     public void AppendEncoded(long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<byte> encodedMetadata, long recordId, long walSegment, long now,
         ChunkBuilder builder)
     {
