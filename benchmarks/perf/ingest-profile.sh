@@ -5,8 +5,9 @@
 # and prints ingest CPU-s per GB raw, RSS and the GC counts, a per-second timeline of CPU against WAL bytes (what a run
 # pays once shows as a dearer first half) and context switches by thread. PROFILE=1 also records the server with Linux
 # perf (a perf map, W^X off so JIT code resolves), counts the methods JIT-compiled during the ingest and prints where
-# the CPU went by stage (ingest_profile.py classify).
-# Usage: [MB=2048] [BIN=dir] [PROFILE=1] benchmarks/perf/ingest-profile.sh [tree] [http-port]
+# the CPU went by stage (ingest_profile.py classify). DATA=dir pushes other batches than /tmp/perfdata-$MB (e.g. those
+# of `ingest_profile.py regroup`).
+# Usage: [MB=2048] [BIN=dir] [PROFILE=1] [DATA=dir] benchmarks/perf/ingest-profile.sh [tree] [http-port]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
@@ -31,7 +32,7 @@ if [ "$profile" = 1 ]; then
   sleep 0.5
 fi
 python3 "$here/ingest_profile.py" ingest --shared "$shared" --url "http://127.0.0.1:$port" --pid "$pid" --mb "$mb" \
-  --wal "$dir/data/wal"
+  --wal "$dir/data/wal" ${DATA:+--data "$DATA"}
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^dotnet_collection_count_total' || true
 if [ -n "$recorder" ]; then
   kill -INT "$recorder"

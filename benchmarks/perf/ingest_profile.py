@@ -1,6 +1,7 @@
 """Ingest-only measuring for the write path (see ingest-profile.sh).
 
-ingest:   pushes /tmp/perfdata-<mb> with perf.py's own 4-connection client and prints the server's CPU-s per GB raw.
+ingest:   pushes /tmp/perfdata-<mb> (or --data DIR) with perf.py's own 4-connection client and prints the server's CPU-s
+          per GB raw.
           With --wal it also samples, once a second, the server's CPU and the bytes its WAL holds (progress read from
           disk, so the server does no extra work) and prints that timeline, the CPU-s per WAL GB of the first and the
           second half of the run (a warm-up or other fixed cost shows as a dearer first half) and the context switches
@@ -9,6 +10,10 @@ classify: splits a `perf record -g` profile of the server into write-path stages
           frame nearest its leaf that names one (so time in the kernel or CoreLib called from the WAL counts as WAL),
           JIT and runtime-native leaves go to their own rows, and the rest is listed by leaf.
 ab-summary: summarises the runs ingest-ab.sh wrote: per build, and per pair (B minus A).
+regroup:  writes the lines of /tmp/perfdata-<mb> again as pushes of --take entries per stream (perf.py: 12 from every
+          stream) and about the same raw bytes per push, into /tmp/perfdata-<mb>-take<N>: same lines, same number of
+          pushes, N/12 times fewer (push, stream) pairs. Ingesting both with `DATA=...` tells what the server pays per
+          stream of a push (lookups, locks, WAL label text, a head run) apart from what it pays per line and per push.
 """
 import argparse
 import collections
@@ -91,7 +96,7 @@ def ingest(args):
     sys.path.insert(0, os.path.join(args.shared, "tools"))
     import perf  # noqa: E402  (the shared load tool: same client, same CPU sampling)
 
-    folder = f"/tmp/perfdata-{args.mb}"
+    folder = args.data or f"/tmp/perfdata-{args.mb}"
     meta = json.load(open(os.path.join(folder, "meta.json")))
     raw_mb = meta["raw_bytes"] / 2**20
     samples = []
@@ -166,6 +171,45 @@ def classify(args):
     print(f"samples: {total}")
 
 
+def regroup(args):
+    sys.path.insert(0, os.path.join(args.shared, "tools"))
+    import lokiwire as w  # noqa: E402  (the shared wire helpers perf.py generates its data with)
+
+    meta = json.load(open(f"/tmp/perfdata-{args.mb}/meta.json"))
+    out = f"/tmp/perfdata-{args.mb}-take{args.take}"
+    os.makedirs(out, exist_ok=True)
+    # perf.py gen's own dataset call, so the lines, streams and timestamps are the same.
+    per_stream = max(200, args.mb * 1024 * 1024 // 160 // 100)
+    streams = w.dataset(11, meta["t0"], meta["t1"], pods_per_app=20, lines_per_stream=per_stream)
+    per_push = meta["raw_bytes"] / meta["batches"]
+    cursors = [0] * len(streams)
+    batches = raw = lines = 0
+    turn = 0
+    while raw < meta["raw_bytes"]:
+        # Streams in turn, --take entries each, until the pushes so far hold perf.py's mean raw bytes per push.
+        batch, size, empty = [], 0, 0
+        while raw + size < (batches + 1) * per_push and empty < len(streams):
+            labels, entries = streams[turn % len(streams)]
+            taken = entries[cursors[turn % len(streams)]:cursors[turn % len(streams)] + args.take]
+            cursors[turn % len(streams)] += len(taken)
+            turn += 1
+            empty = 0 if taken else empty + 1
+            if taken:
+                batch.append((labels, taken))
+                size += sum(len(e[1]) for e in taken)
+        if not batch:
+            break
+        with open(os.path.join(out, f"b{batches:06d}.bin"), "wb") as f:
+            f.write(w.snappy_literal(w.encode_push_proto(batch)))
+        batches += 1
+        raw += size
+        lines += sum(len(e) for _, e in batch)
+    if (raw, lines) != (meta["raw_bytes"], meta["lines"]):
+        sys.exit(f"regrouped {raw} bytes in {lines} lines, but /tmp/perfdata-{args.mb} holds {meta['raw_bytes']} in {meta['lines']}")
+    json.dump(dict(meta, batches=batches), open(os.path.join(out, "meta.json"), "w"))
+    print(f"{out}: {batches} pushes (perf.py: {meta['batches']}), {lines} lines, {raw} bytes raw")
+
+
 def ab_summary(args):
     runs = [json.loads(line) for line in open(args.runs) if line.strip()]
     by_build = collections.defaultdict(dict)
@@ -196,13 +240,18 @@ def main():
     i.add_argument("--pid", type=int, required=True)
     i.add_argument("--mb", type=int, default=512)
     i.add_argument("--wal", help="the server's WAL directory: also print the timeline and context switches")
+    i.add_argument("--data", help="the batches to push (default /tmp/perfdata-<mb>)")
     c = sub.add_parser("classify")
     c.add_argument("data")
     c.add_argument("--top", type=int, default=20)
     s = sub.add_parser("ab-summary")
     s.add_argument("runs", help="the JSON lines ingest-ab.sh wrote")
+    g = sub.add_parser("regroup")
+    g.add_argument("--shared", required=True)
+    g.add_argument("--mb", type=int, default=512)
+    g.add_argument("--take", type=int, default=120)
     args = ap.parse_args()
-    {"ingest": ingest, "classify": classify, "ab-summary": ab_summary}[args.cmd](args)
+    {"ingest": ingest, "classify": classify, "ab-summary": ab_summary, "regroup": regroup}[args.cmd](args)
 
 
 if __name__ == "__main__":

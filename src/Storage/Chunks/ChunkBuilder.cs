@@ -42,9 +42,9 @@ public sealed class ChunkBuilder : IDisposable
     // they already pass few blocks, and doubling them took 0.8% more bytes.
     private const double SizePickedIdBudgetFloor = 0.18;
 
-    // The smallest filter (NGramFilter.MinBits) as a text budget floor under codecs picked for size: their small blocks
-    // (a flushed tail of 60 lines) compress under the 64 bytes a budget of 3% needs, and would pass every needle.
-    private const int MinSizePickedTextFilterBytes = NGramFilter.MinBits / 8;
+    // The smallest filter (NGramFilter.MinBits) as a text budget floor: small blocks (a flushed tail of 60 lines, a quiet
+    // stream's chunk cut by idleness) compress under the 64 bytes a budget of 3% needs, and would pass every needle.
+    private const int MinTextFilterBytes = NGramFilter.MinBits / 8;
 
     private readonly NGramFilterBuilder? _filter;
     private readonly bool _tokenize;
@@ -347,16 +347,17 @@ public sealed class ChunkBuilder : IDisposable
 
     /// <summary>
     /// The text and id filter budgets, in bytes, of a block of <paramref name="rawSize"/> bytes compressed to
-    /// <paramref name="compressedSize"/>: shares of its compressed size, under codecs picked for size with the floors above.
+    /// <paramref name="compressedSize"/>: shares of its compressed size, at least the smallest filter, and for ids under
+    /// codecs picked for size at least the share of the floor above.
     /// </summary>
     private (int Text, int Ids) FilterBudgets(int compressedSize, int rawSize)
     {
-        var text = (int)(compressedSize * _filterRatio);
+        var text = Math.Max(MinTextFilterBytes, (int)(compressedSize * _filterRatio));
         var idBasis = _pickedForSize ? Math.Max(compressedSize, rawSize * SizePickedIdBudgetFloor) : compressedSize;
 
         // Ids get at least the smallest filter, so that a small block without ids (a flushed tail) still tells so.
         var ids = Math.Max(MinIdFilterBytes, (int)(idBasis * _filterRatio * IdFilterShare));
-        return (_pickedForSize ? Math.Max(MinSizePickedTextFilterBytes, text) : text, ids);
+        return (text, ids);
     }
 
     private void ClearBlock()
