@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace LokiSharp.LogQL.Pipeline;
 
 /// <summary>
@@ -66,21 +70,7 @@ public sealed class PatternParserStep : PipelineStep
         for (var c = 0; c <= _lastNamed; c++)
         {
             var (key, following) = _captures[c];
-            ReadOnlySpan<byte> value;
-            var stop = false;
-            // Most literals between captures are one byte (a space, a quote): the single-byte search is cheaper.
-            var i = following is null ? -1 : following.Length == 1 ? rest.IndexOf(following[0]) : rest.IndexOf(following);
-            if (i < 0)
-            {
-                value = rest;
-                stop = true;
-            }
-            else
-            {
-                value = rest[..i];
-                rest = rest[(i + following!.Length)..];
-            }
-
+            var stop = Advance(ref rest, following, out var value);
             if (key is not null)
             {
                 // As ParsedName/WasExtracted/Set would, with the name resolved once per stream and repeated values reused.
@@ -99,5 +89,90 @@ public sealed class PatternParserStep : PipelineStep
         }
 
         return true;
+    }
+
+    /// <summary>The number of captures (named or <c>&lt;_&gt;</c>).</summary>
+    internal int CaptureCount => _captures.Length;
+
+    /// <summary>The name of capture <paramref name="c"/>, null for <c>&lt;_&gt;</c>.</summary>
+    internal string? CaptureName(int c) => _captures[c].Key?.Name;
+
+    /// <summary>
+    /// Where captures 0..<paramref name="last"/> lie in <paramref name="line"/>, found as <see cref="Process"/> finds them:
+    /// start and length of each, start -1 for a capture the scan does not reach.
+    /// </summary>
+    internal void Locate(ReadOnlySpan<byte> line, int last, Span<int> starts, Span<int> lengths)
+    {
+        starts[..(last + 1)].Fill(-1);
+        if (line.IsEmpty)
+        {
+            return;
+        }
+
+        var rest = line;
+        if (_leading is not null)
+        {
+            if (!rest.StartsWith(_leading))
+            {
+                return;
+            }
+
+            rest = rest[_leading.Length..];
+        }
+
+        for (var c = 0; c <= last; c++)
+        {
+            var start = line.Length - rest.Length;
+            var stop = Advance(ref rest, _captures[c].Following, out var value);
+            starts[c] = start;
+            lengths[c] = value.Length;
+            if (stop)
+            {
+                return;
+            }
+        }
+    }
+
+    // One capture: up to its following literal, then past the literal; true when the capture took the rest (no literal
+    // follows, or it is missing), which ends the scan.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Advance(ref ReadOnlySpan<byte> rest, byte[]? following, out ReadOnlySpan<byte> value)
+    {
+        // Most literals between captures are one byte (a space, a quote): the single-byte search is cheaper.
+        var i = following is null ? -1 : following.Length == 1 ? IndexOfByte(rest, following[0]) : rest.IndexOf(following);
+        if (i < 0)
+        {
+            value = rest;
+            return true;
+        }
+
+        value = rest[..i];
+        rest = rest[(i + following!.Length)..];
+        return false;
+    }
+
+    private const ulong ByteOnes = 0x0101010101010101;
+
+    // A single byte, looked for in the first word before the vectorised search: the text between two literals (a method,
+    // a status code) is often shorter than a word, and a call to IndexOf costs more than the search there.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int IndexOfByte(ReadOnlySpan<byte> span, byte value)
+    {
+        if (span.Length < sizeof(ulong) || !BitConverter.IsLittleEndian)
+        {
+            return span.IndexOf(value);
+        }
+
+        var word = Unsafe.ReadUnaligned<ulong>(ref MemoryMarshal.GetReference(span)) ^ (ByteOnes * value);
+
+        // A zero byte of word marks a match: the lowest set high bit of (w - 1s) & ~w & 0x80s is the first zero byte.
+        var zeros = (word - ByteOnes) & ~word & (ByteOnes * 0x80);
+        if (zeros != 0)
+        {
+            return BitOperations.TrailingZeroCount(zeros) >> 3;
+        }
+
+        var i = span[sizeof(ulong)..].IndexOf(value);
+        return i < 0 ? -1 : i + sizeof(ulong);
     }
 }

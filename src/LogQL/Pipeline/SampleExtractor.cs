@@ -78,7 +78,14 @@ public sealed class SampleExtractor
         }
 
         MetadataNamesRead = NamesMetadataCanChange(_pipeline, source, LabelMode, names);
+        PatternKey = postFilters.Length == 0 && _hinted is null ? PatternOutputKey.For(_pipeline, source, LabelMode, names) : null;
     }
+
+    /// <summary>
+    /// When the pipeline is one pattern parser whose output labels depend on a few captures only: those captures (see
+    /// <see cref="StreamSampleExtractor"/>'s memo). Null otherwise.
+    /// </summary>
+    internal PatternOutputKey? PatternKey { get; }
 
     // Known only when samples keep named labels and every stage names the labels it writes up front
     // (PipelineStep.LabelsWrittenIfInert: line filters, pattern parsers). Then a metadata pair can change a sample only by
@@ -221,6 +228,100 @@ public sealed class SampleExtractor
     internal LabelsResultCache Results => _pipeline.Results;
 }
 
+/// <summary>
+/// The captures of a lone pattern parser that decide a sample's output labels when the sample keeps named labels: those
+/// whose name, or its <c>_extracted</c> form (when the stream takes the name), is kept. With no structured metadata
+/// nothing else varies within a stream (the parser drops no line, sets no error and leaves the line as it is), so
+/// equal bytes in these captures give the same sample labels.
+/// </summary>
+internal sealed class PatternOutputKey
+{
+    // Longer capture values are not memoised (the entry takes the general path).
+    public const int MaxValueLength = 254;
+
+    private PatternOutputKey(PatternParserStep step, int[] captures)
+    {
+        Step = step;
+        Captures = captures;
+        Last = captures.Length == 0 ? -1 : captures[^1];
+    }
+
+    public PatternParserStep Step { get; }
+
+    /// <summary>The deciding captures' indices, ascending.</summary>
+    public int[] Captures { get; }
+
+    /// <summary>The last deciding capture (-1 when none: every entry of a stream gets the same labels).</summary>
+    public int Last { get; }
+
+    public static PatternOutputKey? For(LogPipeline pipeline, SampleValueSource source, OutputLabelMode mode, HashSet<string> kept)
+    {
+        if (pipeline.Stages is not [PatternParserStep step] || source == SampleValueSource.Unwrap ||
+            mode is not (OutputLabelMode.Keep or OutputLabelMode.None))
+        {
+            return null;
+        }
+
+        var captures = new List<int>();
+        for (var c = 0; c < step.CaptureCount; c++)
+        {
+            if (step.CaptureName(c) is not { } name)
+            {
+                continue;
+            }
+
+            if (name is PipelineLabels.Error or PipelineLabels.ErrorDetails)
+            {
+                // An error label makes the sample keep every label.
+                return null;
+            }
+
+            if (mode == OutputLabelMode.Keep && (kept.Contains(name) || kept.Contains(name + PipelineLabels.DuplicateSuffix)))
+            {
+                captures.Add(c);
+            }
+        }
+
+        return new PatternOutputKey(step, [.. captures]);
+    }
+
+    /// <summary>
+    /// Writes the key of <paramref name="line"/> to <paramref name="key"/> (grown as needed): per deciding capture, its
+    /// length + 1 (0 when the scan does not reach it) and its bytes. Returns the key's length, or -1 when a value is too
+    /// long to memoise.
+    /// </summary>
+    public int Write(ReadOnlySpan<byte> line, ref byte[] key, int[] starts, int[] lengths)
+    {
+        if (Last < 0)
+        {
+            return 0;
+        }
+
+        Step.Locate(line, Last, starts, lengths);
+        var n = 0;
+        foreach (var c in Captures)
+        {
+            var start = starts[c];
+            var length = start < 0 ? 0 : lengths[c];
+            if (length > MaxValueLength)
+            {
+                return -1;
+            }
+
+            if (key.Length < n + 1 + length)
+            {
+                Array.Resize(ref key, Math.Max(key.Length * 2, n + 1 + length));
+            }
+
+            key[n++] = start < 0 ? (byte)0 : (byte)(length + 1);
+            line.Slice(start < 0 ? 0 : start, length).CopyTo(key.AsSpan(n));
+            n += length;
+        }
+
+        return n;
+    }
+}
+
 /// <summary>How a sample's output labels derive from the entry's labels.</summary>
 internal enum OutputLabelMode
 {
@@ -250,8 +351,31 @@ public sealed class StreamSampleExtractor
     private readonly string?[][] _slotValues = new string?[KeptSlots][];
     private readonly LabelsResult?[] _slotResults = new LabelsResult?[KeptSlots];
 
+    // The pattern fast path (SampleExtractor.PatternKey): sample labels by the bytes of the captures that decide them,
+    // so a repeated status code costs the scan and a lookup rather than the label state. Switched off for a stream whose
+    // keys rarely repeat (an id or address kept), where every entry would pay for the scan twice.
+    private const int MemoSlotBits = 6;
+    private const int MemoSlots = 1 << MemoSlotBits;
+    private const int MemoCheckEvery = 1024;
+    private readonly byte[]?[]? _memoKeys;
+    private readonly LabelsResult?[]? _memoResults;
+    private readonly int[] _memoStarts = [];
+    private readonly int[] _memoLengths = [];
+    private byte[] _memoKey = new byte[16];
+    private int _memoLines;
+    private int _memoMisses;
+    private bool _memoOff;
+
     internal StreamSampleExtractor(SampleExtractor owner, StreamPipeline pipeline, StreamPipeline? hinted, LabelPredicate[] postFilters)
     {
+        if (owner.PatternKey is { } key)
+        {
+            _memoKeys = new byte[]?[MemoSlots];
+            _memoResults = new LabelsResult?[MemoSlots];
+            _memoStarts = new int[key.Last + 1];
+            _memoLengths = new int[key.Last + 1];
+        }
+
         _owner = owner;
         _pipeline = pipeline;
         _hinted = hinted;
@@ -268,6 +392,11 @@ public sealed class StreamSampleExtractor
     public bool Process(long timestampNs, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> structuredMetadata, out double value,
         out LabelsResult labels)
     {
+        if (_memoKeys is not null && !_memoOff && structuredMetadata.IsEmpty)
+        {
+            return ProcessMemoised(timestampNs, line, out value, out labels);
+        }
+
         // Hints change only labels no stage reads, so drops and errors are the same with or without them; an errored
         // sample keeps all its labels, though, so only then the entry runs again with every label extracted.
         if (_hinted is not null && Extract(_hinted, timestampNs, line, structuredMetadata, out value, out labels, out var errored) is var kept &&
@@ -277,6 +406,63 @@ public sealed class StreamSampleExtractor
         }
 
         return Extract(_pipeline, timestampNs, line, structuredMetadata, out value, out labels, out _);
+    }
+
+    private bool ProcessMemoised(long timestampNs, ReadOnlySpan<byte> line, out double value, out LabelsResult labels)
+    {
+        var length = _owner.PatternKey!.Write(line, ref _memoKey, _memoStarts, _memoLengths);
+        if (length < 0)
+        {
+            return Extract(_pipeline, timestampNs, line, [], out value, out labels, out _);
+        }
+
+        var key = _memoKey.AsSpan(0, length);
+        var slot = MemoSlot(key);
+        if (_memoKeys![slot] is { } known && ShortBytes.Equal(known, key))
+        {
+            value = _owner.Source == SampleValueSource.Bytes ? line.Length : 1;
+            labels = _memoResults![slot]!;
+            CountMemoLine(false);
+            return true;
+        }
+
+        CountMemoLine(true);
+        if (!Extract(_pipeline, timestampNs, line, [], out value, out labels, out _))
+        {
+            return false;
+        }
+
+        _memoKeys[slot] = key.ToArray();
+        _memoResults![slot] = labels;
+        return true;
+    }
+
+    // Keys of a status code or a level fit a word: hashed as one, the rest with FastHash.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int MemoSlot(ReadOnlySpan<byte> key)
+    {
+        if (key.Length > sizeof(ulong))
+        {
+            return FastHash.Of(key) & (MemoSlots - 1);
+        }
+
+        ulong word = 0;
+        for (var i = 0; i < key.Length; i++)
+        {
+            word |= (ulong)key[i] << (8 * i);
+        }
+
+        return (int)(((word ^ (ulong)key.Length) * 0x9E3779B97F4A7C15) >> (64 - MemoSlotBits));
+    }
+
+    private void CountMemoLine(bool miss)
+    {
+        _memoMisses += miss ? 1 : 0;
+        if (++_memoLines == MemoCheckEvery)
+        {
+            _memoOff = _memoMisses * 4 > _memoLines;
+            _memoLines = _memoMisses = 0;
+        }
     }
 
     private bool Extract(StreamPipeline pipeline, long timestampNs, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> structuredMetadata,

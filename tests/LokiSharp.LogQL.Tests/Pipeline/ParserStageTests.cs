@@ -179,6 +179,33 @@ public sealed class ParserStageTests
     public void Pattern(string pattern, string line, string expected) =>
         Assert.Equal(expected, Run("{app=\"web\"} | pattern \"" + pattern + "\"", line).Labels);
 
+    [Theory]
+    [InlineData("x")]
+    [InlineData("é")]
+    [InlineData("\u00a0")]
+    [InlineData("!")]
+    [InlineData("\u001f")]
+    public void Pattern_finds_a_one_byte_literal_at_every_offset(string filler)
+    {
+        // A space is looked for in the line's first word before the vectorised search: at every offset, or nowhere, among
+        // bytes one above or below it and bytes with its bits and the high bit (U+00A0 is C2 A0 in UTF-8).
+        for (var before = 0; before < 20; before++)
+        {
+            var a = string.Concat(Enumerable.Repeat(filler, before));
+            for (var after = 0; after < 12; after++)
+            {
+                var b = new string('y', after);
+                var outcome = Run("{app=\"web\"} | pattern \"<a> <b>\"", a + " " + b + " " + b);
+                Assert.Equal(a, outcome.Label("a"));
+                Assert.Equal(b + " " + b, outcome.Label("b"));
+            }
+
+            // Without the space the first capture takes the whole line (an empty line extracts nothing).
+            Assert.Equal(before == 0 ? null : a, Run("{app=\"web\"} | pattern \"<a> <b>\"", a).Label("a"));
+            Assert.Null(Run("{app=\"web\"} | pattern \"<a> <b>\"", a).Label("b"));
+        }
+    }
+
     [Fact]
     public void FirstParserWins()
     {
