@@ -43,7 +43,39 @@ public static class ProtobufPushDecoder
 
     private static void DecodeStream(ReadOnlySpan<byte> stream, PushBatch batch)
     {
-        // Labels normally come first, but the wire allows any order: find them before adding entries.
+        // Labels normally come first and once: then one pass reads them and the entries after them. Else (an entry
+        // before them, or labels again, the last of which counts) the stream is read twice, its labels found first.
+        var first = new WireReader(stream);
+        if (!first.End && first.ReadTag() is (1, LengthDelimited))
+        {
+            batch.BeginStream(LabelsText(first.ReadBytes()));
+            while (!first.End)
+            {
+                var (field, wire) = first.ReadTag();
+                if (field == 2 && wire == LengthDelimited)
+                {
+                    DecodeEntry(first.ReadBytes(), batch);
+                }
+                else if (field == 1 && wire == LengthDelimited)
+                {
+                    batch.DropLastStream();
+                    DecodeStreamInTwoPasses(stream, batch);
+                    return;
+                }
+                else
+                {
+                    first.Skip(wire);
+                }
+            }
+
+            return;
+        }
+
+        DecodeStreamInTwoPasses(stream, batch);
+    }
+
+    private static void DecodeStreamInTwoPasses(ReadOnlySpan<byte> stream, PushBatch batch)
+    {
         var labels = "";
         var scan = new WireReader(stream);
         while (!scan.End)

@@ -76,6 +76,25 @@ public sealed class PushBatch : IDisposable
     /// <summary>Starts a stream; entries added next belong to it until the next call.</summary>
     public void BeginStream(string labels) => _streams.Add(new PushStream(labels, _entryCount, 0));
 
+    /// <summary>Removes the stream begun last with its entries and their metadata (a decoder reading it again).</summary>
+    internal void DropLastStream()
+    {
+        var stream = _streams[^1];
+        foreach (var entry in EntriesOf(stream))
+        {
+            LineBytes -= entry.LineLength;
+        }
+
+        if (stream.EntryCount > 0)
+        {
+            var metadataStart = _entries[stream.EntryStart].MetadataStart;
+            _metadata.RemoveRange(metadataStart, _metadata.Count - metadataStart);
+        }
+
+        _entryCount = stream.EntryStart;
+        _streams.RemoveAt(_streams.Count - 1);
+    }
+
     /// <summary>Adds an entry with its line bytes to the current stream; metadata added next belongs to it.</summary>
     public void AddEntry(long timestampNs, ReadOnlySpan<byte> line)
     {
