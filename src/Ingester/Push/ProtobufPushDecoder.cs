@@ -291,6 +291,15 @@ public static class ProtobufPushDecoder
 
         private ulong ReadLongVarint()
         {
+            // Lengths of entries and lines under 16 KiB take two bytes (the first has its continuation bit, or this
+            // would not be called): read as such, without the 8-byte gathering below.
+            if (_position + 1 < _end && _buffer[_position + 1] < 0x80)
+            {
+                var value = (_buffer[_position] & 0x7FUL) | ((ulong)_buffer[_position + 1] << 7);
+                _position += 2;
+                return value;
+            }
+
             // With 8 bytes at hand, one load finds the varint's last byte (the first without the continuation bit) and
             // gathers the 7-bit groups of the bytes up to it: timestamps' seconds and nanoseconds take 5 bytes each.
             if (_buffer.Length - _position >= sizeof(ulong))
