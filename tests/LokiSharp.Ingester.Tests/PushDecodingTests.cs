@@ -246,6 +246,58 @@ public sealed class PushDecodingTests
         Assert.Equal(expected, batch.Entries[0].TimestampNs);
     }
 
+    // Labels are read with the entries after them in one pass when they come first and once; in any other order of a
+    // stream's fields (entries first, labels repeated: the last counts) the batch holds what a protobuf parser reads.
+    [Fact]
+    public void Stream_fields_in_any_order_decode_as_a_protobuf_parser_reads_them()
+    {
+        static EntryAdapter Entry(long seconds, string line, params (string Name, string Value)[] metadata)
+        {
+            var entry = new EntryAdapter { Timestamp = new Timestamp { Seconds = seconds }, Line = line };
+            entry.StructuredMetadata.Add(metadata.Select(m => new LabelPairAdapter { Name = m.Name, Value = m.Value }));
+            return entry;
+        }
+
+        static byte[] Part(string? labels, params EntryAdapter[] entries)
+        {
+            var part = new StreamAdapter { Entries = { entries } };
+            if (labels is not null)
+            {
+                part.Labels = labels;
+            }
+
+            return part.ToByteArray();
+        }
+
+        byte[][] streams =
+        [
+            Part("{a=\"first\"}", Entry(1, "one", ("k", "v")), Entry(2, "two")),
+            [.. Part(null, Entry(3, "before labels", ("m", "n"))), .. Part("{a=\"after\"}", Entry(4, "after labels"))],
+            [.. Part("{a=\"old\"}", Entry(5, "x", ("p", "q")), Entry(6, "y")), .. Part("{a=\"new\"}", Entry(7, "z", ("r", "s")))],
+            Part("{a=\"last\"}", Entry(8, "end", ("t", "u"))),
+        ];
+        var message = new MemoryStream();
+        var output = new CodedOutputStream(message);
+        foreach (var stream in streams)
+        {
+            output.WriteTag(1, WireFormat.WireType.LengthDelimited);
+            output.WriteBytes(ByteString.CopyFrom(stream));
+        }
+
+        output.Flush();
+        var bytes = message.ToArray();
+        var parsed = PushRequest.Parser.ParseFrom(bytes);
+        var expected = parsed.Streams.SelectMany(stream => stream.Entries.Select(entry => (stream.Labels,
+            (entry.Timestamp.Seconds * 1_000_000_000) + entry.Timestamp.Nanos, entry.Line,
+            string.Join(",", entry.StructuredMetadata.Select(p => p.Name + "=" + p.Value))))).ToList();
+
+        using var batch = PushBodyDecoder.Decode(Snappier.Snappy.CompressToArray(bytes), "application/x-protobuf", null, PushEndpoint.V1);
+
+        Assert.Equal(["{a=\"first\"}", "{a=\"after\"}", "{a=\"new\"}", "{a=\"last\"}"], batch.Streams.Select(s => s.Labels));
+        Assert.Equal(expected, Flatten(batch));
+        Assert.Equal(expected.Sum(e => Encoding.UTF8.GetByteCount(e.Line)), batch.LineBytes);
+    }
+
     [Fact]
     public void Truncated_protobuf_is_a_400_not_a_crash()
     {

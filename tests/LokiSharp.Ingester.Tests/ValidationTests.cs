@@ -259,6 +259,32 @@ public sealed class ValidationTests
         static string Detect(string line) => LevelDetector.Detect(LabelSet.Empty, [], Encoding.UTF8.GetBytes(line));
     }
 
+    // The vector scan classifies bytes by table: every byte value before a level word, and every byte value starting a
+    // word, is taken as the scalar rules take it, at positions inside the 32-byte blocks and at their edges.
+    [Fact]
+    public void Every_byte_value_is_a_left_boundary_or_a_first_letter_exactly_as_the_rules_say()
+    {
+        var boundaries = " \t\n[({\"'=|"u8.ToArray();
+        for (var value = 0; value < 256; value++)
+        {
+            foreach (var position in (int[])[1, 31, 32, 33, 47, 64])
+            {
+                var line = new byte[position + 40];
+                line.AsSpan().Fill((byte)'x');
+                line[position - 1] = (byte)value;
+                "error"u8.CopyTo(line.AsSpan(position));
+                line[position + 5] = (byte)' ';
+                var expected = Array.IndexOf(boundaries, (byte)value) >= 0 ? "error" : "unknown";
+                Assert.True(expected == LevelDetector.Detect(LabelSet.Empty, [], line), $"byte {value} before a level word at {position}");
+
+                line[position - 1] = (byte)' ';
+                line[position] = (byte)value;
+                expected = value is 'e' or 'E' ? "error" : "unknown";
+                Assert.True(expected == LevelDetector.Detect(LabelSet.Empty, [], line), $"byte {value} starting a word at {position}");
+            }
+        }
+    }
+
     [Fact]
     public void Level_label_wins_over_the_line()
     {

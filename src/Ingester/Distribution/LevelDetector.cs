@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Text;
 using LokiSharp.LogQL.Labels;
 
@@ -54,6 +55,12 @@ public static class LevelDetector
             return labelLevel;
         }
 
+        // Most entries carry no metadata: the loops below would still walk every level field per entry.
+        return metadata.IsEmpty ? FromLine(line) : FromMetadata(metadata) ?? FromLine(line);
+    }
+
+    private static string? FromMetadata(ReadOnlySpan<Push.MetadataPair> metadata)
+    {
         foreach (var field in LevelFields)
         {
             foreach (var pair in metadata)
@@ -73,7 +80,7 @@ public static class LevelDetector
             }
         }
 
-        return FromLine(line);
+        return null;
     }
 
     /// <summary>Loki's level spellings mapped onto its level names; anything else is kept as is.</summary>
@@ -304,8 +311,8 @@ public static class LevelDetector
     // Loki's rule: of the level words, the one with the earliest bounded occurrence wins; at the same position the
     // earlier word of the list. Scanning candidate positions (the start and every byte after a left boundary) in
     // order gives that in one pass. Most lines hold no level word at all and are scanned to their end, so the scan
-    // takes 32 positions at a time: two vector compares sets give the positions whose byte may start a level word
-    // and whose previous byte is a left boundary, and only those are checked.
+    // takes 32 positions at a time: a nibble-table lookup of each byte gives the positions whose byte may start a level
+    // word and whose previous byte is a left boundary, and only those are checked.
     private static string FromText(ReadOnlySpan<byte> line)
     {
         if (line.IsEmpty)
@@ -319,7 +326,7 @@ public static class LevelDetector
         }
 
         var i = 1;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx2.IsSupported)
         {
             for (; i + Vector256<byte>.Count <= line.Length; i += Vector256<byte>.Count)
             {
@@ -354,17 +361,56 @@ public static class LevelDetector
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint CandidateMask(Vector256<byte> previous, Vector256<byte> current)
     {
-        var lower = current | Vector256.Create((byte)0x20);
-        var letter = Vector256.Equals(lower, Vector256.Create((byte)'t')) | Vector256.Equals(lower, Vector256.Create((byte)'d'))
-            | Vector256.Equals(lower, Vector256.Create((byte)'f')) | Vector256.Equals(lower, Vector256.Create((byte)'c'))
-            | Vector256.Equals(lower, Vector256.Create((byte)'e')) | Vector256.Equals(lower, Vector256.Create((byte)'w'))
-            | Vector256.Equals(lower, Vector256.Create((byte)'i'));
-        var boundary = Vector256.Equals(previous, Vector256.Create((byte)' ')) | Vector256.Equals(previous, Vector256.Create((byte)'\t'))
-            | Vector256.Equals(previous, Vector256.Create((byte)'\n')) | Vector256.Equals(previous, Vector256.Create((byte)'['))
-            | Vector256.Equals(previous, Vector256.Create((byte)'(')) | Vector256.Equals(previous, Vector256.Create((byte)'{'))
-            | Vector256.Equals(previous, Vector256.Create((byte)'"')) | Vector256.Equals(previous, Vector256.Create((byte)'\''))
-            | Vector256.Equals(previous, Vector256.Create((byte)'=')) | Vector256.Equals(previous, Vector256.Create((byte)'|'));
-        return (letter & boundary).ExtractMostSignificantBits();
+        var outside = Vector256.Equals(InSet(current, LetterLowNibbles, LetterHighNibbles), Vector256<byte>.Zero)
+            | Vector256.Equals(InSet(previous, BoundaryLowNibbles, BoundaryHighNibbles), Vector256<byte>.Zero);
+        return ~outside.ExtractMostSignificantBits();
+    }
+
+    // Nonzero where the byte is in the set whose tables these are (see NibbleTables): one lookup per nibble, two
+    // instructions where comparing with each member took one per member.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> InSet(Vector256<byte> bytes, Vector256<byte> lowNibbles, Vector256<byte> highNibbles)
+    {
+        var nibble = Vector256.Create((byte)0x0F);
+        var low = Avx2.Shuffle(lowNibbles, bytes & nibble);
+        var high = Avx2.Shuffle(highNibbles, (bytes.AsUInt16() >>> 4).AsByte() & nibble);
+        return low & high;
+    }
+
+    private static readonly (Vector256<byte> Low, Vector256<byte> High) LetterTables = NibbleTables(FirstLetterTable(LevelWords));
+    private static readonly Vector256<byte> LetterLowNibbles = LetterTables.Low;
+    private static readonly Vector256<byte> LetterHighNibbles = LetterTables.High;
+    private static readonly (Vector256<byte> Low, Vector256<byte> High) BoundaryTables = NibbleTables(BoundaryTable());
+    private static readonly Vector256<byte> BoundaryLowNibbles = BoundaryTables.Low;
+    private static readonly Vector256<byte> BoundaryHighNibbles = BoundaryTables.High;
+
+    // Tables for an ASCII byte set by high nibble: each high nibble the set uses gets a bit, set in the high table at
+    // that nibble and in the low table at the low nibbles of the members under it, so low[b & 15] & high[b >> 4] is
+    // nonzero exactly for members (a set of ASCII bytes has at most 8 high nibbles). Both 16-byte halves alike, as
+    // the shuffle looks up within each half.
+    private static (Vector256<byte> Low, Vector256<byte> High) NibbleTables(bool[] members)
+    {
+        var low = new byte[32];
+        var high = new byte[32];
+        for (var b = 0; b < 128; b++)
+        {
+            if (members[b])
+            {
+                var bit = (byte)(1 << (b >> 4));
+                for (var half = 0; half < 32; half += 16)
+                {
+                    high[half + (b >> 4)] = bit;
+                    low[half + (b & 15)] |= bit;
+                }
+            }
+        }
+
+        if (Array.IndexOf(members, true, 128) >= 0)
+        {
+            throw new InvalidOperationException("the nibble tables hold ASCII sets only");
+        }
+
+        return (Vector256.Create(low), Vector256.Create(high));
     }
 
     // Bytes after which a level word may start.

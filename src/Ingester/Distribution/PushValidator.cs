@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 using LokiSharp.Ingester.Limits;
 using LokiSharp.Ingester.Push;
@@ -123,6 +124,9 @@ public sealed class PushValidator
     // What an accepted stream's label text came to under one tenant's limits: a client sends the same streams push
     // after push, and building the final label set, its text and its level once per push and stream showed up.
     private readonly ConcurrentDictionary<string, AcceptedLabels> _acceptedCache = new(StringComparer.Ordinal);
+
+    // The same by label text object, in slots by its identity hash: read without locks, a slot written whole.
+    private readonly AcceptedLabels?[] _recentAccepted = new AcceptedLabels?[4096];
     private readonly IngesterMetrics _metrics;
     private readonly TimeProvider _time;
 
@@ -147,6 +151,7 @@ public sealed class PushValidator
         var newest = now + limits.CreationGracePeriod.Ticks * 100;
         var format = batch.Format;
         var retention = limits.RetentionHours;
+        var discoverLevel = limits.DiscoverLogLevels && limits.AllowStructuredMetadata;
 
         foreach (var stream in batch.Streams)
         {
@@ -159,27 +164,36 @@ public sealed class PushValidator
             // The OTLP mapper has already applied service-name discovery to the resource's index labels only; Loki
             // adds no service_name to OTLP streams afterwards (e.g. when otlp_config leaves service.name unindexed).
             var addServiceName = format != "otlp";
-            if (!_acceptedCache.TryGetValue(stream.Labels, out var accepted) || !ReferenceEquals(accepted.Limits, limits)
+            // The decoder hands the same label text object push after push, found here without hashing the text.
+            ref var recent = ref _recentAccepted[RuntimeHelpers.GetHashCode(stream.Labels) & (_recentAccepted.Length - 1)];
+            var accepted = Volatile.Read(ref recent);
+            if (accepted is null || !ReferenceEquals(accepted.Key, stream.Labels) || !ReferenceEquals(accepted.Limits, limits)
                 || accepted.AddServiceName != addServiceName)
             {
-                var (valid, labelError, reason) = ValidateLabels(stream.Labels, limits, addServiceName);
-                if (valid is null)
+                if (!_acceptedCache.TryGetValue(stream.Labels, out accepted) || !ReferenceEquals(accepted.Limits, limits)
+                    || accepted.AddServiceName != addServiceName)
                 {
-                    result.Errors.Add(labelError!);
-                    _metrics.Discard(reason!, tenant, retention, format, entries.Length, EntriesSize(batch, entries));
-                    continue;
+                    var (valid, labelError, reason) = ValidateLabels(stream.Labels, limits, addServiceName);
+                    if (valid is null)
+                    {
+                        result.Errors.Add(labelError!);
+                        _metrics.Discard(reason!, tenant, retention, format, entries.Length, EntriesSize(batch, entries));
+                        continue;
+                    }
+
+                    accepted = new AcceptedLabels(valid, valid.ToString(), LevelDetector.FromLabels(valid), limits, addServiceName, stream.Labels);
+                    if (_acceptedCache.Count >= MaxCachedLabels)
+                    {
+                        _acceptedCache.Clear();
+                    }
+
+                    _acceptedCache[stream.Labels] = accepted;
                 }
 
-                accepted = new AcceptedLabels(valid, valid.ToString(), LevelDetector.FromLabels(valid), limits, addServiceName);
-                if (_acceptedCache.Count >= MaxCachedLabels)
-                {
-                    _acceptedCache.Clear();
-                }
-
-                _acceptedCache[stream.Labels] = accepted;
+                Volatile.Write(ref recent, ReferenceEquals(accepted.Key, stream.Labels) ? accepted : accepted with { Key = stream.Labels });
             }
 
-            var (labels, labelsText, labelLevel, _, _) = accepted;
+            var (labels, labelsText, labelLevel, _, _, _) = accepted;
             var validated = result.NewStream(labels, entries.Length);
             foreach (ref readonly var entry in entries)
             {
@@ -190,7 +204,7 @@ public sealed class PushValidator
                 }
 
                 var metadata = batch.Metadata(entry);
-                var metadataSize = MetadataSize(metadata);
+                var metadataSize = metadata.IsEmpty ? 0 : MetadataSize(metadata);
                 var size = lineLength + metadataSize;
                 string? error = null;
                 string? discardReason = null;
@@ -239,7 +253,7 @@ public sealed class PushValidator
                     continue;
                 }
 
-                var enriched = Enrich(labelLevel, metadata, batch.Line(entry)[..lineLength], limits, out var shared);
+                var enriched = Enrich(labelLevel, metadata, batch.Line(entry)[..lineLength], discoverLevel, out var shared);
                 var timestamp = entry.TimestampNs;
                 if (limits.IncrementDuplicateTimestamp && validated.Entries.Count > 0)
                 {
@@ -300,7 +314,8 @@ public sealed class PushValidator
 
     // The limits are part of the entry: overrides reloaded at runtime bring a new limits object, so a stale entry is
     // never reused for them.
-    private sealed record AcceptedLabels(LabelSet Labels, string Text, string? Level, IngestionLimits Limits, bool AddServiceName);
+    // Key is the label text as pushed (the dictionary's key; the object itself for the recent slots).
+    private sealed record AcceptedLabels(LabelSet Labels, string Text, string? Level, IngestionLimits Limits, bool AddServiceName, string Key);
 
     private (LabelSet? Labels, string? Error, string? Reason) ValidateLabels(string text, IngestionLimits limits, bool addServiceName)
     {
@@ -387,10 +402,9 @@ public sealed class PushValidator
     }
 
     // The entry's metadata; shared is its number among the shared arrays, or -1.
-    private static LabelPair[] Enrich(string? labelLevel, ReadOnlySpan<MetadataPair> metadata, ReadOnlySpan<byte> line, IngestionLimits limits,
+    private static LabelPair[] Enrich(string? labelLevel, ReadOnlySpan<MetadataPair> metadata, ReadOnlySpan<byte> line, bool discoverLevel,
         out int shared)
     {
-        var discoverLevel = limits.DiscoverLogLevels && limits.AllowStructuredMetadata;
         var hasLevel = false;
         var count = metadata.Length;
         shared = -1;

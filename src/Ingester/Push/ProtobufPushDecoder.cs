@@ -43,7 +43,39 @@ public static class ProtobufPushDecoder
 
     private static void DecodeStream(ReadOnlySpan<byte> stream, PushBatch batch)
     {
-        // Labels normally come first, but the wire allows any order: find them before adding entries.
+        // Labels normally come first and once: then one pass reads them and the entries after them. Else (an entry
+        // before them, or labels again, the last of which counts) the stream is read twice, its labels found first.
+        var first = new WireReader(stream);
+        if (!first.End && first.ReadTag() is (1, LengthDelimited))
+        {
+            batch.BeginStream(LabelsText(first.ReadBytes()));
+            while (!first.End)
+            {
+                var (field, wire) = first.ReadTag();
+                if (field == 2 && wire == LengthDelimited)
+                {
+                    DecodeEntry(first.ReadBytes(), batch);
+                }
+                else if (field == 1 && wire == LengthDelimited)
+                {
+                    batch.DropLastStream();
+                    DecodeStreamInTwoPasses(stream, batch);
+                    return;
+                }
+                else
+                {
+                    first.Skip(wire);
+                }
+            }
+
+            return;
+        }
+
+        DecodeStreamInTwoPasses(stream, batch);
+    }
+
+    private static void DecodeStreamInTwoPasses(ReadOnlySpan<byte> stream, PushBatch batch)
+    {
         var labels = "";
         var scan = new WireReader(stream);
         while (!scan.End)
@@ -259,6 +291,15 @@ public static class ProtobufPushDecoder
 
         private ulong ReadLongVarint()
         {
+            // Lengths of entries and lines under 16 KiB take two bytes (the first has its continuation bit, or this
+            // would not be called): read as such, without the 8-byte gathering below.
+            if (_position + 1 < _end && _buffer[_position + 1] < 0x80)
+            {
+                var value = (_buffer[_position] & 0x7FUL) | ((ulong)_buffer[_position + 1] << 7);
+                _position += 2;
+                return value;
+            }
+
             // With 8 bytes at hand, one load finds the varint's last byte (the first without the continuation bit) and
             // gathers the 7-bit groups of the bytes up to it: timestamps' seconds and nanoseconds take 5 bytes each.
             if (_buffer.Length - _position >= sizeof(ulong))

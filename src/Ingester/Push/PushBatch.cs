@@ -25,13 +25,20 @@ public sealed class PushBatch : IDisposable
     // referenced, not copied. An arena outgrown meanwhile is returned only at Dispose: the decoder still reads it.
     private int _messageLength;
     private byte[]? _outgrown;
-    private PushEntry[] _entries = ArrayPool<PushEntry>.Shared.Rent(64);
+    private PushEntry[] _entries;
     private int _entryCount;
     private readonly List<PushStream> _streams = [];
     private readonly List<MetadataPair> _metadata = [];
 
     /// <summary>Creates an empty batch with room for about <paramref name="arenaCapacity"/> line bytes.</summary>
-    public PushBatch(int arenaCapacity = 4096) => _arena = PushBuffers.Pool.Rent(Math.Max(arenaCapacity, 256));
+    public PushBatch(int arenaCapacity = 4096)
+    {
+        _arena = PushBuffers.Pool.Rent(Math.Max(arenaCapacity, 256));
+
+        // Room for the entries of lines of about 128 bytes with their framing, so a push of typical lines does not grow
+        // (and copy) the entries array several times; bounded, as a body of long lines holds fewer.
+        _entries = ArrayPool<PushEntry>.Shared.Rent(Math.Clamp(arenaCapacity / 128, 64, 16 * 1024));
+    }
 
     /// <summary>
     /// Creates a batch whose arena starts with room for a <paramref name="messageLength"/>-byte message (see
@@ -75,6 +82,25 @@ public sealed class PushBatch : IDisposable
 
     /// <summary>Starts a stream; entries added next belong to it until the next call.</summary>
     public void BeginStream(string labels) => _streams.Add(new PushStream(labels, _entryCount, 0));
+
+    /// <summary>Removes the stream begun last with its entries and their metadata (a decoder reading it again).</summary>
+    internal void DropLastStream()
+    {
+        var stream = _streams[^1];
+        foreach (var entry in EntriesOf(stream))
+        {
+            LineBytes -= entry.LineLength;
+        }
+
+        if (stream.EntryCount > 0)
+        {
+            var metadataStart = _entries[stream.EntryStart].MetadataStart;
+            _metadata.RemoveRange(metadataStart, _metadata.Count - metadataStart);
+        }
+
+        _entryCount = stream.EntryStart;
+        _streams.RemoveAt(_streams.Count - 1);
+    }
 
     /// <summary>Adds an entry with its line bytes to the current stream; metadata added next belongs to it.</summary>
     public void AddEntry(long timestampNs, ReadOnlySpan<byte> line)
