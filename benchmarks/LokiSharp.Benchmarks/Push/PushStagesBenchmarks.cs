@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using LokiSharp.Ingester;
@@ -13,8 +12,8 @@ using Prometheus;
 namespace LokiSharp.Benchmarks.Push;
 
 /// <summary>
-/// The per-line stages of a push, each alone, on a batch shaped like perf.py's (the shared tools' jewelry-shop dataset:
-/// 160 streams of 12 entries, Django JSON under a <c>level</c> stream label, Celery logfmt, Nginx access lines, PostgreSQL
+/// The per-line stages of a push, each alone, on a batch shaped like perf.py's (160 streams of 12 entries; the lines are
+/// <see cref="LogDataset"/>'s: Django JSON under a <c>level</c> stream label, Celery logfmt, Nginx access lines, PostgreSQL
 /// and Redis text): protobuf decode (snappy already undone), validation with level detection, level detection alone,
 /// and the WAL record's encoding. MB/s = <see cref="RawBytes"/> / mean time.
 /// </summary>
@@ -43,27 +42,29 @@ public class PushStagesBenchmarks
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
         var streams = new List<PushRequestEncoder.Stream>();
         var lines = new List<(string?, byte[])>();
-        string[] apps = ["django", "celery-worker", "nginx", "spilo", "redis"];
-        foreach (var app in apps)
+        for (var app = 0; app < Apps.Length; app++)
         {
             for (var pod = 0; pod < PodsPerApp; pod++)
             {
-                var labels = $"{{namespace=\"jewelry-shop\", app=\"{app}\", pod=\"{app}-{random.Next(1 << 24):x6}-{pod}\", " +
-                    $"container=\"{app}\", job=\"jewelry-shop/{app}\"";
+                var labels = $"{{namespace=\"jewelry-shop\", app=\"{Apps[app]}\", pod=\"{Apps[app]}-{random.Next(1 << 24):x6}-{pod}\", " +
+                    $"container=\"{Apps[app]}\", job=\"jewelry-shop/{Apps[app]}\"";
+
+                // As perf.py's shipper: Django's level is lifted into a stream label, so its lines come as one stream per level.
                 var byLevel = new Dictionary<string, List<(long, byte[])>>();
-                for (var i = 0; i < EntriesPerStream * (app == "django" ? 3 : 1); i++)
+                var perStream = EntriesPerStream * (app == 0 ? 3 : 1);
+                for (var i = 0; i < perStream; i++)
                 {
-                    var (level, line) = Line(app, random, i);
-                    var key = app == "django" ? level : "";
-                    if (!byLevel.TryGetValue(key, out var entries))
+                    // LogDataset picks a stream's app by its number modulo the apps, in this order.
+                    var line = LogDataset.Line((pod * Apps.Length) + app, i);
+                    var level = app == 0 ? JsonLevel(line) : "";
+                    if (!byLevel.TryGetValue(level, out var entries))
                     {
-                        byLevel[key] = entries = [];
+                        byLevel[level] = entries = [];
                     }
 
-                    var bytes = Encoding.UTF8.GetBytes(line);
-                    entries.Add((now - ((EntriesPerStream - i) * 1_000_000_000L) + random.Next(1_000_000_000), bytes));
-                    lines.Add((app == "django" ? level : null, bytes));
-                    RawBytes += bytes.Length;
+                    entries.Add((now - ((perStream - i) * 1_000_000_000L) + random.Next(1_000_000_000), line));
+                    lines.Add((app == 0 ? level : null, line));
+                    RawBytes += line.Length;
                 }
 
                 foreach (var (level, entries) in byLevel)
@@ -154,41 +155,15 @@ public class PushStagesBenchmarks
 
     private static readonly byte[] WalLabels = WalRecord.EncodeLabels("{app=\"nginx\", namespace=\"jewelry-shop\", pod=\"nginx-0a1b2c-1\"}");
 
-    private static readonly string[] Paths =
-        ["/", "/api/products", "/api/products/42", "/api/cart", "/api/checkout", "/static/app.js", "/admin/login", "/api/orders", "/healthz"];
+    // LogDataset's apps, in its order.
+    private static readonly string[] Apps = ["django", "celery-worker", "nginx", "postgres", "redis"];
 
-    private static readonly string[] Messages = ["request finished", "user logged in", "cache miss for product", "order created", "payment declined"];
-
-    // The shared tools' generators (lokiwire.py), close enough in shape: which field holds the level and where words fall.
-    private static (string Level, string Line) Line(string app, Random random, int i)
+    // The value of a Django line's "level" field (LogDataset writes it first).
+    private static string JsonLevel(byte[] line)
     {
-        var inv = CultureInfo.InvariantCulture;
-        switch (app)
-        {
-            case "django":
-                var level = (string[])["info", "info", "info", "info", "warning", "error", "debug"];
-                var chosen = level[random.Next(level.Length)];
-                return (chosen, $"{{\"level\":\"{chosen}\",\"message\":\"{Messages[random.Next(Messages.Length)]}\",\"logger\":\"shop.views\"," +
-                    $"\"status\":{(random.Next(8) == 0 ? 500 : 200)},\"duration_ms\":{(random.NextDouble() * 900).ToString("F2", inv)}," +
-                    $"\"user\":{{\"id\":{random.Next(1, 500)},\"plan\":\"gold\"}},\"request_id\":\"{random.NextInt64():x16}\"}}");
-            case "celery-worker":
-                var id = random.Next().ToString("x8", inv);
-                return random.Next(16) == 0
-                    ? ("error", $"level=error task=shop.tasks.charge_card id={id} msg=\"task failed\" error=\"Timeout after 30s\" retries=2")
-                    : ("info", $"level=info task=shop.tasks.send_receipt id={id} msg=\"task succeeded\" " +
-                        $"runtime={(random.NextDouble() * 12).ToString("F3", inv)}s");
-            case "nginx":
-                var status = random.Next(10) == 0 ? 500 : 200;
-                return (status >= 500 ? "error" : "info", $"10.{random.Next(256)}.{random.Next(256)}.{random.Next(1, 255)} - - " +
-                    $"[24/Nov/2026:10:{i % 60:D2}:{i % 60:D2} +0000] \"GET {Paths[random.Next(Paths.Length)]} HTTP/1.1\" {status} " +
-                    $"{random.Next(120, 90000)} \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\" rt={(random.NextDouble() * 2.5).ToString("F3", inv)}");
-            case "spilo":
-                return random.Next(20) == 0
-                    ? ("error", $"ERROR:  duplicate key value violates unique constraint \"orders_pkey\" (pid {random.Next(100, 9999)})")
-                    : ("info", $"LOG:  duration: {(random.NextDouble() * 400).ToString("F3", inv)} ms  statement: SELECT * FROM products WHERE id = " +
-                        $"{random.Next(1, 9999)}");
-            default:
-                return ("info", $"{random.Next(1, 99)}:M 24 Nov 2026 10:00:{i % 60:D2}.000 * DB saved on disk");
-        }
+        var text = Encoding.UTF8.GetString(line);
+        const string key = "\"level\":\"";
+        var start = text.IndexOf(key, StringComparison.Ordinal) + key.Length;
+        return text[start..text.IndexOf('"', start)];
     }
 }

@@ -83,7 +83,7 @@ public sealed class SampleExtractor
 
     /// <summary>
     /// When the pipeline is one pattern parser whose output labels depend on a few captures only: those captures (see
-    /// <see cref="StreamSampleExtractor"/>'s memo). Null otherwise.
+    /// <see cref="PatternSampleMemo"/>). Null otherwise.
     /// </summary>
     internal PatternOutputKey? PatternKey { get; }
 
@@ -257,31 +257,12 @@ public sealed class StreamSampleExtractor
     private readonly string?[][] _slotValues = new string?[KeptSlots][];
     private readonly LabelsResult?[] _slotResults = new LabelsResult?[KeptSlots];
 
-    // The pattern fast path (SampleExtractor.PatternKey): sample labels by the bytes of the captures that decide them,
-    // so a repeated status code costs the scan and a lookup rather than the label state. Switched off for a stream whose
-    // keys rarely repeat (an id or address kept), where every entry would pay for the scan twice.
-    private const int MemoSlotBits = 6;
-    private const int MemoSlots = 1 << MemoSlotBits;
-    private const int MemoCheckEvery = 1024;
-    private readonly byte[]?[]? _memoKeys;
-    private readonly LabelsResult?[]? _memoResults;
-    private readonly int[] _memoStarts = [];
-    private readonly int[] _memoLengths = [];
-    private byte[] _memoKey = new byte[16];
-    private int _memoLines;
-    private int _memoMisses;
-    private bool _memoOff;
+    // The pattern fast path (SampleExtractor.PatternKey), null without one.
+    private readonly PatternSampleMemo? _memo;
 
     internal StreamSampleExtractor(SampleExtractor owner, StreamPipeline pipeline, StreamPipeline? hinted, LabelPredicate[] postFilters)
     {
-        if (owner.PatternKey is { } key)
-        {
-            _memoKeys = new byte[]?[MemoSlots];
-            _memoResults = new LabelsResult?[MemoSlots];
-            _memoStarts = new int[key.Last + 1];
-            _memoLengths = new int[key.Last + 1];
-        }
-
+        _memo = owner.PatternKey is { } key ? new PatternSampleMemo(key) : null;
         _owner = owner;
         _pipeline = pipeline;
         _hinted = hinted;
@@ -298,9 +279,9 @@ public sealed class StreamSampleExtractor
     public bool Process(long timestampNs, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> structuredMetadata, out double value,
         out LabelsResult labels)
     {
-        if (_memoKeys is not null && !_memoOff && structuredMetadata.IsEmpty)
+        if (_memo is { IsOff: false } memo && structuredMetadata.IsEmpty)
         {
-            return ProcessMemoised(timestampNs, line, out value, out labels);
+            return ProcessMemoised(memo, timestampNs, line, out value, out labels);
         }
 
         // Hints change only labels no stage reads, so drops and errors are the same with or without them; an errored
@@ -314,61 +295,21 @@ public sealed class StreamSampleExtractor
         return Extract(_pipeline, timestampNs, line, structuredMetadata, out value, out labels, out _);
     }
 
-    private bool ProcessMemoised(long timestampNs, ReadOnlySpan<byte> line, out double value, out LabelsResult labels)
+    private bool ProcessMemoised(PatternSampleMemo memo, long timestampNs, ReadOnlySpan<byte> line, out double value, out LabelsResult labels)
     {
-        var length = _owner.PatternKey!.Write(line, ref _memoKey, _memoStarts, _memoLengths);
-        if (length < 0)
-        {
-            return Extract(_pipeline, timestampNs, line, [], out value, out labels, out _);
-        }
-
-        var key = _memoKey.AsSpan(0, length);
-        var slot = MemoSlot(key);
-        if (_memoKeys![slot] is { } known && ShortBytes.Equal(known, key))
+        if (memo.TryGet(line, out labels, out var slot))
         {
             value = _owner.Source == SampleValueSource.Bytes ? line.Length : 1;
-            labels = _memoResults![slot]!;
-            CountMemoLine(false);
             return true;
         }
 
-        CountMemoLine(true);
         if (!Extract(_pipeline, timestampNs, line, [], out value, out labels, out _))
         {
             return false;
         }
 
-        _memoKeys[slot] = key.ToArray();
-        _memoResults![slot] = labels;
+        memo.Remember(slot, labels);
         return true;
-    }
-
-    // Keys of a status code or a level fit a word: hashed as one, the rest with FastHash.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int MemoSlot(ReadOnlySpan<byte> key)
-    {
-        if (key.Length > sizeof(ulong))
-        {
-            return FastHash.Of(key) & (MemoSlots - 1);
-        }
-
-        ulong word = 0;
-        for (var i = 0; i < key.Length; i++)
-        {
-            word |= (ulong)key[i] << (8 * i);
-        }
-
-        return (int)(((word ^ (ulong)key.Length) * 0x9E3779B97F4A7C15) >> (64 - MemoSlotBits));
-    }
-
-    private void CountMemoLine(bool miss)
-    {
-        _memoMisses += miss ? 1 : 0;
-        if (++_memoLines == MemoCheckEvery)
-        {
-            _memoOff = _memoMisses * 4 > _memoLines;
-            _memoLines = _memoMisses = 0;
-        }
     }
 
     private bool Extract(StreamPipeline pipeline, long timestampNs, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> structuredMetadata,

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using LokiSharp.LogQL.Labels;
 
@@ -278,7 +277,6 @@ internal sealed partial class RangeVectorEvaluator
 
     private void Drain(ISampleCursor cursor, SliceLog log, ref WindowCells cells, int drained, int workers, CancellationToken token)
     {
-        var segments = new RecentSegments();
         var poll = 0;
         while (cursor.MoveNext())
         {
@@ -297,7 +295,7 @@ internal sealed partial class RangeVectorEvaluator
                 }
             }
 
-            Accept(log, ref cells, segments, cursor.TimestampNs, cursor.Value, cursor.Labels);
+            Accept(log, ref cells, cursor.TimestampNs, cursor.Value, cursor.Labels);
         }
     }
 
@@ -313,7 +311,7 @@ internal sealed partial class RangeVectorEvaluator
         _readThrough > _readFrom ? Math.Clamp((double)(ts - _readFrom) / (_readThrough - _readFrom), 0, 1) : 1;
 
     /// <summary>Records one sample in the windows of this slice that contain it, and keeps it for the next slice if its windows reach there.</summary>
-    private void Accept(SliceLog log, ref WindowCells cells, RecentSegments segments, long ts, double value, LabelSet labels)
+    private void Accept(SliceLog log, ref WindowCells cells, long ts, double value, LabelSet labels)
     {
         if (!InWindows(ref cells, ts))
         {
@@ -326,7 +324,7 @@ internal sealed partial class RangeVectorEvaluator
             return;
         }
 
-        var segment = segments.Of(log, labels);
+        var segment = log.SegmentOf(labels);
 
         if (ts > _carryFrom)
         {
@@ -398,29 +396,4 @@ internal sealed partial class RangeVectorEvaluator
 
     /// <summary>A first slice met too many series: it starts over shorter.</summary>
     private sealed class SliceTooLargeException : Exception;
-
-    /// <summary>
-    /// The segments of the label sets a cursor's samples had lately, by reference: within a cursor a set's segment stays
-    /// the same, and a grouped count (by status, by level) alternates between a few sets from line to line.
-    /// </summary>
-    private sealed class RecentSegments
-    {
-        private const int SlotBits = 4;
-        private readonly LabelSet?[] _labels = new LabelSet?[1 << SlotBits];
-        private readonly int[] _segments = new int[1 << SlotBits];
-
-        public int Of(SliceLog log, LabelSet labels)
-        {
-            var slot = (int)((uint)(RuntimeHelpers.GetHashCode(labels) * -1640531535) >> (32 - SlotBits));
-            if (ReferenceEquals(_labels[slot], labels))
-            {
-                return _segments[slot];
-            }
-
-            var segment = log.SegmentOf(labels);
-            _labels[slot] = labels;
-            _segments[slot] = segment;
-            return segment;
-        }
-    }
 }

@@ -28,6 +28,12 @@ internal sealed partial class RangeVectorEvaluator
         private readonly List<LabelSet>? _segmentLabels = seriesKey is null ? null : [];
         private int _cursor;
         private long _seriesReserved;
+
+        // The segments of the label sets the current cursor's samples had lately, by reference: within a cursor a set's
+        // segment stays the same, and a grouped count (by status, by level) alternates between a few sets line by line.
+        private const int RecentSlotBits = 4;
+        private readonly LabelSet?[] _recentLabels = new LabelSet?[1 << RecentSlotBits];
+        private readonly int[] _recentSegments = new int[1 << RecentSlotBits];
         private GrowableArray<LabelSet> _seriesLabels;
 
         /// <summary>How many series this log met.</summary>
@@ -84,7 +90,11 @@ internal sealed partial class RangeVectorEvaluator
 
         public int TailCount => TailCursor.Count;
 
-        public void BeginCursor(int order) => _cursor = order;
+        public void BeginCursor(int order)
+        {
+            _cursor = order;
+            Array.Clear(_recentLabels);
+        }
 
         /// <summary>
         /// Empties the per-record and per-series columns and forgets the series, keeping every table's capacity (and
@@ -105,6 +115,7 @@ internal sealed partial class RangeVectorEvaluator
             }
 
             _segmentLabels?.Clear();
+            Array.Clear(_recentLabels);
             SeriesFirstTimestamp.Reset();
             SeriesFirstStep.Reset();
             SeriesEndStep.Reset();
@@ -237,8 +248,17 @@ internal sealed partial class RangeVectorEvaluator
 
         public int SegmentOf(LabelSet labels)
         {
+            var slot = (int)((uint)(RuntimeHelpers.GetHashCode(labels) * -1640531535) >> (32 - RecentSlotBits));
+            if (ReferenceEquals(_recentLabels[slot], labels))
+            {
+                return _recentSegments[slot];
+            }
+
             var key = seriesKey is null ? labels : seriesKey(labels);
-            return SegmentOf(key.AsSpan(), key.GetHashCode(), key, labels);
+            var segment = SegmentOf(key.AsSpan(), key.GetHashCode(), key, labels);
+            _recentLabels[slot] = labels;
+            _recentSegments[slot] = segment;
+            return segment;
         }
 
         /// <summary>The segment of a replayed sample given by its series' pairs and hash (no grouping, labels not kept).</summary>
