@@ -121,6 +121,13 @@ public sealed partial class StreamIngester
             finally
             {
                 _inFlight.TryRemove(recordId, out _);
+
+                // The entries went into the head on the WAL's commit thread (LogAsync); what follows is the caller's
+                // (the answer, the next request of its connection, a test disposing the ingester): back to the pool.
+                if (_wal is not null)
+                {
+                    await Task.Yield();
+                }
             }
         }
 
@@ -137,9 +144,9 @@ public sealed partial class StreamIngester
         return errors.Any ? new PushOutcome(status, errors.ToString()) : new PushOutcome(204, "");
     }
 
-    // Writes the push's WAL record and waits for its commit; returns the segment it went to. Until the entries
-    // are in the head the record's segment is held in _inFlight (released by the caller once they are), so a flush
-    // racing with the push keeps it.
+    // Writes the push's WAL record and waits for its commit; returns the segment it went to, on the WAL's commit thread
+    // (the caller applies the entries there, then leaves it). Until the entries are in the head the record's segment is
+    // held in _inFlight (released by the caller once they are), so a flush racing with the push keeps it.
     private async Task<long> LogAsync(string tenant, long recordId, List<(HeadStream Stream, Admitted Entries)> accepted, PushBatch batch)
     {
         // Sized for the framing too (timestamp and length varints, metadata counts, one label text per stream, the shared
@@ -191,7 +198,7 @@ public sealed partial class StreamIngester
         _inFlight[recordId] = _wal!.CurrentSegment;
         try
         {
-            var segment = await _wal.AppendAsync(record.WrittenMemory).ConfigureAwait(false);
+            var segment = await _wal.AppendContinuingOnCommitAsync(record.WrittenMemory).ConfigureAwait(false);
             _metrics.WalRecords.Inc();
             _metrics.WalLoggedBytes.Inc(record.WrittenCount);
             return segment;

@@ -63,7 +63,7 @@ public sealed class WalAndHeadTests : IDisposable
             batch.AddEntry(ts, Encoding.UTF8.GetBytes(line));
         }
 
-        return await ingester.PushAsync("fake", batch, CancellationToken.None);
+        return await ingester.PushAsync("fake", batch, CancellationToken.None).ConfigureAwait(false);
     }
 
     private static List<(long Ts, string Line)> ReadAll(ILogSource source, string selectorName = "app", string value = "web")
@@ -103,6 +103,34 @@ public sealed class WalAndHeadTests : IDisposable
         reopened.Replay((_, record) => replayed.Add(Encoding.UTF8.GetString(record)), []);
 
         Assert.Equal(Enumerable.Range(0, 200).Select(i => "record " + i), replayed);
+    }
+
+    [Fact]
+    public async Task A_push_continues_on_the_commit_thread_after_its_fsync_and_other_appends_and_rolls_on_the_pool()
+    {
+        var path = Path.Combine(_directory, "wal-continuations");
+        using (var wal = WriteAheadLog.Open(path, 1 << 20))
+        {
+            wal.Start();
+            var commitsBefore = wal.Commits;
+            var (pushThread, commitsSeen) = await ThreadContinuedOn(wal.AppendContinuingOnCommitAsync(Encoding.UTF8.GetBytes("push")), wal);
+            Assert.Equal("wal-commit", pushThread);
+            Assert.True(commitsSeen > commitsBefore, "continued before the commit was counted");
+            Assert.NotEqual("wal-commit", (await ThreadContinuedOn(wal.AppendAsync(Encoding.UTF8.GetBytes("marker")), wal)).Thread);
+            Assert.NotEqual("wal-commit", (await ThreadContinuedOn(wal.RollAsync(), wal)).Thread);
+        }
+
+        var replayed = new List<string>();
+        using var reopened = WriteAheadLog.Open(path, 1 << 20);
+        reopened.Replay((_, record) => replayed.Add(Encoding.UTF8.GetString(record)), []);
+        Assert.Equal(["push", "marker"], replayed);
+    }
+
+    // The thread an awaiting caller continues on (no context to return to, as in the server) and the commits it sees there.
+    private static async Task<(string? Thread, long Commits)> ThreadContinuedOn(Task<long> append, WriteAheadLog wal)
+    {
+        await append.ConfigureAwait(false);
+        return (Thread.CurrentThread.Name, wal.Commits);
     }
 
     [Fact]
@@ -860,6 +888,33 @@ public sealed class WalAndHeadTests : IDisposable
 
             Assert.Equal([(Now + 1, "a"), (Now + 2, "b"), (Now + 3, "c")], ReadAll(ingester));
         }
+    }
+
+    [Fact]
+    public async Task Concurrent_pushers_continue_off_the_WAL_commit_thread_and_find_their_entries_in_the_head()
+    {
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            // The answer, and whatever the caller does next (here: disposing the ingester, which waits for the commit
+            // thread), must not run on the commit thread.
+            var pushes = Task.WhenAll(Enumerable.Range(0, 20).Select(i => ThreadAfterPush(ingester, i)));
+
+            // This test goes on on the pool whichever thread ends the pushes: a regression fails the assertion below
+            // instead of hanging in the dispose.
+            await pushes.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            var threads = await pushes;
+            Assert.DoesNotContain("wal-commit", threads);
+            Assert.Equal(20, ReadAll(ingester).Count);
+        }
+    }
+
+    private static async Task<string?> ThreadAfterPush(StreamIngester ingester, int i)
+    {
+        var outcome = await PushAsync(ingester, "{app=\"web\"}", (Now + i, "line " + i)).ConfigureAwait(false);
+        Assert.Equal(204, outcome.StatusCode);
+        return Thread.CurrentThread.Name;
     }
 
     [Fact]

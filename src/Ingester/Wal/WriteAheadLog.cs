@@ -146,10 +146,21 @@ public sealed class WriteAheadLog : IDisposable
     }
 
     /// <summary>
-    /// Appends a record; the task completes once it is on disk. Returns the segment id the record went to,
-    /// which the caller uses to know when the segment may be dropped.
+    /// Appends a record; the task completes once it is on disk, and the caller continues on the thread pool. Returns the
+    /// segment id the record went to, which the caller uses to know when the segment may be dropped.
     /// </summary>
-    public Task<long> AppendAsync(ReadOnlyMemory<byte> record) => Enqueue(record, roll: false);
+    public Task<long> AppendAsync(ReadOnlyMemory<byte> record) => Enqueue(record, roll: false, continueOnCommitThread: false);
+
+    /// <summary>
+    /// Appends a record as <see cref="AppendAsync"/> does, but the caller continues on the commit thread, right after the
+    /// fsync and before the next commit starts, and must leave it soon (<c>await Task.Yield()</c>): the pushes of a commit
+    /// go into the head there one after another. Measured on the reference push load (ingest-ab.sh, 512, 8 pairs per set):
+    /// 6-7% fewer CPU-s per GB than applying them on the pool (cheaper in 19 of 24 pairs), the same wall time; the hop back
+    /// costs nothing measurable (-0.3%, 4 of 8), but handing all but the last push of a commit to the pool gave the gain
+    /// back: it is the pushes of a commit not going into the head side by side. One thread then bounds an ingester's
+    /// throughput by what a commit's pushes cost in the head.
+    /// </summary>
+    public Task<long> AppendContinuingOnCommitAsync(ReadOnlyMemory<byte> record) => Enqueue(record, roll: false, continueOnCommitThread: true);
 
     /// <summary>
     /// Closes the current segment and starts the next one, unless the current one holds no record yet. Records
@@ -157,11 +168,13 @@ public sealed class WriteAheadLog : IDisposable
     /// completes with the id of the segment new records go to. Rolling lets a flush drop every segment once the
     /// head holds nothing of them.
     /// </summary>
-    public Task<long> RollAsync() => Enqueue(ReadOnlyMemory<byte>.Empty, roll: true);
+    public Task<long> RollAsync() => Enqueue(ReadOnlyMemory<byte>.Empty, roll: true, continueOnCommitThread: false);
 
-    private Task<long> Enqueue(ReadOnlyMemory<byte> record, bool roll)
+    private Task<long> Enqueue(ReadOnlyMemory<byte> record, bool roll, bool continueOnCommitThread)
     {
-        var pending = new PendingRecord(record, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously), roll);
+        // Without RunContinuationsAsynchronously the awaiting caller continues inside the commit thread's TrySetResult.
+        var done = new TaskCompletionSource<long>(continueOnCommitThread ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+        var pending = new PendingRecord(record, done, roll);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_stopping, this);
