@@ -111,13 +111,17 @@ public sealed class WalAndHeadTests : IDisposable
         var path = Path.Combine(_directory, "wal-continuations");
         using (var wal = WriteAheadLog.Open(path, 1 << 20))
         {
+            // Appended before the commit thread starts, so that every caller already waits when its commit ends.
+            var push = ThreadContinuedOn(wal.AppendContinuingOnCommitAsync(Encoding.UTF8.GetBytes("push")), wal);
+            var marker = ThreadContinuedOn(wal.AppendAsync(Encoding.UTF8.GetBytes("marker")), wal);
+            var roll = ThreadContinuedOn(wal.RollAsync(), wal);
             wal.Start();
-            var commitsBefore = wal.Commits;
-            var (pushThread, commitsSeen) = await ThreadContinuedOn(wal.AppendContinuingOnCommitAsync(Encoding.UTF8.GetBytes("push")), wal);
+
+            var (pushThread, commitsSeen) = await push;
             Assert.Equal("wal-commit", pushThread);
-            Assert.True(commitsSeen > commitsBefore, "continued before the commit was counted");
-            Assert.NotEqual("wal-commit", (await ThreadContinuedOn(wal.AppendAsync(Encoding.UTF8.GetBytes("marker")), wal)).Thread);
-            Assert.NotEqual("wal-commit", (await ThreadContinuedOn(wal.RollAsync(), wal)).Thread);
+            Assert.True(commitsSeen > 0, "continued before the commit was counted");
+            Assert.NotEqual("wal-commit", (await marker).Thread);
+            Assert.NotEqual("wal-commit", (await roll).Thread);
         }
 
         var replayed = new List<string>();
