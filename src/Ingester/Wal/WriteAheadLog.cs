@@ -155,8 +155,8 @@ public sealed class WriteAheadLog : IDisposable
     /// Appends a record as <see cref="AppendAsync"/> does, but the caller continues on the commit thread, right after the
     /// fsync and before the next commit starts, and must leave it soon (<c>await Task.Yield()</c>): the pushes of a commit
     /// go into the head there one after another. Measured on the reference push load (ingest-ab.sh, 8 pairs per set): 6-8%
-    /// fewer CPU-s per GB at 512 than applying them on the pool (four sets, cheaper in 26 of 32 pairs) and 18% at 2048
-    /// (cheaper in 4 of 4), the same wall time. The hop back costs nothing measurable (-0.3%, 4 of 8); handing all but the
+    /// fewer CPU-s per GB at 512 than applying them on the pool (four sets, cheaper in 26 of 32 pairs) and 5-18% at 2048
+    /// (two sets of 4 pairs, cheaper in all 8), the same wall time. The hop back costs nothing measurable (-0.3%, 4 of 8); handing all but the
     /// last push of a commit to the pool gave the gain back: what pays is that a commit's pushes no longer go into the
     /// head side by side. One thread then bounds an ingester's throughput by what a commit's pushes cost in the head.
     /// </summary>
