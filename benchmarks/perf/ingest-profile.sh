@@ -6,8 +6,9 @@
 # pays once shows as a dearer first half) and context switches by thread. PROFILE=1 also records the server with Linux
 # perf (a perf map, W^X off so JIT code resolves), counts the methods JIT-compiled during the ingest and prints where
 # the CPU went by stage (ingest_profile.py classify). DATA=dir pushes other batches than /tmp/perfdata-$MB (e.g. those
-# of `ingest_profile.py regroup`).
-# Usage: [MB=2048] [BIN=dir] [PROFILE=1] [DATA=dir] benchmarks/perf/ingest-profile.sh [tree] [http-port]
+# of `ingest_profile.py regroup`). SMALL_PUSHES=N pushes N one-line pushes instead, for what a push costs apart from
+# its lines (ingest_profile.py small-pushes).
+# Usage: [MB=2048] [BIN=dir] [PROFILE=1] [DATA=dir] [SMALL_PUSHES=N] benchmarks/perf/ingest-profile.sh [tree] [http-port]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
@@ -31,8 +32,13 @@ if [ "$profile" = 1 ]; then
   recorder=$!
   sleep 0.5
 fi
-python3 "$here/ingest_profile.py" ingest --shared "$shared" --url "http://127.0.0.1:$port" --pid "$pid" --mb "$mb" \
-  --wal "$dir/data/wal" ${DATA:+--data "$DATA"}
+if [ -n "${SMALL_PUSHES:-}" ]; then
+  python3 "$here/ingest_profile.py" small-pushes --shared "$shared" --url "http://127.0.0.1:$port" --pid "$pid" \
+    --pushes "$SMALL_PUSHES"
+else
+  python3 "$here/ingest_profile.py" ingest --shared "$shared" --url "http://127.0.0.1:$port" --pid "$pid" --mb "$mb" \
+    --wal "$dir/data/wal" ${DATA:+--data "$DATA"}
+fi
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^dotnet_collection_count_total' || true
 if [ -n "$recorder" ]; then
   kill -INT "$recorder"

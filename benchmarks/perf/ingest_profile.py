@@ -10,6 +10,8 @@ classify: splits a `perf record -g` profile of the server into write-path stages
           frame nearest its leaf that names one (so time in the kernel or CoreLib called from the WAL counts as WAL),
           JIT and runtime-native leaves go to their own rows, and the rest is listed by leaf.
 ab-summary: summarises the runs ingest-ab.sh wrote: per build, and per pair (B minus A).
+small-pushes: what a push costs apart from its lines: --pushes JSON pushes of --lines short lines each, over 4
+          connections as perf.py's client uses, after a quarter as many to warm up; prints the server's CPU per push.
 regroup:  writes the lines of /tmp/perfdata-<mb> again as pushes of --take entries per stream (perf.py: 12 from every
           stream) and about the same raw bytes per push, into /tmp/perfdata-<mb>-take<N>: same lines, same number of
           pushes, N/12 times fewer (push, stream) pairs. Ingesting both with `DATA=...` tells what the server pays per
@@ -132,6 +134,43 @@ def ingest(args):
                       "rss_after_ingest_mb": round(perf.rss_now_mb(args.pid))}))
 
 
+def small_pushes(args):
+    sys.path.insert(0, os.path.join(args.shared, "tools"))
+    import http.client  # noqa: E402
+    import urllib.parse  # noqa: E402
+    import perf  # noqa: E402
+
+    url = urllib.parse.urlparse(args.url)
+    start_ns = time.time_ns()
+
+    def push(worker, count, offset):
+        connection = http.client.HTTPConnection(url.hostname, url.port)
+        for i in range(count):
+            ts = start_ns + (offset + i) * 1000
+            values = [[str(ts + j), f"level=info msg=\"small push\" worker={worker} push={i} line={j}"] for j in range(args.lines)]
+            body = json.dumps({"streams": [{"stream": {"app": "small-pushes", "worker": str(worker)}, "values": values}]})
+            connection.request("POST", "/loki/api/v1/push", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 204:
+                raise SystemExit(f"push answered {response.status}")
+        connection.close()
+
+    def run(count, offset):
+        workers = [threading.Thread(target=push, args=(w, count // 4, offset + w * count)) for w in range(4)]
+        cpu0, wall0 = perf.cpu_seconds(args.pid), time.time()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        return perf.cpu_seconds(args.pid) - cpu0, time.time() - wall0
+
+    run(args.pushes // 4, 0)
+    cpu, wall = run(args.pushes, args.pushes)
+    print(json.dumps({"pushes": args.pushes, "lines_per_push": args.lines, "wall_s": round(wall, 2),
+                      "server_cpu_s": round(cpu, 2), "server_cpu_ms_per_push": round(1000 * cpu / args.pushes, 3)}))
+
+
 def classify(args):
     out = subprocess.run(["perf", "script", "-i", args.data, "-F", "comm,ip,sym,dso"],
                          capture_output=True, text=True, check=True).stdout
@@ -250,8 +289,14 @@ def main():
     g.add_argument("--shared", required=True)
     g.add_argument("--mb", type=int, default=512)
     g.add_argument("--take", type=int, default=120)
+    p = sub.add_parser("small-pushes")
+    p.add_argument("--shared", required=True)
+    p.add_argument("--url", required=True)
+    p.add_argument("--pid", type=int, required=True)
+    p.add_argument("--pushes", type=int, default=4000)
+    p.add_argument("--lines", type=int, default=1)
     args = ap.parse_args()
-    {"ingest": ingest, "classify": classify, "ab-summary": ab_summary, "regroup": regroup}[args.cmd](args)
+    {"ingest": ingest, "classify": classify, "ab-summary": ab_summary, "regroup": regroup, "small-pushes": small_pushes}[args.cmd](args)
 
 
 if __name__ == "__main__":
