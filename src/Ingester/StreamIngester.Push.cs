@@ -112,22 +112,19 @@ public sealed partial class StreamIngester
             // query could see or a flush could store, so the client's retry does not duplicate it.
             try
             {
-                var walSegment = _wal is null ? 0 : await LogAsync(tenant, recordId, accepted, batch).ConfigureAwait(false);
-                foreach (var (head, admitted) in accepted)
+                if (_wal is null)
                 {
-                    Apply(head, admitted, batch, recordId, walSegment, now);
+                    ApplyAll(accepted, batch, recordId, 0, now);
+                }
+                else
+                {
+                    // On the WAL's commit thread, right after the fsync (WriteAheadLog.AppendAsync's remarks say why).
+                    await LogAsync(tenant, recordId, accepted, batch, segment => ApplyAll(accepted, batch, recordId, segment, now)).ConfigureAwait(false);
                 }
             }
             finally
             {
                 _inFlight.TryRemove(recordId, out _);
-
-                // The entries went into the head on the WAL's commit thread (LogAsync); what follows is the caller's
-                // (the answer, the next request of its connection, a test disposing the ingester): back to the pool.
-                if (_wal is not null)
-                {
-                    await Task.Yield();
-                }
             }
         }
 
@@ -144,10 +141,11 @@ public sealed partial class StreamIngester
         return errors.Any ? new PushOutcome(status, errors.ToString()) : new PushOutcome(204, "");
     }
 
-    // Writes the push's WAL record and waits for its commit; returns the segment it went to, on the WAL's commit thread
-    // (the caller applies the entries there, then leaves it). Until the entries are in the head the record's segment is
-    // held in _inFlight (released by the caller once they are), so a flush racing with the push keeps it.
-    private async Task<long> LogAsync(string tenant, long recordId, List<(HeadStream Stream, Admitted Entries)> accepted, PushBatch batch)
+    // Writes the push's WAL record, has the commit run apply with the segment it went to, and waits for both. Until the
+    // entries are in the head the record's segment is held in _inFlight (released by the caller once they are), so a
+    // flush racing with the push keeps it.
+    private async Task LogAsync(string tenant, long recordId, List<(HeadStream Stream, Admitted Entries)> accepted, PushBatch batch,
+        Action<long> apply)
     {
         // Sized for the framing too (timestamp and length varints, metadata counts, one label text per stream, the shared
         // metadata table), so the record is written into one buffer and not regrown half way.
@@ -198,10 +196,9 @@ public sealed partial class StreamIngester
         _inFlight[recordId] = _wal!.CurrentSegment;
         try
         {
-            var segment = await _wal.AppendContinuingOnCommitAsync(record.WrittenMemory).ConfigureAwait(false);
+            await _wal.AppendAsync(record.WrittenMemory, apply).ConfigureAwait(false);
             _metrics.WalRecords.Inc();
             _metrics.WalLoggedBytes.Inc(record.WrittenCount);
-            return segment;
         }
         catch (IOException e)
         {
@@ -333,6 +330,14 @@ public sealed partial class StreamIngester
 
             var admitted = new Admitted(accepted, acceptedBytes, highest, previousInBatch, validated.SharedUsed);
             return (admitted, failures is { Count: > 0 } ? FailureMessage(stream, failures, validated.Entries.Count) : null, false);
+        }
+    }
+
+    private void ApplyAll(List<(HeadStream Stream, Admitted Entries)> accepted, PushBatch batch, long recordId, long walSegment, long now)
+    {
+        foreach (var (head, admitted) in accepted)
+        {
+            Apply(head, admitted, batch, recordId, walSegment, now);
         }
     }
 

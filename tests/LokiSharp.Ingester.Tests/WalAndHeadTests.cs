@@ -106,35 +106,39 @@ public sealed class WalAndHeadTests : IDisposable
     }
 
     [Fact]
-    public async Task A_push_continues_on_the_commit_thread_after_its_fsync_and_other_appends_and_rolls_on_the_pool()
+    public async Task An_append_runs_its_action_on_the_commit_thread_after_the_fsync_and_every_caller_continues_on_the_pool()
     {
         var path = Path.Combine(_directory, "wal-continuations");
         using (var wal = WriteAheadLog.Open(path, 1 << 20))
         {
             // Appended before the commit thread starts, so that every caller already waits when its commit ends.
-            var push = ThreadContinuedOn(wal.AppendContinuingOnCommitAsync(Encoding.UTF8.GetBytes("push")), wal);
-            var marker = ThreadContinuedOn(wal.AppendAsync(Encoding.UTF8.GetBytes("marker")), wal);
-            var roll = ThreadContinuedOn(wal.RollAsync(), wal);
+            (string? Thread, long Commits, long Segment) ranAt = default;
+            var push = ThreadContinuedOn(wal.AppendAsync(Encoding.UTF8.GetBytes("push"), segment => ranAt = (Thread.CurrentThread.Name, wal.Commits, segment)));
+            var failing = ThreadContinuedOn(wal.AppendAsync(Encoding.UTF8.GetBytes("failing"), _ => throw new InvalidOperationException("apply failed")));
+            var marker = ThreadContinuedOn(wal.AppendAsync(Encoding.UTF8.GetBytes("marker")));
+            var roll = ThreadContinuedOn(wal.RollAsync());
             wal.Start();
 
-            var (pushThread, commitsSeen) = await push;
-            Assert.Equal("wal-commit", pushThread);
-            Assert.True(commitsSeen > 0, "continued before the commit was counted");
-            Assert.NotEqual("wal-commit", (await marker).Thread);
-            Assert.NotEqual("wal-commit", (await roll).Thread);
+            Assert.NotEqual("wal-commit", await push);
+            Assert.Equal("wal-commit", ranAt.Thread);
+            Assert.True(ranAt.Commits > 0, "ran before the commit was counted");
+            Assert.Equal(await wal.AppendAsync(Encoding.UTF8.GetBytes("later")) - 1, ranAt.Segment);
+            Assert.Equal("apply failed", (await Assert.ThrowsAsync<InvalidOperationException>(() => failing)).Message);
+            Assert.NotEqual("wal-commit", await marker);
+            Assert.NotEqual("wal-commit", await roll);
         }
 
         var replayed = new List<string>();
         using var reopened = WriteAheadLog.Open(path, 1 << 20);
         reopened.Replay((_, record) => replayed.Add(Encoding.UTF8.GetString(record)), []);
-        Assert.Equal(["push", "marker"], replayed);
+        Assert.Equal(["push", "failing", "marker", "later"], replayed);
     }
 
-    // The thread an awaiting caller continues on (no context to return to, as in the server) and the commits it sees there.
-    private static async Task<(string? Thread, long Commits)> ThreadContinuedOn(Task<long> append, WriteAheadLog wal)
+    // The thread an awaiting caller continues on (no context to return to, as in the server).
+    private static async Task<string?> ThreadContinuedOn(Task append)
     {
         await append.ConfigureAwait(false);
-        return (Thread.CurrentThread.Name, wal.Commits);
+        return Thread.CurrentThread.Name;
     }
 
     [Fact]

@@ -146,21 +146,22 @@ public sealed class WriteAheadLog : IDisposable
     }
 
     /// <summary>
-    /// Appends a record; the task completes once it is on disk, and the caller continues on the thread pool. Returns the
+    /// Appends a record; the task completes once it is on disk (the caller continues on the thread pool). Returns the
     /// segment id the record went to, which the caller uses to know when the segment may be dropped.
     /// </summary>
-    public Task<long> AppendAsync(ReadOnlyMemory<byte> record) => Enqueue(record, roll: false, continueOnCommitThread: false);
+    public Task<long> AppendAsync(ReadOnlyMemory<byte> record) => Enqueue(record, roll: false, onCommitted: null);
 
     /// <summary>
-    /// Appends a record as <see cref="AppendAsync"/> does, but the caller continues on the commit thread, right after the
-    /// fsync and before the next commit starts, and must leave it soon (<c>await Task.Yield()</c>): the pushes of a commit
-    /// go into the head there one after another. Measured on the reference push load (ingest-ab.sh, 8 pairs per set): 6-8%
-    /// fewer CPU-s per GB at 512 than applying them on the pool (four sets, cheaper in 26 of 32 pairs) and 5-18% at 2048
-    /// (two sets of 4 pairs, cheaper in all 8), the same wall time. The hop back costs nothing measurable (-0.3%, 4 of 8); handing all but the
-    /// last push of a commit to the pool gave the gain back: what pays is that a commit's pushes no longer go into the
-    /// head side by side. One thread then bounds an ingester's throughput by what a commit's pushes cost in the head.
+    /// Appends a record as <see cref="AppendAsync(ReadOnlyMemory{byte})"/> does, and once it is on disk runs <paramref name="onCommitted"/> with
+    /// its segment on the commit thread, before the task completes and before the next commit starts; an exception it
+    /// throws fails the task. For a push, whose entries go into the head there one push after another: measured on the
+    /// reference push load (ingest-ab.sh, 8 pairs per set), 6-8% fewer CPU-s per GB at 512 than applying them on the pool
+    /// (four sets, cheaper in 26 of 32 pairs) and 5-18% at 2048 (two sets of 4 pairs, cheaper in all 8), the same wall
+    /// time. Handing all but the last push of a commit to the pool gave the gain back: what pays is that a commit's pushes
+    /// no longer go into the head side by side. One thread then bounds an ingester's throughput by what a commit's pushes
+    /// cost in the head, so the action must be short and must not block.
     /// </summary>
-    public Task<long> AppendContinuingOnCommitAsync(ReadOnlyMemory<byte> record) => Enqueue(record, roll: false, continueOnCommitThread: true);
+    public Task<long> AppendAsync(ReadOnlyMemory<byte> record, Action<long> onCommitted) => Enqueue(record, roll: false, onCommitted);
 
     /// <summary>
     /// Closes the current segment and starts the next one, unless the current one holds no record yet. Records
@@ -168,13 +169,11 @@ public sealed class WriteAheadLog : IDisposable
     /// completes with the id of the segment new records go to. Rolling lets a flush drop every segment once the
     /// head holds nothing of them.
     /// </summary>
-    public Task<long> RollAsync() => Enqueue(ReadOnlyMemory<byte>.Empty, roll: true, continueOnCommitThread: false);
+    public Task<long> RollAsync() => Enqueue(ReadOnlyMemory<byte>.Empty, roll: true, onCommitted: null);
 
-    private Task<long> Enqueue(ReadOnlyMemory<byte> record, bool roll, bool continueOnCommitThread)
+    private Task<long> Enqueue(ReadOnlyMemory<byte> record, bool roll, Action<long>? onCommitted)
     {
-        // Without RunContinuationsAsynchronously the awaiting caller continues inside the commit thread's TrySetResult.
-        var done = new TaskCompletionSource<long>(continueOnCommitThread ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
-        var pending = new PendingRecord(record, done, roll);
+        var pending = new PendingRecord(record, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously), roll, onCommitted);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_stopping, this);
@@ -389,7 +388,20 @@ public sealed class WriteAheadLog : IDisposable
         Commits++;
         for (; acknowledged < end; acknowledged++)
         {
-            batch[acknowledged].Done.TrySetResult(segmentOf[acknowledged]);
+            var (_, done, _, onCommitted) = batch[acknowledged];
+            var segment = segmentOf[acknowledged];
+            try
+            {
+                onCommitted?.Invoke(segment);
+            }
+            catch (Exception e)
+            {
+                // The record is durable; what its caller did with that failed, and is that caller's answer.
+                done.TrySetException(e);
+                continue;
+            }
+
+            done.TrySetResult(segment);
         }
     }
 
@@ -584,5 +596,5 @@ public sealed class WriteAheadLog : IDisposable
         return -1;
     }
 
-    private readonly record struct PendingRecord(ReadOnlyMemory<byte> Payload, TaskCompletionSource<long> Done, bool Roll);
+    private readonly record struct PendingRecord(ReadOnlyMemory<byte> Payload, TaskCompletionSource<long> Done, bool Roll, Action<long>? OnCommitted);
 }
