@@ -8,7 +8,8 @@ namespace LokiSharp.LoadTest;
 /// </summary>
 public static class LogDataset
 {
-    private static readonly string[] Apps = ["django", "celery-worker", "nginx", "postgres", "redis"];
+    /// <summary>The apps, in order: stream number n is of app n modulo their count.</summary>
+    public static IReadOnlyList<string> Apps { get; } = ["django", "celery-worker", "nginx", "postgres", "redis"];
     private static readonly string[] Paths = ["/rings", "/cart", "/checkout", "/api/orders", "/necklaces", "/health"];
     private static readonly string[] Levels = ["info", "info", "info", "warning", "error", "debug"];
 
@@ -31,7 +32,7 @@ public static class LogDataset
     public static byte[] Line(int stream, long sequence)
     {
         var random = new Random(HashCode.Combine(stream, sequence));
-        var app = Apps[stream % Apps.Length];
+        var app = Apps[stream % Apps.Count];
         var level = Levels[random.Next(Levels.Length)];
         var path = Paths[random.Next(Paths.Length)];
         var status = random.Next(10) == 0 ? 500 + random.Next(4) : 200;

@@ -178,19 +178,7 @@ public sealed partial class StreamIngester
         WalRecord.BeginEntries(record, recordId, tenant, table, accepted.Count);
         foreach (var (head, admitted) in accepted)
         {
-            WalRecord.BeginStream(record, head.WalLabels, admitted.Entries.Count, out var previous);
-            foreach (var entry in admitted.Entries)
-            {
-                var line = batch.Bytes(entry.LineStart, entry.LineLength);
-                if (entry.Shared >= 0)
-                {
-                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, rank[entry.Shared]);
-                }
-                else
-                {
-                    WalRecord.WriteEntry(record, ref previous, entry.TimestampNs, line, entry.Metadata);
-                }
-            }
+            WalRecord.WriteStream(record, head.WalLabels, admitted.Entries, batch, rank);
         }
 
         _inFlight[recordId] = _wal!.CurrentSegment;

@@ -23,6 +23,8 @@ public class PushStagesBenchmarks
     private const int PodsPerApp = 20;
     private const int EntriesPerStream = 12;
 
+    private static IReadOnlyList<string> Apps => LogDataset.Apps;
+
     private static readonly IngestionLimits Limits = new() { IngestionRateBytes = double.MaxValue, IngestionBurstBytes = double.MaxValue };
 
     private byte[] _message = [];
@@ -42,7 +44,7 @@ public class PushStagesBenchmarks
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
         var streams = new List<PushRequestEncoder.Stream>();
         var lines = new List<(string?, byte[])>();
-        for (var app = 0; app < Apps.Length; app++)
+        for (var app = 0; app < Apps.Count; app++)
         {
             for (var pod = 0; pod < PodsPerApp; pod++)
             {
@@ -54,8 +56,7 @@ public class PushStagesBenchmarks
                 var perStream = EntriesPerStream * (app == 0 ? 3 : 1);
                 for (var i = 0; i < perStream; i++)
                 {
-                    // LogDataset picks a stream's app by its number modulo the apps, in this order.
-                    var line = LogDataset.Line((pod * Apps.Length) + app, i);
+                    var line = LogDataset.Line((pod * Apps.Count) + app, i);
                     var level = app == 0 ? JsonLevel(line) : "";
                     if (!byLevel.TryGetValue(level, out var entries))
                     {
@@ -126,7 +127,7 @@ public class PushStagesBenchmarks
     public int EncodeWalRecord()
     {
         _record.Clear();
-        var table = new byte[PushValidator.SharedCount][];
+        var table = new byte[SharedRank.Length][];
         for (var i = 0; i < table.Length; i++)
         {
             table[i] = PushValidator.SharedEncodingAt(i);
@@ -135,28 +136,16 @@ public class PushStagesBenchmarks
         WalRecord.BeginEntries(_record, 1, "fake", table, _validated.Streams.Count);
         foreach (var stream in _validated.Streams)
         {
-            WalRecord.BeginStream(_record, WalLabels, stream.Entries.Count, out var previous);
-            foreach (var entry in stream.Entries)
-            {
-                var line = _batch.Bytes(entry.LineStart, entry.LineLength);
-                if (entry.Shared >= 0)
-                {
-                    WalRecord.WriteEntry(_record, ref previous, entry.TimestampNs, line, entry.Shared);
-                }
-                else
-                {
-                    WalRecord.WriteEntry(_record, ref previous, entry.TimestampNs, line, entry.Metadata);
-                }
-            }
+            WalRecord.WriteStream(_record, WalLabels, stream.Entries, _batch, SharedRank);
         }
 
         return _record.WrittenCount;
     }
 
-    private static readonly byte[] WalLabels = WalRecord.EncodeLabels("{app=\"nginx\", namespace=\"jewelry-shop\", pod=\"nginx-0a1b2c-1\"}");
+    // The whole shared table in the record, so each shared array's rank there is its number.
+    private static readonly int[] SharedRank = [.. Enumerable.Range(0, PushValidator.SharedCount)];
 
-    // LogDataset's apps, in its order.
-    private static readonly string[] Apps = ["django", "celery-worker", "nginx", "postgres", "redis"];
+    private static readonly byte[] WalLabels = WalRecord.EncodeLabels("{app=\"nginx\", namespace=\"jewelry-shop\", pod=\"nginx-0a1b2c-1\"}");
 
     // The value of a Django line's "level" field (LogDataset writes it first).
     private static string JsonLevel(byte[] line)

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Text;
+using LokiSharp.Ingester.Distribution;
+using LokiSharp.Ingester.Push;
 using LokiSharp.LogQL.Labels;
 using LokiSharp.Storage.Chunks;
 
@@ -55,6 +57,29 @@ public static class WalRecord
         output.Write(encodedLabels);
         Varint.Write(output, (ulong)entries);
         previousTimestamp = 0;
+    }
+
+    /// <summary>
+    /// Writes a stream of a push: its labels (as <see cref="BeginStream"/>), then its validated entries, their lines read from
+    /// <paramref name="batch"/>. An entry whose metadata is one of the validator's shared arrays refers to the record's table,
+    /// at <paramref name="sharedRank"/>[its shared number]; the others carry theirs inline.
+    /// </summary>
+    public static void WriteStream(IBufferWriter<byte> output, ReadOnlySpan<byte> encodedLabels, List<ValidatedEntry> entries, PushBatch batch,
+        ReadOnlySpan<int> sharedRank)
+    {
+        BeginStream(output, encodedLabels, entries.Count, out var previous);
+        foreach (var entry in entries)
+        {
+            var line = batch.Bytes(entry.LineStart, entry.LineLength);
+            if (entry.Shared >= 0)
+            {
+                WriteEntry(output, ref previous, entry.TimestampNs, line, sharedRank[entry.Shared]);
+            }
+            else
+            {
+                WriteEntry(output, ref previous, entry.TimestampNs, line, entry.Metadata);
+            }
+        }
     }
 
     /// <summary>Writes one entry of the current stream whose metadata is entry <paramref name="metadataIndex"/> of the record's table.</summary>
