@@ -164,33 +164,12 @@ public sealed class PushValidator
             // The OTLP mapper has already applied service-name discovery to the resource's index labels only; Loki
             // adds no service_name to OTLP streams afterwards (e.g. when otlp_config leaves service.name unindexed).
             var addServiceName = format != "otlp";
-            // The decoder hands the same label text object push after push, found here without hashing the text.
-            ref var recent = ref _recentAccepted[RuntimeHelpers.GetHashCode(stream.Labels) & (_recentAccepted.Length - 1)];
-            var accepted = Volatile.Read(ref recent);
-            if (accepted is null || !ReferenceEquals(accepted.Key, stream.Labels) || !ReferenceEquals(accepted.Limits, limits)
-                || accepted.AddServiceName != addServiceName)
+            var accepted = Accepted(stream.Labels, limits, addServiceName, out var labelError, out var reason);
+            if (accepted is null)
             {
-                if (!_acceptedCache.TryGetValue(stream.Labels, out accepted) || !ReferenceEquals(accepted.Limits, limits)
-                    || accepted.AddServiceName != addServiceName)
-                {
-                    var (valid, labelError, reason) = ValidateLabels(stream.Labels, limits, addServiceName);
-                    if (valid is null)
-                    {
-                        result.Errors.Add(labelError!);
-                        _metrics.Discard(reason!, tenant, retention, format, entries.Length, EntriesSize(batch, entries));
-                        continue;
-                    }
-
-                    accepted = new AcceptedLabels(valid, valid.ToString(), LevelDetector.FromLabels(valid), limits, addServiceName, stream.Labels);
-                    if (_acceptedCache.Count >= MaxCachedLabels)
-                    {
-                        _acceptedCache.Clear();
-                    }
-
-                    _acceptedCache[stream.Labels] = accepted;
-                }
-
-                Volatile.Write(ref recent, ReferenceEquals(accepted.Key, stream.Labels) ? accepted : accepted with { Key = stream.Labels });
+                result.Errors.Add(labelError!);
+                _metrics.Discard(reason!, tenant, retention, format, entries.Length, EntriesSize(batch, entries));
+                continue;
             }
 
             var (labels, labelsText, labelLevel, _, _, _) = accepted;
@@ -315,7 +294,43 @@ public sealed class PushValidator
     // The limits are part of the entry: overrides reloaded at runtime bring a new limits object, so a stale entry is
     // never reused for them.
     // Key is the label text as pushed (the dictionary's key; the object itself for the recent slots).
-    private sealed record AcceptedLabels(LabelSet Labels, string Text, string? Level, IngestionLimits Limits, bool AddServiceName, string Key);
+    private sealed record AcceptedLabels(LabelSet Labels, string Text, string? Level, IngestionLimits Limits, bool AddServiceName, string Key)
+    {
+        public bool Serves(IngestionLimits limits, bool addServiceName) => ReferenceEquals(Limits, limits) && AddServiceName == addServiceName;
+    }
+
+    // What the label text of a pushed stream comes to, from the recent slots (the decoder hands the same text object push
+    // after push: found without hashing it), else the cache by text, else validated now; null with Loki's error if invalid.
+    private AcceptedLabels? Accepted(string text, IngestionLimits limits, bool addServiceName, out string? error, out string? reason)
+    {
+        (error, reason) = (null, null);
+        ref var recent = ref _recentAccepted[RuntimeHelpers.GetHashCode(text) & (_recentAccepted.Length - 1)];
+        var accepted = Volatile.Read(ref recent);
+        if (accepted is not null && ReferenceEquals(accepted.Key, text) && accepted.Serves(limits, addServiceName))
+        {
+            return accepted;
+        }
+
+        if (!_acceptedCache.TryGetValue(text, out accepted) || !accepted.Serves(limits, addServiceName))
+        {
+            (var valid, error, reason) = ValidateLabels(text, limits, addServiceName);
+            if (valid is null)
+            {
+                return null;
+            }
+
+            accepted = new AcceptedLabels(valid, valid.ToString(), LevelDetector.FromLabels(valid), limits, addServiceName, text);
+            if (_acceptedCache.Count >= MaxCachedLabels)
+            {
+                _acceptedCache.Clear();
+            }
+
+            _acceptedCache[text] = accepted;
+        }
+
+        Volatile.Write(ref recent, ReferenceEquals(accepted.Key, text) ? accepted : accepted with { Key = text });
+        return accepted;
+    }
 
     private (LabelSet? Labels, string? Error, string? Reason) ValidateLabels(string text, IngestionLimits limits, bool addServiceName)
     {
