@@ -377,21 +377,18 @@ public static class LevelDetector
         return low & high;
     }
 
-    private static readonly (Vector256<byte> Low, Vector256<byte> High) LetterTables = NibbleTables(FirstLetterTable(LevelWords));
-    private static readonly Vector256<byte> LetterLowNibbles = LetterTables.Low;
-    private static readonly Vector256<byte> LetterHighNibbles = LetterTables.High;
-    private static readonly (Vector256<byte> Low, Vector256<byte> High) BoundaryTables = NibbleTables(BoundaryTable());
-    private static readonly Vector256<byte> BoundaryLowNibbles = BoundaryTables.Low;
-    private static readonly Vector256<byte> BoundaryHighNibbles = BoundaryTables.High;
-
     // Tables for an ASCII byte set by high nibble: each high nibble the set uses gets a bit, set in the high table at
     // that nibble and in the low table at the low nibbles of the members under it, so low[b & 15] & high[b >> 4] is
     // nonzero exactly for members (a set of ASCII bytes has at most 8 high nibbles). Both 16-byte halves alike, as
     // the shuffle looks up within each half.
-    private static (Vector256<byte> Low, Vector256<byte> High) NibbleTables(bool[] members)
+    private static Vector256<byte> NibbleTable(bool[] members, bool highNibbles)
     {
-        var low = new byte[32];
-        var high = new byte[32];
+        if (Array.IndexOf(members, true, 128) >= 0)
+        {
+            throw new InvalidOperationException("the nibble tables hold ASCII sets only");
+        }
+
+        var table = new byte[32];
         for (var b = 0; b < 128; b++)
         {
             if (members[b])
@@ -399,18 +396,12 @@ public static class LevelDetector
                 var bit = (byte)(1 << (b >> 4));
                 for (var half = 0; half < 32; half += 16)
                 {
-                    high[half + (b >> 4)] = bit;
-                    low[half + (b & 15)] |= bit;
+                    table[half + (highNibbles ? b >> 4 : b & 15)] |= bit;
                 }
             }
         }
 
-        if (Array.IndexOf(members, true, 128) >= 0)
-        {
-            throw new InvalidOperationException("the nibble tables hold ASCII sets only");
-        }
-
-        return (Vector256.Create(low), Vector256.Create(high));
+        return Vector256.Create(table);
     }
 
     // Bytes after which a level word may start.
@@ -418,6 +409,12 @@ public static class LevelDetector
 
     // Bytes a level word may start with, in either case.
     private static readonly bool[] LevelWordLetters = FirstLetterTable(LevelWords);
+
+    // The two sets above as nibble tables, for the 32-byte scan (after them: statics start in the order written).
+    private static readonly Vector256<byte> LetterLowNibbles = NibbleTable(LevelWordLetters, highNibbles: false);
+    private static readonly Vector256<byte> LetterHighNibbles = NibbleTable(LevelWordLetters, highNibbles: true);
+    private static readonly Vector256<byte> BoundaryLowNibbles = NibbleTable(StartsCandidate, highNibbles: false);
+    private static readonly Vector256<byte> BoundaryHighNibbles = NibbleTable(StartsCandidate, highNibbles: true);
 
     private static bool[] FirstLetterTable((string Word, string Level)[] words)
     {
