@@ -21,9 +21,7 @@ if [ -z "${BIN:-}" ]; then
   perf_build "$tree" "$bin" "$dir/build.log"
 fi
 profile=${PROFILE:-0}
-DOTNET_PerfMapEnabled=$profile DOTNET_EnableWriteXorExecute=$((1 - profile)) \
-  dotnet "$bin/lokisharp.dll" -config.file="$dir/loki.yaml" >"$dir/server.log" 2>&1 &
-pid=$!
+SERVER_ENV="DOTNET_PerfMapEnabled=$profile DOTNET_EnableWriteXorExecute=$((1 - profile)) ${SERVER_ENV:-}" perf_start "$bin" "$dir"
 recorder=
 trap 'kill "$pid" 2>/dev/null || true; [ -z "$recorder" ] || kill -INT "$recorder" 2>/dev/null || true' EXIT
 perf_wait_ready "$port" "$dir/server.log"

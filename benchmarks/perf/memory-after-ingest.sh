@@ -5,7 +5,7 @@
 # anonymous / file-backed / shared (JIT code under W^X) memory and the GC's view (heap sizes per generation,
 # fragmentation, committed bytes, collection counts) from dotnet-counters, sampled once a second during the ingest.
 # Usage: [MB=2048] [KEEP=1] benchmarks/perf/memory-after-ingest.sh [tree] [http-port]
-# Extra environment for the server (e.g. DOTNET_GCgen0size=0x400000) is passed with SERVER_ENV="K=V K2=V2".
+# Extra environment for the server (e.g. DOTNET_GCgen0size=0x400000) is passed with SERVER_ENV="K=V K2=V2" (perf_start).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
@@ -15,9 +15,7 @@ counters=${DOTNET_COUNTERS:-$HOME/.dotnet/tools/dotnet-counters}
 dir=$(mktemp -d /tmp/lokisharp-memory-XXXXXX)
 perf_config "$dir" "$port"
 perf_build "$tree" "$dir/bin" "$dir/build.log"
-read -r -a server_env <<<"${SERVER_ENV:-}"
-env "${server_env[@]}" dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/loki.yaml" >"$dir/server.log" 2>&1 &
-pid=$!
+perf_start "$dir/bin" "$dir"
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 perf_wait_ready "$port" "$dir/server.log"
 if [ -x "$counters" ]; then

@@ -30,6 +30,23 @@ perf_build() {
   dotnet build -c Release "$1/src/Server" -o "$2" -v q -nologo >"$3" 2>&1 || { tail -30 "$3"; return 1; }
 }
 
+# The runtime environment the server image runs with (Dockerfile ENV, src/Server/Properties/launchSettings.json for
+# `dotnet run`): the framework's code JIT-compiled for this CPU instead of its precompiled ReadyToRun code, see the
+# README's performance section.
+perf_server_env=(DOTNET_ReadyToRun=0)
+
+# perf_start BIN DIR [ARGS...]: starts BIN's server in the background on DIR/loki.yaml with ARGS, logging to DIR/server.log,
+# in the image's runtime environment plus SERVER_ENV ("K=V K2=V2", later ones win; SERVER_ENV=DOTNET_ReadyToRun=1 measures
+# without the image's); sets pid.
+perf_start() {
+  local bin=$1 dir=$2 extra
+  shift 2
+  read -r -a extra <<<"${SERVER_ENV:-}"
+  env "${perf_server_env[@]}" "${extra[@]}" dotnet "$bin/lokisharp.dll" -config.file="$dir/loki.yaml" "$@" >"$dir/server.log" 2>&1 &
+  # shellcheck disable=SC2034 # read by the sourcing script
+  pid=$!
+}
+
 # perf_wait_ready PORT [LOG]: up to 60 s for the server's /ready; fails (showing LOG's tail, if given) when it never comes.
 perf_wait_ready() {
   for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$1/ready" >/dev/null && return 0; sleep 0.3; done

@@ -16,8 +16,7 @@ perf_config "$dir" "$port"
 # ENCODING=zstd stores chunks with zstd instead of the reference run's snappy.
 sed -i "s/chunk_encoding: snappy/chunk_encoding: ${ENCODING:-snappy}/" "$dir/loki.yaml"
 perf_build "$tree" "$dir/bin" "$dir/build.log"
-dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/loki.yaml" >"$dir/server.log" 2>&1 &
-pid=$!
+perf_start "$dir/bin" "$dir"
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 perf_wait_ready "$port" "$dir/server.log"
 python3 "$shared/tools/perf.py" run --name lokisharp --url "http://127.0.0.1:$port" --pid "$pid" --mb "$mb" \

@@ -43,8 +43,8 @@ start() {
   local name=$1 port=$2 target=$3
   mkdir -p "$dir/$name"
   config "$name" "$port" "${4:-}" >"$dir/$name/loki.yaml"
-  dotnet "$dir/bin/lokisharp.dll" -config.file="$dir/$name/loki.yaml" -target="$target" >"$dir/$name/server.log" 2>&1 &
-  pids+=($!)
+  perf_start "$dir/bin" "$dir/$name" -target="$target"
+  pids+=("$pid")
   perf_wait_ready "$port" "$dir/$name/server.log" || exit 1
 }
 
