@@ -70,10 +70,18 @@ def thread_switches(pid):
 
 
 def jitted_methods(perf_map):
+    """The perf map's JIT-compiled methods so far, in compile order (None without a map)."""
     if not os.path.exists(perf_map):
         return None
     with open(perf_map) as f:
-        return sum(1 for line in f if "[Optimized]" in line or "[OptimizedTier1]" in line)
+        return [line.split(" ", 2)[2].rstrip() for line in f if "[Optimized]" in line or "[OptimizedTier1]" in line]
+
+
+def declaring_assembly(method):
+    """The assembly of a perf map method's declaring type: the bracket right before "Type::Name" (a return type's is
+    earlier and glued to its type name)."""
+    found = re.search(r"\[([\w.]+)\] \S+?::", method)
+    return found.group(1) if found else "?"
 
 
 def print_timeline(samples, switches0, switches1):
@@ -128,7 +136,13 @@ def ingest(args):
         sampler.join()
         print_timeline(samples, switches0, thread_switches(args.pid))
     if jitted0 is not None:
-        print(f"methods JIT-compiled during the ingest: {jitted_methods(perf_map) - jitted0}")
+        jitted = jitted_methods(perf_map)[len(jitted0):]
+        by_assembly = collections.Counter(declaring_assembly(m) for m in jitted)
+        print(f"methods JIT-compiled during the ingest: {len(jitted)}; by assembly: "
+              + ", ".join(f"{name} {n}" for name, n in by_assembly.most_common(8)))
+        if args.jit_list:
+            with open(args.jit_list, "w") as f:
+                f.writelines(m + "\n" for m in jitted)
     print(json.dumps({"raw_mb": round(raw_mb, 1), "ingest_wall_s": round(wall, 2), "ingest_cpu_s": round(cpu, 2),
                       "ingest_cpu_s_per_gb": round(cpu / (raw_mb / 1024), 2), "push_errors": len(errors),
                       "rss_after_ingest_mb": round(perf.rss_now_mb(args.pid))}))
@@ -280,6 +294,7 @@ def main():
     i.add_argument("--mb", type=int, default=512)
     i.add_argument("--wal", help="the server's WAL directory: also print the timeline and context switches")
     i.add_argument("--data", help="the batches to push (default /tmp/perfdata-<mb>)")
+    i.add_argument("--jit-list", help="with a perf map: write the methods JIT-compiled during the ingest to this file")
     c = sub.add_parser("classify")
     c.add_argument("data")
     c.add_argument("--top", type=int, default=20)
