@@ -35,14 +35,15 @@ perf_build() {
 # README's performance section.
 perf_server_env=(DOTNET_ReadyToRun=0)
 
-# perf_start BIN DIR [ARGS...]: starts BIN's server in the background on DIR/loki.yaml with ARGS, logging to DIR/server.log,
-# in the image's runtime environment plus SERVER_ENV ("K=V K2=V2", later ones win; SERVER_ENV=DOTNET_ReadyToRun=1 measures
-# without the image's); sets pid.
+# perf_start BIN DIR [ARGS...]: starts BIN's server in the background on DIR/loki.yaml with ARGS, logging to
+# DIR/server.log, in the image's runtime environment plus SERVER_ENV ("K=V K2=V2", later ones win:
+# SERVER_ENV=DOTNET_ReadyToRun=1 measures without the image's); sets pid.
 perf_start() {
   local bin=$1 dir=$2 extra
   shift 2
   read -r -a extra <<<"${SERVER_ENV:-}"
-  env "${perf_server_env[@]}" "${extra[@]}" dotnet "$bin/lokisharp.dll" -config.file="$dir/loki.yaml" "$@" >"$dir/server.log" 2>&1 &
+  env "${perf_server_env[@]}" "${extra[@]}" dotnet "$bin/lokisharp.dll" -config.file="$dir/loki.yaml" "$@" \
+    >"$dir/server.log" 2>&1 &
   # shellcheck disable=SC2034 # read by the sourcing script
   pid=$!
 }
