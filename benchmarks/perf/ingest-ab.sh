@@ -16,9 +16,9 @@ done
 for pair in $(seq 1 "${PAIRS:-8}"); do
   if [ $((pair % 2)) = 1 ]; then order="A B"; else order="B A"; fi
   for build in $order; do
-    if [ "$build" = A ]; then bin=$bin_a env=${ENV_A:-}; else bin=$bin_b env=${ENV_B:-}; fi
+    if [ "$build" = A ]; then bin=$bin_a extra=${ENV_A:-}; else bin=$bin_b extra=${ENV_B:-}; fi
     load=$(cut -d' ' -f1 /proc/loadavg)
-    result=$(SERVER_ENV=$env BIN=$bin "$here/ingest-profile.sh" "" "$port" | grep '"ingest_cpu_s_per_gb"')
+    result=$(SERVER_ENV=$extra BIN=$bin "$here/ingest-profile.sh" "" "$port" | grep '"ingest_cpu_s_per_gb"')
     echo "{\"build\": \"$build\", \"pair\": $pair, \"load1\": $load, \"run\": $result}" | tee -a "$out"
   done
 done
