@@ -46,7 +46,7 @@ COPY src/Server/Configuration/default-config.yaml /etc/loki/loki.yaml
 # DOTNET_ReadyToRun=0: the framework's code (Kestrel, sockets, CoreLib) is JIT-compiled for this CPU at its first call
 # instead of running its precompiled ReadyToRun code, which tiered compilation being off (the project file) never
 # replaces: ingest costs 6-11% less CPU, for about 2 s more to start (README, performance). The same setting is in
-# src/Server/Properties/launchSettings.json (`dotnet run`) and benchmarks/perf/perf-lib.sh.
+# src/Server/Properties/launchSettings.json, for `dotnet run` and the perf scripts.
 ENV PATH="/app:${PATH}" \
     ASPNETCORE_HTTP_PORTS= \
     DOTNET_CLI_TELEMETRY_OPTOUT=1 \

@@ -30,19 +30,20 @@ perf_build() {
   dotnet build -c Release "$1/src/Server" -o "$2" -v q -nologo >"$3" 2>&1 || { tail -30 "$3"; return 1; }
 }
 
-# The runtime environment the server image runs with (Dockerfile ENV, src/Server/Properties/launchSettings.json for
-# `dotnet run`): the framework's code JIT-compiled for this CPU instead of its precompiled ReadyToRun code, see the
-# README's performance section.
-perf_server_env=(DOTNET_ReadyToRun=0)
-
 # perf_start BIN DIR [ARGS...]: starts BIN's server in the background on DIR/loki.yaml with ARGS, logging to
-# DIR/server.log, in the image's runtime environment plus SERVER_ENV ("K=V K2=V2", later ones win:
-# SERVER_ENV=DOTNET_ReadyToRun=1 measures without the image's); sets pid.
+# DIR/server.log, in the runtime environment `dotnet run` gives the tree's server (the environmentVariables of
+# src/Server/Properties/launchSettings.json, which the Dockerfile's ENV repeats for the image: DOTNET_ReadyToRun=0, see
+# the README's performance section) plus SERVER_ENV ("K=V K2=V2", later ones win: SERVER_ENV=DOTNET_ReadyToRun=1
+# measures without it); sets pid.
 perf_start() {
-  local bin=$1 dir=$2 extra
+  local bin=$1 dir=$2 launch extra
   shift 2
+  mapfile -t launch < <(python3 -c 'import json, sys
+for profile in json.load(open(sys.argv[1]))["profiles"].values():
+    for name, value in profile.get("environmentVariables", {}).items():
+        print(f"{name}={value}")' "$tree/src/Server/Properties/launchSettings.json")
   read -r -a extra <<<"${SERVER_ENV:-}"
-  env "${perf_server_env[@]}" "${extra[@]}" dotnet "$bin/lokisharp.dll" -config.file="$dir/loki.yaml" "$@" \
+  env "${launch[@]}" "${extra[@]}" dotnet "$bin/lokisharp.dll" -config.file="$dir/loki.yaml" "$@" \
     >"$dir/server.log" 2>&1 &
   # shellcheck disable=SC2034 # read by the sourcing script
   pid=$!
