@@ -19,6 +19,8 @@ regroup:  writes the lines of /tmp/perfdata-<mb> again as pushes of --take entri
 """
 import argparse
 import collections
+import http.client
+import importlib
 import json
 import os
 import re
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 STAGES = [
     ("content-index build", r"ContentIndex|NGramFilter"),
@@ -102,9 +105,14 @@ def print_timeline(samples, switches0, switches1):
             print(f"  {name:20s} {v - v0:7d} {n - n0:7d}")
 
 
+def shared_tool(shared, name):
+    """A module of ../shared/tools: perf (the load tool: the reference runs' client and CPU sampling) or lokiwire."""
+    sys.path.insert(0, os.path.join(shared, "tools"))
+    return importlib.import_module(name)
+
+
 def ingest(args):
-    sys.path.insert(0, os.path.join(args.shared, "tools"))
-    import perf  # noqa: E402  (the shared load tool: same client, same CPU sampling)
+    perf = shared_tool(args.shared, "perf")
 
     folder = args.data or f"/tmp/perfdata-{args.mb}"
     meta = json.load(open(os.path.join(folder, "meta.json")))
@@ -149,10 +157,7 @@ def ingest(args):
 
 
 def small_pushes(args):
-    sys.path.insert(0, os.path.join(args.shared, "tools"))
-    import http.client  # noqa: E402
-    import urllib.parse  # noqa: E402
-    import perf  # noqa: E402
+    perf = shared_tool(args.shared, "perf")
 
     url = urllib.parse.urlparse(args.url)
     start_ns = time.time_ns()
@@ -225,8 +230,7 @@ def classify(args):
 
 
 def regroup(args):
-    sys.path.insert(0, os.path.join(args.shared, "tools"))
-    import lokiwire as w  # noqa: E402  (the shared wire helpers perf.py generates its data with)
+    w = shared_tool(args.shared, "lokiwire")  # the wire helpers perf.py generates its data with
 
     meta = json.load(open(f"/tmp/perfdata-{args.mb}/meta.json"))
     out = f"/tmp/perfdata-{args.mb}-take{args.take}"
