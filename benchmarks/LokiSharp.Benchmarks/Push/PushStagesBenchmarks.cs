@@ -23,8 +23,6 @@ public class PushStagesBenchmarks
     private const int PodsPerApp = 20;
     private const int EntriesPerStream = 12;
 
-    private static IReadOnlyList<string> Apps => LogDataset.Apps;
-
     private static readonly IngestionLimits Limits = new() { IngestionRateBytes = double.MaxValue, IngestionBurstBytes = double.MaxValue };
 
     private byte[] _message = [];
@@ -44,19 +42,20 @@ public class PushStagesBenchmarks
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
         var streams = new List<PushRequestEncoder.Stream>();
         var lines = new List<(string?, byte[])>();
-        for (var app = 0; app < Apps.Count; app++)
+        var apps = LogDataset.Apps;
+        for (var app = 0; app < apps.Count; app++)
         {
             for (var pod = 0; pod < PodsPerApp; pod++)
             {
-                var labels = $"{{namespace=\"jewelry-shop\", app=\"{Apps[app]}\", pod=\"{Apps[app]}-{random.Next(1 << 24):x6}-{pod}\", " +
-                    $"container=\"{Apps[app]}\", job=\"jewelry-shop/{Apps[app]}\"";
+                var labels = $"{{namespace=\"jewelry-shop\", app=\"{apps[app]}\", pod=\"{apps[app]}-{random.Next(1 << 24):x6}-{pod}\", " +
+                    $"container=\"{apps[app]}\", job=\"jewelry-shop/{apps[app]}\"";
 
                 // As perf.py's shipper: Django's level is lifted into a stream label, so its lines come as one stream per level.
                 var byLevel = new Dictionary<string, List<(long, byte[])>>();
                 var perStream = EntriesPerStream * (app == 0 ? 3 : 1);
                 for (var i = 0; i < perStream; i++)
                 {
-                    var line = LogDataset.Line((pod * Apps.Count) + app, i);
+                    var line = LogDataset.Line((pod * apps.Count) + app, i);
                     var level = app == 0 ? JsonLevel(line) : "";
                     if (!byLevel.TryGetValue(level, out var entries))
                     {
