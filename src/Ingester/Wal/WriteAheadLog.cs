@@ -154,12 +154,10 @@ public sealed class WriteAheadLog : IDisposable
     /// <summary>
     /// Appends a record as <see cref="AppendAsync(ReadOnlyMemory{byte})"/> does, and once it is on disk runs <paramref name="onCommitted"/> with
     /// its segment on the commit thread, before the task completes and before the next commit starts; an exception it
-    /// throws fails the task. For a push, whose entries go into the head there one push after another: measured on the
-    /// reference push load (ingest-ab.sh, 8 pairs per set), 6-8% fewer CPU-s per GB at 512 than applying them on the pool
-    /// (four sets, cheaper in 26 of 32 pairs) and 5-18% at 2048 (two sets of 4 pairs, cheaper in all 8), the same wall
-    /// time. Handing all but the last push of a commit to the pool gave the gain back: what pays is that a commit's pushes
-    /// no longer go into the head side by side. One thread then bounds an ingester's throughput by what a commit's pushes
-    /// cost in the head, so the action must be short and must not block.
+    /// throws fails the task. For a push, whose entries go into the head there one push after another: a commit's pushes
+    /// no longer go into the head side by side on several cores, which costs less CPU per GB (the README's performance
+    /// section has the figures). One thread then bounds an ingester's throughput by what a commit's pushes cost in the
+    /// head, so the action must be short and must not block.
     /// </summary>
     public Task<long> AppendAsync(ReadOnlyMemory<byte> record, Action<long> onCommitted) => Enqueue(record, roll: false, onCommitted);
 
