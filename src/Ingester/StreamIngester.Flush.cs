@@ -205,13 +205,18 @@ public sealed partial class StreamIngester
             {
                 ReleaseRetained(stream, now);
 
-                // Keep a stream that may still receive writes or be read; an idle, empty one is forgotten as in Loki.
-                if (!stream.IsEmpty || stream.Retained.Count > 0 || now - stream.LastAppendAt < _options.ChunkIdlePeriod.Ticks)
+                // Keep a stream that may still receive writes or be read; an idle, empty one is forgotten as in Loki. A
+                // push admitted meanwhile made it recent; one that found it and admits later finds it removed.
+                lock (stream.WriteChecks)
                 {
-                    continue;
-                }
+                    if (!stream.IsEmpty || stream.Retained.Count > 0 || now - stream.LastAppendAt < _options.ChunkIdlePeriod.Ticks)
+                    {
+                        continue;
+                    }
 
-                streams.TryRemove(labels, out _);
+                    stream.Removed = true;
+                    streams.TryRemove(labels, out _);
+                }
             }
 
             _metrics.StreamsRemoved.WithLabels(tenant).Inc();

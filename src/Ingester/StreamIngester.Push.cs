@@ -84,7 +84,7 @@ public sealed partial class StreamIngester
         var tooManyRequests = false;
         foreach (var stream in validated.Streams)
         {
-            var head = GetOrCreateStream(tenant, stream.Labels, limits, out var limitError);
+            var (head, admission, limitError) = LookUpAndAdmit(tenant, stream, batch, limits, now);
             if (head is null)
             {
                 errors.Add(limitError!);
@@ -93,7 +93,7 @@ public sealed partial class StreamIngester
                 continue;
             }
 
-            var (admitted, streamError, rateLimited) = Admit(head, stream, batch, limits, now);
+            var (admitted, streamError, rateLimited) = admission;
             if (streamError is not null)
             {
                 errors.Add(streamError);
@@ -215,7 +215,31 @@ public sealed partial class StreamIngester
         }
     }
 
-    private HeadStream? GetOrCreateStream(string tenant, LabelSet labels, IngestionLimits limits, out string? error)
+    /// <summary>For tests: runs between a push's lookup of a stream and its admission, where an idle sweep may forget it.</summary>
+    internal Action<HeadStream>? StreamLookedUp { get; set; }
+
+    // Finds (or creates) the stream and admits the push's entries to it. A stream the idle sweep forgot in between is
+    // looked up again: its replacement is what flushes and queries see. Null head (with Loki's error) over the stream limit.
+    private (HeadStream? Head, (Admitted Admitted, string? Error, bool RateLimited) Admission, string? LimitError) LookUpAndAdmit(
+        string tenant, ValidatedStream validated, PushBatch batch, IngestionLimits limits, long now)
+    {
+        while (true)
+        {
+            var head = GetOrCreateStream(tenant, validated.Labels, limits, now, out var limitError);
+            if (head is null)
+            {
+                return (null, default, limitError);
+            }
+
+            StreamLookedUp?.Invoke(head);
+            if (Admit(head, validated, batch, limits, now) is { } admission)
+            {
+                return (head, admission, null);
+            }
+        }
+    }
+
+    private HeadStream? GetOrCreateStream(string tenant, LabelSet labels, IngestionLimits limits, long now, out string? error)
     {
         error = null;
         var streams = _tenants.GetOrAdd(tenant, static _ => new ConcurrentDictionary<LabelSet, HeadStream>());
@@ -233,7 +257,8 @@ public sealed partial class StreamIngester
             return null;
         }
 
-        var created = new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize, _spill, _tails);
+        // Not idle from the start: an idle sweep before the push admits its entries would forget it at once.
+        var created = new HeadStream(labels, Fingerprint.Of(labels), tenant, _partSize, _spill, _tails) { LastAppendAt = now };
         var stream = streams.GetOrAdd(labels, created);
         if (ReferenceEquals(stream, created))
         {
@@ -245,8 +270,9 @@ public sealed partial class StreamIngester
     }
 
     // Decides which of a stream's entries the push accepts (resends, too-old entries and rate limits are
-    // refused here), without touching the head: the entries are applied once the WAL holds them.
-    private (Admitted Admitted, string? Error, bool RateLimited) Admit(HeadStream stream, ValidatedStream validated,
+    // refused here), without touching the head: the entries are applied once the WAL holds them. Null when the stream has
+    // been removed as idle since the caller found it.
+    private (Admitted Admitted, string? Error, bool RateLimited)? Admit(HeadStream stream, ValidatedStream validated,
         PushBatch batch, IngestionLimits limits, long now)
     {
         // Usually every entry is accepted and the validated list serves as is; it is copied from the first drop on.
@@ -254,8 +280,13 @@ public sealed partial class StreamIngester
         List<(long Timestamp, string Reason)>? failures = null;
         List<ValidatedEntry> accepted;
         long acceptedBytes = 0;
-        lock (stream.Sync)
+        lock (stream.WriteChecks)
         {
+            if (stream.Removed)
+            {
+                return null;
+            }
+
             var highest = stream.HighestTimestamp;
             var window = _options.MaxChunkAge.Ticks * 100 / 2;
 
@@ -362,7 +393,10 @@ public sealed partial class StreamIngester
             {
                 _builders.Return(builder);
             }
+        }
 
+        lock (stream.WriteChecks)
+        {
             // A concurrent push to the stream may have been applied in between; the highest timestamp only grows.
             stream.HighestTimestamp = Math.Max(stream.HighestTimestamp, admitted.Highest);
             if (admitted.Newest is { } newest)

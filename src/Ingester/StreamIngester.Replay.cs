@@ -116,7 +116,7 @@ public sealed partial class StreamIngester
             var builder = _builders.Rent();
             lock (stream.Sync)
             {
-                var highest = stream.HighestTimestamp;
+                var highest = long.MinValue;
                 long timestamp = 0;
                 ReadOnlySpan<byte> line = default;
                 ReadOnlySpan<byte> metadata = default;
@@ -129,9 +129,13 @@ public sealed partial class StreamIngester
                 }
 
                 // Only the stream's last entry is kept for the resend check, not a copy of every one.
-                stream.HighestTimestamp = highest;
-                stream.KeepLast(timestamp, line, metadata.ToArray());
-                stream.LastAppendAt = now;
+                lock (stream.WriteChecks)
+                {
+                    stream.HighestTimestamp = Math.Max(stream.HighestTimestamp, highest);
+                    stream.KeepLast(timestamp, line, metadata.ToArray());
+                    stream.LastAppendAt = now;
+                }
+
                 if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
                 {
                     stream.Open.Seal(builder);

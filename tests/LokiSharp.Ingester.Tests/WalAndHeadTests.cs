@@ -1146,6 +1146,38 @@ public sealed class WalAndHeadTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_push_whose_stream_the_idle_sweep_forgets_after_the_lookup_goes_to_the_stream_that_replaces_it()
+    {
+        var time = new ManualTime();
+        var (ingester, store) = Open(time: time);
+        using (store)
+        using (ingester)
+        {
+            await PushAsync(ingester, "{app=\"web\"}", (Now, "before the sweep"));
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+            time.Now += TimeSpan.FromHours(1);
+
+            // The sweep runs between the next push's lookup of the (stored, empty, idle) stream and its admission. Appending
+            // to the forgotten stream object would leave the entry where no flush or query looks.
+            var sweeps = 0;
+            ingester.StreamLookedUp = _ =>
+            {
+                if (sweeps++ == 0)
+                {
+                    ingester.FlushAsync(force: false, CancellationToken.None).GetAwaiter().GetResult();
+                    Assert.Empty(ingester.SelectStreams("fake", [new LabelMatcher("app", MatchType.Equal, "web")], 0, long.MaxValue));
+                }
+            };
+            Assert.Equal(204, (await PushAsync(ingester, "{app=\"web\"}", (Now + 1, "after the sweep"))).StatusCode);
+
+            Assert.Equal([(Now + 1, "after the sweep")], ReadAll(ingester));
+            await ingester.FlushAsync(force: true, CancellationToken.None);
+            Assert.Equal([(Now, "before the sweep"), (Now + 1, "after the sweep")], ReadAll(store));
+            Assert.Equal(2, sweeps); // the push looked the stream up again
+        }
+    }
+
     /// <summary>A clock the test moves by hand.</summary>
     private sealed class ManualTime : TimeProvider
     {

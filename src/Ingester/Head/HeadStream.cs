@@ -5,13 +5,22 @@ namespace LokiSharp.Ingester.Head;
 /// <summary>
 /// One stream in the head: the open block receiving appends and the sealed blocks waiting to be stored, plus
 /// what Loki's stream keeps for its write checks (newest timestamp, the last entry for duplicate detection, a
-/// per-stream rate limiter). <see cref="Sync"/> guards everything.
+/// per-stream rate limiter, the last append). <see cref="Sync"/> guards the blocks, <see cref="WriteChecks"/> the write
+/// checks; a thread holding both takes <see cref="Sync"/> first.
 /// </summary>
 internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tenant, int partSize, HeadSpill? spill, TailBudget? tails = null)
 {
     private byte[]? _walLabels;
 
     public Lock Sync { get; } = new();
+
+    /// <summary>
+    /// Guards <see cref="HighestTimestamp"/>, <see cref="Last"/>, <see cref="RateLimiter"/>, <see cref="LastAppendAt"/> and
+    /// <see cref="Removed"/>: a push's admission takes only this one, so it does not wait while the WAL's commit thread
+    /// appends an earlier push to the blocks under <see cref="Sync"/> (on the reference push load, waiting there cost 3% of
+    /// the ingest CPU in spinning and wake-ups).
+    /// </summary>
+    public Lock WriteChecks { get; } = new();
 
     public LabelSet Labels { get; } = labels;
 
@@ -53,7 +62,20 @@ internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tena
         last.Set(timestamp, line, encodedMetadata);
     }
 
-    public long LastAppendAt { get; set; }
+    /// <summary>Wall-clock ticks of the last admitted push (or of the stream's creation), for idleness.</summary>
+    public long LastAppendAt
+    {
+        get => Volatile.Read(ref _lastAppendAt);
+        set => Volatile.Write(ref _lastAppendAt, value);
+    }
+
+    private long _lastAppendAt;
+
+    /// <summary>
+    /// Set when the stream is forgotten as idle and empty: a push that found it before then finds it removed when it
+    /// admits its entries, and goes to the stream that replaces it instead of one no flush or query would see again.
+    /// </summary>
+    public bool Removed { get; set; }
 
     public TokenBucket RateLimiter { get; } = new();
 
