@@ -215,6 +215,7 @@ public sealed partial class StreamIngester
                     }
 
                     stream.Removed = true;
+                    stream.Slot?.Release(stream);
                     streams.TryRemove(labels, out _);
                 }
             }

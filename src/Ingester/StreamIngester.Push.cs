@@ -218,17 +218,25 @@ public sealed partial class StreamIngester
     /// <summary>For tests: runs between a push's lookup of a stream and its admission, where an idle sweep may forget it.</summary>
     internal Action<HeadStream>? StreamLookedUp { get; set; }
 
-    // Finds (or creates) the stream and admits the push's entries to it. A stream the idle sweep forgot in between is
-    // looked up again: its replacement is what flushes and queries see. Null head (with Loki's error) over the stream limit.
+    // Finds (or creates) the stream, from the validated stream's slot when it holds it, and admits the push's entries to
+    // it. A stream the idle sweep forgot in between is looked up again: its replacement is what flushes and queries see.
+    // Null head (with Loki's error) over the stream limit.
     private (HeadStream? Head, (Admitted Admitted, string? Error, bool RateLimited) Admission, string? LimitError) LookUpAndAdmit(
         string tenant, ValidatedStream validated, PushBatch batch, IngestionLimits limits, long now)
     {
+        var slot = validated.Slot;
+        var head = slot?.For(tenant);
         while (true)
         {
-            var head = GetOrCreateStream(tenant, validated.Labels, limits, now, out var limitError);
             if (head is null)
             {
-                return (null, default, limitError);
+                head = GetOrCreateStream(tenant, validated.Labels, limits, now, out var limitError);
+                if (head is null)
+                {
+                    return (null, default, limitError);
+                }
+
+                slot?.Keep(head);
             }
 
             StreamLookedUp?.Invoke(head);
@@ -236,6 +244,8 @@ public sealed partial class StreamIngester
             {
                 return (head, admission, null);
             }
+
+            head = null;
         }
     }
 

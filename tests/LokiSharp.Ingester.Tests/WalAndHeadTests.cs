@@ -1178,6 +1178,40 @@ public sealed class WalAndHeadTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Tenants_pushing_the_same_label_text_in_turn_each_write_to_their_own_stream()
+    {
+        // The validator's answer for a label text, with the head stream it went to last, serves every tenant of the same
+        // limits: a push must still land in its own tenant's stream.
+        var (ingester, store) = Open();
+        using (store)
+        using (ingester)
+        {
+            foreach (var (tenant, ts) in new[] { ("a", Now), ("b", Now + 1), ("a", Now + 2), ("b", Now + 3) })
+            {
+                using var batch = new PushBatch();
+                batch.BeginStream("{app=\"web\"}");
+                batch.AddEntry(ts, Encoding.UTF8.GetBytes(tenant));
+                Assert.Equal(204, (await ingester.PushAsync(tenant, batch, CancellationToken.None)).StatusCode);
+            }
+
+            foreach (var (tenant, expected) in new[] { ("a", new[] { Now, Now + 2 }), ("b", new[] { Now + 1, Now + 3 }) })
+            {
+                var rows = new List<(long, string)>();
+                foreach (var stream in ingester.SelectStreams(tenant, [new LabelMatcher("app", MatchType.Equal, "web")], 0, long.MaxValue))
+                {
+                    using var entries = ingester.OpenEntries(tenant, stream, new EntryQuery(0, long.MaxValue));
+                    while (entries.MoveNext())
+                    {
+                        rows.Add((entries.Current.Timestamp, Encoding.UTF8.GetString(entries.Current.Line)));
+                    }
+                }
+
+                Assert.Equal(expected.Select(ts => (ts, tenant)), rows);
+            }
+        }
+    }
+
     /// <summary>A clock the test moves by hand.</summary>
     private sealed class ManualTime : TimeProvider
     {

@@ -32,10 +32,14 @@ public sealed class ValidatedStream(LabelSet labels, int capacity = 0)
     /// <summary>The shared metadata arrays the entries use: bit <c>i</c> for <see cref="ValidatedEntry"/>'s <c>Shared</c> <c>i</c>.</summary>
     public int SharedUsed { get; set; }
 
+    /// <summary>Where the ingester keeps the head stream of the pushed label text (null for streams made elsewhere).</summary>
+    internal Head.HeadStreamSlot? Slot { get; private set; }
+
     // Made ready for another stream of a later push, keeping the entries' capacity.
-    internal void Reuse(LabelSet labels, int capacity)
+    internal void Reuse(LabelSet labels, int capacity, Head.HeadStreamSlot? slot)
     {
         Labels = labels;
+        Slot = slot;
         Entries.Clear();
         Entries.EnsureCapacity(capacity);
         Bytes = 0;
@@ -64,17 +68,21 @@ public sealed class ValidatedPush
     /// <summary>Accepted bytes (line + metadata) across streams.</summary>
     public long Bytes { get; set; }
 
-    internal ValidatedStream NewStream(LabelSet labels, int capacity)
+    internal ValidatedStream NewStream(LabelSet labels, int capacity, Head.HeadStreamSlot? slot)
     {
+        ValidatedStream stream;
         if (_spare.Count == 0)
         {
-            return new ValidatedStream(labels, capacity);
+            stream = new ValidatedStream(labels, capacity);
+        }
+        else
+        {
+            stream = _spare[^1];
+            _spare.RemoveAt(_spare.Count - 1);
+            _spareEntries -= stream.Entries.Capacity;
         }
 
-        var stream = _spare[^1];
-        _spare.RemoveAt(_spare.Count - 1);
-        _spareEntries -= stream.Entries.Capacity;
-        stream.Reuse(labels, capacity);
+        stream.Reuse(labels, capacity, slot);
         return stream;
     }
 
@@ -172,8 +180,8 @@ public sealed class PushValidator
                 continue;
             }
 
-            var (labels, labelsText, labelLevel, _, _, _) = accepted;
-            var validated = result.NewStream(labels, entries.Length);
+            var (labels, labelsText, labelLevel, _, _, _, slot) = accepted;
+            var validated = result.NewStream(labels, entries.Length, slot);
             foreach (ref readonly var entry in entries)
             {
                 var lineLength = entry.LineLength;
@@ -294,7 +302,8 @@ public sealed class PushValidator
     // The limits are part of the entry: overrides reloaded at runtime bring a new limits object, so a stale entry is
     // never reused for them.
     // Key is the label text as pushed (the dictionary's key; the object itself for the recent slots).
-    private sealed record AcceptedLabels(LabelSet Labels, string Text, string? Level, IngestionLimits Limits, bool AddServiceName, string Key)
+    private sealed record AcceptedLabels(LabelSet Labels, string Text, string? Level, IngestionLimits Limits, bool AddServiceName, string Key,
+        Head.HeadStreamSlot Slot)
     {
         public bool Serves(IngestionLimits limits, bool addServiceName) => ReferenceEquals(Limits, limits) && AddServiceName == addServiceName;
     }
@@ -319,7 +328,7 @@ public sealed class PushValidator
                 return null;
             }
 
-            accepted = new AcceptedLabels(valid, valid.ToString(), LevelDetector.FromLabels(valid), limits, addServiceName, text);
+            accepted = new AcceptedLabels(valid, valid.ToString(), LevelDetector.FromLabels(valid), limits, addServiceName, text, new());
             if (_acceptedCache.Count >= MaxCachedLabels)
             {
                 _acceptedCache.Clear();

@@ -77,6 +77,9 @@ internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tena
     /// </summary>
     public bool Removed { get; set; }
 
+    /// <summary>The validator's slot that hands this stream to pushes of its label text (released when removed).</summary>
+    public HeadStreamSlot? Slot { get; set; }
+
     public TokenBucket RateLimiter { get; } = new();
 
     /// <summary>Oldest and newest timestamps across the open, sealed and retained blocks.</summary>

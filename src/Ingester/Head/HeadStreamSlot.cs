@@ -1,0 +1,25 @@
+namespace LokiSharp.Ingester.Head;
+
+/// <summary>
+/// The head stream a pushed label text went to last, kept with the validator's cached answer for that text, so the
+/// next push of it finds its stream without the tenant's stream map (a lookup per stream and push, most of it cache
+/// misses on the reference push load). A stream the idle sweep forgets is cleared from its slot.
+/// </summary>
+internal sealed class HeadStreamSlot
+{
+    private HeadStream? _stream;
+
+    /// <summary>The stream for <paramref name="tenant"/>, if this slot holds one that is still in the head.</summary>
+    public HeadStream? For(string tenant) =>
+        Volatile.Read(ref _stream) is { } stream && !stream.Removed && string.Equals(stream.Tenant, tenant, StringComparison.Ordinal) ? stream : null;
+
+    /// <summary>Keeps <paramref name="stream"/> for the next push of the text.</summary>
+    public void Keep(HeadStream stream)
+    {
+        Volatile.Write(ref _stream, stream);
+        stream.Slot = this;
+    }
+
+    /// <summary>Lets go of <paramref name="stream"/>, if this slot still holds it.</summary>
+    public void Release(HeadStream stream) => Interlocked.CompareExchange(ref _stream, null, stream);
+}
