@@ -139,7 +139,7 @@ public sealed class PushValidator
     private readonly TimeProvider _time;
 
     // Results of finished pushes, ready for the next ones (a few: as many as pushes run at once, roughly).
-    private readonly ValidatedPush?[] _spare = new ValidatedPush?[4];
+    private readonly SpareObjects<ValidatedPush> _spare = new(4);
 
     public PushValidator(IngesterMetrics metrics, TimeProvider time)
     {
@@ -275,27 +275,10 @@ public sealed class PushValidator
     public void Return(ValidatedPush push)
     {
         push.Clear();
-        for (var i = 0; i < _spare.Length; i++)
-        {
-            if (Interlocked.CompareExchange(ref _spare[i], push, null) is null)
-            {
-                return;
-            }
-        }
+        _spare.Give(push);
     }
 
-    private ValidatedPush Rent()
-    {
-        for (var i = 0; i < _spare.Length; i++)
-        {
-            if (Interlocked.Exchange(ref _spare[i], null) is { } spare)
-            {
-                return spare;
-            }
-        }
-
-        return new ValidatedPush();
-    }
+    private ValidatedPush Rent() => _spare.Take() ?? new ValidatedPush();
 
     private static ReadOnlySpan<byte> LineOf(PushBatch batch, ValidatedEntry entry) => batch.Bytes(entry.LineStart, entry.LineLength);
 
