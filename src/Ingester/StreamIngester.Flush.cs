@@ -41,16 +41,7 @@ public sealed partial class StreamIngester
                                 : null;
                             if (reason is { } due)
                             {
-                                var builder = _builders.Rent();
-                                try
-                                {
-                                    open.Seal(builder);
-                                }
-                                finally
-                                {
-                                    _builders.Return(builder);
-                                }
-
+                                open.Seal(_builders);
                                 stream.Sealed.Add(open);
                                 stream.Open = stream.NewBlock();
                                 _metrics.ChunksCreated.Inc();

@@ -389,32 +389,25 @@ public sealed partial class StreamIngester
         long held;
         lock (stream.Sync)
         {
-            var builder = _builders.Rent();
             var before = stream.Open.RawBytes;
-            try
+
+            // A push's own run of the stream's entries, sorted as a client sends them, lets the head order an
+            // unsorted tail by runs (pushes overtaking each other on several connections) instead of by entries.
+            if (admitted.Entries.Count >= MinRunEntries)
             {
-                // A push's own run of the stream's entries, sorted as a client sends them, lets the head order an
-                // unsorted tail by runs (pushes overtaking each other on several connections) instead of by entries.
-                if (admitted.Entries.Count >= MinRunEntries)
-                {
-                    stream.Open.StartRun();
-                }
-
-                stream.Open.AppendPush(batch, admitted.Entries, recordId, walSegment, now, builder);
-
-                // What the head now holds, structured metadata included (a flush releases the same amount).
-                held = stream.Open.RawBytes - before;
-                if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
-                {
-                    stream.Open.Seal(builder);
-                    stream.Sealed.Add(stream.Open);
-                    stream.Open = stream.NewBlock();
-                    _metrics.ChunksCreated.Inc();
-                }
+                stream.Open.StartRun();
             }
-            finally
+
+            stream.Open.AppendPush(batch, admitted.Entries, recordId, walSegment, now, _builders);
+
+            // What the head now holds, structured metadata included (a flush releases the same amount).
+            held = stream.Open.RawBytes - before;
+            if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
             {
-                _builders.Return(builder);
+                stream.Open.Seal(_builders);
+                stream.Sealed.Add(stream.Open);
+                stream.Open = stream.NewBlock();
+                _metrics.ChunksCreated.Inc();
             }
         }
 

@@ -113,7 +113,6 @@ public sealed partial class StreamIngester
             }
 
             long bytes = 0;
-            var builder = _builders.Rent();
             lock (stream.Sync)
             {
                 var highest = long.MinValue;
@@ -123,7 +122,7 @@ public sealed partial class StreamIngester
                 for (var e = 0; e < entryCount; e++)
                 {
                     reader.ReadEntry(out timestamp, out line, out metadata);
-                    stream.Open.AppendEncoded(timestamp, line, metadata, recordId, segment, now, builder);
+                    stream.Open.AppendEncoded(timestamp, line, metadata, recordId, segment, now, _builders);
                     highest = Math.Max(highest, timestamp);
                     bytes += line.Length + metadata.Length;
                 }
@@ -138,14 +137,13 @@ public sealed partial class StreamIngester
 
                 if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
                 {
-                    stream.Open.Seal(builder);
+                    stream.Open.Seal(_builders);
                     stream.Sealed.Add(stream.Open);
                     stream.Open = stream.NewBlock();
                     _metrics.ChunksCreated.Inc();
                 }
             }
 
-            _builders.Return(builder);
             Interlocked.Add(ref _headBytes, bytes);
             ReplayedEntries += entryCount;
         }

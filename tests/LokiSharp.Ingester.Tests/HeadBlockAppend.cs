@@ -9,10 +9,10 @@ namespace LokiSharp.Ingester.Tests;
 internal static class HeadBlockAppend
 {
     public static void Append(this HeadBlock block, long timestamp, ReadOnlySpan<byte> line, ReadOnlySpan<LabelPair> metadata, long recordId,
-        long walSegment, long now, ChunkBuilder builder)
+        long walSegment, long now, ChunkBuilderPool builders)
     {
         var encoded = new ArrayBufferWriter<byte>(64);
         StructuredMetadata.Encode(encoded, metadata);
-        block.AppendEncoded(timestamp, line, encoded.WrittenSpan, recordId, walSegment, now, builder);
+        block.AppendEncoded(timestamp, line, encoded.WrittenSpan, recordId, walSegment, now, builders);
     }
 }

@@ -27,7 +27,7 @@ public sealed class HeadRunTests
     public void An_unsorted_tail_is_ordered_run_by_run_only_when_its_runs_do_not_overlap(int step, int pushes, bool startRuns, int byRuns)
     {
         var block = new HeadBlock(1 << 20, null);
-        var builder = new ChunkBuilder(ChunkEncoding.Snappy);
+        using var builders = new ChunkBuilderPool(() => new ChunkBuilder(ChunkEncoding.Snappy));
 
         // Pushes of 8 entries, sent in pairs swapped: 1, 0, 3, 2, ...
         for (var pair = 0; pair < pushes; pair += 2)
@@ -41,12 +41,12 @@ public sealed class HeadRunTests
 
                 for (var i = 0; i < 8; i++)
                 {
-                    block.Append(1_000 + (push * step) + Math.Min(i, 7), Line, [], 1, 0, 0, builder);
+                    block.Append(1_000 + (push * step) + Math.Min(i, 7), Line, [], 1, 0, 0, builders);
                 }
             }
         }
 
-        block.Seal(builder);
+        block.Seal(builders);
         Assert.Equal(pushes * 8, block.EntryCount);
         Assert.Equal(byRuns, block.TailsOrderedByRuns);
     }
@@ -57,17 +57,17 @@ public sealed class HeadRunTests
         // 1000-1007, then 2000-2007, then 1007-1014: the third steps back and starts at the first one's last timestamp,
         // having arrived after it, so the runs in time order are the stable sort.
         var block = new HeadBlock(1 << 20, null);
-        var builder = new ChunkBuilder(ChunkEncoding.Snappy);
+        using var builders = new ChunkBuilderPool(() => new ChunkBuilder(ChunkEncoding.Snappy));
         foreach (var first in (int[])[1000, 2000, 1007])
         {
             block.StartRun();
             for (var i = 0; i < 8; i++)
             {
-                block.Append(first + i, Line, [], 1, 0, 0, builder);
+                block.Append(first + i, Line, [], 1, 0, 0, builders);
             }
         }
 
-        block.Seal(builder);
+        block.Seal(builders);
         Assert.Equal(1, block.TailsOrderedByRuns);
     }
 
@@ -78,7 +78,7 @@ public sealed class HeadRunTests
         // that tails are compressed in the middle of a push: parts, record ids, WAL segment, times and sizes must be alike.
         var rng = new Random(8);
         var (byPush, byEntry) = (new HeadBlock(4096, null), new HeadBlock(4096, null));
-        using var builder = new ChunkBuilder(ChunkEncoding.Snappy);
+        using var builders = new ChunkBuilderPool(() => new ChunkBuilder(ChunkEncoding.Snappy));
         for (var push = 1; push <= 12; push++)
         {
             using var batch = new PushBatch();
@@ -97,25 +97,25 @@ public sealed class HeadRunTests
 
             var (record, segment, now) = (push * 3L, 40L - push, push * 1000L);
             byPush.StartRun();
-            byPush.AppendPush(batch, entries, record, segment, now, builder);
+            byPush.AppendPush(batch, entries, record, segment, now, builders);
             byEntry.StartRun();
             foreach (var entry in entries)
             {
                 var line = batch.Bytes(entry.LineStart, entry.LineLength);
                 if (entry.Shared >= 0)
                 {
-                    byEntry.AppendEncoded(entry.TimestampNs, line, PushValidator.SharedEncodingAt(entry.Shared), record, segment, now, builder);
+                    byEntry.AppendEncoded(entry.TimestampNs, line, PushValidator.SharedEncodingAt(entry.Shared), record, segment, now, builders);
                 }
                 else
                 {
-                    byEntry.Append(entry.TimestampNs, line, entry.Metadata, record, segment, now, builder);
+                    byEntry.Append(entry.TimestampNs, line, entry.Metadata, record, segment, now, builders);
                 }
             }
         }
 
         Assert.True(byEntry.Parts.Count > 3, $"{byEntry.Parts.Count} parts");
-        byPush.Seal(builder);
-        byEntry.Seal(builder);
+        byPush.Seal(builders);
+        byEntry.Seal(builders);
         Assert.Equal(byEntry.Parts.Select(p => Convert.ToHexString(p.Load())), byPush.Parts.Select(p => Convert.ToHexString(p.Load())));
         Assert.Equal(byEntry.RecordIds, byPush.RecordIds);
         Assert.Equal((byEntry.EntryCount, byEntry.RawBytes, byEntry.MinTimestamp, byEntry.MaxTimestamp, byEntry.OldestWalSegment, byEntry.CreatedAt),

@@ -23,7 +23,8 @@ public sealed class TailBudgetTests
         Assert.Equal(unbounded.RawBytes, early.RawBytes);
         Assert.True(budget.Bytes > 0);
 
-        early.Seal(new ChunkBuilder(ChunkEncoding.Snappy));
+        using var builders = new ChunkBuilderPool(() => new ChunkBuilder(ChunkEncoding.Snappy));
+        early.Seal(builders);
         Assert.Equal(0, budget.Bytes);
     }
 
@@ -38,12 +39,12 @@ public sealed class TailBudgetTests
 
     private static (HeadBlock Block, int Entries) Fill(HeadBlock block, int bytes)
     {
-        var builder = new ChunkBuilder(ChunkEncoding.Snappy);
+        using var builders = new ChunkBuilderPool(() => new ChunkBuilder(ChunkEncoding.Snappy));
         var line = Encoding.UTF8.GetBytes(new string('x', 100));
         var count = 0;
         for (var written = 0; written < bytes; written += line.Length, count++)
         {
-            block.Append(1_000 + count, line, [], 1, 0, 0, builder);
+            block.Append(1_000 + count, line, [], 1, 0, 0, builders);
         }
 
         return (block, count);
