@@ -362,8 +362,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         }
     }
 
-    // A builder is rented only here: most appends compress nothing (renting one per push and stream was 0.6% of the
-    // reference ingest's CPU).
+    // A builder is rented only here, not for every push and stream: most appends compress nothing.
     private void CompressTail(ChunkBuilderPool builders)
     {
         var builder = builders.Rent();

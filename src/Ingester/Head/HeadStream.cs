@@ -16,9 +16,9 @@ internal sealed class HeadStream(LabelSet labels, ulong fingerprint, string tena
 
     /// <summary>
     /// Guards <see cref="HighestTimestamp"/>, <see cref="Last"/>, <see cref="RateLimiter"/>, <see cref="LastAppendAt"/> and
-    /// <see cref="Removed"/>: a push's admission takes only this one, so it does not wait while the WAL's commit thread
-    /// appends an earlier push to the blocks under <see cref="Sync"/> (on the reference push load, waiting there cost 3% of
-    /// the ingest CPU in spinning and wake-ups).
+    /// <see cref="Removed"/>: a push's admission takes only this one, so it does not spin and wait while the WAL's commit
+    /// thread appends an earlier push to the blocks under <see cref="Sync"/> (the README's performance section has what that
+    /// waiting cost).
     /// </summary>
     public Lock WriteChecks { get; } = new();
 

@@ -2,8 +2,8 @@ namespace LokiSharp.Ingester.Head;
 
 /// <summary>
 /// The head stream a pushed label text went to last, kept with the validator's cached answer for that text, so the
-/// next push of it finds its stream without the tenant's stream map (a lookup per stream and push, most of it cache
-/// misses on the reference push load). A stream the idle sweep forgets is cleared from its slot.
+/// next push of it finds its stream without a lookup in the tenant's stream map per stream and push. A stream the idle
+/// sweep forgets is cleared from its slot.
 /// </summary>
 internal sealed class HeadStreamSlot
 {
