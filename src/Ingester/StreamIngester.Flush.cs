@@ -23,7 +23,6 @@ public sealed partial class StreamIngester
         try
         {
             var now = _time.GetUtcNow().UtcTicks;
-            var cutBytes = (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio);
             foreach (var (tenant, streams) in _tenants)
             {
                 var writes = new List<(HeadStream Stream, HeadBlock Block, FlushReason Reason)>();
@@ -35,16 +34,13 @@ public sealed partial class StreamIngester
                         if (!open.IsEmpty)
                         {
                             FlushReason? reason = force ? FlushReason.Forced
-                                : open.RawBytes >= cutBytes ? FlushReason.Full
+                                : open.RawBytes >= CutBytes ? FlushReason.Full
                                 : now - open.CreatedAt >= _options.MaxChunkAge.Ticks ? FlushReason.MaxAge
                                 : now - stream.LastAppendAt >= _options.ChunkIdlePeriod.Ticks ? FlushReason.Idle
                                 : null;
                             if (reason is { } due)
                             {
-                                open.Seal(_builders);
-                                stream.Sealed.Add(open);
-                                stream.Open = stream.NewBlock();
-                                _metrics.ChunksCreated.Inc();
+                                SealOpen(stream);
                                 writes.Add((stream, open, due));
                             }
                         }
@@ -178,6 +174,18 @@ public sealed partial class StreamIngester
                 _metrics.ChunkUtilization.Observe(Math.Min(1, part.Length / (double)_options.ChunkTargetSize));
             }
         }
+    }
+
+    // Raw bytes after which a stream's open block is sealed as a chunk of about the target size.
+    private long CutBytes => (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio);
+
+    // Seals the stream's open block, for a flush to store, and starts a new one. Under stream.Sync.
+    private void SealOpen(HeadStream stream)
+    {
+        stream.Open.Seal(_builders);
+        stream.Sealed.Add(stream.Open);
+        stream.Open = stream.NewBlock();
+        _metrics.ChunksCreated.Inc();
     }
 
     private static string ReasonLabel(FlushReason reason) => reason switch

@@ -402,12 +402,9 @@ public sealed partial class StreamIngester
 
             // What the head now holds, structured metadata included (a flush releases the same amount).
             held = stream.Open.RawBytes - before;
-            if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
+            if (stream.Open.RawBytes >= CutBytes)
             {
-                stream.Open.Seal(_builders);
-                stream.Sealed.Add(stream.Open);
-                stream.Open = stream.NewBlock();
-                _metrics.ChunksCreated.Inc();
+                SealOpen(stream);
             }
         }
 

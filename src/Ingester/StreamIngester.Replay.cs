@@ -135,12 +135,9 @@ public sealed partial class StreamIngester
                     stream.LastAppendAt = now;
                 }
 
-                if (stream.Open.RawBytes >= (long)(_options.ChunkTargetSize * _options.AssumedCompressionRatio))
+                if (stream.Open.RawBytes >= CutBytes)
                 {
-                    stream.Open.Seal(_builders);
-                    stream.Sealed.Add(stream.Open);
-                    stream.Open = stream.NewBlock();
-                    _metrics.ChunksCreated.Inc();
+                    SealOpen(stream);
                 }
             }
 

@@ -33,7 +33,7 @@ public sealed partial class StreamIngester : ILogSource, IDisposable
     private readonly ConcurrentDictionary<long, long> _inFlight = new();
     private readonly CancellationTokenSource _stopping = new();
 
-    // Head blocks compress their tail on the appending thread; ChunkBuilder is not thread-safe, so each append borrows one.
+    // Head blocks compress their tail on the appending thread; ChunkBuilder is not thread-safe, so each compression borrows one.
     private readonly ChunkBuilderPool _builders;
     private readonly int _partSize;
 
