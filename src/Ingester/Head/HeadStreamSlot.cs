@@ -9,9 +9,12 @@ internal sealed class HeadStreamSlot
 {
     private HeadStream? _stream;
 
-    /// <summary>The stream for <paramref name="tenant"/>, if this slot holds one that is still in the head.</summary>
+    /// <summary>
+    /// The stream for <paramref name="tenant"/>, if this slot holds one. It may have been removed since: admission, under
+    /// the stream's lock, is what tells.
+    /// </summary>
     public HeadStream? For(string tenant) =>
-        Volatile.Read(ref _stream) is { } stream && !stream.Removed && string.Equals(stream.Tenant, tenant, StringComparison.Ordinal) ? stream : null;
+        Volatile.Read(ref _stream) is { } stream && string.Equals(stream.Tenant, tenant, StringComparison.Ordinal) ? stream : null;
 
     /// <summary>Keeps <paramref name="stream"/> for the next push of the text.</summary>
     public void Keep(HeadStream stream)
