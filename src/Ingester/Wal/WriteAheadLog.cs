@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using LokiSharp.Storage.Hashing;
+using LokiSharp.Storage.Store;
 using Microsoft.Win32.SafeHandles;
 
 namespace LokiSharp.Ingester.Wal;
@@ -31,12 +32,14 @@ public sealed class WriteAheadLog : IDisposable
 {
     private const uint Magic = 0x57534B4C; // "LKSW"
     // Version 2 segments hold compact entries records (WalRecord.CompactEntriesKind); version 1 segments, written
-    // before, are still replayed. A build that reads only version 1 reports a newer segment instead of skipping its records.
-    private const uint Version = 2;
+    // before, are still replayed. Version 3 segments may end in zeros (direct I/O pads the last block), which a version 2
+    // build would misread. A build that reads an older version reports a newer segment instead of skipping its records.
+    private const uint Version = 3;
     private const uint FirstVersion = 1;
     private const int HeaderSize = 8;
     private const int FrameSize = 8;
     private const string Suffix = ".wal";
+    private static readonly byte[] Header = CreateHeader();
 
     private readonly string _directory;
     private readonly long _segmentSize;
@@ -57,6 +60,11 @@ public sealed class WriteAheadLog : IDisposable
     private byte[] _frames = new byte[FrameSize * 16];
     private readonly List<ReadOnlyMemory<byte>> _gathered = [];
 
+    // Segments are written with direct I/O where the file system has it: a log is read back only after a restart, and
+    // copying every byte into newly allocated page-cache pages was the largest single cost of the ingest (see the README).
+    private readonly AlignedAppender? _appender;
+    private bool _direct;
+
     // Bytes of the current segment that are on disk and acknowledged; a failed commit cuts the file back to it.
     private long _committedLength;
 
@@ -66,10 +74,11 @@ public sealed class WriteAheadLog : IDisposable
     private bool _stopping;
     private bool _disposed;
 
-    private WriteAheadLog(string directory, long segmentSize)
+    private WriteAheadLog(string directory, long segmentSize, bool directWrites)
     {
         _directory = directory;
         _segmentSize = segmentSize;
+        _appender = directWrites ? new AlignedAppender() : null;
         _committer = new Thread(CommitLoop) { IsBackground = true, Name = "wal-commit" };
     }
 
@@ -86,10 +95,13 @@ public sealed class WriteAheadLog : IDisposable
     public long CurrentSegment => Volatile.Read(ref _segmentId);
 
     /// <summary>Opens the log in <paramref name="directory"/>; replay, then <see cref="Start"/> to accept appends.</summary>
-    public static WriteAheadLog Open(string directory, long segmentSize)
+    /// <param name="directory">Where the segments are.</param>
+    /// <param name="segmentSize">Bytes after which the next commit starts a new segment.</param>
+    /// <param name="directWrites">Whether segments are written with direct I/O where the file system has it.</param>
+    public static WriteAheadLog Open(string directory, long segmentSize, bool directWrites = true)
     {
         Directory.CreateDirectory(directory);
-        return new WriteAheadLog(directory, segmentSize);
+        return new WriteAheadLog(directory, segmentSize, directWrites);
     }
 
     /// <summary>
@@ -367,7 +379,15 @@ public sealed class WriteAheadLog : IDisposable
             length += buffer.Length;
         }
 
-        RandomAccess.Write(_segment!, _gathered, _segmentLength);
+        if (_direct)
+        {
+            _appender!.Append(_segment!, _segmentLength, _gathered);
+        }
+        else
+        {
+            RandomAccess.Write(_segment!, _gathered, _segmentLength);
+        }
+
         _segmentLength += length;
         _gathered.Clear();
     }
@@ -417,6 +437,11 @@ public sealed class WriteAheadLog : IDisposable
         try
         {
             Truncate(segment, _committedLength);
+            if (_direct)
+            {
+                _appender!.Reload(PathOf(_segmentId), _committedLength);
+            }
+
             _segment = segment;
             _segmentLength = _committedLength;
         }
@@ -455,10 +480,7 @@ public sealed class WriteAheadLog : IDisposable
         var segment = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         try
         {
-            Span<byte> header = stackalloc byte[HeaderSize];
-            BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
-            BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Version);
-            RandomAccess.Write(segment, header, 0);
+            WriteHeader(segment);
             RandomAccess.FlushToDisk(segment);
             Storage.Store.DurableFile.SyncDirectory(_directory);
         }
@@ -476,6 +498,42 @@ public sealed class WriteAheadLog : IDisposable
         {
             _cut = (_segmentId, HeaderSize);
         }
+    }
+
+    // The header goes out the way the segment's records will: directly where the file takes direct I/O, otherwise (and
+    // where the file system took the flag but refuses the write) through the page cache.
+    private void WriteHeader(SafeFileHandle segment)
+    {
+        _direct = false;
+        if (_appender is not null && DirectWrites.TryEnable(segment))
+        {
+            _appender.Reset();
+            _gathered.Add(Header);
+            try
+            {
+                _appender.Append(segment, 0, _gathered);
+                _direct = true;
+                return;
+            }
+            catch (IOException) when (DirectWrites.TryDisable(segment))
+            {
+                // Written below through the page cache; a full disk fails there too.
+            }
+            finally
+            {
+                _gathered.Clear();
+            }
+        }
+
+        RandomAccess.Write(segment, Header, 0);
+    }
+
+    private static byte[] CreateHeader()
+    {
+        var header = new byte[HeaderSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), Version);
+        return header;
     }
 
     private static void TryDelete(string path)
@@ -512,6 +570,13 @@ public sealed class WriteAheadLog : IDisposable
         var offset = HeaderSize;
         while (offset < bytes.Length)
         {
+            if (bytes.AsSpan(offset).IndexOfAnyExcept((byte)0) < 0)
+            {
+                // The zeros a direct-I/O segment is padded with up to its last block's end (or a tail that a crash left
+                // allocated and unwritten): no record starts with a zero length.
+                break;
+            }
+
             if (ReadFrame(bytes, offset, out var length) is { } problem)
             {
                 // Records after damaged bytes are still found: the next offset where an intact frame starts.
@@ -561,6 +626,12 @@ public sealed class WriteAheadLog : IDisposable
         if (declared > (uint)(bytes.Length - offset - FrameSize))
         {
             return "torn record";
+        }
+
+        if (declared == 0)
+        {
+            // No record is empty (each starts with its kind), and an empty one would pass its checksum: zeros.
+            return "zero-length record";
         }
 
         length = (int)declared;
