@@ -65,7 +65,10 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     // back in time, and holds its entries in time order. Pushes of one stream that overtake each other on several
     // connections leave a tail of runs that do not overlap in time: compressing then orders the runs, not every entry
     // (see AppendRuns). Past MaxRuns a tail's runs are not kept and it is sorted entry by entry.
-    private readonly List<TailRun> _runs = [];
+    // The runs' array comes from the shared pool: a tail's runs grow one push at a time, and growing a list for every
+    // tail of every stream was the largest allocation of the ingest.
+    private TailRun[] _runs = [];
+    private int _runCount;
     private bool _runRequested;
     private bool _runsOverflowed;
     private const int MaxRuns = 256;
@@ -240,18 +243,35 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     // The entry about to be appended starts a run, which ends the run before it at the last entry appended.
     private void StartTailRun()
     {
-        if (_runs.Count == MaxRuns)
+        if (_runCount == MaxRuns)
         {
             _runsOverflowed = true;
             return;
         }
 
-        if (_runs.Count > 0)
+        if (_runCount > 0)
         {
-            CollectionsMarshal.AsSpan(_runs)[^1].Last = _tailLast;
+            _runs[_runCount - 1].Last = _tailLast;
         }
 
-        _runs.Add(new TailRun(((long)(_tailSegments.Count - 1) << 32) | (uint)_segmentUsed, _tailCount));
+        if (_runCount == _runs.Length)
+        {
+            var bigger = ArrayPool<TailRun>.Shared.Rent(Math.Max(16, _runCount * 2));
+            _runs.AsSpan(0, _runCount).CopyTo(bigger);
+            ReturnRuns();
+            _runs = bigger;
+        }
+
+        _runs[_runCount++] = new TailRun(((long)(_tailSegments.Count - 1) << 32) | (uint)_segmentUsed, _tailCount);
+    }
+
+    private void ReturnRuns()
+    {
+        if (_runs.Length > 0)
+        {
+            ArrayPool<TailRun>.Shared.Return(_runs);
+            _runs = [];
+        }
     }
 
     /// <summary>Compresses whatever is left uncompressed; the block then holds parts only and takes no more appends.</summary>
@@ -270,7 +290,8 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
 
         _tailSegments.Clear();
         _tailEnds.Clear();
-        _runs.Capacity = 0;
+        _runCount = 0;
+        ReturnRuns();
         _tailStart = 0;
         _segment = [];
         _segmentUsed = 0;
@@ -410,13 +431,13 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         _parts.Add(part);
         _partEntries += _tailCount;
         _tailCount = 0;
-        _runs.Clear();
+        _runCount = 0;
         _runsOverflowed = false;
 
-        // A tail of many runs leaves no large list behind for the rest of the block's life.
-        if (_runs.Capacity > 64)
+        // A tail of many runs leaves no large array behind for the rest of the block's life.
+        if (_runs.Length > 64)
         {
-            _runs.Capacity = 0;
+            ReturnRuns();
         }
 
         // Segments before the current one hold compressed entries only; the rest of the current one stays in use.
@@ -450,8 +471,8 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
     // time, having arrived later).
     private bool AppendRuns(ChunkBuilder builder)
     {
-        var count = _runs.Count;
-        var runs = CollectionsMarshal.AsSpan(_runs);
+        var count = _runCount;
+        var runs = _runs.AsSpan(0, count);
         runs[^1].Last = _tailLast;
         var firsts = ArrayPool<long>.Shared.Rent(count);
         var positions = ArrayPool<int>.Shared.Rent(count);

@@ -27,7 +27,8 @@ public sealed class PushBatch : IDisposable
     private byte[]? _outgrown;
     private PushEntry[] _entries;
     private int _entryCount;
-    private readonly List<PushStream> _streams = [];
+    private PushStream[] _streams;
+    private int _streamCount;
     private readonly List<MetadataPair> _metadata = [];
 
     /// <summary>Creates an empty batch with room for about <paramref name="arenaCapacity"/> line bytes.</summary>
@@ -38,6 +39,7 @@ public sealed class PushBatch : IDisposable
         // Room for the entries of lines of about 128 bytes with their framing, so a push of typical lines does not grow
         // (and copy) the entries array several times; bounded, as a body of long lines holds fewer.
         _entries = ArrayPool<PushEntry>.Shared.Rent(Math.Clamp(arenaCapacity / 128, 64, 16 * 1024));
+        _streams = ArrayPool<PushStream>.Shared.Rent(16);
     }
 
     /// <summary>
@@ -56,7 +58,7 @@ public sealed class PushBatch : IDisposable
     public Span<byte> Message => _arena.AsSpan(0, _messageLength);
 
     /// <summary>The streams in request order.</summary>
-    public IReadOnlyList<PushStream> Streams => _streams;
+    public ArraySegment<PushStream> Streams => new(_streams, 0, _streamCount);
 
     /// <summary>All entries; a stream's run is <c>[EntryStart, EntryStart + EntryCount)</c>.</summary>
     public ReadOnlySpan<PushEntry> Entries => _entries.AsSpan(0, _entryCount);
@@ -81,12 +83,23 @@ public sealed class PushBatch : IDisposable
     public ReadOnlySpan<PushEntry> EntriesOf(in PushStream stream) => _entries.AsSpan(stream.EntryStart, stream.EntryCount);
 
     /// <summary>Starts a stream; entries added next belong to it until the next call.</summary>
-    public void BeginStream(string labels) => _streams.Add(new PushStream(labels, _entryCount, 0));
+    public void BeginStream(string labels)
+    {
+        if (_streamCount == _streams.Length)
+        {
+            var bigger = ArrayPool<PushStream>.Shared.Rent(_streams.Length * 2);
+            _streams.AsSpan(0, _streamCount).CopyTo(bigger);
+            ArrayPool<PushStream>.Shared.Return(_streams, clearArray: true);
+            _streams = bigger;
+        }
+
+        _streams[_streamCount++] = new PushStream(labels, _entryCount, 0);
+    }
 
     /// <summary>Removes the stream begun last with its entries and their metadata (a decoder reading it again).</summary>
     internal void DropLastStream()
     {
-        var stream = _streams[^1];
+        var stream = _streams[_streamCount - 1];
         foreach (var entry in EntriesOf(stream))
         {
             LineBytes -= entry.LineLength;
@@ -99,7 +112,7 @@ public sealed class PushBatch : IDisposable
         }
 
         _entryCount = stream.EntryStart;
-        _streams.RemoveAt(_streams.Count - 1);
+        _streams[--_streamCount] = default;
     }
 
     /// <summary>Adds an entry with its line bytes to the current stream; metadata added next belongs to it.</summary>
@@ -172,11 +185,18 @@ public sealed class PushBatch : IDisposable
         {
             ArrayPool<PushEntry>.Shared.Return(entries);
         }
+
+        // Cleared: the label texts are not kept alive by the pool.
+        var streams = Interlocked.Exchange(ref _streams, []);
+        if (streams.Length > 0)
+        {
+            ArrayPool<PushStream>.Shared.Return(streams, clearArray: true);
+        }
     }
 
     private void AddEntryAt(long timestampNs, int start, int length)
     {
-        if (_streams.Count == 0)
+        if (_streamCount == 0)
         {
             throw new InvalidOperationException("an entry needs a stream: call BeginStream first");
         }
@@ -190,8 +210,8 @@ public sealed class PushBatch : IDisposable
         }
 
         _entries[_entryCount++] = new PushEntry(timestampNs, start, length, _metadata.Count, 0);
-        var last = _streams[^1];
-        _streams[^1] = last with { EntryCount = last.EntryCount + 1 };
+        ref var last = ref _streams[_streamCount - 1];
+        last = last with { EntryCount = last.EntryCount + 1 };
         LineBytes += length;
     }
 
