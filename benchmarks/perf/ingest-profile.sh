@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2154 # tree, port, shared and mb are set by perf_args (perf-lib.sh)
+# shellcheck disable=SC2154 # tree, port, shared and mb are set by perf_args, bin by perf_server (perf-lib.sh)
 # Ingest only, for working on the write path: builds a Release server from a tree (or takes a built one with BIN=...),
 # starts it on a private data dir with the reference config, pushes /tmp/perfdata-$MB with perf.py's 4-connection client
 # and prints ingest CPU-s per GB raw, RSS and the GC counts, a per-second timeline of CPU against WAL bytes (what a run
@@ -17,10 +17,7 @@ source "$here/perf-lib.sh"
 perf_args "$@"
 dir=$(mktemp -d /tmp/lokisharp-ingest-XXXXXX)
 perf_config "$dir" "$port"
-bin=${BIN:-$dir/bin}
-if [ -z "${BIN:-}" ]; then
-  perf_build "$tree" "$bin" "$dir/build.log"
-fi
+perf_server "$dir"
 profile=${PROFILE:-0}
 jit_list=()
 if [ "$profile" = 1 ]; then

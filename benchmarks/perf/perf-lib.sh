@@ -30,6 +30,14 @@ perf_build() {
   dotnet build -c Release "$1/src/Server" -o "$2" -v q -nologo >"$3" 2>&1 || { tail -30 "$3"; return 1; }
 }
 
+# perf_server DIR: sets bin to BIN when given (a server built already), else builds the tree's server into DIR/bin.
+perf_server() {
+  bin=${BIN:-$1/bin}
+  if [ -z "${BIN:-}" ]; then
+    perf_build "$tree" "$bin" "$1/build.log"
+  fi
+}
+
 # perf_start BIN DIR [ARGS...]: starts BIN's server in the background on DIR/loki.yaml with ARGS, logging to
 # DIR/server.log, in the runtime environment `dotnet run` gives the tree's server (the environmentVariables of
 # src/Server/Properties/launchSettings.json, which the Dockerfile's ENV repeats for the image: DOTNET_ReadyToRun=0, see

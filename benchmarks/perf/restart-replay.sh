@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2154 # tree, port, shared and mb are set by perf_args (perf-lib.sh)
+# shellcheck disable=SC2154 # tree, port, shared and mb are set by perf_args, bin by perf_server (perf-lib.sh)
 # Crash recovery time: builds a Release server from a tree (or takes a built one with BIN=...), pushes /tmp/perfdata-$MB
 # with perf.py's 4-connection client and nothing flushed, kills it with SIGKILL and times the restart to /ready (the WAL
 # replayed) twice: with the page cache as the crash left it, and again after SIGKILL with the page cache dropped, as
@@ -12,10 +12,7 @@ source "$here/perf-lib.sh"
 perf_args "$@"
 dir=$(mktemp -d /tmp/lokisharp-replay-XXXXXX)
 perf_config "$dir" "$port"
-bin=${BIN:-$dir/bin}
-if [ -z "${BIN:-}" ]; then
-  perf_build "$tree" "$bin" "$dir/build.log"
-fi
+perf_server "$dir"
 perf_start "$bin" "$dir"
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 perf_wait_ready "$port" "$dir/server.log"

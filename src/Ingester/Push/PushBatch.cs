@@ -187,6 +187,7 @@ public sealed class PushBatch : IDisposable
         }
 
         // Cleared: the label texts are not kept alive by the pool.
+        _streamCount = 0;
         var streams = Interlocked.Exchange(ref _streams, []);
         if (streams.Length > 0)
         {

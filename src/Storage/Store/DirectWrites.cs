@@ -20,8 +20,8 @@ public static partial class DirectWrites
     private const int SetFlags = 4;
 
     /// <summary>
-    /// Switches <paramref name="file"/> to direct I/O; false when this system or file system has none (tmpfs before Linux
-    /// 6.6, other operating systems), and the file stays as it was.
+    /// Switches <paramref name="file"/> to direct I/O; false when this system or file system has none (older kernels'
+    /// tmpfs, other operating systems), and the file stays as it was.
     /// </summary>
     public static bool TryEnable(SafeFileHandle file) => TrySet(file, direct: true);
 
