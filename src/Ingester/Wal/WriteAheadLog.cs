@@ -40,6 +40,7 @@ public sealed class WriteAheadLog : IDisposable
     private const int FrameSize = 8;
     private const string Suffix = ".wal";
     private static readonly byte[] Header = CreateHeader();
+    private static readonly List<ReadOnlyMemory<byte>> HeaderOnly = [Header];
 
     private readonly string _directory;
     private readonly long _segmentSize;
@@ -508,20 +509,15 @@ public sealed class WriteAheadLog : IDisposable
         if (_appender is not null && DirectWrites.TryEnable(segment))
         {
             _appender.Reset();
-            _gathered.Add(Header);
             try
             {
-                _appender.Append(segment, 0, _gathered);
+                _appender.Append(segment, 0, HeaderOnly);
                 _direct = true;
                 return;
             }
             catch (IOException) when (DirectWrites.TryDisable(segment))
             {
                 // Written below through the page cache; a full disk fails there too.
-            }
-            finally
-            {
-                _gathered.Clear();
             }
         }
 
@@ -570,15 +566,15 @@ public sealed class WriteAheadLog : IDisposable
         var offset = HeaderSize;
         while (offset < bytes.Length)
         {
-            if (bytes.AsSpan(offset).IndexOfAnyExcept((byte)0) < 0)
-            {
-                // The zeros a direct-I/O segment is padded with up to its last block's end (or a tail that a crash left
-                // allocated and unwritten): no record starts with a zero length.
-                break;
-            }
-
             if (ReadFrame(bytes, offset, out var length) is { } problem)
             {
+                if (bytes.AsSpan(offset).IndexOfAnyExcept((byte)0) < 0)
+                {
+                    // The zeros a direct-I/O segment is padded with up to its last block's end (or a tail that a crash
+                    // left allocated and unwritten) end the segment: no record starts with a zero length.
+                    break;
+                }
+
                 // Records after damaged bytes are still found: the next offset where an intact frame starts.
                 var next = FindNextFrame(bytes, offset + 1);
                 var truncate = isLast && next < 0;
