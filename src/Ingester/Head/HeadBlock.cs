@@ -256,22 +256,10 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
 
         if (_runCount == _runs.Length)
         {
-            var bigger = ArrayPool<TailRun>.Shared.Rent(Math.Max(16, _runCount * 2));
-            _runs.AsSpan(0, _runCount).CopyTo(bigger);
-            ReturnRuns();
-            _runs = bigger;
+            PooledArray.Grow(ref _runs, _runCount);
         }
 
         _runs[_runCount++] = new TailRun(((long)(_tailSegments.Count - 1) << 32) | (uint)_segmentUsed, _tailCount);
-    }
-
-    private void ReturnRuns()
-    {
-        if (_runs.Length > 0)
-        {
-            ArrayPool<TailRun>.Shared.Return(_runs);
-            _runs = [];
-        }
     }
 
     /// <summary>Compresses whatever is left uncompressed; the block then holds parts only and takes no more appends.</summary>
@@ -291,7 +279,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         _tailSegments.Clear();
         _tailEnds.Clear();
         _runCount = 0;
-        ReturnRuns();
+        PooledArray.Return(ref _runs);
         _tailStart = 0;
         _segment = [];
         _segmentUsed = 0;
@@ -437,7 +425,7 @@ internal sealed class HeadBlock(int partSize, HeadSpill? spill, TailBudget? tail
         // A tail of many runs leaves no large array behind for the rest of the block's life.
         if (_runs.Length > 64)
         {
-            ReturnRuns();
+            PooledArray.Return(ref _runs);
         }
 
         // Segments before the current one hold compressed entries only; the rest of the current one stays in use.

@@ -87,10 +87,7 @@ public sealed class PushBatch : IDisposable
     {
         if (_streamCount == _streams.Length)
         {
-            var bigger = ArrayPool<PushStream>.Shared.Rent(_streams.Length * 2);
-            _streams.AsSpan(0, _streamCount).CopyTo(bigger);
-            ArrayPool<PushStream>.Shared.Return(_streams, clearArray: true);
-            _streams = bigger;
+            PooledArray.Grow(ref _streams, _streamCount);
         }
 
         _streams[_streamCount++] = new PushStream(labels, _entryCount, 0);
@@ -181,18 +178,10 @@ public sealed class PushBatch : IDisposable
         }
 
         var entries = Interlocked.Exchange(ref _entries, []);
-        if (entries.Length > 0)
-        {
-            ArrayPool<PushEntry>.Shared.Return(entries);
-        }
-
-        // Cleared: the label texts are not kept alive by the pool.
+        PooledArray.Return(ref entries);
         _streamCount = 0;
         var streams = Interlocked.Exchange(ref _streams, []);
-        if (streams.Length > 0)
-        {
-            ArrayPool<PushStream>.Shared.Return(streams, clearArray: true);
-        }
+        PooledArray.Return(ref streams);
     }
 
     private void AddEntryAt(long timestampNs, int start, int length)
@@ -204,10 +193,7 @@ public sealed class PushBatch : IDisposable
 
         if (_entryCount == _entries.Length)
         {
-            var bigger = ArrayPool<PushEntry>.Shared.Rent(_entries.Length * 2);
-            _entries.AsSpan(0, _entryCount).CopyTo(bigger);
-            ArrayPool<PushEntry>.Shared.Return(_entries);
-            _entries = bigger;
+            PooledArray.Grow(ref _entries, _entryCount);
         }
 
         _entries[_entryCount++] = new PushEntry(timestampNs, start, length, _metadata.Count, 0);
